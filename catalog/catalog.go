@@ -1,0 +1,98 @@
+// Package catalog describes what a certificate can buy: providers, their
+// programs (with direction, registry and age range), the modules a program is
+// priced by, and the groups that run them; and it decides whether a given
+// certificate can enrol in a given group on a given date.
+package catalog
+
+import (
+	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/funding"
+)
+
+// Registry is the list a program is entered in; it decides who pays.
+type Registry string
+
+const (
+	Certified       Registry = "certified"        // paid from the certificate's nominal
+	Significant     Registry = "significant"      // socially significant, budget-funded
+	PreProfessional Registry = "pre_professional" // pre-professional, budget-funded
+	General         Registry = "general"          // general-developmental, budget-funded
+	Paid            Registry = "paid"             // paid by the family
+)
+
+// Direction is one of the seven directions of supplementary education.
+type Direction string
+
+const (
+	TechnicalRobotics Direction = "technical_robotics"
+	TechnicalOther    Direction = "technical_other"
+	NaturalScience    Direction = "natural_science"
+	Sport             Direction = "sport"
+	Arts              Direction = "arts"
+	Tourism           Direction = "tourism_local_history"
+	SocialPedagogical Direction = "social_pedagogical"
+)
+
+// Directions lists the seven directions in their customary order.
+var Directions = []Direction{TechnicalRobotics, TechnicalOther, NaturalScience, Sport, Arts, Tourism, SocialPedagogical}
+
+// Agreement is a provider's agreement with a municipality for a period; without
+// one the provider cannot be paid from that municipality's certificates.
+type Agreement struct {
+	Municipality string
+	Period       funding.Period
+}
+
+// Provider is an organisation that teaches.
+type Provider struct {
+	ID             uuid.UUID
+	Name           string
+	INN            string // 10 or 12 digit taxpayer number
+	Municipality   string
+	EnrolmentLimit int // total live contracts allowed; 0 means no limit
+	Agreements     []Agreement
+}
+
+// Program is a provider's educational program.
+type Program struct {
+	ID             uuid.UUID
+	ProviderID     uuid.UUID
+	Name           string
+	Scheme         certificate.Scheme
+	Direction      Direction // children's scheme
+	Registry       Registry  // children's scheme
+	MinAge, MaxAge int       // age in whole years at the group's start, inclusive
+	Certified      bool
+	EnrolmentOpen  bool
+	Municipality   string
+	EnrolmentLimit int // live contracts allowed on the program; 0 means no limit
+
+	// Adult scheme.
+	CompetencyArea string
+	AcademicHours  int // 36–114
+}
+
+// Module is a priced part of a program.
+type Module struct {
+	ID             uuid.UUID
+	ProgramID      uuid.UUID
+	Name           string
+	Price          funding.Money // the provider's price for the whole module
+	NormativePrice funding.Money // the normative cost cap for the whole module
+	Hours          int
+	MinChildren    int
+	MaxChildren    int
+}
+
+// Group runs a module over dates for a number of children.
+type Group struct {
+	ID       uuid.UUID
+	ModuleID uuid.UUID
+	Name     string
+	Start    funding.Date
+	End      funding.Date
+	Capacity int
+	Schedule string
+}

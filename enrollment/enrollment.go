@@ -1,0 +1,45 @@
+// Package enrollment runs the life of an application and its contract: the
+// submission checks, the state machine from request to closing, prolongation,
+// termination, ratings, the monthly close, and the use-case services that
+// carry them out atomically through the storage interfaces declared here.
+package enrollment
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/funding"
+)
+
+// Status is a contract's place in its lifecycle; see Transition.
+type Status string
+
+const (
+	Requested   Status = "requested"   // the application is submitted; money is reserved
+	Accepted    Status = "accepted"    // the provider confirmed: the offer is issued
+	Active      Status = "active"      // the holder's signed application is recorded
+	Terminating Status = "terminating" // terminated; closes at the next monthly close
+	Closed      Status = "closed"      // completed or terminated
+	Refused     Status = "refused"     // the provider refused
+	Withdrawn   Status = "withdrawn"   // the holder withdrew
+)
+
+// Contract is an application and, once accepted, the contract it becomes.
+type Contract struct {
+	ID            uuid.UUID
+	CertificateID uuid.UUID
+	GroupID       uuid.UUID
+	ModuleID      uuid.UUID
+	ProgramID     uuid.UUID
+	ProviderID    uuid.UUID
+	Municipality  string
+	Period        funding.Period
+	Status        Status
+	Start, End    funding.Date
+	Price         funding.Price // the priced schedule fixed at submission
+	HoldID        uuid.UUID     // the reserve on the certificate's account
+	CreatedAt     time.Time
+	ClosedOn      funding.Date // zero until closed
+	ProlongedFrom uuid.UUID    // the contract this one prolongs; uuid.Nil if none
+}

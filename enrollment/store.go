@@ -1,0 +1,202 @@
+package enrollment
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/catalog"
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/funding"
+)
+
+// Store is what the services need from a system of record. Every use case
+// runs inside one InTx closure: the closure may run more than once (the
+// store retries it on serialization failures, deadlocks and busy errors), so
+// it must have no effect outside the transaction it is handed.
+type Store interface {
+	InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+}
+
+// Errors a Store reports in domain terms.
+var (
+	ErrNotFound = errors.New("not found")
+	// ErrExists is a unique rule of the store refusing a second row: a
+	// second certificate for a person, a second live contract on a module.
+	ErrExists = errors.New("already exists")
+	// ErrCounterFull is a conditional counter refusing to pass its cap.
+	ErrCounterFull = errors.New("counter at its cap")
+	// ErrContention is a transaction that kept failing on conflicts with
+	// others past the retry bound; the request can be sent again.
+	ErrContention = errors.New("too much contention, try again")
+	// ErrUnavailable is the database being out of reach.
+	ErrUnavailable = errors.New("storage unavailable")
+)
+
+// Tx is one transaction's view of the store. Reads named Lock… lock the row
+// against concurrent writers until the transaction ends (FOR UPDATE on
+// PostgreSQL; SQLite serialises writers anyway).
+type Tx interface {
+	// Idempotency. ClaimKey records key with the request's hash before the
+	// work is done; if the key was already claimed it returns the stored
+	// record and claimed=false (waiting for an in-flight holder to finish).
+	ClaimKey(ctx context.Context, key, operation, requestHash string) (rec IdempotencyRecord, claimed bool, err error)
+	// SaveResult stores the result of the claimed key's first run.
+	SaveResult(ctx context.Context, key string, result []byte) error
+
+	// Certificates.
+	InsertCertificate(ctx context.Context, c certificate.Certificate) error // ErrExists on a second one per person and scheme (and year for adults)
+	Certificate(ctx context.Context, id uuid.UUID) (certificate.Certificate, error)
+	LockCertificate(ctx context.Context, id uuid.UUID) (certificate.Certificate, error)
+	CertificateByNumber(ctx context.Context, n certificate.Number) (certificate.Certificate, error)
+	UpdateCertificate(ctx context.Context, c certificate.Certificate) error
+	// PersonCertificates lists a person's certificates under a scheme.
+	PersonCertificates(ctx context.Context, scheme certificate.Scheme, personID string) ([]certificate.Certificate, error)
+
+	// Categories and the queue for a funded slot.
+	Category(ctx context.Context, code string) (certificate.Category, error)
+	Enqueue(ctx context.Context, e QueueEntry) error
+	// Dequeue removes and returns the oldest entry of a queue; ErrNotFound when empty.
+	Dequeue(ctx context.Context, queue string) (QueueEntry, error)
+	QueuePosition(ctx context.Context, queue string, certificateID uuid.UUID) (int, error) // 1-based; ErrNotFound if not queued
+	RemoveFromQueue(ctx context.Context, queue string, certificateID uuid.UUID) error
+
+	// Accounts and the ledger. Account returns ErrNotFound before the first grant.
+	Account(ctx context.Context, certificateID uuid.UUID, period funding.Period) (AccountState, error)
+	SaveAccount(ctx context.Context, a AccountState) error // insert or update
+	Hold(ctx context.Context, id uuid.UUID) (funding.Hold, error)
+	SaveHold(ctx context.Context, certificateID uuid.UUID, period funding.Period, h funding.Hold) error // insert or update
+	AppendPosting(ctx context.Context, p PostingRecord) error
+	Postings(ctx context.Context, certificateID uuid.UUID, period funding.Period) ([]PostingRecord, error)
+
+	// Counters are the contended caps: seats of a group, live contracts of a
+	// program or provider, a municipality's direction limit, its budget, the
+	// national adult quota. Take adds n when used+n stays within the cap and
+	// returns ErrCounterFull otherwise; Give subtracts n (never below zero).
+	// Services call Take as late in the transaction as they can.
+	EnsureCounter(ctx context.Context, key string, limit int64) error // creates it if absent; never lowers used
+	Take(ctx context.Context, key string, n int64) error
+	Give(ctx context.Context, key string, n int64) error
+	Counter(ctx context.Context, key string) (Counter, error)
+
+	// Catalog.
+	SaveProvider(ctx context.Context, p catalog.Provider) error // insert or update, agreements included
+	SaveProgram(ctx context.Context, p catalog.Program) error
+	SaveModule(ctx context.Context, m catalog.Module) error
+	SaveGroup(ctx context.Context, g catalog.Group) error
+	SaveCategory(ctx context.Context, c certificate.Category) error
+	Offer(ctx context.Context, groupID uuid.UUID) (Offer, error) // the group with its module, program and provider
+	Catalog(ctx context.Context, f catalog.Filter) ([]Offer, error)
+
+	// Contracts.
+	InsertContract(ctx context.Context, c Contract) error // ErrExists for a second live contract of a certificate on a module
+	Contract(ctx context.Context, id uuid.UUID) (Contract, error)
+	LockContract(ctx context.Context, id uuid.UUID) (Contract, error)
+	UpdateContract(ctx context.Context, c Contract) error
+	// CertificateContracts lists a certificate's contracts, newest first.
+	CertificateContracts(ctx context.Context, certificateID uuid.UUID) ([]Contract, error)
+	// RecordCharge marks contract's month as charged; ErrExists if it already was.
+	RecordCharge(ctx context.Context, contractID uuid.UUID, m funding.Month, amount funding.Money) error
+	// AddInvoiceLine adds a contract's line to the (municipality, provider,
+	// month, kind) invoice; ErrExists if that line was already added.
+	AddInvoiceLine(ctx context.Context, l InvoiceLine) error
+	SaveRating(ctx context.Context, contractID uuid.UUID, r Rating, at time.Time) error
+}
+
+// Pager lists ids in pages outside of any transaction so that long runs
+// (the monthly close, the rollover) stream a region instead of loading it.
+type Pager interface {
+	// ContractIDs returns up to limit ids of contracts in the given
+	// statuses, in id order, strictly after `after`.
+	ContractIDs(ctx context.Context, statuses []Status, after uuid.UUID, limit int) ([]uuid.UUID, error)
+	// CertificateIDs returns up to limit funded, usable certificate ids after `after`.
+	CertificateIDs(ctx context.Context, after uuid.UUID, limit int) ([]uuid.UUID, error)
+	// Invoices lists the invoices of a provider (or all when uuid.Nil) for a month.
+	Invoices(ctx context.Context, providerID uuid.UUID, m funding.Month) ([]Invoice, error)
+}
+
+// IdempotencyRecord is what a claimed key remembers.
+type IdempotencyRecord struct {
+	Key         string
+	Operation   string
+	RequestHash string
+	Result      []byte // nil while the first run is in flight
+}
+
+// AccountState is a certificate's account for one period as stored.
+type AccountState struct {
+	CertificateID uuid.UUID
+	Period        funding.Period
+	Account       funding.Account
+	// Fixed is set by the first submission of the period: the depletion of
+	// the unused nominal is posted then and never again.
+	Fixed bool
+}
+
+// PostingRecord is one append-only line of a certificate's ledger with the
+// why: who asked, the rule that produced it and the parameter values used.
+type PostingRecord struct {
+	ID            uuid.UUID
+	CertificateID uuid.UUID
+	Period        funding.Period
+	Posting       funding.Posting
+	ContractID    uuid.UUID     // uuid.Nil when not about a contract
+	Month         funding.Month // the billed month for charges and refunds
+	At            time.Time
+	Actor         string
+	Rule          string
+	Params        map[string]string
+}
+
+// Counter is a contended cap and its use.
+type Counter struct {
+	Key   string
+	Used  int64
+	Limit int64
+}
+
+// QueueEntry is one certificate waiting for a slot: a category's funded slot
+// or the national adult quota.
+type QueueEntry struct {
+	Queue         string
+	CertificateID uuid.UUID
+	EnqueuedAt    time.Time
+}
+
+// Offer is a group with everything an enrolment in it needs to know.
+type Offer struct {
+	Group    catalog.Group
+	Module   catalog.Module
+	Program  catalog.Program
+	Provider catalog.Provider
+}
+
+// InvoiceKind is the advance or the final invoice of a month.
+type InvoiceKind string
+
+const (
+	AdvanceInvoice InvoiceKind = "advance"
+	FinalInvoice   InvoiceKind = "final"
+)
+
+// InvoiceLine is one contract's part of an invoice.
+type InvoiceLine struct {
+	ContractID   uuid.UUID
+	Municipality string
+	ProviderID   uuid.UUID
+	Month        funding.Month
+	Kind         InvoiceKind
+	Amount       funding.Money
+}
+
+// Invoice is the sum of its lines for one (municipality, provider, month, kind).
+type Invoice struct {
+	Municipality string
+	ProviderID   uuid.UUID
+	Month        funding.Month
+	Kind         InvoiceKind
+	Amount       funding.Money
+	Lines        int
+}

@@ -11,9 +11,14 @@ import (
 //
 // The zero Date is invalid; IsZero reports it.
 type Date struct {
-	// days since 1970-01-01; stored +1 so that the zero value means "no date".
+	// days since 1970-01-01 plus dateEpoch, so that the zero value means "no
+	// date" and no real date (birthdays before 1970 included) collides with it.
 	n int32
 }
+
+// dateEpoch shifts the day count far enough that every date from year 1 on is
+// positive. A shift of one day was not enough: 1969-12-31 became the zero Date.
+const dateEpoch = 1 << 22
 
 const dateLayout = "2006-01-02"
 
@@ -54,11 +59,11 @@ func DateOf(t time.Time) Date {
 }
 
 func dateOfUTC(t time.Time) Date {
-	return Date{n: int32(t.Unix()/86400) + 1}
+	return Date{n: int32(t.Unix()/86400) + dateEpoch}
 }
 
 // Time returns midnight UTC of the date.
-func (d Date) Time() time.Time { return time.Unix(int64(d.n-1)*86400, 0).UTC() }
+func (d Date) Time() time.Time { return time.Unix(int64(d.n-dateEpoch)*86400, 0).UTC() }
 
 // IsZero reports whether d is the zero Date, which stands for "no date".
 func (d Date) IsZero() bool { return d.n == 0 }

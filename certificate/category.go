@@ -1,0 +1,146 @@
+package certificate
+
+import (
+	"bytes"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/funding"
+)
+
+// Category is a group of children's certificates (e.g. "город", rural,
+// disabled) that sets the nominal per period and caps how many funded
+// certificates it may hold.
+//
+// MaxCount caps the number of funded certificates in the category and
+// MaxSum caps the sum of their nominals for the period; a zero cap means
+// unlimited (a category that may hold no funded certificate at all is a
+// category nobody is switched into, not a cap of 0).
+type Category struct {
+	Code     string
+	Nominal  funding.Money // per period
+	MaxCount int           // 0 = unlimited
+	MaxSum   funding.Money // 0 = unlimited
+}
+
+// Validate checks the form of a category: a code, a non-negative nominal
+// and caps.
+func (c Category) Validate() error {
+	switch {
+	case c.Code == "":
+		return &funding.ValidationError{Field: "category.code", Rule: "is required"}
+	case c.Nominal.IsNegative():
+		return &funding.ValidationError{Field: "category.nominal", Rule: "must not be negative", Value: c.Nominal.String()}
+	case c.MaxCount < 0:
+		return &funding.ValidationError{Field: "category.max_count", Rule: "must not be negative (0 = unlimited)"}
+	case c.MaxSum.IsNegative():
+		return &funding.ValidationError{Field: "category.max_sum", Rule: "must not be negative (0 = unlimited)", Value: c.MaxSum.String()}
+	}
+	return nil
+}
+
+// Slot reports whether one more certificate fits in the category, given
+// the number of funded certificates it already holds and the sum of their
+// nominals: usedCount+1 ≤ MaxCount and usedSum+Nominal ≤ MaxSum, each cap
+// only when set. Without a slot the certificate joins the queue.
+func (c Category) Slot(usedCount int, usedSum funding.Money) bool {
+	if c.MaxCount > 0 && usedCount >= c.MaxCount {
+		return false
+	}
+	if c.MaxSum.IsPositive() && c.MaxSum.LessThan(usedSum.Add(c.Nominal)) {
+		return false
+	}
+	return true
+}
+
+// QueueEntry is a certificate waiting for a slot in a category (or, for the
+// adult scheme, for a seat in the year's quota).
+type QueueEntry struct {
+	CertificateID uuid.UUID
+	Category      string
+	RequestedAt   time.Time
+}
+
+// QueueLess orders the queue: first come, first served by RequestedAt, ties
+// broken by CertificateID (bytewise, so UUIDv7 ids also follow creation
+// order). The order is total for distinct ids, so every replica promotes
+// the same certificate.
+func QueueLess(a, b QueueEntry) bool { return compareQueue(a, b) < 0 }
+
+func compareQueue(a, b QueueEntry) int {
+	if c := a.RequestedAt.Compare(b.RequestedAt); c != 0 {
+		return c
+	}
+	return bytes.Compare(a.CertificateID[:], b.CertificateID[:])
+}
+
+// SortQueue sorts entries in promotion order (QueueLess).
+func SortQueue(entries []QueueEntry) { slices.SortFunc(entries, compareQueue) }
+
+// Fund switches an accounting children's certificate to funded in category
+// when the category has a slot (usedCount funded certificates holding
+// usedSum of nominals, as counted by the caller under the category's lock).
+// Without a slot it returns ErrNoSlot and the caller queues the
+// certificate. Granting the nominal is the ledger's job (package funding).
+//
+// Refused with ErrNotFundable: a certificate of another scheme, one already
+// funded, or one cancelled or expired. A suspended certificate may be
+// switched (the switch commits no money).
+func (c *Certificate) Fund(category Category, usedCount int, usedSum funding.Money) error {
+	if err := c.fundable(category); err != nil {
+		return err
+	}
+	if c.Kind != Accounting {
+		return funding.Refuse(ErrNotFundable, CodeNotFundable, "certificate %s is already %s", c.Number, c.Kind)
+	}
+	if !category.Slot(usedCount, usedSum) {
+		return noSlot(category, usedCount, usedSum)
+	}
+	c.Kind = Funded
+	c.Category = category.Code
+	return nil
+}
+
+// ChangeCategory moves the certificate to category to. It is refused with
+// ErrCommitted while anything of the certificate is committed in the
+// current period (the caller passes whether money is reserved or spent). A
+// funded certificate needs a slot in the new category (usedCount and
+// usedSum describe to); an accounting one carries no money and needs none.
+// Moving to the category it is in is a no-op.
+func (c *Certificate) ChangeCategory(to Category, committed bool, usedCount int, usedSum funding.Money) error {
+	if err := c.fundable(to); err != nil {
+		return err
+	}
+	if to.Code == c.Category {
+		return nil
+	}
+	if committed {
+		return funding.Refuse(ErrCommitted, CodeCommitted,
+			"certificate %s has money reserved or spent; its category cannot change from %q to %q", c.Number, c.Category, to.Code)
+	}
+	if c.Kind == Funded && !to.Slot(usedCount, usedSum) {
+		return noSlot(to, usedCount, usedSum)
+	}
+	c.Category = to.Code
+	return nil
+}
+
+func (c *Certificate) fundable(category Category) error {
+	if err := category.Validate(); err != nil {
+		return err
+	}
+	if c.Scheme != Supplementary {
+		return funding.Refuse(ErrNotFundable, CodeNotFundable, "certificate %s is not a children's certificate", c.Number)
+	}
+	if c.Status.Terminal() || !c.Status.Valid() {
+		return funding.Refuse(ErrNotFundable, CodeNotFundable, "certificate %s is %s", c.Number, c.Status)
+	}
+	return nil
+}
+
+func noSlot(category Category, usedCount int, usedSum funding.Money) error {
+	return funding.Refuse(ErrNoSlot, CodeNoSlot, "category %s holds %d of %d certificates, nominals %s + %s of %s",
+		category.Code, usedCount, category.MaxCount, usedSum, category.Nominal, category.MaxSum)
+}

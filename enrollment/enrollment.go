@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/funding"
 )
 
@@ -42,4 +43,18 @@ type Contract struct {
 	CreatedAt     time.Time
 	ClosedOn      funding.Date // zero until closed
 	ProlongedFrom uuid.UUID    // the contract this one prolongs; uuid.Nil if none
+
+	Registry  catalog.Registry  // the program's registry at submission
+	Direction catalog.Direction // the program's direction at submission
+
+	// OfferedOn is the day the provider confirmed (Requested → Accepted) and
+	// the offer was issued; for a prolongation, the day it was offered.
+	OfferedOn funding.Date
+	// ActivatedOn is the day the holder's signed application was recorded
+	// (Accepted → Active). It splits the charging of each month between the
+	// activation and the monthly closes; see PlanContract.
+	ActivatedOn funding.Date
+	// TerminatedOn is the day the contract was terminated (Active →
+	// Terminating); zero for a contract that ended naturally.
+	TerminatedOn funding.Date
 }

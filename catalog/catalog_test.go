@@ -197,7 +197,7 @@ func TestNewGroup(t *testing.T) {
 			}
 			g := validGroup()
 			tt.edit(&g)
-			got, err := catalog.NewGroup(g, m)
+			got, err := catalog.NewGroup(g, &m)
 			if tt.field == "" {
 				require.NoError(t, err)
 				require.Equal(t, m.ID, got.ModuleID)
@@ -207,6 +207,22 @@ func TestNewGroup(t *testing.T) {
 			requireField(t, err, tt.field)
 		})
 	}
+}
+
+func TestNewGroupWithoutModule(t *testing.T) {
+	g := validGroup()
+	_, err := catalog.NewGroup(g, nil)
+	requireField(t, err, "module_id")
+
+	g.ModuleID = uuid.MustParse("01890000-0000-7000-8000-000000000009")
+	g.Capacity = 40 // no module at hand: no max_children to compare with
+	got, err := catalog.NewGroup(g, nil)
+	require.NoError(t, err)
+	require.Equal(t, g.ModuleID, got.ModuleID)
+
+	g.Capacity = 0
+	_, err = catalog.NewGroup(g, nil)
+	requireField(t, err, "capacity")
 }
 
 func TestAgeOn(t *testing.T) {

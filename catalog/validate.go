@@ -206,12 +206,17 @@ func NewModule(m Module) (Module, error) {
 	return m, nil
 }
 
-// NewGroup validates g as a group of module m and gives it an id (UUIDv7)
-// when it has none. g.ModuleID is set to m.ID when nil and must equal it
-// otherwise. Rules: Start and End set with Start ≤ End; Capacity > 0 and,
-// when m.MaxChildren is set, Capacity ≤ m.MaxChildren.
-func NewGroup(g Group, m Module) (Group, error) {
+// NewGroup validates g and gives it an id (UUIDv7) when it has none. When
+// its module m is given, g.ModuleID is set to m.ID when nil and must equal it
+// otherwise, and the capacity is checked against m.MaxChildren; when m is nil
+// (the caller does not have it at hand) g.ModuleID must be set.
+// Rules: Start and End set with Start ≤ End; Capacity > 0 and, when
+// m.MaxChildren is set, Capacity ≤ m.MaxChildren.
+func NewGroup(g Group, m *Module) (Group, error) {
 	switch {
+	case m == nil && g.ModuleID == uuid.Nil:
+		return Group{}, invalid("module_id", "must be set", nil)
+	case m == nil:
 	case g.ModuleID == uuid.Nil:
 		g.ModuleID = m.ID
 	case g.ModuleID != m.ID:
@@ -229,7 +234,7 @@ func NewGroup(g Group, m Module) (Group, error) {
 	if g.Capacity <= 0 {
 		return Group{}, invalid("capacity", "must be positive", g.Capacity)
 	}
-	if m.MaxChildren > 0 && g.Capacity > m.MaxChildren {
+	if m != nil && m.MaxChildren > 0 && g.Capacity > m.MaxChildren {
 		return Group{}, invalid("capacity", fmt.Sprintf("must not exceed the module's max_children %d", m.MaxChildren), g.Capacity)
 	}
 	id, err := newID(g.ID)

@@ -101,3 +101,34 @@ func CanAccept(c certificate.Certificate) error {
 	}
 	return nil
 }
+
+// transition moves c to status to when the state machine allows it.
+func (c *Contract) transition(to Status) error {
+	if err := Transition(c.Status, to); err != nil {
+		return err
+	}
+	c.Status = to
+	return nil
+}
+
+// Move moves c to status to on date on when the state machine allows it, and
+// records the date the move stands for: OfferedOn for Accepted, ActivatedOn
+// for Active, TerminatedOn for Terminating, ClosedOn for Closed, Refused and
+// Withdrawn. Guards that need more than the contract (CanAccept) are the
+// caller's.
+func (c *Contract) Move(to Status, on funding.Date) error {
+	if err := c.transition(to); err != nil {
+		return err
+	}
+	switch to {
+	case Accepted:
+		c.OfferedOn = on
+	case Active:
+		c.ActivatedOn = on
+	case Terminating:
+		c.TerminatedOn = on
+	case Closed, Refused, Withdrawn:
+		c.ClosedOn = on
+	}
+	return nil
+}

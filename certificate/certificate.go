@@ -111,4 +111,12 @@ type Certificate struct {
 	IssuedOn     funding.Date
 	ValidUntil   funding.Date // 18th birthday − 1 day for children, 31 Dec of the year for adults
 	Protection   Protection
+	Documents    Documents // adult scheme: the provider's documents
+}
+
+// Documents records the holder's upload of the provider's documents (adult
+// scheme); see AdultPolicy.MustCancel and MustCancelForDocuments.
+type Documents struct {
+	UploadedOn  funding.Date // zero until uploaded
+	ValidReason string       // a recorded valid reason for the delay; empty if none
 }

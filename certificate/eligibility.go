@@ -82,9 +82,10 @@ func Age(birth, on funding.Date) int {
 //
 //  1. person_id_missing: the child has an identity (for rule 5).
 //  2. birth_date_missing / age_below_minimum: aged at least the minimum of
-//     the municipality of residence (MinAgeByMunicipality, else MinAge, else 5).
+//     the funding municipality (MinAgeByMunicipality, else MinAge, else 5).
 //  3. age_limit_reached: under 18.
-//  4. municipality_not_participating: resident of a participating municipality.
+//  4. municipality_not_participating: resident of a participating
+//     municipality, and funded by a participating one.
 //  5. certificate_already_issued: no certificate of this scheme held by the
 //     child yet, in any status but Cancelled (a cancelled certificate, e.g.
 //     after a move, does not prevent issuing a new one).
@@ -107,9 +108,15 @@ func (p ChildPolicy) MinAgeFor(municipality string) int {
 	return DefaultChildMinAge
 }
 
-// Decide checks h on date on; existing are the certificates already issued
-// to the person (others are ignored).
-func (p ChildPolicy) Decide(h Holder, existing []Certificate, on funding.Date) Decision {
+// Decide checks h on date on for a certificate funded by municipality (""
+// means the municipality of residence, h.Municipality); existing are the
+// certificates already issued to the person (others are ignored). The
+// minimum age is the funding municipality's; both the municipality of
+// residence and the funding one must participate.
+func (p ChildPolicy) Decide(h Holder, municipality string, on funding.Date, existing []Certificate) Decision {
+	if municipality == "" {
+		municipality = h.Municipality
+	}
 	var d Decision
 	if h.PersonID == "" {
 		d.fail(RulePersonIDMissing, "the child's person id is missing")
@@ -118,15 +125,18 @@ func (p ChildPolicy) Decide(h Holder, existing []Certificate, on funding.Date) D
 		d.fail(RuleBirthDateMissing, "the child's date of birth is missing")
 	} else {
 		age := Age(h.BirthDate, on)
-		if minAge := p.MinAgeFor(h.Municipality); age < minAge {
-			d.fail(RuleAgeBelowMinimum, fmt.Sprintf("age %d is below the minimum %d for municipality %s on %s", age, minAge, h.Municipality, on))
+		if minAge := p.MinAgeFor(municipality); age < minAge {
+			d.fail(RuleAgeBelowMinimum, fmt.Sprintf("age %d is below the minimum %d for municipality %s on %s", age, minAge, municipality, on))
 		}
 		if age >= AdultAge {
 			d.fail(RuleAgeLimitReached, fmt.Sprintf("age %d is not under %d on %s", age, AdultAge, on))
 		}
 	}
 	if !p.Municipalities[h.Municipality] {
-		d.fail(RuleMunicipalityNotIn, fmt.Sprintf("municipality %q does not take part in the scheme", h.Municipality))
+		d.fail(RuleMunicipalityNotIn, fmt.Sprintf("municipality of residence %q does not take part in the scheme", h.Municipality))
+	}
+	if municipality != h.Municipality && !p.Municipalities[municipality] {
+		d.fail(RuleMunicipalityNotIn, fmt.Sprintf("funding municipality %q does not take part in the scheme", municipality))
 	}
 	if h.PersonID != "" {
 		for i := range existing {
@@ -174,7 +184,7 @@ type AdultPolicy struct {
 
 // Decide checks h on date on; existing are the certificates already issued
 // to the person (others are ignored).
-func (p AdultPolicy) Decide(h Holder, existing []Certificate, on funding.Date) Decision {
+func (p AdultPolicy) Decide(h Holder, on funding.Date, existing []Certificate) Decision {
 	var d Decision
 	if h.PersonID == "" {
 		d.fail(RulePersonIDMissing, "the person id is missing")
@@ -293,8 +303,33 @@ func (p AdultPolicy) DocumentsDue(c Certificate) funding.Date {
 // documents are not uploaded and no valid reason for the delay is
 // recorded. The caller cancels it and returns the seat to the queue.
 func (p AdultPolicy) MustCancel(c Certificate, on funding.Date, uploaded, validReason bool) bool {
-	if c.Scheme != DigitalSkills || c.Status.Terminal() || uploaded || validReason {
+	if c.Scheme != DigitalSkills || c.Status.Terminal() {
 		return false
 	}
-	return on.After(p.DocumentsDue(c))
+	return MustCancelForDocuments(p.DocumentsDue(c), on, uploaded, validReason)
+}
+
+// MustCancelForDocuments is the rule under MustCancel: past the last day
+// deadline, with the documents not uploaded and no valid reason recorded.
+func MustCancelForDocuments(deadline, on funding.Date, uploaded, validReason bool) bool {
+	return !uploaded && !validReason && on.After(deadline)
+}
+
+// DefaultChildPolicy is the children's policy with rules.md's defaults
+// (minimum age 5). It has no participating municipalities: the region
+// fills Municipalities.
+func DefaultChildPolicy() ChildPolicy {
+	return ChildPolicy{MinAge: DefaultChildMinAge, Municipalities: map[string]bool{}}
+}
+
+// DefaultAdultPolicy is the adult policy with rules.md's defaults (Russian
+// citizens from 18, documents within 30 days). It has no participating
+// regions: the operator fills Regions.
+func DefaultAdultPolicy() AdultPolicy {
+	return AdultPolicy{
+		MinAge:            DefaultAdultMinAge,
+		Citizenship:       DefaultCitizenship,
+		Regions:           map[string]bool{},
+		DocumentsDeadline: DefaultDocumentsDeadlineDays,
+	}
 }

@@ -3,6 +3,7 @@ package certificate
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -75,14 +76,14 @@ var adultPolicy = AdultPolicy{Regions: map[string]bool{"77": true, "50": true}}
 
 func TestAdultPensionExample(t *testing.T) {
 	h := testAdult()
-	got := adultPolicy.Decide(h, nil, d(2020, 10, 1))
+	got := adultPolicy.Decide(h, d(2020, 10, 1), nil)
 	require.True(t, got.Eligible, got.Reasons)
 	require.Empty(t, got.Reasons)
 
-	last := adultPolicy.Decide(h, nil, d(2021, 9, 9))
+	last := adultPolicy.Decide(h, d(2021, 9, 9), nil)
 	require.True(t, last.Eligible, "the day before the pension age is still eligible")
 
-	got = adultPolicy.Decide(h, nil, d(2021, 9, 10))
+	got = adultPolicy.Decide(h, d(2021, 9, 10), nil)
 	require.False(t, got.Eligible)
 	require.Equal(t, []Reason{{RulePensionAgeReached,
 		"the general pension age 61 years 6 months (male, born 1960) is reached on 2021-09-10, on or before 2021-09-10"}}, got.Reasons)
@@ -126,7 +127,7 @@ func TestAdultDecide(t *testing.T) {
 			if tt.mut != nil {
 				tt.mut(&h)
 			}
-			got := tt.policy.Decide(h, tt.existing, on)
+			got := tt.policy.Decide(h, on, tt.existing)
 			require.Equal(t, len(tt.rules) == 0, got.Eligible)
 			require.Equal(t, tt.rules, rulesOf(got))
 			for _, r := range got.Reasons {
@@ -176,7 +177,7 @@ func TestChildDecide(t *testing.T) {
 		{"18 today", childPolicy, d(2007, 9, 1), "m1", nil, []string{RuleAgeLimitReached},
 			[]string{`age 18 is not under 18 on 2025-09-01`}},
 		{"not participating", childPolicy, d(2015, 1, 1), "m9", nil, []string{RuleMunicipalityNotIn},
-			[]string{`municipality "m9" does not take part in the scheme`}},
+			[]string{`municipality of residence "m9" does not take part in the scheme`}},
 		{"already has one", childPolicy, d(2015, 1, 1), "m1", []Certificate{sibling, mine}, []string{RuleAlreadyIssued},
 			[]string{`the child already holds certificate 1111111111 (suspended) issued on 2022-01-10`}},
 		{"cancelled and sibling's don't count", childPolicy, d(2015, 1, 1), "m1", []Certificate{cancelled, sibling}, nil, nil},
@@ -186,7 +187,7 @@ func TestChildDecide(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := Holder{PersonID: "c1", FullName: "Иванов Иван", BirthDate: tt.birth, Municipality: tt.muni}
-			got := tt.policy.Decide(h, tt.existing, on)
+			got := tt.policy.Decide(h, "", on, tt.existing)
 			require.Equal(t, len(tt.rules) == 0, got.Eligible)
 			require.Equal(t, tt.rules, rulesOf(got))
 			for i, m := range tt.messages {
@@ -197,7 +198,7 @@ func TestChildDecide(t *testing.T) {
 }
 
 func TestChildDecidePersonIDMissing(t *testing.T) {
-	got := childPolicy.Decide(Holder{BirthDate: d(2015, 1, 1), Municipality: "m1"}, nil, d(2025, 9, 1))
+	got := childPolicy.Decide(Holder{BirthDate: d(2015, 1, 1), Municipality: "m1"}, "", d(2025, 9, 1), nil)
 	require.Equal(t, []string{RulePersonIDMissing}, rulesOf(got))
 }
 
@@ -240,7 +241,7 @@ func ExampleAdultPolicy_Decide() {
 		Region:       "50",
 		Registration: Permanent,
 	}
-	decision := policy.Decide(applicant, nil, funding.MustDate(2021, 9, 10))
+	decision := policy.Decide(applicant, funding.MustDate(2021, 9, 10), nil)
 	fmt.Println("eligible:", decision.Eligible)
 	for _, r := range decision.Reasons {
 		fmt.Printf("%s: %s\n", r.Rule, r.Message)
@@ -257,7 +258,7 @@ func BenchmarkAdultDecide(b *testing.B) {
 	existing := []Certificate{{Scheme: DigitalSkills, Holder: Holder{PersonID: "p1"}, IssuedOn: d(2019, 3, 1)}}
 	on := d(2020, 10, 1)
 	for b.Loop() {
-		if !adultPolicy.Decide(h, existing, on).Eligible {
+		if !adultPolicy.Decide(h, on, existing).Eligible {
 			b.Fatal("must be eligible")
 		}
 	}
@@ -268,7 +269,7 @@ func BenchmarkAdultDecideIneligible(b *testing.B) {
 	h.Education = EducationGeneral
 	on := d(2021, 9, 10)
 	for b.Loop() {
-		if adultPolicy.Decide(h, nil, on).Eligible {
+		if adultPolicy.Decide(h, on, nil).Eligible {
 			b.Fatal("must not be eligible")
 		}
 	}
@@ -279,8 +280,60 @@ func BenchmarkChildDecide(b *testing.B) {
 	existing := []Certificate{{Scheme: Supplementary, Holder: Holder{PersonID: "c1"}, Status: Cancelled}}
 	on := d(2025, 9, 1)
 	for b.Loop() {
-		if !childPolicy.Decide(h, existing, on).Eligible {
+		if !childPolicy.Decide(h, "", on, existing).Eligible {
 			b.Fatal("must be eligible")
 		}
 	}
+}
+
+func TestChildFundingMunicipality(t *testing.T) {
+	on := d(2025, 9, 1)
+	h := Holder{PersonID: "c1", BirthDate: d(2019, 1, 1), Municipality: "m1"} // age 6
+	tests := []struct {
+		name, municipality string
+		rules              []string
+		messages           []string
+	}{
+		{"residence", "", nil, nil},
+		{"same as residence", "m1", nil, nil},
+		{"funded by m7 where the minimum is 7", "m7", []string{RuleAgeBelowMinimum},
+			[]string{"age 6 is below the minimum 7 for municipality m7 on 2025-09-01"}},
+		{"funded by a non-participant", "m9", []string{RuleMunicipalityNotIn},
+			[]string{`funding municipality "m9" does not take part in the scheme`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := childPolicy.Decide(h, tt.municipality, on, nil)
+			require.Equal(t, tt.rules, rulesOf(got))
+			for i, msg := range tt.messages {
+				require.Equal(t, msg, got.Reasons[i].Message)
+			}
+		})
+	}
+}
+
+func TestMustCancelForDocuments(t *testing.T) {
+	deadline := d(2020, 10, 31)
+	require.False(t, MustCancelForDocuments(deadline, deadline, false, false))
+	require.True(t, MustCancelForDocuments(deadline, deadline.AddDays(1), false, false))
+	require.False(t, MustCancelForDocuments(deadline, deadline.AddDays(1), true, false))
+	require.False(t, MustCancelForDocuments(deadline, deadline.AddDays(1), false, true))
+}
+
+func TestDefaults(t *testing.T) {
+	cp := DefaultChildPolicy()
+	require.Equal(t, 5, cp.MinAgeFor("any"))
+	require.Equal(t, []string{RuleMunicipalityNotIn}, rulesOf(cp.Decide(Holder{PersonID: "c", BirthDate: d(2015, 1, 1), Municipality: "m1"}, "", d(2025, 9, 1), nil)))
+	cp.Municipalities["m1"] = true
+	require.True(t, cp.Decide(Holder{PersonID: "c", BirthDate: d(2015, 1, 1), Municipality: "m1"}, "", d(2025, 9, 1), nil).Eligible)
+
+	ap := DefaultAdultPolicy()
+	ap.Regions["77"] = true
+	h := testAdult()
+	require.True(t, ap.Decide(h, d(2020, 10, 1), nil).Eligible)
+	h.BirthDate = d(2003, 10, 2)
+	require.Equal(t, []string{RuleAgeBelowMinimum}, rulesOf(ap.Decide(h, d(2020, 10, 1), nil)))
+	require.Equal(t, d(2020, 10, 31), ap.DocumentsDue(Certificate{IssuedOn: d(2020, 10, 1)}))
+
+	require.Equal(t, Lockout{MaxAttempts: 5, Window: 15 * time.Minute}, DefaultLockout())
 }

@@ -158,6 +158,11 @@ const (
 	DefaultLockoutWindow = 15 * time.Minute
 )
 
+// DefaultLockout is 5 attempts, then 15 minutes locked.
+func DefaultLockout() Lockout {
+	return Lockout{MaxAttempts: DefaultMaxAttempts, Window: DefaultLockoutWindow}
+}
+
 func (l Lockout) withDefaults() Lockout {
 	if l.MaxAttempts <= 0 {
 		l.MaxAttempts = DefaultMaxAttempts

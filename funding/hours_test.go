@@ -1,0 +1,60 @@
+package funding
+
+import "testing"
+
+func TestHoursHold(t *testing.T) {
+	a := HoursAccount{Base: 12, Extra: 4}
+
+	// A significant contract takes the extra hours first.
+	a, sig, err := a.Hold(6, true)
+	noErr(t, err)
+	eq(t, "sig hold", sig, HoursHold{Base: 2, Extra: 4})
+	eq(t, "after sig", a, HoursAccount{Base: 12, Extra: 4, UsedBase: 2, UsedExtra: 4})
+
+	// Others take base hours only.
+	a, gen, err := a.Hold(10, false)
+	noErr(t, err)
+	eq(t, "gen hold", gen, HoursHold{Base: 10})
+	eq(t, "free base", a.FreeBase(), 0)
+
+	before := a
+	after, h, err := a.Hold(1, true)
+	isRefusal(t, err, ErrInsufficientHours, "insufficient_hours")
+	eq(t, "unchanged", after, before)
+	eq(t, "no hold", h, HoursHold{})
+
+	// Freeing the significant contract gives back both pools.
+	a, err = a.Free(sig)
+	noErr(t, err)
+	eq(t, "after free", a, HoursAccount{Base: 12, Extra: 4, UsedBase: 10})
+
+	// A general contract cannot use extra hours even when they are free.
+	_, _, err = a.Hold(3, false)
+	isRefusal(t, err, ErrInsufficientHours, "insufficient_hours")
+	eq(t, "message", err.Error(), "insufficient hours: 3 h/week asked, 2 free")
+	a, h, err = a.Hold(6, true)
+	noErr(t, err)
+	eq(t, "sig fits across pools", h, HoursHold{Base: 2, Extra: 4})
+
+	_, err = a.Free(HoursHold{Extra: 5})
+	isRefusal(t, err, ErrHoursOverFreed, "hours_over_freed")
+	_, err = a.Free(HoursHold{})
+	isRefusal(t, err, ErrNonPositiveAmount, "non_positive_amount")
+	_, _, err = a.Hold(0, true)
+	isRefusal(t, err, ErrNonPositiveAmount, "non_positive_amount")
+}
+
+func TestHoursToMoney(t *testing.T) {
+	m, err := HoursToMoney(4, 36, MustMoney("125.50"))
+	noErr(t, err)
+	eqMoney(t, "money", m, MustMoney("18072.00"))
+	m, err = HoursToMoney(0, 36, MustMoney("125.50"))
+	noErr(t, err)
+	eqMoney(t, "zero", m, Zero)
+	_, err = HoursToMoney(-1, 36, MustMoney("1"))
+	isInvalid(t, err, "hours_per_week")
+	_, err = HoursToMoney(1, -1, MustMoney("1"))
+	isInvalid(t, err, "weeks")
+	_, err = HoursToMoney(1, 1, MustMoney("-1"))
+	isInvalid(t, err, "cost_per_child_hour")
+}

@@ -232,7 +232,7 @@ func ExampleAccount_Apply() {
 		if a, h, err = a.Apply(s.p, h); err != nil {
 			panic(err)
 		}
-		fmt.Printf("%-9s balance %8s reserve %7s spent %7s (check: %v)\n", s.name, a.Balance.String(), a.Reserved.String(), a.Spent.String(), a.Check())
+		fmt.Printf("%-9s balance %8s reserve %7s spent %7s (check: %v)\n", s.name, a.Balance, a.Reserved, a.Spent, a.Check())
 	}
 	// Output:
 	// grant     balance 30000.00 reserve    0.00 spent    0.00 (check: <nil>)

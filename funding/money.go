@@ -167,11 +167,13 @@ func MaxOf(first Money, rest ...Money) Money {
 
 // Format implements fmt.Formatter so that %v and %s print "1234.56".
 func (m Money) Format(f fmt.State, verb rune) {
+	// Rebuild the directive so width and flags apply: "%10s" pads an amount
+	// in a report as it would a string.
 	switch verb {
 	case 'v', 's':
-		fmt.Fprint(f, m.String())
+		fmt.Fprintf(f, fmt.FormatString(f, 's'), m.String())
 	case 'q':
-		fmt.Fprintf(f, "%q", m.String())
+		fmt.Fprintf(f, fmt.FormatString(f, 'q'), m.String())
 	default:
 		fmt.Fprintf(f, "%%!%c(funding.Money=%s)", verb, m.String())
 	}

@@ -1,6 +1,7 @@
 package funding
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -35,6 +36,12 @@ func TestRounding(t *testing.T) {
 	eqMoney(t, "Kopecks", Kopecks(402198), MustMoney("4021.98"))
 	_, err := FromDecimal(decimal.RequireFromString("0.001"))
 	isInvalid(t, err, "amount")
+}
+
+func TestMoneyFormat(t *testing.T) {
+	m := MustMoney("989.04")
+	eq(t, "width", fmt.Sprintf("[%8s|%-8v|%v|%q]", m, m, m, m), `[  989.04|989.04  |989.04|"989.04"]`)
+	eq(t, "other verb", fmt.Sprintf("%d", m), "%!d(funding.Money=989.04)")
 }
 
 func FuzzParseMoney(f *testing.F) {

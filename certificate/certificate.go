@@ -3,6 +3,27 @@
 // personal digital certificate): its number, holder, category, kind, status
 // lifecycle, eligibility decisions with reasons, category slots and the
 // protection modes that guard provider-initiated applications.
+//
+// The package holds rules only: no storage, no clock. Dates and instants
+// are arguments; the caller loads a certificate (with its row locked), runs
+// a rule, and persists the result in the same transaction.
+//
+//   - Lifecycle: Transition and the table behind it; Certificate.Activate,
+//     Suspend, Resume, Cancel, Expire, ExpireIfDue. Refusals are
+//     *TransitionError matching ErrForbiddenTransition.
+//   - Issue: New validates NewParams (errors are *funding.ValidationError
+//     naming the field) and computes ValidUntil.
+//   - Eligibility: ChildPolicy.Decide and AdultPolicy.Decide return a
+//     Decision listing every failed rule as a Reason with a stable code;
+//     PensionAge, Age, AdultPolicy.MustCancel for the documents deadline.
+//   - Funding: Category.Slot, Certificate.Fund and ChangeCategory, and the
+//     queue order QueueLess / SortQueue.
+//   - Protection: NormalizeName, MatchName, HashPassphrase (argon2id, PHC
+//     form), Protection.CheckPassphrase with a Lockout, and
+//     Certificate.AuthorizeProviderApplication.
+//
+// Rule refusals are *funding.RuleError values with a stable Code that match
+// this package's Err… sentinels through errors.Is.
 package certificate
 
 import (

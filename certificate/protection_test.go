@@ -201,3 +201,14 @@ func TestAuthorizeLockedOut(t *testing.T) {
 	err := c.AuthorizeProviderApplication("1234567890", "", "correct horse", now, Lockout{})
 	require.ErrorIs(t, err, ErrLockedOut)
 }
+
+func BenchmarkCheckPassphrase(b *testing.B) {
+	var p Protection
+	require.NoError(b, p.SetPassphrase("correct horse", testSalt))
+	now := time.Date(2025, 9, 1, 10, 0, 0, 0, time.UTC)
+	for b.Loop() {
+		if err := p.CheckPassphrase("correct horse", now, Lockout{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -46,7 +46,8 @@ func FinalInvoiceDate(m Month) Date {
 // reports only deliveredPercent (0–100) of a month's payment delivered:
 // payment − round2(payment × pct / 100). The delivered part is rounded to the
 // nearest kopeck (rules.md is silent), so 50% of 0.01 pays 0.01 and refunds
-// nothing; 100% refunds 0.00 and 0% the whole payment.
+// nothing; 100% refunds 0.00 and 0% the whole payment. A percent outside
+// 0–100 or a negative payment is a *ValidationError.
 func Shortfall(payment Money, deliveredPercent int) (Money, error) {
 	delivered, err := Delivered(payment, deliveredPercent)
 	if err != nil {

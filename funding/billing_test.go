@@ -35,12 +35,19 @@ func TestShortfall(t *testing.T) {
 		got, err := Shortfall(MustMoney(tc.payment), tc.pct)
 		noErr(t, err)
 		eqMoney(t, tc.payment+" at "+strconv.Itoa(tc.pct)+"%", got, MustMoney(tc.want))
+		d, err := Delivered(MustMoney(tc.payment), tc.pct)
+		noErr(t, err)
+		eqMoney(t, "delivered + shortfall", d.Add(got), MustMoney(tc.payment))
 	}
 	_, err := Shortfall(MustMoney("1"), 101)
 	isInvalid(t, err, "delivered_percent")
-	_, err = Shortfall(MustMoney("1"), -1)
+	_, err = Shortfall(MustMoney("1"), -5)
 	isInvalid(t, err, "delivered_percent")
-	_, err = Shortfall(MustMoney("-1"), 50)
+	_, err = Delivered(MustMoney("1"), 101)
+	isInvalid(t, err, "delivered_percent")
+	_, err = Delivered(MustMoney("1"), -1)
+	isInvalid(t, err, "delivered_percent")
+	_, err = Delivered(MustMoney("-1"), 50)
 	isInvalid(t, err, "payment")
 }
 

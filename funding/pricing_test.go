@@ -109,6 +109,19 @@ func TestPriceContractMidMonthStartAndGroupEnd(t *testing.T) {
 	eqMoney(t, "cert first", p.CertFirst, MustMoney("1378.40"))
 }
 
+func TestPriceBudgetFunded(t *testing.T) {
+	p, err := PriceContract(exampleTerms())
+	noErr(t, err)
+	b := p.BudgetFunded()
+	eqMoney(t, "total kept", b.Total, MustMoney("4021.98"))
+	eqMoney(t, "first kept", b.First, MustMoney("989.04"))
+	eqMoney(t, "cert", b.Cert, Zero)
+	eqMoney(t, "copay", b.CoPay, Zero)
+	eqMoney(t, "September charge", b.MonthlyPayment(Month{2025, time.September}), Zero)
+	eqMoney(t, "October charge", b.MonthlyPayment(Month{2025, time.October}), Zero)
+	eqMoney(t, "original untouched", p.CertFirst, MustMoney("989.04"))
+}
+
 func TestPriceContractValidation(t *testing.T) {
 	tests := []struct {
 		field  string

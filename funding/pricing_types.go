@@ -17,3 +17,13 @@ type Price struct {
 	CertFirst, CertOther   Money // schedule of the certificate's share
 	CoPayFirst, CoPayOther Money // schedule of the co-payment
 }
+
+// BudgetFunded is p for a program of a budget-funded registry: the
+// municipality pays the provider directly, so nothing is paid from the
+// certificate (nothing reserved or charged) and nothing is co-paid. The total
+// and its schedule stay, as the municipality's cost of the contract.
+func (p Price) BudgetFunded() Price {
+	p.Cert, p.CertFirst, p.CertOther = Zero, Zero, Zero
+	p.CoPay, p.CoPayFirst, p.CoPayOther = Zero, Zero, Zero
+	return p
+}

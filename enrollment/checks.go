@@ -90,7 +90,8 @@ type Snapshot struct {
 //
 //  1. the certificate is usable (not suspended: certificate_suspended; not
 //     cancelled or expired: certificate_not_usable) and, outside the
-//     budget-funded registries, funded (certificate_not_funded); Cert is
+//     budget-funded registries, funded (certificate_not_funded; an adult
+//     certificate has no kinds and is not asked); Cert is
 //     covered by the balance and any CoPay is accepted by the holder
 //     (insufficient_balance). An Issued certificate passes: the application
 //     may be submitted, the provider then cannot confirm it (CanAccept);
@@ -111,7 +112,7 @@ func CheckSubmission(s Snapshot) error {
 	case certificate.Cancelled, certificate.Expired:
 		return funding.Refuse(ErrCertificateUnusable, CodeCertificateUnusable, "certificate %s is %s", c.Number, c.Status)
 	}
-	if c.Kind != certificate.Funded && !s.Registry.BudgetFunded() {
+	if c.Scheme != certificate.DigitalSkills && c.Kind != certificate.Funded && !s.Registry.BudgetFunded() {
 		return funding.Refuse(ErrCertificateNotFunded, CodeCertificateNotFunded,
 			"certificate %s is %s; the %s registry needs a funded certificate", c.Number, c.Kind, s.Registry)
 	}

@@ -60,6 +60,9 @@ func TestCheckSubmission(t *testing.T) {
 			s.Certificate.Kind, s.Registry, s.Cert, s.Balance = certificate.Accounting, catalog.General, funding.Zero, funding.Zero
 			s.BudgetLimit = funding.Zero
 		}, nil, ""},
+		{"adult certificate has no kind", func(s *enrollment.Snapshot) {
+			s.Certificate.Scheme, s.Certificate.Kind, s.Registry = certificate.DigitalSkills, "", ""
+		}, nil, ""},
 		{"no limits set", func(s *enrollment.Snapshot) { s.ProgramLimit, s.ProviderLimit, s.DirectionLimit = 0, 0, 0 }, nil, ""},
 		{"budget exactly reached", func(s *enrollment.Snapshot) { s.BudgetUsed = money("995978.02") }, nil, ""},
 		{"registry without a quota", func(s *enrollment.Snapshot) { s.Registry = catalog.General; s.RegistryLimit = nil }, nil, ""},

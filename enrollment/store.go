@@ -179,6 +179,9 @@ type InvoiceKind string
 const (
 	AdvanceInvoice InvoiceKind = "advance"
 	FinalInvoice   InvoiceKind = "final"
+	// RefundInvoice lines are under-delivery shortfalls returned to the
+	// certificates: they reduce what the provider is paid for the month.
+	RefundInvoice InvoiceKind = "refund"
 )
 
 // InvoiceLine is one contract's part of an invoice.

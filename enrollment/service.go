@@ -1,0 +1,192 @@
+package enrollment
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"github.com/edufund/edufund/catalog"
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/funding"
+)
+
+// ErrIdempotencyConflict is a key reused for a different request.
+var ErrIdempotencyConflict = errors.New("idempotency key reused for a different request")
+
+// Config holds the region's parameters the services apply.
+type Config struct {
+	// PeriodOf returns the funding period holding a date; calendar years by default.
+	PeriodOf func(d funding.Date) funding.Period
+	// AdvanceShare is the share of a month's payment invoiced in advance (0.8).
+	AdvanceShare decimal.Decimal
+	// ProlongationSilenceDays is how long a holder's silence takes to accept a prolongation (7).
+	ProlongationSilenceDays int
+	Children                certificate.ChildPolicy
+	Adults                  certificate.AdultPolicy
+	Lockout                 certificate.Lockout
+	// AdultQuota is the national number of adult certificates per year.
+	AdultQuota func(year int) int64
+	// AdultDocumentsDays is the days after issue within which the holder of an
+	// adult certificate must upload the provider's documents.
+	AdultDocumentsDays int
+	// RegistryQuotas is how many services of each budget-funded registry a
+	// certificate may hold at once.
+	RegistryQuotas map[catalog.Registry]int
+}
+
+// DefaultConfig is rules.md's defaults: calendar-year periods, an 80% advance,
+// 7 days of silence, the default eligibility policies and a 33 000 adult quota.
+func DefaultConfig() Config {
+	return Config{
+		PeriodOf:                func(d funding.Date) funding.Period { return funding.CalendarYear(d.Year()) },
+		AdvanceShare:            decimal.RequireFromString("0.8"),
+		ProlongationSilenceDays: 7,
+		Children:                certificate.DefaultChildPolicy(),
+		Adults:                  certificate.DefaultAdultPolicy(),
+		Lockout:                 certificate.DefaultLockout(),
+		AdultQuota:              func(int) int64 { return 33000 },
+		AdultDocumentsDays:      30,
+		RegistryQuotas:          map[catalog.Registry]int{catalog.Significant: 1, catalog.General: 3, catalog.PreProfessional: 1},
+	}
+}
+
+// Service runs the use cases of both schemes through a Store. Every mutating
+// method takes an idempotency key: the same key with the same request returns
+// the first result; with a different request it is ErrIdempotencyConflict.
+// A request refused by a rule leaves nothing behind, its key included, so it
+// can be sent again once the rule would pass.
+type Service struct {
+	store Store
+	clock funding.Clock
+	cfg   Config
+}
+
+// NewService returns a Service over store. clock is the only source of "now".
+func NewService(store Store, clock funding.Clock, cfg Config) *Service {
+	return &Service{store: store, clock: clock, cfg: cfg}
+}
+
+// Config returns the parameters the service applies.
+func (s *Service) Config() Config { return s.cfg }
+
+func (s *Service) today() funding.Date { return funding.DateOf(s.clock.Now().UTC()) }
+
+// idempotent runs fn once per key inside one transaction, replaying the
+// stored result for a repeated key.
+func idempotent[T any](ctx context.Context, s *Service, key, op string, req any, fn func(ctx context.Context, tx Tx) (T, error)) (T, error) {
+	var out T
+	if key == "" {
+		return out, &funding.ValidationError{Field: "idempotency_key", Rule: "must be set on every change"}
+	}
+	if len(key) > 200 {
+		return out, &funding.ValidationError{Field: "idempotency_key", Rule: "must be at most 200 characters"}
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return out, fmt.Errorf("%s: encode request: %w", op, err)
+	}
+	sum := sha256.Sum256(append([]byte(op+"\x00"), body...))
+	hash := hex.EncodeToString(sum[:])
+	err = s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		var zero T
+		out = zero
+		rec, claimed, err := tx.ClaimKey(ctx, key, op, hash)
+		if err != nil {
+			return err
+		}
+		if !claimed {
+			if rec.Operation != op || rec.RequestHash != hash {
+				return funding.Refuse(ErrIdempotencyConflict, "idempotency_conflict", "key %q was first used for %s with another request", key, rec.Operation)
+			}
+			return json.Unmarshal(rec.Result, &out)
+		}
+		if out, err = fn(ctx, tx); err != nil {
+			return err
+		}
+		result, err := json.Marshal(out)
+		if err != nil {
+			return fmt.Errorf("%s: encode result: %w", op, err)
+		}
+		return tx.SaveResult(ctx, key, result)
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
+}
+
+// post applies p to the account and the hold through the ledger's rules,
+// stores the new state and appends the posting with its explanation.
+func post(ctx context.Context, tx Tx, a *AccountState, h *funding.Hold, p funding.Posting, rec PostingRecord) error {
+	var hold funding.Hold
+	if h != nil {
+		hold = *h
+	}
+	acct, hold, err := a.Account.Apply(p, hold)
+	if err != nil {
+		return err
+	}
+	a.Account = acct
+	if err := tx.SaveAccount(ctx, *a); err != nil {
+		return err
+	}
+	if p.HoldID != uuid.Nil {
+		if err := tx.SaveHold(ctx, a.CertificateID, a.Period, hold); err != nil {
+			return err
+		}
+		if h != nil {
+			*h = hold
+		}
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return err
+	}
+	rec.ID = id
+	rec.CertificateID = a.CertificateID
+	rec.Period = a.Period
+	rec.Posting = p
+	return tx.AppendPosting(ctx, rec)
+}
+
+// account loads a certificate's account for a period, or a zero one.
+func account(ctx context.Context, tx Tx, certID uuid.UUID, p funding.Period) (AccountState, error) {
+	a, err := tx.Account(ctx, certID, p)
+	if errors.Is(err, ErrNotFound) {
+		return AccountState{CertificateID: certID, Period: p}, nil
+	}
+	return a, err
+}
+
+// Counter keys. One general mechanism, a capped counter, guards every
+// contended limit; the key names what it counts.
+func seatsKey(group uuid.UUID) string       { return "seats:" + group.String() }
+func programKey(program uuid.UUID) string   { return "program:" + program.String() }
+func providerKey(provider uuid.UUID) string { return "provider:" + provider.String() }
+func directionKey(mun, dir string, p funding.Period) string {
+	return "direction:" + mun + ":" + dir + ":" + p.Start.String()
+}
+func budgetKey(mun string, p funding.Period) string { return "budget:" + mun + ":" + p.Start.String() }
+func categoryCountKey(code string) string           { return "category:" + code }
+func categorySumKey(code string) string             { return "category_sum:" + code }
+func adultQuotaKey(year int) string                 { return "adult_quota:" + strconv.Itoa(year) }
+func categoryQueue(code string) string              { return "category:" + code }
+func adultQueue(year int) string                    { return "adult:" + strconv.Itoa(year) }
+
+// Unlimited is the cap of a counter that only counts.
+const Unlimited = int64(1) << 60
+
+func limitOrUnlimited(n int) int64 {
+	if n <= 0 {
+		return Unlimited
+	}
+	return int64(n)
+}

@@ -1,0 +1,113 @@
+package enrollment
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/catalog"
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/funding"
+)
+
+// Cabinet is what a holder sees of a certificate: its status and money in
+// the current period and how many budget-funded services it holds.
+type Cabinet struct {
+	Certificate certificate.Certificate
+	Period      funding.Period
+	// Money is nil when the municipality's budget limit is reached: the
+	// cabinet then shows BudgetNotice instead of nominal and balance.
+	Money        *CabinetMoney
+	BudgetNotice string
+	Registries   []RegistryUse
+	Contracts    []Contract
+	// Position is the certificate's place in the queue for a funded slot or
+	// an adult quota place; 0 when not queued.
+	Position int
+}
+
+// CabinetMoney is the certificate's account for the period.
+type CabinetMoney struct {
+	Nominal funding.Money
+	// Usable is the nominal that can still be committed today: before the
+	// first submission of the period it shrinks month by month.
+	Usable   funding.Money
+	Balance  funding.Money
+	Reserved funding.Money
+	Spent    funding.Money
+	Depleted funding.Money
+}
+
+// RegistryUse is how many services of a budget-funded registry the
+// certificate holds, against how many it may.
+type RegistryUse struct {
+	Registry catalog.Registry
+	Used     int
+	Allowed  int
+}
+
+// Cabinet reads a certificate's cabinet as of today.
+func (s *Service) Cabinet(ctx context.Context, certID uuid.UUID) (Cabinet, error) {
+	on := s.today()
+	var cab Cabinet
+	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		c, err := tx.Certificate(ctx, certID)
+		if err != nil {
+			return notFound(err, "certificate_id", certID)
+		}
+		period := s.cfg.PeriodOf(on)
+		cab = Cabinet{Certificate: c, Period: period}
+		contracts, err := tx.CertificateContracts(ctx, certID)
+		if err != nil {
+			return err
+		}
+		cab.Contracts = contracts
+		held := heldByRegistry(contracts)
+		for _, reg := range []catalog.Registry{catalog.Significant, catalog.General, catalog.PreProfessional} {
+			cab.Registries = append(cab.Registries, RegistryUse{Registry: reg, Used: held[reg], Allowed: s.cfg.RegistryQuotas[reg]})
+		}
+		if pos, err := s.queuePosition(ctx, tx, c); err == nil {
+			cab.Position = pos
+		}
+		if c.Kind != certificate.Funded {
+			return nil
+		}
+		b, err := tx.Counter(ctx, budgetKey(c.Municipality, period))
+		if err == nil && b.Used >= b.Limit {
+			cab.BudgetNotice = "The municipality's budget limit for " + period.String() + " is reached: no new money can be committed."
+			return nil
+		}
+		a, err := account(ctx, tx, certID, period)
+		if err != nil {
+			return err
+		}
+		usable := a.Account.Balance
+		if !a.Fixed {
+			usable = funding.MinMoney(usable, funding.UsableNominal(a.Account.Nominal, period, on))
+		}
+		cab.Money = &CabinetMoney{
+			Nominal: a.Account.Nominal, Usable: usable, Balance: a.Account.Balance,
+			Reserved: a.Account.Reserved, Spent: a.Account.Spent, Depleted: a.Account.Depleted,
+		}
+		return nil
+	})
+	return cab, err
+}
+
+func (s *Service) queuePosition(ctx context.Context, tx Tx, c certificate.Certificate) (int, error) {
+	if c.Scheme == certificate.DigitalSkills {
+		return tx.QueuePosition(ctx, adultQueue(c.IssuedOn.Year()), c.ID)
+	}
+	return tx.QueuePosition(ctx, categoryQueue(c.Category), c.ID)
+}
+
+// heldByRegistry counts live contracts per registry.
+func heldByRegistry(cs []Contract) map[catalog.Registry]int {
+	held := map[catalog.Registry]int{}
+	for _, c := range cs {
+		if c.Status.Live() {
+			held[c.Registry]++
+		}
+	}
+	return held
+}

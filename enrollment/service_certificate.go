@@ -1,0 +1,314 @@
+package enrollment
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/funding"
+)
+
+// ErrIneligible is an applicant a scheme's eligibility rules turn down.
+var ErrIneligible = errors.New("not eligible")
+
+// IneligibleError carries every failed eligibility rule with the parameter
+// value that decided it.
+type IneligibleError struct {
+	Reasons []certificate.Reason
+}
+
+func (e *IneligibleError) Error() string {
+	msgs := make([]string, len(e.Reasons))
+	for i, r := range e.Reasons {
+		msgs[i] = r.Message
+	}
+	return "not eligible: " + strings.Join(msgs, "; ")
+}
+
+func (e *IneligibleError) Is(target error) bool { return target == ErrIneligible }
+
+// IssueRequest asks for a children's certificate.
+type IssueRequest struct {
+	Holder       certificate.Holder
+	GuardianID   string
+	Municipality string // the funding municipality; defaults to the holder's
+	Category     string
+	// Funded asks for a funded slot in the category at once; without a free
+	// slot the certificate is issued as an accounting one and queued.
+	Funded     bool
+	Protection certificate.ProtectionMode
+	// Passphrase for ByPassphrase protection. It is hashed before it is
+	// stored and never enters the idempotency record.
+	Passphrase string `json:"-"`
+	Actor      string
+}
+
+// IssueResult is a certificate as issued, and its place in the category's
+// queue if a funded slot was asked for and none was free.
+type IssueResult struct {
+	Certificate certificate.Certificate
+	Queued      bool
+	Position    int
+}
+
+// Issue decides a child's eligibility and issues the certificate, funding it
+// from the category when a slot is free.
+func (s *Service) Issue(ctx context.Context, key string, r IssueRequest) (IssueResult, error) {
+	on := s.today()
+	var hash string
+	if r.Protection == certificate.ByPassphrase {
+		h, err := newPassphraseHash(r.Passphrase)
+		if err != nil {
+			return IssueResult{}, err
+		}
+		hash = h
+	}
+	return idempotent(ctx, s, key, "certificate.issue", r, func(ctx context.Context, tx Tx) (IssueResult, error) {
+		mun := r.Municipality
+		if mun == "" {
+			mun = r.Holder.Municipality
+		}
+		existing, err := tx.PersonCertificates(ctx, certificate.Supplementary, r.Holder.PersonID)
+		if err != nil {
+			return IssueResult{}, err
+		}
+		if d := s.cfg.Children.Decide(r.Holder, mun, on, existing); !d.Eligible {
+			return IssueResult{}, &IneligibleError{Reasons: d.Reasons}
+		}
+		c, err := certificate.New(certificate.NewParams{
+			Number: newNumber(), Scheme: certificate.Supplementary, Holder: r.Holder,
+			GuardianID: r.GuardianID, Municipality: mun, Category: r.Category,
+			Kind: certificate.Accounting, IssuedOn: on, Protection: r.Protection, PassphraseHash: hash,
+		})
+		if err != nil {
+			return IssueResult{}, err
+		}
+		if err := tx.InsertCertificate(ctx, c); err != nil {
+			if errors.Is(err, ErrExists) {
+				return IssueResult{}, funding.Refuse(ErrExists, "certificate_exists", "person %s already holds a certificate of scheme %s", r.Holder.PersonID, certificate.Supplementary)
+			}
+			return IssueResult{}, err
+		}
+		res := IssueResult{Certificate: c}
+		if r.Funded {
+			queued, pos, err := s.fund(ctx, tx, &c, on, r.Actor)
+			if err != nil {
+				return IssueResult{}, err
+			}
+			res = IssueResult{Certificate: c, Queued: queued, Position: pos}
+		}
+		return res, nil
+	})
+}
+
+// RequestFunding switches an accounting certificate to funded when its
+// category has a free slot, and queues it otherwise.
+func (s *Service) RequestFunding(ctx context.Context, key string, certID uuid.UUID, actor string) (IssueResult, error) {
+	on := s.today()
+	return idempotent(ctx, s, key, "certificate.fund", struct {
+		ID    uuid.UUID
+		Actor string
+	}{certID, actor}, func(ctx context.Context, tx Tx) (IssueResult, error) {
+		c, err := tx.LockCertificate(ctx, certID)
+		if err != nil {
+			return IssueResult{}, err
+		}
+		queued, pos, err := s.fund(ctx, tx, &c, on, actor)
+		return IssueResult{Certificate: c, Queued: queued, Position: pos}, err
+	})
+}
+
+// fund takes a slot of the certificate's category and grants the period's
+// nominal, or queues the certificate when the category is full.
+func (s *Service) fund(ctx context.Context, tx Tx, c *certificate.Certificate, on funding.Date, actor string) (queued bool, pos int, err error) {
+	if c.Scheme != certificate.Supplementary || c.Kind == certificate.Funded || c.Status == certificate.Cancelled || c.Status == certificate.Expired {
+		return false, 0, funding.Refuse(certificate.ErrNotFundable, certificate.CodeNotFundable, "certificate %s is %s %s %s", c.Number, c.Scheme, c.Kind, c.Status)
+	}
+	cat, err := tx.Category(ctx, c.Category)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return false, 0, &funding.ValidationError{Field: "category", Rule: "must be a known category", Value: c.Category}
+		}
+		return false, 0, err
+	}
+	ok, err := takeSlot(ctx, tx, cat)
+	if err != nil {
+		return false, 0, err
+	}
+	if !ok {
+		q := categoryQueue(cat.Code)
+		if _, err := tx.QueuePosition(ctx, q, c.ID); errors.Is(err, ErrNotFound) {
+			if err := tx.Enqueue(ctx, QueueEntry{Queue: q, CertificateID: c.ID, EnqueuedAt: s.clock.Now().UTC()}); err != nil {
+				return false, 0, err
+			}
+		}
+		pos, err := tx.QueuePosition(ctx, q, c.ID)
+		return true, pos, err
+	}
+	return false, 0, s.grantFunded(ctx, tx, c, cat, on, actor)
+}
+
+// takeSlot takes one place and the nominal's sum in a category, both or neither.
+func takeSlot(ctx context.Context, tx Tx, cat certificate.Category) (bool, error) {
+	if err := tx.Take(ctx, categoryCountKey(cat.Code), 1); err != nil {
+		if errors.Is(err, ErrCounterFull) {
+			return false, nil
+		}
+		return false, err
+	}
+	if err := tx.Take(ctx, categorySumKey(cat.Code), cat.Nominal.Kopecks()); err != nil {
+		if errors.Is(err, ErrCounterFull) {
+			return false, tx.Give(ctx, categoryCountKey(cat.Code), 1)
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+func (s *Service) grantFunded(ctx context.Context, tx Tx, c *certificate.Certificate, cat certificate.Category, on funding.Date, actor string) error {
+	c.Kind = certificate.Funded
+	if err := tx.UpdateCertificate(ctx, *c); err != nil {
+		return err
+	}
+	period := s.cfg.PeriodOf(on)
+	a, err := account(ctx, tx, c.ID, period)
+	if err != nil {
+		return err
+	}
+	if !a.Account.Nominal.IsZero() || cat.Nominal.IsZero() {
+		return nil
+	}
+	return post(ctx, tx, &a, nil, funding.Posting{Kind: funding.Grant, Amount: cat.Nominal}, PostingRecord{
+		At: s.clock.Now().UTC(), Actor: actor, Rule: "category_nominal",
+		Params: map[string]string{"category": cat.Code, "nominal": cat.Nominal.String(), "period": period.String()},
+	})
+}
+
+// CertificateAction is a lifecycle move of a certificate.
+type CertificateAction string
+
+const (
+	ActivateCertificate CertificateAction = "activate"
+	SuspendCertificate  CertificateAction = "suspend"
+	ResumeCertificate   CertificateAction = "resume"
+	CancelCertificate   CertificateAction = "cancel"
+)
+
+// ChangeStatus moves a certificate through its status table. Cancelling a
+// funded certificate frees its category slot for the head of the queue.
+func (s *Service) ChangeStatus(ctx context.Context, key string, certID uuid.UUID, action CertificateAction, actor string) (certificate.Certificate, error) {
+	on := s.today()
+	return idempotent(ctx, s, key, "certificate."+string(action), struct {
+		ID    uuid.UUID
+		Actor string
+	}{certID, actor}, func(ctx context.Context, tx Tx) (certificate.Certificate, error) {
+		c, err := tx.LockCertificate(ctx, certID)
+		if err != nil {
+			return c, err
+		}
+		switch action {
+		case ActivateCertificate:
+			err = c.Activate()
+		case SuspendCertificate:
+			err = c.Suspend()
+		case ResumeCertificate:
+			err = c.Resume()
+		case CancelCertificate:
+			err = c.Cancel()
+		default:
+			err = &funding.ValidationError{Field: "action", Rule: "must be activate, suspend, resume or cancel", Value: string(action)}
+		}
+		if err != nil {
+			return c, err
+		}
+		if err := tx.UpdateCertificate(ctx, c); err != nil {
+			return c, err
+		}
+		if action == CancelCertificate {
+			if err := s.freeSlot(ctx, tx, c, on, actor); err != nil {
+				return c, err
+			}
+		}
+		return c, nil
+	})
+}
+
+// freeSlot returns a cancelled certificate's funded slot or adult quota
+// place and promotes the head of the queue into it.
+func (s *Service) freeSlot(ctx context.Context, tx Tx, c certificate.Certificate, on funding.Date, actor string) error {
+	if c.Kind != certificate.Funded {
+		if c.Scheme == certificate.Supplementary {
+			return tx.RemoveFromQueue(ctx, categoryQueue(c.Category), c.ID)
+		}
+		return tx.RemoveFromQueue(ctx, adultQueue(c.IssuedOn.Year()), c.ID)
+	}
+	if c.Scheme == certificate.DigitalSkills {
+		if err := tx.Give(ctx, adultQuotaKey(c.IssuedOn.Year()), 1); err != nil {
+			return err
+		}
+		return s.promoteAdults(ctx, tx, c.IssuedOn.Year())
+	}
+	cat, err := tx.Category(ctx, c.Category)
+	if err != nil {
+		return err
+	}
+	if err := tx.Give(ctx, categoryCountKey(cat.Code), 1); err != nil {
+		return err
+	}
+	if err := tx.Give(ctx, categorySumKey(cat.Code), cat.Nominal.Kopecks()); err != nil {
+		return err
+	}
+	return s.promoteCategory(ctx, tx, cat, on, actor)
+}
+
+// promoteCategory funds queued certificates, oldest first, while slots last.
+func (s *Service) promoteCategory(ctx context.Context, tx Tx, cat certificate.Category, on funding.Date, actor string) error {
+	for {
+		ok, err := takeSlot(ctx, tx, cat)
+		if err != nil || !ok {
+			return err
+		}
+		e, err := tx.Dequeue(ctx, categoryQueue(cat.Code))
+		if errors.Is(err, ErrNotFound) {
+			if err := tx.Give(ctx, categoryCountKey(cat.Code), 1); err != nil {
+				return err
+			}
+			return tx.Give(ctx, categorySumKey(cat.Code), cat.Nominal.Kopecks())
+		}
+		if err != nil {
+			return err
+		}
+		c, err := tx.LockCertificate(ctx, e.CertificateID)
+		if err != nil {
+			return err
+		}
+		if err := s.grantFunded(ctx, tx, &c, cat, on, actor); err != nil {
+			return err
+		}
+	}
+}
+
+// newNumber draws a random ten-digit certificate number; the store's unique
+// index refuses the rare repeat.
+func newNumber() certificate.Number {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return certificate.Number(fmt.Sprintf("%010d", binary.BigEndian.Uint64(b[:])%10_000_000_000))
+}
+
+func newPassphraseHash(pass string) (string, error) {
+	if len(pass) < 8 {
+		return "", &funding.ValidationError{Field: "passphrase", Rule: "must be at least 8 characters"}
+	}
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	return certificate.HashPassphrase(pass, salt), nil
+}

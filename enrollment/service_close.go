@@ -1,0 +1,247 @@
+package enrollment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/funding"
+)
+
+// CloseReport counts what a monthly close did. Failed contracts are listed
+// with their errors; a close re-run after a failure or a crash picks them up
+// and charges nothing twice.
+type CloseReport struct {
+	Month     funding.Month
+	Contracts int
+	Charged   int
+	Amount    funding.Money
+	Closed    int
+	Refused   int
+	Lines     int
+	Failed    map[uuid.UUID]error
+}
+
+// pageSize is how many ids a long run reads at once; each id then gets a
+// transaction of its own.
+const pageSize = 500
+
+// CloseMonth runs the close of month m over every open contract, each in a
+// transaction of its own so that one bad contract never blocks a region.
+// Re-running it is safe: a contract's month is charged once, an invoice line
+// is added once, a closed contract is not listed again. progress, if not
+// nil, is called after every page.
+func (s *Service) CloseMonth(ctx context.Context, pager Pager, m funding.Month, progress func(CloseReport)) (CloseReport, error) {
+	rep := CloseReport{Month: m, Failed: map[uuid.UUID]error{}}
+	statuses := []Status{Requested, Accepted, Active, Terminating}
+	after := uuid.Nil
+	for {
+		ids, err := pager.ContractIDs(ctx, statuses, after, pageSize)
+		if err != nil {
+			return rep, fmt.Errorf("close %s: list contracts: %w", m, err)
+		}
+		if len(ids) == 0 {
+			return rep, nil
+		}
+		for _, id := range ids {
+			if err := ctx.Err(); err != nil {
+				return rep, err
+			}
+			rep.Contracts++
+			if err := s.closeContract(ctx, id, m, &rep); err != nil {
+				rep.Failed[id] = err
+			}
+		}
+		after = ids[len(ids)-1]
+		if progress != nil {
+			progress(rep)
+		}
+	}
+}
+
+func (s *Service) closeContract(ctx context.Context, id uuid.UUID, m funding.Month, rep *CloseReport) error {
+	var delta CloseReport
+	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		delta = CloseReport{}
+		c, err := tx.LockContract(ctx, id)
+		if err != nil {
+			return err
+		}
+		plan := PlanContract(c, m, s.cfg.AdvanceShare)
+		actor := "monthly_close:" + m.String()
+		switch {
+		case plan.Refusal != nil:
+			if err := s.end(ctx, tx, &c, Refused, actor, plan.Refusal.Code); err != nil {
+				return err
+			}
+			delta.Refused++
+			return tx.UpdateContract(ctx, c)
+		case plan.Charge != nil:
+			charged, err := s.chargeOnce(ctx, tx, c, plan.Charge.Month, actor, "monthly_charge")
+			if err != nil {
+				return err
+			}
+			if charged {
+				delta.Charged++
+				delta.Amount = plan.Charge.Amount
+			}
+		}
+		for _, l := range plan.Lines {
+			if err := tx.AddInvoiceLine(ctx, l); err != nil && !errors.Is(err, ErrExists) {
+				return err
+			} else if err == nil {
+				delta.Lines++
+			}
+		}
+		if plan.Closing != nil {
+			wasLive := c.Status.Live()
+			released, err := s.releaseHold(ctx, tx, c, actor, "contract_closed")
+			if err != nil {
+				return err
+			}
+			if wasLive {
+				if err := giveLimits(ctx, tx, c, released); err != nil {
+					return err
+				}
+			}
+			if err := c.Move(Closed, plan.Closing.ClosedOn); err != nil {
+				return err
+			}
+			delta.Closed++
+			return tx.UpdateContract(ctx, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	rep.Charged += delta.Charged
+	rep.Amount = rep.Amount.Add(delta.Amount)
+	rep.Closed += delta.Closed
+	rep.Refused += delta.Refused
+	rep.Lines += delta.Lines
+	return nil
+}
+
+// chargeOnce is charge reporting whether it charged anything.
+func (s *Service) chargeOnce(ctx context.Context, tx Tx, c Contract, m funding.Month, actor, rule string) (bool, error) {
+	amount := c.Price.MonthlyPayment(m)
+	if c.HoldID == uuid.Nil || !amount.IsPositive() {
+		return false, nil
+	}
+	h, err := tx.Hold(ctx, c.HoldID)
+	if err != nil {
+		return false, err
+	}
+	if h.Open().LessThan(amount) {
+		// A terminated or under-reserved contract has nothing left to charge.
+		return false, nil
+	}
+	err = s.charge(ctx, tx, c, m, actor, rule)
+	if errors.Is(err, errAlreadyCharged) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// RolloverReport counts what a period rollover did.
+type RolloverReport struct {
+	From, To     funding.Period
+	Certificates int
+	Expired      funding.Money
+	Granted      int
+	Failed       map[uuid.UUID]error
+}
+
+// Rollover closes period from for every funded certificate and opens the
+// next: the unused balance expires (unused money never carries over), the
+// category's nominal is granted for the new period, and certificates past
+// their validity expire, freeing their slots for the queue. Each certificate
+// is a transaction of its own; re-running is safe.
+func (s *Service) Rollover(ctx context.Context, pager Pager, from funding.Period, progress func(RolloverReport)) (RolloverReport, error) {
+	to := from.Next()
+	rep := RolloverReport{From: from, To: to, Failed: map[uuid.UUID]error{}}
+	after := uuid.Nil
+	for {
+		ids, err := pager.CertificateIDs(ctx, after, pageSize)
+		if err != nil {
+			return rep, fmt.Errorf("rollover %s: list certificates: %w", from, err)
+		}
+		if len(ids) == 0 {
+			return rep, nil
+		}
+		for _, id := range ids {
+			if err := ctx.Err(); err != nil {
+				return rep, err
+			}
+			rep.Certificates++
+			if err := s.rollCertificate(ctx, id, from, to, &rep); err != nil {
+				rep.Failed[id] = err
+			}
+		}
+		after = ids[len(ids)-1]
+		if progress != nil {
+			progress(rep)
+		}
+	}
+}
+
+func (s *Service) rollCertificate(ctx context.Context, id uuid.UUID, from, to funding.Period, rep *RolloverReport) error {
+	var expired funding.Money
+	var granted bool
+	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		expired, granted = funding.Zero, false
+		c, err := tx.LockCertificate(ctx, id)
+		if err != nil {
+			return err
+		}
+		now := s.clock.Now().UTC()
+		rec := PostingRecord{At: now, Actor: "rollover:" + from.String()}
+		old, err := account(ctx, tx, id, from)
+		if err != nil {
+			return err
+		}
+		if old.Account.Balance.IsPositive() {
+			expired = old.Account.Balance
+			rec := rec
+			rec.Rule, rec.Params = "period_end", map[string]string{"period": from.String()}
+			if err := post(ctx, tx, &old, nil, funding.Posting{Kind: funding.Expire, Amount: expired}, rec); err != nil {
+				return err
+			}
+		}
+		if c.ExpireIfDue(to.Start) {
+			if err := tx.UpdateCertificate(ctx, c); err != nil {
+				return err
+			}
+			return s.freeSlot(ctx, tx, c, to.Start, rec.Actor)
+		}
+		if c.Kind != certificate.Funded || c.Scheme != certificate.Supplementary || c.Status == certificate.Cancelled {
+			return nil
+		}
+		cat, err := tx.Category(ctx, c.Category)
+		if err != nil {
+			return err
+		}
+		next, err := account(ctx, tx, id, to)
+		if err != nil {
+			return err
+		}
+		if !next.Account.Nominal.IsZero() || !cat.Nominal.IsPositive() {
+			return nil
+		}
+		granted = true
+		rec.Rule, rec.Params = "category_nominal", map[string]string{"category": cat.Code, "nominal": cat.Nominal.String(), "period": to.String()}
+		return post(ctx, tx, &next, nil, funding.Posting{Kind: funding.Grant, Amount: cat.Nominal}, rec)
+	})
+	if err != nil {
+		return err
+	}
+	rep.Expired = rep.Expired.Add(expired)
+	if granted {
+		rep.Granted++
+	}
+	return nil
+}

@@ -1,0 +1,315 @@
+package enrollment
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/catalog"
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/funding"
+)
+
+// SubmitRequest is an application for a place in a group.
+type SubmitRequest struct {
+	CertificateID uuid.UUID
+	GroupID       uuid.UUID
+	// Start is the first day of study; zero means the later of the group's
+	// start and today.
+	Start funding.Date
+	// CoPayAccepted is the holder agreeing to pay what the balance does not cover.
+	CoPayAccepted bool
+	Actor         string
+
+	// ByProvider is set when a provider creates the application in the
+	// holder's presence; the certificate's protection mode then decides
+	// with Number and FullName or Passphrase.
+	ByProvider uuid.UUID
+	Number     certificate.Number
+	FullName   string
+	Passphrase string `json:"-"`
+}
+
+// Submit runs the eight submission checks and reserves the certificate's
+// share of the price, all in one transaction: either the application exists
+// with its money reserved, its seat taken and the municipal budget charged,
+// or nothing changed.
+func (s *Service) Submit(ctx context.Context, key string, r SubmitRequest) (Contract, error) {
+	now := s.clock.Now().UTC()
+	on := funding.DateOf(now)
+	c, err := s.submit(ctx, key, r, now, on)
+	var pf *protectionFailure
+	if errors.As(err, &pf) {
+		if rerr := s.recordProtection(ctx, pf.cert); rerr != nil {
+			return Contract{}, errors.Join(pf.err, rerr)
+		}
+		return Contract{}, pf.err
+	}
+	return c, err
+}
+
+// recordProtection stores a certificate's passphrase attempt counters.
+func (s *Service) recordProtection(ctx context.Context, c certificate.Certificate) error {
+	return s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		cur, err := tx.LockCertificate(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		cur.Protection.FailedAttempts = c.Protection.FailedAttempts
+		cur.Protection.LockedUntil = c.Protection.LockedUntil
+		return tx.UpdateCertificate(ctx, cur)
+	})
+}
+
+func (s *Service) submit(ctx context.Context, key string, r SubmitRequest, now time.Time, on funding.Date) (Contract, error) {
+	return idempotent(ctx, s, key, "contract.submit", r, func(ctx context.Context, tx Tx) (Contract, error) {
+		cert, err := tx.LockCertificate(ctx, r.CertificateID)
+		if err != nil {
+			return Contract{}, notFound(err, "certificate_id", r.CertificateID)
+		}
+		offer, err := tx.Offer(ctx, r.GroupID)
+		if err != nil {
+			return Contract{}, notFound(err, "group_id", r.GroupID)
+		}
+		if r.ByProvider != uuid.Nil {
+			if r.ByProvider != offer.Provider.ID {
+				return Contract{}, funding.Refuse(ErrForbidden, "foreign_group", "provider %s does not run group %s", r.ByProvider, r.GroupID)
+			}
+			err := cert.AuthorizeProviderApplication(r.Number, r.FullName, r.Passphrase, now, s.cfg.Lockout)
+			if err != nil {
+				// A wrong passphrase counts towards the lockout even though the
+				// application is refused: the attempt is recorded by its own
+				// transaction so that this refusal cannot roll it back.
+				return Contract{}, &protectionFailure{cert: cert, err: err}
+			}
+			if err := tx.UpdateCertificate(ctx, cert); err != nil {
+				return Contract{}, err
+			}
+		}
+		if err := catalog.CanEnrol(cert, offer.Provider, offer.Program, offer.Group, on); err != nil {
+			return Contract{}, err
+		}
+		start := r.Start
+		if start.IsZero() {
+			start = offer.Group.Start
+			if start.Before(on) {
+				start = on
+			}
+		}
+		period := s.cfg.PeriodOf(start)
+		acct, err := account(ctx, tx, cert.ID, period)
+		if err != nil {
+			return Contract{}, err
+		}
+		rec := PostingRecord{At: now, Actor: r.Actor}
+		if !acct.Fixed && cert.Kind == certificate.Funded {
+			// The first submission of the period fixes the unused nominal's depletion.
+			depl := funding.MinMoney(funding.Depletion(acct.Account.Nominal, period, on), acct.Account.Balance)
+			acct.Fixed = true
+			if depl.IsPositive() {
+				rec := rec
+				rec.Rule = "depletion"
+				rec.Params = map[string]string{"nominal": acct.Account.Nominal.String(), "period": period.String(), "on": on.String()}
+				if err := post(ctx, tx, &acct, nil, funding.Posting{Kind: funding.Deplete, Amount: depl}, rec); err != nil {
+					return Contract{}, err
+				}
+			}
+		}
+		funded := offer.Program.Registry == catalog.Certified
+		balance := funding.Zero
+		if funded {
+			balance = acct.Account.Balance
+		}
+		price, err := funding.PriceContract(funding.Terms{
+			GroupStart: offer.Group.Start, GroupEnd: offer.Group.End, Start: start, Period: period,
+			ModulePrice: offer.Module.Price, NormativePrice: offer.Module.NormativePrice, Balance: balance,
+		})
+		if err != nil {
+			return Contract{}, err
+		}
+		if !funded {
+			// Budget-funded registries are paid by the municipality directly:
+			// nothing is reserved on the certificate and nothing is co-paid.
+			price = price.BudgetFunded()
+		}
+		snap, err := s.snapshot(ctx, tx, cert, offer, period, on, price, acct, r.CoPayAccepted)
+		if err != nil {
+			return Contract{}, err
+		}
+		if err := CheckSubmission(snap); err != nil {
+			return Contract{}, err
+		}
+		id, err := uuid.NewV7()
+		if err != nil {
+			return Contract{}, err
+		}
+		c := Contract{
+			ID: id, CertificateID: cert.ID, GroupID: offer.Group.ID, ModuleID: offer.Module.ID,
+			ProgramID: offer.Program.ID, ProviderID: offer.Provider.ID, Municipality: cert.Municipality,
+			Registry: offer.Program.Registry, Direction: offer.Program.Direction,
+			Period: period, Status: Requested, Start: price.Start, End: price.End, Price: price, CreatedAt: now,
+		}
+		if price.Cert.IsPositive() {
+			c.HoldID, err = uuid.NewV7()
+			if err != nil {
+				return Contract{}, err
+			}
+			rec := rec
+			rec.ContractID, rec.Rule = c.ID, "reserve_on_submit"
+			rec.Params = map[string]string{"total": price.Total.String(), "normative": price.Normative.String(), "cert": price.Cert.String(), "co_pay": price.CoPay.String()}
+			hold := funding.Hold{ID: c.HoldID}
+			if err := post(ctx, tx, &acct, &hold, funding.Posting{Kind: funding.Reserve, Amount: price.Cert, HoldID: c.HoldID}, rec); err != nil {
+				return Contract{}, err
+			}
+		} else if err := tx.SaveAccount(ctx, acct); err != nil {
+			return Contract{}, err
+		}
+		if err := tx.InsertContract(ctx, c); err != nil {
+			if errors.Is(err, ErrExists) {
+				return Contract{}, funding.Refuse(ErrDuplicateModule, CodeDuplicateModule, "certificate %s already has a live contract on module %s", cert.Number, offer.Module.ID)
+			}
+			return Contract{}, err
+		}
+		// The contended counters last, the municipal budget the very last, so
+		// that their row locks are held for as little time as possible.
+		if err := takeLimits(ctx, tx, c, price.Cert); err != nil {
+			return Contract{}, err
+		}
+		return c, nil
+	})
+}
+
+// protectionFailure carries a protection refusal out of the transaction so
+// that a wrong passphrase can be counted by a transaction of its own.
+type protectionFailure struct {
+	cert certificate.Certificate
+	err  error
+}
+
+func (e *protectionFailure) Error() string { return e.err.Error() }
+func (e *protectionFailure) Unwrap() error { return e.err }
+
+// ErrForbidden is an actor acting on something that is not theirs.
+var ErrForbidden = errors.New("forbidden")
+
+func notFound(err error, field string, id uuid.UUID) error {
+	if errors.Is(err, ErrNotFound) {
+		return funding.Refuse(ErrNotFound, "not_found", "%s %s does not exist", field, id)
+	}
+	return err
+}
+
+type limitKey struct {
+	key  string
+	n    int64
+	err  error
+	code string
+}
+
+// limits lists the counters a live contract holds, in the order they are taken.
+func limits(c Contract, amount funding.Money) []limitKey {
+	ks := []limitKey{
+		{programKey(c.ProgramID), 1, ErrProgramLimit, CodeProgramLimit},
+		{providerKey(c.ProviderID), 1, ErrProviderLimit, CodeProviderLimit},
+		{directionKey(c.Municipality, string(c.Direction), c.Period), 1, ErrDirectionLimit, CodeDirectionLimit},
+		{seatsKey(c.GroupID), 1, ErrGroupFull, CodeGroupFull},
+	}
+	if amount.IsPositive() {
+		ks = append(ks, limitKey{budgetKey(c.Municipality, c.Period), amount.Kopecks(), ErrBudgetLimit, CodeBudgetLimit})
+	}
+	return ks
+}
+
+func takeLimits(ctx context.Context, tx Tx, c Contract, amount funding.Money) error {
+	for _, k := range limits(c, amount) {
+		err := tx.Take(ctx, k.key, k.n)
+		if errors.Is(err, ErrNotFound) {
+			// No limit was ever set for this key: it counts without a cap,
+			// so that a limit set later starts from the true use.
+			if err = tx.EnsureCounter(ctx, k.key, Unlimited); err == nil {
+				err = tx.Take(ctx, k.key, k.n)
+			}
+		}
+		if errors.Is(err, ErrCounterFull) {
+			return funding.Refuse(k.err, k.code, "%s is at its limit", k.key)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// giveLimits returns what a contract held: its seat and places, and the part
+// of the budget that was reserved and not spent.
+func giveLimits(ctx context.Context, tx Tx, c Contract, unspent funding.Money) error {
+	for _, k := range limits(c, unspent) {
+		if err := tx.Give(ctx, k.key, k.n); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// snapshot loads what CheckSubmission looks at. Counts come from the
+// counters (the authoritative Takes at the end of Submit close the race
+// between this read and the commit); the certificate's own contracts are
+// stable under its row lock.
+func (s *Service) snapshot(ctx context.Context, tx Tx, cert certificate.Certificate, o Offer, period funding.Period, on funding.Date, price funding.Price, acct AccountState, coPay bool) (Snapshot, error) {
+	snap := Snapshot{
+		On: on, Certificate: cert, Registry: o.Program.Registry,
+		Cert: price.Cert, CoPay: price.CoPay, Balance: acct.Account.Balance, CoPayAccepted: coPay,
+		Capacity: o.Group.Capacity, ProgramLimit: o.Program.EnrolmentLimit, ProviderLimit: o.Provider.EnrolmentLimit,
+		GroupEnd: o.Group.End, EnrolmentOpen: o.Program.EnrolmentOpen,
+		Agreement:     o.Provider.HasAgreement(cert.Municipality, on),
+		RegistryLimit: s.cfg.RegistryQuotas,
+	}
+	used := func(key string) (Counter, error) {
+		c, err := tx.Counter(ctx, key)
+		if errors.Is(err, ErrNotFound) {
+			return Counter{Key: key, Limit: Unlimited}, nil
+		}
+		return c, err
+	}
+	var err error
+	var c Counter
+	if c, err = used(seatsKey(o.Group.ID)); err != nil {
+		return snap, err
+	}
+	snap.LiveInGroup = int(c.Used)
+	if c, err = used(programKey(o.Program.ID)); err != nil {
+		return snap, err
+	}
+	snap.LiveInProgram = int(c.Used)
+	if c, err = used(providerKey(o.Provider.ID)); err != nil {
+		return snap, err
+	}
+	snap.LiveAtProvider = int(c.Used)
+	if c, err = used(directionKey(cert.Municipality, string(o.Program.Direction), period)); err != nil {
+		return snap, err
+	}
+	snap.LiveInDirection = int(c.Used)
+	if c.Limit < Unlimited {
+		snap.DirectionLimit = int(c.Limit)
+	}
+	if c, err = used(budgetKey(cert.Municipality, period)); err != nil {
+		return snap, err
+	}
+	snap.BudgetUsed, snap.BudgetLimit = funding.Kopecks(c.Used), funding.MaxMoney
+	if c.Limit < Unlimited {
+		snap.BudgetLimit = funding.Kopecks(c.Limit)
+	}
+	contracts, err := tx.CertificateContracts(ctx, cert.ID)
+	if err != nil {
+		return snap, err
+	}
+	snap.RegistryHeld = heldByRegistry(contracts)
+	for _, k := range contracts {
+		if k.Status.Live() && k.ModuleID == o.Module.ID {
+			snap.SameModuleLive = true
+		}
+	}
+	return snap, nil
+}

@@ -1,0 +1,280 @@
+package enrollment
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/funding"
+)
+
+// ContractRequest names a contract and who acts on it. ProviderID is set
+// when a provider acts and must own the contract; HolderCertificate is set
+// when the holder acts and must be the contract's certificate.
+type ContractRequest struct {
+	ContractID        uuid.UUID
+	ProviderID        uuid.UUID
+	HolderCertificate uuid.UUID
+	Actor             string
+}
+
+func (r ContractRequest) authorize(c Contract) error {
+	if r.ProviderID != uuid.Nil && r.ProviderID != c.ProviderID {
+		return funding.Refuse(ErrForbidden, "foreign_contract", "contract %s is not the provider's", c.ID)
+	}
+	if r.HolderCertificate != uuid.Nil && r.HolderCertificate != c.CertificateID {
+		return funding.Refuse(ErrForbidden, "foreign_contract", "contract %s is not the holder's", c.ID)
+	}
+	return nil
+}
+
+// change runs one contract transition under the contract's lock.
+func (s *Service) change(ctx context.Context, key, op string, r ContractRequest, fn func(ctx context.Context, tx Tx, c *Contract) error) (Contract, error) {
+	return idempotent(ctx, s, key, op, r, func(ctx context.Context, tx Tx) (Contract, error) {
+		c, err := tx.LockContract(ctx, r.ContractID)
+		if err != nil {
+			return Contract{}, notFound(err, "contract_id", r.ContractID)
+		}
+		if err := r.authorize(c); err != nil {
+			return Contract{}, err
+		}
+		if err := fn(ctx, tx, &c); err != nil {
+			return Contract{}, err
+		}
+		return c, tx.UpdateContract(ctx, c)
+	})
+}
+
+// Confirm is the provider accepting an application: the offer is issued. A
+// provider cannot enrol on a certificate that has not been activated.
+func (s *Service) Confirm(ctx context.Context, key string, r ContractRequest) (Contract, error) {
+	return s.change(ctx, key, "contract.confirm", r, func(ctx context.Context, tx Tx, c *Contract) error {
+		cert, err := tx.Certificate(ctx, c.CertificateID)
+		if err != nil {
+			return err
+		}
+		if err := CanAccept(cert); err != nil {
+			return err
+		}
+		return c.Move(Accepted, s.today())
+	})
+}
+
+// Accept is the holder signing the offer: the contract becomes active and
+// every month from its start to the current one is charged.
+func (s *Service) Accept(ctx context.Context, key string, r ContractRequest) (Contract, error) {
+	now := s.clock.Now().UTC()
+	return s.change(ctx, key, "contract.accept", r, func(ctx context.Context, tx Tx, c *Contract) error {
+		cert, err := tx.Certificate(ctx, c.CertificateID)
+		if err != nil {
+			return err
+		}
+		if err := CanAccept(cert); err != nil {
+			return err
+		}
+		on := funding.DateOf(now)
+		if err := c.Move(Active, on); err != nil {
+			return err
+		}
+		for _, ch := range ActivationCharges(*c, on) {
+			if err := s.charge(ctx, tx, *c, ch.Month, r.Actor, "charge_on_accept"); err != nil && !errors.Is(err, errAlreadyCharged) {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Refuse is the provider turning down an application or an offer.
+func (s *Service) Refuse(ctx context.Context, key string, r ContractRequest) (Contract, error) {
+	return s.change(ctx, key, "contract.refuse", r, func(ctx context.Context, tx Tx, c *Contract) error {
+		return s.end(ctx, tx, c, Refused, r.Actor, "refused")
+	})
+}
+
+// Withdraw is the holder cancelling an application or declining an offer
+// (declining a prolongation included).
+func (s *Service) Withdraw(ctx context.Context, key string, r ContractRequest) (Contract, error) {
+	return s.change(ctx, key, "contract.withdraw", r, func(ctx context.Context, tx Tx, c *Contract) error {
+		return s.end(ctx, tx, c, Withdrawn, r.Actor, "withdrawn")
+	})
+}
+
+// Terminate ends an active contract early, at either party's request: the
+// remaining reserve returns to the balance at once and the seat is freed; the
+// contract closes at the next monthly close.
+func (s *Service) Terminate(ctx context.Context, key string, r ContractRequest) (Contract, error) {
+	return s.change(ctx, key, "contract.terminate", r, func(ctx context.Context, tx Tx, c *Contract) error {
+		return s.end(ctx, tx, c, Terminating, r.Actor, "terminated")
+	})
+}
+
+// end moves a contract to a status that no longer holds money or a seat,
+// returning the open reserve to the balance and the limits it held.
+func (s *Service) end(ctx context.Context, tx Tx, c *Contract, to Status, actor, rule string) error {
+	wasLive := c.Status.Live()
+	if err := c.Move(to, s.today()); err != nil {
+		return err
+	}
+	released, err := s.releaseHold(ctx, tx, *c, actor, rule)
+	if err != nil {
+		return err
+	}
+	if !wasLive {
+		return nil
+	}
+	return giveLimits(ctx, tx, *c, released)
+}
+
+// releaseHold returns the open part of a contract's reserve to the balance.
+func (s *Service) releaseHold(ctx context.Context, tx Tx, c Contract, actor, rule string) (funding.Money, error) {
+	if c.HoldID == uuid.Nil {
+		return funding.Zero, nil
+	}
+	h, err := tx.Hold(ctx, c.HoldID)
+	if err != nil {
+		return funding.Zero, err
+	}
+	open := h.Open()
+	if !open.IsPositive() {
+		return funding.Zero, nil
+	}
+	a, err := tx.Account(ctx, c.CertificateID, c.Period)
+	if err != nil {
+		return funding.Zero, err
+	}
+	err = post(ctx, tx, &a, &h, funding.Posting{Kind: funding.Release, Amount: open, HoldID: h.ID}, PostingRecord{
+		ContractID: c.ID, At: s.clock.Now().UTC(), Actor: actor, Rule: rule,
+		Params: map[string]string{"reserved": h.Amount.String(), "charged": h.Charged.String()},
+	})
+	return open, err
+}
+
+// charge moves month m's certificate payment of contract c from reserve to
+// spent, once: a month already charged is skipped.
+func (s *Service) charge(ctx context.Context, tx Tx, c Contract, m funding.Month, actor, rule string) error {
+	amount := c.Price.MonthlyPayment(m)
+	if c.HoldID == uuid.Nil || !amount.IsPositive() {
+		return nil
+	}
+	if err := tx.RecordCharge(ctx, c.ID, m, amount); err != nil {
+		if errors.Is(err, ErrExists) {
+			return errAlreadyCharged
+		}
+		return err
+	}
+	h, err := tx.Hold(ctx, c.HoldID)
+	if err != nil {
+		return err
+	}
+	a, err := tx.Account(ctx, c.CertificateID, c.Period)
+	if err != nil {
+		return err
+	}
+	return post(ctx, tx, &a, &h, funding.Posting{Kind: funding.Charge, Amount: amount, HoldID: h.ID}, PostingRecord{
+		ContractID: c.ID, Month: m, At: s.clock.Now().UTC(), Actor: actor, Rule: rule,
+		Params: map[string]string{"month": m.String(), "first": c.Price.CertFirst.String(), "other": c.Price.CertOther.String()},
+	})
+}
+
+// errAlreadyCharged is a month charged before; callers that charge "at most
+// once" treat it as done.
+var errAlreadyCharged = errors.New("month already charged")
+
+// DeliveryReport is a provider reporting how much of a month it delivered.
+type DeliveryReport struct {
+	ContractRequest
+	Month   funding.Month
+	Percent int // 0–100
+}
+
+// ReportDelivery returns the shortfall of an under-delivered, charged month
+// to the certificate's balance and to the municipal budget.
+func (s *Service) ReportDelivery(ctx context.Context, key string, r DeliveryReport) (Contract, error) {
+	if r.Percent < 0 || r.Percent > 100 {
+		return Contract{}, &funding.ValidationError{Field: "percent", Rule: "must be between 0 and 100"}
+	}
+	return idempotent(ctx, s, key, "contract.delivery", r, func(ctx context.Context, tx Tx) (Contract, error) {
+		c, err := tx.LockContract(ctx, r.ContractID)
+		if err != nil {
+			return Contract{}, notFound(err, "contract_id", r.ContractID)
+		}
+		if err := r.authorize(c); err != nil {
+			return Contract{}, err
+		}
+		if c.Status != Active && c.Status != Terminating && c.Status != Closed {
+			return Contract{}, funding.Refuse(ErrNotBilled, "month_not_billed", "contract %s is %s", c.ID, c.Status)
+		}
+		payment := c.Price.MonthlyPayment(r.Month)
+		short, err := funding.Shortfall(payment, r.Percent)
+		if err != nil {
+			return Contract{}, err
+		}
+		if c.HoldID == uuid.Nil || !short.IsPositive() {
+			return c, nil
+		}
+		// Recording the report as the month's refund line makes a second
+		// report of the same month a refusal rather than a second refund.
+		if err := tx.AddInvoiceLine(ctx, InvoiceLine{ContractID: c.ID, Municipality: c.Municipality, ProviderID: c.ProviderID, Month: r.Month, Kind: RefundInvoice, Amount: short}); err != nil {
+			if errors.Is(err, ErrExists) {
+				return Contract{}, funding.Refuse(ErrAlreadyReported, "delivery_already_reported", "delivery of %s for contract %s was already reported", r.Month, c.ID)
+			}
+			return Contract{}, err
+		}
+		h, err := tx.Hold(ctx, c.HoldID)
+		if err != nil {
+			return Contract{}, err
+		}
+		a, err := tx.Account(ctx, c.CertificateID, c.Period)
+		if err != nil {
+			return Contract{}, err
+		}
+		err = post(ctx, tx, &a, &h, funding.Posting{Kind: funding.Refund, Amount: short, HoldID: h.ID}, PostingRecord{
+			ContractID: c.ID, Month: r.Month, At: s.clock.Now().UTC(), Actor: r.Actor, Rule: "under_delivery",
+			Params: map[string]string{"payment": payment.String(), "delivered_percent": strconv.Itoa(r.Percent)},
+		})
+		if err != nil {
+			return Contract{}, err
+		}
+		return c, tx.Give(ctx, budgetKey(c.Municipality, c.Period), short.Kopecks())
+	})
+}
+
+// RateRequest is the holder rating a contract's program.
+type RateRequest struct {
+	ContractRequest
+	Rating Rating
+}
+
+// Rate records or edits the holder's rating of a contract, allowed while it
+// is active or within a month after it ended.
+func (s *Service) Rate(ctx context.Context, key string, r RateRequest) (Contract, error) {
+	now := s.clock.Now().UTC()
+	return idempotent(ctx, s, key, "contract.rate", r, func(ctx context.Context, tx Tx) (Contract, error) {
+		c, err := tx.Contract(ctx, r.ContractID)
+		if err != nil {
+			return Contract{}, notFound(err, "contract_id", r.ContractID)
+		}
+		if err := r.authorize(c); err != nil {
+			return Contract{}, err
+		}
+		if err := CanRate(c, funding.DateOf(now)); err != nil {
+			return Contract{}, err
+		}
+		return c, tx.SaveRating(ctx, c.ID, r.Rating, now)
+	})
+}
+
+// Refusals of ReportDelivery.
+var (
+	ErrNotBilled       = errors.New("contract has no billed months")
+	ErrAlreadyReported = errors.New("delivery already reported")
+)
+
+// ProlongRequest is a provider prolonging an ended contract into another group.
+type ProlongRequest struct {
+	ContractRequest
+	GroupID uuid.UUID
+}

@@ -1,0 +1,456 @@
+// Package api is the JSON HTTP API of edufund's reference server: the use
+// cases of enrollment.Service behind JWT authentication with role and tenant
+// checks on every read and write, RFC 9457 problem details, request logs,
+// Prometheus metrics, health and readiness endpoints and an OpenAPI document.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/enrollment"
+)
+
+//go:embed openapi.json
+var openAPIDocument []byte
+
+// OpenAPI returns the embedded OpenAPI 3.1 document served at /v1/openapi.json.
+func OpenAPI() []byte { return append([]byte(nil), openAPIDocument...) }
+
+// Config is what the API runs on.
+type Config struct {
+	Service *enrollment.Service
+	// Store serves the reads the services do not offer (a contract, a
+	// certificate by number, the catalog); each runs in its own transaction.
+	Store enrollment.Store
+	Pager enrollment.Pager
+	Auth  *Auth
+	// Logger receives one JSON record per request and every internal error;
+	// nil discards them.
+	Logger *slog.Logger
+	// Ready reports whether the database answers (GET /readyz); nil means always ready.
+	Ready func(context.Context) error
+	// Registry receives the API's metrics and is served at /metrics; nil
+	// creates a fresh one with the Go and process collectors.
+	Registry *prometheus.Registry
+}
+
+// Handler is the API. It implements http.Handler.
+type Handler struct {
+	cfg     Config
+	log     *slog.Logger
+	mux     *http.ServeMux
+	root    http.Handler
+	metrics *metrics
+}
+
+// New builds the API over cfg.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Service == nil || cfg.Store == nil || cfg.Pager == nil || cfg.Auth == nil {
+		return nil, errors.New("api: Service, Store, Pager and Auth are required")
+	}
+	h := &Handler{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	reg := cfg.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	h.metrics = newMetrics(reg)
+	h.routes(reg)
+	h.root = h.instrument(h.mux)
+	return h, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.root.ServeHTTP(w, r) }
+
+// Panics counts the requests that ended in a recovered panic (tests assert 0).
+func (h *Handler) Panics() int64 { return h.metrics.panicCount.Load() }
+
+func (h *Handler) routes(reg *prometheus.Registry) {
+	m := h.mux
+	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	m.HandleFunc("GET /readyz", h.readyz)
+	m.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	m.HandleFunc("GET /v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openAPIDocument)
+	})
+
+	// Certificates.
+	m.Handle("POST /v1/certificates", h.write(h.issueCertificate))
+	m.Handle("GET /v1/certificates/{id}", h.read(h.getCertificate))
+	for _, a := range []enrollment.CertificateAction{enrollment.ActivateCertificate, enrollment.SuspendCertificate, enrollment.ResumeCertificate, enrollment.CancelCertificate} {
+		m.Handle("POST /v1/certificates/{id}/"+string(a), h.write(h.changeCertificate(a)))
+	}
+	m.Handle("POST /v1/certificates/{id}/fund", h.write(h.fundCertificate))
+
+	// Catalog.
+	m.Handle("GET /v1/catalog", h.read(h.catalog))
+	m.Handle("GET /v1/groups/{id}", h.read(h.group))
+
+	// Applications and contracts.
+	m.Handle("POST /v1/applications", h.write(h.submit))
+	m.Handle("GET /v1/contracts/{id}", h.read(h.getContract))
+	for _, a := range contractActions {
+		m.Handle("POST /v1/contracts/{id}/"+a.name, h.write(h.contractAction(a)))
+	}
+	m.Handle("POST /v1/contracts/{id}/delivery", h.write(h.delivery))
+	m.Handle("POST /v1/contracts/{id}/rating", h.write(h.rating))
+
+	// Billing.
+	m.Handle("GET /v1/invoices", h.read(h.invoices))
+
+	// Adult scheme.
+	m.Handle("POST /v1/adult/applications", h.write(h.applyAdult))
+	m.Handle("GET /v1/certificates/{id}/queue", h.read(h.queuePosition))
+	m.Handle("POST /v1/certificates/{id}/documents", h.write(h.documents))
+	m.Handle("POST /v1/certificates/{id}/cancel-overdue", h.write(h.cancelOverdue))
+
+	// Administration.
+	m.Handle("POST /v1/admin/close", h.write(h.closeMonth))
+
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.problem(w, r, newProblem(http.StatusNotFound, "not_found", "no such endpoint"))
+	})
+}
+
+func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.Ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := h.cfg.Ready(ctx); err != nil {
+			h.log.WarnContext(r.Context(), "not ready", "err", err)
+			p := newProblem(http.StatusServiceUnavailable, "not_ready", "the database does not answer")
+			p.retryAfter = "1"
+			h.problem(w, r, p)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// ---- request plumbing ----
+
+type ctxKey struct{}
+
+type reqInfo struct {
+	principal Principal
+	authed    bool
+	code      string // the problem code of the response, if any
+	err       error  // an internal error, logged
+}
+
+func info(r *http.Request) *reqInfo {
+	if ri, ok := r.Context().Value(ctxKey{}).(*reqInfo); ok {
+		return ri
+	}
+	return &reqInfo{}
+}
+
+// call is one authenticated request: the principal and the idempotency key.
+type call struct {
+	p   Principal
+	key string
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, c call) error
+
+// authenticate reads the bearer token.
+func (h *Handler) authenticate(r *http.Request) (Principal, error) {
+	authz := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(authz, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return Principal{}, newProblem(http.StatusUnauthorized, "unauthenticated", "a bearer token is required")
+	}
+	p, err := h.cfg.Auth.Verify(strings.TrimSpace(token))
+	if err != nil {
+		return Principal{}, newProblem(http.StatusUnauthorized, "unauthenticated", "the bearer token is invalid or expired")
+	}
+	return p, nil
+}
+
+func (h *Handler) read(fn handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := h.authenticate(r)
+		if err != nil {
+			h.problem(w, r, err)
+			return
+		}
+		info(r).principal, info(r).authed = p, true
+		if err := fn(w, r, call{p: p}); err != nil {
+			h.problem(w, r, err)
+		}
+	})
+}
+
+// MaxKeyLen bounds the Idempotency-Key header.
+const MaxKeyLen = 128
+
+func (h *Handler) write(fn handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := h.authenticate(r)
+		if err != nil {
+			h.problem(w, r, err)
+			return
+		}
+		info(r).principal, info(r).authed = p, true
+		key := r.Header.Get("Idempotency-Key")
+		if err := checkKey(key); err != nil {
+			h.problem(w, r, err)
+			return
+		}
+		if err := fn(w, r, call{p: p, key: scopedKey(p, key)}); err != nil {
+			h.problem(w, r, err)
+		}
+	})
+}
+
+func checkKey(key string) error {
+	if key == "" {
+		return newProblem(http.StatusBadRequest, "idempotency_key_missing", "the Idempotency-Key header is required on every POST")
+	}
+	if len(key) > MaxKeyLen {
+		return newProblem(http.StatusBadRequest, "idempotency_key_invalid", fmt.Sprintf("the Idempotency-Key header must be at most %d characters", MaxKeyLen))
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x21 || key[i] > 0x7e {
+			return newProblem(http.StatusBadRequest, "idempotency_key_invalid", "the Idempotency-Key header must be printable ASCII without spaces")
+		}
+	}
+	return nil
+}
+
+// scopedKey keeps every caller's keys apart, so that one caller can neither
+// replay nor block another's request by guessing its key.
+func scopedKey(p Principal, key string) string {
+	sum := sha256.Sum256([]byte(string(p.Role) + "\x00" + p.Subject + "\x00" + p.Tenant))
+	return hex.EncodeToString(sum[:8]) + ":" + key
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(`{"type":"urn:edufund:problem:internal","title":"Internal Server Error","status":500,"code":"internal"}`))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func (h *Handler) problem(w http.ResponseWriter, r *http.Request, err error) {
+	p := classify(err)
+	ri := info(r)
+	ri.code = p.Code
+	if p.Status >= 500 && p.err != nil {
+		ri.err = p.err
+	}
+	if p.Status == http.StatusUnprocessableEntity || p.Status == http.StatusConflict || p.Status == http.StatusForbidden {
+		h.metrics.refusals.WithLabelValues(p.Code).Inc()
+	}
+	if p.retryAfter != "" {
+		w.Header().Set("Retry-After", p.retryAfter)
+	}
+	if p.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="edufund"`)
+	}
+	b, _ := json.Marshal(p)
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// ---- logging, metrics, recovery ----
+
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += n
+	return n, err
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func (h *Handler) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ri := &reqInfo{}
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, ri))
+		rid := newRequestID()
+		w.Header().Set("X-Request-Id", rid)
+		rec := &recorder{ResponseWriter: w}
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					if v == http.ErrAbortHandler {
+						panic(v)
+					}
+					h.metrics.panics.Inc()
+					h.metrics.panicCount.Add(1)
+					ri.err = fmt.Errorf("panic: %v\n%s", v, debug.Stack())
+					if rec.status == 0 {
+						h.problem(rec, r, newProblem(http.StatusInternalServerError, "internal", "an internal error occurred; it has been logged"))
+					}
+				}
+			}()
+			next.ServeHTTP(rec, r)
+		}()
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		route := r.Pattern
+		if route == "" || route == "/" {
+			route = "unmatched"
+		}
+		elapsed := time.Since(start)
+		status := strconv.Itoa(rec.status)
+		h.metrics.requests.WithLabelValues(route, status).Inc()
+		h.metrics.latency.WithLabelValues(route, status).Observe(elapsed.Seconds())
+
+		attrs := []slog.Attr{
+			slog.String("request_id", rid), slog.String("method", r.Method), slog.String("route", route),
+			slog.String("path", r.URL.Path), slog.Int("status", rec.status), slog.Int("bytes", rec.bytes),
+			slog.Duration("duration", elapsed),
+		}
+		if ri.authed {
+			attrs = append(attrs, slog.String("role", string(ri.principal.Role)), slog.String("subject", ri.principal.Subject))
+		}
+		if ri.code != "" {
+			attrs = append(attrs, slog.String("code", ri.code))
+		}
+		level := slog.LevelInfo
+		if ri.err != nil {
+			level = slog.LevelError
+			attrs = append(attrs, slog.String("err", ri.err.Error()))
+		}
+		h.log.LogAttrs(r.Context(), level, "request", attrs...)
+	})
+}
+
+// ---- shared loaders ----
+
+func (h *Handler) pathID(r *http.Request) (uuid.UUID, error) {
+	id, err := parseUUID(r.PathValue("id"))
+	if err != nil || id == uuid.Nil {
+		return uuid.Nil, invalidField("id", "must be a UUID")
+	}
+	return id, nil
+}
+
+func (h *Handler) certificate(ctx context.Context, id uuid.UUID) (certificate.Certificate, error) {
+	var c certificate.Certificate
+	err := h.cfg.Store.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
+		var err error
+		c, err = tx.Certificate(ctx, id)
+		return err
+	})
+	return c, err
+}
+
+func (h *Handler) contract(ctx context.Context, id uuid.UUID) (enrollment.Contract, certificate.Certificate, error) {
+	var (
+		k enrollment.Contract
+		c certificate.Certificate
+	)
+	err := h.cfg.Store.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
+		var err error
+		if k, err = tx.Contract(ctx, id); err != nil {
+			return err
+		}
+		c, err = tx.Certificate(ctx, k.CertificateID)
+		return err
+	})
+	return k, c, err
+}
+
+// ownedCertificate loads certificate id for a caller who must own it: a
+// foreign one is 404 on reads (its existence is not revealed) and 403 on writes.
+func (h *Handler) ownedCertificate(ctx context.Context, c call, id uuid.UUID, write bool) (certificate.Certificate, error) {
+	cert, err := h.certificate(ctx, id)
+	if errors.Is(err, enrollment.ErrNotFound) {
+		return cert, errNotFoundProblem()
+	}
+	if err != nil {
+		return cert, err
+	}
+	if !c.p.ownsCertificate(cert) {
+		if write {
+			return cert, errForbidden("the certificate is not within the caller's tenant")
+		}
+		return cert, errNotFoundProblem()
+	}
+	return cert, nil
+}
+
+func (h *Handler) visibleContract(ctx context.Context, c call, id uuid.UUID, write bool) (enrollment.Contract, error) {
+	k, cert, err := h.contract(ctx, id)
+	if errors.Is(err, enrollment.ErrNotFound) {
+		return k, errNotFoundProblem()
+	}
+	if err != nil {
+		return k, err
+	}
+	if !c.p.seesContract(k, cert) {
+		if write {
+			return k, errForbidden("the contract is not within the caller's tenant")
+		}
+		return k, errNotFoundProblem()
+	}
+	return k, nil
+}
+
+func allow(p Principal, roles ...Role) error {
+	for _, r := range roles {
+		if p.Role == r {
+			return nil
+		}
+	}
+	return errForbidden(fmt.Sprintf("role %s may not do this", p.Role))
+}

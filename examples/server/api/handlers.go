@@ -1,0 +1,609 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/catalog"
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/funding"
+)
+
+// ---- certificates ----
+
+func parseProtection(p *parser, s string) certificate.ProtectionMode {
+	switch m := certificate.ProtectionMode(s); m {
+	case "", certificate.Forbidden, certificate.ByName, certificate.ByPassphrase:
+		return m
+	}
+	p.fail("protection", "must be forbidden, by_name or by_passphrase")
+	return ""
+}
+
+func (h *Handler) issueCertificate(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := allow(c.p, RoleHolder, RoleMunicipality, RoleRegional); err != nil {
+		return err
+	}
+	var in issueIn
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	var p parser
+	req := enrollment.IssueRequest{
+		Holder:       in.Holder.parse(&p),
+		GuardianID:   p.text("guardian_id", in.GuardianID, 100, false),
+		Municipality: p.text("municipality", in.Municipality, 40, false),
+		Category:     p.text("category", in.Category, 40, false),
+		Funded:       in.Funded,
+		Protection:   parseProtection(&p, in.Protection),
+		Passphrase:   p.text("passphrase", in.Passphrase, 200, false),
+		Actor:        c.p.Actor(),
+	}
+	if p.err != nil {
+		return p.err
+	}
+	switch c.p.Role {
+	case RoleHolder:
+		if req.GuardianID == "" {
+			req.GuardianID = c.p.Tenant
+		}
+		if req.GuardianID != c.p.Tenant {
+			return errForbidden("a holder issues certificates only as their own guardian_id")
+		}
+	case RoleMunicipality:
+		mun := req.Municipality
+		if mun == "" {
+			mun = req.Holder.Municipality
+		}
+		if mun != c.p.Tenant {
+			return errForbidden("a municipal authority issues only certificates it funds")
+		}
+	}
+	res, err := h.cfg.Service.Issue(r.Context(), c.key, req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, issueDTO(res))
+	return nil
+}
+
+func (h *Handler) getCertificate(w http.ResponseWriter, r *http.Request, c call) error {
+	id, err := h.pathID(r)
+	if err != nil {
+		return err
+	}
+	cab, err := h.cfg.Service.Cabinet(r.Context(), id)
+	if errors.Is(err, enrollment.ErrNotFound) {
+		return errNotFoundProblem()
+	}
+	if err != nil {
+		return err
+	}
+	if !c.p.ownsCertificate(cab.Certificate) {
+		return errNotFoundProblem()
+	}
+	writeJSON(w, http.StatusOK, cabinetDTO(cab))
+	return nil
+}
+
+func (h *Handler) changeCertificate(action enrollment.CertificateAction) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, c call) error {
+		if err := allow(c.p, RoleMunicipality, RoleRegional); err != nil {
+			return err
+		}
+		id, err := h.pathID(r)
+		if err != nil {
+			return err
+		}
+		if err := decode(w, r, &struct{}{}, true); err != nil {
+			return err
+		}
+		if _, err := h.ownedCertificate(r.Context(), c, id, true); err != nil {
+			return err
+		}
+		cert, err := h.cfg.Service.ChangeStatus(r.Context(), c.key, id, action, c.p.Actor())
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, certificateDTO(cert))
+		return nil
+	}
+}
+
+func (h *Handler) fundCertificate(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := allow(c.p, RoleHolder, RoleMunicipality, RoleRegional); err != nil {
+		return err
+	}
+	id, err := h.pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := decode(w, r, &struct{}{}, true); err != nil {
+		return err
+	}
+	if _, err := h.ownedCertificate(r.Context(), c, id, true); err != nil {
+		return err
+	}
+	res, err := h.cfg.Service.RequestFunding(r.Context(), c.key, id, c.p.Actor())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, issueDTO(res))
+	return nil
+}
+
+// ---- catalog ----
+
+// onlyParams refuses query parameters other than the allowed ones.
+func onlyParams(q url.Values, allowed ...string) error {
+	for k, vs := range q {
+		ok := false
+		for _, a := range allowed {
+			if k == a {
+				ok = true
+			}
+		}
+		if !ok {
+			return invalidField(k, "is not a known query parameter")
+		}
+		if len(vs) > 1 {
+			return invalidField(k, "must be given once")
+		}
+	}
+	return nil
+}
+
+// MaxCatalog bounds a catalog answer.
+const MaxCatalog = 500
+
+func (h *Handler) catalog(w http.ResponseWriter, r *http.Request, c call) error {
+	q := r.URL.Query()
+	if err := onlyParams(q, "text", "age", "municipality", "registry", "direction", "start_month"); err != nil {
+		return err
+	}
+	var p parser
+	f := catalog.Filter{
+		Text:         p.text("text", q.Get("text"), 200, false),
+		Municipality: p.text("municipality", q.Get("municipality"), 40, false),
+		Registry:     catalog.Registry(q.Get("registry")),
+		Direction:    catalog.Direction(q.Get("direction")),
+	}
+	if s := q.Get("age"); s != "" {
+		age, err := strconv.Atoi(s)
+		if err != nil || age < 0 || age > 150 {
+			p.fail("age", "must be a whole number of years from 0 to 150")
+		}
+		f.Age = age
+	}
+	if f.Registry != "" && !f.Registry.Known() {
+		p.fail("registry", "must be certified, significant, pre_professional, general or paid")
+	}
+	if f.Direction != "" && !f.Direction.Known() {
+		p.fail("direction", "must be one of the seven directions")
+	}
+	if s := q.Get("start_month"); s != "" {
+		m := p.month("start_month", s, true)
+		f.StartMonth = &m
+	}
+	if p.err != nil {
+		return p.err
+	}
+	var offers []enrollment.Offer
+	err := h.cfg.Store.InTx(r.Context(), func(ctx context.Context, tx enrollment.Tx) error {
+		var err error
+		offers, err = tx.Catalog(ctx, f)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	out := listOut[offerOut]{Items: []offerOut{}}
+	for i, o := range offers {
+		if i == MaxCatalog {
+			break
+		}
+		out.Items = append(out.Items, offerDTO(o))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (h *Handler) group(w http.ResponseWriter, r *http.Request, c call) error {
+	id, err := h.pathID(r)
+	if err != nil {
+		return err
+	}
+	o, err := h.cfg.Service.Offer(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, offerDTO(o))
+	return nil
+}
+
+// ---- applications and contracts ----
+
+func (h *Handler) submit(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := allow(c.p, RoleHolder, RoleProvider); err != nil {
+		return err
+	}
+	var in submitIn
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	var p parser
+	req := enrollment.SubmitRequest{
+		CertificateID: p.uuid("certificate_id", in.CertificateID, c.p.Role == RoleHolder),
+		GroupID:       p.uuid("group_id", in.GroupID, true),
+		Start:         p.date("start", in.Start, false),
+		CoPayAccepted: in.CoPayAccepted,
+		Actor:         c.p.Actor(),
+		FullName:      p.text("full_name", in.FullName, 300, false),
+		Passphrase:    p.text("passphrase", in.Passphrase, 200, false),
+	}
+	if p.err != nil {
+		return p.err
+	}
+	ctx := r.Context()
+	switch c.p.Role {
+	case RoleHolder:
+		if in.Number != "" || in.FullName != "" || in.Passphrase != "" {
+			return invalidField("number", "number, full_name and passphrase are only for applications a provider creates")
+		}
+		if _, err := h.ownedCertificate(ctx, c, req.CertificateID, true); err != nil {
+			return err
+		}
+	case RoleProvider:
+		n, err := certificate.ParseNumber(in.Number)
+		if err != nil {
+			return invalidField("number", "must be the certificate's 10-digit number")
+		}
+		var cert certificate.Certificate
+		err = h.cfg.Store.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
+			var err error
+			cert, err = tx.CertificateByNumber(ctx, n)
+			return err
+		})
+		if errors.Is(err, enrollment.ErrNotFound) {
+			return errNotFoundProblem()
+		}
+		if err != nil {
+			return err
+		}
+		if req.CertificateID != uuid.Nil && req.CertificateID != cert.ID {
+			return invalidField("certificate_id", "does not match the number")
+		}
+		req.CertificateID, req.Number, req.ByProvider = cert.ID, n, c.p.providerID()
+	}
+	k, err := h.cfg.Service.Submit(ctx, c.key, req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, contractDTO(k))
+	return nil
+}
+
+func (h *Handler) getContract(w http.ResponseWriter, r *http.Request, c call) error {
+	id, err := h.pathID(r)
+	if err != nil {
+		return err
+	}
+	k, err := h.visibleContract(r.Context(), c, id, false)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, contractDTO(k))
+	return nil
+}
+
+type contractAction struct {
+	name  string
+	roles []Role
+	run   func(*enrollment.Service, context.Context, string, enrollment.ContractRequest) (enrollment.Contract, error)
+}
+
+var contractActions = []contractAction{
+	{"confirm", []Role{RoleProvider}, (*enrollment.Service).Confirm},
+	{"refuse", []Role{RoleProvider}, (*enrollment.Service).Refuse},
+	{"accept", []Role{RoleHolder}, (*enrollment.Service).Accept},
+	{"withdraw", []Role{RoleHolder}, (*enrollment.Service).Withdraw},
+	{"terminate", []Role{RoleHolder, RoleProvider}, (*enrollment.Service).Terminate},
+}
+
+// contractRequest checks the caller may act on contract id and names them
+// to the service, which checks ownership again inside its transaction.
+func (h *Handler) contractRequest(ctx context.Context, c call, id uuid.UUID) (enrollment.ContractRequest, error) {
+	k, err := h.visibleContract(ctx, c, id, true)
+	if err != nil {
+		return enrollment.ContractRequest{}, err
+	}
+	req := enrollment.ContractRequest{ContractID: id, Actor: c.p.Actor()}
+	switch c.p.Role {
+	case RoleProvider:
+		req.ProviderID = c.p.providerID()
+	case RoleHolder:
+		req.HolderCertificate = k.CertificateID
+	}
+	return req, nil
+}
+
+func (h *Handler) contractAction(a contractAction) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, c call) error {
+		if err := allow(c.p, a.roles...); err != nil {
+			return err
+		}
+		id, err := h.pathID(r)
+		if err != nil {
+			return err
+		}
+		if err := decode(w, r, &struct{}{}, true); err != nil {
+			return err
+		}
+		req, err := h.contractRequest(r.Context(), c, id)
+		if err != nil {
+			return err
+		}
+		k, err := a.run(h.cfg.Service, r.Context(), c.key, req)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, contractDTO(k))
+		return nil
+	}
+}
+
+func (h *Handler) delivery(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := allow(c.p, RoleProvider); err != nil {
+		return err
+	}
+	id, err := h.pathID(r)
+	if err != nil {
+		return err
+	}
+	var in deliveryIn
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	var p parser
+	m := p.month("month", in.Month, true)
+	if in.Percent == nil {
+		p.fail("percent", "is required")
+	} else if *in.Percent < 0 || *in.Percent > 100 {
+		p.fail("percent", "must be between 0 and 100")
+	}
+	if p.err != nil {
+		return p.err
+	}
+	req, err := h.contractRequest(r.Context(), c, id)
+	if err != nil {
+		return err
+	}
+	k, err := h.cfg.Service.ReportDelivery(r.Context(), c.key, enrollment.DeliveryReport{ContractRequest: req, Month: m, Percent: *in.Percent})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, contractDTO(k))
+	return nil
+}
+
+func (h *Handler) rating(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := allow(c.p, RoleHolder); err != nil {
+		return err
+	}
+	id, err := h.pathID(r)
+	if err != nil {
+		return err
+	}
+	var in ratingIn
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	vals := []struct {
+		name string
+		v    *int
+	}{{"results", in.Results}, {"staff", in.Staff}, {"means", in.Means}, {"satisfaction", in.Satisfaction}}
+	for _, v := range vals {
+		if v.v == nil {
+			return invalidField(v.name, "is required")
+		}
+	}
+	rt, err := enrollment.NewRating(*in.Results, *in.Staff, *in.Means, *in.Satisfaction)
+	if err != nil {
+		return err
+	}
+	req, err := h.contractRequest(r.Context(), c, id)
+	if err != nil {
+		return err
+	}
+	k, err := h.cfg.Service.Rate(r.Context(), c.key, enrollment.RateRequest{ContractRequest: req, Rating: rt})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, contractDTO(k))
+	return nil
+}
+
+// ---- billing ----
+
+func (h *Handler) invoices(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := allow(c.p, RoleProvider, RoleMunicipality, RoleRegional, RoleFederal); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	if err := onlyParams(q, "month", "provider_id"); err != nil {
+		return err
+	}
+	var p parser
+	m := p.month("month", q.Get("month"), true)
+	pid := p.uuid("provider_id", q.Get("provider_id"), false)
+	if p.err != nil {
+		return p.err
+	}
+	if c.p.Role == RoleProvider {
+		own := c.p.providerID()
+		if pid != uuid.Nil && pid != own {
+			return errNotFoundProblem()
+		}
+		pid = own
+	}
+	list, err := h.cfg.Pager.Invoices(r.Context(), pid, m)
+	if err != nil {
+		return err
+	}
+	out := listOut[invoiceOut]{Items: []invoiceOut{}}
+	for _, inv := range list {
+		if c.p.Role == RoleMunicipality && inv.Municipality != c.p.Tenant {
+			continue
+		}
+		if c.p.Role == RoleProvider && inv.ProviderID != pid {
+			continue
+		}
+		out.Items = append(out.Items, invoiceDTO(inv))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// ---- adult scheme ----
+
+func (h *Handler) applyAdult(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := allow(c.p, RoleHolder, RoleFederal); err != nil {
+		return err
+	}
+	var in adultIn
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	var p parser
+	req := enrollment.AdultApplication{Holder: in.Holder.parse(&p), Category: p.text("category", in.Category, 40, false), Actor: c.p.Actor()}
+	if p.err != nil {
+		return p.err
+	}
+	if c.p.Role == RoleHolder && req.Holder.PersonID != c.p.Tenant {
+		return errForbidden("an adult applies only for themselves (holder.person_id must be the caller's)")
+	}
+	res, err := h.cfg.Service.ApplyAdult(r.Context(), c.key, req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, issueDTO(res))
+	return nil
+}
+
+func (h *Handler) queuePosition(w http.ResponseWriter, r *http.Request, c call) error {
+	id, err := h.pathID(r)
+	if err != nil {
+		return err
+	}
+	if _, err := h.ownedCertificate(r.Context(), c, id, false); err != nil {
+		return err
+	}
+	pos, err := h.cfg.Service.QueuePosition(r.Context(), id)
+	if errors.Is(err, enrollment.ErrNotFound) {
+		pos, err = 0, nil // not queued
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, queueOut{CertificateID: id, Position: pos})
+	return nil
+}
+
+func (h *Handler) documents(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := allow(c.p, RoleHolder, RoleFederal); err != nil {
+		return err
+	}
+	id, err := h.pathID(r)
+	if err != nil {
+		return err
+	}
+	var in documentsIn
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	var p parser
+	reason := p.text("valid_reason", in.ValidReason, 1000, false)
+	if p.err != nil {
+		return p.err
+	}
+	if reason != "" && c.p.Role != RoleFederal {
+		return errForbidden("only the federal operator records a valid reason")
+	}
+	if _, err := h.ownedCertificate(r.Context(), c, id, true); err != nil {
+		return err
+	}
+	cert, err := h.cfg.Service.RecordDocuments(r.Context(), c.key, enrollment.DocumentsRequest{CertificateID: id, Uploaded: in.Uploaded, ValidReason: reason, Actor: c.p.Actor()})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, certificateDTO(cert))
+	return nil
+}
+
+func (h *Handler) cancelOverdue(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := allow(c.p, RoleFederal); err != nil {
+		return err
+	}
+	id, err := h.pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := decode(w, r, &struct{}{}, true); err != nil {
+		return err
+	}
+	if _, err := h.ownedCertificate(r.Context(), c, id, true); err != nil {
+		return err
+	}
+	cert, err := h.cfg.Service.CancelOverdue(r.Context(), c.key, id, c.p.Actor())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, certificateDTO(cert))
+	return nil
+}
+
+// ---- administration ----
+
+type closeOut struct {
+	Month     string        `json:"month"`
+	Contracts int           `json:"contracts"`
+	Charged   int           `json:"charged"`
+	Amount    funding.Money `json:"amount"`
+	Closed    int           `json:"closed"`
+	Refused   int           `json:"refused"`
+	Lines     int           `json:"lines"`
+	Failed    int           `json:"failed"`
+}
+
+// closeMonth runs the monthly close. It is safe to run again, so the
+// Idempotency-Key is required for uniformity but a repeat simply re-runs it.
+func (h *Handler) closeMonth(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := allow(c.p, RoleRegional); err != nil {
+		return err
+	}
+	var in closeIn
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	var p parser
+	m := p.month("month", in.Month, true)
+	if p.err != nil {
+		return p.err
+	}
+	rep, err := h.cfg.Service.CloseMonth(r.Context(), h.cfg.Pager, m, nil)
+	if err != nil {
+		return err
+	}
+	for id, ferr := range rep.Failed {
+		h.log.ErrorContext(r.Context(), "monthly close: contract failed", "month", m.String(), "contract", id, "err", ferr)
+	}
+	writeJSON(w, http.StatusOK, closeOut{Month: m.String(), Contracts: rep.Contracts, Charged: rep.Charged, Amount: rep.Amount,
+		Closed: rep.Closed, Refused: rep.Refused, Lines: rep.Lines, Failed: len(rep.Failed)})
+	return nil
+}

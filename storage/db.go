@@ -1,0 +1,262 @@
+package storage
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/migrate"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/edufund/edufund/enrollment"
+)
+
+// Dialect names returned by (*DB).Dialect.
+const (
+	Postgres = "pg"
+	SQLite   = "sqlite"
+)
+
+const (
+	defaultMaxRetries   = 10
+	defaultMaxOpenConns = 8
+)
+
+// DB is an opened edufund store. It implements enrollment.Store and
+// enrollment.Pager and is safe for concurrent use.
+type DB struct {
+	bun          *bun.DB
+	dialect      string
+	maxRetries   int
+	log          *slog.Logger
+	baseBackoff  time.Duration
+	maxBackoff   time.Duration
+	txOpts       *sql.TxOptions
+	migrationsFS fs.FS
+}
+
+var (
+	_ enrollment.Store = (*DB)(nil)
+	_ enrollment.Pager = (*DB)(nil)
+)
+
+// Option configures Open.
+type Option func(*config)
+
+type config struct {
+	maxRetries   int
+	maxOpenConns int
+	log          *slog.Logger
+}
+
+// WithMaxRetries bounds how many times InTx runs a transaction again after a
+// retryable failure (default 10; 0 runs it once).
+func WithMaxRetries(n int) Option {
+	return func(c *config) {
+		if n >= 0 {
+			c.maxRetries = n
+		}
+	}
+}
+
+// WithMaxOpenConns caps the PostgreSQL connection pool (default 8). SQLite
+// always uses one connection: it has one writer anyway.
+func WithMaxOpenConns(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxOpenConns = n
+		}
+	}
+}
+
+// WithLogger receives a debug record for every retried transaction.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.log = l }
+}
+
+//go:embed migrations/pg/*.sql migrations/sqlite/*.sql
+var migrationFiles embed.FS
+
+// Open connects to the database the DSN names and checks that it answers:
+//
+//   - postgres://… or postgresql://… : PostgreSQL through pgx;
+//   - sqlite:PATH, file:PATH[?…] or a path ending in .db : a SQLite file
+//     in WAL mode;
+//   - sqlite::memory: : a fresh in-memory SQLite database, private to this
+//     DB (a unique shared-cache name per Open).
+//
+// A database that cannot be reached gives an error matching
+// enrollment.ErrUnavailable. Open does not migrate; call Migrate.
+func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
+	cfg := config{maxRetries: defaultMaxRetries, maxOpenConns: defaultMaxOpenConns}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.log == nil {
+		cfg.log = slog.New(slog.DiscardHandler)
+	}
+
+	db := &DB{
+		maxRetries:  cfg.maxRetries,
+		log:         cfg.log,
+		baseBackoff: 2 * time.Millisecond,
+		maxBackoff:  100 * time.Millisecond,
+	}
+
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		pcfg, err := pgx.ParseConfig(dsn)
+		if err != nil {
+			return nil, fmt.Errorf("storage: postgres dsn: %w", err)
+		}
+		// bun interpolates arguments into the SQL text itself; the simple
+		// protocol keeps pgx from preparing and caching every distinct text.
+		pcfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+		sqldb := stdlib.OpenDB(*pcfg)
+		sqldb.SetMaxOpenConns(cfg.maxOpenConns)
+		sqldb.SetMaxIdleConns(cfg.maxOpenConns)
+		sqldb.SetConnMaxIdleTime(5 * time.Minute)
+		db.bun = bun.NewDB(sqldb, pgdialect.New())
+		db.dialect = Postgres
+	default:
+		name, err := sqliteDSN(dsn)
+		if err != nil {
+			return nil, err
+		}
+		sqldb, err := sql.Open("sqlite", name)
+		if err != nil {
+			return nil, fmt.Errorf("storage: sqlite: %w", err)
+		}
+		// One connection: SQLite has one writer, BEGIN IMMEDIATE would queue
+		// writers anyway, and busy handling works poorly with a shared cache.
+		// A transaction in progress makes the others wait for the connection.
+		sqldb.SetMaxOpenConns(1)
+		sqldb.SetMaxIdleConns(1)
+		sqldb.SetConnMaxIdleTime(0)
+		sqldb.SetConnMaxLifetime(0)
+		db.bun = bun.NewDB(sqldb, sqlitedialect.New())
+		db.dialect = SQLite
+	}
+
+	sub, err := fs.Sub(migrationFiles, "migrations/"+db.dialect)
+	if err != nil {
+		_ = db.bun.Close()
+		return nil, err
+	}
+	db.migrationsFS = sub
+
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.bun.PingContext(pingCtx); err != nil {
+		_ = db.bun.Close()
+		return nil, fmt.Errorf("storage: open %s: %w: %w", redact(dsn), enrollment.ErrUnavailable, err)
+	}
+	return db, nil
+}
+
+// sqliteDSN turns the accepted SQLite DSN forms into a modernc.org/sqlite
+// DSN carrying the pragmas the store relies on.
+func sqliteDSN(dsn string) (string, error) {
+	params := "_txlock=immediate&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"
+	if dsn == "sqlite::memory:" || dsn == ":memory:" {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		return "file:edufund-" + hex.EncodeToString(b[:]) + "?mode=memory&cache=shared&" + params, nil
+	}
+	params += "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	var path string
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path = strings.TrimPrefix(dsn, "sqlite:")
+		path = strings.TrimPrefix(path, "//")
+	case strings.HasPrefix(dsn, "file:"):
+		path = strings.TrimPrefix(dsn, "file:")
+	case strings.HasSuffix(dsn, ".db"), strings.HasSuffix(dsn, ".sqlite"), strings.HasSuffix(dsn, ".sqlite3"):
+		path = dsn
+	default:
+		return "", fmt.Errorf("storage: unrecognised dsn %q: want postgres://…, sqlite:PATH, file:PATH, PATH.db or sqlite::memory:", redact(dsn))
+	}
+	if path == "" {
+		return "", fmt.Errorf("storage: dsn %q names no file", dsn)
+	}
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		// Keep the caller's own parameters; ours come after them.
+		return "file:" + path + "&" + params, nil
+	}
+	return "file:" + path + "?" + params, nil
+}
+
+// redact hides a password in a URL-shaped DSN.
+func redact(dsn string) string {
+	at := strings.LastIndexByte(dsn, '@')
+	scheme := strings.Index(dsn, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return dsn
+	}
+	userinfo := dsn[scheme+3 : at]
+	if i := strings.IndexByte(userinfo, ':'); i >= 0 {
+		return dsn[:scheme+3] + userinfo[:i] + ":***" + dsn[at:]
+	}
+	return dsn
+}
+
+// Close closes the connection pool.
+func (db *DB) Close() error { return db.bun.Close() }
+
+// Dialect is "pg" or "sqlite".
+func (db *DB) Dialect() string { return db.dialect }
+
+// Bun exposes the underlying bun.DB for tests and tools. Services use InTx.
+func (db *DB) Bun() *bun.DB { return db.bun }
+
+// Migrate applies the embedded migrations of the dialect that are not
+// applied yet; running it again is a no-op. It holds bun's migration lock
+// while it runs; a process that crashed mid-migration leaves that lock
+// behind, and the error says how to clear it.
+func (db *DB) Migrate(ctx context.Context) error {
+	ms := migrate.NewMigrations()
+	if err := ms.Discover(db.migrationsFS); err != nil {
+		return fmt.Errorf("storage: migrations: %w", err)
+	}
+	m := migrate.NewMigrator(db.bun, ms, migrate.WithMarkAppliedOnSuccess(true))
+	if err := m.Init(ctx); err != nil {
+		return fmt.Errorf("storage: migrate init: %w", classifyOpen(err))
+	}
+	if err := m.Lock(ctx); err != nil {
+		return fmt.Errorf("storage: migrate: %w; if no other migration is running, a crashed one left its lock: "+
+			"clear it with DELETE FROM bun_migration_locks WHERE table_name = 'bun_migrations'", err)
+	}
+	_, err := m.Migrate(ctx)
+	// Unlock even when the request was cancelled.
+	uerr := m.Unlock(context.WithoutCancel(ctx))
+	if err != nil {
+		return fmt.Errorf("storage: migrate: %w", err)
+	}
+	if uerr != nil {
+		return fmt.Errorf("storage: migrate unlock: %w", uerr)
+	}
+	return nil
+}
+
+// classifyOpen marks connection failures as ErrUnavailable.
+func classifyOpen(err error) error {
+	if isUnreachable(err) {
+		return fmt.Errorf("%w: %w", enrollment.ErrUnavailable, err)
+	}
+	return err
+}
+
+var errRetriesExhausted = errors.New("retries exhausted")

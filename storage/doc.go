@@ -1,0 +1,31 @@
+// Package storage is edufund's system of record: it implements
+// enrollment.Store, enrollment.Tx and enrollment.Pager on uptrace/bun with
+// two dialects, PostgreSQL (pgx) for production and SQLite (the pure-Go
+// modernc.org/sqlite driver) as the embedded default for the reference
+// server and fast tests.
+//
+// Open picks the dialect from the DSN:
+//
+//	postgres://user@host:5432/db?sslmode=disable   PostgreSQL
+//	sqlite:/var/lib/edufund.db, file:x.db, x.db     a SQLite file (WAL)
+//	sqlite::memory:                                  a private in-memory SQLite database
+//
+// Migrate applies the embedded, per-dialect schema (storage/migrations/pg,
+// storage/migrations/sqlite); it is safe to run again.
+//
+// Every use case runs inside InTx. The closure may run more than once: a
+// transaction that fails on a serialization failure or deadlock
+// (PostgreSQL SQLSTATE 40001, 40P01), a busy or locked SQLite database, or a
+// lost connection is retried a bounded number of times with jittered
+// exponential backoff. Past the bound InTx returns an error matching
+// enrollment.ErrContention; a database out of reach gives
+// enrollment.ErrUnavailable. Errors of the closure itself pass through.
+//
+// Money is stored as BIGINT kopecks, so that conditional updates of the
+// contended counters (one UPDATE … WHERE used + n <= lim RETURNING used) and
+// the CHECK constraints of accounts and holds are exact in both engines.
+// The certificate and contract rows are locked with SELECT … FOR UPDATE on
+// PostgreSQL. SQLite has one writer at a time: the pool is one connection and
+// every transaction begins IMMEDIATE, so transactions simply queue; that is
+// the right trade for one embedded process, not for many concurrent writers.
+package storage

@@ -1,0 +1,75 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/funding"
+)
+
+// ContractIDs returns up to limit ids of contracts in the given statuses,
+// in id order, strictly after `after` (keyset pagination; pass uuid.Nil to
+// start). It runs outside any transaction.
+func (db *DB) ContractIDs(ctx context.Context, statuses []enrollment.Status, after uuid.UUID, limit int) ([]uuid.UUID, error) {
+	if len(statuses) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	ss := make([]string, len(statuses))
+	for i, s := range statuses {
+		ss[i] = string(s)
+	}
+	var ids []uuid.UUID
+	err := db.bun.NewSelect().Table("contracts").Column("id").
+		Where("status IN (?)", bun.In(ss)).Where("id > ?", after).
+		OrderExpr("id").Limit(int64(limit)).Scan(ctx, &ids)
+	if err != nil {
+		return nil, db.pagerErr(err, "contract ids")
+	}
+	return ids, nil
+}
+
+// CertificateIDs returns up to limit ids of funded certificates that are
+// still usable (status neither cancelled nor expired), in id order, strictly
+// after `after`.
+func (db *DB) CertificateIDs(ctx context.Context, after uuid.UUID, limit int) ([]uuid.UUID, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	var ids []uuid.UUID
+	err := db.bun.NewSelect().Table("certificates").Column("id").
+		Where("kind = 'funded'").Where("status NOT IN ('cancelled', 'expired')").
+		Where("id > ?", after).OrderExpr("id").Limit(int64(limit)).Scan(ctx, &ids)
+	if err != nil {
+		return nil, db.pagerErr(err, "certificate ids")
+	}
+	return ids, nil
+}
+
+// Invoices lists the invoices of a month, of one provider or of all when
+// providerID is uuid.Nil, ordered by municipality, provider and kind.
+func (db *DB) Invoices(ctx context.Context, providerID uuid.UUID, m funding.Month) ([]enrollment.Invoice, error) {
+	var rows []invoiceRow
+	q := db.bun.NewSelect().Model(&rows).Where("month = ?", dbMonth(m))
+	if providerID != uuid.Nil {
+		q = q.Where("provider_id = ?", providerID)
+	}
+	if err := q.OrderExpr("municipality, provider_id, kind").Scan(ctx); err != nil {
+		return nil, db.pagerErr(err, "invoices")
+	}
+	out := make([]enrollment.Invoice, len(rows))
+	for i := range rows {
+		out[i] = rows[i].domain()
+	}
+	return out, nil
+}
+
+func (db *DB) pagerErr(err error, what string) error {
+	if isUnreachable(err) {
+		return fmt.Errorf("storage: %s: %w: %w", what, enrollment.ErrUnavailable, err)
+	}
+	return fmt.Errorf("storage: %s: %w", what, err)
+}

@@ -1,0 +1,134 @@
+// Package storagetest opens migrated, isolated edufund stores for tests:
+// an in-memory SQLite database, a SQLite file in a temporary directory, and
+// a fresh schema on the PostgreSQL server named by EDUFUND_TEST_POSTGRES
+// (for example postgres://postgres@127.0.0.1:5432/edufund_test?sslmode=disable).
+//
+// When EDUFUND_TEST_POSTGRES is set and the server cannot be reached, the
+// test fails; it never silently skips PostgreSQL.
+package storagetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/edufund/edufund/storage"
+)
+
+// Kinds of store Open knows.
+const (
+	SQLiteMemory = "sqlite-memory"
+	SQLiteFile   = "sqlite-file"
+	Postgres     = "postgres"
+	// PostgresSerializable is Postgres with default_transaction_isolation
+	// = serializable, to exercise the retry of serialization failures.
+	PostgresSerializable = "postgres-serializable"
+)
+
+// EnvPostgres names the variable holding the PostgreSQL test server's URL.
+const EnvPostgres = "EDUFUND_TEST_POSTGRES"
+
+// Kinds lists the kinds Each runs: both SQLite kinds, and Postgres when
+// EDUFUND_TEST_POSTGRES is set.
+func Kinds() []string {
+	ks := []string{SQLiteMemory, SQLiteFile}
+	if os.Getenv(EnvPostgres) != "" {
+		ks = append(ks, Postgres)
+	}
+	return ks
+}
+
+// Each runs fn as a subtest against a fresh, migrated store of every kind
+// in Kinds.
+func Each(t *testing.T, fn func(t *testing.T, db *storage.DB)) {
+	t.Helper()
+	for _, k := range Kinds() {
+		t.Run(k, func(t *testing.T) {
+			fn(t, Open(t, k))
+		})
+	}
+}
+
+// Open returns a fresh, migrated store of the given kind, closed (and on
+// PostgreSQL its schema dropped) when the test ends. A PostgreSQL kind is
+// skipped when EDUFUND_TEST_POSTGRES is unset and fails the test when the
+// server cannot be reached.
+func Open(t testing.TB, kind string, opts ...storage.Option) *storage.DB {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	var dsn string
+	switch kind {
+	case SQLiteMemory:
+		dsn = "sqlite::memory:"
+	case SQLiteFile:
+		dsn = "sqlite:" + filepath.Join(t.TempDir(), "edufund.db")
+	case Postgres, PostgresSerializable:
+		extra := url.Values{}
+		if kind == PostgresSerializable {
+			extra.Set("default_transaction_isolation", "serializable")
+		}
+		dsn = postgresSchema(t, extra)
+	default:
+		t.Fatalf("storagetest: unknown kind %q", kind)
+	}
+
+	db, err := storage.Open(ctx, dsn, opts...)
+	if err != nil {
+		t.Fatalf("storagetest: open %s: %v", kind, err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("storagetest: migrate %s: %v", kind, err)
+	}
+	return db
+}
+
+// postgresSchema creates a schema of its own on the test server and returns
+// a DSN whose search_path points at it; the schema is dropped at cleanup
+// (registered before the store's Close, so it runs after it).
+func postgresSchema(t testing.TB, extra url.Values) string {
+	t.Helper()
+	base := os.Getenv(EnvPostgres)
+	if base == "" {
+		t.Skipf("storagetest: %s is not set", EnvPostgres)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("storagetest: %s: %v", EnvPostgres, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admin, err := storage.Open(ctx, base, storage.WithMaxOpenConns(1))
+	if err != nil {
+		t.Fatalf("storagetest: %s=%s: PostgreSQL is unreachable: %v", EnvPostgres, base, err)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "t_" + hex.EncodeToString(b[:])
+	if _, err := admin.Bun().ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		_ = admin.Close()
+		t.Fatalf("storagetest: create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := admin.Bun().ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("storagetest: drop schema %s: %v", schema, err)
+		}
+		_ = admin.Close()
+	})
+	q := u.Query()
+	q.Set("search_path", schema)
+	for k, vs := range extra {
+		q[k] = vs
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}

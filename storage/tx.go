@@ -1,0 +1,686 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/edufund/edufund/catalog"
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/funding"
+)
+
+// tx is enrollment.Tx over one bun transaction.
+type tx struct {
+	db *DB
+	tx bun.Tx
+	// retry remembers the first retryable failure of a statement so that
+	// InTx retries even when fn swallowed it or returned a later error (on
+	// PostgreSQL the transaction is aborted after it anyway).
+	retry error
+}
+
+var _ enrollment.Tx = (*tx)(nil)
+
+// check notes retryable failures; it returns err unchanged.
+func (t *tx) check(err error) error {
+	if err != nil && t.retry == nil && isRetryable(err) {
+		t.retry = err
+	}
+	return err
+}
+
+// read maps a query's error: no rows → enrollment.ErrNotFound.
+func (t *tx) read(err error, what string, key any) error {
+	if err == nil {
+		return nil
+	}
+	t.check(err)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("storage: %s %v: %w", what, key, enrollment.ErrNotFound)
+	}
+	return fmt.Errorf("storage: %s %v: %w", what, key, err)
+}
+
+// write maps a statement's error: unique violation → enrollment.ErrExists.
+func (t *tx) write(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	t.check(err)
+	return mapWrite(err, what)
+}
+
+// affected is a statement that must touch exactly one row.
+func (t *tx) affected(res sql.Result, err error, what string, key any) error {
+	if err != nil {
+		return t.write(err, what)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return t.write(err, what)
+	}
+	if n == 0 {
+		return fmt.Errorf("storage: %s %v: %w", what, key, enrollment.ErrNotFound)
+	}
+	return nil
+}
+
+func (t *tx) pg() bool { return t.db.dialect == Postgres }
+
+// forUpdate adds FOR UPDATE on PostgreSQL only (bun emits it on any dialect;
+// SQLite serialises writers instead).
+func (t *tx) forUpdate(q *bun.SelectQuery) *bun.SelectQuery {
+	if t.pg() {
+		return q.For("UPDATE")
+	}
+	return q
+}
+
+// ---- Idempotency ----
+
+func (t *tx) ClaimKey(ctx context.Context, key, operation, requestHash string) (enrollment.IdempotencyRecord, bool, error) {
+	row := &idempotencyRow{Key: key, Operation: operation, RequestHash: requestHash, CreatedAt: dbTime(time.Now())}
+	res, err := t.tx.NewInsert().Model(row).On("CONFLICT (key) DO NOTHING").Exec(ctx)
+	if err != nil {
+		return enrollment.IdempotencyRecord{}, false, t.write(err, "claim key")
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return enrollment.IdempotencyRecord{}, false, t.write(err, "claim key")
+	} else if n == 1 {
+		return enrollment.IdempotencyRecord{Key: key, Operation: operation, RequestHash: requestHash}, true, nil
+	}
+	got := new(idempotencyRow)
+	if err := t.tx.NewSelect().Model(got).Where("key = ?", key).Scan(ctx); err != nil {
+		return enrollment.IdempotencyRecord{}, false, t.read(err, "idempotency key", key)
+	}
+	return enrollment.IdempotencyRecord{
+		Key:         got.Key,
+		Operation:   got.Operation,
+		RequestHash: got.RequestHash,
+		Result:      got.Result,
+	}, false, nil
+}
+
+func (t *tx) SaveResult(ctx context.Context, key string, result []byte) error {
+	if result == nil {
+		result = []byte{}
+	}
+	res, err := t.tx.NewUpdate().Model((*idempotencyRow)(nil)).
+		Set("result = ?", result).Where("key = ?", key).Exec(ctx)
+	return t.affected(res, err, "idempotency key", key)
+}
+
+// ---- Certificates ----
+
+func (t *tx) InsertCertificate(ctx context.Context, c certificate.Certificate) error {
+	_, err := t.tx.NewInsert().Model(toCertificateRow(c)).Exec(ctx)
+	return t.write(err, "insert certificate")
+}
+
+func (t *tx) certificate(ctx context.Context, lock bool, where string, arg any) (certificate.Certificate, error) {
+	row := new(certificateRow)
+	q := t.tx.NewSelect().Model(row).Where(where, arg)
+	if lock {
+		q = t.forUpdate(q)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return certificate.Certificate{}, t.read(err, "certificate", arg)
+	}
+	return row.domain(), nil
+}
+
+func (t *tx) Certificate(ctx context.Context, id uuid.UUID) (certificate.Certificate, error) {
+	return t.certificate(ctx, false, "id = ?", id)
+}
+
+func (t *tx) LockCertificate(ctx context.Context, id uuid.UUID) (certificate.Certificate, error) {
+	return t.certificate(ctx, true, "id = ?", id)
+}
+
+func (t *tx) CertificateByNumber(ctx context.Context, n certificate.Number) (certificate.Certificate, error) {
+	return t.certificate(ctx, false, "number = ?", string(n))
+}
+
+func (t *tx) UpdateCertificate(ctx context.Context, c certificate.Certificate) error {
+	res, err := t.tx.NewUpdate().Model(toCertificateRow(c)).WherePK().Exec(ctx)
+	return t.affected(res, err, "update certificate", c.ID)
+}
+
+func (t *tx) PersonCertificates(ctx context.Context, scheme certificate.Scheme, personID string) ([]certificate.Certificate, error) {
+	var rows []certificateRow
+	err := t.tx.NewSelect().Model(&rows).
+		Where("scheme = ?", string(scheme)).Where("person_id = ?", personID).
+		OrderExpr("issued_on, id").Scan(ctx)
+	if err != nil {
+		return nil, t.read(err, "person certificates", personID)
+	}
+	out := make([]certificate.Certificate, len(rows))
+	for i := range rows {
+		out[i] = rows[i].domain()
+	}
+	return out, nil
+}
+
+// ---- Categories and queues ----
+
+func (t *tx) Category(ctx context.Context, code string) (certificate.Category, error) {
+	row := new(categoryRow)
+	if err := t.tx.NewSelect().Model(row).Where("code = ?", code).Scan(ctx); err != nil {
+		return certificate.Category{}, t.read(err, "category", code)
+	}
+	return row.domain(), nil
+}
+
+func (t *tx) Enqueue(ctx context.Context, e enrollment.QueueEntry) error {
+	if e.EnqueuedAt.IsZero() {
+		return fmt.Errorf("storage: enqueue %s on %q: no time", e.CertificateID, e.Queue)
+	}
+	row := &queueRow{Queue: e.Queue, CertificateID: e.CertificateID, EnqueuedAt: dbTime(e.EnqueuedAt)}
+	_, err := t.tx.NewInsert().Model(row).Exec(ctx)
+	return t.write(err, "enqueue")
+}
+
+func (t *tx) Dequeue(ctx context.Context, queue string) (enrollment.QueueEntry, error) {
+	// The oldest entry no other transaction is taking: concurrent dequeuers
+	// on PostgreSQL get distinct entries instead of waiting for each other.
+	pick := "SELECT certificate_id FROM queue WHERE queue = ? ORDER BY enqueued_at, certificate_id LIMIT 1"
+	if t.pg() {
+		pick += " FOR UPDATE SKIP LOCKED"
+	}
+	var rows []queueRow
+	err := t.tx.NewRaw("DELETE FROM queue WHERE queue = ? AND certificate_id = ("+pick+") RETURNING queue, certificate_id, enqueued_at",
+		queue, queue).Scan(ctx, &rows)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return enrollment.QueueEntry{}, t.read(err, "dequeue", queue)
+	}
+	if len(rows) == 0 {
+		return enrollment.QueueEntry{}, fmt.Errorf("storage: queue %q is empty: %w", queue, enrollment.ErrNotFound)
+	}
+	r := rows[0]
+	return enrollment.QueueEntry{Queue: r.Queue, CertificateID: r.CertificateID, EnqueuedAt: time.Time(r.EnqueuedAt)}, nil
+}
+
+func (t *tx) QueuePosition(ctx context.Context, queue string, certificateID uuid.UUID) (int, error) {
+	var pos int
+	err := t.tx.NewRaw(`SELECT COUNT(*) FROM queue q JOIN queue me ON me.queue = q.queue
+WHERE me.queue = ? AND me.certificate_id = ?
+  AND (q.enqueued_at < me.enqueued_at OR (q.enqueued_at = me.enqueued_at AND q.certificate_id <= me.certificate_id))`,
+		queue, certificateID).Scan(ctx, &pos)
+	if err != nil {
+		return 0, t.read(err, "queue position", certificateID)
+	}
+	if pos == 0 {
+		return 0, fmt.Errorf("storage: %s is not in queue %q: %w", certificateID, queue, enrollment.ErrNotFound)
+	}
+	return pos, nil
+}
+
+func (t *tx) RemoveFromQueue(ctx context.Context, queue string, certificateID uuid.UUID) error {
+	res, err := t.tx.NewDelete().Model((*queueRow)(nil)).
+		Where("queue = ?", queue).Where("certificate_id = ?", certificateID).Exec(ctx)
+	return t.affected(res, err, "remove from queue "+queue, certificateID)
+}
+
+// ---- Accounts and ledger ----
+
+func (t *tx) Account(ctx context.Context, certificateID uuid.UUID, period funding.Period) (enrollment.AccountState, error) {
+	row := new(accountRow)
+	err := t.tx.NewSelect().Model(row).
+		Where("certificate_id = ?", certificateID).Where("period_start = ?", dbDate(period.Start)).Scan(ctx)
+	if err != nil {
+		return enrollment.AccountState{}, t.read(err, "account", certificateID.String()+"@"+period.Start.String())
+	}
+	return row.domain(), nil
+}
+
+func (t *tx) SaveAccount(ctx context.Context, a enrollment.AccountState) error {
+	row, err := toAccountRow(a)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.NewInsert().Model(row).On("CONFLICT (certificate_id, period_start) DO UPDATE").Exec(ctx)
+	return t.write(err, "save account")
+}
+
+func (t *tx) Hold(ctx context.Context, id uuid.UUID) (funding.Hold, error) {
+	row := new(holdRow)
+	if err := t.tx.NewSelect().Model(row).Where("id = ?", id).Scan(ctx); err != nil {
+		return funding.Hold{}, t.read(err, "hold", id)
+	}
+	return row.domain(), nil
+}
+
+func (t *tx) SaveHold(ctx context.Context, certificateID uuid.UUID, period funding.Period, h funding.Hold) error {
+	row, err := toHoldRow(certificateID, period, h)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.NewInsert().Model(row).On("CONFLICT (id) DO UPDATE").
+		Set("amount = EXCLUDED.amount").Set("charged = EXCLUDED.charged").
+		Set("released = EXCLUDED.released").Set("refunded = EXCLUDED.refunded").
+		Exec(ctx)
+	return t.write(err, "save hold")
+}
+
+func (t *tx) AppendPosting(ctx context.Context, p enrollment.PostingRecord) error {
+	row, err := toPostingRow(p)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.NewInsert().Model(row).Exec(ctx)
+	return t.write(err, "append posting")
+}
+
+func (t *tx) Postings(ctx context.Context, certificateID uuid.UUID, period funding.Period) ([]enrollment.PostingRecord, error) {
+	var rows []postingRow
+	err := t.tx.NewSelect().Model(&rows).
+		Where("certificate_id = ?", certificateID).Where("period_start = ?", dbDate(period.Start)).
+		OrderExpr("at, id").Scan(ctx)
+	if err != nil {
+		return nil, t.read(err, "postings", certificateID)
+	}
+	out := make([]enrollment.PostingRecord, len(rows))
+	for i := range rows {
+		if out[i], err = rows[i].domain(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ---- Counters ----
+
+// EnsureCounter creates the counter with used = 0, or sets the limit of an
+// existing one. A limit below the counter's current use is refused with an
+// error matching enrollment.ErrCounterFull (the CHECK used <= lim).
+func (t *tx) EnsureCounter(ctx context.Context, key string, limit int64) error {
+	if limit < 0 {
+		return fmt.Errorf("storage: counter %q: negative limit %d", key, limit)
+	}
+	_, err := t.tx.NewInsert().Model(&counterRow{Key: key, Used: 0, Lim: limit}).
+		On("CONFLICT (key) DO UPDATE").Set("lim = EXCLUDED.lim").Exec(ctx)
+	if err != nil {
+		t.check(err)
+		if isCheck(err) {
+			return fmt.Errorf("storage: counter %q: limit %d is below its use: %w: %w", key, limit, enrollment.ErrCounterFull, err)
+		}
+		return t.write(err, "ensure counter")
+	}
+	return nil
+}
+
+// Take is one conditional UPDATE: it holds the counter's row lock from here
+// to the end of the transaction, so services call it last.
+func (t *tx) Take(ctx context.Context, key string, n int64) error {
+	if n < 0 {
+		return fmt.Errorf("storage: take %d from counter %q: negative", n, key)
+	}
+	var used []int64
+	err := t.tx.NewRaw("UPDATE counters SET used = used + ? WHERE key = ? AND used + ? <= lim RETURNING used",
+		n, key, n).Scan(ctx, &used)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return t.write(err, "take "+key)
+	}
+	if len(used) == 1 {
+		return nil
+	}
+	if _, err := t.Counter(ctx, key); err != nil {
+		return err
+	}
+	return fmt.Errorf("storage: counter %q cannot take %d: %w", key, n, enrollment.ErrCounterFull)
+}
+
+// Give subtracts n; giving back more than is used floors at zero rather
+// than failing, as the interface asks.
+func (t *tx) Give(ctx context.Context, key string, n int64) error {
+	if n < 0 {
+		return fmt.Errorf("storage: give %d to counter %q: negative", n, key)
+	}
+	res, err := t.tx.NewRaw("UPDATE counters SET used = CASE WHEN used >= ? THEN used - ? ELSE 0 END WHERE key = ?",
+		n, n, key).Exec(ctx)
+	return t.affected(res, err, "counter", key)
+}
+
+func (t *tx) Counter(ctx context.Context, key string) (enrollment.Counter, error) {
+	row := new(counterRow)
+	if err := t.tx.NewSelect().Model(row).Where("key = ?", key).Scan(ctx); err != nil {
+		return enrollment.Counter{}, t.read(err, "counter", key)
+	}
+	return enrollment.Counter{Key: row.Key, Used: row.Used, Limit: row.Lim}, nil
+}
+
+// ---- Catalog ----
+
+func (t *tx) SaveProvider(ctx context.Context, p catalog.Provider) error {
+	prow, ags := toProviderRows(p)
+	if _, err := t.tx.NewInsert().Model(prow).On("CONFLICT (id) DO UPDATE").Exec(ctx); err != nil {
+		return t.write(err, "save provider")
+	}
+	if _, err := t.tx.NewDelete().Model((*agreementRow)(nil)).Where("provider_id = ?", p.ID).Exec(ctx); err != nil {
+		return t.write(err, "save provider agreements")
+	}
+	if len(ags) > 0 {
+		if _, err := t.tx.NewInsert().Model(&ags).Exec(ctx); err != nil {
+			return t.write(err, "save provider agreements")
+		}
+	}
+	return nil
+}
+
+func (t *tx) SaveProgram(ctx context.Context, p catalog.Program) error {
+	_, err := t.tx.NewInsert().Model(toProgramRow(p)).On("CONFLICT (id) DO UPDATE").Exec(ctx)
+	return t.write(err, "save program")
+}
+
+func (t *tx) SaveModule(ctx context.Context, m catalog.Module) error {
+	row, err := toModuleRow(m)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.NewInsert().Model(row).On("CONFLICT (id) DO UPDATE").Exec(ctx)
+	return t.write(err, "save module")
+}
+
+func (t *tx) SaveGroup(ctx context.Context, g catalog.Group) error {
+	_, err := t.tx.NewInsert().Model(toGroupRow(g)).On("CONFLICT (id) DO UPDATE").Exec(ctx)
+	return t.write(err, "save group")
+}
+
+func (t *tx) SaveCategory(ctx context.Context, c certificate.Category) error {
+	row, err := toCategoryRow(c)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.NewInsert().Model(row).On("CONFLICT (code) DO UPDATE").Exec(ctx)
+	return t.write(err, "save category")
+}
+
+func (t *tx) Offer(ctx context.Context, groupID uuid.UUID) (enrollment.Offer, error) {
+	g := new(groupRow)
+	if err := t.tx.NewSelect().Model(g).Where("id = ?", groupID).Scan(ctx); err != nil {
+		return enrollment.Offer{}, t.read(err, "group", groupID)
+	}
+	m := new(moduleRow)
+	if err := t.tx.NewSelect().Model(m).Where("id = ?", g.ModuleID).Scan(ctx); err != nil {
+		return enrollment.Offer{}, t.read(err, "module", g.ModuleID)
+	}
+	p := new(programRow)
+	if err := t.tx.NewSelect().Model(p).Where("id = ?", m.ProgramID).Scan(ctx); err != nil {
+		return enrollment.Offer{}, t.read(err, "program", m.ProgramID)
+	}
+	provs, err := t.providers(ctx, []uuid.UUID{p.ProviderID})
+	if err != nil {
+		return enrollment.Offer{}, err
+	}
+	prov, ok := provs[p.ProviderID]
+	if !ok {
+		return enrollment.Offer{}, fmt.Errorf("storage: provider %s: %w", p.ProviderID, enrollment.ErrNotFound)
+	}
+	return enrollment.Offer{Group: g.domain(), Module: m.domain(), Program: p.domain(), Provider: prov}, nil
+}
+
+// providers loads providers with their agreements.
+func (t *tx) providers(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]catalog.Provider, error) {
+	out := make(map[uuid.UUID]catalog.Provider, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var prows []providerRow
+	if err := t.tx.NewSelect().Model(&prows).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, t.read(err, "providers", len(ids))
+	}
+	var arows []agreementRow
+	if err := t.tx.NewSelect().Model(&arows).Where("provider_id IN (?)", bun.In(ids)).
+		OrderExpr("provider_id, period_start, municipality").Scan(ctx); err != nil {
+		return nil, t.read(err, "agreements", len(ids))
+	}
+	byProv := make(map[uuid.UUID][]agreementRow)
+	for _, a := range arows {
+		byProv[a.ProviderID] = append(byProv[a.ProviderID], a)
+	}
+	for i := range prows {
+		out[prows[i].ID] = prows[i].domain(byProv[prows[i].ID])
+	}
+	return out, nil
+}
+
+// Catalog narrows the groups in SQL by the filter's exact program fields
+// (registry, direction) and leaves the rest to f.Match.
+func (t *tx) Catalog(ctx context.Context, f catalog.Filter) ([]enrollment.Offer, error) {
+	type joined struct {
+		GroupID    uuid.UUID `bun:"group_id"`
+		ModuleID   uuid.UUID `bun:"module_id"`
+		ProgramID  uuid.UUID `bun:"program_id"`
+		ProviderID uuid.UUID `bun:"provider_id"`
+	}
+	q := t.tx.NewSelect().
+		ColumnExpr("g.id AS group_id, m.id AS module_id, p.id AS program_id, p.provider_id AS provider_id").
+		TableExpr("study_groups AS g").
+		Join("JOIN modules AS m ON m.id = g.module_id").
+		Join("JOIN programs AS p ON p.id = m.program_id")
+	if f.Registry != "" {
+		q = q.Where("p.registry = ?", string(f.Registry))
+	}
+	if f.Direction != "" {
+		q = q.Where("p.direction = ?", string(f.Direction))
+	}
+	var js []joined
+	if err := q.OrderExpr("g.start_on, g.id").Scan(ctx, &js); err != nil {
+		return nil, t.read(err, "catalog", "")
+	}
+	if len(js) == 0 {
+		return nil, nil
+	}
+	var gids, mids, pids, provIDs []uuid.UUID
+	for _, j := range js {
+		gids = append(gids, j.GroupID)
+		mids = append(mids, j.ModuleID)
+		pids = append(pids, j.ProgramID)
+		provIDs = append(provIDs, j.ProviderID)
+	}
+	groups := map[uuid.UUID]catalog.Group{}
+	modules := map[uuid.UUID]catalog.Module{}
+	programs := map[uuid.UUID]catalog.Program{}
+	for _, chunk := range chunks(uniq(gids)) {
+		var rows []groupRow
+		if err := t.tx.NewSelect().Model(&rows).Where("id IN (?)", bun.In(chunk)).Scan(ctx); err != nil {
+			return nil, t.read(err, "catalog groups", "")
+		}
+		for i := range rows {
+			groups[rows[i].ID] = rows[i].domain()
+		}
+	}
+	for _, chunk := range chunks(uniq(mids)) {
+		var rows []moduleRow
+		if err := t.tx.NewSelect().Model(&rows).Where("id IN (?)", bun.In(chunk)).Scan(ctx); err != nil {
+			return nil, t.read(err, "catalog modules", "")
+		}
+		for i := range rows {
+			modules[rows[i].ID] = rows[i].domain()
+		}
+	}
+	for _, chunk := range chunks(uniq(pids)) {
+		var rows []programRow
+		if err := t.tx.NewSelect().Model(&rows).Where("id IN (?)", bun.In(chunk)).Scan(ctx); err != nil {
+			return nil, t.read(err, "catalog programs", "")
+		}
+		for i := range rows {
+			programs[rows[i].ID] = rows[i].domain()
+		}
+	}
+	providers := map[uuid.UUID]catalog.Provider{}
+	for _, chunk := range chunks(uniq(provIDs)) {
+		m, err := t.providers(ctx, chunk)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range m {
+			providers[k] = v
+		}
+	}
+	var out []enrollment.Offer
+	for _, j := range js {
+		o := enrollment.Offer{
+			Group:    groups[j.GroupID],
+			Module:   modules[j.ModuleID],
+			Program:  programs[j.ProgramID],
+			Provider: providers[j.ProviderID],
+		}
+		if !f.Match(o.Provider, o.Program, o.Group) {
+			continue
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+func uniq(ids []uuid.UUID) []uuid.UUID {
+	seen := make(map[uuid.UUID]bool, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+func chunks(ids []uuid.UUID) [][]uuid.UUID {
+	const size = 500
+	var out [][]uuid.UUID
+	for len(ids) > size {
+		out = append(out, ids[:size])
+		ids = ids[size:]
+	}
+	if len(ids) > 0 {
+		out = append(out, ids)
+	}
+	return out
+}
+
+// ---- Contracts ----
+
+func (t *tx) InsertContract(ctx context.Context, c enrollment.Contract) error {
+	row, err := toContractRow(c)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.NewInsert().Model(row).Exec(ctx)
+	return t.write(err, "insert contract")
+}
+
+func (t *tx) contract(ctx context.Context, id uuid.UUID, lock bool) (enrollment.Contract, error) {
+	row := new(contractRow)
+	q := t.tx.NewSelect().Model(row).Where("id = ?", id)
+	if lock {
+		q = t.forUpdate(q)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return enrollment.Contract{}, t.read(err, "contract", id)
+	}
+	return row.domain(), nil
+}
+
+func (t *tx) Contract(ctx context.Context, id uuid.UUID) (enrollment.Contract, error) {
+	return t.contract(ctx, id, false)
+}
+
+func (t *tx) LockContract(ctx context.Context, id uuid.UUID) (enrollment.Contract, error) {
+	return t.contract(ctx, id, true)
+}
+
+func (t *tx) UpdateContract(ctx context.Context, c enrollment.Contract) error {
+	row, err := toContractRow(c)
+	if err != nil {
+		return err
+	}
+	res, err := t.tx.NewUpdate().Model(row).WherePK().Exec(ctx)
+	return t.affected(res, err, "update contract", c.ID)
+}
+
+func (t *tx) CertificateContracts(ctx context.Context, certificateID uuid.UUID) ([]enrollment.Contract, error) {
+	var rows []contractRow
+	err := t.tx.NewSelect().Model(&rows).Where("certificate_id = ?", certificateID).
+		OrderExpr("created_at DESC, id DESC").Scan(ctx)
+	if err != nil {
+		return nil, t.read(err, "certificate contracts", certificateID)
+	}
+	out := make([]enrollment.Contract, len(rows))
+	for i := range rows {
+		out[i] = rows[i].domain()
+	}
+	return out, nil
+}
+
+func (t *tx) RecordCharge(ctx context.Context, contractID uuid.UUID, m funding.Month, amount funding.Money) error {
+	var k kopecks
+	row := &chargeRow{ContractID: contractID, Month: dbMonth(m), Amount: k.of("amount", amount)}
+	if k.err != nil {
+		return k.err
+	}
+	_, err := t.tx.NewInsert().Model(row).Exec(ctx)
+	return t.write(err, "record charge "+m.String())
+}
+
+func (t *tx) AddInvoiceLine(ctx context.Context, l enrollment.InvoiceLine) error {
+	var k kopecks
+	line := &invoiceLineRow{
+		ContractID:   l.ContractID,
+		Month:        dbMonth(l.Month),
+		Kind:         string(l.Kind),
+		Municipality: l.Municipality,
+		ProviderID:   l.ProviderID,
+		Amount:       k.of("amount", l.Amount),
+	}
+	if k.err != nil {
+		return k.err
+	}
+	if _, err := t.tx.NewInsert().Model(line).Exec(ctx); err != nil {
+		return t.write(err, "invoice line")
+	}
+	inv := &invoiceRow{
+		Municipality: l.Municipality,
+		ProviderID:   l.ProviderID,
+		Month:        dbMonth(l.Month),
+		Kind:         string(l.Kind),
+		Amount:       line.Amount,
+		Lines:        1,
+	}
+	_, err := t.tx.NewInsert().Model(inv).
+		On("CONFLICT (municipality, provider_id, month, kind) DO UPDATE").
+		Set("amount = ?TableAlias.amount + EXCLUDED.amount").
+		Set("lines = ?TableAlias.lines + 1").
+		Exec(ctx)
+	return t.write(err, "invoice")
+}
+
+func (t *tx) SaveRating(ctx context.Context, contractID uuid.UUID, r enrollment.Rating, at time.Time) error {
+	row := &ratingRow{
+		ContractID:   contractID,
+		Results:      r.Results,
+		Staff:        r.Staff,
+		Means:        r.Means,
+		Satisfaction: r.Satisfaction,
+		UpdatedAt:    dbTime(at),
+	}
+	_, err := t.tx.NewInsert().Model(row).On("CONFLICT (contract_id) DO UPDATE").Exec(ctx)
+	return t.write(err, "save rating")
+}
+
+func isCheck(err error) bool {
+	if sqlState(err) == "23514" {
+		return true
+	}
+	code, ok := sqliteCode(err)
+	return ok && code == sqliteConstraintCheck
+}

@@ -218,8 +218,8 @@ type cabinetOut struct {
 
 func cabinetDTO(c enrollment.Cabinet) cabinetOut {
 	out := cabinetOut{
-		Certificate: certificateDTO(c.Certificate),
-		Period:      periodOut{Start: dateOut(c.Period.Start), End: dateOut(c.Period.End)},
+		Certificate:  certificateDTO(c.Certificate),
+		Period:       periodOut{Start: dateOut(c.Period.Start), End: dateOut(c.Period.End)},
 		BudgetNotice: c.BudgetNotice, QueuePosition: c.Position,
 		Registries: []registryOut{}, Contracts: []contractOut{},
 	}
@@ -312,4 +312,3 @@ type queueOut struct {
 	CertificateID uuid.UUID `json:"certificate_id"`
 	Position      int       `json:"position"`
 }
-

@@ -1,0 +1,305 @@
+// Command server is edufund's reference HTTP server, the one a region runs.
+//
+//	server [flags]                     serve the API (default)
+//	server migrate [flags]             apply the database migrations
+//	server demo [flags]                load the demo region (idempotent) and print its ids
+//	server close -month 2026-10        run the monthly close of a month
+//	server rollover -year 2026         close a funding year and open the next
+//
+// The database is the SQLite file edufund.db in the working directory unless
+// -db or EDUFUND_DB names another (sqlite:PATH, sqlite::memory: or
+// postgres://…). On a new, empty database the server loads the demo region
+// and prints a bearer token for each demo role.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/catalog"
+	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/examples/server/api"
+	"github.com/edufund/edufund/examples/server/demo"
+	"github.com/edufund/edufund/funding"
+	"github.com/edufund/edufund/storage"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	addr, db, jwtKey string
+	tokenTTL         time.Duration
+	demo             bool
+	month            string
+	year             int
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	var o options
+	fs := flag.NewFlagSet("server "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.db, "db", envOr("EDUFUND_DB", "sqlite:edufund.db"), "database: sqlite:PATH, sqlite::memory: or postgres://… (env EDUFUND_DB)")
+	switch cmd {
+	case "serve":
+		fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
+		fs.StringVar(&o.jwtKey, "jwt-key", os.Getenv("EDUFUND_JWT_KEY"), "HS256 signing key, at least 32 bytes (env EDUFUND_JWT_KEY); empty: a random key for this run")
+		fs.DurationVar(&o.tokenTTL, "token-ttl", 24*time.Hour, "lifetime of the demo tokens printed at start")
+		fs.BoolVar(&o.demo, "demo", true, "load the demo region into a new, empty database and print demo tokens")
+	case "demo", "migrate":
+	case "close":
+		fs.StringVar(&o.month, "month", "", "the month to close, YYYY-MM (required)")
+	case "rollover":
+		fs.IntVar(&o.year, "year", 0, "the funding year to close; its successor is opened (required)")
+	default:
+		return fmt.Errorf("unknown command %q: want serve, migrate, demo, close or rollover", cmd)
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+
+	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	db, err := storage.Open(ctx, o.db, storage.WithLogger(logger))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	svc := enrollment.NewService(db, funding.SystemClock{}, demo.Config(enrollment.DefaultConfig()))
+	today := funding.DateOf(time.Now())
+
+	switch cmd {
+	case "migrate":
+		fmt.Fprintf(stdout, "migrations applied to %s database\n", db.Dialect())
+		return nil
+	case "demo":
+		res, err := demo.Load(ctx, svc, today)
+		if err != nil {
+			return err
+		}
+		printIDs(stdout, res)
+		return nil
+	case "close":
+		m, err := funding.ParseMonth(o.month)
+		if err != nil {
+			return fmt.Errorf("-month: %w", err)
+		}
+		return closeMonth(ctx, svc, db, m, stdout)
+	case "rollover":
+		if o.year < 1900 || o.year > 2998 {
+			return errors.New("-year: a year such as 2026 is required")
+		}
+		return rollover(ctx, svc, db, o.year, stdout)
+	}
+	return serve(ctx, o, db, svc, today, logger, stdout)
+}
+
+func closeMonth(ctx context.Context, svc *enrollment.Service, db *storage.DB, m funding.Month, out io.Writer) error {
+	start := time.Now()
+	fmt.Fprintf(out, "closing %s …\n", m)
+	rep, err := svc.CloseMonth(ctx, db, m, func(r enrollment.CloseReport) {
+		fmt.Fprintf(out, "  %6d contracts  %6d charged (%s)  %4d closed  %4d refused  %4d invoice lines  %d failed\n",
+			r.Contracts, r.Charged, r.Amount, r.Closed, r.Refused, r.Lines, len(r.Failed))
+	})
+	for id, ferr := range rep.Failed {
+		fmt.Fprintf(out, "  failed: contract %s: %v\n", id, ferr)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "closed %s in %s: %d contracts, %d charged for %s, %d closed, %d refused, %d invoice lines, %d failed\n",
+		m, time.Since(start).Round(time.Millisecond), rep.Contracts, rep.Charged, rep.Amount, rep.Closed, rep.Refused, rep.Lines, len(rep.Failed))
+	if len(rep.Failed) > 0 {
+		return fmt.Errorf("%d contracts failed; run the close again to retry them", len(rep.Failed))
+	}
+	return nil
+}
+
+func rollover(ctx context.Context, svc *enrollment.Service, db *storage.DB, year int, out io.Writer) error {
+	start := time.Now()
+	from := funding.CalendarYear(year)
+	fmt.Fprintf(out, "rolling over %s …\n", from)
+	rep, err := svc.Rollover(ctx, db, from, func(r enrollment.RolloverReport) {
+		fmt.Fprintf(out, "  %6d certificates  %6d granted  %s expired  %d failed\n", r.Certificates, r.Granted, r.Expired, len(r.Failed))
+	})
+	for id, ferr := range rep.Failed {
+		fmt.Fprintf(out, "  failed: certificate %s: %v\n", id, ferr)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "rolled %s over to %s in %s: %d certificates, %d granted, %s expired, %d failed\n",
+		rep.From, rep.To, time.Since(start).Round(time.Millisecond), rep.Certificates, rep.Granted, rep.Expired, len(rep.Failed))
+	if len(rep.Failed) > 0 {
+		return fmt.Errorf("%d certificates failed; run the rollover again to retry them", len(rep.Failed))
+	}
+	return nil
+}
+
+// empty reports whether the database holds no catalog and no certificates.
+func empty(ctx context.Context, db *storage.DB) (bool, error) {
+	ids, err := db.CertificateIDs(ctx, uuid.Nil, 1)
+	if err != nil || len(ids) > 0 {
+		return false, err
+	}
+	var offers []enrollment.Offer
+	err = db.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
+		var err error
+		offers, err = tx.Catalog(ctx, catalog.Filter{})
+		return err
+	})
+	return len(offers) == 0, err
+}
+
+func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Service, today funding.Date, logger *slog.Logger, out io.Writer) error {
+	key := []byte(o.jwtKey)
+	randomKey := len(key) == 0
+	if randomKey {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return err
+		}
+	}
+	auth, err := api.NewAuth(key, o.tokenTTL)
+	if err != nil {
+		return fmt.Errorf("-jwt-key: %w", err)
+	}
+
+	var res *demo.Result
+	if o.demo {
+		load := demo.Present(ctx, svc, today.Year())
+		if !load {
+			if load, err = empty(ctx, db); err != nil {
+				return err
+			}
+		}
+		if load {
+			r, err := demo.Load(ctx, svc, today)
+			if err != nil {
+				return err
+			}
+			res = &r
+		}
+	}
+
+	h, err := api.New(api.Config{
+		Service: svc, Store: db, Pager: db, Auth: auth, Logger: logger,
+		Ready: func(ctx context.Context) error { return db.Bun().PingContext(ctx) },
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(out, "edufund listening on %s (database: %s)\n", base, db.Dialect())
+	fmt.Fprintf(out, "  OpenAPI document: %s/v1/openapi.json   health: %s/healthz   metrics: %s/metrics\n", base, base, base)
+	if randomKey {
+		fmt.Fprintln(out, "  signing key: random for this run (set -jwt-key or EDUFUND_JWT_KEY to keep tokens across restarts)")
+	}
+	if res != nil {
+		printIDs(out, *res)
+		printTokens(out, auth, *res, o.tokenTTL, base)
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(out, "shutting down: finishing requests in flight …")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	fmt.Fprintln(out, "stopped")
+	return nil
+}
+
+var nonWord = regexp.MustCompile(`[^A-Z0-9]+`)
+
+func envName(prefix, s string) string {
+	return prefix + strings.Trim(nonWord.ReplaceAllString(strings.ToUpper(s), "_"), "_")
+}
+
+func printIDs(out io.Writer, r demo.Result) {
+	fmt.Fprintf(out, "\n# demo region %s, %d: municipalities %s and %s\n", demo.Region, r.Year, demo.MunCity, demo.MunRural)
+	for _, p := range r.Providers {
+		fmt.Fprintf(out, "export %s=%s\n", envName("PROVIDER_", p.Name), p.ID)
+	}
+	for _, g := range r.Groups {
+		fmt.Fprintf(out, "export %s=%s\n", envName("GROUP_", strings.TrimSuffix(strings.TrimSuffix(g.Name, "-A"), "-1")), g.ID)
+	}
+	for _, c := range r.Certificates {
+		fmt.Fprintf(out, "export %s=%s\n", envName("CERT_", c.Name), c.ID)
+	}
+	fmt.Fprintf(out, "export CONTRACT_DEMO=%s\n", r.Contract)
+}
+
+func printTokens(out io.Writer, auth *api.Auth, r demo.Result, ttl time.Duration, base string) {
+	fmt.Fprintf(out, "\n# bearer tokens of the demo roles, valid for %s\n", ttl)
+	for _, p := range r.Principals {
+		tok, err := auth.Issue(api.Principal{Role: api.Role(p.Role), Subject: p.Subject, Tenant: p.Tenant})
+		if err != nil {
+			fmt.Fprintf(out, "# %s: %v\n", p.Name, err)
+			continue
+		}
+		fmt.Fprintf(out, "# %s\nexport %s=%s\n", p.Name, envName("TOKEN_", p.Subject), tok)
+	}
+	fmt.Fprintf(out, "\n# try:\n#   curl -s -H \"Authorization: Bearer $TOKEN_GUARDIAN_IVANOVA\" %s/v1/certificates/$CERT_CHILD_ACTIVE_FUNDED\n", base)
+	fmt.Fprintf(out, "#   curl -s -H \"Authorization: Bearer $TOKEN_GUARDIAN_IVANOVA\" '%s/v1/catalog?age=9&municipality=%s'\n\n", base, demo.MunCity)
+}

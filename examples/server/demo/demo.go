@@ -62,7 +62,9 @@ func Config(base enrollment.Config) enrollment.Config {
 
 var ns = uuid.MustParse("6f0a3c52-9d1e-4b8a-8f7e-3c1d2b4a5e60")
 
-func id(year int, name string) uuid.UUID { return uuid.NewSHA1(ns, fmt.Appendf(nil, "%d:%s", year, name)) }
+func id(year int, name string) uuid.UUID {
+	return uuid.NewSHA1(ns, fmt.Appendf(nil, "%d:%s", year, name))
+}
 
 // Named is a demo entity's name and id.
 type Named struct {

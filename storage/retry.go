@@ -83,13 +83,11 @@ func (db *DB) backoff(attempt int) time.Duration {
 // SQLite primary result codes (the driver reports extended codes; the low
 // byte is the primary one).
 const (
-	sqliteBusy       = 5
-	sqliteLocked     = 6
-	sqliteConstraint = 19
+	sqliteBusy   = 5
+	sqliteLocked = 6
 
 	sqliteConstraintPrimaryKey = 1555
 	sqliteConstraintUnique     = 2067
-	sqliteConstraintCheck      = 275
 )
 
 func sqlState(err error) string {

@@ -715,3 +715,93 @@ func TestRollback(t *testing.T) {
 		}
 	})
 }
+
+// TestRefusalsKeepTheTransaction checks that every ErrExists or
+// ErrCounterFull leaves the transaction usable (on PostgreSQL a failed
+// statement would abort it): services handle these and go on.
+func TestRefusalsKeepTheTransaction(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		f := saveOffer(t, db, "R", catalog.Certified)
+		c := child(t, "p-refusals")
+		other := child(t, "p-refusals-2")
+		t0 := time.Date(2025, 9, 10, 12, 0, 0, 0, time.UTC)
+		k1 := contractFor(t, c, f, t0)
+		sep := funding.Month{Year: 2025, Month: time.September}
+		line := enrollment.InvoiceLine{ContractID: k1.ID, Municipality: "mo-1", ProviderID: f.Provider.ID, Month: sep,
+			Kind: enrollment.FinalInvoice, Amount: funding.MustMoney("10.00")}
+		p := enrollment.PostingRecord{ID: newID(t), CertificateID: c.ID, Period: schoolYear, At: t0, Actor: "a", Rule: "r",
+			Posting: funding.Posting{Kind: funding.Grant, Amount: funding.MustMoney("1.00")}}
+		exists := func(what string, err error) {
+			t.Helper()
+			if !errors.Is(err, enrollment.ErrExists) {
+				t.Errorf("%s: %v, want ErrExists", what, err)
+			}
+		}
+		run(t, db, func(tx enrollment.Tx) error {
+			if err := tx.InsertCertificate(ctx, c); err != nil {
+				return err
+			}
+			exists("certificate", tx.InsertCertificate(ctx, c))
+			if err := tx.InsertCertificate(ctx, other); err != nil {
+				return err
+			}
+			taken := other
+			taken.Number = c.Number
+			exists("certificate number by update", tx.UpdateCertificate(ctx, taken))
+			if err := tx.InsertContract(ctx, k1); err != nil {
+				return err
+			}
+			exists("live contract", tx.InsertContract(ctx, contractFor(t, c, f, t0)))
+			k2 := contractFor(t, c, f, t0)
+			k2.Status = enrollment.Closed
+			if err := tx.InsertContract(ctx, k2); err != nil {
+				return err
+			}
+			k2.Status = enrollment.Active
+			exists("live contract by update", tx.UpdateContract(ctx, k2))
+			if err := tx.RecordCharge(ctx, k1.ID, sep, funding.MustMoney("1.00")); err != nil {
+				return err
+			}
+			exists("charge", tx.RecordCharge(ctx, k1.ID, sep, funding.MustMoney("1.00")))
+			if err := tx.AddInvoiceLine(ctx, line); err != nil {
+				return err
+			}
+			exists("invoice line", tx.AddInvoiceLine(ctx, line))
+			if err := tx.AppendPosting(ctx, p); err != nil {
+				return err
+			}
+			exists("posting", tx.AppendPosting(ctx, p))
+			q := enrollment.QueueEntry{Queue: "q", CertificateID: c.ID, EnqueuedAt: t0}
+			if err := tx.Enqueue(ctx, q); err != nil {
+				return err
+			}
+			exists("queue entry", tx.Enqueue(ctx, q))
+			if err := tx.EnsureCounter(ctx, "n", 1); err != nil {
+				return err
+			}
+			if err := tx.Take(ctx, "n", 1); err != nil {
+				return err
+			}
+			if err := tx.Take(ctx, "n", 1); !errors.Is(err, enrollment.ErrCounterFull) {
+				t.Errorf("Take: %v", err)
+			}
+			if err := tx.EnsureCounter(ctx, "n", 0); !errors.Is(err, enrollment.ErrCounterFull) {
+				t.Errorf("EnsureCounter below use: %v", err)
+			}
+			// Still usable.
+			_, err := tx.Certificate(ctx, c.ID)
+			return err
+		})
+		invs, err := db.Invoices(ctx, f.Provider.ID, sep)
+		if err != nil || len(invs) != 1 || invs[0].Lines != 1 || !invs[0].Amount.Equal(line.Amount) {
+			t.Errorf("Invoices after a repeated line = %+v, %v", invs, err)
+		}
+		run(t, db, func(tx enrollment.Tx) error {
+			got, err := tx.Certificate(ctx, other.ID)
+			if err == nil && got.Number != other.Number {
+				t.Errorf("a refused update changed the number")
+			}
+			return err
+		})
+	})
+}

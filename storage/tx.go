@@ -75,6 +75,35 @@ func (t *tx) affected(res sql.Result, err error, what string, key any) error {
 
 func (t *tx) pg() bool { return t.db.dialect == Postgres }
 
+// insertNew inserts a row that a unique rule may refuse, without aborting
+// the transaction on PostgreSQL: ON CONFLICT DO NOTHING (any unique index,
+// partial ones included), and no row inserted means enrollment.ErrExists.
+// Callers may go on using the transaction after ErrExists.
+func (t *tx) insertNew(ctx context.Context, model any, what string) error {
+	res, err := t.tx.NewInsert().Model(model).On("CONFLICT DO NOTHING").Exec(ctx)
+	if err != nil {
+		return t.write(err, what)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return t.write(err, what)
+	}
+	if n == 0 {
+		return fmt.Errorf("storage: %s: %w", what, enrollment.ErrExists)
+	}
+	return nil
+}
+
+// guarded runs a statement that may break a unique rule in a savepoint on
+// PostgreSQL, so that ErrExists leaves the transaction usable. SQLite rolls
+// back only the failing statement anyway.
+func (t *tx) guarded(ctx context.Context, fn func(ctx context.Context, db bun.IDB) error) error {
+	if !t.pg() {
+		return fn(ctx, t.tx)
+	}
+	return t.tx.RunInTx(ctx, nil, func(ctx context.Context, sp bun.Tx) error { return fn(ctx, sp) })
+}
+
 // forUpdate adds FOR UPDATE on PostgreSQL only (bun emits it on any dialect;
 // SQLite serialises writers instead).
 func (t *tx) forUpdate(q *bun.SelectQuery) *bun.SelectQuery {
@@ -121,8 +150,7 @@ func (t *tx) SaveResult(ctx context.Context, key string, result []byte) error {
 // ---- Certificates ----
 
 func (t *tx) InsertCertificate(ctx context.Context, c certificate.Certificate) error {
-	_, err := t.tx.NewInsert().Model(toCertificateRow(c)).Exec(ctx)
-	return t.write(err, "insert certificate")
+	return t.insertNew(ctx, toCertificateRow(c), "insert certificate")
 }
 
 func (t *tx) certificate(ctx context.Context, lock bool, where string, arg any) (certificate.Certificate, error) {
@@ -150,8 +178,11 @@ func (t *tx) CertificateByNumber(ctx context.Context, n certificate.Number) (cer
 }
 
 func (t *tx) UpdateCertificate(ctx context.Context, c certificate.Certificate) error {
-	res, err := t.tx.NewUpdate().Model(toCertificateRow(c)).WherePK().Exec(ctx)
-	return t.affected(res, err, "update certificate", c.ID)
+	// The number or the holder may change, and with them a unique rule.
+	return t.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
+		res, err := db.NewUpdate().Model(toCertificateRow(c)).WherePK().Exec(ctx)
+		return t.affected(res, err, "update certificate", c.ID)
+	})
 }
 
 func (t *tx) PersonCertificates(ctx context.Context, scheme certificate.Scheme, personID string) ([]certificate.Certificate, error) {
@@ -184,8 +215,7 @@ func (t *tx) Enqueue(ctx context.Context, e enrollment.QueueEntry) error {
 		return fmt.Errorf("storage: enqueue %s on %q: no time", e.CertificateID, e.Queue)
 	}
 	row := &queueRow{Queue: e.Queue, CertificateID: e.CertificateID, EnqueuedAt: dbTime(e.EnqueuedAt)}
-	_, err := t.tx.NewInsert().Model(row).Exec(ctx)
-	return t.write(err, "enqueue")
+	return t.insertNew(ctx, row, "enqueue")
 }
 
 func (t *tx) Dequeue(ctx context.Context, queue string) (enrollment.QueueEntry, error) {
@@ -275,8 +305,7 @@ func (t *tx) AppendPosting(ctx context.Context, p enrollment.PostingRecord) erro
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.NewInsert().Model(row).Exec(ctx)
-	return t.write(err, "append posting")
+	return t.insertNew(ctx, row, "append posting")
 }
 
 func (t *tx) Postings(ctx context.Context, certificateID uuid.UUID, period funding.Period) ([]enrollment.PostingRecord, error) {
@@ -305,14 +334,17 @@ func (t *tx) EnsureCounter(ctx context.Context, key string, limit int64) error {
 	if limit < 0 {
 		return fmt.Errorf("storage: counter %q: negative limit %d", key, limit)
 	}
-	_, err := t.tx.NewInsert().Model(&counterRow{Key: key, Used: 0, Lim: limit}).
-		On("CONFLICT (key) DO UPDATE").Set("lim = EXCLUDED.lim").Exec(ctx)
+	// Conditional, so that a refusal does not abort the transaction.
+	res, err := t.tx.NewInsert().Model(&counterRow{Key: key, Used: 0, Lim: limit}).
+		On("CONFLICT (key) DO UPDATE").Set("lim = EXCLUDED.lim").
+		Where("?TableAlias.used <= EXCLUDED.lim").Exec(ctx)
 	if err != nil {
-		t.check(err)
-		if isCheck(err) {
-			return fmt.Errorf("storage: counter %q: limit %d is below its use: %w: %w", key, limit, enrollment.ErrCounterFull, err)
-		}
 		return t.write(err, "ensure counter")
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return t.write(err, "ensure counter")
+	} else if n == 0 {
+		return fmt.Errorf("storage: counter %q: limit %d is below its use: %w", key, limit, enrollment.ErrCounterFull)
 	}
 	return nil
 }
@@ -575,8 +607,7 @@ func (t *tx) InsertContract(ctx context.Context, c enrollment.Contract) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.NewInsert().Model(row).Exec(ctx)
-	return t.write(err, "insert contract")
+	return t.insertNew(ctx, row, "insert contract")
 }
 
 func (t *tx) contract(ctx context.Context, id uuid.UUID, lock bool) (enrollment.Contract, error) {
@@ -604,8 +635,15 @@ func (t *tx) UpdateContract(ctx context.Context, c enrollment.Contract) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.NewUpdate().Model(row).WherePK().Exec(ctx)
-	return t.affected(res, err, "update contract", c.ID)
+	update := func(ctx context.Context, db bun.IDB) error {
+		res, err := db.NewUpdate().Model(row).WherePK().Exec(ctx)
+		return t.affected(res, err, "update contract", c.ID)
+	}
+	if c.Status.Live() {
+		// Only a live contract can meet the one-live-contract-per-module rule.
+		return t.guarded(ctx, update)
+	}
+	return update(ctx, t.tx)
 }
 
 func (t *tx) CertificateContracts(ctx context.Context, certificateID uuid.UUID) ([]enrollment.Contract, error) {
@@ -628,8 +666,7 @@ func (t *tx) RecordCharge(ctx context.Context, contractID uuid.UUID, m funding.M
 	if k.err != nil {
 		return k.err
 	}
-	_, err := t.tx.NewInsert().Model(row).Exec(ctx)
-	return t.write(err, "record charge "+m.String())
+	return t.insertNew(ctx, row, "record charge "+m.String())
 }
 
 func (t *tx) AddInvoiceLine(ctx context.Context, l enrollment.InvoiceLine) error {
@@ -645,8 +682,8 @@ func (t *tx) AddInvoiceLine(ctx context.Context, l enrollment.InvoiceLine) error
 	if k.err != nil {
 		return k.err
 	}
-	if _, err := t.tx.NewInsert().Model(line).Exec(ctx); err != nil {
-		return t.write(err, "invoice line")
+	if err := t.insertNew(ctx, line, "invoice line"); err != nil {
+		return err
 	}
 	inv := &invoiceRow{
 		Municipality: l.Municipality,
@@ -675,12 +712,4 @@ func (t *tx) SaveRating(ctx context.Context, contractID uuid.UUID, r enrollment.
 	}
 	_, err := t.tx.NewInsert().Model(row).On("CONFLICT (contract_id) DO UPDATE").Exec(ctx)
 	return t.write(err, "save rating")
-}
-
-func isCheck(err error) bool {
-	if sqlState(err) == "23514" {
-		return true
-	}
-	code, ok := sqliteCode(err)
-	return ok && code == sqliteConstraintCheck
 }

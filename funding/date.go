@@ -117,8 +117,13 @@ func (d Date) String() string {
 // MarshalText implements encoding.TextMarshaler with the ISO form.
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
-// UnmarshalText implements encoding.TextUnmarshaler with the rules of ParseDate.
+// UnmarshalText implements encoding.TextUnmarshaler with the rules of
+// ParseDate; the empty text is the zero Date, as MarshalText writes it.
 func (d *Date) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*d = Date{}
+		return nil
+	}
 	v, err := ParseDate(string(b))
 	if err != nil {
 		return err
@@ -168,11 +173,25 @@ func (m Month) Before(o Month) bool { return m.Index() < o.Index() }
 func (m Month) After(o Month) bool  { return m.Index() > o.Index() }
 func (m Month) String() string      { return fmt.Sprintf("%04d-%02d", m.Year, int(m.Month)) }
 
-// MarshalText implements encoding.TextMarshaler with the "2025-09" form.
-func (m Month) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+// IsZero reports whether m is the zero Month, which stands for "no month".
+func (m Month) IsZero() bool { return m == Month{} }
 
-// UnmarshalText implements encoding.TextUnmarshaler with the rules of ParseMonth.
+// MarshalText implements encoding.TextMarshaler with the "2025-09" form;
+// the zero Month is the empty text.
+func (m Month) MarshalText() ([]byte, error) {
+	if m.IsZero() {
+		return nil, nil
+	}
+	return []byte(m.String()), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler with the rules of
+// ParseMonth; the empty text is the zero Month.
 func (m *Month) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*m = Month{}
+		return nil
+	}
 	v, err := ParseMonth(string(b))
 	if err != nil {
 		return err

@@ -93,3 +93,18 @@ func FuzzParseDate(f *testing.F) {
 		}
 	})
 }
+
+func TestZeroDateAndMonthRoundTripThroughText(t *testing.T) {
+	var d Date
+	b, _ := d.MarshalText()
+	d = MustDate(2025, time.March, 1)
+	if err := d.UnmarshalText(b); err != nil || !d.IsZero() {
+		t.Fatalf("zero date round trip: %v, %v", d, err)
+	}
+	var m Month
+	b, _ = m.MarshalText()
+	m = Month{Year: 2025, Month: time.March}
+	if err := m.UnmarshalText(b); err != nil || !m.IsZero() {
+		t.Fatalf("zero month round trip: %v, %v", m, err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/funding"
@@ -187,4 +188,36 @@ func TestNoLostUpdate(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestQueuePositionsRace(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		const workers = 25
+		at := time.Date(2025, 1, 10, 9, 0, 0, 0, time.UTC) // one instant for all: a fixed clock
+		positions := make([]int, workers)
+		var failed sync.Map
+		together(workers, func(i int) {
+			err := db.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
+				id := newID(t)
+				if err := tx.Enqueue(ctx, enrollment.QueueEntry{Queue: "adult-quota", CertificateID: id, EnqueuedAt: at}); err != nil {
+					return err
+				}
+				pos, err := tx.QueuePosition(ctx, "adult-quota", id)
+				positions[i] = pos
+				return err
+			})
+			if err != nil {
+				failed.Store(i, err)
+			}
+		})
+		failed.Range(func(k, v any) bool { t.Errorf("worker %v: %v", k, v); return true })
+		seen := map[int]bool{}
+		for _, p := range positions {
+			if p < 1 || p > workers || seen[p] {
+				t.Errorf("positions %v are not a permutation of 1..%d", positions, workers)
+				break
+			}
+			seen[p] = true
+		}
+	})
 }

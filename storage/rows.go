@@ -677,6 +677,7 @@ type queueRow struct {
 	Queue         string    `bun:"queue,pk"`
 	CertificateID uuid.UUID `bun:"certificate_id,pk"`
 	EnqueuedAt    dbTime    `bun:"enqueued_at"`
+	Seq           int64     `bun:"seq"`
 }
 
 type ratingRow struct {

@@ -27,8 +27,8 @@ func TestMigrateTwice(t *testing.T) {
 		if err := db.Bun().NewSelect().Table("bun_migrations").ColumnExpr("count(*)").Scan(ctx, &applied); err != nil {
 			t.Fatal(err)
 		}
-		if applied != 1 {
-			t.Errorf("bun_migrations has %d rows, want 1", applied)
+		if applied != 2 {
+			t.Errorf("bun_migrations has %d rows, want 2", applied)
 		}
 		var locks int
 		if err := db.Bun().NewSelect().Table("bun_migration_locks").ColumnExpr("count(*)").Scan(ctx, &locks); err != nil {
@@ -334,6 +334,7 @@ func TestQueue(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		t0 := time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)
 		ids := []uuid.UUID{newID(t), newID(t), newID(t), newID(t)}
+		ids[2], ids[3] = ids[3], ids[2] // the later id arrives first
 		// Enqueued out of order; the last two at the same instant.
 		at := []time.Time{t0.Add(2 * time.Second), t0, t0.Add(3*time.Second + 500*time.Microsecond), t0.Add(3*time.Second + 500*time.Microsecond)}
 		run(t, db, func(tx enrollment.Tx) error {
@@ -349,7 +350,7 @@ func TestQueue(t *testing.T) {
 		}); !errors.Is(err, enrollment.ErrExists) {
 			t.Errorf("enqueued twice: %v, want ErrExists", err)
 		}
-		order := []uuid.UUID{ids[1], ids[0], ids[2], ids[3]} // ids are UUIDv7: ids[2] < ids[3]
+		order := []uuid.UUID{ids[1], ids[0], ids[2], ids[3]} // equal times: in the order of arrival
 		run(t, db, func(tx enrollment.Tx) error {
 			for i, id := range order {
 				pos, err := tx.QueuePosition(ctx, "cat-a", id)

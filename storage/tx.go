@@ -214,19 +214,28 @@ func (t *tx) Enqueue(ctx context.Context, e enrollment.QueueEntry) error {
 	if e.EnqueuedAt.IsZero() {
 		return fmt.Errorf("storage: enqueue %s on %q: no time", e.CertificateID, e.Queue)
 	}
-	row := &queueRow{Queue: e.Queue, CertificateID: e.CertificateID, EnqueuedAt: dbTime(e.EnqueuedAt)}
+	// Bumping the queue's sequence locks its row until the end of the
+	// transaction: enqueuers of one queue take turns, so each sees the ones
+	// before it and positions are distinct.
+	var seq int64
+	err := t.tx.NewRaw("INSERT INTO queues (name, seq) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET seq = queues.seq + 1 RETURNING seq",
+		e.Queue).Scan(ctx, &seq)
+	if err != nil {
+		return t.write(err, "enqueue")
+	}
+	row := &queueRow{Queue: e.Queue, CertificateID: e.CertificateID, EnqueuedAt: dbTime(e.EnqueuedAt), Seq: seq}
 	return t.insertNew(ctx, row, "enqueue")
 }
 
 func (t *tx) Dequeue(ctx context.Context, queue string) (enrollment.QueueEntry, error) {
 	// The oldest entry no other transaction is taking: concurrent dequeuers
 	// on PostgreSQL get distinct entries instead of waiting for each other.
-	pick := "SELECT certificate_id FROM queue WHERE queue = ? ORDER BY enqueued_at, certificate_id LIMIT 1"
+	pick := "SELECT certificate_id FROM queue WHERE queue = ? ORDER BY enqueued_at, seq, certificate_id LIMIT 1"
 	if t.pg() {
 		pick += " FOR UPDATE SKIP LOCKED"
 	}
 	var rows []queueRow
-	err := t.tx.NewRaw("DELETE FROM queue WHERE queue = ? AND certificate_id = ("+pick+") RETURNING queue, certificate_id, enqueued_at",
+	err := t.tx.NewRaw("DELETE FROM queue WHERE queue = ? AND certificate_id = ("+pick+") RETURNING queue, certificate_id, enqueued_at, seq",
 		queue, queue).Scan(ctx, &rows)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return enrollment.QueueEntry{}, t.read(err, "dequeue", queue)
@@ -242,7 +251,8 @@ func (t *tx) QueuePosition(ctx context.Context, queue string, certificateID uuid
 	var pos int
 	err := t.tx.NewRaw(`SELECT COUNT(*) FROM queue q JOIN queue me ON me.queue = q.queue
 WHERE me.queue = ? AND me.certificate_id = ?
-  AND (q.enqueued_at < me.enqueued_at OR (q.enqueued_at = me.enqueued_at AND q.certificate_id <= me.certificate_id))`,
+  AND (q.enqueued_at < me.enqueued_at OR (q.enqueued_at = me.enqueued_at
+       AND (q.seq < me.seq OR (q.seq = me.seq AND q.certificate_id <= me.certificate_id))))`,
 		queue, certificateID).Scan(ctx, &pos)
 	if err != nil {
 		return 0, t.read(err, "queue position", certificateID)

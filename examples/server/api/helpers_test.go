@@ -31,7 +31,7 @@ var testNow = time.Date(2026, time.March, 10, 12, 0, 0, 0, time.UTC)
 var testKey = []byte("test-signing-key-of-at-least-32-bytes!!")
 
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	h     *api.Handler
 	auth  *api.Auth
@@ -81,7 +81,7 @@ func storeKinds() []string {
 	return ks
 }
 
-func newEnv(t *testing.T, kind string) *env {
+func newEnv(t testing.TB, kind string) *env {
 	t.Helper()
 	db := storagetest.Open(t, kind)
 	clock := &funding.FixedClock{T: testNow}
@@ -137,14 +137,14 @@ type resp struct {
 	body   []byte
 }
 
-func (r resp) json(t *testing.T, v any) {
+func (r resp) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.body, err)
 	}
 }
 
-func (r resp) problem(t *testing.T) api.Problem {
+func (r resp) problem(t testing.TB) api.Problem {
 	t.Helper()
 	var p api.Problem
 	r.json(t, &p)

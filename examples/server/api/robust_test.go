@@ -1,0 +1,163 @@
+package api_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/edufund/edufund/examples/server/demo"
+)
+
+// TestIdempotency: the same key with the same body returns the same answer
+// and has one effect; with another body it is 409; without a key, 400; and
+// keys are per caller.
+func TestIdempotency(t *testing.T) {
+	e := newEnv(t, storeKinds()[0])
+	holder := e.holder(guardianE2E)
+	cert := e.issueChild(guardianE2E, "child-idem", "Кот Матвей Ильич")
+	body := map[string]any{"certificate_id": cert.ID, "group_id": e.demo.WalkthroughGroup.String()}
+
+	first := e.must(http.StatusCreated, "POST", "/v1/applications", holder, "idem-1", body)
+	again := e.must(http.StatusCreated, "POST", "/v1/applications", holder, "idem-1", body)
+	if !bytes.Equal(first.body, again.body) {
+		t.Fatalf("replay differs:\n%s\n%s", first.body, again.body)
+	}
+	var cab cabinetJSON
+	e.must(http.StatusOK, "GET", "/v1/certificates/"+cert.ID, holder, "", nil).json(t, &cab)
+	if len(cab.Contracts) != 1 || cab.Money.Reserved != "14850.00" {
+		t.Fatalf("two sends made %d contracts, reserve %s", len(cab.Contracts), cab.Money.Reserved)
+	}
+
+	other := map[string]any{"certificate_id": cert.ID, "group_id": e.demo.WalkthroughGroup.String(), "start": "2026-04-01"}
+	if p := e.must(http.StatusConflict, "POST", "/v1/applications", holder, "idem-1", other).problem(t); p.Code != "idempotency_conflict" {
+		t.Fatalf("reused key: %+v", p)
+	}
+	// Requests the document forbids are sent unchecked from here on.
+	e.validate = false
+	if p := e.must(http.StatusBadRequest, "POST", "/v1/applications", holder, "", body).problem(t); p.Code != "idempotency_key_missing" {
+		t.Fatalf("missing key: %+v", p)
+	}
+	// The same key sent by another caller is another request.
+	if r := e.do("POST", "/v1/certificates/"+cert.ID+"/suspend", e.municipality(demo.MunCity), "idem-1", nil); r.status != http.StatusOK {
+		t.Fatalf("another caller's idem-1: %d %s", r.status, r.body)
+	}
+	// Same for a second action with the same key on a contract: replayed.
+	var k contractJSON
+	first.json(t, &k)
+	robo := e.provider("Robo Center")
+	a := e.do("POST", "/v1/contracts/"+k.ID+"/refuse", robo, "idem-refuse", nil)
+	b := e.do("POST", "/v1/contracts/"+k.ID+"/refuse", robo, "idem-refuse", nil)
+	if a.status != http.StatusOK || b.status != http.StatusOK || !bytes.Equal(a.body, b.body) {
+		t.Fatalf("refuse twice with one key: %d %s / %d %s", a.status, a.body, b.status, b.body)
+	}
+	// A new key is a new request: the contract is refused already.
+	if p := e.must(http.StatusConflict, "POST", "/v1/contracts/"+k.ID+"/refuse", robo, "idem-refuse-2", nil).problem(t); p.Code != "forbidden_transition" {
+		t.Fatalf("second refusal: %+v", p)
+	}
+}
+
+// fuzzRoutes are the endpoints FuzzHandlers drives; {cert}, {adult},
+// {contract} and {group} stand for demo ids.
+var fuzzRoutes = []struct{ method, path string }{
+	{"POST", "/v1/certificates"},
+	{"GET", "/v1/certificates/{cert}"},
+	{"POST", "/v1/certificates/{cert}/activate"},
+	{"POST", "/v1/certificates/{cert}/suspend"},
+	{"POST", "/v1/certificates/{cert}/fund"},
+	{"GET", "/v1/catalog"},
+	{"GET", "/v1/groups/{group}"},
+	{"POST", "/v1/applications"},
+	{"GET", "/v1/contracts/{contract}"},
+	{"POST", "/v1/contracts/{contract}/confirm"},
+	{"POST", "/v1/contracts/{contract}/delivery"},
+	{"POST", "/v1/contracts/{contract}/rating"},
+	{"GET", "/v1/invoices"},
+	{"POST", "/v1/adult/applications"},
+	{"GET", "/v1/certificates/{adult}/queue"},
+	{"POST", "/v1/certificates/{adult}/documents"},
+	{"POST", "/v1/admin/close"},
+	{"GET", "/v1/certificates/{raw}"},
+	{"POST", "/v1/contracts/{raw}/terminate"},
+}
+
+// FuzzHandlers sends arbitrary bodies, query strings and path ids to every
+// endpoint as every role and asserts that no answer is a 5xx: bad input is
+// a 4xx problem, never an internal error or a panic.
+func FuzzHandlers(f *testing.F) {
+	seeds := []string{
+		``, `{}`, `null`, `[]`, `"x"`, `1`, `{"a":1}`, `{`, `{}{}`, `{} x`,
+		`{"holder":{"person_id":"p","full_name":"Н","birth_date":"2015-02-30","municipality":"novograd"},"category":"city"}`,
+		`{"holder":{"person_id":"p","full_name":"Н","birth_date":"2015-01-01","municipality":"novograd"},"category":"city","funded":true}`,
+		`{"holder":{"person_id":"p","full_name":"Н","birth_date":"99999-01-01"}}`,
+		`{"holder":{"person_id":1e400}}`, `{"holder":"x"}`, `{"holder":{"person_id":"p","full_name":"N","birth_date":"1899-12-31","sex":"x"}}`,
+		`{"holder":{"person_id":"p","full_name":"N","birth_date":"2015-01-01","municipality":"novograd"},"protection":"by_passphrase","passphrase":"short"}`,
+		`{"certificate_id":"not-a-uuid","group_id":"00000000-0000-0000-0000-000000000000"}`,
+		`{"certificate_id":"{00000000-0000-0000-0000-000000000001}","group_id":"urn:uuid:00000000-0000-0000-0000-000000000001"}`,
+		`{"certificate_id":"01a2058b-92e4-7ad1-80c4-9bb73f9f863a","group_id":"01a2058b-92e4-7ad1-80c4-9bb73f9f863a","start":"2026-13-01"}`,
+		`{"number":"12345","full_name":"x","group_id":"01a2058b-92e4-7ad1-80c4-9bb73f9f863a"}`,
+		`{"number":"0000000000","passphrase":"","group_id":"01a2058b-92e4-7ad1-80c4-9bb73f9f863a","co_pay_accepted":"yes"}`,
+		`{"month":"2026-00","percent":101}`, `{"month":"2026-04","percent":-1}`, `{"month":"2026-04","percent":1e30}`,
+		`{"month":"2026-04","percent":99999999999999999999}`, `{"month":"9999-99"}`, `{"month":"0001-01"}`, `{"month":""}`,
+		`{"results":95,"staff":100,"means":80,"satisfaction":100}`, `{"results":-10,"staff":1e9,"means":null,"satisfaction":"a"}`,
+		`{"uploaded":true,"valid_reason":"` + strings.Repeat("я", 600) + `"}`,
+		`{"holder":{"person_id":"` + strings.Repeat("x", 5000) + `","full_name":"N","birth_date":"1990-01-01"}}`,
+		"{\"holder\":{\"person_id\":\"\u0000\",\"full_name\":\"\\ud800\",\"birth_date\":\"1990-01-01\"}}",
+		`{"category":` + strings.Repeat("[", 10000) + `}`,
+	}
+	queries := []string{"", "month=2026-03", "month=2026-3", "age=-1", "age=99999999999999999999", "registry=x", "start_month=2026-13",
+		"text=%FF%FE", "provider_id=zzz", "month=2026-03&month=2026-04", "unknown=1", "direction=sport&age=9&text=ёлка"}
+	ids := []string{"x", "00000000-0000-0000-0000-000000000000", "01a2058b-92e4-7ad1-80c4-9bb73f9f863a", "%00", "..%2F..%2Fetc", strings.Repeat("9", 300)}
+	for i, s := range seeds {
+		f.Add(uint8(i), uint8(i*7), s, queries[i%len(queries)], ids[i%len(ids)])
+	}
+	e := newEnv(f, storeKinds()[0])
+	tokens := []string{
+		e.holder(demo.GuardianIvanova), e.holder(demo.AdultKuznetsov), e.provider("Zarechye Sports Club"), e.provider("Robo Center"),
+		e.municipality(demo.MunCity), e.regional(), e.federal(), "", "garbage",
+	}
+	repl := strings.NewReplacer(
+		"{cert}", e.demo.CertificateID("child-active-funded").String(),
+		"{adult}", e.demo.CertificateID("adult-queued").String(),
+		"{contract}", e.demo.Contract.String(),
+		"{group}", e.demo.WalkthroughGroup.String(),
+	)
+	f.Fuzz(func(t *testing.T, route, role uint8, body, query, rawID string) {
+		rt := fuzzRoutes[int(route)%len(fuzzRoutes)]
+		path := strings.ReplaceAll(repl.Replace(rt.path), "{raw}", url.PathEscape(rawID))
+		if query != "" {
+			path += "?" + query
+		}
+		req, err := http.NewRequest(rt.method, e.srv.URL+path, strings.NewReader(body))
+		if err != nil {
+			return // not a request a client can send
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if tok := tokens[int(role)%len(tokens)]; tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		sum := sha256.Sum256([]byte(path + "\x00" + body))
+		if role%5 != 4 {
+			req.Header.Set("Idempotency-Key", hex.EncodeToString(sum[:12]))
+		}
+		res, err := e.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode >= 500 {
+			t.Fatalf("%s %s %q → %d %s", rt.method, path, body, res.StatusCode, out)
+		}
+		if res.StatusCode >= 400 && !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") {
+			t.Fatalf("%s %s → %d without a problem document", rt.method, path, res.StatusCode)
+		}
+		if n := e.h.Panics(); n != 0 {
+			t.Fatalf("%d panics recovered", n)
+		}
+	})
+}

@@ -24,8 +24,17 @@
 // Money is stored as BIGINT kopecks, so that conditional updates of the
 // contended counters (one UPDATE … WHERE used + n <= lim RETURNING used) and
 // the CHECK constraints of accounts and holds are exact in both engines.
-// The certificate and contract rows are locked with SELECT … FOR UPDATE on
-// PostgreSQL. SQLite has one writer at a time: the pool is one connection and
+// LockCertificate, LockContract and Account lock their row on PostgreSQL
+// (SELECT … FOR NO KEY UPDATE: exclusive against other writers, but not
+// against the foreign-key checks of rows that reference it). Account locks
+// because every caller reads it to write it back. Unique rules refused with
+// enrollment.ErrExists (ON CONFLICT DO NOTHING, or a savepoint for updates)
+// and counters refused with enrollment.ErrCounterFull leave the transaction
+// usable, so a service may handle the refusal and go on.
+//
+// Queue entries are ordered by (enqueued_at, arrival): an enqueue bumps the
+// queue's sequence row, which also makes concurrent enqueuers of one queue
+// take turns, so positions are distinct. SQLite has one writer at a time: the pool is one connection and
 // every transaction begins IMMEDIATE, so transactions simply queue; that is
 // the right trade for one embedded process, not for many concurrent writers.
 package storage

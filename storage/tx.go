@@ -104,11 +104,14 @@ func (t *tx) guarded(ctx context.Context, fn func(ctx context.Context, db bun.ID
 	return t.tx.RunInTx(ctx, nil, func(ctx context.Context, sp bun.Tx) error { return fn(ctx, sp) })
 }
 
-// forUpdate adds FOR UPDATE on PostgreSQL only (bun emits it on any dialect;
-// SQLite serialises writers instead).
+// forUpdate locks the selected row on PostgreSQL only (bun emits FOR on any
+// dialect; SQLite serialises writers instead). NO KEY UPDATE excludes the
+// other writers and lockers of the row like FOR UPDATE does, but not the
+// foreign-key checks of rows that reference it (postings, holds and
+// accounts of a locked certificate), which would otherwise deadlock.
 func (t *tx) forUpdate(q *bun.SelectQuery) *bun.SelectQuery {
 	if t.pg() {
-		return q.For("UPDATE")
+		return q.For("NO KEY UPDATE")
 	}
 	return q
 }
@@ -273,8 +276,12 @@ func (t *tx) RemoveFromQueue(ctx context.Context, queue string, certificateID uu
 
 func (t *tx) Account(ctx context.Context, certificateID uuid.UUID, period funding.Period) (enrollment.AccountState, error) {
 	row := new(accountRow)
-	err := t.tx.NewSelect().Model(row).
-		Where("certificate_id = ?", certificateID).Where("period_start = ?", dbDate(period.Start)).Scan(ctx)
+	// Every use of an account is a read-modify-write, and not every path
+	// holds the certificate's lock (the contract paths lock the contract):
+	// lock the account row itself so that no update is lost.
+	q := t.tx.NewSelect().Model(row).
+		Where("certificate_id = ?", certificateID).Where("period_start = ?", dbDate(period.Start))
+	err := t.forUpdate(q).Scan(ctx)
 	if err != nil {
 		return enrollment.AccountState{}, t.read(err, "account", certificateID.String()+"@"+period.Start.String())
 	}

@@ -541,6 +541,11 @@ type contractRow struct {
 	CreatedAt       dbTime    `bun:"created_at"`
 	ClosedOn        dbDate    `bun:"closed_on"`
 	ProlongedFrom   nullUUID  `bun:"prolonged_from"`
+	Registry        string    `bun:"registry"`
+	Direction       string    `bun:"direction"`
+	OfferedOn       dbDate    `bun:"offered_on"`
+	ActivatedOn     dbDate    `bun:"activated_on"`
+	TerminatedOn    dbDate    `bun:"terminated_on"`
 }
 
 func toContractRow(c enrollment.Contract) (*contractRow, error) {
@@ -580,6 +585,11 @@ func toContractRow(c enrollment.Contract) (*contractRow, error) {
 		CreatedAt:       dbTime(c.CreatedAt),
 		ClosedOn:        dbDate(c.ClosedOn),
 		ProlongedFrom:   nullUUID(c.ProlongedFrom),
+		Registry:        string(c.Registry),
+		Direction:       string(c.Direction),
+		OfferedOn:       dbDate(c.OfferedOn),
+		ActivatedOn:     dbDate(c.ActivatedOn),
+		TerminatedOn:    dbDate(c.TerminatedOn),
 	}
 	return r, k.err
 }
@@ -617,6 +627,11 @@ func (r *contractRow) domain() enrollment.Contract {
 		CreatedAt:     time.Time(r.CreatedAt),
 		ClosedOn:      funding.Date(r.ClosedOn),
 		ProlongedFrom: uuid.UUID(r.ProlongedFrom),
+		Registry:      catalog.Registry(r.Registry),
+		Direction:     catalog.Direction(r.Direction),
+		OfferedOn:     funding.Date(r.OfferedOn),
+		ActivatedOn:   funding.Date(r.ActivatedOn),
+		TerminatedOn:  funding.Date(r.TerminatedOn),
 	}
 }
 

@@ -1,0 +1,411 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/funding"
+	"github.com/edufund/edufund/storage"
+	"github.com/edufund/edufund/storage/storagetest"
+)
+
+// checkInvariants asserts the design's invariants over the whole store:
+// every account balances and equals the sum of its postings, no hold is
+// over-settled, every counter is within its cap, seats equal live contracts,
+// and each municipal budget's use equals what its certificates hold.
+func checkInvariants(t testing.TB, db *storage.DB) {
+	t.Helper()
+	ctx := context.Background()
+	b := db.Bun()
+
+	var bad []string
+	require.NoError(t, b.NewRaw(`
+		SELECT a.certificate_id || ' ' || a.period_start FROM accounts a
+		WHERE a.nominal <> a.balance + a.reserved + a.spent + a.depleted + a.expired
+		   OR a.balance < 0 OR a.reserved < 0 OR a.spent < 0`).Scan(ctx, &bad))
+	require.Empty(t, bad, "accounts that do not balance")
+
+	// The cached account equals the sum of its append-only postings.
+	bad = nil
+	require.NoError(t, b.NewRaw(`
+		SELECT a.certificate_id || ' ' || a.period_start FROM accounts a
+		LEFT JOIN (
+			SELECT certificate_id, period_start,
+				SUM(CASE WHEN kind IN ('grant','adjust') THEN amount ELSE 0 END) AS nominal,
+				SUM(CASE kind WHEN 'grant' THEN amount WHEN 'adjust' THEN amount WHEN 'reserve' THEN -amount
+					WHEN 'release' THEN amount WHEN 'deplete' THEN -amount WHEN 'expire' THEN -amount
+					WHEN 'refund' THEN amount ELSE 0 END) AS balance,
+				SUM(CASE kind WHEN 'reserve' THEN amount WHEN 'charge' THEN -amount WHEN 'release' THEN -amount ELSE 0 END) AS reserved,
+				SUM(CASE kind WHEN 'charge' THEN amount WHEN 'refund' THEN -amount ELSE 0 END) AS spent,
+				SUM(CASE kind WHEN 'deplete' THEN amount ELSE 0 END) AS depleted,
+				SUM(CASE kind WHEN 'expire' THEN amount ELSE 0 END) AS expired
+			FROM postings GROUP BY certificate_id, period_start
+		) p ON p.certificate_id = a.certificate_id AND p.period_start = a.period_start
+		WHERE COALESCE(p.nominal, 0) <> a.nominal OR COALESCE(p.balance, 0) <> a.balance
+		   OR COALESCE(p.reserved, 0) <> a.reserved OR COALESCE(p.spent, 0) <> a.spent
+		   OR COALESCE(p.depleted, 0) <> a.depleted OR COALESCE(p.expired, 0) <> a.expired`).Scan(ctx, &bad))
+	require.Empty(t, bad, "accounts that differ from the sum of their postings")
+
+	// Each hold's reserve equals its account's share: Σ open holds = reserved.
+	bad = nil
+	require.NoError(t, b.NewRaw(`
+		SELECT a.certificate_id || ' ' || a.period_start FROM accounts a
+		LEFT JOIN (SELECT certificate_id, period_start, SUM(amount - charged - released) AS open
+			FROM holds GROUP BY certificate_id, period_start) h
+		ON h.certificate_id = a.certificate_id AND h.period_start = a.period_start
+		WHERE COALESCE(h.open, 0) <> a.reserved`).Scan(ctx, &bad))
+	require.Empty(t, bad, "accounts whose reserve differs from their open holds")
+
+	bad = nil
+	require.NoError(t, b.NewRaw(`SELECT key FROM counters WHERE used < 0 OR used > lim`).Scan(ctx, &bad))
+	require.Empty(t, bad, "counters past their caps")
+
+	// Seats taken are exactly the live contracts of the group.
+	bad = nil
+	require.NoError(t, b.NewRaw(`
+		SELECT c.key FROM counters c
+		WHERE c.key LIKE 'seats:%' AND c.used <> (SELECT COUNT(*) FROM contracts k
+			WHERE 'seats:' || k.group_id = c.key AND k.status IN ('requested','accepted','active'))`).Scan(ctx, &bad))
+	require.Empty(t, bad, "seat counters that differ from live contracts")
+
+	// A municipality's budget use is what its certificates hold: reserved
+	// and spent on the holds of live and closed contracts.
+	bad = nil
+	require.NoError(t, b.NewRaw(`
+		SELECT c.key FROM counters c
+		WHERE c.key LIKE 'budget:%' AND c.used <> (
+			SELECT COALESCE(SUM(h.amount - h.released - h.refunded), 0) FROM holds h
+			JOIN certificates x ON x.id = h.certificate_id
+			WHERE 'budget:' || x.municipality || ':' || h.period_start = c.key)`).Scan(ctx, &bad))
+	require.Empty(t, bad, "budget counters that differ from the money held")
+}
+
+// TestSeatsRace sends 200 concurrent submissions to a 15-seat group: exactly
+// 15 live contracts result, the rest are refused as group_full.
+func TestSeatsRace(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		r := newRegion(t, db, regionOpts{capacity: 15})
+		const n = 200
+		certs := make([]certificate.Certificate, n)
+		for i := range certs {
+			certs[i] = r.child(i)
+		}
+		var ok, full atomic.Int32
+		var other sync.Map
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, err := r.svc.Submit(context.Background(), "seat-"+strconv.Itoa(i), enrollment.SubmitRequest{CertificateID: certs[i].ID, GroupID: r.group.ID})
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case errors.Is(err, enrollment.ErrGroupFull):
+					full.Add(1)
+				default:
+					other.Store(i, err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		other.Range(func(k, v any) bool { t.Errorf("submission %v: %v", k, v); return true })
+		require.EqualValues(t, 15, ok.Load())
+		require.EqualValues(t, n-15, full.Load())
+		var live int
+		require.NoError(t, db.Bun().NewRaw(`SELECT COUNT(*) FROM contracts WHERE status = 'requested'`).Scan(context.Background(), &live))
+		require.Equal(t, 15, live)
+		checkInvariants(t, db)
+	})
+}
+
+// TestBudgetRace sends concurrent submissions of different prices against a
+// municipal budget: it is never exceeded by a kopeck, and the refusals are
+// budget_limit_reached.
+func TestBudgetRace(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		limit := m("20000.00") // fits four 4021.98 reserves, not five
+		r := newRegion(t, db, regionOpts{capacity: 100, budget: limit})
+		const n = 40
+		certs := make([]certificate.Certificate, n)
+		for i := range certs {
+			certs[i] = r.child(i)
+		}
+		var ok, refused atomic.Int32
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, err := r.svc.Submit(context.Background(), "budget-"+strconv.Itoa(i), enrollment.SubmitRequest{CertificateID: certs[i].ID, GroupID: r.group.ID})
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case errors.Is(err, enrollment.ErrBudgetLimit):
+					refused.Add(1)
+				default:
+					t.Errorf("submission %d: %v", i, err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		require.EqualValues(t, 4, ok.Load())
+		require.EqualValues(t, n-4, refused.Load())
+		var used int64
+		require.NoError(t, db.Bun().NewRaw(`SELECT used FROM counters WHERE key = ?`, "budget:"+mun+":"+autumn.Start.String()).Scan(context.Background(), &used))
+		require.Equal(t, m("4021.98").Kopecks()*4, used)
+		require.LessOrEqual(t, used, limit.Kopecks())
+		// The cabinet of a certificate in the municipality shows the notice
+		// only when the limit is reached; here 3912.08 is left, so it shows money.
+		cab, err := r.svc.Cabinet(context.Background(), certs[0].ID)
+		require.NoError(t, err)
+		require.NotNil(t, cab.Money)
+		checkInvariants(t, db)
+	})
+}
+
+// TestAdultQuotaRace: concurrent adult applicants against a quota of 5 get
+// exactly 5 certificates; the rest are queued with distinct positions, and
+// cancelling a holder past the documents deadline promotes the queue's head.
+func TestAdultQuotaRace(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		r := newRegion(t, db, regionOpts{})
+		const n = 30
+		results := make([]enrollment.IssueResult, n)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				res, err := r.svc.ApplyAdult(context.Background(), "adult-"+strconv.Itoa(i), enrollment.AdultApplication{Holder: adultHolder(i)})
+				if err != nil {
+					t.Errorf("applicant %d: %v", i, err)
+					return
+				}
+				results[i] = res
+			}()
+		}
+		close(start)
+		wg.Wait()
+		issued, positions := 0, map[int]bool{}
+		var first enrollment.IssueResult
+		for _, res := range results {
+			if res.Queued {
+				require.False(t, positions[res.Position], "position %d given twice", res.Position)
+				positions[res.Position] = true
+				require.Equal(t, certificate.Accounting, res.Certificate.Kind)
+				continue
+			}
+			issued++
+			first = res
+			require.Equal(t, certificate.Funded, res.Certificate.Kind)
+		}
+		require.Equal(t, 5, issued)
+		require.Len(t, positions, n-5)
+		for p := 1; p <= n-5; p++ {
+			require.True(t, positions[p], "queue position %d missing", p)
+		}
+		// Cancelling an issued holder past the deadline promotes the head.
+		r.clock.T = r.clock.T.AddDate(0, 0, 31)
+		_, err := r.svc.CancelOverdue(context.Background(), r.key(), first.Certificate.ID, "operator")
+		require.NoError(t, err)
+		var funded int
+		require.NoError(t, db.Bun().NewRaw(`SELECT COUNT(*) FROM certificates WHERE scheme = 'digital_skills' AND kind = 'funded' AND status <> 'cancelled'`).Scan(context.Background(), &funded))
+		require.Equal(t, 5, funded)
+		var queued int
+		require.NoError(t, db.Bun().NewRaw(`SELECT COUNT(*) FROM queue`).Scan(context.Background(), &queued))
+		require.Equal(t, n-6, queued)
+	})
+}
+
+func adultHolder(i int) certificate.Holder {
+	return certificate.Holder{
+		PersonID: fmt.Sprintf("adult-%d-%s", i, uuid.NewString()[:8]), FullName: fmt.Sprintf("Петрова Анна %d", i),
+		BirthDate: funding.MustDate(1990, time.May, 5), Sex: certificate.Female, Citizenship: "RU",
+		Education: certificate.EducationHigher, Region: "reg-1", Municipality: mun, Registration: certificate.Permanent,
+	}
+}
+
+// TestSameKeyConcurrently sends one idempotency key from many goroutines:
+// one effect, one result for all.
+func TestSameKeyConcurrently(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		r := newRegion(t, db, regionOpts{})
+		cert := r.child(1)
+		const n = 20
+		ids := make([]uuid.UUID, n)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				c, err := r.svc.Submit(context.Background(), "same-key", enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID})
+				if err != nil {
+					t.Errorf("submission %d: %v", i, err)
+					return
+				}
+				ids[i] = c.ID
+			}()
+		}
+		close(start)
+		wg.Wait()
+		for _, id := range ids {
+			require.Equal(t, ids[0], id)
+		}
+		var count int
+		require.NoError(t, db.Bun().NewRaw(`SELECT COUNT(*) FROM contracts`).Scan(context.Background(), &count))
+		require.Equal(t, 1, count)
+		require.Equal(t, "4021.98", r.money(cert.ID).Reserved.String())
+		checkInvariants(t, db)
+	})
+}
+
+// TestBank runs 32 workers doing random submissions, confirmations,
+// acceptances, refusals, withdrawals, terminations, delivery reports and
+// monthly closes against a small region for a while, then checks every
+// invariant. EDUFUND_BANK_SECONDS sets how long (default 20 on PostgreSQL,
+// 5 on SQLite, where writers are serialised anyway).
+func TestBank(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		secs := 5
+		if db.Dialect() == "pg" {
+			secs = 20
+		}
+		if v, err := strconv.Atoi(os.Getenv("EDUFUND_BANK_SECONDS")); err == nil {
+			secs = v
+		}
+		if testing.Short() {
+			secs = 2
+		}
+		r := newRegion(t, db, regionOpts{capacity: 6, budget: m("60000.00")})
+		groups := []uuid.UUID{r.group.ID, r.newGroup(4).ID, r.newGroup(8).ID}
+		certs := make([]uuid.UUID, 24)
+		for i := range certs {
+			certs[i] = r.child(i).ID
+		}
+		ctx := context.Background()
+		deadline := time.Now().Add(time.Duration(secs) * time.Second)
+		var ops, okOps atomic.Int64
+		unexpected := make(chan error, 64)
+		var wg sync.WaitGroup
+		for w := range 32 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rng := rand.New(rand.NewPCG(uint64(w), 42))
+				for time.Now().Before(deadline) {
+					err := bankStep(ctx, r, db, rng, certs, groups, fmt.Sprintf("w%d-%d", w, ops.Add(1)))
+					switch {
+					case err == nil:
+						okOps.Add(1)
+					case isRefusal(err):
+					default:
+						select {
+						case unexpected <- err:
+						default:
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(unexpected)
+		for err := range unexpected {
+			t.Errorf("unexpected error: %v", err)
+		}
+		t.Logf("%s: %d operations in %ds, %d succeeded", db.Dialect(), ops.Load(), secs, okOps.Load())
+		require.Greater(t, okOps.Load(), int64(50))
+		checkInvariants(t, db)
+	})
+}
+
+func bankStep(ctx context.Context, r *region, db *storage.DB, rng *rand.Rand, certs, groups []uuid.UUID, key string) error {
+	cert := certs[rng.IntN(len(certs))]
+	pick := func() (enrollment.Contract, bool) {
+		cab, err := r.svc.Cabinet(ctx, cert)
+		if err != nil || len(cab.Contracts) == 0 {
+			return enrollment.Contract{}, false
+		}
+		return cab.Contracts[rng.IntN(len(cab.Contracts))], true
+	}
+	switch op := rng.IntN(100); {
+	case op < 35:
+		_, err := r.svc.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: cert, GroupID: groups[rng.IntN(len(groups))]})
+		return err
+	case op < 97:
+		c, ok := pick()
+		if !ok {
+			return nil
+		}
+		req := enrollment.ContractRequest{ContractID: c.ID, Actor: "bank"}
+		var err error
+		switch rng.IntN(7) {
+		case 0, 1:
+			_, err = r.svc.Confirm(ctx, key, req)
+		case 2, 3:
+			_, err = r.svc.Accept(ctx, key, req)
+		case 4:
+			_, err = r.svc.Refuse(ctx, key, req)
+		case 5:
+			_, err = r.svc.Withdraw(ctx, key, req)
+		case 6:
+			if rng.IntN(2) == 0 {
+				_, err = r.svc.Terminate(ctx, key, req)
+			} else {
+				_, err = r.svc.ReportDelivery(ctx, key, enrollment.DeliveryReport{ContractRequest: req, Month: funding.Month{Year: 2025, Month: time.September}, Percent: 10 * rng.IntN(11)})
+			}
+		}
+		return err
+	case op < 99:
+		rep, err := r.svc.CloseMonth(ctx, db, funding.Month{Year: 2025, Month: time.October}, nil)
+		if err != nil {
+			return err
+		}
+		for _, e := range rep.Failed {
+			if !isRefusal(e) {
+				return e
+			}
+		}
+		return nil
+	default:
+		rep, err := r.svc.Rollover(ctx, db, autumn, nil)
+		if err != nil {
+			return err
+		}
+		for _, e := range rep.Failed {
+			if !isRefusal(e) {
+				return e
+			}
+		}
+		return nil
+	}
+}
+
+// isRefusal reports whether err is a rule saying no, as opposed to a failure.
+func isRefusal(err error) bool {
+	var re *funding.RuleError
+	return errors.As(err, &re) || errors.Is(err, enrollment.ErrForbiddenTransition) || errors.Is(err, funding.ErrInvalid)
+}

@@ -159,7 +159,11 @@ func contractFor(t testing.TB, c certificate.Certificate, f offerFixture, create
 			CertFirst: funding.MustMoney("1222.24"), CertOther: funding.MustMoney("1222.22"),
 			CoPayFirst: funding.MustMoney("111.18"), CoPayOther: funding.MustMoney("111.17"),
 		},
-		HoldID:    newID(t),
-		CreatedAt: created,
+		HoldID:      newID(t),
+		CreatedAt:   created,
+		Registry:    f.Program.Registry,
+		Direction:   f.Program.Direction,
+		OfferedOn:   funding.MustDate(2025, time.September, 11),
+		ActivatedOn: funding.MustDate(2025, time.September, 12),
 	}
 }

@@ -27,8 +27,8 @@ func TestMigrateTwice(t *testing.T) {
 		if err := db.Bun().NewSelect().Table("bun_migrations").ColumnExpr("count(*)").Scan(ctx, &applied); err != nil {
 			t.Fatal(err)
 		}
-		if applied != 2 {
-			t.Errorf("bun_migrations has %d rows, want 2", applied)
+		if applied != 3 {
+			t.Errorf("bun_migrations has %d rows, want 3", applied)
 		}
 		var locks int
 		if err := db.Bun().NewSelect().Table("bun_migration_locks").ColumnExpr("count(*)").Scan(ctx, &locks); err != nil {
@@ -494,6 +494,7 @@ func TestContracts(t *testing.T) {
 		// Closed, it does not block a new one.
 		k1.Status = enrollment.Closed
 		k1.ClosedOn = funding.MustDate(2026, time.May, 31)
+		k1.TerminatedOn = funding.MustDate(2026, time.May, 20)
 		run(t, db, func(tx enrollment.Tx) error { return tx.UpdateContract(ctx, k1) })
 		k2 := contractFor(t, c, f, t0.Add(time.Hour))
 		k2.ProlongedFrom = k1.ID
@@ -805,4 +806,45 @@ func TestRefusalsKeepTheTransaction(t *testing.T) {
 			return err
 		})
 	})
+}
+
+// TestDomainShapes fails when a domain type gains or loses a field, so that
+// the row structs, the mappers and a migration follow it.
+func TestDomainShapes(t *testing.T) {
+	for _, tc := range []struct {
+		v      any
+		fields int
+	}{
+		{certificate.Certificate{}, 13},
+		{certificate.Holder{}, 9},
+		{certificate.Protection{}, 4},
+		{certificate.Documents{}, 2},
+		{certificate.Category{}, 4},
+		{enrollment.Contract{}, 21},
+		{funding.Price{}, 14},
+		{funding.Account{}, 6},
+		{funding.Hold{}, 5},
+		{funding.Posting{}, 3},
+		{enrollment.PostingRecord{}, 10},
+		{enrollment.Rating{}, 4},
+		{catalog.Provider{}, 6},
+		{catalog.Agreement{}, 2},
+		{catalog.Program{}, 14},
+		{catalog.Module{}, 8},
+		{catalog.Group{}, 7},
+		{enrollment.QueueEntry{}, 3},
+		{enrollment.InvoiceLine{}, 6},
+		{enrollment.IdempotencyRecord{}, 4},
+	} {
+		typ := reflect.TypeOf(tc.v)
+		n := 0
+		for i := 0; i < typ.NumField(); i++ {
+			if typ.Field(i).IsExported() {
+				n++
+			}
+		}
+		if n != tc.fields {
+			t.Errorf("%s has %d fields, storage maps %d: update storage/rows.go and add a migration", typ, n, tc.fields)
+		}
+	}
 }

@@ -172,10 +172,10 @@ func TestEnrolment(t *testing.T) {
 				ActivatedOn string `json:"activated_on"`
 			}
 			e.must(http.StatusOK, "GET", "/v1/contracts/"+k.ID, robo, "", nil).json(t, &stored)
+			// March was charged at activation, so its final is the whole payment, with no advance.
 			wantMarch := "1100.07"
 			if stored.ActivatedOn == "" {
-				t.Logf("KNOWN ISSUE (storage): Contract.ActivatedOn is not persisted, so March's final is 1100.07 − advance 880.06")
-				wantMarch = "220.01"
+				t.Fatalf("contract %s has no activated_on after acceptance", k.ID)
 			}
 			if inv := invoices("2026-03")[demo.MunCity+"/final"]; inv.Amount != wantMarch || inv.Lines != 1 {
 				t.Fatalf("March final: %+v, want %s", invoices("2026-03"), wantMarch)

@@ -33,12 +33,12 @@ const (
 // EnvPostgres names the variable holding the PostgreSQL test server's URL.
 const EnvPostgres = "EDUFUND_TEST_POSTGRES"
 
-// Kinds lists the kinds Each runs: both SQLite kinds, and Postgres when
-// EDUFUND_TEST_POSTGRES is set.
+// Kinds lists the kinds Each runs: both SQLite kinds, and Postgres at its
+// default isolation and at serializable when EDUFUND_TEST_POSTGRES is set.
 func Kinds() []string {
 	ks := []string{SQLiteMemory, SQLiteFile}
 	if os.Getenv(EnvPostgres) != "" {
-		ks = append(ks, Postgres)
+		ks = append(ks, Postgres, PostgresSerializable)
 	}
 	return ks
 }

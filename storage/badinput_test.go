@@ -1,0 +1,130 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/funding"
+	"github.com/edufund/edufund/storage"
+	"github.com/edufund/edufund/storage/storagetest"
+)
+
+// tableCounts is the number of rows of every table the services write.
+func tableCounts(t *testing.T, db *storage.DB) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, table := range []string{"certificates", "accounts", "holds", "postings", "counters", "contracts",
+		"contract_charges", "invoice_lines", "invoices", "idempotency", "queue", "ratings"} {
+		var n int
+		require.NoError(t, db.Bun().NewRaw("SELECT COUNT(*) FROM "+table).Scan(context.Background(), &n), table)
+		out[table] = n
+	}
+	return out
+}
+
+// TestBadInputWritesNothing sends malformed and ill-placed requests to the
+// services: each gets a typed error and leaves every table as it was.
+func TestBadInputWritesNothing(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		r := newRegion(t, db, regionOpts{})
+		cert := r.child(1)
+		c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID})
+		require.NoError(t, err)
+		own := enrollment.ContractRequest{ContractID: c.ID, HolderCertificate: cert.ID}
+
+		cases := []struct {
+			name string
+			call func() error
+			want func(error) bool
+		}{
+			{"unknown certificate", func() error {
+				_, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: uuid.New(), GroupID: r.group.ID})
+				return err
+			}, is(enrollment.ErrNotFound)},
+			{"unknown group", func() error {
+				_, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: uuid.New()})
+				return err
+			}, is(enrollment.ErrNotFound)},
+			{"unknown contract", func() error {
+				_, err := r.svc.Confirm(ctx, r.key(), enrollment.ContractRequest{ContractID: uuid.New()})
+				return err
+			}, is(enrollment.ErrNotFound)},
+			{"accept before the offer", func() error {
+				_, err := r.svc.Accept(ctx, r.key(), own)
+				return err
+			}, is(enrollment.ErrForbiddenTransition)},
+			{"terminate an application", func() error {
+				_, err := r.svc.Terminate(ctx, r.key(), own)
+				return err
+			}, is(enrollment.ErrForbiddenTransition)},
+			{"foreign provider confirms", func() error {
+				_, err := r.svc.Confirm(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, ProviderID: uuid.New()})
+				return err
+			}, is(enrollment.ErrForbidden)},
+			{"delivery over 100%", func() error {
+				_, err := r.svc.ReportDelivery(ctx, r.key(), enrollment.DeliveryReport{ContractRequest: own, Month: funding.Month{Year: 2025, Month: 9}, Percent: 120})
+				return err
+			}, is(funding.ErrInvalid)},
+			{"negative budget", func() error {
+				_, err := r.svc.SetBudget(ctx, r.key(), enrollment.BudgetRequest{Municipality: mun, Period: autumn, Limit: m("-1.00")})
+				return err
+			}, is(funding.ErrInvalid)},
+			{"budget below what is used", func() error {
+				_, err := r.svc.SetBudget(ctx, r.key(), enrollment.BudgetRequest{Municipality: mun, Period: autumn, Limit: m("100.00")})
+				return err
+			}, is(enrollment.ErrLimitBelowUse)},
+			{"no idempotency key", func() error {
+				_, err := r.svc.Withdraw(ctx, "", own)
+				return err
+			}, is(funding.ErrInvalid)},
+			{"unknown category", func() error {
+				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: childHolder(99), Category: "nope", Funded: true})
+				return err
+			}, is(funding.ErrInvalid)},
+			{"child too young", func() error {
+				h := childHolder(98)
+				h.BirthDate = funding.MustDate(2022, 1, 1)
+				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: h, Category: "city"})
+				return err
+			}, is(enrollment.ErrIneligible)},
+			{"second certificate for the same child", func() error {
+				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: cert.Holder, Category: "city"})
+				return err
+			}, func(err error) bool { return errors.Is(err, enrollment.ErrIneligible) || errors.Is(err, enrollment.ErrExists) }},
+			{"unknown status action", func() error {
+				_, err := r.svc.ChangeStatus(ctx, r.key(), cert.ID, "explode", "x")
+				return err
+			}, is(funding.ErrInvalid)},
+			{"activate an active certificate", func() error {
+				_, err := r.svc.ChangeStatus(ctx, r.key(), cert.ID, enrollment.ActivateCertificate, "x")
+				return err
+			}, is(certificate.ErrForbiddenTransition)},
+		}
+		for _, tc := range cases {
+			before := tableCounts(t, db)
+			err := tc.call()
+			require.Error(t, err, tc.name)
+			require.True(t, tc.want(err), "%s: unexpected error %v", tc.name, err)
+			require.Equal(t, before, tableCounts(t, db), "%s wrote something", tc.name)
+		}
+		checkInvariants(t, db)
+	})
+}
+
+func is(target error) func(error) bool { return func(err error) bool { return errors.Is(err, target) } }
+
+func childHolder(i int) certificate.Holder {
+	return certificate.Holder{
+		PersonID: fmt.Sprintf("child-%d-%s", i, uuid.NewString()[:8]), FullName: "Сидоров Иван",
+		BirthDate: funding.MustDate(2015, 3, 10), Sex: certificate.Male, Citizenship: "RU",
+		Region: "reg-1", Municipality: mun, Registration: certificate.Permanent,
+	}
+}

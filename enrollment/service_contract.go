@@ -65,120 +65,125 @@ func (s *Service) recordProtection(ctx context.Context, c certificate.Certificat
 
 func (s *Service) submit(ctx context.Context, key string, r SubmitRequest, now time.Time, on funding.Date) (Contract, error) {
 	return idempotent(ctx, s, key, "contract.submit", r, func(ctx context.Context, tx Tx) (Contract, error) {
-		cert, err := tx.LockCertificate(ctx, r.CertificateID)
-		if err != nil {
-			return Contract{}, notFound(err, "certificate_id", r.CertificateID)
-		}
-		offer, err := tx.Offer(ctx, r.GroupID)
-		if err != nil {
-			return Contract{}, notFound(err, "group_id", r.GroupID)
-		}
-		if r.ByProvider != uuid.Nil {
-			if r.ByProvider != offer.Provider.ID {
-				return Contract{}, funding.Refuse(ErrForbidden, "foreign_group", "provider %s does not run group %s", r.ByProvider, r.GroupID)
-			}
-			err := cert.AuthorizeProviderApplication(r.Number, r.FullName, r.Passphrase, now, s.cfg.Lockout)
-			if err != nil {
-				// A wrong passphrase counts towards the lockout even though the
-				// application is refused: the attempt is recorded by its own
-				// transaction so that this refusal cannot roll it back.
-				return Contract{}, &protectionFailure{cert: cert, err: err}
-			}
-			if err := tx.UpdateCertificate(ctx, cert); err != nil {
-				return Contract{}, err
-			}
-		}
-		if err := catalog.CanEnrol(cert, offer.Provider, offer.Program, offer.Group, on); err != nil {
-			return Contract{}, err
-		}
-		start := r.Start
-		if start.IsZero() {
-			start = offer.Group.Start
-			if start.Before(on) {
-				start = on
-			}
-		}
-		period := s.cfg.PeriodOf(start)
-		acct, err := account(ctx, tx, cert.ID, period)
-		if err != nil {
-			return Contract{}, err
-		}
-		rec := PostingRecord{At: now, Actor: r.Actor}
-		if !acct.Fixed && cert.Kind == certificate.Funded {
-			// The first submission of the period fixes the unused nominal's depletion.
-			depl := funding.MinMoney(funding.Depletion(acct.Account.Nominal, period, on), acct.Account.Balance)
-			acct.Fixed = true
-			if depl.IsPositive() {
-				rec := rec
-				rec.Rule = "depletion"
-				rec.Params = map[string]string{"nominal": acct.Account.Nominal.String(), "period": period.String(), "on": on.String()}
-				if err := post(ctx, tx, &acct, nil, funding.Posting{Kind: funding.Deplete, Amount: depl}, rec); err != nil {
-					return Contract{}, err
-				}
-			}
-		}
-		funded := offer.Program.Registry == catalog.Certified
-		balance := funding.Zero
-		if funded {
-			balance = acct.Account.Balance
-		}
-		price, err := funding.PriceContract(funding.Terms{
-			GroupStart: offer.Group.Start, GroupEnd: offer.Group.End, Start: start, Period: period,
-			ModulePrice: offer.Module.Price, NormativePrice: offer.Module.NormativePrice, Balance: balance,
-		})
-		if err != nil {
-			return Contract{}, err
-		}
-		if !funded {
-			// Budget-funded registries are paid by the municipality directly:
-			// nothing is reserved on the certificate and nothing is co-paid.
-			price = price.BudgetFunded()
-		}
-		snap, err := s.snapshot(ctx, tx, cert, offer, period, on, price, acct, r.CoPayAccepted)
-		if err != nil {
-			return Contract{}, err
-		}
-		if err := CheckSubmission(snap); err != nil {
-			return Contract{}, err
-		}
-		id, err := uuid.NewV7()
-		if err != nil {
-			return Contract{}, err
-		}
-		c := Contract{
-			ID: id, CertificateID: cert.ID, GroupID: offer.Group.ID, ModuleID: offer.Module.ID,
-			ProgramID: offer.Program.ID, ProviderID: offer.Provider.ID, Municipality: cert.Municipality,
-			Registry: offer.Program.Registry, Direction: offer.Program.Direction,
-			Period: period, Status: Requested, Start: price.Start, End: price.End, Price: price, CreatedAt: now,
-		}
-		if price.Cert.IsPositive() {
-			c.HoldID, err = uuid.NewV7()
-			if err != nil {
-				return Contract{}, err
-			}
-			rec := rec
-			rec.ContractID, rec.Rule = c.ID, "reserve_on_submit"
-			rec.Params = map[string]string{"total": price.Total.String(), "normative": price.Normative.String(), "cert": price.Cert.String(), "co_pay": price.CoPay.String()}
-			hold := funding.Hold{ID: c.HoldID}
-			if err := post(ctx, tx, &acct, &hold, funding.Posting{Kind: funding.Reserve, Amount: price.Cert, HoldID: c.HoldID}, rec); err != nil {
-				return Contract{}, err
-			}
-		} else if err := tx.SaveAccount(ctx, acct); err != nil {
-			return Contract{}, err
-		}
-		if err := tx.InsertContract(ctx, c); err != nil {
-			if errors.Is(err, ErrExists) {
-				return Contract{}, funding.Refuse(ErrDuplicateModule, CodeDuplicateModule, "certificate %s already has a live contract on module %s", cert.Number, offer.Module.ID)
-			}
-			return Contract{}, err
-		}
-		// The contended counters last, the municipal budget the very last, so
-		// that their row locks are held for as little time as possible.
-		if err := takeLimits(ctx, tx, c, price.Cert); err != nil {
-			return Contract{}, err
-		}
-		return c, nil
+		return s.enrol(ctx, tx, r, now, on)
 	})
+}
+
+// enrol is one submission inside the caller's transaction.
+func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Time, on funding.Date) (Contract, error) {
+	cert, err := tx.LockCertificate(ctx, r.CertificateID)
+	if err != nil {
+		return Contract{}, notFound(err, "certificate_id", r.CertificateID)
+	}
+	offer, err := tx.Offer(ctx, r.GroupID)
+	if err != nil {
+		return Contract{}, notFound(err, "group_id", r.GroupID)
+	}
+	if r.ByProvider != uuid.Nil {
+		if r.ByProvider != offer.Provider.ID {
+			return Contract{}, funding.Refuse(ErrForbidden, "foreign_group", "provider %s does not run group %s", r.ByProvider, r.GroupID)
+		}
+		err := cert.AuthorizeProviderApplication(r.Number, r.FullName, r.Passphrase, now, s.cfg.Lockout)
+		if err != nil {
+			// A wrong passphrase counts towards the lockout even though the
+			// application is refused: the attempt is recorded by its own
+			// transaction so that this refusal cannot roll it back.
+			return Contract{}, &protectionFailure{cert: cert, err: err}
+		}
+		if err := tx.UpdateCertificate(ctx, cert); err != nil {
+			return Contract{}, err
+		}
+	}
+	if err := catalog.CanEnrol(cert, offer.Provider, offer.Program, offer.Group, on); err != nil {
+		return Contract{}, err
+	}
+	start := r.Start
+	if start.IsZero() {
+		start = offer.Group.Start
+		if start.Before(on) {
+			start = on
+		}
+	}
+	period := s.cfg.PeriodOf(start)
+	acct, err := account(ctx, tx, cert.ID, period)
+	if err != nil {
+		return Contract{}, err
+	}
+	rec := PostingRecord{At: now, Actor: r.Actor}
+	if !acct.Fixed && cert.Kind == certificate.Funded {
+		// The first submission of the period fixes the unused nominal's depletion.
+		depl := funding.MinMoney(funding.Depletion(acct.Account.Nominal, period, on), acct.Account.Balance)
+		acct.Fixed = true
+		if depl.IsPositive() {
+			rec := rec
+			rec.Rule = "depletion"
+			rec.Params = map[string]string{"nominal": acct.Account.Nominal.String(), "period": period.String(), "on": on.String()}
+			if err := post(ctx, tx, &acct, nil, funding.Posting{Kind: funding.Deplete, Amount: depl}, rec); err != nil {
+				return Contract{}, err
+			}
+		}
+	}
+	funded := offer.Program.Registry == catalog.Certified
+	balance := funding.Zero
+	if funded {
+		balance = acct.Account.Balance
+	}
+	price, err := funding.PriceContract(funding.Terms{
+		GroupStart: offer.Group.Start, GroupEnd: offer.Group.End, Start: start, Period: period,
+		ModulePrice: offer.Module.Price, NormativePrice: offer.Module.NormativePrice, Balance: balance,
+	})
+	if err != nil {
+		return Contract{}, err
+	}
+	if !funded {
+		// Budget-funded registries are paid by the municipality directly:
+		// nothing is reserved on the certificate and nothing is co-paid.
+		price = price.BudgetFunded()
+	}
+	snap, err := s.snapshot(ctx, tx, cert, offer, period, on, price, acct, r.CoPayAccepted)
+	if err != nil {
+		return Contract{}, err
+	}
+	if err := CheckSubmission(snap); err != nil {
+		return Contract{}, err
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Contract{}, err
+	}
+	c := Contract{
+		ID: id, CertificateID: cert.ID, GroupID: offer.Group.ID, ModuleID: offer.Module.ID,
+		ProgramID: offer.Program.ID, ProviderID: offer.Provider.ID, Municipality: cert.Municipality,
+		Registry: offer.Program.Registry, Direction: offer.Program.Direction,
+		Period: period, Status: Requested, Start: price.Start, End: price.End, Price: price, CreatedAt: now,
+	}
+	if price.Cert.IsPositive() {
+		c.HoldID, err = uuid.NewV7()
+		if err != nil {
+			return Contract{}, err
+		}
+		rec := rec
+		rec.ContractID, rec.Rule = c.ID, "reserve_on_submit"
+		rec.Params = map[string]string{"total": price.Total.String(), "normative": price.Normative.String(), "cert": price.Cert.String(), "co_pay": price.CoPay.String()}
+		hold := funding.Hold{ID: c.HoldID}
+		if err := post(ctx, tx, &acct, &hold, funding.Posting{Kind: funding.Reserve, Amount: price.Cert, HoldID: c.HoldID}, rec); err != nil {
+			return Contract{}, err
+		}
+	} else if err := tx.SaveAccount(ctx, acct); err != nil {
+		return Contract{}, err
+	}
+	if err := tx.InsertContract(ctx, c); err != nil {
+		if errors.Is(err, ErrExists) {
+			return Contract{}, funding.Refuse(ErrDuplicateModule, CodeDuplicateModule, "certificate %s already has a live contract on module %s", cert.Number, offer.Module.ID)
+		}
+		return Contract{}, err
+	}
+	// The contended counters last, the municipal budget the very last, so
+	// that their row locks are held for as little time as possible.
+	if err := takeLimits(ctx, tx, c, price.Cert); err != nil {
+		return Contract{}, err
+	}
+	return c, nil
 }
 
 // protectionFailure carries a protection refusal out of the transaction so

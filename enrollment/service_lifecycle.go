@@ -3,6 +3,7 @@ package enrollment
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 
 	"github.com/google/uuid"
@@ -277,4 +278,95 @@ var (
 type ProlongRequest struct {
 	ContractRequest
 	GroupID uuid.UUID
+}
+
+// Prolong is a provider offering the holder of a naturally ended (or
+// ending) contract a place in another group: a new application is priced,
+// checked and reserved as a submission would be, and issued at once as an
+// offer. The holder's silence for ProlongationSilenceDays accepts it (see
+// AcceptBySilence); declining is Withdraw.
+func (s *Service) Prolong(ctx context.Context, key string, r ProlongRequest) (Contract, error) {
+	now := s.clock.Now().UTC()
+	on := funding.DateOf(now)
+	return idempotent(ctx, s, key, "contract.prolong", r, func(ctx context.Context, tx Tx) (Contract, error) {
+		old, err := tx.LockContract(ctx, r.ContractID)
+		if err != nil {
+			return Contract{}, notFound(err, "contract_id", r.ContractID)
+		}
+		if err := r.authorize(old); err != nil {
+			return Contract{}, err
+		}
+		offer, err := tx.Offer(ctx, r.GroupID)
+		if err != nil {
+			return Contract{}, notFound(err, "group_id", r.GroupID)
+		}
+		if offer.Provider.ID != old.ProviderID {
+			return Contract{}, funding.Refuse(ErrForbidden, "foreign_group", "group %s is not run by the contract's provider", r.GroupID)
+		}
+		draft, err := Prolong(old, offer.Group, offer.Module, on)
+		if err != nil {
+			return Contract{}, err
+		}
+		c, err := s.enrol(ctx, tx, SubmitRequest{CertificateID: old.CertificateID, GroupID: r.GroupID, Start: draft.Start, Actor: r.Actor}, now, on)
+		if err != nil {
+			return Contract{}, err
+		}
+		c.ProlongedFrom = old.ID
+		if err := c.Move(Accepted, on); err != nil {
+			return Contract{}, err
+		}
+		return c, tx.UpdateContract(ctx, c)
+	})
+}
+
+// AcceptBySilence activates every prolongation offer the holder has left
+// unanswered for ProlongationSilenceDays, each in a transaction of its own.
+// It returns how many it activated; re-running it is safe.
+func (s *Service) AcceptBySilence(ctx context.Context, pager Pager) (int, error) {
+	on := s.today()
+	n := 0
+	after := uuid.Nil
+	for {
+		ids, err := pager.ContractIDs(ctx, []Status{Accepted}, after, pageSize)
+		if err != nil || len(ids) == 0 {
+			return n, err
+		}
+		for _, id := range ids {
+			var accepted bool
+			err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+				accepted = false
+				c, err := tx.LockContract(ctx, id)
+				if err != nil {
+					return err
+				}
+				if c.Status != Accepted || c.ProlongedFrom == uuid.Nil || !SilenceAccepts(c.OfferedOn, on, s.cfg.ProlongationSilenceDays) {
+					return nil
+				}
+				cert, err := tx.Certificate(ctx, c.CertificateID)
+				if err != nil {
+					return err
+				}
+				if CanAccept(cert) != nil {
+					return nil
+				}
+				if err := c.Move(Active, on); err != nil {
+					return err
+				}
+				for _, ch := range ActivationCharges(c, on) {
+					if err := s.charge(ctx, tx, c, ch.Month, "silence", "prolongation_accepted_by_silence"); err != nil && !errors.Is(err, errAlreadyCharged) {
+						return err
+					}
+				}
+				accepted = true
+				return tx.UpdateContract(ctx, c)
+			})
+			if err != nil {
+				return n, fmt.Errorf("accept by silence %s: %w", id, err)
+			}
+			if accepted {
+				n++
+			}
+		}
+		after = ids[len(ids)-1]
+	}
 }

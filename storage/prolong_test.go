@@ -1,0 +1,70 @@
+package storage_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/edufund/edufund/catalog"
+	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/funding"
+	"github.com/edufund/edufund/storage"
+	"github.com/edufund/edufund/storage/storagetest"
+)
+
+// TestProlongationBySilence: a contract that ended naturally is prolonged by
+// its provider into the next group; the holder's seven days of silence
+// accept it, and it is charged like any activation.
+func TestProlongationBySilence(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		r := newRegion(t, db, regionOpts{})
+		short, err := r.svc.SaveGroup(ctx, r.key(), catalog.Group{ModuleID: r.module.ID, Name: "autumn block",
+			Start: funding.MustDate(2025, time.September, 1), End: funding.MustDate(2025, time.October, 31), Capacity: 5})
+		require.NoError(t, err)
+		next, err := r.svc.SaveGroup(ctx, r.key(), catalog.Group{ModuleID: r.module.ID, Name: "winter block",
+			Start: funding.MustDate(2025, time.November, 1), End: funding.MustDate(2025, time.December, 31), Capacity: 5})
+		require.NoError(t, err)
+		cert := r.child(1)
+		c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: short.ID})
+		require.NoError(t, err)
+		prov := enrollment.ContractRequest{ContractID: c.ID, ProviderID: r.provider.ID}
+		_, err = r.svc.Confirm(ctx, r.key(), prov)
+		require.NoError(t, err)
+		_, err = r.svc.Accept(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, HolderCertificate: cert.ID})
+		require.NoError(t, err)
+		r.at(2025, time.October, 1)
+		_, err = r.svc.CloseMonth(ctx, db, funding.Month{Year: 2025, Month: time.October}, nil)
+		require.NoError(t, err)
+		r.at(2025, time.November, 1)
+		rep, err := r.svc.CloseMonth(ctx, db, funding.Month{Year: 2025, Month: time.November}, nil)
+		require.NoError(t, err)
+		require.Empty(t, rep.Failed)
+		require.Equal(t, 1, rep.Closed)
+
+		// A provider cannot prolong someone else's contract.
+		_, err = r.svc.Prolong(ctx, r.key(), enrollment.ProlongRequest{ContractRequest: enrollment.ContractRequest{ContractID: c.ID, ProviderID: cert.ID}, GroupID: next.ID})
+		require.ErrorIs(t, err, enrollment.ErrForbidden)
+		p, err := r.svc.Prolong(ctx, r.key(), enrollment.ProlongRequest{ContractRequest: prov, GroupID: next.ID})
+		require.NoError(t, err)
+		require.Equal(t, enrollment.Accepted, p.Status)
+		require.Equal(t, c.ID, p.ProlongedFrom)
+
+		r.at(2025, time.November, 7)
+		n, err := r.svc.AcceptBySilence(ctx, db)
+		require.NoError(t, err)
+		require.Zero(t, n, "six days of silence accept nothing")
+		r.at(2025, time.November, 8)
+		n, err = r.svc.AcceptBySilence(ctx, db)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		n, err = r.svc.AcceptBySilence(ctx, db)
+		require.NoError(t, err)
+		require.Zero(t, n, "a second sweep accepts nothing again")
+		got := r.money(cert.ID)
+		require.Equal(t, p.Price.CertFirst.Add(c.Price.Cert).String(), got.Spent.String())
+		checkInvariants(t, db)
+	})
+}

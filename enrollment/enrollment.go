@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/edufund/edufund/catalog"
+	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/funding"
 )
 
@@ -44,6 +45,9 @@ type Contract struct {
 	ClosedOn      funding.Date // zero until closed
 	ProlongedFrom uuid.UUID    // the contract this one prolongs; uuid.Nil if none
 
+	// Scheme is the certificate's scheme. Adult (DigitalSkills) contracts
+	// are paid on completion (Complete), never by the monthly close.
+	Scheme    certificate.Scheme
 	Registry  catalog.Registry  // the program's registry at submission
 	Direction catalog.Direction // the program's direction at submission
 

@@ -39,6 +39,13 @@ type Config struct {
 	// RegistryQuotas is how many services of each budget-funded registry a
 	// certificate may hold at once.
 	RegistryQuotas map[catalog.Registry]int
+	// AdultCoverage is the share of an adult course's cost the certificate
+	// pays, by the holder's category; a category not listed is covered in
+	// full. The holder co-pays the rest.
+	AdultCoverage map[string]decimal.Decimal
+	// AdultStages splits the payment of a completed adult course into
+	// stages; the shares add up to 1. Default: one stage.
+	AdultStages []decimal.Decimal
 }
 
 // DefaultConfig is rules.md's defaults: calendar-year periods, an 80% advance,
@@ -54,6 +61,7 @@ func DefaultConfig() Config {
 		AdultQuota:              func(int) int64 { return 33000 },
 		AdultDocumentsDays:      30,
 		RegistryQuotas:          map[catalog.Registry]int{catalog.Significant: 1, catalog.General: 3, catalog.PreProfessional: 1},
+		AdultStages:             []decimal.Decimal{decimal.NewFromInt(1)},
 	}
 }
 

@@ -25,6 +25,9 @@ type CloseReport struct {
 	Failed    map[uuid.UUID]error
 }
 
+// ErrMonthNotStarted is a monthly close asked for before the month's 1st.
+var ErrMonthNotStarted = errors.New("month has not started")
+
 // pageSize is how many ids a long run reads at once; each id then gets a
 // transaction of its own.
 const pageSize = 500
@@ -36,6 +39,9 @@ const pageSize = 500
 // nil, is called after every page.
 func (s *Service) CloseMonth(ctx context.Context, pager Pager, m funding.Month, progress func(CloseReport)) (CloseReport, error) {
 	rep := CloseReport{Month: m, Failed: map[uuid.UUID]error{}}
+	if today := s.today(); today.Before(m.First()) {
+		return rep, funding.Refuse(ErrMonthNotStarted, "month_not_started", "month %s starts on %s; today is %s", m, m.First(), today)
+	}
 	statuses := []Status{Requested, Accepted, Active, Terminating}
 	after := uuid.Nil
 	for {
@@ -69,6 +75,9 @@ func (s *Service) closeContract(ctx context.Context, id uuid.UUID, m funding.Mon
 		c, err := tx.LockContract(ctx, id)
 		if err != nil {
 			return err
+		}
+		if c.Scheme == certificate.DigitalSkills && c.Status != Terminating {
+			return nil // paid on completion (Complete), never by the month
 		}
 		plan := PlanContract(c, m, s.cfg.AdvanceShare)
 		actor := "monthly_close:" + m.String()

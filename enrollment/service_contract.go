@@ -104,6 +104,9 @@ func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Ti
 			start = on
 		}
 	}
+	if cert.Scheme == certificate.DigitalSkills {
+		return s.enrolAdult(ctx, tx, r, cert, offer, start, now)
+	}
 	period := s.cfg.PeriodOf(start)
 	acct, err := account(ctx, tx, cert.ID, period)
 	if err != nil {
@@ -154,7 +157,7 @@ func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Ti
 	c := Contract{
 		ID: id, CertificateID: cert.ID, GroupID: offer.Group.ID, ModuleID: offer.Module.ID,
 		ProgramID: offer.Program.ID, ProviderID: offer.Provider.ID, Municipality: cert.Municipality,
-		Registry: offer.Program.Registry, Direction: offer.Program.Direction,
+		Scheme: cert.Scheme, Registry: offer.Program.Registry, Direction: offer.Program.Direction,
 		Period: period, Status: Requested, Start: price.Start, End: price.End, Price: price, CreatedAt: now,
 	}
 	if price.Cert.IsPositive() {
@@ -221,7 +224,9 @@ func limits(c Contract, amount funding.Money) []limitKey {
 		{directionKey(c.Municipality, string(c.Direction), c.Period), 1, ErrDirectionLimit, CodeDirectionLimit},
 		{seatsKey(c.GroupID), 1, ErrGroupFull, CodeGroupFull},
 	}
-	if amount.IsPositive() {
+	// Adult courses are paid by the federal operator, outside any
+	// municipality's budget.
+	if amount.IsPositive() && c.Scheme != certificate.DigitalSkills {
 		ks = append(ks, limitKey{budgetKey(c.Municipality, c.Period), amount.Kopecks(), ErrBudgetLimit, CodeBudgetLimit})
 	}
 	return ks

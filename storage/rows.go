@@ -546,6 +546,7 @@ type contractRow struct {
 	OfferedOn       dbDate    `bun:"offered_on"`
 	ActivatedOn     dbDate    `bun:"activated_on"`
 	TerminatedOn    dbDate    `bun:"terminated_on"`
+	Scheme          string    `bun:"scheme"`
 }
 
 func toContractRow(c enrollment.Contract) (*contractRow, error) {
@@ -590,6 +591,7 @@ func toContractRow(c enrollment.Contract) (*contractRow, error) {
 		OfferedOn:       dbDate(c.OfferedOn),
 		ActivatedOn:     dbDate(c.ActivatedOn),
 		TerminatedOn:    dbDate(c.TerminatedOn),
+		Scheme:          string(c.Scheme),
 	}
 	return r, k.err
 }
@@ -632,6 +634,7 @@ func (r *contractRow) domain() enrollment.Contract {
 		OfferedOn:     funding.Date(r.OfferedOn),
 		ActivatedOn:   funding.Date(r.ActivatedOn),
 		TerminatedOn:  funding.Date(r.TerminatedOn),
+		Scheme:        certificate.Scheme(r.Scheme),
 	}
 }
 

@@ -1,0 +1,77 @@
+package storage_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/edufund/edufund/catalog"
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/funding"
+	"github.com/edufund/edufund/storage"
+	"github.com/edufund/edufund/storage/storagetest"
+)
+
+// TestAdultCourse runs the adult scheme end to end: apply against the
+// quota, enrol on a course (the coverage is granted and reserved), the
+// provider confirms, the learner accepts, the monthly close pays nothing,
+// completion pays the provider in full, and the certificate cannot buy a
+// second course.
+func TestAdultCourse(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		r := newRegion(t, db, regionOpts{budget: m("100000.00")})
+		prog, err := r.svc.SaveProgram(ctx, r.key(), catalog.Program{
+			ProviderID: r.provider.ID, Name: "Data analysis in Python", Scheme: certificate.DigitalSkills,
+			CompetencyArea: "big data", AcademicHours: 72, EnrolmentOpen: true, Municipality: mun,
+		})
+		require.NoError(t, err)
+		mod, err := r.svc.SaveModule(ctx, r.key(), catalog.Module{ProgramID: prog.ID, Name: "Course", Price: m("50000.00"), NormativePrice: m("50000.00"), Hours: 72})
+		require.NoError(t, err)
+		grp, err := r.svc.SaveGroup(ctx, r.key(), catalog.Group{ModuleID: mod.ID, Name: "Autumn", Start: funding.MustDate(2025, time.September, 15), End: funding.MustDate(2025, time.November, 30), Capacity: 20})
+		require.NoError(t, err)
+
+		res, err := r.svc.ApplyAdult(ctx, r.key(), enrollment.AdultApplication{Holder: adultHolder(1)})
+		require.NoError(t, err)
+		require.False(t, res.Queued)
+		cert := res.Certificate
+		require.Equal(t, "2025-12-31", cert.ValidUntil.String())
+
+		c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: grp.ID})
+		require.NoError(t, err)
+		require.Equal(t, "50000.00", c.Price.Cert.String())
+		require.Equal(t, "0.00", c.Price.CoPay.String())
+		_, err = r.svc.ChangeStatus(ctx, r.key(), cert.ID, enrollment.ActivateCertificate, "operator")
+		require.NoError(t, err)
+		_, err = r.svc.Confirm(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, ProviderID: r.provider.ID})
+		require.NoError(t, err)
+		_, err = r.svc.Accept(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, HolderCertificate: cert.ID})
+		require.NoError(t, err)
+
+		r.at(2025, time.October, 1)
+		rep, err := r.svc.CloseMonth(ctx, db, funding.Month{Year: 2025, Month: time.October}, nil)
+		require.NoError(t, err)
+		require.Zero(t, rep.Charged, "an adult course is not paid by the month")
+
+		// Completion is the provider's; the learner cannot report it.
+		_, err = r.svc.Complete(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, ProviderID: cert.ID})
+		require.ErrorIs(t, err, enrollment.ErrForbidden)
+		r.at(2025, time.December, 1)
+		done, err := r.svc.Complete(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, ProviderID: r.provider.ID})
+		require.NoError(t, err)
+		require.Equal(t, enrollment.Closed, done.Status)
+		inv, err := db.Invoices(ctx, r.provider.ID, funding.Month{Year: 2025, Month: time.December})
+		require.NoError(t, err)
+		require.Equal(t, map[enrollment.InvoiceKind]string{enrollment.FinalInvoice: "50000.00"}, invoiceAmounts(inv))
+
+		// One course per certificate.
+		winter, err := r.svc.SaveGroup(ctx, r.key(), catalog.Group{ModuleID: mod.ID, Name: "Winter", Start: funding.MustDate(2025, time.December, 10), End: funding.MustDate(2025, time.December, 30), Capacity: 20})
+		require.NoError(t, err)
+		_, err = r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: winter.ID})
+		require.ErrorIs(t, err, enrollment.ErrCertificateUsed)
+		checkInvariants(t, db)
+	})
+}

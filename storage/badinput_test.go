@@ -98,7 +98,9 @@ func TestBadInputWritesNothing(t *testing.T) {
 			{"second certificate for the same child", func() error {
 				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: cert.Holder, Category: "city"})
 				return err
-			}, func(err error) bool { return errors.Is(err, enrollment.ErrIneligible) || errors.Is(err, enrollment.ErrExists) }},
+			}, func(err error) bool {
+				return errors.Is(err, enrollment.ErrIneligible) || errors.Is(err, enrollment.ErrExists)
+			}},
 			{"unknown status action", func() error {
 				_, err := r.svc.ChangeStatus(ctx, r.key(), cert.ID, "explode", "x")
 				return err

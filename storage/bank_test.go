@@ -93,6 +93,31 @@ func checkInvariants(t testing.TB, db *storage.DB) {
 	require.Empty(t, bad, "budget counters that differ from the money held")
 }
 
+// collect runs fn(0..n-1) in n goroutines released at the same moment and
+// returns their errors by index.
+func collect(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	together(n, func(i int) { errs[i] = fn(i) })
+	return errs
+}
+
+// count splits errs into successes and refusals matching want; any other
+// error fails the test.
+func count(t *testing.T, errs []error, want error) (ok, refused int) {
+	t.Helper()
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case errors.Is(err, want):
+			refused++
+		default:
+			t.Errorf("request %d: %v", i, err)
+		}
+	}
+	return ok, refused
+}
+
 // TestSeatsRace sends 200 concurrent submissions to a 15-seat group: exactly
 // 15 live contracts result, the rest are refused as group_full.
 func TestSeatsRace(t *testing.T) {
@@ -103,31 +128,13 @@ func TestSeatsRace(t *testing.T) {
 		for i := range certs {
 			certs[i] = r.child(i)
 		}
-		var ok, full atomic.Int32
-		var other sync.Map
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				_, err := r.svc.Submit(context.Background(), "seat-"+strconv.Itoa(i), enrollment.SubmitRequest{CertificateID: certs[i].ID, GroupID: r.group.ID})
-				switch {
-				case err == nil:
-					ok.Add(1)
-				case errors.Is(err, enrollment.ErrGroupFull):
-					full.Add(1)
-				default:
-					other.Store(i, err)
-				}
-			}()
-		}
-		close(start)
-		wg.Wait()
-		other.Range(func(k, v any) bool { t.Errorf("submission %v: %v", k, v); return true })
-		require.EqualValues(t, 15, ok.Load())
-		require.EqualValues(t, n-15, full.Load())
+		errs := collect(n, func(i int) error {
+			_, err := r.svc.Submit(context.Background(), "seat-"+strconv.Itoa(i), enrollment.SubmitRequest{CertificateID: certs[i].ID, GroupID: r.group.ID})
+			return err
+		})
+		ok, full := count(t, errs, enrollment.ErrGroupFull)
+		require.Equal(t, 15, ok)
+		require.Equal(t, n-15, full)
 		var live int
 		require.NoError(t, db.Bun().NewRaw(`SELECT COUNT(*) FROM contracts WHERE status = 'requested'`).Scan(context.Background(), &live))
 		require.Equal(t, 15, live)
@@ -147,29 +154,13 @@ func TestBudgetRace(t *testing.T) {
 		for i := range certs {
 			certs[i] = r.child(i)
 		}
-		var ok, refused atomic.Int32
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				_, err := r.svc.Submit(context.Background(), "budget-"+strconv.Itoa(i), enrollment.SubmitRequest{CertificateID: certs[i].ID, GroupID: r.group.ID})
-				switch {
-				case err == nil:
-					ok.Add(1)
-				case errors.Is(err, enrollment.ErrBudgetLimit):
-					refused.Add(1)
-				default:
-					t.Errorf("submission %d: %v", i, err)
-				}
-			}()
-		}
-		close(start)
-		wg.Wait()
-		require.EqualValues(t, 4, ok.Load())
-		require.EqualValues(t, n-4, refused.Load())
+		errs := collect(n, func(i int) error {
+			_, err := r.svc.Submit(context.Background(), "budget-"+strconv.Itoa(i), enrollment.SubmitRequest{CertificateID: certs[i].ID, GroupID: r.group.ID})
+			return err
+		})
+		ok, refused := count(t, errs, enrollment.ErrBudgetLimit)
+		require.Equal(t, 4, ok)
+		require.Equal(t, n-4, refused)
 		var used int64
 		require.NoError(t, db.Bun().NewRaw(`SELECT used FROM counters WHERE key = ?`, "budget:"+mun+":"+autumn.Start.String()).Scan(context.Background(), &used))
 		require.Equal(t, m("4021.98").Kopecks()*4, used)

@@ -1,0 +1,322 @@
+package enrollment
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/funding"
+)
+
+// The batched monthly close. CloseMonth runs some eight statements in a
+// transaction of its own per contract; a region of a million contracts
+// needs hours that way. CloseMonthBatched applies the same plans
+// (PlanContract) a page of contracts at a time: one transaction per page
+// with a handful of bulk statements, through CloseBatcher, a capability a
+// Store may have. The effects are the ones CloseMonth has, contract by
+// contract: the same charges, postings (actor, rule, params), hold and
+// account moves, invoice lines and totals; a re-run charges nothing twice
+// because only the charges the store newly records are posted.
+//
+// Contracts that close or are refused this month (rare outside the end of
+// the school year) are left out of the bulk statements and closed after the
+// page commits through the per-contract path, exactly as CloseMonth does.
+// A page whose transaction fails with an error that retrying did not cure
+// is closed contract by contract too, so one bad contract never blocks a
+// region: it ends up in CloseReport.Failed.
+
+// AccountKey names a certificate's account for the period starting on PeriodStart.
+type AccountKey struct {
+	CertificateID uuid.UUID
+	PeriodStart   funding.Date
+}
+
+// CloseBatcher is a Store that can run a page of the monthly close in bulk.
+type CloseBatcher interface {
+	// InCloseTx runs fn in one transaction like Store.InTx (retried on
+	// serialization failures, deadlocks and busy errors, so fn must have no
+	// effect outside it).
+	InCloseTx(ctx context.Context, fn func(ctx context.Context, tx CloseTx) error) error
+}
+
+// CloseTx is the bulk view of one transaction the batched close needs. Every
+// method takes and returns whole pages; none keeps more than it is given.
+type CloseTx interface {
+	// LockContractsAfter locks (FOR NO KEY UPDATE on PostgreSQL, in id
+	// order) and returns up to limit contracts in the given statuses with
+	// an id after `after`, in id order.
+	LockContractsAfter(ctx context.Context, statuses []Status, after uuid.UUID, limit int) ([]Contract, error)
+	// HoldsByID returns the holds with the given ids; absent ones are
+	// missing from the map. The caller holds the locks of their contracts.
+	HoldsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]funding.Hold, error)
+	// LockAccounts locks (in key order) and returns the accounts with the
+	// given keys; absent ones are missing from the map.
+	LockAccounts(ctx context.Context, keys []AccountKey) (map[AccountKey]AccountState, error)
+	// RecordCharges records the charges whose (contract, month) is not
+	// recorded yet and returns the contract ids of those it recorded.
+	RecordCharges(ctx context.Context, charges []Charge) (map[uuid.UUID]bool, error)
+	// AppendPostings appends postings to the ledger.
+	AppendPostings(ctx context.Context, ps []PostingRecord) error
+	// UpdateHolds stores the new state of existing holds.
+	UpdateHolds(ctx context.Context, hs []funding.Hold) error
+	// UpdateAccounts stores the new state of existing accounts.
+	UpdateAccounts(ctx context.Context, as []AccountState) error
+	// AddInvoiceLines adds the lines not added yet and adds exactly those
+	// to their (municipality, provider, month, kind) invoices; it returns
+	// how many it added.
+	AddInvoiceLines(ctx context.Context, ls []InvoiceLine) (int, error)
+}
+
+// CloseBatchOptions tunes CloseMonthBatched.
+type CloseBatchOptions struct {
+	// PageSize is the number of contracts per transaction (default 5000).
+	PageSize int
+	// Progress, if not nil, is called after every page.
+	Progress func(CloseReport)
+	// OnFallback, if not nil, is told about a page that was closed
+	// contract by contract because its bulk transaction failed with err.
+	OnFallback func(after uuid.UUID, err error)
+}
+
+// DefaultClosePage is the default page of CloseMonthBatched.
+const DefaultClosePage = 5000
+
+var closeStatuses = []Status{Requested, Accepted, Active, Terminating}
+
+// CloseMonthBatched runs the close of month m over every open contract like
+// CloseMonth, a page of contracts per transaction when the Store is a
+// CloseBatcher, and through CloseMonth otherwise. The report and the stored
+// result are the ones CloseMonth gives; a re-run, or a run after a crash or
+// a cancellation, charges nothing twice.
+func (s *Service) CloseMonthBatched(ctx context.Context, pager Pager, m funding.Month, opts CloseBatchOptions) (CloseReport, error) {
+	b, ok := s.store.(CloseBatcher)
+	if !ok {
+		return s.CloseMonth(ctx, pager, m, opts.Progress)
+	}
+	size := opts.PageSize
+	if size <= 0 {
+		size = DefaultClosePage
+	}
+	rep := CloseReport{Month: m, Failed: map[uuid.UUID]error{}}
+	after := uuid.Nil
+	for {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		var page closePage
+		err := b.InCloseTx(ctx, func(ctx context.Context, tx CloseTx) error {
+			page = closePage{} // a retry starts over
+			return s.closeBatch(ctx, tx, m, after, size, &page)
+		})
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return rep, err
+			}
+			// Close this page contract by contract: a bad contract fails
+			// alone and the rest of the region goes on.
+			if opts.OnFallback != nil {
+				opts.OnFallback(after, err)
+			}
+			ids, lerr := pager.ContractIDs(ctx, closeStatuses, after, size)
+			if lerr != nil {
+				return rep, fmt.Errorf("close %s: list contracts: %w (after a failed page: %w)", m, lerr, err)
+			}
+			if len(ids) == 0 {
+				return rep, nil
+			}
+			for _, id := range ids {
+				if err := ctx.Err(); err != nil {
+					return rep, err
+				}
+				rep.Contracts++
+				if err := s.closeContract(ctx, id, m, &rep); err != nil {
+					rep.Failed[id] = err
+				}
+			}
+			after = ids[len(ids)-1]
+		} else {
+			if page.contracts == 0 {
+				return rep, nil
+			}
+			rep.Contracts += page.contracts
+			rep.Charged += page.charged
+			rep.Amount = rep.Amount.Add(page.amount)
+			rep.Lines += page.lines
+			for _, id := range page.deferred {
+				if err := ctx.Err(); err != nil {
+					return rep, err
+				}
+				if err := s.closeContract(ctx, id, m, &rep); err != nil {
+					rep.Failed[id] = err
+				}
+			}
+			after = page.last
+		}
+		if opts.Progress != nil {
+			opts.Progress(rep)
+		}
+	}
+}
+
+// closePage is what one page's transaction did.
+type closePage struct {
+	contracts int
+	last      uuid.UUID
+	charged   int
+	amount    funding.Money
+	lines     int
+	deferred  []uuid.UUID // closings and refusals, for the per-contract path
+}
+
+type pendingCharge struct {
+	c      Contract
+	amount funding.Money
+}
+
+// closeBatch applies the close of m to the page of contracts after `after`.
+func (s *Service) closeBatch(ctx context.Context, tx CloseTx, m funding.Month, after uuid.UUID, size int, page *closePage) error {
+	cs, err := tx.LockContractsAfter(ctx, closeStatuses, after, size)
+	if err != nil {
+		return err
+	}
+	page.amount = funding.Zero
+	if len(cs) == 0 {
+		return nil
+	}
+	page.contracts = len(cs)
+	page.last = cs[len(cs)-1].ID
+
+	var (
+		lines   []InvoiceLine
+		pending []pendingCharge
+		holdIDs []uuid.UUID
+	)
+	for _, c := range cs {
+		p := PlanContract(c, m, s.cfg.AdvanceShare)
+		if p.Refusal != nil || p.Closing != nil {
+			page.deferred = append(page.deferred, c.ID)
+			continue
+		}
+		if p.Charge != nil && c.HoldID != uuid.Nil && p.Charge.Amount.IsPositive() {
+			pending = append(pending, pendingCharge{c: c, amount: p.Charge.Amount})
+			holdIDs = append(holdIDs, c.HoldID)
+		}
+		lines = append(lines, p.Lines...)
+	}
+
+	if len(pending) > 0 {
+		if err := s.chargeBatch(ctx, tx, m, pending, holdIDs, page); err != nil {
+			return err
+		}
+	}
+	if len(lines) > 0 {
+		n, err := tx.AddInvoiceLines(ctx, lines)
+		if err != nil {
+			return err
+		}
+		page.lines = n
+	}
+	return nil
+}
+
+// chargeBatch is chargeOnce over a page: a charge whose hold has less open
+// than the payment is skipped (a terminated or under-reserved contract has
+// nothing left to charge), a month recorded before is skipped, and each
+// charge newly recorded is posted through Account.Apply, in contract order.
+func (s *Service) chargeBatch(ctx context.Context, tx CloseTx, m funding.Month, pending []pendingCharge, holdIDs []uuid.UUID, page *closePage) error {
+	holds, err := tx.HoldsByID(ctx, holdIDs)
+	if err != nil {
+		return err
+	}
+	charges := make([]Charge, 0, len(pending))
+	kept := pending[:0]
+	for _, pc := range pending {
+		h, ok := holds[pc.c.HoldID]
+		if !ok {
+			return fmt.Errorf("close %s: contract %s: hold %s: %w", m, pc.c.ID, pc.c.HoldID, ErrNotFound)
+		}
+		if h.Open().LessThan(pc.amount) {
+			continue
+		}
+		charges = append(charges, Charge{ContractID: pc.c.ID, CertificateID: pc.c.CertificateID, HoldID: h.ID, Month: m, Amount: pc.amount})
+		kept = append(kept, pc)
+	}
+	if len(charges) == 0 {
+		return nil
+	}
+	recorded, err := tx.RecordCharges(ctx, charges)
+	if err != nil {
+		return err
+	}
+	var keys []AccountKey
+	for _, pc := range kept {
+		if recorded[pc.c.ID] {
+			keys = append(keys, AccountKey{CertificateID: pc.c.CertificateID, PeriodStart: pc.c.Period.Start})
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	accts, err := tx.LockAccounts(ctx, keys)
+	if err != nil {
+		return err
+	}
+
+	at := s.clock.Now().UTC()
+	actor := "monthly_close:" + m.String()
+	postings := make([]PostingRecord, 0, len(keys))
+	touched := make(map[AccountKey]bool, len(keys))
+	var changedHolds []funding.Hold
+	for _, pc := range kept {
+		c := pc.c
+		if !recorded[c.ID] {
+			continue
+		}
+		k := AccountKey{CertificateID: c.CertificateID, PeriodStart: c.Period.Start}
+		a, ok := accts[k]
+		if !ok {
+			return fmt.Errorf("close %s: contract %s: account %s@%s: %w", m, c.ID, c.CertificateID, c.Period.Start, ErrNotFound)
+		}
+		h := holds[c.HoldID]
+		p := funding.Posting{Kind: funding.Charge, Amount: pc.amount, HoldID: h.ID}
+		acct, nh, err := a.Account.Apply(p, h)
+		if err != nil {
+			return fmt.Errorf("close %s: contract %s: %w", m, c.ID, err)
+		}
+		a.Account = acct
+		accts[k] = a
+		holds[c.HoldID] = nh
+		touched[k] = true
+		changedHolds = append(changedHolds, nh)
+		id, err := uuid.NewV7()
+		if err != nil {
+			return err
+		}
+		postings = append(postings, PostingRecord{
+			ID: id, CertificateID: a.CertificateID, Period: a.Period, Posting: p,
+			ContractID: c.ID, Month: m, At: at, Actor: actor, Rule: "monthly_charge",
+			Params: map[string]string{"month": m.String(), "first": c.Price.CertFirst.String(), "other": c.Price.CertOther.String()},
+		})
+		page.charged++
+		page.amount = page.amount.Add(pc.amount)
+	}
+	changedAccts := make([]AccountState, 0, len(touched))
+	for k := range touched {
+		changedAccts = append(changedAccts, accts[k])
+	}
+	slices.SortFunc(changedAccts, func(x, y AccountState) int {
+		if c := slices.Compare(x.CertificateID[:], y.CertificateID[:]); c != 0 {
+			return c
+		}
+		return x.Period.Start.Compare(y.Period.Start)
+	})
+	if err := tx.UpdateHolds(ctx, changedHolds); err != nil {
+		return err
+	}
+	if err := tx.UpdateAccounts(ctx, changedAccts); err != nil {
+		return err
+	}
+	return tx.AppendPostings(ctx, postings)
+}

@@ -1,0 +1,295 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/edufund/edufund/catalog"
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/funding"
+	"github.com/edufund/edufund/storage"
+	"github.com/edufund/edufund/storage/storagetest"
+)
+
+// closeScenario is a region with contracts in every state the monthly close
+// meets, built by the same script on any store so that two stores can be
+// compared row for row through stable names (person ids, group names).
+type closeScenario struct {
+	r      *region
+	groups map[string]catalog.Group
+	certs  []certificate.Certificate
+	byName map[string]enrollment.Contract
+}
+
+func newCloseScenario(t *testing.T, db *storage.DB) *closeScenario {
+	t.Helper()
+	ctx := context.Background()
+	r := newRegion(t, db, regionOpts{capacity: 50, budget: m("1000000.00")})
+	s := &closeScenario{r: r, groups: map[string]catalog.Group{}, byName: map[string]enrollment.Contract{}}
+	mod2, err := r.svc.SaveModule(ctx, r.key(), catalog.Module{
+		ProgramID: r.program.ID, Name: "Year 1, part 2", Price: m("6000.00"), NormativePrice: m("6000.00"), Hours: 36,
+	})
+	require.NoError(t, err)
+	group := func(name string, mod catalog.Module, start, end funding.Date) {
+		g, err := r.svc.SaveGroup(ctx, r.key(), catalog.Group{ModuleID: mod.ID, Name: name, Start: start, End: end, Capacity: 50})
+		require.NoError(t, err)
+		s.groups[name] = g
+	}
+	group("long", r.module, funding.MustDate(2025, time.September, 1), funding.MustDate(2026, time.May, 31))
+	group("short", mod2, funding.MustDate(2025, time.September, 1), funding.MustDate(2025, time.October, 31))
+	group("late", mod2, funding.MustDate(2025, time.October, 1), funding.MustDate(2026, time.May, 31))
+	for i := range 12 {
+		res, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{
+			Holder: certificate.Holder{
+				PersonID: fmt.Sprintf("close-person-%02d", i), FullName: fmt.Sprintf("Петров Иван %d", i),
+				BirthDate: funding.MustDate(2014, time.May, 3), Sex: certificate.Male, Citizenship: "RU",
+				Region: "reg-1", Municipality: mun, Registration: certificate.Permanent,
+			},
+			GuardianID: "parent-1", Category: "city", Funded: true,
+		})
+		require.NoError(t, err)
+		c, err := r.svc.ChangeStatus(ctx, r.key(), res.Certificate.ID, enrollment.ActivateCertificate, "operator")
+		require.NoError(t, err)
+		s.certs = append(s.certs, c)
+	}
+	return s
+}
+
+// submit applies for person i to a group; to is how far the contract goes
+// on the current day: requested, accepted or active.
+func (s *closeScenario) submit(t *testing.T, i int, group string, to enrollment.Status) {
+	t.Helper()
+	ctx := context.Background()
+	r := s.r
+	c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: s.certs[i].ID, GroupID: s.groups[group].ID, Actor: "parent"})
+	require.NoError(t, err)
+	if to != enrollment.Requested {
+		c, err = r.svc.Confirm(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, ProviderID: r.provider.ID, Actor: "provider"})
+		require.NoError(t, err)
+	}
+	if to == enrollment.Active {
+		c = s.activate(t, c)
+	}
+	s.byName[fmt.Sprintf("%d/%s", i, group)] = c
+}
+
+func (s *closeScenario) activate(t *testing.T, c enrollment.Contract) enrollment.Contract {
+	t.Helper()
+	c, err := s.r.svc.Accept(context.Background(), s.r.key(), enrollment.ContractRequest{ContractID: c.ID, HolderCertificate: c.CertificateID, Actor: "parent"})
+	require.NoError(t, err)
+	return c
+}
+
+// run plays the scenario from September 2025 to February 2026, closing
+// each month with closeMonth (on its 1st) and checking the invariants after
+// each close.
+func (s *closeScenario) run(t *testing.T, closeMonth func(m funding.Month) enrollment.CloseReport) []enrollment.CloseReport {
+	t.Helper()
+	ctx := context.Background()
+	r := s.r
+	var reps []enrollment.CloseReport
+	doClose := func(y int, mo time.Month) {
+		r.at(y, mo, 1)
+		reps = append(reps, closeMonth(funding.Month{Year: y, Month: mo}))
+		checkInvariants(t, r.db)
+	}
+	r.at(2025, time.September, 1)
+	for i := range 8 {
+		s.submit(t, i, "long", enrollment.Active) // active, started earlier
+	}
+	s.submit(t, 8, "short", enrollment.Active) // ends in October
+	s.submit(t, 0, "short", enrollment.Active) // a second contract of one certificate
+	s.submit(t, 9, "long", enrollment.Requested)
+	s.submit(t, 10, "long", enrollment.Accepted)
+	s.submit(t, 11, "short", enrollment.Requested)
+	r.at(2025, time.September, 20)
+	s.submit(t, 11, "long", enrollment.Accepted) // activated mid-October below
+	doClose(2025, time.October)
+
+	r.at(2025, time.October, 2)
+	s.submit(t, 1, "late", enrollment.Active) // started in October, activated in October
+	r.at(2025, time.October, 15)
+	s.activate(t, s.byName["11/long"])
+	r.at(2025, time.October, 20)
+	_, err := r.svc.Terminate(ctx, r.key(), enrollment.ContractRequest{ContractID: s.byName["2/long"].ID, HolderCertificate: s.certs[2].ID, Actor: "parent"})
+	require.NoError(t, err)
+	doClose(2025, time.November) // closes short ones and the terminated one; refuses the back-dated
+	doClose(2025, time.December)
+	doClose(2026, time.January) // every autumn contract ends with its period
+	doClose(2026, time.February)
+	return reps
+}
+
+// fingerprint is the stored result of a region in names that do not depend
+// on generated ids.
+func fingerprint(t *testing.T, db *storage.DB) map[string][]string {
+	t.Helper()
+	ctx := context.Background()
+	who := `(SELECT x.person_id FROM certificates x WHERE x.id = %s)`
+	grp := `(SELECT g.name FROM study_groups g WHERE g.id = k.group_id)`
+	queries := map[string]string{
+		"accounts": `SELECT ` + fmt.Sprintf(who, "a.certificate_id") + ` || '|' || CAST(a.period_start AS TEXT) || '|' || a.nominal || '|' || a.balance
+			|| '|' || a.reserved || '|' || a.spent || '|' || a.depleted || '|' || a.expired FROM accounts a`,
+		"contracts": `SELECT ` + fmt.Sprintf(who, "k.certificate_id") + ` || '|' || ` + grp + ` || '|' || k.status || '|' || COALESCE(CAST(k.closed_on AS TEXT), '-')
+			FROM contracts k`,
+		"holds": `SELECT ` + fmt.Sprintf(who, "k.certificate_id") + ` || '|' || ` + grp + ` || '|' || h.amount || '|' || h.charged || '|' || h.released || '|' || h.refunded
+			FROM holds h JOIN contracts k ON k.hold_id = h.id`,
+		"charges": `SELECT ` + fmt.Sprintf(who, "k.certificate_id") + ` || '|' || ` + grp + ` || '|' || c.month || '|' || c.amount
+			FROM contract_charges c JOIN contracts k ON k.id = c.contract_id`,
+		"postings": `SELECT ` + fmt.Sprintf(who, "p.certificate_id") + ` || '|' || COALESCE(` + grp + `, '-') || '|' || p.kind || '|' || COALESCE(p.month, '-')
+			|| '|' || p.amount || '|' || CAST(p.at AS TEXT) || '|' || p.actor || '|' || p.rule || '|' || p.params
+			FROM postings p LEFT JOIN contracts k ON k.id = p.contract_id`,
+		"lines": `SELECT ` + fmt.Sprintf(who, "k.certificate_id") + ` || '|' || ` + grp + ` || '|' || l.month || '|' || l.kind || '|' || l.amount
+			FROM invoice_lines l JOIN contracts k ON k.id = l.contract_id`,
+		"invoices": `SELECT i.municipality || '|' || i.month || '|' || i.kind || '|' || i.amount || '|' || i.lines FROM invoices i`,
+		"budget":   `SELECT c.key || '|' || c.used FROM counters c WHERE c.key LIKE 'budget:%' OR c.key LIKE 'direction:%'`,
+	}
+	out := map[string][]string{}
+	for name, q := range queries {
+		var rows []string
+		require.NoError(t, db.Bun().NewRaw(q+` ORDER BY 1`).Scan(ctx, &rows), name)
+		out[name] = rows
+	}
+	return out
+}
+
+func sameReports(t *testing.T, want, got []enrollment.CloseReport) {
+	t.Helper()
+	require.Len(t, got, len(want))
+	for i := range want {
+		w, g := want[i], got[i]
+		require.Empty(t, g.Failed, "close %s", w.Month)
+		require.Equal(t, w.Month, g.Month)
+		require.Equal(t, w.Contracts, g.Contracts, "contracts of %s", w.Month)
+		require.Equal(t, w.Charged, g.Charged, "charged in %s", w.Month)
+		require.Equal(t, w.Amount.String(), g.Amount.String(), "amount of %s", w.Month)
+		require.Equal(t, w.Closed, g.Closed, "closed in %s", w.Month)
+		require.Equal(t, w.Refused, g.Refused, "refused in %s", w.Month)
+		require.Equal(t, w.Lines, g.Lines, "lines of %s", w.Month)
+	}
+}
+
+// TestCloseBatchedEquivalence closes the same region month by month through
+// the per-contract path in one store and the batched path (pages of 3, so
+// that pages split and closings are deferred mid-page) in another: the
+// reports, accounts, holds, postings, charges, invoice lines, invoices,
+// statuses and budget use are identical; a second batched run of each month
+// changes nothing; the invariants hold after every close.
+func TestCloseBatchedEquivalence(t *testing.T) {
+	for _, kind := range storagetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			perDB := storagetest.Open(t, kind)
+			per := newCloseScenario(t, perDB)
+			want := per.run(t, func(mo funding.Month) enrollment.CloseReport {
+				rep, err := per.r.svc.CloseMonth(ctx, perDB, mo, nil)
+				require.NoError(t, err)
+				return rep
+			})
+			require.Positive(t, want[0].Charged)
+			require.Positive(t, want[1].Closed)
+			require.Positive(t, want[1].Refused)
+
+			batDB := storagetest.Open(t, kind)
+			bat := newCloseScenario(t, batDB)
+			got := bat.run(t, func(mo funding.Month) enrollment.CloseReport {
+				var fell error
+				opts := enrollment.CloseBatchOptions{PageSize: 3, OnFallback: func(_ uuid.UUID, err error) { fell = err }}
+				rep, err := bat.r.svc.CloseMonthBatched(ctx, batDB, mo, opts)
+				require.NoError(t, err)
+				require.NoError(t, fell, "a page fell back to the per-contract path")
+				before := fingerprint(t, batDB)
+				again, err := bat.r.svc.CloseMonthBatched(ctx, batDB, mo, opts)
+				require.NoError(t, err)
+				require.Zero(t, again.Charged, "a second run charges nothing")
+				require.Zero(t, again.Lines)
+				require.Zero(t, again.Closed)
+				require.Zero(t, again.Refused)
+				require.Equal(t, before, fingerprint(t, batDB), "a second run changes nothing")
+				return rep
+			})
+			sameReports(t, want, got)
+			require.Equal(t, fingerprint(t, perDB), fingerprint(t, batDB))
+		})
+	}
+}
+
+// TestCloseBatchedResume cancels each batched close after its first page
+// and runs it again: the region ends exactly as after one clean run.
+func TestCloseBatchedResume(t *testing.T) {
+	for _, kind := range storagetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			cleanDB := storagetest.Open(t, kind)
+			clean := newCloseScenario(t, cleanDB)
+			want := clean.run(t, func(mo funding.Month) enrollment.CloseReport {
+				rep, err := clean.r.svc.CloseMonthBatched(ctx, cleanDB, mo, enrollment.CloseBatchOptions{PageSize: 4})
+				require.NoError(t, err)
+				return rep
+			})
+
+			db := storagetest.Open(t, kind)
+			s := newCloseScenario(t, db)
+			got := s.run(t, func(mo funding.Month) enrollment.CloseReport {
+				cctx, cancel := context.WithCancel(ctx)
+				defer cancel()
+				first, err := s.r.svc.CloseMonthBatched(cctx, db, mo, enrollment.CloseBatchOptions{PageSize: 4, Progress: func(enrollment.CloseReport) { cancel() }})
+				if err == nil {
+					require.Zero(t, first.Contracts, "a close with pages ran to its end after the cancel")
+				} else {
+					require.True(t, errors.Is(err, context.Canceled), "cancelled close: %v", err)
+				}
+				rest, err := s.r.svc.CloseMonthBatched(ctx, db, mo, enrollment.CloseBatchOptions{PageSize: 4})
+				require.NoError(t, err)
+				// The two runs together did what one clean run does.
+				rest.Charged += first.Charged
+				rest.Amount = rest.Amount.Add(first.Amount)
+				rest.Closed += first.Closed
+				rest.Refused += first.Refused
+				rest.Lines += first.Lines
+				rest.Contracts = -1
+				return rest
+			})
+			for i := range got {
+				got[i].Contracts = want[i].Contracts
+			}
+			sameReports(t, want, got)
+			require.Equal(t, fingerprint(t, cleanDB), fingerprint(t, db))
+		})
+	}
+}
+
+// TestCloseBatchedFallback breaks one contract's hold so that its page's
+// bulk transaction fails: the page is closed contract by contract, the bad
+// contract alone fails, and the others are charged.
+func TestCloseBatchedFallback(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		s := newCloseScenario(t, db)
+		s.r.at(2025, time.September, 1)
+		for i := range 6 {
+			s.submit(t, i, "long", enrollment.Active)
+		}
+		bad := s.byName["3/long"]
+		// The contract points at a hold that does not exist.
+		_, err := db.Bun().NewRaw(`UPDATE contracts SET hold_id = ? WHERE id = ?`, uuid.New().String(), bad.ID.String()).Exec(ctx)
+		require.NoError(t, err)
+		s.r.at(2025, time.October, 1)
+		var fallbacks int
+		rep, err := s.r.svc.CloseMonthBatched(ctx, db, funding.Month{Year: 2025, Month: time.October},
+			enrollment.CloseBatchOptions{PageSize: 100, OnFallback: func(uuid.UUID, error) { fallbacks++ }})
+		require.NoError(t, err)
+		require.Equal(t, 1, fallbacks)
+		require.Len(t, rep.Failed, 1)
+		require.Contains(t, rep.Failed, bad.ID)
+		require.Equal(t, 5, rep.Charged)
+		require.Equal(t, 6, rep.Contracts)
+	})
+}

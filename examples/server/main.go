@@ -6,6 +6,12 @@
 //	server close -month 2026-10        run the monthly close of a month
 //	server rollover -year 2026         close a funding year and open the next
 //
+// -region region.json (or EDUFUND_REGION) loads a real region's parameters
+// (participating municipalities and regions, minimum ages, the period shape,
+// the advance share, registry quotas, the adult quota and documents
+// deadline; see region.example.json) instead of the demo region's. The demo
+// data is loaded only with the built-in demo region.
+//
 // The database is the SQLite file edufund.db in the working directory unless
 // -db or EDUFUND_DB names another (sqlite:PATH, sqlite::memory: or
 // postgres://…). On a new, empty database the server loads the demo region
@@ -35,6 +41,7 @@ import (
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/examples/server/api"
 	"github.com/edufund/edufund/examples/server/demo"
+	"github.com/edufund/edufund/examples/server/region"
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
 )
@@ -48,6 +55,7 @@ func main() {
 
 type options struct {
 	addr, db, jwtKey string
+	region           string
 	tokenTTL         time.Duration
 	demo             bool
 	month            string
@@ -70,6 +78,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("server "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.db, "db", envOr("EDUFUND_DB", "sqlite:edufund.db"), "database: sqlite:PATH, sqlite::memory: or postgres://… (env EDUFUND_DB)")
+	fs.StringVar(&o.region, "region", os.Getenv("EDUFUND_REGION"), "region parameters file (env EDUFUND_REGION; see region.example.json); empty: the built-in demo region")
 	switch cmd {
 	case "serve":
 		fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
@@ -90,6 +99,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
+	cfg := demo.Config(enrollment.DefaultConfig())
+	regionName := "demo region " + demo.Region
+	if o.region != "" {
+		r, err := region.Load(o.region)
+		if err != nil {
+			return fmt.Errorf("-region: %w", err)
+		}
+		cfg, regionName = r.Apply(enrollment.DefaultConfig()), r.Name
+		demoSet := false
+		fs.Visit(func(f *flag.Flag) { demoSet = demoSet || f.Name == "demo" })
+		switch {
+		case cmd == "demo", cmd == "serve" && demoSet && o.demo:
+			return errors.New("the demo data needs the built-in demo region: drop -region to load it")
+		case cmd == "serve":
+			o.demo = false
+		}
+	}
 
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
 	db, err := storage.Open(ctx, o.db, storage.WithLogger(logger))
@@ -100,7 +126,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	svc := enrollment.NewService(db, funding.SystemClock{}, demo.Config(enrollment.DefaultConfig()))
+	svc := enrollment.NewService(db, funding.SystemClock{}, cfg)
 	today := funding.DateOf(time.Now())
 
 	switch cmd {
@@ -126,7 +152,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return rollover(ctx, svc, db, o.year, stdout)
 	}
-	return serve(ctx, o, db, svc, today, logger, stdout)
+	return serve(ctx, o, db, svc, today, logger, stdout, regionName)
 }
 
 func closeMonth(ctx context.Context, svc *enrollment.Service, db *storage.DB, m funding.Month, out io.Writer) error {
@@ -152,7 +178,9 @@ func closeMonth(ctx context.Context, svc *enrollment.Service, db *storage.DB, m 
 
 func rollover(ctx context.Context, svc *enrollment.Service, db *storage.DB, year int, out io.Writer) error {
 	start := time.Now()
-	from := funding.CalendarYear(year)
+	// The funding year named by -year is the period holding its 31 December:
+	// the calendar year, or the school year starting on 1 September.
+	from := svc.Config().PeriodOf(funding.MustDate(year, time.December, 31))
 	fmt.Fprintf(out, "rolling over %s …\n", from)
 	rep, err := svc.Rollover(ctx, db, from, func(r enrollment.RolloverReport) {
 		fmt.Fprintf(out, "  %6d certificates  %6d granted  %s expired  %d failed\n", r.Certificates, r.Granted, r.Expired, len(r.Failed))
@@ -186,7 +214,7 @@ func empty(ctx context.Context, db *storage.DB) (bool, error) {
 	return len(offers) == 0, err
 }
 
-func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Service, today funding.Date, logger *slog.Logger, out io.Writer) error {
+func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Service, today funding.Date, logger *slog.Logger, out io.Writer, regionName string) error {
 	key := []byte(o.jwtKey)
 	randomKey := len(key) == 0
 	if randomKey {
@@ -218,7 +246,8 @@ func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Servi
 	}
 
 	h, err := api.New(api.Config{
-		Service: svc, Store: db, Pager: db, Auth: auth, Logger: logger,
+		Service: svc, Store: db, Pager: db, Auth: auth, Logger: logger, Clock: funding.SystemClock{},
+		Owners: api.BunOwners(db.Bun()),
 		Ready: func(ctx context.Context) error { return db.Bun().PingContext(ctx) },
 	})
 	if err != nil {
@@ -238,7 +267,7 @@ func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Servi
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(out, "edufund listening on %s (database: %s)\n", base, db.Dialect())
+	fmt.Fprintf(out, "edufund listening on %s (database: %s, region: %s)\n", base, db.Dialect(), regionName)
 	fmt.Fprintf(out, "  OpenAPI document: %s/v1/openapi.json   health: %s/healthz   metrics: %s/metrics\n", base, base, base)
 	if randomKey {
 		fmt.Fprintln(out, "  signing key: random for this run (set -jwt-key or EDUFUND_JWT_KEY to keep tokens across restarts)")

@@ -27,6 +27,7 @@ import (
 
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/funding"
 )
 
 //go:embed openapi.json
@@ -51,6 +52,13 @@ type Config struct {
 	// Registry receives the API's metrics and is served at /metrics; nil
 	// creates a fresh one with the Go and process collectors.
 	Registry *prometheus.Registry
+	// Clock is the API's "today" (the monthly close refuses a month that
+	// has not started, notifications count the silence deadline); nil is
+	// the system clock. Give it the service's clock.
+	Clock funding.Clock
+	// Owners tells which provider owns a program or module, for the
+	// catalog endpoints; nil lets only the regional operator edit the catalog.
+	Owners Owners
 }
 
 // Handler is the API. It implements http.Handler.
@@ -66,6 +74,9 @@ type Handler struct {
 func New(cfg Config) (*Handler, error) {
 	if cfg.Service == nil || cfg.Store == nil || cfg.Pager == nil || cfg.Auth == nil {
 		return nil, errors.New("api: Service, Store, Pager and Auth are required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = funding.SystemClock{}
 	}
 	h := &Handler{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
 	if h.log == nil {
@@ -130,8 +141,22 @@ func (h *Handler) routes(reg *prometheus.Registry) {
 	m.Handle("POST /v1/certificates/{id}/documents", h.write(h.documents))
 	m.Handle("POST /v1/certificates/{id}/cancel-overdue", h.write(h.cancelOverdue))
 
+	// Eligibility.
+	// A query with a body: it changes nothing, so it takes no Idempotency-Key.
+	m.Handle("POST /v1/eligibility", h.read(h.eligibility))
+
 	// Administration.
 	m.Handle("POST /v1/admin/close", h.write(h.closeMonth))
+	m.Handle("POST /v1/admin/rollover", h.write(h.rollover))
+	m.Handle("POST /v1/admin/accept-by-silence", h.write(h.acceptBySilence))
+	m.Handle("POST /v1/admin/budgets", h.write(h.setBudget))
+	m.Handle("POST /v1/admin/direction-limits", h.write(h.setDirectionLimit))
+	m.Handle("POST /v1/admin/categories", h.write(h.saveCategory))
+	m.Handle("POST /v1/admin/providers", h.write(h.saveProvider))
+	m.Handle("POST /v1/catalog/programs", h.write(h.saveProgram))
+	m.Handle("POST /v1/catalog/modules", h.write(h.saveModule))
+	m.Handle("POST /v1/catalog/groups", h.write(h.saveGroup))
+	m.Handle("POST /v1/contracts/{id}/prolong", h.write(h.prolong))
 
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.problem(w, r, newProblem(http.StatusNotFound, "not_found", "no such endpoint"))
@@ -266,6 +291,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func (h *Handler) problem(w http.ResponseWriter, r *http.Request, err error) {
 	p := classify(err)
+	if p.Status == http.StatusInternalServerError && p.err != nil && h.databaseDown(r.Context()) {
+		// An error the store did not classify, while the database does not
+		// answer (closed pool, lost server): the client may retry later.
+		q := newProblem(http.StatusServiceUnavailable, "unavailable", "the database is out of reach; try again")
+		q.retryAfter, q.err = "5", p.err
+		p = q
+	}
 	ri := info(r)
 	ri.code = p.Code
 	if p.Status >= 500 && p.err != nil {
@@ -284,6 +316,16 @@ func (h *Handler) problem(w http.ResponseWriter, r *http.Request, err error) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_, _ = w.Write(append(b, '\n'))
+}
+
+// databaseDown reports whether the readiness probe fails now.
+func (h *Handler) databaseDown(ctx context.Context) bool {
+	if h.cfg.Ready == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancel()
+	return h.cfg.Ready(ctx) != nil
 }
 
 // ---- logging, metrics, recovery ----

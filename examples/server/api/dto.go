@@ -214,6 +214,9 @@ type cabinetOut struct {
 	Registries    []registryOut  `json:"registries"`
 	Contracts     []contractOut  `json:"contracts"`
 	QueuePosition int            `json:"queue_position,omitempty"`
+	// Notifications are derived from the cabinet and the period's ledger;
+	// see notifications.go.
+	Notifications []notificationOut `json:"notifications"`
 }
 
 func cabinetDTO(c enrollment.Cabinet) cabinetOut {

@@ -88,7 +88,11 @@ func (h *Handler) getCertificate(w http.ResponseWriter, r *http.Request, c call)
 	if !c.p.ownsCertificate(cab.Certificate) {
 		return errNotFoundProblem()
 	}
-	writeJSON(w, http.StatusOK, cabinetDTO(cab))
+	out := cabinetDTO(cab)
+	if out.Notifications, err = h.notifications(r.Context(), cab); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -596,6 +600,8 @@ func (h *Handler) closeMonth(w http.ResponseWriter, r *http.Request, c call) err
 	if p.err != nil {
 		return p.err
 	}
+	// A month that has not started is refused by the service
+	// (month_not_started, 422).
 	rep, err := h.cfg.Service.CloseMonth(r.Context(), h.cfg.Pager, m, nil)
 	if err != nil {
 		return err

@@ -1,0 +1,665 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/catalog"
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/funding"
+)
+
+// The operators' endpoints: budget and direction limits, categories, the
+// catalog (providers by the regional operator; programs, modules and groups
+// by their provider or the regional operator), prolongation, the sweep that
+// accepts prolongations by silence, and the period rollover.
+
+// ---- wire forms ----
+
+type periodIn struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
+}
+
+// period parses a funding period, which must be one of the region's.
+func (h *Handler) period(p *parser, field string, in *periodIn) funding.Period {
+	if in == nil {
+		p.fail(field, "is required")
+		return funding.Period{}
+	}
+	start := p.date(field+".start", in.Start, true)
+	end := p.date(field+".end", in.End, true)
+	if p.err != nil {
+		return funding.Period{}
+	}
+	want := h.cfg.Service.Config().PeriodOf(start)
+	if want.Start != start || want.End != end {
+		p.fail(field, fmt.Sprintf("must be one of the region's funding periods, such as %s..%s", want.Start, want.End))
+	}
+	return funding.Period{Start: start, End: end}
+}
+
+func periodDTO(p funding.Period) periodOut {
+	return periodOut{Start: dateOut(p.Start), End: dateOut(p.End)}
+}
+
+type budgetIn struct {
+	Municipality string    `json:"municipality"`
+	Period       *periodIn `json:"period"`
+	Limit        string    `json:"limit"`
+}
+
+type budgetOut struct {
+	Municipality string        `json:"municipality"`
+	Period       periodOut     `json:"period"`
+	Limit        funding.Money `json:"limit"`
+	Used         funding.Money `json:"used"`
+}
+
+type directionLimitIn struct {
+	Municipality string    `json:"municipality"`
+	Direction    string    `json:"direction"`
+	Period       *periodIn `json:"period"`
+	Limit        *int      `json:"limit"`
+}
+
+type directionLimitOut struct {
+	Municipality string    `json:"municipality"`
+	Direction    string    `json:"direction"`
+	Period       periodOut `json:"period"`
+	Limit        int64     `json:"limit"` // 0: no limit
+	Used         int64     `json:"used"`
+}
+
+type categoryIO struct {
+	Code     string        `json:"code"`
+	Nominal  funding.Money `json:"nominal"`
+	MaxCount int           `json:"max_count"`
+	MaxSum   funding.Money `json:"max_sum"`
+}
+
+type categoryIn struct {
+	Code     string `json:"code"`
+	Nominal  string `json:"nominal"`
+	MaxCount int    `json:"max_count,omitempty"`
+	MaxSum   string `json:"max_sum,omitempty"`
+}
+
+type agreementIO struct {
+	Municipality string    `json:"municipality"`
+	Period       *periodIn `json:"period"`
+}
+
+type providerIn struct {
+	ID             string        `json:"id,omitempty"`
+	Name           string        `json:"name"`
+	INN            string        `json:"inn"`
+	Municipality   string        `json:"municipality,omitempty"`
+	EnrolmentLimit int           `json:"enrolment_limit,omitempty"`
+	Agreements     []agreementIO `json:"agreements,omitempty"`
+}
+
+type agreementOut struct {
+	Municipality string    `json:"municipality"`
+	Period       periodOut `json:"period"`
+}
+
+type providerFullOut struct {
+	ID             uuid.UUID      `json:"id"`
+	Name           string         `json:"name"`
+	INN            string         `json:"inn"`
+	Municipality   string         `json:"municipality,omitempty"`
+	EnrolmentLimit int            `json:"enrolment_limit"`
+	Agreements     []agreementOut `json:"agreements"`
+}
+
+type programIn struct {
+	ID             string `json:"id,omitempty"`
+	ProviderID     string `json:"provider_id,omitempty"`
+	Name           string `json:"name"`
+	Scheme         string `json:"scheme"`
+	Direction      string `json:"direction,omitempty"`
+	Registry       string `json:"registry,omitempty"`
+	MinAge         int    `json:"min_age,omitempty"`
+	MaxAge         int    `json:"max_age,omitempty"`
+	EnrolmentOpen  bool   `json:"enrolment_open,omitempty"`
+	Municipality   string `json:"municipality,omitempty"`
+	EnrolmentLimit int    `json:"enrolment_limit,omitempty"`
+	CompetencyArea string `json:"competency_area,omitempty"`
+	AcademicHours  int    `json:"academic_hours,omitempty"`
+}
+
+type programFullOut struct {
+	programOut
+	ProviderID     uuid.UUID `json:"provider_id"`
+	EnrolmentLimit int       `json:"enrolment_limit"`
+}
+
+type moduleIn struct {
+	ID             string `json:"id,omitempty"`
+	ProgramID      string `json:"program_id"`
+	Name           string `json:"name"`
+	Price          string `json:"price"`
+	NormativePrice string `json:"normative_price"`
+	Hours          int    `json:"hours"`
+	MinChildren    int    `json:"min_children,omitempty"`
+	MaxChildren    int    `json:"max_children,omitempty"`
+}
+
+type moduleFullOut struct {
+	moduleOut
+	ProgramID   uuid.UUID `json:"program_id"`
+	MinChildren int       `json:"min_children"`
+	MaxChildren int       `json:"max_children"`
+}
+
+type groupIn struct {
+	ID       string `json:"id,omitempty"`
+	ModuleID string `json:"module_id"`
+	Name     string `json:"name"`
+	Start    string `json:"start"`
+	End      string `json:"end"`
+	Capacity int    `json:"capacity"`
+	Schedule string `json:"schedule,omitempty"`
+}
+
+type groupFullOut struct {
+	groupOut
+	ModuleID uuid.UUID `json:"module_id"`
+}
+
+type prolongIn struct {
+	GroupID string `json:"group_id"`
+}
+
+type rolloverIn struct {
+	Period *periodIn `json:"period"`
+}
+
+type rolloverOut struct {
+	From         periodOut     `json:"from"`
+	To           periodOut     `json:"to"`
+	Certificates int           `json:"certificates"`
+	Granted      int           `json:"granted"`
+	Expired      funding.Money `json:"expired"`
+	Failed       int           `json:"failed"`
+}
+
+type silenceOut struct {
+	Accepted int `json:"accepted"`
+}
+
+// unknownRef is a body naming an id that does not exist.
+func unknownRef(field, what string) *Problem {
+	p := newProblem(http.StatusUnprocessableEntity, "unknown_reference", fmt.Sprintf("%s: no such %s", field, what))
+	p.Field = field
+	return p
+}
+
+func (h *Handler) today() funding.Date { return funding.DateOf(h.cfg.Clock.Now().UTC()) }
+
+// ---- limits and categories ----
+
+// municipalityScope checks a caller may set mun's parameters: the regional
+// operator for any participating municipality, a municipal authority for its own.
+func (h *Handler) municipalityScope(c call, mun string) error {
+	if c.p.Role == RoleMunicipality && mun != c.p.Tenant {
+		return errForbidden("a municipal authority sets only its own limits")
+	}
+	if !h.cfg.Service.Config().Children.Municipalities[mun] {
+		return invalidField("municipality", "does not take part in the children's scheme")
+	}
+	return nil
+}
+
+func (h *Handler) setBudget(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := allow(c.p, RoleMunicipality, RoleRegional); err != nil {
+		return err
+	}
+	var in budgetIn
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	var p parser
+	req := enrollment.BudgetRequest{
+		Municipality: p.text("municipality", in.Municipality, 40, true),
+		Period:       h.period(&p, "period", in.Period),
+		Limit:        p.money("limit", in.Limit),
+	}
+	if p.err == nil && req.Limit.IsNegative() {
+		p.fail("limit", "must not be negative")
+	}
+	if p.err != nil {
+		return p.err
+	}
+	if err := h.municipalityScope(c, req.Municipality); err != nil {
+		return err
+	}
+	cnt, err := h.cfg.Service.SetBudget(r.Context(), c.key, req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, budgetOut{Municipality: req.Municipality, Period: periodDTO(req.Period),
+		Limit: funding.Kopecks(cnt.Limit), Used: funding.Kopecks(cnt.Used)})
+	return nil
+}
+
+func (h *Handler) setDirectionLimit(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := allow(c.p, RoleMunicipality, RoleRegional); err != nil {
+		return err
+	}
+	var in directionLimitIn
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	var p parser
+	req := enrollment.DirectionLimitRequest{
+		Municipality: p.text("municipality", in.Municipality, 40, true),
+		Direction:    catalog.Direction(in.Direction),
+		Period:       h.period(&p, "period", in.Period),
+	}
+	if !req.Direction.Known() {
+		p.fail("direction", "must be one of the seven directions")
+	}
+	switch {
+	case in.Limit == nil:
+		p.fail("limit", "is required (0: no limit)")
+	case *in.Limit < 0 || *in.Limit > 10_000_000:
+		p.fail("limit", "must be from 0 (no limit) to 10000000")
+	default:
+		req.Limit = *in.Limit
+	}
+	if p.err != nil {
+		return p.err
+	}
+	if err := h.municipalityScope(c, req.Municipality); err != nil {
+		return err
+	}
+	cnt, err := h.cfg.Service.SetDirectionLimit(r.Context(), c.key, req)
+	if err != nil {
+		return err
+	}
+	limit := cnt.Limit
+	if limit >= enrollment.Unlimited {
+		limit = 0
+	}
+	writeJSON(w, http.StatusOK, directionLimitOut{Municipality: req.Municipality, Direction: string(req.Direction),
+		Period: periodDTO(req.Period), Limit: limit, Used: cnt.Used})
+	return nil
+}
+
+func (h *Handler) saveCategory(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := allow(c.p, RoleRegional); err != nil {
+		return err
+	}
+	var in categoryIn
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	var p parser
+	cat := certificate.Category{
+		Code:     p.text("code", in.Code, 40, true),
+		Nominal:  p.money("nominal", in.Nominal),
+		MaxCount: in.MaxCount,
+	}
+	if in.MaxSum != "" {
+		cat.MaxSum = p.money("max_sum", in.MaxSum)
+	}
+	if p.err != nil {
+		return p.err
+	}
+	if err := cat.Validate(); err != nil {
+		return err
+	}
+	out, err := h.cfg.Service.SaveCategory(r.Context(), c.key, cat)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, categoryIO{Code: out.Code, Nominal: out.Nominal, MaxCount: out.MaxCount, MaxSum: out.MaxSum})
+	return nil
+}
+
+// ---- catalog ----
+
+func (h *Handler) saveProvider(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := allow(c.p, RoleRegional); err != nil {
+		return err
+	}
+	var in providerIn
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	var p parser
+	prov := catalog.Provider{
+		ID:             p.uuid("id", in.ID, false),
+		Name:           p.text("name", in.Name, 300, true),
+		INN:            p.text("inn", in.INN, 12, true),
+		Municipality:   p.text("municipality", in.Municipality, 40, false),
+		EnrolmentLimit: in.EnrolmentLimit,
+	}
+	if len(in.Agreements) > 100 {
+		p.fail("agreements", "must hold at most 100 agreements")
+	}
+	for i, a := range in.Agreements {
+		f := fmt.Sprintf("agreements[%d]", i)
+		prov.Agreements = append(prov.Agreements, catalog.Agreement{
+			Municipality: p.text(f+".municipality", a.Municipality, 40, true),
+			Period:       h.period(&p, f+".period", a.Period),
+		})
+	}
+	if p.err != nil {
+		return p.err
+	}
+	out, err := h.cfg.Service.SaveProvider(r.Context(), c.key, prov)
+	if err != nil {
+		return err
+	}
+	res := providerFullOut{ID: out.ID, Name: out.Name, INN: out.INN, Municipality: out.Municipality, EnrolmentLimit: out.EnrolmentLimit, Agreements: []agreementOut{}}
+	for _, a := range out.Agreements {
+		res.Agreements = append(res.Agreements, agreementOut{Municipality: a.Municipality, Period: periodDTO(a.Period)})
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// owner checks that the caller may edit what provider owns: its provider,
+// or the regional operator.
+func owner(c call, provider uuid.UUID, what string) error {
+	if c.p.Role == RoleProvider && provider != c.p.providerID() {
+		return errForbidden(what + " is not the provider's")
+	}
+	return nil
+}
+
+// catalogOwners returns the owner reads; a provider needs them.
+func (h *Handler) catalogOwners(c call) (Owners, error) {
+	if h.cfg.Owners == nil && c.p.Role == RoleProvider {
+		return nil, errForbidden("this server lets only the regional operator edit the catalog")
+	}
+	return h.cfg.Owners, nil
+}
+
+// existingOwner returns the provider owning an existing program or module
+// (uuid.Nil when it does not exist yet).
+func existingOwner(ctx context.Context, lookup func(context.Context, uuid.UUID) (uuid.UUID, error), id uuid.UUID) (uuid.UUID, error) {
+	if id == uuid.Nil {
+		return uuid.Nil, nil
+	}
+	pid, err := lookup(ctx, id)
+	if errors.Is(err, enrollment.ErrNotFound) {
+		return uuid.Nil, nil
+	}
+	return pid, err
+}
+
+func (h *Handler) saveProgram(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := allow(c.p, RoleProvider, RoleRegional); err != nil {
+		return err
+	}
+	own, err := h.catalogOwners(c)
+	if err != nil {
+		return err
+	}
+	var in programIn
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	var p parser
+	prog := catalog.Program{
+		ID:             p.uuid("id", in.ID, false),
+		ProviderID:     p.uuid("provider_id", in.ProviderID, c.p.Role != RoleProvider),
+		Name:           p.text("name", in.Name, 300, true),
+		Scheme:         certificate.Scheme(p.text("scheme", in.Scheme, 40, true)),
+		Direction:      catalog.Direction(p.text("direction", in.Direction, 40, false)),
+		Registry:       catalog.Registry(p.text("registry", in.Registry, 40, false)),
+		MinAge:         in.MinAge,
+		MaxAge:         in.MaxAge,
+		EnrolmentOpen:  in.EnrolmentOpen,
+		Municipality:   p.text("municipality", in.Municipality, 40, false),
+		EnrolmentLimit: in.EnrolmentLimit,
+		CompetencyArea: p.text("competency_area", in.CompetencyArea, 300, false),
+		AcademicHours:  in.AcademicHours,
+	}
+	if prog.MaxAge > 150 || prog.MinAge > 150 {
+		p.fail("max_age", "must be at most 150")
+	}
+	if p.err != nil {
+		return p.err
+	}
+	prog.Certified = prog.Registry == catalog.Certified
+	if c.p.Role == RoleProvider {
+		if prog.ProviderID == uuid.Nil {
+			prog.ProviderID = c.p.providerID()
+		}
+		if err := owner(c, prog.ProviderID, "provider_id"); err != nil {
+			return err
+		}
+	}
+	ctx := r.Context()
+	if own != nil {
+		if err := own.ProviderExists(ctx, prog.ProviderID); errors.Is(err, enrollment.ErrNotFound) {
+			return unknownRef("provider_id", "provider")
+		} else if err != nil {
+			return err
+		}
+		cur, err := existingOwner(ctx, own.ProgramProvider, prog.ID)
+		if err != nil {
+			return err
+		}
+		if cur != uuid.Nil {
+			if err := owner(c, cur, "the program"); err != nil {
+				return err
+			}
+		}
+	}
+	out, err := h.cfg.Service.SaveProgram(ctx, c.key, prog)
+	if err != nil {
+		return err
+	}
+	res := programFullOut{ProviderID: out.ProviderID, EnrolmentLimit: out.EnrolmentLimit}
+	res.programOut = offerDTO(enrollment.Offer{Program: out}).Program
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+func (h *Handler) saveModule(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := allow(c.p, RoleProvider, RoleRegional); err != nil {
+		return err
+	}
+	own, err := h.catalogOwners(c)
+	if err != nil {
+		return err
+	}
+	var in moduleIn
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	var p parser
+	mod := catalog.Module{
+		ID:             p.uuid("id", in.ID, false),
+		ProgramID:      p.uuid("program_id", in.ProgramID, true),
+		Name:           p.text("name", in.Name, 300, true),
+		Price:          p.money("price", in.Price),
+		NormativePrice: p.money("normative_price", in.NormativePrice),
+		Hours:          in.Hours,
+		MinChildren:    in.MinChildren,
+		MaxChildren:    in.MaxChildren,
+	}
+	if p.err != nil {
+		return p.err
+	}
+	ctx := r.Context()
+	if own != nil {
+		pid, err := own.ProgramProvider(ctx, mod.ProgramID)
+		if errors.Is(err, enrollment.ErrNotFound) {
+			return unknownRef("program_id", "program")
+		}
+		if err != nil {
+			return err
+		}
+		if err := owner(c, pid, "the program"); err != nil {
+			return err
+		}
+		cur, err := existingOwner(ctx, own.ModuleProvider, mod.ID)
+		if err != nil {
+			return err
+		}
+		if cur != uuid.Nil {
+			if err := owner(c, cur, "the module"); err != nil {
+				return err
+			}
+		}
+	}
+	out, err := h.cfg.Service.SaveModule(ctx, c.key, mod)
+	if err != nil {
+		return err
+	}
+	res := moduleFullOut{ProgramID: out.ProgramID, MinChildren: out.MinChildren, MaxChildren: out.MaxChildren}
+	res.moduleOut = offerDTO(enrollment.Offer{Module: out}).Module
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+func (h *Handler) saveGroup(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := allow(c.p, RoleProvider, RoleRegional); err != nil {
+		return err
+	}
+	own, err := h.catalogOwners(c)
+	if err != nil {
+		return err
+	}
+	var in groupIn
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	var p parser
+	g := catalog.Group{
+		ID:       p.uuid("id", in.ID, false),
+		ModuleID: p.uuid("module_id", in.ModuleID, true),
+		Name:     p.text("name", in.Name, 300, true),
+		Start:    p.date("start", in.Start, true),
+		End:      p.date("end", in.End, true),
+		Capacity: in.Capacity,
+		Schedule: p.text("schedule", in.Schedule, 300, false),
+	}
+	if p.err != nil {
+		return p.err
+	}
+	ctx := r.Context()
+	if own != nil {
+		pid, err := own.ModuleProvider(ctx, g.ModuleID)
+		if errors.Is(err, enrollment.ErrNotFound) {
+			return unknownRef("module_id", "module")
+		}
+		if err != nil {
+			return err
+		}
+		if err := owner(c, pid, "the module"); err != nil {
+			return err
+		}
+	}
+	if g.ID != uuid.Nil {
+		o, err := h.cfg.Service.Offer(ctx, g.ID)
+		switch {
+		case err == nil:
+			if err := owner(c, o.Provider.ID, "the group"); err != nil {
+				return err
+			}
+		case !errors.Is(err, enrollment.ErrNotFound):
+			return err
+		}
+	}
+	out, err := h.cfg.Service.SaveGroup(ctx, c.key, g)
+	if err != nil {
+		return err
+	}
+	res := groupFullOut{ModuleID: out.ModuleID}
+	res.groupOut = offerDTO(enrollment.Offer{Group: out}).Group
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// ---- prolongation ----
+
+func (h *Handler) prolong(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := allow(c.p, RoleProvider); err != nil {
+		return err
+	}
+	id, err := h.pathID(r)
+	if err != nil {
+		return err
+	}
+	var in prolongIn
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	var p parser
+	group := p.uuid("group_id", in.GroupID, true)
+	if p.err != nil {
+		return p.err
+	}
+	req, err := h.contractRequest(r.Context(), c, id)
+	if err != nil {
+		return err
+	}
+	k, err := h.cfg.Service.Prolong(r.Context(), c.key, enrollment.ProlongRequest{ContractRequest: req, GroupID: group})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, contractDTO(k))
+	return nil
+}
+
+func (h *Handler) acceptBySilence(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := allow(c.p, RoleRegional); err != nil {
+		return err
+	}
+	if err := decode(w, r, &struct{}{}, true); err != nil {
+		return err
+	}
+	n, err := h.cfg.Service.AcceptBySilence(r.Context(), h.cfg.Pager)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, silenceOut{Accepted: n})
+	return nil
+}
+
+// ---- period rollover ----
+
+// rollover closes a funding period that has ended and opens the next. A
+// period that has not ended is refused: the rollover expires the unused
+// balances, which must stay usable until the period's last day.
+func (h *Handler) rollover(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := allow(c.p, RoleRegional); err != nil {
+		return err
+	}
+	var in rolloverIn
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	var p parser
+	from := h.period(&p, "period", in.Period)
+	if p.err != nil {
+		return p.err
+	}
+	if today := h.today(); !today.After(from.End) {
+		return newProblem(http.StatusUnprocessableEntity, "period_not_ended",
+			fmt.Sprintf("period %s has not ended on %s: its balances stay usable until its last day", from, today))
+	}
+	rep, err := h.cfg.Service.Rollover(r.Context(), h.cfg.Pager, from, nil)
+	if err != nil {
+		return err
+	}
+	for id, ferr := range rep.Failed {
+		h.log.ErrorContext(r.Context(), "rollover: certificate failed", "period", from.String(), "certificate", id, "err", ferr)
+	}
+	writeJSON(w, http.StatusOK, rolloverOut{From: periodDTO(rep.From), To: periodDTO(rep.To), Certificates: rep.Certificates,
+		Granted: rep.Granted, Expired: rep.Expired, Failed: len(rep.Failed)})
+	return nil
+}

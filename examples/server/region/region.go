@@ -1,0 +1,346 @@
+// Package region loads a region's parameters for the reference server from a
+// JSON file: the participating municipalities and regions, the minimum ages,
+// the shape of the funding period, the advance share, the registry quotas,
+// the adult quota and documents deadline, and the passphrase lockout. Apply
+// turns them into an enrollment.Config.
+//
+// Every field is checked when the file is read and an error names the field,
+// e.g. `region.json: children.municipalities[1]: must not be empty`. Unknown
+// fields are refused so that a misspelt parameter is not silently ignored.
+package region
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/edufund/edufund/catalog"
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/funding"
+)
+
+// Period shapes.
+const (
+	CalendarYear = "calendar_year" // 1 Jan – 31 Dec
+	SchoolYear   = "school_year"   // 1 Sep – 31 Aug
+)
+
+// File is the region file's form.
+type File struct {
+	// Name is the region's name for logs and the start banner.
+	Name string `json:"name"`
+	// Period is calendar_year (default) or school_year.
+	Period string `json:"period,omitempty"`
+	// AdvanceShare is the share of a month's payment invoiced in advance,
+	// a decimal string from 0 to 1 ("0.8" by default).
+	AdvanceShare string `json:"advance_share,omitempty"`
+	// ProlongationSilenceDays is how long the holder's silence takes to
+	// accept a prolongation (7 by default).
+	ProlongationSilenceDays *int `json:"prolongation_silence_days,omitempty"`
+	// RegistryQuotas are the budget-funded services a certificate may hold
+	// at once, by registry (significant, general, pre_professional).
+	RegistryQuotas map[string]int `json:"registry_quotas,omitempty"`
+	Children       Children       `json:"children"`
+	Adults         *Adults        `json:"adults,omitempty"`
+	Lockout        *Lockout       `json:"lockout,omitempty"`
+}
+
+// Children are the children's scheme's participants and ages.
+type Children struct {
+	// Municipalities are the codes of the participating municipalities.
+	Municipalities []string `json:"municipalities"`
+	// MinAge is the minimum age (5 by default); MinAgeByMunicipality
+	// overrides it for some municipalities.
+	MinAge               int            `json:"min_age,omitempty"`
+	MinAgeByMunicipality map[string]int `json:"min_age_by_municipality,omitempty"`
+}
+
+// Adults are the adult scheme's parameters; absent, adults are not served.
+type Adults struct {
+	// Regions are the participating region codes (registration there).
+	Regions     []string `json:"regions"`
+	MinAge      int      `json:"min_age,omitempty"`     // 18 by default
+	Citizenship string   `json:"citizenship,omitempty"` // RU by default
+	// Quota is the national number of adult certificates a year (33000 by
+	// default); QuotaByYear overrides it for given years ("2026": 40000).
+	Quota       *int64           `json:"quota,omitempty"`
+	QuotaByYear map[string]int64 `json:"quota_by_year,omitempty"`
+	// DocumentsDeadlineDays is the days after issue within which the
+	// provider's documents must be uploaded (30 by default).
+	DocumentsDeadlineDays int `json:"documents_deadline_days,omitempty"`
+}
+
+// Lockout is the policy against guessing passphrases.
+type Lockout struct {
+	MaxAttempts int    `json:"max_attempts,omitempty"` // 5 by default
+	Window      string `json:"window,omitempty"`       // a Go duration, "15m" by default
+}
+
+// Region is a checked region file.
+type Region struct {
+	File
+	advance decimal.Decimal
+	window  time.Duration
+}
+
+// Load reads and checks the region file at path.
+func Load(path string) (Region, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Region{}, err
+	}
+	r, err := Parse(b)
+	if err != nil {
+		return Region{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return r, nil
+}
+
+// FieldError is a region file's field that is missing or wrong.
+type FieldError struct {
+	Field string
+	Rule  string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Rule }
+
+func bad(field, format string, args ...any) error {
+	return &FieldError{Field: field, Rule: fmt.Sprintf(format, args...)}
+}
+
+// Parse checks a region file's contents.
+func Parse(b []byte) (Region, error) {
+	var f File
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &te):
+			return Region{}, bad(te.Field, "must be of JSON type %s", te.Type.Kind())
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return Region{}, bad(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "is not a known field")
+		}
+		return Region{}, fmt.Errorf("not a valid region file: %w", err)
+	}
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		return Region{}, errors.New("not a valid region file: more than one JSON value")
+	}
+	return check(f)
+}
+
+var registries = map[string]catalog.Registry{
+	string(catalog.Significant): catalog.Significant, string(catalog.General): catalog.General,
+	string(catalog.PreProfessional): catalog.PreProfessional,
+}
+
+func check(f File) (Region, error) {
+	r := Region{File: f, advance: decimal.RequireFromString("0.8"), window: certificate.DefaultLockoutWindow}
+	if strings.TrimSpace(f.Name) == "" {
+		return r, bad("name", "is required")
+	}
+	switch f.Period {
+	case "", CalendarYear, SchoolYear:
+	default:
+		return r, bad("period", "must be %s or %s, got %q", CalendarYear, SchoolYear, f.Period)
+	}
+	if f.AdvanceShare != "" {
+		d, err := decimal.NewFromString(f.AdvanceShare)
+		if err != nil || d.IsNegative() || d.GreaterThan(decimal.NewFromInt(1)) || d.Exponent() < -4 {
+			return r, bad("advance_share", "must be a decimal from 0 to 1 such as \"0.8\", got %q", f.AdvanceShare)
+		}
+		r.advance = d
+	}
+	if n := f.ProlongationSilenceDays; n != nil && (*n < 1 || *n > 90) {
+		return r, bad("prolongation_silence_days", "must be from 1 to 90 days, got %d", *n)
+	}
+	for _, k := range sortedKeys(f.RegistryQuotas) {
+		if _, ok := registries[k]; !ok {
+			return r, bad("registry_quotas."+k, "is not a budget-funded registry (significant, general, pre_professional)")
+		}
+		if n := f.RegistryQuotas[k]; n < 0 || n > 100 {
+			return r, bad("registry_quotas."+k, "must be from 0 to 100, got %d", n)
+		}
+	}
+	if len(f.Children.Municipalities) == 0 {
+		return r, bad("children.municipalities", "must list at least one municipality code")
+	}
+	seen := map[string]bool{}
+	for i, m := range f.Children.Municipalities {
+		field := fmt.Sprintf("children.municipalities[%d]", i)
+		if strings.TrimSpace(m) == "" || m != strings.TrimSpace(m) || len(m) > 40 {
+			return r, bad(field, "must be a code of 1 to 40 characters without surrounding spaces, got %q", m)
+		}
+		if seen[m] {
+			return r, bad(field, "repeats %q", m)
+		}
+		seen[m] = true
+	}
+	if a := f.Children.MinAge; a != 0 && (a < 3 || a >= certificate.AdultAge) {
+		return r, bad("children.min_age", "must be from 3 to %d, got %d", certificate.AdultAge-1, a)
+	}
+	for _, m := range sortedKeys(f.Children.MinAgeByMunicipality) {
+		field := "children.min_age_by_municipality." + m
+		if !seen[m] {
+			return r, bad(field, "names a municipality not in children.municipalities")
+		}
+		if a := f.Children.MinAgeByMunicipality[m]; a < 3 || a >= certificate.AdultAge {
+			return r, bad(field, "must be from 3 to %d, got %d", certificate.AdultAge-1, a)
+		}
+	}
+	if a := f.Adults; a != nil {
+		if len(a.Regions) == 0 {
+			return r, bad("adults.regions", "must list at least one region code")
+		}
+		for i, reg := range a.Regions {
+			if strings.TrimSpace(reg) == "" || len(reg) > 40 {
+				return r, bad(fmt.Sprintf("adults.regions[%d]", i), "must be a code of 1 to 40 characters, got %q", reg)
+			}
+		}
+		if a.MinAge != 0 && (a.MinAge < 14 || a.MinAge > 30) {
+			return r, bad("adults.min_age", "must be from 14 to 30, got %d", a.MinAge)
+		}
+		if a.Citizenship != "" && len(a.Citizenship) != 2 {
+			return r, bad("adults.citizenship", "must be a two-letter country code, got %q", a.Citizenship)
+		}
+		if a.Quota != nil && *a.Quota < 0 {
+			return r, bad("adults.quota", "must not be negative, got %d", *a.Quota)
+		}
+		for _, y := range sortedKeys(a.QuotaByYear) {
+			n, err := strconv.Atoi(y)
+			if err != nil || n < 2000 || n > 2999 {
+				return r, bad("adults.quota_by_year."+y, "must be keyed by a year such as \"2026\"")
+			}
+			if a.QuotaByYear[y] < 0 {
+				return r, bad("adults.quota_by_year."+y, "must not be negative, got %d", a.QuotaByYear[y])
+			}
+		}
+		if d := a.DocumentsDeadlineDays; d < 0 || d > 365 {
+			return r, bad("adults.documents_deadline_days", "must be from 1 to 365, got %d", d)
+		}
+	}
+	if l := f.Lockout; l != nil {
+		if l.MaxAttempts < 0 || l.MaxAttempts > 100 {
+			return r, bad("lockout.max_attempts", "must be from 1 to 100, got %d", l.MaxAttempts)
+		}
+		if l.Window != "" {
+			d, err := time.ParseDuration(l.Window)
+			if err != nil || d < time.Second || d > 30*24*time.Hour {
+				return r, bad("lockout.window", "must be a duration from 1s to 720h such as \"15m\", got %q", l.Window)
+			}
+			r.window = d
+		}
+	}
+	return r, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// PeriodOf returns the region's funding period holding a date.
+func (r Region) PeriodOf(d funding.Date) funding.Period {
+	if r.Period == SchoolYear {
+		if d.Month() >= time.September {
+			return funding.SchoolYear(d.Year())
+		}
+		return funding.SchoolYear(d.Year() - 1)
+	}
+	return funding.CalendarYear(d.Year())
+}
+
+// Apply returns base with the region's parameters; what the file leaves
+// out keeps base's value.
+func (r Region) Apply(base enrollment.Config) enrollment.Config {
+	cfg := base
+	cfg.PeriodOf = r.PeriodOf
+	cfg.AdvanceShare = r.advance
+	if r.ProlongationSilenceDays != nil {
+		cfg.ProlongationSilenceDays = *r.ProlongationSilenceDays
+	}
+	if len(r.RegistryQuotas) > 0 {
+		q := map[catalog.Registry]int{}
+		for k, v := range base.RegistryQuotas {
+			q[k] = v
+		}
+		for k, v := range r.RegistryQuotas {
+			q[registries[k]] = v
+		}
+		cfg.RegistryQuotas = q
+	}
+	ch := certificate.DefaultChildPolicy()
+	ch.Municipalities = map[string]bool{}
+	for _, m := range r.Children.Municipalities {
+		ch.Municipalities[m] = true
+	}
+	if r.Children.MinAge > 0 {
+		ch.MinAge = r.Children.MinAge
+	}
+	if len(r.Children.MinAgeByMunicipality) > 0 {
+		ch.MinAgeByMunicipality = map[string]int{}
+		for k, v := range r.Children.MinAgeByMunicipality {
+			ch.MinAgeByMunicipality[k] = v
+		}
+	}
+	cfg.Children = ch
+	ad := certificate.DefaultAdultPolicy()
+	ad.Regions = map[string]bool{}
+	if a := r.Adults; a != nil {
+		for _, reg := range a.Regions {
+			ad.Regions[reg] = true
+		}
+		if a.MinAge > 0 {
+			ad.MinAge = a.MinAge
+		}
+		if a.Citizenship != "" {
+			ad.Citizenship = a.Citizenship
+		}
+		if a.DocumentsDeadlineDays > 0 {
+			ad.DocumentsDeadline = a.DocumentsDeadlineDays
+			cfg.AdultDocumentsDays = a.DocumentsDeadlineDays
+		}
+		quota := base.AdultQuota
+		if a.Quota != nil {
+			n := *a.Quota
+			quota = func(int) int64 { return n }
+		}
+		if len(a.QuotaByYear) > 0 {
+			byYear := map[int]int64{}
+			for y, n := range a.QuotaByYear {
+				yy, _ := strconv.Atoi(y)
+				byYear[yy] = n
+			}
+			def := quota
+			quota = func(y int) int64 {
+				if n, ok := byYear[y]; ok {
+					return n
+				}
+				return def(y)
+			}
+		}
+		cfg.AdultQuota = quota
+	}
+	cfg.Adults = ad
+	if l := r.Lockout; l != nil {
+		cfg.Lockout = certificate.Lockout{MaxAttempts: l.MaxAttempts, Window: r.window}
+		if cfg.Lockout.MaxAttempts == 0 {
+			cfg.Lockout.MaxAttempts = certificate.DefaultMaxAttempts
+		}
+	}
+	return cfg
+}

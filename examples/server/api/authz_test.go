@@ -18,130 +18,131 @@ import (
 // writes on them 403, roles that may not act at all 403; and no refused
 // answer carries the foreign resource's data.
 func TestAuthorization(t *testing.T) {
-	e := newEnv(t, storeKinds()[0])
-	d := e.demo
-	misha := d.CertificateID("child-active-funded").String()
-	suspended := d.CertificateID("child-suspended").String()
-	adult := d.CertificateID("adult-issued").String()
-	queuedAdult := d.CertificateID("adult-queued").String()
-	contract := d.Contract.String()
-	sportID := d.ProviderID("Zarechye Sports Club").String()
+	eachStore(t, func(t *testing.T, e *env) {
+		d := e.demo
+		misha := d.CertificateID("child-active-funded").String()
+		suspended := d.CertificateID("child-suspended").String()
+		adult := d.CertificateID("adult-issued").String()
+		queuedAdult := d.CertificateID("adult-queued").String()
+		contract := d.Contract.String()
+		sportID := d.ProviderID("Zarechye Sports Club").String()
 
-	// Secrets of Misha's certificate that no foreign caller may see.
-	var cab struct {
-		Certificate struct {
-			Number string
-			Holder struct {
-				FullName string `json:"full_name"`
-			}
-		}
-	}
-	e.must(http.StatusOK, "GET", "/v1/certificates/"+misha, e.holder(demo.GuardianIvanova), "", nil).json(t, &cab)
-	secrets := []string{cab.Certificate.Number, cab.Certificate.Holder.FullName, "child-ivanov-misha"}
-
-	ivanova, petrov := e.holder(demo.GuardianIvanova), e.holder(demo.GuardianPetrov)
-	orlova, kuznetsov := e.holder(demo.AdultOrlova), e.holder(demo.AdultKuznetsov)
-	robo, sport := e.provider("Robo Center"), e.provider("Zarechye Sports Club")
-	novograd, zarechye := e.municipality(demo.MunCity), e.municipality(demo.MunRural)
-	regional, federal := e.regional(), e.federal()
-
-	type tc struct {
-		who, token   string
-		method, path string
-		body         any
-		want         int
-	}
-	var cases []tc
-	add := func(method, path string, body any, want map[string]int) {
-		tokens := map[string]string{"ivanova": ivanova, "petrov": petrov, "orlova": orlova, "kuznetsov": kuznetsov,
-			"robo": robo, "sport": sport, "novograd": novograd, "zarechye": zarechye, "regional": regional, "federal": federal}
-		for who, status := range want {
-			cases = append(cases, tc{who, tokens[who], method, path, body, status})
-		}
-	}
-	everyone := func(status int, except map[string]int) map[string]int {
-		m := map[string]int{}
-		for _, w := range []string{"ivanova", "petrov", "orlova", "kuznetsov", "robo", "sport", "novograd", "zarechye", "regional", "federal"} {
-			m[w] = status
-		}
-		for k, v := range except {
-			m[k] = v
-		}
-		return m
-	}
-	// Reads.
-	add("GET", "/v1/certificates/"+misha, nil, everyone(404, map[string]int{"ivanova": 200, "novograd": 200, "regional": 200}))
-	add("GET", "/v1/certificates/"+adult, nil, everyone(404, map[string]int{"orlova": 200, "federal": 200}))
-	add("GET", "/v1/certificates/"+queuedAdult+"/queue", nil, everyone(404, map[string]int{"kuznetsov": 200, "federal": 200}))
-	add("GET", "/v1/contracts/"+contract, nil, everyone(404, map[string]int{"ivanova": 200, "sport": 200, "novograd": 200, "regional": 200}))
-	add("GET", "/v1/invoices?month=2026-03", nil, everyone(200, map[string]int{"ivanova": 403, "petrov": 403, "orlova": 403, "kuznetsov": 403}))
-	add("GET", "/v1/invoices?month=2026-03&provider_id="+sportID, nil, map[string]int{"robo": 404, "sport": 200, "ivanova": 403})
-	add("GET", "/v1/catalog?municipality="+demo.MunCity, nil, everyone(200, nil))
-	add("GET", "/v1/groups/"+d.WalkthroughGroup.String(), nil, everyone(200, nil))
-	// Writes refused: foreign tenant (403) or a role that may not (403).
-	add("POST", "/v1/certificates/"+suspended+"/resume", nil, everyone(403, nil)) // petrov's child, novograd: everyone but novograd and regional
-	add("POST", "/v1/contracts/"+contract+"/terminate", nil, everyone(403, nil))
-	add("POST", "/v1/contracts/"+contract+"/withdraw", nil, everyone(403, map[string]int{"ivanova": 409}))
-	add("POST", "/v1/contracts/"+contract+"/confirm", nil, everyone(403, map[string]int{"sport": 409}))
-	add("POST", "/v1/contracts/"+contract+"/delivery", map[string]any{"month": "2026-03", "percent": 100}, everyone(403, map[string]int{"sport": 200}))
-	add("POST", "/v1/applications", map[string]any{"certificate_id": misha, "group_id": d.WalkthroughGroup.String()},
-		everyone(403, map[string]int{"ivanova": 422, "robo": 400, "sport": 400}))
-	add("POST", "/v1/applications", map[string]any{"number": cab.Certificate.Number, "full_name": "Someone Else", "group_id": d.WalkthroughGroup.String()},
-		map[string]int{"robo": 422, "sport": 403, "ivanova": 400, "novograd": 403})
-	add("POST", "/v1/certificates", map[string]any{"holder": map[string]any{"person_id": "x-1", "full_name": "Х Х", "birth_date": "2015-01-01", "municipality": demo.MunRural},
-		"guardian_id": demo.GuardianIvanova, "category": demo.CategoryRural},
-		map[string]int{"petrov": 403, "novograd": 403, "robo": 403, "federal": 403})
-	add("POST", "/v1/admin/close", map[string]string{"month": "2026-03"}, everyone(403, map[string]int{"regional": 200}))
-	add("POST", "/v1/certificates/"+adult+"/cancel-overdue", nil, everyone(403, map[string]int{"federal": 422}))
-	add("POST", "/v1/adult/applications", map[string]any{"holder": map[string]any{"person_id": demo.AdultKuznetsov, "full_name": "К", "birth_date": "1985-01-01", "municipality": demo.MunCity}},
-		map[string]int{"orlova": 403, "ivanova": 403, "robo": 403, "novograd": 403, "regional": 403})
-	add("POST", "/v1/certificates/"+adult+"/documents", map[string]any{"uploaded": true, "valid_reason": "illness"},
-		map[string]int{"orlova": 403, "kuznetsov": 403, "regional": 403})
-
-	for i, c := range cases {
-		// The resume of Petrov's suspended child is the municipality's and
-		// the region's; everyone else is refused. Skip the two allowed
-		// callers so the state does not change under the other rows.
-		if strings.HasSuffix(c.path, "/resume") && (c.who == "novograd" || c.who == "regional") {
-			continue
-		}
-		if strings.HasSuffix(c.path, "/terminate") && (c.who == "ivanova" || c.who == "sport") {
-			continue
-		}
-		key := ""
-		if c.method == "POST" {
-			key = fmt.Sprintf("authz-%d-%s", i, c.who)
-		}
-		r := e.do(c.method, c.path, c.token, key, c.body)
-		if r.status != c.want {
-			t.Errorf("%s %s %s → %d %s, want %d", c.who, c.method, c.path, r.status, r.body, c.want)
-			continue
-		}
-		if r.status >= 400 {
-			for _, s := range secrets {
-				if s != "" && strings.Contains(string(r.body), s) {
-					t.Errorf("%s %s %s → %d leaks %q: %s", c.who, c.method, c.path, r.status, s, r.body)
+		// Secrets of Misha's certificate that no foreign caller may see.
+		var cab struct {
+			Certificate struct {
+				Number string
+				Holder struct {
+					FullName string `json:"full_name"`
 				}
 			}
 		}
-	}
+		e.must(http.StatusOK, "GET", "/v1/certificates/"+misha, e.holder(demo.GuardianIvanova), "", nil).json(t, &cab)
+		secrets := []string{cab.Certificate.Number, cab.Certificate.Holder.FullName, "child-ivanov-misha"}
 
-	// A municipality sees only its own invoices; the region all of them.
-	e.clock.T = time.Date(2026, time.April, 1, 6, 0, 0, 0, time.UTC)
-	e.must(http.StatusOK, "POST", "/v1/admin/close", regional, "authz-close-04", map[string]string{"month": "2026-04"})
-	var list struct {
-		Items []struct{ Municipality string }
-	}
-	e.must(http.StatusOK, "GET", "/v1/invoices?month=2026-04", zarechye, "", nil).json(t, &list)
-	for _, inv := range list.Items {
-		if inv.Municipality != demo.MunRural {
-			t.Errorf("zarechye sees an invoice of %s", inv.Municipality)
+		ivanova, petrov := e.holder(demo.GuardianIvanova), e.holder(demo.GuardianPetrov)
+		orlova, kuznetsov := e.holder(demo.AdultOrlova), e.holder(demo.AdultKuznetsov)
+		robo, sport := e.provider("Robo Center"), e.provider("Zarechye Sports Club")
+		novograd, zarechye := e.municipality(demo.MunCity), e.municipality(demo.MunRural)
+		regional, federal := e.regional(), e.federal()
+
+		type tc struct {
+			who, token   string
+			method, path string
+			body         any
+			want         int
 		}
-	}
-	e.must(http.StatusOK, "GET", "/v1/invoices?month=2026-04", regional, "", nil).json(t, &list)
-	if len(list.Items) == 0 {
-		t.Errorf("the region sees no invoices for April")
-	}
+		var cases []tc
+		add := func(method, path string, body any, want map[string]int) {
+			tokens := map[string]string{"ivanova": ivanova, "petrov": petrov, "orlova": orlova, "kuznetsov": kuznetsov,
+				"robo": robo, "sport": sport, "novograd": novograd, "zarechye": zarechye, "regional": regional, "federal": federal}
+			for who, status := range want {
+				cases = append(cases, tc{who, tokens[who], method, path, body, status})
+			}
+		}
+		everyone := func(status int, except map[string]int) map[string]int {
+			m := map[string]int{}
+			for _, w := range []string{"ivanova", "petrov", "orlova", "kuznetsov", "robo", "sport", "novograd", "zarechye", "regional", "federal"} {
+				m[w] = status
+			}
+			for k, v := range except {
+				m[k] = v
+			}
+			return m
+		}
+		// Reads.
+		add("GET", "/v1/certificates/"+misha, nil, everyone(404, map[string]int{"ivanova": 200, "novograd": 200, "regional": 200}))
+		add("GET", "/v1/certificates/"+adult, nil, everyone(404, map[string]int{"orlova": 200, "federal": 200}))
+		add("GET", "/v1/certificates/"+queuedAdult+"/queue", nil, everyone(404, map[string]int{"kuznetsov": 200, "federal": 200}))
+		add("GET", "/v1/contracts/"+contract, nil, everyone(404, map[string]int{"ivanova": 200, "sport": 200, "novograd": 200, "regional": 200}))
+		add("GET", "/v1/invoices?month=2026-03", nil, everyone(200, map[string]int{"ivanova": 403, "petrov": 403, "orlova": 403, "kuznetsov": 403}))
+		add("GET", "/v1/invoices?month=2026-03&provider_id="+sportID, nil, map[string]int{"robo": 404, "sport": 200, "ivanova": 403})
+		add("GET", "/v1/catalog?municipality="+demo.MunCity, nil, everyone(200, nil))
+		add("GET", "/v1/groups/"+d.WalkthroughGroup.String(), nil, everyone(200, nil))
+		// Writes refused: foreign tenant (403) or a role that may not (403).
+		add("POST", "/v1/certificates/"+suspended+"/resume", nil, everyone(403, nil)) // petrov's child, novograd: everyone but novograd and regional
+		add("POST", "/v1/contracts/"+contract+"/terminate", nil, everyone(403, nil))
+		add("POST", "/v1/contracts/"+contract+"/withdraw", nil, everyone(403, map[string]int{"ivanova": 409}))
+		add("POST", "/v1/contracts/"+contract+"/confirm", nil, everyone(403, map[string]int{"sport": 409}))
+		add("POST", "/v1/contracts/"+contract+"/delivery", map[string]any{"month": "2026-03", "percent": 100}, everyone(403, map[string]int{"sport": 200}))
+		add("POST", "/v1/applications", map[string]any{"certificate_id": misha, "group_id": d.WalkthroughGroup.String()},
+			everyone(403, map[string]int{"ivanova": 422, "robo": 400, "sport": 400}))
+		add("POST", "/v1/applications", map[string]any{"number": cab.Certificate.Number, "full_name": "Someone Else", "group_id": d.WalkthroughGroup.String()},
+			map[string]int{"robo": 422, "sport": 403, "ivanova": 400, "novograd": 403})
+		add("POST", "/v1/certificates", map[string]any{"holder": map[string]any{"person_id": "x-1", "full_name": "Х Х", "birth_date": "2015-01-01", "municipality": demo.MunRural},
+			"guardian_id": demo.GuardianIvanova, "category": demo.CategoryRural},
+			map[string]int{"petrov": 403, "novograd": 403, "robo": 403, "federal": 403})
+		add("POST", "/v1/admin/close", map[string]string{"month": "2026-03"}, everyone(403, map[string]int{"regional": 200}))
+		add("POST", "/v1/certificates/"+adult+"/cancel-overdue", nil, everyone(403, map[string]int{"federal": 422}))
+		add("POST", "/v1/adult/applications", map[string]any{"holder": map[string]any{"person_id": demo.AdultKuznetsov, "full_name": "К", "birth_date": "1985-01-01", "municipality": demo.MunCity}},
+			map[string]int{"orlova": 403, "ivanova": 403, "robo": 403, "novograd": 403, "regional": 403})
+		add("POST", "/v1/certificates/"+adult+"/documents", map[string]any{"uploaded": true, "valid_reason": "illness"},
+			map[string]int{"orlova": 403, "kuznetsov": 403, "regional": 403})
+
+		for i, c := range cases {
+			// The resume of Petrov's suspended child is the municipality's and
+			// the region's; everyone else is refused. Skip the two allowed
+			// callers so the state does not change under the other rows.
+			if strings.HasSuffix(c.path, "/resume") && (c.who == "novograd" || c.who == "regional") {
+				continue
+			}
+			if strings.HasSuffix(c.path, "/terminate") && (c.who == "ivanova" || c.who == "sport") {
+				continue
+			}
+			key := ""
+			if c.method == "POST" {
+				key = fmt.Sprintf("authz-%d-%s", i, c.who)
+			}
+			r := e.do(c.method, c.path, c.token, key, c.body)
+			if r.status != c.want {
+				t.Errorf("%s %s %s → %d %s, want %d", c.who, c.method, c.path, r.status, r.body, c.want)
+				continue
+			}
+			if r.status >= 400 {
+				for _, s := range secrets {
+					if s != "" && strings.Contains(string(r.body), s) {
+						t.Errorf("%s %s %s → %d leaks %q: %s", c.who, c.method, c.path, r.status, s, r.body)
+					}
+				}
+			}
+		}
+
+		// A municipality sees only its own invoices; the region all of them.
+		e.clock.T = time.Date(2026, time.April, 1, 6, 0, 0, 0, time.UTC)
+		e.must(http.StatusOK, "POST", "/v1/admin/close", regional, "authz-close-04", map[string]string{"month": "2026-04"})
+		var list struct {
+			Items []struct{ Municipality string }
+		}
+		e.must(http.StatusOK, "GET", "/v1/invoices?month=2026-04", zarechye, "", nil).json(t, &list)
+		for _, inv := range list.Items {
+			if inv.Municipality != demo.MunRural {
+				t.Errorf("zarechye sees an invoice of %s", inv.Municipality)
+			}
+		}
+		e.must(http.StatusOK, "GET", "/v1/invoices?month=2026-04", regional, "", nil).json(t, &list)
+		if len(list.Items) == 0 {
+			t.Errorf("the region sees no invoices for April")
+		}
+	})
 }
 
 // TestAuthentication refuses missing, malformed, foreign-key, expired and

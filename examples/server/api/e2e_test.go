@@ -40,9 +40,30 @@ type contractJSON struct {
 	Price         priceJSON `json:"price"`
 }
 
+type noteJSON struct {
+	Kind       string `json:"kind"`
+	Message    string `json:"message"`
+	Rule       string `json:"rule"`
+	Amount     string `json:"amount"`
+	Due        string `json:"due"`
+	ContractID string `json:"contract_id"`
+}
+
+// findNote returns the first (newest) notification made by rule (or of
+// kind rule, for those that are not postings).
+func findNote(ns []noteJSON, rule string) *noteJSON {
+	for i := range ns {
+		if ns[i].Rule == rule || (ns[i].Rule == "" && ns[i].Kind == rule) {
+			return &ns[i]
+		}
+	}
+	return nil
+}
+
 type cabinetJSON struct {
-	Certificate certificateJSON `json:"certificate"`
-	Money       *struct {
+	Certificate   certificateJSON `json:"certificate"`
+	Notifications []noteJSON      `json:"notifications"`
+	Money         *struct {
 		Nominal, Usable, Balance, Reserved, Spent, Depleted string
 	} `json:"money"`
 	Contracts []contractJSON `json:"contracts"`
@@ -80,10 +101,13 @@ func (e *env) issueChild(guardian, person, name string) certificateJSON {
 	return c
 }
 
-// TestEnrolment walks one enrolment through the API: issue → activate →
-// submit → confirm → accept → cabinet figures → monthly close → invoices,
-// asserting the money of rules.md to the kopeck. Every request and response
-// is checked against the OpenAPI document.
+// TestEnrolment walks one enrolment through a year over the API: issue →
+// activate → submit → confirm → accept → the April, May, June and July
+// closes (with a rating and an under-delivered April) → termination → the
+// August close that closes the contract → the rollover into 2027, asserting
+// the cabinet's money and notifications and the invoices to the kopeck at
+// every step. Every request and response is checked against the OpenAPI
+// document; it runs on SQLite and, with EDUFUND_TEST_POSTGRES, PostgreSQL.
 func TestEnrolment(t *testing.T) {
 	for _, kind := range storeKinds() {
 		t.Run(kind, func(t *testing.T) {
@@ -112,10 +136,28 @@ func TestEnrolment(t *testing.T) {
 				t.Fatalf("submitted contract: %+v", k)
 			}
 
+			// The cabinet explains the ledger: the depletion fixed by the first
+			// submission and the reserve, and the application waiting.
+			e.must(http.StatusOK, "GET", "/v1/certificates/"+cert.ID, holder, "", nil).json(t, &cab)
+			if n := findNote(cab.Notifications, "reserve_on_submit"); n == nil || n.ContractID != k.ID ||
+				n.Message != `14850.00 reserved for "Robotics with LEGO" (group Robotics with LEGO 2026-A) (rule reserve_on_submit)` {
+				t.Fatalf("reserve notification: %+v", cab.Notifications)
+			}
+			if n := findNote(cab.Notifications, "depletion"); n == nil || n.Amount != "5000.00" {
+				t.Fatalf("depletion notification: %+v", cab.Notifications)
+			}
+			if n := findNote(cab.Notifications, "application"); n == nil || n.ContractID != k.ID {
+				t.Fatalf("application notification: %+v", cab.Notifications)
+			}
+
 			robo := e.provider("Robo Center")
 			e.must(http.StatusOK, "POST", "/v1/contracts/"+k.ID+"/confirm", robo, "confirm-1", nil).json(t, &k)
 			if k.Status != "accepted" {
 				t.Fatalf("confirmed contract is %s", k.Status)
+			}
+			e.must(http.StatusOK, "GET", "/v1/certificates/"+cert.ID, holder, "", nil).json(t, &cab)
+			if n := findNote(cab.Notifications, "offer"); n == nil || n.ContractID != k.ID || n.Due != "" {
+				t.Fatalf("offer notification: %+v", cab.Notifications)
 			}
 			e.must(http.StatusOK, "POST", "/v1/contracts/"+k.ID+"/accept", holder, "accept-1", "{}").json(t, &k)
 			if k.Status != "active" {
@@ -196,14 +238,105 @@ func TestEnrolment(t *testing.T) {
 				t.Fatalf("cabinet after the delivery report: %+v", m)
 			}
 
-			// Termination returns the whole remaining reserve at once.
+			// May, June and July: each close charges the month's 1527.77
+			// from the reserve, invoices its 80% advance (1222.22) and the
+			// previous month's final (1527.77 − 1222.22 = 305.55).
+			wantMoney := func(step, balance, reserved, spent string) {
+				t.Helper()
+				e.must(http.StatusOK, "GET", "/v1/certificates/"+cert.ID, holder, "", nil).json(t, &cab)
+				m := cab.Money
+				if m == nil || m.Balance != balance || m.Reserved != reserved || m.Spent != spent || m.Nominal != "30000.00" || m.Depleted != "5000.00" {
+					t.Fatalf("cabinet %s: %+v, want balance %s, reserved %s, spent %s", step, m, balance, reserved, spent)
+				}
+			}
+			for i, step := range []struct{ month, prev, reserved, spent string }{
+				{"2026-05", "2026-04", "10694.39", "3391.73"},
+				{"2026-06", "2026-05", "9166.62", "4919.50"},
+				{"2026-07", "2026-06", "7638.85", "6447.27"},
+			} {
+				m, _ := time.Parse("2006-01", step.month)
+				e.clock.T = m.Add(6 * time.Hour)
+				holder, robo = e.holder(guardianE2E), e.provider("Robo Center") // tokens of the new day
+				e.must(http.StatusOK, "POST", "/v1/admin/close", e.regional(), "close-"+step.month, map[string]string{"month": step.month}).json(t, &rep)
+				if rep.Failed != 0 || rep.Charged < 1 {
+					t.Fatalf("close %s: %+v", step.month, rep)
+				}
+				if inv := invoices(step.month)[demo.MunCity+"/advance"]; inv.Amount != "1222.22" || inv.Lines != 1 {
+					t.Fatalf("advance of %s: %+v", step.month, invoices(step.month))
+				}
+				if inv := invoices(step.prev)[demo.MunCity+"/final"]; inv.Amount != "305.55" || inv.Lines != 1 {
+					t.Fatalf("final of %s (close %d): %+v", step.prev, i+2, invoices(step.prev))
+				}
+				wantMoney("after the "+step.month+" close", "10913.88", step.reserved, step.spent)
+			}
+			// April's under-delivery is its refund invoice.
+			if inv := invoices("2026-04")[demo.MunCity+"/refund"]; inv.Amount != "763.88" {
+				t.Fatalf("April refund: %+v", invoices("2026-04"))
+			}
+
+			// Termination on 15 July returns the whole remaining reserve at once.
+			e.clock.T = time.Date(2026, time.July, 15, 10, 0, 0, 0, time.UTC)
+			holder = e.holder(guardianE2E)
 			e.must(http.StatusOK, "POST", "/v1/contracts/"+k.ID+"/terminate", holder, "terminate-1", nil).json(t, &k)
 			if k.Status != "terminating" {
 				t.Fatalf("terminated contract is %s", k.Status)
 			}
+			wantMoney("after termination", "18552.73", "0.00", "6447.27")
+			if n := findNote(cab.Notifications, "terminated"); n == nil || n.Amount != "7638.85" || n.Kind != "posting" || n.ContractID != k.ID {
+				t.Fatalf("no notification of the released reserve: %+v", cab.Notifications)
+			}
+
+			// The August close closes it at the end of July, invoices July's
+			// final and charges nothing more.
+			e.clock.T = time.Date(2026, time.August, 1, 6, 0, 0, 0, time.UTC)
+			holder, robo = e.holder(guardianE2E), e.provider("Robo Center")
+			e.must(http.StatusOK, "POST", "/v1/admin/close", e.regional(), "close-2026-08", map[string]string{"month": "2026-08"}).json(t, &rep)
+			var closed struct {
+				Status   string `json:"status"`
+				ClosedOn string `json:"closed_on"`
+			}
+			e.must(http.StatusOK, "GET", "/v1/contracts/"+k.ID, robo, "", nil).json(t, &closed)
+			if closed.Status != "closed" || closed.ClosedOn != "2026-07-31" {
+				t.Fatalf("after the August close the contract is %+v", closed)
+			}
+			if inv := invoices("2026-07")[demo.MunCity+"/final"]; inv.Amount != "305.55" {
+				t.Fatalf("July final: %+v", invoices("2026-07"))
+			}
+			if inv, ok := invoices("2026-08")[demo.MunCity+"/advance"]; ok {
+				t.Fatalf("August advance for a closed contract: %+v", inv)
+			}
+			wantMoney("after the August close", "18552.73", "0.00", "6447.27")
+
+			// The rollover is refused before the year has ended, then on
+			// 1 January 2027 the unused 18552.73 expires and 2027's nominal
+			// arrives in full.
+			year := map[string]any{"period": map[string]string{"start": "2026-01-01", "end": "2026-12-31"}}
+			if p := e.must(http.StatusUnprocessableEntity, "POST", "/v1/admin/rollover", e.regional(), "rollover-early", year).problem(t); p.Code != "period_not_ended" {
+				t.Fatalf("early rollover: %+v", p)
+			}
+			e.clock.T = time.Date(2027, time.January, 1, 3, 0, 0, 0, time.UTC)
+			holder = e.holder(guardianE2E)
+			var roll struct {
+				From, To              struct{ Start, End string }
+				Certificates, Granted int
+				Failed                int
+				Expired               string
+			}
+			e.must(http.StatusOK, "POST", "/v1/admin/rollover", e.regional(), "rollover-2026", year).json(t, &roll)
+			if roll.Failed != 0 || roll.To.Start != "2027-01-01" || roll.To.End != "2027-12-31" || roll.Granted < 1 {
+				t.Fatalf("rollover: %+v", roll)
+			}
 			e.must(http.StatusOK, "GET", "/v1/certificates/"+cert.ID, holder, "", nil).json(t, &cab)
-			if m := cab.Money; m.Reserved != "0.00" || m.Balance != "23136.04" {
-				t.Fatalf("cabinet after termination: %+v", m)
+			if m := cab.Money; m == nil || m.Nominal != "30000.00" || m.Balance != "30000.00" || m.Usable != "30000.00" || m.Reserved != "0.00" || m.Spent != "0.00" {
+				t.Fatalf("cabinet of 2027: %+v", cab.Money)
+			}
+			if n := findNote(cab.Notifications, "category_nominal"); n == nil || n.Amount != "30000.00" {
+				t.Fatalf("no notification of the 2027 grant: %+v", cab.Notifications)
+			}
+			// A second run grants nothing twice.
+			e.must(http.StatusOK, "POST", "/v1/admin/rollover", e.regional(), "rollover-2026-again", year).json(t, &roll)
+			if roll.Granted != 0 {
+				t.Fatalf("second rollover granted %d", roll.Granted)
 			}
 		})
 	}
@@ -213,44 +346,45 @@ func TestEnrolment(t *testing.T) {
 // behind the demo's quota of one, sees its place, and the federal operator
 // manages documents.
 func TestAdultScheme(t *testing.T) {
-	e := newEnv(t, storeKinds()[0])
-	person := "person-e2e-adult"
-	tok := e.holder(person)
-	var out issueJSON
-	e.must(http.StatusCreated, "POST", "/v1/adult/applications", tok, "adult-1", map[string]any{
-		"holder": map[string]any{"person_id": person, "full_name": "Волкова Ирина Павловна", "birth_date": "1990-07-01", "sex": "female",
-			"citizenship": "RU", "education": "higher", "region": demo.Region, "municipality": demo.MunCity, "registration": "permanent"},
-	}).json(t, &out)
-	if !out.Queued || out.QueuePosition != 2 {
-		t.Fatalf("third adult: %+v, want queued at 2", out)
-	}
-	var q struct{ Position int }
-	e.must(http.StatusOK, "GET", "/v1/certificates/"+out.Certificate.ID+"/queue", tok, "", nil).json(t, &q)
-	if q.Position != 2 {
-		t.Fatalf("queue position %d, want 2", q.Position)
-	}
-	e.must(http.StatusOK, "POST", "/v1/certificates/"+out.Certificate.ID+"/documents", tok, "docs-1", map[string]any{"uploaded": true})
-	// Not overdue yet: refused with its rule code.
-	issued := e.demo.CertificateID("adult-issued").String()
-	if p := e.must(http.StatusUnprocessableEntity, "POST", "/v1/certificates/"+issued+"/cancel-overdue", e.federal(), "overdue-1", nil).problem(t); p.Code != "documents_not_overdue" {
-		t.Fatalf("cancel-overdue problem %+v", p)
-	}
-	// Past the 30-day deadline without documents the federal operator cancels,
-	// and the quota place goes to the head of the queue.
-	e.clock.T = testNow.AddDate(0, 0, 40)
-	var c certificateJSON
-	e.must(http.StatusOK, "POST", "/v1/certificates/"+issued+"/cancel-overdue", e.federal(), "overdue-2", nil).json(t, &c)
-	if c.Status != "cancelled" {
-		t.Fatalf("cancelled certificate is %s", c.Status)
-	}
-	queued := e.demo.CertificateID("adult-queued").String()
-	var cab cabinetJSON
-	e.must(http.StatusOK, "GET", "/v1/certificates/"+queued, e.holder(demo.AdultKuznetsov), "", nil).json(t, &cab)
-	if cab.Certificate.Kind != "funded" {
-		t.Fatalf("the head of the queue was not promoted: %+v", cab.Certificate)
-	}
-	e.must(http.StatusOK, "GET", "/v1/certificates/"+out.Certificate.ID+"/queue", tok, "", nil).json(t, &q)
-	if q.Position != 1 {
-		t.Fatalf("queue position %d after promotion, want 1", q.Position)
-	}
+	eachStore(t, func(t *testing.T, e *env) {
+		person := "person-e2e-adult"
+		tok := e.holder(person)
+		var out issueJSON
+		e.must(http.StatusCreated, "POST", "/v1/adult/applications", tok, "adult-1", map[string]any{
+			"holder": map[string]any{"person_id": person, "full_name": "Волкова Ирина Павловна", "birth_date": "1990-07-01", "sex": "female",
+				"citizenship": "RU", "education": "higher", "region": demo.Region, "municipality": demo.MunCity, "registration": "permanent"},
+		}).json(t, &out)
+		if !out.Queued || out.QueuePosition != 2 {
+			t.Fatalf("third adult: %+v, want queued at 2", out)
+		}
+		var q struct{ Position int }
+		e.must(http.StatusOK, "GET", "/v1/certificates/"+out.Certificate.ID+"/queue", tok, "", nil).json(t, &q)
+		if q.Position != 2 {
+			t.Fatalf("queue position %d, want 2", q.Position)
+		}
+		e.must(http.StatusOK, "POST", "/v1/certificates/"+out.Certificate.ID+"/documents", tok, "docs-1", map[string]any{"uploaded": true})
+		// Not overdue yet: refused with its rule code.
+		issued := e.demo.CertificateID("adult-issued").String()
+		if p := e.must(http.StatusUnprocessableEntity, "POST", "/v1/certificates/"+issued+"/cancel-overdue", e.federal(), "overdue-1", nil).problem(t); p.Code != "documents_not_overdue" {
+			t.Fatalf("cancel-overdue problem %+v", p)
+		}
+		// Past the 30-day deadline without documents the federal operator cancels,
+		// and the quota place goes to the head of the queue.
+		e.clock.T = testNow.AddDate(0, 0, 40)
+		var c certificateJSON
+		e.must(http.StatusOK, "POST", "/v1/certificates/"+issued+"/cancel-overdue", e.federal(), "overdue-2", nil).json(t, &c)
+		if c.Status != "cancelled" {
+			t.Fatalf("cancelled certificate is %s", c.Status)
+		}
+		queued := e.demo.CertificateID("adult-queued").String()
+		var cab cabinetJSON
+		e.must(http.StatusOK, "GET", "/v1/certificates/"+queued, e.holder(demo.AdultKuznetsov), "", nil).json(t, &cab)
+		if cab.Certificate.Kind != "funded" {
+			t.Fatalf("the head of the queue was not promoted: %+v", cab.Certificate)
+		}
+		e.must(http.StatusOK, "GET", "/v1/certificates/"+out.Certificate.ID+"/queue", tok, "", nil).json(t, &q)
+		if q.Position != 1 {
+			t.Fatalf("queue position %d after promotion, want 1", q.Position)
+		}
+	})
 }

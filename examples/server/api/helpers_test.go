@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"github.com/edufund/edufund/examples/server/api"
 	"github.com/edufund/edufund/examples/server/demo"
 	"github.com/edufund/edufund/funding"
+	"github.com/edufund/edufund/storage"
 	"github.com/edufund/edufund/storage/storagetest"
 )
 
@@ -38,6 +40,7 @@ type env struct {
 	svc   *enrollment.Service
 	clock *funding.FixedClock
 	demo  demo.Result
+	db    *storage.DB
 	// validate checks every request and response against the OpenAPI document.
 	validate bool
 	router   routers.Router
@@ -95,14 +98,14 @@ func newEnv(t testing.TB, kind string) *env {
 		t.Fatal(err)
 	}
 	auth = auth.WithClock(func() time.Time { return clock.T })
-	h, err := api.New(api.Config{Service: svc, Store: db, Pager: db, Auth: auth,
+	h, err := api.New(api.Config{Service: svc, Store: db, Pager: db, Auth: auth, Clock: clock, Owners: api.BunOwners(db.Bun()),
 		Ready: func(ctx context.Context) error { return db.Bun().PingContext(ctx) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, srv: srv, h: h, auth: auth, svc: svc, clock: clock, demo: res, validate: true, router: openAPIRouter(t)}
+	e := &env{t: t, srv: srv, h: h, auth: auth, svc: svc, clock: clock, demo: res, db: db, validate: true, router: openAPIRouter(t)}
 	t.Cleanup(func() {
 		if n := h.Panics(); n != 0 {
 			t.Errorf("%d requests ended in a recovered panic", n)
@@ -139,6 +142,11 @@ type resp struct {
 
 func (r resp) json(t testing.TB, v any) {
 	t.Helper()
+	// A reused target is zeroed first: Unmarshal keeps the fields of old
+	// slice elements that the new document leaves out.
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Pointer && !rv.IsNil() {
+		rv.Elem().SetZero()
+	}
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.body, err)
 	}
@@ -149,6 +157,13 @@ func (r resp) problem(t testing.TB) api.Problem {
 	var p api.Problem
 	r.json(t, &p)
 	return p
+}
+
+// eachStore runs fn as a subtest on a fresh env of every store kind.
+func eachStore(t *testing.T, fn func(t *testing.T, e *env)) {
+	for _, kind := range storeKinds() {
+		t.Run(kind, func(t *testing.T) { fn(t, newEnv(t, kind)) })
+	}
 }
 
 // do sends a request; body is JSON-encoded unless it is a string or []byte

@@ -17,48 +17,49 @@ import (
 // and has one effect; with another body it is 409; without a key, 400; and
 // keys are per caller.
 func TestIdempotency(t *testing.T) {
-	e := newEnv(t, storeKinds()[0])
-	holder := e.holder(guardianE2E)
-	cert := e.issueChild(guardianE2E, "child-idem", "Кот Матвей Ильич")
-	body := map[string]any{"certificate_id": cert.ID, "group_id": e.demo.WalkthroughGroup.String()}
+	eachStore(t, func(t *testing.T, e *env) {
+		holder := e.holder(guardianE2E)
+		cert := e.issueChild(guardianE2E, "child-idem", "Кот Матвей Ильич")
+		body := map[string]any{"certificate_id": cert.ID, "group_id": e.demo.WalkthroughGroup.String()}
 
-	first := e.must(http.StatusCreated, "POST", "/v1/applications", holder, "idem-1", body)
-	again := e.must(http.StatusCreated, "POST", "/v1/applications", holder, "idem-1", body)
-	if !bytes.Equal(first.body, again.body) {
-		t.Fatalf("replay differs:\n%s\n%s", first.body, again.body)
-	}
-	var cab cabinetJSON
-	e.must(http.StatusOK, "GET", "/v1/certificates/"+cert.ID, holder, "", nil).json(t, &cab)
-	if len(cab.Contracts) != 1 || cab.Money.Reserved != "14850.00" {
-		t.Fatalf("two sends made %d contracts, reserve %s", len(cab.Contracts), cab.Money.Reserved)
-	}
+		first := e.must(http.StatusCreated, "POST", "/v1/applications", holder, "idem-1", body)
+		again := e.must(http.StatusCreated, "POST", "/v1/applications", holder, "idem-1", body)
+		if !bytes.Equal(first.body, again.body) {
+			t.Fatalf("replay differs:\n%s\n%s", first.body, again.body)
+		}
+		var cab cabinetJSON
+		e.must(http.StatusOK, "GET", "/v1/certificates/"+cert.ID, holder, "", nil).json(t, &cab)
+		if len(cab.Contracts) != 1 || cab.Money.Reserved != "14850.00" {
+			t.Fatalf("two sends made %d contracts, reserve %s", len(cab.Contracts), cab.Money.Reserved)
+		}
 
-	other := map[string]any{"certificate_id": cert.ID, "group_id": e.demo.WalkthroughGroup.String(), "start": "2026-04-01"}
-	if p := e.must(http.StatusConflict, "POST", "/v1/applications", holder, "idem-1", other).problem(t); p.Code != "idempotency_conflict" {
-		t.Fatalf("reused key: %+v", p)
-	}
-	// Requests the document forbids are sent unchecked from here on.
-	e.validate = false
-	if p := e.must(http.StatusBadRequest, "POST", "/v1/applications", holder, "", body).problem(t); p.Code != "idempotency_key_missing" {
-		t.Fatalf("missing key: %+v", p)
-	}
-	// The same key sent by another caller is another request.
-	if r := e.do("POST", "/v1/certificates/"+cert.ID+"/suspend", e.municipality(demo.MunCity), "idem-1", nil); r.status != http.StatusOK {
-		t.Fatalf("another caller's idem-1: %d %s", r.status, r.body)
-	}
-	// Same for a second action with the same key on a contract: replayed.
-	var k contractJSON
-	first.json(t, &k)
-	robo := e.provider("Robo Center")
-	a := e.do("POST", "/v1/contracts/"+k.ID+"/refuse", robo, "idem-refuse", nil)
-	b := e.do("POST", "/v1/contracts/"+k.ID+"/refuse", robo, "idem-refuse", nil)
-	if a.status != http.StatusOK || b.status != http.StatusOK || !bytes.Equal(a.body, b.body) {
-		t.Fatalf("refuse twice with one key: %d %s / %d %s", a.status, a.body, b.status, b.body)
-	}
-	// A new key is a new request: the contract is refused already.
-	if p := e.must(http.StatusConflict, "POST", "/v1/contracts/"+k.ID+"/refuse", robo, "idem-refuse-2", nil).problem(t); p.Code != "forbidden_transition" {
-		t.Fatalf("second refusal: %+v", p)
-	}
+		other := map[string]any{"certificate_id": cert.ID, "group_id": e.demo.WalkthroughGroup.String(), "start": "2026-04-01"}
+		if p := e.must(http.StatusConflict, "POST", "/v1/applications", holder, "idem-1", other).problem(t); p.Code != "idempotency_conflict" {
+			t.Fatalf("reused key: %+v", p)
+		}
+		// Requests the document forbids are sent unchecked from here on.
+		e.validate = false
+		if p := e.must(http.StatusBadRequest, "POST", "/v1/applications", holder, "", body).problem(t); p.Code != "idempotency_key_missing" {
+			t.Fatalf("missing key: %+v", p)
+		}
+		// The same key sent by another caller is another request.
+		if r := e.do("POST", "/v1/certificates/"+cert.ID+"/suspend", e.municipality(demo.MunCity), "idem-1", nil); r.status != http.StatusOK {
+			t.Fatalf("another caller's idem-1: %d %s", r.status, r.body)
+		}
+		// Same for a second action with the same key on a contract: replayed.
+		var k contractJSON
+		first.json(t, &k)
+		robo := e.provider("Robo Center")
+		a := e.do("POST", "/v1/contracts/"+k.ID+"/refuse", robo, "idem-refuse", nil)
+		b := e.do("POST", "/v1/contracts/"+k.ID+"/refuse", robo, "idem-refuse", nil)
+		if a.status != http.StatusOK || b.status != http.StatusOK || !bytes.Equal(a.body, b.body) {
+			t.Fatalf("refuse twice with one key: %d %s / %d %s", a.status, a.body, b.status, b.body)
+		}
+		// A new key is a new request: the contract is refused already.
+		if p := e.must(http.StatusConflict, "POST", "/v1/contracts/"+k.ID+"/refuse", robo, "idem-refuse-2", nil).problem(t); p.Code != "forbidden_transition" {
+			t.Fatalf("second refusal: %+v", p)
+		}
+	})
 }
 
 // fuzzRoutes are the endpoints FuzzHandlers drives; {cert}, {adult},

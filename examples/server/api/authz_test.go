@@ -98,6 +98,39 @@ func TestAuthorization(t *testing.T) {
 		add("POST", "/v1/certificates/"+adult+"/documents", map[string]any{"uploaded": true, "valid_reason": "illness"},
 			map[string]int{"orlova": 403, "kuznetsov": 403, "regional": 403})
 
+		// Eligibility: holders for themselves (a child: any parent), operators in their scheme.
+		add("POST", "/v1/eligibility", map[string]any{"scheme": "supplementary", "holder": map[string]any{"person_id": "child-x", "full_name": "Х", "birth_date": "2017-01-01", "municipality": demo.MunCity}},
+			everyone(200, map[string]int{"robo": 403, "sport": 403, "zarechye": 403, "federal": 403}))
+		add("POST", "/v1/eligibility", map[string]any{"scheme": "digital_skills", "holder": map[string]any{"person_id": demo.AdultOrlova, "full_name": "О", "birth_date": "1990-01-01", "municipality": demo.MunCity}},
+			everyone(403, map[string]int{"orlova": 200, "federal": 200}))
+		// Limits: the region, or the municipality for its own.
+		add("POST", "/v1/admin/budgets", map[string]any{"municipality": demo.MunCity, "period": year2026, "limit": "5000000.00"},
+			everyone(403, map[string]int{"novograd": 200, "regional": 200}))
+		add("POST", "/v1/admin/direction-limits", map[string]any{"municipality": demo.MunCity, "direction": "sport", "period": year2026, "limit": 200},
+			everyone(403, map[string]int{"novograd": 200, "regional": 200}))
+		add("POST", "/v1/admin/categories", map[string]any{"code": demo.CategoryCity, "nominal": "30000.00", "max_count": 1000}, everyone(403, map[string]int{"regional": 200}))
+		add("POST", "/v1/admin/providers", map[string]any{"name": "New School", "inn": "5401000077"}, everyone(403, map[string]int{"regional": 200}))
+		// The catalog: the owning provider, or the region.
+		var offer struct {
+			Module struct{ ID string }
+			Group  struct{ Name, Start, End string }
+		}
+		e.must(http.StatusOK, "GET", "/v1/groups/"+d.WalkthroughGroup.String(), regional, "", nil).json(t, &offer)
+		add("POST", "/v1/catalog/programs", map[string]any{"provider_id": d.ProviderID("Robo Center").String(), "name": "Chess", "scheme": "supplementary", "direction": "social_pedagogical", "registry": "general", "max_age": 17},
+			everyone(403, map[string]int{"robo": 200, "regional": 200}))
+		add("POST", "/v1/catalog/groups", map[string]any{"id": d.WalkthroughGroup.String(), "module_id": offer.Module.ID, "name": offer.Group.Name, "start": offer.Group.Start, "end": offer.Group.End, "capacity": 15},
+			everyone(403, map[string]int{"robo": 200, "regional": 200}))
+		// Prolongation: the contract's provider (the football runs until December).
+		var football struct {
+			GroupID string `json:"group_id"`
+		}
+		e.must(http.StatusOK, "GET", "/v1/contracts/"+contract, sport, "", nil).json(t, &football)
+		add("POST", "/v1/contracts/"+contract+"/prolong", map[string]any{"group_id": football.GroupID}, everyone(403, map[string]int{"sport": 422}))
+		// The region's runs.
+		add("POST", "/v1/admin/accept-by-silence", nil, everyone(403, map[string]int{"regional": 200}))
+		add("POST", "/v1/admin/rollover", map[string]any{"period": year2026}, everyone(403, map[string]int{"regional": 422}))
+		add("POST", "/v1/admin/close", map[string]string{"month": "2026-05"}, map[string]int{"regional": 422, "novograd": 403})
+
 		for i, c := range cases {
 			// The resume of Petrov's suspended child is the municipality's and
 			// the region's; everyone else is refused. Skip the two allowed

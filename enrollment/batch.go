@@ -1,0 +1,502 @@
+package enrollment
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/funding"
+)
+
+// Batched submission. Many concurrent applications share one transaction,
+// and so one commit (one fsync) and one pass over the hot rows, the way
+// TigerBeetle batches transfers: the rows a batch touches are prefetched
+// and locked with a handful of statements, every application then runs the
+// unchanged submission rules (enrol itself) in arrival order against that
+// state in memory, and the effects of all accepted applications are written
+// with a handful of bulk statements before the single commit. Each
+// application still succeeds or fails alone: a refused one changes nothing,
+// and nobody is answered before the commit.
+
+// BatchStore is a Store that can run a batch transaction. *storage.DB
+// implements it; a Store that does not falls back to one transaction per
+// application.
+type BatchStore interface {
+	InBatchTx(ctx context.Context, fn func(ctx context.Context, tx BatchTx) error) error
+}
+
+// BatchTx is a Tx with the bulk reads and writes of a batch. Locking reads
+// lock their rows until the transaction ends (FOR NO KEY UPDATE / FOR
+// UPDATE on PostgreSQL, in the order given or by id; SQLite serialises
+// writers anyway).
+type BatchTx interface {
+	Tx
+	// ClaimKeys inserts the idempotency records that are absent (Result is
+	// ignored) and returns the keys it inserted; the others were claimed
+	// before (waiting for in-flight holders to finish).
+	ClaimKeys(ctx context.Context, recs []IdempotencyRecord) (claimed []string, err error)
+	// IdempotencyRecords reads stored records by key.
+	IdempotencyRecords(ctx context.Context, keys []string) ([]IdempotencyRecord, error)
+	// LockCertificates locks and returns the certificates that exist, in id order.
+	LockCertificates(ctx context.Context, ids []uuid.UUID) ([]certificate.Certificate, error)
+	// Offers returns the offers of the groups that exist.
+	Offers(ctx context.Context, groupIDs []uuid.UUID) ([]Offer, error)
+	// LockAccounts locks and returns every account of the certificates.
+	LockAccounts(ctx context.Context, certificateIDs []uuid.UUID) ([]AccountState, error)
+	// ContractsOf returns every contract of the certificates.
+	ContractsOf(ctx context.Context, certificateIDs []uuid.UUID) ([]Contract, error)
+	// LockCounters locks the counters that exist, in the order of keys, and
+	// returns them.
+	LockCounters(ctx context.Context, keys []string) ([]Counter, error)
+	// ApplyBatch writes a batch's effects.
+	ApplyBatch(ctx context.Context, w BatchWrite) error
+}
+
+// BatchWrite is everything a batch changes.
+type BatchWrite struct {
+	Contracts []Contract      // new contracts
+	Holds     []BatchHold     // new or changed holds
+	Postings  []PostingRecord // appended postings
+	Accounts  []AccountState  // final states of the changed accounts (insert or update)
+	// Counters add Add to used; a counter absent from the store is created
+	// with Limit.
+	Counters []CounterDelta
+	// Results stores the result of each claimed key that succeeded.
+	Results []IdempotencyRecord
+	// Release deletes the claimed keys that did not succeed, so that they
+	// can be sent again.
+	Release []string
+}
+
+// BatchHold is a hold with the account it belongs to.
+type BatchHold struct {
+	CertificateID uuid.UUID
+	Period        funding.Period
+	Hold          funding.Hold
+}
+
+// CounterDelta is an increment of a counter.
+type CounterDelta struct {
+	Key   string
+	Add   int64
+	Limit int64
+}
+
+// BatchItem is one application of a batch.
+type BatchItem struct {
+	Key     string
+	Request SubmitRequest
+	// At is when it was received; zero means the batch's time.
+	At time.Time
+}
+
+// BatchResult is one application's answer, as Service.Submit would give it.
+type BatchResult struct {
+	Contract Contract
+	Err      error
+	// Alone is set when the application ran through Submit on its own
+	// instead of in the shared transaction.
+	Alone bool
+}
+
+const submitOp = "contract.submit"
+
+// errDefer marks an application the batch does not run in memory; it runs
+// through Service.Submit after the batch's commit.
+var errDefer = errors.New("enrollment: batch: run alone")
+
+// SubmitBatch runs the applications as Submit would, sharing one
+// transaction. Results are in the order of items. Applications made by a
+// provider in the holder's presence, and those on adult certificates, run
+// one by one through Submit after the batch. When the batch transaction
+// fails for good, every application is run alone through Submit, so that
+// one bad application never fails the others.
+func (s *Service) SubmitBatch(ctx context.Context, items []BatchItem) []BatchResult {
+	out := make([]BatchResult, len(items))
+	bs, ok := s.store.(BatchStore)
+	if !ok {
+		for i, it := range items {
+			out[i].Contract, out[i].Err = s.Submit(ctx, it.Key, it.Request)
+			out[i].Alone = true
+		}
+		return out
+	}
+	now := s.clock.Now().UTC()
+	prep := make([]batchPrepared, len(items))
+	var run []int // items that enter the transaction
+	for i, it := range items {
+		p := &prep[i]
+		p.at = it.At
+		if p.at.IsZero() {
+			p.at = now
+		}
+		p.at = p.at.UTC()
+		if it.Request.ByProvider != uuid.Nil {
+			p.deferred = true
+			continue
+		}
+		p.hash, p.err = requestHash(it.Key, submitOp, it.Request)
+
+		if p.err != nil {
+			continue
+		}
+		run = append(run, i)
+	}
+	if len(run) > 0 {
+		var res []batchOutcome
+		err := bs.InBatchTx(ctx, func(ctx context.Context, tx BatchTx) error {
+			var err error
+			res, err = s.runBatch(ctx, tx, items, prep, run)
+			return err
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				for _, i := range run {
+					prep[i].err = err
+				}
+			} else {
+				// Run them alone: each gets its own answer.
+				for _, i := range run {
+					prep[i].deferred = true
+				}
+			}
+		} else {
+			for k, i := range run {
+				prep[i].contract, prep[i].err, prep[i].deferred = res[k].contract, res[k].err, res[k].deferred
+			}
+		}
+	}
+	for i := range items {
+		p := &prep[i]
+		if p.deferred {
+			p.contract, p.err = s.Submit(ctx, items[i].Key, items[i].Request)
+		}
+		out[i] = BatchResult{Contract: p.contract, Err: p.err, Alone: p.deferred}
+	}
+	return out
+}
+
+type batchPrepared struct {
+	at       time.Time
+	hash     string
+	contract Contract
+	err      error
+	deferred bool
+}
+
+type batchOutcome struct {
+	contract Contract
+	err      error
+	deferred bool
+}
+
+// requestHash validates the key and hashes the request as idempotent does.
+func requestHash(key, op string, req any) (string, error) {
+	if key == "" {
+		return "", &funding.ValidationError{Field: "idempotency_key", Rule: "must be set on every change"}
+	}
+	if len(key) > 200 {
+		return "", &funding.ValidationError{Field: "idempotency_key", Rule: "must be at most 200 characters"}
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return "", fmt.Errorf("%s: encode request: %w", op, err)
+	}
+	sum := sha256.Sum256(append([]byte(op+"\x00"), body...))
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// runBatch is one attempt of the batch transaction.
+func (s *Service) runBatch(ctx context.Context, tx BatchTx, items []BatchItem, prep []batchPrepared, run []int) ([]batchOutcome, error) {
+	// (1) Claim every key in one statement, in key order.
+	var claims []IdempotencyRecord
+	seenKey := map[string]bool{}
+	for _, i := range run {
+		k := items[i].Key
+		if !seenKey[k] {
+			seenKey[k] = true
+			claims = append(claims, IdempotencyRecord{Key: k, Operation: submitOp, RequestHash: prep[i].hash})
+		}
+	}
+	slices.SortFunc(claims, func(a, b IdempotencyRecord) int { return strings.Compare(a.Key, b.Key) })
+	claimedKeys, err := tx.ClaimKeys(ctx, claims)
+	if err != nil {
+		return nil, err
+	}
+	claimed := make(map[string]bool, len(claimedKeys))
+	for _, k := range claimedKeys {
+		claimed[k] = true
+	}
+	stored := map[string]IdempotencyRecord{}
+	if len(claimedKeys) < len(claims) {
+		var others []string
+		for _, c := range claims {
+			if !claimed[c.Key] {
+				others = append(others, c.Key)
+			}
+		}
+		recs, err := tx.IdempotencyRecords(ctx, others)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			stored[r.Key] = r
+		}
+		for _, k := range others {
+			if _, ok := stored[k]; !ok {
+				return nil, fmt.Errorf("enrollment: batch: idempotency key %q vanished", k)
+			}
+		}
+	}
+
+	// (2)–(5) Prefetch and lock what the fresh applications touch.
+	st := newBatchState()
+	var certIDs, groupIDs []uuid.UUID
+	for _, i := range run {
+		if claimed[items[i].Key] {
+			certIDs = append(certIDs, items[i].Request.CertificateID)
+			groupIDs = append(groupIDs, items[i].Request.GroupID)
+		}
+	}
+	certIDs, groupIDs = uniqIDs(certIDs), uniqIDs(groupIDs)
+	if len(certIDs) > 0 {
+		if err := s.prefetch(ctx, tx, st, items, prep, run, claimed, certIDs, groupIDs); err != nil {
+			return nil, err
+		}
+	}
+
+	// (6) The rules, in arrival order, in memory.
+	out := make([]batchOutcome, len(run))
+	type keyState struct {
+		done     bool // succeeded in this batch
+		hash     string
+		result   []byte
+		deferred bool
+	}
+	keys := map[string]*keyState{}
+	var results []IdempotencyRecord
+	for k, i := range run {
+		it := items[i]
+		ks := keys[it.Key]
+		if ks == nil {
+			ks = &keyState{}
+			keys[it.Key] = ks
+		}
+		if !claimed[it.Key] {
+			rec := stored[it.Key]
+			if rec.Operation != submitOp || rec.RequestHash != prep[i].hash {
+				out[k].err = funding.Refuse(ErrIdempotencyConflict, "idempotency_conflict", "key %q was first used for %s with another request", it.Key, rec.Operation)
+				continue
+			}
+			out[k].contract, out[k].err = replay(rec.Result)
+			continue
+		}
+		if ks.deferred {
+			out[k].deferred = true
+			continue
+		}
+		if ks.done {
+			// The same key again in the same batch: what Submit would
+			// find once the first had committed.
+			if ks.hash != prep[i].hash {
+				out[k].err = funding.Refuse(ErrIdempotencyConflict, "idempotency_conflict", "key %q was first used for %s with another request", it.Key, submitOp)
+				continue
+			}
+			out[k].contract, out[k].err = replay(ks.result)
+			continue
+		}
+		mt := &memTx{Tx: tx, st: st, ov: newOverlay()}
+		at := prep[i].at
+		c, err := s.enrol(ctx, mt, it.Request, at, funding.DateOf(at))
+		if mt.fatal != nil {
+			return nil, mt.fatal
+		}
+		if errors.Is(err, errDefer) || mt.deferred {
+			ks.deferred = true
+			out[k].deferred = true
+			continue
+		}
+		if err != nil {
+			out[k].err = err
+			continue
+		}
+		result, err := json.Marshal(c)
+		if err != nil {
+			out[k].err = fmt.Errorf("%s: encode result: %w", submitOp, err)
+			continue
+		}
+		st.merge(mt.ov)
+		ks.done, ks.hash, ks.result = true, prep[i].hash, result
+		results = append(results, IdempotencyRecord{Key: it.Key, Operation: submitOp, RequestHash: prep[i].hash, Result: result})
+		out[k].contract = c
+	}
+
+	// (7) Write it all.
+	w := st.writes()
+	w.Results = results
+	for _, c := range claims {
+		if claimed[c.Key] && !keys[c.Key].done {
+			w.Release = append(w.Release, c.Key)
+		}
+	}
+	if err := tx.ApplyBatch(ctx, w); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// prefetch loads and locks the rows the applications touch: certificates
+// (by id), their accounts, their contracts, the offers, then the counters
+// in the order Submit takes them (program, provider, direction, seats,
+// budget, each by key), so that batches and single submissions lock in one
+// global order.
+func (s *Service) prefetch(ctx context.Context, tx BatchTx, st *batchState, items []BatchItem, prep []batchPrepared, run []int, claimed map[string]bool, certIDs, groupIDs []uuid.UUID) error {
+	certs, err := tx.LockCertificates(ctx, certIDs)
+	if err != nil {
+		return err
+	}
+	for _, c := range certs {
+		st.certs[c.ID] = c
+	}
+	for _, id := range certIDs {
+		st.certLoaded[id] = true
+	}
+	offers, err := tx.Offers(ctx, groupIDs)
+	if err != nil {
+		return err
+	}
+	for _, o := range offers {
+		st.offers[o.Group.ID] = o
+	}
+	for _, id := range groupIDs {
+		st.groupLoaded[id] = true
+	}
+	var found []uuid.UUID
+	for _, id := range certIDs {
+		if _, ok := st.certs[id]; ok {
+			found = append(found, id)
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	accts, err := tx.LockAccounts(ctx, found)
+	if err != nil {
+		return err
+	}
+	for _, a := range accts {
+		st.accounts[acctKey{a.CertificateID, a.Period.Start}] = a
+	}
+	cs, err := tx.ContractsOf(ctx, found)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		st.contracts[c.CertificateID] = append(st.contracts[c.CertificateID], c)
+	}
+	for id := range st.contracts {
+		sortNewestFirst(st.contracts[id])
+	}
+	// The counters the applications will look at, predicted as enrol
+	// computes them; a key it did not predict sends that application
+	// through Submit.
+	keySet := map[string]bool{}
+	for _, i := range run {
+		r := items[i].Request
+		if !claimed[items[i].Key] {
+			continue
+		}
+		cert, ok1 := st.certs[r.CertificateID]
+		o, ok2 := st.offers[r.GroupID]
+		if !ok1 || !ok2 {
+			continue
+		}
+		on := funding.DateOf(prep[i].at)
+		start := r.Start
+		if start.IsZero() {
+			start = o.Group.Start
+			if start.Before(on) {
+				start = on
+			}
+		}
+		period := s.cfg.PeriodOf(start)
+		for _, k := range []string{
+			programKey(o.Program.ID), providerKey(o.Provider.ID),
+			directionKey(cert.Municipality, string(o.Program.Direction), period),
+			seatsKey(o.Group.ID), budgetKey(cert.Municipality, period),
+		} {
+			keySet[k] = true
+		}
+	}
+	keys := make([]string, 0, len(keySet))
+	for k := range keySet {
+		keys = append(keys, k)
+	}
+	SortCounterKeys(keys)
+	counters, err := tx.LockCounters(ctx, keys)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		st.counterLoaded[k] = true
+	}
+	for _, c := range counters {
+		st.counters[c.Key] = c
+		st.initial[c.Key] = c
+	}
+	return nil
+}
+
+// SortCounterKeys sorts counter keys into the order Submit takes them:
+// program, provider, direction, seats, then budget, each class by key.
+func SortCounterKeys(keys []string) {
+	slices.SortFunc(keys, func(a, b string) int {
+		if ra, rb := counterRank(a), counterRank(b); ra != rb {
+			return ra - rb
+		}
+		return strings.Compare(a, b)
+	})
+}
+
+func counterRank(k string) int {
+	for i, p := range []string{"program:", "provider:", "direction:", "seats:", "budget:"} {
+		if strings.HasPrefix(k, p) {
+			return i
+		}
+	}
+	return 5
+}
+
+func sortNewestFirst(cs []Contract) {
+	slices.SortStableFunc(cs, func(a, b Contract) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return bytes.Compare(b.ID[:], a.ID[:])
+	})
+}
+
+func uniqIDs(ids []uuid.UUID) []uuid.UUID {
+	out := slices.Clone(ids)
+	slices.SortFunc(out, func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
+	return slices.Compact(out)
+}
+
+// replay decodes a stored result as idempotent does.
+func replay(result []byte) (Contract, error) {
+	var c Contract
+	if err := json.Unmarshal(result, &c); err != nil {
+		return Contract{}, err
+	}
+	return c, nil
+}

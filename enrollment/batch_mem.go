@@ -1,0 +1,446 @@
+package enrollment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/catalog"
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/funding"
+)
+
+// batchState is a batch's prefetched rows, changed in memory by the
+// applications accepted so far.
+type batchState struct {
+	certs       map[uuid.UUID]certificate.Certificate
+	certLoaded  map[uuid.UUID]bool
+	offers      map[uuid.UUID]Offer
+	groupLoaded map[uuid.UUID]bool
+	accounts    map[acctKey]AccountState
+	contracts   map[uuid.UUID][]Contract // by certificate, newest first
+	// counters: present means the row exists (or was created by the
+	// batch); counterLoaded says which keys were read, so absence is known.
+	counters      map[string]Counter
+	initial       map[string]Counter
+	counterLoaded map[string]bool
+
+	// Accumulated writes.
+	newContracts []Contract
+	holds        map[uuid.UUID]BatchHold
+	holdOrder    []uuid.UUID
+	postings     []PostingRecord
+	touched      []acctKey
+	touchedSet   map[acctKey]bool
+	counterOrder []string
+	counterSet   map[string]bool
+}
+
+type acctKey struct {
+	cert  uuid.UUID
+	start funding.Date
+}
+
+func newBatchState() *batchState {
+	return &batchState{
+		certs:         map[uuid.UUID]certificate.Certificate{},
+		certLoaded:    map[uuid.UUID]bool{},
+		offers:        map[uuid.UUID]Offer{},
+		groupLoaded:   map[uuid.UUID]bool{},
+		accounts:      map[acctKey]AccountState{},
+		contracts:     map[uuid.UUID][]Contract{},
+		counters:      map[string]Counter{},
+		initial:       map[string]Counter{},
+		counterLoaded: map[string]bool{},
+		holds:         map[uuid.UUID]BatchHold{},
+		touchedSet:    map[acctKey]bool{},
+		counterSet:    map[string]bool{},
+	}
+}
+
+// overlay is one application's changes until it succeeds.
+type overlay struct {
+	accounts  map[acctKey]AccountState
+	acctOrder []acctKey
+	holds     map[uuid.UUID]BatchHold
+	holdOrder []uuid.UUID
+	postings  []PostingRecord
+	contracts []Contract
+	counters  map[string]Counter
+	ctrOrder  []string
+}
+
+func newOverlay() *overlay {
+	return &overlay{accounts: map[acctKey]AccountState{}, holds: map[uuid.UUID]BatchHold{}, counters: map[string]Counter{}}
+}
+
+// merge makes a successful application's changes the batch's.
+func (st *batchState) merge(ov *overlay) {
+	for _, k := range ov.acctOrder {
+		st.accounts[k] = ov.accounts[k]
+		if !st.touchedSet[k] {
+			st.touchedSet[k] = true
+			st.touched = append(st.touched, k)
+		}
+	}
+	for _, id := range ov.holdOrder {
+		if _, ok := st.holds[id]; !ok {
+			st.holdOrder = append(st.holdOrder, id)
+		}
+		st.holds[id] = ov.holds[id]
+	}
+	st.postings = append(st.postings, ov.postings...)
+	for _, c := range ov.contracts {
+		st.newContracts = append(st.newContracts, c)
+		st.contracts[c.CertificateID] = append([]Contract{c}, st.contracts[c.CertificateID]...)
+	}
+	for _, k := range ov.ctrOrder {
+		st.counters[k] = ov.counters[k]
+		if !st.counterSet[k] {
+			st.counterSet[k] = true
+			st.counterOrder = append(st.counterOrder, k)
+		}
+	}
+}
+
+// writes is the batch's effect on the store.
+func (st *batchState) writes() BatchWrite {
+	var w BatchWrite
+	w.Contracts = st.newContracts
+	for _, id := range st.holdOrder {
+		w.Holds = append(w.Holds, st.holds[id])
+	}
+	w.Postings = st.postings
+	for _, k := range st.touched {
+		w.Accounts = append(w.Accounts, st.accounts[k])
+	}
+	keys := slices.Clone(st.counterOrder)
+	SortCounterKeys(keys)
+	for _, k := range keys {
+		c := st.counters[k]
+		add := c.Used - st.initial[k].Used
+		if add < 0 {
+			// Only Takes run in a submission; a Give would need an
+			// absolute write. Never reached: Give defers.
+			panic("enrollment: batch: counter decreased")
+		}
+		if _, existed := st.initial[k]; existed && add == 0 {
+			continue
+		}
+		w.Counters = append(w.Counters, CounterDelta{Key: k, Add: add, Limit: c.Limit})
+	}
+	return w
+}
+
+// memTx is the Tx one application's enrol runs against: the batch's
+// prefetched rows plus the application's own overlay. What the batch did
+// not prefetch and every other write is not served: the application is
+// then run alone through Submit (errDefer). Reads of rows a submission
+// does not change go to the batch's transaction.
+type memTx struct {
+	Tx       // the batch's transaction, for other reads
+	st       *batchState
+	ov       *overlay
+	fatal    error // the batch's transaction failed under a read
+	deferred bool
+}
+
+var _ Tx = (*memTx)(nil)
+
+func (m *memTx) deferIt() error {
+	m.deferred = true
+	return errDefer
+}
+
+// through marks a failed passthrough read: anything but not-found aborts
+// the batch (on PostgreSQL the transaction is unusable after it).
+func (m *memTx) through(err error) error {
+	if err != nil && !errors.Is(err, ErrNotFound) && m.fatal == nil {
+		m.fatal = err
+	}
+	return err
+}
+
+func notFoundErr(what string, key any) error {
+	return fmt.Errorf("enrollment: batch: %s %v: %w", what, key, ErrNotFound)
+}
+
+// ---- Idempotency: handled by the batch itself ----
+
+func (m *memTx) ClaimKey(context.Context, string, string, string) (IdempotencyRecord, bool, error) {
+	return IdempotencyRecord{}, false, m.deferIt()
+}
+func (m *memTx) SaveResult(context.Context, string, []byte) error { return m.deferIt() }
+
+// ---- Certificates ----
+
+func (m *memTx) InsertCertificate(context.Context, certificate.Certificate) error {
+	return m.deferIt()
+}
+
+func (m *memTx) Certificate(ctx context.Context, id uuid.UUID) (certificate.Certificate, error) {
+	if m.st.certLoaded[id] {
+		return m.LockCertificate(ctx, id)
+	}
+	c, err := m.Tx.Certificate(ctx, id)
+	return c, m.through(err)
+}
+
+func (m *memTx) LockCertificate(_ context.Context, id uuid.UUID) (certificate.Certificate, error) {
+	if !m.st.certLoaded[id] {
+		return certificate.Certificate{}, m.deferIt()
+	}
+	c, ok := m.st.certs[id]
+	if !ok {
+		return certificate.Certificate{}, notFoundErr("certificate", id)
+	}
+	if c.Scheme == certificate.DigitalSkills {
+		// Adult certificates run alone (their own path in enrol).
+		return certificate.Certificate{}, m.deferIt()
+	}
+	return c, nil
+}
+
+func (m *memTx) CertificateByNumber(ctx context.Context, n certificate.Number) (certificate.Certificate, error) {
+	c, err := m.Tx.CertificateByNumber(ctx, n)
+	return c, m.through(err)
+}
+
+func (m *memTx) UpdateCertificate(context.Context, certificate.Certificate) error {
+	return m.deferIt()
+}
+
+func (m *memTx) PersonCertificates(ctx context.Context, scheme certificate.Scheme, personID string) ([]certificate.Certificate, error) {
+	cs, err := m.Tx.PersonCertificates(ctx, scheme, personID)
+	return cs, m.through(err)
+}
+
+// ---- Categories and queues ----
+
+func (m *memTx) Category(ctx context.Context, code string) (certificate.Category, error) {
+	c, err := m.Tx.Category(ctx, code)
+	return c, m.through(err)
+}
+func (m *memTx) Enqueue(context.Context, QueueEntry) error { return m.deferIt() }
+func (m *memTx) Dequeue(context.Context, string) (QueueEntry, error) {
+	return QueueEntry{}, m.deferIt()
+}
+func (m *memTx) QueuePosition(ctx context.Context, queue string, id uuid.UUID) (int, error) {
+	n, err := m.Tx.QueuePosition(ctx, queue, id)
+	return n, m.through(err)
+}
+func (m *memTx) RemoveFromQueue(context.Context, string, uuid.UUID) error { return m.deferIt() }
+
+// ---- Accounts and the ledger ----
+
+func (m *memTx) Account(_ context.Context, certID uuid.UUID, p funding.Period) (AccountState, error) {
+	if _, ok := m.st.certs[certID]; !ok {
+		return AccountState{}, m.deferIt()
+	}
+	k := acctKey{certID, p.Start}
+	if a, ok := m.ov.accounts[k]; ok {
+		return a, nil
+	}
+	if a, ok := m.st.accounts[k]; ok {
+		return a, nil
+	}
+	return AccountState{}, notFoundErr("account", certID.String()+"@"+p.Start.String())
+}
+
+func (m *memTx) SaveAccount(_ context.Context, a AccountState) error {
+	if _, ok := m.st.certs[a.CertificateID]; !ok {
+		return m.deferIt()
+	}
+	k := acctKey{a.CertificateID, a.Period.Start}
+	if _, ok := m.ov.accounts[k]; !ok {
+		m.ov.acctOrder = append(m.ov.acctOrder, k)
+	}
+	m.ov.accounts[k] = a
+	return nil
+}
+
+func (m *memTx) Hold(ctx context.Context, id uuid.UUID) (funding.Hold, error) {
+	if h, ok := m.ov.holds[id]; ok {
+		return h.Hold, nil
+	}
+	if h, ok := m.st.holds[id]; ok {
+		return h.Hold, nil
+	}
+	h, err := m.Tx.Hold(ctx, id)
+	return h, m.through(err)
+}
+
+func (m *memTx) SaveHold(_ context.Context, certID uuid.UUID, p funding.Period, h funding.Hold) error {
+	if _, ok := m.st.certs[certID]; !ok {
+		return m.deferIt()
+	}
+	if _, ok := m.ov.holds[h.ID]; !ok {
+		m.ov.holdOrder = append(m.ov.holdOrder, h.ID)
+	}
+	m.ov.holds[h.ID] = BatchHold{CertificateID: certID, Period: p, Hold: h}
+	return nil
+}
+
+func (m *memTx) AppendPosting(_ context.Context, p PostingRecord) error {
+	if _, ok := m.st.certs[p.CertificateID]; !ok {
+		return m.deferIt()
+	}
+	m.ov.postings = append(m.ov.postings, p)
+	return nil
+}
+
+func (m *memTx) Postings(context.Context, uuid.UUID, funding.Period) ([]PostingRecord, error) {
+	return nil, m.deferIt()
+}
+
+// ---- Counters ----
+
+func (m *memTx) counter(key string) (Counter, bool, error) {
+	if !m.st.counterLoaded[key] {
+		return Counter{}, false, m.deferIt()
+	}
+	if c, ok := m.ov.counters[key]; ok {
+		return c, true, nil
+	}
+	c, ok := m.st.counters[key]
+	return c, ok, nil
+}
+
+func (m *memTx) setCounter(c Counter) {
+	if _, ok := m.ov.counters[c.Key]; !ok {
+		m.ov.ctrOrder = append(m.ov.ctrOrder, c.Key)
+	}
+	m.ov.counters[c.Key] = c
+}
+
+func (m *memTx) EnsureCounter(_ context.Context, key string, limit int64) error {
+	if limit < 0 {
+		return fmt.Errorf("enrollment: batch: counter %q: negative limit %d", key, limit)
+	}
+	c, ok, err := m.counter(key)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		m.setCounter(Counter{Key: key, Used: 0, Limit: limit})
+		return nil
+	}
+	if limit != c.Limit {
+		// Changing a stored limit is not a submission's business.
+		return m.deferIt()
+	}
+	return nil
+}
+
+func (m *memTx) Take(_ context.Context, key string, n int64) error {
+	if n < 0 {
+		return fmt.Errorf("enrollment: batch: take %d from counter %q: negative", n, key)
+	}
+	c, ok, err := m.counter(key)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return notFoundErr("counter", key)
+	}
+	if c.Used+n > c.Limit {
+		return fmt.Errorf("enrollment: batch: counter %q cannot take %d: %w", key, n, ErrCounterFull)
+	}
+	c.Used += n
+	m.setCounter(c)
+	return nil
+}
+
+func (m *memTx) Give(context.Context, string, int64) error { return m.deferIt() }
+
+func (m *memTx) Counter(_ context.Context, key string) (Counter, error) {
+	c, ok, err := m.counter(key)
+	if err != nil {
+		return Counter{}, err
+	}
+	if !ok {
+		return Counter{}, notFoundErr("counter", key)
+	}
+	return c, nil
+}
+
+// ---- Catalog ----
+
+func (m *memTx) SaveProvider(context.Context, catalog.Provider) error     { return m.deferIt() }
+func (m *memTx) SaveProgram(context.Context, catalog.Program) error       { return m.deferIt() }
+func (m *memTx) SaveModule(context.Context, catalog.Module) error         { return m.deferIt() }
+func (m *memTx) SaveGroup(context.Context, catalog.Group) error           { return m.deferIt() }
+func (m *memTx) SaveCategory(context.Context, certificate.Category) error { return m.deferIt() }
+func (m *memTx) RecordCharge(context.Context, uuid.UUID, funding.Month, funding.Money) error {
+	return m.deferIt()
+}
+func (m *memTx) AddInvoiceLine(context.Context, InvoiceLine) error { return m.deferIt() }
+
+func (m *memTx) Offer(_ context.Context, groupID uuid.UUID) (Offer, error) {
+	if !m.st.groupLoaded[groupID] {
+		return Offer{}, m.deferIt()
+	}
+	o, ok := m.st.offers[groupID]
+	if !ok {
+		return Offer{}, notFoundErr("group", groupID)
+	}
+	return o, nil
+}
+
+func (m *memTx) Catalog(ctx context.Context, f catalog.Filter) ([]Offer, error) {
+	os, err := m.Tx.Catalog(ctx, f)
+	return os, m.through(err)
+}
+
+// ---- Contracts ----
+
+func (m *memTx) InsertContract(_ context.Context, c Contract) error {
+	if _, ok := m.st.certs[c.CertificateID]; !ok {
+		return m.deferIt()
+	}
+	if c.Status.Live() {
+		for _, k := range m.ov.contracts {
+			if k.CertificateID == c.CertificateID && k.ModuleID == c.ModuleID && k.Status.Live() {
+				return fmt.Errorf("enrollment: batch: insert contract: %w", ErrExists)
+			}
+		}
+		for _, k := range m.st.contracts[c.CertificateID] {
+			if k.ModuleID == c.ModuleID && k.Status.Live() {
+				return fmt.Errorf("enrollment: batch: insert contract: %w", ErrExists)
+			}
+		}
+	}
+	m.ov.contracts = append(m.ov.contracts, c)
+	return nil
+}
+
+func (m *memTx) Contract(ctx context.Context, id uuid.UUID) (Contract, error) {
+	return Contract{}, m.deferIt()
+}
+
+func (m *memTx) LockContract(context.Context, uuid.UUID) (Contract, error) {
+	return Contract{}, m.deferIt()
+}
+
+func (m *memTx) UpdateContract(context.Context, Contract) error { return m.deferIt() }
+
+func (m *memTx) CertificateContracts(_ context.Context, certID uuid.UUID) ([]Contract, error) {
+	if _, ok := m.st.certs[certID]; !ok {
+		return nil, m.deferIt()
+	}
+	out := make([]Contract, 0, len(m.ov.contracts)+len(m.st.contracts[certID]))
+	for i := len(m.ov.contracts) - 1; i >= 0; i-- {
+		if m.ov.contracts[i].CertificateID == certID {
+			out = append(out, m.ov.contracts[i])
+		}
+	}
+	return append(out, m.st.contracts[certID]...), nil
+}
+
+func (m *memTx) SaveRating(context.Context, uuid.UUID, Rating, time.Time) error {
+	return m.deferIt()
+}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -15,12 +16,13 @@ import (
 	"github.com/edufund/edufund/funding"
 )
 
-// The bulk statements of the batched monthly close (enrollment.CloseTx).
-// Rows go as multi-row VALUES lists built here with the dialect's own
-// quoting (bun would build the same text by reflection, several times
-// slower on a million rows), at most closeChunk rows per statement. Updates
-// use a VALUES common table expression joined with UPDATE … FROM, which
-// PostgreSQL and SQLite (≥ 3.33) both run; PostgreSQL gets explicit casts.
+// The bulk statements of the batched monthly close (enrollment.CloseTx),
+// at most closeChunk rows per statement, with the values inlined (bun sends
+// no parameters anyway) by bulkWriter rather than by bun's reflection,
+// several times slower on a million rows. PostgreSQL gets one array literal
+// per column, unnest(…) as the row source of INSERT … SELECT and UPDATE …
+// FROM; SQLite a VALUES list, in a common table expression for UPDATE …
+// FROM (SQLite ≥ 3.33).
 
 var (
 	_ enrollment.CloseBatcher = (*DB)(nil)
@@ -28,7 +30,7 @@ var (
 )
 
 // closeChunk bounds the rows of one bulk statement.
-const closeChunk = 2500
+const closeChunk = 5000
 
 // InCloseTx runs fn in one transaction, retried like InTx.
 func (db *DB) InCloseTx(ctx context.Context, fn func(ctx context.Context, tx enrollment.CloseTx) error) error {
@@ -115,26 +117,18 @@ func (t *tx) LockAccounts(ctx context.Context, keys []enrollment.AccountKey) (ma
 func (t *tx) RecordCharges(ctx context.Context, charges []enrollment.Charge) (map[uuid.UUID]bool, error) {
 	out := make(map[uuid.UUID]bool, len(charges))
 	for _, part := range chunkOf(charges, closeChunk) {
-		b := t.newSQL(64 * len(part))
-		b.raw("INSERT INTO contract_charges (contract_id, month, amount) VALUES ")
-		for i, c := range part {
-			if i > 0 {
-				b.raw(",")
-			}
-			b.raw("(")
-			b.uuid(c.ContractID)
-			b.raw(",")
-			b.str(c.Month.String())
-			b.raw(",")
-			b.money("amount", c.Amount)
-			b.raw(")")
-		}
-		b.raw(" ON CONFLICT DO NOTHING RETURNING contract_id")
-		if b.err != nil {
-			return nil, b.err
+		q, err := t.insertSQL("contract_charges", []string{"contract_id", "month", "amount"}, []string{"uuid", "text", "bigint"},
+			len(part), func(w *bulkWriter, i int) {
+				c := part[i]
+				w.uuid(c.ContractID)
+				w.text(c.Month.String())
+				w.money("amount", c.Amount)
+			}, " ON CONFLICT DO NOTHING RETURNING contract_id")
+		if err != nil {
+			return nil, err
 		}
 		var ids []uuid.UUID
-		if err := t.queryScan(ctx, b.String(), &ids); err != nil {
+		if err := t.queryScan(ctx, q, &ids); err != nil {
 			return nil, t.write(err, "record charges")
 		}
 		for _, id := range ids {
@@ -144,61 +138,50 @@ func (t *tx) RecordCharges(ctx context.Context, charges []enrollment.Charge) (ma
 	return out, nil
 }
 
+var postingCols = []string{"id", "certificate_id", "period_start", "period_end", "kind", "amount", "hold_id", "contract_id", "month", "at", "actor", "rule", "params"}
+var postingTypes = []string{"uuid", "uuid", "date", "date", "text", "bigint", "uuid", "uuid", "text", "timestamptz", "text", "text", "text"}
+
 func (t *tx) AppendPostings(ctx context.Context, ps []enrollment.PostingRecord) error {
 	for _, part := range chunkOf(ps, closeChunk) {
-		b := t.newSQL(400 * len(part))
-		b.raw("INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params) VALUES ")
-		for i, p := range part {
-			if p.At.IsZero() {
-				return fmt.Errorf("storage: posting %s has no time", p.ID)
-			}
+		var perr error
+		q, err := t.insertSQL("postings", postingCols, postingTypes, len(part), func(w *bulkWriter, i int) {
+			p := part[i]
 			params := "{}"
 			if len(p.Params) > 0 {
 				j, err := json.Marshal(p.Params)
-				if err != nil {
-					return fmt.Errorf("storage: posting params: %w", err)
+				if err != nil && perr == nil {
+					perr = fmt.Errorf("storage: posting params: %w", err)
 				}
 				params = string(j)
 			}
-			if i > 0 {
-				b.raw(",")
+			if p.At.IsZero() && perr == nil {
+				perr = fmt.Errorf("storage: posting %s has no time", p.ID)
 			}
-			b.raw("(")
-			b.uuid(p.ID)
-			b.raw(",")
-			b.uuid(p.CertificateID)
-			b.raw(",")
-			b.date(p.Period.Start)
-			b.raw(",")
-			b.date(p.Period.End)
-			b.raw(",")
-			b.str(string(p.Posting.Kind))
-			b.raw(",")
-			b.money("amount", p.Posting.Amount)
-			b.raw(",")
-			b.nullUUID(p.Posting.HoldID)
-			b.raw(",")
-			b.nullUUID(p.ContractID)
-			b.raw(",")
+			w.uuid(p.ID)
+			w.uuid(p.CertificateID)
+			w.date(p.Period.Start)
+			w.date(p.Period.End)
+			w.text(string(p.Posting.Kind))
+			w.money("amount", p.Posting.Amount)
+			w.uuid(p.Posting.HoldID)
+			w.uuid(p.ContractID)
 			if p.Month.IsZero() {
-				b.raw("NULL")
+				w.null()
 			} else {
-				b.str(p.Month.String())
+				w.text(p.Month.String())
 			}
-			b.raw(",")
-			b.buf = t.db.bun.Dialect().AppendTime(b.buf, p.At.UTC())
-			b.raw(",")
-			b.str(p.Actor)
-			b.raw(",")
-			b.str(p.Rule)
-			b.raw(",")
-			b.str(params)
-			b.raw(")")
+			w.time(p.At)
+			w.text(p.Actor)
+			w.text(p.Rule)
+			w.text(params)
+		}, "")
+		if perr != nil {
+			return perr
 		}
-		if b.err != nil {
-			return b.err
+		if err != nil {
+			return err
 		}
-		if _, err := t.tx.ExecContext(ctx, b.String()); err != nil {
+		if _, err := t.tx.ExecContext(ctx, q); err != nil {
 			return t.write(err, "append postings")
 		}
 	}
@@ -207,31 +190,21 @@ func (t *tx) AppendPostings(ctx context.Context, ps []enrollment.PostingRecord) 
 
 func (t *tx) UpdateHolds(ctx context.Context, hs []funding.Hold) error {
 	for _, part := range chunkOf(hs, closeChunk) {
-		b := t.newSQL(100 * len(part))
-		b.raw("WITH v (id, amount, charged, released, refunded) AS (VALUES ")
-		for i, h := range part {
-			if i > 0 {
-				b.raw(",")
-			}
-			b.raw("(")
-			b.uuid(h.ID)
-			b.cast("uuid")
-			b.raw(",")
-			b.money("amount", h.Amount)
-			b.cast("bigint")
-			b.raw(",")
-			b.money("charged", h.Charged)
-			b.cast("bigint")
-			b.raw(",")
-			b.money("released", h.Released)
-			b.cast("bigint")
-			b.raw(",")
-			b.money("refunded", h.Refunded)
-			b.cast("bigint")
-			b.raw(")")
+		q, err := t.updateSQL("holds", []string{"id", "amount", "charged", "released", "refunded"},
+			[]string{"uuid", "bigint", "bigint", "bigint", "bigint"}, len(part), func(w *bulkWriter, i int) {
+				h := part[i]
+				w.uuid(h.ID)
+				w.money("amount", h.Amount)
+				w.money("charged", h.Charged)
+				w.money("released", h.Released)
+				w.money("refunded", h.Refunded)
+			},
+			"amount = v.amount, charged = v.charged, released = v.released, refunded = v.refunded",
+			"holds.id = v.id")
+		if err != nil {
+			return err
 		}
-		b.raw(") UPDATE holds SET amount = v.amount, charged = v.charged, released = v.released, refunded = v.refunded FROM v WHERE holds.id = v.id")
-		if err := t.execAll(ctx, b, len(part), "update holds"); err != nil {
+		if err := t.execAll(ctx, q, len(part), "update holds"); err != nil {
 			return err
 		}
 	}
@@ -240,35 +213,25 @@ func (t *tx) UpdateHolds(ctx context.Context, hs []funding.Hold) error {
 
 func (t *tx) UpdateAccounts(ctx context.Context, as []enrollment.AccountState) error {
 	for _, part := range chunkOf(as, closeChunk) {
-		b := t.newSQL(160 * len(part))
-		b.raw("WITH v (certificate_id, period_start, nominal, balance, reserved, spent, depleted, expired) AS (VALUES ")
-		for i, a := range part {
-			if i > 0 {
-				b.raw(",")
-			}
-			b.raw("(")
-			b.uuid(a.CertificateID)
-			b.cast("uuid")
-			b.raw(",")
-			b.date(a.Period.Start)
-			b.cast("date")
-			for _, f := range []struct {
-				name string
-				v    funding.Money
-			}{
-				{"nominal", a.Account.Nominal}, {"balance", a.Account.Balance}, {"reserved", a.Account.Reserved},
-				{"spent", a.Account.Spent}, {"depleted", a.Account.Depleted}, {"expired", a.Account.Expired},
-			} {
-				b.raw(",")
-				b.money(f.name, f.v)
-				b.cast("bigint")
-			}
-			b.raw(")")
+		q, err := t.updateSQL("accounts",
+			[]string{"certificate_id", "period_start", "nominal", "balance", "reserved", "spent", "depleted", "expired"},
+			[]string{"uuid", "date", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint"}, len(part), func(w *bulkWriter, i int) {
+				a := part[i]
+				w.uuid(a.CertificateID)
+				w.date(a.Period.Start)
+				w.money("nominal", a.Account.Nominal)
+				w.money("balance", a.Account.Balance)
+				w.money("reserved", a.Account.Reserved)
+				w.money("spent", a.Account.Spent)
+				w.money("depleted", a.Account.Depleted)
+				w.money("expired", a.Account.Expired)
+			},
+			"nominal = v.nominal, balance = v.balance, reserved = v.reserved, spent = v.spent, depleted = v.depleted, expired = v.expired",
+			"accounts.certificate_id = v.certificate_id AND accounts.period_start = v.period_start")
+		if err != nil {
+			return err
 		}
-		b.raw(") UPDATE accounts SET nominal = v.nominal, balance = v.balance, reserved = v.reserved, spent = v.spent, " +
-			"depleted = v.depleted, expired = v.expired FROM v " +
-			"WHERE accounts.certificate_id = v.certificate_id AND accounts.period_start = v.period_start")
-		if err := t.execAll(ctx, b, len(part), "update accounts"); err != nil {
+		if err := t.execAll(ctx, q, len(part), "update accounts"); err != nil {
 			return err
 		}
 	}
@@ -284,37 +247,26 @@ type invoiceKey struct {
 
 func (t *tx) AddInvoiceLines(ctx context.Context, ls []enrollment.InvoiceLine) (int, error) {
 	added := 0
+	sums := map[invoiceKey]*invoiceRow{}
+	var keys []invoiceKey
 	for _, part := range chunkOf(ls, closeChunk) {
-		b := t.newSQL(128 * len(part))
-		b.raw("INSERT INTO invoice_lines (contract_id, month, kind, municipality, provider_id, amount) VALUES ")
-		for i, l := range part {
-			if i > 0 {
-				b.raw(",")
-			}
-			b.raw("(")
-			b.uuid(l.ContractID)
-			b.raw(",")
-			b.str(l.Month.String())
-			b.raw(",")
-			b.str(string(l.Kind))
-			b.raw(",")
-			b.str(l.Municipality)
-			b.raw(",")
-			b.uuid(l.ProviderID)
-			b.raw(",")
-			b.money("amount", l.Amount)
-			b.raw(")")
+		q, err := t.insertSQL("invoice_lines", []string{"contract_id", "month", "kind", "municipality", "provider_id", "amount"},
+			[]string{"uuid", "text", "text", "text", "uuid", "bigint"}, len(part), func(w *bulkWriter, i int) {
+				l := part[i]
+				w.uuid(l.ContractID)
+				w.text(l.Month.String())
+				w.text(string(l.Kind))
+				w.text(l.Municipality)
+				w.uuid(l.ProviderID)
+				w.money("amount", l.Amount)
+			}, " ON CONFLICT DO NOTHING RETURNING municipality, provider_id, month, kind, amount")
+		if err != nil {
+			return added, err
 		}
-		b.raw(" ON CONFLICT DO NOTHING RETURNING municipality, provider_id, month, kind, amount")
-		if b.err != nil {
-			return added, b.err
-		}
-		rows, err := t.tx.QueryContext(ctx, b.String())
+		rows, err := t.tx.QueryContext(ctx, q)
 		if err != nil {
 			return added, t.write(err, "add invoice lines")
 		}
-		sums := map[invoiceKey]*invoiceRow{}
-		var keys []invoiceKey
 		for rows.Next() {
 			var k invoiceKey
 			var amount int64
@@ -324,7 +276,7 @@ func (t *tx) AddInvoiceLines(ctx context.Context, ls []enrollment.InvoiceLine) (
 			}
 			r := sums[k]
 			if r == nil {
-				r = &invoiceRow{Municipality: k.municipality, ProviderID: k.provider, Kind: k.kind}
+				r = &invoiceRow{}
 				sums[k] = r
 				keys = append(keys, k)
 			}
@@ -339,47 +291,41 @@ func (t *tx) AddInvoiceLines(ctx context.Context, ls []enrollment.InvoiceLine) (
 		if err := rows.Close(); err != nil {
 			return added, t.write(err, "add invoice lines")
 		}
-		if len(keys) == 0 {
-			continue
+	}
+	if len(keys) == 0 {
+		return added, nil
+	}
+	// The totals are hot rows shared by every page: one upsert per page of
+	// the sums of its new lines, taken in key order.
+	slices.SortFunc(keys, func(a, b invoiceKey) int {
+		if c := strings.Compare(a.municipality, b.municipality); c != 0 {
+			return c
 		}
-		// The totals are hot rows shared by every page: take them in key
-		// order.
-		slices.SortFunc(keys, func(a, b invoiceKey) int {
-			if c := strings.Compare(a.municipality, b.municipality); c != 0 {
-				return c
-			}
-			if c := slices.Compare(a.provider[:], b.provider[:]); c != 0 {
-				return c
-			}
-			if c := strings.Compare(a.month, b.month); c != 0 {
-				return c
-			}
-			return strings.Compare(a.kind, b.kind)
-		})
-		ib := t.newSQL(128 * len(keys))
-		ib.raw("INSERT INTO invoices (municipality, provider_id, month, kind, amount, lines) VALUES ")
-		for i, k := range keys {
-			r := sums[k]
-			if i > 0 {
-				ib.raw(",")
-			}
-			ib.raw("(")
-			ib.str(k.municipality)
-			ib.raw(",")
-			ib.uuid(k.provider)
-			ib.raw(",")
-			ib.str(k.month)
-			ib.raw(",")
-			ib.str(k.kind)
-			ib.raw(",")
-			ib.int(r.Amount)
-			ib.raw(",")
-			ib.int(int64(r.Lines))
-			ib.raw(")")
+		if c := slices.Compare(a.provider[:], b.provider[:]); c != 0 {
+			return c
 		}
-		ib.raw(" ON CONFLICT (municipality, provider_id, month, kind) DO UPDATE SET " +
-			"amount = invoices.amount + EXCLUDED.amount, lines = invoices.lines + EXCLUDED.lines")
-		if _, err := t.tx.ExecContext(ctx, ib.String()); err != nil {
+		if c := strings.Compare(a.month, b.month); c != 0 {
+			return c
+		}
+		return strings.Compare(a.kind, b.kind)
+	})
+	for _, part := range chunkOf(keys, closeChunk) {
+		q, err := t.insertSQL("invoices", []string{"municipality", "provider_id", "month", "kind", "amount", "lines"},
+			[]string{"text", "uuid", "text", "text", "bigint", "integer"}, len(part), func(w *bulkWriter, i int) {
+				k := part[i]
+				r := sums[k]
+				w.text(k.municipality)
+				w.uuid(k.provider)
+				w.text(k.month)
+				w.text(k.kind)
+				w.int(r.Amount)
+				w.int(int64(r.Lines))
+			}, " ON CONFLICT (municipality, provider_id, month, kind) DO UPDATE SET "+
+				"amount = invoices.amount + EXCLUDED.amount, lines = invoices.lines + EXCLUDED.lines")
+		if err != nil {
+			return added, err
+		}
+		if _, err := t.tx.ExecContext(ctx, q); err != nil {
 			return added, t.write(err, "add invoices")
 		}
 	}
@@ -405,11 +351,8 @@ func (t *tx) queryScan(ctx context.Context, query string, dest *[]uuid.UUID) err
 
 // execAll runs an update that must touch n rows: fewer means a row the
 // caller read is gone.
-func (t *tx) execAll(ctx context.Context, b *sqlText, n int, what string) error {
-	if b.err != nil {
-		return b.err
-	}
-	res, err := t.tx.ExecContext(ctx, b.String())
+func (t *tx) execAll(ctx context.Context, q string, n int, what string) error {
+	res, err := t.tx.ExecContext(ctx, q)
 	if err != nil {
 		return t.write(err, what)
 	}
@@ -435,67 +378,232 @@ func chunkOf[T any](s []T, n int) [][]T {
 	return out
 }
 
-// sqlText builds one statement with the values inlined, quoted the way the
-// dialect quotes them. Ids, dates and months are formatted here; text goes
-// through the dialect's string quoting.
-type sqlText struct {
-	buf []byte
-	pg  bool
-	d   interface{ AppendString([]byte, string) []byte }
-	err error
+// insertSQL is INSERT INTO table (cols) with n rows that fill writes, then
+// suffix: on PostgreSQL SELECT * FROM unnest of one array literal per
+// column (parsed by the array input functions, far cheaper than a VALUES
+// list of n×cols constants), on SQLite a VALUES list.
+func (t *tx) insertSQL(table string, cols, types []string, n int, fill func(w *bulkWriter, i int), suffix string) (string, error) {
+	w := t.bulk(cols, types, n, fill)
+	if w.err != nil {
+		return "", w.err
+	}
+	b := make([]byte, 0, w.size()+len(suffix)+128)
+	b = append(b, "INSERT INTO "...)
+	b = append(b, table...)
+	b = append(b, " ("...)
+	b = append(b, strings.Join(cols, ", ")...)
+	b = append(b, ") "...)
+	if w.pg {
+		b = append(b, "SELECT * FROM "...)
+		b = w.appendUnnest(b)
+	} else {
+		b = append(b, "VALUES "...)
+		b = append(b, w.values...)
+	}
+	b = append(b, suffix...)
+	return string(b), nil
 }
 
-func (t *tx) newSQL(capacity int) *sqlText {
-	return &sqlText{buf: make([]byte, 0, capacity+256), pg: t.pg(), d: t.db.bun.Dialect()}
+// updateSQL is UPDATE table SET set FROM the n rows fill writes, named v
+// with cols, WHERE where.
+func (t *tx) updateSQL(table string, cols, types []string, n int, fill func(w *bulkWriter, i int), set, where string) (string, error) {
+	w := t.bulk(cols, types, n, fill)
+	if w.err != nil {
+		return "", w.err
+	}
+	b := make([]byte, 0, w.size()+len(set)+len(where)+128)
+	if w.pg {
+		b = append(b, "UPDATE "...)
+		b = append(b, table...)
+		b = append(b, " SET "...)
+		b = append(b, set...)
+		b = append(b, " FROM "...)
+		b = w.appendUnnest(b)
+		b = append(b, " AS v ("...)
+	} else {
+		b = append(b, "WITH v ("...)
+	}
+	b = append(b, strings.Join(cols, ", ")...)
+	if w.pg {
+		b = append(b, ") WHERE "...)
+	} else {
+		b = append(b, ") AS (VALUES "...)
+		b = append(b, w.values...)
+		b = append(b, ") UPDATE "...)
+		b = append(b, table...)
+		b = append(b, " SET "...)
+		b = append(b, set...)
+		b = append(b, " FROM v WHERE "...)
+	}
+	b = append(b, where...)
+	return string(b), nil
 }
 
-func (b *sqlText) String() string { return string(b.buf) }
-func (b *sqlText) raw(s string)   { b.buf = append(b.buf, s...) }
-func (b *sqlText) str(s string)   { b.buf = b.d.AppendString(b.buf, s) }
-func (b *sqlText) int(n int64)    { b.buf = strconv.AppendInt(b.buf, n, 10) }
+// bulkWriter collects rows: on PostgreSQL as one array literal per column,
+// on SQLite as a VALUES list. Ids, dates, numbers and months are formatted
+// here; text goes through the array quoting and then the dialect's string
+// quoting (PostgreSQL) or the dialect's string quoting (SQLite).
+type bulkWriter struct {
+	pg     bool
+	d      interface{ AppendString([]byte, string) []byte }
+	types  []string
+	arrays [][]byte // PostgreSQL: the elements of each column, comma-separated
+	values []byte   // SQLite: (…),(…)
+	col    int
+	rows   int
+	err    error
+}
 
-func (b *sqlText) uuid(id uuid.UUID) {
-	b.buf = append(b.buf, '\'')
+func (t *tx) bulk(cols, types []string, n int, fill func(w *bulkWriter, i int)) *bulkWriter {
+	w := &bulkWriter{pg: t.pg(), d: t.db.bun.Dialect(), types: types}
+	if w.pg {
+		w.arrays = make([][]byte, len(cols))
+		for i := range w.arrays {
+			w.arrays[i] = make([]byte, 0, 40*n)
+		}
+	} else {
+		w.values = make([]byte, 0, 48*n*len(cols))
+	}
+	for i := range n {
+		w.col = 0
+		if !w.pg {
+			if i > 0 {
+				w.values = append(w.values, ',')
+			}
+			w.values = append(w.values, '(')
+		}
+		fill(w, i)
+		if !w.pg {
+			w.values = append(w.values, ')')
+		}
+		if w.col != len(cols) && w.err == nil {
+			w.err = fmt.Errorf("storage: bulk row %d has %d of %d columns", i, w.col, len(cols))
+		}
+		w.rows++
+	}
+	return w
+}
+
+func (w *bulkWriter) size() int {
+	n := len(w.values)
+	for _, a := range w.arrays {
+		n += len(a) + 32
+	}
+	return n
+}
+
+// appendUnnest appends unnest('{…}'::type[], …).
+func (w *bulkWriter) appendUnnest(b []byte) []byte {
+	b = append(b, "unnest("...)
+	for i, a := range w.arrays {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		lit := make([]byte, 0, len(a)+2)
+		lit = append(lit, '{')
+		lit = append(lit, a...)
+		lit = append(lit, '}')
+		b = w.d.AppendString(b, string(lit))
+		b = append(b, "::"...)
+		b = append(b, w.types[i]...)
+		b = append(b, "[]"...)
+	}
+	return append(b, ')')
+}
+
+// next starts the next column's element and returns the buffer to append it to.
+func (w *bulkWriter) next() *[]byte {
+	i := w.col
+	w.col++
+	if w.pg {
+		if w.rows > 0 {
+			w.arrays[i] = append(w.arrays[i], ',')
+		}
+		return &w.arrays[i]
+	}
+	if i > 0 {
+		w.values = append(w.values, ',')
+	}
+	return &w.values
+}
+
+func (w *bulkWriter) null() {
+	b := w.next()
+	*b = append(*b, "NULL"...)
+}
+
+// plain appends an element that needs no quoting in an array (hex ids,
+// digits, ISO dates) and single quotes in SQL.
+func (w *bulkWriter) plain(s []byte) {
+	b := w.next()
+	if w.pg {
+		*b = append(*b, s...)
+		return
+	}
+	*b = append(*b, '\'')
+	*b = append(*b, s...)
+	*b = append(*b, '\'')
+}
+
+func (w *bulkWriter) uuid(id uuid.UUID) {
+	if id == uuid.Nil {
+		w.null()
+		return
+	}
 	var s [36]byte
 	hexUUID(s[:], id)
-	b.buf = append(b.buf, s[:]...)
-	b.buf = append(b.buf, '\'')
+	w.plain(s[:])
 }
 
-func (b *sqlText) nullUUID(id uuid.UUID) {
-	if id == uuid.Nil {
-		b.raw("NULL")
-		return
-	}
-	b.uuid(id)
-}
-
-func (b *sqlText) date(d funding.Date) {
+func (w *bulkWriter) date(d funding.Date) {
 	if d.IsZero() {
-		b.raw("NULL")
+		w.null()
 		return
 	}
-	b.buf = append(b.buf, '\'')
-	b.buf = append(b.buf, d.String()...)
-	b.buf = append(b.buf, '\'')
+	w.plain([]byte(d.String()))
 }
 
-func (b *sqlText) money(field string, m funding.Money) {
+func (w *bulkWriter) int(n int64) {
+	b := w.next()
+	*b = strconv.AppendInt(*b, n, 10)
+}
+
+func (w *bulkWriter) money(field string, m funding.Money) {
 	var k kopecks
 	n := k.of(field, m)
-	if k.err != nil && b.err == nil {
-		b.err = k.err
+	if k.err != nil && w.err == nil {
+		w.err = k.err
 	}
-	b.int(n)
+	w.int(n)
 }
 
-// cast types a VALUES column on PostgreSQL, where a common table
-// expression's literals are otherwise text; SQLite needs no cast.
-func (b *sqlText) cast(typ string) {
-	if b.pg {
-		b.raw("::")
-		b.raw(typ)
+func (w *bulkWriter) time(tm time.Time) {
+	if tm.IsZero() {
+		w.null()
+		return
 	}
+	w.text(tm.UTC().Format("2006-01-02 15:04:05.999999-07:00"))
+}
+
+func (w *bulkWriter) text(s string) {
+	if strings.IndexByte(s, 0) >= 0 && w.err == nil {
+		w.err = fmt.Errorf("storage: text with a NUL byte")
+	}
+	b := w.next()
+	if !w.pg {
+		*b = w.d.AppendString(*b, s)
+		return
+	}
+	// An array element in double quotes, with backslash and quote escaped;
+	// the dialect's string quoting of the whole literal comes later.
+	*b = append(*b, '"')
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == '"' || c == '\\' {
+			*b = append(*b, '\\')
+		}
+		*b = append(*b, s[i])
+	}
+	*b = append(*b, '"')
 }
 
 func hexUUID(dst []byte, u uuid.UUID) {

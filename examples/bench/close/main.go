@@ -1,0 +1,417 @@
+// Command close benchmarks the night of the monthly close on PostgreSQL:
+// a region of -contracts active contracts (default 1,000,000) closed with
+// enrollment.(*Service).CloseMonthBatched, against the floor of writing the
+// same charge postings with one INSERT … SELECT.
+//
+//	go run ./examples/bench/close -pg 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable' -contracts 1000000
+//
+// It creates a scratch database (dropped at the end unless -keep), migrates
+// it with storage.Open and Migrate, generates the region with set-based SQL
+// (certificates, accounts, holds, contracts active since January, their
+// January and February charges and the postings behind every account), and
+// runs, in order:
+//
+//  1. the floor: one INSERT INTO postings … SELECT writing the March charge
+//     posting of every contract, timed, then rolled back and vacuumed away;
+//  2. the batched close of March (time, peak RSS of this process);
+//  3. the same close again: it must charge nothing;
+//  4. the invariants of the design over the whole database.
+//
+// See README.md in this directory for figures and what limits the rate.
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"runtime"
+	"strconv"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/funding"
+	"github.com/edufund/edufund/storage"
+)
+
+func main() {
+	pg := flag.String("pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server URL (a database to connect to for CREATE DATABASE)")
+	n := flag.Int("contracts", 1_000_000, "active contracts in the region (two per certificate)")
+	page := flag.Int("page", enrollment.DefaultClosePage, "contracts per transaction of the batched close")
+	dbName := flag.String("db", "edufund_bench_close", "name of the scratch database (dropped and created)")
+	keep := flag.Bool("keep", false, "keep the scratch database at the end")
+	flag.BoolVar(&profile, "profile", false, "print the time spent per kind of statement in the first close")
+	flag.Parse()
+	if err := run(context.Background(), *pg, *dbName, *n, *page, *keep); err != nil {
+		fmt.Fprintln(os.Stderr, "close bench:", err)
+		os.Exit(1)
+	}
+}
+
+var month = funding.Month{Year: 2026, Month: time.March}
+
+var profile bool
+
+// statementTimes sums the time of each kind of statement (its first words).
+type statementTimes struct {
+	mu    sync.Mutex
+	on    bool
+	total map[string]time.Duration
+	count map[string]int
+}
+
+func (h *statementTimes) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+
+func (h *statementTimes) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.on {
+		return
+	}
+	q := strings.Join(strings.Fields(e.Query), " ")
+	if len(q) > 60 {
+		q = q[:60]
+	}
+	h.total[q] += time.Since(e.StartTime)
+	h.count[q]++
+}
+
+func (h *statementTimes) print() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	keys := make([]string, 0, len(h.total))
+	for k := range h.total {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return h.total[keys[i]] > h.total[keys[j]] })
+	for _, k := range keys {
+		fmt.Printf("  %7.2fs %6d  %s\n", h.total[k].Seconds(), h.count[k], k)
+	}
+}
+
+func run(ctx context.Context, base, dbName string, n, page int, keep bool) error {
+	if n < 2 || n%2 != 0 {
+		return fmt.Errorf("-contracts must be even and positive")
+	}
+	admin, err := storage.Open(ctx, base, storage.WithMaxOpenConns(1))
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	exec := func(db *storage.DB, q string) error {
+		if _, err := db.Bun().ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", firstLine(q), err)
+		}
+		return nil
+	}
+	if err := exec(admin, "DROP DATABASE IF EXISTS "+dbName); err != nil {
+		return err
+	}
+	if err := exec(admin, "CREATE DATABASE "+dbName); err != nil {
+		return err
+	}
+	if !keep {
+		defer func() { _ = exec(admin, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)") }()
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		return err
+	}
+	u.Path = "/" + dbName
+	// A pool of 4, the size perf-baseline.md recommends on this 2-core
+	// machine; the close itself uses one connection at a time.
+	db, err := storage.Open(ctx, u.String(), storage.WithMaxOpenConns(4))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+
+	var version string
+	if err := db.Bun().NewRaw("SHOW server_version").Scan(ctx, &version); err != nil {
+		return err
+	}
+	fmt.Printf("PostgreSQL %s, %d CPUs, GOMAXPROCS %d, %s; %d contracts, %d certificates, page %d\n",
+		version, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), n, n/2, page)
+
+	t0 := time.Now()
+	for _, q := range generate(n) {
+		if err := exec(db, q); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("generated in %.1fs\n", time.Since(t0).Seconds())
+
+	// 1. The floor, inside a transaction that is rolled back; VACUUM then
+	// removes its dead rows so that the close meets the table as it was.
+	if err := exec(db, "CHECKPOINT"); err != nil {
+		return err
+	}
+	floor, err := floorRun(ctx, db)
+	if err != nil {
+		return err
+	}
+	if err := exec(db, "VACUUM postings"); err != nil {
+		return err
+	}
+	if err := exec(db, "CHECKPOINT"); err != nil {
+		return err
+	}
+	fmt.Printf("floor: INSERT … SELECT of %d postings in %.2fs\n", n, floor.Seconds())
+
+	// 2. The batched close.
+	clock := &funding.FixedClock{T: time.Date(2026, time.March, 1, 3, 0, 0, 0, time.UTC)}
+	svc := enrollment.NewService(db, clock, enrollment.DefaultConfig())
+	var fallbacks int
+	opts := enrollment.CloseBatchOptions{PageSize: page, OnFallback: func(_ uuid.UUID, err error) {
+		fallbacks++
+		fmt.Fprintln(os.Stderr, "page fell back to the per-contract path:", err)
+	}}
+	times := &statementTimes{total: map[string]time.Duration{}, count: map[string]int{}, on: profile}
+	db.Bun().AddQueryHook(times)
+	peak := startPeakSampler()
+	t1 := time.Now()
+	rep, err := svc.CloseMonthBatched(ctx, db, month, opts)
+	closeTime := time.Since(t1)
+	times.mu.Lock()
+	times.on = false
+	times.mu.Unlock()
+	if profile {
+		times.print()
+	}
+	if err != nil {
+		return err
+	}
+	rss := peak()
+	fmt.Printf("close: %d contracts, %d charged (%s), %d invoice lines, %d failed, %d fallbacks in %.2fs\n",
+		rep.Contracts, rep.Charged, rep.Amount, rep.Lines, len(rep.Failed), fallbacks, closeTime.Seconds())
+	if rep.Charged != n || len(rep.Failed) != 0 {
+		return fmt.Errorf("the close charged %d of %d contracts (%d failed)", rep.Charged, n, len(rep.Failed))
+	}
+
+	// 3. The same close again.
+	t2 := time.Now()
+	rep2, err := svc.CloseMonthBatched(ctx, db, month, opts)
+	againTime := time.Since(t2)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("second run: %d contracts, %d charged, %d lines in %.2fs\n", rep2.Contracts, rep2.Charged, rep2.Lines, againTime.Seconds())
+
+	// 4. Invariants over the whole database.
+	t3 := time.Now()
+	if err := checkInvariants(ctx, db, n); err != nil {
+		return err
+	}
+	fmt.Printf("invariants hold (checked in %.1fs)\n", time.Since(t3).Seconds())
+
+	var maxrss syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &maxrss)
+	fmt.Println()
+	fmt.Println("| contracts | floor s | close s | ratio | peak RSS MB (VmHWM / sampled) | second run s | second-run charged |")
+	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Printf("| %d | %.2f | %.2f | %.2f | %.0f / %.0f | %.2f | %d |\n",
+		n, floor.Seconds(), closeTime.Seconds(), closeTime.Seconds()/floor.Seconds(),
+		float64(maxrss.Maxrss)/1024, rss, againTime.Seconds(), rep2.Charged)
+	return nil
+}
+
+// generate is the region: n/2 certificates in 20 municipalities, each with
+// two contracts on different modules of 1000 providers, active from 12
+// January to 31 May 2026 in the calendar-year period, January charged at
+// activation and February by February's close; the ids are UUIDv7-shaped
+// and ascending like the service's.
+func generate(n int) []string {
+	c := n / 2
+	r := strings.NewReplacer("$N", strconv.Itoa(n), "$C", strconv.Itoa(c))
+	qs := []string{
+		`CREATE FUNCTION bench_id(tag int, i bigint) RETURNS uuid LANGUAGE sql IMMUTABLE AS
+		$$ SELECT (lpad(to_hex(tag), 8, '0') || '-0000-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid $$`,
+		`CREATE FUNCTION bench_money(k bigint) RETURNS text LANGUAGE sql IMMUTABLE AS
+		$$ SELECT (k / 100)::text || '.' || lpad((k % 100)::text, 2, '0') $$`,
+		`INSERT INTO certificates (id, number, scheme, person_id, full_name, birth_date, sex, citizenship, education, region,
+			holder_municipality, registration, guardian_id, municipality, category, kind, status, issued_on, valid_until,
+			protection_mode, passphrase_hash, failed_attempts, locked_until, documents_uploaded_on, documents_valid_reason, uniq_year)
+		SELECT bench_id(1, i), lpad(i::text, 10, '0'), 'supplementary', 'person-' || i, 'Child ' || i, date '2015-03-10', 'male',
+			'RU', 'general', 'reg-1', 'mun-' || lpad((i % 20)::text, 2, '0'), 'permanent', 'parent-' || i,
+			'mun-' || lpad((i % 20)::text, 2, '0'), 'city', 'funded', 'active', date '2025-08-20', date '2033-03-09',
+			'forbidden', '', 0, NULL, NULL, '', 0
+		FROM generate_series(0, $C - 1) i`,
+		`CREATE TEMP TABLE bench_price AS
+		SELECT i, oth + (i % 97) AS fst, oth FROM (SELECT i, 100000 + (i * 7919) % 100000 AS oth FROM generate_series(0, $N - 1) i) s`,
+		`INSERT INTO contracts (id, certificate_id, group_id, module_id, program_id, provider_id, municipality, period_start, period_end,
+			status, start_on, end_on, price_start, price_end, price_days, price_months, price_total, price_normative, price_cert,
+			price_copay, price_first, price_other, price_cert_first, price_cert_other, price_copay_first, price_copay_other,
+			hold_id, created_at, closed_on, prolonged_from, registry, direction, offered_on, activated_on, terminated_on)
+		SELECT bench_id(3, i), bench_id(1, i % $C), bench_id(5, i % 5000 + 5000 * (i / $C)), bench_id(6, i % 5000 + 5000 * (i / $C)),
+			bench_id(7, i % 1000), bench_id(8, i % 1000), 'mun-' || lpad(((i % $C) % 20)::text, 2, '0'),
+			date '2026-01-01', date '2026-12-31', 'active', date '2026-01-12', date '2026-05-31', date '2026-01-12', date '2026-05-31',
+			140, 5, fst + 4 * oth, fst + 4 * oth, fst + 4 * oth, 0, fst, oth, fst, oth, 0, 0,
+			bench_id(4, i), timestamptz '2026-01-10 10:00:00+00', NULL, NULL, 'certified', 'technical_robotics',
+			date '2026-01-11', date '2026-01-12', NULL
+		FROM bench_price`,
+		`INSERT INTO holds (id, certificate_id, period_start, amount, charged, released, refunded)
+		SELECT bench_id(4, i), bench_id(1, i % $C), date '2026-01-01', fst + 4 * oth, fst + oth, 0, 0 FROM bench_price`,
+		`INSERT INTO accounts (certificate_id, period_start, period_end, nominal, balance, reserved, spent, depleted, expired, fixed)
+		SELECT certificate_id, date '2026-01-01', date '2026-12-31', 3000000, 3000000 - sum(amount), sum(amount - charged), sum(charged), 0, 0, true
+		FROM holds GROUP BY certificate_id`,
+		`INSERT INTO contract_charges (contract_id, month, amount)
+		SELECT bench_id(3, i), '2026-01', fst FROM bench_price
+		UNION ALL SELECT bench_id(3, i), '2026-02', oth FROM bench_price`,
+		`INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params)
+		SELECT bench_id(9, i), bench_id(1, i), date '2026-01-01', date '2026-12-31', 'grant', 3000000, NULL, NULL, NULL,
+			timestamptz '2026-01-01 00:00:00+00', 'rollover:2025', 'period_grant', '{}' FROM generate_series(0, $C - 1) i`,
+		`INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params)
+		SELECT bench_id(10 + k, i), bench_id(1, i % $C), date '2026-01-01', date '2026-12-31',
+			CASE k WHEN 0 THEN 'reserve' ELSE 'charge' END,
+			CASE k WHEN 0 THEN fst + 4 * oth WHEN 1 THEN fst ELSE oth END,
+			bench_id(4, i), bench_id(3, i), CASE k WHEN 0 THEN NULL WHEN 1 THEN '2026-01' ELSE '2026-02' END,
+			timestamptz '2026-01-12 10:00:00+00' + k * interval '20 days', 'bench', CASE k WHEN 0 THEN 'submitted' ELSE 'monthly_charge' END,
+			CASE k WHEN 0 THEN '{}' ELSE '{"first":"' || bench_money(fst) || '","month":"2026-0' || k || '","other":"' || bench_money(oth) || '"}' END
+		FROM bench_price, generate_series(0, 2) k`,
+		`DROP TABLE bench_price`,
+		// Statistics and visibility as autovacuum would leave them; the empty
+		// tables (invoice lines, invoices) are not analyzed (perf-baseline.md).
+		`VACUUM ANALYZE certificates`,
+		`VACUUM ANALYZE accounts`,
+		`VACUUM ANALYZE holds`,
+		`VACUUM ANALYZE contracts`,
+		`VACUUM ANALYZE contract_charges`,
+		`VACUUM ANALYZE postings`,
+	}
+	for i := range qs {
+		qs[i] = r.Replace(qs[i])
+	}
+	return qs
+}
+
+// floorRun writes the March charge posting of every active contract with
+// one INSERT … SELECT into the real postings table (its indexes and foreign
+// key), the same columns and values as the close, ids ascending; then rolls
+// back.
+func floorRun(ctx context.Context, db *storage.DB) (time.Duration, error) {
+	tx, err := db.Bun().BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = tx.Rollback() }()
+	t := time.Now()
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params)
+		SELECT bench_id(13, row_number() OVER ()), c.certificate_id, c.period_start, c.period_end, 'charge', c.price_cert_other,
+			c.hold_id, c.id, '2026-03', now(), 'monthly_close:2026-03', 'monthly_charge',
+			'{"first":"' || bench_money(c.price_cert_first) || '","month":"2026-03","other":"' || bench_money(c.price_cert_other) || '"}'
+		FROM contracts c WHERE c.status = 'active'`)
+	if err != nil {
+		return 0, fmt.Errorf("floor: %w", err)
+	}
+	return time.Since(t), nil
+}
+
+// checkInvariants is storage's checkInvariants (bank_test.go) over the
+// whole database, plus the close's own result.
+func checkInvariants(ctx context.Context, db *storage.DB, n int) error {
+	checks := []struct{ what, q string }{
+		{"accounts that do not balance", `SELECT count(*) FROM accounts a
+			WHERE a.nominal <> a.balance + a.reserved + a.spent + a.depleted + a.expired OR a.balance < 0 OR a.reserved < 0 OR a.spent < 0`},
+		{"accounts that differ from the sum of their postings", `SELECT count(*) FROM accounts a
+			LEFT JOIN (
+				SELECT certificate_id, period_start,
+					SUM(CASE WHEN kind IN ('grant','adjust') THEN amount ELSE 0 END) AS nominal,
+					SUM(CASE kind WHEN 'grant' THEN amount WHEN 'adjust' THEN amount WHEN 'reserve' THEN -amount
+						WHEN 'release' THEN amount WHEN 'deplete' THEN -amount WHEN 'expire' THEN -amount
+						WHEN 'refund' THEN amount ELSE 0 END) AS balance,
+					SUM(CASE kind WHEN 'reserve' THEN amount WHEN 'charge' THEN -amount WHEN 'release' THEN -amount ELSE 0 END) AS reserved,
+					SUM(CASE kind WHEN 'charge' THEN amount WHEN 'refund' THEN -amount ELSE 0 END) AS spent,
+					SUM(CASE kind WHEN 'deplete' THEN amount ELSE 0 END) AS depleted,
+					SUM(CASE kind WHEN 'expire' THEN amount ELSE 0 END) AS expired
+				FROM postings GROUP BY certificate_id, period_start
+			) p ON p.certificate_id = a.certificate_id AND p.period_start = a.period_start
+			WHERE COALESCE(p.nominal, 0) <> a.nominal OR COALESCE(p.balance, 0) <> a.balance
+			   OR COALESCE(p.reserved, 0) <> a.reserved OR COALESCE(p.spent, 0) <> a.spent
+			   OR COALESCE(p.depleted, 0) <> a.depleted OR COALESCE(p.expired, 0) <> a.expired`},
+		{"accounts whose reserve differs from their open holds", `SELECT count(*) FROM accounts a
+			LEFT JOIN (SELECT certificate_id, period_start, SUM(amount - charged - released) AS open
+				FROM holds GROUP BY certificate_id, period_start) h
+			ON h.certificate_id = a.certificate_id AND h.period_start = a.period_start
+			WHERE COALESCE(h.open, 0) <> a.reserved`},
+		{"counters past their caps", `SELECT count(*) FROM counters WHERE used < 0 OR used > lim`},
+		{"holds charged other than three months", `SELECT count(*) FROM holds h JOIN contracts c ON c.hold_id = h.id
+			WHERE h.charged <> c.price_cert_first + 2 * c.price_cert_other`},
+		{"March charges missing (want one per contract)", `SELECT ` + strconv.Itoa(n) + ` - count(*) FROM contract_charges WHERE month = '2026-03'`},
+		{"March charge postings other than one per contract", `SELECT abs(` + strconv.Itoa(n) + ` - count(*)) FROM postings WHERE kind = 'charge' AND month = '2026-03'`},
+		{"invoice totals that differ from their lines", `SELECT count(*) FROM invoices i
+			LEFT JOIN (SELECT municipality, provider_id, month, kind, sum(amount) AS amount, count(*) AS lines
+				FROM invoice_lines GROUP BY 1, 2, 3, 4) l USING (municipality, provider_id, month, kind)
+			WHERE l.amount IS DISTINCT FROM i.amount OR l.lines IS DISTINCT FROM i.lines`},
+	}
+	for _, c := range checks {
+		var bad int64
+		if err := db.Bun().NewRaw(c.q).Scan(ctx, &bad); err != nil {
+			return fmt.Errorf("%s: %w", c.what, err)
+		}
+		if bad != 0 {
+			return fmt.Errorf("invariant broken: %d %s", bad, c.what)
+		}
+	}
+	return nil
+}
+
+// startPeakSampler samples this process's resident set (VmRSS) every 50 ms
+// until the returned function is called; it returns the peak in MB.
+func startPeakSampler() func() float64 {
+	stop := make(chan struct{})
+	done := make(chan float64)
+	go func() {
+		peak := 0.0
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			if v := vmRSS(); v > peak {
+				peak = v
+			}
+			select {
+			case <-stop:
+				done <- peak
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() float64 { close(stop); return <-done }
+}
+
+func vmRSS() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if rest, ok := strings.CutPrefix(s.Text(), "VmRSS:"); ok {
+			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func firstLine(q string) string {
+	q = strings.TrimSpace(q)
+	if i := strings.IndexByte(q, '\n'); i >= 0 {
+		return q[:i]
+	}
+	return q
+}

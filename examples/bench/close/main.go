@@ -28,8 +28,8 @@ import (
 	"net/url"
 	"os"
 	"runtime"
-	"strconv"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -69,7 +69,9 @@ type statementTimes struct {
 	count map[string]int
 }
 
-func (h *statementTimes) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+func (h *statementTimes) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
 
 func (h *statementTimes) AfterQuery(_ context.Context, e *bun.QueryEvent) {
 	h.mu.Lock()

@@ -5,6 +5,8 @@
 //	server demo [flags]                load the demo region (idempotent) and print its ids
 //	server close -month 2026-10        run the monthly close of a month
 //	server rollover -year 2026         close a funding year and open the next
+//	server token -role regional -subject op [-tenant T]
+//	                                   print a bearer token signed with -jwt-key
 //
 // -region region.json (or EDUFUND_REGION) loads a real region's parameters
 // (participating municipalities and regions, minimum ages, the period shape,
@@ -59,6 +61,8 @@ type options struct {
 	tokenTTL         time.Duration
 	demo             bool
 	month            string
+	role, subject    string
+	tenant           string
 	year             int
 }
 
@@ -85,19 +89,40 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.StringVar(&o.jwtKey, "jwt-key", os.Getenv("EDUFUND_JWT_KEY"), "HS256 signing key, at least 32 bytes (env EDUFUND_JWT_KEY); empty: a random key for this run")
 		fs.DurationVar(&o.tokenTTL, "token-ttl", 24*time.Hour, "lifetime of the demo tokens printed at start")
 		fs.BoolVar(&o.demo, "demo", true, "load the demo region into a new, empty database and print demo tokens")
+	case "token":
+		fs.StringVar(&o.jwtKey, "jwt-key", os.Getenv("EDUFUND_JWT_KEY"), "HS256 signing key of the server, at least 32 bytes (env EDUFUND_JWT_KEY; required)")
+		fs.DurationVar(&o.tokenTTL, "ttl", 8*time.Hour, "lifetime of the token")
+		fs.StringVar(&o.role, "role", "", "holder, provider, municipality, regional or federal (required)")
+		fs.StringVar(&o.subject, "subject", "", "who the caller is, for logs and the ledger (required)")
+		fs.StringVar(&o.tenant, "tenant", "", "what the caller acts for: guardian or person id, provider id, municipality code")
 	case "demo", "migrate":
 	case "close":
 		fs.StringVar(&o.month, "month", "", "the month to close, YYYY-MM (required)")
 	case "rollover":
 		fs.IntVar(&o.year, "year", 0, "the funding year to close; its successor is opened (required)")
 	default:
-		return fmt.Errorf("unknown command %q: want serve, migrate, demo, close or rollover", cmd)
+		return fmt.Errorf("unknown command %q: want serve, migrate, demo, close, rollover or token", cmd)
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if cmd == "token" {
+		if o.jwtKey == "" {
+			return errors.New("-jwt-key (or EDUFUND_JWT_KEY) is required: the token must be signed with the server's key")
+		}
+		auth, err := api.NewAuth([]byte(o.jwtKey), o.tokenTTL)
+		if err != nil {
+			return err
+		}
+		tok, err := auth.Issue(api.Principal{Role: api.Role(o.role), Subject: o.subject, Tenant: o.tenant})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, tok)
+		return nil
 	}
 	cfg := demo.Config(enrollment.DefaultConfig())
 	regionName := "demo region " + demo.Region

@@ -142,7 +142,8 @@ func (p ChildPolicy) Decide(h Holder, municipality string, on funding.Date, exis
 		for i := range existing {
 			c := &existing[i]
 			if c.Scheme == Supplementary && c.Holder.PersonID == h.PersonID && c.Status != Cancelled {
-				d.fail(RuleAlreadyIssued, fmt.Sprintf("the child already holds certificate %s (%s) issued on %s", c.Number, c.Status, c.IssuedOn))
+				// The number is a credential (ByName protection): never in a reason.
+				d.fail(RuleAlreadyIssued, fmt.Sprintf("the child already holds a certificate of this scheme (%s)", c.Status))
 				break
 			}
 		}
@@ -229,7 +230,7 @@ func (p AdultPolicy) Decide(h Holder, on funding.Date, existing []Certificate) D
 		for i := range existing {
 			c := &existing[i]
 			if c.Scheme == DigitalSkills && c.Holder.PersonID == h.PersonID && c.IssuedOn.Year() == on.Year() {
-				d.fail(RuleAlreadyIssuedThisYear, fmt.Sprintf("certificate %s (%s) was already issued to the person on %s; one per year", c.Number, c.Status, c.IssuedOn))
+				d.fail(RuleAlreadyIssuedThisYear, fmt.Sprintf("a certificate (%s) was already issued to the person in %d; one per year", c.Status, c.IssuedOn.Year()))
 				break
 			}
 		}

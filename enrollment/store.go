@@ -88,6 +88,9 @@ type Tx interface {
 	SaveGroup(ctx context.Context, g catalog.Group) error
 	SaveCategory(ctx context.Context, c certificate.Category) error
 	Offer(ctx context.Context, groupID uuid.UUID) (Offer, error) // the group with its module, program and provider
+	Provider(ctx context.Context, id uuid.UUID) (catalog.Provider, error)
+	Program(ctx context.Context, id uuid.UUID) (catalog.Program, error)
+	Module(ctx context.Context, id uuid.UUID) (catalog.Module, error)
 	Catalog(ctx context.Context, f catalog.Filter) ([]Offer, error)
 
 	// Contracts.

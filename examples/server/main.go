@@ -272,7 +272,7 @@ func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Servi
 
 	h, err := api.New(api.Config{
 		Service: svc, Store: db, Pager: db, Auth: auth, Logger: logger, Clock: funding.SystemClock{},
-		Owners: api.BunOwners(db.Bun()),
+		Owners: api.StoreOwners(db),
 		Ready:  func(ctx context.Context) error { return db.Bun().PingContext(ctx) },
 	})
 	if err != nil {

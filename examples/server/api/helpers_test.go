@@ -98,7 +98,7 @@ func newEnv(t testing.TB, kind string) *env {
 		t.Fatal(err)
 	}
 	auth = auth.WithClock(func() time.Time { return clock.T })
-	h, err := api.New(api.Config{Service: svc, Store: db, Pager: db, Auth: auth, Clock: clock, Owners: api.BunOwners(db.Bun()),
+	h, err := api.New(api.Config{Service: svc, Store: db, Pager: db, Auth: auth, Clock: clock, Owners: api.StoreOwners(db),
 		Ready: func(ctx context.Context) error { return db.Bun().PingContext(ctx) }})
 	if err != nil {
 		t.Fatal(err)

@@ -2,20 +2,14 @@ package api
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
 
 	"github.com/google/uuid"
-	"github.com/uptrace/bun"
 
 	"github.com/edufund/edufund/enrollment"
 )
 
 // Owners tells which provider a program or a module belongs to, so that a
-// provider edits only its own catalog. enrollment.Tx has no such reads (it
-// reads whole offers, which exist only once a group does), so the server
-// supplies them.
+// provider edits only its own catalog.
 type Owners interface {
 	// ProviderExists returns enrollment.ErrNotFound for an unknown provider.
 	ProviderExists(ctx context.Context, providerID uuid.UUID) error
@@ -25,36 +19,38 @@ type Owners interface {
 	ModuleProvider(ctx context.Context, moduleID uuid.UUID) (uuid.UUID, error)
 }
 
-// BunOwners reads the owners from the tables of edufund's storage package.
-func BunOwners(db *bun.DB) Owners { return bunOwners{db} }
+// StoreOwners reads the owners through the store's catalog reads.
+func StoreOwners(store enrollment.Store) Owners { return storeOwners{store} }
 
-type bunOwners struct{ db *bun.DB }
+type storeOwners struct{ store enrollment.Store }
 
-func (o bunOwners) ProviderExists(ctx context.Context, id uuid.UUID) error {
-	var out uuid.UUID
-	err := o.db.NewSelect().Table("providers").Column("id").Where("id = ?", id).Limit(1).Scan(ctx, &out)
-	return ownerErr(err, "provider", id)
+func (o storeOwners) ProviderExists(ctx context.Context, id uuid.UUID) error {
+	return o.store.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
+		_, err := tx.Provider(ctx, id)
+		return err
+	})
 }
 
-func (o bunOwners) ProgramProvider(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
-	var out uuid.UUID
-	err := o.db.NewSelect().Table("programs").Column("provider_id").Where("id = ?", id).Limit(1).Scan(ctx, &out)
-	return out, ownerErr(err, "program", id)
+func (o storeOwners) ProgramProvider(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
+	var owner uuid.UUID
+	err := o.store.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
+		p, err := tx.Program(ctx, id)
+		owner = p.ProviderID
+		return err
+	})
+	return owner, err
 }
 
-func (o bunOwners) ModuleProvider(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
-	var out uuid.UUID
-	err := o.db.NewSelect().TableExpr("modules AS m").ColumnExpr("p.provider_id").
-		Join("JOIN programs AS p ON p.id = m.program_id").Where("m.id = ?", id).Limit(1).Scan(ctx, &out)
-	return out, ownerErr(err, "module", id)
-}
-
-func ownerErr(err error, what string, id uuid.UUID) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("%s %s: %w", what, id, enrollment.ErrNotFound)
-	}
-	return fmt.Errorf("owner of %s %s: %w", what, id, err)
+func (o storeOwners) ModuleProvider(ctx context.Context, id uuid.UUID) (uuid.UUID, error) {
+	var owner uuid.UUID
+	err := o.store.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
+		m, err := tx.Module(ctx, id)
+		if err != nil {
+			return err
+		}
+		p, err := tx.Program(ctx, m.ProgramID)
+		owner = p.ProviderID
+		return err
+	})
+	return owner, err
 }

@@ -3,7 +3,9 @@ package storage
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -97,58 +99,70 @@ func (t batchTx) LockCertificates(ctx context.Context, ids []uuid.UUID) ([]certi
 	return out, err
 }
 
+// offerJoin is one row of the offers query: a group with its module,
+// program, provider and one of the provider's agreements (if any).
+type offerJoin struct {
+	G       groupRow    `bun:"embed:g_"`
+	M       moduleRow   `bun:"embed:m_"`
+	P       programRow  `bun:"embed:p_"`
+	V       providerRow `bun:"embed:v_"`
+	AgMun   *string     `bun:"ag_municipality"`
+	AgStart dbDate      `bun:"ag_period_start"`
+	AgEnd   dbDate      `bun:"ag_period_end"`
+}
+
+var (
+	offerColsOnce sync.Once
+	offerCols     string
+)
+
+// offerColumns lists every column of the four tables, prefixed as offerJoin embeds them.
+func (t batchTx) offerColumns() string {
+	offerColsOnce.Do(func() {
+		var cols []string
+		for _, x := range []struct {
+			alias string
+			typ   reflect.Type
+		}{
+			{"g", reflect.TypeFor[groupRow]()}, {"m", reflect.TypeFor[moduleRow]()},
+			{"p", reflect.TypeFor[programRow]()}, {"v", reflect.TypeFor[providerRow]()},
+		} {
+			for _, f := range t.db.bun.Table(x.typ).Fields {
+				cols = append(cols, x.alias+"."+f.Name+" AS "+x.alias+"_"+f.Name)
+			}
+		}
+		cols = append(cols, "ag.municipality AS ag_municipality", "ag.period_start AS ag_period_start", "ag.period_end AS ag_period_end")
+		offerCols = strings.Join(cols, ", ")
+	})
+	return offerCols
+}
+
+// Offers reads the groups with their module, program, provider and the
+// provider's agreements in one statement.
 func (t batchTx) Offers(ctx context.Context, groupIDs []uuid.UUID) ([]enrollment.Offer, error) {
 	var out []enrollment.Offer
 	err := chunked(groupIDs, func(ids []uuid.UUID) error {
-		var groups []groupRow
-		if err := t.tx.tx.NewSelect().Model(&groups).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
-			return t.read(err, "groups", len(ids))
-		}
-		if len(groups) == 0 {
-			return nil
-		}
-		var mids []uuid.UUID
-		for _, g := range groups {
-			mids = append(mids, g.ModuleID)
-		}
-		var modules []moduleRow
-		if err := t.tx.tx.NewSelect().Model(&modules).Where("id IN (?)", bun.In(uniq(mids))).Scan(ctx); err != nil {
-			return t.read(err, "modules", len(mids))
-		}
-		mods := make(map[uuid.UUID]*moduleRow, len(modules))
-		var pids []uuid.UUID
-		for i := range modules {
-			mods[modules[i].ID] = &modules[i]
-			pids = append(pids, modules[i].ProgramID)
-		}
-		var programs []programRow
-		if err := t.tx.tx.NewSelect().Model(&programs).Where("id IN (?)", bun.In(uniq(pids))).Scan(ctx); err != nil {
-			return t.read(err, "programs", len(pids))
-		}
-		progs := make(map[uuid.UUID]*programRow, len(programs))
-		var provIDs []uuid.UUID
-		for i := range programs {
-			progs[programs[i].ID] = &programs[i]
-			provIDs = append(provIDs, programs[i].ProviderID)
-		}
-		provs, err := t.providers(ctx, uniq(provIDs))
+		var rows []offerJoin
+		err := t.tx.tx.NewRaw(`SELECT `+t.offerColumns()+` FROM study_groups g
+			JOIN modules m ON m.id = g.module_id
+			JOIN programs p ON p.id = m.program_id
+			JOIN providers v ON v.id = p.provider_id
+			LEFT JOIN agreements ag ON ag.provider_id = v.id
+			WHERE g.id IN (?) ORDER BY g.id, ag.period_start, ag.municipality`, bun.In(ids)).Scan(ctx, &rows)
 		if err != nil {
-			return err
+			return t.read(err, "offers", len(ids))
 		}
-		for i := range groups {
-			m, ok := mods[groups[i].ModuleID]
-			if !ok {
-				return fmt.Errorf("storage: module %s: %w", groups[i].ModuleID, enrollment.ErrNotFound)
+		for i := 0; i < len(rows); {
+			j := i
+			var ags []agreementRow
+			for ; j < len(rows) && rows[j].G.ID == rows[i].G.ID; j++ {
+				if rows[j].AgMun != nil {
+					ags = append(ags, agreementRow{ProviderID: rows[j].V.ID, Municipality: *rows[j].AgMun, PeriodStart: rows[j].AgStart, PeriodEnd: rows[j].AgEnd})
+				}
 			}
-			p, ok := progs[m.ProgramID]
-			if !ok {
-				return fmt.Errorf("storage: program %s: %w", m.ProgramID, enrollment.ErrNotFound)
-			}
-			prov, ok := provs[p.ProviderID]
-			if !ok {
-				return fmt.Errorf("storage: provider %s: %w", p.ProviderID, enrollment.ErrNotFound)
-			}
-			out = append(out, enrollment.Offer{Group: groups[i].domain(), Module: m.domain(), Program: p.domain(), Provider: prov})
+			r := &rows[i]
+			out = append(out, enrollment.Offer{Group: r.G.domain(), Module: r.M.domain(), Program: r.P.domain(), Provider: r.V.domain(ags)})
+			i = j
 		}
 		return nil
 	})

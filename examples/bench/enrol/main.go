@@ -1,0 +1,282 @@
+// Command enrol measures enrolment throughput: the real submit-application
+// service (every check, reserve, budget, seats, contract, postings and the
+// idempotency record) through the batching enrollment.Batcher, and one
+// transaction per application through Service.Submit, against pgbench's
+// tpcb-like script at the same client count on the same PostgreSQL, run
+// interleaved. With -sqlite it measures the embedded SQLite store against
+// raw database/sql transactions doing the same writes.
+//
+//	go run ./examples/bench/enrol -pg 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable' -duration 20s
+//	go run ./examples/bench/enrol -sqlite -duration 20s
+//
+// It creates and drops its own databases (edufund_bench_*).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/funding"
+	"github.com/edufund/edufund/storage"
+)
+
+type options struct {
+	pg        string
+	sqlite    bool
+	duration  time.Duration
+	workers   []int
+	rounds    int
+	certs     int
+	groups    int
+	pool      int
+	maxBatch  int
+	flushers  int
+	pgbench   string
+	skipBase  bool
+	unbatched bool
+	keepGoing bool
+}
+
+func main() {
+	var o options
+	var workers string
+	flag.StringVar(&o.pg, "pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server (an admin database); the benchmark creates and drops edufund_bench_* databases")
+	flag.BoolVar(&o.sqlite, "sqlite", false, "measure the embedded SQLite store (a file in a temporary directory) instead of PostgreSQL")
+	flag.DurationVar(&o.duration, "duration", 20*time.Second, "length of each measured run")
+	flag.StringVar(&workers, "workers", "8,32", "concurrent clients, comma separated")
+	flag.IntVar(&o.rounds, "rounds", 1, "interleaved rounds; the summary is the median")
+	flag.IntVar(&o.certs, "certs", 10000, "funded certificates")
+	flag.IntVar(&o.groups, "groups", 200, "groups (one program and module each)")
+	flag.IntVar(&o.pool, "pool", 8, "PostgreSQL connection pool of the service")
+	flag.IntVar(&o.maxBatch, "max-batch", 128, "applications per batch transaction at most")
+	flag.IntVar(&o.flushers, "flushers", 4, "batch transactions at once")
+	flag.StringVar(&o.pgbench, "pgbench", "", "pgbench binary (default: /usr/lib/postgresql/*/bin/pgbench)")
+	flag.BoolVar(&o.skipBase, "skip-baseline", false, "do not run the baseline (pgbench, or raw SQLite)")
+	flag.BoolVar(&o.unbatched, "unbatched", true, "also run one transaction per application (Service.Submit)")
+	flag.Parse()
+	for _, w := range strings.Split(workers, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(w))
+		if err != nil || n <= 0 {
+			fmt.Fprintf(os.Stderr, "bad -workers %q\n", workers)
+			os.Exit(2)
+		}
+		o.workers = append(o.workers, n)
+	}
+	ctx := context.Background()
+	var err error
+	if o.sqlite {
+		err = runSQLite(ctx, o)
+	} else {
+		err = runPostgres(ctx, o)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "enrol:", err)
+		os.Exit(1)
+	}
+}
+
+// result is one measured run.
+type result struct {
+	name     string
+	workers  int
+	round    int
+	rate     float64 // successful enrolments (or transactions) per second
+	p50, p99 time.Duration
+	ok       int
+	refused  int
+	errs     int
+	perTx    float64 // enrolments per commit, when known
+	note     string
+}
+
+// drive runs workers that each submit until the duration is over.
+func drive(ctx context.Context, workers int, d time.Duration, certs, groups int, submit func(ctx context.Context, key string, cert, group int) error) result {
+	var mu sync.Mutex
+	var lat []time.Duration
+	var ok, refused, errs int
+	var firstErr error
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), uint64(time.Now().UnixNano())))
+			var my []time.Duration
+			var o, r, e int
+			var fe error
+			for i := 0; time.Now().Before(deadline); i++ {
+				key := "w" + strconv.Itoa(w) + "-" + strconv.Itoa(i)
+				t0 := time.Now()
+				err := submit(ctx, key, rng.IntN(certs), rng.IntN(groups))
+				el := time.Since(t0)
+				var re *funding.RuleError
+				switch {
+				case err == nil:
+					o++
+					my = append(my, el)
+				case errors.As(err, &re):
+					r++
+				default:
+					e++
+					if fe == nil {
+						fe = err
+					}
+				}
+			}
+			mu.Lock()
+			lat = append(lat, my...)
+			ok, refused, errs = ok+o, refused+r, errs+e
+			if firstErr == nil {
+				firstErr = fe
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	el := time.Since(start)
+	res := result{workers: workers, ok: ok, refused: refused, errs: errs, rate: float64(ok) / el.Seconds()}
+	res.p50, res.p99 = percentiles(lat)
+	if firstErr != nil {
+		res.note = "first error: " + firstErr.Error()
+	}
+	return res
+}
+
+func percentiles(lat []time.Duration) (p50, p99 time.Duration) {
+	if len(lat) == 0 {
+		return 0, 0
+	}
+	slices.Sort(lat)
+	return lat[len(lat)*50/100], lat[min(len(lat)-1, len(lat)*99/100)]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }
+
+// printTable prints every run and, per client count, the median of each
+// kind with its ratios to the baselines.
+func printTable(title string, all []result, baselines []string) {
+	fmt.Printf("\n## %s\n\n", title)
+	fmt.Println("| round | run | clients | rate /s | p50 ms | p99 ms | ok | refused | errors | enrolments/commit |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
+	for _, r := range all {
+		per := ""
+		if r.perTx > 0 {
+			per = fmt.Sprintf("%.1f", r.perTx)
+		}
+		fmt.Printf("| %d | %s | %d | %.0f | %s | %s | %d | %d | %d | %s |\n", r.round, r.name, r.workers, r.rate, ms(r.p50), ms(r.p99), r.ok, r.refused, r.errs, per)
+	}
+	for _, r := range all {
+		if r.note != "" {
+			fmt.Printf("\nnote (%s, %d clients, round %d): %s\n", r.name, r.workers, r.round, r.note)
+		}
+	}
+	// Medians.
+	type k struct {
+		name    string
+		workers int
+	}
+	med := map[k]result{}
+	var order []k
+	groups := map[k][]result{}
+	for _, r := range all {
+		key := k{r.name, r.workers}
+		if _, ok := groups[key]; !ok {
+			order = append(order, key)
+		}
+		groups[key] = append(groups[key], r)
+	}
+	for key, rs := range groups {
+		sort.Slice(rs, func(i, j int) bool { return rs[i].rate < rs[j].rate })
+		med[key] = rs[len(rs)/2]
+	}
+	sort.SliceStable(order, func(i, j int) bool { return order[i].workers < order[j].workers })
+	fmt.Printf("\nMedians (rounds: %d)", len(groups[order[0]]))
+	fmt.Print(", ratio = rate / baseline rate at the same client count\n\n")
+	fmt.Print("| run | clients | rate /s | p50 ms | p99 ms |")
+	for _, b := range baselines {
+		fmt.Printf(" vs %s |", b)
+	}
+	fmt.Print("\n|---|---|---|---|---|")
+	for range baselines {
+		fmt.Print("---|")
+	}
+	fmt.Println()
+	for _, key := range order {
+		r := med[key]
+		fmt.Printf("| %s | %d | %.0f | %s | %s |", key.name, key.workers, r.rate, ms(r.p50), ms(r.p99))
+		for _, b := range baselines {
+			base, ok := med[k{b, key.workers}]
+			if !ok || base.rate == 0 {
+				fmt.Print(" – |")
+				continue
+			}
+			fmt.Printf(" %.2f× |", r.rate/base.rate)
+		}
+		fmt.Println()
+	}
+}
+
+// submitters of the service.
+func batched(svc *enrollment.Service, r *region, o options) (func(ctx context.Context, key string, c, g int) error, func()) {
+	b := enrollment.NewBatcher(svc, enrollment.BatcherOptions{MaxBatch: o.maxBatch, Flushers: o.flushers})
+	return func(ctx context.Context, key string, c, g int) error {
+		_, err := b.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: r.certs[c], GroupID: r.groups[g], Actor: "bench"})
+		return err
+	}, b.Close
+}
+
+func unbatched(svc *enrollment.Service, r *region) func(ctx context.Context, key string, c, g int) error {
+	return func(ctx context.Context, key string, c, g int) error {
+		_, err := svc.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: r.certs[c], GroupID: r.groups[g], Actor: "bench"})
+		return err
+	}
+}
+
+// serviceRun loads a fresh region into db, measures one submitter and
+// checks the invariants afterwards.
+func serviceRun(ctx context.Context, db *storage.DB, o options, name string, workers int, batch bool, commits func() int64) (result, error) {
+	t0 := time.Now()
+	r, err := loadRegion(ctx, db, o.certs, o.groups)
+	if err != nil {
+		return result{}, fmt.Errorf("load region: %w", err)
+	}
+	load := time.Since(t0)
+	var submit func(ctx context.Context, key string, c, g int) error
+	done := func() {}
+	if batch {
+		submit, done = batched(r.svc, r, o)
+	} else {
+		submit = unbatched(r.svc, r)
+	}
+	c0 := commits()
+	res := drive(ctx, workers, o.duration, len(r.certs), len(r.groups), submit)
+	done()
+	if c1 := commits(); c1 > c0 {
+		res.perTx = float64(res.ok+res.refused) / float64(c1-c0)
+	}
+	res.name = name
+	t1 := time.Now()
+	if err := storage.CheckInvariants(ctx, db); err != nil {
+		return res, fmt.Errorf("%s, %d workers: %w", name, workers, err)
+	}
+	var contracts int
+	if err := db.Bun().NewRaw("SELECT COUNT(*) FROM contracts").Scan(ctx, &contracts); err != nil {
+		return res, err
+	}
+	if contracts != res.ok {
+		return res, fmt.Errorf("%s: %d contracts stored, %d acknowledged", name, contracts, res.ok)
+	}
+	fmt.Fprintf(os.Stderr, "  %s w=%d: %.0f/s (load %.1fs, invariants ok in %.1fs, %d contracts)\n", name, workers, res.rate, load.Seconds(), time.Since(t1).Seconds(), contracts)
+	return res, nil
+}

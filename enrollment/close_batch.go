@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -44,10 +45,10 @@ type CloseBatcher interface {
 // CloseTx is the bulk view of one transaction the batched close needs. Every
 // method takes and returns whole pages; none keeps more than it is given.
 type CloseTx interface {
-	// LockContractsAfter locks (FOR NO KEY UPDATE on PostgreSQL, in id
-	// order) and returns up to limit contracts in the given statuses with
-	// an id after `after`, in id order.
-	LockContractsAfter(ctx context.Context, statuses []Status, after uuid.UUID, limit int) ([]Contract, error)
+	// LockContracts locks (FOR NO KEY UPDATE on PostgreSQL, in id order)
+	// and returns up to limit contracts in the given statuses with an id
+	// in (after, through], in id order.
+	LockContracts(ctx context.Context, statuses []Status, after, through uuid.UUID, limit int) ([]Contract, error)
 	// HoldsByID returns the holds with the given ids; absent ones are
 	// missing from the map. The caller holds the locks of their contracts.
 	HoldsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]funding.Hold, error)
@@ -78,6 +79,10 @@ type CloseBatchOptions struct {
 	// OnFallback, if not nil, is told about a page that was closed
 	// contract by contract because its bulk transaction failed with err.
 	OnFallback func(after uuid.UUID, err error)
+	// Workers is how many pages run at once (default 1), each in a
+	// transaction of its own. Pages lock their accounts and invoices in key
+	// order, so they never wait on each other in a cycle.
+	Workers int
 }
 
 // DefaultClosePage is the default page of CloseMonthBatched.
@@ -90,6 +95,11 @@ var closeStatuses = []Status{Requested, Accepted, Active, Terminating}
 // CloseBatcher, and through CloseMonth otherwise. The report and the stored
 // result are the ones CloseMonth gives; a re-run, or a run after a crash or
 // a cancellation, charges nothing twice.
+//
+// The pager lists each page's ids (outside any transaction); the page's
+// transaction then locks the open contracts in that id range. With
+// opts.Workers > 1 that many pages are in flight at once, each on its own
+// connection; at most Workers+1 pages of ids are held in memory.
 func (s *Service) CloseMonthBatched(ctx context.Context, pager Pager, m funding.Month, opts CloseBatchOptions) (CloseReport, error) {
 	b, ok := s.store.(CloseBatcher)
 	if !ok {
@@ -99,71 +109,120 @@ func (s *Service) CloseMonthBatched(ctx context.Context, pager Pager, m funding.
 	if size <= 0 {
 		size = DefaultClosePage
 	}
+	workers := max(opts.Workers, 1)
 	rep := CloseReport{Month: m, Failed: map[uuid.UUID]error{}}
+	var mu sync.Mutex // guards rep and calls to opts
+	type job struct {
+		after uuid.UUID
+		ids   []uuid.UUID
+	}
+	jobs := make(chan job)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				s.closeRange(ctx, b, m, j.after, j.ids, &rep, &mu, opts)
+			}
+		}()
+	}
+	var listErr error
 	after := uuid.Nil
+list:
 	for {
-		if err := ctx.Err(); err != nil {
-			return rep, err
-		}
-		var page closePage
-		err := b.InCloseTx(ctx, func(ctx context.Context, tx CloseTx) error {
-			page = closePage{} // a retry starts over
-			return s.closeBatch(ctx, tx, m, after, size, &page)
-		})
+		ids, err := pager.ContractIDs(ctx, closeStatuses, after, size)
 		if err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return rep, err
-			}
-			// Close this page contract by contract: a bad contract fails
-			// alone and the rest of the region goes on.
-			if opts.OnFallback != nil {
-				opts.OnFallback(after, err)
-			}
-			ids, lerr := pager.ContractIDs(ctx, closeStatuses, after, size)
-			if lerr != nil {
-				return rep, fmt.Errorf("close %s: list contracts: %w (after a failed page: %w)", m, lerr, err)
-			}
-			if len(ids) == 0 {
-				return rep, nil
-			}
-			for _, id := range ids {
-				if err := ctx.Err(); err != nil {
-					return rep, err
-				}
-				rep.Contracts++
-				if err := s.closeContract(ctx, id, m, &rep); err != nil {
-					rep.Failed[id] = err
-				}
-			}
-			after = ids[len(ids)-1]
-		} else {
-			if page.contracts == 0 {
-				return rep, nil
-			}
-			rep.Contracts += page.contracts
-			rep.Charged += page.charged
-			rep.Amount = rep.Amount.Add(page.amount)
-			rep.Lines += page.lines
-			for _, id := range page.deferred {
-				if err := ctx.Err(); err != nil {
-					return rep, err
-				}
-				if err := s.closeContract(ctx, id, m, &rep); err != nil {
-					rep.Failed[id] = err
-				}
-			}
-			after = page.last
+			listErr = fmt.Errorf("close %s: list contracts: %w", m, err)
+			break
 		}
-		if opts.Progress != nil {
-			opts.Progress(rep)
+		if len(ids) == 0 {
+			break
 		}
+		select {
+		case jobs <- job{after: after, ids: ids}:
+		case <-ctx.Done():
+			break list
+		}
+		after = ids[len(ids)-1]
+	}
+	close(jobs)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return rep, err
+	}
+	return rep, listErr
+}
+
+// closeRange closes the page of contracts ids (listed after `after`): in
+// bulk, or contract by contract when the bulk transaction fails.
+func (s *Service) closeRange(ctx context.Context, b CloseBatcher, m funding.Month, after uuid.UUID, ids []uuid.UUID, rep *CloseReport, mu *sync.Mutex, opts CloseBatchOptions) {
+	if ctx.Err() != nil {
+		return
+	}
+	through := ids[len(ids)-1]
+	var page closePage
+	err := b.InCloseTx(ctx, func(ctx context.Context, tx CloseTx) error {
+		page = closePage{} // a retry starts over
+		return s.closeBatch(ctx, tx, m, after, through, len(ids), &page)
+	})
+	local := CloseReport{Failed: map[uuid.UUID]error{}}
+	one := func(id uuid.UUID) bool {
+		if ctx.Err() != nil {
+			return false
+		}
+		if err := s.closeContract(ctx, id, m, &local); err != nil {
+			local.Failed[id] = err
+		}
+		return true
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		// Close this page contract by contract: a bad contract fails alone
+		// and the rest of the region goes on.
+		mu.Lock()
+		if opts.OnFallback != nil {
+			opts.OnFallback(after, err)
+		}
+		mu.Unlock()
+		for _, id := range ids {
+			if !one(id) {
+				break
+			}
+			local.Contracts++
+		}
+	} else {
+		local.Contracts = page.contracts
+		local.Charged = page.charged
+		local.Amount = page.amount
+		local.Lines = page.lines
+		for _, id := range page.deferred {
+			if !one(id) {
+				break
+			}
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	rep.Contracts += local.Contracts
+	rep.Charged += local.Charged
+	rep.Amount = rep.Amount.Add(local.Amount)
+	rep.Closed += local.Closed
+	rep.Refused += local.Refused
+	rep.Lines += local.Lines
+	for id, err := range local.Failed {
+		rep.Failed[id] = err
+	}
+	if opts.Progress != nil {
+		opts.Progress(*rep)
 	}
 }
 
 // closePage is what one page's transaction did.
 type closePage struct {
 	contracts int
-	last      uuid.UUID
 	charged   int
 	amount    funding.Money
 	lines     int
@@ -175,9 +234,10 @@ type pendingCharge struct {
 	amount funding.Money
 }
 
-// closeBatch applies the close of m to the page of contracts after `after`.
-func (s *Service) closeBatch(ctx context.Context, tx CloseTx, m funding.Month, after uuid.UUID, size int, page *closePage) error {
-	cs, err := tx.LockContractsAfter(ctx, closeStatuses, after, size)
+// closeBatch applies the close of m to the open contracts with ids in
+// (after, through].
+func (s *Service) closeBatch(ctx context.Context, tx CloseTx, m funding.Month, after, through uuid.UUID, size int, page *closePage) error {
+	cs, err := tx.LockContracts(ctx, closeStatuses, after, through, size)
 	if err != nil {
 		return err
 	}
@@ -186,7 +246,6 @@ func (s *Service) closeBatch(ctx context.Context, tx CloseTx, m funding.Month, a
 		return nil
 	}
 	page.contracts = len(cs)
-	page.last = cs[len(cs)-1].ID
 
 	var (
 		lines   []InvoiceLine

@@ -39,7 +39,7 @@ func (db *DB) InCloseTx(ctx context.Context, fn func(ctx context.Context, tx enr
 	})
 }
 
-func (t *tx) LockContractsAfter(ctx context.Context, statuses []enrollment.Status, after uuid.UUID, limit int) ([]enrollment.Contract, error) {
+func (t *tx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int) ([]enrollment.Contract, error) {
 	if len(statuses) == 0 || limit <= 0 {
 		return nil, nil
 	}
@@ -49,7 +49,7 @@ func (t *tx) LockContractsAfter(ctx context.Context, statuses []enrollment.Statu
 	}
 	rows := make([]contractRow, 0, limit)
 	q := t.tx.NewSelect().Model(&rows).
-		Where("status IN (?)", bun.In(ss)).Where("id > ?", after).
+		Where("status IN (?)", bun.In(ss)).Where("id > ?", after).Where("id <= ?", through).
 		OrderExpr("id").Limit(int64(limit))
 	if err := t.forUpdate(q).Scan(ctx); err != nil {
 		return nil, t.read(err, "contracts after", after)

@@ -178,7 +178,8 @@ func sameReports(t *testing.T, want, got []enrollment.CloseReport) {
 
 // TestCloseBatchedEquivalence closes the same region month by month through
 // the per-contract path in one store and the batched path (pages of 3, so
-// that pages split and closings are deferred mid-page) in another: the
+// that pages split and closings are deferred mid-page; two pages at once)
+// in another: the
 // reports, accounts, holds, postings, charges, invoice lines, invoices,
 // statuses and budget use are identical; a second batched run of each month
 // changes nothing; the invariants hold after every close.
@@ -201,7 +202,7 @@ func TestCloseBatchedEquivalence(t *testing.T) {
 			bat := newCloseScenario(t, batDB)
 			got := bat.run(t, func(mo funding.Month) enrollment.CloseReport {
 				var fell error
-				opts := enrollment.CloseBatchOptions{PageSize: 3, OnFallback: func(_ uuid.UUID, err error) { fell = err }}
+				opts := enrollment.CloseBatchOptions{PageSize: 3, Workers: 2, OnFallback: func(_ uuid.UUID, err error) { fell = err }}
 				rep, err := bat.r.svc.CloseMonthBatched(ctx, batDB, mo, opts)
 				require.NoError(t, err)
 				require.NoError(t, fell, "a page fell back to the per-contract path")

@@ -47,6 +47,7 @@ func main() {
 	pg := flag.String("pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server URL (a database to connect to for CREATE DATABASE)")
 	n := flag.Int("contracts", 1_000_000, "active contracts in the region (two per certificate)")
 	page := flag.Int("page", enrollment.DefaultClosePage, "contracts per transaction of the batched close")
+	flag.IntVar(&workers, "workers", 1, "pages of the batched close in flight at once")
 	dbName := flag.String("db", "edufund_bench_close", "name of the scratch database (dropped and created)")
 	keep := flag.Bool("keep", false, "keep the scratch database at the end")
 	flag.BoolVar(&profile, "profile", false, "print the time spent per kind of statement in the first close")
@@ -59,7 +60,10 @@ func main() {
 
 var month = funding.Month{Year: 2026, Month: time.March}
 
-var profile bool
+var (
+	profile bool
+	workers int
+)
 
 // statementTimes sums the time of each kind of statement (its first words).
 type statementTimes struct {
@@ -144,8 +148,8 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 	if err := db.Bun().NewRaw("SHOW server_version").Scan(ctx, &version); err != nil {
 		return err
 	}
-	fmt.Printf("PostgreSQL %s, %d CPUs, GOMAXPROCS %d, %s; %d contracts, %d certificates, page %d\n",
-		version, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), n, n/2, page)
+	fmt.Printf("PostgreSQL %s, %d CPUs, GOMAXPROCS %d, %s; %d contracts, %d certificates, page %d, workers %d\n",
+		version, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), n, n/2, page, workers)
 
 	t0 := time.Now()
 	for _, q := range generate(n) {
@@ -176,7 +180,7 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 	clock := &funding.FixedClock{T: time.Date(2026, time.March, 1, 3, 0, 0, 0, time.UTC)}
 	svc := enrollment.NewService(db, clock, enrollment.DefaultConfig())
 	var fallbacks int
-	opts := enrollment.CloseBatchOptions{PageSize: page, OnFallback: func(_ uuid.UUID, err error) {
+	opts := enrollment.CloseBatchOptions{PageSize: page, Workers: workers, OnFallback: func(_ uuid.UUID, err error) {
 		fallbacks++
 		fmt.Fprintln(os.Stderr, "page fell back to the per-contract path:", err)
 	}}
@@ -251,7 +255,7 @@ func generate(n int) []string {
 			'forbidden', '', 0, NULL, NULL, '', 0
 		FROM generate_series(0, $C - 1) i`,
 		`CREATE TEMP TABLE bench_price AS
-		SELECT i, oth + (i % 97) AS fst, oth FROM (SELECT i, 100000 + (i * 7919) % 100000 AS oth FROM generate_series(0, $N - 1) i) s`,
+		SELECT i, oth + (i % 97) AS fst, oth FROM (SELECT i, 100000 + (i::bigint * 7919) % 100000 AS oth FROM generate_series(0, $N - 1) i) s`,
 		`INSERT INTO contracts (id, certificate_id, group_id, module_id, program_id, provider_id, municipality, period_start, period_end,
 			status, start_on, end_on, price_start, price_end, price_days, price_months, price_total, price_normative, price_cert,
 			price_copay, price_first, price_other, price_cert_first, price_cert_other, price_copay_first, price_copay_other,

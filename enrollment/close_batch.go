@@ -105,6 +105,9 @@ func (s *Service) CloseMonthBatched(ctx context.Context, pager Pager, m funding.
 	if !ok {
 		return s.CloseMonth(ctx, pager, m, opts.Progress)
 	}
+	if err := s.checkMonthStarted(m); err != nil {
+		return CloseReport{Month: m, Failed: map[uuid.UUID]error{}}, err
+	}
 	size := opts.PageSize
 	if size <= 0 {
 		size = DefaultClosePage

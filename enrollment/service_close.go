@@ -25,6 +25,15 @@ type CloseReport struct {
 	Failed    map[uuid.UUID]error
 }
 
+// checkMonthStarted refuses to close a month before its 1st: a close charges
+// the month's payments, which are not due before then.
+func (s *Service) checkMonthStarted(m funding.Month) error {
+	if today := s.today(); today.Before(m.First()) {
+		return funding.Refuse(ErrMonthNotStarted, "month_not_started", "month %s starts on %s; today is %s", m, m.First(), today)
+	}
+	return nil
+}
+
 // ErrMonthNotStarted is a monthly close asked for before the month's 1st.
 var ErrMonthNotStarted = errors.New("month has not started")
 
@@ -39,8 +48,8 @@ const pageSize = 500
 // nil, is called after every page.
 func (s *Service) CloseMonth(ctx context.Context, pager Pager, m funding.Month, progress func(CloseReport)) (CloseReport, error) {
 	rep := CloseReport{Month: m, Failed: map[uuid.UUID]error{}}
-	if today := s.today(); today.Before(m.First()) {
-		return rep, funding.Refuse(ErrMonthNotStarted, "month_not_started", "month %s starts on %s; today is %s", m, m.First(), today)
+	if err := s.checkMonthStarted(m); err != nil {
+		return rep, err
 	}
 	statuses := []Status{Requested, Accepted, Active, Terminating}
 	after := uuid.Nil

@@ -602,7 +602,7 @@ func (h *Handler) closeMonth(w http.ResponseWriter, r *http.Request, c call) err
 	}
 	// A month that has not started is refused by the service
 	// (month_not_started, 422).
-	rep, err := h.cfg.Service.CloseMonth(r.Context(), h.cfg.Pager, m, nil)
+	rep, err := h.cfg.Service.CloseMonthBatched(r.Context(), h.cfg.Pager, m, enrollment.CloseBatchOptions{})
 	if err != nil {
 		return err
 	}

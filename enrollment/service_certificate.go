@@ -231,12 +231,45 @@ func (s *Service) ChangeStatus(ctx context.Context, key string, certID uuid.UUID
 			return c, err
 		}
 		if action == CancelCertificate {
+			if err := s.endContracts(ctx, tx, c.ID, actor); err != nil {
+				return c, err
+			}
 			if err := s.freeSlot(ctx, tx, c, on, actor); err != nil {
 				return c, err
 			}
 		}
 		return c, nil
 	})
+}
+
+// endContracts ends a cancelled certificate's live contracts: applications
+// and offers are withdrawn, active contracts terminated; their reserves
+// return to the balance and their seats to the groups.
+func (s *Service) endContracts(ctx context.Context, tx Tx, certID uuid.UUID, actor string) error {
+	cs, err := tx.CertificateContracts(ctx, certID)
+	if err != nil {
+		return err
+	}
+	for _, k := range cs {
+		if !k.Status.Live() {
+			continue
+		}
+		c, err := tx.LockContract(ctx, k.ID)
+		if err != nil {
+			return err
+		}
+		to := Withdrawn
+		if c.Status == Active {
+			to = Terminating
+		}
+		if err := s.end(ctx, tx, &c, to, actor, "certificate_cancelled"); err != nil {
+			return err
+		}
+		if err := tx.UpdateContract(ctx, c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // freeSlot returns a cancelled certificate's funded slot or adult quota

@@ -68,3 +68,40 @@ func TestProlongationBySilence(t *testing.T) {
 		checkInvariants(t, db)
 	})
 }
+
+// TestCancelEndsContracts: cancelling a certificate withdraws its
+// applications and terminates its active contracts, returning their reserves
+// and seats.
+func TestCancelEndsContracts(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		r := newRegion(t, db, regionOpts{capacity: 2})
+		cert := r.child(1)
+		active, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID})
+		require.NoError(t, err)
+		_, err = r.svc.Confirm(ctx, r.key(), enrollment.ContractRequest{ContractID: active.ID, ProviderID: r.provider.ID})
+		require.NoError(t, err)
+		_, err = r.svc.Accept(ctx, r.key(), enrollment.ContractRequest{ContractID: active.ID, HolderCertificate: cert.ID})
+		require.NoError(t, err)
+		other := r.newGroup(2)
+		mod2, err := r.svc.SaveModule(ctx, r.key(), catalog.Module{ProgramID: r.program.ID, Name: "Year 2", Price: m("3000.00"), NormativePrice: m("3000.00"), Hours: 36})
+		require.NoError(t, err)
+		g2, err := r.svc.SaveGroup(ctx, r.key(), catalog.Group{ModuleID: mod2.ID, Name: "Y2", Start: other.Start, End: other.End, Capacity: 2})
+		require.NoError(t, err)
+		_, err = r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: g2.ID})
+		require.NoError(t, err)
+
+		_, err = r.svc.ChangeStatus(ctx, r.key(), cert.ID, enrollment.CancelCertificate, "operator")
+		require.NoError(t, err)
+		cs, err := r.contracts(cert.ID)
+		require.NoError(t, err)
+		statuses := map[enrollment.Status]int{}
+		for _, c := range cs {
+			statuses[c.Status]++
+		}
+		require.Equal(t, map[enrollment.Status]int{enrollment.Terminating: 1, enrollment.Withdrawn: 1}, statuses)
+		require.Equal(t, "989.04", r.money(cert.ID).Spent.String())
+		require.Equal(t, "0.00", r.money(cert.ID).Reserved.String())
+		checkInvariants(t, db)
+	})
+}

@@ -22,75 +22,11 @@ import (
 	"github.com/edufund/edufund/storage/storagetest"
 )
 
-// checkInvariants asserts the design's invariants over the whole store:
-// every account balances and equals the sum of its postings, no hold is
-// over-settled, every counter is within its cap, seats equal live contracts,
-// and each municipal budget's use equals what its certificates hold.
+// checkInvariants asserts the design's invariants over the whole store
+// (storage.CheckInvariants).
 func checkInvariants(t testing.TB, db *storage.DB) {
 	t.Helper()
-	ctx := context.Background()
-	b := db.Bun()
-
-	var bad []string
-	require.NoError(t, b.NewRaw(`
-		SELECT a.certificate_id || ' ' || a.period_start FROM accounts a
-		WHERE a.nominal <> a.balance + a.reserved + a.spent + a.depleted + a.expired
-		   OR a.balance < 0 OR a.reserved < 0 OR a.spent < 0`).Scan(ctx, &bad))
-	require.Empty(t, bad, "accounts that do not balance")
-
-	// The cached account equals the sum of its append-only postings.
-	bad = nil
-	require.NoError(t, b.NewRaw(`
-		SELECT a.certificate_id || ' ' || a.period_start FROM accounts a
-		LEFT JOIN (
-			SELECT certificate_id, period_start,
-				SUM(CASE WHEN kind IN ('grant','adjust') THEN amount ELSE 0 END) AS nominal,
-				SUM(CASE kind WHEN 'grant' THEN amount WHEN 'adjust' THEN amount WHEN 'reserve' THEN -amount
-					WHEN 'release' THEN amount WHEN 'deplete' THEN -amount WHEN 'expire' THEN -amount
-					WHEN 'refund' THEN amount ELSE 0 END) AS balance,
-				SUM(CASE kind WHEN 'reserve' THEN amount WHEN 'charge' THEN -amount WHEN 'release' THEN -amount ELSE 0 END) AS reserved,
-				SUM(CASE kind WHEN 'charge' THEN amount WHEN 'refund' THEN -amount ELSE 0 END) AS spent,
-				SUM(CASE kind WHEN 'deplete' THEN amount ELSE 0 END) AS depleted,
-				SUM(CASE kind WHEN 'expire' THEN amount ELSE 0 END) AS expired
-			FROM postings GROUP BY certificate_id, period_start
-		) p ON p.certificate_id = a.certificate_id AND p.period_start = a.period_start
-		WHERE COALESCE(p.nominal, 0) <> a.nominal OR COALESCE(p.balance, 0) <> a.balance
-		   OR COALESCE(p.reserved, 0) <> a.reserved OR COALESCE(p.spent, 0) <> a.spent
-		   OR COALESCE(p.depleted, 0) <> a.depleted OR COALESCE(p.expired, 0) <> a.expired`).Scan(ctx, &bad))
-	require.Empty(t, bad, "accounts that differ from the sum of their postings")
-
-	// Each hold's reserve equals its account's share: Σ open holds = reserved.
-	bad = nil
-	require.NoError(t, b.NewRaw(`
-		SELECT a.certificate_id || ' ' || a.period_start FROM accounts a
-		LEFT JOIN (SELECT certificate_id, period_start, SUM(amount - charged - released) AS open
-			FROM holds GROUP BY certificate_id, period_start) h
-		ON h.certificate_id = a.certificate_id AND h.period_start = a.period_start
-		WHERE COALESCE(h.open, 0) <> a.reserved`).Scan(ctx, &bad))
-	require.Empty(t, bad, "accounts whose reserve differs from their open holds")
-
-	bad = nil
-	require.NoError(t, b.NewRaw(`SELECT key FROM counters WHERE used < 0 OR used > lim`).Scan(ctx, &bad))
-	require.Empty(t, bad, "counters past their caps")
-
-	// Seats taken are exactly the live contracts of the group.
-	bad = nil
-	require.NoError(t, b.NewRaw(`
-		SELECT c.key FROM counters c
-		WHERE c.key LIKE 'seats:%' AND c.used <> (SELECT COUNT(*) FROM contracts k
-			WHERE 'seats:' || k.group_id = c.key AND k.status IN ('requested','accepted','active'))`).Scan(ctx, &bad))
-	require.Empty(t, bad, "seat counters that differ from live contracts")
-
-	// A municipality's budget use is what its certificates hold: reserved
-	// and spent on the holds of live and closed contracts.
-	bad = nil
-	require.NoError(t, b.NewRaw(`
-		SELECT c.key FROM counters c
-		WHERE c.key LIKE 'budget:%' AND c.used <> (
-			SELECT COALESCE(SUM(h.amount - h.released - h.refunded), 0) FROM holds h
-			JOIN certificates x ON x.id = h.certificate_id
-			WHERE 'budget:' || x.municipality || ':' || h.period_start = c.key)`).Scan(ctx, &bad))
-	require.Empty(t, bad, "budget counters that differ from the money held")
+	require.NoError(t, storage.CheckInvariants(context.Background(), db))
 }
 
 // collect runs fn(0..n-1) in n goroutines released at the same moment and

@@ -25,7 +25,8 @@ import (
 // again, up to the retry bound, with jittered exponential backoff (2 ms
 // doubling to 100 ms). Past the bound the error matches
 // enrollment.ErrContention and wraps the last cause; a database out of
-// reach matches enrollment.ErrUnavailable. Any other error of fn is
+// reach, or a connection lost under the last attempt, matches
+// enrollment.ErrUnavailable. Any other error of fn is
 // returned as it is, after the rollback.
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx enrollment.Tx) error) error {
 	var last error
@@ -54,7 +55,10 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx enrollme
 		}
 		last = err
 		if attempt >= db.maxRetries {
-			if isUnreachable(err) {
+			// A connection that keeps breaking (terminated backends, a
+			// server shutting down) is the database out of reach, not
+			// contention between transactions.
+			if isUnreachable(err) || isConnLoss(err) {
 				return fmt.Errorf("storage: %w after %d attempts: %w", enrollment.ErrUnavailable, attempt+1, err)
 			}
 			return fmt.Errorf("storage: %w: %w after %d attempts: %w", enrollment.ErrContention, errRetriesExhausted, attempt+1, err)

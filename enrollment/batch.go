@@ -47,19 +47,23 @@ type BatchTx interface {
 	ClaimKeys(ctx context.Context, recs []IdempotencyRecord) (claimed []string, err error)
 	// IdempotencyRecords reads stored records by key.
 	IdempotencyRecords(ctx context.Context, keys []string) ([]IdempotencyRecord, error)
-	// LockCertificates locks and returns the certificates that exist, in id order.
-	LockCertificates(ctx context.Context, ids []uuid.UUID) ([]certificate.Certificate, error)
-	// Offers returns the offers of the groups that exist.
-	Offers(ctx context.Context, groupIDs []uuid.UUID) ([]Offer, error)
-	// LockAccounts locks and returns every account of the certificates.
-	LockAccounts(ctx context.Context, certificateIDs []uuid.UUID) ([]AccountState, error)
-	// ContractsOf returns every contract of the certificates.
-	ContractsOf(ctx context.Context, certificateIDs []uuid.UUID) ([]Contract, error)
+	// Prefetch locks the certificates that exist (in id order), then every
+	// account of them, and reads every contract of them and the offers of
+	// the groups that exist.
+	Prefetch(ctx context.Context, certificateIDs, groupIDs []uuid.UUID) (BatchRows, error)
 	// LockCounters locks the counters that exist, in the order of keys, and
 	// returns them.
 	LockCounters(ctx context.Context, keys []string) ([]Counter, error)
 	// ApplyBatch writes a batch's effects.
 	ApplyBatch(ctx context.Context, w BatchWrite) error
+}
+
+// BatchRows is what a batch reads before it runs its applications.
+type BatchRows struct {
+	Certificates []certificate.Certificate
+	Accounts     []AccountState
+	Contracts    []Contract
+	Offers       []Offer
 }
 
 // BatchWrite is everything a batch changes.
@@ -361,47 +365,26 @@ func (s *Service) runBatch(ctx context.Context, tx BatchTx, items []BatchItem, p
 // budget, each by key), so that batches and single submissions lock in one
 // global order.
 func (s *Service) prefetch(ctx context.Context, tx BatchTx, st *batchState, items []BatchItem, prep []batchPrepared, run []int, claimed map[string]bool, certIDs, groupIDs []uuid.UUID) error {
-	certs, err := tx.LockCertificates(ctx, certIDs)
+	rows, err := tx.Prefetch(ctx, certIDs, groupIDs)
 	if err != nil {
 		return err
 	}
-	for _, c := range certs {
+	for _, c := range rows.Certificates {
 		st.certs[c.ID] = c
 	}
 	for _, id := range certIDs {
 		st.certLoaded[id] = true
 	}
-	offers, err := tx.Offers(ctx, groupIDs)
-	if err != nil {
-		return err
-	}
-	for _, o := range offers {
+	for _, o := range rows.Offers {
 		st.offers[o.Group.ID] = o
 	}
 	for _, id := range groupIDs {
 		st.groupLoaded[id] = true
 	}
-	var found []uuid.UUID
-	for _, id := range certIDs {
-		if _, ok := st.certs[id]; ok {
-			found = append(found, id)
-		}
-	}
-	if len(found) == 0 {
-		return nil
-	}
-	accts, err := tx.LockAccounts(ctx, found)
-	if err != nil {
-		return err
-	}
-	for _, a := range accts {
+	for _, a := range rows.Accounts {
 		st.accounts[acctKey{a.CertificateID, a.Period.Start}] = a
 	}
-	cs, err := tx.ContractsOf(ctx, found)
-	if err != nil {
-		return err
-	}
-	for _, c := range cs {
+	for _, c := range rows.Contracts {
 		st.contracts[c.CertificateID] = append(st.contracts[c.CertificateID], c)
 	}
 	for id := range st.contracts {

@@ -1,9 +1,12 @@
 package storage
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -12,8 +15,8 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
-	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/funding"
 )
 
 // batchTx is enrollment.BatchTx: the bulk reads and writes of a batch of
@@ -83,22 +86,6 @@ func (t batchTx) IdempotencyRecords(ctx context.Context, keys []string) ([]enrol
 	return out, err
 }
 
-func (t batchTx) LockCertificates(ctx context.Context, ids []uuid.UUID) ([]certificate.Certificate, error) {
-	var out []certificate.Certificate
-	err := chunked(ids, func(ids []uuid.UUID) error {
-		var rows []certificateRow
-		q := t.tx.tx.NewSelect().Model(&rows).Where("id IN (?)", bun.In(ids)).OrderExpr("id")
-		if err := t.forUpdate(q).Scan(ctx); err != nil {
-			return t.read(err, "certificates", len(ids))
-		}
-		for i := range rows {
-			out = append(out, rows[i].domain())
-		}
-		return nil
-	})
-	return out, err
-}
-
 // offerJoin is one row of the offers query: a group with its module,
 // program, provider and one of the provider's agreements (if any).
 type offerJoin struct {
@@ -137,67 +124,167 @@ func (t batchTx) offerColumns() string {
 	return offerCols
 }
 
-// Offers reads the groups with their module, program, provider and the
-// provider's agreements in one statement.
-func (t batchTx) Offers(ctx context.Context, groupIDs []uuid.UUID) ([]enrollment.Offer, error) {
-	var out []enrollment.Offer
-	err := chunked(groupIDs, func(ids []uuid.UUID) error {
-		var rows []offerJoin
-		err := t.tx.tx.NewRaw(`SELECT `+t.offerColumns()+` FROM study_groups g
-			JOIN modules m ON m.id = g.module_id
-			JOIN programs p ON p.id = m.program_id
-			JOIN providers v ON v.id = p.provider_id
-			LEFT JOIN agreements ag ON ag.provider_id = v.id
-			WHERE g.id IN (?) ORDER BY g.id, ag.period_start, ag.municipality`, bun.In(ids)).Scan(ctx, &rows)
+// offersSQL selects the groups IN (?) with their module, program,
+// provider and the provider's agreements, one row per agreement.
+func (t batchTx) offersSQL() string {
+	return `SELECT ` + t.offerColumns() + ` FROM study_groups g
+		JOIN modules m ON m.id = g.module_id
+		JOIN programs p ON p.id = m.program_id
+		JOIN providers v ON v.id = p.provider_id
+		LEFT JOIN agreements ag ON ag.provider_id = v.id
+		WHERE g.id IN (?)`
+}
+
+// Prefetch reads a batch's rows. On PostgreSQL it is one statement: the
+// locking reads as CTEs (certificates first, in id order, then their
+// accounts), every row returned as JSON and scanned through bun's field
+// scanners; on SQLite one statement per table.
+func (t batchTx) Prefetch(ctx context.Context, certIDs, groupIDs []uuid.UUID) (enrollment.BatchRows, error) {
+	var out enrollment.BatchRows
+	if len(certIDs) > batchChunk || len(groupIDs) > batchChunk {
+		return out, fmt.Errorf("storage: batch of %d certificates, %d groups: at most %d", len(certIDs), len(groupIDs), batchChunk)
+	}
+	var (
+		certs  []certificateRow
+		accts  []accountRow
+		cons   []contractRow
+		offers []offerJoin
+	)
+	if t.pg() {
+		var docs []struct {
+			Kind string `bun:"kind"`
+			Doc  []byte `bun:"doc"`
+		}
+		err := t.tx.tx.NewRaw(`WITH c AS (SELECT * FROM certificates WHERE id IN (?) ORDER BY id FOR NO KEY UPDATE),
+			a AS (SELECT * FROM accounts WHERE certificate_id IN (SELECT id FROM c) ORDER BY certificate_id, period_start FOR NO KEY UPDATE),
+			k AS (SELECT * FROM contracts WHERE certificate_id IN (SELECT id FROM c)),
+			o AS (`+t.offersSQL()+`)
+			SELECT 'c' AS kind, to_jsonb(c)::text AS doc FROM c
+			UNION ALL SELECT 'a', to_jsonb(a)::text FROM a
+			UNION ALL SELECT 'k', to_jsonb(k)::text FROM k
+			UNION ALL SELECT 'o', to_jsonb(o)::text FROM o`, bun.In(certIDs), bun.In(groupIDs)).Scan(ctx, &docs)
 		if err != nil {
-			return t.read(err, "offers", len(ids))
+			return out, t.read(err, "batch rows", len(certIDs))
 		}
-		for i := 0; i < len(rows); {
-			j := i
-			var ags []agreementRow
-			for ; j < len(rows) && rows[j].G.ID == rows[i].G.ID; j++ {
-				if rows[j].AgMun != nil {
-					ags = append(ags, agreementRow{ProviderID: rows[j].V.ID, Municipality: *rows[j].AgMun, PeriodStart: rows[j].AgStart, PeriodEnd: rows[j].AgEnd})
-				}
+		for _, d := range docs {
+			var err error
+			switch d.Kind {
+			case "c":
+				certs = append(certs, certificateRow{})
+				err = t.scanJSON(&certs[len(certs)-1], d.Doc)
+			case "a":
+				accts = append(accts, accountRow{})
+				err = t.scanJSON(&accts[len(accts)-1], d.Doc)
+			case "k":
+				cons = append(cons, contractRow{})
+				err = t.scanJSON(&cons[len(cons)-1], d.Doc)
+			case "o":
+				offers = append(offers, offerJoin{})
+				err = t.scanJSON(&offers[len(offers)-1], d.Doc)
 			}
-			r := &rows[i]
-			out = append(out, enrollment.Offer{Group: r.G.domain(), Module: r.M.domain(), Program: r.P.domain(), Provider: r.V.domain(ags)})
-			i = j
+			if err != nil {
+				return out, err
+			}
 		}
-		return nil
-	})
-	return out, err
+		sort.SliceStable(offers, func(i, j int) bool { return offerLess(&offers[i], &offers[j]) })
+	} else {
+		db := t.tx.tx
+		if err := db.NewSelect().Model(&certs).Where("id IN (?)", bun.In(certIDs)).OrderExpr("id").Scan(ctx); err != nil {
+			return out, t.read(err, "certificates", len(certIDs))
+		}
+		if err := db.NewSelect().Model(&accts).Where("certificate_id IN (?)", bun.In(certIDs)).OrderExpr("certificate_id, period_start").Scan(ctx); err != nil {
+			return out, t.read(err, "accounts", len(certIDs))
+		}
+		if err := db.NewSelect().Model(&cons).Where("certificate_id IN (?)", bun.In(certIDs)).Scan(ctx); err != nil {
+			return out, t.read(err, "contracts", len(certIDs))
+		}
+		if err := db.NewRaw(t.offersSQL()+" ORDER BY g.id, ag.period_start, ag.municipality", bun.In(groupIDs)).Scan(ctx, &offers); err != nil {
+			return out, t.read(err, "offers", len(groupIDs))
+		}
+	}
+	for i := range certs {
+		out.Certificates = append(out.Certificates, certs[i].domain())
+	}
+	for i := range accts {
+		out.Accounts = append(out.Accounts, accts[i].domain())
+	}
+	for i := range cons {
+		out.Contracts = append(out.Contracts, cons[i].domain())
+	}
+	out.Offers = joinOffers(offers)
+	return out, nil
 }
 
-func (t batchTx) LockAccounts(ctx context.Context, certIDs []uuid.UUID) ([]enrollment.AccountState, error) {
-	var out []enrollment.AccountState
-	err := chunked(certIDs, func(ids []uuid.UUID) error {
-		var rows []accountRow
-		q := t.tx.tx.NewSelect().Model(&rows).Where("certificate_id IN (?)", bun.In(ids)).OrderExpr("certificate_id, period_start")
-		if err := t.forUpdate(q).Scan(ctx); err != nil {
-			return t.read(err, "accounts", len(ids))
+// scanJSON fills a row struct from a JSON object of its columns, through
+// the same bun field scanners a result set would use.
+func (t batchTx) scanJSON(dst any, doc []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(doc, &m); err != nil {
+		return fmt.Errorf("storage: batch row: %w", err)
+	}
+	v := reflect.ValueOf(dst).Elem()
+	for _, f := range t.db.bun.Table(v.Type()).Fields {
+		raw, ok := m[f.Name]
+		if !ok {
+			continue
 		}
-		for i := range rows {
-			out = append(out, rows[i].domain())
+		var src any
+		switch {
+		case len(raw) == 0 || string(raw) == "null":
+		case raw[0] == '"':
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return fmt.Errorf("storage: batch row %s: %w", f.Name, err)
+			}
+			src = s
+		case string(raw) == "true":
+			src = true
+		case string(raw) == "false":
+			src = false
+		default:
+			src = string(raw) // a number, scanned from its text exactly
 		}
-		return nil
-	})
-	return out, err
+		if err := f.ScanValue(v, src); err != nil {
+			return fmt.Errorf("storage: batch row %s: %w", f.Name, err)
+		}
+	}
+	return nil
 }
 
-func (t batchTx) ContractsOf(ctx context.Context, certIDs []uuid.UUID) ([]enrollment.Contract, error) {
-	var out []enrollment.Contract
-	err := chunked(certIDs, func(ids []uuid.UUID) error {
-		var rows []contractRow
-		if err := t.tx.tx.NewSelect().Model(&rows).Where("certificate_id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
-			return t.read(err, "contracts", len(ids))
+func offerLess(a, b *offerJoin) bool {
+	if c := bytes.Compare(a.G.ID[:], b.G.ID[:]); c != 0 {
+		return c < 0
+	}
+	as, bs := funding.Date(a.AgStart), funding.Date(b.AgStart)
+	if !as.Equal(bs) {
+		return as.Before(bs)
+	}
+	var am, bm string
+	if a.AgMun != nil {
+		am = *a.AgMun
+	}
+	if b.AgMun != nil {
+		bm = *b.AgMun
+	}
+	return am < bm
+}
+
+// joinOffers folds the rows of one group (one per agreement) into its offer.
+func joinOffers(rows []offerJoin) []enrollment.Offer {
+	var out []enrollment.Offer
+	for i := 0; i < len(rows); {
+		j := i
+		var ags []agreementRow
+		for ; j < len(rows) && rows[j].G.ID == rows[i].G.ID; j++ {
+			if rows[j].AgMun != nil {
+				ags = append(ags, agreementRow{ProviderID: rows[j].V.ID, Municipality: *rows[j].AgMun, PeriodStart: rows[j].AgStart, PeriodEnd: rows[j].AgEnd})
+			}
 		}
-		for i := range rows {
-			out = append(out, rows[i].domain())
-		}
-		return nil
-	})
-	return out, err
+		r := &rows[i]
+		out = append(out, enrollment.Offer{Group: r.G.domain(), Module: r.M.domain(), Program: r.P.domain(), Provider: r.V.domain(ags)})
+		i = j
+	}
+	return out
 }
 
 // LockCounters locks in the order of keys: ORDER BY the key's position in

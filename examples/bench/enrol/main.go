@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"sort"
 	"strconv"
@@ -45,7 +46,7 @@ type options struct {
 	pgbench   string
 	skipBase  bool
 	unbatched bool
-	keepGoing bool
+	trace     bool
 }
 
 func main() {
@@ -60,11 +61,22 @@ func main() {
 	flag.IntVar(&o.groups, "groups", 200, "groups (one program and module each)")
 	flag.IntVar(&o.pool, "pool", 8, "PostgreSQL connection pool of the service")
 	flag.IntVar(&o.maxBatch, "max-batch", 128, "applications per batch transaction at most")
-	flag.IntVar(&o.flushers, "flushers", 4, "batch transactions at once")
+	flag.IntVar(&o.flushers, "flushers", 2, "batch transactions at once")
 	flag.StringVar(&o.pgbench, "pgbench", "", "pgbench binary (default: /usr/lib/postgresql/*/bin/pgbench)")
 	flag.BoolVar(&o.skipBase, "skip-baseline", false, "do not run the baseline (pgbench, or raw SQLite)")
 	flag.BoolVar(&o.unbatched, "unbatched", true, "also run one transaction per application (Service.Submit)")
+	flag.BoolVar(&o.trace, "trace", false, "print the mean time of each kind of statement (adds overhead)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		_ = pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	for _, w := range strings.Split(workers, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(w))
 		if err != nil || n <= 0 {
@@ -81,6 +93,7 @@ func main() {
 		err = runPostgres(ctx, o)
 	}
 	if err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "enrol:", err)
 		os.Exit(1)
 	}
@@ -259,9 +272,17 @@ func serviceRun(ctx context.Context, db *storage.DB, o options, name string, wor
 	} else {
 		submit = unbatched(r.svc, r)
 	}
+	var qs *queryStats
+	if o.trace {
+		qs = newQueryStats()
+		db.Bun().AddQueryHook(qs)
+	}
 	c0 := commits()
 	res := drive(ctx, workers, o.duration, len(r.certs), len(r.groups), submit)
 	done()
+	if qs != nil {
+		qs.print()
+	}
 	if c1 := commits(); c1 > c0 {
 		res.perTx = float64(res.ok+res.refused) / float64(c1-c0)
 	}

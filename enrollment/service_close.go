@@ -67,6 +67,11 @@ func (s *Service) CloseMonth(ctx context.Context, pager Pager, m funding.Month, 
 			}
 			rep.Contracts++
 			if err := s.closeContract(ctx, id, m, &rep); err != nil {
+				if errors.Is(err, ErrUnavailable) {
+					// Every other contract would fail the same way; a re-run
+					// later picks up where this one stopped.
+					return rep, fmt.Errorf("close %s: %w", m, err)
+				}
 				rep.Failed[id] = err
 			}
 		}
@@ -197,6 +202,9 @@ func (s *Service) Rollover(ctx context.Context, pager Pager, from funding.Period
 			}
 			rep.Certificates++
 			if err := s.rollCertificate(ctx, id, from, to, &rep); err != nil {
+				if errors.Is(err, ErrUnavailable) {
+					return rep, fmt.Errorf("rollover %s: %w", from, err)
+				}
 				rep.Failed[id] = err
 			}
 		}

@@ -200,11 +200,9 @@ func TestFaults(t *testing.T) {
 	t.Logf("refusals: %s", counts(flog.refusals))
 	t.Logf("monthly close failures: %s", counts(flog.closeClasses))
 	if n := flog.closeClasses["close:other"]; n > 0 {
-		// Known, not failed on here: the close's page reads (Pager) run
-		// outside InTx, so a pooled connection whose backend was terminated
-		// fails the whole close with an untyped error instead of being
-		// retried or reported as ErrUnavailable. The closes are rerun below.
-		t.Logf("KNOWN ISSUE: %d monthly closes on the retrying store failed with an untyped error, e.g. %s", n, flog.samples["close:other"])
+		// The close's page reads retry like transactions: a lost
+		// connection is retried or reported as ErrUnavailable, never untyped.
+		t.Errorf("%d monthly closes on the retrying store failed with an untyped error, e.g. %s", n, flog.samples["close:other"])
 	}
 	for class, s := range flog.samples {
 		t.Logf("  e.g. %s: %s", class, s)

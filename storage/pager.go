@@ -23,9 +23,12 @@ func (db *DB) ContractIDs(ctx context.Context, statuses []enrollment.Status, aft
 		ss[i] = string(s)
 	}
 	var ids []uuid.UUID
-	err := db.bun.NewSelect().Table("contracts").Column("id").
-		Where("status IN (?)", bun.In(ss)).Where("id > ?", after).
-		OrderExpr("id").Limit(int64(limit)).Scan(ctx, &ids)
+	err := db.withRetry(ctx, func() error {
+		ids = nil
+		return db.bun.NewSelect().Table("contracts").Column("id").
+			Where("status IN (?)", bun.In(ss)).Where("id > ?", after).
+			OrderExpr("id").Limit(int64(limit)).Scan(ctx, &ids)
+	})
 	if err != nil {
 		return nil, db.pagerErr(err, "contract ids")
 	}
@@ -40,9 +43,12 @@ func (db *DB) CertificateIDs(ctx context.Context, after uuid.UUID, limit int) ([
 		return nil, nil
 	}
 	var ids []uuid.UUID
-	err := db.bun.NewSelect().Table("certificates").Column("id").
-		Where("kind = 'funded'").Where("status NOT IN ('cancelled', 'expired')").
-		Where("id > ?", after).OrderExpr("id").Limit(int64(limit)).Scan(ctx, &ids)
+	err := db.withRetry(ctx, func() error {
+		ids = nil
+		return db.bun.NewSelect().Table("certificates").Column("id").
+			Where("kind = 'funded'").Where("status NOT IN ('cancelled', 'expired')").
+			Where("id > ?", after).OrderExpr("id").Limit(int64(limit)).Scan(ctx, &ids)
+	})
 	if err != nil {
 		return nil, db.pagerErr(err, "certificate ids")
 	}
@@ -53,11 +59,15 @@ func (db *DB) CertificateIDs(ctx context.Context, after uuid.UUID, limit int) ([
 // providerID is uuid.Nil, ordered by municipality, provider and kind.
 func (db *DB) Invoices(ctx context.Context, providerID uuid.UUID, m funding.Month) ([]enrollment.Invoice, error) {
 	var rows []invoiceRow
-	q := db.bun.NewSelect().Model(&rows).Where("month = ?", dbMonth(m))
-	if providerID != uuid.Nil {
-		q = q.Where("provider_id = ?", providerID)
-	}
-	if err := q.OrderExpr("municipality, provider_id, kind").Scan(ctx); err != nil {
+	err := db.withRetry(ctx, func() error {
+		rows = nil
+		q := db.bun.NewSelect().Model(&rows).Where("month = ?", dbMonth(m))
+		if providerID != uuid.Nil {
+			q = q.Where("provider_id = ?", providerID)
+		}
+		return q.OrderExpr("municipality, provider_id, kind").Scan(ctx)
+	})
+	if err != nil {
 		return nil, db.pagerErr(err, "invoices")
 	}
 	out := make([]enrollment.Invoice, len(rows))
@@ -67,9 +77,8 @@ func (db *DB) Invoices(ctx context.Context, providerID uuid.UUID, m funding.Mont
 	return out, nil
 }
 
+// pagerErr names the read that failed; withRetry already typed a database
+// out of reach as enrollment.ErrUnavailable.
 func (db *DB) pagerErr(err error, what string) error {
-	if isUnreachable(err) {
-		return fmt.Errorf("storage: %s: %w: %w", what, enrollment.ErrUnavailable, err)
-	}
 	return fmt.Errorf("storage: %s: %w", what, err)
 }

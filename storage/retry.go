@@ -29,24 +29,33 @@ import (
 // enrollment.ErrUnavailable. Any other error of fn is
 // returned as it is, after the rollback.
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx enrollment.Tx) error) error {
-	var last error
-	for attempt := 0; ; attempt++ {
+	return db.withRetry(ctx, func() error {
 		var cur *tx
 		err := db.bun.RunInTx(ctx, db.txOpts, func(ctx context.Context, btx bun.Tx) error {
 			cur = &tx{db: db, tx: btx}
 			return fn(ctx, cur)
 		})
-		if err == nil {
-			return nil
-		}
-		if cur != nil && cur.retry != nil && !isRetryable(err) {
+		if err != nil && cur != nil && cur.retry != nil && !isRetryable(err) {
 			// fn swallowed or replaced a retryable failure of a statement;
 			// on PostgreSQL the transaction was aborted by it anyway.
 			err = fmt.Errorf("%w (after: %w)", err, cur.retry)
 		}
+		return err
+	})
+}
+
+// withRetry runs attempt until it succeeds, fails for a reason a new attempt
+// cannot cure, or the retry bound is reached; see InTx for the errors.
+func (db *DB) withRetry(ctx context.Context, attempt func() error) error {
+	var last error
+	for n := 0; ; n++ {
+		err := attempt()
+		if err == nil {
+			return nil
+		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			if last != nil || isRetryable(err) {
-				return fmt.Errorf("storage: %w (after %d attempts): %w", ctxErr, attempt+1, err)
+				return fmt.Errorf("storage: %w (after %d attempts): %w", ctxErr, n+1, err)
 			}
 			return err
 		}
@@ -54,22 +63,22 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context, tx enrollme
 			return err
 		}
 		last = err
-		if attempt >= db.maxRetries {
+		if n >= db.maxRetries {
 			// A connection that keeps breaking (terminated backends, a
 			// server shutting down) is the database out of reach, not
 			// contention between transactions.
 			if isUnreachable(err) || isConnLoss(err) {
-				return fmt.Errorf("storage: %w after %d attempts: %w", enrollment.ErrUnavailable, attempt+1, err)
+				return fmt.Errorf("storage: %w after %d attempts: %w", enrollment.ErrUnavailable, n+1, err)
 			}
-			return fmt.Errorf("storage: %w: %w after %d attempts: %w", enrollment.ErrContention, errRetriesExhausted, attempt+1, err)
+			return fmt.Errorf("storage: %w: %w after %d attempts: %w", enrollment.ErrContention, errRetriesExhausted, n+1, err)
 		}
-		d := db.backoff(attempt)
-		db.log.DebugContext(ctx, "storage: retrying transaction", "attempt", attempt+1, "backoff", d, "err", err)
+		d := db.backoff(n)
+		db.log.DebugContext(ctx, "storage: retrying transaction", "attempt", n+1, "backoff", d, "err", err)
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return fmt.Errorf("storage: %w (after %d attempts): %w", ctx.Err(), attempt+1, err)
+			return fmt.Errorf("storage: %w (after %d attempts): %w", ctx.Err(), n+1, err)
 		case <-t.C:
 		}
 	}

@@ -51,9 +51,9 @@ type BatchTx interface {
 	// account of them, and reads every contract of them and the offers of
 	// the groups that exist.
 	Prefetch(ctx context.Context, certificateIDs, groupIDs []uuid.UUID) (BatchRows, error)
-	// LockCounters locks the counters that exist, in the order of keys, and
-	// returns them.
-	LockCounters(ctx context.Context, keys []string) ([]Counter, error)
+	// LockCounters locks the counters of keys that exist, in the order of
+	// keys, reads those of read without locking them, and returns them.
+	LockCounters(ctx context.Context, keys, read []string) ([]Counter, error)
 	// ApplyBatch writes a batch's effects.
 	ApplyBatch(ctx context.Context, w BatchWrite) error
 }
@@ -80,7 +80,25 @@ type BatchWrite struct {
 	// Release deletes the claimed keys that did not succeed, so that they
 	// can be sent again.
 	Release []string
+	// Guards are the hot counters read without a lock; they are changed
+	// last, each by one conditional update. If any guard's condition fails
+	// ApplyBatch returns ErrBatchStale and writes nothing.
+	Guards []CounterGuard
 }
+
+// CounterGuard adds Add to a counter read without a lock if used + Add
+// stays within its limit and, when Exact, the counter still holds the
+// Used and Limit the batch read.
+type CounterGuard struct {
+	Key         string
+	Add         int64
+	Exact       bool
+	Used, Limit int64
+}
+
+// ErrBatchStale is a batch whose unlocked reads of hot counters no longer
+// hold; it runs again with those counters locked.
+var ErrBatchStale = errors.New("enrollment: batch: hot counter changed")
 
 // BatchHold is a hold with the account it belongs to.
 type BatchHold struct {
@@ -160,9 +178,18 @@ func (s *Service) SubmitBatch(ctx context.Context, items []BatchItem) []BatchRes
 		var res []batchOutcome
 		err := bs.InBatchTx(ctx, func(ctx context.Context, tx BatchTx) error {
 			var err error
-			res, err = s.runBatch(ctx, tx, items, prep, run)
+			res, err = s.runBatch(ctx, tx, items, prep, run, false)
 			return err
 		})
+		if errors.Is(err, ErrBatchStale) {
+			// Another transaction changed the budget in a way this batch's
+			// answers depend on: run it again with the budget locked.
+			err = bs.InBatchTx(ctx, func(ctx context.Context, tx BatchTx) error {
+				var err error
+				res, err = s.runBatch(ctx, tx, items, prep, run, true)
+				return err
+			})
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				for _, i := range run {
@@ -221,7 +248,14 @@ func requestHash(key, op string, req any) (string, error) {
 }
 
 // runBatch is one attempt of the batch transaction.
-func (s *Service) runBatch(ctx context.Context, tx BatchTx, items []BatchItem, prep []batchPrepared, run []int) ([]batchOutcome, error) {
+//
+// The municipal budget and the program, provider and direction counts are
+// the hot rows: unless lockBudget, they are read without a lock and changed
+// last by conditional updates that hold when the batch's answers stay right
+// at their current values (see CounterGuard), so that their locks are held
+// only for that statement and the commit. The seats of a group, and counts
+// with a limit on a catalogue row, are locked when read.
+func (s *Service) runBatch(ctx context.Context, tx BatchTx, items []BatchItem, prep []batchPrepared, run []int, lockBudget bool) ([]batchOutcome, error) {
 	// (1) Claim every key in one statement, in key order.
 	var claims []IdempotencyRecord
 	seenKey := map[string]bool{}
@@ -274,7 +308,7 @@ func (s *Service) runBatch(ctx context.Context, tx BatchTx, items []BatchItem, p
 	}
 	certIDs, groupIDs = uniqIDs(certIDs), uniqIDs(groupIDs)
 	if len(certIDs) > 0 {
-		if err := s.prefetch(ctx, tx, st, items, prep, run, claimed, certIDs, groupIDs); err != nil {
+		if err := s.prefetch(ctx, tx, st, items, prep, run, claimed, certIDs, groupIDs, lockBudget); err != nil {
 			return nil, err
 		}
 	}
@@ -331,6 +365,9 @@ func (s *Service) runBatch(ctx context.Context, tx BatchTx, items []BatchItem, p
 			continue
 		}
 		if err != nil {
+			if budgetSensitive(err) || mt.lateRefusal {
+				st.sensitive = true
+			}
 			out[k].err = err
 			continue
 		}
@@ -364,7 +401,7 @@ func (s *Service) runBatch(ctx context.Context, tx BatchTx, items []BatchItem, p
 // in the order Submit takes them (program, provider, direction, seats,
 // budget, each by key), so that batches and single submissions lock in one
 // global order.
-func (s *Service) prefetch(ctx context.Context, tx BatchTx, st *batchState, items []BatchItem, prep []batchPrepared, run []int, claimed map[string]bool, certIDs, groupIDs []uuid.UUID) error {
+func (s *Service) prefetch(ctx context.Context, tx BatchTx, st *batchState, items []BatchItem, prep []batchPrepared, run []int, claimed map[string]bool, certIDs, groupIDs []uuid.UUID, lockBudget bool) error {
 	rows, err := tx.Prefetch(ctx, certIDs, groupIDs)
 	if err != nil {
 		return err
@@ -394,6 +431,7 @@ func (s *Service) prefetch(ctx context.Context, tx BatchTx, st *batchState, item
 	// computes them; a key it did not predict sends that application
 	// through Submit.
 	keySet := map[string]bool{}
+	mustLock := map[string]bool{}
 	for _, i := range run {
 		r := items[i].Request
 		if !claimed[items[i].Key] {
@@ -413,6 +451,14 @@ func (s *Service) prefetch(ctx context.Context, tx BatchTx, st *batchState, item
 			}
 		}
 		period := s.cfg.PeriodOf(start)
+		// A count checked against a limit kept on a catalogue row is read
+		// under its lock; the others are guarded.
+		if o.Program.EnrolmentLimit > 0 {
+			mustLock[programKey(o.Program.ID)] = true
+		}
+		if o.Provider.EnrolmentLimit > 0 {
+			mustLock[providerKey(o.Provider.ID)] = true
+		}
 		for _, k := range []string{
 			programKey(o.Program.ID), providerKey(o.Provider.ID),
 			directionKey(cert.Municipality, string(o.Program.Direction), period),
@@ -426,7 +472,15 @@ func (s *Service) prefetch(ctx context.Context, tx BatchTx, st *batchState, item
 		keys = append(keys, k)
 	}
 	SortCounterKeys(keys)
-	counters, err := tx.LockCounters(ctx, keys)
+	var lock, read []string
+	for _, k := range keys {
+		if r := counterRank(k); !lockBudget && !mustLock[k] && (r == 0 || r == 1 || r == 2 || r == 4) {
+			read = append(read, k)
+		} else {
+			lock = append(lock, k)
+		}
+	}
+	counters, err := tx.LockCounters(ctx, lock, read)
 	if err != nil {
 		return err
 	}
@@ -436,6 +490,11 @@ func (s *Service) prefetch(ctx context.Context, tx BatchTx, st *batchState, item
 	for _, c := range counters {
 		st.counters[c.Key] = c
 		st.initial[c.Key] = c
+	}
+	for _, k := range read {
+		if _, ok := st.counters[k]; ok {
+			st.guarded[k] = true
+		}
 	}
 	return nil
 }
@@ -482,4 +541,19 @@ func replay(result []byte) (Contract, error) {
 		return Contract{}, err
 	}
 	return c, nil
+}
+
+// budgetSensitive is a refusal whose answer could change with the use of a
+// guarded counter (program, provider, direction, budget), or rule 8 which
+// is checked after them.
+func budgetSensitive(err error) bool {
+	var re *funding.RuleError
+	if !errors.As(err, &re) {
+		return false
+	}
+	switch re.Code {
+	case CodeBudgetLimit, CodeRegistryQuota, CodeProgramLimit, CodeProviderLimit, CodeDirectionLimit:
+		return true
+	}
+	return false
 }

@@ -38,6 +38,10 @@ type batchState struct {
 	touchedSet   map[acctKey]bool
 	counterOrder []string
 	counterSet   map[string]bool
+	// guarded counters were read without a lock; sensitive is set when an
+	// answer of the batch could depend on their exact value.
+	guarded   map[string]bool
+	sensitive bool
 }
 
 type acctKey struct {
@@ -59,6 +63,7 @@ func newBatchState() *batchState {
 		holds:         map[uuid.UUID]BatchHold{},
 		touchedSet:    map[acctKey]bool{},
 		counterSet:    map[string]bool{},
+		guarded:       map[string]bool{},
 	}
 }
 
@@ -128,12 +133,36 @@ func (st *batchState) writes() BatchWrite {
 			// absolute write. Never reached: Give defers.
 			panic("enrollment: batch: counter decreased")
 		}
+		if st.guarded[k] {
+			if add > 0 || st.sensitive {
+				init := st.initial[k]
+				w.Guards = append(w.Guards, CounterGuard{Key: k, Add: add, Exact: st.sensitive, Used: init.Used, Limit: init.Limit})
+			}
+			continue
+		}
 		if _, existed := st.initial[k]; existed && add == 0 {
 			continue
 		}
 		w.Counters = append(w.Counters, CounterDelta{Key: k, Add: add, Limit: c.Limit})
 	}
+	if st.sensitive {
+		for _, k := range sortedKeys(st.guarded) {
+			if !st.counterSet[k] {
+				init := st.initial[k]
+				w.Guards = append(w.Guards, CounterGuard{Key: k, Exact: true, Used: init.Used, Limit: init.Limit})
+			}
+		}
+	}
 	return w
+}
+
+func sortedKeys(m map[string]bool) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
 }
 
 // memTx is the Tx one application's enrol runs against: the batch's
@@ -147,6 +176,9 @@ type memTx struct {
 	ov       *overlay
 	fatal    error // the batch's transaction failed under a read
 	deferred bool
+	// lateRefusal is a refusal after the submission checks (a Take or the
+	// insert): its answer could depend on the budget checked before it.
+	lateRefusal bool
 }
 
 var _ Tx = (*memTx)(nil)
@@ -348,6 +380,7 @@ func (m *memTx) Take(_ context.Context, key string, n int64) error {
 		return notFoundErr("counter", key)
 	}
 	if c.Used+n > c.Limit {
+		m.lateRefusal = true
 		return fmt.Errorf("enrollment: batch: counter %q cannot take %d: %w", key, n, ErrCounterFull)
 	}
 	c.Used += n
@@ -405,11 +438,13 @@ func (m *memTx) InsertContract(_ context.Context, c Contract) error {
 	if c.Status.Live() {
 		for _, k := range m.ov.contracts {
 			if k.CertificateID == c.CertificateID && k.ModuleID == c.ModuleID && k.Status.Live() {
+				m.lateRefusal = true
 				return fmt.Errorf("enrollment: batch: insert contract: %w", ErrExists)
 			}
 		}
 		for _, k := range m.st.contracts[c.CertificateID] {
 			if k.ModuleID == c.ModuleID && k.Status.Live() {
+				m.lateRefusal = true
 				return fmt.Errorf("enrollment: batch: insert contract: %w", ErrExists)
 			}
 		}

@@ -287,29 +287,53 @@ func joinOffers(rows []offerJoin) []enrollment.Offer {
 	return out
 }
 
-// LockCounters locks in the order of keys: ORDER BY the key's position in
-// the list on PostgreSQL (LockRows sits above the sort, so rows are locked
-// in that order); SQLite has a single writer.
-func (t batchTx) LockCounters(ctx context.Context, keys []string) ([]enrollment.Counter, error) {
-	if len(keys) == 0 {
+// LockCounters locks the counters of keys in their order: ORDER BY the
+// key's position in the list on PostgreSQL (LockRows sits above the sort,
+// so rows are locked in that order), and reads those of read without a
+// lock, in the same statement; SQLite has a single writer.
+func (t batchTx) LockCounters(ctx context.Context, keys, read []string) ([]enrollment.Counter, error) {
+	if len(keys)+len(read) == 0 {
 		return nil, nil
 	}
-	if len(keys) > 4*batchChunk {
-		return nil, fmt.Errorf("storage: lock counters: %d keys in one batch", len(keys))
+	if len(keys)+len(read) > 4*batchChunk {
+		return nil, fmt.Errorf("storage: lock counters: %d keys in one batch", len(keys)+len(read))
 	}
+	all := append(append([]string{}, keys...), read...)
 	var rows []counterRow
-	q := t.tx.tx.NewSelect().Model(&rows).Where("key IN (?)", bun.In(keys))
-	if t.pg() {
-		q = q.OrderExpr("array_position(?::text[], key)", pgdialect.Array(keys)).For("UPDATE")
+	var err error
+	switch {
+	case !t.pg():
+		err = t.tx.tx.NewSelect().Model(&rows).Where("key IN (?)", bun.In(all)).Scan(ctx)
+	case len(read) == 0:
+		err = t.tx.tx.NewSelect().Model(&rows).Where("key IN (?)", bun.In(keys)).
+			OrderExpr("array_position(?::text[], key)", pgdialect.Array(keys)).For("UPDATE").Scan(ctx)
+	case len(keys) == 0:
+		err = t.tx.tx.NewSelect().Model(&rows).Where("key IN (?)", bun.In(read)).Scan(ctx)
+	default:
+		err = t.tx.tx.NewRaw(`WITH l AS (SELECT key, used, lim FROM counters WHERE key IN (?)
+				ORDER BY array_position(?::text[], key) FOR UPDATE)
+			SELECT key, used, lim FROM l UNION ALL SELECT key, used, lim FROM counters WHERE key IN (?)`,
+			bun.In(keys), pgdialect.Array(keys), bun.In(read)).Scan(ctx, &rows)
 	}
-	if err := q.Scan(ctx); err != nil {
-		return nil, t.read(err, "counters", len(keys))
+	if err != nil {
+		return nil, t.read(err, "counters", len(all))
 	}
 	out := make([]enrollment.Counter, len(rows))
 	for i, r := range rows {
 		out[i] = enrollment.Counter{Key: r.Key, Used: r.Used, Limit: r.Lim}
 	}
 	return out, nil
+}
+
+// guardSQL is the conditional update of one guarded counter.
+func guardSQL(db bun.IDB, g enrollment.CounterGuard) string {
+	q := db.NewUpdate().Model((*counterRow)(nil)).
+		Set("used = used + ?", g.Add).
+		Where("key = ?", g.Key).Where("used + ? <= lim", g.Add)
+	if g.Exact {
+		q = q.Where("used = ?", g.Used).Where("lim = ?", g.Limit)
+	}
+	return q.String()
 }
 
 // ApplyBatch writes a batch's effects. On PostgreSQL it is one statement,
@@ -321,25 +345,63 @@ func (t batchTx) ApplyBatch(ctx context.Context, w enrollment.BatchWrite) error 
 	if err != nil {
 		return err
 	}
-	if len(qs) == 0 {
+	if len(qs) == 0 && len(w.Guards) == 0 {
 		return nil
 	}
 	if t.pg() {
+		if len(qs) > 0 {
+			var b strings.Builder
+			b.WriteString("WITH ")
+			for i, q := range qs {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "w%d AS (%s)", i, q)
+			}
+			b.WriteString(" SELECT 1")
+			if _, err := t.tx.tx.ExecContext(ctx, b.String()); err != nil {
+				return t.write(err, "apply batch")
+			}
+		}
+		if len(w.Guards) == 0 {
+			return nil
+		}
+		// The guarded (hot) counters by a statement of their own, the last
+		// before the commit: PostgreSQL runs the CTEs a query reads before
+		// the others, so in the statement above they would be locked
+		// during all the inserts.
 		var b strings.Builder
 		b.WriteString("WITH ")
-		for i, q := range qs {
+		var count []string
+		for i, g := range w.Guards {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			fmt.Fprintf(&b, "w%d AS (%s)", i, q)
+			fmt.Fprintf(&b, "g%d AS (%s RETURNING 1)", i, guardSQL(t.tx.tx, g))
+			count = append(count, fmt.Sprintf("(SELECT count(*) FROM g%d)", i))
 		}
-		b.WriteString(" SELECT 1")
-		_, err := t.tx.tx.ExecContext(ctx, b.String())
-		return t.write(err, "apply batch")
+		b.WriteString(" SELECT " + strings.Join(count, " + ") + " AS n")
+		var n int
+		if err := t.tx.tx.NewRaw(b.String()).Scan(ctx, &n); err != nil {
+			return t.write(err, "apply batch guards")
+		}
+		if n != len(w.Guards) {
+			return fmt.Errorf("storage: apply batch: %d of %d guarded counters held: %w", n, len(w.Guards), enrollment.ErrBatchStale)
+		}
+		return nil
 	}
 	for _, q := range qs {
 		if _, err := t.tx.tx.ExecContext(ctx, q); err != nil {
 			return t.write(err, "apply batch")
+		}
+	}
+	for _, g := range w.Guards {
+		res, err := t.tx.tx.ExecContext(ctx, guardSQL(t.tx.tx, g))
+		if err != nil {
+			return t.write(err, "apply batch")
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("storage: apply batch: counter %q changed: %w", g.Key, enrollment.ErrBatchStale)
 		}
 	}
 	return nil

@@ -3,11 +3,11 @@ package enrollment
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/google/uuid"
 
+	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/funding"
 )
 
@@ -28,12 +28,6 @@ import (
 // is closed contract by contract too, so one bad contract never blocks a
 // region: it ends up in CloseReport.Failed.
 
-// AccountKey names a certificate's account for the period starting on PeriodStart.
-type AccountKey struct {
-	CertificateID uuid.UUID
-	PeriodStart   funding.Date
-}
-
 // CloseBatcher is a Store that can run a page of the monthly close in bulk.
 type CloseBatcher interface {
 	// InCloseTx runs fn in one transaction like Store.InTx (retried on
@@ -47,27 +41,30 @@ type CloseBatcher interface {
 type CloseTx interface {
 	// LockContracts locks (FOR NO KEY UPDATE on PostgreSQL, in id order)
 	// and returns up to limit contracts in the given statuses with an id
-	// in (after, through], in id order.
-	LockContracts(ctx context.Context, statuses []Status, after, through uuid.UUID, limit int) ([]Contract, error)
-	// HoldsByID returns the holds with the given ids; absent ones are
-	// missing from the map. The caller holds the locks of their contracts.
-	HoldsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]funding.Hold, error)
-	// LockAccounts locks (in key order) and returns the accounts with the
-	// given keys; absent ones are missing from the map.
-	LockAccounts(ctx context.Context, keys []AccountKey) (map[AccountKey]AccountState, error)
-	// RecordCharges records the charges whose (contract, month) is not
-	// recorded yet and returns the contract ids of those it recorded.
-	RecordCharges(ctx context.Context, charges []Charge) (map[uuid.UUID]bool, error)
-	// AppendPostings appends postings to the ledger.
-	AppendPostings(ctx context.Context, ps []PostingRecord) error
-	// UpdateHolds stores the new state of existing holds.
-	UpdateHolds(ctx context.Context, hs []funding.Hold) error
-	// UpdateAccounts stores the new state of existing accounts.
-	UpdateAccounts(ctx context.Context, as []AccountState) error
+	// in (after, through], in id order, each with its hold, read in the
+	// same statement (the contract's lock covers it). A contract without
+	// a hold, or whose hold is missing, comes with a zero Hold.
+	LockContracts(ctx context.Context, statuses []Status, after, through uuid.UUID, limit int) ([]LockedContract, error)
+	// ApplyCharges takes charge postings (Kind Charge, with their
+	// ContractID, Month, HoldID, CertificateID and Period.Start) and, for
+	// each whose (contract, month) charge is not recorded yet and only for
+	// those: records the charge, moves its amount from the hold's open to
+	// its charged and from the account's reserve to its spent, and appends
+	// the posting (the account's period end taken from the account). It
+	// fails, changing nothing, if a hold's open or an account's reserve
+	// does not cover what is charged to it. It returns the contract ids of
+	// the charges it recorded.
+	ApplyCharges(ctx context.Context, ps []PostingRecord) (map[uuid.UUID]bool, error)
 	// AddInvoiceLines adds the lines not added yet and adds exactly those
 	// to their (municipality, provider, month, kind) invoices; it returns
 	// how many it added.
 	AddInvoiceLines(ctx context.Context, ls []InvoiceLine) (int, error)
+}
+
+// LockedContract is a contract with its hold, as LockContracts reads them.
+type LockedContract struct {
+	Contract
+	Hold funding.Hold // zero when the contract has no hold or it is missing
 }
 
 // CloseBatchOptions tunes CloseMonthBatched.
@@ -232,13 +229,19 @@ type closePage struct {
 	deferred  []uuid.UUID // closings and refusals, for the per-contract path
 }
 
-type pendingCharge struct {
-	c      Contract
-	amount funding.Money
-}
-
 // closeBatch applies the close of m to the open contracts with ids in
 // (after, through].
+//
+// The charges follow chargeOnce's rules without reading the accounts: the
+// outcome of a charge is decided by its hold alone. A hold with less open
+// than the payment is skipped (a terminated or under-reserved contract has
+// nothing left to charge); otherwise Account.Apply's rule for a charge is
+// met on the hold, and on the account because its reserve is the sum of
+// its holds' open amounts (the invariant), at least the sum of the charges
+// against them. The store applies each charge as a delta guarded by both
+// conditions and fails the page if one does not hold, so the page falls
+// back to the per-contract path, which applies Account.Apply to the rows
+// it reads; the CHECK constraints are the backstop.
 func (s *Service) closeBatch(ctx context.Context, tx CloseTx, m funding.Month, after, through uuid.UUID, size int, page *closePage) error {
 	cs, err := tx.LockContracts(ctx, closeStatuses, after, through, size)
 	if err != nil {
@@ -250,27 +253,53 @@ func (s *Service) closeBatch(ctx context.Context, tx CloseTx, m funding.Month, a
 	}
 	page.contracts = len(cs)
 
+	at := s.clock.Now().UTC()
+	actor := "monthly_close:" + m.String()
 	var (
-		lines   []InvoiceLine
-		pending []pendingCharge
-		holdIDs []uuid.UUID
+		lines    []InvoiceLine
+		postings []PostingRecord
 	)
-	for _, c := range cs {
-		p := PlanContract(c, m, s.cfg.AdvanceShare)
+	for i := range cs {
+		c := &cs[i].Contract
+		if c.Scheme == certificate.DigitalSkills && c.Status != Terminating {
+			continue // paid on completion, never by the month (closeContract)
+		}
+		p := PlanContract(*c, m, s.cfg.AdvanceShare)
 		if p.Refusal != nil || p.Closing != nil {
 			page.deferred = append(page.deferred, c.ID)
 			continue
 		}
 		if p.Charge != nil && c.HoldID != uuid.Nil && p.Charge.Amount.IsPositive() {
-			pending = append(pending, pendingCharge{c: c, amount: p.Charge.Amount})
-			holdIDs = append(holdIDs, c.HoldID)
+			h := cs[i].Hold
+			if h.ID != c.HoldID {
+				return fmt.Errorf("close %s: contract %s: hold %s: %w", m, c.ID, c.HoldID, ErrNotFound)
+			}
+			if !h.Open().LessThan(p.Charge.Amount) {
+				id, err := uuid.NewV7()
+				if err != nil {
+					return err
+				}
+				postings = append(postings, PostingRecord{
+					ID: id, CertificateID: c.CertificateID, Period: c.Period,
+					Posting:    funding.Posting{Kind: funding.Charge, Amount: p.Charge.Amount, HoldID: h.ID},
+					ContractID: c.ID, Month: m, At: at, Actor: actor, Rule: "monthly_charge",
+					Params: map[string]string{"month": m.String(), "first": c.Price.CertFirst.String(), "other": c.Price.CertOther.String()},
+				})
+			}
 		}
 		lines = append(lines, p.Lines...)
 	}
 
-	if len(pending) > 0 {
-		if err := s.chargeBatch(ctx, tx, m, pending, holdIDs, page); err != nil {
-			return err
+	if len(postings) > 0 {
+		recorded, err := tx.ApplyCharges(ctx, postings)
+		if err != nil {
+			return fmt.Errorf("close %s: %w", m, err)
+		}
+		for _, p := range postings {
+			if recorded[p.ContractID] {
+				page.charged++
+				page.amount = page.amount.Add(p.Posting.Amount)
+			}
 		}
 	}
 	if len(lines) > 0 {
@@ -281,104 +310,4 @@ func (s *Service) closeBatch(ctx context.Context, tx CloseTx, m funding.Month, a
 		page.lines = n
 	}
 	return nil
-}
-
-// chargeBatch is chargeOnce over a page: a charge whose hold has less open
-// than the payment is skipped (a terminated or under-reserved contract has
-// nothing left to charge), a month recorded before is skipped, and each
-// charge newly recorded is posted through Account.Apply, in contract order.
-func (s *Service) chargeBatch(ctx context.Context, tx CloseTx, m funding.Month, pending []pendingCharge, holdIDs []uuid.UUID, page *closePage) error {
-	holds, err := tx.HoldsByID(ctx, holdIDs)
-	if err != nil {
-		return err
-	}
-	charges := make([]Charge, 0, len(pending))
-	kept := pending[:0]
-	for _, pc := range pending {
-		h, ok := holds[pc.c.HoldID]
-		if !ok {
-			return fmt.Errorf("close %s: contract %s: hold %s: %w", m, pc.c.ID, pc.c.HoldID, ErrNotFound)
-		}
-		if h.Open().LessThan(pc.amount) {
-			continue
-		}
-		charges = append(charges, Charge{ContractID: pc.c.ID, CertificateID: pc.c.CertificateID, HoldID: h.ID, Month: m, Amount: pc.amount})
-		kept = append(kept, pc)
-	}
-	if len(charges) == 0 {
-		return nil
-	}
-	recorded, err := tx.RecordCharges(ctx, charges)
-	if err != nil {
-		return err
-	}
-	var keys []AccountKey
-	for _, pc := range kept {
-		if recorded[pc.c.ID] {
-			keys = append(keys, AccountKey{CertificateID: pc.c.CertificateID, PeriodStart: pc.c.Period.Start})
-		}
-	}
-	if len(keys) == 0 {
-		return nil
-	}
-	accts, err := tx.LockAccounts(ctx, keys)
-	if err != nil {
-		return err
-	}
-
-	at := s.clock.Now().UTC()
-	actor := "monthly_close:" + m.String()
-	postings := make([]PostingRecord, 0, len(keys))
-	touched := make(map[AccountKey]bool, len(keys))
-	var changedHolds []funding.Hold
-	for _, pc := range kept {
-		c := pc.c
-		if !recorded[c.ID] {
-			continue
-		}
-		k := AccountKey{CertificateID: c.CertificateID, PeriodStart: c.Period.Start}
-		a, ok := accts[k]
-		if !ok {
-			return fmt.Errorf("close %s: contract %s: account %s@%s: %w", m, c.ID, c.CertificateID, c.Period.Start, ErrNotFound)
-		}
-		h := holds[c.HoldID]
-		p := funding.Posting{Kind: funding.Charge, Amount: pc.amount, HoldID: h.ID}
-		acct, nh, err := a.Account.Apply(p, h)
-		if err != nil {
-			return fmt.Errorf("close %s: contract %s: %w", m, c.ID, err)
-		}
-		a.Account = acct
-		accts[k] = a
-		holds[c.HoldID] = nh
-		touched[k] = true
-		changedHolds = append(changedHolds, nh)
-		id, err := uuid.NewV7()
-		if err != nil {
-			return err
-		}
-		postings = append(postings, PostingRecord{
-			ID: id, CertificateID: a.CertificateID, Period: a.Period, Posting: p,
-			ContractID: c.ID, Month: m, At: at, Actor: actor, Rule: "monthly_charge",
-			Params: map[string]string{"month": m.String(), "first": c.Price.CertFirst.String(), "other": c.Price.CertOther.String()},
-		})
-		page.charged++
-		page.amount = page.amount.Add(pc.amount)
-	}
-	changedAccts := make([]AccountState, 0, len(touched))
-	for k := range touched {
-		changedAccts = append(changedAccts, accts[k])
-	}
-	slices.SortFunc(changedAccts, func(x, y AccountState) int {
-		if c := slices.Compare(x.CertificateID[:], y.CertificateID[:]); c != 0 {
-			return c
-		}
-		return x.Period.Start.Compare(y.Period.Start)
-	})
-	if err := tx.UpdateHolds(ctx, changedHolds); err != nil {
-		return err
-	}
-	if err := tx.UpdateAccounts(ctx, changedAccts); err != nil {
-		return err
-	}
-	return tx.AppendPostings(ctx, postings)
 }

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -30,7 +31,7 @@ var (
 )
 
 // closeChunk bounds the rows of one bulk statement.
-const closeChunk = 5000
+const closeChunk = 20000
 
 // InCloseTx runs fn in one transaction, retried like InTx.
 func (db *DB) InCloseTx(ctx context.Context, fn func(ctx context.Context, tx enrollment.CloseTx) error) error {
@@ -39,7 +40,21 @@ func (db *DB) InCloseTx(ctx context.Context, fn func(ctx context.Context, tx enr
 	})
 }
 
-func (t *tx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int) ([]enrollment.Contract, error) {
+// lockedContractRow is a contract row with its hold's columns (NULL when
+// the contract has none or it is missing).
+type lockedContractRow struct {
+	contractRow `bun:",extend"`
+
+	HID       *uuid.UUID `bun:"h_id"`
+	HCert     *uuid.UUID `bun:"h_certificate_id"`
+	HStart    *dbDate    `bun:"h_period_start"`
+	HAmount   *int64     `bun:"h_amount"`
+	HCharged  *int64     `bun:"h_charged"`
+	HReleased *int64     `bun:"h_released"`
+	HRefunded *int64     `bun:"h_refunded"`
+}
+
+func (t *tx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int) ([]enrollment.LockedContract, error) {
 	if len(statuses) == 0 || limit <= 0 {
 		return nil, nil
 	}
@@ -47,195 +62,285 @@ func (t *tx) LockContracts(ctx context.Context, statuses []enrollment.Status, af
 	for i, s := range statuses {
 		ss[i] = string(s)
 	}
-	rows := make([]contractRow, 0, limit)
-	q := t.tx.NewSelect().Model(&rows).
-		Where("status IN (?)", bun.In(ss)).Where("id > ?", after).Where("id <= ?", through).
-		OrderExpr("id").Limit(int64(limit))
-	if err := t.forUpdate(q).Scan(ctx); err != nil {
+	// One statement reads the page and its holds and locks the contracts
+	// only (their lock covers the holds, as in the per-contract path).
+	lock := ""
+	if t.pg() {
+		lock = " FOR NO KEY UPDATE OF c"
+	}
+	rows := make([]lockedContractRow, 0, limit)
+	err := t.tx.NewRaw(`SELECT c.*, h.id AS h_id, h.certificate_id AS h_certificate_id, h.period_start AS h_period_start,
+		h.amount AS h_amount, h.charged AS h_charged, h.released AS h_released, h.refunded AS h_refunded
+		FROM contracts c LEFT JOIN holds h ON h.id = c.hold_id
+		WHERE c.status IN (?) AND c.id > ? AND c.id <= ? ORDER BY c.id LIMIT ?`+lock,
+		bun.In(ss), after, through, limit).Scan(ctx, &rows)
+	if err != nil {
 		return nil, t.read(err, "contracts after", after)
 	}
-	out := make([]enrollment.Contract, len(rows))
+	out := make([]enrollment.LockedContract, len(rows))
 	for i := range rows {
-		out[i] = rows[i].domain()
-	}
-	return out, nil
-}
-
-func (t *tx) HoldsByID(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]funding.Hold, error) {
-	out := make(map[uuid.UUID]funding.Hold, len(ids))
-	for _, part := range chunkOf(ids, closeChunk) {
-		var rows []holdRow
-		if err := t.tx.NewSelect().Model(&rows).Where("id IN (?)", bun.In(part)).Scan(ctx); err != nil {
-			return nil, t.read(err, "holds", len(part))
-		}
-		for i := range rows {
-			out[rows[i].ID] = rows[i].domain()
+		r := &rows[i]
+		out[i].Contract = r.contractRow.domain()
+		if r.HID != nil {
+			h := holdRow{
+				ID: *r.HID, CertificateID: deref(r.HCert), PeriodStart: deref(r.HStart), Amount: deref(r.HAmount),
+				Charged: deref(r.HCharged), Released: deref(r.HReleased), Refunded: deref(r.HRefunded),
+			}
+			out[i].Hold = h.domain()
 		}
 	}
 	return out, nil
 }
 
-func (t *tx) LockAccounts(ctx context.Context, keys []enrollment.AccountKey) (map[enrollment.AccountKey]enrollment.AccountState, error) {
-	want := make(map[enrollment.AccountKey]bool, len(keys))
-	var certs []uuid.UUID
-	var starts []dbDate
-	for _, k := range keys {
-		if want[k] {
+func deref[T any](p *T) T {
+	var z T
+	if p == nil {
+		return z
+	}
+	return *p
+}
+
+// errUncovered fails a page whose holds or accounts do not cover its
+// charges (a broken invariant or a concurrent change): the page's
+// transaction rolls back and the page is closed contract by contract.
+var errUncovered = errors.New("storage: charges not covered by their holds or accounts")
+
+var chargeCols = []string{"contract_id", "month", "amount", "hold_id", "certificate_id", "period_start", "id", "at", "actor", "rule", "params"}
+var chargeTypes = []string{"uuid", "text", "bigint", "uuid", "uuid", "date", "uuid", "timestamptz", "text", "text", "text"}
+
+// writeCharge writes p as a row of chargeCols.
+func writeCharge(w *bulkWriter, p *enrollment.PostingRecord) {
+	if p.Posting.Kind != funding.Charge && w.err == nil {
+		w.err = fmt.Errorf("storage: apply charges: posting %s is a %s", p.ID, p.Posting.Kind)
+	}
+	if p.At.IsZero() && w.err == nil {
+		w.err = fmt.Errorf("storage: posting %s has no time", p.ID)
+	}
+	w.uuid(p.ContractID)
+	w.text(p.Month.String())
+	w.money("amount", p.Posting.Amount)
+	w.uuid(p.Posting.HoldID)
+	w.uuid(p.CertificateID)
+	w.date(p.Period.Start)
+	w.uuid(p.ID)
+	w.time(p.At)
+	w.text(p.Actor)
+	w.text(p.Rule)
+	params, err := paramsJSON(p.Params)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	w.text(params)
+}
+
+// applyChargesPG is the whole of ApplyCharges in one statement: the new
+// charges (those the unique key lets in) move their holds and accounts by
+// deltas guarded by the ledger's rules and get their postings; the counts
+// tell whether every guard held.
+const applyChargesPG = `, r AS (INSERT INTO contract_charges (contract_id, month, amount)
+		SELECT contract_id, month, amount FROM d ORDER BY contract_id ON CONFLICT DO NOTHING RETURNING contract_id, month),
+	n AS (SELECT d.* FROM d JOIN r USING (contract_id, month)),
+	h AS (UPDATE holds SET charged = holds.charged + n.amount FROM n
+		WHERE holds.id = n.hold_id AND holds.amount - holds.charged - holds.released >= n.amount RETURNING holds.id),
+	s AS (SELECT certificate_id, period_start, sum(amount)::bigint AS amount FROM n GROUP BY 1, 2 ORDER BY 1, 2),
+	a AS (UPDATE accounts SET reserved = accounts.reserved - s.amount, spent = accounts.spent + s.amount FROM s
+		WHERE accounts.certificate_id = s.certificate_id AND accounts.period_start = s.period_start AND accounts.reserved >= s.amount
+		RETURNING accounts.certificate_id, accounts.period_start, accounts.period_end),
+	p AS (INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params)
+		SELECT n.id, n.certificate_id, n.period_start, a.period_end, 'charge', n.amount, n.hold_id, n.contract_id, n.month, n.at, n.actor, n.rule, n.params
+		FROM n JOIN a USING (certificate_id, period_start) ORDER BY n.id RETURNING 1)
+	SELECT n.contract_id, (SELECT count(*) FROM n) = (SELECT count(*) FROM h) AND (SELECT count(*) FROM s) = (SELECT count(*) FROM a)
+		AND (SELECT count(*) FROM n) = (SELECT count(*) FROM p) FROM n`
+
+func (t *tx) ApplyCharges(ctx context.Context, ps []enrollment.PostingRecord) (map[uuid.UUID]bool, error) {
+	out := make(map[uuid.UUID]bool, len(ps))
+	for _, part := range chunkOf(ps, closeChunk) {
+		w := t.bulk(chargeCols, chargeTypes, len(part), func(w *bulkWriter, i int) { writeCharge(w, &part[i]) })
+		if w.err != nil {
+			return nil, w.err
+		}
+		if !w.pg {
+			if err := t.applyChargesSQLite(ctx, part, w, out); err != nil {
+				return nil, err
+			}
 			continue
 		}
-		want[k] = true
-		certs = append(certs, k.CertificateID)
-		if !slices.Contains(starts, dbDate(k.PeriodStart)) {
-			starts = append(starts, dbDate(k.PeriodStart))
-		}
-	}
-	// Lock in key order, one statement per chunk of certificates taken in
-	// that same order, so that two closes never wait on each other in a
-	// cycle.
-	slices.SortFunc(certs, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
-	certs = slices.Compact(certs)
-	out := make(map[enrollment.AccountKey]enrollment.AccountState, len(want))
-	for _, part := range chunkOf(certs, closeChunk) {
-		var rows []accountRow
-		q := t.tx.NewSelect().Model(&rows).
-			Where("certificate_id IN (?)", bun.In(part)).Where("period_start IN (?)", bun.In(starts)).
-			OrderExpr("certificate_id, period_start")
-		if err := t.forUpdate(q).Scan(ctx); err != nil {
-			return nil, t.read(err, "accounts", len(part))
-		}
-		for i := range rows {
-			a := rows[i].domain()
-			k := enrollment.AccountKey{CertificateID: a.CertificateID, PeriodStart: a.Period.Start}
-			if want[k] {
-				out[k] = a
-			}
-		}
-	}
-	return out, nil
-}
-
-func (t *tx) RecordCharges(ctx context.Context, charges []enrollment.Charge) (map[uuid.UUID]bool, error) {
-	out := make(map[uuid.UUID]bool, len(charges))
-	for _, part := range chunkOf(charges, closeChunk) {
-		q, err := t.insertSQL("contract_charges", []string{"contract_id", "month", "amount"}, []string{"uuid", "text", "bigint"},
-			len(part), func(w *bulkWriter, i int) {
-				c := part[i]
-				w.uuid(c.ContractID)
-				w.text(c.Month.String())
-				w.money("amount", c.Amount)
-			}, " ON CONFLICT DO NOTHING RETURNING contract_id")
+		b := make([]byte, 0, w.size()+len(applyChargesPG)+256)
+		b = append(b, "WITH d AS (SELECT * FROM "...)
+		b = w.appendUnnest(b)
+		b = append(b, " AS d ("...)
+		b = append(b, strings.Join(chargeCols, ", ")...)
+		b = append(b, "))"...)
+		b = append(b, applyChargesPG...)
+		rows, err := t.tx.QueryContext(ctx, string(b))
 		if err != nil {
-			return nil, err
+			return nil, t.write(err, "apply charges")
 		}
-		var ids []uuid.UUID
-		if err := t.queryScan(ctx, q, &ids); err != nil {
-			return nil, t.write(err, "record charges")
-		}
-		for _, id := range ids {
+		covered := true
+		for rows.Next() {
+			var id uuid.UUID
+			var ok bool
+			if err := rows.Scan(&id, &ok); err != nil {
+				_ = rows.Close()
+				return nil, t.write(err, "apply charges")
+			}
 			out[id] = true
+			covered = covered && ok
+		}
+		if err := rows.Err(); err != nil {
+			_ = rows.Close()
+			return nil, t.write(err, "apply charges")
+		}
+		if err := rows.Close(); err != nil {
+			return nil, t.write(err, "apply charges")
+		}
+		if !covered {
+			return nil, errUncovered
 		}
 	}
 	return out, nil
 }
 
-var postingCols = []string{"id", "certificate_id", "period_start", "period_end", "kind", "amount", "hold_id", "contract_id", "month", "at", "actor", "rule", "params"}
-var postingTypes = []string{"uuid", "uuid", "date", "date", "text", "bigint", "uuid", "uuid", "text", "timestamptz", "text", "text", "text"}
-
-func (t *tx) AppendPostings(ctx context.Context, ps []enrollment.PostingRecord) error {
-	for _, part := range chunkOf(ps, closeChunk) {
-		var perr error
-		q, err := t.insertSQL("postings", postingCols, postingTypes, len(part), func(w *bulkWriter, i int) {
-			p := part[i]
-			params := "{}"
-			if len(p.Params) > 0 {
-				j, err := json.Marshal(p.Params)
-				if err != nil && perr == nil {
-					perr = fmt.Errorf("storage: posting params: %w", err)
-				}
-				params = string(j)
-			}
-			if p.At.IsZero() && perr == nil {
-				perr = fmt.Errorf("storage: posting %s has no time", p.ID)
-			}
-			w.uuid(p.ID)
-			w.uuid(p.CertificateID)
-			w.date(p.Period.Start)
-			w.date(p.Period.End)
-			w.text(string(p.Posting.Kind))
-			w.money("amount", p.Posting.Amount)
-			w.uuid(p.Posting.HoldID)
-			w.uuid(p.ContractID)
-			if p.Month.IsZero() {
-				w.null()
-			} else {
-				w.text(p.Month.String())
-			}
-			w.time(p.At)
-			w.text(p.Actor)
-			w.text(p.Rule)
-			w.text(params)
-		}, "")
-		if perr != nil {
-			return perr
+// applyChargesSQLite is ApplyCharges in four statements (SQLite has no
+// data-modifying common table expressions): record, holds, accounts (the
+// deltas summed per account here), postings.
+func (t *tx) applyChargesSQLite(ctx context.Context, part []enrollment.PostingRecord, all *bulkWriter, out map[uuid.UUID]bool) error {
+	var ids []uuid.UUID
+	q := "WITH d (" + strings.Join(chargeCols, ", ") + ") AS (VALUES " + string(all.values) +
+		") INSERT INTO contract_charges (contract_id, month, amount) SELECT contract_id, month, amount FROM d WHERE true" +
+		" ON CONFLICT DO NOTHING RETURNING contract_id"
+	if err := t.queryScan(ctx, q, &ids); err != nil {
+		return t.write(err, "record charges")
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	recorded := make(map[uuid.UUID]bool, len(ids))
+	for _, id := range ids {
+		recorded[id] = true
+	}
+	var news []enrollment.PostingRecord
+	type acct struct {
+		cert  uuid.UUID
+		start funding.Date
+	}
+	sums := map[acct]int64{}
+	var keys []acct
+	for _, p := range part {
+		if !recorded[p.ContractID] {
+			continue
 		}
-		if err != nil {
-			return err
+		news = append(news, p)
+		k := acct{p.CertificateID, p.Period.Start}
+		if _, ok := sums[k]; !ok {
+			keys = append(keys, k)
 		}
-		if _, err := t.tx.ExecContext(ctx, q); err != nil {
-			return t.write(err, "append postings")
+		var kk kopecks
+		sums[k] += kk.of("amount", p.Posting.Amount)
+		if kk.err != nil {
+			return kk.err
 		}
+	}
+	q, err := t.updateSQL("holds", []string{"id", "amount"}, []string{"uuid", "bigint"}, len(news), func(w *bulkWriter, i int) {
+		w.uuid(news[i].Posting.HoldID)
+		w.money("amount", news[i].Posting.Amount)
+	}, "charged = holds.charged + v.amount", "holds.id = v.id AND holds.amount - holds.charged - holds.released >= v.amount")
+	if err != nil {
+		return err
+	}
+	if err := t.execCovered(ctx, q, len(news), "charge holds"); err != nil {
+		return err
+	}
+	q, err = t.updateSQL("accounts", []string{"certificate_id", "period_start", "amount"}, []string{"uuid", "date", "bigint"}, len(keys),
+		func(w *bulkWriter, i int) {
+			w.uuid(keys[i].cert)
+			w.date(keys[i].start)
+			w.int(sums[keys[i]])
+		}, "reserved = accounts.reserved - v.amount, spent = accounts.spent + v.amount",
+		"accounts.certificate_id = v.certificate_id AND accounts.period_start = v.period_start AND accounts.reserved >= v.amount")
+	if err != nil {
+		return err
+	}
+	if err := t.execCovered(ctx, q, len(keys), "charge accounts"); err != nil {
+		return err
+	}
+	w := t.bulk(chargeCols, chargeTypes, len(news), func(w *bulkWriter, i int) { writeCharge(w, &news[i]) })
+	if w.err != nil {
+		return w.err
+	}
+	q = "WITH d (" + strings.Join(chargeCols, ", ") + ") AS (VALUES " + string(w.values) + ") " +
+		"INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params) " +
+		"SELECT d.id, d.certificate_id, d.period_start, a.period_end, 'charge', d.amount, d.hold_id, d.contract_id, d.month, d.at, d.actor, d.rule, d.params " +
+		"FROM d JOIN accounts a ON a.certificate_id = d.certificate_id AND a.period_start = d.period_start"
+	if err := t.execCovered(ctx, q, len(news), "append postings"); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		out[id] = true
 	}
 	return nil
 }
 
-func (t *tx) UpdateHolds(ctx context.Context, hs []funding.Hold) error {
-	for _, part := range chunkOf(hs, closeChunk) {
-		q, err := t.updateSQL("holds", []string{"id", "amount", "charged", "released", "refunded"},
-			[]string{"uuid", "bigint", "bigint", "bigint", "bigint"}, len(part), func(w *bulkWriter, i int) {
-				h := part[i]
-				w.uuid(h.ID)
-				w.money("amount", h.Amount)
-				w.money("charged", h.Charged)
-				w.money("released", h.Released)
-				w.money("refunded", h.Refunded)
-			},
-			"amount = v.amount, charged = v.charged, released = v.released, refunded = v.refunded",
-			"holds.id = v.id")
-		if err != nil {
-			return err
-		}
-		if err := t.execAll(ctx, q, len(part), "update holds"); err != nil {
-			return err
-		}
+// execCovered runs a guarded statement that must touch n rows.
+func (t *tx) execCovered(ctx context.Context, q string, n int, what string) error {
+	res, err := t.tx.ExecContext(ctx, q)
+	if err != nil {
+		return t.write(err, what)
+	}
+	got, err := res.RowsAffected()
+	if err != nil {
+		return t.write(err, what)
+	}
+	if got != int64(n) {
+		return fmt.Errorf("%w: %s: %d of %d rows", errUncovered, what, got, n)
 	}
 	return nil
 }
 
-func (t *tx) UpdateAccounts(ctx context.Context, as []enrollment.AccountState) error {
-	for _, part := range chunkOf(as, closeChunk) {
-		q, err := t.updateSQL("accounts",
-			[]string{"certificate_id", "period_start", "nominal", "balance", "reserved", "spent", "depleted", "expired"},
-			[]string{"uuid", "date", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint"}, len(part), func(w *bulkWriter, i int) {
-				a := part[i]
-				w.uuid(a.CertificateID)
-				w.date(a.Period.Start)
-				w.money("nominal", a.Account.Nominal)
-				w.money("balance", a.Account.Balance)
-				w.money("reserved", a.Account.Reserved)
-				w.money("spent", a.Account.Spent)
-				w.money("depleted", a.Account.Depleted)
-				w.money("expired", a.Account.Expired)
-			},
-			"nominal = v.nominal, balance = v.balance, reserved = v.reserved, spent = v.spent, depleted = v.depleted, expired = v.expired",
-			"accounts.certificate_id = v.certificate_id AND accounts.period_start = v.period_start")
-		if err != nil {
-			return err
-		}
-		if err := t.execAll(ctx, q, len(part), "update accounts"); err != nil {
-			return err
-		}
+// paramsJSON is json.Marshal of a posting's params, written directly when
+// every key and value is made of characters JSON does not escape (ids,
+// months, amounts): sorted keys, as json.Marshal writes a map.
+func paramsJSON(params map[string]string) (string, error) {
+	if len(params) == 0 {
+		return "{}", nil
 	}
-	return nil
+	plain := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.' || c == '-' || c == '_' || c == ':' || c == ' ') {
+				return false
+			}
+		}
+		return true
+	}
+	keys := make([]string, 0, len(params))
+	fast := true
+	for k, v := range params {
+		keys = append(keys, k)
+		fast = fast && plain(k) && plain(v)
+	}
+	if !fast {
+		j, err := json.Marshal(params)
+		if err != nil {
+			return "", fmt.Errorf("storage: posting params: %w", err)
+		}
+		return string(j), nil
+	}
+	slices.Sort(keys)
+	b := make([]byte, 0, 64)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, k...)
+		b = append(b, `":"`...)
+		b = append(b, params[k]...)
+		b = append(b, '"')
+	}
+	b = append(b, '}')
+	return string(b), nil
 }
 
 type invoiceKey struct {
@@ -246,6 +351,9 @@ type invoiceKey struct {
 }
 
 func (t *tx) AddInvoiceLines(ctx context.Context, ls []enrollment.InvoiceLine) (int, error) {
+	if t.pg() {
+		return t.addInvoiceLinesPG(ctx, ls)
+	}
 	added := 0
 	sums := map[invoiceKey]*invoiceRow{}
 	var keys []invoiceKey
@@ -328,6 +436,44 @@ func (t *tx) AddInvoiceLines(ctx context.Context, ls []enrollment.InvoiceLine) (
 		if _, err := t.tx.ExecContext(ctx, q); err != nil {
 			return added, t.write(err, "add invoices")
 		}
+	}
+	return added, nil
+}
+
+var lineCols = []string{"contract_id", "month", "kind", "municipality", "provider_id", "amount"}
+var lineTypes = []string{"uuid", "text", "text", "text", "uuid", "bigint"}
+
+// addInvoiceLinesPG is AddInvoiceLines in one statement per chunk: the
+// new lines and, from exactly those, the sums upserted into their
+// invoices in key order, without the lines coming back to the client.
+func (t *tx) addInvoiceLinesPG(ctx context.Context, ls []enrollment.InvoiceLine) (int, error) {
+	added := 0
+	for _, part := range chunkOf(ls, closeChunk) {
+		w := t.bulk(lineCols, lineTypes, len(part), func(w *bulkWriter, i int) {
+			l := part[i]
+			w.uuid(l.ContractID)
+			w.text(l.Month.String())
+			w.text(string(l.Kind))
+			w.text(l.Municipality)
+			w.uuid(l.ProviderID)
+			w.money("amount", l.Amount)
+		})
+		if w.err != nil {
+			return added, w.err
+		}
+		b := make([]byte, 0, w.size()+1024)
+		b = append(b, "WITH l AS (INSERT INTO invoice_lines (contract_id, month, kind, municipality, provider_id, amount) SELECT * FROM "...)
+		b = w.appendUnnest(b)
+		b = append(b, ` ON CONFLICT DO NOTHING RETURNING municipality, provider_id, month, kind, amount),
+	i AS (INSERT INTO invoices (municipality, provider_id, month, kind, amount, lines)
+		SELECT municipality, provider_id, month, kind, sum(amount), count(*) FROM l GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+		ON CONFLICT (municipality, provider_id, month, kind) DO UPDATE SET amount = invoices.amount + EXCLUDED.amount, lines = invoices.lines + EXCLUDED.lines)
+	SELECT count(*) FROM l`...)
+		var n int
+		if err := t.tx.QueryRowContext(ctx, string(b)).Scan(&n); err != nil {
+			return added, t.write(err, "add invoice lines")
+		}
+		added += n
 	}
 	return added, nil
 }

@@ -366,26 +366,26 @@ func (t batchTx) ApplyBatch(ctx context.Context, w enrollment.BatchWrite) error 
 		if len(w.Guards) == 0 {
 			return nil
 		}
-		// The guarded (hot) counters by a statement of their own, the last
-		// before the commit: PostgreSQL runs the CTEs a query reads before
-		// the others, so in the statement above they would be locked
-		// during all the inserts.
-		var b strings.Builder
-		b.WriteString("WITH ")
-		var count []string
-		for i, g := range w.Guards {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprintf(&b, "g%d AS (%s RETURNING 1)", i, guardSQL(t.tx.tx, g))
-			count = append(count, fmt.Sprintf("(SELECT count(*) FROM g%d)", i))
+		// The guarded (hot) counters by one statement of their own, the
+		// last before the commit, in key order: PostgreSQL runs the CTEs a
+		// query reads before the others, so in the statement above they
+		// would be locked during all the inserts.
+		var vals []string
+		for _, g := range w.Guards {
+			vals = append(vals, t.db.bun.QueryGen().FormatQuery("(?, ?::bigint, ?::bigint, ?::bigint, ?::boolean)", g.Key, g.Add, g.Used, g.Limit, g.Exact))
 		}
-		b.WriteString(" SELECT " + strings.Join(count, " + ") + " AS n")
-		var n int
-		if err := t.tx.tx.NewRaw(b.String()).Scan(ctx, &n); err != nil {
+		b := `UPDATE counters AS c SET used = c.used + v.add
+			FROM (VALUES ` + strings.Join(vals, ", ") + `) AS v(key, add, used, lim, exact)
+			WHERE c.key = v.key AND c.used + v.add <= c.lim AND (NOT v.exact OR (c.used = v.used AND c.lim = v.lim))`
+		res, err := t.tx.tx.ExecContext(ctx, b)
+		if err != nil {
 			return t.write(err, "apply batch guards")
 		}
-		if n != len(w.Guards) {
+		n, err := res.RowsAffected()
+		if err != nil {
+			return t.write(err, "apply batch guards")
+		}
+		if int(n) != len(w.Guards) {
 			return fmt.Errorf("storage: apply batch: %d of %d guarded counters held: %w", n, len(w.Guards), enrollment.ErrBatchStale)
 		}
 		return nil

@@ -28,6 +28,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,10 +48,11 @@ func main() {
 	pg := flag.String("pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server URL (a database to connect to for CREATE DATABASE)")
 	n := flag.Int("contracts", 1_000_000, "active contracts in the region (two per certificate)")
 	page := flag.Int("page", enrollment.DefaultClosePage, "contracts per transaction of the batched close")
-	flag.IntVar(&workers, "workers", 1, "pages of the batched close in flight at once")
+	flag.IntVar(&workers, "workers", 2, "pages of the batched close in flight at once")
 	dbName := flag.String("db", "edufund_bench_close", "name of the scratch database (dropped and created)")
 	keep := flag.Bool("keep", false, "keep the scratch database at the end")
 	flag.BoolVar(&profile, "profile", false, "print the time spent per kind of statement in the first close")
+	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the first close to this file")
 	flag.Parse()
 	if err := run(context.Background(), *pg, *dbName, *n, *page, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "close bench:", err)
@@ -61,8 +63,9 @@ func main() {
 var month = funding.Month{Year: 2026, Month: time.March}
 
 var (
-	profile bool
-	workers int
+	profile    bool
+	workers    int
+	cpuProfile string
 )
 
 // statementTimes sums the time of each kind of statement (its first words).
@@ -187,9 +190,21 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 	times := &statementTimes{total: map[string]time.Duration{}, count: map[string]int{}, on: profile}
 	db.Bun().AddQueryHook(times)
 	peak := startPeakSampler()
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	t1 := time.Now()
 	rep, err := svc.CloseMonthBatched(ctx, db, month, opts)
 	closeTime := time.Since(t1)
+	if cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	times.mu.Lock()
 	times.on = false
 	times.mu.Unlock()

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -148,6 +150,8 @@ func TestSQLiteDSN(t *testing.T) {
 		"sqlite:///tmp/x.db":    "file:/tmp/x.db?_txlock=immediate",
 		"file:x.db?mode=rwc":    "file:x.db?mode=rwc&_txlock=immediate",
 		"data/edufund.db":       "file:data/edufund.db?_txlock=immediate",
+		"sqlite:/tmp/T#01/x.db": "file:/tmp/T%2301/x.db?_txlock=immediate",
+		"sqlite:/tmp/50%/x.db":  "file:/tmp/50%25/x.db?_txlock=immediate",
 		"sqlite::memory:":       "?mode=memory&cache=shared&_txlock=immediate",
 		"mysql://root@h/db":     "",
 		"sqlite:":               "",
@@ -171,5 +175,23 @@ func TestSQLiteDSN(t *testing.T) {
 	b, _ := sqliteDSN("sqlite::memory:")
 	if a == b {
 		t.Error("two in-memory DSNs share a name")
+	}
+}
+
+func TestSQLiteFileWithHashInPath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sub#01")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(context.Background(), "sqlite:"+filepath.Join(dir, "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x.db")); err != nil {
+		t.Fatalf("the database is not where the path says: %v", err)
 	}
 }

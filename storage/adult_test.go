@@ -55,6 +55,9 @@ func TestAdultCourse(t *testing.T) {
 		rep, err := r.svc.CloseMonth(ctx, db, funding.Month{Year: 2025, Month: time.October}, nil)
 		require.NoError(t, err)
 		require.Zero(t, rep.Charged, "an adult course is not paid by the month")
+		rep, err = r.svc.CloseMonthBatched(ctx, db, funding.Month{Year: 2025, Month: time.October}, enrollment.CloseBatchOptions{})
+		require.NoError(t, err)
+		require.Zero(t, rep.Charged, "the batched close does not pay an adult course by the month either")
 
 		// Completion is the provider's; the learner cannot report it.
 		_, err = r.svc.Complete(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, ProviderID: cert.ID})

@@ -213,14 +213,10 @@ func TestSameKeyConcurrently(t *testing.T) {
 // TestBank runs 32 workers doing random submissions, confirmations,
 // acceptances, refusals, withdrawals, terminations, delivery reports and
 // monthly closes against a small region for a while, then checks every
-// invariant. EDUFUND_BANK_SECONDS sets how long (default 20 on PostgreSQL,
-// 5 on SQLite, where writers are serialised anyway).
+// invariant. EDUFUND_BANK_SECONDS sets how long (default 20 s; 2 s with -short).
 func TestBank(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		secs := 5
-		if db.Dialect() == "pg" {
-			secs = 20
-		}
+		secs := 20
 		if v, err := strconv.Atoi(os.Getenv("EDUFUND_BANK_SECONDS")); err == nil {
 			secs = v
 		}

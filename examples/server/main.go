@@ -183,7 +183,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func closeMonth(ctx context.Context, svc *enrollment.Service, db *storage.DB, m funding.Month, out io.Writer) error {
 	start := time.Now()
 	fmt.Fprintf(out, "closing %s …\n", m)
-	rep, err := svc.CloseMonthBatched(ctx, db, m, enrollment.CloseBatchOptions{Progress: func(r enrollment.CloseReport) {
+	rep, err := svc.CloseMonthBatched(ctx, db, m, enrollment.CloseBatchOptions{Workers: 2, Progress: func(r enrollment.CloseReport) {
 		fmt.Fprintf(out, "  %6d contracts  %6d charged (%s)  %4d closed  %4d refused  %4d invoice lines  %d failed\n",
 			r.Contracts, r.Charged, r.Amount, r.Closed, r.Refused, r.Lines, len(r.Failed))
 	}})

@@ -62,6 +62,12 @@ var invariantChecks = []struct{ name, sql string }{
 		ON h.certificate_id = a.certificate_id AND h.period_start = a.period_start
 		WHERE COALESCE(h.open, 0) <> a.reserved`},
 	{"counters past their caps", `SELECT key FROM counters WHERE used < 0 OR used > lim`},
+	{"invoice totals that differ from their lines", `
+		SELECT i.municipality || ' ' || i.month || ' ' || i.kind FROM invoices i
+		LEFT JOIN (SELECT municipality, provider_id, month, kind, SUM(amount) AS amount, COUNT(*) AS lines
+			FROM invoice_lines GROUP BY municipality, provider_id, month, kind) l
+		ON l.municipality = i.municipality AND l.provider_id = i.provider_id AND l.month = i.month AND l.kind = i.kind
+		WHERE l.amount IS NULL OR l.amount <> i.amount OR l.lines <> i.lines`},
 	{"seat counters that differ from live contracts", `
 		SELECT c.key FROM counters c
 		WHERE c.key LIKE 'seats:%' AND c.used <> (SELECT COUNT(*) FROM contracts k

@@ -58,6 +58,20 @@ type BatchTx interface {
 	ApplyBatch(ctx context.Context, w BatchWrite) error
 }
 
+// BatchClaimLocker is a BatchTx that claims the keys and locks the
+// certificates of the applications whose key it claimed in one round trip,
+// then reads the rest of the batch's rows in a statement that starts after
+// those locks are held (so that, under READ COMMITTED, it sees everything
+// committed by the transactions it waited for).
+type BatchClaimLocker interface {
+	// ClaimKeysLock is ClaimKeys, then locks (in id order) the existing
+	// certificates certs[i] whose keys[i] it claimed, and returns them.
+	ClaimKeysLock(ctx context.Context, recs []IdempotencyRecord, keys []string, certs []uuid.UUID) (claimed []string, locked []certificate.Certificate, err error)
+	// PrefetchLocked is Prefetch for certificates already locked: it
+	// returns no Certificates.
+	PrefetchLocked(ctx context.Context, certificateIDs, groupIDs []uuid.UUID) (BatchRows, error)
+}
+
 // BatchRows is what a batch reads before it runs its applications.
 type BatchRows struct {
 	Certificates []certificate.Certificate
@@ -267,7 +281,21 @@ func (s *Service) runBatch(ctx context.Context, tx BatchTx, items []BatchItem, p
 		}
 	}
 	slices.SortFunc(claims, func(a, b IdempotencyRecord) int { return strings.Compare(a.Key, b.Key) })
-	claimedKeys, err := tx.ClaimKeys(ctx, claims)
+	var (
+		claimedKeys []string
+		locked      []certificate.Certificate
+		err         error
+	)
+	cl, preLock := tx.(BatchClaimLocker)
+	if preLock {
+		ks, cs := make([]string, len(run)), make([]uuid.UUID, len(run))
+		for n, i := range run {
+			ks[n], cs[n] = items[i].Key, items[i].Request.CertificateID
+		}
+		claimedKeys, locked, err = cl.ClaimKeysLock(ctx, claims, ks, cs)
+	} else {
+		claimedKeys, err = tx.ClaimKeys(ctx, claims)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -308,7 +336,17 @@ func (s *Service) runBatch(ctx context.Context, tx BatchTx, items []BatchItem, p
 	}
 	certIDs, groupIDs = uniqIDs(certIDs), uniqIDs(groupIDs)
 	if len(certIDs) > 0 {
-		if err := s.prefetch(ctx, tx, st, items, prep, run, claimed, certIDs, groupIDs, lockBudget); err != nil {
+		var rows BatchRows
+		if preLock {
+			rows, err = cl.PrefetchLocked(ctx, certIDs, groupIDs)
+			rows.Certificates = locked
+		} else {
+			rows, err = tx.Prefetch(ctx, certIDs, groupIDs)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := s.prefetch(ctx, tx, st, rows, items, prep, run, claimed, certIDs, groupIDs, lockBudget); err != nil {
 			return nil, err
 		}
 	}
@@ -396,16 +434,12 @@ func (s *Service) runBatch(ctx context.Context, tx BatchTx, items []BatchItem, p
 	return out, nil
 }
 
-// prefetch loads and locks the rows the applications touch: certificates
-// (by id), their accounts, their contracts, the offers, then the counters
-// in the order Submit takes them (program, provider, direction, seats,
+// prefetch takes in the rows read for the applications (certificates,
+// their accounts, their contracts, the offers), then reads and locks the
+// counters in the order Submit takes them (program, provider, direction, seats,
 // budget, each by key), so that batches and single submissions lock in one
 // global order.
-func (s *Service) prefetch(ctx context.Context, tx BatchTx, st *batchState, items []BatchItem, prep []batchPrepared, run []int, claimed map[string]bool, certIDs, groupIDs []uuid.UUID, lockBudget bool) error {
-	rows, err := tx.Prefetch(ctx, certIDs, groupIDs)
-	if err != nil {
-		return err
-	}
+func (s *Service) prefetch(ctx context.Context, tx BatchTx, st *batchState, rows BatchRows, items []BatchItem, prep []batchPrepared, run []int, claimed map[string]bool, certIDs, groupIDs []uuid.UUID, lockBudget bool) error {
 	for _, c := range rows.Certificates {
 		st.certs[c.ID] = c
 	}

@@ -17,6 +17,13 @@ type BatcherOptions struct {
 	// it at or under the store's connection pool: while one batch holds the
 	// hot counters, another prefetches.
 	Flushers int
+	// Linger is how long a flusher that has just answered a batch waits at
+	// most for those callers' next applications before it starts the next
+	// transaction (default 300µs; negative: never waits). It waits only
+	// while fewer applications are in hand than were waiting before that
+	// answer plus the callers just answered, so a lone caller, or a batcher
+	// that is not busy, is never delayed.
+	Linger time.Duration
 }
 
 // ErrBatcherClosed is a submission to a closed Batcher.
@@ -40,6 +47,7 @@ type Batcher struct {
 }
 
 type batchCall struct {
+	enq  time.Time // when it was queued (monotonic)
 	ctx  context.Context
 	item BatchItem
 	done chan BatchResult
@@ -52,6 +60,9 @@ func NewBatcher(svc *Service, opts BatcherOptions) *Batcher {
 	}
 	if opts.Flushers <= 0 {
 		opts.Flushers = 2
+	}
+	if opts.Linger == 0 {
+		opts.Linger = 300 * time.Microsecond
 	}
 	b := &Batcher{svc: svc, opts: opts, in: make(chan *batchCall, 4*opts.MaxBatch)}
 	for range opts.Flushers {
@@ -71,7 +82,7 @@ func (b *Batcher) Submit(ctx context.Context, key string, r SubmitRequest) (Cont
 	if r.ByProvider != uuid.Nil {
 		return b.svc.Submit(ctx, key, r)
 	}
-	call := &batchCall{ctx: ctx, item: BatchItem{Key: key, Request: r, At: b.svc.clock.Now()}, done: make(chan BatchResult, 1)}
+	call := &batchCall{enq: time.Now(), ctx: ctx, item: BatchItem{Key: key, Request: r, At: b.svc.clock.Now()}, done: make(chan BatchResult, 1)}
 	b.mu.RLock()
 	if b.closed {
 		b.mu.RUnlock()
@@ -108,6 +119,8 @@ func (b *Batcher) flusher() {
 	defer b.wg.Done()
 	calls := make([]*batchCall, 0, b.opts.MaxBatch)
 	items := make([]BatchItem, 0, b.opts.MaxBatch)
+	var answered int // callers answered by the last batch
+	var answeredAt time.Time
 	for {
 		first, ok := <-b.in
 		if !ok {
@@ -126,6 +139,32 @@ func (b *Batcher) flusher() {
 				break take
 			}
 		}
+		if answered > 0 && b.opts.Linger > 0 && len(calls) < b.opts.MaxBatch {
+			// Those just answered are likely to send again at once: give
+			// them a moment to join this batch.
+			old := 0
+			for _, c := range calls {
+				if c.enq.Before(answeredAt) {
+					old++
+				}
+			}
+			if want := min(old+answered, b.opts.MaxBatch); len(calls) < want {
+				t := time.NewTimer(b.opts.Linger)
+			linger:
+				for len(calls) < want {
+					select {
+					case c, ok := <-b.in:
+						if !ok {
+							break linger
+						}
+						calls = append(calls, c)
+					case <-t.C:
+						break linger
+					}
+				}
+				t.Stop()
+			}
+		}
 		items = items[:0]
 		live := calls[:0:0]
 		for _, c := range calls {
@@ -138,6 +177,7 @@ func (b *Batcher) flusher() {
 			items = append(items, c.item)
 		}
 		if len(items) == 0 {
+			answered = 0
 			continue
 		}
 		// The batch serves many callers: one caller's cancellation must not
@@ -145,8 +185,10 @@ func (b *Batcher) flusher() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		res := b.svc.SubmitBatch(ctx, items)
 		cancel()
+		answeredAt = time.Now()
 		for i, c := range live {
 			c.done <- res[i]
 		}
+		answered = len(live)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -53,6 +52,9 @@ func chunked[T any](xs []T, fn func([]T) error) error {
 }
 
 func (t batchTx) ClaimKeys(ctx context.Context, recs []enrollment.IdempotencyRecord) ([]string, error) {
+	if t.pg() {
+		return t.claimKeysPG(ctx, recs)
+	}
 	var claimed []string
 	now := dbTime(time.Now())
 	err := chunked(recs, func(recs []enrollment.IdempotencyRecord) error {
@@ -72,6 +74,9 @@ func (t batchTx) ClaimKeys(ctx context.Context, recs []enrollment.IdempotencyRec
 }
 
 func (t batchTx) IdempotencyRecords(ctx context.Context, keys []string) ([]enrollment.IdempotencyRecord, error) {
+	if t.pg() {
+		return t.idempotencyRecordsPG(ctx, keys)
+	}
 	var out []enrollment.IdempotencyRecord
 	err := chunked(keys, func(keys []string) error {
 		var rows []idempotencyRow
@@ -126,13 +131,16 @@ func (t batchTx) offerColumns() string {
 
 // offersSQL selects the groups IN (?) with their module, program,
 // provider and the provider's agreements, one row per agreement.
-func (t batchTx) offersSQL() string {
+func (t batchTx) offersSQL() string { return t.offersSQLWhere("g.id IN (?)") }
+
+// offersSQLWhere is offersSQL with another condition on the groups.
+func (t batchTx) offersSQLWhere(where string) string {
 	return `SELECT ` + t.offerColumns() + ` FROM study_groups g
 		JOIN modules m ON m.id = g.module_id
 		JOIN programs p ON p.id = m.program_id
 		JOIN providers v ON v.id = p.provider_id
 		LEFT JOIN agreements ag ON ag.provider_id = v.id
-		WHERE g.id IN (?)`
+		WHERE ` + where
 }
 
 // Prefetch reads a batch's rows. On PostgreSQL it is one statement: the
@@ -151,42 +159,11 @@ func (t batchTx) Prefetch(ctx context.Context, certIDs, groupIDs []uuid.UUID) (e
 		offers []offerJoin
 	)
 	if t.pg() {
-		var docs []struct {
-			Kind string `bun:"kind"`
-			Doc  []byte `bun:"doc"`
-		}
-		err := t.tx.tx.NewRaw(`WITH c AS (SELECT * FROM certificates WHERE id IN (?) ORDER BY id FOR NO KEY UPDATE),
-			a AS (SELECT * FROM accounts WHERE certificate_id IN (SELECT id FROM c) ORDER BY certificate_id, period_start FOR NO KEY UPDATE),
-			k AS (SELECT * FROM contracts WHERE certificate_id IN (SELECT id FROM c)),
-			o AS (`+t.offersSQL()+`)
-			SELECT 'c' AS kind, to_jsonb(c)::text AS doc FROM c
-			UNION ALL SELECT 'a', to_jsonb(a)::text FROM a
-			UNION ALL SELECT 'k', to_jsonb(k)::text FROM k
-			UNION ALL SELECT 'o', to_jsonb(o)::text FROM o`, bun.In(certIDs), bun.In(groupIDs)).Scan(ctx, &docs)
+		docs, err := t.docsPG(ctx, t.prefetchSQL(), certIDs, groupIDs)
 		if err != nil {
-			return out, t.read(err, "batch rows", len(certIDs))
+			return out, err
 		}
-		for _, d := range docs {
-			var err error
-			switch d.Kind {
-			case "c":
-				certs = append(certs, certificateRow{})
-				err = t.scanJSON(&certs[len(certs)-1], d.Doc)
-			case "a":
-				accts = append(accts, accountRow{})
-				err = t.scanJSON(&accts[len(accts)-1], d.Doc)
-			case "k":
-				cons = append(cons, contractRow{})
-				err = t.scanJSON(&cons[len(cons)-1], d.Doc)
-			case "o":
-				offers = append(offers, offerJoin{})
-				err = t.scanJSON(&offers[len(offers)-1], d.Doc)
-			}
-			if err != nil {
-				return out, err
-			}
-		}
-		sort.SliceStable(offers, func(i, j int) bool { return offerLess(&offers[i], &offers[j]) })
+		return t.batchRowsOf(docs)
 	} else {
 		db := t.tx.tx
 		if err := db.NewSelect().Model(&certs).Where("id IN (?)", bun.In(certIDs)).OrderExpr("id").Scan(ctx); err != nil {
@@ -298,6 +275,9 @@ func (t batchTx) LockCounters(ctx context.Context, keys, read []string) ([]enrol
 	if len(keys)+len(read) > 4*batchChunk {
 		return nil, fmt.Errorf("storage: lock counters: %d keys in one batch", len(keys)+len(read))
 	}
+	if t.pg() {
+		return t.lockCountersPG(ctx, keys, read)
+	}
 	all := append(append([]string{}, keys...), read...)
 	var rows []counterRow
 	var err error
@@ -336,59 +316,16 @@ func guardSQL(db bun.IDB, g enrollment.CounterGuard) string {
 	return q.String()
 }
 
-// ApplyBatch writes a batch's effects. On PostgreSQL it is one statement,
-// the writes chained as data-modifying CTEs, so that the hot counters'
-// locks are held for one round trip and the commit; on SQLite (in process)
-// one statement per table.
+// ApplyBatch writes a batch's effects. On PostgreSQL it is two statements
+// of fixed text (applyBatchPG); on SQLite (in process) one statement per
+// table, then each guard.
 func (t batchTx) ApplyBatch(ctx context.Context, w enrollment.BatchWrite) error {
+	if t.pg() {
+		return t.applyBatchPG(ctx, w)
+	}
 	qs, err := t.batchWrites(w)
 	if err != nil {
 		return err
-	}
-	if len(qs) == 0 && len(w.Guards) == 0 {
-		return nil
-	}
-	if t.pg() {
-		if len(qs) > 0 {
-			var b strings.Builder
-			b.WriteString("WITH ")
-			for i, q := range qs {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				fmt.Fprintf(&b, "w%d AS (%s)", i, q)
-			}
-			b.WriteString(" SELECT 1")
-			if _, err := t.tx.tx.ExecContext(ctx, b.String()); err != nil {
-				return t.write(err, "apply batch")
-			}
-		}
-		if len(w.Guards) == 0 {
-			return nil
-		}
-		// The guarded (hot) counters by one statement of their own, the
-		// last before the commit, in key order: PostgreSQL runs the CTEs a
-		// query reads before the others, so in the statement above they
-		// would be locked during all the inserts.
-		var vals []string
-		for _, g := range w.Guards {
-			vals = append(vals, t.db.bun.QueryGen().FormatQuery("(?, ?::bigint, ?::bigint, ?::bigint, ?::boolean)", g.Key, g.Add, g.Used, g.Limit, g.Exact))
-		}
-		b := `UPDATE counters AS c SET used = c.used + v.add
-			FROM (VALUES ` + strings.Join(vals, ", ") + `) AS v(key, add, used, lim, exact)
-			WHERE c.key = v.key AND c.used + v.add <= c.lim AND (NOT v.exact OR (c.used = v.used AND c.lim = v.lim))`
-		res, err := t.tx.tx.ExecContext(ctx, b)
-		if err != nil {
-			return t.write(err, "apply batch guards")
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return t.write(err, "apply batch guards")
-		}
-		if int(n) != len(w.Guards) {
-			return fmt.Errorf("storage: apply batch: %d of %d guarded counters held: %w", n, len(w.Guards), enrollment.ErrBatchStale)
-		}
-		return nil
 	}
 	for _, q := range qs {
 		if _, err := t.tx.tx.ExecContext(ctx, q); err != nil {
@@ -407,95 +344,103 @@ func (t batchTx) ApplyBatch(ctx context.Context, w enrollment.BatchWrite) error 
 	return nil
 }
 
-// batchWrites renders the statements of a batch's writes.
-func (t batchTx) batchWrites(w enrollment.BatchWrite) ([]string, error) {
-	db := t.tx.tx
-	var qs []string
-	if len(w.Contracts) > 0 {
-		rows := make([]*contractRow, len(w.Contracts))
-		for i, c := range w.Contracts {
-			r, err := toContractRow(c)
-			if err != nil {
-				return nil, err
-			}
-			rows[i] = r
+// batchRowSet is a batch's writes as rows of the tables.
+type batchRowSet struct {
+	contracts []*contractRow
+	holds     []*holdRow
+	postings  []*postingRow
+	accounts  []*accountRow
+	counters  []*counterRow // Used is the delta
+	results   []*idempotencyRow
+	release   []string
+}
+
+func (rs *batchRowSet) empty() bool {
+	return len(rs.contracts)+len(rs.holds)+len(rs.postings)+len(rs.accounts)+len(rs.counters)+len(rs.results)+len(rs.release) == 0
+}
+
+func batchRows(w enrollment.BatchWrite) (*batchRowSet, error) {
+	rs := &batchRowSet{release: w.Release}
+	for _, c := range w.Contracts {
+		r, err := toContractRow(c)
+		if err != nil {
+			return nil, err
 		}
-		for _, part := range split(rows) {
-			qs = append(qs, db.NewInsert().Model(&part).String())
-		}
+		rs.contracts = append(rs.contracts, r)
 	}
-	if len(w.Holds) > 0 {
-		rows := make([]*holdRow, len(w.Holds))
-		for i, h := range w.Holds {
-			r, err := toHoldRow(h.CertificateID, h.Period, h.Hold)
-			if err != nil {
-				return nil, err
-			}
-			rows[i] = r
+	for _, h := range w.Holds {
+		r, err := toHoldRow(h.CertificateID, h.Period, h.Hold)
+		if err != nil {
+			return nil, err
 		}
-		for _, part := range split(rows) {
-			qs = append(qs, db.NewInsert().Model(&part).On("CONFLICT (id) DO UPDATE").
-				Set("amount = EXCLUDED.amount").Set("charged = EXCLUDED.charged").
-				Set("released = EXCLUDED.released").Set("refunded = EXCLUDED.refunded").String())
-		}
+		rs.holds = append(rs.holds, r)
 	}
-	if len(w.Postings) > 0 {
-		rows := make([]*postingRow, len(w.Postings))
-		for i, p := range w.Postings {
-			r, err := toPostingRow(p)
-			if err != nil {
-				return nil, err
-			}
-			rows[i] = r
+	for _, p := range w.Postings {
+		r, err := toPostingRow(p)
+		if err != nil {
+			return nil, err
 		}
-		for _, part := range split(rows) {
-			qs = append(qs, db.NewInsert().Model(&part).String())
-		}
+		rs.postings = append(rs.postings, r)
 	}
-	if len(w.Accounts) > 0 {
-		rows := make([]*accountRow, len(w.Accounts))
-		for i, a := range w.Accounts {
-			r, err := toAccountRow(a)
-			if err != nil {
-				return nil, err
-			}
-			rows[i] = r
+	for _, a := range w.Accounts {
+		r, err := toAccountRow(a)
+		if err != nil {
+			return nil, err
 		}
-		for _, part := range split(rows) {
-			qs = append(qs, db.NewInsert().Model(&part).On("CONFLICT (certificate_id, period_start) DO UPDATE").String())
-		}
+		rs.accounts = append(rs.accounts, r)
 	}
-	if len(w.Counters) > 0 {
-		rows := make([]*counterRow, len(w.Counters))
-		for i, c := range w.Counters {
-			if c.Add < 0 || c.Add > c.Limit {
-				return nil, fmt.Errorf("storage: batch counter %q: add %d past limit %d", c.Key, c.Add, c.Limit)
-			}
-			rows[i] = &counterRow{Key: c.Key, Used: c.Add, Lim: c.Limit}
+	for _, c := range w.Counters {
+		if c.Add < 0 || c.Add > c.Limit {
+			return nil, fmt.Errorf("storage: batch counter %q: add %d past limit %d", c.Key, c.Add, c.Limit)
 		}
 		// The proposed row carries the delta; an existing row adds it
 		// (the CHECK used <= lim is the backstop).
-		for _, part := range split(rows) {
-			qs = append(qs, db.NewInsert().Model(&part).On("CONFLICT (key) DO UPDATE").
-				Set("used = ?TableAlias.used + EXCLUDED.used").String())
-		}
+		rs.counters = append(rs.counters, &counterRow{Key: c.Key, Used: c.Add, Lim: c.Limit})
 	}
 	if len(w.Results) > 0 {
 		now := dbTime(time.Now())
-		rows := make([]*idempotencyRow, len(w.Results))
-		for i, r := range w.Results {
+		for _, r := range w.Results {
 			res := r.Result
 			if res == nil {
 				res = []byte{}
 			}
-			rows[i] = &idempotencyRow{Key: r.Key, Operation: r.Operation, RequestHash: r.RequestHash, Result: res, CreatedAt: now}
-		}
-		for _, part := range split(rows) {
-			qs = append(qs, db.NewInsert().Model(&part).On("CONFLICT (key) DO UPDATE").
-				Set("result = EXCLUDED.result").String())
+			rs.results = append(rs.results, &idempotencyRow{Key: r.Key, Operation: r.Operation, RequestHash: r.RequestHash, Result: res, CreatedAt: now})
 		}
 	}
-	for _, part := range split(w.Release) {
+	return rs, nil
+}
+
+// batchWrites renders the statements of a batch's writes (SQLite).
+func (t batchTx) batchWrites(w enrollment.BatchWrite) ([]string, error) {
+	db := t.tx.tx
+	rs, err := batchRows(w)
+	if err != nil {
+		return nil, err
+	}
+	var qs []string
+	for _, part := range split(rs.contracts) {
+		qs = append(qs, db.NewInsert().Model(&part).String())
+	}
+	for _, part := range split(rs.holds) {
+		qs = append(qs, db.NewInsert().Model(&part).On("CONFLICT (id) DO UPDATE").
+			Set("amount = EXCLUDED.amount").Set("charged = EXCLUDED.charged").
+			Set("released = EXCLUDED.released").Set("refunded = EXCLUDED.refunded").String())
+	}
+	for _, part := range split(rs.postings) {
+		qs = append(qs, db.NewInsert().Model(&part).String())
+	}
+	for _, part := range split(rs.accounts) {
+		qs = append(qs, db.NewInsert().Model(&part).On("CONFLICT (certificate_id, period_start) DO UPDATE").String())
+	}
+	for _, part := range split(rs.counters) {
+		qs = append(qs, db.NewInsert().Model(&part).On("CONFLICT (key) DO UPDATE").
+			Set("used = ?TableAlias.used + EXCLUDED.used").String())
+	}
+	for _, part := range split(rs.results) {
+		qs = append(qs, db.NewInsert().Model(&part).On("CONFLICT (key) DO UPDATE").
+			Set("result = EXCLUDED.result").String())
+	}
+	for _, part := range split(rs.release) {
 		qs = append(qs, db.NewDelete().Model((*idempotencyRow)(nil)).Where("key IN (?)", bun.In(part)).String())
 	}
 	return qs, nil

@@ -43,6 +43,7 @@ type options struct {
 	pool      int
 	maxBatch  int
 	flushers  int
+	linger    time.Duration
 	pgbench   string
 	skipBase  bool
 	unbatched bool
@@ -62,6 +63,7 @@ func main() {
 	flag.IntVar(&o.pool, "pool", 8, "PostgreSQL connection pool of the service")
 	flag.IntVar(&o.maxBatch, "max-batch", 128, "applications per batch transaction at most")
 	flag.IntVar(&o.flushers, "flushers", 2, "batch transactions at once")
+	flag.DurationVar(&o.linger, "linger", 0, "Batcher linger (0: its default; negative: none)")
 	flag.StringVar(&o.pgbench, "pgbench", "", "pgbench binary (default: /usr/lib/postgresql/*/bin/pgbench)")
 	flag.BoolVar(&o.skipBase, "skip-baseline", false, "do not run the baseline (pgbench, or raw SQLite)")
 	flag.BoolVar(&o.unbatched, "unbatched", true, "also run one transaction per application (Service.Submit)")
@@ -242,7 +244,7 @@ func printTable(title string, all []result, baselines []string) {
 
 // submitters of the service.
 func batched(svc *enrollment.Service, r *region, o options) (func(ctx context.Context, key string, c, g int) error, func()) {
-	b := enrollment.NewBatcher(svc, enrollment.BatcherOptions{MaxBatch: o.maxBatch, Flushers: o.flushers})
+	b := enrollment.NewBatcher(svc, enrollment.BatcherOptions{MaxBatch: o.maxBatch, Flushers: o.flushers, Linger: o.linger})
 	return func(ctx context.Context, key string, c, g int) error {
 		_, err := b.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: r.certs[c], GroupID: r.groups[g], Actor: "bench"})
 		return err

@@ -105,3 +105,29 @@ func TestCancelEndsContracts(t *testing.T) {
 		checkInvariants(t, db)
 	})
 }
+
+// TestReissueAfterCancellation: a child whose certificate was cancelled (the
+// family moved, say) can be issued a new one; an adult cannot take a second
+// quota place in the same year by cancelling.
+func TestReissueAfterCancellation(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		r := newRegion(t, db, regionOpts{})
+		cert := r.child(1)
+		_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: cert.Holder, Category: "city"})
+		require.Error(t, err, "a second live certificate for the same child")
+		_, err = r.svc.ChangeStatus(ctx, r.key(), cert.ID, enrollment.CancelCertificate, "operator")
+		require.NoError(t, err)
+		again, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: cert.Holder, Category: "city"})
+		require.NoError(t, err)
+		require.NotEqual(t, cert.ID, again.Certificate.ID)
+
+		h := adultHolder(1)
+		res, err := r.svc.ApplyAdult(ctx, r.key(), enrollment.AdultApplication{Holder: h})
+		require.NoError(t, err)
+		_, err = r.svc.ChangeStatus(ctx, r.key(), res.Certificate.ID, enrollment.CancelCertificate, "operator")
+		require.NoError(t, err)
+		_, err = r.svc.ApplyAdult(ctx, r.key(), enrollment.AdultApplication{Holder: h})
+		require.Error(t, err, "a second adult certificate in the same year")
+	})
+}

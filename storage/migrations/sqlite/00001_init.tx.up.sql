@@ -31,9 +31,14 @@ CREATE TABLE certificates (
     -- 0 for the children's scheme (one per person), the year of issue for
     -- the adult scheme (one per person and year).
     uniq_year           INTEGER     NOT NULL,
-    CONSTRAINT certificates_number_key UNIQUE (number),
-    CONSTRAINT certificates_person_key UNIQUE (scheme, person_id, uniq_year)
+    CONSTRAINT certificates_number_key UNIQUE (number)
 ) STRICT;
+--bun:split
+-- One certificate per child per scheme, one per adult per year. A cancelled
+-- child's certificate (the family moved, say) does not block a new one; a
+-- cancelled adult one does, so that the year's quota cannot be taken twice.
+CREATE UNIQUE INDEX certificates_person_key ON certificates (scheme, person_id, uniq_year)
+    WHERE status <> 'cancelled' OR scheme = 'digital_skills';
 --bun:split
 CREATE INDEX certificates_funded_idx ON certificates (id) WHERE kind = 'funded' AND status NOT IN ('cancelled', 'expired');
 --bun:split

@@ -102,7 +102,7 @@ func (s *Service) CloseMonthBatched(ctx context.Context, pager Pager, m funding.
 	if !ok {
 		return s.CloseMonth(ctx, pager, m, opts.Progress)
 	}
-	if err := s.checkMonthStarted(m); err != nil {
+	if err := s.checkCloseable(ctx, m); err != nil {
 		return CloseReport{Month: m, Failed: map[uuid.UUID]error{}}, err
 	}
 	size := opts.PageSize
@@ -151,7 +151,10 @@ list:
 	if err := ctx.Err(); err != nil {
 		return rep, err
 	}
-	return rep, listErr
+	if listErr != nil {
+		return rep, listErr
+	}
+	return rep, s.recordClose(ctx, rep)
 }
 
 // closeRange closes the page of contracts ids (listed after `after`): in

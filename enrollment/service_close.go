@@ -25,14 +25,41 @@ type CloseReport struct {
 	Failed    map[uuid.UUID]error
 }
 
-// checkMonthStarted refuses to close a month before its 1st: a close charges
-// the month's payments, which are not due before then.
-func (s *Service) checkMonthStarted(m funding.Month) error {
+// checkCloseable refuses to close a month before its 1st (its payments are
+// not due yet) or past a month that was never closed (that month's
+// payments would never be charged, and its contracts' reserves would be
+// released at their closing instead of paying the provider).
+func (s *Service) checkCloseable(ctx context.Context, m funding.Month) error {
 	if today := s.today(); today.Before(m.First()) {
 		return funding.Refuse(ErrMonthNotStarted, "month_not_started", "month %s starts on %s; today is %s", m, m.First(), today)
 	}
-	return nil
+	return s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		last, err := tx.LastClose(ctx)
+		if errors.Is(err, ErrNotFound) {
+			return nil // the first close of the system
+		}
+		if err != nil {
+			return err
+		}
+		if m.After(last.Next()) {
+			return funding.Refuse(ErrMonthSkipped, "month_skipped", "the last finished close is %s; close %s before %s", last, last.Next(), m)
+		}
+		return nil
+	})
 }
+
+// recordClose remembers a close that finished with no failed contract.
+func (s *Service) recordClose(ctx context.Context, rep CloseReport) error {
+	if len(rep.Failed) > 0 {
+		return nil
+	}
+	return s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		return tx.RecordClose(ctx, rep.Month, s.clock.Now().UTC())
+	})
+}
+
+// ErrMonthSkipped is a close asked for past a month that was never closed.
+var ErrMonthSkipped = errors.New("an earlier month was not closed")
 
 // ErrMonthNotStarted is a monthly close asked for before the month's 1st.
 var ErrMonthNotStarted = errors.New("month has not started")
@@ -48,7 +75,7 @@ const pageSize = 500
 // nil, is called after every page.
 func (s *Service) CloseMonth(ctx context.Context, pager Pager, m funding.Month, progress func(CloseReport)) (CloseReport, error) {
 	rep := CloseReport{Month: m, Failed: map[uuid.UUID]error{}}
-	if err := s.checkMonthStarted(m); err != nil {
+	if err := s.checkCloseable(ctx, m); err != nil {
 		return rep, err
 	}
 	statuses := []Status{Requested, Accepted, Active, Terminating}
@@ -59,7 +86,7 @@ func (s *Service) CloseMonth(ctx context.Context, pager Pager, m funding.Month, 
 			return rep, fmt.Errorf("close %s: list contracts: %w", m, err)
 		}
 		if len(ids) == 0 {
-			return rep, nil
+			return rep, s.recordClose(ctx, rep)
 		}
 		for _, id := range ids {
 			if err := ctx.Err(); err != nil {

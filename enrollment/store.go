@@ -106,6 +106,11 @@ type Tx interface {
 	// month, kind) invoice; ErrExists if that line was already added.
 	AddInvoiceLine(ctx context.Context, l InvoiceLine) error
 	SaveRating(ctx context.Context, contractID uuid.UUID, r Rating, at time.Time) error
+
+	// The monthly closes that finished, so that none is skipped. LastClose
+	// returns ErrNotFound before the first.
+	LastClose(ctx context.Context) (funding.Month, error)
+	RecordClose(ctx context.Context, m funding.Month, at time.Time) error
 }
 
 // Pager lists ids in pages outside of any transaction so that long runs

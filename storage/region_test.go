@@ -219,6 +219,14 @@ func TestOneYear(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, map[enrollment.InvoiceKind]string{enrollment.FinalInvoice: "989.04"}, invoiceAmounts(inv))
 
+		// December cannot be closed before November: November would never be charged.
+		r.at(2025, time.December, 1)
+		_, err = r.svc.CloseMonth(ctx, db, funding.Month{Year: 2025, Month: time.December}, nil)
+		require.ErrorIs(t, err, enrollment.ErrMonthSkipped)
+		_, err = r.svc.CloseMonthBatched(ctx, db, funding.Month{Year: 2025, Month: time.December}, enrollment.CloseBatchOptions{})
+		require.ErrorIs(t, err, enrollment.ErrMonthSkipped)
+		require.Equal(t, "2000.02", r.money(cert.ID).Spent.String())
+
 		closeMonth(2025, time.November)
 		require.Equal(t, "3011.00", r.money(cert.ID).Spent.String())
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"sort"
@@ -34,11 +33,22 @@ func pgCached(args ...any) []any {
 	return append([]any{pgx.QueryExecModeCacheStatement}, args...)
 }
 
+// BatchStatementHook, when set (before any batch runs), is called after
+// each batch statement that bypasses bun (and so bun's query hooks) with
+// its text and duration; for benchmarks and tracing.
+var BatchStatementHook func(query string, d time.Duration)
+
 func (t batchTx) pgQuery(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if h := BatchStatementHook; h != nil {
+		defer func(t0 time.Time) { h(q, time.Since(t0)) }(time.Now())
+	}
 	return t.tx.tx.Tx.QueryContext(ctx, q, pgCached(args...)...)
 }
 
 func (t batchTx) pgExec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if h := BatchStatementHook; h != nil {
+		defer func(t0 time.Time) { h(q, time.Since(t0)) }(time.Now())
+	}
 	return t.tx.tx.Tx.ExecContext(ctx, q, pgCached(args...)...)
 }
 
@@ -301,8 +311,8 @@ func jsonRows[T any](t batchTx, pt *pgTable, rows []*T) (string, error) {
 	return b.String(), nil
 }
 
-// appendJSONLiteral turns an SQL literal as bun writes it ('text' with ”
-// for ', NULL, a number, TRUE/FALSE) into a JSON value: null, or the
+// appendJSONLiteral turns an SQL literal as bun writes it (quoted text with
+// each quote doubled, NULL, a number, TRUE/FALSE) into a JSON value: null, or the
 // literal's text as a JSON string.
 func appendJSONLiteral(b *bytes.Buffer, lit []byte) error {
 	var s string
@@ -317,12 +327,34 @@ func appendJSONLiteral(b *bytes.Buffer, lit []byte) error {
 	default:
 		return fmt.Errorf("unexpected literal %.40q", lit)
 	}
-	enc, err := json.Marshal(s)
-	if err != nil {
-		return err
-	}
-	b.Write(enc)
+	appendJSONString(b, s)
 	return nil
+}
+
+// appendJSONString writes s as a JSON string.
+func appendJSONString(b *bytes.Buffer, s string) {
+	const hex = "0123456789abcdef"
+	b.WriteByte('"')
+	last := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		b.WriteString(s[last:i])
+		switch c {
+		case '"', '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			b.WriteString(`\u00`)
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0xf])
+		}
+		last = i + 1
+	}
+	b.WriteString(s[last:])
+	b.WriteByte('"')
 }
 
 var (
@@ -339,14 +371,15 @@ func (t batchTx) applySQL() string {
 		hold := t.pgTableOf(reflect.TypeFor[holdRow]())
 		post := t.pgTableOf(reflect.TypeFor[postingRow]())
 		acct := t.pgTableOf(reflect.TypeFor[accountRow]())
-		idem := t.pgTableOf(reflect.TypeFor[idempotencyRow]())
 		pgApplySQL = `WITH w0 AS (` + con.insertSQL(1, "") + `),
 			w1 AS (` + hold.insertSQL(2, "ON CONFLICT (id) DO UPDATE SET amount = EXCLUDED.amount, charged = EXCLUDED.charged, released = EXCLUDED.released, refunded = EXCLUDED.refunded") + `),
 			w2 AS (` + post.insertSQL(3, "") + `),
 			w3 AS (` + acct.insertSQL(4, "ON CONFLICT ("+strings.Join(acct.pks, ", ")+") DO UPDATE SET "+acct.updateAllSet()) + `),
 			w4 AS (INSERT INTO counters (key, used, lim) SELECT u.k, u.a, u.l FROM unnest($5::text[], $6::bigint[], $7::bigint[]) AS u(k, a, l)
 				ON CONFLICT (key) DO UPDATE SET used = counters.used + EXCLUDED.used),
-			w5 AS (` + idem.insertSQL(8, "ON CONFLICT (key) DO UPDATE SET result = EXCLUDED.result") + `),
+			w5 AS (INSERT INTO idempotency (key, operation, request_hash, result, created_at)
+				SELECT u.k, u.o, u.h, u.r, $12::timestamptz FROM unnest($8::text[], $10::text[], $11::text[], $13::bytea[]) AS u(k, o, h, r)
+				ON CONFLICT (key) DO UPDATE SET result = EXCLUDED.result),
 			w6 AS (DELETE FROM idempotency WHERE key = ANY($9::text[]))
 			SELECT 1`
 	})
@@ -371,7 +404,7 @@ func (t batchTx) applyBatchPG(ctx context.Context, w enrollment.BatchWrite) erro
 		return err
 	}
 	if !rs.empty() {
-		var args [9]any
+		var args [13]any
 		if args[0], err = jsonOf(t, rs.contracts); err != nil {
 			return err
 		}
@@ -389,9 +422,14 @@ func (t batchTx) applyBatchPG(ctx context.Context, w enrollment.BatchWrite) erro
 			ks, adds, lims = append(ks, c.Key), append(adds, c.Used), append(lims, c.Lim)
 		}
 		args[4], args[5], args[6] = ks, adds, lims
-		if args[7], err = jsonOf(t, rs.results); err != nil {
-			return err
+		// The results (contracts as JSON, ~1 kB each) as bytea[], not hex
+		// inside JSON.
+		rk, ro, rh, rr := []string{}, []string{}, []string{}, [][]byte{}
+		for _, r := range rs.results {
+			rk, ro, rh, rr = append(rk, r.Key), append(ro, r.Operation), append(rh, r.RequestHash), append(rr, r.Result)
 		}
+		args[7], args[9], args[10], args[12] = rk, ro, rh, rr
+		args[11] = time.Time(dbTimeNow())
 		rel := w.Release
 		if rel == nil {
 			rel = []string{}

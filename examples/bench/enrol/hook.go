@@ -27,13 +27,18 @@ func newQueryStats() *queryStats {
 func (q *queryStats) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
 
 func (q *queryStats) AfterQuery(_ context.Context, e *bun.QueryEvent) {
-	k := e.Query
+	q.add(e.Query, time.Since(e.StartTime))
+}
+
+// add counts one statement (also storage.BatchStatementHook: the batch
+// statements on PostgreSQL go through pgx directly, not bun).
+func (q *queryStats) add(k string, d time.Duration) {
 	if len(k) > 40 {
 		k = k[:40]
 	}
 	k = strings.Join(strings.Fields(k), " ")
 	q.mu.Lock()
-	q.d[k] += time.Since(e.StartTime)
+	q.d[k] += d
 	q.n[k]++
 	q.mu.Unlock()
 }

@@ -278,6 +278,8 @@ func serviceRun(ctx context.Context, db *storage.DB, o options, name string, wor
 	if o.trace {
 		qs = newQueryStats()
 		db.Bun().AddQueryHook(qs)
+		storage.BatchStatementHook = qs.add
+		defer func() { storage.BatchStatementHook = nil }()
 	}
 	c0 := commits()
 	res := drive(ctx, workers, o.duration, len(r.certs), len(r.groups), submit)

@@ -65,10 +65,11 @@ type BatchTx interface {
 // committed by the transactions it waited for).
 type BatchClaimLocker interface {
 	// ClaimKeysLock is ClaimKeys, then locks (in id order) the existing
-	// certificates certs[i] whose keys[i] it claimed, and returns them.
+	// certificates certs[i] whose keys[i] it claimed, and returns them (or
+	// leaves them to PrefetchLocked, on a store with a single writer).
 	ClaimKeysLock(ctx context.Context, recs []IdempotencyRecord, keys []string, certs []uuid.UUID) (claimed []string, locked []certificate.Certificate, err error)
-	// PrefetchLocked is Prefetch for certificates already locked: it
-	// returns no Certificates.
+	// PrefetchLocked is Prefetch for certificates already locked; it
+	// returns the Certificates ClaimKeysLock did not.
 	PrefetchLocked(ctx context.Context, certificateIDs, groupIDs []uuid.UUID) (BatchRows, error)
 }
 
@@ -339,7 +340,7 @@ func (s *Service) runBatch(ctx context.Context, tx BatchTx, items []BatchItem, p
 		var rows BatchRows
 		if preLock {
 			rows, err = cl.PrefetchLocked(ctx, certIDs, groupIDs)
-			rows.Certificates = locked
+			rows.Certificates = append(rows.Certificates, locked...)
 		} else {
 			rows, err = tx.Prefetch(ctx, certIDs, groupIDs)
 		}

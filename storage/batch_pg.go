@@ -13,7 +13,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
 
 	"github.com/edufund/edufund/certificate"
@@ -477,34 +476,13 @@ const pgClaimLockSQL = `WITH ins AS (INSERT INTO idempotency (key, operation, re
 	UNION ALL SELECT 'c', to_jsonb(c)::text FROM c`
 
 // ClaimKeysLock is enrollment.BatchClaimLocker: one statement on
-// PostgreSQL; elsewhere ClaimKeys then the certificates.
+// PostgreSQL; on SQLite ClaimKeys, the certificates being read by
+// PrefetchLocked.
 func (t batchTx) ClaimKeysLock(ctx context.Context, recs []enrollment.IdempotencyRecord, keys []string, certs []uuid.UUID) ([]string, []certificate.Certificate, error) {
 	if !t.pg() {
+		// One writer: PrefetchLocked reads the certificates.
 		claimed, err := t.ClaimKeys(ctx, recs)
-		if err != nil {
-			return nil, nil, err
-		}
-		in := map[string]bool{}
-		for _, k := range claimed {
-			in[k] = true
-		}
-		var ids []uuid.UUID
-		for i, k := range keys {
-			if in[k] {
-				ids = append(ids, certs[i])
-			}
-		}
-		var rows []certificateRow
-		if len(ids) > 0 {
-			if err := t.tx.tx.NewSelect().Model(&rows).Where("id IN (?)", bun.In(ids)).OrderExpr("id").Scan(ctx); err != nil {
-				return nil, nil, t.read(err, "certificates", len(ids))
-			}
-		}
-		out := make([]certificate.Certificate, len(rows))
-		for i := range rows {
-			out[i] = rows[i].domain()
-		}
-		return claimed, out, nil
+		return claimed, nil, err
 	}
 	ks, ops, hs := make([]string, len(recs)), make([]string, len(recs)), make([]string, len(recs))
 	for i, r := range recs {
@@ -549,7 +527,7 @@ var (
 // certificates were locked.
 func (t batchTx) PrefetchLocked(ctx context.Context, certIDs, groupIDs []uuid.UUID) (enrollment.BatchRows, error) {
 	if !t.pg() {
-		return t.Prefetch(ctx, certIDs, groupIDs) // one writer: the certificates read again are the same
+		return t.Prefetch(ctx, certIDs, groupIDs) // one writer: certificates included
 	}
 	pgPrefetchLockedOnce.Do(func() {
 		pgPrefetchLockedSQL = `WITH a AS (SELECT * FROM accounts WHERE certificate_id = ANY($1::uuid[]) ORDER BY certificate_id, period_start FOR NO KEY UPDATE),

@@ -37,6 +37,24 @@ func collect(n int, fn func(i int) error) []error {
 	return errs
 }
 
+// children issues, funds and activates n children's certificates.
+func (r *region) children(n int) []certificate.Certificate {
+	certs := make([]certificate.Certificate, n)
+	for i := range certs {
+		certs[i] = r.child(i)
+	}
+	return certs
+}
+
+// submitTogether submits every certificate to the region's group at the
+// same moment, each with its own key.
+func (r *region) submitTogether(prefix string, certs []certificate.Certificate) []error {
+	return collect(len(certs), func(i int) error {
+		_, err := r.svc.Submit(context.Background(), prefix+"-"+strconv.Itoa(i), enrollment.SubmitRequest{CertificateID: certs[i].ID, GroupID: r.group.ID})
+		return err
+	})
+}
+
 // count splits errs into successes and refusals matching want; any other
 // error fails the test.
 func count(t *testing.T, errs []error, want error) (ok, refused int) {
@@ -60,14 +78,8 @@ func TestSeatsRace(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		r := newRegion(t, db, regionOpts{capacity: 15})
 		const n = 200
-		certs := make([]certificate.Certificate, n)
-		for i := range certs {
-			certs[i] = r.child(i)
-		}
-		errs := collect(n, func(i int) error {
-			_, err := r.svc.Submit(context.Background(), "seat-"+strconv.Itoa(i), enrollment.SubmitRequest{CertificateID: certs[i].ID, GroupID: r.group.ID})
-			return err
-		})
+		certs := r.children(n)
+		errs := r.submitTogether("seat", certs)
 		ok, full := count(t, errs, enrollment.ErrGroupFull)
 		require.Equal(t, 15, ok)
 		require.Equal(t, n-15, full)
@@ -86,14 +98,8 @@ func TestBudgetRace(t *testing.T) {
 		limit := m("20000.00") // fits four 4021.98 reserves, not five
 		r := newRegion(t, db, regionOpts{capacity: 100, budget: limit})
 		const n = 40
-		certs := make([]certificate.Certificate, n)
-		for i := range certs {
-			certs[i] = r.child(i)
-		}
-		errs := collect(n, func(i int) error {
-			_, err := r.svc.Submit(context.Background(), "budget-"+strconv.Itoa(i), enrollment.SubmitRequest{CertificateID: certs[i].ID, GroupID: r.group.ID})
-			return err
-		})
+		certs := r.children(n)
+		errs := r.submitTogether("budget", certs)
 		ok, refused := count(t, errs, enrollment.ErrBudgetLimit)
 		require.Equal(t, 4, ok)
 		require.Equal(t, n-4, refused)

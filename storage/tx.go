@@ -535,35 +535,17 @@ func (t *tx) Catalog(ctx context.Context, f catalog.Filter) ([]enrollment.Offer,
 		pids = append(pids, j.ProgramID)
 		provIDs = append(provIDs, j.ProviderID)
 	}
-	groups := map[uuid.UUID]catalog.Group{}
-	modules := map[uuid.UUID]catalog.Module{}
-	programs := map[uuid.UUID]catalog.Program{}
-	for _, chunk := range chunks(uniq(gids)) {
-		var rows []groupRow
-		if err := t.tx.NewSelect().Model(&rows).Where("id IN (?)", bun.In(chunk)).Scan(ctx); err != nil {
-			return nil, t.read(err, "catalog groups", "")
-		}
-		for i := range rows {
-			groups[rows[i].ID] = rows[i].domain()
-		}
+	groups, err := byID(ctx, t, gids, "catalog groups", func(r *groupRow) (uuid.UUID, catalog.Group) { return r.ID, r.domain() })
+	if err != nil {
+		return nil, err
 	}
-	for _, chunk := range chunks(uniq(mids)) {
-		var rows []moduleRow
-		if err := t.tx.NewSelect().Model(&rows).Where("id IN (?)", bun.In(chunk)).Scan(ctx); err != nil {
-			return nil, t.read(err, "catalog modules", "")
-		}
-		for i := range rows {
-			modules[rows[i].ID] = rows[i].domain()
-		}
+	modules, err := byID(ctx, t, mids, "catalog modules", func(r *moduleRow) (uuid.UUID, catalog.Module) { return r.ID, r.domain() })
+	if err != nil {
+		return nil, err
 	}
-	for _, chunk := range chunks(uniq(pids)) {
-		var rows []programRow
-		if err := t.tx.NewSelect().Model(&rows).Where("id IN (?)", bun.In(chunk)).Scan(ctx); err != nil {
-			return nil, t.read(err, "catalog programs", "")
-		}
-		for i := range rows {
-			programs[rows[i].ID] = rows[i].domain()
-		}
+	programs, err := byID(ctx, t, pids, "catalog programs", func(r *programRow) (uuid.UUID, catalog.Program) { return r.ID, r.domain() })
+	if err != nil {
+		return nil, err
 	}
 	providers := map[uuid.UUID]catalog.Provider{}
 	for _, chunk := range chunks(uniq(provIDs)) {
@@ -729,4 +711,21 @@ func (t *tx) SaveRating(ctx context.Context, contractID uuid.UUID, r enrollment.
 	}
 	_, err := t.tx.NewInsert().Model(row).On("CONFLICT (contract_id) DO UPDATE").Exec(ctx)
 	return t.write(err, "save rating")
+}
+
+// byID reads the rows of type R whose ids are in ids, in chunks, and maps
+// each to its domain value.
+func byID[R, V any](ctx context.Context, t *tx, ids []uuid.UUID, what string, domain func(*R) (uuid.UUID, V)) (map[uuid.UUID]V, error) {
+	out := make(map[uuid.UUID]V, len(ids))
+	for _, chunk := range chunks(uniq(ids)) {
+		var rows []R
+		if err := t.tx.NewSelect().Model(&rows).Where("id IN (?)", bun.In(chunk)).Scan(ctx); err != nil {
+			return nil, t.read(err, what, "")
+		}
+		for i := range rows {
+			id, v := domain(&rows[i])
+			out[id] = v
+		}
+	}
+	return out, nil
 }

@@ -236,8 +236,21 @@ func TestBank(t *testing.T) {
 			certs[i] = r.child(i).ID
 		}
 		ctx := context.Background()
+		// A third of the certificates start the run with contracts active
+		// since September, so that the October closes have months to charge.
+		for i, cert := range certs[:8] {
+			c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert, GroupID: groups[i%len(groups)]})
+			require.NoError(t, err)
+			_, err = r.svc.Confirm(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID})
+			require.NoError(t, err)
+			_, err = r.svc.Accept(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID})
+			require.NoError(t, err)
+		}
+		r.at(2025, time.October, 15)
+		batcher := enrollment.NewBatcher(r.svc, enrollment.BatcherOptions{})
+		defer batcher.Close()
 		deadline := time.Now().Add(time.Duration(secs) * time.Second)
-		var ops, okOps atomic.Int64
+		var ops, okOps, charged atomic.Int64
 		unexpected := make(chan error, 64)
 		var wg sync.WaitGroup
 		for w := range 32 {
@@ -246,7 +259,7 @@ func TestBank(t *testing.T) {
 				defer wg.Done()
 				rng := rand.New(rand.NewPCG(uint64(w), 42))
 				for time.Now().Before(deadline) {
-					err := bankStep(ctx, r, db, rng, certs, groups, fmt.Sprintf("w%d-%d", w, ops.Add(1)))
+					err := bankStep(ctx, r, db, batcher, rng, certs, groups, fmt.Sprintf("w%d-%d", w, ops.Add(1)), &charged)
 					switch {
 					case err == nil:
 						okOps.Add(1)
@@ -265,13 +278,14 @@ func TestBank(t *testing.T) {
 		for err := range unexpected {
 			t.Errorf("unexpected error: %v", err)
 		}
-		t.Logf("%s: %d operations in %ds, %d succeeded", db.Dialect(), ops.Load(), secs, okOps.Load())
+		t.Logf("%s: %d operations in %ds, %d succeeded, %d months charged by closes", db.Dialect(), ops.Load(), secs, okOps.Load(), charged.Load())
 		require.Greater(t, okOps.Load(), int64(50))
+		require.Positive(t, charged.Load(), "the closes charged something")
 		checkInvariants(t, db)
 	})
 }
 
-func bankStep(ctx context.Context, r *region, db *storage.DB, rng *rand.Rand, certs, groups []uuid.UUID, key string) error {
+func bankStep(ctx context.Context, r *region, db *storage.DB, batcher *enrollment.Batcher, rng *rand.Rand, certs, groups []uuid.UUID, key string, charged *atomic.Int64) error {
 	cert := certs[rng.IntN(len(certs))]
 	pick := func() (enrollment.Contract, bool) {
 		cab, err := r.svc.Cabinet(ctx, cert)
@@ -282,7 +296,12 @@ func bankStep(ctx context.Context, r *region, db *storage.DB, rng *rand.Rand, ce
 	}
 	switch op := rng.IntN(100); {
 	case op < 35:
-		_, err := r.svc.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: cert, GroupID: groups[rng.IntN(len(groups))]})
+		req := enrollment.SubmitRequest{CertificateID: cert, GroupID: groups[rng.IntN(len(groups))]}
+		if rng.IntN(2) == 0 {
+			_, err := batcher.Submit(ctx, key, req)
+			return err
+		}
+		_, err := r.svc.Submit(ctx, key, req)
 		return err
 	case op < 97:
 		c, ok := pick()
@@ -309,10 +328,18 @@ func bankStep(ctx context.Context, r *region, db *storage.DB, rng *rand.Rand, ce
 		}
 		return err
 	case op < 99:
-		rep, err := r.svc.CloseMonth(ctx, db, funding.Month{Year: 2025, Month: time.October}, nil)
+		oct := funding.Month{Year: 2025, Month: time.October}
+		var rep enrollment.CloseReport
+		var err error
+		if rng.IntN(2) == 0 {
+			rep, err = r.svc.CloseMonth(ctx, db, oct, nil)
+		} else {
+			rep, err = r.svc.CloseMonthBatched(ctx, db, oct, enrollment.CloseBatchOptions{PageSize: 4, Workers: 2})
+		}
 		if err != nil {
 			return err
 		}
+		charged.Add(int64(rep.Charged))
 		for _, e := range rep.Failed {
 			if !isRefusal(e) {
 				return e

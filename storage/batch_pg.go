@@ -127,10 +127,10 @@ func (t batchTx) prefetchSQL() string {
 			a AS (SELECT * FROM accounts WHERE certificate_id IN (SELECT id FROM c) ORDER BY certificate_id, period_start FOR NO KEY UPDATE),
 			k AS (SELECT * FROM contracts WHERE certificate_id IN (SELECT id FROM c)),
 			o AS (` + t.offersSQLWhere("g.id = ANY($2::uuid[])") + `)
-			SELECT 'c' AS kind, to_jsonb(c)::text AS doc FROM c
-			UNION ALL SELECT 'a', to_jsonb(a)::text FROM a
-			UNION ALL SELECT 'k', to_jsonb(k)::text FROM k
-			UNION ALL SELECT 'o', to_jsonb(o)::text FROM o`
+			SELECT 'c' AS kind, row_to_json(c)::text AS doc FROM c
+			UNION ALL SELECT 'a', row_to_json(a)::text FROM a
+			UNION ALL SELECT 'k', row_to_json(k)::text FROM k
+			UNION ALL SELECT 'o', row_to_json(o)::text FROM o`
 	})
 	return pgPrefetchSQL
 }
@@ -473,7 +473,8 @@ const pgClaimLockSQL = `WITH ins AS (INSERT INTO idempotency (key, operation, re
 	c AS (SELECT * FROM certificates WHERE id IN (SELECT p.c FROM unnest($5::text[], $6::uuid[]) AS p(k, c) JOIN ins ON ins.key = p.k)
 		ORDER BY id FOR NO KEY UPDATE)
 	SELECT 'i' AS kind, key AS doc FROM ins
-	UNION ALL SELECT 'c', to_jsonb(c)::text FROM c`
+	UNION ALL SELECT 'c', row_to_json(c)::text FROM c
+	UNION ALL SELECT 'g', set_config('plan_cache_mode', 'force_generic_plan', true)`
 
 // ClaimKeysLock is enrollment.BatchClaimLocker: one statement on
 // PostgreSQL; on SQLite ClaimKeys, the certificates being read by
@@ -533,9 +534,10 @@ func (t batchTx) PrefetchLocked(ctx context.Context, certIDs, groupIDs []uuid.UU
 		pgPrefetchLockedSQL = `WITH a AS (SELECT * FROM accounts WHERE certificate_id = ANY($1::uuid[]) ORDER BY certificate_id, period_start FOR NO KEY UPDATE),
 			k AS (SELECT * FROM contracts WHERE certificate_id = ANY($1::uuid[])),
 			o AS (` + t.offersSQLWhere("g.id = ANY($2::uuid[])") + `)
-			SELECT 'a' AS kind, to_jsonb(a)::text AS doc FROM a
-			UNION ALL SELECT 'k', to_jsonb(k)::text FROM k
-			UNION ALL SELECT 'o', to_jsonb(o)::text FROM o`
+			SELECT 'a' AS kind, row_to_json(a)::text AS doc FROM a
+			UNION ALL SELECT 'k', row_to_json(k)::text FROM k
+			UNION ALL SELECT 'o', row_to_json(o)::text FROM o
+			UNION ALL SELECT 'g', set_config('plan_cache_mode', 'auto', true)`
 	})
 	docs, err := t.docsPG(ctx, pgPrefetchLockedSQL, certIDs, groupIDs)
 	if err != nil {

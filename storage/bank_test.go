@@ -124,23 +124,12 @@ func TestAdultQuotaRace(t *testing.T) {
 		r := newRegion(t, db, regionOpts{})
 		const n = 30
 		results := make([]enrollment.IssueResult, n)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				res, err := r.svc.ApplyAdult(context.Background(), "adult-"+strconv.Itoa(i), enrollment.AdultApplication{Holder: adultHolder(i)})
-				if err != nil {
-					t.Errorf("applicant %d: %v", i, err)
-					return
-				}
-				results[i] = res
-			}()
+		for i, err := range collect(n, func(i int) (err error) {
+			results[i], err = r.svc.ApplyAdult(context.Background(), "adult-"+strconv.Itoa(i), enrollment.AdultApplication{Holder: adultHolder(i)})
+			return err
+		}) {
+			require.NoError(t, err, "applicant %d", i)
 		}
-		close(start)
-		wg.Wait()
 		issued, positions := 0, map[int]bool{}
 		var first enrollment.IssueResult
 		for _, res := range results {
@@ -188,23 +177,13 @@ func TestSameKeyConcurrently(t *testing.T) {
 		cert := r.child(1)
 		const n = 20
 		ids := make([]uuid.UUID, n)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				c, err := r.svc.Submit(context.Background(), "same-key", enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID})
-				if err != nil {
-					t.Errorf("submission %d: %v", i, err)
-					return
-				}
-				ids[i] = c.ID
-			}()
+		for i, err := range collect(n, func(i int) error {
+			c, err := r.svc.Submit(context.Background(), "same-key", enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID})
+			ids[i] = c.ID
+			return err
+		}) {
+			require.NoError(t, err, "submission %d", i)
 		}
-		close(start)
-		wg.Wait()
 		for _, id := range ids {
 			require.Equal(t, ids[0], id)
 		}

@@ -293,8 +293,7 @@ func (t *tx) SaveAccount(ctx context.Context, a enrollment.AccountState) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.NewInsert().Model(row).On("CONFLICT (certificate_id, period_start) DO UPDATE").Exec(ctx)
-	return t.write(err, "save account")
+	return t.upsert(ctx, row, "certificate_id, period_start", "save account")
 }
 
 func (t *tx) Hold(ctx context.Context, id uuid.UUID) (funding.Hold, error) {
@@ -425,8 +424,7 @@ func (t *tx) SaveProvider(ctx context.Context, p catalog.Provider) error {
 }
 
 func (t *tx) SaveProgram(ctx context.Context, p catalog.Program) error {
-	_, err := t.tx.NewInsert().Model(toProgramRow(p)).On("CONFLICT (id) DO UPDATE").Exec(ctx)
-	return t.write(err, "save program")
+	return t.upsert(ctx, toProgramRow(p), "id", "save program")
 }
 
 func (t *tx) SaveModule(ctx context.Context, m catalog.Module) error {
@@ -434,13 +432,11 @@ func (t *tx) SaveModule(ctx context.Context, m catalog.Module) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.NewInsert().Model(row).On("CONFLICT (id) DO UPDATE").Exec(ctx)
-	return t.write(err, "save module")
+	return t.upsert(ctx, row, "id", "save module")
 }
 
 func (t *tx) SaveGroup(ctx context.Context, g catalog.Group) error {
-	_, err := t.tx.NewInsert().Model(toGroupRow(g)).On("CONFLICT (id) DO UPDATE").Exec(ctx)
-	return t.write(err, "save group")
+	return t.upsert(ctx, toGroupRow(g), "id", "save group")
 }
 
 func (t *tx) SaveCategory(ctx context.Context, c certificate.Category) error {
@@ -448,8 +444,7 @@ func (t *tx) SaveCategory(ctx context.Context, c certificate.Category) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.NewInsert().Model(row).On("CONFLICT (code) DO UPDATE").Exec(ctx)
-	return t.write(err, "save category")
+	return t.upsert(ctx, row, "code", "save category")
 }
 
 func (t *tx) Offer(ctx context.Context, groupID uuid.UUID) (enrollment.Offer, error) {
@@ -709,8 +704,7 @@ func (t *tx) SaveRating(ctx context.Context, contractID uuid.UUID, r enrollment.
 		Satisfaction: r.Satisfaction,
 		UpdatedAt:    dbTime(at),
 	}
-	_, err := t.tx.NewInsert().Model(row).On("CONFLICT (contract_id) DO UPDATE").Exec(ctx)
-	return t.write(err, "save rating")
+	return t.upsert(ctx, row, "contract_id", "save rating")
 }
 
 // byID reads the rows of type R whose ids are in ids, in chunks, and maps
@@ -728,4 +722,10 @@ func byID[R, V any](ctx context.Context, t *tx, ids []uuid.UUID, what string, do
 		}
 	}
 	return out, nil
+}
+
+// upsert inserts row or, on a conflict over the key columns, replaces it.
+func (t *tx) upsert(ctx context.Context, row any, key, what string) error {
+	_, err := t.tx.NewInsert().Model(row).On("CONFLICT (" + key + ") DO UPDATE").Exec(ctx)
+	return t.write(err, what)
 }

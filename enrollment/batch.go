@@ -206,7 +206,10 @@ func (s *Service) SubmitBatch(ctx context.Context, items []BatchItem) []BatchRes
 			})
 		}
 		if err != nil {
-			if ctx.Err() != nil {
+			// Running the applications alone cannot help a caller out of
+			// time or a database out of reach; each caller retries with its
+			// key, which settles whether its application happened.
+			if ctx.Err() != nil || errors.Is(err, ErrUnavailable) {
 				for _, i := range run {
 					prep[i].err = err
 				}
@@ -222,10 +225,17 @@ func (s *Service) SubmitBatch(ctx context.Context, items []BatchItem) []BatchRes
 			}
 		}
 	}
+	var unavailable error
 	for i := range items {
 		p := &prep[i]
-		if p.deferred {
+		switch {
+		case p.deferred && unavailable != nil:
+			p.err = unavailable // the next would wait out the same retries
+		case p.deferred:
 			p.contract, p.err = s.Submit(ctx, items[i].Key, items[i].Request)
+			if errors.Is(p.err, ErrUnavailable) {
+				unavailable = p.err
+			}
 		}
 		out[i] = BatchResult{Contract: p.contract, Err: p.err, Alone: p.deferred}
 	}

@@ -125,6 +125,12 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		// bun interpolates arguments into the SQL text itself; the simple
 		// protocol keeps pgx from preparing and caching every distinct text.
 		pcfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+		if pcfg.ConnectTimeout == 0 {
+			// A server that is shutting down may accept a connection and
+			// never answer it: bound each dial so that the retries, not one
+			// stuck connect, decide how long a request waits.
+			pcfg.ConnectTimeout = 3 * time.Second
+		}
 		sqldb := stdlib.OpenDB(*pcfg)
 		sqldb.SetMaxOpenConns(cfg.maxOpenConns)
 		sqldb.SetMaxIdleConns(cfg.maxOpenConns)

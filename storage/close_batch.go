@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/uptrace/bun"
 
 	"github.com/edufund/edufund/enrollment"
@@ -62,17 +64,16 @@ func (t *tx) LockContracts(ctx context.Context, statuses []enrollment.Status, af
 	for i, s := range statuses {
 		ss[i] = string(s)
 	}
-	// One statement reads the page and its holds and locks the contracts
-	// only (their lock covers the holds, as in the per-contract path).
-	lock := ""
 	if t.pg() {
-		lock = " FOR NO KEY UPDATE OF c"
+		return t.lockContractsPG(ctx, ss, after, through, limit)
 	}
+	// One statement reads the page and its holds (SQLite serialises the
+	// writers instead of locking rows).
 	rows := make([]lockedContractRow, 0, limit)
 	err := t.tx.NewRaw(`SELECT c.*, h.id AS h_id, h.certificate_id AS h_certificate_id, h.period_start AS h_period_start,
 		h.amount AS h_amount, h.charged AS h_charged, h.released AS h_released, h.refunded AS h_refunded
 		FROM contracts c LEFT JOIN holds h ON h.id = c.hold_id
-		WHERE c.status IN (?) AND c.id > ? AND c.id <= ? ORDER BY c.id LIMIT ?`+lock,
+		WHERE c.status IN (?) AND c.id > ? AND c.id <= ? ORDER BY c.id LIMIT ?`,
 		bun.In(ss), after, through, limit).Scan(ctx, &rows)
 	if err != nil {
 		return nil, t.read(err, "contracts after", after)
@@ -154,6 +155,14 @@ const applyChargesPG = `, r AS (INSERT INTO contract_charges (contract_id, month
 
 func (t *tx) ApplyCharges(ctx context.Context, ps []enrollment.PostingRecord) (map[uuid.UUID]bool, error) {
 	out := make(map[uuid.UUID]bool, len(ps))
+	if t.pg() {
+		for _, part := range chunkOf(ps, closeChunk) {
+			if err := t.applyChargesPG(ctx, part, out); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
 	for _, part := range chunkOf(ps, closeChunk) {
 		w := t.bulk(chargeCols, chargeTypes, len(part), func(w *bulkWriter, i int) { writeCharge(w, &part[i]) })
 		if w.err != nil {
@@ -443,37 +452,62 @@ func (t *tx) AddInvoiceLines(ctx context.Context, ls []enrollment.InvoiceLine) (
 var lineCols = []string{"contract_id", "month", "kind", "municipality", "provider_id", "amount"}
 var lineTypes = []string{"uuid", "text", "text", "text", "uuid", "bigint"}
 
-// addInvoiceLinesPG is AddInvoiceLines in one statement per chunk: the
-// new lines and, from exactly those, the sums upserted into their
-// invoices in key order, without the lines coming back to the client.
-func (t *tx) addInvoiceLinesPG(ctx context.Context, ls []enrollment.InvoiceLine) (int, error) {
-	added := 0
-	for _, part := range chunkOf(ls, closeChunk) {
-		w := t.bulk(lineCols, lineTypes, len(part), func(w *bulkWriter, i int) {
-			l := part[i]
-			w.uuid(l.ContractID)
-			w.text(l.Month.String())
-			w.text(string(l.Kind))
-			w.text(l.Municipality)
-			w.uuid(l.ProviderID)
-			w.money("amount", l.Amount)
-		})
-		if w.err != nil {
-			return added, w.err
-		}
-		b := make([]byte, 0, w.size()+1024)
-		b = append(b, "WITH l AS (INSERT INTO invoice_lines (contract_id, month, kind, municipality, provider_id, amount) SELECT * FROM "...)
-		b = w.appendUnnest(b)
-		b = append(b, ` ON CONFLICT DO NOTHING RETURNING municipality, provider_id, month, kind, amount),
+// pgAddInvoiceLinesSQL is AddInvoiceLines in one statement: the new lines
+// and, from exactly those, the sums upserted into their invoices in key
+// order, without the lines coming back to the client. Lines, like charges,
+// are only added under their contract's lock, so a plain INSERT after the
+// NOT EXISTS check suffices.
+const pgAddInvoiceLinesSQL = `WITH v AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::bigint[])
+		AS v (contract_id, month, kind, municipality, provider_id, amount)),
+	l AS (INSERT INTO invoice_lines (contract_id, month, kind, municipality, provider_id, amount)
+		SELECT * FROM v WHERE NOT EXISTS (SELECT 1 FROM invoice_lines x WHERE x.contract_id = v.contract_id AND x.month = v.month AND x.kind = v.kind)
+		ORDER BY contract_id, month, kind
+		RETURNING municipality, provider_id, month, kind, amount),
 	i AS (INSERT INTO invoices (municipality, provider_id, month, kind, amount, lines)
 		SELECT municipality, provider_id, month, kind, sum(amount), count(*) FROM l GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
 		ON CONFLICT (municipality, provider_id, month, kind) DO UPDATE SET amount = invoices.amount + EXCLUDED.amount, lines = invoices.lines + EXCLUDED.lines)
-	SELECT count(*) FROM l`...)
-		var n int
-		if err := t.tx.QueryRowContext(ctx, string(b)).Scan(&n); err != nil {
+	SELECT count(*) FROM l`
+
+func (t *tx) addInvoiceLinesPG(ctx context.Context, ls []enrollment.InvoiceLine) (int, error) {
+	added := 0
+	for _, part := range chunkOf(ls, closeChunk) {
+		n := len(part)
+		var (
+			contracts, providers = make([]pgtype.UUID, n), make([]pgtype.UUID, n)
+			months, kinds, munis = make([]string, n), make([]string, n), make([]string, n)
+			amounts              = make([]int64, n)
+			k                    kopecks
+		)
+		for i := range part {
+			l := &part[i]
+			if l.ContractID == uuid.Nil || l.ProviderID == uuid.Nil {
+				return added, fmt.Errorf("storage: invoice line of contract %s lacks its contract or provider", l.ContractID)
+			}
+			contracts[i], providers[i] = pgUUID(l.ContractID), pgUUID(l.ProviderID)
+			months[i], kinds[i], munis[i] = l.Month.String(), string(l.Kind), l.Municipality
+			amounts[i] = k.of("amount", l.Amount)
+		}
+		if k.err != nil {
+			return added, k.err
+		}
+		rows, err := t.closeQuery(ctx, pgAddInvoiceLinesSQL, contracts, months, kinds, munis, providers, amounts)
+		if err != nil {
 			return added, t.write(err, "add invoice lines")
 		}
-		added += n
+		var got int
+		if rows.Next() {
+			err = rows.Scan(&got)
+		}
+		if err == nil {
+			err = rows.Err()
+		}
+		if cerr := rows.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return added, t.write(err, "add invoice lines")
+		}
+		added += got
 	}
 	return added, nil
 }
@@ -764,4 +798,153 @@ func hexUUID(dst []byte, u uuid.UUID) {
 		dst[j+1] = hexd[c&0xf]
 		j += 2
 	}
+}
+
+// The PostgreSQL statements of the close have a fixed text: the page's
+// rows travel as array parameters in pgx's binary format and each
+// statement is parsed and planned once per connection (pgx's statement
+// cache, as in batch_pg.go). Ids come back as uuid_send bytea, which
+// uuid.UUID scans without parsing text, and the rows are scanned by hand
+// rather than by bun's reflection.
+
+// closeQuery runs a fixed-text statement through pgx's statement cache.
+func (t *tx) closeQuery(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if h := BatchStatementHook; h != nil {
+		defer func(t0 time.Time) { h(q, time.Since(t0)) }(time.Now())
+	}
+	return t.tx.Tx.QueryContext(ctx, q, pgCached(args...)...)
+}
+
+// pgLockContractsSQL reads and locks a page of contracts with their holds;
+// the contract's lock covers its hold, as in the per-contract path.
+const pgLockContractsSQL = `SELECT uuid_send(c.id), uuid_send(c.certificate_id), uuid_send(c.group_id), uuid_send(c.module_id),
+		uuid_send(c.program_id), uuid_send(c.provider_id), c.municipality, c.period_start, c.period_end, c.status,
+		c.start_on, c.end_on, c.price_start, c.price_end, c.price_days, c.price_months, c.price_total, c.price_normative,
+		c.price_cert, c.price_copay, c.price_first, c.price_other, c.price_cert_first, c.price_cert_other,
+		c.price_copay_first, c.price_copay_other, uuid_send(c.hold_id), c.created_at, c.closed_on, uuid_send(c.prolonged_from),
+		c.registry, c.direction, c.offered_on, c.activated_on, c.terminated_on, c.scheme,
+		uuid_send(h.id), coalesce(h.amount, 0), coalesce(h.charged, 0), coalesce(h.released, 0), coalesce(h.refunded, 0)
+	FROM contracts c LEFT JOIN holds h ON h.id = c.hold_id
+	WHERE c.status = ANY($1::text[]) AND c.id > $2::uuid AND c.id <= $3::uuid
+	ORDER BY c.id LIMIT $4 FOR NO KEY UPDATE OF c`
+
+func (t *tx) lockContractsPG(ctx context.Context, statuses []string, after, through uuid.UUID, limit int) ([]enrollment.LockedContract, error) {
+	rows, err := t.closeQuery(ctx, pgLockContractsSQL, statuses, after.String(), through.String(), limit)
+	if err != nil {
+		return nil, t.read(err, "contracts after", after)
+	}
+	defer rows.Close()
+	out := make([]enrollment.LockedContract, 0, limit)
+	var r contractRow
+	var h holdRow
+	var hid nullUUID
+	var days, months int64
+	for rows.Next() {
+		err := rows.Scan(&r.ID, &r.CertificateID, &r.GroupID, &r.ModuleID,
+			&r.ProgramID, &r.ProviderID, &r.Municipality, &r.PeriodStart, &r.PeriodEnd, &r.Status,
+			&r.Start, &r.End, &r.PriceStart, &r.PriceEnd, &days, &months, &r.PriceTotal, &r.PriceNormative,
+			&r.PriceCert, &r.PriceCoPay, &r.PriceFirst, &r.PriceOther, &r.PriceCertFirst, &r.PriceCertOther,
+			&r.PriceCoPayFirst, &r.PriceCoPayOther, &r.HoldID, &r.CreatedAt, &r.ClosedOn, &r.ProlongedFrom,
+			&r.Registry, &r.Direction, &r.OfferedOn, &r.ActivatedOn, &r.TerminatedOn, &r.Scheme,
+			&hid, &h.Amount, &h.Charged, &h.Released, &h.Refunded)
+		if err != nil {
+			return nil, t.read(err, "contracts after", after)
+		}
+		r.PriceDays, r.PriceMonths = int(days), int(months)
+		lc := enrollment.LockedContract{Contract: r.domain()}
+		if h.ID = uuid.UUID(hid); h.ID != uuid.Nil {
+			lc.Hold = h.domain()
+		}
+		out = append(out, lc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, t.read(err, "contracts after", after)
+	}
+	return out, nil
+}
+
+// pgApplyChargesSQL is the whole of ApplyCharges in one statement. The new
+// charges are those without a recorded (contract, month): charges are only
+// ever recorded under the contract's lock, which the page holds, so a plain
+// INSERT after the NOT EXISTS check suffices (no speculative insertion; a
+// unique violation would fail the page into the per-contract path). They
+// move their holds and accounts by deltas guarded by the ledger's rules and
+// get their postings; the counts tell whether every guard held.
+const pgApplyChargesSQL = `WITH d AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::uuid[], $5::uuid[], $6::date[],
+			$7::uuid[], $8::timestamptz[], $9::text[], $10::text[], $11::text[])
+		AS d (contract_id, month, amount, hold_id, certificate_id, period_start, id, at, actor, rule, params)),
+	n AS (SELECT * FROM d WHERE NOT EXISTS (SELECT 1 FROM contract_charges x WHERE x.contract_id = d.contract_id AND x.month = d.month)),
+	r AS (INSERT INTO contract_charges (contract_id, month, amount) SELECT contract_id, month, amount FROM n ORDER BY contract_id, month RETURNING 1),
+	h AS (UPDATE holds SET charged = holds.charged + n.amount FROM n
+		WHERE holds.id = n.hold_id AND holds.amount - holds.charged - holds.released >= n.amount RETURNING 1),
+	s AS (SELECT certificate_id, period_start, sum(amount)::bigint AS amount FROM n GROUP BY 1, 2 ORDER BY 1, 2),
+	a AS (UPDATE accounts SET reserved = accounts.reserved - s.amount, spent = accounts.spent + s.amount FROM s
+		WHERE accounts.certificate_id = s.certificate_id AND accounts.period_start = s.period_start AND accounts.reserved >= s.amount
+		RETURNING accounts.certificate_id, accounts.period_start, accounts.period_end),
+	p AS (INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params)
+		SELECT n.id, n.certificate_id, n.period_start, a.period_end, 'charge', n.amount, n.hold_id, n.contract_id, n.month, n.at, n.actor, n.rule, n.params
+		FROM n JOIN a USING (certificate_id, period_start) ORDER BY n.id RETURNING 1)
+	SELECT uuid_send(n.contract_id), (SELECT count(*) FROM n) = (SELECT count(*) FROM r) AND (SELECT count(*) FROM n) = (SELECT count(*) FROM h)
+		AND (SELECT count(*) FROM s) = (SELECT count(*) FROM a) AND (SELECT count(*) FROM n) = (SELECT count(*) FROM p) FROM n`
+
+func pgUUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: id != uuid.Nil} }
+
+func pgDate(d funding.Date) pgtype.Date { return pgtype.Date{Time: d.Time(), Valid: !d.IsZero()} }
+
+func (t *tx) applyChargesPG(ctx context.Context, ps []enrollment.PostingRecord, out map[uuid.UUID]bool) error {
+	n := len(ps)
+	var (
+		contracts, holds, certs, ids  = make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n)
+		months, actors, rules, params = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		amounts                       = make([]int64, n)
+		starts                        = make([]pgtype.Date, n)
+		ats                           = make([]pgtype.Timestamptz, n)
+		k                             kopecks
+	)
+	for i := range ps {
+		p := &ps[i]
+		switch {
+		case p.Posting.Kind != funding.Charge:
+			return fmt.Errorf("storage: apply charges: posting %s is a %s", p.ID, p.Posting.Kind)
+		case p.At.IsZero():
+			return fmt.Errorf("storage: posting %s has no time", p.ID)
+		case p.ContractID == uuid.Nil || p.Posting.HoldID == uuid.Nil || p.CertificateID == uuid.Nil || p.ID == uuid.Nil || p.Period.Start.IsZero():
+			return fmt.Errorf("storage: apply charges: posting %s lacks its contract, hold, certificate, id or period", p.ID)
+		}
+		contracts[i], holds[i], certs[i], ids[i] = pgUUID(p.ContractID), pgUUID(p.Posting.HoldID), pgUUID(p.CertificateID), pgUUID(p.ID)
+		months[i], actors[i], rules[i] = p.Month.String(), p.Actor, p.Rule
+		amounts[i] = k.of("amount", p.Posting.Amount)
+		starts[i] = pgDate(p.Period.Start)
+		ats[i] = pgtype.Timestamptz{Time: p.At, Valid: true}
+		j, err := paramsJSON(p.Params)
+		if err != nil {
+			return err
+		}
+		params[i] = j
+	}
+	if k.err != nil {
+		return k.err
+	}
+	rows, err := t.closeQuery(ctx, pgApplyChargesSQL, contracts, months, amounts, holds, certs, starts, ids, ats, actors, rules, params)
+	if err != nil {
+		return t.write(err, "apply charges")
+	}
+	defer rows.Close()
+	covered := true
+	for rows.Next() {
+		var id uuid.UUID
+		var ok bool
+		if err := rows.Scan(&id, &ok); err != nil {
+			return t.write(err, "apply charges")
+		}
+		out[id] = true
+		covered = covered && ok
+	}
+	if err := rows.Err(); err != nil {
+		return t.write(err, "apply charges")
+	}
+	if !covered {
+		return errUncovered
+	}
+	return nil
 }

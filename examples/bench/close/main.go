@@ -53,6 +53,7 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the scratch database at the end")
 	flag.BoolVar(&profile, "profile", false, "print the time spent per kind of statement in the first close")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the first close to this file")
+	flag.BoolVar(&generateOnly, "generate-only", false, "generate the region, keep the database and stop (for EXPLAIN)")
 	flag.Parse()
 	if err := run(context.Background(), *pg, *dbName, *n, *page, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "close bench:", err)
@@ -63,9 +64,10 @@ func main() {
 var month = funding.Month{Year: 2026, Month: time.March}
 
 var (
-	profile    bool
-	workers    int
-	cpuProfile string
+	profile      bool
+	generateOnly bool
+	workers      int
+	cpuProfile   string
 )
 
 // statementTimes sums the time of each kind of statement (its first words).
@@ -81,16 +83,22 @@ func (h *statementTimes) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) con
 }
 
 func (h *statementTimes) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	h.add(e.Query, time.Since(e.StartTime))
+}
+
+// add counts a statement: bun's through AfterQuery, the fixed-text pgx
+// statements through storage.BatchStatementHook.
+func (h *statementTimes) add(query string, d time.Duration) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.on {
 		return
 	}
-	q := strings.Join(strings.Fields(e.Query), " ")
+	q := strings.Join(strings.Fields(query), " ")
 	if len(q) > 60 {
 		q = q[:60]
 	}
-	h.total[q] += time.Since(e.StartTime)
+	h.total[q] += d
 	h.count[q]++
 }
 
@@ -128,7 +136,7 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 	if err := exec(admin, "CREATE DATABASE "+dbName); err != nil {
 		return err
 	}
-	if !keep {
+	if !keep && !generateOnly {
 		defer func() { _ = exec(admin, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)") }()
 	}
 	u, err := url.Parse(base)
@@ -161,6 +169,9 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 		}
 	}
 	fmt.Printf("generated in %.1fs\n", time.Since(t0).Seconds())
+	if generateOnly {
+		return nil
+	}
 
 	// 1. The floor, inside a transaction that is rolled back; VACUUM then
 	// removes its dead rows so that the close meets the table as it was.
@@ -189,6 +200,9 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 	}}
 	times := &statementTimes{total: map[string]time.Duration{}, count: map[string]int{}, on: profile}
 	db.Bun().AddQueryHook(times)
+	if profile {
+		storage.BatchStatementHook = times.add
+	}
 	peak := startPeakSampler()
 	if cpuProfile != "" {
 		f, err := os.Create(cpuProfile)

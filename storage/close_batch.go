@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,7 +11,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 
 	"github.com/edufund/edufund/enrollment"
@@ -36,10 +37,74 @@ var (
 const closeChunk = 20000
 
 // InCloseTx runs fn in one transaction, retried like InTx.
+//
+// On PostgreSQL the transaction runs on the pgx connection itself (taken
+// from the pool with database/sql's Conn.Raw), not through database/sql:
+// the rows of a page are scanned and its arrays encoded by pgx without
+// database/sql's per-value conversions. It begins with the connection's
+// default isolation, as InTx does.
 func (db *DB) InCloseTx(ctx context.Context, fn func(ctx context.Context, tx enrollment.CloseTx) error) error {
-	return db.InTx(ctx, func(ctx context.Context, t enrollment.Tx) error {
-		return fn(ctx, t.(*tx))
+	if db.dialect != Postgres {
+		return db.InTx(ctx, func(ctx context.Context, t enrollment.Tx) error {
+			return fn(ctx, t.(*tx))
+		})
+	}
+	return db.withRetry(ctx, func() error {
+		conn, err := db.bun.DB.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		return conn.Raw(func(dc any) error {
+			sc, ok := dc.(*stdlib.Conn)
+			if !ok {
+				return fmt.Errorf("storage: close: driver connection is a %T, not pgx", dc)
+			}
+			return db.runCloseTx(ctx, sc.Conn(), fn)
+		})
 	})
+}
+
+// pgCloseTx is enrollment.CloseTx over a pgx transaction.
+type pgCloseTx struct {
+	tx pgx.Tx
+	// retry remembers the first retryable failure, as tx.retry does.
+	retry error
+}
+
+var _ enrollment.CloseTx = (*pgCloseTx)(nil)
+
+func (db *DB) runCloseTx(ctx context.Context, c *pgx.Conn, fn func(ctx context.Context, tx enrollment.CloseTx) error) error {
+	ptx, err := c.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	t := &pgCloseTx{tx: ptx}
+	if err := fn(ctx, t); err != nil {
+		_ = ptx.Rollback(context.WithoutCancel(ctx))
+		if t.retry != nil && !isRetryable(err) {
+			err = fmt.Errorf("%w (after: %w)", err, t.retry)
+		}
+		return err
+	}
+	return ptx.Commit(ctx)
+}
+
+// fail maps a statement's error like tx.write.
+func (t *pgCloseTx) fail(err error, what string) error {
+	if t.retry == nil && isRetryable(err) {
+		t.retry = err
+	}
+	return mapWrite(err, what)
+}
+
+// query runs a fixed-text statement through pgx's statement cache: parsed
+// and planned once per connection, parameters and results in binary.
+func (t *pgCloseTx) query(ctx context.Context, q string, args ...any) (pgx.Rows, error) {
+	if h := BatchStatementHook; h != nil {
+		defer func(t0 time.Time) { h(q, time.Since(t0)) }(time.Now())
+	}
+	return t.tx.Query(ctx, q, pgCached(args...)...)
 }
 
 // lockedContractRow is a contract row with its hold's columns (NULL when
@@ -65,7 +130,7 @@ func (t *tx) LockContracts(ctx context.Context, statuses []enrollment.Status, af
 		ss[i] = string(s)
 	}
 	if t.pg() {
-		return t.lockContractsPG(ctx, ss, after, through, limit)
+		return nil, errPGCloseTx
 	}
 	// One statement reads the page and its holds (SQLite serialises the
 	// writers instead of locking rows).
@@ -134,81 +199,26 @@ func writeCharge(w *bulkWriter, p *enrollment.PostingRecord) {
 	w.text(params)
 }
 
-// applyChargesPG is the whole of ApplyCharges in one statement: the new
-// charges (those the unique key lets in) move their holds and accounts by
-// deltas guarded by the ledger's rules and get their postings; the counts
-// tell whether every guard held.
-const applyChargesPG = `, r AS (INSERT INTO contract_charges (contract_id, month, amount)
-		SELECT contract_id, month, amount FROM d ORDER BY contract_id ON CONFLICT DO NOTHING RETURNING contract_id, month),
-	n AS (SELECT d.* FROM d JOIN r USING (contract_id, month)),
-	h AS (UPDATE holds SET charged = holds.charged + n.amount FROM n
-		WHERE holds.id = n.hold_id AND holds.amount - holds.charged - holds.released >= n.amount RETURNING holds.id),
-	s AS (SELECT certificate_id, period_start, sum(amount)::bigint AS amount FROM n GROUP BY 1, 2 ORDER BY 1, 2),
-	a AS (UPDATE accounts SET reserved = accounts.reserved - s.amount, spent = accounts.spent + s.amount FROM s
-		WHERE accounts.certificate_id = s.certificate_id AND accounts.period_start = s.period_start AND accounts.reserved >= s.amount
-		RETURNING accounts.certificate_id, accounts.period_start, accounts.period_end),
-	p AS (INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params)
-		SELECT n.id, n.certificate_id, n.period_start, a.period_end, 'charge', n.amount, n.hold_id, n.contract_id, n.month, n.at, n.actor, n.rule, n.params
-		FROM n JOIN a USING (certificate_id, period_start) ORDER BY n.id RETURNING 1)
-	SELECT n.contract_id, (SELECT count(*) FROM n) = (SELECT count(*) FROM h) AND (SELECT count(*) FROM s) = (SELECT count(*) FROM a)
-		AND (SELECT count(*) FROM n) = (SELECT count(*) FROM p) FROM n`
-
 func (t *tx) ApplyCharges(ctx context.Context, ps []enrollment.PostingRecord) (map[uuid.UUID]bool, error) {
-	out := make(map[uuid.UUID]bool, len(ps))
 	if t.pg() {
-		for _, part := range chunkOf(ps, closeChunk) {
-			if err := t.applyChargesPG(ctx, part, out); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
+		return nil, errPGCloseTx
 	}
+	out := make(map[uuid.UUID]bool, len(ps))
 	for _, part := range chunkOf(ps, closeChunk) {
 		w := t.bulk(chargeCols, chargeTypes, len(part), func(w *bulkWriter, i int) { writeCharge(w, &part[i]) })
 		if w.err != nil {
 			return nil, w.err
 		}
-		if !w.pg {
-			if err := t.applyChargesSQLite(ctx, part, w, out); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		b := make([]byte, 0, w.size()+len(applyChargesPG)+256)
-		b = append(b, "WITH d AS (SELECT * FROM "...)
-		b = w.appendUnnest(b)
-		b = append(b, " AS d ("...)
-		b = append(b, strings.Join(chargeCols, ", ")...)
-		b = append(b, "))"...)
-		b = append(b, applyChargesPG...)
-		rows, err := t.tx.QueryContext(ctx, string(b))
-		if err != nil {
-			return nil, t.write(err, "apply charges")
-		}
-		covered := true
-		for rows.Next() {
-			var id uuid.UUID
-			var ok bool
-			if err := rows.Scan(&id, &ok); err != nil {
-				_ = rows.Close()
-				return nil, t.write(err, "apply charges")
-			}
-			out[id] = true
-			covered = covered && ok
-		}
-		if err := rows.Err(); err != nil {
-			_ = rows.Close()
-			return nil, t.write(err, "apply charges")
-		}
-		if err := rows.Close(); err != nil {
-			return nil, t.write(err, "apply charges")
-		}
-		if !covered {
-			return nil, errUncovered
+		if err := t.applyChargesSQLite(ctx, part, w, out); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
 }
+
+// errPGCloseTx is a CloseTx method called on a PostgreSQL *tx: the close
+// runs on PostgreSQL through InCloseTx's pgCloseTx.
+var errPGCloseTx = errors.New("storage: the batched close on PostgreSQL runs through InCloseTx")
 
 // applyChargesSQLite is ApplyCharges in four statements (SQLite has no
 // data-modifying common table expressions): record, holds, accounts (the
@@ -361,7 +371,7 @@ type invoiceKey struct {
 
 func (t *tx) AddInvoiceLines(ctx context.Context, ls []enrollment.InvoiceLine) (int, error) {
 	if t.pg() {
-		return t.addInvoiceLinesPG(ctx, ls)
+		return 0, errPGCloseTx
 	}
 	added := 0
 	sums := map[invoiceKey]*invoiceRow{}
@@ -468,7 +478,7 @@ const pgAddInvoiceLinesSQL = `WITH v AS (SELECT * FROM unnest($1::uuid[], $2::te
 		ON CONFLICT (municipality, provider_id, month, kind) DO UPDATE SET amount = invoices.amount + EXCLUDED.amount, lines = invoices.lines + EXCLUDED.lines)
 	SELECT count(*) FROM l`
 
-func (t *tx) addInvoiceLinesPG(ctx context.Context, ls []enrollment.InvoiceLine) (int, error) {
+func (t *pgCloseTx) AddInvoiceLines(ctx context.Context, ls []enrollment.InvoiceLine) (int, error) {
 	added := 0
 	for _, part := range chunkOf(ls, closeChunk) {
 		n := len(part)
@@ -490,24 +500,12 @@ func (t *tx) addInvoiceLinesPG(ctx context.Context, ls []enrollment.InvoiceLine)
 		if k.err != nil {
 			return added, k.err
 		}
-		rows, err := t.closeQuery(ctx, pgAddInvoiceLinesSQL, contracts, months, kinds, munis, providers, amounts)
+		var got int64
+		err := t.queryRow(ctx, pgAddInvoiceLinesSQL, contracts, months, kinds, munis, providers, amounts).Scan(&got)
 		if err != nil {
-			return added, t.write(err, "add invoice lines")
+			return added, t.fail(err, "add invoice lines")
 		}
-		var got int
-		if rows.Next() {
-			err = rows.Scan(&got)
-		}
-		if err == nil {
-			err = rows.Err()
-		}
-		if cerr := rows.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return added, t.write(err, "add invoice lines")
-		}
-		added += got
+		added += int(got)
 	}
 	return added, nil
 }
@@ -807,58 +805,89 @@ func hexUUID(dst []byte, u uuid.UUID) {
 // uuid.UUID scans without parsing text, and the rows are scanned by hand
 // rather than by bun's reflection.
 
-// closeQuery runs a fixed-text statement through pgx's statement cache.
-func (t *tx) closeQuery(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if h := BatchStatementHook; h != nil {
-		defer func(t0 time.Time) { h(q, time.Since(t0)) }(time.Now())
-	}
-	return t.tx.Tx.QueryContext(ctx, q, pgCached(args...)...)
-}
-
 // pgLockContractsSQL reads and locks a page of contracts with their holds;
 // the contract's lock covers its hold, as in the per-contract path.
-const pgLockContractsSQL = `SELECT uuid_send(c.id), uuid_send(c.certificate_id), uuid_send(c.group_id), uuid_send(c.module_id),
-		uuid_send(c.program_id), uuid_send(c.provider_id), c.municipality, c.period_start, c.period_end, c.status,
+const pgLockContractsSQL = `SELECT c.id, c.certificate_id, c.group_id, c.module_id, c.program_id, c.provider_id, c.municipality, c.period_start, c.period_end, c.status,
 		c.start_on, c.end_on, c.price_start, c.price_end, c.price_days, c.price_months, c.price_total, c.price_normative,
 		c.price_cert, c.price_copay, c.price_first, c.price_other, c.price_cert_first, c.price_cert_other,
-		c.price_copay_first, c.price_copay_other, uuid_send(c.hold_id), c.created_at, c.closed_on, uuid_send(c.prolonged_from),
+		c.price_copay_first, c.price_copay_other, c.hold_id, c.created_at, c.closed_on, c.prolonged_from,
 		c.registry, c.direction, c.offered_on, c.activated_on, c.terminated_on, c.scheme,
-		uuid_send(h.id), coalesce(h.amount, 0), coalesce(h.charged, 0), coalesce(h.released, 0), coalesce(h.refunded, 0)
+		h.id, coalesce(h.amount, 0), coalesce(h.charged, 0), coalesce(h.released, 0), coalesce(h.refunded, 0)
 	FROM contracts c LEFT JOIN holds h ON h.id = c.hold_id
 	WHERE c.status = ANY($1::text[]) AND c.id > $2::uuid AND c.id <= $3::uuid
 	ORDER BY c.id LIMIT $4 FOR NO KEY UPDATE OF c`
 
-func (t *tx) lockContractsPG(ctx context.Context, statuses []string, after, through uuid.UUID, limit int) ([]enrollment.LockedContract, error) {
-	rows, err := t.closeQuery(ctx, pgLockContractsSQL, statuses, after.String(), through.String(), limit)
+func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int) ([]enrollment.LockedContract, error) {
+	if len(statuses) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	ss := make([]string, len(statuses))
+	for i, st := range statuses {
+		ss[i] = string(st)
+	}
+	rows, err := t.query(ctx, pgLockContractsSQL, ss, pgtype.UUID{Bytes: after, Valid: true}, pgtype.UUID{Bytes: through, Valid: true}, limit)
 	if err != nil {
-		return nil, t.read(err, "contracts after", after)
+		return nil, t.fail(err, fmt.Sprintf("contracts after %s", after))
 	}
 	defer rows.Close()
 	out := make([]enrollment.LockedContract, 0, limit)
-	var r contractRow
-	var h holdRow
-	var hid nullUUID
-	var days, months int64
+	var (
+		r                                                                  contractRow
+		id, cert, group, module, program, provider, holdID, prolonged, hid pgtype.UUID
+		periodStart, periodEnd, start, end, priceStart, priceEnd           pgtype.Date
+		closedOn, offeredOn, activatedOn, terminatedOn                     pgtype.Date
+		createdAt                                                          pgtype.Timestamptz
+		days, months                                                       int32
+		hAmount, hCharged, hReleased, hRefunded                            int64
+	)
 	for rows.Next() {
-		err := rows.Scan(&r.ID, &r.CertificateID, &r.GroupID, &r.ModuleID,
-			&r.ProgramID, &r.ProviderID, &r.Municipality, &r.PeriodStart, &r.PeriodEnd, &r.Status,
-			&r.Start, &r.End, &r.PriceStart, &r.PriceEnd, &days, &months, &r.PriceTotal, &r.PriceNormative,
+		err := rows.Scan(&id, &cert, &group, &module, &program, &provider, &r.Municipality, &periodStart, &periodEnd, &r.Status,
+			&start, &end, &priceStart, &priceEnd, &days, &months, &r.PriceTotal, &r.PriceNormative,
 			&r.PriceCert, &r.PriceCoPay, &r.PriceFirst, &r.PriceOther, &r.PriceCertFirst, &r.PriceCertOther,
-			&r.PriceCoPayFirst, &r.PriceCoPayOther, &r.HoldID, &r.CreatedAt, &r.ClosedOn, &r.ProlongedFrom,
-			&r.Registry, &r.Direction, &r.OfferedOn, &r.ActivatedOn, &r.TerminatedOn, &r.Scheme,
-			&hid, &h.Amount, &h.Charged, &h.Released, &h.Refunded)
+			&r.PriceCoPayFirst, &r.PriceCoPayOther, &holdID, &createdAt, &closedOn, &prolonged,
+			&r.Registry, &r.Direction, &offeredOn, &activatedOn, &terminatedOn, &r.Scheme,
+			&hid, &hAmount, &hCharged, &hReleased, &hRefunded)
 		if err != nil {
-			return nil, t.read(err, "contracts after", after)
+			return nil, t.fail(err, fmt.Sprintf("contracts after %s", after))
 		}
+		r.ID, r.CertificateID, r.GroupID, r.ModuleID = id.Bytes, cert.Bytes, group.Bytes, module.Bytes
+		r.ProgramID, r.ProviderID = program.Bytes, provider.Bytes
+		r.HoldID, r.ProlongedFrom = nullUUID(holdID.Bytes), nullUUID(prolonged.Bytes)
 		r.PriceDays, r.PriceMonths = int(days), int(months)
+		r.CreatedAt = dbTime(createdAt.Time.UTC())
+		var derr error
+		for _, d := range [...]struct {
+			dst *dbDate
+			src pgtype.Date
+		}{
+			{&r.PeriodStart, periodStart}, {&r.PeriodEnd, periodEnd}, {&r.Start, start}, {&r.End, end},
+			{&r.PriceStart, priceStart}, {&r.PriceEnd, priceEnd}, {&r.ClosedOn, closedOn},
+			{&r.OfferedOn, offeredOn}, {&r.ActivatedOn, activatedOn}, {&r.TerminatedOn, terminatedOn},
+		} {
+			*d.dst = dbDate{}
+			if d.src.Valid {
+				if d.src.InfinityModifier != pgtype.Finite {
+					derr = fmt.Errorf("storage: contract %s has an infinite date", uuid.UUID(id.Bytes))
+					continue
+				}
+				*d.dst = dbDate(funding.DateOf(d.src.Time))
+			}
+		}
+		if derr != nil {
+			return nil, derr
+		}
+		if !id.Valid || !cert.Valid {
+			return nil, fmt.Errorf("storage: contract row without id or certificate")
+		}
 		lc := enrollment.LockedContract{Contract: r.domain()}
-		if h.ID = uuid.UUID(hid); h.ID != uuid.Nil {
+		if hid.Valid {
+			h := holdRow{ID: hid.Bytes, Amount: hAmount, Charged: hCharged, Released: hReleased, Refunded: hRefunded}
 			lc.Hold = h.domain()
 		}
 		out = append(out, lc)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, t.read(err, "contracts after", after)
+		return nil, t.fail(err, fmt.Sprintf("contracts after %s", after))
 	}
 	return out, nil
 }
@@ -884,14 +913,14 @@ const pgApplyChargesSQL = `WITH d AS (SELECT * FROM unnest($1::uuid[], $2::text[
 	p AS (INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params)
 		SELECT n.id, n.certificate_id, n.period_start, a.period_end, 'charge', n.amount, n.hold_id, n.contract_id, n.month, n.at, n.actor, n.rule, n.params
 		FROM n JOIN a USING (certificate_id, period_start) ORDER BY n.id RETURNING 1)
-	SELECT uuid_send(n.contract_id), (SELECT count(*) FROM n) = (SELECT count(*) FROM r) AND (SELECT count(*) FROM n) = (SELECT count(*) FROM h)
+	SELECT n.contract_id, (SELECT count(*) FROM n) = (SELECT count(*) FROM r) AND (SELECT count(*) FROM n) = (SELECT count(*) FROM h)
 		AND (SELECT count(*) FROM s) = (SELECT count(*) FROM a) AND (SELECT count(*) FROM n) = (SELECT count(*) FROM p) FROM n`
 
 func pgUUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: id != uuid.Nil} }
 
 func pgDate(d funding.Date) pgtype.Date { return pgtype.Date{Time: d.Time(), Valid: !d.IsZero()} }
 
-func (t *tx) applyChargesPG(ctx context.Context, ps []enrollment.PostingRecord, out map[uuid.UUID]bool) error {
+func (t *pgCloseTx) applyCharges(ctx context.Context, ps []enrollment.PostingRecord, out map[uuid.UUID]bool) error {
 	n := len(ps)
 	var (
 		contracts, holds, certs, ids  = make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n)
@@ -925,26 +954,44 @@ func (t *tx) applyChargesPG(ctx context.Context, ps []enrollment.PostingRecord, 
 	if k.err != nil {
 		return k.err
 	}
-	rows, err := t.closeQuery(ctx, pgApplyChargesSQL, contracts, months, amounts, holds, certs, starts, ids, ats, actors, rules, params)
+	rows, err := t.query(ctx, pgApplyChargesSQL, contracts, months, amounts, holds, certs, starts, ids, ats, actors, rules, params)
 	if err != nil {
-		return t.write(err, "apply charges")
+		return t.fail(err, "apply charges")
 	}
 	defer rows.Close()
 	covered := true
 	for rows.Next() {
-		var id uuid.UUID
+		var id pgtype.UUID
 		var ok bool
 		if err := rows.Scan(&id, &ok); err != nil {
-			return t.write(err, "apply charges")
+			return t.fail(err, "apply charges")
 		}
-		out[id] = true
+		out[id.Bytes] = true
 		covered = covered && ok
 	}
 	if err := rows.Err(); err != nil {
-		return t.write(err, "apply charges")
+		return t.fail(err, "apply charges")
 	}
 	if !covered {
 		return errUncovered
 	}
 	return nil
+}
+
+func (t *pgCloseTx) ApplyCharges(ctx context.Context, ps []enrollment.PostingRecord) (map[uuid.UUID]bool, error) {
+	out := make(map[uuid.UUID]bool, len(ps))
+	for _, part := range chunkOf(ps, closeChunk) {
+		if err := t.applyCharges(ctx, part, out); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// queryRow is query for a statement of one row.
+func (t *pgCloseTx) queryRow(ctx context.Context, q string, args ...any) pgx.Row {
+	if h := BatchStatementHook; h != nil {
+		defer func(t0 time.Time) { h(q, time.Since(t0)) }(time.Now())
+	}
+	return t.tx.QueryRow(ctx, q, pgCached(args...)...)
 }

@@ -257,7 +257,8 @@ func (s *Service) closeBatch(ctx context.Context, tx CloseTx, m funding.Month, a
 	page.contracts = len(cs)
 
 	at := s.clock.Now().UTC()
-	actor := "monthly_close:" + m.String()
+	ms := m.String()
+	actor := "monthly_close:" + ms
 	var (
 		lines    []InvoiceLine
 		postings []PostingRecord
@@ -286,7 +287,7 @@ func (s *Service) closeBatch(ctx context.Context, tx CloseTx, m funding.Month, a
 					ID: id, CertificateID: c.CertificateID, Period: c.Period,
 					Posting:    funding.Posting{Kind: funding.Charge, Amount: p.Charge.Amount, HoldID: h.ID},
 					ContractID: c.ID, Month: m, At: at, Actor: actor, Rule: "monthly_charge",
-					Params: map[string]string{"month": m.String(), "first": c.Price.CertFirst.String(), "other": c.Price.CertOther.String()},
+					Params: map[string]string{"month": ms, "first": c.Price.CertFirst.String(), "other": c.Price.CertOther.String()},
 				})
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -494,7 +495,7 @@ func (t *pgCloseTx) AddInvoiceLines(ctx context.Context, ls []enrollment.Invoice
 				return added, fmt.Errorf("storage: invoice line of contract %s lacks its contract or provider", l.ContractID)
 			}
 			contracts[i], providers[i] = pgUUID(l.ContractID), pgUUID(l.ProviderID)
-			months[i], kinds[i], munis[i] = l.Month.String(), string(l.Kind), l.Municipality
+			months[i], kinds[i], munis[i] = monthStrings.of(l.Month), string(l.Kind), l.Municipality
 			amounts[i] = k.of("amount", l.Amount)
 		}
 		if k.err != nil {
@@ -941,7 +942,7 @@ func (t *pgCloseTx) applyCharges(ctx context.Context, ps []enrollment.PostingRec
 			return fmt.Errorf("storage: apply charges: posting %s lacks its contract, hold, certificate, id or period", p.ID)
 		}
 		contracts[i], holds[i], certs[i], ids[i] = pgUUID(p.ContractID), pgUUID(p.Posting.HoldID), pgUUID(p.CertificateID), pgUUID(p.ID)
-		months[i], actors[i], rules[i] = p.Month.String(), p.Actor, p.Rule
+		months[i], actors[i], rules[i] = monthStrings.of(p.Month), p.Actor, p.Rule
 		amounts[i] = k.of("amount", p.Posting.Amount)
 		starts[i] = pgDate(p.Period.Start)
 		ats[i] = pgtype.Timestamptz{Time: p.At, Valid: true}
@@ -994,4 +995,30 @@ func (t *pgCloseTx) queryRow(ctx context.Context, q string, args ...any) pgx.Row
 		defer func(t0 time.Time) { h(q, time.Since(t0)) }(time.Now())
 	}
 	return t.tx.QueryRow(ctx, q, pgCached(args...)...)
+}
+
+// monthStrings caches Month.String (fmt.Sprintf) for the few months a
+// close writes, once per charge and invoice line otherwise.
+var monthStrings = monthCache{m: map[funding.Month]string{}}
+
+type monthCache struct {
+	mu sync.RWMutex
+	m  map[funding.Month]string
+}
+
+func (c *monthCache) of(m funding.Month) string {
+	c.mu.RLock()
+	s, ok := c.m[m]
+	c.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = m.String()
+	c.mu.Lock()
+	if len(c.m) > 256 {
+		clear(c.m)
+	}
+	c.m[m] = s
+	c.mu.Unlock()
+	return s
 }

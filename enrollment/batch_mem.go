@@ -42,6 +42,13 @@ type batchState struct {
 	// answer of the batch could depend on their exact value.
 	guarded   map[string]bool
 	sensitive bool
+	// optimistic: nothing is locked (OptimisticBatchStore); every counter
+	// read is guarded.
+	optimistic bool
+	// exact guards hold only if the counter is unchanged: an optimistic
+	// batch's counts checked against a limit kept on a catalogue row,
+	// which the counter's own limit does not enforce.
+	exact map[string]bool
 }
 
 type acctKey struct {
@@ -64,6 +71,7 @@ func newBatchState() *batchState {
 		touchedSet:    map[acctKey]bool{},
 		counterSet:    map[string]bool{},
 		guarded:       map[string]bool{},
+		exact:         map[string]bool{},
 	}
 }
 
@@ -134,9 +142,9 @@ func (st *batchState) writes() BatchWrite {
 			panic("enrollment: batch: counter decreased")
 		}
 		if st.guarded[k] {
-			if add > 0 || st.sensitive {
+			if add > 0 || st.sensitive || st.exact[k] {
 				init := st.initial[k]
-				w.Guards = append(w.Guards, CounterGuard{Key: k, Add: add, Exact: st.sensitive, Used: init.Used, Limit: init.Limit})
+				w.Guards = append(w.Guards, CounterGuard{Key: k, Add: add, Exact: st.sensitive || st.exact[k], Used: init.Used, Limit: init.Limit})
 			}
 			continue
 		}
@@ -179,6 +187,8 @@ type memTx struct {
 	// lateRefusal is a refusal after the submission checks (a Take or the
 	// insert): its answer could depend on the budget checked before it.
 	lateRefusal bool
+	// read lists the counters the application looked at.
+	read []string
 }
 
 var _ Tx = (*memTx)(nil)
@@ -335,6 +345,7 @@ func (m *memTx) counter(key string) (Counter, bool, error) {
 	if !m.st.counterLoaded[key] {
 		return Counter{}, false, m.deferIt()
 	}
+	m.read = append(m.read, key)
 	if c, ok := m.ov.counters[key]; ok {
 		return c, true, nil
 	}

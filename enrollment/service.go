@@ -74,11 +74,14 @@ type Service struct {
 	store Store
 	clock funding.Clock
 	cfg   Config
+	// seen remembers offers and municipalities for optimistic batches to
+	// predict which counters to read with their rows.
+	seen *keyPredictor
 }
 
 // NewService returns a Service over store. clock is the only source of "now".
 func NewService(store Store, clock funding.Clock, cfg Config) *Service {
-	return &Service{store: store, clock: clock, cfg: cfg}
+	return &Service{store: store, clock: clock, cfg: cfg, seen: newKeyPredictor()}
 }
 
 // Config returns the parameters the service applies.

@@ -141,6 +141,9 @@ type AccountState struct {
 	// Fixed is set by the first submission of the period: the depletion of
 	// the unused nominal is posted then and never again.
 	Fixed bool
+	// Version is the store's version of the row when an optimistic batch
+	// read it (OptimisticBatchStore); zero otherwise.
+	Version int64
 }
 
 // PostingRecord is one append-only line of a certificate's ledger with the

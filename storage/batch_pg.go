@@ -389,9 +389,13 @@ func jsonOf[T any](t batchTx, rows []*T) (string, error) {
 	return jsonRows(t, t.pgTableOf(reflect.TypeFor[T]()), rows)
 }
 
-const pgGuardsSQL = `UPDATE counters AS c SET used = c.used + v.add
-	FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::boolean[]) AS v(key, add, used, lim, exact)
-	WHERE c.key = v.key AND c.used + v.add <= c.lim AND (NOT v.exact OR (c.used = v.used AND c.lim = v.lim))`
+// pgGuardsSQL locks the guarded counters in the order of $1 (Submit's
+// order) before it changes them, so that two batches, or a batch and an
+// optimistic batch (ApplyOptimistic), cannot deadlock on them.
+const pgGuardsSQL = `WITH lk AS (SELECT key FROM counters WHERE key = ANY($1::text[]) ORDER BY array_position($1::text[], key) FOR NO KEY UPDATE)
+	UPDATE counters AS c SET used = c.used + v.add
+	FROM lk, unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::boolean[]) AS v(key, add, used, lim, exact)
+	WHERE c.key = lk.key AND c.key = v.key AND c.used + v.add <= c.lim AND (NOT v.exact OR (c.used = v.used AND c.lim = v.lim))`
 
 // applyBatchPG writes a batch's effects in one statement, then the guarded
 // (hot) counters by one statement of their own, the last before the
@@ -443,7 +447,7 @@ func (t batchTx) applyBatchPG(ctx context.Context, w enrollment.BatchWrite) erro
 	}
 	n := len(w.Guards)
 	ks, adds, used, lims, exact := make([]string, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]bool, n)
-	for i, g := range w.Guards {
+	for i, g := range sortGuards(w.Guards, false) {
 		ks[i], adds[i], used[i], lims[i], exact[i] = g.Key, g.Add, g.Used, g.Limit, g.Exact
 	}
 	res, err := t.pgExec(ctx, pgGuardsSQL, ks, adds, used, lims, exact)

@@ -112,6 +112,7 @@ type result struct {
 	refused  int
 	errs     int
 	perTx    float64 // enrolments per commit, when known
+	walPerOp float64 // WAL bytes per enrolment (or transaction), when known
 	note     string
 }
 
@@ -182,14 +183,18 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(
 // kind with its ratios to the baselines.
 func printTable(title string, all []result, baselines []string) {
 	fmt.Printf("\n## %s\n\n", title)
-	fmt.Println("| round | run | clients | rate /s | p50 ms | p99 ms | ok | refused | errors | enrolments/commit |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| round | run | clients | rate /s | p50 ms | p99 ms | ok | refused | errors | enrolments/commit | WAL kB/op |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range all {
 		per := ""
 		if r.perTx > 0 {
 			per = fmt.Sprintf("%.1f", r.perTx)
 		}
-		fmt.Printf("| %d | %s | %d | %.0f | %s | %s | %d | %d | %d | %s |\n", r.round, r.name, r.workers, r.rate, ms(r.p50), ms(r.p99), r.ok, r.refused, r.errs, per)
+		walKB := ""
+		if r.walPerOp > 0 {
+			walKB = fmt.Sprintf("%.2f", r.walPerOp/1024)
+		}
+		fmt.Printf("| %d | %s | %d | %.0f | %s | %s | %d | %d | %d | %s | %s |\n", r.round, r.name, r.workers, r.rate, ms(r.p50), ms(r.p99), r.ok, r.refused, r.errs, per, walKB)
 	}
 	for _, r := range all {
 		if r.note != "" {
@@ -260,7 +265,7 @@ func unbatched(svc *enrollment.Service, r *region) func(ctx context.Context, key
 
 // serviceRun loads a fresh region into db, measures one submitter and
 // checks the invariants afterwards.
-func serviceRun(ctx context.Context, db *storage.DB, o options, name string, workers int, batch bool, commits func() int64) (result, error) {
+func serviceRun(ctx context.Context, db *storage.DB, o options, name string, workers int, batch bool, commits, wal func() int64) (result, error) {
 	t0 := time.Now()
 	r, err := loadRegion(ctx, db, o.certs, o.groups)
 	if err != nil {
@@ -282,8 +287,15 @@ func serviceRun(ctx context.Context, db *storage.DB, o options, name string, wor
 		defer func() { storage.BatchStatementHook = nil }()
 	}
 	c0 := commits()
+	var w0 int64
+	if wal != nil {
+		w0 = wal()
+	}
 	res := drive(ctx, workers, o.duration, len(r.certs), len(r.groups), submit)
 	done()
+	if wal != nil && res.ok > 0 {
+		res.walPerOp = float64(wal()-w0) / float64(res.ok)
+	}
 	if qs != nil {
 		qs.print()
 	}

@@ -104,6 +104,15 @@ func runPostgres(ctx context.Context, o options) error {
 		_ = admin.Bun().NewRaw("SELECT xact_commit FROM pg_stat_database WHERE datname = ?", dbService).Scan(ctx, &n)
 		return n
 	}
+	// wal is the server's WAL position in bytes: the WAL written per
+	// enrolment (or pgbench transaction) is the work every commit must
+	// make durable, a measure that does not depend on what else the
+	// machine does.
+	wal := func() int64 {
+		var n int64
+		_ = admin.Bun().NewRaw("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint").Scan(ctx, &n)
+		return n
+	}
 	var all []result
 	for round := 1; round <= o.rounds; round++ {
 		for _, w := range o.workers {
@@ -111,9 +120,13 @@ func runPostgres(ctx context.Context, o options) error {
 				for _, s := range []struct {
 					name, db string
 				}{{"pgbench tpcb-like s1", dbPgbench1}, {"pgbench tpcb-like s50", dbPgbench50}} {
+					w0 := wal()
 					r, err := runPgbench(env, pgbench, s.db, w, o.duration)
 					if err != nil {
 						return err
+					}
+					if n := r.rate * o.duration.Seconds(); n > 0 {
+						r.walPerOp = float64(wal()-w0) / n
 					}
 					r.name, r.round = s.name, round
 					fmt.Fprintf(os.Stderr, "  %s c=%d: %.0f tps\n", s.name, w, r.rate)
@@ -145,7 +158,7 @@ func runPostgres(ctx context.Context, o options) error {
 					db.Close()
 					return err
 				}
-				r, err := serviceRun(ctx, db, o, name, w, batch, commits)
+				r, err := serviceRun(ctx, db, o, name, w, batch, commits, wal)
 				db.Close()
 				if err != nil {
 					return err

@@ -63,7 +63,7 @@ func runSQLite(ctx context.Context, o options) error {
 				var r result
 				switch k {
 				case "service, Batcher", "service, Submit":
-					r, err = serviceRun(ctx, db, o, k, w, k == "service, Batcher", func() int64 { return 0 })
+					r, err = serviceRun(ctx, db, o, k, w, k == "service, Batcher", func() int64 { return 0 }, nil)
 				default:
 					r, err = rawRun(ctx, db, o, w, k == "raw SQL, batched")
 					r.name = k

@@ -1,0 +1,229 @@
+package enrollment
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/catalog"
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/funding"
+)
+
+// errNotTried is a batch not yet run.
+var errNotTried = errors.New("enrollment: batch: not run")
+
+// runOptimistic is one optimistic attempt of a batch: read without locks,
+// run the rules in memory exactly as runBatch does, then write everything
+// with one statement that checks the reads still hold. The answers are
+// kept only if that statement committed.
+//
+// What an accepted application depends on is checked at the write: its
+// certificate (locked there, by version), its account (by version), its
+// counters (guards: the room taken must still be there) and its key (not
+// stored meanwhile). A refused application writes nothing, and its answer
+// was true of the snapshot read, unless it depends on a counter the batch
+// changes or on a check that comes after the counters: then every counter
+// read must still hold exactly the value read (as in runBatch's guards).
+func (s *Service) runOptimistic(ctx context.Context, os OptimisticBatchStore, items []BatchItem, prep []batchPrepared, run []int) ([]batchOutcome, error) {
+	var keys []string
+	certIDs, groupIDs := make([]uuid.UUID, 0, len(run)), make([]uuid.UUID, 0, len(run))
+	seen := map[string]bool{}
+	for _, i := range run {
+		if k := items[i].Key; !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+		certIDs = append(certIDs, items[i].Request.CertificateID)
+		groupIDs = append(groupIDs, items[i].Request.GroupID)
+	}
+	slices.Sort(keys)
+	certIDs, groupIDs = uniqIDs(certIDs), uniqIDs(groupIDs)
+	predicted := s.seen.predict(s, items, prep, run)
+	recs, rows, err := os.ReadBatch(ctx, keys, certIDs, groupIDs, predicted)
+	if err != nil {
+		return nil, err
+	}
+	s.seen.remember(rows)
+	stored := make(map[string]IdempotencyRecord, len(recs))
+	for _, r := range recs {
+		stored[r.Key] = r
+	}
+	fresh := func(k string) bool { _, ok := stored[k]; return !ok }
+	var freshCerts, freshGroups []uuid.UUID
+	for _, i := range run {
+		if fresh(items[i].Key) {
+			freshCerts = append(freshCerts, items[i].Request.CertificateID)
+			freshGroups = append(freshGroups, items[i].Request.GroupID)
+		}
+	}
+	st := newBatchState()
+	st.optimistic = true
+	// The counters come with the rows when they were predicted; the rest
+	// (an offer or a municipality not seen before) take one more read.
+	readCounters := func(ctx context.Context, lock, read []string) ([]Counter, error) {
+		have := make(map[string]bool, len(predicted))
+		for _, k := range predicted {
+			have[k] = true
+		}
+		var out []Counter
+		for _, c := range rows.Counters {
+			if have[c.Key] {
+				out = append(out, c)
+			}
+		}
+		var missing []string
+		for _, k := range append(lock, read...) {
+			if !have[k] {
+				missing = append(missing, k)
+			}
+		}
+		if len(missing) == 0 {
+			return out, nil
+		}
+		more, err := os.ReadCounters(ctx, missing)
+		return append(out, more...), err
+	}
+	if err := s.prefetch(ctx, readCounters, st, rows, items, prep, run, fresh, uniqIDs(freshCerts), uniqIDs(freshGroups), false); err != nil {
+		return nil, err
+	}
+	out, results, _, err := s.runRules(ctx, noTx{}, st, items, prep, run, fresh, stored)
+	if err != nil {
+		return nil, err
+	}
+	w := st.writes()
+	w.Results = results
+	checked := map[uuid.UUID]bool{}
+	for _, c := range w.Contracts {
+		if !checked[c.CertificateID] {
+			checked[c.CertificateID] = true
+			w.Check = append(w.Check, CertificateVersion{ID: c.CertificateID, Version: rows.CertVersions[c.CertificateID]})
+		}
+	}
+	slices.SortFunc(w.Check, func(a, b CertificateVersion) int { return strings.Compare(string(a.ID[:]), string(b.ID[:])) })
+	if err := os.ApplyOptimistic(ctx, w); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// budgetRefusal is a refusal by the municipal budget or the registry
+// quota, checked against the budget counter.
+func budgetRefusal(err error) bool {
+	var re *funding.RuleError
+	return errors.As(err, &re) && (re.Code == CodeBudgetLimit || re.Code == CodeRegistryQuota)
+}
+
+// countersSensitive is a refusal of an optimistic batch whose answer could
+// change with a counter's value: anything but the checks that come before
+// the counters (certificate, balance) and a missing row.
+func countersSensitive(err error) bool {
+	var re *funding.RuleError
+	if !errors.As(err, &re) {
+		return true
+	}
+	switch re.Code {
+	case CodeCertificateSuspended, CodeCertificateUnusable, CodeCertificateNotFunded, CodeInsufficientBalance, "not_found", "foreign_group":
+		return false
+	}
+	return true
+}
+
+// errNoTx is a read an optimistic batch does not serve from its snapshot.
+var errNoTx = errors.New("enrollment: batch: not in the optimistic snapshot")
+
+// noTx is the Tx behind an optimistic batch's memTx: there is no
+// transaction to read through, so any read the snapshot does not serve
+// fails the attempt, and the batch runs again under locks.
+type noTx struct{ Tx }
+
+// The reads memTx passes through to its Tx; every other method of Tx is
+// served or refused by memTx itself.
+
+func (noTx) Certificate(context.Context, uuid.UUID) (certificate.Certificate, error) {
+	return certificate.Certificate{}, errNoTx
+}
+func (noTx) CertificateByNumber(context.Context, certificate.Number) (certificate.Certificate, error) {
+	return certificate.Certificate{}, errNoTx
+}
+func (noTx) PersonCertificates(context.Context, certificate.Scheme, string) ([]certificate.Certificate, error) {
+	return nil, errNoTx
+}
+func (noTx) Category(context.Context, string) (certificate.Category, error) {
+	return certificate.Category{}, errNoTx
+}
+func (noTx) QueuePosition(context.Context, string, uuid.UUID) (int, error) { return 0, errNoTx }
+func (noTx) Hold(context.Context, uuid.UUID) (funding.Hold, error)         { return funding.Hold{}, errNoTx }
+func (noTx) Catalog(context.Context, catalog.Filter) ([]Offer, error)      { return nil, errNoTx }
+
+// keyPredictor remembers the offers and municipalities optimistic batches
+// have read, so that a batch can read the counters its applications will
+// take with its rows, in the same round trip: a group's program, provider
+// and direction rarely change, and a region has few municipalities. It
+// only predicts what to read; the rules always run on what was read.
+type keyPredictor struct {
+	mu     sync.Mutex
+	offers map[uuid.UUID]Offer
+	muns   []string // most recent first
+}
+
+const (
+	predictorOffers = 1 << 14
+	predictorMuns   = 8
+)
+
+func newKeyPredictor() *keyPredictor {
+	return &keyPredictor{offers: map[uuid.UUID]Offer{}}
+}
+
+func (p *keyPredictor) remember(rows BatchRows) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.offers)+len(rows.Offers) > predictorOffers {
+		clear(p.offers)
+	}
+	for _, o := range rows.Offers {
+		p.offers[o.Group.ID] = o
+	}
+	for _, c := range rows.Certificates {
+		if i := slices.Index(p.muns, c.Municipality); i != 0 {
+			if i > 0 {
+				p.muns = slices.Delete(p.muns, i, i+1)
+			}
+			p.muns = slices.Insert(p.muns, 0, c.Municipality)
+			if len(p.muns) > predictorMuns {
+				p.muns = p.muns[:predictorMuns]
+			}
+		}
+	}
+}
+
+// predict lists the counters the applications are likely to take.
+func (p *keyPredictor) predict(s *Service, items []BatchItem, prep []batchPrepared, run []int) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	set := map[string]bool{}
+	for _, i := range run {
+		r := items[i].Request
+		o, ok := p.offers[r.GroupID]
+		if !ok {
+			set[seatsKey(r.GroupID)] = true
+			continue
+		}
+		for _, mun := range p.muns {
+			for _, k := range s.counterKeys(mun, o, r, prep[i].at) {
+				set[k] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,6 +1,7 @@
 package enrollment
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -93,10 +94,11 @@ var closeStatuses = []Status{Requested, Accepted, Active, Terminating}
 // result are the ones CloseMonth gives; a re-run, or a run after a crash or
 // a cancellation, charges nothing twice.
 //
-// The pager lists each page's ids (outside any transaction); the page's
-// transaction then locks the open contracts in that id range. With
-// opts.Workers > 1 that many pages are in flight at once, each on its own
-// connection; at most Workers+1 pages of ids are held in memory.
+// The pager bounds each page (outside any transaction) by its last id,
+// without listing its ids; the page's transaction then locks the open
+// contracts in that id range. With opts.Workers > 1 that many pages are in
+// flight at once, each on its own connection. A page's ids are listed only
+// when it falls back to the per-contract path.
 func (s *Service) CloseMonthBatched(ctx context.Context, pager Pager, m funding.Month, opts CloseBatchOptions) (CloseReport, error) {
 	b, ok := s.store.(CloseBatcher)
 	if !ok {
@@ -113,8 +115,8 @@ func (s *Service) CloseMonthBatched(ctx context.Context, pager Pager, m funding.
 	rep := CloseReport{Month: m, Failed: map[uuid.UUID]error{}}
 	var mu sync.Mutex // guards rep and calls to opts
 	type job struct {
-		after uuid.UUID
-		ids   []uuid.UUID
+		after, through uuid.UUID
+		n              int
 	}
 	jobs := make(chan job)
 	var wg sync.WaitGroup
@@ -123,7 +125,7 @@ func (s *Service) CloseMonthBatched(ctx context.Context, pager Pager, m funding.
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				s.closeRange(ctx, b, m, j.after, j.ids, &rep, &mu, opts)
+				s.closeRange(ctx, b, pager, m, j.after, j.through, j.n, &rep, &mu, opts)
 			}
 		}()
 	}
@@ -131,20 +133,20 @@ func (s *Service) CloseMonthBatched(ctx context.Context, pager Pager, m funding.
 	after := uuid.Nil
 list:
 	for {
-		ids, err := pager.ContractIDs(ctx, closeStatuses, after, size)
+		last, n, err := pager.ContractPage(ctx, closeStatuses, after, size)
 		if err != nil {
 			listErr = fmt.Errorf("close %s: list contracts: %w", m, err)
 			break
 		}
-		if len(ids) == 0 {
+		if n == 0 {
 			break
 		}
 		select {
-		case jobs <- job{after: after, ids: ids}:
+		case jobs <- job{after: after, through: last, n: n}:
 		case <-ctx.Done():
 			break list
 		}
-		after = ids[len(ids)-1]
+		after = last
 	}
 	close(jobs)
 	wg.Wait()
@@ -157,17 +159,17 @@ list:
 	return rep, s.recordClose(ctx, rep)
 }
 
-// closeRange closes the page of contracts ids (listed after `after`): in
-// bulk, or contract by contract when the bulk transaction fails.
-func (s *Service) closeRange(ctx context.Context, b CloseBatcher, m funding.Month, after uuid.UUID, ids []uuid.UUID, rep *CloseReport, mu *sync.Mutex, opts CloseBatchOptions) {
+// closeRange closes the page of the n open contracts with ids in (after,
+// through]: in bulk, or contract by contract when the bulk transaction
+// fails.
+func (s *Service) closeRange(ctx context.Context, b CloseBatcher, pager Pager, m funding.Month, after, through uuid.UUID, n int, rep *CloseReport, mu *sync.Mutex, opts CloseBatchOptions) {
 	if ctx.Err() != nil {
 		return
 	}
-	through := ids[len(ids)-1]
 	var page closePage
 	err := b.InCloseTx(ctx, func(ctx context.Context, tx CloseTx) error {
 		page = closePage{} // a retry starts over
-		return s.closeBatch(ctx, tx, m, after, through, len(ids), &page)
+		return s.closeBatch(ctx, tx, m, after, through, n, &page)
 	})
 	local := CloseReport{Failed: map[uuid.UUID]error{}}
 	one := func(id uuid.UUID) bool {
@@ -190,6 +192,12 @@ func (s *Service) closeRange(ctx context.Context, b CloseBatcher, m funding.Mont
 			opts.OnFallback(after, err)
 		}
 		mu.Unlock()
+		ids, lerr := pageIDs(ctx, pager, after, through, n)
+		if lerr != nil {
+			// The range could not be listed: its contracts are left for a
+			// re-run, and the close is not recorded as finished.
+			local.Failed[through] = fmt.Errorf("close %s: list the page after %s for the per-contract path: %w (bulk: %w)", m, after, lerr, err)
+		}
 		for _, id := range ids {
 			if !one(id) {
 				break
@@ -220,6 +228,28 @@ func (s *Service) closeRange(ctx context.Context, b CloseBatcher, m funding.Mont
 	}
 	if opts.Progress != nil {
 		opts.Progress(*rep)
+	}
+}
+
+// pageIDs lists the open contracts with ids in (after, through], the page
+// the pager bounded, for the per-contract path.
+func pageIDs(ctx context.Context, pager Pager, after, through uuid.UUID, n int) ([]uuid.UUID, error) {
+	var out []uuid.UUID
+	for {
+		ids, err := pager.ContractIDs(ctx, closeStatuses, after, max(n, 1))
+		if err != nil {
+			return out, err
+		}
+		for _, id := range ids {
+			if bytes.Compare(id[:], through[:]) > 0 {
+				return out, nil
+			}
+			out = append(out, id)
+		}
+		if len(ids) == 0 {
+			return out, nil
+		}
+		after = ids[len(ids)-1]
 	}
 }
 

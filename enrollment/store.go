@@ -119,6 +119,12 @@ type Pager interface {
 	// ContractIDs returns up to limit ids of contracts in the given
 	// statuses, in id order, strictly after `after`.
 	ContractIDs(ctx context.Context, statuses []Status, after uuid.UUID, limit int) ([]uuid.UUID, error)
+	// ContractPage bounds the page ContractIDs would return without
+	// listing it: the last id of the first up to limit contracts in the
+	// given statuses after `after`, in id order, and how many there are
+	// (0, with uuid.Nil, past the end). Only that travels back: the
+	// batched close needs the page's range, not its ids.
+	ContractPage(ctx context.Context, statuses []Status, after uuid.UUID, limit int) (last uuid.UUID, n int, err error)
 	// CertificateIDs returns up to limit funded, usable certificate ids after `after`.
 	CertificateIDs(ctx context.Context, after uuid.UUID, limit int) ([]uuid.UUID, error)
 	// Invoices lists the invoices of a provider (or all when uuid.Nil) for a month.

@@ -294,3 +294,75 @@ func TestCloseBatchedFallback(t *testing.T) {
 		require.Equal(t, 6, rep.Contracts)
 	})
 }
+
+// TestCloseBatchedFallbackMidPage is TestCloseBatchedFallback with pages of
+// 2 and two workers: the page that falls back is listed by its range (the
+// pager bounds pages by their last id and lists none), so exactly its
+// contracts are closed one by one and the other pages stay in bulk.
+func TestCloseBatchedFallbackMidPage(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		s := newCloseScenario(t, db)
+		s.r.at(2025, time.September, 1)
+		for i := range 6 {
+			s.submit(t, i, "long", enrollment.Active)
+		}
+		bad := s.byName["3/long"]
+		_, err := db.Bun().NewRaw(`UPDATE contracts SET hold_id = ? WHERE id = ?`, uuid.New().String(), bad.ID.String()).Exec(ctx)
+		require.NoError(t, err)
+		s.r.at(2025, time.October, 1)
+		var fallbacks int
+		rep, err := s.r.svc.CloseMonthBatched(ctx, db, funding.Month{Year: 2025, Month: time.October},
+			enrollment.CloseBatchOptions{PageSize: 2, Workers: 2, OnFallback: func(uuid.UUID, error) { fallbacks++ }})
+		require.NoError(t, err)
+		require.Equal(t, 1, fallbacks)
+		require.Len(t, rep.Failed, 1)
+		require.Contains(t, rep.Failed, bad.ID)
+		require.Equal(t, 5, rep.Charged)
+		require.Equal(t, 6, rep.Contracts)
+		require.Equal(t, 10, rep.Lines, "two lines for each contract but the failed one")
+	})
+}
+
+// TestPagerContractPage: ContractPage bounds the pages ContractIDs lists
+// (same last id, same size) for every page size, and is empty past the end.
+func TestPagerContractPage(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		s := newCloseScenario(t, db)
+		s.r.at(2025, time.September, 1)
+		for i := range 7 {
+			to := enrollment.Active
+			if i%3 == 1 {
+				to = enrollment.Requested
+			}
+			s.submit(t, i, "long", to)
+		}
+		statuses := []enrollment.Status{enrollment.Active, enrollment.Accepted}
+		all, err := db.ContractIDs(ctx, statuses, uuid.Nil, 100)
+		require.NoError(t, err)
+		require.Len(t, all, 5)
+		for _, size := range []int{1, 2, 3, 5, 6, 100} {
+			after, pages := uuid.Nil, 0
+			for {
+				ids, err := db.ContractIDs(ctx, statuses, after, size)
+				require.NoError(t, err)
+				last, n, err := db.ContractPage(ctx, statuses, after, size)
+				require.NoError(t, err)
+				require.Equal(t, len(ids), n, "page %d of %d", pages, size)
+				if n == 0 {
+					require.Equal(t, uuid.Nil, last)
+					break
+				}
+				require.Equal(t, ids[len(ids)-1], last, "page %d of %d", pages, size)
+				after = last
+				pages++
+			}
+			require.Equal(t, (len(all)+size-1)/size, pages, "pages of %d", size)
+		}
+		last, n, err := db.ContractPage(ctx, nil, uuid.Nil, 10)
+		require.NoError(t, err)
+		require.Zero(t, n)
+		require.Equal(t, uuid.Nil, last)
+	})
+}

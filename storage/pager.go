@@ -35,6 +35,38 @@ func (db *DB) ContractIDs(ctx context.Context, statuses []enrollment.Status, aft
 	return ids, nil
 }
 
+// ContractPage returns the last id of the page ContractIDs would return and
+// its size, in one row: the page's ids stay on the server. It runs outside
+// any transaction.
+func (db *DB) ContractPage(ctx context.Context, statuses []enrollment.Status, after uuid.UUID, limit int) (uuid.UUID, int, error) {
+	if len(statuses) == 0 || limit <= 0 {
+		return uuid.Nil, 0, nil
+	}
+	ss := make([]string, len(statuses))
+	for i, s := range statuses {
+		ss[i] = string(s)
+	}
+	// PostgreSQL has no max(uuid): the page's ids are numbered in id order
+	// (no sort, they come in that order) and the last one is kept.
+	var rows []struct {
+		Last uuid.UUID `bun:"last"`
+		N    int       `bun:"n"`
+	}
+	err := db.withRetry(ctx, func() error {
+		rows = rows[:0]
+		return db.bun.NewRaw(`SELECT id AS last, n FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM (
+			SELECT id FROM contracts WHERE status IN (?) AND id > ? ORDER BY id LIMIT ?) p) q
+			ORDER BY n DESC LIMIT 1`, bun.In(ss), after, limit).Scan(ctx, &rows)
+	})
+	if err != nil {
+		return uuid.Nil, 0, db.pagerErr(err, "contract page")
+	}
+	if len(rows) == 0 {
+		return uuid.Nil, 0, nil
+	}
+	return rows[0].Last, rows[0].N, nil
+}
+
 // CertificateIDs returns up to limit ids of funded certificates that are
 // still usable (status neither cancelled nor expired), in id order, strictly
 // after `after`.

@@ -13,9 +13,13 @@ import (
 type BatcherOptions struct {
 	// MaxBatch bounds the applications of one transaction (default 128).
 	MaxBatch int
-	// Flushers is how many batch transactions run at once (default 2). Keep
-	// it at or under the store's connection pool: while one batch holds the
-	// hot counters, another prefetches.
+	// Flushers is how many batches run at once (default 1). One flusher
+	// gives each batch every application that waited meanwhile; a second
+	// overlaps one batch's reads with another's commit, but halves the
+	// batches, and a batch's fixed cost (planning, round trips) then costs
+	// more than the overlap gains: measured on 2 cores, PostgreSQL and
+	// SQLite, 8 and 32 clients (storage/BENCHMARKS.md). Keep it at or under
+	// the store's connection pool.
 	Flushers int
 	// Linger is how long a flusher that has just answered a batch waits at
 	// most for those callers' next applications before it starts the next
@@ -59,7 +63,7 @@ func NewBatcher(svc *Service, opts BatcherOptions) *Batcher {
 		opts.MaxBatch = 128
 	}
 	if opts.Flushers <= 0 {
-		opts.Flushers = 2
+		opts.Flushers = 1
 	}
 	if opts.Linger == 0 {
 		opts.Linger = 300 * time.Microsecond

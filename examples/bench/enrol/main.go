@@ -35,6 +35,7 @@ import (
 type options struct {
 	pg        string
 	sqlite    bool
+	keep      bool
 	duration  time.Duration
 	workers   []int
 	rounds    int
@@ -62,12 +63,13 @@ func main() {
 	flag.IntVar(&o.groups, "groups", 200, "groups (one program and module each)")
 	flag.IntVar(&o.pool, "pool", 8, "PostgreSQL connection pool of the service")
 	flag.IntVar(&o.maxBatch, "max-batch", 128, "applications per batch transaction at most")
-	flag.IntVar(&o.flushers, "flushers", 2, "batch transactions at once")
+	flag.IntVar(&o.flushers, "flushers", 1, "batches at once")
 	flag.DurationVar(&o.linger, "linger", 0, "Batcher linger (0: its default; negative: none)")
 	flag.StringVar(&o.pgbench, "pgbench", "", "pgbench binary (default: /usr/lib/postgresql/*/bin/pgbench)")
 	flag.BoolVar(&o.skipBase, "skip-baseline", false, "do not run the baseline (pgbench, or raw SQLite)")
 	flag.BoolVar(&o.unbatched, "unbatched", true, "also run one transaction per application (Service.Submit)")
 	flag.BoolVar(&o.trace, "trace", false, "print the mean time of each kind of statement (adds overhead)")
+	flag.BoolVar(&o.keep, "keep", false, "keep the databases after the run (to look at plans)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *cpuprofile != "" {
@@ -113,7 +115,10 @@ type result struct {
 	errs     int
 	perTx    float64 // enrolments per commit, when known
 	walPerOp float64 // WAL bytes per enrolment (or transaction), when known
-	note     string
+	// CPU milliseconds per successful operation: the client process and
+	// the database's backends (0 when not measured).
+	clientCPU, serverCPU float64
+	note                 string
 }
 
 // drive runs workers that each submit until the duration is over.
@@ -183,8 +188,8 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(
 // kind with its ratios to the baselines.
 func printTable(title string, all []result, baselines []string) {
 	fmt.Printf("\n## %s\n\n", title)
-	fmt.Println("| round | run | clients | rate /s | p50 ms | p99 ms | ok | refused | errors | enrolments/commit | WAL kB/op |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| round | run | clients | rate /s | p50 ms | p99 ms | ok | refused | errors | enrolments/commit | WAL kB/op | CPU ms/op client + server |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range all {
 		per := ""
 		if r.perTx > 0 {
@@ -194,7 +199,11 @@ func printTable(title string, all []result, baselines []string) {
 		if r.walPerOp > 0 {
 			walKB = fmt.Sprintf("%.2f", r.walPerOp/1024)
 		}
-		fmt.Printf("| %d | %s | %d | %.0f | %s | %s | %d | %d | %d | %s | %s |\n", r.round, r.name, r.workers, r.rate, ms(r.p50), ms(r.p99), r.ok, r.refused, r.errs, per, walKB)
+		cpu := ""
+		if r.clientCPU > 0 || r.serverCPU > 0 {
+			cpu = fmt.Sprintf("%.3f + %.3f = %.3f", r.clientCPU, r.serverCPU, r.clientCPU+r.serverCPU)
+		}
+		fmt.Printf("| %d | %s | %d | %.0f | %s | %s | %d | %d | %d | %s | %s | %s |\n", r.round, r.name, r.workers, r.rate, ms(r.p50), ms(r.p99), r.ok, r.refused, r.errs, per, walKB, cpu)
 	}
 	for _, r := range all {
 		if r.note != "" {
@@ -223,18 +232,22 @@ func printTable(title string, all []result, baselines []string) {
 	sort.SliceStable(order, func(i, j int) bool { return order[i].workers < order[j].workers })
 	fmt.Printf("\nMedians (rounds: %d)", len(groups[order[0]]))
 	fmt.Print(", ratio = rate / baseline rate at the same client count\n\n")
-	fmt.Print("| run | clients | rate /s | p50 ms | p99 ms |")
+	fmt.Print("| run | clients | rate /s | p50 ms | p99 ms | CPU ms/op |")
 	for _, b := range baselines {
 		fmt.Printf(" vs %s |", b)
 	}
-	fmt.Print("\n|---|---|---|---|---|")
+	fmt.Print("\n|---|---|---|---|---|---|")
 	for range baselines {
 		fmt.Print("---|")
 	}
 	fmt.Println()
 	for _, key := range order {
 		r := med[key]
-		fmt.Printf("| %s | %d | %.0f | %s | %s |", key.name, key.workers, r.rate, ms(r.p50), ms(r.p99))
+		cpu := "–"
+		if c := r.clientCPU + r.serverCPU; c > 0 {
+			cpu = fmt.Sprintf("%.3f", c)
+		}
+		fmt.Printf("| %s | %d | %.0f | %s | %s | %s |", key.name, key.workers, r.rate, ms(r.p50), ms(r.p99), cpu)
 		for _, b := range baselines {
 			base, ok := med[k{b, key.workers}]
 			if !ok || base.rate == 0 {
@@ -265,7 +278,7 @@ func unbatched(svc *enrollment.Service, r *region) func(ctx context.Context, key
 
 // serviceRun loads a fresh region into db, measures one submitter and
 // checks the invariants afterwards.
-func serviceRun(ctx context.Context, db *storage.DB, o options, name string, workers int, batch bool, commits, wal func() int64) (result, error) {
+func serviceRun(ctx context.Context, db *storage.DB, o options, name string, workers int, batch bool, commits, wal func() int64, meter func() func() float64) (result, error) {
 	t0 := time.Now()
 	r, err := loadRegion(ctx, db, o.certs, o.groups)
 	if err != nil {
@@ -291,8 +304,19 @@ func serviceRun(ctx context.Context, db *storage.DB, o options, name string, wor
 	if wal != nil {
 		w0 = wal()
 	}
+	var stopMeter func() float64
+	if meter != nil {
+		stopMeter = meter()
+	}
+	cpu0 := selfCPU()
 	res := drive(ctx, workers, o.duration, len(r.certs), len(r.groups), submit)
 	done()
+	if res.ok > 0 {
+		res.clientCPU = (selfCPU() - cpu0) * 1000 / float64(res.ok)
+		if stopMeter != nil {
+			res.serverCPU = stopMeter() * 1000 / float64(res.ok)
+		}
+	}
 	if wal != nil && res.ok > 0 {
 		res.walPerOp = float64(wal()-w0) / float64(res.ok)
 	}

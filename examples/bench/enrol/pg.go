@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/edufund/edufund/storage"
@@ -47,7 +48,7 @@ func runPostgres(ctx context.Context, o options) error {
 	var settings []struct{ Name, Setting string }
 	_ = admin.Bun().NewRaw(`SELECT name, setting FROM pg_settings WHERE name IN ('fsync','synchronous_commit','wal_sync_method','shared_buffers','max_connections','commit_delay','full_page_writes') ORDER BY name`).Scan(ctx, &settings)
 	fmt.Printf("# enrolment throughput, PostgreSQL\n\n")
-	fmt.Printf("- machine: %d CPUs (%s), Go %s\n", runtime.NumCPU(), cpuModel(), runtime.Version())
+	fmt.Printf("- machine: %d CPUs (%s), Go %s, %s\n", runtime.NumCPU(), cpuModel(), runtime.Version(), gcSetting())
 	fmt.Printf("- PostgreSQL %s:", version)
 	for _, s := range settings {
 		fmt.Printf(" %s=%s", s.Name, s.Setting)
@@ -80,7 +81,9 @@ func runPostgres(ctx context.Context, o options) error {
 		}
 	}
 	dropAll()
-	defer dropAll()
+	if !o.keep {
+		defer dropAll()
+	}
 	if !o.skipBase {
 		for _, s := range []struct {
 			db    string
@@ -121,7 +124,7 @@ func runPostgres(ctx context.Context, o options) error {
 					name, db string
 				}{{"pgbench tpcb-like s1", dbPgbench1}, {"pgbench tpcb-like s50", dbPgbench50}} {
 					w0 := wal()
-					r, err := runPgbench(env, pgbench, s.db, w, o.duration)
+					r, err := runPgbench(env, pgbench, s.db, w, o.duration, func() func() float64 { return startBackendMeter(ctx, admin, s.db).Stop })
 					if err != nil {
 						return err
 					}
@@ -158,7 +161,7 @@ func runPostgres(ctx context.Context, o options) error {
 					db.Close()
 					return err
 				}
-				r, err := serviceRun(ctx, db, o, name, w, batch, commits, wal)
+				r, err := serviceRun(ctx, db, o, name, w, batch, commits, wal, func() func() float64 { return startBackendMeter(ctx, admin, dbService).Stop })
 				db.Close()
 				if err != nil {
 					return err
@@ -204,7 +207,7 @@ var tpsRe = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection tim
 // runPgbench runs tpcb-like with clients clients (2 threads; the simple
 // protocol, pgbench's default) and reads the latencies from its
 // per-transaction log.
-func runPgbench(env []string, pgbench, db string, clients int, d time.Duration) (result, error) {
+func runPgbench(env []string, pgbench, db string, clients int, d time.Duration, meter func() func() float64) (result, error) {
 	dir, err := os.MkdirTemp("", "pgbench-log-")
 	if err != nil {
 		return result{}, err
@@ -213,9 +216,18 @@ func runPgbench(env []string, pgbench, db string, clients int, d time.Duration) 
 	_, _ = command(env, pgbench, "-c", "1", "-T", "1", db) // warm the connection path
 	args := []string{"-b", "tpcb-like", "-c", strconv.Itoa(clients), "-j", "2", "-T", strconv.Itoa(int(d.Seconds())),
 		"-M", "simple", "-l", "--log-prefix=" + filepath.Join(dir, "pgb"), db}
-	out, err := command(env, pgbench, args...)
+	cmd := exec.Command(pgbench, args...)
+	cmd.Env = env
+	stop := meter()
+	outb, err := cmd.CombinedOutput()
+	server := stop()
+	out := string(outb)
 	if err != nil {
 		return result{}, fmt.Errorf("pgbench %v: %w\n%s", args, err, out)
+	}
+	var clientCPU float64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		clientCPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 	}
 	m := tpsRe.FindStringSubmatch(out)
 	if m == nil {
@@ -246,6 +258,10 @@ func runPgbench(env []string, pgbench, db string, clients int, d time.Duration) 
 		fh.Close()
 	}
 	r := result{workers: clients, rate: tps, ok: len(lat), errs: failed}
+	if r.ok > 0 {
+		r.clientCPU = clientCPU * 1000 / float64(r.ok)
+		r.serverCPU = server * 1000 / float64(r.ok)
+	}
 	r.p50, r.p99 = percentiles(lat)
 	return r, nil
 }

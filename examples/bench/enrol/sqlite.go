@@ -28,7 +28,7 @@ func runSQLite(ctx context.Context, o options) error {
 	}
 	defer os.RemoveAll(dir)
 	fmt.Printf("# enrolment throughput, embedded SQLite\n\n")
-	fmt.Printf("- machine: %d CPUs (%s), Go %s\n", runtime.NumCPU(), cpuModel(), runtime.Version())
+	fmt.Printf("- machine: %d CPUs (%s), Go %s, %s\n", runtime.NumCPU(), cpuModel(), runtime.Version(), gcSetting())
 	fmt.Printf("- command: %s\n", joinArgs())
 	fmt.Printf("- region: %d funded certificates, %d groups, one municipal budget; batcher max %d, flushers %d; %s per run; file in %s\n",
 		o.certs, o.groups, o.maxBatch, o.flushers, o.duration, dir)
@@ -63,7 +63,7 @@ func runSQLite(ctx context.Context, o options) error {
 				var r result
 				switch k {
 				case "service, Batcher", "service, Submit":
-					r, err = serviceRun(ctx, db, o, k, w, k == "service, Batcher", func() int64 { return 0 }, nil)
+					r, err = serviceRun(ctx, db, o, k, w, k == "service, Batcher", func() int64 { return 0 }, nil, nil)
 				default:
 					r, err = rawRun(ctx, db, o, w, k == "raw SQL, batched")
 					r.name = k

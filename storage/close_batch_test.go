@@ -211,6 +211,7 @@ func TestCloseBatchedEquivalence(t *testing.T) {
 				require.NoError(t, err)
 				require.NoError(t, fell, "a page fell back to the per-contract path")
 				before := fingerprint(t, batDB)
+				require.Empty(t, before["charges without their contract"])
 				again, err := bat.r.svc.CloseMonthBatched(ctx, batDB, mo, opts)
 				require.NoError(t, err)
 				require.Zero(t, again.Charged, "a second run charges nothing")

@@ -52,7 +52,7 @@ func (t batchTx) readBatchSQL() string {
 	pgReadBatchOnce.Do(func() {
 		pgReadBatchSQL = `WITH c AS (SELECT *, xmin::text AS row_version FROM certificates WHERE id = ANY($1::uuid[])),
 			a AS (SELECT *, xmin::text AS row_version FROM accounts WHERE certificate_id = ANY($1::uuid[])),
-			k AS (SELECT * FROM contracts WHERE certificate_id = ANY($1::uuid[])),
+			k AS (SELECT k.* FROM contracts k JOIN unnest($1::uuid[]) AS u(id) ON k.certificate_id = u.id),
 			o AS (` + t.offersSQLWhere("g.id = ANY($2::uuid[])") + `)
 			SELECT 'i' AS kind, json_build_array(key, operation, request_hash, encode(result, 'base64'))::text AS doc FROM idempotency WHERE key = ANY($3::text[])
 			UNION ALL SELECT 'c', row_to_json(c)::text FROM c
@@ -61,7 +61,7 @@ func (t batchTx) readBatchSQL() string {
 			UNION ALL SELECT 'w', certificate_id::text || ' ' || period_start::text || ' ' || row_version FROM a
 			UNION ALL SELECT 'k', row_to_json(k)::text FROM k
 			UNION ALL SELECT 'o', row_to_json(o)::text FROM o
-			UNION ALL SELECT 'n', json_build_array(key, used, lim)::text FROM counters WHERE key = ANY($4::text[])`
+			UNION ALL SELECT 'n', json_build_array(n.key, n.used, n.lim)::text FROM counters n JOIN unnest($4::text[]) AS u(k) ON n.key = u.k`
 	})
 	return pgReadBatchSQL
 }
@@ -231,8 +231,8 @@ func (t batchTx) applyOptSQL() string {
 				ON CONFLICT (key) DO NOTHING RETURNING 1),
 			done AS (SELECT (SELECT count(*) FROM w0) + (SELECT count(*) FROM w1) + (SELECT count(*) FROM w2)
 				+ (SELECT count(*) FROM au) + (SELECT count(*) FROM ai) + (SELECT count(*) FROM wi) AS n),
-			lk AS (SELECT c.key FROM counters c, done WHERE c.key = ANY($16::text[]) AND done.n >= 0
-				ORDER BY array_position($16::text[], c.key) FOR NO KEY UPDATE OF c),
+			lk AS (SELECT c.key FROM counters c JOIN unnest($16::text[]) WITH ORDINALITY AS u(k, ord) ON c.key = u.k, done WHERE done.n >= 0
+				ORDER BY u.ord FOR NO KEY UPDATE OF c),
 			g AS (UPDATE counters c SET used = c.used + v.add
 				FROM lk, unnest($16::text[], $17::bigint[], $18::bigint[], $19::bigint[], $20::boolean[]) AS v(key, add, used, lim, exact)
 				WHERE c.key = lk.key AND c.key = v.key AND c.used + v.add <= c.lim AND (NOT v.exact OR (c.used = v.used AND c.lim = v.lim))

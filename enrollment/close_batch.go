@@ -54,8 +54,9 @@ type CloseTx interface {
 	// the posting (the account's period end taken from the account). It
 	// fails, changing nothing, if a hold's open or an account's reserve
 	// does not cover what is charged to it. It returns the contract ids of
-	// the charges it recorded.
-	ApplyCharges(ctx context.Context, ps []PostingRecord) (map[uuid.UUID]bool, error)
+	// the postings it skipped because their charge was recorded already
+	// (none in a first run, every one in a re-run); the others it applied.
+	ApplyCharges(ctx context.Context, ps []PostingRecord) (skipped map[uuid.UUID]bool, err error)
 	// AddInvoiceLines adds the lines not added yet and adds exactly those
 	// to their (municipality, provider, month, kind) invoices; it returns
 	// how many it added.
@@ -325,12 +326,12 @@ func (s *Service) closeBatch(ctx context.Context, tx CloseTx, m funding.Month, a
 	}
 
 	if len(postings) > 0 {
-		recorded, err := tx.ApplyCharges(ctx, postings)
+		skipped, err := tx.ApplyCharges(ctx, postings)
 		if err != nil {
 			return fmt.Errorf("close %s: %w", m, err)
 		}
 		for _, p := range postings {
-			if recorded[p.ContractID] {
+			if !skipped[p.ContractID] {
 				page.charged++
 				page.amount = page.amount.Add(p.Posting.Amount)
 			}

@@ -17,12 +17,17 @@
 //  3. the same close again: it must charge nothing;
 //  4. the invariants of the design over the whole database.
 //
+// -wal-compression off|pglz|lz4|zstd sets wal_compression on every connection of
+// the bench (floor and close alike) through the DSN's options parameter; the
+// bench shows it on each pooled connection before the floor and after the close.
+//
 // See README.md in this directory for figures and what limits the rate.
 package main
 
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"net/url"
@@ -37,6 +42,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 
 	"github.com/edufund/edufund/enrollment"
@@ -54,6 +60,7 @@ func main() {
 	flag.BoolVar(&profile, "profile", false, "print the time spent per kind of statement in the first close")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the first close to this file")
 	flag.BoolVar(&generateOnly, "generate-only", false, "generate the region, keep the database and stop (for EXPLAIN)")
+	flag.StringVar(&walCompression, "wal-compression", "", "set wal_compression (off, pglz, lz4, zstd) on every connection of the bench, floor and close alike, as a connection option; empty: the server's setting")
 	flag.Parse()
 	if err := run(context.Background(), *pg, *dbName, *n, *page, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "close bench:", err)
@@ -63,12 +70,86 @@ func main() {
 
 var month = funding.Month{Year: 2026, Month: time.March}
 
+// poolSize is the bench store's pool: the size perf-baseline.md recommends
+// on this 2-core machine.
+const poolSize = 4
+
 var (
 	profile      bool
 	generateOnly bool
 	workers      int
 	cpuProfile   string
+	// walCompression is the -wal-compression flag: when set, every
+	// connection of the bench starts with -c wal_compression=… (a
+	// superuser-settable parameter, so the server's own configuration is
+	// left as it is).
+	walCompression string
 )
+
+// withWALCompression adds -c wal_compression=… to the DSN's options
+// parameter, which pgx sends in the startup message of every connection.
+func withWALCompression(u *url.URL) error {
+	if walCompression == "" {
+		return nil
+	}
+	switch walCompression {
+	case "off", "pglz", "lz4", "zstd", "on":
+	default:
+		return fmt.Errorf("-wal-compression %q: want off, pglz, lz4 or zstd", walCompression)
+	}
+	q := u.Query()
+	opt := strings.TrimSpace(q.Get("options") + " -c wal_compression=" + walCompression)
+	q.Set("options", opt)
+	// Spaces as %20: pgx does not read + in a URL's query as a space.
+	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
+	return nil
+}
+
+// showEveryConn holds n connections of the store's pool at once and runs
+// SHOW name on each through the pgx connection itself (as the close's
+// InCloseTx does), so that every pooled connection the close can use is
+// seen; it returns the distinct values.
+func showEveryConn(ctx context.Context, db *storage.DB, n int, name string) ([]string, error) {
+	conns := make([]*sql.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}()
+	seen := map[string]int{}
+	for range n {
+		c, err := db.Bun().DB.Conn(ctx)
+		if err != nil {
+			return nil, err
+		}
+		conns = append(conns, c)
+		err = c.Raw(func(dc any) error {
+			sc, ok := dc.(*stdlib.Conn)
+			if !ok {
+				return fmt.Errorf("driver connection is a %T, not pgx", dc)
+			}
+			var v string
+			if err := sc.Conn().QueryRow(ctx, "SHOW "+name).Scan(&v); err != nil {
+				return err
+			}
+			var pid int
+			if err := sc.Conn().QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+				return err
+			}
+			seen[fmt.Sprintf("%s (pid %d)", v, pid)]++
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out, nil
+}
 
 // statementTimes sums the time of each kind of statement (its first words).
 type statementTimes struct {
@@ -119,7 +200,14 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 	if n < 2 || n%2 != 0 {
 		return fmt.Errorf("-contracts must be even and positive")
 	}
-	admin, err := storage.Open(ctx, base, storage.WithMaxOpenConns(1))
+	u, err := url.Parse(base)
+	if err != nil {
+		return err
+	}
+	if err := withWALCompression(u); err != nil {
+		return err
+	}
+	admin, err := storage.Open(ctx, u.String(), storage.WithMaxOpenConns(1))
 	if err != nil {
 		return err
 	}
@@ -139,14 +227,10 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 	if !keep && !generateOnly {
 		defer func() { _ = exec(admin, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)") }()
 	}
-	u, err := url.Parse(base)
-	if err != nil {
-		return err
-	}
 	u.Path = "/" + dbName
 	// A pool of 4, the size perf-baseline.md recommends on this 2-core
 	// machine; the close itself uses one connection at a time.
-	db, err := storage.Open(ctx, u.String(), storage.WithMaxOpenConns(4))
+	db, err := storage.Open(ctx, u.String(), storage.WithMaxOpenConns(poolSize))
 	if err != nil {
 		return err
 	}
@@ -155,12 +239,23 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 		return err
 	}
 
-	var version string
+	var version, walComp, fpw string
 	if err := db.Bun().NewRaw("SHOW server_version").Scan(ctx, &version); err != nil {
 		return err
 	}
+	if err := db.Bun().NewRaw("SHOW wal_compression").Scan(ctx, &walComp); err != nil {
+		return err
+	}
+	if err := db.Bun().NewRaw("SHOW full_page_writes").Scan(ctx, &fpw); err != nil {
+		return err
+	}
+	how := "the server's setting"
+	if walCompression != "" {
+		how = "set per connection by -wal-compression"
+	}
 	fmt.Printf("PostgreSQL %s, %d CPUs, GOMAXPROCS %d, %s; %d contracts, %d certificates, page %d, workers %d\n",
 		version, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), n, n/2, page, workers)
+	fmt.Printf("wal_compression %s (%s), full_page_writes %s\n", walComp, how, fpw)
 
 	t0 := time.Now()
 	for _, q := range generate(n) {
@@ -173,12 +268,18 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 		return nil
 	}
 
+	// Every connection of the pool, which the floor and the close use, must
+	// have the requested wal_compression.
+	if err := checkWALCompression(ctx, db, "before the floor"); err != nil {
+		return err
+	}
+
 	// 1. The floor, inside a transaction that is rolled back; VACUUM then
 	// removes its dead rows so that the close meets the table as it was.
 	if err := exec(db, "CHECKPOINT"); err != nil {
 		return err
 	}
-	floor, err := floorRun(ctx, db)
+	floor, floorWAL, err := floorRun(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -188,7 +289,7 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 	if err := exec(db, "CHECKPOINT"); err != nil {
 		return err
 	}
-	fmt.Printf("floor: INSERT … SELECT of %d postings in %.2fs\n", n, floor.Seconds())
+	fmt.Printf("floor: INSERT … SELECT of %d postings in %.2fs, %.0f MB of WAL (server-wide)\n", n, floor.Seconds(), float64(floorWAL)/1e6)
 
 	// 2. The batched close.
 	clock := &funding.FixedClock{T: time.Date(2026, time.March, 1, 3, 0, 0, 0, time.UTC)}
@@ -213,6 +314,10 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 			return err
 		}
 	}
+	lsn0, err := walLSN(ctx, db)
+	if err != nil {
+		return err
+	}
 	t1 := time.Now()
 	rep, err := svc.CloseMonthBatched(ctx, db, month, opts)
 	closeTime := time.Since(t1)
@@ -229,8 +334,15 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 		return err
 	}
 	rss := peak()
-	fmt.Printf("close: %d contracts, %d charged (%s), %d invoice lines, %d failed, %d fallbacks in %.2fs\n",
-		rep.Contracts, rep.Charged, rep.Amount, rep.Lines, len(rep.Failed), fallbacks, closeTime.Seconds())
+	closeWAL, err := walSince(ctx, db, lsn0)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("close: %d contracts, %d charged (%s), %d invoice lines, %d failed, %d fallbacks in %.2fs, %.0f MB of WAL (server-wide)\n",
+		rep.Contracts, rep.Charged, rep.Amount, rep.Lines, len(rep.Failed), fallbacks, closeTime.Seconds(), float64(closeWAL)/1e6)
+	if err := checkWALCompression(ctx, db, "after the close"); err != nil {
+		return err
+	}
 	if rep.Charged != n || len(rep.Failed) != 0 {
 		return fmt.Errorf("the close charged %d of %d contracts (%d failed)", rep.Charged, n, len(rep.Failed))
 	}
@@ -254,10 +366,10 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 	var maxrss syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &maxrss)
 	fmt.Println()
-	fmt.Println("| contracts | floor s | close s | ratio | peak RSS MB (VmHWM / sampled) | second run s | second-run charged |")
-	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|")
-	fmt.Printf("| %d | %.2f | %.2f | %.2f | %.0f / %.0f | %.2f | %d |\n",
-		n, floor.Seconds(), closeTime.Seconds(), closeTime.Seconds()/floor.Seconds(),
+	fmt.Println("| wal_compression | contracts | floor s | close s | ratio | peak RSS MB (VmHWM / sampled) | second run s | second-run charged |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Printf("| %s | %d | %.2f | %.2f | %.2f | %.0f / %.0f | %.2f | %d |\n",
+		walComp, n, floor.Seconds(), closeTime.Seconds(), closeTime.Seconds()/floor.Seconds(),
 		float64(maxrss.Maxrss)/1024, rss, againTime.Seconds(), rep2.Charged)
 	return nil
 }
@@ -335,12 +447,16 @@ func generate(n int) []string {
 // one INSERT … SELECT into the real postings table (its indexes and foreign
 // key), the same columns and values as the close, ids ascending; then rolls
 // back.
-func floorRun(ctx context.Context, db *storage.DB) (time.Duration, error) {
+func floorRun(ctx context.Context, db *storage.DB) (time.Duration, int64, error) {
 	tx, err := db.Bun().BeginTx(ctx, nil)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer func() { _ = tx.Rollback() }()
+	var lsn0 string
+	if err := tx.NewRaw("SELECT pg_current_wal_lsn()::text").Scan(ctx, &lsn0); err != nil {
+		return 0, 0, err
+	}
 	t := time.Now()
 	_, err = tx.ExecContext(ctx, `
 		INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params)
@@ -349,9 +465,52 @@ func floorRun(ctx context.Context, db *storage.DB) (time.Duration, error) {
 			'{"first":"' || bench_money(c.price_cert_first) || '","month":"2026-03","other":"' || bench_money(c.price_cert_other) || '"}'
 		FROM contracts c WHERE c.status = 'active'`)
 	if err != nil {
-		return 0, fmt.Errorf("floor: %w", err)
+		return 0, 0, fmt.Errorf("floor: %w", err)
 	}
-	return time.Since(t), nil
+	d := time.Since(t)
+	var wal int64
+	if err := tx.NewRaw("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), ?::pg_lsn)::bigint", lsn0).Scan(ctx, &wal); err != nil {
+		return 0, 0, err
+	}
+	return d, wal, nil
+}
+
+// walLSN and walSince measure the WAL written meanwhile, by the whole server
+// (other databases' work included).
+func walLSN(ctx context.Context, db *storage.DB) (string, error) {
+	var lsn string
+	err := db.Bun().NewRaw("SELECT pg_current_wal_lsn()::text").Scan(ctx, &lsn)
+	return lsn, err
+}
+
+func walSince(ctx context.Context, db *storage.DB, lsn string) (int64, error) {
+	var d int64
+	err := db.Bun().NewRaw("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), ?::pg_lsn)::bigint", lsn).Scan(ctx, &d)
+	return d, err
+}
+
+// checkWALCompression shows wal_compression on every connection of the
+// store's pool (held at once, through pgx as the close's transactions run)
+// and fails if -wal-compression was given and one of them differs.
+func checkWALCompression(ctx context.Context, db *storage.DB, when string) error {
+	vals, err := showEveryConn(ctx, db, poolSize, "wal_compression")
+	if err != nil {
+		return fmt.Errorf("SHOW wal_compression %s: %w", when, err)
+	}
+	fmt.Printf("wal_compression on the %d pool connections %s: %s\n", poolSize, when, strings.Join(vals, ", "))
+	if walCompression == "" {
+		return nil
+	}
+	want := walCompression
+	if want == "on" {
+		want = "pglz"
+	}
+	for _, v := range vals {
+		if got, _, _ := strings.Cut(v, " "); got != want {
+			return fmt.Errorf("wal_compression is %s on a pool connection %s, want %s", got, when, want)
+		}
+	}
+	return nil
 }
 
 // checkInvariants is storage.CheckInvariants over the whole database, plus

@@ -202,7 +202,10 @@ const submitOp = "contract.submit"
 var errDefer = errors.New("enrollment: batch: run alone")
 
 // SubmitBatch runs the applications as Submit would, sharing one
-// transaction. Results are in the order of items. Applications made by a
+// transaction: first optimistically when the store offers it
+// (OptimisticBatchStore: read without locks, write and commit in one
+// checked statement), and, if that write finds a change, again under
+// locks. Results are in the order of items. Applications made by a
 // provider in the holder's presence, and those on adult certificates, run
 // one by one through Submit after the batch. When the batch transaction
 // fails for good, every application is run alone through Submit, so that
@@ -241,13 +244,13 @@ func (s *Service) SubmitBatch(ctx context.Context, items []BatchItem) []BatchRes
 	if len(run) > 0 {
 		var res []batchOutcome
 		err := errNotTried
-		if os, ok := bs.(OptimisticBatchStore); ok && os.OptimisticBatches() {
+		if ob, ok := bs.(OptimisticBatchStore); ok && ob.OptimisticBatches() {
 			// Whatever stops the optimistic attempt (a row changed under
 			// it, a row it cannot serve, a failed statement), the batch
 			// runs again under locks, which settles it: nothing of the
 			// attempt was written unless it all was, and then its keys
 			// replay.
-			res, err = s.runOptimistic(ctx, os, items, prep, run)
+			res, err = s.runOptimistic(ctx, ob, items, prep, run)
 			if err != nil && ctx.Err() != nil {
 				res = nil
 			}

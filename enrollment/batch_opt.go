@@ -26,10 +26,12 @@ var errNotTried = errors.New("enrollment: batch: not run")
 // certificate (locked there, by version), its account (by version), its
 // counters (guards: the room taken must still be there) and its key (not
 // stored meanwhile). A refused application writes nothing, and its answer
-// was true of the snapshot read, unless it depends on a counter the batch
-// changes or on a check that comes after the counters: then every counter
-// read must still hold exactly the value read (as in runBatch's guards).
-func (s *Service) runOptimistic(ctx context.Context, os OptimisticBatchStore, items []BatchItem, prep []batchPrepared, run []int) ([]batchOutcome, error) {
+// was true of the snapshot read, unless it depends on the counters: a
+// refusal by the seats or the limits, or by a check after them, needs the
+// counters that application read to hold exactly the values read; one by
+// the budget, the registry quota or after the checks needs every counter
+// of the batch to (see runRules).
+func (s *Service) runOptimistic(ctx context.Context, ob OptimisticBatchStore, items []BatchItem, prep []batchPrepared, run []int) ([]batchOutcome, error) {
 	var keys []string
 	certIDs, groupIDs := make([]uuid.UUID, 0, len(run)), make([]uuid.UUID, 0, len(run))
 	seen := map[string]bool{}
@@ -44,7 +46,7 @@ func (s *Service) runOptimistic(ctx context.Context, os OptimisticBatchStore, it
 	slices.Sort(keys)
 	certIDs, groupIDs = uniqIDs(certIDs), uniqIDs(groupIDs)
 	predicted := s.seen.predict(s, items, prep, run)
-	recs, rows, err := os.ReadBatch(ctx, keys, certIDs, groupIDs, predicted)
+	recs, rows, err := ob.ReadBatch(ctx, keys, certIDs, groupIDs, predicted)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +87,7 @@ func (s *Service) runOptimistic(ctx context.Context, os OptimisticBatchStore, it
 		if len(missing) == 0 {
 			return out, nil
 		}
-		more, err := os.ReadCounters(ctx, missing)
+		more, err := ob.ReadCounters(ctx, missing)
 		return append(out, more...), err
 	}
 	if err := s.prefetch(ctx, readCounters, st, rows, items, prep, run, fresh, uniqIDs(freshCerts), uniqIDs(freshGroups), false); err != nil {
@@ -105,7 +107,7 @@ func (s *Service) runOptimistic(ctx context.Context, os OptimisticBatchStore, it
 		}
 	}
 	slices.SortFunc(w.Check, func(a, b CertificateVersion) int { return strings.Compare(string(a.ID[:]), string(b.ID[:])) })
-	if err := os.ApplyOptimistic(ctx, w); err != nil {
+	if err := ob.ApplyOptimistic(ctx, w); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -37,9 +37,7 @@ var _ enrollment.OptimisticBatchStore = (*DB)(nil)
 func (db *DB) OptimisticBatches() bool { return db.dialect == Postgres }
 
 func (db *DB) pgQuery(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if h := BatchStatementHook; h != nil {
-		defer func(t0 time.Time) { h(q, time.Since(t0)) }(time.Now())
-	}
+	defer traceStatement(q)()
 	return db.bun.DB.QueryContext(ctx, q, pgCached(args...)...)
 }
 
@@ -167,20 +165,8 @@ func (db *DB) ReadCounters(ctx context.Context, keys []string) ([]enrollment.Cou
 	if keys == nil {
 		keys = []string{}
 	}
-	rows, err := db.pgQuery(ctx, pgReadCountersSQL, keys)
+	out, err := scanCounters(db.pgQuery(ctx, pgReadCountersSQL, keys))
 	if err != nil {
-		return nil, fmt.Errorf("storage: read counters: %w", err)
-	}
-	defer rows.Close()
-	var out []enrollment.Counter
-	for rows.Next() {
-		var c enrollment.Counter
-		if err := rows.Scan(&c.Key, &c.Used, &c.Limit); err != nil {
-			return nil, fmt.Errorf("storage: read counters: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("storage: read counters: %w", err)
 	}
 	return out, nil

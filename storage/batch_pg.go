@@ -37,17 +37,24 @@ func pgCached(args ...any) []any {
 // its text and duration; for benchmarks and tracing.
 var BatchStatementHook func(query string, d time.Duration)
 
-func (t batchTx) pgQuery(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if h := BatchStatementHook; h != nil {
-		defer func(t0 time.Time) { h(q, time.Since(t0)) }(time.Now())
+// traceStatement starts timing a statement that bypasses bun's query hooks
+// for BatchStatementHook; the returned func reports it.
+func traceStatement(q string) func() {
+	h := BatchStatementHook
+	if h == nil {
+		return func() {}
 	}
+	t0 := time.Now()
+	return func() { h(q, time.Since(t0)) }
+}
+
+func (t batchTx) pgQuery(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	defer traceStatement(q)()
 	return t.tx.tx.Tx.QueryContext(ctx, q, pgCached(args...)...)
 }
 
 func (t batchTx) pgExec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	if h := BatchStatementHook; h != nil {
-		defer func(t0 time.Time) { h(q, time.Since(t0)) }(time.Now())
-	}
+	defer traceStatement(q)()
 	return t.tx.tx.Tx.ExecContext(ctx, q, pgCached(args...)...)
 }
 
@@ -208,23 +215,28 @@ func (t batchTx) lockCountersPG(ctx context.Context, keys, read []string) ([]enr
 	if read == nil {
 		read = []string{}
 	}
-	rows, err := t.pgQuery(ctx, pgLockCountersSQL, keys, read)
+	out, err := scanCounters(t.pgQuery(ctx, pgLockCountersSQL, keys, read))
 	if err != nil {
 		return nil, t.read(err, "counters", len(keys)+len(read))
+	}
+	return out, nil
+}
+
+// scanCounters reads (key, used, lim) rows.
+func scanCounters(rows *sql.Rows, err error) ([]enrollment.Counter, error) {
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []enrollment.Counter
 	for rows.Next() {
 		var c enrollment.Counter
 		if err := rows.Scan(&c.Key, &c.Used, &c.Limit); err != nil {
-			return nil, t.read(err, "counters", len(keys)+len(read))
+			return nil, err
 		}
 		out = append(out, c)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, t.read(err, "counters", len(keys)+len(read))
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // pgTable is how a row type travels as JSON: its columns and the JSON of

@@ -102,9 +102,7 @@ func (t *pgCloseTx) fail(err error, what string) error {
 // query runs a fixed-text statement through pgx's statement cache: parsed
 // and planned once per connection, parameters and results in binary.
 func (t *pgCloseTx) query(ctx context.Context, q string, args ...any) (pgx.Rows, error) {
-	if h := BatchStatementHook; h != nil {
-		defer func(t0 time.Time) { h(q, time.Since(t0)) }(time.Now())
-	}
+	defer traceStatement(q)()
 	return t.tx.Query(ctx, q, pgCached(args...)...)
 }
 
@@ -532,23 +530,6 @@ func (t *tx) queryScan(ctx context.Context, query string, dest *[]uuid.UUID) err
 		*dest = append(*dest, id)
 	}
 	return rows.Err()
-}
-
-// execAll runs an update that must touch n rows: fewer means a row the
-// caller read is gone.
-func (t *tx) execAll(ctx context.Context, q string, n int, what string) error {
-	res, err := t.tx.ExecContext(ctx, q)
-	if err != nil {
-		return t.write(err, what)
-	}
-	got, err := res.RowsAffected()
-	if err != nil {
-		return t.write(err, what)
-	}
-	if got != int64(n) {
-		return fmt.Errorf("storage: %s: %d of %d rows: %w", what, got, n, enrollment.ErrNotFound)
-	}
-	return nil
 }
 
 func chunkOf[T any](s []T, n int) [][]T {
@@ -1017,9 +998,7 @@ func (t *pgCloseTx) ApplyCharges(ctx context.Context, ps []enrollment.PostingRec
 
 // queryRow is query for a statement of one row.
 func (t *pgCloseTx) queryRow(ctx context.Context, q string, args ...any) pgx.Row {
-	if h := BatchStatementHook; h != nil {
-		defer func(t0 time.Time) { h(q, time.Since(t0)) }(time.Now())
-	}
+	defer traceStatement(q)()
 	return t.tx.QueryRow(ctx, q, pgCached(args...)...)
 }
 

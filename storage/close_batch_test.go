@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -277,59 +278,48 @@ func TestCloseBatchedResume(t *testing.T) {
 
 // TestCloseBatchedFallback breaks one contract's hold so that its page's
 // bulk transaction fails: the page is closed contract by contract, the bad
-// contract alone fails, and the others are charged.
+// contract alone fails, and the others are charged. With pages of 2 and two
+// workers, the page that falls back is listed by its range (the pager
+// bounds pages by their last id and lists none), so exactly its contracts
+// are closed one by one and the other pages stay in bulk.
 func TestCloseBatchedFallback(t *testing.T) {
-	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		ctx := context.Background()
-		s := newCloseScenario(t, db)
-		s.r.at(2025, time.September, 1)
-		for i := range 6 {
-			s.submit(t, i, "long", enrollment.Active)
-		}
-		bad := s.byName["3/long"]
-		// The contract points at a hold that does not exist.
-		_, err := db.Bun().NewRaw(`UPDATE contracts SET hold_id = ? WHERE id = ?`, uuid.New().String(), bad.ID.String()).Exec(ctx)
-		require.NoError(t, err)
-		s.r.at(2025, time.October, 1)
-		var fallbacks int
-		rep, err := s.r.svc.CloseMonthBatched(ctx, db, funding.Month{Year: 2025, Month: time.October},
-			enrollment.CloseBatchOptions{PageSize: 100, OnFallback: func(uuid.UUID, error) { fallbacks++ }})
-		require.NoError(t, err)
-		require.Equal(t, 1, fallbacks)
-		require.Len(t, rep.Failed, 1)
-		require.Contains(t, rep.Failed, bad.ID)
-		require.Equal(t, 5, rep.Charged)
-		require.Equal(t, 6, rep.Contracts)
-	})
-}
-
-// TestCloseBatchedFallbackMidPage is TestCloseBatchedFallback with pages of
-// 2 and two workers: the page that falls back is listed by its range (the
-// pager bounds pages by their last id and lists none), so exactly its
-// contracts are closed one by one and the other pages stay in bulk.
-func TestCloseBatchedFallbackMidPage(t *testing.T) {
-	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		ctx := context.Background()
-		s := newCloseScenario(t, db)
-		s.r.at(2025, time.September, 1)
-		for i := range 6 {
-			s.submit(t, i, "long", enrollment.Active)
-		}
-		bad := s.byName["3/long"]
-		_, err := db.Bun().NewRaw(`UPDATE contracts SET hold_id = ? WHERE id = ?`, uuid.New().String(), bad.ID.String()).Exec(ctx)
-		require.NoError(t, err)
-		s.r.at(2025, time.October, 1)
-		var fallbacks int
-		rep, err := s.r.svc.CloseMonthBatched(ctx, db, funding.Month{Year: 2025, Month: time.October},
-			enrollment.CloseBatchOptions{PageSize: 2, Workers: 2, OnFallback: func(uuid.UUID, error) { fallbacks++ }})
-		require.NoError(t, err)
-		require.Equal(t, 1, fallbacks)
-		require.Len(t, rep.Failed, 1)
-		require.Contains(t, rep.Failed, bad.ID)
-		require.Equal(t, 5, rep.Charged)
-		require.Equal(t, 6, rep.Contracts)
-		require.Equal(t, 10, rep.Lines, "two lines for each contract but the failed one")
-	})
+	for _, tc := range []struct {
+		name      string
+		opts      enrollment.CloseBatchOptions
+		wantLines int // 0: not checked
+	}{
+		{"one page", enrollment.CloseBatchOptions{PageSize: 100}, 0},
+		{"mid page", enrollment.CloseBatchOptions{PageSize: 2, Workers: 2}, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+				ctx := context.Background()
+				s := newCloseScenario(t, db)
+				s.r.at(2025, time.September, 1)
+				for i := range 6 {
+					s.submit(t, i, "long", enrollment.Active)
+				}
+				bad := s.byName["3/long"]
+				// The contract points at a hold that does not exist.
+				_, err := db.Bun().NewRaw(`UPDATE contracts SET hold_id = ? WHERE id = ?`, uuid.New().String(), bad.ID.String()).Exec(ctx)
+				require.NoError(t, err)
+				s.r.at(2025, time.October, 1)
+				var fallbacks atomic.Int32
+				opts := tc.opts
+				opts.OnFallback = func(uuid.UUID, error) { fallbacks.Add(1) }
+				rep, err := s.r.svc.CloseMonthBatched(ctx, db, funding.Month{Year: 2025, Month: time.October}, opts)
+				require.NoError(t, err)
+				require.EqualValues(t, 1, fallbacks.Load())
+				require.Len(t, rep.Failed, 1)
+				require.Contains(t, rep.Failed, bad.ID)
+				require.Equal(t, 5, rep.Charged)
+				require.Equal(t, 6, rep.Contracts)
+				if tc.wantLines > 0 {
+					require.Equal(t, tc.wantLines, rep.Lines, "two lines for each contract but the failed one")
+				}
+			})
+		})
+	}
 }
 
 // TestPagerContractPage: ContractPage bounds the pages ContractIDs lists

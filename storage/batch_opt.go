@@ -2,33 +2,30 @@ package storage
 
 import (
 	"context"
-	"database/sql"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/edufund/edufund/enrollment"
 )
 
-// The optimistic batch (enrollment.OptimisticBatchStore) on PostgreSQL:
-// two reads without locks, each one statement in its own snapshot, and one
-// statement that writes the whole batch and commits it, so a batch costs
-// three round trips and one commit instead of BEGIN, five statements and
-// COMMIT, and no row is locked while Go runs the rules. The versions are
-// the rows' xmin: any committed UPDATE of a row gives it a new one, and a
-// row locked FOR NO KEY UPDATE (or updated) by a statement under READ
-// COMMITTED is re-checked against its newest version, so a change that
-// commits after the read, even while the write waits for the row, fails
-// the check.
+// The optimistic batch (enrollment.OptimisticBatchStore) on PostgreSQL: a
+// batch costs two round trips and one commit, and no row is locked while
+// Go runs the rules. ReadBatch is one pipeline of reads without locks;
+// ApplyOptimistic is one pipeline (see pgpipe.go) that locks and checks
+// what the accepted applications depend on, writes everything and commits
+// at its Sync. The versions are the rows' xmin: any committed UPDATE of a
+// row gives it a new one, and a row locked FOR NO KEY UPDATE (or updated)
+// by a statement under READ COMMITTED is re-checked against its newest
+// version, so a change that commits after the read, even while the write
+// waits for the row, fails the check and undoes the whole write.
 
 var _ enrollment.OptimisticBatchStore = (*DB)(nil)
 
@@ -36,32 +33,33 @@ var _ enrollment.OptimisticBatchStore = (*DB)(nil)
 // SQLite has one writer in process, so there is nothing to gain.
 func (db *DB) OptimisticBatches() bool { return db.dialect == Postgres }
 
-func (db *DB) pgQuery(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	defer traceStatement(q)()
-	return db.bun.DB.QueryContext(ctx, q, pgCached(args...)...)
-}
-
+// The reads of ReadBatch. Each statement of the pipeline reads its own
+// snapshot under READ COMMITTED; the order makes that enough: the
+// accounts are read before the contracts, and every accepted submission
+// changes its account, so a contract committed after the accounts were
+// read comes with an account version the write will find changed.
 var (
-	pgReadBatchOnce sync.Once
-	pgReadBatchSQL  string
+	pgReadKeys         = &pgStmt{"edufund_read_keys", `SELECT key, operation, request_hash, result FROM idempotency WHERE key = ANY($1::text[])`}
+	pgReadCertificates = &pgStmt{"edufund_read_certificates", `SELECT ` + pgCertificateCols + `, xmin::text::bigint FROM certificates WHERE id = ANY($1::uuid[])`}
+	pgReadAccounts     = &pgStmt{"edufund_read_accounts", `SELECT ` + pgAccountCols + `, xmin::text::bigint FROM accounts WHERE certificate_id = ANY($1::uuid[])`}
+	pgReadContracts    = &pgStmt{"edufund_read_contracts", `SELECT ` + pgContractCols + ` FROM contracts WHERE certificate_id = ANY($1::uuid[])`}
+	pgReadOffers       = &pgStmt{"edufund_read_offers", `SELECT ` + pgOfferCols + pgOffersFrom + ` WHERE g.id = ANY($1::uuid[])`}
+	pgReadCounters     = &pgStmt{"edufund_read_counters", `SELECT key, used, lim FROM counters WHERE key = ANY($1::text[])`}
 )
 
-func (t batchTx) readBatchSQL() string {
-	pgReadBatchOnce.Do(func() {
-		pgReadBatchSQL = `WITH c AS (SELECT *, xmin::text AS row_version FROM certificates WHERE id = ANY($1::uuid[])),
-			a AS (SELECT *, xmin::text AS row_version FROM accounts WHERE certificate_id = ANY($1::uuid[])),
-			k AS (SELECT k.* FROM contracts k JOIN unnest($1::uuid[]) AS u(id) ON k.certificate_id = u.id),
-			o AS (` + t.offersSQLWhere("g.id = ANY($2::uuid[])") + `)
-			SELECT 'i' AS kind, json_build_array(key, operation, request_hash, encode(result, 'base64'))::text AS doc FROM idempotency WHERE key = ANY($3::text[])
-			UNION ALL SELECT 'c', row_to_json(c)::text FROM c
-			UNION ALL SELECT 'v', id::text || ' ' || row_version FROM c
-			UNION ALL SELECT 'a', row_to_json(a)::text FROM a
-			UNION ALL SELECT 'w', certificate_id::text || ' ' || period_start::text || ' ' || row_version FROM a
-			UNION ALL SELECT 'k', row_to_json(k)::text FROM k
-			UNION ALL SELECT 'o', row_to_json(o)::text FROM o
-			UNION ALL SELECT 'n', json_build_array(n.key, n.used, n.lim)::text FROM counters n JOIN unnest($4::text[]) AS u(k) ON n.key = u.k`
-	})
-	return pgReadBatchSQL
+func pgUUIDs(ids []uuid.UUID) []pgtype.UUID {
+	out := make([]pgtype.UUID, len(ids))
+	for i, id := range ids {
+		out[i] = pgtype.UUID{Bytes: id, Valid: true}
+	}
+	return out
+}
+
+func nonNil[T any](xs []T) []T {
+	if xs == nil {
+		return []T{}
+	}
+	return xs
 }
 
 // ReadBatch is enrollment.OptimisticBatchStore.
@@ -70,167 +68,141 @@ func (db *DB) ReadBatch(ctx context.Context, keys []string, certIDs, groupIDs []
 	if !db.OptimisticBatches() {
 		return nil, out, errors.New("storage: optimistic batches need PostgreSQL")
 	}
-	if len(certIDs) > batchChunk || len(groupIDs) > batchChunk || len(keys) > batchChunk {
-		return nil, out, fmt.Errorf("storage: batch of %d keys, %d certificates, %d groups: at most %d", len(keys), len(certIDs), len(groupIDs), batchChunk)
-	}
-	bt := batchTx{&tx{db: db}}
-	if keys == nil {
-		keys = []string{}
-	}
-	if counterKeys == nil {
-		counterKeys = []string{}
-	}
-	rows, err := db.pgQuery(ctx, bt.readBatchSQL(), uuidStrings(certIDs), uuidStrings(groupIDs), keys, counterKeys)
-	if err != nil {
-		return nil, out, fmt.Errorf("storage: read batch: %w", err)
-	}
-	defer rows.Close()
-	var docs []prefetchDoc
-	var recs []enrollment.IdempotencyRecord
-	var counters []enrollment.Counter
-	certV := map[uuid.UUID]int64{}
-	type akey struct {
-		id    uuid.UUID
-		start string
-	}
-	acctV := map[akey]int64{}
-	for rows.Next() {
-		var d prefetchDoc
-		if err := rows.Scan(&d.Kind, &d.Doc); err != nil {
-			return nil, out, fmt.Errorf("storage: read batch: %w", err)
-		}
-		switch d.Kind {
-		case "i":
-			var f [4]*string
-			if err := json.Unmarshal(d.Doc, &f); err != nil || f[0] == nil || f[1] == nil || f[2] == nil {
-				return nil, out, fmt.Errorf("storage: read batch: idempotency record %s: %v", d.Doc, err)
-			}
-			r := enrollment.IdempotencyRecord{Key: *f[0], Operation: *f[1], RequestHash: *f[2]}
-			if f[3] != nil {
-				// base64 in PostgreSQL breaks lines every 76 characters.
-				if r.Result, err = base64.StdEncoding.DecodeString(strings.ReplaceAll(*f[3], "\n", "")); err != nil {
-					return nil, out, fmt.Errorf("storage: read batch: idempotency result: %w", err)
-				}
+	var (
+		recs   []enrollment.IdempotencyRecord
+		offers []offerJoin
+	)
+	out.CertVersions = map[uuid.UUID]int64{}
+	certs := pgUUIDs(certIDs)
+	qs := []pgQuery{
+		{stmt: pgReadKeys, args: []any{nonNil(keys)}, scan: func(rows pgx.Rows) error {
+			var r enrollment.IdempotencyRecord
+			if err := rows.Scan(&r.Key, &r.Operation, &r.RequestHash, &r.Result); err != nil {
+				return err
 			}
 			recs = append(recs, r)
-		case "n":
+			return nil
+		}},
+		{stmt: pgReadCertificates, args: []any{certs}, scan: func(rows pgx.Rows) error {
+			var v int64
+			r, err := scanCertificate(rows, &v)
+			if err != nil {
+				return err
+			}
+			out.Certificates = append(out.Certificates, r.domain())
+			out.CertVersions[r.ID] = v
+			return nil
+		}},
+		{stmt: pgReadAccounts, args: []any{certs}, scan: func(rows pgx.Rows) error {
+			var v int64
+			r, err := scanAccount(rows, &v)
+			if err != nil {
+				return err
+			}
+			a := r.domain()
+			a.Version = v
+			out.Accounts = append(out.Accounts, a)
+			return nil
+		}},
+		{stmt: pgReadContracts, args: []any{certs}, scan: func(rows pgx.Rows) error {
+			r, err := scanContract(rows)
+			if err != nil {
+				return err
+			}
+			out.Contracts = append(out.Contracts, r.domain())
+			return nil
+		}},
+		{stmt: pgReadOffers, args: []any{pgUUIDs(groupIDs)}, scan: func(rows pgx.Rows) error {
+			o, err := scanOffer(rows)
+			if err != nil {
+				return err
+			}
+			offers = append(offers, o)
+			return nil
+		}},
+		{stmt: pgReadCounters, args: []any{nonNil(counterKeys)}, scan: func(rows pgx.Rows) error {
 			var c enrollment.Counter
-			f := []any{&c.Key, &c.Used, &c.Limit}
-			if err := json.Unmarshal(d.Doc, &f); err != nil {
-				return nil, out, fmt.Errorf("storage: read batch: counter %s: %w", d.Doc, err)
+			if err := rows.Scan(&c.Key, &c.Used, &c.Limit); err != nil {
+				return err
 			}
-			counters = append(counters, c)
-		case "v", "w":
-			fs := strings.Fields(string(d.Doc))
-			if len(fs) != 2 && len(fs) != 3 {
-				return nil, out, fmt.Errorf("storage: read batch: version %q", d.Doc)
-			}
-			id, err := uuid.Parse(fs[0])
-			if err != nil {
-				return nil, out, fmt.Errorf("storage: read batch: version %q: %w", d.Doc, err)
-			}
-			v, err := strconv.ParseInt(fs[len(fs)-1], 10, 64)
-			if err != nil {
-				return nil, out, fmt.Errorf("storage: read batch: version %q: %w", d.Doc, err)
-			}
-			if d.Kind == "v" {
-				certV[id] = v
-			} else {
-				acctV[akey{id, fs[1]}] = v
-			}
-		default:
-			docs = append(docs, d)
+			out.Counters = append(out.Counters, c)
+			return nil
+		}},
+	}
+	if err := db.withPgx(ctx, func(c *pgx.Conn) error { return runPipeline(ctx, c, qs) }); err != nil {
+		return nil, enrollment.BatchRows{}, fmt.Errorf("storage: read batch: %w", err)
+	}
+	slices.SortStableFunc(offers, func(a, b offerJoin) int {
+		switch {
+		case offerLess(&a, &b):
+			return -1
+		case offerLess(&b, &a):
+			return 1
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, out, fmt.Errorf("storage: read batch: %w", err)
-	}
-	out, err = bt.batchRowsOf(docs)
-	if err != nil {
-		return nil, out, err
-	}
-	out.CertVersions = certV
-	out.Counters = counters
-	for i := range out.Accounts {
-		a := &out.Accounts[i]
-		a.Version = acctV[akey{a.CertificateID, a.Period.Start.String()}]
-	}
+		return 0
+	})
+	out.Offers = joinOffers(offers)
 	return recs, out, nil
 }
 
-const pgReadCountersSQL = `SELECT key, used, lim FROM counters WHERE key = ANY($1::text[])`
-
 // ReadCounters is enrollment.OptimisticBatchStore.
 func (db *DB) ReadCounters(ctx context.Context, keys []string) ([]enrollment.Counter, error) {
-	if keys == nil {
-		keys = []string{}
-	}
-	out, err := scanCounters(db.pgQuery(ctx, pgReadCountersSQL, keys))
+	var out []enrollment.Counter
+	err := db.withPgx(ctx, func(c *pgx.Conn) error {
+		return runPipeline(ctx, c, []pgQuery{{stmt: pgReadCounters, args: []any{nonNil(keys)}, scan: func(rows pgx.Rows) error {
+			var k enrollment.Counter
+			if err := rows.Scan(&k.Key, &k.Used, &k.Limit); err != nil {
+				return err
+			}
+			out = append(out, k)
+			return nil
+		}}})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("storage: read counters: %w", err)
 	}
 	return out, nil
 }
 
+// The statements of ApplyOptimistic, in the order they run: the
+// certificates are locked first (in id order) and checked, the rows are
+// written, and the counters are locked (in the order given) and changed
+// last, so that the hot rows are held only for the end of the pipeline and
+// its commit. The new rows are plain INSERTs: one that exists meanwhile (a
+// key stored, an account or counter created, a second live contract on a
+// module) fails on its unique index, which undoes the batch like a failed
+// check.
 var (
-	pgApplyOptOnce sync.Once
-	pgApplyOptSQL  string
+	pgLockCertificates = &pgStmt{"edufund_opt_lock_certificates", pgCheck("certificates",
+		`SELECT c.id FROM unnest($1::uuid[], $2::text[]) AS v(id, x) JOIN certificates c ON c.id = v.id
+			WHERE c.xmin = v.x::xid ORDER BY c.id FOR NO KEY UPDATE OF c`, 3)}
+	pgInsertContracts = &pgStmt{"edufund_opt_insert_contracts", `INSERT INTO contracts (` + pgContractCols + `)
+		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[], $7::text[], $8::date[], $9::date[], $10::text[],
+			$11::date[], $12::date[], $13::date[], $14::date[], $15::int[], $16::int[], $17::bigint[], $18::bigint[],
+			$19::bigint[], $20::bigint[], $21::bigint[], $22::bigint[], $23::bigint[], $24::bigint[],
+			$25::bigint[], $26::bigint[], $27::uuid[], $28::timestamptz[], $29::date[], $30::uuid[],
+			$31::text[], $32::text[], $33::date[], $34::date[], $35::date[], $36::text[])`}
+	pgInsertHolds = &pgStmt{"edufund_opt_insert_holds", `INSERT INTO holds (id, certificate_id, period_start, amount, charged, released, refunded)
+		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::date[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])`}
+	pgInsertPostings = &pgStmt{"edufund_opt_insert_postings", `INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params)
+		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::date[], $4::date[], $5::text[], $6::bigint[], $7::uuid[], $8::uuid[], $9::text[], $10::timestamptz[], $11::text[], $12::text[], $13::text[])`}
+	pgUpdateAccounts = &pgStmt{"edufund_opt_update_accounts", pgCheck("accounts",
+		`UPDATE accounts a SET period_end = v.pe, nominal = v.nom, balance = v.bal, reserved = v.res, spent = v.sp, depleted = v.dep, expired = v.exp, fixed = v.fx
+			FROM unnest($1::uuid[], $2::date[], $3::text[], $4::date[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::boolean[])
+				AS v(c, s, x, pe, nom, bal, res, sp, dep, exp, fx)
+			WHERE a.certificate_id = v.c AND a.period_start = v.s AND a.xmin = v.x::xid RETURNING 1`, 12)}
+	pgInsertAccounts = &pgStmt{"edufund_opt_insert_accounts", `INSERT INTO accounts (` + pgAccountCols + `)
+		SELECT * FROM unnest($1::uuid[], $2::date[], $3::date[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::boolean[])`}
+	pgInsertResults = &pgStmt{"edufund_opt_insert_results", `INSERT INTO idempotency (key, operation, request_hash, result, created_at)
+		SELECT u.k, u.o, u.h, u.r, $5::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[]) AS u(k, o, h, r)`}
+	pgInsertCounters = &pgStmt{"edufund_opt_insert_counters", `INSERT INTO counters (key, used, lim) SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[])`}
+	pgLockCounters   = &pgStmt{"edufund_opt_lock_counters", `SELECT count(*) FROM (SELECT 1 FROM unnest($1::text[]) WITH ORDINALITY AS u(k, ord)
+		JOIN counters c ON c.key = u.k ORDER BY u.ord FOR NO KEY UPDATE OF c) l`}
+	pgGuardCounters = &pgStmt{"edufund_opt_guard_counters", pgCheck("counters",
+		`UPDATE counters c SET used = c.used + v.add
+			FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::boolean[]) AS v(key, add, used, lim, exact)
+			WHERE c.key = v.key AND c.used + v.add <= c.lim AND (NOT v.exact OR (c.used = v.used AND c.lim = v.lim)) RETURNING 1`, 6)}
 )
-
-// staleMarker is the text of the error the optimistic write raises when a
-// check fails: casting it to an integer fails at run time (SQLSTATE 22P02),
-// which aborts the statement and so its implicit transaction, with no
-// function of our own in the schema.
-const staleMarker = "edufund: optimistic batch stale"
-
-// applyOptSQL is the one statement of an optimistic batch. The certificates
-// are locked first (by the first element of the final array), then the
-// rows are written, then the counters are locked in Submit's order and
-// changed: their CTE reads the counts of every write (a barrier), so the
-// hot rows are locked only for the end of the statement and its commit.
-// Every write returns its rows; the final CASE compares their counts with
-// the expected ones and raises if any differs.
-func (t batchTx) applyOptSQL() string {
-	pgApplyOptOnce.Do(func() {
-		con := t.pgTableOf(reflect.TypeFor[contractRow]())
-		hold := t.pgTableOf(reflect.TypeFor[holdRow]())
-		post := t.pgTableOf(reflect.TypeFor[postingRow]())
-		acct := t.pgTableOf(reflect.TypeFor[accountRow]())
-		var sets []string
-		for _, f := range acct.fields {
-			if !f.IsPK {
-				sets = append(sets, f.Name+" = v."+f.Name)
-			}
-		}
-		pgApplyOptSQL = `WITH lc AS (SELECT c.id FROM certificates c JOIN unnest($1::uuid[], $2::text[]) AS v(id, x) ON c.id = v.id
-				WHERE c.xmin = v.x::xid ORDER BY c.id FOR NO KEY UPDATE OF c),
-			w0 AS (` + con.insertSQL(3, "RETURNING 1") + `),
-			w1 AS (` + hold.insertSQL(4, "RETURNING 1") + `),
-			w2 AS (` + post.insertSQL(5, "RETURNING 1") + `),
-			au AS (UPDATE accounts a SET ` + strings.Join(sets, ", ") + `
-				FROM jsonb_populate_recordset(NULL::accounts, $6::jsonb) AS v, unnest($7::uuid[], $8::date[], $9::text[]) AS x(c, s, ver)
-				WHERE a.certificate_id = v.certificate_id AND a.period_start = v.period_start
-					AND x.c = v.certificate_id AND x.s = v.period_start AND a.xmin = x.ver::xid RETURNING 1),
-			ai AS (` + acct.insertSQL(10, "ON CONFLICT DO NOTHING RETURNING 1") + `),
-			wi AS (INSERT INTO idempotency (key, operation, request_hash, result, created_at)
-				SELECT u.k, u.o, u.h, u.r, $14::timestamptz FROM unnest($11::text[], $12::text[], $13::text[], $15::bytea[]) AS u(k, o, h, r)
-				ON CONFLICT (key) DO NOTHING RETURNING 1),
-			done AS (SELECT (SELECT count(*) FROM w0) + (SELECT count(*) FROM w1) + (SELECT count(*) FROM w2)
-				+ (SELECT count(*) FROM au) + (SELECT count(*) FROM ai) + (SELECT count(*) FROM wi) AS n),
-			lk AS (SELECT c.key FROM counters c JOIN unnest($16::text[]) WITH ORDINALITY AS u(k, ord) ON c.key = u.k, done WHERE done.n >= 0
-				ORDER BY u.ord FOR NO KEY UPDATE OF c),
-			g AS (UPDATE counters c SET used = c.used + v.add
-				FROM lk, unnest($16::text[], $17::bigint[], $18::bigint[], $19::bigint[], $20::boolean[]) AS v(key, add, used, lim, exact)
-				WHERE c.key = lk.key AND c.key = v.key AND c.used + v.add <= c.lim AND (NOT v.exact OR (c.used = v.used AND c.lim = v.lim))
-				RETURNING 1),
-			gn AS (INSERT INTO counters (key, used, lim) SELECT u.k, u.a, u.l FROM unnest($21::text[], $22::bigint[], $23::bigint[]) AS u(k, a, l), done
-				WHERE done.n >= 0 ON CONFLICT (key) DO NOTHING RETURNING 1),
-			got AS (SELECT ARRAY[(SELECT count(*) FROM lc), (SELECT count(*) FROM w0), (SELECT count(*) FROM w1), (SELECT count(*) FROM w2),
-				(SELECT count(*) FROM au), (SELECT count(*) FROM ai), (SELECT count(*) FROM wi), (SELECT count(*) FROM g), (SELECT count(*) FROM gn)] AS n)
-			SELECT (CASE WHEN got.n = $24::bigint[] THEN '0' ELSE '` + staleMarker + ` ' || got.n::text || ' <> ' || $24::bigint[]::text END)::int FROM got`
-	})
-	return pgApplyOptSQL
-}
 
 // ApplyOptimistic is enrollment.OptimisticBatchStore.
 func (db *DB) ApplyOptimistic(ctx context.Context, w enrollment.BatchWrite) error {
@@ -243,83 +215,182 @@ func (db *DB) ApplyOptimistic(ctx context.Context, w enrollment.BatchWrite) erro
 	if len(w.Contracts)+len(w.Holds)+len(w.Postings)+len(w.Accounts)+len(w.Counters)+len(w.Results)+len(w.Guards)+len(w.Check) == 0 {
 		return nil // every application was refused by what the snapshot showed
 	}
-	bt := batchTx{&tx{db: db}}
-	rs, err := batchRows(w)
+	qs, err := optimisticWrites(w)
 	if err != nil {
 		return err
 	}
-	var args [24]any
-	certs, cvers := make([]string, len(w.Check)), make([]string, len(w.Check))
-	for i, c := range w.Check {
-		certs[i], cvers[i] = c.ID.String(), strconv.FormatInt(c.Version, 10)
-	}
-	args[0], args[1] = certs, cvers
-	if args[2], err = jsonOf(bt, rs.contracts); err != nil {
-		return err
-	}
-	if args[3], err = jsonOf(bt, rs.holds); err != nil {
-		return err
-	}
-	if args[4], err = jsonOf(bt, rs.postings); err != nil {
-		return err
-	}
-	var upd, ins []*accountRow
-	uc, us, uv := []string{}, []string{}, []string{}
-	for i, a := range w.Accounts {
-		if a.Version == 0 {
-			ins = append(ins, rs.accounts[i])
-			continue
-		}
-		upd = append(upd, rs.accounts[i])
-		uc, us, uv = append(uc, a.CertificateID.String()), append(us, a.Period.Start.String()), append(uv, strconv.FormatInt(a.Version, 10))
-	}
-	if args[5], err = jsonOf(bt, upd); err != nil {
-		return err
-	}
-	args[6], args[7], args[8] = uc, us, uv
-	if args[9], err = jsonOf(bt, ins); err != nil {
-		return err
-	}
-	rk, ro, rh, rr := []string{}, []string{}, []string{}, [][]byte{}
-	for _, r := range rs.results {
-		rk, ro, rh, rr = append(rk, r.Key), append(ro, r.Operation), append(rh, r.RequestHash), append(rr, r.Result)
-	}
-	args[10], args[11], args[12], args[13], args[14] = rk, ro, rh, time.Time(dbTimeNow()), rr
-	n := len(w.Guards)
-	gk, ga, gu, gl, ge := make([]string, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]bool, n)
-	// The counters are locked in this order: the groups' seats first, then
-	// the others in Submit's order, as a batch under locks takes them (its
-	// seats when it reads them, the rest by its guards at the end), so that
-	// the two kinds of batch cannot deadlock.
-	for i, g := range sortGuards(w.Guards, true) {
-		gk[i], ga[i], gu[i], gl[i], ge[i] = g.Key, g.Add, g.Used, g.Limit, g.Exact
-	}
-	args[15], args[16], args[17], args[18], args[19] = gk, ga, gu, gl, ge
-	nk, na, nl := []string{}, []int64{}, []int64{}
-	for _, c := range rs.counters {
-		nk, na, nl = append(nk, c.Key), append(na, c.Used), append(nl, c.Lim)
-	}
-	args[20], args[21], args[22] = nk, na, nl
-	args[23] = []int64{int64(len(w.Check)), int64(len(rs.contracts)), int64(len(rs.holds)), int64(len(rs.postings)),
-		int64(len(upd)), int64(len(ins)), int64(len(rs.results)), int64(n), int64(len(nk))}
-	rows, err := db.pgQuery(ctx, bt.applyOptSQL(), args[:]...)
-	if err == nil {
-		for rows.Next() {
-		}
-		err = rows.Err()
-		if cerr := rows.Close(); err == nil {
-			err = cerr
-		}
-	}
+	err = db.withPgx(ctx, func(c *pgx.Conn) error { return runPipeline(ctx, c, qs) })
 	switch {
 	case err == nil:
 		return nil
-	case sqlState(err) == "22P02" && strings.Contains(err.Error(), staleMarker):
-		return fmt.Errorf("storage: optimistic batch: %w (%v)", enrollment.ErrBatchStale, err)
-	case isUnique(err) || isRetryable(err):
+	case isCheckFailure(err) || isUnique(err) || isRetryable(err):
 		return fmt.Errorf("storage: optimistic batch: %w (%v)", enrollment.ErrBatchStale, err)
 	}
 	return fmt.Errorf("storage: optimistic batch: %w", err)
+}
+
+// optimisticWrites are the statements of w, those with rows.
+func optimisticWrites(w enrollment.BatchWrite) ([]pgQuery, error) {
+	var (
+		qs []pgQuery
+		k  kopecks
+	)
+	add := func(s *pgStmt, n int, args ...any) {
+		if n > 0 {
+			qs = append(qs, pgQuery{stmt: s, args: args})
+		}
+	}
+	{
+		n := len(w.Check)
+		ids, vers := make([]pgtype.UUID, n), make([]string, n)
+		for i, c := range w.Check {
+			ids[i], vers[i] = pgUUID(c.ID), strconv.FormatInt(c.Version, 10)
+		}
+		add(pgLockCertificates, n, ids, vers, n)
+	}
+	{
+		n := len(w.Contracts)
+		var (
+			ids, certs, groups, modules, programs, providers, holds, prolonged = make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n)
+			muns, statuses, registries, directions, schemes                    = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+			pstart, pend, start, end, prStart, prEnd                           = make([]pgtype.Date, n), make([]pgtype.Date, n), make([]pgtype.Date, n), make([]pgtype.Date, n), make([]pgtype.Date, n), make([]pgtype.Date, n)
+			closed, offered, activated, terminated                             = make([]pgtype.Date, n), make([]pgtype.Date, n), make([]pgtype.Date, n), make([]pgtype.Date, n)
+			days, months                                                       = make([]int32, n), make([]int32, n)
+			total, norm, cert, copay, first, other                             = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+			certFirst, certOther, copayFirst, copayOther                       = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+			created                                                            = make([]pgtype.Timestamptz, n)
+		)
+		for i, c := range w.Contracts {
+			if c.CreatedAt.IsZero() {
+				return nil, fmt.Errorf("storage: contract %s has no creation time", c.ID)
+			}
+			p := c.Price
+			ids[i], certs[i], groups[i], modules[i] = pgUUID(c.ID), pgUUID(c.CertificateID), pgUUID(c.GroupID), pgUUID(c.ModuleID)
+			programs[i], providers[i], holds[i], prolonged[i] = pgUUID(c.ProgramID), pgUUID(c.ProviderID), pgUUID(c.HoldID), pgUUID(c.ProlongedFrom)
+			muns[i], statuses[i], registries[i], directions[i], schemes[i] = c.Municipality, string(c.Status), string(c.Registry), string(c.Direction), string(c.Scheme)
+			pstart[i], pend[i], start[i], end[i] = pgDate(c.Period.Start), pgDate(c.Period.End), pgDate(c.Start), pgDate(c.End)
+			prStart[i], prEnd[i], closed[i] = pgDate(p.Start), pgDate(p.End), pgDate(c.ClosedOn)
+			offered[i], activated[i], terminated[i] = pgDate(c.OfferedOn), pgDate(c.ActivatedOn), pgDate(c.TerminatedOn)
+			days[i], months[i] = int32(p.Days), int32(p.Months)
+			total[i], norm[i], cert[i], copay[i] = k.of("price.total", p.Total), k.of("price.normative", p.Normative), k.of("price.cert", p.Cert), k.of("price.copay", p.CoPay)
+			first[i], other[i] = k.of("price.first", p.First), k.of("price.other", p.Other)
+			certFirst[i], certOther[i] = k.of("price.cert_first", p.CertFirst), k.of("price.cert_other", p.CertOther)
+			copayFirst[i], copayOther[i] = k.of("price.copay_first", p.CoPayFirst), k.of("price.copay_other", p.CoPayOther)
+			created[i] = pgTimestamptz(c.CreatedAt)
+		}
+		add(pgInsertContracts, n, ids, certs, groups, modules, programs, providers, muns, pstart, pend, statuses,
+			start, end, prStart, prEnd, days, months, total, norm, cert, copay, first, other, certFirst, certOther,
+			copayFirst, copayOther, holds, created, closed, prolonged, registries, directions, offered, activated, terminated, schemes)
+	}
+	{
+		n := len(w.Holds)
+		ids, certs, starts := make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.Date, n)
+		amount, charged, released, refunded := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		for i, h := range w.Holds {
+			ids[i], certs[i], starts[i] = pgUUID(h.Hold.ID), pgUUID(h.CertificateID), pgDate(h.Period.Start)
+			amount[i], charged[i] = k.of("amount", h.Hold.Amount), k.of("charged", h.Hold.Charged)
+			released[i], refunded[i] = k.of("released", h.Hold.Released), k.of("refunded", h.Hold.Refunded)
+		}
+		add(pgInsertHolds, n, ids, certs, starts, amount, charged, released, refunded)
+	}
+	{
+		n := len(w.Postings)
+		ids, certs, holds, contracts := make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n)
+		starts, ends := make([]pgtype.Date, n), make([]pgtype.Date, n)
+		kinds, months, actors, rules, params := make([]string, n), make([]pgtype.Text, n), make([]string, n), make([]string, n), make([]string, n)
+		amounts, ats := make([]int64, n), make([]pgtype.Timestamptz, n)
+		for i, p := range w.Postings {
+			if p.At.IsZero() {
+				return nil, fmt.Errorf("storage: posting %s has no time", p.ID)
+			}
+			j, err := paramsJSON(p.Params)
+			if err != nil {
+				return nil, err
+			}
+			ids[i], certs[i], holds[i], contracts[i] = pgUUID(p.ID), pgUUID(p.CertificateID), pgUUID(p.Posting.HoldID), pgUUID(p.ContractID)
+			starts[i], ends[i] = pgDate(p.Period.Start), pgDate(p.Period.End)
+			kinds[i], actors[i], rules[i], params[i] = string(p.Posting.Kind), p.Actor, p.Rule, j
+			if !p.Month.IsZero() {
+				months[i] = pgtype.Text{String: p.Month.String(), Valid: true}
+			}
+			amounts[i], ats[i] = k.of("amount", p.Posting.Amount), pgTimestamptz(p.At)
+		}
+		add(pgInsertPostings, n, ids, certs, starts, ends, kinds, amounts, holds, contracts, months, ats, actors, rules, params)
+	}
+	{
+		var upd, ins []enrollment.AccountState
+		for _, a := range w.Accounts {
+			if a.Version == 0 {
+				ins = append(ins, a)
+			} else {
+				upd = append(upd, a)
+			}
+		}
+		cols := func(as []enrollment.AccountState) (certs []pgtype.UUID, starts, ends []pgtype.Date, money [6][]int64, fixed []bool) {
+			n := len(as)
+			certs, starts, ends, fixed = make([]pgtype.UUID, n), make([]pgtype.Date, n), make([]pgtype.Date, n), make([]bool, n)
+			for j := range money {
+				money[j] = make([]int64, n)
+			}
+			for i, a := range as {
+				certs[i], starts[i], ends[i], fixed[i] = pgUUID(a.CertificateID), pgDate(a.Period.Start), pgDate(a.Period.End), a.Fixed
+				money[0][i], money[1][i], money[2][i] = k.of("nominal", a.Account.Nominal), k.of("balance", a.Account.Balance), k.of("reserved", a.Account.Reserved)
+				money[3][i], money[4][i], money[5][i] = k.of("spent", a.Account.Spent), k.of("depleted", a.Account.Depleted), k.of("expired", a.Account.Expired)
+			}
+			return
+		}
+		if n := len(upd); n > 0 {
+			certs, starts, ends, m, fixed := cols(upd)
+			vers := make([]string, n)
+			for i, a := range upd {
+				vers[i] = strconv.FormatInt(a.Version, 10)
+			}
+			add(pgUpdateAccounts, n, certs, starts, vers, ends, m[0], m[1], m[2], m[3], m[4], m[5], fixed, n)
+		}
+		if n := len(ins); n > 0 {
+			certs, starts, ends, m, fixed := cols(ins)
+			add(pgInsertAccounts, n, certs, starts, ends, m[0], m[1], m[2], m[3], m[4], m[5], fixed)
+		}
+	}
+	{
+		n := len(w.Results)
+		ks, ops, hs, rs := make([]string, n), make([]string, n), make([]string, n), make([][]byte, n)
+		for i, r := range w.Results {
+			ks[i], ops[i], hs[i], rs[i] = r.Key, r.Operation, r.RequestHash, r.Result
+			if rs[i] == nil {
+				rs[i] = []byte{}
+			}
+		}
+		add(pgInsertResults, n, ks, ops, hs, rs, time.Time(dbTimeNow()))
+	}
+	{
+		n := len(w.Counters)
+		ks, used, lims := make([]string, n), make([]int64, n), make([]int64, n)
+		for i, c := range w.Counters {
+			if c.Add < 0 || c.Add > c.Limit {
+				return nil, fmt.Errorf("storage: batch counter %q: add %d past limit %d", c.Key, c.Add, c.Limit)
+			}
+			ks[i], used[i], lims[i] = c.Key, c.Add, c.Limit
+		}
+		add(pgInsertCounters, n, ks, used, lims)
+	}
+	{
+		// The counters are locked in this order: the groups' seats first,
+		// then the others in Submit's order, as a batch under locks takes
+		// them (its seats when it reads them, the rest by its guards at the
+		// end), so that the two kinds of batch cannot deadlock.
+		n := len(w.Guards)
+		ks, adds, used, lims, exact := make([]string, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]bool, n)
+		for i, g := range sortGuards(w.Guards, true) {
+			ks[i], adds[i], used[i], lims[i], exact[i] = g.Key, g.Add, g.Used, g.Limit, g.Exact
+		}
+		add(pgLockCounters, n, ks)
+		add(pgGuardCounters, n, ks, adds, used, lims, exact, n)
+	}
+	if k.err != nil {
+		return nil, k.err
+	}
+	return qs, nil
 }
 
 // sortGuards orders counters as they are locked: in Submit's order

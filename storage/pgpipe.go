@@ -1,0 +1,156 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// Pipelines: several statements sent to PostgreSQL in one round trip and
+// closed by one Sync, on a pgx connection of the store's pool. Without a
+// BEGIN the statements before a Sync are one implicit transaction: the
+// server commits them all when it reaches the Sync, or, if one fails,
+// skips the rest and rolls everything back. So one round trip carries a
+// whole transaction and its commit, and a statement that raises on a
+// failed check undoes all of it. The statements are prepared once per
+// connection (by name), parameters and results travel in binary.
+
+// pgStmt is a statement of a pipeline: a fixed text prepared once per
+// connection under its name.
+type pgStmt struct {
+	name string
+	sql  string
+}
+
+// pgQuery is one statement of a pipeline with its arguments; scan, if
+// set, is called for each row of its result.
+type pgQuery struct {
+	stmt *pgStmt
+	args []any
+	scan func(pgx.Rows) error
+}
+
+// pgPlanSettings is the first statement of every pipeline: for the rest of
+// its implicit transaction the batch statements are planned once per
+// connection (generic plans) and as key lookups. Their plans must not
+// depend on the statistics of the moment a connection first ran them: a
+// plan made while a table is nearly empty (a fresh region, the morning of
+// a campaign) would scan it sequentially for the life of the connection
+// as it grows (perf-baseline, pitfall 2).
+var pgPlanSettings = &pgStmt{"edufund_plan_settings", `SELECT set_config('plan_cache_mode', 'force_generic_plan', true),
+	set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`}
+
+// withPgx runs fn on a pgx connection of the pool (PostgreSQL only).
+func (db *DB) withPgx(ctx context.Context, fn func(c *pgx.Conn) error) error {
+	conn, err := db.bun.DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("storage: driver connection is a %T, not pgx", dc)
+		}
+		return fn(sc.Conn())
+	})
+}
+
+// errPipelineCheck is a pipeline statement's check that failed (see
+// pgCheck).
+var errPipelineCheck = errors.New("storage: pipeline check failed")
+
+// checkMarker begins the text of the error a failed check raises.
+const checkMarker = "edufund check failed: "
+
+// pgCheck wraps a statement whose rows are counted: it returns '0' if
+// their count equals the parameter $n and otherwise fails with an error
+// naming what, which aborts the pipeline's transaction (casting the text
+// to an integer fails at run time: SQLSTATE 22P02; no function of ours in
+// the schema).
+func pgCheck(what, rows string, n int) string {
+	return fmt.Sprintf(`WITH r AS (%s) SELECT (CASE WHEN count(*) = $%d THEN '0' ELSE '%s%s: ' || count(*) || ' of ' || $%d END)::int FROM r`,
+		rows, n, checkMarker, what, n)
+}
+
+// isCheckFailure tells whether err is a failed pgCheck.
+func isCheckFailure(err error) bool {
+	return errors.Is(err, errPipelineCheck) || sqlState(err) == "22P02" && strings.Contains(err.Error(), checkMarker)
+}
+
+// runPipeline runs qs, after pgPlanSettings, as one implicit transaction
+// in one round trip and scans their rows. It returns the first error: a
+// statement's (the transaction was then rolled back), or the commit's.
+func runPipeline(ctx context.Context, c *pgx.Conn, qs []pgQuery) error {
+	defer traceStatement("pipeline " + qs[0].stmt.name)()
+	qs = append([]pgQuery{{stmt: pgPlanSettings}}, qs...)
+	sds := make([]*pgconn.StatementDescription, len(qs))
+	params := make([]pgx.ExtendedQueryBuilder, len(qs))
+	for i, q := range qs {
+		sd, err := c.Prepare(ctx, q.stmt.name, q.stmt.sql)
+		if err != nil {
+			return fmt.Errorf("prepare %s: %w", q.stmt.name, err)
+		}
+		sds[i] = sd
+		// Every parameter is encoded before anything is sent: a pipeline
+		// abandoned before its Sync would cost the connection.
+		if q.args == nil {
+			q.args = []any{}
+		}
+		if err := params[i].Build(c.TypeMap(), sd, q.args); err != nil {
+			return fmt.Errorf("%s: %w", q.stmt.name, err)
+		}
+	}
+	p := c.PgConn().StartPipeline(ctx)
+	for i := range qs {
+		p.SendQueryStatement(sds[i], params[i].ParamValues, params[i].ParamFormats, params[i].ResultFormats)
+	}
+	if err := p.Sync(); err != nil {
+		_ = p.Close()
+		return err
+	}
+	first := func() error {
+		for _, q := range qs {
+			res, err := p.GetResults()
+			if err != nil {
+				return fmt.Errorf("%s: %w", q.stmt.name, err)
+			}
+			rr, ok := res.(*pgconn.ResultReader)
+			if !ok {
+				return fmt.Errorf("storage: pipeline: %s: unexpected %T", q.stmt.name, res)
+			}
+			rows := pgx.RowsFromResultReader(c.TypeMap(), rr)
+			for rows.Next() {
+				if q.scan == nil {
+					continue
+				}
+				if err := q.scan(rows); err != nil {
+					rows.Close()
+					return fmt.Errorf("%s: %w", q.stmt.name, err)
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("%s: %w", q.stmt.name, err)
+			}
+		}
+		// The Sync's answer is the commit's.
+		res, err := p.GetResults()
+		if err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		if _, ok := res.(*pgconn.PipelineSync); !ok {
+			return fmt.Errorf("storage: pipeline: unexpected %T at its end", res)
+		}
+		return nil
+	}()
+	if err := p.Close(); first == nil {
+		first = err
+	}
+	return first
+}

@@ -150,12 +150,21 @@ type BatchWrite struct {
 	Check []CertificateVersion
 }
 
-// CounterGuard adds Add to a counter read without a lock if used + Add
-// stays within its limit and, when Exact, the counter still holds the
+// CounterGuard adds Add to a counter read without a lock if used + Add +
+// Room stays within its limit and, when Exact, the counter still holds the
 // Used and Limit the batch read.
+//
+// Room is what the batch's refused applications need to stay refused for
+// the reason they were given: one refused after passing a count check (a
+// duplicate module, say) would have been refused by that count instead had
+// it been full. Every count check is monotone in used, so used + Add +
+// Room <= limit at the commit keeps each of those checks passing whatever
+// other batches committed meanwhile; a refusal by a counter's own check
+// needs it Exact.
 type CounterGuard struct {
 	Key         string
 	Add         int64
+	Room        int64
 	Exact       bool
 	Used, Limit int64
 }
@@ -505,22 +514,7 @@ func (s *Service) runRules(ctx context.Context, tx Tx, st *batchState, items []B
 			continue
 		}
 		if err != nil {
-			switch {
-			case !st.optimistic:
-				if budgetSensitive(err) || mt.lateRefusal {
-					st.sensitive = true
-				}
-			case mt.lateRefusal || budgetRefusal(err):
-				st.sensitive = true
-			case countersSensitive(err):
-				// Refused by a check after the group's seats and the
-				// limits, before the budget: those must be as read.
-				for _, key := range mt.read {
-					if counterRank(key) != 4 {
-						st.exact[key] = true
-					}
-				}
-			}
+			st.refused(mt, err)
 			out[k].err = err
 			continue
 		}
@@ -689,19 +683,4 @@ func replay(result []byte) (Contract, error) {
 		return Contract{}, err
 	}
 	return c, nil
-}
-
-// budgetSensitive is a refusal whose answer could change with the use of a
-// guarded counter (program, provider, direction, budget), or rule 8 which
-// is checked after them.
-func budgetSensitive(err error) bool {
-	var re *funding.RuleError
-	if !errors.As(err, &re) {
-		return false
-	}
-	switch re.Code {
-	case CodeBudgetLimit, CodeRegistryQuota, CodeProgramLimit, CodeProviderLimit, CodeDirectionLimit:
-		return true
-	}
-	return false
 }

@@ -47,8 +47,11 @@ type batchState struct {
 	optimistic bool
 	// exact guards hold only if the counter is unchanged: an optimistic
 	// batch's counts checked against a limit kept on a catalogue row,
-	// which the counter's own limit does not enforce.
+	// which the counter's own limit does not enforce, and the counters a
+	// refusal by a count was decided on.
 	exact map[string]bool
+	// room is the free room a guard must leave (CounterGuard.Room).
+	room map[string]int64
 }
 
 type acctKey struct {
@@ -72,6 +75,45 @@ func newBatchState() *batchState {
 		counterSet:    map[string]bool{},
 		guarded:       map[string]bool{},
 		exact:         map[string]bool{},
+		room:          map[string]int64{},
+	}
+}
+
+// refused takes in an application refused by err: which counters its
+// answer depends on, and how (see CounterGuard).
+func (st *batchState) refused(mt *memTx, err error) {
+	if len(mt.read) == 0 && !mt.lateRefusal {
+		return // decided before any counter was read
+	}
+	var re *funding.RuleError
+	if mt.lateRefusal || !errors.As(err, &re) {
+		// A Take or the insert refused it after its checks: every
+		// counter of the batch must be as read.
+		st.sensitive = true
+		return
+	}
+	switch re.Code {
+	case CodeCertificateSuspended, CodeCertificateUnusable, CodeCertificateNotFunded, CodeInsufficientBalance, "not_found", "foreign_group":
+		// Decided before the counts were looked at.
+	case CodeDuplicateModule, CodeGroupFinished, CodeEnrolmentClosed, CodeNoAgreement, CodeRegistryQuota:
+		// Decided after every count check passed; the budget's check
+		// comes after all but the registry quota's, and a budget-funded
+		// registry takes nothing from the budget.
+		for _, k := range mt.read {
+			if counterRank(k) != 4 {
+				st.room[k] = 1
+			}
+		}
+	case CodeGroupFull, CodeProgramLimit, CodeProviderLimit, CodeDirectionLimit:
+		// Decided by a count, the budget not reached yet.
+		for _, k := range mt.read {
+			if counterRank(k) != 4 {
+				st.exact[k] = true
+			}
+		}
+	default:
+		// The budget's own refusal, or one this code does not know.
+		st.sensitive = true
 	}
 }
 
@@ -142,9 +184,9 @@ func (st *batchState) writes() BatchWrite {
 			panic("enrollment: batch: counter decreased")
 		}
 		if st.guarded[k] {
-			if add > 0 || st.sensitive || st.exact[k] {
+			if add > 0 || st.sensitive || st.exact[k] || st.room[k] > 0 {
 				init := st.initial[k]
-				w.Guards = append(w.Guards, CounterGuard{Key: k, Add: add, Exact: st.sensitive || st.exact[k], Used: init.Used, Limit: init.Limit})
+				w.Guards = append(w.Guards, CounterGuard{Key: k, Add: add, Room: st.room[k], Exact: st.sensitive || st.exact[k], Used: init.Used, Limit: init.Limit})
 			}
 			continue
 		}
@@ -153,12 +195,11 @@ func (st *batchState) writes() BatchWrite {
 		}
 		w.Counters = append(w.Counters, CounterDelta{Key: k, Add: add, Limit: c.Limit})
 	}
-	if st.sensitive {
-		for _, k := range sortedKeys(st.guarded) {
-			if !st.counterSet[k] {
-				init := st.initial[k]
-				w.Guards = append(w.Guards, CounterGuard{Key: k, Exact: true, Used: init.Used, Limit: init.Limit})
-			}
+	// The counters no accepted application took that a refusal depends on.
+	for _, k := range sortedKeys(st.guarded) {
+		if !st.counterSet[k] && (st.sensitive || st.exact[k] || st.room[k] > 0) {
+			init := st.initial[k]
+			w.Guards = append(w.Guards, CounterGuard{Key: k, Room: st.room[k], Exact: st.sensitive || st.exact[k], Used: init.Used, Limit: init.Limit})
 		}
 	}
 	return w

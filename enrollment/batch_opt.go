@@ -113,28 +113,6 @@ func (s *Service) runOptimistic(ctx context.Context, ob OptimisticBatchStore, it
 	return out, nil
 }
 
-// budgetRefusal is a refusal by the municipal budget or the registry
-// quota, checked against the budget counter.
-func budgetRefusal(err error) bool {
-	var re *funding.RuleError
-	return errors.As(err, &re) && (re.Code == CodeBudgetLimit || re.Code == CodeRegistryQuota)
-}
-
-// countersSensitive is a refusal of an optimistic batch whose answer could
-// change with a counter's value: anything but the checks that come before
-// the counters (certificate, balance) and a missing row.
-func countersSensitive(err error) bool {
-	var re *funding.RuleError
-	if !errors.As(err, &re) {
-		return true
-	}
-	switch re.Code {
-	case CodeCertificateSuspended, CodeCertificateUnusable, CodeCertificateNotFunded, CodeInsufficientBalance, "not_found", "foreign_group":
-		return false
-	}
-	return true
-}
-
 // errNoTx is a read an optimistic batch does not serve from its snapshot.
 var errNoTx = errors.New("enrollment: batch: not in the optimistic snapshot")
 

@@ -438,7 +438,7 @@ func (t batchTx) LockCounters(ctx context.Context, keys, read []string) ([]enrol
 func guardSQL(db bun.IDB, g enrollment.CounterGuard) string {
 	q := db.NewUpdate().Model((*counterRow)(nil)).
 		Set("used = used + ?", g.Add).
-		Where("key = ?", g.Key).Where("used + ? <= lim", g.Add)
+		Where("key = ?", g.Key).Where("used + ? <= lim", g.Add+g.Room)
 	if g.Exact {
 		q = q.Where("used = ?", g.Used).Where("lim = ?", g.Limit)
 	}

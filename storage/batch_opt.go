@@ -200,8 +200,8 @@ var (
 		JOIN counters c ON c.key = u.k ORDER BY u.ord FOR NO KEY UPDATE OF c) l`}
 	pgGuardCounters = &pgStmt{"edufund_opt_guard_counters", pgCheck("counters",
 		`UPDATE counters c SET used = c.used + v.add
-			FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::boolean[]) AS v(key, add, used, lim, exact)
-			WHERE c.key = v.key AND c.used + v.add <= c.lim AND (NOT v.exact OR (c.used = v.used AND c.lim = v.lim)) RETURNING 1`, 6)}
+			FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::boolean[], $6::bigint[]) AS v(key, add, used, lim, exact, room)
+			WHERE c.key = v.key AND c.used + v.add + v.room <= c.lim AND (NOT v.exact OR (c.used = v.used AND c.lim = v.lim)) RETURNING 1`, 7)}
 )
 
 // ApplyOptimistic is enrollment.OptimisticBatchStore.
@@ -380,12 +380,12 @@ func optimisticWrites(w enrollment.BatchWrite) ([]pgQuery, error) {
 		// them (its seats when it reads them, the rest by its guards at the
 		// end), so that the two kinds of batch cannot deadlock.
 		n := len(w.Guards)
-		ks, adds, used, lims, exact := make([]string, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]bool, n)
+		ks, adds, used, lims, exact, room := make([]string, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]bool, n), make([]int64, n)
 		for i, g := range sortGuards(w.Guards, true) {
-			ks[i], adds[i], used[i], lims[i], exact[i] = g.Key, g.Add, g.Used, g.Limit, g.Exact
+			ks[i], adds[i], used[i], lims[i], exact[i], room[i] = g.Key, g.Add, g.Used, g.Limit, g.Exact, g.Room
 		}
 		add(pgLockCounters, n, ks)
-		add(pgGuardCounters, n, ks, adds, used, lims, exact, n)
+		add(pgGuardCounters, n, ks, adds, used, lims, exact, room, n)
 	}
 	if k.err != nil {
 		return nil, k.err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
 	"github.com/edufund/edufund/storage/storagetest"
 )
@@ -52,28 +53,34 @@ func TestOptimisticBatchStale(t *testing.T) {
 		// what the batch must answer.
 		interfere func(r *region, req enrollment.SubmitRequest, key string) func(t *testing.T, c enrollment.Contract, err error)
 		stale     bool
+		// setup runs before the batch; budget and capacity, when set,
+		// replace the region's (a budget for exactly one contract of
+		// 4021.98, 15 seats).
+		setup    func(r *region, req enrollment.SubmitRequest)
+		budget   funding.Money
+		capacity int
 	}{
-		{"nothing changed", func(r *region, req enrollment.SubmitRequest, key string) func(*testing.T, enrollment.Contract, error) {
+		{name: "nothing changed", interfere: func(r *region, req enrollment.SubmitRequest, key string) func(*testing.T, enrollment.Contract, error) {
 			return func(t *testing.T, c enrollment.Contract, err error) {
 				require.NoError(t, err)
 				require.Equal(t, req.CertificateID, c.CertificateID)
 			}
-		}, false},
-		{"certificate suspended", func(r *region, req enrollment.SubmitRequest, key string) func(*testing.T, enrollment.Contract, error) {
+		}, stale: false},
+		{name: "certificate suspended", interfere: func(r *region, req enrollment.SubmitRequest, key string) func(*testing.T, enrollment.Contract, error) {
 			_, err := r.svc.ChangeStatus(ctx, r.key(), req.CertificateID, enrollment.SuspendCertificate, "operator")
 			require.NoError(t, err)
 			return func(t *testing.T, _ enrollment.Contract, err error) {
 				require.ErrorIs(t, err, catalog.ErrCertificateNotUsable)
 			}
-		}, true},
-		{"same module enrolled meanwhile", func(r *region, req enrollment.SubmitRequest, key string) func(*testing.T, enrollment.Contract, error) {
+		}, stale: true},
+		{name: "same module enrolled meanwhile", interfere: func(r *region, req enrollment.SubmitRequest, key string) func(*testing.T, enrollment.Contract, error) {
 			_, err := r.svc.Submit(ctx, r.key(), req)
 			require.NoError(t, err)
 			return func(t *testing.T, _ enrollment.Contract, err error) {
 				require.ErrorIs(t, err, enrollment.ErrDuplicateModule)
 			}
-		}, true},
-		{"budget taken meanwhile", func(r *region, req enrollment.SubmitRequest, key string) func(*testing.T, enrollment.Contract, error) {
+		}, stale: true},
+		{name: "budget taken meanwhile", interfere: func(r *region, req enrollment.SubmitRequest, key string) func(*testing.T, enrollment.Contract, error) {
 			other := req
 			other.CertificateID = r.child(99).ID
 			_, err := r.svc.Submit(ctx, r.key(), other)
@@ -81,15 +88,47 @@ func TestOptimisticBatchStale(t *testing.T) {
 			return func(t *testing.T, _ enrollment.Contract, err error) {
 				require.ErrorIs(t, err, enrollment.ErrBudgetLimit)
 			}
-		}, true},
-		{"same key committed meanwhile", func(r *region, req enrollment.SubmitRequest, key string) func(*testing.T, enrollment.Contract, error) {
+		}, stale: true},
+		{name: "same key committed meanwhile", interfere: func(r *region, req enrollment.SubmitRequest, key string) func(*testing.T, enrollment.Contract, error) {
 			first, err := r.svc.Submit(ctx, key, req)
 			require.NoError(t, err)
 			return func(t *testing.T, c enrollment.Contract, err error) {
 				require.NoError(t, err)
 				require.Equal(t, first.ID, c.ID, "the batch replays the committed result")
 			}
-		}, true},
+		}, stale: true},
+		// A refusal after the count checks holds while those counts leave
+		// room for it: other batches may take seats meanwhile.
+		{name: "refused as a duplicate, a seat taken meanwhile", budget: m("100000.00"),
+			setup: func(r *region, req enrollment.SubmitRequest) {
+				_, err := r.svc.Submit(ctx, r.key(), req)
+				require.NoError(t, err)
+			},
+			interfere: func(r *region, req enrollment.SubmitRequest, key string) func(*testing.T, enrollment.Contract, error) {
+				other := req
+				other.CertificateID = r.child(2).ID
+				_, err := r.svc.Submit(ctx, r.key(), other)
+				require.NoError(t, err)
+				return func(t *testing.T, _ enrollment.Contract, err error) {
+					require.ErrorIs(t, err, enrollment.ErrDuplicateModule)
+				}
+			}},
+		// ... and not once the group is full: Submit would then refuse it
+		// for the full group, the earlier check.
+		{name: "refused as a duplicate, the group filled meanwhile", budget: m("100000.00"), capacity: 2, stale: true,
+			setup: func(r *region, req enrollment.SubmitRequest) {
+				_, err := r.svc.Submit(ctx, r.key(), req)
+				require.NoError(t, err)
+			},
+			interfere: func(r *region, req enrollment.SubmitRequest, key string) func(*testing.T, enrollment.Contract, error) {
+				other := req
+				other.CertificateID = r.child(2).ID
+				_, err := r.svc.Submit(ctx, r.key(), other)
+				require.NoError(t, err)
+				return func(t *testing.T, _ enrollment.Contract, err error) {
+					require.ErrorIs(t, err, enrollment.ErrGroupFull)
+				}
+			}},
 	} {
 		// A database of its own per case: the budget is the municipality's.
 		t.Run(tc.name, func(t *testing.T) {
@@ -97,11 +136,18 @@ func TestOptimisticBatchStale(t *testing.T) {
 				optimistic := db.OptimisticBatches()
 				// A budget for exactly one contract of 4021.98 (rules.md's
 				// example on 1 September).
-				r := newRegion(t, db, regionOpts{budget: m("4021.98")})
+				budget := tc.budget
+				if budget.IsZero() {
+					budget = m("4021.98")
+				}
+				r := newRegion(t, db, regionOpts{budget: budget, capacity: tc.capacity})
 				cert := r.child(1)
 				store := &interfering{DB: db}
 				svc := enrollment.NewService(store, r.clock, r.svc.Config())
 				req := enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID, Actor: "holder"}
+				if tc.setup != nil {
+					tc.setup(r, req)
+				}
 				key := r.key()
 				var check func(*testing.T, enrollment.Contract, error)
 				store.before = func() { check = tc.interfere(r, req, key) }

@@ -406,8 +406,8 @@ func jsonOf[T any](t batchTx, rows []*T) (string, error) {
 // optimistic batch (ApplyOptimistic), cannot deadlock on them.
 const pgGuardsSQL = `WITH lk AS (SELECT key FROM counters WHERE key = ANY($1::text[]) ORDER BY array_position($1::text[], key) FOR NO KEY UPDATE)
 	UPDATE counters AS c SET used = c.used + v.add
-	FROM lk, unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::boolean[]) AS v(key, add, used, lim, exact)
-	WHERE c.key = lk.key AND c.key = v.key AND c.used + v.add <= c.lim AND (NOT v.exact OR (c.used = v.used AND c.lim = v.lim))`
+	FROM lk, unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::boolean[], $6::bigint[]) AS v(key, add, used, lim, exact, room)
+	WHERE c.key = lk.key AND c.key = v.key AND c.used + v.add + v.room <= c.lim AND (NOT v.exact OR (c.used = v.used AND c.lim = v.lim))`
 
 // applyBatchPG writes a batch's effects in one statement, then the guarded
 // (hot) counters by one statement of their own, the last before the
@@ -458,11 +458,11 @@ func (t batchTx) applyBatchPG(ctx context.Context, w enrollment.BatchWrite) erro
 		return nil
 	}
 	n := len(w.Guards)
-	ks, adds, used, lims, exact := make([]string, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]bool, n)
+	ks, adds, used, lims, exact, room := make([]string, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]bool, n), make([]int64, n)
 	for i, g := range sortGuards(w.Guards, false) {
-		ks[i], adds[i], used[i], lims[i], exact[i] = g.Key, g.Add, g.Used, g.Limit, g.Exact
+		ks[i], adds[i], used[i], lims[i], exact[i], room[i] = g.Key, g.Add, g.Used, g.Limit, g.Exact, g.Room
 	}
-	res, err := t.pgExec(ctx, pgGuardsSQL, ks, adds, used, lims, exact)
+	res, err := t.pgExec(ctx, pgGuardsSQL, ks, adds, used, lims, exact, room)
 	if err != nil {
 		return t.write(err, "apply batch guards")
 	}

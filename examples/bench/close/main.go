@@ -151,6 +151,50 @@ func showEveryConn(ctx context.Context, db *storage.DB, n int, name string) ([]s
 	return out, nil
 }
 
+// showPlanCache prints, for each pooled connection, how many generic and
+// custom plans its prepared statements (pgx's statement cache) were run
+// with: a custom plan is planned again at every execution.
+func showPlanCache(ctx context.Context, db *storage.DB, n int) error {
+	conns := make([]*sql.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}()
+	for range n {
+		c, err := db.Bun().DB.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		conns = append(conns, c)
+		err = c.Raw(func(dc any) error {
+			sc, ok := dc.(*stdlib.Conn)
+			if !ok {
+				return fmt.Errorf("driver connection is a %T, not pgx", dc)
+			}
+			rows, err := sc.Conn().Query(ctx, `SELECT left(regexp_replace(statement, '\s+', ' ', 'g'), 50), generic_plans, custom_plans
+				FROM pg_prepared_statements WHERE generic_plans + custom_plans > 1 ORDER BY 1`)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var q string
+				var g, cu int64
+				if err := rows.Scan(&q, &g, &cu); err != nil {
+					return err
+				}
+				fmt.Printf("  plans: %4d generic %4d custom  %s\n", g, cu, q)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // statementTimes sums the time of each kind of statement (its first words).
 type statementTimes struct {
 	mu    sync.Mutex
@@ -279,17 +323,19 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 	if err := exec(db, "CHECKPOINT"); err != nil {
 		return err
 	}
+	floorCPU := startCPU()
 	floor, floorWAL, err := floorRun(ctx, db)
 	if err != nil {
 		return err
 	}
+	_, floorServer := floorCPU.stop()
 	if err := exec(db, "VACUUM postings"); err != nil {
 		return err
 	}
 	if err := exec(db, "CHECKPOINT"); err != nil {
 		return err
 	}
-	fmt.Printf("floor: INSERT … SELECT of %d postings in %.2fs, %.0f MB of WAL (server-wide)\n", n, floor.Seconds(), float64(floorWAL)/1e6)
+	fmt.Printf("floor: INSERT … SELECT of %d postings in %.2fs, %.0f MB of WAL (server-wide), server CPU %.2fs\n", n, floor.Seconds(), float64(floorWAL)/1e6, floorServer)
 
 	// 2. The batched close.
 	clock := &funding.FixedClock{T: time.Date(2026, time.March, 1, 3, 0, 0, 0, time.UTC)}
@@ -318,9 +364,11 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 	if err != nil {
 		return err
 	}
+	closeCPU := startCPU()
 	t1 := time.Now()
 	rep, err := svc.CloseMonthBatched(ctx, db, month, opts)
 	closeTime := time.Since(t1)
+	closeClient, closeServer := closeCPU.stop()
 	if cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -340,8 +388,15 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 	}
 	fmt.Printf("close: %d contracts, %d charged (%s), %d invoice lines, %d failed, %d fallbacks in %.2fs, %.0f MB of WAL (server-wide)\n",
 		rep.Contracts, rep.Charged, rep.Amount, rep.Lines, len(rep.Failed), fallbacks, closeTime.Seconds(), float64(closeWAL)/1e6)
+	fmt.Printf("close CPU: client %.2fs, server %.2fs (all postgres processes), %.1f µs per contract; %.2fx the floor's server CPU\n",
+		closeClient, closeServer, (closeClient+closeServer)/float64(n)*1e6, (closeClient+closeServer)/floorServer)
 	if err := checkWALCompression(ctx, db, "after the close"); err != nil {
 		return err
+	}
+	if profile {
+		if err := showPlanCache(ctx, db, poolSize); err != nil {
+			return err
+		}
 	}
 	if rep.Charged != n || len(rep.Failed) != 0 {
 		return fmt.Errorf("the close charged %d of %d contracts (%d failed)", rep.Charged, n, len(rep.Failed))

@@ -3,6 +3,7 @@ package enrollment
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -95,11 +96,14 @@ var closeStatuses = []Status{Requested, Accepted, Active, Terminating}
 // result are the ones CloseMonth gives; a re-run, or a run after a crash or
 // a cancellation, charges nothing twice.
 //
-// The pager bounds each page (outside any transaction) by its last id,
-// without listing its ids; the page's transaction then locks the open
-// contracts in that id range. With opts.Workers > 1 that many pages are in
-// flight at once, each on its own connection. A page's ids are listed only
-// when it falls back to the per-contract path.
+// Each page's transaction claims its page itself: under a cursor shared by
+// the workers it locks the next opts.PageSize open contracts after the
+// last id claimed (one statement, which also reads them), moves the cursor
+// to the last of them and lets the next worker claim the following page
+// while it plans and writes its own. Retries of the page's transaction
+// lock the same id range. With opts.Workers > 1 that many pages are in
+// flight at once, each on its own connection. A page's ids are listed by
+// the pager only when it falls back to the per-contract path.
 func (s *Service) CloseMonthBatched(ctx context.Context, pager Pager, m funding.Month, opts CloseBatchOptions) (CloseReport, error) {
 	b, ok := s.store.(CloseBatcher)
 	if !ok {
@@ -115,63 +119,121 @@ func (s *Service) CloseMonthBatched(ctx context.Context, pager Pager, m funding.
 	workers := max(opts.Workers, 1)
 	rep := CloseReport{Month: m, Failed: map[uuid.UUID]error{}}
 	var mu sync.Mutex // guards rep and calls to opts
-	type job struct {
-		after, through uuid.UUID
-		n              int
-	}
-	jobs := make(chan job)
+	cur := &closeCursor{}
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range jobs {
-				s.closeRange(ctx, b, pager, m, j.after, j.through, j.n, &rep, &mu, opts)
+			for ctx.Err() == nil && s.closeNext(ctx, b, pager, m, size, cur, &rep, &mu, opts) {
 			}
 		}()
 	}
-	var listErr error
-	after := uuid.Nil
-list:
-	for {
-		last, n, err := pager.ContractPage(ctx, closeStatuses, after, size)
-		if err != nil {
-			listErr = fmt.Errorf("close %s: list contracts: %w", m, err)
-			break
-		}
-		if n == 0 {
-			break
-		}
-		select {
-		case jobs <- job{after: after, through: last, n: n}:
-		case <-ctx.Done():
-			break list
-		}
-		after = last
-	}
-	close(jobs)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return rep, err
 	}
-	if listErr != nil {
-		return rep, listErr
+	if cur.err != nil {
+		return rep, cur.err
 	}
 	return rep, s.recordClose(ctx, rep)
 }
 
-// closeRange closes the page of the n open contracts with ids in (after,
-// through]: in bulk, or contract by contract when the bulk transaction
-// fails.
-func (s *Service) closeRange(ctx context.Context, b CloseBatcher, pager Pager, m funding.Month, after, through uuid.UUID, n int, rep *CloseReport, mu *sync.Mutex, opts CloseBatchOptions) {
-	if ctx.Err() != nil {
-		return
-	}
-	var page closePage
+// closeCursor is the last contract id a page of the close claimed, shared
+// by the workers.
+type closeCursor struct {
+	mu    sync.Mutex
+	after uuid.UUID
+	done  bool  // no open contract after `after`
+	err   error // the close stopped: a page could not be bounded
+}
+
+// errClosed is a page's transaction finding the close finished.
+var errClosed = errors.New("close: no contracts left")
+
+// closeNext claims and closes the next page: in bulk, or contract by
+// contract when the bulk transaction fails. It reports whether there may
+// be more pages.
+func (s *Service) closeNext(ctx context.Context, b CloseBatcher, pager Pager, m funding.Month, size int, cur *closeCursor, rep *CloseReport, mu *sync.Mutex, opts CloseBatchOptions) bool {
+	var (
+		page           closePage
+		after, through uuid.UUID
+		claimed        bool
+	)
 	err := b.InCloseTx(ctx, func(ctx context.Context, tx CloseTx) error {
 		page = closePage{} // a retry starts over
-		return s.closeBatch(ctx, tx, m, after, through, n, &page)
+		if claimed {
+			// A retry: the page is the range the first attempt claimed.
+			cs, err := tx.LockContracts(ctx, closeStatuses, after, through, maxPage)
+			if err != nil {
+				return err
+			}
+			return s.closeBatch(ctx, tx, m, cs, &page)
+		}
+		cur.mu.Lock()
+		if cur.done || cur.err != nil {
+			cur.mu.Unlock()
+			return errClosed
+		}
+		after = cur.after
+		cs, err := tx.LockContracts(ctx, closeStatuses, after, uuid.Max, size)
+		if err != nil {
+			cur.mu.Unlock()
+			return err
+		}
+		if len(cs) == 0 {
+			cur.done = true
+			cur.mu.Unlock()
+			return errClosed
+		}
+		through, claimed = cs[len(cs)-1].ID, true
+		cur.after = through
+		cur.mu.Unlock()
+		return s.closeBatch(ctx, tx, m, cs, &page)
 	})
+	if errors.Is(err, errClosed) {
+		return false
+	}
+	if err != nil && ctx.Err() != nil {
+		return false
+	}
+	n := size
+	if err != nil && !claimed {
+		// The page could not even be locked and read: bound it with the
+		// pager (unless another worker claimed it meanwhile) and close it
+		// contract by contract.
+		cur.mu.Lock()
+		if cur.done || cur.err != nil || cur.after != after {
+			cur.mu.Unlock()
+			return true
+		}
+		last, k, perr := pager.ContractPage(ctx, closeStatuses, after, size)
+		switch {
+		case perr != nil:
+			cur.err = fmt.Errorf("close %s: list contracts: %w (bulk: %w)", m, perr, err)
+			cur.mu.Unlock()
+			return false
+		case k == 0:
+			cur.done = true
+			cur.mu.Unlock()
+			return false
+		}
+		through, n = last, k
+		cur.after = through
+		cur.mu.Unlock()
+	}
+	s.finishPage(ctx, pager, m, after, through, n, page, err, rep, mu, opts)
+	return true
+}
+
+// maxPage bounds the contracts a retry of a page locks in its claimed
+// range (the range is bounded; this only keeps the limit finite).
+const maxPage = 1 << 30
+
+// finishPage reports a page the bulk transaction closed (and closes the
+// contracts it deferred), or, when the bulk transaction failed with bulkErr,
+// closes the open contracts with ids in (after, through] one by one.
+func (s *Service) finishPage(ctx context.Context, pager Pager, m funding.Month, after, through uuid.UUID, n int, page closePage, bulkErr error, rep *CloseReport, mu *sync.Mutex, opts CloseBatchOptions) {
 	local := CloseReport{Failed: map[uuid.UUID]error{}}
 	one := func(id uuid.UUID) bool {
 		if ctx.Err() != nil {
@@ -182,22 +244,19 @@ func (s *Service) closeRange(ctx context.Context, b CloseBatcher, pager Pager, m
 		}
 		return true
 	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return
-		}
+	if bulkErr != nil {
 		// Close this page contract by contract: a bad contract fails alone
 		// and the rest of the region goes on.
 		mu.Lock()
 		if opts.OnFallback != nil {
-			opts.OnFallback(after, err)
+			opts.OnFallback(after, bulkErr)
 		}
 		mu.Unlock()
 		ids, lerr := pageIDs(ctx, pager, after, through, n)
 		if lerr != nil {
 			// The range could not be listed: its contracts are left for a
 			// re-run, and the close is not recorded as finished.
-			local.Failed[through] = fmt.Errorf("close %s: list the page after %s for the per-contract path: %w (bulk: %w)", m, after, lerr, err)
+			local.Failed[through] = fmt.Errorf("close %s: list the page after %s for the per-contract path: %w (bulk: %w)", m, after, lerr, bulkErr)
 		}
 		for _, id := range ids {
 			if !one(id) {
@@ -263,8 +322,7 @@ type closePage struct {
 	deferred  []uuid.UUID // closings and refusals, for the per-contract path
 }
 
-// closeBatch applies the close of m to the open contracts with ids in
-// (after, through].
+// closeBatch applies the close of m to the page's locked open contracts.
 //
 // The charges follow chargeOnce's rules without reading the accounts: the
 // outcome of a charge is decided by its hold alone. A hold with less open
@@ -276,11 +334,7 @@ type closePage struct {
 // conditions and fails the page if one does not hold, so the page falls
 // back to the per-contract path, which applies Account.Apply to the rows
 // it reads; the CHECK constraints are the backstop.
-func (s *Service) closeBatch(ctx context.Context, tx CloseTx, m funding.Month, after, through uuid.UUID, size int, page *closePage) error {
-	cs, err := tx.LockContracts(ctx, closeStatuses, after, through, size)
-	if err != nil {
-		return err
-	}
+func (s *Service) closeBatch(ctx context.Context, tx CloseTx, m funding.Month, cs []LockedContract, page *closePage) error {
 	page.amount = funding.Zero
 	if len(cs) == 0 {
 		return nil

@@ -133,7 +133,7 @@ func (t *tx) LockContracts(ctx context.Context, statuses []enrollment.Status, af
 	}
 	// One statement reads the page and its holds (SQLite serialises the
 	// writers instead of locking rows).
-	rows := make([]lockedContractRow, 0, limit)
+	rows := make([]lockedContractRow, 0, min(limit, closeChunk))
 	err := t.tx.NewRaw(`SELECT c.*, h.id AS h_id, h.certificate_id AS h_certificate_id, h.period_start AS h_period_start,
 		h.amount AS h_amount, h.charged AS h_charged, h.released AS h_released, h.refunded AS h_refunded
 		FROM contracts c LEFT JOIN holds h ON h.id = c.hold_id
@@ -818,7 +818,7 @@ func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Sta
 		return nil, t.fail(err, fmt.Sprintf("contracts after %s", after))
 	}
 	defer rows.Close()
-	out := make([]enrollment.LockedContract, 0, limit)
+	out := make([]enrollment.LockedContract, 0, min(limit, closeChunk))
 	var (
 		r                                                                  contractRow
 		id, cert, group, module, program, provider, holdID, prolonged, hid pgtype.UUID

@@ -3,6 +3,7 @@ package enrollment
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -48,6 +49,11 @@ type Batcher struct {
 	mu     sync.RWMutex
 	closed bool
 	wg     sync.WaitGroup
+
+	busyMu    sync.Mutex
+	busyCerts map[uuid.UUID]int // in a batch being run, by certificate
+	busyKeys  map[string]int
+	held      []*batchCall // taken, waiting for another batch to end
 }
 
 type batchCall struct {
@@ -68,7 +74,7 @@ func NewBatcher(svc *Service, opts BatcherOptions) *Batcher {
 	if opts.Linger == 0 {
 		opts.Linger = 300 * time.Microsecond
 	}
-	b := &Batcher{svc: svc, opts: opts, in: make(chan *batchCall, 4*opts.MaxBatch)}
+	b := &Batcher{svc: svc, opts: opts, in: make(chan *batchCall, 4*opts.MaxBatch), busyCerts: map[uuid.UUID]int{}, busyKeys: map[string]int{}}
 	for range opts.Flushers {
 		b.wg.Add(1)
 		go b.flusher()
@@ -126,11 +132,18 @@ func (b *Batcher) flusher() {
 	var answered int // callers answered by the last batch
 	var answeredAt time.Time
 	for {
-		first, ok := <-b.in
-		if !ok {
-			return
+		calls = b.takeHeld(calls[:0])
+		if len(calls) == 0 {
+			first, ok := <-b.in
+			if !ok {
+				if b.drained() {
+					return
+				}
+				time.Sleep(100 * time.Microsecond) // held calls wait for another flusher's batch
+				continue
+			}
+			calls = b.admit(calls, first)
 		}
-		calls = append(calls[:0], first)
 	take:
 		for len(calls) < b.opts.MaxBatch {
 			select {
@@ -138,12 +151,12 @@ func (b *Batcher) flusher() {
 				if !ok {
 					break take
 				}
-				calls = append(calls, c)
+				calls = b.admit(calls, c)
 			default:
 				break take
 			}
 		}
-		if answered > 0 && b.opts.Linger > 0 && len(calls) < b.opts.MaxBatch {
+		if answered > 0 && b.opts.Linger > 0 && len(calls) > 0 && len(calls) < b.opts.MaxBatch {
 			// Those just answered are likely to send again at once: give
 			// them a moment to join this batch.
 			old := 0
@@ -161,13 +174,16 @@ func (b *Batcher) flusher() {
 						if !ok {
 							break linger
 						}
-						calls = append(calls, c)
+						calls = b.admit(calls, c)
 					case <-t.C:
 						break linger
 					}
 				}
 				t.Stop()
 			}
+		}
+		if len(calls) == 0 {
+			continue // everything taken was held back
 		}
 		items = items[:0]
 		live := calls[:0:0]
@@ -181,6 +197,7 @@ func (b *Batcher) flusher() {
 			items = append(items, c.item)
 		}
 		if len(items) == 0 {
+			b.release(calls)
 			answered = 0
 			continue
 		}
@@ -189,10 +206,90 @@ func (b *Batcher) flusher() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		res := b.svc.SubmitBatch(ctx, items)
 		cancel()
+		b.release(calls)
 		answeredAt = time.Now()
 		for i, c := range live {
 			c.done <- res[i]
 		}
 		answered = len(live)
 	}
+}
+
+// Concurrent batches (Flushers > 1) never share a certificate or a key: an
+// application whose certificate or key is in another flusher's batch is
+// held back until that batch is answered, so that an optimistic batch
+// never reads a row another batch is about to change (which would fail
+// its write and send it through the locked path).
+
+// admit adds c to the batch being gathered (calls), or holds it back.
+func (b *Batcher) admit(calls []*batchCall, c *batchCall) []*batchCall {
+	if b.opts.Flushers == 1 {
+		return append(calls, c)
+	}
+	b.busyMu.Lock()
+	defer b.busyMu.Unlock()
+	if !b.claim(calls, c) {
+		b.held = append(b.held, c)
+		return calls
+	}
+	return append(calls, c)
+}
+
+// takeHeld moves the held calls that no other batch conflicts with any
+// more into calls.
+func (b *Batcher) takeHeld(calls []*batchCall) []*batchCall {
+	if b.opts.Flushers == 1 {
+		return calls
+	}
+	b.busyMu.Lock()
+	defer b.busyMu.Unlock()
+	kept := b.held[:0]
+	for _, c := range b.held {
+		if len(calls) < b.opts.MaxBatch && b.claim(calls, c) {
+			calls = append(calls, c)
+		} else {
+			kept = append(kept, c)
+		}
+	}
+	clear(b.held[len(kept):])
+	b.held = kept
+	return calls
+}
+
+// claim marks c's certificate and key busy for the batch of calls, unless
+// another batch has them (busyMu held).
+func (b *Batcher) claim(calls []*batchCall, c *batchCall) bool {
+	cert, key := c.item.Request.CertificateID, c.item.Key
+	if b.busyCerts[cert] > 0 && !slices.ContainsFunc(calls, func(o *batchCall) bool { return o.item.Request.CertificateID == cert }) ||
+		b.busyKeys[key] > 0 && !slices.ContainsFunc(calls, func(o *batchCall) bool { return o.item.Key == key }) {
+		return false
+	}
+	b.busyCerts[cert]++
+	b.busyKeys[key]++
+	return true
+}
+
+// release frees the certificates and keys of an answered batch.
+func (b *Batcher) release(calls []*batchCall) {
+	if b.opts.Flushers == 1 {
+		return
+	}
+	b.busyMu.Lock()
+	defer b.busyMu.Unlock()
+	for _, c := range calls {
+		cert, key := c.item.Request.CertificateID, c.item.Key
+		if b.busyCerts[cert]--; b.busyCerts[cert] == 0 {
+			delete(b.busyCerts, cert)
+		}
+		if b.busyKeys[key]--; b.busyKeys[key] == 0 {
+			delete(b.busyKeys, key)
+		}
+	}
+}
+
+// drained tells a flusher whose input is closed whether calls are still held.
+func (b *Batcher) drained() bool {
+	b.busyMu.Lock()
+	defer b.busyMu.Unlock()
+	return len(b.held) == 0
 }

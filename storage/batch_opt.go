@@ -176,16 +176,19 @@ var (
 	pgLockCertificates = &pgStmt{"edufund_opt_lock_certificates", pgCheck("certificates",
 		`SELECT c.id FROM unnest($1::uuid[], $2::text[]) AS v(id, x) JOIN certificates c ON c.id = v.id
 			WHERE c.xmin = v.x::xid ORDER BY c.id FOR NO KEY UPDATE OF c`, 3)}
-	pgInsertContracts = &pgStmt{"edufund_opt_insert_contracts", `INSERT INTO contracts (` + pgContractCols + `)
-		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[], $7::text[], $8::date[], $9::date[], $10::text[],
-			$11::date[], $12::date[], $13::date[], $14::date[], $15::int[], $16::int[], $17::bigint[], $18::bigint[],
-			$19::bigint[], $20::bigint[], $21::bigint[], $22::bigint[], $23::bigint[], $24::bigint[],
-			$25::bigint[], $26::bigint[], $27::uuid[], $28::timestamptz[], $29::date[], $30::uuid[],
-			$31::text[], $32::text[], $33::date[], $34::date[], $35::date[], $36::text[])`}
-	pgInsertHolds = &pgStmt{"edufund_opt_insert_holds", `INSERT INTO holds (id, certificate_id, period_start, amount, charged, released, refunded)
-		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::date[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])`}
-	pgInsertPostings = &pgStmt{"edufund_opt_insert_postings", `INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params)
-		SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::date[], $4::date[], $5::text[], $6::bigint[], $7::uuid[], $8::uuid[], $9::text[], $10::timestamptz[], $11::text[], $12::text[], $13::text[])`}
+	// The new rows of the batch in one statement: its inserts share one
+	// executor start and one round of trigger and index setup.
+	pgInsertRows = &pgStmt{"edufund_opt_insert_rows", `WITH k AS (INSERT INTO contracts (` + pgContractCols + `)
+			SELECT * FROM ` + unnestOf(1, "uuid", "uuid", "uuid", "uuid", "uuid", "uuid", "text", "date", "date", "text",
+		"date", "date", "date", "date", "int", "int", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint",
+		"bigint", "bigint", "uuid", "timestamptz", "date", "uuid", "text", "text", "date", "date", "date", "text") + `),
+		h AS (INSERT INTO holds (id, certificate_id, period_start, amount, charged, released, refunded)
+			SELECT * FROM ` + unnestOf(37, "uuid", "uuid", "date", "bigint", "bigint", "bigint", "bigint") + `),
+		p AS (INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params)
+			SELECT * FROM ` + unnestOf(44, "uuid", "uuid", "date", "date", "text", "bigint", "uuid", "uuid", "text", "timestamptz", "text", "text", "text") + `),
+		r AS (INSERT INTO idempotency (key, operation, request_hash, result, created_at)
+			SELECT u.*, $61::timestamptz FROM ` + unnestOf(57, "text", "text", "text", "bytea") + ` AS u)
+		SELECT 1`}
 	pgUpdateAccounts = &pgStmt{"edufund_opt_update_accounts", pgCheck("accounts",
 		`UPDATE accounts a SET period_end = v.pe, nominal = v.nom, balance = v.bal, reserved = v.res, spent = v.sp, depleted = v.dep, expired = v.exp, fixed = v.fx
 			FROM unnest($1::uuid[], $2::date[], $3::text[], $4::date[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::boolean[])
@@ -203,6 +206,20 @@ var (
 			FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::boolean[], $6::bigint[]) AS v(key, add, used, lim, exact, room)
 			WHERE c.key = v.key AND c.used + v.add + v.room <= c.lim AND (NOT v.exact OR (c.used = v.used AND c.lim = v.lim)) RETURNING 1`, 7)}
 )
+
+// unnestOf is unnest($first::types[0][], $first+1::types[1][], …).
+func unnestOf(first int, types ...string) string {
+	var b strings.Builder
+	b.WriteString("unnest(")
+	for i, t := range types {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d::%s[]", first+i, t)
+	}
+	b.WriteString(")")
+	return b.String()
+}
 
 // ApplyOptimistic is enrollment.OptimisticBatchStore.
 func (db *DB) ApplyOptimistic(ctx context.Context, w enrollment.BatchWrite) error {
@@ -235,6 +252,7 @@ func optimisticWrites(w enrollment.BatchWrite) ([]pgQuery, error) {
 		qs []pgQuery
 		k  kopecks
 	)
+	var rows []any // the arguments of pgInsertRows
 	add := func(s *pgStmt, n int, args ...any) {
 		if n > 0 {
 			qs = append(qs, pgQuery{stmt: s, args: args})
@@ -278,7 +296,7 @@ func optimisticWrites(w enrollment.BatchWrite) ([]pgQuery, error) {
 			copayFirst[i], copayOther[i] = k.of("price.copay_first", p.CoPayFirst), k.of("price.copay_other", p.CoPayOther)
 			created[i] = pgTimestamptz(c.CreatedAt)
 		}
-		add(pgInsertContracts, n, ids, certs, groups, modules, programs, providers, muns, pstart, pend, statuses,
+		rows = append(rows, ids, certs, groups, modules, programs, providers, muns, pstart, pend, statuses,
 			start, end, prStart, prEnd, days, months, total, norm, cert, copay, first, other, certFirst, certOther,
 			copayFirst, copayOther, holds, created, closed, prolonged, registries, directions, offered, activated, terminated, schemes)
 	}
@@ -291,7 +309,7 @@ func optimisticWrites(w enrollment.BatchWrite) ([]pgQuery, error) {
 			amount[i], charged[i] = k.of("amount", h.Hold.Amount), k.of("charged", h.Hold.Charged)
 			released[i], refunded[i] = k.of("released", h.Hold.Released), k.of("refunded", h.Hold.Refunded)
 		}
-		add(pgInsertHolds, n, ids, certs, starts, amount, charged, released, refunded)
+		rows = append(rows, ids, certs, starts, amount, charged, released, refunded)
 	}
 	{
 		n := len(w.Postings)
@@ -315,7 +333,7 @@ func optimisticWrites(w enrollment.BatchWrite) ([]pgQuery, error) {
 			}
 			amounts[i], ats[i] = k.of("amount", p.Posting.Amount), pgTimestamptz(p.At)
 		}
-		add(pgInsertPostings, n, ids, certs, starts, ends, kinds, amounts, holds, contracts, months, ats, actors, rules, params)
+		rows = append(rows, ids, certs, starts, ends, kinds, amounts, holds, contracts, months, ats, actors, rules, params)
 	}
 	{
 		var upd, ins []enrollment.AccountState
@@ -361,7 +379,8 @@ func optimisticWrites(w enrollment.BatchWrite) ([]pgQuery, error) {
 				rs[i] = []byte{}
 			}
 		}
-		add(pgInsertResults, n, ks, ops, hs, rs, time.Time(dbTimeNow()))
+		rows = append(rows, ks, ops, hs, rs, time.Time(dbTimeNow()))
+		add(pgInsertRows, len(w.Contracts)+len(w.Holds)+len(w.Postings)+len(w.Results), rows...)
 	}
 	{
 		n := len(w.Counters)

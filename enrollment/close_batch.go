@@ -43,31 +43,41 @@ type CloseBatcher interface {
 type CloseTx interface {
 	// LockContracts locks (FOR NO KEY UPDATE on PostgreSQL, in id order)
 	// and returns up to limit contracts in the given statuses with an id
-	// in (after, through], in id order, each with its hold, read in the
-	// same statement (the contract's lock covers it). A contract without
-	// a hold, or whose hold is missing, comes with a zero Hold.
-	LockContracts(ctx context.Context, statuses []Status, after, through uuid.UUID, limit int) ([]LockedContract, error)
-	// ApplyCharges takes charge postings (Kind Charge, with their
-	// ContractID, Month, HoldID, CertificateID and Period.Start) and, for
-	// each whose (contract, month) charge is not recorded yet and only for
-	// those: records the charge, moves its amount from the hold's open to
-	// its charged and from the account's reserve to its spent, and appends
-	// the posting (the account's period end taken from the account). It
-	// fails, changing nothing, if a hold's open or an account's reserve
-	// does not cover what is charged to it. It returns the contract ids of
-	// the postings it skipped because their charge was recorded already
-	// (none in a first run, every one in a re-run); the others it applied.
-	ApplyCharges(ctx context.Context, ps []PostingRecord) (skipped map[uuid.UUID]bool, err error)
-	// AddInvoiceLines adds the lines not added yet and adds exactly those
-	// to their (municipality, provider, month, kind) invoices; it returns
-	// how many it added.
-	AddInvoiceLines(ctx context.Context, ls []InvoiceLine) (int, error)
+	// in (after, through], in id order, each with its hold, whether its
+	// charge of month m is recorded, and its invoice lines of m.Prev() and
+	// later, read in the same statement (the contract's lock covers them:
+	// charges and lines are only added under it). A contract without a
+	// hold, or whose hold is missing, comes with a zero Hold.
+	LockContracts(ctx context.Context, statuses []Status, after, through uuid.UUID, limit int, m funding.Month) ([]LockedContract, error)
+	// ClosePage writes a page's close. For each charge posting (Kind
+	// Charge, with its ContractID, Month, HoldID, CertificateID and
+	// Period): it records the (contract, month) charge, moves the amount
+	// from the hold's open to its charged and from the account's reserve
+	// to its spent, and appends the posting; it adds each invoice line and
+	// adds it to its (municipality, provider, month, kind) invoice. Every
+	// charge and line must be new (LockContracts read them under the
+	// locks this transaction holds). ClosePage fails, and the transaction
+	// must not commit, if one was recorded already, if a hold's open or an
+	// account's reserve does not cover what is charged to it, or if an
+	// account's period is not the posting's.
+	ClosePage(ctx context.Context, ps []PostingRecord, ls []InvoiceLine) error
 }
 
-// LockedContract is a contract with its hold, as LockContracts reads them.
+// LockedContract is a contract as LockContracts reads it.
 type LockedContract struct {
 	Contract
 	Hold funding.Hold // zero when the contract has no hold or it is missing
+	// Charged tells whether the contract's charge of the month is recorded.
+	Charged bool
+	// Lines are the contract's invoice lines of the previous month and
+	// later (month and kind).
+	Lines []LineKey
+}
+
+// LineKey names one invoice line of a contract.
+type LineKey struct {
+	Month funding.Month
+	Kind  InvoiceKind
 }
 
 // CloseBatchOptions tunes CloseMonthBatched.
@@ -164,7 +174,7 @@ func (s *Service) closeNext(ctx context.Context, b CloseBatcher, pager Pager, m 
 		page = closePage{} // a retry starts over
 		if claimed {
 			// A retry: the page is the range the first attempt claimed.
-			cs, err := tx.LockContracts(ctx, closeStatuses, after, through, maxPage)
+			cs, err := tx.LockContracts(ctx, closeStatuses, after, through, maxPage, m)
 			if err != nil {
 				return err
 			}
@@ -176,7 +186,7 @@ func (s *Service) closeNext(ctx context.Context, b CloseBatcher, pager Pager, m 
 			return errClosed
 		}
 		after = cur.after
-		cs, err := tx.LockContracts(ctx, closeStatuses, after, uuid.Max, size)
+		cs, err := tx.LockContracts(ctx, closeStatuses, after, uuid.Max, size, m)
 		if err != nil {
 			cur.mu.Unlock()
 			return err
@@ -344,12 +354,14 @@ func (s *Service) closeBatch(ctx context.Context, tx CloseTx, m funding.Month, c
 	at := s.clock.Now().UTC()
 	ms := m.String()
 	actor := "monthly_close:" + ms
+	since := m.Prev() // the oldest month of the lines LockContracts read
 	var (
-		lines    []InvoiceLine
-		postings []PostingRecord
+		lines    = make([]InvoiceLine, 0, 2*len(cs))
+		postings = make([]PostingRecord, 0, len(cs))
 	)
 	for i := range cs {
-		c := &cs[i].Contract
+		lc := &cs[i]
+		c := &lc.Contract
 		if c.Scheme == certificate.DigitalSkills && c.Status != Terminating {
 			continue // paid on completion, never by the month (closeContract)
 		}
@@ -358,12 +370,14 @@ func (s *Service) closeBatch(ctx context.Context, tx CloseTx, m funding.Month, c
 			page.deferred = append(page.deferred, c.ID)
 			continue
 		}
+		// chargeOnce, in its order: the hold is read, a hold with less open
+		// than the payment is skipped, then a recorded charge is.
 		if p.Charge != nil && c.HoldID != uuid.Nil && p.Charge.Amount.IsPositive() {
-			h := cs[i].Hold
+			h := lc.Hold
 			if h.ID != c.HoldID {
 				return fmt.Errorf("close %s: contract %s: hold %s: %w", m, c.ID, c.HoldID, ErrNotFound)
 			}
-			if !h.Open().LessThan(p.Charge.Amount) {
+			if !h.Open().LessThan(p.Charge.Amount) && !lc.Charged {
 				id, err := uuid.NewV7()
 				if err != nil {
 					return err
@@ -374,29 +388,30 @@ func (s *Service) closeBatch(ctx context.Context, tx CloseTx, m funding.Month, c
 					ContractID: c.ID, Month: m, At: at, Actor: actor, Rule: "monthly_charge",
 					Params: map[string]string{"month": ms, "first": c.Price.CertFirst.String(), "other": c.Price.CertOther.String()},
 				})
-			}
-		}
-		lines = append(lines, p.Lines...)
-	}
-
-	if len(postings) > 0 {
-		skipped, err := tx.ApplyCharges(ctx, postings)
-		if err != nil {
-			return fmt.Errorf("close %s: %w", m, err)
-		}
-		for _, p := range postings {
-			if !skipped[p.ContractID] {
 				page.charged++
-				page.amount = page.amount.Add(p.Posting.Amount)
+				page.amount = page.amount.Add(p.Charge.Amount)
 			}
 		}
-	}
-	if len(lines) > 0 {
-		n, err := tx.AddInvoiceLines(ctx, lines)
-		if err != nil {
-			return err
+		// AddInvoiceLine's rule: a line added already is skipped.
+	plan:
+		for _, l := range p.Lines {
+			if l.Month.Before(since) {
+				return fmt.Errorf("close %s: contract %s: a %s line of %s, before the lines the page read", m, c.ID, l.Kind, l.Month)
+			}
+			for _, k := range lc.Lines {
+				if k.Month == l.Month && k.Kind == l.Kind {
+					continue plan
+				}
+			}
+			lines = append(lines, l)
 		}
-		page.lines = n
 	}
+	if len(postings) == 0 && len(lines) == 0 {
+		return nil
+	}
+	if err := tx.ClosePage(ctx, postings, lines); err != nil {
+		return fmt.Errorf("close %s: %w", m, err)
+	}
+	page.lines = len(lines)
 	return nil
 }

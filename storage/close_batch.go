@@ -75,8 +75,21 @@ type pgCloseTx struct {
 
 var _ enrollment.CloseTx = (*pgCloseTx)(nil)
 
+// closeBegin begins a page's transaction with the connection's default
+// isolation and generic plans for its statements. A custom plan sees the
+// length of the page's arrays and, on a small region, joins an array of
+// 5,000 to a table by a sequential scan and a hash (for a close of 100,000
+// contracts, half of its pages), replanning each time (10–25 ms a page);
+// the generic plan joins by an index probe per element, in the array's
+// order, which is also the order the close takes its locks in.
+const closeBegin = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan"
+
 func (db *DB) runCloseTx(ctx context.Context, c *pgx.Conn, fn func(ctx context.Context, tx enrollment.CloseTx) error) error {
-	ptx, err := c.Begin(ctx)
+	opts := pgx.TxOptions{}
+	if v, _ := strconv.Atoi(strings.SplitN(c.PgConn().ParameterStatus("server_version"), ".", 2)[0]); v >= 12 {
+		opts.BeginQuery = closeBegin // plan_cache_mode is PostgreSQL 12's
+	}
+	ptx, err := c.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -99,15 +112,10 @@ func (t *pgCloseTx) fail(err error, what string) error {
 	return mapWrite(err, what)
 }
 
-// query runs a fixed-text statement through pgx's statement cache: parsed
-// and planned once per connection, parameters and results in binary.
-func (t *pgCloseTx) query(ctx context.Context, q string, args ...any) (pgx.Rows, error) {
-	defer traceStatement(q)()
-	return t.tx.Query(ctx, q, pgCached(args...)...)
-}
-
 // lockedContractRow is a contract row with its hold's columns (NULL when
-// the contract has none or it is missing).
+// the contract has none or it is missing), whether the month's charge is
+// recorded and its lines since the previous month ("YYYY-MM kind", comma
+// separated).
 type lockedContractRow struct {
 	contractRow `bun:",extend"`
 
@@ -118,9 +126,11 @@ type lockedContractRow struct {
 	HCharged  *int64     `bun:"h_charged"`
 	HReleased *int64     `bun:"h_released"`
 	HRefunded *int64     `bun:"h_refunded"`
+	Charged   *int64     `bun:"x_charged"`
+	Lines     *string    `bun:"x_lines"`
 }
 
-func (t *tx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int) ([]enrollment.LockedContract, error) {
+func (t *tx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, m funding.Month) ([]enrollment.LockedContract, error) {
 	if len(statuses) == 0 || limit <= 0 {
 		return nil, nil
 	}
@@ -131,14 +141,16 @@ func (t *tx) LockContracts(ctx context.Context, statuses []enrollment.Status, af
 	if t.pg() {
 		return nil, errPGCloseTx
 	}
-	// One statement reads the page and its holds (SQLite serialises the
-	// writers instead of locking rows).
+	// One statement reads the page, its holds, charges and lines (SQLite
+	// serialises the writers instead of locking rows).
 	rows := make([]lockedContractRow, 0, min(limit, closeChunk))
 	err := t.tx.NewRaw(`SELECT c.*, h.id AS h_id, h.certificate_id AS h_certificate_id, h.period_start AS h_period_start,
-		h.amount AS h_amount, h.charged AS h_charged, h.released AS h_released, h.refunded AS h_refunded
+		h.amount AS h_amount, h.charged AS h_charged, h.released AS h_released, h.refunded AS h_refunded,
+		(SELECT 1 FROM contract_charges x WHERE x.contract_id = c.id AND x.month = ?) AS x_charged,
+		(SELECT group_concat(l.month || ' ' || l.kind, ',') FROM invoice_lines l WHERE l.contract_id = c.id AND l.month >= ?) AS x_lines
 		FROM contracts c LEFT JOIN holds h ON h.id = c.hold_id
 		WHERE c.status IN (?) AND c.id > ? AND c.id <= ? ORDER BY c.id LIMIT ?`,
-		bun.In(ss), after, through, limit).Scan(ctx, &rows)
+		m.String(), m.Prev().String(), bun.In(ss), after, through, limit).Scan(ctx, &rows)
 	if err != nil {
 		return nil, t.read(err, "contracts after", after)
 	}
@@ -153,8 +165,28 @@ func (t *tx) LockContracts(ctx context.Context, statuses []enrollment.Status, af
 			}
 			out[i].Hold = h.domain()
 		}
+		out[i].Charged = r.Charged != nil
+		if r.Lines != nil {
+			for l := range strings.SplitSeq(*r.Lines, ",") {
+				k, err := parseLineKey(l)
+				if err != nil {
+					return nil, err
+				}
+				out[i].Lines = append(out[i].Lines, k)
+			}
+		}
 	}
 	return out, nil
+}
+
+// parseLineKey reads "YYYY-MM kind".
+func parseLineKey(s string) (enrollment.LineKey, error) {
+	ms, kind, ok := strings.Cut(s, " ")
+	m, err := funding.ParseMonth(ms)
+	if !ok || err != nil {
+		return enrollment.LineKey{}, fmt.Errorf("storage: invoice line key %q", s)
+	}
+	return enrollment.LineKey{Month: m, Kind: enrollment.InvoiceKind(kind)}, nil
 }
 
 func deref[T any](p *T) T {
@@ -198,10 +230,32 @@ func writeCharge(w *bulkWriter, p *enrollment.PostingRecord) {
 	w.text(params)
 }
 
-func (t *tx) ApplyCharges(ctx context.Context, ps []enrollment.PostingRecord) (map[uuid.UUID]bool, error) {
+// ClosePage on SQLite: the charges in four statements, the lines in two;
+// a charge or line recorded already fails the page.
+func (t *tx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord, ls []enrollment.InvoiceLine) error {
 	if t.pg() {
-		return nil, errPGCloseTx
+		return errPGCloseTx
 	}
+	skipped, err := t.applyCharges(ctx, ps)
+	if err != nil {
+		return err
+	}
+	if len(skipped) > 0 {
+		return fmt.Errorf("storage: close page: %d charges recorded already: %w", len(skipped), enrollment.ErrExists)
+	}
+	n, err := t.addInvoiceLines(ctx, ls)
+	if err != nil {
+		return err
+	}
+	if n != len(ls) {
+		return fmt.Errorf("storage: close page: %d of %d invoice lines added already: %w", len(ls)-n, len(ls), enrollment.ErrExists)
+	}
+	return nil
+}
+
+// applyCharges applies the charges not recorded yet and returns the
+// contracts of the others.
+func (t *tx) applyCharges(ctx context.Context, ps []enrollment.PostingRecord) (map[uuid.UUID]bool, error) {
 	recorded := make(map[uuid.UUID]bool, len(ps))
 	for _, part := range chunkOf(ps, closeChunk) {
 		w := t.bulk(chargeCols, chargeTypes, len(part), func(w *bulkWriter, i int) { writeCharge(w, &part[i]) })
@@ -374,10 +428,9 @@ type invoiceKey struct {
 	kind         string
 }
 
-func (t *tx) AddInvoiceLines(ctx context.Context, ls []enrollment.InvoiceLine) (int, error) {
-	if t.pg() {
-		return 0, errPGCloseTx
-	}
+// addInvoiceLines adds the lines not added yet, and exactly those to their
+// invoices; it returns how many it added.
+func (t *tx) addInvoiceLines(ctx context.Context, ls []enrollment.InvoiceLine) (int, error) {
 	added := 0
 	sums := map[invoiceKey]*invoiceRow{}
 	var keys []invoiceKey
@@ -460,57 +513,6 @@ func (t *tx) AddInvoiceLines(ctx context.Context, ls []enrollment.InvoiceLine) (
 		if _, err := t.tx.ExecContext(ctx, q); err != nil {
 			return added, t.write(err, "add invoices")
 		}
-	}
-	return added, nil
-}
-
-var lineCols = []string{"contract_id", "month", "kind", "municipality", "provider_id", "amount"}
-var lineTypes = []string{"uuid", "text", "text", "text", "uuid", "bigint"}
-
-// pgAddInvoiceLinesSQL is AddInvoiceLines in one statement: the new lines
-// and, from exactly those, the sums upserted into their invoices in key
-// order, without the lines coming back to the client. Lines, like charges,
-// are only added under their contract's lock, so a plain INSERT after the
-// NOT EXISTS check suffices.
-const pgAddInvoiceLinesSQL = `WITH v AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::bigint[])
-		AS v (contract_id, month, kind, municipality, provider_id, amount)),
-	l AS (INSERT INTO invoice_lines (contract_id, month, kind, municipality, provider_id, amount)
-		SELECT * FROM v WHERE NOT EXISTS (SELECT 1 FROM invoice_lines x WHERE x.contract_id = v.contract_id AND x.month = v.month AND x.kind = v.kind)
-		ORDER BY contract_id, month, kind
-		RETURNING municipality, provider_id, month, kind, amount),
-	i AS (INSERT INTO invoices (municipality, provider_id, month, kind, amount, lines)
-		SELECT municipality, provider_id, month, kind, sum(amount), count(*) FROM l GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-		ON CONFLICT (municipality, provider_id, month, kind) DO UPDATE SET amount = invoices.amount + EXCLUDED.amount, lines = invoices.lines + EXCLUDED.lines)
-	SELECT count(*) FROM l`
-
-func (t *pgCloseTx) AddInvoiceLines(ctx context.Context, ls []enrollment.InvoiceLine) (int, error) {
-	added := 0
-	for _, part := range chunkOf(ls, closeChunk) {
-		n := len(part)
-		var (
-			contracts, providers = make([]pgtype.UUID, n), make([]pgtype.UUID, n)
-			months, kinds, munis = make([]string, n), make([]string, n), make([]string, n)
-			amounts              = make([]int64, n)
-			k                    kopecks
-		)
-		for i := range part {
-			l := &part[i]
-			if l.ContractID == uuid.Nil || l.ProviderID == uuid.Nil {
-				return added, fmt.Errorf("storage: invoice line of contract %s lacks its contract or provider", l.ContractID)
-			}
-			contracts[i], providers[i] = pgUUID(l.ContractID), pgUUID(l.ProviderID)
-			months[i], kinds[i], munis[i] = monthStrings.of(l.Month), string(l.Kind), l.Municipality
-			amounts[i] = k.of("amount", l.Amount)
-		}
-		if k.err != nil {
-			return added, k.err
-		}
-		var got int64
-		err := t.queryRow(ctx, pgAddInvoiceLinesSQL, contracts, months, kinds, munis, providers, amounts).Scan(&got)
-		if err != nil {
-			return added, t.fail(err, "add invoice lines")
-		}
-		added += int(got)
 	}
 	return added, nil
 }
@@ -786,220 +788,101 @@ func hexUUID(dst []byte, u uuid.UUID) {
 	}
 }
 
-// The PostgreSQL statements of the close have a fixed text: the page's
-// rows travel as array parameters in pgx's binary format and each
-// statement is parsed and planned once per connection (pgx's statement
-// cache, as in batch_pg.go). Ids come back as uuid_send bytea, which
-// uuid.UUID scans without parsing text, and the rows are scanned by hand
-// rather than by bun's reflection.
-
-// pgLockContractsSQL reads and locks a page of contracts with their holds;
-// the contract's lock covers its hold, as in the per-contract path.
-const pgLockContractsSQL = `SELECT c.id, c.certificate_id, c.group_id, c.module_id, c.program_id, c.provider_id, c.municipality, c.period_start, c.period_end, c.status,
-		c.start_on, c.end_on, c.price_start, c.price_end, c.price_days, c.price_months, c.price_total, c.price_normative,
-		c.price_cert, c.price_copay, c.price_first, c.price_other, c.price_cert_first, c.price_cert_other,
-		c.price_copay_first, c.price_copay_other, c.hold_id, c.created_at, c.closed_on, c.prolonged_from,
-		c.registry, c.direction, c.offered_on, c.activated_on, c.terminated_on, c.scheme,
-		h.id, coalesce(h.amount, 0), coalesce(h.charged, 0), coalesce(h.released, 0), coalesce(h.refunded, 0)
-	FROM contracts c LEFT JOIN holds h ON h.id = c.hold_id
-	WHERE c.status = ANY($1::text[]) AND c.id > $2::uuid AND c.id <= $3::uuid
-	ORDER BY c.id LIMIT $4 FOR NO KEY UPDATE OF c`
-
-func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int) ([]enrollment.LockedContract, error) {
-	if len(statuses) == 0 || limit <= 0 {
-		return nil, nil
-	}
-	ss := make([]string, len(statuses))
-	for i, st := range statuses {
-		ss[i] = string(st)
-	}
-	rows, err := t.query(ctx, pgLockContractsSQL, ss, pgtype.UUID{Bytes: after, Valid: true}, pgtype.UUID{Bytes: through, Valid: true}, limit)
-	if err != nil {
-		return nil, t.fail(err, fmt.Sprintf("contracts after %s", after))
-	}
-	defer rows.Close()
-	out := make([]enrollment.LockedContract, 0, min(limit, closeChunk))
-	var (
-		r                                                                  contractRow
-		id, cert, group, module, program, provider, holdID, prolonged, hid pgtype.UUID
-		periodStart, periodEnd, start, end, priceStart, priceEnd           pgtype.Date
-		closedOn, offeredOn, activatedOn, terminatedOn                     pgtype.Date
-		createdAt                                                          pgtype.Timestamptz
-		days, months                                                       int32
-		hAmount, hCharged, hReleased, hRefunded                            int64
-	)
-	for rows.Next() {
-		err := rows.Scan(&id, &cert, &group, &module, &program, &provider, &r.Municipality, &periodStart, &periodEnd, &r.Status,
-			&start, &end, &priceStart, &priceEnd, &days, &months, &r.PriceTotal, &r.PriceNormative,
-			&r.PriceCert, &r.PriceCoPay, &r.PriceFirst, &r.PriceOther, &r.PriceCertFirst, &r.PriceCertOther,
-			&r.PriceCoPayFirst, &r.PriceCoPayOther, &holdID, &createdAt, &closedOn, &prolonged,
-			&r.Registry, &r.Direction, &offeredOn, &activatedOn, &terminatedOn, &r.Scheme,
-			&hid, &hAmount, &hCharged, &hReleased, &hRefunded)
-		if err != nil {
-			return nil, t.fail(err, fmt.Sprintf("contracts after %s", after))
-		}
-		r.ID, r.CertificateID, r.GroupID, r.ModuleID = id.Bytes, cert.Bytes, group.Bytes, module.Bytes
-		r.ProgramID, r.ProviderID = program.Bytes, provider.Bytes
-		r.HoldID, r.ProlongedFrom = nullUUID(holdID.Bytes), nullUUID(prolonged.Bytes)
-		r.PriceDays, r.PriceMonths = int(days), int(months)
-		r.CreatedAt = dbTime(createdAt.Time.UTC())
-		var derr error
-		for _, d := range [...]struct {
-			dst *dbDate
-			src pgtype.Date
-		}{
-			{&r.PeriodStart, periodStart}, {&r.PeriodEnd, periodEnd}, {&r.Start, start}, {&r.End, end},
-			{&r.PriceStart, priceStart}, {&r.PriceEnd, priceEnd}, {&r.ClosedOn, closedOn},
-			{&r.OfferedOn, offeredOn}, {&r.ActivatedOn, activatedOn}, {&r.TerminatedOn, terminatedOn},
-		} {
-			*d.dst = dbDate{}
-			if d.src.Valid {
-				if d.src.InfinityModifier != pgtype.Finite {
-					derr = fmt.Errorf("storage: contract %s has an infinite date", uuid.UUID(id.Bytes))
-					continue
-				}
-				*d.dst = dbDate(funding.DateOf(d.src.Time))
-			}
-		}
-		if derr != nil {
-			return nil, derr
-		}
-		if !id.Valid || !cert.Valid {
-			return nil, fmt.Errorf("storage: contract row without id or certificate")
-		}
-		lc := enrollment.LockedContract{Contract: r.domain()}
-		if hid.Valid {
-			h := holdRow{ID: hid.Bytes, Amount: hAmount, Charged: hCharged, Released: hReleased, Refunded: hRefunded}
-			lc.Hold = h.domain()
-		}
-		out = append(out, lc)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, t.fail(err, fmt.Sprintf("contracts after %s", after))
-	}
-	return out, nil
-}
-
-// pgApplyChargesSQL is the whole of ApplyCharges in one statement. The new
-// charges are those without a recorded (contract, month): charges are only
-// ever recorded under the contract's lock, which the page holds, so a plain
-// INSERT after the NOT EXISTS check suffices (no speculative insertion; a
-// unique violation would fail the page into the per-contract path). They
-// move their holds and accounts by deltas guarded by the ledger's rules and
-// get their postings; the counts tell whether every guard held. The
-// columns every posting of a run shares (time, actor, rule) are scalars,
-// not arrays; the month stays an array column: as a constant it let the
-// planner estimate no charges of the month and choose sequential scans of
-// contract_charges and accounts (a page took 10x longer). One row comes back: whether every guard held, and
-// the contracts skipped because their charge was recorded already.
-const pgApplyChargesSQL = `WITH d AS (SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::date[], $6::uuid[], $7::text[], $8::text[])
-		AS d (contract_id, amount, hold_id, certificate_id, period_start, id, params, month)),
-	n AS (SELECT * FROM d WHERE NOT EXISTS (SELECT 1 FROM contract_charges x WHERE x.contract_id = d.contract_id AND x.month = d.month)),
-	r AS (INSERT INTO contract_charges (contract_id, month, amount) SELECT contract_id, month, amount FROM n ORDER BY contract_id, month RETURNING 1),
-	h AS (UPDATE holds SET charged = holds.charged + n.amount FROM n
-		WHERE holds.id = n.hold_id AND holds.amount - holds.charged - holds.released >= n.amount RETURNING 1),
-	s AS (SELECT certificate_id, period_start, sum(amount)::bigint AS amount FROM n GROUP BY 1, 2 ORDER BY 1, 2),
-	a AS (UPDATE accounts SET reserved = accounts.reserved - s.amount, spent = accounts.spent + s.amount FROM s
-		WHERE accounts.certificate_id = s.certificate_id AND accounts.period_start = s.period_start AND accounts.reserved >= s.amount
-		RETURNING accounts.certificate_id, accounts.period_start, accounts.period_end),
-	p AS (INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params)
-		SELECT n.id, n.certificate_id, n.period_start, a.period_end, 'charge', n.amount, n.hold_id, n.contract_id, n.month, $9::timestamptz, $10::text, $11::text, n.params
-		FROM n JOIN a USING (certificate_id, period_start) ORDER BY n.id RETURNING 1)
-	SELECT (SELECT count(*) FROM n) = (SELECT count(*) FROM r) AND (SELECT count(*) FROM n) = (SELECT count(*) FROM h)
-		AND (SELECT count(*) FROM s) = (SELECT count(*) FROM a) AND (SELECT count(*) FROM n) = (SELECT count(*) FROM p),
-		(SELECT count(*) FROM d) - (SELECT count(*) FROM n),
-		ARRAY(SELECT contract_id FROM d EXCEPT ALL SELECT contract_id FROM n)`
-
+// pgUUID and pgDate are pgx's values of an id and a date (NULL when zero);
+// the batch enrolment uses them too.
 func pgUUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: id != uuid.Nil} }
 
 func pgDate(d funding.Date) pgtype.Date { return pgtype.Date{Time: d.Time(), Valid: !d.IsZero()} }
 
-// applyCharges runs pgApplyChargesSQL over ps, postings that share their
-// month, time, actor and rule.
-func (t *pgCloseTx) applyCharges(ctx context.Context, ps []enrollment.PostingRecord, skipped map[uuid.UUID]bool) error {
-	n := len(ps)
-	var (
-		contracts, holds, certs, ids = make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n)
-		params, months               = make([]string, n), make([]string, n)
-		amounts                      = make([]int64, n)
-		starts                       = make([]pgtype.Date, n)
-		k                            kopecks
-	)
+// accountKey is an account, as the close's charges move it.
+type accountKey struct {
+	cert  uuid.UUID
+	start funding.Date
+}
+
+// accountSum is what a page charges to one account.
+type accountSum struct {
+	accountKey
+	end    funding.Date
+	amount int64
+}
+
+// pageSums checks a page's charge postings (charges of one month, time,
+// actor and rule, each complete) and sums them per account, in key order.
+func pageSums(ps []enrollment.PostingRecord, amounts []int64) ([]accountSum, error) {
+	idx := make(map[accountKey]int, len(ps))
+	sums := make([]accountSum, 0, len(ps))
 	for i := range ps {
 		p := &ps[i]
 		switch {
 		case p.Posting.Kind != funding.Charge:
-			return fmt.Errorf("storage: apply charges: posting %s is a %s", p.ID, p.Posting.Kind)
+			return nil, fmt.Errorf("storage: close page: posting %s is a %s", p.ID, p.Posting.Kind)
 		case p.At.IsZero():
-			return fmt.Errorf("storage: posting %s has no time", p.ID)
-		case p.ContractID == uuid.Nil || p.Posting.HoldID == uuid.Nil || p.CertificateID == uuid.Nil || p.ID == uuid.Nil || p.Period.Start.IsZero():
-			return fmt.Errorf("storage: apply charges: posting %s lacks its contract, hold, certificate, id or period", p.ID)
-		case !sameRun(p, &ps[0]):
-			return fmt.Errorf("storage: apply charges: posting %s is not of its run", p.ID)
+			return nil, fmt.Errorf("storage: posting %s has no time", p.ID)
+		case p.ContractID == uuid.Nil || p.Posting.HoldID == uuid.Nil || p.CertificateID == uuid.Nil || p.ID == uuid.Nil ||
+			p.Period.Start.IsZero() || p.Period.End.IsZero():
+			return nil, fmt.Errorf("storage: close page: posting %s lacks its contract, hold, certificate, id or period", p.ID)
+		case p.Month != ps[0].Month || !p.At.Equal(ps[0].At) || p.Actor != ps[0].Actor || p.Rule != ps[0].Rule:
+			return nil, fmt.Errorf("storage: close page: posting %s is not of the page's month, time, actor and rule", p.ID)
 		}
-		contracts[i], holds[i], certs[i], ids[i] = pgUUID(p.ContractID), pgUUID(p.Posting.HoldID), pgUUID(p.CertificateID), pgUUID(p.ID)
-		amounts[i] = k.of("amount", p.Posting.Amount)
-		starts[i] = pgDate(p.Period.Start)
-		months[i] = monthStrings.of(p.Month)
-		j, err := paramsJSON(p.Params)
-		if err != nil {
-			return err
+		k := accountKey{p.CertificateID, p.Period.Start}
+		j, ok := idx[k]
+		if !ok {
+			j = len(sums)
+			idx[k] = j
+			sums = append(sums, accountSum{accountKey: k, end: p.Period.End})
 		}
-		params[i] = j
+		if sums[j].end != p.Period.End {
+			return nil, fmt.Errorf("storage: close page: postings of account %s %s end their period on %s and %s", k.cert, k.start, sums[j].end, p.Period.End)
+		}
+		sums[j].amount += amounts[i]
 	}
-	if k.err != nil {
-		return k.err
-	}
-	p0 := &ps[0]
-	var (
-		covered bool
-		nSkip   int64
-		skip    []pgtype.UUID
-	)
-	err := t.queryRow(ctx, pgApplyChargesSQL, contracts, amounts, holds, certs, starts, ids, params,
-		months, pgtype.Timestamptz{Time: p0.At, Valid: true}, p0.Actor, p0.Rule).Scan(&covered, &nSkip, &skip)
-	if err != nil {
-		return t.fail(err, "apply charges")
-	}
-	if !covered {
-		return errUncovered
-	}
-	if int(nSkip) != len(skip) {
-		return fmt.Errorf("storage: apply charges: %d skipped, %d listed", nSkip, len(skip))
-	}
-	for _, id := range skip {
-		skipped[id.Bytes] = true
-	}
-	return nil
+	slices.SortFunc(sums, func(a, b accountSum) int {
+		if c := slices.Compare(a.cert[:], b.cert[:]); c != 0 {
+			return c
+		}
+		return a.start.Compare(b.start)
+	})
+	return sums, nil
 }
 
-// sameRun tells whether two charge postings share the columns a run of
-// pgApplyChargesSQL passes once.
-func sameRun(a, b *enrollment.PostingRecord) bool {
-	return a.Month == b.Month && a.At.Equal(b.At) && a.Actor == b.Actor && a.Rule == b.Rule
-}
-
-func (t *pgCloseTx) ApplyCharges(ctx context.Context, ps []enrollment.PostingRecord) (map[uuid.UUID]bool, error) {
-	skipped := map[uuid.UUID]bool{}
-	for len(ps) > 0 {
-		// The longest run of postings of one month, time, actor and rule
-		// (a whole page in the close), at most closeChunk.
-		n := 1
-		for n < len(ps) && n < closeChunk && sameRun(&ps[n], &ps[0]) {
-			n++
+// invoiceSums sums a page's lines per invoice, in key order.
+func invoiceSums(ls []enrollment.InvoiceLine, amounts []int64) []invoiceSum {
+	idx := make(map[invoiceKey]int, 64)
+	var sums []invoiceSum
+	for i := range ls {
+		l := &ls[i]
+		k := invoiceKey{municipality: l.Municipality, provider: l.ProviderID, month: monthStrings.of(l.Month), kind: string(l.Kind)}
+		j, ok := idx[k]
+		if !ok {
+			j = len(sums)
+			idx[k] = j
+			sums = append(sums, invoiceSum{invoiceKey: k})
 		}
-		if err := t.applyCharges(ctx, ps[:n], skipped); err != nil {
-			return nil, err
-		}
-		ps = ps[n:]
+		sums[j].amount += amounts[i]
+		sums[j].lines++
 	}
-	return skipped, nil
+	slices.SortFunc(sums, func(a, b invoiceSum) int { return compareInvoiceKeys(a.invoiceKey, b.invoiceKey) })
+	return sums
 }
 
-// queryRow is query for a statement of one row.
-func (t *pgCloseTx) queryRow(ctx context.Context, q string, args ...any) pgx.Row {
-	defer traceStatement(q)()
-	return t.tx.QueryRow(ctx, q, pgCached(args...)...)
+type invoiceSum struct {
+	invoiceKey
+	amount int64
+	lines  int32
+}
+
+func compareInvoiceKeys(a, b invoiceKey) int {
+	if c := strings.Compare(a.municipality, b.municipality); c != 0 {
+		return c
+	}
+	if c := slices.Compare(a.provider[:], b.provider[:]); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.month, b.month); c != 0 {
+		return c
+	}
+	return strings.Compare(a.kind, b.kind)
 }
 
 // monthStrings caches Month.String (fmt.Sprintf) for the few months a

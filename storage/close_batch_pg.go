@@ -1,0 +1,588 @@
+package storage
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/funding"
+)
+
+// The batched close's two PostgreSQL statements run on the extended
+// protocol with their parameters and results in binary, encoded and decoded
+// here rather than through pgx's type map: a page is some thirty arrays of
+// thousands of elements going out and 5,000 rows of 43 columns coming back,
+// and pgx's reflection-driven encode and scan plans, with their per-value
+// allocations, were about a fifth of the close's client CPU. Each statement
+// is prepared once per connection under a fixed name (pgx.Conn.Prepare is
+// idempotent), and its parameter types, as the server inferred them from
+// the casts, are checked against the encoders before the first use.
+
+// pgStatement is a prepared statement of the close.
+type pgStatement struct {
+	name, sql string
+	params    []uint32 // the OIDs the parameters are encoded as
+}
+
+// PostgreSQL type OIDs of the values the close sends and reads.
+const (
+	oidBool        = 16
+	oidInt8        = 20
+	oidInt4        = 23
+	oidText        = 25
+	oidDate        = 1082
+	oidTimestamptz = 1184
+	oidUUID        = 2950
+	oidTextArray   = 1009
+	oidInt4Array   = 1007
+	oidInt8Array   = 1016
+	oidDateArray   = 1182
+	oidUUIDArray   = 2951
+)
+
+// pgEpochDays is 2000-01-01, PostgreSQL's epoch, in days since 1970-01-01;
+// pgEpochMicros the same in microseconds.
+const (
+	pgEpochDays   = 10957
+	pgEpochMicros = pgEpochDays * 86400 * 1000000
+)
+
+var binaryFormats = [...]int16{1}
+
+// exec runs st with binary parameters and asks for binary results.
+func (t *pgCloseTx) exec(ctx context.Context, st *pgStatement, params [][]byte) (*pgconn.ResultReader, error) {
+	c := t.tx.Conn()
+	sd, err := c.Prepare(ctx, st.name, st.sql)
+	if err != nil {
+		return nil, err
+	}
+	if len(sd.ParamOIDs) != len(st.params) || len(params) != len(st.params) {
+		return nil, fmt.Errorf("storage: statement %s has %d parameters, the close sends %d", st.name, len(sd.ParamOIDs), len(params))
+	}
+	for i, oid := range sd.ParamOIDs {
+		if oid != st.params[i] {
+			return nil, fmt.Errorf("storage: statement %s: parameter $%d is of type %d, the close encodes %d", st.name, i+1, oid, st.params[i])
+		}
+	}
+	return c.PgConn().ExecPrepared(ctx, st.name, params, binaryFormats[:], binaryFormats[:]), nil
+}
+
+// Binary parameters (the formats of the types' send functions).
+
+// pgArray starts a one-dimensional array of n elements of type oid
+// (array_send: dimensions, null flag, element type, then length and lower
+// bound of the dimension); size is the elements' bytes with their length
+// words.
+func pgArray(oid uint32, n, size int) []byte {
+	b := make([]byte, 0, 20+size)
+	if n == 0 {
+		b = binary.BigEndian.AppendUint32(b, 0) // no dimensions
+		b = binary.BigEndian.AppendUint32(b, 0)
+		return binary.BigEndian.AppendUint32(b, oid)
+	}
+	b = binary.BigEndian.AppendUint32(b, 1)
+	b = binary.BigEndian.AppendUint32(b, 0) // no NULLs
+	b = binary.BigEndian.AppendUint32(b, oid)
+	b = binary.BigEndian.AppendUint32(b, uint32(n))
+	return binary.BigEndian.AppendUint32(b, 1)
+}
+
+func appendUUIDElem(b []byte, id uuid.UUID) []byte {
+	b = binary.BigEndian.AppendUint32(b, 16)
+	return append(b, id[:]...)
+}
+
+func appendInt8Elem(b []byte, n int64) []byte {
+	b = binary.BigEndian.AppendUint32(b, 8)
+	return binary.BigEndian.AppendUint64(b, uint64(n))
+}
+
+func appendInt4Elem(b []byte, n int32) []byte {
+	b = binary.BigEndian.AppendUint32(b, 4)
+	return binary.BigEndian.AppendUint32(b, uint32(n))
+}
+
+func appendDateElem(b []byte, d funding.Date) []byte {
+	b = binary.BigEndian.AppendUint32(b, 4)
+	return binary.BigEndian.AppendUint32(b, uint32(pgDays(d)))
+}
+
+func appendTextElem(b []byte, s string) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
+	return append(b, s...)
+}
+
+// pgDays is d in days since 2000-01-01.
+func pgDays(d funding.Date) int32 {
+	return int32(d.Time().Unix()/86400) - pgEpochDays
+}
+
+func pgTimestamptzBinary(t time.Time) []byte {
+	return binary.BigEndian.AppendUint64(nil, uint64(t.UnixMicro()-pgEpochMicros))
+}
+
+// textArray encodes n strings.
+func textArray(n int, s func(i int) string) []byte {
+	size := 0
+	for i := range n {
+		size += 4 + len(s(i))
+	}
+	b := pgArray(oidText, n, size)
+	for i := range n {
+		b = appendTextElem(b, s(i))
+	}
+	return b
+}
+
+// kopecksOf is k.of without the allocations of decimal's arithmetic for
+// an amount of at most 16 digits with at most two decimal places, which is
+// every amount the close computes; the others take k.of.
+func kopecksOf(k *kopecks, field string, m funding.Money) int64 {
+	d := m.Decimal()
+	if e := d.Exponent(); e >= -2 && e <= 0 && d.NumDigits() <= 16 {
+		return d.CoefficientInt64() * [...]int64{1, 10, 100}[e+2]
+	}
+	return k.of(field, m)
+}
+
+// Binary results.
+
+// rowReader decodes the columns of one binary row in order; the first
+// error sticks.
+type rowReader struct {
+	vals  [][]byte
+	col   int
+	err   error
+	dates map[int32]funding.Date // the few dates of a page, converted once
+	strs  map[string]string      // the few distinct statuses, schemes, …
+}
+
+func (r *rowReader) next(size int) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if r.col >= len(r.vals) {
+		r.err = fmt.Errorf("storage: row of %d columns, column %d read", len(r.vals), r.col+1)
+		return nil
+	}
+	v := r.vals[r.col]
+	r.col++
+	if v != nil && size >= 0 && len(v) != size {
+		r.err = fmt.Errorf("storage: column %d has %d bytes, want %d", r.col, len(v), size)
+		return nil
+	}
+	return v
+}
+
+// uuid reads a uuid; NULL is uuid.Nil.
+func (r *rowReader) uuid() uuid.UUID {
+	var id uuid.UUID
+	copy(id[:], r.next(16))
+	return id
+}
+
+func (r *rowReader) int8() int64 {
+	v := r.next(8)
+	if v == nil {
+		r.notNull()
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(v))
+}
+
+func (r *rowReader) int4() int32 {
+	v := r.next(4)
+	if v == nil {
+		r.notNull()
+		return 0
+	}
+	return int32(binary.BigEndian.Uint32(v))
+}
+
+func (r *rowReader) bool() bool {
+	v := r.next(1)
+	if v == nil {
+		r.notNull()
+		return false
+	}
+	return v[0] != 0
+}
+
+func (r *rowReader) notNull() {
+	if r.err == nil {
+		r.err = fmt.Errorf("storage: column %d is NULL", r.col)
+	}
+}
+
+// text reads a string, interned: the close's text columns take a few
+// values each.
+func (r *rowReader) text() string {
+	v := r.next(-1)
+	if s, ok := r.strs[string(v)]; ok {
+		return s
+	}
+	s := string(v)
+	if len(r.strs) < 4096 {
+		r.strs[s] = s
+	}
+	return s
+}
+
+// date reads a date; NULL is the zero Date.
+func (r *rowReader) date() dbDate {
+	v := r.next(4)
+	if v == nil {
+		return dbDate{}
+	}
+	n := int32(binary.BigEndian.Uint32(v))
+	if n == math.MaxInt32 || n == math.MinInt32 {
+		if r.err == nil {
+			r.err = fmt.Errorf("storage: column %d is an infinite date", r.col)
+		}
+		return dbDate{}
+	}
+	d, ok := r.dates[n]
+	if !ok {
+		d = funding.DateOf(time.Unix((int64(n)+pgEpochDays)*86400, 0).UTC())
+		r.dates[n] = d
+	}
+	return dbDate(d)
+}
+
+func (r *rowReader) timestamptz() time.Time {
+	v := r.next(8)
+	if v == nil {
+		return time.Time{}
+	}
+	return time.UnixMicro(int64(binary.BigEndian.Uint64(v)) + pgEpochMicros).UTC()
+}
+
+// textArray reads a one-dimensional text[] without NULLs, calling f on
+// each element (valid only during the call).
+func (r *rowReader) textArray(f func([]byte)) {
+	v := r.next(-1)
+	if r.err != nil {
+		return
+	}
+	bad := func() { r.err = fmt.Errorf("storage: column %d is not a text array", r.col) }
+	if len(v) < 12 {
+		bad()
+		return
+	}
+	ndim := binary.BigEndian.Uint32(v)
+	if ndim == 0 {
+		return
+	}
+	if ndim != 1 || len(v) < 20 || binary.BigEndian.Uint32(v[8:]) != oidText {
+		bad()
+		return
+	}
+	n := int(binary.BigEndian.Uint32(v[12:]))
+	v = v[20:]
+	for range n {
+		if len(v) < 4 {
+			bad()
+			return
+		}
+		l := int32(binary.BigEndian.Uint32(v))
+		if l < 0 || int(l) > len(v)-4 {
+			bad()
+			return
+		}
+		f(v[4 : 4+l])
+		v = v[4+l:]
+	}
+}
+
+// The lock statement.
+
+// pgLockContracts reads and locks a page of contracts with their holds,
+// whether the month's charge is recorded, and their invoice lines since the
+// previous month; the contract's lock covers them, as in the per-contract
+// path. The charge and the lines are read by correlated subqueries (an
+// index probe per contract, whatever the planner thinks of the month).
+var pgLockContracts = &pgStatement{
+	name: "edufund_close_lock",
+	sql: `SELECT c.id, c.certificate_id, c.group_id, c.module_id, c.program_id, c.provider_id, c.municipality, c.period_start, c.period_end, c.status,
+		c.start_on, c.end_on, c.price_start, c.price_end, c.price_days, c.price_months, c.price_total, c.price_normative,
+		c.price_cert, c.price_copay, c.price_first, c.price_other, c.price_cert_first, c.price_cert_other,
+		c.price_copay_first, c.price_copay_other, c.hold_id, c.created_at, c.closed_on, c.prolonged_from,
+		c.registry, c.direction, c.offered_on, c.activated_on, c.terminated_on, c.scheme,
+		h.id, coalesce(h.amount, 0), coalesce(h.charged, 0), coalesce(h.released, 0), coalesce(h.refunded, 0),
+		coalesce((SELECT true FROM contract_charges x WHERE x.contract_id = c.id AND x.month = $5::text), false),
+		ARRAY(SELECT l.month || ' ' || l.kind FROM invoice_lines l WHERE l.contract_id = c.id AND l.month >= $6::text)
+	FROM contracts c LEFT JOIN holds h ON h.id = c.hold_id
+	WHERE c.status = ANY($1::text[]) AND c.id > $2::uuid AND c.id <= $3::uuid
+	ORDER BY c.id LIMIT $4::bigint FOR NO KEY UPDATE OF c`,
+	params: []uint32{oidTextArray, oidUUID, oidUUID, oidInt8, oidText, oidText},
+}
+
+// lockColumns is the number of columns pgLockContracts returns.
+const lockColumns = 43
+
+func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, m funding.Month) ([]enrollment.LockedContract, error) {
+	if len(statuses) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	what := fmt.Sprintf("contracts after %s", after)
+	params := [][]byte{
+		textArray(len(statuses), func(i int) string { return string(statuses[i]) }),
+		after[:], through[:],
+		binary.BigEndian.AppendUint64(nil, uint64(limit)),
+		[]byte(monthStrings.of(m)), []byte(monthStrings.of(m.Prev())),
+	}
+	done := traceStatement(pgLockContracts.sql)
+	rr, err := t.exec(ctx, pgLockContracts, params)
+	if err != nil {
+		done()
+		return nil, t.fail(err, what)
+	}
+	out := make([]enrollment.LockedContract, 0, min(limit, closeChunk))
+	r := rowReader{dates: map[int32]funding.Date{}, strs: map[string]string{}}
+	first := true
+	for rr.NextRow() {
+		if first {
+			done()
+			first = false
+		}
+		if r.err != nil {
+			continue // drain the rows
+		}
+		r.vals, r.col = rr.Values(), 0
+		if len(r.vals) != lockColumns {
+			r.err = fmt.Errorf("storage: %s: %d columns, want %d", what, len(r.vals), lockColumns)
+			continue
+		}
+		lc, err := readLocked(&r)
+		if err != nil {
+			r.err = err
+			continue
+		}
+		out = append(out, lc)
+	}
+	if first {
+		done()
+	}
+	if _, err := rr.Close(); err != nil {
+		return nil, t.fail(err, what)
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("%s: %w", what, r.err)
+	}
+	return out, nil
+}
+
+// readLocked decodes one row of pgLockContracts.
+func readLocked(r *rowReader) (enrollment.LockedContract, error) {
+	var c contractRow
+	c.ID, c.CertificateID, c.GroupID, c.ModuleID, c.ProgramID, c.ProviderID = r.uuid(), r.uuid(), r.uuid(), r.uuid(), r.uuid(), r.uuid()
+	c.Municipality, c.PeriodStart, c.PeriodEnd, c.Status = r.text(), r.date(), r.date(), r.text()
+	c.Start, c.End, c.PriceStart, c.PriceEnd = r.date(), r.date(), r.date(), r.date()
+	c.PriceDays, c.PriceMonths = int(r.int4()), int(r.int4())
+	c.PriceTotal, c.PriceNormative, c.PriceCert, c.PriceCoPay = r.int8(), r.int8(), r.int8(), r.int8()
+	c.PriceFirst, c.PriceOther, c.PriceCertFirst, c.PriceCertOther = r.int8(), r.int8(), r.int8(), r.int8()
+	c.PriceCoPayFirst, c.PriceCoPayOther = r.int8(), r.int8()
+	c.HoldID, c.CreatedAt, c.ClosedOn, c.ProlongedFrom = nullUUID(r.uuid()), dbTime(r.timestamptz()), r.date(), nullUUID(r.uuid())
+	c.Registry, c.Direction, c.OfferedOn, c.ActivatedOn, c.TerminatedOn, c.Scheme = r.text(), r.text(), r.date(), r.date(), r.date(), r.text()
+	h := holdRow{ID: r.uuid(), Amount: r.int8(), Charged: r.int8(), Released: r.int8(), Refunded: r.int8()}
+	lc := enrollment.LockedContract{Charged: r.bool()}
+	var lerr error
+	r.textArray(func(b []byte) {
+		k, err := parseLineKey(string(b))
+		if err != nil && lerr == nil {
+			lerr = err
+		}
+		lc.Lines = append(lc.Lines, k)
+	})
+	if r.err != nil {
+		return lc, r.err
+	}
+	if lerr != nil {
+		return lc, lerr
+	}
+	if c.ID == uuid.Nil || c.CertificateID == uuid.Nil {
+		return lc, fmt.Errorf("storage: contract row without id or certificate")
+	}
+	lc.Contract = c.domain()
+	if h.ID != uuid.Nil {
+		lc.Hold = h.domain()
+	}
+	return lc, nil
+}
+
+// The write statement.
+
+// pgClosePage is ClosePage in one statement. Every charge and line is new
+// (LockContracts read the page's charges and lines under the locks the
+// transaction holds): the charges are recorded and the postings and lines
+// appended by plain inserts, a unique violation failing the page into the
+// per-contract path; the holds and accounts move by deltas guarded by the
+// ledger's rules (and the accounts by the postings' period), the accounts
+// and the invoice totals in the key order the client sorted them in. The
+// numbers of holds and accounts updated come back, to be compared with what
+// was sent.
+var pgClosePage = &pgStatement{
+	name: "edufund_close_page",
+	sql: `WITH r AS (INSERT INTO contract_charges (contract_id, month, amount)
+		SELECT c, $9::text, a FROM unnest($1::uuid[], $2::bigint[]) AS v (c, a)),
+	h AS (UPDATE holds SET charged = holds.charged + v.a FROM unnest($3::uuid[], $2::bigint[]) AS v (id, a)
+		WHERE holds.id = v.id AND holds.amount - holds.charged - holds.released >= v.a RETURNING 1),
+	a AS (UPDATE accounts SET reserved = accounts.reserved - v.s, spent = accounts.spent + v.s
+		FROM unnest($13::uuid[], $14::date[], $15::date[], $16::bigint[]) AS v (c, st, en, s)
+		WHERE accounts.certificate_id = v.c AND accounts.period_start = v.st AND accounts.period_end = v.en AND accounts.reserved >= v.s
+		RETURNING 1),
+	p AS (INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params)
+		SELECT id, cert, st, en, 'charge', a, hold, c, $9::text, $10::timestamptz, $11::text, $12::text, params
+		FROM unnest($7::uuid[], $4::uuid[], $5::date[], $6::date[], $2::bigint[], $3::uuid[], $1::uuid[], $8::text[]) AS v (id, cert, st, en, a, hold, c, params)),
+	l AS (INSERT INTO invoice_lines (contract_id, month, kind, municipality, provider_id, amount)
+		SELECT * FROM unnest($17::uuid[], $18::text[], $19::text[], $20::text[], $21::uuid[], $22::bigint[])),
+	i AS (INSERT INTO invoices (municipality, provider_id, month, kind, amount, lines)
+		SELECT * FROM unnest($23::text[], $24::uuid[], $25::text[], $26::text[], $27::bigint[], $28::integer[])
+		ON CONFLICT (municipality, provider_id, month, kind) DO UPDATE SET amount = invoices.amount + EXCLUDED.amount, lines = invoices.lines + EXCLUDED.lines)
+	SELECT (SELECT count(*) FROM h), (SELECT count(*) FROM a)`,
+	params: []uint32{
+		oidUUIDArray, oidInt8Array, oidUUIDArray, oidUUIDArray, oidDateArray, oidDateArray, oidUUIDArray, oidTextArray,
+		oidText, oidTimestamptz, oidText, oidText,
+		oidUUIDArray, oidDateArray, oidDateArray, oidInt8Array,
+		oidUUIDArray, oidTextArray, oidTextArray, oidTextArray, oidUUIDArray, oidInt8Array,
+		oidTextArray, oidUUIDArray, oidTextArray, oidTextArray, oidInt8Array, oidInt4Array,
+	},
+}
+
+func (t *pgCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord, ls []enrollment.InvoiceLine) error {
+	if len(ps) == 0 && len(ls) == 0 {
+		return nil
+	}
+	var k kopecks
+	n := len(ps)
+	amounts := make([]int64, n)
+	params := make([]string, n)
+	for i := range ps {
+		p := &ps[i]
+		amounts[i] = kopecksOf(&k, "amount", p.Posting.Amount)
+		j, err := paramsJSON(p.Params)
+		if err != nil {
+			return err
+		}
+		params[i] = j
+	}
+	if k.err != nil {
+		return k.err
+	}
+	sums, err := pageSums(ps, amounts)
+	if err != nil {
+		return err
+	}
+	lAmounts := make([]int64, len(ls))
+	for i := range ls {
+		l := &ls[i]
+		if l.ContractID == uuid.Nil || l.ProviderID == uuid.Nil {
+			return fmt.Errorf("storage: invoice line of contract %s lacks its contract or provider", l.ContractID)
+		}
+		lAmounts[i] = kopecksOf(&k, "amount", l.Amount)
+	}
+	if k.err != nil {
+		return k.err
+	}
+	inv := invoiceSums(ls, lAmounts)
+
+	uuids := func(n int, id func(i int) uuid.UUID) []byte {
+		b := pgArray(oidUUID, n, 20*n)
+		for i := range n {
+			b = appendUUIDElem(b, id(i))
+		}
+		return b
+	}
+	int8s := func(v []int64) []byte {
+		b := pgArray(oidInt8, len(v), 12*len(v))
+		for _, x := range v {
+			b = appendInt8Elem(b, x)
+		}
+		return b
+	}
+	dates := func(n int, d func(i int) funding.Date) []byte {
+		b := pgArray(oidDate, n, 8*n)
+		for i := range n {
+			b = appendDateElem(b, d(i))
+		}
+		return b
+	}
+	var month, actor, rule, at []byte
+	if n > 0 {
+		month, actor, rule, at = []byte(monthStrings.of(ps[0].Month)), []byte(ps[0].Actor), []byte(ps[0].Rule), pgTimestamptzBinary(ps[0].At)
+	} else {
+		month, actor, rule, at = []byte{}, []byte{}, []byte{}, pgTimestamptzBinary(time.Unix(0, 0))
+	}
+	invLines := pgArray(oidInt4, len(inv), 8*len(inv))
+	for _, v := range inv {
+		invLines = appendInt4Elem(invLines, v.lines)
+	}
+	args := [][]byte{
+		uuids(n, func(i int) uuid.UUID { return ps[i].ContractID }),
+		int8s(amounts),
+		uuids(n, func(i int) uuid.UUID { return ps[i].Posting.HoldID }),
+		uuids(n, func(i int) uuid.UUID { return ps[i].CertificateID }),
+		dates(n, func(i int) funding.Date { return ps[i].Period.Start }),
+		dates(n, func(i int) funding.Date { return ps[i].Period.End }),
+		uuids(n, func(i int) uuid.UUID { return ps[i].ID }),
+		textArray(n, func(i int) string { return params[i] }),
+		month, at, actor, rule,
+		uuids(len(sums), func(i int) uuid.UUID { return sums[i].cert }),
+		dates(len(sums), func(i int) funding.Date { return sums[i].start }),
+		dates(len(sums), func(i int) funding.Date { return sums[i].end }),
+		int8s(func() []int64 {
+			v := make([]int64, len(sums))
+			for i := range sums {
+				v[i] = sums[i].amount
+			}
+			return v
+		}()),
+		uuids(len(ls), func(i int) uuid.UUID { return ls[i].ContractID }),
+		textArray(len(ls), func(i int) string { return monthStrings.of(ls[i].Month) }),
+		textArray(len(ls), func(i int) string { return string(ls[i].Kind) }),
+		textArray(len(ls), func(i int) string { return ls[i].Municipality }),
+		uuids(len(ls), func(i int) uuid.UUID { return ls[i].ProviderID }),
+		int8s(lAmounts),
+		textArray(len(inv), func(i int) string { return inv[i].municipality }),
+		uuids(len(inv), func(i int) uuid.UUID { return inv[i].provider }),
+		textArray(len(inv), func(i int) string { return inv[i].month }),
+		textArray(len(inv), func(i int) string { return inv[i].kind }),
+		int8s(func() []int64 {
+			v := make([]int64, len(inv))
+			for i := range inv {
+				v[i] = inv[i].amount
+			}
+			return v
+		}()),
+		invLines,
+	}
+	defer traceStatement(pgClosePage.sql)()
+	rr, err := t.exec(ctx, pgClosePage, args)
+	if err != nil {
+		return t.fail(err, "close page")
+	}
+	var gotHolds, gotAccounts int64
+	r := rowReader{}
+	rows := 0
+	for rr.NextRow() {
+		r.vals, r.col = rr.Values(), 0
+		gotHolds, gotAccounts = r.int8(), r.int8()
+		rows++
+	}
+	if _, err := rr.Close(); err != nil {
+		return t.fail(err, "close page")
+	}
+	if r.err != nil || rows != 1 {
+		return fmt.Errorf("storage: close page: %d result rows: %v", rows, r.err)
+	}
+	if gotHolds != int64(n) || gotAccounts != int64(len(sums)) {
+		return fmt.Errorf("%w: %d of %d holds, %d of %d accounts", errUncovered, gotHolds, n, gotAccounts, len(sums))
+	}
+	return nil
+}

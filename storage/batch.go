@@ -3,7 +3,7 @@ package storage
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -13,7 +13,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
-	"github.com/uptrace/bun/schema"
 
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/funding"
@@ -144,10 +143,10 @@ func (t batchTx) offersSQLWhere(where string) string {
 		WHERE ` + where
 }
 
-// Prefetch reads a batch's rows. On PostgreSQL it is one statement: the
-// locking reads as CTEs (certificates first, in id order, then their
-// accounts), every row returned as JSON and scanned through bun's field
-// scanners; on SQLite one statement per table.
+// Prefetch reads a batch's rows, one statement per table (SQLite has one
+// writer, so nothing needs a lock). On PostgreSQL the batch claims its
+// keys and locks its certificates first (ClaimKeysLock) and reads the rest
+// with PrefetchLocked.
 func (t batchTx) Prefetch(ctx context.Context, certIDs, groupIDs []uuid.UUID) (enrollment.BatchRows, error) {
 	var out enrollment.BatchRows
 	if len(certIDs) > batchChunk || len(groupIDs) > batchChunk {
@@ -160,12 +159,9 @@ func (t batchTx) Prefetch(ctx context.Context, certIDs, groupIDs []uuid.UUID) (e
 		offers []offerJoin
 	)
 	if t.pg() {
-		docs, err := t.docsPG(ctx, t.prefetchSQL(), certIDs, groupIDs)
-		if err != nil {
-			return out, err
-		}
-		return t.batchRowsOf(docs)
-	} else {
+		return out, errors.New("storage: Prefetch is SQLite's; PostgreSQL batches use ClaimKeysLock and PrefetchLocked")
+	}
+	{
 		db := t.tx.tx
 		if err := db.NewSelect().Model(&certs).Where("id IN (?)", bun.In(certIDs)).OrderExpr("id").Scan(ctx); err != nil {
 			return out, t.read(err, "certificates", len(certIDs))
@@ -191,170 +187,6 @@ func (t batchTx) Prefetch(ctx context.Context, certIDs, groupIDs []uuid.UUID) (e
 	}
 	out.Offers = joinOffers(offers)
 	return out, nil
-}
-
-// scanJSON fills a row struct from a JSON object of its columns (a flat
-// object, as to_jsonb of a row gives), through the same bun field scanners
-// a result set would use. It walks the object itself: encoding/json's
-// generic decoding was a quarter of the batch's CPU.
-func (t batchTx) scanJSON(dst any, doc []byte) error {
-	v := reflect.ValueOf(dst).Elem()
-	fields := t.fieldsByName(v.Type())
-	return walkFlatJSON(doc, func(key string, raw []byte) error {
-		f, ok := fields[key]
-		if !ok {
-			return nil
-		}
-		var src any
-		switch {
-		case string(raw) == "null":
-		case raw[0] == '"':
-			if bytes.IndexByte(raw, '\\') < 0 {
-				src = string(raw[1 : len(raw)-1])
-				break
-			}
-			var s string
-			if err := json.Unmarshal(raw, &s); err != nil {
-				return fmt.Errorf("storage: batch row %s: %w", f.Name, err)
-			}
-			src = s
-		case string(raw) == "true":
-			src = true
-		case string(raw) == "false":
-			src = false
-		default:
-			src = string(raw) // a number, scanned from its text exactly
-		}
-		if err := f.ScanValue(v, src); err != nil {
-			return fmt.Errorf("storage: batch row %s: %w", f.Name, err)
-		}
-		return nil
-	})
-}
-
-var fieldsByType sync.Map // reflect.Type → map[string]*schema.Field
-
-func (t batchTx) fieldsByName(typ reflect.Type) map[string]*schema.Field {
-	if m, ok := fieldsByType.Load(typ); ok {
-		return m.(map[string]*schema.Field)
-	}
-	m := map[string]*schema.Field{}
-	for _, f := range t.db.bun.Table(typ).Fields {
-		m[f.Name] = f
-	}
-	fieldsByType.Store(typ, m)
-	return m
-}
-
-// walkFlatJSON calls fn with each key of a JSON object and its value's raw
-// text (a string still quoted; an array or object whole).
-func walkFlatJSON(doc []byte, fn func(key string, raw []byte) error) error {
-	bad := func(i int) error {
-		return fmt.Errorf("storage: batch row: bad JSON at %d: %.40q", i, doc[min(i, len(doc)):])
-	}
-	ws := func(i int) int {
-		for i < len(doc) && (doc[i] == ' ' || doc[i] == '\t' || doc[i] == '\n' || doc[i] == '\r') {
-			i++
-		}
-		return i
-	}
-	// str returns the index after the string starting at doc[i] == '"'.
-	str := func(i int) int {
-		for i++; i < len(doc); i++ {
-			switch doc[i] {
-			case '\\':
-				i++
-			case '"':
-				return i + 1
-			}
-		}
-		return -1
-	}
-	i := ws(0)
-	if i >= len(doc) || doc[i] != '{' {
-		return bad(i)
-	}
-	i = ws(i + 1)
-	if i < len(doc) && doc[i] == '}' {
-		return nil
-	}
-	for {
-		if i >= len(doc) || doc[i] != '"' {
-			return bad(i)
-		}
-		e := str(i)
-		if e < 0 {
-			return bad(i)
-		}
-		keyAt, key := i, doc[i+1:e-1]
-		i = ws(e)
-		if i >= len(doc) || doc[i] != ':' {
-			return bad(i)
-		}
-		i = ws(i + 1)
-		if i >= len(doc) {
-			return bad(i)
-		}
-		start := i
-		switch doc[i] {
-		case '"':
-			if i = str(i); i < 0 {
-				return bad(start)
-			}
-		case '[', '{':
-			depth := 0
-			for ; i < len(doc); i++ {
-				c := doc[i]
-				if c == '"' {
-					if i = str(i); i < 0 {
-						return bad(start)
-					}
-					i--
-					continue
-				}
-				if c == '[' || c == '{' {
-					depth++
-				} else if c == ']' || c == '}' {
-					if depth--; depth == 0 {
-						i++
-						break
-					}
-				}
-			}
-			if depth != 0 {
-				return bad(start)
-			}
-		default:
-			for i < len(doc) && doc[i] != ',' && doc[i] != '}' && doc[i] != ' ' && doc[i] != '\n' {
-				i++
-			}
-		}
-		if i == start {
-			return bad(start)
-		}
-		var k string
-		if bytes.IndexByte(key, '\\') >= 0 {
-			if err := json.Unmarshal(doc[keyAt:e], &k); err != nil {
-				return bad(e)
-			}
-		} else {
-			k = string(key)
-		}
-		if err := fn(k, doc[start:i]); err != nil {
-			return err
-		}
-		i = ws(i)
-		if i >= len(doc) {
-			return bad(i)
-		}
-		if doc[i] == '}' {
-			return nil
-		}
-		if doc[i] != ',' {
-			return bad(i)
-		}
-		i = ws(i + 1)
-	}
 }
 
 func offerLess(a, b *offerJoin) bool {

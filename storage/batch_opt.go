@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -132,6 +131,13 @@ func (db *DB) ReadBatch(ctx context.Context, keys []string, certIDs, groupIDs []
 	if err := db.withPgx(ctx, func(c *pgx.Conn) error { return runPipeline(ctx, c, qs) }); err != nil {
 		return nil, enrollment.BatchRows{}, fmt.Errorf("storage: read batch: %w", err)
 	}
+	out.Offers = joinOffers(sortOffers(offers))
+	return recs, out, nil
+}
+
+// sortOffers orders the rows of the offers statements as joinOffers needs
+// them: by group, then agreement.
+func sortOffers(offers []offerJoin) []offerJoin {
 	slices.SortStableFunc(offers, func(a, b offerJoin) int {
 		switch {
 		case offerLess(&a, &b):
@@ -141,8 +147,7 @@ func (db *DB) ReadBatch(ctx context.Context, keys []string, certIDs, groupIDs []
 		}
 		return 0
 	})
-	out.Offers = joinOffers(offers)
-	return recs, out, nil
+	return offers
 }
 
 // ReadCounters is enrollment.OptimisticBatchStore.
@@ -178,26 +183,13 @@ var (
 			WHERE c.xmin = v.x::xid ORDER BY c.id FOR NO KEY UPDATE OF c`, 3)}
 	// The new rows of the batch in one statement: its inserts share one
 	// executor start and one round of trigger and index setup.
-	pgInsertRows = &pgStmt{"edufund_opt_insert_rows", `WITH k AS (INSERT INTO contracts (` + pgContractCols + `)
-			SELECT * FROM ` + unnestOf(1, "uuid", "uuid", "uuid", "uuid", "uuid", "uuid", "text", "date", "date", "text",
-		"date", "date", "date", "date", "int", "int", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint",
-		"bigint", "bigint", "uuid", "timestamptz", "date", "uuid", "text", "text", "date", "date", "date", "text") + `),
-		h AS (INSERT INTO holds (id, certificate_id, period_start, amount, charged, released, refunded)
-			SELECT * FROM ` + unnestOf(37, "uuid", "uuid", "date", "bigint", "bigint", "bigint", "bigint") + `),
-		p AS (INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params)
-			SELECT * FROM ` + unnestOf(44, "uuid", "uuid", "date", "date", "text", "bigint", "uuid", "uuid", "text", "timestamptz", "text", "text", "text") + `),
-		r AS (INSERT INTO idempotency (key, operation, request_hash, result, created_at)
-			SELECT u.*, $61::timestamptz FROM ` + unnestOf(57, "text", "text", "text", "bytea") + ` AS u)
-		SELECT 1`}
+	pgInsertRows     = &pgStmt{"edufund_opt_insert_rows", func() string { q, _ := pgRowsCTEs("", ""); return q + " SELECT 1" }()}
 	pgUpdateAccounts = &pgStmt{"edufund_opt_update_accounts", pgCheck("accounts",
 		`UPDATE accounts a SET period_end = v.pe, nominal = v.nom, balance = v.bal, reserved = v.res, spent = v.sp, depleted = v.dep, expired = v.exp, fixed = v.fx
 			FROM unnest($1::uuid[], $2::date[], $3::text[], $4::date[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::boolean[])
 				AS v(c, s, x, pe, nom, bal, res, sp, dep, exp, fx)
 			WHERE a.certificate_id = v.c AND a.period_start = v.s AND a.xmin = v.x::xid RETURNING 1`, 12)}
-	pgInsertAccounts = &pgStmt{"edufund_opt_insert_accounts", `INSERT INTO accounts (` + pgAccountCols + `)
-		SELECT * FROM unnest($1::uuid[], $2::date[], $3::date[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::boolean[])`}
-	pgInsertResults = &pgStmt{"edufund_opt_insert_results", `INSERT INTO idempotency (key, operation, request_hash, result, created_at)
-		SELECT u.k, u.o, u.h, u.r, $5::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[]) AS u(k, o, h, r)`}
+	pgInsertAccounts = &pgStmt{"edufund_opt_insert_accounts", `INSERT INTO accounts (` + pgAccountCols + `) SELECT * FROM ` + unnestOf(1, pgAccountTypes...)}
 	pgInsertCounters = &pgStmt{"edufund_opt_insert_counters", `INSERT INTO counters (key, used, lim) SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[])`}
 	pgLockCounters   = &pgStmt{"edufund_opt_lock_counters", `SELECT count(*) FROM (SELECT 1 FROM unnest($1::text[]) WITH ORDINALITY AS u(k, ord)
 		JOIN counters c ON c.key = u.k ORDER BY u.ord FOR NO KEY UPDATE OF c) l`}
@@ -206,6 +198,28 @@ var (
 			FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::boolean[], $6::bigint[]) AS v(key, add, used, lim, exact, room)
 			WHERE c.key = v.key AND c.used + v.add + v.room <= c.lim AND (NOT v.exact OR (c.used = v.used AND c.lim = v.lim)) RETURNING 1`, 7)}
 )
+
+// pgRowsCTEs inserts the new rows of a batch as data-modifying CTEs of
+// one statement (its inserts then share one executor start and one round
+// of trigger and index setup): contracts, holds, postings and idempotency
+// records, the parameters of contractArgs, holdArgs, postingArgs and
+// resultArgs in that order. holds and results end their inserts (ON
+// CONFLICT clauses, or nothing). It returns the SQL and the next
+// parameter's number.
+func pgRowsCTEs(holds, results string) (string, int) {
+	n := 1
+	next := func(types ...string) string {
+		u := unnestOf(n, types...)
+		n += len(types)
+		return u
+	}
+	k := `WITH k AS (INSERT INTO contracts (` + pgContractCols + `) SELECT * FROM ` + next(pgContractTypes...) + `)`
+	h := `, h AS (INSERT INTO holds (` + pgHoldCols + `) SELECT * FROM ` + next(pgHoldTypes...) + ` ` + holds + `)`
+	p := `, p AS (INSERT INTO postings (` + pgPostingCols + `) SELECT * FROM ` + next(pgPostingTypes...) + `)`
+	u := next("text", "text", "text", "bytea")
+	r := fmt.Sprintf(`, r AS (INSERT INTO idempotency (key, operation, request_hash, result, created_at) SELECT u.*, $%d::timestamptz FROM %s AS u %s)`, n, u, results)
+	return k + h + p + r, n + 1
+}
 
 // unnestOf is unnest($first::types[0][], $first+1::types[1][], …).
 func unnestOf(first int, types ...string) string {
@@ -252,7 +266,6 @@ func optimisticWrites(w enrollment.BatchWrite) ([]pgQuery, error) {
 		qs []pgQuery
 		k  kopecks
 	)
-	var rows []any // the arguments of pgInsertRows
 	add := func(s *pgStmt, n int, args ...any) {
 		if n > 0 {
 			qs = append(qs, pgQuery{stmt: s, args: args})
@@ -266,122 +279,34 @@ func optimisticWrites(w enrollment.BatchWrite) ([]pgQuery, error) {
 		}
 		add(pgLockCertificates, n, ids, vers, n)
 	}
-	{
-		n := len(w.Contracts)
-		var (
-			ids, certs, groups, modules, programs, providers, holds, prolonged = make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n)
-			muns, statuses, registries, directions, schemes                    = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
-			pstart, pend, start, end, prStart, prEnd                           = make([]pgtype.Date, n), make([]pgtype.Date, n), make([]pgtype.Date, n), make([]pgtype.Date, n), make([]pgtype.Date, n), make([]pgtype.Date, n)
-			closed, offered, activated, terminated                             = make([]pgtype.Date, n), make([]pgtype.Date, n), make([]pgtype.Date, n), make([]pgtype.Date, n)
-			days, months                                                       = make([]int32, n), make([]int32, n)
-			total, norm, cert, copay, first, other                             = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-			certFirst, certOther, copayFirst, copayOther                       = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-			created                                                            = make([]pgtype.Timestamptz, n)
-		)
-		for i, c := range w.Contracts {
-			if c.CreatedAt.IsZero() {
-				return nil, fmt.Errorf("storage: contract %s has no creation time", c.ID)
-			}
-			p := c.Price
-			ids[i], certs[i], groups[i], modules[i] = pgUUID(c.ID), pgUUID(c.CertificateID), pgUUID(c.GroupID), pgUUID(c.ModuleID)
-			programs[i], providers[i], holds[i], prolonged[i] = pgUUID(c.ProgramID), pgUUID(c.ProviderID), pgUUID(c.HoldID), pgUUID(c.ProlongedFrom)
-			muns[i], statuses[i], registries[i], directions[i], schemes[i] = c.Municipality, string(c.Status), string(c.Registry), string(c.Direction), string(c.Scheme)
-			pstart[i], pend[i], start[i], end[i] = pgDate(c.Period.Start), pgDate(c.Period.End), pgDate(c.Start), pgDate(c.End)
-			prStart[i], prEnd[i], closed[i] = pgDate(p.Start), pgDate(p.End), pgDate(c.ClosedOn)
-			offered[i], activated[i], terminated[i] = pgDate(c.OfferedOn), pgDate(c.ActivatedOn), pgDate(c.TerminatedOn)
-			days[i], months[i] = int32(p.Days), int32(p.Months)
-			total[i], norm[i], cert[i], copay[i] = k.of("price.total", p.Total), k.of("price.normative", p.Normative), k.of("price.cert", p.Cert), k.of("price.copay", p.CoPay)
-			first[i], other[i] = k.of("price.first", p.First), k.of("price.other", p.Other)
-			certFirst[i], certOther[i] = k.of("price.cert_first", p.CertFirst), k.of("price.cert_other", p.CertOther)
-			copayFirst[i], copayOther[i] = k.of("price.copay_first", p.CoPayFirst), k.of("price.copay_other", p.CoPayOther)
-			created[i] = pgTimestamptz(c.CreatedAt)
-		}
-		rows = append(rows, ids, certs, groups, modules, programs, providers, muns, pstart, pend, statuses,
-			start, end, prStart, prEnd, days, months, total, norm, cert, copay, first, other, certFirst, certOther,
-			copayFirst, copayOther, holds, created, closed, prolonged, registries, directions, offered, activated, terminated, schemes)
-	}
-	{
-		n := len(w.Holds)
-		ids, certs, starts := make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.Date, n)
-		amount, charged, released, refunded := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-		for i, h := range w.Holds {
-			ids[i], certs[i], starts[i] = pgUUID(h.Hold.ID), pgUUID(h.CertificateID), pgDate(h.Period.Start)
-			amount[i], charged[i] = k.of("amount", h.Hold.Amount), k.of("charged", h.Hold.Charged)
-			released[i], refunded[i] = k.of("released", h.Hold.Released), k.of("refunded", h.Hold.Refunded)
-		}
-		rows = append(rows, ids, certs, starts, amount, charged, released, refunded)
-	}
-	{
-		n := len(w.Postings)
-		ids, certs, holds, contracts := make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n)
-		starts, ends := make([]pgtype.Date, n), make([]pgtype.Date, n)
-		kinds, months, actors, rules, params := make([]string, n), make([]pgtype.Text, n), make([]string, n), make([]string, n), make([]string, n)
-		amounts, ats := make([]int64, n), make([]pgtype.Timestamptz, n)
-		for i, p := range w.Postings {
-			if p.At.IsZero() {
-				return nil, fmt.Errorf("storage: posting %s has no time", p.ID)
-			}
-			j, err := paramsJSON(p.Params)
-			if err != nil {
-				return nil, err
-			}
-			ids[i], certs[i], holds[i], contracts[i] = pgUUID(p.ID), pgUUID(p.CertificateID), pgUUID(p.Posting.HoldID), pgUUID(p.ContractID)
-			starts[i], ends[i] = pgDate(p.Period.Start), pgDate(p.Period.End)
-			kinds[i], actors[i], rules[i], params[i] = string(p.Posting.Kind), p.Actor, p.Rule, j
-			if !p.Month.IsZero() {
-				months[i] = pgtype.Text{String: p.Month.String(), Valid: true}
-			}
-			amounts[i], ats[i] = k.of("amount", p.Posting.Amount), pgTimestamptz(p.At)
-		}
-		rows = append(rows, ids, certs, starts, ends, kinds, amounts, holds, contracts, months, ats, actors, rules, params)
-	}
-	{
-		var upd, ins []enrollment.AccountState
-		for _, a := range w.Accounts {
-			if a.Version == 0 {
-				ins = append(ins, a)
-			} else {
-				upd = append(upd, a)
-			}
-		}
-		cols := func(as []enrollment.AccountState) (certs []pgtype.UUID, starts, ends []pgtype.Date, money [6][]int64, fixed []bool) {
-			n := len(as)
-			certs, starts, ends, fixed = make([]pgtype.UUID, n), make([]pgtype.Date, n), make([]pgtype.Date, n), make([]bool, n)
-			for j := range money {
-				money[j] = make([]int64, n)
-			}
-			for i, a := range as {
-				certs[i], starts[i], ends[i], fixed[i] = pgUUID(a.CertificateID), pgDate(a.Period.Start), pgDate(a.Period.End), a.Fixed
-				money[0][i], money[1][i], money[2][i] = k.of("nominal", a.Account.Nominal), k.of("balance", a.Account.Balance), k.of("reserved", a.Account.Reserved)
-				money[3][i], money[4][i], money[5][i] = k.of("spent", a.Account.Spent), k.of("depleted", a.Account.Depleted), k.of("expired", a.Account.Expired)
-			}
-			return
-		}
-		if n := len(upd); n > 0 {
-			certs, starts, ends, m, fixed := cols(upd)
-			vers := make([]string, n)
-			for i, a := range upd {
-				vers[i] = strconv.FormatInt(a.Version, 10)
-			}
-			add(pgUpdateAccounts, n, certs, starts, vers, ends, m[0], m[1], m[2], m[3], m[4], m[5], fixed, n)
-		}
-		if n := len(ins); n > 0 {
-			certs, starts, ends, m, fixed := cols(ins)
-			add(pgInsertAccounts, n, certs, starts, ends, m[0], m[1], m[2], m[3], m[4], m[5], fixed)
+	var upd, ins []enrollment.AccountState
+	for _, a := range w.Accounts {
+		if a.Version == 0 {
+			ins = append(ins, a)
+		} else {
+			upd = append(upd, a)
 		}
 	}
-	{
-		n := len(w.Results)
-		ks, ops, hs, rs := make([]string, n), make([]string, n), make([]string, n), make([][]byte, n)
-		for i, r := range w.Results {
-			ks[i], ops[i], hs[i], rs[i] = r.Key, r.Operation, r.RequestHash, r.Result
-			if rs[i] == nil {
-				rs[i] = []byte{}
-			}
+	if n := len(upd); n > 0 {
+		a := accountArgs(upd, &k)
+		vers := make([]string, n)
+		for i, u := range upd {
+			vers[i] = strconv.FormatInt(u.Version, 10)
 		}
-		rows = append(rows, ks, ops, hs, rs, time.Time(dbTimeNow()))
-		add(pgInsertRows, len(w.Contracts)+len(w.Holds)+len(w.Postings)+len(w.Results), rows...)
+		add(pgUpdateAccounts, n, append(append([]any{a[0], a[1], vers}, a[2:]...), n)...)
 	}
+	add(pgInsertAccounts, len(ins), accountArgs(ins, &k)...)
+	rows, err := contractArgs(w.Contracts, &k)
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows, holdArgs(w.Holds, &k)...)
+	ps, err := postingArgs(w.Postings, &k)
+	if err != nil {
+		return nil, err
+	}
+	rows = append(append(rows, ps...), resultArgs(w.Results)...)
+	add(pgInsertRows, len(w.Contracts)+len(w.Holds)+len(w.Postings)+len(w.Results), rows...)
 	{
 		n := len(w.Counters)
 		ks, used, lims := make([]string, n), make([]int64, n), make([]int64, n)
@@ -393,19 +318,13 @@ func optimisticWrites(w enrollment.BatchWrite) ([]pgQuery, error) {
 		}
 		add(pgInsertCounters, n, ks, used, lims)
 	}
-	{
-		// The counters are locked in this order: the groups' seats first,
-		// then the others in Submit's order, as a batch under locks takes
-		// them (its seats when it reads them, the rest by its guards at the
-		// end), so that the two kinds of batch cannot deadlock.
-		n := len(w.Guards)
-		ks, adds, used, lims, exact, room := make([]string, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]bool, n), make([]int64, n)
-		for i, g := range sortGuards(w.Guards, true) {
-			ks[i], adds[i], used[i], lims[i], exact[i], room[i] = g.Key, g.Add, g.Used, g.Limit, g.Exact, g.Room
-		}
-		add(pgLockCounters, n, ks)
-		add(pgGuardCounters, n, ks, adds, used, lims, exact, room, n)
-	}
+	// The counters are locked in this order: the groups' seats first, then
+	// the others in Submit's order, as a batch under locks takes them (its
+	// seats when it reads them, the rest by its guards at the end), so that
+	// the two kinds of batch cannot deadlock.
+	gs := guardArgs(sortGuards(w.Guards, true))
+	add(pgLockCounters, len(w.Guards), gs[0])
+	add(pgGuardCounters, len(w.Guards), append(gs, len(w.Guards))...)
 	if k.err != nil {
 		return nil, k.err
 	}

@@ -217,14 +217,31 @@ func (r *batchRegion) rename(s string) string {
 // TestBatchEquivalence runs one seeded workload item by item through
 // Service.Submit on one region and in batches through SubmitBatch on an
 // identical one: every answer and the final accounts and counters agree.
+// lockedOnly is a store whose batches always run under locks: the path an
+// optimistic batch falls back to, tested on its own.
+type lockedOnly struct{ *storage.DB }
+
+func (lockedOnly) OptimisticBatches() bool { return false }
+
 func TestBatchEquivalence(t *testing.T) {
 	for _, kind := range storagetest.Kinds() {
 		t.Run(kind, func(t *testing.T) {
-			for _, seed := range []uint64{1, 2} {
-				t.Run("seed-"+strconv.FormatUint(seed, 10), func(t *testing.T) {
+			for _, c := range []struct {
+				seed   uint64
+				locked bool
+			}{{1, false}, {2, false}, {3, true}} {
+				seed := c.seed
+				name := "seed-" + strconv.FormatUint(seed, 10)
+				if c.locked {
+					name += "-locked"
+				}
+				t.Run(name, func(t *testing.T) {
 					ctx := context.Background()
 					one := newBatchRegion(t, storagetest.Open(t, kind), seed)
 					bat := newBatchRegion(t, storagetest.Open(t, kind), seed)
+					if c.locked {
+						bat.svc = enrollment.NewService(lockedOnly{bat.db}, bat.clock, bat.svc.Config())
+					}
 					ops := batchWorkload(seed, 160, len(one.certs), len(one.groups))
 					var want []string
 					for _, op := range ops {

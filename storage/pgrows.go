@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/edufund/edufund/funding"
@@ -15,6 +14,13 @@ import (
 // itself (the batch paths): the columns are listed in a fixed order and
 // scanned by hand into the row structs, without bun's reflection or a text
 // round trip. Each column list below goes with the scanner after it.
+
+// rowScanner is a row of a result: pgx.Rows on a pgx connection, or
+// *sql.Rows through database/sql (the batch under locks, in a bun
+// transaction), whose driver hands pgx's values to the pgtype scanners.
+type rowScanner interface {
+	Scan(dest ...any) error
+}
 
 // pgDates converts scanned dates; the first infinite one is an error.
 type pgDates struct{ err error }
@@ -44,7 +50,7 @@ const pgCertificateCols = `id, number, scheme, person_id, full_name, birth_date,
 	protection_mode, passphrase_hash, failed_attempts, locked_until, documents_uploaded_on, documents_valid_reason, uniq_year`
 
 // scanCertificate scans pgCertificateCols and then extra.
-func scanCertificate(rows pgx.Rows, extra ...any) (certificateRow, error) {
+func scanCertificate(rows rowScanner, extra ...any) (certificateRow, error) {
 	var (
 		r                          certificateRow
 		id                         pgtype.UUID
@@ -71,7 +77,7 @@ func scanCertificate(rows pgx.Rows, extra ...any) (certificateRow, error) {
 
 const pgAccountCols = `certificate_id, period_start, period_end, nominal, balance, reserved, spent, depleted, expired, fixed`
 
-func scanAccount(rows pgx.Rows, extra ...any) (accountRow, error) {
+func scanAccount(rows rowScanner, extra ...any) (accountRow, error) {
 	var (
 		r          accountRow
 		id         pgtype.UUID
@@ -96,7 +102,7 @@ const pgContractCols = `id, certificate_id, group_id, module_id, program_id, pro
 	price_copay_first, price_copay_other, hold_id, created_at, closed_on, prolonged_from,
 	registry, direction, offered_on, activated_on, terminated_on, scheme`
 
-func scanContract(rows pgx.Rows, extra ...any) (contractRow, error) {
+func scanContract(rows rowScanner, extra ...any) (contractRow, error) {
 	var (
 		r                                                           contractRow
 		id, cert, group, module, program, provider, hold, prolonged pgtype.UUID
@@ -143,7 +149,7 @@ const pgOffersFrom = ` FROM study_groups g
 	JOIN providers v ON v.id = p.provider_id
 	LEFT JOIN agreements ag ON ag.provider_id = v.id`
 
-func scanOffer(rows pgx.Rows) (offerJoin, error) {
+func scanOffer(rows rowScanner) (offerJoin, error) {
 	var (
 		o                                          offerJoin
 		gid, gmod, mid, mprog, pid, pprov, vid     pgtype.UUID

@@ -386,6 +386,13 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 	if err != nil {
 		return err
 	}
+	lsn1, err := walLSN(ctx, db)
+	if err != nil {
+		return err
+	}
+	// The range lets pg_waldump --stats break the close's WAL down by record
+	// kind (with wal_keep_size raised so that its segments are kept).
+	fmt.Printf("close WAL: %s to %s\n", lsn0, lsn1)
 	fmt.Printf("close: %d contracts, %d charged (%s), %d invoice lines, %d failed, %d fallbacks in %.2fs, %.0f MB of WAL (server-wide)\n",
 		rep.Contracts, rep.Charged, rep.Amount, rep.Lines, len(rep.Failed), fallbacks, closeTime.Seconds(), float64(closeWAL)/1e6)
 	fmt.Printf("close CPU: client %.2fs, server %.2fs (all postgres processes), %.1f µs per contract; %.2fx the floor's server CPU\n",

@@ -41,9 +41,14 @@ type pgQuery struct {
 // depend on the statistics of the moment a connection first ran them: a
 // plan made while a table is nearly empty (a fresh region, the morning of
 // a campaign) would scan it sequentially for the life of the connection
-// as it grows (perf-baseline, pitfall 2).
+// as it grows (perf-baseline, pitfall 2). JIT compilation is off: a
+// generic plan's estimates over unnest and = ANY (and the disable cost of
+// a plan node the settings forbid) can pass jit_above_cost, and compiling
+// costs tens of milliseconds at every execution of a statement that runs
+// in one or two.
 var pgPlanSettings = &pgStmt{"edufund_plan_settings", `SELECT set_config('plan_cache_mode', 'force_generic_plan', true),
-	set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)`}
+	set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
+	set_config('jit', 'off', true)`}
 
 // withPgx runs fn on a pgx connection of the pool (PostgreSQL only).
 func (db *DB) withPgx(ctx context.Context, fn func(c *pgx.Conn) error) error {

@@ -20,7 +20,7 @@ import (
 // runSQLite measures the embedded store: the service through the Batcher
 // and through Submit, against raw database/sql doing the same writes per
 // enrolment, one transaction each and many per transaction, on a file with
-// the store's own pragmas (WAL, synchronous=NORMAL, one connection).
+// the store's own pragmas (WAL, synchronous=FULL, one connection).
 func runSQLite(ctx context.Context, o options) error {
 	dir, err := os.MkdirTemp("", "edufund-bench-sqlite-")
 	if err != nil {

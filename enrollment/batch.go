@@ -537,9 +537,9 @@ func (s *Service) runRules(ctx context.Context, tx Tx, st *batchState, items []B
 
 // prefetch takes in the rows read for the applications (certificates,
 // their accounts, their contracts, the offers), then reads and locks the
-// counters in the order Submit takes them (program, provider, direction, seats,
-// budget, each by key), so that batches and single submissions lock in one
-// global order.
+// counters in the order Submit takes them (seats, program, provider,
+// direction, budget, each by key), so that batches and single submissions
+// lock in one global order.
 func (s *Service) prefetch(ctx context.Context, lockCounters func(ctx context.Context, keys, read []string) ([]Counter, error), st *batchState, rows BatchRows, items []BatchItem, prep []batchPrepared, run []int, fresh func(string) bool, certIDs, groupIDs []uuid.UUID, lockBudget bool) error {
 	for _, c := range rows.Certificates {
 		st.certs[c.ID] = c
@@ -596,7 +596,7 @@ func (s *Service) prefetch(ctx context.Context, lockCounters func(ctx context.Co
 	SortCounterKeys(keys)
 	var lock, read []string
 	for _, k := range keys {
-		if r := counterRank(k); st.optimistic || !lockBudget && !mustLock[k] && (r == 0 || r == 1 || r == 2 || r == 4) {
+		if r := counterRank(k); st.optimistic || !lockBudget && !mustLock[k] && r != rankSeats && r != rankOther {
 			read = append(read, k)
 		} else {
 			lock = append(lock, k)
@@ -641,8 +641,13 @@ func (s *Service) counterKeys(mun string, o Offer, r SubmitRequest, at time.Time
 	}
 }
 
-// SortCounterKeys sorts counter keys into the order Submit takes them:
-// program, provider, direction, seats, then budget, each class by key.
+// SortCounterKeys sorts counter keys into the order every transaction
+// takes them in: seats, program, provider, direction, then budget, each
+// class by key. The seats come first because a batch under locks locks its
+// groups' seats when it reads them and the other counts only at its end;
+// with the seats anywhere else, a batch and a single submission or release
+// could each hold what the other waits for (deadlocks, which PostgreSQL
+// breaks only after deadlock_timeout, one second by default).
 func SortCounterKeys(keys []string) {
 	slices.SortFunc(keys, func(a, b string) int {
 		if ra, rb := counterRank(a), counterRank(b); ra != rb {
@@ -652,13 +657,23 @@ func SortCounterKeys(keys []string) {
 	})
 }
 
+// The ranks of SortCounterKeys.
+const (
+	rankSeats = iota
+	rankProgram
+	rankProvider
+	rankDirection
+	rankBudget
+	rankOther
+)
+
 func counterRank(k string) int {
-	for i, p := range []string{"program:", "provider:", "direction:", "seats:", "budget:"} {
+	for i, p := range []string{"seats:", "program:", "provider:", "direction:", "budget:"} {
 		if strings.HasPrefix(k, p) {
-			return i
+			return rankSeats + i
 		}
 	}
-	return 5
+	return rankOther
 }
 
 func sortNewestFirst(cs []Contract) {

@@ -100,14 +100,14 @@ func (st *batchState) refused(mt *memTx, err error) {
 		// comes after all but the registry quota's, and a budget-funded
 		// registry takes nothing from the budget.
 		for _, k := range mt.read {
-			if counterRank(k) != 4 {
+			if counterRank(k) != rankBudget {
 				st.room[k] = 1
 			}
 		}
 	case CodeGroupFull, CodeProgramLimit, CodeProviderLimit, CodeDirectionLimit:
 		// Decided by a count, the budget not reached yet.
 		for _, k := range mt.read {
-			if counterRank(k) != 4 {
+			if counterRank(k) != rankBudget {
 				st.exact[k] = true
 			}
 		}

@@ -216,13 +216,14 @@ type limitKey struct {
 	code string
 }
 
-// limits lists the counters a live contract holds, in the order they are taken.
+// limits lists the counters a live contract holds, in the order they are
+// taken and given back (SortCounterKeys's).
 func limits(c Contract, amount funding.Money) []limitKey {
 	ks := []limitKey{
+		{seatsKey(c.GroupID), 1, ErrGroupFull, CodeGroupFull},
 		{programKey(c.ProgramID), 1, ErrProgramLimit, CodeProgramLimit},
 		{providerKey(c.ProviderID), 1, ErrProviderLimit, CodeProviderLimit},
 		{directionKey(c.Municipality, string(c.Direction), c.Period), 1, ErrDirectionLimit, CodeDirectionLimit},
-		{seatsKey(c.GroupID), 1, ErrGroupFull, CodeGroupFull},
 	}
 	// Adult courses are paid by the federal operator, outside any
 	// municipality's budget.

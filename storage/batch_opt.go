@@ -318,11 +318,10 @@ func optimisticWrites(w enrollment.BatchWrite) ([]pgQuery, error) {
 		}
 		add(pgInsertCounters, n, ks, used, lims)
 	}
-	// The counters are locked in this order: the groups' seats first, then
-	// the others in Submit's order, as a batch under locks takes them (its
-	// seats when it reads them, the rest by its guards at the end), so that
-	// the two kinds of batch cannot deadlock.
-	gs := guardArgs(sortGuards(w.Guards, true))
+	// The counters are locked in the one global order (seats first, as a
+	// batch under locks takes them when it reads them, the rest by its
+	// guards at the end; Submit and the releases take them so too).
+	gs := guardArgs(sortGuards(w.Guards))
 	add(pgLockCounters, len(w.Guards), gs[0])
 	add(pgGuardCounters, len(w.Guards), append(gs, len(w.Guards))...)
 	if k.err != nil {
@@ -331,11 +330,9 @@ func optimisticWrites(w enrollment.BatchWrite) ([]pgQuery, error) {
 	return qs, nil
 }
 
-// sortGuards orders counters as they are locked: in Submit's order
-// (enrollment.SortCounterKeys), the groups' seats first when seatsFirst (an
-// optimistic batch locks all its counters at the end; a batch under locks
-// has locked its seats when it read them, before its guards).
-func sortGuards(gs []enrollment.CounterGuard, seatsFirst bool) []enrollment.CounterGuard {
+// sortGuards orders counters as they are locked: in the order of
+// enrollment.SortCounterKeys, the one every transaction takes them in.
+func sortGuards(gs []enrollment.CounterGuard) []enrollment.CounterGuard {
 	keys := make([]string, len(gs))
 	for i, g := range gs {
 		keys[i] = g.Key
@@ -343,9 +340,6 @@ func sortGuards(gs []enrollment.CounterGuard, seatsFirst bool) []enrollment.Coun
 	enrollment.SortCounterKeys(keys)
 	pos := make(map[string]int, len(keys))
 	for i, k := range keys {
-		if seatsFirst && strings.HasPrefix(k, "seats:") {
-			i -= len(keys)
-		}
 		pos[k] = i
 	}
 	out := slices.Clone(gs)

@@ -210,7 +210,7 @@ func (t batchTx) applyBatchPG(ctx context.Context, w enrollment.BatchWrite) erro
 	if len(w.Guards) == 0 {
 		return nil
 	}
-	res, err := t.pgExec(ctx, pgGuardsSQL, guardArgs(sortGuards(w.Guards, false))...)
+	res, err := t.pgExec(ctx, pgGuardsSQL, guardArgs(sortGuards(w.Guards))...)
 	if err != nil {
 		return t.write(err, "apply batch guards")
 	}

@@ -649,12 +649,15 @@ func (s *Service) counterKeys(mun string, o Offer, r SubmitRequest, at time.Time
 // could each hold what the other waits for (deadlocks, which PostgreSQL
 // breaks only after deadlock_timeout, one second by default).
 func SortCounterKeys(keys []string) {
-	slices.SortFunc(keys, func(a, b string) int {
-		if ra, rb := counterRank(a), counterRank(b); ra != rb {
-			return ra - rb
-		}
-		return strings.Compare(a, b)
-	})
+	slices.SortFunc(keys, CompareCounterKeys)
+}
+
+// CompareCounterKeys orders two counter keys as SortCounterKeys does.
+func CompareCounterKeys(a, b string) int {
+	if ra, rb := counterRank(a), counterRank(b); ra != rb {
+		return ra - rb
+	}
+	return strings.Compare(a, b)
 }
 
 // The ranks of SortCounterKeys.

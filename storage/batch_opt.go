@@ -333,16 +333,7 @@ func optimisticWrites(w enrollment.BatchWrite) ([]pgQuery, error) {
 // sortGuards orders counters as they are locked: in the order of
 // enrollment.SortCounterKeys, the one every transaction takes them in.
 func sortGuards(gs []enrollment.CounterGuard) []enrollment.CounterGuard {
-	keys := make([]string, len(gs))
-	for i, g := range gs {
-		keys[i] = g.Key
-	}
-	enrollment.SortCounterKeys(keys)
-	pos := make(map[string]int, len(keys))
-	for i, k := range keys {
-		pos[k] = i
-	}
 	out := slices.Clone(gs)
-	slices.SortStableFunc(out, func(a, b enrollment.CounterGuard) int { return pos[a.Key] - pos[b.Key] })
+	slices.SortStableFunc(out, func(a, b enrollment.CounterGuard) int { return enrollment.CompareCounterKeys(a.Key, b.Key) })
 	return out
 }

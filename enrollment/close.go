@@ -139,6 +139,9 @@ func PlanContract(c Contract, m funding.Month, advanceShare decimal.Decimal) Con
 				return
 			}
 		}
+		if p.Lines == nil {
+			p.Lines = make([]InvoiceLine, 0, 2) // an advance and a final, most months
+		}
 		p.Lines = append(p.Lines, InvoiceLine{
 			ContractID: c.ID, Municipality: c.Municipality, ProviderID: c.ProviderID,
 			Month: k, Kind: kind, Amount: amount,

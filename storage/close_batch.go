@@ -69,6 +69,8 @@ func (db *DB) InCloseTx(ctx context.Context, fn func(ctx context.Context, tx enr
 // pgCloseTx is enrollment.CloseTx over a pgx transaction.
 type pgCloseTx struct {
 	tx pgx.Tx
+	// bufs is the DB's parameter buffers.
+	bufs chan *pgParams
 	// retry remembers the first retryable failure, as tx.retry does.
 	retry error
 }
@@ -98,7 +100,7 @@ func (db *DB) runCloseTx(ctx context.Context, c *pgx.Conn, fn func(ctx context.C
 	if err != nil {
 		return err
 	}
-	t := &pgCloseTx{tx: ptx}
+	t := &pgCloseTx{tx: ptx, bufs: db.closeParams}
 	if err := fn(ctx, t); err != nil {
 		_ = ptx.Rollback(context.WithoutCancel(ctx))
 		if t.retry != nil && !isRetryable(err) {

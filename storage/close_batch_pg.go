@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -55,13 +56,16 @@ const (
 
 var binaryFormats = [...]int16{1}
 
-// exec runs st with binary parameters and asks for binary results.
-func (t *pgCloseTx) exec(ctx context.Context, st *pgStatement, params [][]byte) (*pgconn.ResultReader, error) {
+// exec runs st with the binary parameters in ps and asks for binary
+// results. The parameters are copied into the connection's write buffer, so
+// ps may be reused once exec returns.
+func (t *pgCloseTx) exec(ctx context.Context, st *pgStatement, ps *pgParams) (*pgconn.ResultReader, error) {
 	c := t.tx.Conn()
 	sd, err := c.Prepare(ctx, st.name, st.sql)
 	if err != nil {
 		return nil, err
 	}
+	params := ps.values()
 	if len(sd.ParamOIDs) != len(st.params) || len(params) != len(st.params) {
 		return nil, fmt.Errorf("storage: statement %s has %d parameters, the close sends %d", st.name, len(sd.ParamOIDs), len(params))
 	}
@@ -70,74 +74,183 @@ func (t *pgCloseTx) exec(ctx context.Context, st *pgStatement, params [][]byte) 
 			return nil, fmt.Errorf("storage: statement %s: parameter $%d is of type %d, the close encodes %d", st.name, i+1, oid, st.params[i])
 		}
 	}
-	return c.PgConn().ExecPrepared(ctx, st.name, params, binaryFormats[:], binaryFormats[:]), nil
+	pc := c.PgConn()
+	// The Bind message is appended to the frontend's write buffer, which
+	// starts at 1 kB after every flush: a page's 2–3 MB would grow it by
+	// doubling, a third of the close's allocations. Grow it once.
+	pc.Frontend().Send(reserve(len(ps.buf) + 4*len(params) + len(st.name) + 64))
+	return pc.ExecStatement(ctx, sd, params, binaryFormats[:], binaryFormats[:]), nil
+}
+
+// reserve is a frontend "message" of no bytes that grows the frontend's
+// write buffer by its capacity: pgproto3.Frontend.Send appends a message's
+// encoding to that buffer, and this one appends nothing.
+type reserve int
+
+func (reserve) Frontend()           {}
+func (reserve) Decode([]byte) error { return fmt.Errorf("storage: reserve is not a protocol message") }
+func (n reserve) Encode(dst []byte) ([]byte, error) {
+	return slices.Grow(dst, int(n)), nil
 }
 
 // Binary parameters (the formats of the types' send functions).
 
-// pgArray starts a one-dimensional array of n elements of type oid
+// pgParams encodes the parameters of one statement, one after another,
+// into one buffer; values cuts it into the parameters. A page's buffer is
+// taken from paramBufs and returned to it once the statement is sent.
+type pgParams struct {
+	buf  []byte
+	ends []int // where each parameter ends in buf
+}
+
+// closeParamBuffers is how many parameter buffers a DB keeps for reuse:
+// two per page in flight, for as many workers as a close on two to four
+// cores runs.
+const closeParamBuffers = 8
+
+// params takes a parameter buffer for reuse, or a new one.
+func (t *pgCloseTx) params() *pgParams {
+	select {
+	case p := <-t.bufs:
+		p.buf, p.ends = p.buf[:0], p.ends[:0]
+		return p
+	default:
+		return new(pgParams)
+	}
+}
+
+// release keeps p for reuse, unless enough are kept or it is larger than
+// any default page needs (a close with a very large page size).
+func (t *pgCloseTx) release(p *pgParams) {
+	if cap(p.buf) > 64<<20 {
+		return
+	}
+	select {
+	case t.bufs <- p:
+	default:
+	}
+}
+
+func (p *pgParams) end() { p.ends = append(p.ends, len(p.buf)) }
+
+// values is the parameters, each a slice of the buffer.
+func (p *pgParams) values() [][]byte {
+	out := make([][]byte, len(p.ends))
+	start := 0
+	for i, e := range p.ends {
+		out[i] = p.buf[start:e:e]
+		if out[i] == nil {
+			out[i] = []byte{} // empty, not NULL
+		}
+		start = e
+	}
+	return out
+}
+
+// array starts a one-dimensional array of n elements of type oid
 // (array_send: dimensions, null flag, element type, then length and lower
-// bound of the dimension); size is the elements' bytes with their length
-// words.
-func pgArray(oid uint32, n, size int) []byte {
-	b := make([]byte, 0, 20+size)
+// bound of the dimension) and makes room for size bytes of elements with
+// their length words.
+func (p *pgParams) array(oid uint32, n, size int) {
+	p.buf = slices.Grow(p.buf, 20+size)
+	b := p.buf
 	if n == 0 {
 		b = binary.BigEndian.AppendUint32(b, 0) // no dimensions
 		b = binary.BigEndian.AppendUint32(b, 0)
-		return binary.BigEndian.AppendUint32(b, oid)
+		p.buf = binary.BigEndian.AppendUint32(b, oid)
+		return
 	}
 	b = binary.BigEndian.AppendUint32(b, 1)
 	b = binary.BigEndian.AppendUint32(b, 0) // no NULLs
 	b = binary.BigEndian.AppendUint32(b, oid)
 	b = binary.BigEndian.AppendUint32(b, uint32(n))
-	return binary.BigEndian.AppendUint32(b, 1)
+	p.buf = binary.BigEndian.AppendUint32(b, 1)
 }
 
-func appendUUIDElem(b []byte, id uuid.UUID) []byte {
-	b = binary.BigEndian.AppendUint32(b, 16)
-	return append(b, id[:]...)
+func (p *pgParams) uuids(n int, id func(i int) uuid.UUID) {
+	p.array(oidUUID, n, 20*n)
+	b := p.buf
+	for i := range n {
+		b = binary.BigEndian.AppendUint32(b, 16)
+		u := id(i)
+		b = append(b, u[:]...)
+	}
+	p.buf = b
+	p.end()
 }
 
-func appendInt8Elem(b []byte, n int64) []byte {
-	b = binary.BigEndian.AppendUint32(b, 8)
-	return binary.BigEndian.AppendUint64(b, uint64(n))
+func (p *pgParams) int8s(n int, v func(i int) int64) {
+	p.array(oidInt8, n, 12*n)
+	b := p.buf
+	for i := range n {
+		b = binary.BigEndian.AppendUint32(b, 8)
+		b = binary.BigEndian.AppendUint64(b, uint64(v(i)))
+	}
+	p.buf = b
+	p.end()
 }
 
-func appendInt4Elem(b []byte, n int32) []byte {
-	b = binary.BigEndian.AppendUint32(b, 4)
-	return binary.BigEndian.AppendUint32(b, uint32(n))
+func (p *pgParams) int4s(n int, v func(i int) int32) {
+	p.array(oidInt4, n, 8*n)
+	b := p.buf
+	for i := range n {
+		b = binary.BigEndian.AppendUint32(b, 4)
+		b = binary.BigEndian.AppendUint32(b, uint32(v(i)))
+	}
+	p.buf = b
+	p.end()
 }
 
-func appendDateElem(b []byte, d funding.Date) []byte {
-	b = binary.BigEndian.AppendUint32(b, 4)
-	return binary.BigEndian.AppendUint32(b, uint32(pgDays(d)))
+func (p *pgParams) dates(n int, d func(i int) funding.Date) {
+	p.array(oidDate, n, 8*n)
+	b := p.buf
+	for i := range n {
+		b = binary.BigEndian.AppendUint32(b, 4)
+		b = binary.BigEndian.AppendUint32(b, uint32(pgDays(d(i))))
+	}
+	p.buf = b
+	p.end()
 }
 
-func appendTextElem(b []byte, s string) []byte {
-	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
-	return append(b, s...)
+func (p *pgParams) texts(n int, s func(i int) string) {
+	size := 0
+	for i := range n {
+		size += 4 + len(s(i))
+	}
+	p.array(oidText, n, size)
+	b := p.buf
+	for i := range n {
+		v := s(i)
+		b = binary.BigEndian.AppendUint32(b, uint32(len(v)))
+		b = append(b, v...)
+	}
+	p.buf = b
+	p.end()
+}
+
+func (p *pgParams) text(s string) {
+	p.buf = append(p.buf, s...)
+	p.end()
+}
+
+func (p *pgParams) uuid(id uuid.UUID) {
+	p.buf = append(p.buf, id[:]...)
+	p.end()
+}
+
+func (p *pgParams) int8(n int64) {
+	p.buf = binary.BigEndian.AppendUint64(p.buf, uint64(n))
+	p.end()
+}
+
+func (p *pgParams) timestamptz(t time.Time) {
+	p.buf = binary.BigEndian.AppendUint64(p.buf, uint64(t.UnixMicro()-pgEpochMicros))
+	p.end()
 }
 
 // pgDays is d in days since 2000-01-01.
 func pgDays(d funding.Date) int32 {
 	return int32(d.Time().Unix()/86400) - pgEpochDays
-}
-
-func pgTimestamptzBinary(t time.Time) []byte {
-	return binary.BigEndian.AppendUint64(nil, uint64(t.UnixMicro()-pgEpochMicros))
-}
-
-// textArray encodes n strings.
-func textArray(n int, s func(i int) string) []byte {
-	size := 0
-	for i := range n {
-		size += 4 + len(s(i))
-	}
-	b := pgArray(oidText, n, size)
-	for i := range n {
-		b = appendTextElem(b, s(i))
-	}
-	return b
 }
 
 // kopecksOf is k.of without the allocations of decimal's arithmetic for
@@ -161,6 +274,29 @@ type rowReader struct {
 	err   error
 	dates map[int32]funding.Date // the few dates of a page, converted once
 	strs  map[string]string      // the few distinct statuses, schemes, …
+	// moneys holds amounts converted already, by their value modulo its
+	// size: a decimal allocates, a contract row has sixteen amounts, and
+	// most of them repeat across a page (zeros, a program's prices).
+	moneys *[256]cachedMoney
+}
+
+type cachedMoney struct {
+	n  int64
+	m  funding.Money
+	ok bool
+}
+
+// money is funding.Kopecks(n), from r.moneys when it is there. Money is
+// immutable, so the copies may share it.
+func (r *rowReader) money(n int64) funding.Money {
+	if r.moneys == nil {
+		return funding.Kopecks(n)
+	}
+	c := &r.moneys[uint64(n)%uint64(len(r.moneys))]
+	if !c.ok || c.n != n {
+		*c = cachedMoney{n: n, m: funding.Kopecks(n), ok: true}
+	}
+	return c.m
 }
 
 func (r *rowReader) next(size int) []byte {
@@ -331,12 +467,14 @@ func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Sta
 		return nil, nil
 	}
 	what := fmt.Sprintf("contracts after %s", after)
-	params := [][]byte{
-		textArray(len(statuses), func(i int) string { return string(statuses[i]) }),
-		after[:], through[:],
-		binary.BigEndian.AppendUint64(nil, uint64(limit)),
-		[]byte(monthStrings.of(m)), []byte(monthStrings.of(m.Prev())),
-	}
+	params := t.params()
+	defer t.release(params)
+	params.texts(len(statuses), func(i int) string { return string(statuses[i]) })
+	params.uuid(after)
+	params.uuid(through)
+	params.int8(int64(limit))
+	params.text(monthStrings.of(m))
+	params.text(monthStrings.of(m.Prev()))
 	done := traceStatement(pgLockContracts.sql)
 	rr, err := t.exec(ctx, pgLockContracts, params)
 	if err != nil {
@@ -344,7 +482,7 @@ func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Sta
 		return nil, t.fail(err, what)
 	}
 	out := make([]enrollment.LockedContract, 0, min(limit, closeChunk))
-	r := rowReader{dates: map[int32]funding.Date{}, strs: map[string]string{}}
+	r := rowReader{dates: map[int32]funding.Date{}, strs: map[string]string{}, moneys: new([256]cachedMoney)}
 	first := true
 	for rr.NextRow() {
 		if first {
@@ -409,9 +547,9 @@ func readLocked(r *rowReader) (enrollment.LockedContract, error) {
 	if c.ID == uuid.Nil || c.CertificateID == uuid.Nil {
 		return lc, fmt.Errorf("storage: contract row without id or certificate")
 	}
-	lc.Contract = c.domain()
+	lc.Contract = c.domainWith(r.money)
 	if h.ID != uuid.Nil {
-		lc.Hold = h.domain()
+		lc.Hold = h.domainWith(r.money)
 	}
 	return lc, nil
 }
@@ -492,76 +630,43 @@ func (t *pgCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord
 	}
 	inv := invoiceSums(ls, lAmounts)
 
-	uuids := func(n int, id func(i int) uuid.UUID) []byte {
-		b := pgArray(oidUUID, n, 20*n)
-		for i := range n {
-			b = appendUUIDElem(b, id(i))
-		}
-		return b
-	}
-	int8s := func(v []int64) []byte {
-		b := pgArray(oidInt8, len(v), 12*len(v))
-		for _, x := range v {
-			b = appendInt8Elem(b, x)
-		}
-		return b
-	}
-	dates := func(n int, d func(i int) funding.Date) []byte {
-		b := pgArray(oidDate, n, 8*n)
-		for i := range n {
-			b = appendDateElem(b, d(i))
-		}
-		return b
-	}
-	var month, actor, rule, at []byte
+	var at time.Time
+	var month, actor, rule string
 	if n > 0 {
-		month, actor, rule, at = []byte(monthStrings.of(ps[0].Month)), []byte(ps[0].Actor), []byte(ps[0].Rule), pgTimestamptzBinary(ps[0].At)
+		month, actor, rule, at = monthStrings.of(ps[0].Month), ps[0].Actor, ps[0].Rule, ps[0].At
 	} else {
-		month, actor, rule, at = []byte{}, []byte{}, []byte{}, pgTimestamptzBinary(time.Unix(0, 0))
+		at = time.Unix(0, 0)
 	}
-	invLines := pgArray(oidInt4, len(inv), 8*len(inv))
-	for _, v := range inv {
-		invLines = appendInt4Elem(invLines, v.lines)
-	}
-	args := [][]byte{
-		uuids(n, func(i int) uuid.UUID { return ps[i].ContractID }),
-		int8s(amounts),
-		uuids(n, func(i int) uuid.UUID { return ps[i].Posting.HoldID }),
-		uuids(n, func(i int) uuid.UUID { return ps[i].CertificateID }),
-		dates(n, func(i int) funding.Date { return ps[i].Period.Start }),
-		dates(n, func(i int) funding.Date { return ps[i].Period.End }),
-		uuids(n, func(i int) uuid.UUID { return ps[i].ID }),
-		textArray(n, func(i int) string { return params[i] }),
-		month, at, actor, rule,
-		uuids(len(sums), func(i int) uuid.UUID { return sums[i].cert }),
-		dates(len(sums), func(i int) funding.Date { return sums[i].start }),
-		dates(len(sums), func(i int) funding.Date { return sums[i].end }),
-		int8s(func() []int64 {
-			v := make([]int64, len(sums))
-			for i := range sums {
-				v[i] = sums[i].amount
-			}
-			return v
-		}()),
-		uuids(len(ls), func(i int) uuid.UUID { return ls[i].ContractID }),
-		textArray(len(ls), func(i int) string { return monthStrings.of(ls[i].Month) }),
-		textArray(len(ls), func(i int) string { return string(ls[i].Kind) }),
-		textArray(len(ls), func(i int) string { return ls[i].Municipality }),
-		uuids(len(ls), func(i int) uuid.UUID { return ls[i].ProviderID }),
-		int8s(lAmounts),
-		textArray(len(inv), func(i int) string { return inv[i].municipality }),
-		uuids(len(inv), func(i int) uuid.UUID { return inv[i].provider }),
-		textArray(len(inv), func(i int) string { return inv[i].month }),
-		textArray(len(inv), func(i int) string { return inv[i].kind }),
-		int8s(func() []int64 {
-			v := make([]int64, len(inv))
-			for i := range inv {
-				v[i] = inv[i].amount
-			}
-			return v
-		}()),
-		invLines,
-	}
+	args := t.params()
+	defer t.release(args)
+	args.uuids(n, func(i int) uuid.UUID { return ps[i].ContractID })
+	args.int8s(n, func(i int) int64 { return amounts[i] })
+	args.uuids(n, func(i int) uuid.UUID { return ps[i].Posting.HoldID })
+	args.uuids(n, func(i int) uuid.UUID { return ps[i].CertificateID })
+	args.dates(n, func(i int) funding.Date { return ps[i].Period.Start })
+	args.dates(n, func(i int) funding.Date { return ps[i].Period.End })
+	args.uuids(n, func(i int) uuid.UUID { return ps[i].ID })
+	args.texts(n, func(i int) string { return params[i] })
+	args.text(month)
+	args.timestamptz(at)
+	args.text(actor)
+	args.text(rule)
+	args.uuids(len(sums), func(i int) uuid.UUID { return sums[i].cert })
+	args.dates(len(sums), func(i int) funding.Date { return sums[i].start })
+	args.dates(len(sums), func(i int) funding.Date { return sums[i].end })
+	args.int8s(len(sums), func(i int) int64 { return sums[i].amount })
+	args.uuids(len(ls), func(i int) uuid.UUID { return ls[i].ContractID })
+	args.texts(len(ls), func(i int) string { return monthStrings.of(ls[i].Month) })
+	args.texts(len(ls), func(i int) string { return string(ls[i].Kind) })
+	args.texts(len(ls), func(i int) string { return ls[i].Municipality })
+	args.uuids(len(ls), func(i int) uuid.UUID { return ls[i].ProviderID })
+	args.int8s(len(ls), func(i int) int64 { return lAmounts[i] })
+	args.texts(len(inv), func(i int) string { return inv[i].municipality })
+	args.uuids(len(inv), func(i int) uuid.UUID { return inv[i].provider })
+	args.texts(len(inv), func(i int) string { return inv[i].month })
+	args.texts(len(inv), func(i int) string { return inv[i].kind })
+	args.int8s(len(inv), func(i int) int64 { return inv[i].amount })
+	args.int4s(len(inv), func(i int) int32 { return inv[i].lines })
 	defer traceStatement(pgClosePage.sql)()
 	rr, err := t.exec(ctx, pgClosePage, args)
 	if err != nil {

@@ -46,6 +46,10 @@ type DB struct {
 	maxBackoff   time.Duration
 	txOpts       *sql.TxOptions
 	migrationsFS fs.FS
+	// closeParams holds the parameter buffers of the batched close's pages
+	// for reuse (a page's are 2–3 MB; a sync.Pool would lose them to the
+	// garbage collections between two pages of a worker).
+	closeParams chan *pgParams
 }
 
 var (
@@ -114,6 +118,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		log:         cfg.log,
 		baseBackoff: 2 * time.Millisecond,
 		maxBackoff:  100 * time.Millisecond,
+		closeParams: make(chan *pgParams, closeParamBuffers),
 	}
 
 	switch {

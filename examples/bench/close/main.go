@@ -61,6 +61,7 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the scratch database at the end")
 	flag.BoolVar(&profile, "profile", false, "print the time spent per kind of statement in the first close")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the first close to this file")
+	flag.StringVar(&memProfile, "memprofile", "", "write the allocations of the first close (the allocs profile, counted from its start) to this file")
 	flag.BoolVar(&generateOnly, "generate-only", false, "generate the region, keep the database and stop (for EXPLAIN)")
 	flag.StringVar(&walCompression, "wal-compression", "", "set wal_compression (off, pglz, lz4, zstd) on every connection of the bench, floor and close alike, as a connection option; empty: the server's setting")
 	flag.Parse()
@@ -81,6 +82,7 @@ var (
 	generateOnly bool
 	workers      int
 	cpuProfile   string
+	memProfile   string
 	// walCompression is the -wal-compression flag: when set, every
 	// connection of the bench starts with -c wal_compression=… (a
 	// superuser-settable parameter, so the server's own configuration is
@@ -366,6 +368,14 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 	if err != nil {
 		return err
 	}
+	if memProfile != "" {
+		// The allocs profile counts from the start of the process: write
+		// the close's own allocations, the difference from a profile taken
+		// now (pprof -base).
+		if err := writeProfile("allocs", memProfile+".base"); err != nil {
+			return err
+		}
+	}
 	closeCPU := startCPU()
 	t1 := time.Now()
 	rep, err := svc.CloseMonthBatched(ctx, db, month, opts)
@@ -373,6 +383,11 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 	closeClient, closeServer := closeCPU.stop()
 	if cpuProfile != "" {
 		pprof.StopCPUProfile()
+	}
+	if memProfile != "" {
+		if err := writeProfile("allocs", memProfile); err != nil {
+			return err
+		}
 	}
 	times.mu.Lock()
 	times.on = false
@@ -665,4 +680,17 @@ func firstLine(q string) string {
 		return q[:i]
 	}
 	return q
+}
+
+// writeProfile writes the named runtime profile to file.
+func writeProfile(name, file string) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -97,7 +97,8 @@ func (n reserve) Encode(dst []byte) ([]byte, error) {
 
 // pgParams encodes the parameters of one statement, one after another,
 // into one buffer; values cuts it into the parameters. A page's buffer is
-// taken from paramBufs and returned to it once the statement is sent.
+// taken from its DB's (pgCloseTx.params) and given back once the statement
+// is sent (pgCloseTx.release).
 type pgParams struct {
 	buf  []byte
 	ends []int // where each parameter ends in buf
@@ -191,22 +192,20 @@ func (p *pgParams) int8s(n int, v func(i int) int64) {
 }
 
 func (p *pgParams) int4s(n int, v func(i int) int32) {
-	p.array(oidInt4, n, 8*n)
-	b := p.buf
-	for i := range n {
-		b = binary.BigEndian.AppendUint32(b, 4)
-		b = binary.BigEndian.AppendUint32(b, uint32(v(i)))
-	}
-	p.buf = b
-	p.end()
+	p.words(oidInt4, n, func(i int) uint32 { return uint32(v(i)) })
 }
 
 func (p *pgParams) dates(n int, d func(i int) funding.Date) {
-	p.array(oidDate, n, 8*n)
+	p.words(oidDate, n, func(i int) uint32 { return uint32(pgDays(d(i))) })
+}
+
+// words encodes an array of n four-byte elements of type oid (int4, date).
+func (p *pgParams) words(oid uint32, n int, v func(i int) uint32) {
+	p.array(oid, n, 8*n)
 	b := p.buf
 	for i := range n {
 		b = binary.BigEndian.AppendUint32(b, 4)
-		b = binary.BigEndian.AppendUint32(b, uint32(pgDays(d(i))))
+		b = binary.BigEndian.AppendUint32(b, v(i))
 	}
 	p.buf = b
 	p.end()

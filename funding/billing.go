@@ -25,7 +25,7 @@ func (p Price) MonthlyPayment(m Month) Money {
 // Advance is the advance invoiced at the start of a month on payment:
 // round2(share × payment), share being the region's advance parameter (0.8).
 func Advance(payment Money, share decimal.Decimal) Money {
-	return Round2(payment.Mul(share))
+	return mulRound2(payment, share)
 }
 
 // AdvanceInvoiceDate is when month m's advance is invoiced: its first day.
@@ -65,7 +65,7 @@ func Delivered(payment Money, deliveredPercent int) (Money, error) {
 	if payment.IsNegative() {
 		return Money{}, &ValidationError{Field: "payment", Rule: "must not be negative", Value: payment.String()}
 	}
-	return Round2(payment.Mul(decimal.New(int64(deliveredPercent), -2))), nil
+	return mulRound2(payment, decimal.New(int64(deliveredPercent), -2)), nil
 }
 
 // InvoiceKind tells the advance from the final invoice of a month.

@@ -87,8 +87,8 @@ func (a Account) apply(p Posting, h Hold) (Account, Hold, error) {
 		return a, h, Refuse(ErrNonPositiveAmount, "non_positive_amount", "adjust by 0.00")
 	case p.Kind != Adjust && !amt.IsPositive():
 		return a, h, Refuse(ErrNonPositiveAmount, "non_positive_amount", "%s of %s", p.Kind, amt)
-	case amt.Abs().Cmp(MaxMoney) >= 0 || !amt.d.Shift(2).IsInteger():
-		return a, h, Refuse(ErrAmountTooLarge, "amount_too_large", "%s of %s", p.Kind, amt.d)
+	case amt.Abs().Cmp(MaxMoney) >= 0:
+		return a, h, Refuse(ErrAmountTooLarge, "amount_too_large", "%s of %s", p.Kind, amt)
 	}
 	if p.Kind.needsHold() {
 		if p.HoldID == uuid.Nil {

@@ -2,6 +2,7 @@ package funding
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -72,6 +73,82 @@ func FuzzParseMoney(f *testing.F) {
 		}
 		if !Kopecks(m.Kopecks()).Equal(m) {
 			t.Fatalf("%q loses kopecks: %d", s, m.Kopecks())
+		}
+	})
+}
+
+// TestMoneySaturates: arithmetic past int64 kopecks saturates at
+// ±math.MaxInt64 instead of wrapping, so every MaxMoney check refuses it.
+func TestMoneySaturates(t *testing.T) {
+	top := Kopecks(math.MaxInt64)
+	for name, m := range map[string]Money{
+		"add":         top.Add(Kopecks(1)),
+		"sub":         Kopecks(-math.MaxInt64).Sub(Kopecks(2)).Neg(),
+		"roubles":     Roubles(math.MaxInt64 / 10),
+		"mul int":     MaxMoney.MulInt(1 << 40),
+		"mul int neg": MaxMoney.MulInt(-(1 << 40)).Neg(),
+		"min int64":   Kopecks(math.MinInt64).Neg(),
+		"round2":      Round2(decimal.New(1, 30)),
+		"mul share":   Advance(top, decimal.New(15, -1)),
+	} {
+		eq(t, name, m, top)
+		if m.Abs().Cmp(MaxMoney) < 0 {
+			t.Errorf("%s: %s passes the MaxMoney check", name, m)
+		}
+	}
+	eq(t, "round2 negative", Round2(decimal.New(-1, 30)), top.Neg())
+	eq(t, "string", Kopecks(-math.MaxInt64).String(), "-92233720368547758.07")
+	eq(t, "negative kopecks", Kopecks(-5).String(), "-0.05")
+	eq(t, "append", string(MustMoney("-12.30").Append([]byte("x="))), "x=-12.30")
+}
+
+// FuzzMulRound2 checks the integer path of Round2(m × f) against decimal
+// arithmetic, saturation included.
+func FuzzMulRound2(f *testing.F) {
+	for _, c := range []struct {
+		k, c int64
+		e    int8
+	}{{150000, 8, -1}, {1, 5, -1}, {-1, 5, -1}, {3, 35, -2}, {math.MaxInt64, 9, -1}, {-math.MaxInt64, 999999999999999999, -18}, {12345, -7, 0}, {1, 1, -19}} {
+		f.Add(c.k, c.c, c.e)
+	}
+	f.Fuzz(func(t *testing.T, k, c int64, e int8) {
+		m, share := Kopecks(k), decimal.New(c, int32(e))
+		want := Round2(m.Mul(share))
+		if got := mulRound2(m, share); got != want {
+			t.Fatalf("%s × %s: %s, decimal arithmetic gives %s", m, share, got, want)
+		}
+	})
+}
+
+// FuzzMoneyArithmetic checks Add, Sub, Cmp and String against decimal
+// arithmetic wherever the result fits.
+func FuzzMoneyArithmetic(f *testing.F) {
+	f.Add(int64(0), int64(0))
+	f.Add(int64(-1), int64(199))
+	f.Add(int64(math.MaxInt64), int64(1))
+	f.Fuzz(func(t *testing.T, a, b int64) {
+		x, y := Kopecks(a), Kopecks(b)
+		dx, dy := x.Decimal(), y.Decimal()
+		for name, c := range map[string]struct {
+			got  Money
+			want decimal.Decimal
+		}{"add": {x.Add(y), dx.Add(dy)}, "sub": {x.Sub(y), dx.Sub(dy)}} {
+			want, err := FromDecimal(c.want)
+			if err != nil {
+				if c.got.Abs().Cmp(MaxMoney) < 0 {
+					t.Fatalf("%s %s, %s = %s, past MaxMoney in decimals", name, x, y, c.got)
+				}
+				continue
+			}
+			if c.got != want {
+				t.Fatalf("%s %s, %s = %s, want %s", name, x, y, c.got, want)
+			}
+		}
+		if x.Cmp(y) != dx.Cmp(dy) {
+			t.Fatalf("cmp %s, %s", x, y)
+		}
+		if x.String() != dx.StringFixed(2) {
+			t.Fatalf("string %s, want %s", x, dx.StringFixed(2))
 		}
 	})
 }

@@ -101,9 +101,6 @@ func (t Terms) validate() error {
 		if f.m.Cmp(MaxMoney) >= 0 {
 			return &ValidationError{Field: f.name, Rule: "must be less than " + MaxMoney.String(), Value: f.m.String()}
 		}
-		if !f.m.d.Shift(2).IsInteger() {
-			return &ValidationError{Field: f.name, Rule: "must not have fractions of a kopeck", Value: f.m.d.String()}
-		}
 	}
 	return nil
 }

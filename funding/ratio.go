@@ -19,7 +19,7 @@ var decOne = decimal.New(1, 0)
 // and whether it is at least half of den.
 func quoRem(m Money, num, den int64, places int32) (q decimal.Decimal, rSign int, half bool) {
 	dd := decimal.NewFromInt(den)
-	q, r := m.d.Mul(decimal.NewFromInt(num)).Shift(places).QuoRem(dd, 0)
+	q, r := m.Decimal().Mul(decimal.NewFromInt(num)).Shift(places).QuoRem(dd, 0)
 	return q, r.Sign(), r.Abs().Mul(decimal.New(2, 0)).Cmp(dd) >= 0
 }
 
@@ -29,7 +29,7 @@ func floor2Ratio(m Money, num, den int64) Money {
 	if s < 0 {
 		q = q.Sub(decOne)
 	}
-	return Money{q.Shift(-2)}
+	return fromWhole(q)
 }
 
 // ceil2Ratio is ceil2(m × num / den), den > 0.
@@ -38,7 +38,7 @@ func ceil2Ratio(m Money, num, den int64) Money {
 	if s > 0 {
 		q = q.Add(decOne)
 	}
-	return Money{q.Shift(-2)}
+	return fromWhole(q)
 }
 
 // roundRoublesRatio is round(m × num / den) to whole roubles, halves away from zero.
@@ -47,7 +47,7 @@ func roundRoublesRatio(m Money, num, den int64) Money {
 	if half {
 		q = q.Add(decimal.NewFromInt(int64(s)))
 	}
-	return Money{q}
+	return fromWhole(q.Shift(2))
 }
 
 // mulDiv returns floor(a × b / c) and whether the division left a remainder,

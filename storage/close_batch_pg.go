@@ -252,17 +252,6 @@ func pgDays(d funding.Date) int32 {
 	return int32(d.Time().Unix()/86400) - pgEpochDays
 }
 
-// kopecksOf is k.of without the allocations of decimal's arithmetic for
-// an amount of at most 16 digits with at most two decimal places, which is
-// every amount the close computes; the others take k.of.
-func kopecksOf(k *kopecks, field string, m funding.Money) int64 {
-	d := m.Decimal()
-	if e := d.Exponent(); e >= -2 && e <= 0 && d.NumDigits() <= 16 {
-		return d.CoefficientInt64() * [...]int64{1, 10, 100}[e+2]
-	}
-	return k.of(field, m)
-}
-
 // Binary results.
 
 // rowReader decodes the columns of one binary row in order; the first
@@ -273,29 +262,6 @@ type rowReader struct {
 	err   error
 	dates map[int32]funding.Date // the few dates of a page, converted once
 	strs  map[string]string      // the few distinct statuses, schemes, …
-	// moneys holds amounts converted already, by their value modulo its
-	// size: a decimal allocates, a contract row has sixteen amounts, and
-	// most of them repeat across a page (zeros, a program's prices).
-	moneys *[256]cachedMoney
-}
-
-type cachedMoney struct {
-	n  int64
-	m  funding.Money
-	ok bool
-}
-
-// money is funding.Kopecks(n), from r.moneys when it is there. Money is
-// immutable, so the copies may share it.
-func (r *rowReader) money(n int64) funding.Money {
-	if r.moneys == nil {
-		return funding.Kopecks(n)
-	}
-	c := &r.moneys[uint64(n)%uint64(len(r.moneys))]
-	if !c.ok || c.n != n {
-		*c = cachedMoney{n: n, m: funding.Kopecks(n), ok: true}
-	}
-	return c.m
 }
 
 func (r *rowReader) next(size int) []byte {
@@ -481,7 +447,7 @@ func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Sta
 		return nil, t.fail(err, what)
 	}
 	out := make([]enrollment.LockedContract, 0, min(limit, closeChunk))
-	r := rowReader{dates: map[int32]funding.Date{}, strs: map[string]string{}, moneys: new([256]cachedMoney)}
+	r := rowReader{dates: map[int32]funding.Date{}, strs: map[string]string{}}
 	first := true
 	for rr.NextRow() {
 		if first {
@@ -546,9 +512,9 @@ func readLocked(r *rowReader) (enrollment.LockedContract, error) {
 	if c.ID == uuid.Nil || c.CertificateID == uuid.Nil {
 		return lc, fmt.Errorf("storage: contract row without id or certificate")
 	}
-	lc.Contract = c.domainWith(r.money)
+	lc.Contract = c.domain()
 	if h.ID != uuid.Nil {
-		lc.Hold = h.domainWith(r.money)
+		lc.Hold = h.domain()
 	}
 	return lc, nil
 }
@@ -602,7 +568,7 @@ func (t *pgCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord
 	params := make([]string, n)
 	for i := range ps {
 		p := &ps[i]
-		amounts[i] = kopecksOf(&k, "amount", p.Posting.Amount)
+		amounts[i] = k.of("amount", p.Posting.Amount)
 		j, err := paramsJSON(p.Params)
 		if err != nil {
 			return err
@@ -622,7 +588,7 @@ func (t *pgCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord
 		if l.ContractID == uuid.Nil || l.ProviderID == uuid.Nil {
 			return fmt.Errorf("storage: invoice line of contract %s lacks its contract or provider", l.ContractID)
 		}
-		lAmounts[i] = kopecksOf(&k, "amount", l.Amount)
+		lAmounts[i] = k.of("amount", l.Amount)
 	}
 	if k.err != nil {
 		return k.err

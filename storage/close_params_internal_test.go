@@ -75,14 +75,3 @@ func TestPGParams(t *testing.T) {
 	assert.Same(t, p, q, "a released buffer is reused")
 	assert.Equal(t, sent, encode(q))
 }
-
-// TestRowReaderMoney checks the page's cache of converted amounts: amounts
-// that share a slot of the cache each get their own value back.
-func TestRowReaderMoney(t *testing.T) {
-	r := rowReader{moneys: new([256]cachedMoney)}
-	for _, n := range []int64{0, 256, 0, 100_000, 100_256, -1, 255, 100_000, 512} {
-		got := r.money(n)
-		assert.Equal(t, funding.Kopecks(n).String(), got.String(), "money(%d)", n)
-		assert.True(t, got.Equal(funding.Kopecks(n)), "money(%d)", n)
-	}
-}

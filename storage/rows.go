@@ -227,10 +227,7 @@ func toHoldRow(certificateID uuid.UUID, p funding.Period, h funding.Hold) (*hold
 	return r, k.err
 }
 
-func (r *holdRow) domain() funding.Hold { return r.domainWith(money) }
-
-// domainWith is domain with money converting the amounts.
-func (r *holdRow) domainWith(money func(int64) funding.Money) funding.Hold {
+func (r *holdRow) domain() funding.Hold {
 	return funding.Hold{
 		ID:       r.ID,
 		Amount:   money(r.Amount),
@@ -599,10 +596,7 @@ func toContractRow(c enrollment.Contract) (*contractRow, error) {
 	return r, k.err
 }
 
-func (r *contractRow) domain() enrollment.Contract { return r.domainWith(money) }
-
-// domainWith is domain with money converting the amounts.
-func (r *contractRow) domainWith(money func(int64) funding.Money) enrollment.Contract {
+func (r *contractRow) domain() enrollment.Contract {
 	return enrollment.Contract{
 		ID:            r.ID,
 		CertificateID: r.CertificateID,

@@ -144,25 +144,20 @@ func (u *nullUUID) Scan(src any) error {
 	return nil
 }
 
-// kopecks converts money for the database, refusing values that are not a
-// whole number of kopecks or do not fit in BIGINT.
+// kopecks converts money for the database, refusing an amount that
+// saturated funding.Money's arithmetic (a sum past int64, which no stored
+// amount can reach; the first such field is named in err).
 type kopecks struct{ err error }
 
 func (k *kopecks) of(field string, m funding.Money) int64 {
-	d := m.Decimal().Shift(2)
-	if !d.IsInteger() {
+	n := m.Kopecks()
+	if n == math.MaxInt64 || n == -math.MaxInt64 {
 		if k.err == nil {
-			k.err = fmt.Errorf("storage: %s = %s is not a whole number of kopecks", field, m.Decimal())
+			k.err = fmt.Errorf("storage: %s = %s is out of range", field, m)
 		}
 		return 0
 	}
-	if !d.BigInt().IsInt64() || d.BigInt().Int64() == math.MinInt64 {
-		if k.err == nil {
-			k.err = fmt.Errorf("storage: %s = %s is out of range", field, m.Decimal())
-		}
-		return 0
-	}
-	return d.IntPart()
+	return n
 }
 
 func money(n int64) funding.Money { return funding.Kopecks(n) }

@@ -5,19 +5,25 @@
 //
 //	go run ./examples/bench/close -pg 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable' -contracts 1000000
 //
-// It creates a scratch database (dropped at the end unless -keep), migrates
-// it with storage.Open and Migrate, generates the region with set-based SQL
-// (certificates, accounts, holds, contracts active since January, their
-// January and February charges and the postings behind every account), and
-// runs, in order:
+// It generates the region once, with set-based SQL, into a database of its
+// own (-db with _region: certificates, accounts, holds, contracts active
+// since January, their January and February charges and the postings
+// behind every account), and then runs -rounds rounds (default 3), each on
+// a fresh copy of that database (CREATE DATABASE … TEMPLATE, a file copy):
 //
 //  1. the floor: one INSERT INTO postings … SELECT writing the March charge
 //     posting of every contract, timed, then rolled back and vacuumed away;
-//  2. the batched close of March (time, peak RSS of this process);
+//  2. the batched close of March (time, CPU, peak RSS of this process);
 //  3. the same close again: it must charge nothing;
 //  4. the floor again (the machine's speed drifts; the close is compared
 //     with the floor before it, after it and their mean);
 //  5. the invariants of the design over the whole database.
+//
+// It ends with a table of the rounds and the median of the close's time over
+// the mean of its floors: this machine's speed moves by tens of percent
+// within minutes, so one round is not a figure. -keep keeps the databases;
+// -reuse closes a region kept by an earlier run instead of generating it
+// again, so that two builds can be run in turn on the same region.
 //
 // -wal-compression off|pglz|lz4|zstd sets wal_compression on every connection of
 // the bench (floor and close alike) through the DSN's options parameter; the
@@ -28,14 +34,17 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"flag"
 	"fmt"
 	"net/url"
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,6 +53,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 
@@ -58,14 +68,16 @@ func main() {
 	page := flag.Int("page", enrollment.DefaultClosePage, "contracts per transaction of the batched close")
 	flag.IntVar(&workers, "workers", 2, "pages of the batched close in flight at once")
 	dbName := flag.String("db", "edufund_bench_close", "name of the scratch database (dropped and created)")
-	keep := flag.Bool("keep", false, "keep the scratch database at the end")
+	keep := flag.Bool("keep", false, "keep the scratch database (the last round's) and the region's database at the end")
+	reuse := flag.Bool("reuse", false, "reuse the region's database (-db with _region) of an earlier run with -keep and the same -contracts, and keep it")
+	rounds := flag.Int("rounds", 3, "rounds of floor, close and floor, each on a fresh copy of the region")
 	flag.BoolVar(&profile, "profile", false, "print the time spent per kind of statement in the first close")
 	flag.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the first close to this file")
 	flag.StringVar(&memProfile, "memprofile", "", "write the allocations of the first close (the allocs profile, counted from its start) to this file")
-	flag.BoolVar(&generateOnly, "generate-only", false, "generate the region, keep the database and stop (for EXPLAIN)")
+	flag.BoolVar(&generateOnly, "generate-only", false, "generate the region, copy it to -db, keep both and stop (for EXPLAIN)")
 	flag.StringVar(&walCompression, "wal-compression", "", "set wal_compression (off, pglz, lz4, zstd) on every connection of the bench, floor and close alike, as a connection option; empty: the server's setting")
 	flag.Parse()
-	if err := run(context.Background(), *pg, *dbName, *n, *page, *keep); err != nil {
+	if err := run(context.Background(), *pg, *dbName, *n, *page, *rounds, *keep, *reuse); err != nil {
 		fmt.Fprintln(os.Stderr, "close bench:", err)
 		os.Exit(1)
 	}
@@ -244,9 +256,12 @@ func (h *statementTimes) print() {
 	}
 }
 
-func run(ctx context.Context, base, dbName string, n, page int, keep bool) error {
+func run(ctx context.Context, base, dbName string, n, page, rounds int, keep, reuse bool) error {
 	if n < 2 || n%2 != 0 {
 		return fmt.Errorf("-contracts must be even and positive")
+	}
+	if rounds < 1 {
+		return fmt.Errorf("-rounds must be at least 1")
 	}
 	u, err := url.Parse(base)
 	if err != nil {
@@ -266,19 +281,131 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 		}
 		return nil
 	}
-	if err := exec(admin, "DROP DATABASE IF EXISTS "+dbName); err != nil {
+	region := dbName + "_region"
+	at := func(name string) string {
+		v := *u
+		v.Path = "/" + name
+		return v.String()
+	}
+
+	var version, walComp, fpw string
+	for q, v := range map[string]*string{"server_version": &version, "wal_compression": &walComp, "full_page_writes": &fpw} {
+		if err := admin.Bun().NewRaw("SHOW "+q).Scan(ctx, v); err != nil {
+			return err
+		}
+	}
+	how := "the server's setting"
+	if walCompression != "" {
+		how = "set per connection by -wal-compression"
+	}
+	fmt.Printf("PostgreSQL %s, %d CPUs, GOMAXPROCS %d, %s, GOGC %s; %d contracts, %d certificates, page %d, workers %d, %d rounds\n",
+		version, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), cmp.Or(os.Getenv("GOGC"), "100"), n, n/2, page, workers, rounds)
+	fmt.Printf("wal_compression %s (%s), full_page_writes %s\n", walComp, how, fpw)
+
+	// The region is generated once into its own database, which every
+	// round copies (CREATE DATABASE … TEMPLATE, a file copy): each round
+	// closes the same region from the same state.
+	have := false
+	if reuse {
+		have, err = regionHas(ctx, at(region), n)
+		if err != nil {
+			return err
+		}
+	}
+	if have {
+		fmt.Printf("region: %s, reused\n", region)
+	} else if err := generateRegion(ctx, admin, at(region), region, n); err != nil {
 		return err
 	}
-	if err := exec(admin, "CREATE DATABASE "+dbName); err != nil {
-		return err
+	if !keep && !reuse && !generateOnly {
+		defer func() { _ = exec(admin, "DROP DATABASE IF EXISTS "+region+" WITH (FORCE)") }()
 	}
-	if !keep && !generateOnly {
-		defer func() { _ = exec(admin, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)") }()
+	copyRegion := func() error {
+		if err := exec(admin, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)"); err != nil {
+			return err
+		}
+		return exec(admin, "CREATE DATABASE "+dbName+" TEMPLATE "+region+" STRATEGY FILE_COPY")
 	}
-	u.Path = "/" + dbName
-	// A pool of 4, the size perf-baseline.md recommends on this 2-core
-	// machine; the close itself uses one connection at a time.
-	db, err := storage.Open(ctx, u.String(), storage.WithMaxOpenConns(poolSize))
+	if generateOnly {
+		return copyRegion()
+	}
+
+	var results []roundResult
+	for i := range rounds {
+		fmt.Printf("\nround %d of %d\n", i+1, rounds)
+		if err := copyRegion(); err != nil {
+			return err
+		}
+		res, err := runRound(ctx, at(dbName), n, page, i == 0)
+		if err != nil {
+			return fmt.Errorf("round %d: %w", i+1, err)
+		}
+		results = append(results, res)
+	}
+	if !keep {
+		if err := exec(admin, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)"); err != nil {
+			return err
+		}
+	}
+
+	var maxrss syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &maxrss)
+	fmt.Println()
+	fmt.Println("| round | contracts | floor before / after s | close s | ratio to before / after / mean | CPU µs per contract: client + server (floor's server) | peak RSS MB (sampled) | second run s | second-run charged |")
+	fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	ratios := make([]float64, len(results))
+	for i, r := range results {
+		mean := (r.floor + r.floor2).Seconds() / 2
+		ratios[i] = r.close.Seconds() / mean
+		fmt.Printf("| %d | %d | %.2f / %.2f | %.2f | %.2f / %.2f / **%.2f** | %.1f + %.1f (%.1f) | %.0f | %.2f | %d |\n",
+			i+1, n, r.floor.Seconds(), r.floor2.Seconds(), r.close.Seconds(),
+			r.close.Seconds()/r.floor.Seconds(), r.close.Seconds()/r.floor2.Seconds(), ratios[i],
+			r.client/float64(n)*1e6, r.server/float64(n)*1e6, r.floorServer/float64(n)*1e6,
+			r.rss, r.again.Seconds(), r.againCharged)
+	}
+	slices.Sort(ratios)
+	fmt.Printf("\nclose / mean floor: median %.2f, range %.2f–%.2f over %d rounds; peak RSS of the process %.0f MB (VmHWM)\n",
+		median(ratios), ratios[0], ratios[len(ratios)-1], len(ratios), float64(maxrss.Maxrss)/1024)
+	return nil
+}
+
+func median(sorted []float64) float64 {
+	k := len(sorted)
+	if k%2 == 1 {
+		return sorted[k/2]
+	}
+	return (sorted[k/2-1] + sorted[k/2]) / 2
+}
+
+// regionHas tells whether the database at dsn is a region of n contracts
+// generated by this bench.
+func regionHas(ctx context.Context, dsn string, n int) (bool, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return false, err
+	}
+	defer db.Close()
+	var got int
+	err = db.QueryRowContext(ctx, "SELECT contracts FROM bench_region").Scan(&got)
+	if err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && (pe.Code == "3D000" || pe.Code == "42P01") { // no such database, table
+			return false, nil
+		}
+		return false, err
+	}
+	return got == n, nil
+}
+
+// generateRegion creates the database name at dsn, migrates it and
+// generates a region of n contracts in it.
+func generateRegion(ctx context.Context, admin *storage.DB, dsn, name string, n int) error {
+	for _, q := range []string{"DROP DATABASE IF EXISTS " + name + " WITH (FORCE)", "CREATE DATABASE " + name} {
+		if _, err := admin.Bun().ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	db, err := storage.Open(ctx, dsn, storage.WithMaxOpenConns(1))
 	if err != nil {
 		return err
 	}
@@ -286,60 +413,71 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
-
-	var version, walComp, fpw string
-	if err := db.Bun().NewRaw("SHOW server_version").Scan(ctx, &version); err != nil {
-		return err
-	}
-	if err := db.Bun().NewRaw("SHOW wal_compression").Scan(ctx, &walComp); err != nil {
-		return err
-	}
-	if err := db.Bun().NewRaw("SHOW full_page_writes").Scan(ctx, &fpw); err != nil {
-		return err
-	}
-	how := "the server's setting"
-	if walCompression != "" {
-		how = "set per connection by -wal-compression"
-	}
-	fmt.Printf("PostgreSQL %s, %d CPUs, GOMAXPROCS %d, %s; %d contracts, %d certificates, page %d, workers %d\n",
-		version, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), n, n/2, page, workers)
-	fmt.Printf("wal_compression %s (%s), full_page_writes %s\n", walComp, how, fpw)
-
 	t0 := time.Now()
-	for _, q := range generate(n) {
-		if err := exec(db, q); err != nil {
-			return err
+	for _, q := range append(generate(n), fmt.Sprintf("CREATE TABLE bench_region AS SELECT %d AS contracts", n)) {
+		if _, err := db.Bun().ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", firstLine(q), err)
 		}
 	}
-	fmt.Printf("generated in %.1fs\n", time.Since(t0).Seconds())
-	if generateOnly {
+	fmt.Printf("region: %s, generated in %.1fs\n", name, time.Since(t0).Seconds())
+	return nil
+}
+
+// roundResult is what one round measured.
+type roundResult struct {
+	floor, close, again, floor2 time.Duration
+	client, server, floorServer float64 // CPU seconds
+	rss                         float64 // peak VmRSS during the close, MB
+	againCharged                int
+}
+
+// runRound runs the floor, the close, the close again, the floor again and
+// the invariant checks on the database at dsn, a fresh copy of the region;
+// first says whether the profiles asked for are taken in this round.
+func runRound(ctx context.Context, dsn string, n, page int, first bool) (roundResult, error) {
+	var res roundResult
+	// A pool of 4, the size perf-baseline.md recommends on this 2-core
+	// machine; the close uses one connection per worker.
+	db, err := storage.Open(ctx, dsn, storage.WithMaxOpenConns(poolSize))
+	if err != nil {
+		return res, err
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		return res, err
+	}
+	exec := func(q string) error {
+		if _, err := db.Bun().ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", firstLine(q), err)
+		}
 		return nil
 	}
 
 	// Every connection of the pool, which the floor and the close use, must
 	// have the requested wal_compression.
 	if err := checkWALCompression(ctx, db, "before the floor"); err != nil {
-		return err
+		return res, err
 	}
 
 	// 1. The floor, inside a transaction that is rolled back; VACUUM then
 	// removes its dead rows so that the close meets the table as it was.
-	if err := exec(db, "CHECKPOINT"); err != nil {
-		return err
+	if err := exec("CHECKPOINT"); err != nil {
+		return res, err
 	}
 	floorCPU := startCPU()
 	floor, floorWAL, err := floorRun(ctx, db)
 	if err != nil {
-		return err
+		return res, err
 	}
-	_, floorServer := floorCPU.stop()
-	if err := exec(db, "VACUUM postings"); err != nil {
-		return err
+	_, res.floorServer = floorCPU.stop()
+	res.floor = floor
+	if err := exec("VACUUM postings"); err != nil {
+		return res, err
 	}
-	if err := exec(db, "CHECKPOINT"); err != nil {
-		return err
+	if err := exec("CHECKPOINT"); err != nil {
+		return res, err
 	}
-	fmt.Printf("floor: INSERT … SELECT of %d postings in %.2fs, %.0f MB of WAL (server-wide), server CPU %.2fs\n", n, floor.Seconds(), float64(floorWAL)/1e6, floorServer)
+	fmt.Printf("floor: INSERT … SELECT of %d postings in %.2fs, %.0f MB of WAL (server-wide), server CPU %.2fs\n", n, floor.Seconds(), float64(floorWAL)/1e6, res.floorServer)
 
 	// 2. The batched close.
 	clock := &funding.FixedClock{T: time.Date(2026, time.March, 1, 3, 0, 0, 0, time.UTC)}
@@ -349,126 +487,116 @@ func run(ctx context.Context, base, dbName string, n, page int, keep bool) error
 		fallbacks++
 		fmt.Fprintln(os.Stderr, "page fell back to the per-contract path:", err)
 	}}
-	times := &statementTimes{total: map[string]time.Duration{}, count: map[string]int{}, on: profile}
+	prof := profile && first
+	times := &statementTimes{total: map[string]time.Duration{}, count: map[string]int{}, on: prof}
 	db.Bun().AddQueryHook(times)
-	if profile {
+	storage.BatchStatementHook = nil
+	if prof {
 		storage.BatchStatementHook = times.add
 	}
 	peak := startPeakSampler()
-	if cpuProfile != "" {
+	if cpuProfile != "" && first {
 		f, err := os.Create(cpuProfile)
 		if err != nil {
-			return err
+			return res, err
 		}
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
+			return res, err
 		}
 	}
 	lsn0, err := walLSN(ctx, db)
 	if err != nil {
-		return err
+		return res, err
 	}
-	if memProfile != "" {
+	if memProfile != "" && first {
 		// The allocs profile counts from the start of the process: write
 		// the close's own allocations, the difference from a profile taken
 		// now (pprof -base).
 		if err := writeProfile("allocs", memProfile+".base"); err != nil {
-			return err
+			return res, err
 		}
 	}
 	closeCPU := startCPU()
 	t1 := time.Now()
 	rep, err := svc.CloseMonthBatched(ctx, db, month, opts)
-	closeTime := time.Since(t1)
-	closeClient, closeServer := closeCPU.stop()
-	if cpuProfile != "" {
+	res.close = time.Since(t1)
+	res.client, res.server = closeCPU.stop()
+	if cpuProfile != "" && first {
 		pprof.StopCPUProfile()
 	}
-	if memProfile != "" {
+	if memProfile != "" && first {
 		if err := writeProfile("allocs", memProfile); err != nil {
-			return err
+			return res, err
 		}
 	}
 	times.mu.Lock()
 	times.on = false
 	times.mu.Unlock()
-	if profile {
+	if prof {
 		times.print()
 	}
 	if err != nil {
-		return err
+		return res, err
 	}
-	rss := peak()
+	res.rss = peak()
 	closeWAL, err := walSince(ctx, db, lsn0)
 	if err != nil {
-		return err
+		return res, err
 	}
 	lsn1, err := walLSN(ctx, db)
 	if err != nil {
-		return err
+		return res, err
 	}
 	// The range lets pg_waldump --stats break the close's WAL down by record
 	// kind (with wal_keep_size raised so that its segments are kept).
 	fmt.Printf("close WAL: %s to %s\n", lsn0, lsn1)
 	fmt.Printf("close: %d contracts, %d charged (%s), %d invoice lines, %d failed, %d fallbacks in %.2fs, %.0f MB of WAL (server-wide)\n",
-		rep.Contracts, rep.Charged, rep.Amount, rep.Lines, len(rep.Failed), fallbacks, closeTime.Seconds(), float64(closeWAL)/1e6)
+		rep.Contracts, rep.Charged, rep.Amount, rep.Lines, len(rep.Failed), fallbacks, res.close.Seconds(), float64(closeWAL)/1e6)
 	fmt.Printf("close CPU: client %.2fs, server %.2fs (all postgres processes), %.1f µs per contract; %.2fx the floor's server CPU\n",
-		closeClient, closeServer, (closeClient+closeServer)/float64(n)*1e6, (closeClient+closeServer)/floorServer)
+		res.client, res.server, (res.client+res.server)/float64(n)*1e6, (res.client+res.server)/res.floorServer)
 	if err := checkWALCompression(ctx, db, "after the close"); err != nil {
-		return err
+		return res, err
 	}
-	if profile {
+	if prof {
 		if err := showPlanCache(ctx, db, poolSize); err != nil {
-			return err
+			return res, err
 		}
 	}
 	if rep.Charged != n || len(rep.Failed) != 0 {
-		return fmt.Errorf("the close charged %d of %d contracts (%d failed)", rep.Charged, n, len(rep.Failed))
+		return res, fmt.Errorf("the close charged %d of %d contracts (%d failed)", rep.Charged, n, len(rep.Failed))
 	}
 
 	// 3. The same close again.
 	t2 := time.Now()
 	rep2, err := svc.CloseMonthBatched(ctx, db, month, opts)
-	againTime := time.Since(t2)
+	res.again = time.Since(t2)
 	if err != nil {
-		return err
+		return res, err
 	}
-	fmt.Printf("second run: %d contracts, %d charged, %d lines in %.2fs\n", rep2.Contracts, rep2.Charged, rep2.Lines, againTime.Seconds())
+	res.againCharged = rep2.Charged
+	fmt.Printf("second run: %d contracts, %d charged, %d lines in %.2fs\n", rep2.Contracts, rep2.Charged, rep2.Lines, res.again.Seconds())
 
 	// 4. The floor again: this machine's speed drifts by tens of percent
-	// over minutes (the floor alone took 9.9–13.7 s in three runs within
-	// twenty minutes), so the close is compared with the floor on either
-	// side of it and with their mean.
-	if err := exec(db, "CHECKPOINT"); err != nil {
-		return err
+	// over minutes, so the close is compared with the floor on either side
+	// of it and with their mean.
+	if err := exec("CHECKPOINT"); err != nil {
+		return res, err
 	}
-	floor2, _, err := floorRun(ctx, db)
-	if err != nil {
-		return err
+	if res.floor2, _, err = floorRun(ctx, db); err != nil {
+		return res, err
 	}
-	if err := exec(db, "VACUUM postings"); err != nil {
-		return err
+	if err := exec("VACUUM postings"); err != nil {
+		return res, err
 	}
-	fmt.Printf("floor after the close: %.2fs\n", floor2.Seconds())
+	fmt.Printf("floor after the close: %.2fs\n", res.floor2.Seconds())
 
 	// 5. Invariants over the whole database.
 	t3 := time.Now()
 	if err := checkInvariants(ctx, db, n); err != nil {
-		return err
+		return res, err
 	}
 	fmt.Printf("invariants hold (checked in %.1fs)\n", time.Since(t3).Seconds())
-
-	var maxrss syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &maxrss)
-	fmt.Println()
-	mean := (floor + floor2).Seconds() / 2
-	fmt.Println("| wal_compression | contracts | floor before / after s | close s | ratio to before / after / mean | peak RSS MB (VmHWM / sampled) | second run s | second-run charged |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|")
-	fmt.Printf("| %s | %d | %.2f / %.2f | %.2f | %.2f / %.2f / **%.2f** | %.0f / %.0f | %.2f | %d |\n",
-		walComp, n, floor.Seconds(), floor2.Seconds(), closeTime.Seconds(),
-		closeTime.Seconds()/floor.Seconds(), closeTime.Seconds()/floor2.Seconds(), closeTime.Seconds()/mean,
-		float64(maxrss.Maxrss)/1024, rss, againTime.Seconds(), rep2.Charged)
-	return nil
+	return res, nil
 }
 
 // generate is the region: n/2 certificates in 20 municipalities, each with

@@ -567,14 +567,17 @@ func runRound(ctx context.Context, dsn string, n, page int, first bool) (roundRe
 	}
 
 	// 3. The same close again.
+	againCPU := startCPU()
 	t2 := time.Now()
 	rep2, err := svc.CloseMonthBatched(ctx, db, month, opts)
 	res.again = time.Since(t2)
 	if err != nil {
 		return res, err
 	}
+	againClient, againServer := againCPU.stop()
 	res.againCharged = rep2.Charged
-	fmt.Printf("second run: %d contracts, %d charged, %d lines in %.2fs\n", rep2.Contracts, rep2.Charged, rep2.Lines, res.again.Seconds())
+	fmt.Printf("second run: %d contracts, %d charged, %d lines in %.2fs, CPU client %.2fs, server %.2fs\n",
+		rep2.Contracts, rep2.Charged, rep2.Lines, res.again.Seconds(), againClient, againServer)
 
 	// 4. The floor again: this machine's speed drifts by tens of percent
 	// over minutes, so the close is compared with the floor on either side

@@ -73,7 +73,14 @@ type pgCloseTx struct {
 	bufs chan *pgParams
 	// retry remembers the first retryable failure, as tx.retry does.
 	retry error
+	// holds is where LockContracts found each hold of the page: the write
+	// statement updates them by tuple id.
+	holds map[uuid.UUID]tid
 }
+
+// tid is a row's tuple id as tid_send writes it: the block number and the
+// line pointer's offset, big-endian.
+type tid [6]byte
 
 var _ enrollment.CloseTx = (*pgCloseTx)(nil)
 

@@ -18,7 +18,7 @@ import (
 // The batched close's two PostgreSQL statements run on the extended
 // protocol with their parameters and results in binary, encoded and decoded
 // here rather than through pgx's type map: a page is some thirty arrays of
-// thousands of elements going out and 5,000 rows of 43 columns coming back,
+// thousands of elements going out and 5,000 rows of 44 columns coming back,
 // and pgx's reflection-driven encode and scan plans, with their per-value
 // allocations, were about a fifth of the close's client CPU. Each statement
 // is prepared once per connection under a fixed name (pgx.Conn.Prepare is
@@ -40,6 +40,8 @@ const (
 	oidDate        = 1082
 	oidTimestamptz = 1184
 	oidUUID        = 2950
+	oidTID         = 27
+	oidTIDArray    = 1010
 	oidTextArray   = 1009
 	oidInt4Array   = 1007
 	oidInt8Array   = 1016
@@ -180,6 +182,20 @@ func (p *pgParams) uuids(n int, id func(i int) uuid.UUID) {
 	p.end()
 }
 
+// tids encodes an array of tuple ids (tid_send: block number, then the
+// line pointer's offset).
+func (p *pgParams) tids(n int, t func(i int) tid) {
+	p.array(oidTID, n, 10*n)
+	b := p.buf
+	for i := range n {
+		b = binary.BigEndian.AppendUint32(b, 6)
+		v := t(i)
+		b = append(b, v[:]...)
+	}
+	p.buf = b
+	p.end()
+}
+
 func (p *pgParams) int8s(n int, v func(i int) int64) {
 	p.array(oidInt8, n, 12*n)
 	b := p.buf
@@ -286,6 +302,13 @@ func (r *rowReader) uuid() uuid.UUID {
 	var id uuid.UUID
 	copy(id[:], r.next(16))
 	return id
+}
+
+// tid reads a tuple id; NULL is the zero tid, which no row has.
+func (r *rowReader) tid() tid {
+	var t tid
+	copy(t[:], r.next(6))
+	return t
 }
 
 func (r *rowReader) int8() int64 {
@@ -415,7 +438,7 @@ var pgLockContracts = &pgStatement{
 		c.price_cert, c.price_copay, c.price_first, c.price_other, c.price_cert_first, c.price_cert_other,
 		c.price_copay_first, c.price_copay_other, c.hold_id, c.created_at, c.closed_on, c.prolonged_from,
 		c.registry, c.direction, c.offered_on, c.activated_on, c.terminated_on, c.scheme,
-		h.id, coalesce(h.amount, 0), coalesce(h.charged, 0), coalesce(h.released, 0), coalesce(h.refunded, 0),
+		h.id, coalesce(h.amount, 0), coalesce(h.charged, 0), coalesce(h.released, 0), coalesce(h.refunded, 0), h.ctid,
 		coalesce((SELECT true FROM contract_charges x WHERE x.contract_id = c.id AND x.month = $5::text), false),
 		ARRAY(SELECT l.month || ' ' || l.kind FROM invoice_lines l WHERE l.contract_id = c.id AND l.month >= $6::text)
 	FROM contracts c LEFT JOIN holds h ON h.id = c.hold_id
@@ -425,7 +448,7 @@ var pgLockContracts = &pgStatement{
 }
 
 // lockColumns is the number of columns pgLockContracts returns.
-const lockColumns = 43
+const lockColumns = 44
 
 func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, m funding.Month) ([]enrollment.LockedContract, error) {
 	if len(statuses) == 0 || limit <= 0 {
@@ -448,6 +471,7 @@ func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Sta
 	}
 	out := make([]enrollment.LockedContract, 0, min(limit, closeChunk))
 	r := rowReader{dates: map[int32]funding.Date{}, strs: map[string]string{}}
+	t.holds = make(map[uuid.UUID]tid, cap(out))
 	first := true
 	for rr.NextRow() {
 		if first {
@@ -462,10 +486,13 @@ func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Sta
 			r.err = fmt.Errorf("storage: %s: %d columns, want %d", what, len(r.vals), lockColumns)
 			continue
 		}
-		lc, err := readLocked(&r)
+		lc, at, err := readLocked(&r)
 		if err != nil {
 			r.err = err
 			continue
+		}
+		if lc.Hold.ID != uuid.Nil {
+			t.holds[lc.Hold.ID] = at
 		}
 		out = append(out, lc)
 	}
@@ -481,8 +508,9 @@ func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Sta
 	return out, nil
 }
 
-// readLocked decodes one row of pgLockContracts.
-func readLocked(r *rowReader) (enrollment.LockedContract, error) {
+// readLocked decodes one row of pgLockContracts: the contract and where
+// its hold is.
+func readLocked(r *rowReader) (enrollment.LockedContract, tid, error) {
 	var c contractRow
 	c.ID, c.CertificateID, c.GroupID, c.ModuleID, c.ProgramID, c.ProviderID = r.uuid(), r.uuid(), r.uuid(), r.uuid(), r.uuid(), r.uuid()
 	c.Municipality, c.PeriodStart, c.PeriodEnd, c.Status = r.text(), r.date(), r.date(), r.text()
@@ -494,6 +522,7 @@ func readLocked(r *rowReader) (enrollment.LockedContract, error) {
 	c.HoldID, c.CreatedAt, c.ClosedOn, c.ProlongedFrom = nullUUID(r.uuid()), dbTime(r.timestamptz()), r.date(), nullUUID(r.uuid())
 	c.Registry, c.Direction, c.OfferedOn, c.ActivatedOn, c.TerminatedOn, c.Scheme = r.text(), r.text(), r.date(), r.date(), r.date(), r.text()
 	h := holdRow{ID: r.uuid(), Amount: r.int8(), Charged: r.int8(), Released: r.int8(), Refunded: r.int8()}
+	at := r.tid()
 	lc := enrollment.LockedContract{Charged: r.bool()}
 	var lerr error
 	r.textArray(func(b []byte) {
@@ -504,19 +533,19 @@ func readLocked(r *rowReader) (enrollment.LockedContract, error) {
 		lc.Lines = append(lc.Lines, k)
 	})
 	if r.err != nil {
-		return lc, r.err
+		return lc, at, r.err
 	}
 	if lerr != nil {
-		return lc, lerr
+		return lc, at, lerr
 	}
 	if c.ID == uuid.Nil || c.CertificateID == uuid.Nil {
-		return lc, fmt.Errorf("storage: contract row without id or certificate")
+		return lc, at, fmt.Errorf("storage: contract row without id or certificate")
 	}
 	lc.Contract = c.domain()
 	if h.ID != uuid.Nil {
 		lc.Hold = h.domain()
 	}
-	return lc, nil
+	return lc, at, nil
 }
 
 // The write statement.
@@ -531,6 +560,11 @@ func readLocked(r *rowReader) (enrollment.LockedContract, error) {
 // numbers of holds and accounts updated come back, to be compared with what
 // was sent.
 //
+// The holds are found by the tuple ids the lock statement read (a TID scan
+// instead of a probe of holds_pkey): the contract's lock covers its hold, so
+// it cannot have moved since, and a hold found elsewhere, or not at all,
+// only fails the guard on its id like a missing hold.
+//
 // The arrays are unnested in select lists (a ProjectSet node, which hands
 // the executor one row at a time), not in FROM: a function scan in FROM
 // first copies every element of every array into a tuplestore, which cost
@@ -539,8 +573,8 @@ var pgClosePage = &pgStatement{
 	name: "edufund_close_page",
 	sql: `WITH r AS (INSERT INTO contract_charges (contract_id, month, amount)
 		SELECT unnest($1::uuid[]), $9::text, unnest($2::bigint[])),
-	h AS (UPDATE holds SET charged = holds.charged + v.a FROM (SELECT unnest($3::uuid[]) AS id, unnest($2::bigint[]) AS a) AS v
-		WHERE holds.id = v.id AND holds.amount - holds.charged - holds.released >= v.a RETURNING 1),
+	h AS (UPDATE holds SET charged = holds.charged + v.a FROM (SELECT unnest($29::tid[]) AS t, unnest($3::uuid[]) AS id, unnest($2::bigint[]) AS a) AS v
+		WHERE holds.ctid = v.t AND holds.id = v.id AND holds.amount - holds.charged - holds.released >= v.a RETURNING 1),
 	a AS (UPDATE accounts SET reserved = accounts.reserved - v.s, spent = accounts.spent + v.s
 		FROM (SELECT unnest($13::uuid[]) AS c, unnest($14::date[]) AS st, unnest($15::date[]) AS en, unnest($16::bigint[]) AS s) AS v
 		WHERE accounts.certificate_id = v.c AND accounts.period_start = v.st AND accounts.period_end = v.en AND accounts.reserved >= v.s
@@ -560,6 +594,7 @@ var pgClosePage = &pgStatement{
 		oidUUIDArray, oidDateArray, oidDateArray, oidInt8Array,
 		oidUUIDArray, oidTextArray, oidTextArray, oidTextArray, oidUUIDArray, oidInt8Array,
 		oidTextArray, oidUUIDArray, oidTextArray, oidTextArray, oidInt8Array, oidInt4Array,
+		oidTIDArray,
 	},
 }
 
@@ -637,6 +672,7 @@ func (t *pgCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord
 	args.texts(len(inv), func(i int) string { return inv[i].kind })
 	args.int8s(len(inv), func(i int) int64 { return inv[i].amount })
 	args.int4s(len(inv), func(i int) int32 { return inv[i].lines })
+	args.tids(n, func(i int) tid { return t.holds[ps[i].Posting.HoldID] })
 	defer traceStatement(pgClosePage.sql)()
 	rr, err := t.exec(ctx, pgClosePage, args)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -320,6 +321,85 @@ func TestCloseBatchedFallback(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestCloseBatchedMovedHold: on PostgreSQL the page's write finds each
+// hold by the tuple id the lock statement read. The contract's lock keeps
+// every operation of this library off the hold meanwhile; a hold moved
+// anyway, by a transaction that commits between the page's lock and its
+// write, is not charged at a stale place: at the default isolation the page
+// falls back to the per-contract path, at serializable it is retried, and
+// either way each contract is charged once.
+func TestCloseBatchedMovedHold(t *testing.T) {
+	for _, kind := range storagetest.Kinds() {
+		if kind != storagetest.Postgres && kind != storagetest.PostgresSerializable {
+			continue
+		}
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			db := storagetest.Open(t, kind)
+			s := newCloseScenario(t, db)
+			s.r.at(2025, time.September, 1)
+			for i := range 4 {
+				s.submit(t, i, "long", enrollment.Active)
+			}
+			moved := s.byName["1/long"].HoldID
+			ctid := func() string {
+				var v string
+				require.NoError(t, db.Bun().NewRaw(`SELECT ctid::text FROM holds WHERE id = ?`, moved.String()).Scan(ctx, &v))
+				return v
+			}
+			before := ctid()
+			var once sync.Once
+			store := &movingStore{DB: db, move: func() {
+				once.Do(func() {
+					_, err := db.Bun().NewRaw(`UPDATE holds SET refunded = refunded WHERE id = ?`, moved.String()).Exec(ctx)
+					require.NoError(t, err)
+				})
+			}}
+			svc := enrollment.NewService(store, s.r.clock, s.r.cfg)
+			s.r.at(2025, time.October, 1)
+			var fallbacks atomic.Int32
+			opts := enrollment.CloseBatchOptions{PageSize: 100, OnFallback: func(uuid.UUID, error) { fallbacks.Add(1) }}
+			rep, err := svc.CloseMonthBatched(ctx, db, funding.Month{Year: 2025, Month: time.October}, opts)
+			require.NoError(t, err)
+			require.NotEqual(t, before, ctid(), "the hold did not move: the test tests nothing")
+			require.Empty(t, rep.Failed)
+			require.Equal(t, 4, rep.Charged)
+			if kind == storagetest.Postgres {
+				require.EqualValues(t, 1, fallbacks.Load(), "the page must fall back, not charge a stale tuple")
+			}
+			var charges int
+			require.NoError(t, db.Bun().NewRaw(`SELECT count(*) FROM postings WHERE hold_id = ? AND kind = 'charge' AND month = '2025-10'`, moved.String()).Scan(ctx, &charges))
+			require.Equal(t, 1, charges)
+			checkInvariants(t, db)
+		})
+	}
+}
+
+// movingStore calls move after the first page's contracts are locked.
+type movingStore struct {
+	*storage.DB
+	move func()
+}
+
+func (m *movingStore) InCloseTx(ctx context.Context, fn func(ctx context.Context, tx enrollment.CloseTx) error) error {
+	return m.DB.InCloseTx(ctx, func(ctx context.Context, tx enrollment.CloseTx) error {
+		return fn(ctx, movingTx{tx, m.move})
+	})
+}
+
+type movingTx struct {
+	enrollment.CloseTx
+	move func()
+}
+
+func (m movingTx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, month funding.Month) ([]enrollment.LockedContract, error) {
+	cs, err := m.CloseTx.LockContracts(ctx, statuses, after, through, limit, month)
+	if err == nil {
+		m.move()
+	}
+	return cs, err
 }
 
 // TestPagerContractPage: ContractPage bounds the pages ContractIDs lists

@@ -29,12 +29,13 @@ func TestPGParams(t *testing.T) {
 		p.int4s(0, func(int) int32 { return 0 })
 		p.int8(7)
 		p.timestamptz(time.Date(2000, 1, 1, 0, 0, 1, 0, time.UTC))
+		p.tids(1, func(int) tid { return tid{0, 0, 1, 2, 0, 7} })
 		return p.values()
 	}
 	tx := &pgCloseTx{bufs: make(chan *pgParams, 1)}
 	p := tx.params()
 	vs := encode(p)
-	require.Len(t, vs, 8)
+	require.Len(t, vs, 9)
 
 	assert.NotNil(t, vs[0], "an empty text must not be sent as NULL")
 	assert.Empty(t, vs[0])
@@ -64,6 +65,8 @@ func TestPGParams(t *testing.T) {
 	arr(vs[5], oidInt4, 0)
 	assert.Equal(t, be.AppendUint64(nil, 7), vs[6])
 	assert.Equal(t, be.AppendUint64(nil, 1_000_000), vs[7], "microseconds since 2000-01-01")
+	e = arr(vs[8], oidTID, 1)
+	assert.Equal(t, append(be.AppendUint32(nil, 6), 0, 0, 1, 2, 0, 7), e, "block 258, offset 7")
 
 	// Copy what was sent: a reused buffer is overwritten.
 	sent := make([][]byte, len(vs))

@@ -69,7 +69,7 @@ func ParseMoney(s string) (Money, error) {
 			}
 		}
 	}
-	if intPart = strings.TrimLeft(intPart, "0"); len(body) > 16 || len(intPart) > 12 {
+	if len(intPart) > 13 {
 		return bad("must be less than " + MaxMoney.String())
 	}
 	var k int64

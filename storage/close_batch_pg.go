@@ -170,61 +170,39 @@ func (p *pgParams) array(oid uint32, n, size int) {
 	p.buf = binary.BigEndian.AppendUint32(b, 1)
 }
 
-func (p *pgParams) uuids(n int, id func(i int) uuid.UUID) {
-	p.array(oidUUID, n, 20*n)
+// fixed encodes an array of n elements of type oid whose send format is
+// size bytes, each appended to b by put.
+func (p *pgParams) fixed(oid uint32, size, n int, put func(b []byte, i int) []byte) {
+	p.array(oid, n, (4+size)*n)
 	b := p.buf
 	for i := range n {
-		b = binary.BigEndian.AppendUint32(b, 16)
-		u := id(i)
-		b = append(b, u[:]...)
+		b = binary.BigEndian.AppendUint32(b, uint32(size))
+		b = put(b, i)
 	}
 	p.buf = b
 	p.end()
+}
+
+func (p *pgParams) uuids(n int, id func(i int) uuid.UUID) {
+	p.fixed(oidUUID, 16, n, func(b []byte, i int) []byte { u := id(i); return append(b, u[:]...) })
 }
 
 // tids encodes an array of tuple ids (tid_send: block number, then the
 // line pointer's offset).
 func (p *pgParams) tids(n int, t func(i int) tid) {
-	p.array(oidTID, n, 10*n)
-	b := p.buf
-	for i := range n {
-		b = binary.BigEndian.AppendUint32(b, 6)
-		v := t(i)
-		b = append(b, v[:]...)
-	}
-	p.buf = b
-	p.end()
+	p.fixed(oidTID, 6, n, func(b []byte, i int) []byte { v := t(i); return append(b, v[:]...) })
 }
 
 func (p *pgParams) int8s(n int, v func(i int) int64) {
-	p.array(oidInt8, n, 12*n)
-	b := p.buf
-	for i := range n {
-		b = binary.BigEndian.AppendUint32(b, 8)
-		b = binary.BigEndian.AppendUint64(b, uint64(v(i)))
-	}
-	p.buf = b
-	p.end()
+	p.fixed(oidInt8, 8, n, func(b []byte, i int) []byte { return binary.BigEndian.AppendUint64(b, uint64(v(i))) })
 }
 
 func (p *pgParams) int4s(n int, v func(i int) int32) {
-	p.words(oidInt4, n, func(i int) uint32 { return uint32(v(i)) })
+	p.fixed(oidInt4, 4, n, func(b []byte, i int) []byte { return binary.BigEndian.AppendUint32(b, uint32(v(i))) })
 }
 
 func (p *pgParams) dates(n int, d func(i int) funding.Date) {
-	p.words(oidDate, n, func(i int) uint32 { return uint32(pgDays(d(i))) })
-}
-
-// words encodes an array of n four-byte elements of type oid (int4, date).
-func (p *pgParams) words(oid uint32, n int, v func(i int) uint32) {
-	p.array(oid, n, 8*n)
-	b := p.buf
-	for i := range n {
-		b = binary.BigEndian.AppendUint32(b, 4)
-		b = binary.BigEndian.AppendUint32(b, v(i))
-	}
-	p.buf = b
-	p.end()
+	p.fixed(oidDate, 4, n, func(b []byte, i int) []byte { return binary.BigEndian.AppendUint32(b, uint32(pgDays(d(i)))) })
 }
 
 func (p *pgParams) texts(n int, s func(i int) string) {

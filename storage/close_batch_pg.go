@@ -540,13 +540,14 @@ func readLocked(r *rowReader) (enrollment.LockedContract, tid, error) {
 //
 // The holds are found by the tuple ids the lock statement read (a TID scan
 // instead of a probe of holds_pkey): the contract's lock covers its hold, so
-// it cannot have moved since, and a hold found elsewhere, or not at all,
-// only fails the guard on its id like a missing hold.
+// it cannot have moved since. A hold moved anyway is not found at its old
+// place, so the count of holds updated falls short and the page falls back,
+// as for a missing hold.
 //
 // The arrays are unnested in select lists (a ProjectSet node, which hands
 // the executor one row at a time), not in FROM: a function scan in FROM
-// first copies every element of every array into a tuplestore, which cost
-// some 4 µs of the server's CPU per contract.
+// first copies every element of every array into a tuplestore (10,000 rows
+// of six columns: 13–20 ms against 8 ms in a psql test).
 var pgClosePage = &pgStatement{
 	name: "edufund_close_page",
 	sql: `WITH r AS (INSERT INTO contract_charges (contract_id, month, amount)

@@ -275,12 +275,7 @@ func run(ctx context.Context, base, dbName string, n, page, rounds int, keep, re
 		return err
 	}
 	defer admin.Close()
-	exec := func(db *storage.DB, q string) error {
-		if _, err := db.Bun().ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("%s: %w", firstLine(q), err)
-		}
-		return nil
-	}
+	exec := func(db *storage.DB, q string) error { return execAll(ctx, db, q) }
 	region := dbName + "_region"
 	at := func(name string) string {
 		v := *u
@@ -400,10 +395,8 @@ func regionHas(ctx context.Context, dsn string, n int) (bool, error) {
 // generateRegion creates the database name at dsn, migrates it and
 // generates a region of n contracts in it.
 func generateRegion(ctx context.Context, admin *storage.DB, dsn, name string, n int) error {
-	for _, q := range []string{"DROP DATABASE IF EXISTS " + name + " WITH (FORCE)", "CREATE DATABASE " + name} {
-		if _, err := admin.Bun().ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("%s: %w", q, err)
-		}
+	if err := execAll(ctx, admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)", "CREATE DATABASE "+name); err != nil {
+		return err
 	}
 	db, err := storage.Open(ctx, dsn, storage.WithMaxOpenConns(1))
 	if err != nil {
@@ -414,10 +407,8 @@ func generateRegion(ctx context.Context, admin *storage.DB, dsn, name string, n 
 		return err
 	}
 	t0 := time.Now()
-	for _, q := range append(generate(n), fmt.Sprintf("CREATE TABLE bench_region AS SELECT %d AS contracts", n)) {
-		if _, err := db.Bun().ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("%s: %w", firstLine(q), err)
-		}
+	if err := execAll(ctx, db, append(generate(n), fmt.Sprintf("CREATE TABLE bench_region AS SELECT %d AS contracts", n))...); err != nil {
+		return err
 	}
 	fmt.Printf("region: %s, generated in %.1fs\n", name, time.Since(t0).Seconds())
 	return nil
@@ -446,12 +437,7 @@ func runRound(ctx context.Context, dsn string, n, page int, first bool) (roundRe
 	if err := db.Migrate(ctx); err != nil {
 		return res, err
 	}
-	exec := func(q string) error {
-		if _, err := db.Bun().ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("%s: %w", firstLine(q), err)
-		}
-		return nil
-	}
+	exec := func(q string) error { return execAll(ctx, db, q) }
 
 	// Every connection of the pool, which the floor and the close use, must
 	// have the requested wal_compression.
@@ -803,6 +789,17 @@ func vmRSS() float64 {
 		}
 	}
 	return 0
+}
+
+// execAll runs the statements in order, naming the first line of the one
+// that fails.
+func execAll(ctx context.Context, db *storage.DB, qs ...string) error {
+	for _, q := range qs {
+		if _, err := db.Bun().ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", firstLine(q), err)
+		}
+	}
+	return nil
 }
 
 func firstLine(q string) string {

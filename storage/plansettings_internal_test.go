@@ -145,7 +145,7 @@ func TestCloseLockPlan(t *testing.T) {
 		if err != nil {
 			return err
 		}
-			plan, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		plan, err = pgx.CollectRows(rows, pgx.RowTo[string])
 		return err
 	})
 	require.NoError(t, err)

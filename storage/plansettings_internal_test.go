@@ -29,17 +29,9 @@ const showPlanSettings = `SELECT current_setting('plan_cache_mode'), current_set
 // run under the settings their plans rely on, and that the settings do not
 // outlive the transaction on the pooled connection.
 func TestPlanSettings(t *testing.T) {
-	dsn := os.Getenv("EDUFUND_TEST_POSTGRES")
-	if dsn == "" {
-		t.Skip("EDUFUND_TEST_POSTGRES is not set")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := Open(ctx, dsn, WithMaxOpenConns(1))
-	if err != nil {
-		t.Fatalf("open: %v", err)
-	}
-	defer db.Close()
+	db, _ := openTestPG(ctx, t)
 
 	check := func(t *testing.T, where string, got [3]string, seqscan string) {
 		t.Helper()
@@ -53,7 +45,7 @@ func TestPlanSettings(t *testing.T) {
 		}
 	}
 	var session [3]string
-	err = db.withPgx(ctx, func(c *pgx.Conn) error {
+	err := db.withPgx(ctx, func(c *pgx.Conn) error {
 		return c.QueryRow(ctx, showPlanSettings).Scan(&session[0], &session[1], &session[2])
 	})
 	if err != nil {
@@ -106,17 +98,11 @@ func TestPlanSettings(t *testing.T) {
 // keys, and no bitmap heap scan is rebuilt for every contract (with bitmap
 // scans allowed, this generic plan probes the invoice lines by one).
 func TestCloseLockPlan(t *testing.T) {
-	base := os.Getenv("EDUFUND_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("EDUFUND_TEST_POSTGRES is not set")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	admin, err := Open(ctx, base, WithMaxOpenConns(1))
-	require.NoError(t, err)
-	defer admin.Close()
+	admin, base := openTestPG(ctx, t)
 	schema := "t_lockplan_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
-	_, err = admin.Bun().ExecContext(ctx, "CREATE SCHEMA "+schema)
+	_, err := admin.Bun().ExecContext(ctx, "CREATE SCHEMA "+schema)
 	require.NoError(t, err)
 	defer func() { _, _ = admin.Bun().ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE") }()
 	u, err := url.Parse(base)
@@ -153,4 +139,19 @@ func TestCloseLockPlan(t *testing.T) {
 	assert.NotContains(t, text, "Bitmap", "the lock statement's plan:\n%s", text)
 	assert.Contains(t, text, "contract_charges_pkey", "the lock statement's plan:\n%s", text)
 	assert.Contains(t, text, "invoice_lines_pkey", "the lock statement's plan:\n%s", text)
+}
+
+// openTestPG opens the server named by EDUFUND_TEST_POSTGRES with one
+// connection, closed when the test ends, and returns it with its URL; the
+// test is skipped when the variable is unset.
+func openTestPG(ctx context.Context, t *testing.T) (*DB, string) {
+	t.Helper()
+	dsn := os.Getenv("EDUFUND_TEST_POSTGRES")
+	if dsn == "" {
+		t.Skip("EDUFUND_TEST_POSTGRES is not set")
+	}
+	db, err := Open(ctx, dsn, WithMaxOpenConns(1))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	return db, dsn
 }

@@ -101,7 +101,7 @@ func TestCloseLockPlan(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	admin, base := openTestPG(ctx, t)
-	schema := "t_lockplan_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
+	schema := "t_lockplan_" + uuid.NewString()[:8] // a UUID's first 8 characters are hex digits
 	_, err := admin.Bun().ExecContext(ctx, "CREATE SCHEMA "+schema)
 	require.NoError(t, err)
 	defer func() { _, _ = admin.Bun().ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE") }()

@@ -1,6 +1,7 @@
 package funding
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/bits"
@@ -172,7 +173,7 @@ func (m Money) Add(o Money) Money     { return Money{add(m.k, o.k)} }
 func (m Money) Sub(o Money) Money     { return Money{add(m.k, -o.k)} }
 func (m Money) Neg() Money            { return Money{-m.k} }
 func (m Money) Abs() Money            { return Money{max(m.k, -m.k)} }
-func (m Money) Cmp(o Money) int       { return cmpInt(m.k, o.k) }
+func (m Money) Cmp(o Money) int       { return cmp.Compare(m.k, o.k) }
 func (m Money) Equal(o Money) bool    { return m.k == o.k }
 func (m Money) LessThan(o Money) bool { return m.k < o.k }
 func (m Money) IsZero() bool          { return m.k == 0 }
@@ -256,16 +257,6 @@ func mul(a, b int64) int64 {
 		return -p
 	}
 	return p
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // MinMoney returns the smallest of its arguments.

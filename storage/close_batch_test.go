@@ -357,7 +357,7 @@ func TestCloseBatchedMovedHold(t *testing.T) {
 					require.NoError(t, err)
 				})
 			}}
-			svc := enrollment.NewService(store, s.r.clock, s.r.cfg)
+			svc := enrollment.NewService(store, s.r.clock, s.r.svc.Config())
 			s.r.at(2025, time.October, 1)
 			var fallbacks atomic.Int32
 			opts := enrollment.CloseBatchOptions{PageSize: 100, OnFallback: func(uuid.UUID, error) { fallbacks.Add(1) }}

@@ -24,7 +24,6 @@ type region struct {
 	t        testing.TB
 	db       *storage.DB
 	svc      *enrollment.Service
-	cfg      enrollment.Config
 	clock    *funding.FixedClock
 	period   funding.Period
 	provider catalog.Provider
@@ -70,7 +69,7 @@ func newRegion(t testing.TB, db *storage.DB, o regionOpts) *region {
 	cfg.Adults.Regions = map[string]bool{"reg-1": true}
 	cfg.AdultQuota = func(int) int64 { return 5 }
 	clock := &funding.FixedClock{T: time.Date(2025, time.September, 1, 9, 0, 0, 0, time.UTC)}
-	r := &region{t: t, db: db, svc: enrollment.NewService(db, clock, cfg), cfg: cfg, clock: clock, period: autumn}
+	r := &region{t: t, db: db, svc: enrollment.NewService(db, clock, cfg), clock: clock, period: autumn}
 	ctx := context.Background()
 	_, err := r.svc.SaveCategory(ctx, r.key(), certificate.Category{Code: "city", Nominal: o.nominal})
 	require.NoError(t, err)

@@ -275,7 +275,6 @@ func run(ctx context.Context, base, dbName string, n, page, rounds int, keep, re
 		return err
 	}
 	defer admin.Close()
-	exec := func(db *storage.DB, q string) error { return execAll(ctx, db, q) }
 	region := dbName + "_region"
 	at := func(name string) string {
 		v := *u
@@ -313,13 +312,11 @@ func run(ctx context.Context, base, dbName string, n, page, rounds int, keep, re
 		return err
 	}
 	if !keep && !reuse && !generateOnly {
-		defer func() { _ = exec(admin, "DROP DATABASE IF EXISTS "+region+" WITH (FORCE)") }()
+		defer func() { _ = execAll(ctx, admin, "DROP DATABASE IF EXISTS "+region+" WITH (FORCE)") }()
 	}
 	copyRegion := func() error {
-		if err := exec(admin, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)"); err != nil {
-			return err
-		}
-		return exec(admin, "CREATE DATABASE "+dbName+" TEMPLATE "+region+" STRATEGY FILE_COPY")
+		return execAll(ctx, admin, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)",
+			"CREATE DATABASE "+dbName+" TEMPLATE "+region+" STRATEGY FILE_COPY")
 	}
 	if generateOnly {
 		return copyRegion()
@@ -338,7 +335,7 @@ func run(ctx context.Context, base, dbName string, n, page, rounds int, keep, re
 		results = append(results, res)
 	}
 	if !keep {
-		if err := exec(admin, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)"); err != nil {
+		if err := execAll(ctx, admin, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)"); err != nil {
 			return err
 		}
 	}

@@ -103,8 +103,12 @@ func (d Date) Compare(o Date) int {
 // DaysTo returns o − d in days (0 for the same date).
 func (d Date) DaysTo(o Date) int { return int(o.n - d.n) }
 
-// MonthOf is the calendar month d falls in.
-func (d Date) MonthOf() Month { return Month{Year: d.Year(), Month: d.Month()} }
+// MonthOf is the calendar month d falls in. One conversion, not Year's and
+// Month's two: the close asks it several times per contract.
+func (d Date) MonthOf() Month {
+	y, m, _ := d.Time().Date()
+	return Month{Year: y, Month: m}
+}
 
 // String formats the date as "2025-09-01".
 func (d Date) String() string {

@@ -37,6 +37,19 @@ func TestDaysAndMonths(t *testing.T) {
 	}
 }
 
+func TestMonthOf(t *testing.T) {
+	for _, tc := range []struct{ date, month string }{
+		{"2026-03-01", "2026-03"},
+		{"2026-03-31", "2026-03"},
+		{"2025-12-31", "2025-12"},
+		{"2024-02-29", "2024-02"},
+		{"1969-12-31", "1969-12"},
+		{"1900-01-01", "1900-01"},
+	} {
+		eq(t, tc.date, mustParseDate(tc.date).MonthOf().String(), tc.month)
+	}
+}
+
 func TestAddMonthsClamps(t *testing.T) {
 	eq(t, "31 Jan + 1", MustDate(2025, time.January, 31).AddMonths(1).String(), "2025-02-28")
 	eq(t, "31 Jan 2024 + 1", MustDate(2024, time.January, 31).AddMonths(1).String(), "2024-02-29")

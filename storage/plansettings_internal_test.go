@@ -100,6 +100,9 @@ func TestPlanSettings(t *testing.T) {
 func TestCloseLockPlan(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	// A schema of its own, as storagetest's stores have; storagetest cannot
+	// be called from here (it imports storage, and this test needs the
+	// package's internals).
 	admin, base := openTestPG(ctx, t)
 	schema := "t_lockplan_" + uuid.NewString()[:8] // a UUID's first 8 characters are hex digits
 	_, err := admin.Bun().ExecContext(ctx, "CREATE SCHEMA "+schema)

@@ -45,9 +45,8 @@ type CloseTx interface {
 	// and returns up to limit contracts in the given statuses with an id
 	// in (after, through], in id order, each with its hold, whether its
 	// charge of month m is recorded, and its invoice lines of m.Prev() and
-	// m (the only months a close of m issues lines for), read in the same
-	// statement (the contract's lock covers them: charges and lines are
-	// only added under it). A contract without a
+	// later, read in the same statement (the contract's lock covers them:
+	// charges and lines are only added under it). A contract without a
 	// hold, or whose hold is missing, comes with a zero Hold.
 	LockContracts(ctx context.Context, statuses []Status, after, through uuid.UUID, limit int, m funding.Month) ([]LockedContract, error)
 	// ClosePage writes a page's close. For each charge posting (Kind
@@ -71,7 +70,7 @@ type LockedContract struct {
 	// Charged tells whether the contract's charge of the month is recorded.
 	Charged bool
 	// Lines are the contract's invoice lines of the previous month and
-	// of the month closed (month and kind).
+	// later (month and kind).
 	Lines []LineKey
 }
 
@@ -396,8 +395,8 @@ func (s *Service) closeBatch(ctx context.Context, tx CloseTx, m funding.Month, c
 		// AddInvoiceLine's rule: a line added already is skipped.
 	plan:
 		for _, l := range p.Lines {
-			if l.Month.Before(since) || l.Month.After(m) {
-				return fmt.Errorf("close %s: contract %s: a %s line of %s, outside the lines the page read", m, c.ID, l.Kind, l.Month)
+			if l.Month.Before(since) {
+				return fmt.Errorf("close %s: contract %s: a %s line of %s, before the lines the page read", m, c.ID, l.Kind, l.Month)
 			}
 			for _, k := range lc.Lines {
 				if k.Month == l.Month && k.Kind == l.Kind {

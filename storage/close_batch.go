@@ -168,10 +168,10 @@ func (t *tx) LockContracts(ctx context.Context, statuses []enrollment.Status, af
 	err := t.tx.NewRaw(`SELECT c.*, h.id AS h_id, h.certificate_id AS h_certificate_id, h.period_start AS h_period_start,
 		h.amount AS h_amount, h.charged AS h_charged, h.released AS h_released, h.refunded AS h_refunded,
 		(SELECT 1 FROM contract_charges x WHERE x.contract_id = c.id AND x.month = ?) AS x_charged,
-		(SELECT group_concat(l.month || ' ' || l.kind, ',') FROM invoice_lines l WHERE l.month IN (?, ?) AND l.contract_id = c.id) AS x_lines
+		(SELECT group_concat(l.month || ' ' || l.kind, ',') FROM invoice_lines l WHERE l.contract_id = c.id AND l.month >= ?) AS x_lines
 		FROM contracts c LEFT JOIN holds h ON h.id = c.hold_id
 		WHERE c.status IN (?) AND c.id > ? AND c.id <= ? ORDER BY c.id LIMIT ?`,
-		m.String(), m.Prev().String(), m.String(), bun.In(ss), after, through, limit).Scan(ctx, &rows)
+		m.String(), m.Prev().String(), bun.In(ss), after, through, limit).Scan(ctx, &rows)
 	if err != nil {
 		return nil, t.read(err, "contracts after", after)
 	}

@@ -405,12 +405,10 @@ func (r *rowReader) textArray(f func([]byte)) {
 // The lock statement.
 
 // pgLockContracts reads and locks a page of contracts with their holds,
-// whether the month's charge is recorded, and their invoice lines of the
-// previous month and this one; the contract's lock covers them, as in the
-// per-contract path. The charge and the lines are read by correlated
-// subqueries: an index probe per contract and month (the keys lead with the
-// month, so a month's close appends to them), whatever the planner thinks
-// of the month.
+// whether the month's charge is recorded, and their invoice lines since the
+// previous month; the contract's lock covers them, as in the per-contract
+// path. The charge and the lines are read by correlated subqueries (an
+// index probe per contract, whatever the planner thinks of the month).
 var pgLockContracts = &pgStatement{
 	name: "edufund_close_lock",
 	sql: `SELECT c.id, c.certificate_id, c.group_id, c.module_id, c.program_id, c.provider_id, c.municipality, c.period_start, c.period_end, c.status,
@@ -420,7 +418,7 @@ var pgLockContracts = &pgStatement{
 		c.registry, c.direction, c.offered_on, c.activated_on, c.terminated_on, c.scheme,
 		h.id, coalesce(h.amount, 0), coalesce(h.charged, 0), coalesce(h.released, 0), coalesce(h.refunded, 0), h.ctid,
 		coalesce((SELECT true FROM contract_charges x WHERE x.contract_id = c.id AND x.month = $5::text), false),
-		ARRAY(SELECT l.month || ' ' || l.kind FROM invoice_lines l WHERE l.month IN ($6::text, $5::text) AND l.contract_id = c.id)
+		ARRAY(SELECT l.month || ' ' || l.kind FROM invoice_lines l WHERE l.contract_id = c.id AND l.month >= $6::text)
 	FROM contracts c LEFT JOIN holds h ON h.id = c.hold_id
 	WHERE c.status = ANY($1::text[]) AND c.id > $2::uuid AND c.id <= $3::uuid
 	ORDER BY c.id LIMIT $4::bigint FOR NO KEY UPDATE OF c`,

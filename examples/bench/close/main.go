@@ -8,8 +8,9 @@
 // It generates the region once, with set-based SQL, into a database of its
 // own (-db with _region: certificates, accounts, holds, contracts active
 // since January, their January and February charges, the postings behind
-// every account, and the invoice lines and totals February's close issued), and then runs -rounds rounds (default 3), each on
-// a fresh copy of that database (CREATE DATABASE … TEMPLATE, a file copy):
+// every account, and the invoice lines and totals February's close
+// issued), and then runs -rounds rounds (default 3), each on a fresh copy
+// of that database (CREATE DATABASE … TEMPLATE, a file copy):
 //
 //  1. the floor: one INSERT INTO postings … SELECT writing the March charge
 //     posting of every contract, timed, then rolled back and vacuumed away;
@@ -668,12 +669,13 @@ func generate(n, history int) []string {
 		// line (charged at activation, so invoiced in full) and February's
 		// advance (80 %: oth*4/5 never ends in exactly half a kopeck), with
 		// their invoice totals. March's close reads the February line under
-		// each contract's lock and adds its own next to both.
+		// each contract's lock and adds its own next to both. In contract
+		// order, as that close wrote them.
 		`INSERT INTO invoice_lines (contract_id, month, kind, municipality, provider_id, amount)
 		SELECT bench_id(3, i), '2026-01', 'final', 'mun-' || lpad(((i % $C) % 20)::text, 2, '0'), bench_id(8, i % 1000), fst FROM bench_price
 		UNION ALL SELECT bench_id(3, i), '2026-02', 'advance', 'mun-' || lpad(((i % $C) % 20)::text, 2, '0'), bench_id(8, i % 1000),
 			round(oth * 0.8)::bigint FROM bench_price
-		ORDER BY 2, 1, 3`,
+		ORDER BY 1, 2, 3`,
 		// -history: earlier months' lines, as a contract has by a later
 		// month of a school year. They lie before the region's year (a
 		// contract's lines of its own year would need its charges too), so
@@ -683,7 +685,7 @@ func generate(n, history int) []string {
 		SELECT bench_id(3, i), to_char(date '2025-12-01' - k * interval '1 month', 'YYYY-MM'), kd,
 			'mun-' || lpad(((i % $C) % 20)::text, 2, '0'), bench_id(8, i % 1000), 100
 		FROM bench_price, generate_series(0, $H - 1) k, unnest(ARRAY['advance', 'final']) kd
-		ORDER BY 2, 1, 3`,
+		ORDER BY 1, 2, 3`,
 		`INSERT INTO invoices (municipality, provider_id, month, kind, amount, lines)
 		SELECT municipality, provider_id, month, kind, sum(amount), count(*) FROM invoice_lines GROUP BY 1, 2, 3, 4`,
 		`DROP TABLE bench_price`,

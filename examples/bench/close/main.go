@@ -408,12 +408,25 @@ func regionHas(ctx context.Context, dsn string, n, history int) (bool, error) {
 
 // migrateRegion applies this build's migrations to the region at dsn.
 func migrateRegion(ctx context.Context, dsn string) error {
-	db, err := storage.Open(ctx, dsn, storage.WithMaxOpenConns(1))
+	db, err := openMigrated(ctx, dsn)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	return db.Migrate(ctx)
+	return db.Close()
+}
+
+// openMigrated opens the database at dsn with one connection and applies
+// this build's migrations to it.
+func openMigrated(ctx context.Context, dsn string) (*storage.DB, error) {
+	db, err := storage.Open(ctx, dsn, storage.WithMaxOpenConns(1))
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 // generateRegion creates the database name at dsn, migrates it and
@@ -422,14 +435,11 @@ func generateRegion(ctx context.Context, admin *storage.DB, dsn, name string, n,
 	if err := execAll(ctx, admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)", "CREATE DATABASE "+name); err != nil {
 		return err
 	}
-	db, err := storage.Open(ctx, dsn, storage.WithMaxOpenConns(1))
+	db, err := openMigrated(ctx, dsn)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return err
-	}
 	t0 := time.Now()
 	if err := execAll(ctx, db, append(generate(n, history), fmt.Sprintf("CREATE TABLE bench_region AS SELECT %d AS contracts, %d AS shape, %d AS history", n, regionShape, history))...); err != nil {
 		return err
@@ -672,9 +682,8 @@ func generate(n, history int) []string {
 		// each contract's lock and adds its own next to both. In contract
 		// order, as that close wrote them.
 		`INSERT INTO invoice_lines (contract_id, month, kind, municipality, provider_id, amount)
-		SELECT bench_id(3, i), '2026-01', 'final', 'mun-' || lpad(((i % $C) % 20)::text, 2, '0'), bench_id(8, i % 1000), fst FROM bench_price
-		UNION ALL SELECT bench_id(3, i), '2026-02', 'advance', 'mun-' || lpad(((i % $C) % 20)::text, 2, '0'), bench_id(8, i % 1000),
-			round(oth * 0.8)::bigint FROM bench_price
+		SELECT id, '2026-01', 'final', municipality, provider_id, price_cert_first FROM contracts
+		UNION ALL SELECT id, '2026-02', 'advance', municipality, provider_id, round(price_cert_other * 0.8)::bigint FROM contracts
 		ORDER BY 1, 2, 3`,
 		// -history: earlier months' lines, as a contract has by a later
 		// month of a school year. They lie before the region's year (a
@@ -682,9 +691,8 @@ func generate(n, history int) []string {
 		// the close neither reads nor issues them; they are there for the
 		// keys the close adds to.
 		`INSERT INTO invoice_lines (contract_id, month, kind, municipality, provider_id, amount)
-		SELECT bench_id(3, i), to_char(date '2025-12-01' - k * interval '1 month', 'YYYY-MM'), kd,
-			'mun-' || lpad(((i % $C) % 20)::text, 2, '0'), bench_id(8, i % 1000), 100
-		FROM bench_price, generate_series(0, $H - 1) k, unnest(ARRAY['advance', 'final']) kd
+		SELECT id, to_char(date '2025-12-01' - k * interval '1 month', 'YYYY-MM'), kd, municipality, provider_id, 100
+		FROM contracts, generate_series(0, $H - 1) k, unnest(ARRAY['advance', 'final']) kd
 		ORDER BY 1, 2, 3`,
 		`INSERT INTO invoices (municipality, provider_id, month, kind, amount, lines)
 		SELECT municipality, provider_id, month, kind, sum(amount), count(*) FROM invoice_lines GROUP BY 1, 2, 3, 4`,

@@ -408,17 +408,17 @@ func regionHas(ctx context.Context, dsn string, n, history int) (bool, error) {
 
 // migrateRegion applies this build's migrations to the region at dsn.
 func migrateRegion(ctx context.Context, dsn string) error {
-	db, err := openMigrated(ctx, dsn)
+	db, err := openMigrated(ctx, dsn, 1)
 	if err != nil {
 		return err
 	}
 	return db.Close()
 }
 
-// openMigrated opens the database at dsn with one connection and applies
-// this build's migrations to it.
-func openMigrated(ctx context.Context, dsn string) (*storage.DB, error) {
-	db, err := storage.Open(ctx, dsn, storage.WithMaxOpenConns(1))
+// openMigrated opens the database at dsn with a pool of conns connections
+// and applies this build's migrations to it.
+func openMigrated(ctx context.Context, dsn string, conns int) (*storage.DB, error) {
+	db, err := storage.Open(ctx, dsn, storage.WithMaxOpenConns(conns))
 	if err != nil {
 		return nil, err
 	}
@@ -435,7 +435,7 @@ func generateRegion(ctx context.Context, admin *storage.DB, dsn, name string, n,
 	if err := execAll(ctx, admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)", "CREATE DATABASE "+name); err != nil {
 		return err
 	}
-	db, err := openMigrated(ctx, dsn)
+	db, err := openMigrated(ctx, dsn, 1)
 	if err != nil {
 		return err
 	}
@@ -463,14 +463,11 @@ func runRound(ctx context.Context, dsn string, n, page int, first bool) (roundRe
 	var res roundResult
 	// A pool of 4, the size perf-baseline.md recommends on this 2-core
 	// machine; the close uses one connection per worker.
-	db, err := storage.Open(ctx, dsn, storage.WithMaxOpenConns(poolSize))
+	db, err := openMigrated(ctx, dsn, poolSize)
 	if err != nil {
 		return res, err
 	}
 	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		return res, err
-	}
 	exec := func(q string) error { return execAll(ctx, db, q) }
 
 	// Every connection of the pool, which the floor and the close use, must

@@ -52,14 +52,15 @@ type CloseTx interface {
 	// ClosePage writes a page's close. For each charge posting (Kind
 	// Charge, with its ContractID, Month, HoldID, CertificateID and
 	// Period): it records the (contract, month) charge, moves the amount
-	// from the hold's open to its charged and from the account's reserve
-	// to its spent, and appends the posting; it adds each invoice line and
+	// from the hold's open to its charged (and so from its account's
+	// reserve to its spent: a store derives both from the holds, or moves
+	// them too), and appends the posting; it adds each invoice line and
 	// adds it to its (municipality, provider, month, kind) invoice. Every
 	// charge and line must be new (LockContracts read them under the
 	// locks this transaction holds). ClosePage fails, and the transaction
-	// must not commit, if one was recorded already, if a hold's open or an
-	// account's reserve does not cover what is charged to it, or if an
-	// account's period is not the posting's.
+	// must not commit, if one was recorded already, if a hold's open does
+	// not cover what is charged to it, or if a hold's account is not the
+	// posting's.
 	ClosePage(ctx context.Context, ps []PostingRecord, ls []InvoiceLine) error
 }
 
@@ -90,8 +91,9 @@ type CloseBatchOptions struct {
 	// contract by contract because its bulk transaction failed with err.
 	OnFallback func(after uuid.UUID, err error)
 	// Workers is how many pages run at once (default 1), each in a
-	// transaction of its own. Pages lock their accounts and invoices in key
-	// order, so they never wait on each other in a cycle.
+	// transaction of its own. Pages lock their contracts in id order and
+	// their invoices in key order, so they never wait on each other in a
+	// cycle.
 	Workers int
 }
 
@@ -340,8 +342,8 @@ type closePage struct {
 // nothing left to charge); otherwise Account.Apply's rule for a charge is
 // met on the hold, and on the account because its reserve is the sum of
 // its holds' open amounts (the invariant), at least the sum of the charges
-// against them. The store applies each charge as a delta guarded by both
-// conditions and fails the page if one does not hold, so the page falls
+// against them. The store applies each charge as a delta guarded by the
+// hold's rule and fails the page if one does not hold, so the page falls
 // back to the per-contract path, which applies Account.Apply to the rows
 // it reads; the CHECK constraints are the backstop.
 func (s *Service) closeBatch(ctx context.Context, tx CloseTx, m funding.Month, cs []LockedContract, page *closePage) error {

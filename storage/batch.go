@@ -166,8 +166,13 @@ func (t batchTx) Prefetch(ctx context.Context, certIDs, groupIDs []uuid.UUID) (e
 		if err := db.NewSelect().Model(&certs).Where("id IN (?)", bun.In(certIDs)).OrderExpr("id").Scan(ctx); err != nil {
 			return out, t.read(err, "certificates", len(certIDs))
 		}
-		if err := db.NewSelect().Model(&accts).Where("certificate_id IN (?)", bun.In(certIDs)).OrderExpr("certificate_id, period_start").Scan(ctx); err != nil {
+		// One writer: the accounts and their holds are read in one state.
+		if err := db.NewRaw(`SELECT `+accountCols+` FROM accounts a WHERE a.certificate_id IN (?) ORDER BY a.certificate_id, a.period_start`,
+			bun.In(certIDs)).Scan(ctx, &accts); err != nil {
 			return out, t.read(err, "accounts", len(certIDs))
+		}
+		if err := unsettled(accts); err != nil {
+			return out, err
 		}
 		if err := db.NewSelect().Model(&cons).Where("certificate_id IN (?)", bun.In(certIDs)).Scan(ctx); err != nil {
 			return out, t.read(err, "contracts", len(certIDs))

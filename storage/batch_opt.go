@@ -40,7 +40,7 @@ func (db *DB) OptimisticBatches() bool { return db.dialect == Postgres }
 var (
 	pgReadKeys         = &pgStmt{"edufund_read_keys", `SELECT key, operation, request_hash, result FROM idempotency WHERE key = ANY($1::text[])`}
 	pgReadCertificates = &pgStmt{"edufund_read_certificates", `SELECT ` + pgCertificateCols + `, xmin::text::bigint FROM certificates WHERE id = ANY($1::uuid[])`}
-	pgReadAccounts     = &pgStmt{"edufund_read_accounts", `SELECT ` + pgAccountCols + `, xmin::text::bigint FROM accounts WHERE certificate_id = ANY($1::uuid[])`}
+	pgReadAccounts     = &pgStmt{"edufund_read_accounts", `SELECT ` + accountCols + `, a.xmin::text::bigint FROM accounts a WHERE a.certificate_id = ANY($1::uuid[])`}
 	pgReadContracts    = &pgStmt{"edufund_read_contracts", `SELECT ` + pgContractCols + ` FROM contracts WHERE certificate_id = ANY($1::uuid[])`}
 	pgReadOffers       = &pgStmt{"edufund_read_offers", `SELECT ` + pgOfferCols + pgOffersFrom + ` WHERE g.id = ANY($1::uuid[])`}
 	pgReadCounters     = &pgStmt{"edufund_read_counters", `SELECT key, used, lim FROM counters WHERE key = ANY($1::text[])`}
@@ -96,6 +96,10 @@ func (db *DB) ReadBatch(ctx context.Context, keys []string, certIDs, groupIDs []
 			var v int64
 			r, err := scanAccount(rows, &v)
 			if err != nil {
+				return err
+			}
+			// No lock, one snapshot: an unsettled account is a broken ledger.
+			if err := r.settled(); err != nil {
 				return err
 			}
 			a := r.domain()
@@ -185,10 +189,10 @@ var (
 	// executor start and one round of trigger and index setup.
 	pgInsertRows     = &pgStmt{"edufund_opt_insert_rows", func() string { q, _ := pgRowsCTEs("", ""); return q + " SELECT 1" }()}
 	pgUpdateAccounts = &pgStmt{"edufund_opt_update_accounts", pgCheck("accounts",
-		`UPDATE accounts a SET period_end = v.pe, nominal = v.nom, balance = v.bal, reserved = v.res, spent = v.sp, depleted = v.dep, expired = v.exp, fixed = v.fx
-			FROM unnest($1::uuid[], $2::date[], $3::text[], $4::date[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::boolean[])
-				AS v(c, s, x, pe, nom, bal, res, sp, dep, exp, fx)
-			WHERE a.certificate_id = v.c AND a.period_start = v.s AND a.xmin = v.x::xid RETURNING 1`, 12)}
+		`UPDATE accounts a SET period_end = v.pe, nominal = v.nom, balance = v.bal, held = v.held, depleted = v.dep, expired = v.exp, fixed = v.fx
+			FROM unnest($1::uuid[], $2::date[], $3::text[], $4::date[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::boolean[])
+				AS v(c, s, x, pe, nom, bal, held, dep, exp, fx)
+			WHERE a.certificate_id = v.c AND a.period_start = v.s AND a.xmin = v.x::xid RETURNING 1`, 11)}
 	pgInsertAccounts = &pgStmt{"edufund_opt_insert_accounts", `INSERT INTO accounts (` + pgAccountCols + `) SELECT * FROM ` + unnestOf(1, pgAccountTypes...)}
 	pgInsertCounters = &pgStmt{"edufund_opt_insert_counters", `INSERT INTO counters (key, used, lim) SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[])`}
 	pgLockCounters   = &pgStmt{"edufund_opt_lock_counters", `SELECT count(*) FROM (SELECT 1 FROM unnest($1::text[]) WITH ORDINALITY AS u(k, ord)

@@ -3,6 +3,7 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -164,7 +165,7 @@ var pgApplyBatchSQL = func() string {
 	n += len(pgAccountTypes)
 	return q + `, a AS (INSERT INTO accounts (` + pgAccountCols + `) SELECT * FROM ` + a + `
 			ON CONFLICT (certificate_id, period_start) DO UPDATE SET period_end = EXCLUDED.period_end, nominal = EXCLUDED.nominal,
-				balance = EXCLUDED.balance, reserved = EXCLUDED.reserved, spent = EXCLUDED.spent, depleted = EXCLUDED.depleted,
+				balance = EXCLUDED.balance, held = EXCLUDED.held, depleted = EXCLUDED.depleted,
 				expired = EXCLUDED.expired, fixed = EXCLUDED.fixed),
 		n AS (INSERT INTO counters (key, used, lim) SELECT * FROM ` + unnestOf(n, "text", "bigint", "bigint") + `
 			ON CONFLICT (key) DO UPDATE SET used = counters.used + EXCLUDED.used),
@@ -233,7 +234,7 @@ var _ enrollment.BatchClaimLocker = batchTx{}
 // everything the transactions they waited for committed.
 const (
 	pgLockCertificatesSQL = `SELECT ` + pgCertificateCols + ` FROM certificates WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE`
-	pgLockAccountsSQL     = `SELECT ` + pgAccountCols + ` FROM accounts WHERE certificate_id = ANY($1::uuid[]) ORDER BY certificate_id, period_start FOR NO KEY UPDATE`
+	pgLockAccountsSQL     = `SELECT ` + accountCols + ` FROM accounts a WHERE a.certificate_id = ANY($1::uuid[]) ORDER BY a.certificate_id, a.period_start FOR NO KEY UPDATE OF a`
 	pgContractsSQL        = `SELECT ` + pgContractCols + ` FROM contracts WHERE certificate_id = ANY($1::uuid[])`
 	pgOffersSQL           = `SELECT ` + pgOfferCols + pgOffersFrom + ` WHERE g.id = ANY($1::uuid[])`
 )
@@ -283,11 +284,27 @@ func (t batchTx) PrefetchLocked(ctx context.Context, certIDs, groupIDs []uuid.UU
 	var out enrollment.BatchRows
 	var offers []offerJoin
 	certs := pgUUIDs(certIDs)
-	err := t.scanAll(ctx, "accounts", pgLockAccountsSQL, func(rows rowScanner) error {
-		r, err := scanAccount(rows)
-		out.Accounts = append(out.Accounts, r.domain())
-		return err
-	}, certs)
+	var accts []accountRow
+	var err error
+	for range accountRereads {
+		accts = accts[:0]
+		err = t.scanAll(ctx, "accounts", pgLockAccountsSQL, func(rows rowScanner) error {
+			r, err := scanAccount(rows)
+			accts = append(accts, r)
+			return err
+		}, certs)
+		if err == nil {
+			if err = unsettled(accts); err == nil {
+				break
+			}
+		}
+		if !errors.Is(err, errUnsettled) {
+			break
+		}
+	}
+	for i := range accts {
+		out.Accounts = append(out.Accounts, accts[i].domain())
+	}
 	if err == nil {
 		err = t.scanAll(ctx, "contracts", pgContractsSQL, func(rows rowScanner) error {
 			r, err := scanContract(rows)

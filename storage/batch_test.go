@@ -177,15 +177,15 @@ func (r *batchRegion) state(t testing.TB) []string {
 	ctx := context.Background()
 	var out []string
 	type acct struct {
-		CertificateID                                    string
-		PeriodStart                                      string
-		Nominal, Balance, Reserved, Spent, Depleted, Exp int64
-		Fixed                                            bool
+		CertificateID                         string
+		PeriodStart                           string
+		Nominal, Balance, Held, Depleted, Exp int64
+		Fixed                                 bool
 	}
 	var accts []acct
-	require.NoError(t, r.db.Bun().NewRaw(`SELECT certificate_id, period_start, nominal, balance, reserved, spent, depleted, expired AS exp, fixed FROM accounts`).Scan(ctx, &accts))
+	require.NoError(t, r.db.Bun().NewRaw(`SELECT certificate_id, period_start, nominal, balance, held, depleted, expired AS exp, fixed FROM accounts`).Scan(ctx, &accts))
 	for _, a := range accts {
-		out = append(out, fmt.Sprintf("account %s %s %d %d %d %d %d %d %v", r.rename(a.CertificateID), a.PeriodStart[:10], a.Nominal, a.Balance, a.Reserved, a.Spent, a.Depleted, a.Exp, a.Fixed))
+		out = append(out, fmt.Sprintf("account %s %s %d %d %d %d %d %v", r.rename(a.CertificateID), a.PeriodStart[:10], a.Nominal, a.Balance, a.Held, a.Depleted, a.Exp, a.Fixed))
 	}
 	type ctr struct {
 		Key       string

@@ -218,13 +218,13 @@ func deref[T any](p *T) T {
 	return *p
 }
 
-// errUncovered fails a page whose holds or accounts do not cover its
-// charges (a broken invariant or a concurrent change): the page's
-// transaction rolls back and the page is closed contract by contract.
-var errUncovered = errors.New("storage: charges not covered by their holds or accounts")
+// errUncovered fails a page whose holds do not cover its charges (a broken
+// invariant or a concurrent change): the page's transaction rolls back and
+// the page is closed contract by contract.
+var errUncovered = errors.New("storage: charges not covered by their holds")
 
-var chargeCols = []string{"contract_id", "month", "amount", "hold_id", "certificate_id", "period_start", "id", "at", "actor", "rule", "params"}
-var chargeTypes = []string{"uuid", "text", "bigint", "uuid", "uuid", "date", "uuid", "timestamptz", "text", "text", "text"}
+var chargeCols = []string{"contract_id", "month", "amount", "hold_id", "certificate_id", "period_start", "period_end", "id", "at", "actor", "rule", "params"}
+var chargeTypes = []string{"uuid", "text", "bigint", "uuid", "uuid", "date", "date", "uuid", "timestamptz", "text", "text", "text"}
 
 // writeCharge writes p as a row of chargeCols.
 func writeCharge(w *bulkWriter, p *enrollment.PostingRecord) {
@@ -240,6 +240,7 @@ func writeCharge(w *bulkWriter, p *enrollment.PostingRecord) {
 	w.uuid(p.Posting.HoldID)
 	w.uuid(p.CertificateID)
 	w.date(p.Period.Start)
+	w.date(p.Period.End)
 	w.uuid(p.ID)
 	w.time(p.At)
 	w.text(p.Actor)
@@ -300,9 +301,9 @@ func (t *tx) applyCharges(ctx context.Context, ps []enrollment.PostingRecord) (m
 // runs on PostgreSQL through InCloseTx's pgCloseTx.
 var errPGCloseTx = errors.New("storage: the batched close on PostgreSQL runs through InCloseTx")
 
-// applyChargesSQLite is ApplyCharges in four statements (SQLite has no
-// data-modifying common table expressions): record, holds, accounts (the
-// deltas summed per account here), postings.
+// applyChargesSQLite is ApplyCharges in three statements (SQLite has no
+// data-modifying common table expressions): record, holds, postings. The
+// accounts are not touched: see pgClosePage.
 func (t *tx) applyChargesSQLite(ctx context.Context, part []enrollment.PostingRecord, all *bulkWriter, out map[uuid.UUID]bool) error {
 	var ids []uuid.UUID
 	q := "WITH d (" + strings.Join(chargeCols, ", ") + ") AS (VALUES " + string(all.values) +
@@ -319,48 +320,23 @@ func (t *tx) applyChargesSQLite(ctx context.Context, part []enrollment.PostingRe
 		recorded[id] = true
 	}
 	var news []enrollment.PostingRecord
-	type acct struct {
-		cert  uuid.UUID
-		start funding.Date
-	}
-	sums := map[acct]int64{}
-	var keys []acct
 	for _, p := range part {
-		if !recorded[p.ContractID] {
-			continue
-		}
-		news = append(news, p)
-		k := acct{p.CertificateID, p.Period.Start}
-		if _, ok := sums[k]; !ok {
-			keys = append(keys, k)
-		}
-		var kk kopecks
-		sums[k] += kk.of("amount", p.Posting.Amount)
-		if kk.err != nil {
-			return kk.err
+		if recorded[p.ContractID] {
+			news = append(news, p)
 		}
 	}
-	q, err := t.updateSQL("holds", []string{"id", "amount"}, []string{"uuid", "bigint"}, len(news), func(w *bulkWriter, i int) {
-		w.uuid(news[i].Posting.HoldID)
-		w.money("amount", news[i].Posting.Amount)
-	}, "charged = holds.charged + v.amount", "holds.id = v.id AND holds.amount - holds.charged - holds.released >= v.amount")
+	q, err := t.updateSQL("holds", []string{"id", "amount", "certificate_id", "period_start"}, []string{"uuid", "bigint", "uuid", "date"}, len(news),
+		func(w *bulkWriter, i int) {
+			w.uuid(news[i].Posting.HoldID)
+			w.money("amount", news[i].Posting.Amount)
+			w.uuid(news[i].CertificateID)
+			w.date(news[i].Period.Start)
+		}, "charged = holds.charged + v.amount",
+		"holds.id = v.id AND holds.certificate_id = v.certificate_id AND holds.period_start = v.period_start AND holds.amount - holds.charged - holds.released >= v.amount")
 	if err != nil {
 		return err
 	}
 	if err := t.execCovered(ctx, q, len(news), "charge holds"); err != nil {
-		return err
-	}
-	q, err = t.updateSQL("accounts", []string{"certificate_id", "period_start", "amount"}, []string{"uuid", "date", "bigint"}, len(keys),
-		func(w *bulkWriter, i int) {
-			w.uuid(keys[i].cert)
-			w.date(keys[i].start)
-			w.int(sums[keys[i]])
-		}, "reserved = accounts.reserved - v.amount, spent = accounts.spent + v.amount",
-		"accounts.certificate_id = v.certificate_id AND accounts.period_start = v.period_start AND accounts.reserved >= v.amount")
-	if err != nil {
-		return err
-	}
-	if err := t.execCovered(ctx, q, len(keys), "charge accounts"); err != nil {
 		return err
 	}
 	w := t.bulk(chargeCols, chargeTypes, len(news), func(w *bulkWriter, i int) { writeCharge(w, &news[i]) })
@@ -369,8 +345,7 @@ func (t *tx) applyChargesSQLite(ctx context.Context, part []enrollment.PostingRe
 	}
 	q = "WITH d (" + strings.Join(chargeCols, ", ") + ") AS (VALUES " + string(w.values) + ") " +
 		"INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params) " +
-		"SELECT d.id, d.certificate_id, d.period_start, a.period_end, 'charge', d.amount, d.hold_id, d.contract_id, d.month, d.at, d.actor, d.rule, d.params " +
-		"FROM d JOIN accounts a ON a.certificate_id = d.certificate_id AND a.period_start = d.period_start"
+		"SELECT d.id, d.certificate_id, d.period_start, d.period_end, 'charge', d.amount, d.hold_id, d.contract_id, d.month, d.at, d.actor, d.rule, d.params FROM d"
 	if err := t.execCovered(ctx, q, len(news), "append postings"); err != nil {
 		return err
 	}
@@ -815,56 +790,24 @@ func pgUUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: id 
 
 func pgDate(d funding.Date) pgtype.Date { return pgtype.Date{Time: d.Time(), Valid: !d.IsZero()} }
 
-// accountKey is an account, as the close's charges move it.
-type accountKey struct {
-	cert  uuid.UUID
-	start funding.Date
-}
-
-// accountSum is what a page charges to one account.
-type accountSum struct {
-	accountKey
-	end    funding.Date
-	amount int64
-}
-
-// pageSums checks a page's charge postings (charges of one month, time,
-// actor and rule, each complete) and sums them per account, in key order.
-func pageSums(ps []enrollment.PostingRecord, amounts []int64) ([]accountSum, error) {
-	idx := make(map[accountKey]int, len(ps))
-	sums := make([]accountSum, 0, len(ps))
+// checkPage checks a page's charge postings: charges of one month, time,
+// actor and rule, each complete.
+func checkPage(ps []enrollment.PostingRecord) error {
 	for i := range ps {
 		p := &ps[i]
 		switch {
 		case p.Posting.Kind != funding.Charge:
-			return nil, fmt.Errorf("storage: close page: posting %s is a %s", p.ID, p.Posting.Kind)
+			return fmt.Errorf("storage: close page: posting %s is a %s", p.ID, p.Posting.Kind)
 		case p.At.IsZero():
-			return nil, fmt.Errorf("storage: posting %s has no time", p.ID)
+			return fmt.Errorf("storage: posting %s has no time", p.ID)
 		case p.ContractID == uuid.Nil || p.Posting.HoldID == uuid.Nil || p.CertificateID == uuid.Nil || p.ID == uuid.Nil ||
 			p.Period.Start.IsZero() || p.Period.End.IsZero():
-			return nil, fmt.Errorf("storage: close page: posting %s lacks its contract, hold, certificate, id or period", p.ID)
+			return fmt.Errorf("storage: close page: posting %s lacks its contract, hold, certificate, id or period", p.ID)
 		case p.Month != ps[0].Month || !p.At.Equal(ps[0].At) || p.Actor != ps[0].Actor || p.Rule != ps[0].Rule:
-			return nil, fmt.Errorf("storage: close page: posting %s is not of the page's month, time, actor and rule", p.ID)
+			return fmt.Errorf("storage: close page: posting %s is not of the page's month, time, actor and rule", p.ID)
 		}
-		k := accountKey{p.CertificateID, p.Period.Start}
-		j, ok := idx[k]
-		if !ok {
-			j = len(sums)
-			idx[k] = j
-			sums = append(sums, accountSum{accountKey: k, end: p.Period.End})
-		}
-		if sums[j].end != p.Period.End {
-			return nil, fmt.Errorf("storage: close page: postings of account %s %s end their period on %s and %s", k.cert, k.start, sums[j].end, p.Period.End)
-		}
-		sums[j].amount += amounts[i]
 	}
-	slices.SortFunc(sums, func(a, b accountSum) int {
-		if c := slices.Compare(a.cert[:], b.cert[:]); c != 0 {
-			return c
-		}
-		return a.start.Compare(b.start)
-	})
-	return sums, nil
+	return nil
 }
 
 // invoiceSums sums a page's lines per invoice, in key order.

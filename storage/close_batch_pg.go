@@ -532,11 +532,12 @@ func readLocked(r *rowReader) (enrollment.LockedContract, tid, error) {
 // (LockContracts read the page's charges and lines under the locks the
 // transaction holds): the charges are recorded and the postings and lines
 // appended by plain inserts, a unique violation failing the page into the
-// per-contract path; the holds and accounts move by deltas guarded by the
-// ledger's rules (and the accounts by the postings' period), the accounts
-// and the invoice totals in the key order the client sorted them in. The
-// numbers of holds and accounts updated come back, to be compared with what
-// was sent.
+// per-contract path; the holds move by deltas guarded by the ledger's rule
+// and by the account the posting names, and the invoice totals in the key
+// order the client sorted them in. The accounts are not touched: a charge
+// moves money from reserved to spent, both derived from the holds (see
+// accountCols). The number of holds updated comes back, to be compared
+// with what was sent.
 //
 // The holds are found by the tuple ids the lock statement read (a TID scan
 // instead of a probe of holds_pkey): the contract's lock covers its hold, so
@@ -552,25 +553,22 @@ var pgClosePage = &pgStatement{
 	name: "edufund_close_page",
 	sql: `WITH r AS (INSERT INTO contract_charges (contract_id, month, amount)
 		SELECT unnest($1::uuid[]), $9::text, unnest($2::bigint[])),
-	h AS (UPDATE holds SET charged = holds.charged + v.a FROM (SELECT unnest($29::tid[]) AS t, unnest($3::uuid[]) AS id, unnest($2::bigint[]) AS a) AS v
-		WHERE holds.ctid = v.t AND holds.id = v.id AND holds.amount - holds.charged - holds.released >= v.a RETURNING 1),
-	a AS (UPDATE accounts SET reserved = accounts.reserved - v.s, spent = accounts.spent + v.s
-		FROM (SELECT unnest($13::uuid[]) AS c, unnest($14::date[]) AS st, unnest($15::date[]) AS en, unnest($16::bigint[]) AS s) AS v
-		WHERE accounts.certificate_id = v.c AND accounts.period_start = v.st AND accounts.period_end = v.en AND accounts.reserved >= v.s
-		RETURNING 1),
+	h AS (UPDATE holds SET charged = holds.charged + v.a
+		FROM (SELECT unnest($25::tid[]) AS t, unnest($3::uuid[]) AS id, unnest($2::bigint[]) AS a, unnest($4::uuid[]) AS c, unnest($5::date[]) AS st) AS v
+		WHERE holds.ctid = v.t AND holds.id = v.id AND holds.certificate_id = v.c AND holds.period_start = v.st
+			AND holds.amount - holds.charged - holds.released >= v.a RETURNING 1),
 	p AS (INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params)
 		SELECT unnest($7::uuid[]), unnest($4::uuid[]), unnest($5::date[]), unnest($6::date[]), 'charge', unnest($2::bigint[]),
 			unnest($3::uuid[]), unnest($1::uuid[]), $9::text, $10::timestamptz, $11::text, $12::text, unnest($8::text[])),
 	l AS (INSERT INTO invoice_lines (contract_id, month, kind, municipality, provider_id, amount)
-		SELECT unnest($17::uuid[]), unnest($18::text[]), unnest($19::text[]), unnest($20::text[]), unnest($21::uuid[]), unnest($22::bigint[])),
+		SELECT unnest($13::uuid[]), unnest($14::text[]), unnest($15::text[]), unnest($16::text[]), unnest($17::uuid[]), unnest($18::bigint[])),
 	i AS (INSERT INTO invoices (municipality, provider_id, month, kind, amount, lines)
-		SELECT unnest($23::text[]), unnest($24::uuid[]), unnest($25::text[]), unnest($26::text[]), unnest($27::bigint[]), unnest($28::integer[])
+		SELECT unnest($19::text[]), unnest($20::uuid[]), unnest($21::text[]), unnest($22::text[]), unnest($23::bigint[]), unnest($24::integer[])
 		ON CONFLICT (municipality, provider_id, month, kind) DO UPDATE SET amount = invoices.amount + EXCLUDED.amount, lines = invoices.lines + EXCLUDED.lines)
-	SELECT (SELECT count(*) FROM h), (SELECT count(*) FROM a)`,
+	SELECT count(*) FROM h`,
 	params: []uint32{
 		oidUUIDArray, oidInt8Array, oidUUIDArray, oidUUIDArray, oidDateArray, oidDateArray, oidUUIDArray, oidTextArray,
 		oidText, oidTimestamptz, oidText, oidText,
-		oidUUIDArray, oidDateArray, oidDateArray, oidInt8Array,
 		oidUUIDArray, oidTextArray, oidTextArray, oidTextArray, oidUUIDArray, oidInt8Array,
 		oidTextArray, oidUUIDArray, oidTextArray, oidTextArray, oidInt8Array, oidInt4Array,
 		oidTIDArray,
@@ -597,8 +595,7 @@ func (t *pgCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord
 	if k.err != nil {
 		return k.err
 	}
-	sums, err := pageSums(ps, amounts)
-	if err != nil {
+	if err := checkPage(ps); err != nil {
 		return err
 	}
 	lAmounts := make([]int64, len(ls))
@@ -635,10 +632,6 @@ func (t *pgCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord
 	args.timestamptz(at)
 	args.text(actor)
 	args.text(rule)
-	args.uuids(len(sums), func(i int) uuid.UUID { return sums[i].cert })
-	args.dates(len(sums), func(i int) funding.Date { return sums[i].start })
-	args.dates(len(sums), func(i int) funding.Date { return sums[i].end })
-	args.int8s(len(sums), func(i int) int64 { return sums[i].amount })
 	args.uuids(len(ls), func(i int) uuid.UUID { return ls[i].ContractID })
 	args.texts(len(ls), func(i int) string { return monthStrings.of(ls[i].Month) })
 	args.texts(len(ls), func(i int) string { return string(ls[i].Kind) })
@@ -657,12 +650,12 @@ func (t *pgCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord
 	if err != nil {
 		return t.fail(err, "close page")
 	}
-	var gotHolds, gotAccounts int64
+	var gotHolds int64
 	r := rowReader{}
 	rows := 0
 	for rr.NextRow() {
 		r.vals, r.col = rr.Values(), 0
-		gotHolds, gotAccounts = r.int8(), r.int8()
+		gotHolds = r.int8()
 		rows++
 	}
 	if _, err := rr.Close(); err != nil {
@@ -671,8 +664,8 @@ func (t *pgCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord
 	if r.err != nil || rows != 1 {
 		return fmt.Errorf("storage: close page: %d result rows: %v", rows, r.err)
 	}
-	if gotHolds != int64(n) || gotAccounts != int64(len(sums)) {
-		return fmt.Errorf("%w: %d of %d holds, %d of %d accounts", errUncovered, gotHolds, n, gotAccounts, len(sums))
+	if gotHolds != int64(n) {
+		return fmt.Errorf("%w: %d of %d holds", errUncovered, gotHolds, n)
 	}
 	return nil
 }

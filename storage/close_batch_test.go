@@ -138,7 +138,7 @@ func fingerprint(t *testing.T, db *storage.DB) map[string][]string {
 	grp := `(SELECT g.name FROM study_groups g WHERE g.id = k.group_id)`
 	queries := map[string]string{
 		"accounts": `SELECT ` + fmt.Sprintf(who, "a.certificate_id") + ` || '|' || CAST(a.period_start AS TEXT) || '|' || a.nominal || '|' || a.balance
-			|| '|' || a.reserved || '|' || a.spent || '|' || a.depleted || '|' || a.expired FROM accounts a`,
+			|| '|' || a.held || '|' || a.depleted || '|' || a.expired FROM accounts a`,
 		"contracts": `SELECT ` + fmt.Sprintf(who, "k.certificate_id") + ` || '|' || ` + grp + ` || '|' || k.status || '|' || COALESCE(CAST(k.closed_on AS TEXT), '-')
 			FROM contracts k`,
 		"holds": `SELECT ` + fmt.Sprintf(who, "k.certificate_id") + ` || '|' || ` + grp + ` || '|' || h.amount || '|' || h.charged || '|' || h.released || '|' || h.refunded

@@ -7,12 +7,13 @@ import (
 )
 
 // CheckInvariants checks the design's invariants over the whole store, as
-// the tests' checkInvariants does: every account balances and equals the
-// sum of its postings, its reserve equals its open holds, every counter is
-// within its cap, seats equal live contracts, and each municipal budget's
-// use equals what its children's certificates hold (adult courses are paid
-// outside municipal budgets). It returns an error naming the
-// rows that break them.
+// the tests' checkInvariants does: every account balances, its held equals
+// what its holds took and have not given back, its reserve and spent
+// (derived from its holds) and the rest equal the sums of its postings,
+// every hold has its account, every counter is within its cap, seats equal
+// live contracts, and each municipal budget's use equals what its
+// children's certificates hold (adult courses are paid outside municipal
+// budgets). It returns an error naming the rows that break them.
 func CheckInvariants(ctx context.Context, db *DB) error {
 	var failed []string
 	for _, c := range invariantChecks {
@@ -36,10 +37,23 @@ func CheckInvariants(ctx context.Context, db *DB) error {
 var invariantChecks = []struct{ name, sql string }{
 	{"accounts that do not balance", `
 		SELECT a.certificate_id || ' ' || a.period_start FROM accounts a
-		WHERE a.nominal <> a.balance + a.reserved + a.spent + a.depleted + a.expired
-		   OR a.balance < 0 OR a.reserved < 0 OR a.spent < 0`},
+		WHERE a.nominal <> a.balance + a.held + a.depleted + a.expired
+		   OR a.balance < 0 OR a.held < 0 OR a.depleted < 0 OR a.expired < 0`},
+	{"accounts whose held differs from their holds", `
+		SELECT a.certificate_id || ' ' || a.period_start FROM accounts a
+		LEFT JOIN (SELECT certificate_id, period_start, SUM(amount - released - refunded) AS held
+			FROM holds GROUP BY certificate_id, period_start) h
+		ON h.certificate_id = a.certificate_id AND h.period_start = a.period_start
+		WHERE COALESCE(h.held, 0) <> a.held`},
+	{"holds without their account", `
+		SELECT h.id FROM holds h LEFT JOIN accounts a ON a.certificate_id = h.certificate_id AND a.period_start = h.period_start
+		WHERE a.certificate_id IS NULL`},
 	{"accounts that differ from the sum of their postings", `
 		SELECT a.certificate_id || ' ' || a.period_start FROM accounts a
+		LEFT JOIN (
+			SELECT certificate_id, period_start, SUM(amount - charged - released) AS reserved, SUM(charged - refunded) AS spent
+			FROM holds GROUP BY certificate_id, period_start
+		) h ON h.certificate_id = a.certificate_id AND h.period_start = a.period_start
 		LEFT JOIN (
 			SELECT certificate_id, period_start,
 				SUM(CASE WHEN kind IN ('grant','adjust') THEN amount ELSE 0 END) AS nominal,
@@ -53,14 +67,9 @@ var invariantChecks = []struct{ name, sql string }{
 			FROM postings GROUP BY certificate_id, period_start
 		) p ON p.certificate_id = a.certificate_id AND p.period_start = a.period_start
 		WHERE COALESCE(p.nominal, 0) <> a.nominal OR COALESCE(p.balance, 0) <> a.balance
-		   OR COALESCE(p.reserved, 0) <> a.reserved OR COALESCE(p.spent, 0) <> a.spent
+		   OR COALESCE(p.reserved, 0) <> COALESCE(h.reserved, 0) OR COALESCE(p.spent, 0) <> COALESCE(h.spent, 0)
+		   OR COALESCE(p.reserved, 0) + COALESCE(p.spent, 0) <> a.held
 		   OR COALESCE(p.depleted, 0) <> a.depleted OR COALESCE(p.expired, 0) <> a.expired`},
-	{"accounts whose reserve differs from their open holds", `
-		SELECT a.certificate_id || ' ' || a.period_start FROM accounts a
-		LEFT JOIN (SELECT certificate_id, period_start, SUM(amount - charged - released) AS open
-			FROM holds GROUP BY certificate_id, period_start) h
-		ON h.certificate_id = a.certificate_id AND h.period_start = a.period_start
-		WHERE COALESCE(h.open, 0) <> a.reserved`},
 	{"counters past their caps", `SELECT key FROM counters WHERE used < 0 OR used > lim`},
 	{"invoice totals that differ from their lines", `
 		SELECT i.municipality || ' ' || i.month || ' ' || i.kind FROM invoices i

@@ -107,22 +107,22 @@ func postingArgs(ps []enrollment.PostingRecord, k *kopecks) ([]any, error) {
 	return []any{ids, certs, starts, ends, kinds, amounts, holds, contracts, months, ats, actors, rules, params}, nil
 }
 
-var pgAccountTypes = []string{"uuid", "date", "date", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "boolean"}
+var pgAccountTypes = []string{"uuid", "date", "date", "bigint", "bigint", "bigint", "bigint", "bigint", "boolean"}
 
 // accountArgs are the columns of pgAccountCols.
 func accountArgs(as []enrollment.AccountState, k *kopecks) []any {
 	n := len(as)
 	certs, starts, ends, fixed := make([]pgtype.UUID, n), make([]pgtype.Date, n), make([]pgtype.Date, n), make([]bool, n)
-	var money [6][]int64
+	var money [5][]int64
 	for j := range money {
 		money[j] = make([]int64, n)
 	}
 	for i, a := range as {
 		certs[i], starts[i], ends[i], fixed[i] = pgUUID(a.CertificateID), pgDate(a.Period.Start), pgDate(a.Period.End), a.Fixed
-		money[0][i], money[1][i], money[2][i] = k.of("nominal", a.Account.Nominal), k.of("balance", a.Account.Balance), k.of("reserved", a.Account.Reserved)
-		money[3][i], money[4][i], money[5][i] = k.of("spent", a.Account.Spent), k.of("depleted", a.Account.Depleted), k.of("expired", a.Account.Expired)
+		money[0][i], money[1][i], money[2][i] = k.of("nominal", a.Account.Nominal), k.of("balance", a.Account.Balance), k.of("held", a.Account.Reserved.Add(a.Account.Spent))
+		money[3][i], money[4][i] = k.of("depleted", a.Account.Depleted), k.of("expired", a.Account.Expired)
 	}
-	return []any{certs, starts, ends, money[0], money[1], money[2], money[3], money[4], money[5], fixed}
+	return []any{certs, starts, ends, money[0], money[1], money[2], money[3], money[4], fixed}
 }
 
 // resultArgs are the key, operation, request hash and result of the

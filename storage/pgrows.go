@@ -75,8 +75,10 @@ func scanCertificate(rows rowScanner, extra ...any) (certificateRow, error) {
 	return r, nil
 }
 
-const pgAccountCols = `certificate_id, period_start, period_end, nominal, balance, reserved, spent, depleted, expired, fixed`
+// pgAccountCols are the stored columns of an account, as written.
+const pgAccountCols = `certificate_id, period_start, period_end, nominal, balance, held, depleted, expired, fixed`
 
+// scanAccount reads the columns of accountCols.
 func scanAccount(rows rowScanner, extra ...any) (accountRow, error) {
 	var (
 		r          accountRow
@@ -84,7 +86,7 @@ func scanAccount(rows rowScanner, extra ...any) (accountRow, error) {
 		start, end pgtype.Date
 		d          pgDates
 	)
-	dst := []any{&id, &start, &end, &r.Nominal, &r.Balance, &r.Reserved, &r.Spent, &r.Depleted, &r.Expired, &r.Fixed}
+	dst := []any{&id, &start, &end, &r.Nominal, &r.Balance, &r.Held, &r.Depleted, &r.Expired, &r.Fixed, &r.Reserved, &r.HoldsHeld}
 	if err := rows.Scan(append(dst, extra...)...); err != nil {
 		return r, err
 	}

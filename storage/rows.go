@@ -2,6 +2,7 @@ package storage
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -153,6 +154,8 @@ func (r *categoryRow) domain() certificate.Category {
 	}
 }
 
+// accountRow is an account as stored, with the split of its held money
+// that the statements reading it derive from its holds (accountCols).
 type accountRow struct {
 	bun.BaseModel `bun:"table:accounts"`
 
@@ -161,11 +164,57 @@ type accountRow struct {
 	PeriodEnd     dbDate    `bun:"period_end"`
 	Nominal       int64     `bun:"nominal"`
 	Balance       int64     `bun:"balance"`
-	Reserved      int64     `bun:"reserved"`
-	Spent         int64     `bun:"spent"`
+	Held          int64     `bun:"held"` // reserved + spent
 	Depleted      int64     `bun:"depleted"`
 	Expired       int64     `bun:"expired"`
 	Fixed         bool      `bun:"fixed"`
+
+	// Reserved is what the account's holds have open; HoldsHeld what they
+	// took and have not given back, which equals Held unless the read
+	// raced a commit (see settled).
+	Reserved  int64 `bun:"reserved,scanonly"`
+	HoldsHeld int64 `bun:"holds_held,scanonly"`
+}
+
+// accountCols reads an account a and derives its reserve from its holds.
+// A charge moves money from reserved to spent inside a hold and leaves the
+// account's row alone; reserve, release and refund change held with the
+// hold. CAST: PostgreSQL's sum of bigints is a numeric.
+const accountCols = `a.certificate_id, a.period_start, a.period_end, a.nominal, a.balance, a.held, a.depleted, a.expired, a.fixed,
+	CAST((SELECT coalesce(sum(h.amount - h.charged - h.released), 0) FROM holds h
+		WHERE h.certificate_id = a.certificate_id AND h.period_start = a.period_start) AS bigint) AS reserved,
+	CAST((SELECT coalesce(sum(h.amount - h.released - h.refunded), 0) FROM holds h
+		WHERE h.certificate_id = a.certificate_id AND h.period_start = a.period_start) AS bigint) AS holds_held`
+
+// accountRereads bounds how often a read of accounts is repeated while
+// one is not settled.
+const accountRereads = 3
+
+// settled reports whether the account's held equals its holds'. On
+// PostgreSQL at READ COMMITTED a statement that waits for a row lock reads
+// the row's newest version but evaluates its subqueries in the snapshot
+// it started with: a reserve committed during the wait is in held and not
+// in the holds read. Repeated under the lock, the statement sees both. An
+// account that stays unsettled breaks the ledger's invariant.
+func (r *accountRow) settled() error {
+	if r.HoldsHeld != r.Held {
+		return fmt.Errorf("storage: account %s@%s: held %d, its holds %d: %w",
+			r.CertificateID, funding.Date(r.PeriodStart), r.Held, r.HoldsHeld, errUnsettled)
+	}
+	return nil
+}
+
+// errUnsettled is an account whose held differs from its holds'.
+var errUnsettled = errors.New("account differs from its holds")
+
+// unsettled is the first account of rs that is not settled.
+func unsettled(rs []accountRow) error {
+	for i := range rs {
+		if err := rs[i].settled(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func toAccountRow(a enrollment.AccountState) (*accountRow, error) {
@@ -176,8 +225,7 @@ func toAccountRow(a enrollment.AccountState) (*accountRow, error) {
 		PeriodEnd:     dbDate(a.Period.End),
 		Nominal:       k.of("nominal", a.Account.Nominal),
 		Balance:       k.of("balance", a.Account.Balance),
-		Reserved:      k.of("reserved", a.Account.Reserved),
-		Spent:         k.of("spent", a.Account.Spent),
+		Held:          k.of("held", a.Account.Reserved.Add(a.Account.Spent)),
 		Depleted:      k.of("depleted", a.Account.Depleted),
 		Expired:       k.of("expired", a.Account.Expired),
 		Fixed:         a.Fixed,
@@ -193,7 +241,7 @@ func (r *accountRow) domain() enrollment.AccountState {
 			Nominal:  money(r.Nominal),
 			Balance:  money(r.Balance),
 			Reserved: money(r.Reserved),
-			Spent:    money(r.Spent),
+			Spent:    money(r.Held - r.Reserved),
 			Depleted: money(r.Depleted),
 			Expired:  money(r.Expired),
 		},

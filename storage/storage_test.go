@@ -5,10 +5,12 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
 
 	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/certificate"
@@ -161,6 +163,8 @@ func TestAccountsHoldsPostings(t *testing.T) {
 		c := child(t, "p-acc")
 		run(t, db, func(tx enrollment.Tx) error { return tx.InsertCertificate(ctx, c) })
 
+		// An account stores held (reserved + spent); the split is read from
+		// its holds, so an account is saved with them.
 		acc := enrollment.AccountState{
 			CertificateID: c.ID,
 			Period:        schoolYear,
@@ -169,18 +173,29 @@ func TestAccountsHoldsPostings(t *testing.T) {
 				Reserved: funding.MustMoney("12000.50"),
 			},
 		}
+		ah := funding.Hold{ID: newID(t), Amount: funding.MustMoney("12000.50")}
 		run(t, db, func(tx enrollment.Tx) error {
 			if _, err := tx.Account(ctx, c.ID, schoolYear); !errors.Is(err, enrollment.ErrNotFound) {
 				t.Errorf("Account before the grant = %v, want ErrNotFound", err)
 			}
-			return tx.SaveAccount(ctx, acc)
+			if err := tx.SaveAccount(ctx, acc); err != nil {
+				return err
+			}
+			return tx.SaveHold(ctx, c.ID, schoolYear, ah)
 		})
+		// 1,000.00 charged, 1,000.00 released and expired.
 		acc.Account.Reserved = funding.MustMoney("10000.50")
 		acc.Account.Spent = funding.MustMoney("1000.00")
 		acc.Account.Expired = funding.MustMoney("1000.00")
 		acc.Account.Depleted = funding.Zero
 		acc.Fixed = true
-		run(t, db, func(tx enrollment.Tx) error { return tx.SaveAccount(ctx, acc) })
+		ah.Charged, ah.Released = funding.MustMoney("1000.00"), funding.MustMoney("1000.00")
+		run(t, db, func(tx enrollment.Tx) error {
+			if err := tx.SaveAccount(ctx, acc); err != nil {
+				return err
+			}
+			return tx.SaveHold(ctx, c.ID, schoolYear, ah)
+		})
 		run(t, db, func(tx enrollment.Tx) error {
 			got, err := tx.Account(ctx, c.ID, schoolYear)
 			if err != nil {
@@ -192,6 +207,18 @@ func TestAccountsHoldsPostings(t *testing.T) {
 			return nil
 		})
 
+		// An account whose held differs from its holds' is refused, not
+		// read with a made-up split.
+		if err := try(db, func(tx enrollment.Tx) error {
+			if err := tx.SaveHold(ctx, c.ID, schoolYear, funding.Hold{ID: newID(t), Amount: funding.MustMoney("1.00")}); err != nil {
+				return err
+			}
+			_, err := tx.Account(ctx, c.ID, schoolYear)
+			return err
+		}); err == nil || !strings.Contains(err.Error(), "differs from its holds") {
+			t.Errorf("Account with a hold it does not hold = %v, want an error", err)
+		}
+
 		// The CHECKs refuse an unbalanced or negative account.
 		bad := acc
 		bad.Account.Balance = funding.MustMoney("1.00")
@@ -199,7 +226,7 @@ func TestAccountsHoldsPostings(t *testing.T) {
 			t.Error("SaveAccount of an unbalanced account succeeded")
 		}
 		if _, err := db.Bun().ExecContext(ctx,
-			"UPDATE accounts SET balance = -1, spent = spent + balance + 1 WHERE certificate_id = ?", c.ID); err == nil {
+			"UPDATE accounts SET balance = -1, held = held + balance + 1 WHERE certificate_id = ?", c.ID); err == nil {
 			t.Error("a negative balance written directly was accepted")
 		}
 
@@ -853,4 +880,83 @@ func TestDomainShapes(t *testing.T) {
 			t.Errorf("%s has %d fields, storage maps %d: update storage/rows.go and add a migration", typ, n, tc.fields)
 		}
 	}
+}
+
+// TestAccountAfterLockWait reads an account whose lock another transaction
+// holds while it reserves from it. On PostgreSQL at READ COMMITTED the
+// reader's statement, once the lock is granted, sees the account's new
+// held but evaluates the holds in its older snapshot; the store reads the
+// account again rather than return a split that does not add up (at
+// serializable the transaction is retried instead).
+func TestAccountAfterLockWait(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		c := child(t, "p-wait")
+		nominal, x := funding.MustMoney("30000.00"), funding.MustMoney("12000.50")
+		acc := enrollment.AccountState{CertificateID: c.ID, Period: schoolYear, Account: funding.Account{Nominal: nominal, Balance: nominal}}
+		run(t, db, func(tx enrollment.Tx) error {
+			if err := tx.InsertCertificate(ctx, c); err != nil {
+				return err
+			}
+			return tx.SaveAccount(ctx, acc)
+		})
+
+		locked, commit := make(chan struct{}), make(chan struct{})
+		reserved := make(chan error, 1)
+		holdID := newID(t)
+		go func() {
+			reserved <- db.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
+				a, err := tx.Account(ctx, c.ID, schoolYear)
+				if err != nil {
+					return err
+				}
+				a.Account.Balance, a.Account.Reserved = a.Account.Balance.Sub(x), a.Account.Reserved.Add(x)
+				if err := tx.SaveAccount(ctx, a); err != nil {
+					return err
+				}
+				if err := tx.SaveHold(ctx, c.ID, schoolYear, funding.Hold{ID: holdID, Amount: x}); err != nil {
+					return err
+				}
+				select {
+				case <-locked:
+				default:
+					close(locked)
+				}
+				<-commit
+				return nil
+			})
+		}()
+		<-locked
+		read := make(chan enrollment.AccountState, 1)
+		readErr := make(chan error, 1)
+		go func() {
+			var got enrollment.AccountState
+			readErr <- db.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
+				var err error
+				got, err = tx.Account(ctx, c.ID, schoolYear)
+				return err
+			})
+			read <- got
+		}()
+		if db.Dialect() == storage.Postgres {
+			// Wait until the reader waits for the lock.
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				var waiting int
+				require.NoError(t, db.Bun().NewRaw(`SELECT count(*) FROM pg_locks WHERE NOT granted`).Scan(ctx, &waiting))
+				if waiting > 0 {
+					break
+				}
+				require.True(t, time.Now().Before(deadline), "the reader never waited for the account's lock")
+				time.Sleep(10 * time.Millisecond)
+			}
+		} else {
+			time.Sleep(50 * time.Millisecond)
+		}
+		close(commit)
+		require.NoError(t, <-reserved)
+		require.NoError(t, <-readErr)
+		got := <-read
+		require.True(t, got.Account.Reserved.Equal(x) && got.Account.Spent.IsZero() && got.Account.Balance.Equal(nominal.Sub(x)),
+			"account read after the lock wait: %+v", got.Account)
+	})
 }

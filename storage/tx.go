@@ -275,17 +275,24 @@ func (t *tx) RemoveFromQueue(ctx context.Context, queue string, certificateID uu
 // ---- Accounts and ledger ----
 
 func (t *tx) Account(ctx context.Context, certificateID uuid.UUID, period funding.Period) (enrollment.AccountState, error) {
-	row := new(accountRow)
 	// Every use of an account is a read-modify-write, and not every path
 	// holds the certificate's lock (the contract paths lock the contract):
 	// lock the account row itself so that no update is lost.
-	q := t.tx.NewSelect().Model(row).
-		Where("certificate_id = ?", certificateID).Where("period_start = ?", dbDate(period.Start))
-	err := t.forUpdate(q).Scan(ctx)
-	if err != nil {
-		return enrollment.AccountState{}, t.read(err, "account", certificateID.String()+"@"+period.Start.String())
+	q := `SELECT ` + accountCols + ` FROM accounts a WHERE a.certificate_id = ? AND a.period_start = ?`
+	if t.pg() {
+		q += ` FOR NO KEY UPDATE OF a`
 	}
-	return row.domain(), nil
+	var err error
+	for range accountRereads {
+		row := new(accountRow)
+		if err = t.tx.NewRaw(q, certificateID, dbDate(period.Start)).Scan(ctx, row); err != nil {
+			return enrollment.AccountState{}, t.read(err, "account", certificateID.String()+"@"+period.Start.String())
+		}
+		if err = row.settled(); err == nil {
+			return row.domain(), nil
+		}
+	}
+	return enrollment.AccountState{}, err
 }
 
 func (t *tx) SaveAccount(ctx context.Context, a enrollment.AccountState) error {

@@ -655,8 +655,8 @@ func generate(n, history int) []string {
 		FROM bench_price`,
 		`INSERT INTO holds (id, certificate_id, period_start, amount, charged, released, refunded)
 		SELECT bench_id(4, i), bench_id(1, i % $C), date '2026-01-01', fst + 4 * oth, fst + oth, 0, 0 FROM bench_price`,
-		`INSERT INTO accounts (certificate_id, period_start, period_end, nominal, balance, reserved, spent, depleted, expired, fixed)
-		SELECT certificate_id, date '2026-01-01', date '2026-12-31', 3000000, 3000000 - sum(amount), sum(amount - charged), sum(charged), 0, 0, true
+		`INSERT INTO accounts (certificate_id, period_start, period_end, nominal, balance, held, depleted, expired, fixed)
+		SELECT certificate_id, date '2026-01-01', date '2026-12-31', 3000000, 3000000 - sum(amount), sum(amount), 0, 0, true
 		FROM holds GROUP BY certificate_id`,
 		`INSERT INTO contract_charges (contract_id, month, amount)
 		SELECT bench_id(3, i), '2026-01', fst FROM bench_price

@@ -162,8 +162,8 @@ func cloneCertificates(ctx context.Context, db *storage.DB, tmpl uuid.UUID, n in
 			t.holder_municipality, t.registration, t.guardian_id, t.municipality, t.category, t.kind, t.status, t.issued_on, t.valid_until,
 			t.protection_mode, t.passphrase_hash, t.failed_attempts, t.locked_until, t.documents_uploaded_on, t.documents_valid_reason, t.uniq_year
 		FROM certificates t, s WHERE t.id = ?`,
-		series + `INSERT INTO accounts (certificate_id, period_start, period_end, nominal, balance, reserved, spent, depleted, expired, fixed)
-		SELECT ` + id + `, t.period_start, t.period_end, t.nominal, t.balance, t.reserved, t.spent, t.depleted, t.expired, t.fixed
+		series + `INSERT INTO accounts (certificate_id, period_start, period_end, nominal, balance, held, depleted, expired, fixed)
+		SELECT ` + id + `, t.period_start, t.period_end, t.nominal, t.balance, t.held, t.depleted, t.expired, t.fixed
 		FROM accounts t, s WHERE t.certificate_id = ?`,
 		series + `INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params)
 		SELECT ` + post + `, ` + id + `, t.period_start, t.period_end, t.kind, t.amount, t.hold_id, t.contract_id, t.month, t.at, t.actor, t.rule, t.params

@@ -127,7 +127,7 @@ func rawRun(ctx context.Context, db *storage.DB, o options, workers int, batched
 			must bool
 		}{
 			{`INSERT INTO idempotency (key, operation, request_hash, created_at) VALUES (?, 'contract.submit', 'h', ?)`, []any{key, now}, true},
-			{`UPDATE accounts SET balance = balance - ?, reserved = reserved + ?, fixed = 1 WHERE certificate_id = ? AND period_start = ? AND balance >= ?`, []any{amt, amt, cert.String(), ps, amt}, true},
+			{`UPDATE accounts SET balance = balance - ?, held = held + ?, fixed = 1 WHERE certificate_id = ? AND period_start = ? AND balance >= ?`, []any{amt, amt, cert.String(), ps, amt}, true},
 			{`INSERT INTO holds (id, certificate_id, period_start, amount, charged, released, refunded) VALUES (?, ?, ?, ?, 0, 0, 0)`, []any{hold.String(), cert.String(), ps, amt}, true},
 			{`INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, at, actor, rule, params)
 				VALUES (?, ?, ?, ?, 'reserve', ?, ?, ?, ?, 'bench', 'reserve_on_submit', '{}')`, []any{post.String(), cert.String(), ps, pe, amt, hold.String(), id.String(), now}, true},

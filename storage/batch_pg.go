@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -284,24 +283,15 @@ func (t batchTx) PrefetchLocked(ctx context.Context, certIDs, groupIDs []uuid.UU
 	var out enrollment.BatchRows
 	var offers []offerJoin
 	certs := pgUUIDs(certIDs)
-	var accts []accountRow
-	var err error
-	for range accountRereads {
-		accts = accts[:0]
-		err = t.scanAll(ctx, "accounts", pgLockAccountsSQL, func(rows rowScanner) error {
+	accts, err := readSettled(func() ([]accountRow, error) {
+		var rs []accountRow
+		err := t.scanAll(ctx, "accounts", pgLockAccountsSQL, func(rows rowScanner) error {
 			r, err := scanAccount(rows)
-			accts = append(accts, r)
+			rs = append(rs, r)
 			return err
 		}, certs)
-		if err == nil {
-			if err = unsettled(accts); err == nil {
-				break
-			}
-		}
-		if !errors.Is(err, errUnsettled) {
-			break
-		}
-	}
+		return rs, err
+	})
 	for i := range accts {
 		out.Accounts = append(out.Accounts, accts[i].domain())
 	}

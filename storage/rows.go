@@ -217,6 +217,22 @@ func unsettled(rs []accountRow) error {
 	return nil
 }
 
+// readSettled runs read, a read of accounts under their locks, again while
+// one it returns is not settled, at most accountRereads times.
+func readSettled(read func() ([]accountRow, error)) ([]accountRow, error) {
+	var err error
+	for range accountRereads {
+		var rs []accountRow
+		if rs, err = read(); err != nil {
+			return nil, err
+		}
+		if err = unsettled(rs); err == nil {
+			return rs, nil
+		}
+	}
+	return nil, err
+}
+
 func toAccountRow(a enrollment.AccountState) (*accountRow, error) {
 	var k kopecks
 	r := &accountRow{

@@ -282,17 +282,17 @@ func (t *tx) Account(ctx context.Context, certificateID uuid.UUID, period fundin
 	if t.pg() {
 		q += ` FOR NO KEY UPDATE OF a`
 	}
-	var err error
-	for range accountRereads {
+	rs, err := readSettled(func() ([]accountRow, error) {
 		row := new(accountRow)
-		if err = t.tx.NewRaw(q, certificateID, dbDate(period.Start)).Scan(ctx, row); err != nil {
-			return enrollment.AccountState{}, t.read(err, "account", certificateID.String()+"@"+period.Start.String())
+		if err := t.tx.NewRaw(q, certificateID, dbDate(period.Start)).Scan(ctx, row); err != nil {
+			return nil, t.read(err, "account", certificateID.String()+"@"+period.Start.String())
 		}
-		if err = row.settled(); err == nil {
-			return row.domain(), nil
-		}
+		return []accountRow{*row}, nil
+	})
+	if err != nil {
+		return enrollment.AccountState{}, err
 	}
-	return enrollment.AccountState{}, err
+	return rs[0].domain(), nil
 }
 
 func (t *tx) SaveAccount(ctx context.Context, a enrollment.AccountState) error {

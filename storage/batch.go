@@ -167,7 +167,7 @@ func (t batchTx) Prefetch(ctx context.Context, certIDs, groupIDs []uuid.UUID) (e
 			return out, t.read(err, "certificates", len(certIDs))
 		}
 		// One writer: the accounts and their holds are read in one state.
-		if err := db.NewRaw(`SELECT `+accountCols+` FROM accounts a WHERE a.certificate_id IN (?) ORDER BY a.certificate_id, a.period_start`,
+		if err := db.NewRaw(`SELECT `+accountSelect+` FROM `+accountFrom+` WHERE a.certificate_id IN (?) ORDER BY a.certificate_id, a.period_start`,
 			bun.In(certIDs)).Scan(ctx, &accts); err != nil {
 			return out, t.read(err, "accounts", len(certIDs))
 		}

@@ -40,7 +40,7 @@ func (db *DB) OptimisticBatches() bool { return db.dialect == Postgres }
 var (
 	pgReadKeys         = &pgStmt{"edufund_read_keys", `SELECT key, operation, request_hash, result FROM idempotency WHERE key = ANY($1::text[])`}
 	pgReadCertificates = &pgStmt{"edufund_read_certificates", `SELECT ` + pgCertificateCols + `, xmin::text::bigint FROM certificates WHERE id = ANY($1::uuid[])`}
-	pgReadAccounts     = &pgStmt{"edufund_read_accounts", `SELECT ` + accountCols + `, a.xmin::text::bigint FROM accounts a WHERE a.certificate_id = ANY($1::uuid[])`}
+	pgReadAccounts     = &pgStmt{"edufund_read_accounts", `SELECT ` + pgAccountSelect + `, a.xmin::text::bigint FROM ` + pgAccountFrom + ` WHERE a.certificate_id = ANY($1::uuid[])`}
 	pgReadContracts    = &pgStmt{"edufund_read_contracts", `SELECT ` + pgContractCols + ` FROM contracts WHERE certificate_id = ANY($1::uuid[])`}
 	pgReadOffers       = &pgStmt{"edufund_read_offers", `SELECT ` + pgOfferCols + pgOffersFrom + ` WHERE g.id = ANY($1::uuid[])`}
 	pgReadCounters     = &pgStmt{"edufund_read_counters", `SELECT key, used, lim FROM counters WHERE key = ANY($1::text[])`}

@@ -233,7 +233,7 @@ var _ enrollment.BatchClaimLocker = batchTx{}
 // everything the transactions they waited for committed.
 const (
 	pgLockCertificatesSQL = `SELECT ` + pgCertificateCols + ` FROM certificates WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE`
-	pgLockAccountsSQL     = `SELECT ` + accountCols + ` FROM accounts a WHERE a.certificate_id = ANY($1::uuid[]) ORDER BY a.certificate_id, a.period_start FOR NO KEY UPDATE OF a`
+	pgLockAccountsSQL     = `SELECT ` + pgAccountSelect + ` FROM ` + pgAccountFrom + ` WHERE a.certificate_id = ANY($1::uuid[]) ORDER BY a.certificate_id, a.period_start FOR NO KEY UPDATE OF a`
 	pgContractsSQL        = `SELECT ` + pgContractCols + ` FROM contracts WHERE certificate_id = ANY($1::uuid[])`
 	pgOffersSQL           = `SELECT ` + pgOfferCols + pgOffersFrom + ` WHERE g.id = ANY($1::uuid[])`
 )

@@ -536,7 +536,7 @@ func readLocked(r *rowReader) (enrollment.LockedContract, tid, error) {
 // and by the account the posting names, and the invoice totals in the key
 // order the client sorted them in. The accounts are not touched: a charge
 // moves money from reserved to spent, both derived from the holds (see
-// accountCols). The number of holds updated comes back, to be compared
+// accountSelect). The number of holds updated comes back, to be compared
 // with what was sent.
 //
 // The holds are found by the tuple ids the lock statement read (a TID scan

@@ -78,7 +78,7 @@ func scanCertificate(rows rowScanner, extra ...any) (certificateRow, error) {
 // pgAccountCols are the stored columns of an account, as written.
 const pgAccountCols = `certificate_id, period_start, period_end, nominal, balance, held, depleted, expired, fixed`
 
-// scanAccount reads the columns of accountCols.
+// scanAccount reads the columns of pgAccountSelect.
 func scanAccount(rows rowScanner, extra ...any) (accountRow, error) {
 	var (
 		r          accountRow

@@ -155,7 +155,7 @@ func (r *categoryRow) domain() certificate.Category {
 }
 
 // accountRow is an account as stored, with the split of its held money
-// that the statements reading it derive from its holds (accountCols).
+// that the statements reading it derive from its holds (accountSelect).
 type accountRow struct {
 	bun.BaseModel `bun:"table:accounts"`
 
@@ -176,15 +176,29 @@ type accountRow struct {
 	HoldsHeld int64 `bun:"holds_held,scanonly"`
 }
 
-// accountCols reads an account a and derives its reserve from its holds.
-// A charge moves money from reserved to spent inside a hold and leaves the
-// account's row alone; reserve, release and refund change held with the
-// hold. CAST: PostgreSQL's sum of bigints is a numeric.
-const accountCols = `a.certificate_id, a.period_start, a.period_end, a.nominal, a.balance, a.held, a.depleted, a.expired, a.fixed,
+// Every read of accounts derives an account's reserve from its holds, and
+// what its holds took and have not given back, to check held against it
+// (settled). A charge moves money from reserved to spent inside a hold and
+// leaves the account's row alone; reserve, release and refund change held
+// with the hold. The reads are accountSelect + " FROM " + accountFrom
+// (a is the account) on SQLite, and the pg forms on PostgreSQL, where one
+// scan of the holds gives both sums. CAST: PostgreSQL's sum of bigints is a
+// numeric.
+const (
+	accountStored = `a.certificate_id, a.period_start, a.period_end, a.nominal, a.balance, a.held, a.depleted, a.expired, a.fixed`
+
+	accountSelect = accountStored + `,
 	CAST((SELECT coalesce(sum(h.amount - h.charged - h.released), 0) FROM holds h
 		WHERE h.certificate_id = a.certificate_id AND h.period_start = a.period_start) AS bigint) AS reserved,
 	CAST((SELECT coalesce(sum(h.amount - h.released - h.refunded), 0) FROM holds h
 		WHERE h.certificate_id = a.certificate_id AND h.period_start = a.period_start) AS bigint) AS holds_held`
+	accountFrom = `accounts a`
+
+	pgAccountSelect = accountStored + `, s.reserved, s.holds_held`
+	pgAccountFrom   = `accounts a CROSS JOIN LATERAL (SELECT CAST(coalesce(sum(h.amount - h.charged - h.released), 0) AS bigint) AS reserved,
+			CAST(coalesce(sum(h.amount - h.released - h.refunded), 0) AS bigint) AS holds_held
+		FROM holds h WHERE h.certificate_id = a.certificate_id AND h.period_start = a.period_start) s`
+)
 
 // accountRereads bounds how often a read of accounts is repeated while
 // one is not settled.

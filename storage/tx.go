@@ -278,9 +278,9 @@ func (t *tx) Account(ctx context.Context, certificateID uuid.UUID, period fundin
 	// Every use of an account is a read-modify-write, and not every path
 	// holds the certificate's lock (the contract paths lock the contract):
 	// lock the account row itself so that no update is lost.
-	q := `SELECT ` + accountCols + ` FROM accounts a WHERE a.certificate_id = ? AND a.period_start = ?`
+	q := `SELECT ` + accountSelect + ` FROM ` + accountFrom + ` WHERE a.certificate_id = ? AND a.period_start = ?`
 	if t.pg() {
-		q += ` FOR NO KEY UPDATE OF a`
+		q = `SELECT ` + pgAccountSelect + ` FROM ` + pgAccountFrom + ` WHERE a.certificate_id = ? AND a.period_start = ? FOR NO KEY UPDATE OF a`
 	}
 	rs, err := readSettled(func() ([]accountRow, error) {
 		row := new(accountRow)

@@ -537,7 +537,9 @@ func readLocked(r *rowReader) (enrollment.LockedContract, tid, error) {
 // order the client sorted them in. The accounts are not touched: a charge
 // moves money from reserved to spent, both derived from the holds (see
 // accountSelect). The number of holds updated comes back, to be compared
-// with what was sent.
+// with what was sent. A posting's period ends where its contract's does,
+// which is its account's: an account's period does not change once it is
+// granted.
 //
 // The holds are found by the tuple ids the lock statement read (a TID scan
 // instead of a probe of holds_pkey): the contract's lock covers its hold, so

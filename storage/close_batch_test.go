@@ -444,3 +444,63 @@ func TestPagerContractPage(t *testing.T) {
 		require.Equal(t, uuid.Nil, last)
 	})
 }
+
+// TestCloseBatchedPostingAccount: a page's hold moves only for a posting
+// of the hold's own account (the close no longer touches accounts, so the
+// hold's update is what ties a charge posting to its account). A posting
+// that names another certificate fails the page, which is then closed
+// contract by contract, correctly.
+func TestCloseBatchedPostingAccount(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		s := newCloseScenario(t, db)
+		s.r.at(2025, time.September, 1)
+		for i := range 4 {
+			s.submit(t, i, "long", enrollment.Active)
+		}
+		var once sync.Once
+		tampered := false
+		store := &tamperingStore{DB: db, tamper: func(ps []enrollment.PostingRecord) {
+			once.Do(func() {
+				if len(ps) > 1 && ps[0].CertificateID != ps[1].CertificateID {
+					ps[0].CertificateID = ps[1].CertificateID
+					tampered = true
+				}
+			})
+		}}
+		svc := enrollment.NewService(store, s.r.clock, s.r.svc.Config())
+		s.r.at(2025, time.October, 1)
+		var fallbacks atomic.Int32
+		opts := enrollment.CloseBatchOptions{PageSize: 100, OnFallback: func(uuid.UUID, error) { fallbacks.Add(1) }}
+		rep, err := svc.CloseMonthBatched(ctx, db, funding.Month{Year: 2025, Month: time.October}, opts)
+		require.NoError(t, err)
+		require.True(t, tampered, "no posting was redirected: the test tests nothing")
+		require.EqualValues(t, 1, fallbacks.Load(), "a posting of another account must fail the page")
+		require.Empty(t, rep.Failed)
+		require.Equal(t, 4, rep.Charged)
+		checkInvariants(t, db)
+	})
+}
+
+// tamperingStore lets tamper change the first page's postings before they
+// are written.
+type tamperingStore struct {
+	*storage.DB
+	tamper func([]enrollment.PostingRecord)
+}
+
+func (m *tamperingStore) InCloseTx(ctx context.Context, fn func(ctx context.Context, tx enrollment.CloseTx) error) error {
+	return m.DB.InCloseTx(ctx, func(ctx context.Context, tx enrollment.CloseTx) error {
+		return fn(ctx, tamperingTx{tx, m.tamper})
+	})
+}
+
+type tamperingTx struct {
+	enrollment.CloseTx
+	tamper func([]enrollment.PostingRecord)
+}
+
+func (m tamperingTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord, ls []enrollment.InvoiceLine) error {
+	m.tamper(ps)
+	return m.CloseTx.ClosePage(ctx, ps, ls)
+}

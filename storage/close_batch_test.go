@@ -351,7 +351,7 @@ func TestCloseBatchedMovedHold(t *testing.T) {
 			}
 			before := ctid()
 			var once sync.Once
-			store := &movingStore{DB: db, move: func() {
+			store := &hookedStore{DB: db, afterLock: func() {
 				once.Do(func() {
 					_, err := db.Bun().NewRaw(`UPDATE holds SET refunded = refunded WHERE id = ?`, moved.String()).Exec(ctx)
 					require.NoError(t, err)
@@ -377,29 +377,39 @@ func TestCloseBatchedMovedHold(t *testing.T) {
 	}
 }
 
-// movingStore calls move after the first page's contracts are locked.
-type movingStore struct {
+// hookedStore runs afterLock after each page's contracts are locked and
+// beforeWrite on each page's postings before they are written (either may
+// be nil).
+type hookedStore struct {
 	*storage.DB
-	move func()
+	afterLock   func()
+	beforeWrite func([]enrollment.PostingRecord)
 }
 
-func (m *movingStore) InCloseTx(ctx context.Context, fn func(ctx context.Context, tx enrollment.CloseTx) error) error {
+func (m *hookedStore) InCloseTx(ctx context.Context, fn func(ctx context.Context, tx enrollment.CloseTx) error) error {
 	return m.DB.InCloseTx(ctx, func(ctx context.Context, tx enrollment.CloseTx) error {
-		return fn(ctx, movingTx{tx, m.move})
+		return fn(ctx, hookedTx{tx, m})
 	})
 }
 
-type movingTx struct {
+type hookedTx struct {
 	enrollment.CloseTx
-	move func()
+	hooks *hookedStore
 }
 
-func (m movingTx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, month funding.Month) ([]enrollment.LockedContract, error) {
+func (m hookedTx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, month funding.Month) ([]enrollment.LockedContract, error) {
 	cs, err := m.CloseTx.LockContracts(ctx, statuses, after, through, limit, month)
-	if err == nil {
-		m.move()
+	if err == nil && m.hooks.afterLock != nil {
+		m.hooks.afterLock()
 	}
 	return cs, err
+}
+
+func (m hookedTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord, ls []enrollment.InvoiceLine) error {
+	if m.hooks.beforeWrite != nil {
+		m.hooks.beforeWrite(ps)
+	}
+	return m.CloseTx.ClosePage(ctx, ps, ls)
 }
 
 // TestPagerContractPage: ContractPage bounds the pages ContractIDs lists
@@ -460,7 +470,7 @@ func TestCloseBatchedPostingAccount(t *testing.T) {
 		}
 		var once sync.Once
 		tampered := false
-		store := &tamperingStore{DB: db, tamper: func(ps []enrollment.PostingRecord) {
+		store := &hookedStore{DB: db, beforeWrite: func(ps []enrollment.PostingRecord) {
 			once.Do(func() {
 				if len(ps) > 1 && ps[0].CertificateID != ps[1].CertificateID {
 					ps[0].CertificateID = ps[1].CertificateID
@@ -480,27 +490,4 @@ func TestCloseBatchedPostingAccount(t *testing.T) {
 		require.Equal(t, 4, rep.Charged)
 		checkInvariants(t, db)
 	})
-}
-
-// tamperingStore lets tamper change the first page's postings before they
-// are written.
-type tamperingStore struct {
-	*storage.DB
-	tamper func([]enrollment.PostingRecord)
-}
-
-func (m *tamperingStore) InCloseTx(ctx context.Context, fn func(ctx context.Context, tx enrollment.CloseTx) error) error {
-	return m.DB.InCloseTx(ctx, func(ctx context.Context, tx enrollment.CloseTx) error {
-		return fn(ctx, tamperingTx{tx, m.tamper})
-	})
-}
-
-type tamperingTx struct {
-	enrollment.CloseTx
-	tamper func([]enrollment.PostingRecord)
-}
-
-func (m tamperingTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord, ls []enrollment.InvoiceLine) error {
-	m.tamper(ps)
-	return m.CloseTx.ClosePage(ctx, ps, ls)
 }

@@ -187,17 +187,15 @@ type accountRow struct {
 const (
 	accountStored = `a.certificate_id, a.period_start, a.period_end, a.nominal, a.balance, a.held, a.depleted, a.expired, a.fixed`
 
-	accountSelect = accountStored + `,
-	CAST((SELECT coalesce(sum(h.amount - h.charged - h.released), 0) FROM holds h
-		WHERE h.certificate_id = a.certificate_id AND h.period_start = a.period_start) AS bigint) AS reserved,
-	CAST((SELECT coalesce(sum(h.amount - h.released - h.refunded), 0) FROM holds h
-		WHERE h.certificate_id = a.certificate_id AND h.period_start = a.period_start) AS bigint) AS holds_held`
-	accountFrom = `accounts a`
+	holdsReserved  = `CAST(coalesce(sum(h.amount - h.charged - h.released), 0) AS bigint)`
+	holdsHeld      = `CAST(coalesce(sum(h.amount - h.released - h.refunded), 0) AS bigint)`
+	holdsOfAccount = `FROM holds h WHERE h.certificate_id = a.certificate_id AND h.period_start = a.period_start`
+
+	accountSelect = accountStored + `, (SELECT ` + holdsReserved + ` ` + holdsOfAccount + `) AS reserved, (SELECT ` + holdsHeld + ` ` + holdsOfAccount + `) AS holds_held`
+	accountFrom   = `accounts a`
 
 	pgAccountSelect = accountStored + `, s.reserved, s.holds_held`
-	pgAccountFrom   = `accounts a CROSS JOIN LATERAL (SELECT CAST(coalesce(sum(h.amount - h.charged - h.released), 0) AS bigint) AS reserved,
-			CAST(coalesce(sum(h.amount - h.released - h.refunded), 0) AS bigint) AS holds_held
-		FROM holds h WHERE h.certificate_id = a.certificate_id AND h.period_start = a.period_start) s`
+	pgAccountFrom   = `accounts a CROSS JOIN LATERAL (SELECT ` + holdsReserved + ` AS reserved, ` + holdsHeld + ` AS holds_held ` + holdsOfAccount + `) s`
 )
 
 // accountRereads bounds how often a read of accounts is repeated while

@@ -274,13 +274,19 @@ func (t *tx) RemoveFromQueue(ctx context.Context, queue string, certificateID uu
 
 // ---- Accounts and ledger ----
 
+// The account of a certificate and period start, locked on PostgreSQL.
+const (
+	accountByKeySQL   = `SELECT ` + accountSelect + ` FROM ` + accountFrom + ` WHERE a.certificate_id = ? AND a.period_start = ?`
+	pgAccountByKeySQL = `SELECT ` + pgAccountSelect + ` FROM ` + pgAccountFrom + ` WHERE a.certificate_id = ? AND a.period_start = ? FOR NO KEY UPDATE OF a`
+)
+
 func (t *tx) Account(ctx context.Context, certificateID uuid.UUID, period funding.Period) (enrollment.AccountState, error) {
 	// Every use of an account is a read-modify-write, and not every path
 	// holds the certificate's lock (the contract paths lock the contract):
 	// lock the account row itself so that no update is lost.
-	q := `SELECT ` + accountSelect + ` FROM ` + accountFrom + ` WHERE a.certificate_id = ? AND a.period_start = ?`
+	q := accountByKeySQL
 	if t.pg() {
-		q = `SELECT ` + pgAccountSelect + ` FROM ` + pgAccountFrom + ` WHERE a.certificate_id = ? AND a.period_start = ? FOR NO KEY UPDATE OF a`
+		q = pgAccountByKeySQL
 	}
 	rs, err := readSettled(func() ([]accountRow, error) {
 		row := new(accountRow)

@@ -154,7 +154,10 @@ func (p *pgParams) values() [][]byte {
 // (array_send: dimensions, null flag, element type, then length and lower
 // bound of the dimension) and makes room for size bytes of elements with
 // their length words.
-func (p *pgParams) array(oid uint32, n, size int) {
+func (p *pgParams) array(oid uint32, n, size int) { p.arrayNulls(oid, n, size, false) }
+
+// arrayNulls is array with the flag that some elements are NULL.
+func (p *pgParams) arrayNulls(oid uint32, n, size int, nulls bool) {
 	p.buf = slices.Grow(p.buf, 20+size)
 	b := p.buf
 	if n == 0 {
@@ -163,8 +166,12 @@ func (p *pgParams) array(oid uint32, n, size int) {
 		p.buf = binary.BigEndian.AppendUint32(b, oid)
 		return
 	}
+	flag := uint32(0)
+	if nulls {
+		flag = 1
+	}
 	b = binary.BigEndian.AppendUint32(b, 1)
-	b = binary.BigEndian.AppendUint32(b, 0) // no NULLs
+	b = binary.BigEndian.AppendUint32(b, flag)
 	b = binary.BigEndian.AppendUint32(b, oid)
 	b = binary.BigEndian.AppendUint32(b, uint32(n))
 	p.buf = binary.BigEndian.AppendUint32(b, 1)

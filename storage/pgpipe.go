@@ -94,26 +94,36 @@ func isCheckFailure(err error) bool {
 func runPipeline(ctx context.Context, c *pgx.Conn, qs []pgQuery) error {
 	defer traceStatement("pipeline " + qs[0].stmt.name)()
 	qs = append([]pgQuery{{stmt: pgPlanSettings}}, qs...)
-	sds := make([]*pgconn.StatementDescription, len(qs))
-	params := make([]pgx.ExtendedQueryBuilder, len(qs))
+	type built struct {
+		sd             *pgconn.StatementDescription
+		values         [][]byte
+		formats, resFs []int16
+	}
+	bs := make([]built, len(qs))
+	// One buffer for every parameter of the pipeline; each statement's
+	// start where the previous one's end.
+	pp := &pgParams{buf: make([]byte, 0, 4096)}
 	for i, q := range qs {
 		sd, err := c.Prepare(ctx, q.stmt.name, q.stmt.sql)
 		if err != nil {
 			return fmt.Errorf("prepare %s: %w", q.stmt.name, err)
 		}
-		sds[i] = sd
 		// Every parameter is encoded before anything is sent: a pipeline
 		// abandoned before its Sync would cost the connection.
-		if q.args == nil {
-			q.args = []any{}
-		}
-		if err := params[i].Build(c.TypeMap(), sd, q.args); err != nil {
+		vals, formats, err := pipelineParams(c.TypeMap(), sd, q.args, pp)
+		if err != nil {
 			return fmt.Errorf("%s: %w", q.stmt.name, err)
 		}
+		pp.buf, pp.ends = pp.buf[len(pp.buf):], pp.ends[:0]
+		resFs := make([]int16, len(sd.Fields))
+		for j, f := range sd.Fields {
+			resFs[j] = c.TypeMap().FormatCodeForOID(f.DataTypeOID)
+		}
+		bs[i] = built{sd, vals, formats, resFs}
 	}
 	p := c.PgConn().StartPipeline(ctx)
-	for i := range qs {
-		p.SendQueryStatement(sds[i], params[i].ParamValues, params[i].ParamFormats, params[i].ResultFormats)
+	for _, b := range bs {
+		p.SendQueryStatement(b.sd, b.values, b.formats, b.resFs)
 	}
 	if err := p.Sync(); err != nil {
 		_ = p.Close()

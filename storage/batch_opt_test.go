@@ -80,6 +80,16 @@ func TestOptimisticBatchStale(t *testing.T) {
 				require.ErrorIs(t, err, enrollment.ErrDuplicateModule)
 			}
 		}, stale: true},
+		// A new version of the account, its values unchanged: only the
+		// account's version check can see it.
+		{name: "account rewritten meanwhile", interfere: func(r *region, req enrollment.SubmitRequest, key string) func(*testing.T, enrollment.Contract, error) {
+			_, err := r.db.Bun().NewRaw(`UPDATE accounts SET fixed = fixed WHERE certificate_id = ?`, req.CertificateID).Exec(ctx)
+			require.NoError(t, err)
+			return func(t *testing.T, c enrollment.Contract, err error) {
+				require.NoError(t, err)
+				require.Equal(t, req.CertificateID, c.CertificateID)
+			}
+		}, stale: true},
 		{name: "budget taken meanwhile", interfere: func(r *region, req enrollment.SubmitRequest, key string) func(*testing.T, enrollment.Contract, error) {
 			other := req
 			other.CertificateID = r.child(99).ID

@@ -14,13 +14,16 @@ import (
 type BatcherOptions struct {
 	// MaxBatch bounds the applications of one transaction (default 128).
 	MaxBatch int
-	// Flushers is how many batches run at once (default 1). One flusher
-	// gives each batch every application that waited meanwhile; a second
-	// overlaps one batch's reads with another's commit, but halves the
-	// batches, and a batch's fixed cost (planning, round trips) then costs
-	// more than the overlap gains: measured on 2 cores, PostgreSQL and
-	// SQLite, 8 and 32 clients (storage/BENCHMARKS.md). Keep it at or under
-	// the store's connection pool.
+	// Flushers is how many batches run at once. The default is 2 over a
+	// store with optimistic batches (OptimisticBatchStore: PostgreSQL) and
+	// 1 otherwise. One flusher gives each batch every application that
+	// waited meanwhile, but runs one batch's read, rules and commit after
+	// another, on one database connection; a second runs two batches side
+	// by side, each half the size, which costs more per application and
+	// uses more of the machine. Over optimistic batches the second paid at
+	// both 8 and 32 clients on 2 cores; over a store with one writer
+	// (SQLite) the two batches only queue for it (storage/BENCHMARKS.md).
+	// Keep it at or under the store's connection pool.
 	Flushers int
 	// Linger is how long a flusher that has just answered a batch waits at
 	// most for those callers' next applications before it starts the next
@@ -70,6 +73,9 @@ func NewBatcher(svc *Service, opts BatcherOptions) *Batcher {
 	}
 	if opts.Flushers <= 0 {
 		opts.Flushers = 1
+		if ob, ok := svc.store.(OptimisticBatchStore); ok && ob.OptimisticBatches() {
+			opts.Flushers = 2
+		}
 	}
 	if opts.Linger == 0 {
 		opts.Linger = 300 * time.Microsecond
@@ -81,6 +87,9 @@ func NewBatcher(svc *Service, opts BatcherOptions) *Batcher {
 	}
 	return b
 }
+
+// Options are the options the Batcher runs with, defaults filled in.
+func (b *Batcher) Options() BatcherOptions { return b.opts }
 
 // Submit is Service.Submit through a shared transaction. Applications the
 // batch does not run (made by a provider in the holder's presence) go to

@@ -228,6 +228,13 @@ func TestBank(t *testing.T) {
 		r.at(2025, time.October, 15)
 		batcher := enrollment.NewBatcher(r.svc, enrollment.BatcherOptions{})
 		defer batcher.Close()
+		// The default: two batches at once over optimistic batches, one
+		// where a single writer would only queue them.
+		flushers := 1
+		if db.OptimisticBatches() {
+			flushers = 2
+		}
+		require.Equal(t, flushers, batcher.Options().Flushers)
 		deadline := time.Now().Add(time.Duration(secs) * time.Second)
 		var ops, okOps, charged atomic.Int64
 		unexpected := make(chan error, 64)

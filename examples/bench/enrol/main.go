@@ -63,7 +63,7 @@ func main() {
 	flag.IntVar(&o.groups, "groups", 200, "groups (one program and module each)")
 	flag.IntVar(&o.pool, "pool", 8, "PostgreSQL connection pool of the service")
 	flag.IntVar(&o.maxBatch, "max-batch", 128, "applications per batch transaction at most")
-	flag.IntVar(&o.flushers, "flushers", 1, "batches at once")
+	flag.IntVar(&o.flushers, "flushers", 0, "batches at once (0: the Batcher's default, 2 on PostgreSQL and 1 on SQLite)")
 	flag.DurationVar(&o.linger, "linger", 0, "Batcher linger (0: its default; negative: none)")
 	flag.StringVar(&o.pgbench, "pgbench", "", "pgbench binary (default: /usr/lib/postgresql/*/bin/pgbench)")
 	flag.BoolVar(&o.skipBase, "skip-baseline", false, "do not run the baseline (pgbench, or raw SQLite)")
@@ -260,9 +260,19 @@ func printTable(title string, all []result, baselines []string) {
 	}
 }
 
+// flushersText is the -flushers flag as the report's header shows it.
+func flushersText(n int) string {
+	if n <= 0 {
+		return "the Batcher's default"
+	}
+	return strconv.Itoa(n)
+}
+
 // submitters of the service.
 func batched(svc *enrollment.Service, r *region, o options) (func(ctx context.Context, key string, c, g int) error, func()) {
 	b := enrollment.NewBatcher(svc, enrollment.BatcherOptions{MaxBatch: o.maxBatch, Flushers: o.flushers, Linger: o.linger})
+	bo := b.Options()
+	fmt.Printf("  batcher: %d flushers, at most %d per batch, linger %v\n", bo.Flushers, bo.MaxBatch, bo.Linger)
 	return func(ctx context.Context, key string, c, g int) error {
 		_, err := b.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: r.certs[c], GroupID: r.groups[g], Actor: "bench"})
 		return err

@@ -30,8 +30,8 @@ func runSQLite(ctx context.Context, o options) error {
 	fmt.Printf("# enrolment throughput, embedded SQLite\n\n")
 	fmt.Printf("- machine: %d CPUs (%s), Go %s, %s\n", runtime.NumCPU(), cpuModel(), runtime.Version(), gcSetting())
 	fmt.Printf("- command: %s\n", joinArgs())
-	fmt.Printf("- region: %d funded certificates, %d groups, one municipal budget; batcher max %d, flushers %d; %s per run; file in %s\n",
-		o.certs, o.groups, o.maxBatch, o.flushers, o.duration, dir)
+	fmt.Printf("- region: %d funded certificates, %d groups, one municipal budget; batcher max %d, flushers %s; %s per run; file in %s\n",
+		o.certs, o.groups, o.maxBatch, flushersText(o.flushers), o.duration, dir)
 	var all []result
 	n := 0
 	fresh := func() (*storage.DB, error) {

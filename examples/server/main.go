@@ -270,8 +270,13 @@ func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Servi
 		}
 	}
 
+	// Applications arriving together share a commit (each is still
+	// answered alone, after it); Close runs those waiting when the server
+	// stops.
+	batcher := enrollment.NewBatcher(svc, enrollment.BatcherOptions{})
+	defer batcher.Close()
 	h, err := api.New(api.Config{
-		Service: svc, Store: db, Pager: db, Auth: auth, Logger: logger, Clock: funding.SystemClock{},
+		Service: svc, Submitter: batcher, Store: db, Pager: db, Auth: auth, Logger: logger, Clock: funding.SystemClock{},
 		Owners: api.StoreOwners(db),
 		Ready:  func(ctx context.Context) error { return db.Bun().PingContext(ctx) },
 	})

@@ -168,7 +168,11 @@ func TestOperators(t *testing.T) {
 		holder := e.holder(guardianE2E)
 		cert := e.issueChild(guardianE2E, "child-drones", "Лебедев Артём Ильич")
 		var k contractJSON
+		before := e.submitted.Load()
 		e.must(http.StatusCreated, "POST", "/v1/applications", holder, "drones-submit", map[string]any{"certificate_id": cert.ID, "group_id": groupA.ID}).json(t, &k)
+		if n := e.submitted.Load() - before; n != 1 {
+			t.Fatalf("the application went %d times through the configured Submitter, want once", n)
+		}
 		e.must(http.StatusOK, "POST", "/v1/contracts/"+k.ID+"/confirm", kvant, "drones-confirm", nil)
 		e.must(http.StatusOK, "POST", "/v1/contracts/"+k.ID+"/accept", holder, "drones-accept", nil)
 		e.clock.T = time.Date(2026, time.March, 20, 9, 0, 0, 0, time.UTC)

@@ -39,6 +39,11 @@ func OpenAPI() []byte { return append([]byte(nil), openAPIDocument...) }
 // Config is what the API runs on.
 type Config struct {
 	Service *enrollment.Service
+	// Submitter sends applications (POST /v1/applications); nil is Service,
+	// one transaction per application. The reference server gives it an
+	// enrollment.Batcher, which shares a commit among the applications
+	// that arrive together, each still answered alone after its commit.
+	Submitter Submitter
 	// Store serves the reads the services do not offer (a contract, a
 	// certificate by number, the catalog); each runs in its own transaction.
 	Store enrollment.Store
@@ -61,6 +66,12 @@ type Config struct {
 	Owners Owners
 }
 
+// Submitter sends an application: *enrollment.Service and
+// *enrollment.Batcher are both one.
+type Submitter interface {
+	Submit(ctx context.Context, key string, r enrollment.SubmitRequest) (enrollment.Contract, error)
+}
+
 // Handler is the API. It implements http.Handler.
 type Handler struct {
 	cfg     Config
@@ -77,6 +88,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = funding.SystemClock{}
+	}
+	if cfg.Submitter == nil {
+		cfg.Submitter = cfg.Service
 	}
 	h := &Handler{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
 	if h.log == nil {

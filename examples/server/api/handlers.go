@@ -285,7 +285,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, c call) error {
 		}
 		req.CertificateID, req.Number, req.ByProvider = cert.ID, n, c.p.providerID()
 	}
-	k, err := h.cfg.Service.Submit(ctx, c.key, req)
+	k, err := h.cfg.Submitter.Submit(ctx, c.key, req)
 	if err != nil {
 		return err
 	}

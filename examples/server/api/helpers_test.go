@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,6 +42,8 @@ type env struct {
 	clock *funding.FixedClock
 	demo  demo.Result
 	db    *storage.DB
+	// submitted counts the applications the API sent to its Submitter.
+	submitted *atomic.Int64
 	// validate checks every request and response against the OpenAPI document.
 	validate bool
 	router   routers.Router
@@ -98,20 +101,35 @@ func newEnv(t testing.TB, kind string) *env {
 		t.Fatal(err)
 	}
 	auth = auth.WithClock(func() time.Time { return clock.T })
-	h, err := api.New(api.Config{Service: svc, Store: db, Pager: db, Auth: auth, Clock: clock, Owners: api.StoreOwners(db),
+	// Applications go through a Batcher, as in the reference server.
+	batcher := enrollment.NewBatcher(svc, enrollment.BatcherOptions{})
+	t.Cleanup(batcher.Close)
+	submitted := new(atomic.Int64)
+	h, err := api.New(api.Config{Service: svc, Submitter: counting{batcher, submitted}, Store: db, Pager: db, Auth: auth, Clock: clock, Owners: api.StoreOwners(db),
 		Ready: func(ctx context.Context) error { return db.Bun().PingContext(ctx) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, srv: srv, h: h, auth: auth, svc: svc, clock: clock, demo: res, db: db, validate: true, router: openAPIRouter(t)}
+	e := &env{t: t, srv: srv, h: h, auth: auth, svc: svc, clock: clock, demo: res, db: db, submitted: submitted, validate: true, router: openAPIRouter(t)}
 	t.Cleanup(func() {
 		if n := h.Panics(); n != 0 {
 			t.Errorf("%d requests ended in a recovered panic", n)
 		}
 	})
 	return e
+}
+
+// counting is a Submitter that counts the applications it sends on.
+type counting struct {
+	api.Submitter
+	n *atomic.Int64
+}
+
+func (c counting) Submit(ctx context.Context, key string, r enrollment.SubmitRequest) (enrollment.Contract, error) {
+	c.n.Add(1)
+	return c.Submitter.Submit(ctx, key, r)
 }
 
 func (e *env) token(role api.Role, subject, tenant string) string {

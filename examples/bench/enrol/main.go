@@ -268,6 +268,14 @@ func flushersText(n int) string {
 	return strconv.Itoa(n)
 }
 
+// lingerText is the -linger flag as the report's header shows it.
+func lingerText(d time.Duration) string {
+	if d == 0 {
+		return "the Batcher's default"
+	}
+	return d.String()
+}
+
 // submitters of the service.
 func batched(svc *enrollment.Service, r *region, o options) (func(ctx context.Context, key string, c, g int) error, func()) {
 	b := enrollment.NewBatcher(svc, enrollment.BatcherOptions{MaxBatch: o.maxBatch, Flushers: o.flushers, Linger: o.linger})

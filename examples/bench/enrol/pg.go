@@ -55,8 +55,8 @@ func runPostgres(ctx context.Context, o options) error {
 	}
 	fmt.Println()
 	fmt.Printf("- command: %s\n", strings.Join(os.Args, " "))
-	fmt.Printf("- region: %d funded certificates, %d groups, one municipal budget; service pool %d, batcher max %d, flushers %s, linger %v; %s per run\n",
-		o.certs, o.groups, o.pool, o.maxBatch, flushersText(o.flushers), o.linger, o.duration)
+	fmt.Printf("- region: %d funded certificates, %d groups, one municipal budget; service pool %d, batcher max %d, flushers %s, linger %s; %s per run\n",
+		o.certs, o.groups, o.pool, o.maxBatch, flushersText(o.flushers), lingerText(o.linger), o.duration)
 
 	pgbench := o.pgbench
 	if pgbench == "" && !o.skipBase {

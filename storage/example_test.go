@@ -13,7 +13,7 @@ import (
 )
 
 // Embedding edufund: open a store, configure the region, and run one
-// enrolment through the services.
+// enrolment through the services' Batcher.
 func Example() {
 	ctx := context.Background()
 	db, err := storage.Open(ctx, "sqlite::memory:") // or "sqlite:edufund.db", or "postgres://…"
@@ -53,7 +53,11 @@ func Example() {
 		GuardianID: "ivanova", Category: "city", Funded: true,
 	})
 	must(res, err)
-	c, err := svc.Submit(ctx, "apply-robotics", enrollment.SubmitRequest{CertificateID: res.Certificate.ID, GroupID: grp.ID})
+	// Applications go through a Batcher: those that arrive together share
+	// a commit, each answered alone after it (svc.Submit runs one alone).
+	batcher := enrollment.NewBatcher(svc, enrollment.BatcherOptions{})
+	defer batcher.Close()
+	c, err := batcher.Submit(ctx, "apply-robotics", enrollment.SubmitRequest{CertificateID: res.Certificate.ID, GroupID: grp.ID})
 	must(c, err)
 	fmt.Println("price:", c.Price.Cert, "first month:", c.Price.CertFirst, "then:", c.Price.CertOther)
 

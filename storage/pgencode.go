@@ -3,6 +3,7 @@ package storage
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -76,24 +77,15 @@ func (p *pgParams) arg(oid uint32, v any) bool {
 		p.nullable(oidUUID, len(v), 16, func(i int) bool { return v[i].Valid },
 			func(b []byte, i int) []byte { return append(b, v[i].Bytes[:]...) })
 	case []pgtype.Date:
-		if oid != oidDateArray {
+		// An infinite date goes through pgx, which knows its encoding.
+		if oid != oidDateArray || slices.ContainsFunc(v, func(d pgtype.Date) bool { return d.Valid && d.InfinityModifier != pgtype.Finite }) {
 			return false
-		}
-		for _, d := range v {
-			if d.Valid && d.InfinityModifier != pgtype.Finite {
-				return false
-			}
 		}
 		p.nullable(oidDate, len(v), 4, func(i int) bool { return v[i].Valid },
 			func(b []byte, i int) []byte { return binary.BigEndian.AppendUint32(b, uint32(dateDays(v[i].Time))) })
 	case []pgtype.Timestamptz:
-		if oid != oidTimestamptzArray {
+		if oid != oidTimestamptzArray || slices.ContainsFunc(v, func(t pgtype.Timestamptz) bool { return t.Valid && t.InfinityModifier != pgtype.Finite }) {
 			return false
-		}
-		for _, t := range v {
-			if t.Valid && t.InfinityModifier != pgtype.Finite {
-				return false
-			}
 		}
 		p.nullable(oidTimestamptz, len(v), 8, func(i int) bool { return v[i].Valid },
 			func(b []byte, i int) []byte { return binary.BigEndian.AppendUint64(b, uint64(micros(v[i].Time))) })

@@ -29,8 +29,8 @@ const (
 )
 
 // pipelineParams encodes the arguments of a statement described by sd:
-// the parameter values (slices of p's buffer) and their formats, binary
-// but where pgx chose otherwise.
+// the parameter values (slices of p's buffer) and their formats: binary,
+// unless pgx can encode the value only as text.
 func pipelineParams(m *pgtype.Map, sd *pgconn.StatementDescription, args []any, p *pgParams) ([][]byte, []int16, error) {
 	if len(args) != len(sd.ParamOIDs) {
 		return nil, nil, fmt.Errorf("storage: statement has %d parameters, %d arguments given", len(sd.ParamOIDs), len(args))
@@ -42,7 +42,7 @@ func pipelineParams(m *pgtype.Map, sd *pgconn.StatementDescription, args []any, 
 		if p.arg(sd.ParamOIDs[i], a) {
 			continue
 		}
-		// pgx's way: its preferred format for the type, binary if it can.
+		// Through pgx's type map: binary if it can, else text.
 		start := len(p.buf)
 		buf, err := m.Encode(sd.ParamOIDs[i], pgx.BinaryFormatCode, a, p.buf)
 		if err != nil {

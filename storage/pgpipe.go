@@ -100,8 +100,8 @@ func runPipeline(ctx context.Context, c *pgx.Conn, qs []pgQuery) error {
 		formats, resFs []int16
 	}
 	bs := make([]built, len(qs))
-	// One buffer for every parameter of the pipeline; each statement's
-	// start where the previous one's end.
+	// One buffer for every parameter of the pipeline: each statement's
+	// parameters start where the previous statement's end.
 	pp := &pgParams{buf: make([]byte, 0, 4096)}
 	for i, q := range qs {
 		sd, err := c.Prepare(ctx, q.stmt.name, q.stmt.sql)

@@ -64,6 +64,7 @@ type options struct {
 	role, subject    string
 	tenant           string
 	year             int
+	batch            enrollment.BatcherOptions
 }
 
 func envOr(name, def string) string {
@@ -89,6 +90,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.StringVar(&o.jwtKey, "jwt-key", os.Getenv("EDUFUND_JWT_KEY"), "HS256 signing key, at least 32 bytes (env EDUFUND_JWT_KEY); empty: a random key for this run")
 		fs.DurationVar(&o.tokenTTL, "token-ttl", 24*time.Hour, "lifetime of the demo tokens printed at start")
 		fs.BoolVar(&o.demo, "demo", true, "load the demo region into a new, empty database and print demo tokens")
+		fs.IntVar(&o.batch.Flushers, "batch-flushers", 0, "applications' batches committed at once (0: 2 on PostgreSQL, 1 on SQLite)")
+		fs.DurationVar(&o.batch.Linger, "batch-linger", 0, "how long a batch waits at most for the applications of callers just answered (0: 300µs; negative: never)")
+		fs.IntVar(&o.batch.MaxBatch, "batch-max", 0, "applications per batch at most (0: 128)")
 	case "token":
 		fs.StringVar(&o.jwtKey, "jwt-key", os.Getenv("EDUFUND_JWT_KEY"), "HS256 signing key of the server, at least 32 bytes (env EDUFUND_JWT_KEY; required)")
 		fs.DurationVar(&o.tokenTTL, "ttl", 8*time.Hour, "lifetime of the token")
@@ -108,6 +112,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	switch {
+	case o.batch.Flushers < 0:
+		return fmt.Errorf("-batch-flushers: %d: must be 0 (the default) or more", o.batch.Flushers)
+	case o.batch.MaxBatch < 0:
+		return fmt.Errorf("-batch-max: %d: must be 0 (the default) or more", o.batch.MaxBatch)
 	}
 	if cmd == "token" {
 		if o.jwtKey == "" {
@@ -273,7 +283,7 @@ func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Servi
 	// Applications arriving together share a commit (each is still
 	// answered alone, after it); Close runs those waiting when the server
 	// stops.
-	batcher := enrollment.NewBatcher(svc, enrollment.BatcherOptions{})
+	batcher := enrollment.NewBatcher(svc, o.batch)
 	defer batcher.Close()
 	h, err := api.New(api.Config{
 		Service: svc, Submitter: batcher, Store: db, Pager: db, Auth: auth, Logger: logger, Clock: funding.SystemClock{},
@@ -298,6 +308,8 @@ func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Servi
 	}
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(out, "edufund listening on %s (database: %s, region: %s)\n", base, db.Dialect(), regionName)
+	bo := batcher.Options()
+	fmt.Fprintf(out, "  applications: batches of up to %d, %d at once, linger %v\n", bo.MaxBatch, bo.Flushers, bo.Linger)
 	fmt.Fprintf(out, "  OpenAPI document: %s/v1/openapi.json   health: %s/healthz   metrics: %s/metrics\n", base, base, base)
 	if randomKey {
 		fmt.Fprintln(out, "  signing key: random for this run (set -jwt-key or EDUFUND_JWT_KEY to keep tokens across restarts)")

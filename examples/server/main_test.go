@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,5 +57,60 @@ func TestTokenCommand(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"token", "-jwt-key", key, "-role", "provider", "-subject", "x", "-tenant", "not-a-uuid"}, &out, &errs); err == nil {
 		t.Fatal("a provider token without a provider id was issued")
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutine and the
+// test's.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestServeBatchFlags: the -batch-* flags reach the server's Batcher (it
+// prints what it runs with), and a negative count is refused by name.
+func TestServeBatchFlags(t *testing.T) {
+	var errs bytes.Buffer
+	for flag, want := range map[string]string{"-batch-flushers": "-batch-flushers: -1: must be 0", "-batch-max": "-batch-max: -1: must be 0"} {
+		err := run(context.Background(), []string{"serve", "-db", "sqlite::memory:", flag, "-1"}, io.Discard, &errs)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s -1: %v, want %q", flag, err, want)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "-db", "sqlite::memory:", "-addr", "127.0.0.1:0", "-demo=false",
+			"-batch-flushers", "3", "-batch-linger", "1ms", "-batch-max", "64"}, out, io.Discard)
+	}()
+	const want = "applications: batches of up to 64, 3 at once, linger 1ms"
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), want); {
+		select {
+		case err := <-done:
+			t.Fatalf("serve stopped: %v\n%s", err, out.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in:\n%s", want, out.String())
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
 	}
 }

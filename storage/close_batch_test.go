@@ -30,6 +30,30 @@ type closeScenario struct {
 	byName map[string]enrollment.Contract
 }
 
+// newActiveScenario is a close scenario on 1 September 2025 with n
+// contracts made active, "0/long" to "n-1/long".
+func newActiveScenario(t *testing.T, db *storage.DB, n int) *closeScenario {
+	s := newCloseScenario(t, db)
+	s.r.at(2025, time.September, 1)
+	for i := range n {
+		s.submit(t, i, "long", enrollment.Active)
+	}
+	return s
+}
+
+// closeOctober closes October 2025 (on its 1st) by pages of 100 through a
+// service over store, and counts the pages that fell back to the
+// per-contract path.
+func (s *closeScenario) closeOctober(t *testing.T, store enrollment.Store) (enrollment.CloseReport, int32) {
+	svc := enrollment.NewService(store, s.r.clock, s.r.svc.Config())
+	s.r.at(2025, time.October, 1)
+	var fallbacks atomic.Int32 // pages run on workers
+	opts := enrollment.CloseBatchOptions{PageSize: 100, OnFallback: func(uuid.UUID, error) { fallbacks.Add(1) }}
+	rep, err := svc.CloseMonthBatched(context.Background(), s.r.db, funding.Month{Year: 2025, Month: time.October}, opts)
+	require.NoError(t, err)
+	return rep, fallbacks.Load()
+}
+
 func newCloseScenario(t *testing.T, db *storage.DB) *closeScenario {
 	t.Helper()
 	ctx := context.Background()
@@ -295,11 +319,7 @@ func TestCloseBatchedFallback(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 				ctx := context.Background()
-				s := newCloseScenario(t, db)
-				s.r.at(2025, time.September, 1)
-				for i := range 6 {
-					s.submit(t, i, "long", enrollment.Active)
-				}
+				s := newActiveScenario(t, db, 6)
 				bad := s.byName["3/long"]
 				// The contract points at a hold that does not exist.
 				_, err := db.Bun().NewRaw(`UPDATE contracts SET hold_id = ? WHERE id = ?`, uuid.New().String(), bad.ID.String()).Exec(ctx)
@@ -338,11 +358,7 @@ func TestCloseBatchedMovedHold(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			ctx := context.Background()
 			db := storagetest.Open(t, kind)
-			s := newCloseScenario(t, db)
-			s.r.at(2025, time.September, 1)
-			for i := range 4 {
-				s.submit(t, i, "long", enrollment.Active)
-			}
+			s := newActiveScenario(t, db, 4)
 			moved := s.byName["1/long"].HoldID
 			ctid := func() string {
 				var v string
@@ -357,17 +373,12 @@ func TestCloseBatchedMovedHold(t *testing.T) {
 					require.NoError(t, err)
 				})
 			}}
-			svc := enrollment.NewService(store, s.r.clock, s.r.svc.Config())
-			s.r.at(2025, time.October, 1)
-			var fallbacks atomic.Int32
-			opts := enrollment.CloseBatchOptions{PageSize: 100, OnFallback: func(uuid.UUID, error) { fallbacks.Add(1) }}
-			rep, err := svc.CloseMonthBatched(ctx, db, funding.Month{Year: 2025, Month: time.October}, opts)
-			require.NoError(t, err)
+			rep, fallbacks := s.closeOctober(t, store)
 			require.NotEqual(t, before, ctid(), "the hold did not move: the test tests nothing")
 			require.Empty(t, rep.Failed)
 			require.Equal(t, 4, rep.Charged)
 			if kind == storagetest.Postgres {
-				require.EqualValues(t, 1, fallbacks.Load(), "the page must fall back, not charge a stale tuple")
+				require.EqualValues(t, 1, fallbacks, "the page must fall back, not charge a stale tuple")
 			}
 			var charges int
 			require.NoError(t, db.Bun().NewRaw(`SELECT count(*) FROM postings WHERE hold_id = ? AND kind = 'charge' AND month = '2025-10'`, moved.String()).Scan(ctx, &charges))
@@ -462,12 +473,7 @@ func TestPagerContractPage(t *testing.T) {
 // contract by contract, correctly.
 func TestCloseBatchedPostingAccount(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		ctx := context.Background()
-		s := newCloseScenario(t, db)
-		s.r.at(2025, time.September, 1)
-		for i := range 4 {
-			s.submit(t, i, "long", enrollment.Active)
-		}
+		s := newActiveScenario(t, db, 4)
 		var once sync.Once
 		tampered := false
 		store := &hookedStore{DB: db, beforeWrite: func(ps []enrollment.PostingRecord) {
@@ -478,14 +484,9 @@ func TestCloseBatchedPostingAccount(t *testing.T) {
 				}
 			})
 		}}
-		svc := enrollment.NewService(store, s.r.clock, s.r.svc.Config())
-		s.r.at(2025, time.October, 1)
-		var fallbacks atomic.Int32
-		opts := enrollment.CloseBatchOptions{PageSize: 100, OnFallback: func(uuid.UUID, error) { fallbacks.Add(1) }}
-		rep, err := svc.CloseMonthBatched(ctx, db, funding.Month{Year: 2025, Month: time.October}, opts)
-		require.NoError(t, err)
+		rep, fallbacks := s.closeOctober(t, store)
 		require.True(t, tampered, "no posting was redirected: the test tests nothing")
-		require.EqualValues(t, 1, fallbacks.Load(), "a posting of another account must fail the page")
+		require.EqualValues(t, 1, fallbacks, "a posting of another account must fail the page")
 		require.Empty(t, rep.Failed)
 		require.Equal(t, 4, rep.Charged)
 		checkInvariants(t, db)

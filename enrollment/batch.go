@@ -504,7 +504,7 @@ func (s *Service) runRules(ctx context.Context, tx Tx, st *batchState, items []B
 		}
 		mt := &memTx{Tx: tx, st: st, ov: newOverlay()}
 		at := prep[i].at
-		c, err := s.enrol(ctx, mt, it.Request, at, funding.DateOf(at))
+		c, err := s.enrol(ctx, mt, it.Request, at, s.dateOf(at))
 		if mt.fatal != nil {
 			return nil, nil, nil, mt.fatal
 		}
@@ -625,7 +625,7 @@ func (s *Service) prefetch(ctx context.Context, lockCounters func(ctx context.Co
 // counterKeys are the counters enrol takes for an application of a
 // certificate of municipality mun to offer o received at.
 func (s *Service) counterKeys(mun string, o Offer, r SubmitRequest, at time.Time) []string {
-	on := funding.DateOf(at)
+	on := s.dateOf(at)
 	start := r.Start
 	if start.IsZero() {
 		start = o.Group.Start

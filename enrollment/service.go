@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -22,6 +23,11 @@ var ErrIdempotencyConflict = errors.New("idempotency key reused for a different 
 
 // Config holds the region's parameters the services apply.
 type Config struct {
+	// Location is the region's time zone. Every date a rule sees (today, the
+	// 1st of a month, a birthday, a deadline) is the local date there, so a
+	// region at UTC+7 closes its month at its own midnight, not at 07:00.
+	// Nil is UTC.
+	Location *time.Location
 	// PeriodOf returns the funding period holding a date; calendar years by default.
 	PeriodOf func(d funding.Date) funding.Period
 	// AdvanceShare is the share of a month's payment invoiced in advance (0.8).
@@ -48,10 +54,17 @@ type Config struct {
 	AdultStages []decimal.Decimal
 }
 
-// DefaultConfig is rules.md's defaults: calendar-year periods, an 80% advance,
-// 7 days of silence, the default eligibility policies and a 33 000 adult quota.
+// Moscow is Moscow time, UTC+3 all year since 2014: the zone of
+// DefaultConfig. A fixed zone rather than the tz database's Europe/Moscow, so
+// that the library needs no zone files; a region elsewhere sets its own.
+var Moscow = time.FixedZone("MSK", 3*60*60)
+
+// DefaultConfig is rules.md's defaults: Moscow time, calendar-year periods,
+// an 80% advance, 7 days of silence, the default eligibility policies and a
+// 33 000 adult quota.
 func DefaultConfig() Config {
 	return Config{
+		Location:                Moscow,
 		PeriodOf:                func(d funding.Date) funding.Period { return funding.CalendarYear(d.Year()) },
 		AdvanceShare:            decimal.RequireFromString("0.8"),
 		ProlongationSilenceDays: 7,
@@ -87,7 +100,16 @@ func NewService(store Store, clock funding.Clock, cfg Config) *Service {
 // Config returns the parameters the service applies.
 func (s *Service) Config() Config { return s.cfg }
 
-func (s *Service) today() funding.Date { return funding.DateOf(s.clock.Now().UTC()) }
+// Today is the region's local date now: the date the rules see.
+func (s *Service) Today() funding.Date { return s.dateOf(s.clock.Now()) }
+
+// dateOf is the region's local date at instant t.
+func (s *Service) dateOf(t time.Time) funding.Date {
+	if s.cfg.Location == nil {
+		return funding.DateOf(t.UTC())
+	}
+	return funding.DateOf(t.In(s.cfg.Location))
+}
 
 // idempotent runs fn once per key inside one transaction, replaying the
 // stored result for a repeated key.

@@ -162,3 +162,30 @@ func (s *Service) Offer(ctx context.Context, groupID uuid.UUID) (Offer, error) {
 	})
 	return o, err
 }
+
+// Budget reads a municipality's budget limit for a period and what its
+// certificates reserve and spend against it; ErrNotFound when none was set.
+func (s *Service) Budget(ctx context.Context, municipality string, p funding.Period) (Counter, error) {
+	return s.counter(ctx, budgetKey(municipality, p))
+}
+
+func (s *Service) counter(ctx context.Context, key string) (Counter, error) {
+	var c Counter
+	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		var err error
+		c, err = tx.Counter(ctx, key)
+		return err
+	})
+	return c, err
+}
+
+// Category reads a category; ErrNotFound when there is none of that code.
+func (s *Service) Category(ctx context.Context, code string) (certificate.Category, error) {
+	var c certificate.Category
+	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		var err error
+		c, err = tx.Category(ctx, code)
+		return err
+	})
+	return c, err
+}

@@ -3,6 +3,7 @@ package enrollment
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/google/uuid"
 
@@ -23,7 +24,7 @@ type AdultApplication struct {
 // queue; it is funded when a place frees.
 func (s *Service) ApplyAdult(ctx context.Context, key string, r AdultApplication) (IssueResult, error) {
 	now := s.clock.Now().UTC()
-	on := funding.DateOf(now)
+	on := s.dateOf(now)
 	return idempotent(ctx, s, key, "adult.apply", r, func(ctx context.Context, tx Tx) (IssueResult, error) {
 		existing, err := tx.PersonCertificates(ctx, certificate.DigitalSkills, r.Holder.PersonID)
 		if err != nil {
@@ -126,7 +127,7 @@ type DocumentsRequest struct {
 
 // RecordDocuments stores the documents' state on an adult certificate.
 func (s *Service) RecordDocuments(ctx context.Context, key string, r DocumentsRequest) (certificate.Certificate, error) {
-	on := s.today()
+	on := s.Today()
 	return idempotent(ctx, s, key, "adult.documents", r, func(ctx context.Context, tx Tx) (certificate.Certificate, error) {
 		c, err := tx.LockCertificate(ctx, r.CertificateID)
 		if err != nil {
@@ -149,7 +150,7 @@ func (s *Service) RecordDocuments(ctx context.Context, key string, r DocumentsRe
 // deadline with no valid reason recorded; its quota place goes to the head
 // of the queue. A certificate not overdue is refused with ErrNotOverdue.
 func (s *Service) CancelOverdue(ctx context.Context, key string, certID uuid.UUID, actor string) (certificate.Certificate, error) {
-	on := s.today()
+	on := s.Today()
 	return idempotent(ctx, s, key, "adult.cancel_overdue", struct {
 		ID    uuid.UUID
 		Actor string
@@ -158,18 +159,89 @@ func (s *Service) CancelOverdue(ctx context.Context, key string, certID uuid.UUI
 		if err != nil {
 			return c, notFound(err, "certificate_id", certID)
 		}
-		deadline := c.IssuedOn.AddDays(s.cfg.AdultDocumentsDays)
-		if !certificate.MustCancelForDocuments(deadline, on, !c.Documents.UploadedOn.IsZero(), c.Documents.ValidReason != "") {
-			return c, funding.Refuse(ErrNotOverdue, "documents_not_overdue", "documents of %s are due by %s", c.Number, deadline)
+		if !s.overdue(c, on) {
+			return c, funding.Refuse(ErrNotOverdue, CodeNotOverdue, "documents of %s are due by %s", c.Number, s.documentsDue(c))
 		}
-		if err := c.Cancel(); err != nil {
-			return c, err
-		}
-		if err := tx.UpdateCertificate(ctx, c); err != nil {
-			return c, err
-		}
-		return c, s.freeSlot(ctx, tx, c, on, actor)
+		return c, s.cancelOverdue(ctx, tx, &c, on, actor)
 	})
+}
+
+// CodeNotOverdue is the stable code of ErrNotOverdue.
+const CodeNotOverdue = "documents_not_overdue"
+
+func (s *Service) documentsDue(c certificate.Certificate) funding.Date {
+	return c.IssuedOn.AddDays(s.cfg.AdultDocumentsDays)
+}
+
+// overdue reports whether adult certificate c must be cancelled on date on
+// for documents not uploaded by their deadline without a valid reason.
+func (s *Service) overdue(c certificate.Certificate, on funding.Date) bool {
+	return c.Scheme == certificate.DigitalSkills && !c.Status.Terminal() &&
+		certificate.MustCancelForDocuments(s.documentsDue(c), on, !c.Documents.UploadedOn.IsZero(), c.Documents.ValidReason != "")
+}
+
+func (s *Service) cancelOverdue(ctx context.Context, tx Tx, c *certificate.Certificate, on funding.Date, actor string) error {
+	if err := c.Cancel(); err != nil {
+		return err
+	}
+	if err := tx.UpdateCertificate(ctx, *c); err != nil {
+		return err
+	}
+	return s.freeSlot(ctx, tx, *c, on, actor)
+}
+
+// SweepReport counts what a sweep over the certificates did.
+type SweepReport struct {
+	Certificates int // looked at
+	Cancelled    []certificate.Number
+	Failed       map[uuid.UUID]error
+}
+
+// CancelAllOverdue cancels every adult certificate whose documents are
+// overdue (see CancelOverdue), each in a transaction of its own; their quota
+// places go to the queue in its order. Re-running is safe: a cancelled
+// certificate is not looked at again.
+func (s *Service) CancelAllOverdue(ctx context.Context, pager Pager, actor string, progress func(SweepReport)) (SweepReport, error) {
+	on := s.Today()
+	rep := SweepReport{Failed: map[uuid.UUID]error{}}
+	after := uuid.Nil
+	for {
+		ids, err := pager.CertificateIDs(ctx, after, pageSize)
+		if err != nil {
+			return rep, fmt.Errorf("cancel overdue: list certificates: %w", err)
+		}
+		if len(ids) == 0 {
+			return rep, nil
+		}
+		for _, id := range ids {
+			if err := ctx.Err(); err != nil {
+				return rep, err
+			}
+			rep.Certificates++
+			var cancelled certificate.Number
+			err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+				cancelled = ""
+				c, err := tx.LockCertificate(ctx, id)
+				if err != nil || !s.overdue(c, on) {
+					return err
+				}
+				cancelled = c.Number
+				return s.cancelOverdue(ctx, tx, &c, on, actor)
+			})
+			switch {
+			case errors.Is(err, ErrUnavailable):
+				return rep, fmt.Errorf("cancel overdue: %w", err)
+			case err != nil:
+				rep.Failed[id] = err
+			case cancelled != "":
+				rep.Cancelled = append(rep.Cancelled, cancelled)
+			}
+		}
+		after = ids[len(ids)-1]
+		if progress != nil {
+			progress(rep)
+		}
+	}
 }
 
 // ErrNotOverdue is a cancellation for missing documents before their deadline.

@@ -23,7 +23,7 @@ func (s *Service) enrolAdult(ctx context.Context, tx Tx, r SubmitRequest, cert c
 	if cert.Kind != certificate.Funded {
 		return Contract{}, funding.Refuse(ErrCertificateNotFunded, CodeCertificateNotFunded, "certificate %s is waiting for a place of the national quota", cert.Number)
 	}
-	if err := CheckSubmission(Snapshot{On: funding.DateOf(now), Certificate: cert, Capacity: offer.Group.Capacity, GroupEnd: offer.Group.End, EnrolmentOpen: offer.Program.EnrolmentOpen, Agreement: true, BudgetLimit: funding.MaxMoney}); err != nil {
+	if err := CheckSubmission(Snapshot{On: s.dateOf(now), Certificate: cert, Capacity: offer.Group.Capacity, GroupEnd: offer.Group.End, EnrolmentOpen: offer.Program.EnrolmentOpen, Agreement: true, BudgetLimit: funding.MaxMoney}); err != nil {
 		return Contract{}, err
 	}
 	contracts, err := tx.CertificateContracts(ctx, cert.ID)
@@ -99,7 +99,7 @@ var ErrNotAdultCourse = errors.New("not an adult course")
 // month's final invoice line is added and the contract closes.
 func (s *Service) Complete(ctx context.Context, key string, r ContractRequest) (Contract, error) {
 	now := s.clock.Now().UTC()
-	on := funding.DateOf(now)
+	on := s.dateOf(now)
 	return s.change(ctx, key, "contract.complete", r, func(ctx context.Context, tx Tx, c *Contract) error {
 		if c.Scheme != certificate.DigitalSkills {
 			return funding.Refuse(ErrNotAdultCourse, "not_adult_course", "contract %s is paid month by month", c.ID)

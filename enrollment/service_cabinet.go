@@ -48,7 +48,7 @@ type RegistryUse struct {
 
 // Cabinet reads a certificate's cabinet as of today.
 func (s *Service) Cabinet(ctx context.Context, certID uuid.UUID) (Cabinet, error) {
-	on := s.today()
+	on := s.Today()
 	var cab Cabinet
 	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		c, err := tx.Certificate(ctx, certID)

@@ -60,7 +60,7 @@ type IssueResult struct {
 // Issue decides a child's eligibility and issues the certificate, funding it
 // from the category when a slot is free.
 func (s *Service) Issue(ctx context.Context, key string, r IssueRequest) (IssueResult, error) {
-	on := s.today()
+	on := s.Today()
 	var hash string
 	if r.Protection == certificate.ByPassphrase {
 		h, err := newPassphraseHash(r.Passphrase)
@@ -110,7 +110,7 @@ func (s *Service) Issue(ctx context.Context, key string, r IssueRequest) (IssueR
 // RequestFunding switches an accounting certificate to funded when its
 // category has a free slot, and queues it otherwise.
 func (s *Service) RequestFunding(ctx context.Context, key string, certID uuid.UUID, actor string) (IssueResult, error) {
-	on := s.today()
+	on := s.Today()
 	return idempotent(ctx, s, key, "certificate.fund", struct {
 		ID    uuid.UUID
 		Actor string
@@ -203,7 +203,7 @@ const (
 // ChangeStatus moves a certificate through its status table. Cancelling a
 // funded certificate frees its category slot for the head of the queue.
 func (s *Service) ChangeStatus(ctx context.Context, key string, certID uuid.UUID, action CertificateAction, actor string) (certificate.Certificate, error) {
-	on := s.today()
+	on := s.Today()
 	return idempotent(ctx, s, key, "certificate."+string(action), struct {
 		ID    uuid.UUID
 		Actor string

@@ -30,8 +30,8 @@ type CloseReport struct {
 // payments would never be charged, and its contracts' reserves would be
 // released at their closing instead of paying the provider).
 func (s *Service) checkCloseable(ctx context.Context, m funding.Month) error {
-	if today := s.today(); today.Before(m.First()) {
-		return funding.Refuse(ErrMonthNotStarted, "month_not_started", "month %s starts on %s; today is %s", m, m.First(), today)
+	if today := s.Today(); today.Before(m.First()) {
+		return funding.Refuse(ErrMonthNotStarted, CodeMonthNotStarted, "month %s starts on %s; today is %s", m, m.First(), today)
 	}
 	return s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		last, err := tx.LastClose(ctx)
@@ -42,7 +42,7 @@ func (s *Service) checkCloseable(ctx context.Context, m funding.Month) error {
 			return err
 		}
 		if m.After(last.Next()) {
-			return funding.Refuse(ErrMonthSkipped, "month_skipped", "the last finished close is %s; close %s before %s", last, last.Next(), m)
+			return funding.Refuse(ErrMonthSkipped, CodeMonthSkipped, "the last finished close is %s; close %s before %s", last, last.Next(), m)
 		}
 		return nil
 	})
@@ -206,14 +206,43 @@ type RolloverReport struct {
 	Failed       map[uuid.UUID]error
 }
 
+// ErrPeriodNotEnded is a rollover asked for on or before the period's last day.
+var ErrPeriodNotEnded = errors.New("period has not ended")
+
+// Codes of the refusals of the monthly close and the rollover.
+const (
+	CodeMonthNotStarted = "month_not_started"
+	CodeMonthSkipped    = "month_skipped"
+	CodePeriodNotEnded  = "period_not_ended"
+)
+
+// checkRollable refuses to roll over a period that is not one of the
+// region's, or one that has not ended: the rollover expires the unused
+// balances, which stay usable until the period's last day.
+func (s *Service) checkRollable(from funding.Period) error {
+	if from.Start.IsZero() || s.cfg.PeriodOf(from.Start) != from {
+		want := s.cfg.PeriodOf(from.Start)
+		return &funding.ValidationError{Field: "period", Rule: fmt.Sprintf("must be one of the region's funding periods, such as %s", want), Value: from.String()}
+	}
+	if today := s.Today(); !today.After(from.End) {
+		return funding.Refuse(ErrPeriodNotEnded, CodePeriodNotEnded,
+			"period %s has not ended on %s: its balances stay usable until its last day", from, today)
+	}
+	return nil
+}
+
 // Rollover closes period from for every funded certificate and opens the
 // next: the unused balance expires (unused money never carries over), the
 // category's nominal is granted for the new period, and certificates past
-// their validity expire, freeing their slots for the queue. Each certificate
-// is a transaction of its own; re-running is safe.
+// their validity expire, freeing their slots for the queue. A period that has
+// not ended (in the region's time zone) is refused with ErrPeriodNotEnded.
+// Each certificate is a transaction of its own; re-running is safe.
 func (s *Service) Rollover(ctx context.Context, pager Pager, from funding.Period, progress func(RolloverReport)) (RolloverReport, error) {
 	to := from.Next()
 	rep := RolloverReport{From: from, To: to, Failed: map[uuid.UUID]error{}}
+	if err := s.checkRollable(from); err != nil {
+		return rep, err
+	}
 	after := uuid.Nil
 	for {
 		ids, err := pager.CertificateIDs(ctx, after, pageSize)

@@ -38,7 +38,7 @@ type SubmitRequest struct {
 // or nothing changed.
 func (s *Service) Submit(ctx context.Context, key string, r SubmitRequest) (Contract, error) {
 	now := s.clock.Now().UTC()
-	on := funding.DateOf(now)
+	on := s.dateOf(now)
 	c, err := s.submit(ctx, key, r, now, on)
 	var pf *protectionFailure
 	if errors.As(err, &pf) {

@@ -59,7 +59,7 @@ func (s *Service) Confirm(ctx context.Context, key string, r ContractRequest) (C
 		if err := CanAccept(cert); err != nil {
 			return err
 		}
-		return c.Move(Accepted, s.today())
+		return c.Move(Accepted, s.Today())
 	})
 }
 
@@ -75,7 +75,7 @@ func (s *Service) Accept(ctx context.Context, key string, r ContractRequest) (Co
 		if err := CanAccept(cert); err != nil {
 			return err
 		}
-		on := funding.DateOf(now)
+		on := s.dateOf(now)
 		if err := c.Move(Active, on); err != nil {
 			return err
 		}
@@ -116,7 +116,7 @@ func (s *Service) Terminate(ctx context.Context, key string, r ContractRequest) 
 // returning the open reserve to the balance and the limits it held.
 func (s *Service) end(ctx context.Context, tx Tx, c *Contract, to Status, actor, rule string) error {
 	wasLive := c.Status.Live()
-	if err := c.Move(to, s.today()); err != nil {
+	if err := c.Move(to, s.Today()); err != nil {
 		return err
 	}
 	released, err := s.releaseHold(ctx, tx, *c, actor, rule)
@@ -261,7 +261,7 @@ func (s *Service) Rate(ctx context.Context, key string, r RateRequest) (Contract
 		if err := r.authorize(c); err != nil {
 			return Contract{}, err
 		}
-		if err := CanRate(c, funding.DateOf(now)); err != nil {
+		if err := CanRate(c, s.dateOf(now)); err != nil {
 			return Contract{}, err
 		}
 		return c, tx.SaveRating(ctx, c.ID, r.Rating, now)
@@ -287,7 +287,7 @@ type ProlongRequest struct {
 // AcceptBySilence); declining is Withdraw.
 func (s *Service) Prolong(ctx context.Context, key string, r ProlongRequest) (Contract, error) {
 	now := s.clock.Now().UTC()
-	on := funding.DateOf(now)
+	on := s.dateOf(now)
 	return idempotent(ctx, s, key, "contract.prolong", r, func(ctx context.Context, tx Tx) (Contract, error) {
 		old, err := tx.LockContract(ctx, r.ContractID)
 		if err != nil {
@@ -323,7 +323,7 @@ func (s *Service) Prolong(ctx context.Context, key string, r ProlongRequest) (Co
 // unanswered for ProlongationSilenceDays, each in a transaction of its own.
 // It returns how many it activated; re-running it is safe.
 func (s *Service) AcceptBySilence(ctx context.Context, pager Pager) (int, error) {
-	on := s.today()
+	on := s.Today()
 	n := 0
 	after := uuid.Nil
 	for {

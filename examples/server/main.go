@@ -5,6 +5,14 @@
 //	server demo [flags]                load the demo region (idempotent) and print its ids
 //	server close -month 2026-10        run the monthly close of a month
 //	server rollover -year 2026         close a funding year and open the next
+//	server cancel-overdue              cancel the adult certificates whose documents are overdue
+//	server category -code city -nominal 30000.00
+//	                                   create or change a category
+//	server budget -municipality m -year 2026 -limit 5000000.00
+//	                                   set a municipality's budget limit
+//
+// The commands that change money or certificates take -dry-run: they run the
+// same rules, print what they would do and write nothing.
 //	server token -role regional -subject op [-tenant T]
 //	                                   print a bearer token signed with -jwt-key
 //
@@ -65,6 +73,11 @@ type options struct {
 	tenant           string
 	year             int
 	batch            enrollment.BatcherOptions
+	dryRun           bool
+	category         categoryChange
+	municipality     string
+	limit            string
+	clock            string
 }
 
 func envOr(name, def string) string {
@@ -93,6 +106,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.IntVar(&o.batch.Flushers, "batch-flushers", 0, "applications' batches committed at once (0: 2 on PostgreSQL, 1 on SQLite)")
 		fs.DurationVar(&o.batch.Linger, "batch-linger", 0, "how long a batch waits at most for the applications of callers just answered (0: 300µs; negative: never)")
 		fs.IntVar(&o.batch.MaxBatch, "batch-max", 0, "applications per batch at most (0: 128)")
+		fs.StringVar(&o.clock, "clock", "", "demo and rehearsal only: start the server's clock at this local time of the demo region, such as 2026-12-10T10:00, and let it run on (refused with -region)")
 	case "token":
 		fs.StringVar(&o.jwtKey, "jwt-key", os.Getenv("EDUFUND_JWT_KEY"), "HS256 signing key of the server, at least 32 bytes (env EDUFUND_JWT_KEY; required)")
 		fs.DurationVar(&o.tokenTTL, "ttl", 8*time.Hour, "lifetime of the token")
@@ -104,8 +118,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.StringVar(&o.month, "month", "", "the month to close, YYYY-MM (required)")
 	case "rollover":
 		fs.IntVar(&o.year, "year", 0, "the funding year to close; its successor is opened (required)")
+	case "cancel-overdue":
+	case "category":
+		fs.StringVar(&o.category.code, "code", "", "the category's code (required)")
+		fs.StringVar(&o.category.nominal, "nominal", "", "the nominal a period, such as 30000.00 (required for a new category)")
+		fs.IntVar(&o.category.maxCount, "max-count", -1, "funded certificates the category may hold at most (0: no limit; unset: unchanged)")
+		fs.StringVar(&o.category.maxSum, "max-sum", "", "the sum of its certificates' nominals at most (0.00: no limit; unset: unchanged)")
+	case "budget":
+		fs.StringVar(&o.municipality, "municipality", "", "the municipality's code (required)")
+		fs.IntVar(&o.year, "year", 0, "the funding year, as for rollover (required)")
+		fs.StringVar(&o.limit, "limit", "", "the limit of the money its certificates reserve and spend in the year, such as 5000000.00 (required)")
 	default:
-		return fmt.Errorf("unknown command %q: want serve, migrate, demo, close, rollover or token", cmd)
+		return fmt.Errorf("unknown command %q: want serve, migrate, demo, close, rollover, cancel-overdue, category, budget or token", cmd)
+	}
+	switch cmd {
+	case "close", "rollover", "cancel-overdue", "category", "budget":
+		fs.BoolVar(&o.dryRun, "dry-run", false, "print what the command would do and write nothing")
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -150,6 +178,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		case cmd == "serve":
 			o.demo = false
 		}
+		if o.clock != "" {
+			return errors.New("-clock is for the demo region only: a real region's server runs on the real clock")
+		}
+	}
+	var clock funding.Clock = funding.SystemClock{}
+	if o.clock != "" {
+		at, err := time.ParseInLocation("2006-01-02T15:04", o.clock, cfg.Location)
+		if err != nil {
+			return fmt.Errorf("-clock: must be a local time such as 2026-12-10T10:00, got %q", o.clock)
+		}
+		clock = startedAt(at)
 	}
 
 	logger := slog.New(slog.NewJSONHandler(stderr, nil))
@@ -161,8 +200,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	svc := enrollment.NewService(db, funding.SystemClock{}, cfg)
-	today := funding.DateOf(time.Now())
+	svc := enrollment.NewService(db, clock, cfg)
+	today := svc.Today()
+	op := newOperator(svc, db, stdout, o.dryRun)
 
 	switch cmd {
 	case "migrate":
@@ -180,58 +220,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("-month: %w", err)
 		}
-		return closeMonth(ctx, svc, db, m, stdout)
+		return op.closeMonth(ctx, m)
 	case "rollover":
 		if o.year < 1900 || o.year > 2998 {
 			return errors.New("-year: a year such as 2026 is required")
 		}
-		return rollover(ctx, svc, db, o.year, stdout)
+		return op.rollover(ctx, o.year)
+	case "cancel-overdue":
+		return op.cancelOverdue(ctx)
+	case "category":
+		return op.category(ctx, o.category)
+	case "budget":
+		if o.year < 1900 || o.year > 2998 {
+			return errors.New("-year: a year such as 2026 is required")
+		}
+		return op.budget(ctx, o.municipality, o.year, o.limit)
 	}
 	return serve(ctx, o, db, svc, today, logger, stdout, regionName)
-}
-
-func closeMonth(ctx context.Context, svc *enrollment.Service, db *storage.DB, m funding.Month, out io.Writer) error {
-	start := time.Now()
-	fmt.Fprintf(out, "closing %s …\n", m)
-	rep, err := svc.CloseMonthBatched(ctx, db, m, enrollment.CloseBatchOptions{Workers: 2, Progress: func(r enrollment.CloseReport) {
-		fmt.Fprintf(out, "  %6d contracts  %6d charged (%s)  %4d closed  %4d refused  %4d invoice lines  %d failed\n",
-			r.Contracts, r.Charged, r.Amount, r.Closed, r.Refused, r.Lines, len(r.Failed))
-	}})
-	for id, ferr := range rep.Failed {
-		fmt.Fprintf(out, "  failed: contract %s: %v\n", id, ferr)
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "closed %s in %s: %d contracts, %d charged for %s, %d closed, %d refused, %d invoice lines, %d failed\n",
-		m, time.Since(start).Round(time.Millisecond), rep.Contracts, rep.Charged, rep.Amount, rep.Closed, rep.Refused, rep.Lines, len(rep.Failed))
-	if len(rep.Failed) > 0 {
-		return fmt.Errorf("%d contracts failed; run the close again to retry them", len(rep.Failed))
-	}
-	return nil
-}
-
-func rollover(ctx context.Context, svc *enrollment.Service, db *storage.DB, year int, out io.Writer) error {
-	start := time.Now()
-	// The funding year named by -year is the period holding its 31 December:
-	// the calendar year, or the school year starting on 1 September.
-	from := svc.Config().PeriodOf(funding.MustDate(year, time.December, 31))
-	fmt.Fprintf(out, "rolling over %s …\n", from)
-	rep, err := svc.Rollover(ctx, db, from, func(r enrollment.RolloverReport) {
-		fmt.Fprintf(out, "  %6d certificates  %6d granted  %s expired  %d failed\n", r.Certificates, r.Granted, r.Expired, len(r.Failed))
-	})
-	for id, ferr := range rep.Failed {
-		fmt.Fprintf(out, "  failed: certificate %s: %v\n", id, ferr)
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "rolled %s over to %s in %s: %d certificates, %d granted, %s expired, %d failed\n",
-		rep.From, rep.To, time.Since(start).Round(time.Millisecond), rep.Certificates, rep.Granted, rep.Expired, len(rep.Failed))
-	if len(rep.Failed) > 0 {
-		return fmt.Errorf("%d certificates failed; run the rollover again to retry them", len(rep.Failed))
-	}
-	return nil
 }
 
 // empty reports whether the database holds no catalog and no certificates.
@@ -286,7 +291,7 @@ func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Servi
 	batcher := enrollment.NewBatcher(svc, o.batch)
 	defer batcher.Close()
 	h, err := api.New(api.Config{
-		Service: svc, Submitter: batcher, Store: db, Pager: db, Auth: auth, Logger: logger, Clock: funding.SystemClock{},
+		Service: svc, Submitter: batcher, Store: db, Pager: db, Auth: auth, Logger: logger,
 		Owners: api.StoreOwners(db),
 		Ready:  func(ctx context.Context) error { return db.Bun().PingContext(ctx) },
 	})
@@ -307,7 +312,7 @@ func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Servi
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(out, "edufund listening on %s (database: %s, region: %s)\n", base, db.Dialect(), regionName)
+	fmt.Fprintf(out, "edufund listening on %s (database: %s, region: %s, today there: %s)\n", base, db.Dialect(), regionName, svc.Today())
 	bo := batcher.Options()
 	fmt.Fprintf(out, "  applications: batches of up to %d, %d at once, linger %v\n", bo.MaxBatch, bo.Flushers, bo.Linger)
 	fmt.Fprintf(out, "  OpenAPI document: %s/v1/openapi.json   health: %s/healthz   metrics: %s/metrics\n", base, base, base)
@@ -340,6 +345,14 @@ func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Servi
 	fmt.Fprintln(out, "stopped")
 	return nil
 }
+
+// shiftedClock is the wall clock moved by an offset: the demo's -clock,
+// which plays a day the calendar is not at (startedAt reads at when made).
+type shiftedClock struct{ offset time.Duration }
+
+func startedAt(at time.Time) shiftedClock { return shiftedClock{offset: time.Until(at)} }
+
+func (c shiftedClock) Now() time.Time { return time.Now().Add(c.offset) }
 
 var nonWord = regexp.MustCompile(`[^A-Z0-9]+`)
 

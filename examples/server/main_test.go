@@ -24,7 +24,7 @@ func TestRegionFlag(t *testing.T) {
 		t.Fatalf("migrate with the example region: %v (%s)", err, errs.String())
 	}
 	bad := filepath.Join(t.TempDir(), "region.json")
-	if err := os.WriteFile(bad, []byte(`{"name":"x","children":{"municipalities":["a",""]}}`), 0o600); err != nil {
+	if err := os.WriteFile(bad, []byte(`{"name":"x","time_zone":"Europe/Moscow","children":{"municipalities":["a",""]}}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	err := run(ctx, []string{"migrate", "-db", "sqlite::memory:", "-region", bad}, &out, &errs)

@@ -201,7 +201,9 @@ func unknownRef(field, what string) *Problem {
 	return p
 }
 
-func (h *Handler) today() funding.Date { return funding.DateOf(h.cfg.Clock.Now().UTC()) }
+// today is the region's local date: the service's, so that the API and the
+// rules never disagree about the day.
+func (h *Handler) today() funding.Date { return h.cfg.Service.Today() }
 
 // ---- limits and categories ----
 
@@ -632,9 +634,8 @@ func (h *Handler) acceptBySilence(w http.ResponseWriter, r *http.Request, c call
 
 // ---- period rollover ----
 
-// rollover closes a funding period that has ended and opens the next. A
-// period that has not ended is refused: the rollover expires the unused
-// balances, which must stay usable until the period's last day.
+// rollover closes a funding period that has ended and opens the next; the
+// service refuses a period that has not ended (period_not_ended).
 func (h *Handler) rollover(w http.ResponseWriter, r *http.Request, c call) error {
 	if err := allow(c.p, RoleRegional); err != nil {
 		return err
@@ -647,10 +648,6 @@ func (h *Handler) rollover(w http.ResponseWriter, r *http.Request, c call) error
 	from := h.period(&p, "period", in.Period)
 	if p.err != nil {
 		return p.err
-	}
-	if today := h.today(); !today.After(from.End) {
-		return newProblem(http.StatusUnprocessableEntity, "period_not_ended",
-			fmt.Sprintf("period %s has not ended on %s: its balances stay usable until its last day", from, today))
 	}
 	rep, err := h.cfg.Service.Rollover(r.Context(), h.cfg.Pager, from, nil)
 	if err != nil {

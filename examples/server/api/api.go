@@ -27,7 +27,6 @@ import (
 
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
-	"github.com/edufund/edufund/funding"
 )
 
 //go:embed openapi.json
@@ -57,10 +56,6 @@ type Config struct {
 	// Registry receives the API's metrics and is served at /metrics; nil
 	// creates a fresh one with the Go and process collectors.
 	Registry *prometheus.Registry
-	// Clock is the API's "today" (the monthly close refuses a month that
-	// has not started, notifications count the silence deadline); nil is
-	// the system clock. Give it the service's clock.
-	Clock funding.Clock
 	// Owners tells which provider owns a program or module, for the
 	// catalog endpoints; nil lets only the regional operator edit the catalog.
 	Owners Owners
@@ -85,9 +80,6 @@ type Handler struct {
 func New(cfg Config) (*Handler, error) {
 	if cfg.Service == nil || cfg.Store == nil || cfg.Pager == nil || cfg.Auth == nil {
 		return nil, errors.New("api: Service, Store, Pager and Auth are required")
-	}
-	if cfg.Clock == nil {
-		cfg.Clock = funding.SystemClock{}
 	}
 	if cfg.Submitter == nil {
 		cfg.Submitter = cfg.Service

@@ -105,7 +105,7 @@ func newEnv(t testing.TB, kind string) *env {
 	batcher := enrollment.NewBatcher(svc, enrollment.BatcherOptions{})
 	t.Cleanup(batcher.Close)
 	submitted := new(atomic.Int64)
-	h, err := api.New(api.Config{Service: svc, Submitter: counting{batcher, submitted}, Store: db, Pager: db, Auth: auth, Clock: clock, Owners: api.StoreOwners(db),
+	h, err := api.New(api.Config{Service: svc, Submitter: counting{batcher, submitted}, Store: db, Pager: db, Auth: auth, Owners: api.StoreOwners(db),
 		Ready: func(ctx context.Context) error { return db.Bun().PingContext(ctx) }})
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"time"
+	_ "time/tzdata" // the demo region's zone loads on a host without zone files
 
 	"github.com/google/uuid"
 
@@ -51,9 +52,23 @@ var (
 	NominalRural = funding.MustMoney("36000.00")
 )
 
+// Zone is the demo region's time zone: Novosibirsk, UTC+7, so that its
+// dates visibly differ from UTC's in the evening.
+var Zone = mustZone("Asia/Novosibirsk")
+
+func mustZone(name string) *time.Location {
+	z, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err) // the zone database is embedded: this cannot happen
+	}
+	return z
+}
+
 // Config returns base with the demo region's participants: both
-// municipalities for children, the region for adults, and the small adult quota.
+// municipalities for children, the region for adults, the small adult quota
+// and the region's time zone.
 func Config(base enrollment.Config) enrollment.Config {
+	base.Location = Zone
 	base.Children.Municipalities = map[string]bool{MunCity: true, MunRural: true}
 	base.Adults.Regions = map[string]bool{Region: true}
 	base.AdultQuota = func(int) int64 { return AdultQuota }

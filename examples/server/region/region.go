@@ -1,7 +1,8 @@
 // Package region loads a region's parameters for the reference server from a
 // JSON file: the participating municipalities and regions, the minimum ages,
 // the shape of the funding period, the advance share, the registry quotas,
-// the adult quota and documents deadline, and the passphrase lockout. Apply
+// the adult quota and documents deadline, the passphrase lockout and the
+// time zone whose local dates the rules see. Apply
 // turns them into an enrollment.Config.
 //
 // Every field is checked when the file is read and an error names the field,
@@ -20,6 +21,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	// The zone database travels in the binary, so a region's zone loads on
+	// a host without /usr/share/zoneinfo.
+	_ "time/tzdata"
 
 	"github.com/shopspring/decimal"
 
@@ -39,6 +43,10 @@ const (
 type File struct {
 	// Name is the region's name for logs and the start banner.
 	Name string `json:"name"`
+	// TimeZone is the region's IANA time zone, such as "Asia/Novosibirsk":
+	// every date the rules see is the local date there. Required: a
+	// region left on UTC would close its months hours late.
+	TimeZone string `json:"time_zone"`
 	// Period is calendar_year (default) or school_year.
 	Period string `json:"period,omitempty"`
 	// AdvanceShare is the share of a month's payment invoiced in advance,
@@ -91,6 +99,7 @@ type Region struct {
 	File
 	advance decimal.Decimal
 	window  time.Duration
+	zone    *time.Location
 }
 
 // Load reads and checks the region file at path.
@@ -149,6 +158,14 @@ func check(f File) (Region, error) {
 	if strings.TrimSpace(f.Name) == "" {
 		return r, bad("name", "is required")
 	}
+	if f.TimeZone == "" {
+		return r, bad("time_zone", "is required: the region's IANA time zone, such as \"Europe/Moscow\" or \"Asia/Vladivostok\"")
+	}
+	zone, err := time.LoadLocation(f.TimeZone)
+	if err != nil || f.TimeZone == "Local" {
+		return r, bad("time_zone", "must be an IANA time zone such as \"Asia/Novosibirsk\", got %q", f.TimeZone)
+	}
+	r.zone = zone
 	switch f.Period {
 	case "", CalendarYear, SchoolYear:
 	default:
@@ -268,6 +285,7 @@ func (r Region) PeriodOf(d funding.Date) funding.Period {
 // out keeps base's value.
 func (r Region) Apply(base enrollment.Config) enrollment.Config {
 	cfg := base
+	cfg.Location = r.zone
 	cfg.PeriodOf = r.PeriodOf
 	cfg.AdvanceShare = r.advance
 	if r.ProlongationSilenceDays != nil {

@@ -48,6 +48,12 @@ func TestExample(t *testing.T) {
 	if cfg.Lockout.MaxAttempts != 5 || cfg.Lockout.Window != 15*time.Minute {
 		t.Errorf("lockout %+v", cfg.Lockout)
 	}
+	// 18:30 UTC on 31 August is already 1 September in Novosibirsk (UTC+7):
+	// the new school year's period, for a service on this region's config.
+	svc := enrollment.NewService(nil, &funding.FixedClock{T: time.Date(2026, time.August, 31, 18, 30, 0, 0, time.UTC)}, cfg)
+	if d := svc.Today(); d != funding.MustDate(2026, time.September, 1) {
+		t.Errorf("today at 18:30 UTC on 31 August in %s: %s, want 2026-09-01", r.TimeZone, d)
+	}
 	// The policy decides with the region's parameters: a 6-year-old of
 	// Iskitim district is below its minimum age of 7.
 	h := certificate.Holder{PersonID: "p", FullName: "Н", BirthDate: funding.MustDate(2020, time.January, 1), Municipality: "iskitim-district"}
@@ -58,7 +64,7 @@ func TestExample(t *testing.T) {
 
 // TestCalendarYearDefaults: a minimal file keeps rules.md's defaults.
 func TestCalendarYearDefaults(t *testing.T) {
-	r, err := region.Parse([]byte(`{"name":"x","children":{"municipalities":["a"]}}`))
+	r, err := region.Parse([]byte(`{"name":"x","time_zone":"UTC","children":{"municipalities":["a"]}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,27 +79,30 @@ func TestCalendarYearDefaults(t *testing.T) {
 
 // TestInvalid: every mistake is refused with the field it is in.
 func TestInvalid(t *testing.T) {
-	base := `"name":"x","children":{"municipalities":["a","b"]}`
+	base := `"name":"x","time_zone":"Europe/Moscow","children":{"municipalities":["a","b"]}`
 	for body, field := range map[string]string{
-		`{"children":{"municipalities":["a"]}}`:                                              "name",
-		`{"name":"x"}`:                                                                       "children.municipalities",
-		`{"name":"x","children":{"municipalities":["a",""]}}`:                                "children.municipalities[1]",
-		`{"name":"x","children":{"municipalities":["a","a"]}}`:                               "children.municipalities[1]",
-		`{` + base + `,"period":"quarter"}`:                                                  "period",
-		`{` + base + `,"advance_share":"1.5"}`:                                               "advance_share",
-		`{` + base + `,"advance_share":0.8}`:                                                 "advance_share",
-		`{` + base + `,"prolongation_silence_days":0}`:                                       "prolongation_silence_days",
-		`{` + base + `,"registry_quotas":{"certified":1}}`:                                   "registry_quotas.certified",
-		`{` + base + `,"registry_quotas":{"general":-1}}`:                                    "registry_quotas.general",
-		`{"name":"x","children":{"municipalities":["a"],"min_age":40}}`:                      "children.min_age",
-		`{"name":"x","children":{"municipalities":["a"],"min_age_by_municipality":{"z":6}}}`: "children.min_age_by_municipality.z",
-		`{` + base + `,"adults":{"regions":[]}}`:                                             "adults.regions",
-		`{` + base + `,"adults":{"regions":["R"],"quota":-1}}`:                               "adults.quota",
-		`{` + base + `,"adults":{"regions":["R"],"quota_by_year":{"next":1}}}`:               "adults.quota_by_year.next",
-		`{` + base + `,"adults":{"regions":["R"],"citizenship":"RUS"}}`:                      "adults.citizenship",
-		`{` + base + `,"adults":{"regions":["R"],"documents_deadline_days":400}}`:            "adults.documents_deadline_days",
-		`{` + base + `,"lockout":{"window":"forever"}}`:                                      "lockout.window",
-		`{` + base + `,"municipalities":["a"]}`:                                              "municipalities",
+		`{"time_zone":"Europe/Moscow","children":{"municipalities":["a"]}}`:                    "name",
+		`{"name":"x","children":{"municipalities":["a"]}}`:                                     "time_zone",
+		`{"name":"x","time_zone":"Mars/Olympus","children":{"municipalities":["a"]}}`:          "time_zone",
+		`{"name":"x","time_zone":"Local","children":{"municipalities":["a"]}}`:                 "time_zone",
+		`{"name":"x","time_zone":"UTC"}`:                                                       "children.municipalities",
+		`{"name":"x","time_zone":"UTC","children":{"municipalities":["a",""]}}`:                "children.municipalities[1]",
+		`{"name":"x","time_zone":"UTC","children":{"municipalities":["a","a"]}}`:               "children.municipalities[1]",
+		`{` + base + `,"period":"quarter"}`:                                                    "period",
+		`{` + base + `,"advance_share":"1.5"}`:                                                 "advance_share",
+		`{` + base + `,"advance_share":0.8}`:                                                   "advance_share",
+		`{` + base + `,"prolongation_silence_days":0}`:                                         "prolongation_silence_days",
+		`{` + base + `,"registry_quotas":{"certified":1}}`:                                     "registry_quotas.certified",
+		`{` + base + `,"registry_quotas":{"general":-1}}`:                                      "registry_quotas.general",
+		`{` + base + `,"children":{"municipalities":["a"],"min_age":40}}`:                      "children.min_age",
+		`{` + base + `,"children":{"municipalities":["a"],"min_age_by_municipality":{"z":6}}}`: "children.min_age_by_municipality.z",
+		`{` + base + `,"adults":{"regions":[]}}`:                                               "adults.regions",
+		`{` + base + `,"adults":{"regions":["R"],"quota":-1}}`:                                 "adults.quota",
+		`{` + base + `,"adults":{"regions":["R"],"quota_by_year":{"next":1}}}`:                 "adults.quota_by_year.next",
+		`{` + base + `,"adults":{"regions":["R"],"citizenship":"RUS"}}`:                        "adults.citizenship",
+		`{` + base + `,"adults":{"regions":["R"],"documents_deadline_days":400}}`:              "adults.documents_deadline_days",
+		`{` + base + `,"lockout":{"window":"forever"}}`:                                        "lockout.window",
+		`{` + base + `,"municipalities":["a"]}`:                                                "municipalities",
 	} {
 		_, err := region.Parse([]byte(body))
 		if err == nil || !strings.HasPrefix(err.Error(), field+": ") {

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/funding"
+	"github.com/edufund/edufund/storage"
+)
+
+// The operators' commands. Each that changes money or certificates takes
+// -dry-run: it runs the same service call on enrollment.Service.DryRun,
+// which rolls back every transaction, and prints what would happen. The
+// service refuses what its rules refuse (a month that has not started, a
+// period that has not ended), whoever asks.
+
+// operator is what a command runs on.
+type operator struct {
+	svc    *enrollment.Service
+	db     *storage.DB
+	out    io.Writer
+	dryRun bool
+}
+
+func newOperator(svc *enrollment.Service, db *storage.DB, out io.Writer, dryRun bool) operator {
+	if dryRun {
+		svc = svc.DryRun()
+	}
+	return operator{svc: svc, db: db, out: out, dryRun: dryRun}
+}
+
+// would prefixes what a dry run reports.
+func (o operator) would(done, dry string) string {
+	if o.dryRun {
+		return "dry run, nothing written: would have " + dry
+	}
+	return done
+}
+
+// key is a fresh idempotency key: a command run again is a new request, and
+// the changes the commands make give the same result when repeated.
+func key(cmd string) string { return "cli:" + cmd + ":" + uuid.NewString() }
+
+func (o operator) closeMonth(ctx context.Context, m funding.Month) error {
+	start := time.Now()
+	fmt.Fprintf(o.out, "closing %s …\n", m)
+	rep, err := o.svc.CloseMonthBatched(ctx, o.db, m, enrollment.CloseBatchOptions{Workers: 2, Progress: func(r enrollment.CloseReport) {
+		fmt.Fprintf(o.out, "  %6d contracts  %6d charged (%s)  %4d closed  %4d refused  %4d invoice lines  %d failed\n",
+			r.Contracts, r.Charged, r.Amount, r.Closed, r.Refused, r.Lines, len(r.Failed))
+	}})
+	for id, ferr := range rep.Failed {
+		fmt.Fprintf(o.out, "  failed: contract %s: %v\n", id, ferr)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(o.out, "%s %s in %s: %d contracts, %d charged for %s, %d closed, %d refused, %d invoice lines, %d failed\n",
+		o.would("closed", "closed"), m, time.Since(start).Round(time.Millisecond), rep.Contracts, rep.Charged, rep.Amount, rep.Closed, rep.Refused, rep.Lines, len(rep.Failed))
+	if len(rep.Failed) > 0 {
+		return fmt.Errorf("%d contracts failed; run the close again to retry them", len(rep.Failed))
+	}
+	return nil
+}
+
+func (o operator) rollover(ctx context.Context, year int) error {
+	start := time.Now()
+	// The funding year named by -year is the period holding its 31 December:
+	// the calendar year, or the school year starting on 1 September.
+	from := o.svc.Config().PeriodOf(funding.MustDate(year, time.December, 31))
+	fmt.Fprintf(o.out, "rolling over %s …\n", from)
+	rep, err := o.svc.Rollover(ctx, o.db, from, func(r enrollment.RolloverReport) {
+		fmt.Fprintf(o.out, "  %6d certificates  %6d granted  %s expired  %d failed\n", r.Certificates, r.Granted, r.Expired, len(r.Failed))
+	})
+	for id, ferr := range rep.Failed {
+		fmt.Fprintf(o.out, "  failed: certificate %s: %v\n", id, ferr)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(o.out, "%s %s over to %s in %s: %d certificates, %d granted, %s expired, %d failed\n",
+		o.would("rolled", "rolled"), rep.From, rep.To, time.Since(start).Round(time.Millisecond), rep.Certificates, rep.Granted, rep.Expired, len(rep.Failed))
+	if len(rep.Failed) > 0 {
+		return fmt.Errorf("%d certificates failed; run the rollover again to retry them", len(rep.Failed))
+	}
+	return nil
+}
+
+func (o operator) cancelOverdue(ctx context.Context) error {
+	rep, err := o.svc.CancelAllOverdue(ctx, o.db, "operator:cancel-overdue", nil)
+	for _, n := range rep.Cancelled {
+		fmt.Fprintf(o.out, "  %s certificate %s: documents overdue\n", o.would("cancelled", "cancelled"), n)
+	}
+	for id, ferr := range rep.Failed {
+		fmt.Fprintf(o.out, "  failed: certificate %s: %v\n", id, ferr)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(o.out, "%s %d of %d certificates for overdue documents, %d failed\n",
+		o.would("cancelled", "cancelled"), len(rep.Cancelled), rep.Certificates, len(rep.Failed))
+	if len(rep.Failed) > 0 {
+		return fmt.Errorf("%d certificates failed; run the command again to retry them", len(rep.Failed))
+	}
+	return nil
+}
+
+// categoryChange is the category command's flags; empty ones keep the
+// category's values.
+type categoryChange struct {
+	code, nominal, maxSum string
+	maxCount              int
+}
+
+func (o operator) category(ctx context.Context, ch categoryChange) error {
+	if ch.code == "" {
+		return errors.New("-code: the category's code is required")
+	}
+	cur, err := o.svc.Category(ctx, ch.code)
+	isNew := errors.Is(err, enrollment.ErrNotFound)
+	if err != nil && !isNew {
+		return err
+	}
+	next := cur
+	next.Code = ch.code
+	for _, f := range []struct {
+		flag, value string
+		dst         *funding.Money
+	}{{"-nominal", ch.nominal, &next.Nominal}, {"-max-sum", ch.maxSum, &next.MaxSum}} {
+		if f.value == "" {
+			continue
+		}
+		if *f.dst, err = funding.ParseMoney(f.value); err != nil {
+			return fmt.Errorf("%s: must be an amount such as 30000.00, got %q", f.flag, f.value)
+		}
+	}
+	if ch.maxCount >= 0 {
+		next.MaxCount = ch.maxCount
+	}
+	if isNew && ch.nominal == "" {
+		return fmt.Errorf("-nominal: category %q does not exist yet; its nominal is required", ch.code)
+	}
+	if err := next.Validate(); err != nil {
+		return err
+	}
+	saved, err := o.svc.SaveCategory(ctx, key("category"), next)
+	if err != nil {
+		return err
+	}
+	was := "new"
+	if !isNew {
+		was = describeCategory(cur)
+	}
+	fmt.Fprintf(o.out, "%s category %s: %s → %s\n", o.would("changed", "changed"), saved.Code, was, describeCategory(saved))
+	if !isNew && !cur.Nominal.Equal(saved.Nominal) {
+		fmt.Fprintln(o.out, "  the new nominal is granted from the next period's rollover and to certificates funded from now on; balances already granted do not move")
+	}
+	return nil
+}
+
+func describeCategory(c certificate.Category) string {
+	limit := func(n string, unlimited bool) string {
+		if unlimited {
+			return "no limit"
+		}
+		return n
+	}
+	return fmt.Sprintf("nominal %s, at most %s certificates, at most %s in nominals", c.Nominal,
+		limit(fmt.Sprint(c.MaxCount), c.MaxCount == 0), limit(c.MaxSum.String(), !c.MaxSum.IsPositive()))
+}
+
+func (o operator) budget(ctx context.Context, mun string, year int, limit string) error {
+	if mun == "" {
+		return errors.New("-municipality: the municipality's code is required")
+	}
+	amount, err := funding.ParseMoney(limit)
+	if err != nil {
+		return fmt.Errorf("-limit: must be an amount such as 5000000.00, got %q", limit)
+	}
+	period := o.svc.Config().PeriodOf(funding.MustDate(year, time.December, 31))
+	was := "none"
+	if cur, err := o.svc.Budget(ctx, mun, period); err == nil {
+		was = funding.Kopecks(cur.Limit).String()
+	} else if !errors.Is(err, enrollment.ErrNotFound) {
+		return err
+	}
+	cnt, err := o.svc.SetBudget(ctx, key("budget"), enrollment.BudgetRequest{Municipality: mun, Period: period, Limit: amount})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(o.out, "%s the budget limit of %s for %s: %s → %s (reserved and spent: %s)\n", o.would("changed", "changed"),
+		mun, period, was, funding.Kopecks(cnt.Limit), funding.Kopecks(cnt.Used))
+	return nil
+}

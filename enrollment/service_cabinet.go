@@ -26,7 +26,9 @@ type Cabinet struct {
 	Position int
 }
 
-// CabinetMoney is the certificate's account for the period.
+// CabinetMoney is the certificate's account for the period: every amount
+// the nominal became, so that Nominal = Balance + Reserved + Spent +
+// Depleted + Expired.
 type CabinetMoney struct {
 	Nominal funding.Money
 	// Usable is the nominal that can still be committed today: before the
@@ -36,6 +38,8 @@ type CabinetMoney struct {
 	Reserved funding.Money
 	Spent    funding.Money
 	Depleted funding.Money
+	// Expired is the balance left unused at the period's rollover.
+	Expired funding.Money
 }
 
 // RegistryUse is how many services of a budget-funded registry the
@@ -48,7 +52,18 @@ type RegistryUse struct {
 
 // Cabinet reads a certificate's cabinet as of today.
 func (s *Service) Cabinet(ctx context.Context, certID uuid.UUID) (Cabinet, error) {
-	on := s.Today()
+	return s.CabinetOn(ctx, certID, s.Today())
+}
+
+// CabinetOn reads a certificate's cabinet for the period holding date on,
+// which must not be after today: a past period shows where its nominal
+// went, the unused balance that expired at its rollover included, and
+// nothing usable.
+func (s *Service) CabinetOn(ctx context.Context, certID uuid.UUID, on funding.Date) (Cabinet, error) {
+	today := s.Today()
+	if on.IsZero() || on.After(today) {
+		return Cabinet{}, &funding.ValidationError{Field: "on", Rule: "must be a date up to today, " + today.String(), Value: on.String()}
+	}
 	var cab Cabinet
 	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		c, err := tx.Certificate(ctx, certID)
@@ -82,12 +97,15 @@ func (s *Service) Cabinet(ctx context.Context, certID uuid.UUID) (Cabinet, error
 			return err
 		}
 		usable := a.Account.Balance
-		if !a.Fixed {
-			usable = funding.MinMoney(usable, funding.UsableNominal(a.Account.Nominal, period, on))
+		switch {
+		case period.End.Before(today):
+			usable = funding.Zero
+		case !a.Fixed:
+			usable = funding.MinMoney(usable, funding.UsableNominal(a.Account.Nominal, period, today))
 		}
 		cab.Money = &CabinetMoney{
 			Nominal: a.Account.Nominal, Usable: usable, Balance: a.Account.Balance,
-			Reserved: a.Account.Reserved, Spent: a.Account.Spent, Depleted: a.Account.Depleted,
+			Reserved: a.Account.Reserved, Spent: a.Account.Spent, Depleted: a.Account.Depleted, Expired: a.Account.Expired,
 		}
 		return nil
 	})

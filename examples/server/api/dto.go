@@ -198,6 +198,7 @@ type moneyOut struct {
 	Reserved funding.Money `json:"reserved"`
 	Spent    funding.Money `json:"spent"`
 	Depleted funding.Money `json:"depleted"`
+	Expired  funding.Money `json:"expired"`
 }
 
 type registryOut struct {
@@ -227,7 +228,7 @@ func cabinetDTO(c enrollment.Cabinet) cabinetOut {
 		Registries: []registryOut{}, Contracts: []contractOut{},
 	}
 	if m := c.Money; m != nil {
-		out.Money = &moneyOut{Nominal: m.Nominal, Usable: m.Usable, Balance: m.Balance, Reserved: m.Reserved, Spent: m.Spent, Depleted: m.Depleted}
+		out.Money = &moneyOut{Nominal: m.Nominal, Usable: m.Usable, Balance: m.Balance, Reserved: m.Reserved, Spent: m.Spent, Depleted: m.Depleted, Expired: m.Expired}
 	}
 	for _, r := range c.Registries {
 		out.Registries = append(out.Registries, registryOut{Registry: string(r.Registry), Used: r.Used, Allowed: r.Allowed})

@@ -64,7 +64,7 @@ type cabinetJSON struct {
 	Certificate   certificateJSON `json:"certificate"`
 	Notifications []noteJSON      `json:"notifications"`
 	Money         *struct {
-		Nominal, Usable, Balance, Reserved, Spent, Depleted string
+		Nominal, Usable, Balance, Reserved, Spent, Depleted, Expired string
 	} `json:"money"`
 	Contracts []contractJSON `json:"contracts"`
 }
@@ -332,6 +332,15 @@ func TestEnrolment(t *testing.T) {
 			}
 			if n := findNote(cab.Notifications, "category_nominal"); n == nil || n.Amount != "30000.00" {
 				t.Fatalf("no notification of the 2027 grant: %+v", cab.Notifications)
+			}
+			// 2026 as it ended: every kopeck of its nominal is accounted for,
+			// the 18552.73 that expired included, and nothing is usable.
+			e.must(http.StatusOK, "GET", "/v1/certificates/"+cert.ID+"?on=2026-12-31", holder, "", nil).json(t, &cab)
+			if m := cab.Money; m == nil || m.Nominal != "30000.00" || m.Balance != "0.00" || m.Expired != "18552.73" || m.Usable != "0.00" || m.Spent != "6447.27" {
+				t.Fatalf("cabinet of 2026 after its rollover: %+v", cab.Money)
+			}
+			if p := e.must(http.StatusBadRequest, "GET", "/v1/certificates/"+cert.ID+"?on=2027-01-02", holder, "", nil).problem(t); p.Field != "on" {
+				t.Fatalf("a cabinet of tomorrow: %+v", p)
 			}
 			// A second run grants nothing twice.
 			e.must(http.StatusOK, "POST", "/v1/admin/rollover", e.regional(), "rollover-2026-again", year).json(t, &roll)

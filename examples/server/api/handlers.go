@@ -78,7 +78,19 @@ func (h *Handler) getCertificate(w http.ResponseWriter, r *http.Request, c call)
 	if err != nil {
 		return err
 	}
-	cab, err := h.cfg.Service.Cabinet(r.Context(), id)
+	q := r.URL.Query()
+	if err := onlyParams(q, "on"); err != nil {
+		return err
+	}
+	var p parser
+	on := p.date("on", q.Get("on"), false)
+	if p.err != nil {
+		return p.err
+	}
+	if on.IsZero() {
+		on = h.today()
+	}
+	cab, err := h.cfg.Service.CabinetOn(r.Context(), id, on)
 	if errors.Is(err, enrollment.ErrNotFound) {
 		return errNotFoundProblem()
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -247,7 +248,40 @@ func (e *env) do(method, path, token, key string, body any) resp {
 	if ct := res.Header.Get("Content-Type"); res.StatusCode >= 400 && !strings.HasPrefix(ct, "application/problem+json") {
 		e.t.Fatalf("%s %s → %d with Content-Type %q, want application/problem+json", method, path, res.StatusCode, ct)
 	}
+	if method == "GET" && res.StatusCode == http.StatusOK && cabinetPath.MatchString(path) {
+		checkMoney(e.t, path, out)
+	}
 	return resp{status: res.StatusCode, header: res.Header, body: out}
+}
+
+var cabinetPath = regexp.MustCompile(`^/v1/certificates/[0-9a-f-]{36}(\?.*)?$`)
+
+// checkMoney asserts that a cabinet's money adds up: every ledger field is
+// there and nominal = balance + reserved + spent + depleted + expired.
+func checkMoney(t testing.TB, path string, body []byte) {
+	t.Helper()
+	var cab struct {
+		Money map[string]*funding.Money `json:"money"`
+	}
+	if err := json.Unmarshal(body, &cab); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	if cab.Money == nil {
+		return // the budget-limit notice stands in for the money
+	}
+	sum := funding.Zero
+	for _, f := range []string{"nominal", "usable", "balance", "reserved", "spent", "depleted", "expired"} {
+		v := cab.Money[f]
+		if v == nil {
+			t.Fatalf("GET %s: the money has no %s: %s", path, f, body)
+		}
+		if f != "nominal" && f != "usable" {
+			sum = sum.Add(*v)
+		}
+	}
+	if !sum.Equal(*cab.Money["nominal"]) {
+		t.Fatalf("GET %s: balance + reserved + spent + depleted + expired = %s, nominal %s", path, sum, cab.Money["nominal"])
+	}
 }
 
 // must checks the status and returns the response.

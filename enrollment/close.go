@@ -35,9 +35,11 @@ import (
 // is closed inside December: the December close issues December's final
 // together with its advance (final = payment − advance), so that the budget
 // year ends with its invoices. Months charged at activation are invoiced in
-// full in the final of the activation month, at the close after it (a
-// December activation after the December close is therefore finalised in
-// January, the one case a December final comes after December).
+// full in the final of the activation month, at the close after it; a
+// December activation's, at a run of the December close after it (the
+// close is re-run on the year's last working day for this), or, when it
+// came after December's last run, at the January close: the one case a
+// December final comes after December.
 //
 // Terminating contracts close with the end date = the last day of the
 // previous month (never after their own End); the month of termination was
@@ -173,11 +175,23 @@ func PlanContract(c Contract, m funding.Month, advanceShare decimal.Decimal) Con
 		if k.After(inv) {
 			inv = k
 		}
-		if inv.Next() == m {
+		if activationFinalAt(inv, m) {
 			line(inv, FinalInvoice, pay)
 		}
 	}
 	return p
+}
+
+// activationFinalAt reports whether the close of m issues the final of
+// month inv for months charged at an activation in inv: the close of the
+// next month, except that December is closed inside December, by a run of
+// its own close after the activation; the January close catches up an
+// activation after December's last run (the store keeps a line once).
+func activationFinalAt(inv, m funding.Month) bool {
+	if inv.Month == time.December && m == inv {
+		return true
+	}
+	return m == inv.Next()
 }
 
 // chargedByClose reports whether month k of c is charged (and advanced) by

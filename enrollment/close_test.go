@@ -215,6 +215,9 @@ func TestEveryMonthChargedAndInvoicedOnce(t *testing.T) {
 			charged[ch.Month]++
 			spent = spent.Add(ch.Amount)
 		}
+		// The store keeps one line per contract, month and kind: a line
+		// planned again (December's, caught up in January) is not new.
+		lines := map[enrollment.LineKey]funding.Money{}
 		for m := month(2025, time.August); !m.After(month(2026, time.March)); m = m.Next() {
 			cp := enrollment.PlanContract(c, m, share)
 			if cp.Charge != nil {
@@ -222,6 +225,12 @@ func TestEveryMonthChargedAndInvoicedOnce(t *testing.T) {
 				spent = spent.Add(cp.Charge.Amount)
 			}
 			for _, l := range cp.Lines {
+				k := enrollment.LineKey{Month: l.Month, Kind: l.Kind}
+				if prev, ok := lines[k]; ok {
+					require.Equal(t, prev, l.Amount, "activated %s: %s planned again with another amount", a, k)
+					continue
+				}
+				lines[k] = l.Amount
 				invoiced = invoiced.Add(l.Amount)
 			}
 		}
@@ -232,6 +241,34 @@ func TestEveryMonthChargedAndInvoicedOnce(t *testing.T) {
 		require.Equal(t, "4021.98", spent.String(), "activated %s", a)
 		require.Equal(t, "4021.98", invoiced.String(), "activated %s", a)
 	}
+}
+
+// TestDecemberActivationInvoicedInDecember: rules.md closes December inside
+// December. A contract activated on 10 December is charged for December at
+// its activation; the close of December run after it issues that month's
+// final in full, inside the budget year; the January close plans the same
+// line again only as a catch-up, which the store keeps once.
+func TestDecemberActivationInvoicedInDecember(t *testing.T) {
+	c := exampleContract(enrollment.Active, d(2025, time.December, 10))
+	c.Start = d(2025, time.December, 10)
+	c.Price.Start = c.Start
+	dec, jan := month(2025, time.December), month(2026, time.January)
+	charges := enrollment.ActivationCharges(c, c.ActivatedOn)
+	require.Len(t, charges, 1)
+	require.Equal(t, dec, charges[0].Month)
+
+	cp := enrollment.PlanContract(c, dec, share)
+	require.Nil(t, cp.Charge, "December was charged at the activation")
+	require.Equal(t, []enrollment.InvoiceLine{{ContractID: c.ID, Municipality: c.Municipality, ProviderID: c.ProviderID,
+		Month: dec, Kind: enrollment.FinalInvoice, Amount: charges[0].Amount}}, cp.Lines)
+	require.Equal(t, cp.Lines, enrollment.PlanContract(c, jan, share).Lines, "the January catch-up is the same line")
+
+	// Any other month's activation is finalised by the next month's close only.
+	nov := exampleContract(enrollment.Active, d(2025, time.November, 10))
+	require.Empty(t, enrollment.PlanContract(nov, month(2025, time.November), share).Lines)
+	require.Equal(t, map[lineKey]string{{month(2025, time.November), enrollment.FinalInvoice}: "3011.00",
+		{dec, enrollment.AdvanceInvoice}: "808.78", {dec, enrollment.FinalInvoice}: "202.20"},
+		lines(enrollment.PlanContract(nov, dec, share)))
 }
 
 func TestPlanCloseInvoices(t *testing.T) {

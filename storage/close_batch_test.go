@@ -492,3 +492,55 @@ func TestCloseBatchedPostingAccount(t *testing.T) {
 		checkInvariants(t, db)
 	})
 }
+
+// TestDecemberClosedInsideDecember: a contract activated on 10 December is
+// charged for December at its activation, and the close of December run
+// after it (on the 10th here) invoices that month in full inside the
+// budget year; the January close adds nothing. Both close paths, every
+// engine.
+func TestDecemberClosedInsideDecember(t *testing.T) {
+	for _, batched := range []bool{false, true} {
+		t.Run(fmt.Sprintf("batched=%v", batched), func(t *testing.T) {
+			storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+				ctx := context.Background()
+				r := newRegion(t, db, regionOpts{})
+				cert := r.child(1)
+				r.at(2025, time.December, 10)
+				c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID})
+				require.NoError(t, err)
+				_, err = r.svc.Confirm(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, ProviderID: r.provider.ID})
+				require.NoError(t, err)
+				_, err = r.svc.Accept(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, HolderCertificate: cert.ID})
+				require.NoError(t, err)
+				require.Equal(t, c.Price.Cert.String(), r.money(cert.ID).Spent.String(), "December charged at the activation")
+
+				closeMonth := func(mo funding.Month) enrollment.CloseReport {
+					var rep enrollment.CloseReport
+					var err error
+					if batched {
+						rep, err = r.svc.CloseMonthBatched(ctx, db, mo, enrollment.CloseBatchOptions{})
+					} else {
+						rep, err = r.svc.CloseMonth(ctx, db, mo, nil)
+					}
+					require.NoError(t, err)
+					require.Empty(t, rep.Failed)
+					return rep
+				}
+				dec := funding.Month{Year: 2025, Month: time.December}
+				rep := closeMonth(dec)
+				require.Equal(t, 1, rep.Lines)
+				inv, err := db.Invoices(ctx, r.provider.ID, dec)
+				require.NoError(t, err)
+				require.Equal(t, map[enrollment.InvoiceKind]string{enrollment.FinalInvoice: c.Price.Cert.String()}, invoiceAmounts(inv))
+
+				r.at(2026, time.January, 1)
+				rep = closeMonth(funding.Month{Year: 2026, Month: time.January})
+				require.Equal(t, 0, rep.Lines, "the January close finds December invoiced")
+				inv, err = db.Invoices(ctx, r.provider.ID, dec)
+				require.NoError(t, err)
+				require.Equal(t, map[enrollment.InvoiceKind]string{enrollment.FinalInvoice: c.Price.Cert.String()}, invoiceAmounts(inv))
+				checkInvariants(t, db)
+			})
+		})
+	}
+}

@@ -239,7 +239,7 @@ func (s *Service) SubmitBatch(ctx context.Context, items []BatchItem) []BatchRes
 			p.at = now
 		}
 		p.at = p.at.UTC()
-		if it.Request.ByProvider != uuid.Nil {
+		if it.Request.byProvider() != uuid.Nil {
 			p.deferred = true
 			continue
 		}

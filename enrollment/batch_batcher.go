@@ -98,7 +98,7 @@ func (b *Batcher) Options() BatcherOptions { return b.opts }
 // exactly as a request whose client gave up: send it again with the same
 // key to learn its result.
 func (b *Batcher) Submit(ctx context.Context, key string, r SubmitRequest) (Contract, error) {
-	if r.ByProvider != uuid.Nil {
+	if r.byProvider() != uuid.Nil {
 		return b.svc.Submit(ctx, key, r)
 	}
 	call := &batchCall{enq: time.Now(), ctx: ctx, item: BatchItem{Key: key, Request: r, At: b.svc.clock.Now()}, done: make(chan BatchResult, 1)}

@@ -302,6 +302,13 @@ func (m *memTx) PersonCertificates(ctx context.Context, scheme certificate.Schem
 	return cs, m.through(err)
 }
 
+func (m *memTx) IsGuardian(ctx context.Context, guardianID, childID string) (bool, error) {
+	ok, err := m.Tx.IsGuardian(ctx, guardianID, childID)
+	return ok, m.through(err)
+}
+
+func (m *memTx) LinkGuardian(context.Context, GuardianLink) error { return m.deferIt() }
+
 // ---- Categories and queues ----
 
 func (m *memTx) Category(ctx context.Context, code string) (certificate.Category, error) {

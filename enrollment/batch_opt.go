@@ -133,6 +133,7 @@ func (noTx) CertificateByNumber(context.Context, certificate.Number) (certificat
 func (noTx) PersonCertificates(context.Context, certificate.Scheme, string) ([]certificate.Certificate, error) {
 	return nil, errNoTx
 }
+func (noTx) IsGuardian(context.Context, string, string) (bool, error) { return false, errNoTx }
 func (noTx) Category(context.Context, string) (certificate.Category, error) {
 	return certificate.Category{}, errNoTx
 }

@@ -39,13 +39,34 @@ type BudgetRequest struct {
 	Municipality string
 	Period       funding.Period
 	Limit        funding.Money
+	// By is the municipality itself, the regional operator or the system.
+	By Caller
+}
+
+// municipalLimit checks who sets a municipality's limit: the municipal
+// authority for its own, the regional operator or the system for any
+// municipality that takes part in the children's scheme.
+func (s *Service) municipalLimit(by Caller, mun string) error {
+	if err := roleMay(by, "set a municipality's limits", RoleMunicipality, RoleRegional); err != nil {
+		return err
+	}
+	if mun == "" {
+		return &funding.ValidationError{Field: "municipality", Rule: "must not be empty"}
+	}
+	if by.Role == RoleMunicipality && mun != by.ID {
+		return forbidden("a municipal authority sets only its own limits")
+	}
+	if ms := s.cfg.Children.Municipalities; len(ms) > 0 && !ms[mun] {
+		return &funding.ValidationError{Field: "municipality", Rule: "does not take part in the children's scheme", Value: mun}
+	}
+	return nil
 }
 
 // SetBudget sets the money limit of a municipality's certificates in a period.
 // Lowering it below what is already reserved and spent is refused.
 func (s *Service) SetBudget(ctx context.Context, key string, r BudgetRequest) (Counter, error) {
-	if r.Municipality == "" {
-		return Counter{}, &funding.ValidationError{Field: "municipality", Rule: "must not be empty"}
+	if err := s.municipalLimit(r.By, r.Municipality); err != nil {
+		return Counter{}, err
 	}
 	if r.Limit.IsNegative() {
 		return Counter{}, &funding.ValidationError{Field: "limit", Rule: "must not be negative", Value: r.Limit.String()}
@@ -60,10 +81,15 @@ type DirectionLimitRequest struct {
 	Direction    catalog.Direction
 	Period       funding.Period
 	Limit        int
+	// By is the municipality itself, the regional operator or the system.
+	By Caller
 }
 
 // SetDirectionLimit sets a municipality's per-direction limit.
 func (s *Service) SetDirectionLimit(ctx context.Context, key string, r DirectionLimitRequest) (Counter, error) {
+	if err := s.municipalLimit(r.By, r.Municipality); err != nil {
+		return Counter{}, err
+	}
 	if r.Limit < 0 {
 		return Counter{}, &funding.ValidationError{Field: "limit", Rule: "must not be negative"}
 	}

@@ -15,7 +15,9 @@ import (
 type AdultApplication struct {
 	Holder   certificate.Holder
 	Category string // coverage category of the holder, where the scheme has them
-	Actor    string
+	// By is the adult themselves (Holder.PersonID is theirs), the federal
+	// operator or the system.
+	By Caller
 }
 
 // ApplyAdult decides an adult's eligibility and takes a place of the year's
@@ -23,6 +25,12 @@ type AdultApplication struct {
 // recorded as an accounting (unfunded) one and waits in the year's FIFO
 // queue; it is funded when a place frees.
 func (s *Service) ApplyAdult(ctx context.Context, key string, r AdultApplication) (IssueResult, error) {
+	if err := roleMay(r.By, "apply for an adult certificate", RoleHolder, RoleFederal); err != nil {
+		return IssueResult{}, err
+	}
+	if r.By.Role == RoleHolder && r.Holder.PersonID != r.By.ID {
+		return IssueResult{}, forbidden("an adult applies only for themselves (holder.person_id must be the caller's)")
+	}
 	now := s.clock.Now().UTC()
 	on := s.dateOf(now)
 	return idempotent(ctx, s, key, "adult.apply", r, func(ctx context.Context, tx Tx) (IssueResult, error) {
@@ -70,20 +78,31 @@ func (s *Service) ApplyAdult(ctx context.Context, key string, r AdultApplication
 	})
 }
 
-// QueuePosition is a queued certificate's 1-based place in its queue.
-func (s *Service) QueuePosition(ctx context.Context, certID uuid.UUID) (int, error) {
+// QueuePosition is a certificate's 1-based place in its queue, 0 when it is
+// not queued, for whoever holds it (see Cabinet); to anyone else the
+// certificate does not exist (ErrNotFound).
+func (s *Service) QueuePosition(ctx context.Context, by Caller, certID uuid.UUID) (int, error) {
+	if err := by.Validate(); err != nil {
+		return 0, err
+	}
 	var pos int
 	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		c, err := tx.Certificate(ctx, certID)
 		if err != nil {
 			return notFound(err, "certificate_id", certID)
 		}
+		if err := s.mayRead(ctx, tx, by, c); err != nil {
+			return err
+		}
 		q := categoryQueue(c.Category)
 		if c.Scheme == certificate.DigitalSkills {
 			q = adultQueue(c.IssuedOn.Year())
 		}
 		pos, err = tx.QueuePosition(ctx, q, certID)
-		return notFound(err, "queued certificate", certID)
+		if errors.Is(err, ErrNotFound) {
+			pos, err = 0, nil
+		}
+		return err
 	})
 	return pos, err
 }
@@ -121,17 +140,28 @@ func (s *Service) promoteAdults(ctx context.Context, tx Tx, year int) error {
 type DocumentsRequest struct {
 	CertificateID uuid.UUID
 	Uploaded      bool
-	ValidReason   string
-	Actor         string
+	// ValidReason for a delay is recorded by the federal operator only.
+	ValidReason string
+	// By is the adult holder, the federal operator or the system.
+	By Caller
 }
 
 // RecordDocuments stores the documents' state on an adult certificate.
 func (s *Service) RecordDocuments(ctx context.Context, key string, r DocumentsRequest) (certificate.Certificate, error) {
+	if err := roleMay(r.By, "record documents", RoleHolder, RoleFederal); err != nil {
+		return certificate.Certificate{}, err
+	}
+	if r.ValidReason != "" && r.By.Role == RoleHolder {
+		return certificate.Certificate{}, forbidden("only the federal operator records a valid reason")
+	}
 	on := s.Today()
 	return idempotent(ctx, s, key, "adult.documents", r, func(ctx context.Context, tx Tx) (certificate.Certificate, error) {
 		c, err := tx.LockCertificate(ctx, r.CertificateID)
 		if err != nil {
 			return c, notFound(err, "certificate_id", r.CertificateID)
+		}
+		if err := s.mayChange(ctx, tx, r.By, c); err != nil {
+			return c, err
 		}
 		if c.Scheme != certificate.DigitalSkills {
 			return c, &funding.ValidationError{Field: "certificate_id", Rule: "must be an adult (digital_skills) certificate", Value: r.CertificateID.String()}
@@ -149,20 +179,26 @@ func (s *Service) RecordDocuments(ctx context.Context, key string, r DocumentsRe
 // CancelOverdue cancels an adult certificate whose documents are past the
 // deadline with no valid reason recorded; its quota place goes to the head
 // of the queue. A certificate not overdue is refused with ErrNotOverdue.
-func (s *Service) CancelOverdue(ctx context.Context, key string, certID uuid.UUID, actor string) (certificate.Certificate, error) {
+func (s *Service) CancelOverdue(ctx context.Context, key string, certID uuid.UUID, by Caller) (certificate.Certificate, error) {
+	if err := roleMay(by, "cancel a certificate for overdue documents", RoleFederal); err != nil {
+		return certificate.Certificate{}, err
+	}
 	on := s.Today()
 	return idempotent(ctx, s, key, "adult.cancel_overdue", struct {
-		ID    uuid.UUID
-		Actor string
-	}{certID, actor}, func(ctx context.Context, tx Tx) (certificate.Certificate, error) {
+		ID uuid.UUID
+		By Caller
+	}{certID, by}, func(ctx context.Context, tx Tx) (certificate.Certificate, error) {
 		c, err := tx.LockCertificate(ctx, certID)
 		if err != nil {
 			return c, notFound(err, "certificate_id", certID)
 		}
+		if err := s.mayChange(ctx, tx, by, c); err != nil {
+			return c, err
+		}
 		if !s.overdue(c, on) {
 			return c, funding.Refuse(ErrNotOverdue, CodeNotOverdue, "documents of %s are due by %s", c.Number, s.documentsDue(c))
 		}
-		return c, s.cancelOverdue(ctx, tx, &c, on, actor)
+		return c, s.cancelOverdue(ctx, tx, &c, on, by.Actor())
 	})
 }
 
@@ -201,9 +237,12 @@ type SweepReport struct {
 // overdue (see CancelOverdue), each in a transaction of its own; their quota
 // places go to the queue in its order. Re-running is safe: a cancelled
 // certificate is not looked at again.
-func (s *Service) CancelAllOverdue(ctx context.Context, pager Pager, actor string, progress func(SweepReport)) (SweepReport, error) {
-	on := s.Today()
+func (s *Service) CancelAllOverdue(ctx context.Context, pager Pager, by Caller, progress func(SweepReport)) (SweepReport, error) {
 	rep := SweepReport{Failed: map[uuid.UUID]error{}}
+	if err := roleMay(by, "cancel certificates for overdue documents", RoleFederal); err != nil {
+		return rep, err
+	}
+	on, actor := s.Today(), by.Actor()
 	after := uuid.Nil
 	for {
 		ids, err := pager.CertificateIDs(ctx, after, pageSize)

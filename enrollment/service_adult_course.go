@@ -68,7 +68,7 @@ func (s *Service) enrolAdult(ctx context.Context, tx Tx, r SubmitRequest, cert c
 		if err != nil {
 			return Contract{}, err
 		}
-		rec := PostingRecord{ContractID: c.ID, At: now, Actor: r.Actor, Rule: "adult_coverage",
+		rec := PostingRecord{ContractID: c.ID, At: now, Actor: r.By.Actor(), Rule: "adult_coverage",
 			Params: map[string]string{"cost": cost.String(), "share": share.String(), "category": cert.Category}}
 		if err := post(ctx, tx, &acct, nil, funding.Posting{Kind: funding.Grant, Amount: certPart}, rec); err != nil {
 			return Contract{}, err
@@ -100,7 +100,7 @@ var ErrNotAdultCourse = errors.New("not an adult course")
 func (s *Service) Complete(ctx context.Context, key string, r ContractRequest) (Contract, error) {
 	now := s.clock.Now().UTC()
 	on := s.dateOf(now)
-	return s.change(ctx, key, "contract.complete", r, func(ctx context.Context, tx Tx, c *Contract) error {
+	return s.change(ctx, key, "contract.complete", r, providers, func(ctx context.Context, tx Tx, c *Contract) error {
 		if c.Scheme != certificate.DigitalSkills {
 			return funding.Refuse(ErrNotAdultCourse, "not_adult_course", "contract %s is paid month by month", c.ID)
 		}
@@ -128,7 +128,7 @@ func (s *Service) Complete(ctx context.Context, key string, r ContractRequest) (
 					continue
 				}
 				err := post(ctx, tx, &a, &h, funding.Posting{Kind: funding.Charge, Amount: amount, HoldID: h.ID}, PostingRecord{
-					ContractID: c.ID, Month: on.MonthOf(), At: now, Actor: r.Actor, Rule: "adult_completion",
+					ContractID: c.ID, Month: on.MonthOf(), At: now, Actor: r.By.Actor(), Rule: "adult_completion",
 					Params: map[string]string{"stage": strconv.Itoa(i + 1), "of": strconv.Itoa(len(stages))},
 				})
 				if err != nil {

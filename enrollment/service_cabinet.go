@@ -50,16 +50,22 @@ type RegistryUse struct {
 	Allowed  int
 }
 
-// Cabinet reads a certificate's cabinet as of today.
-func (s *Service) Cabinet(ctx context.Context, certID uuid.UUID) (Cabinet, error) {
-	return s.CabinetOn(ctx, certID, s.Today())
+// Cabinet reads a certificate's cabinet as of today, for whoever holds it:
+// its holder (the adult, the child's guardians), the municipality that
+// funds it, the operator of its scheme, the system. To anyone else it does
+// not exist (ErrNotFound).
+func (s *Service) Cabinet(ctx context.Context, by Caller, certID uuid.UUID) (Cabinet, error) {
+	return s.CabinetOn(ctx, by, certID, s.Today())
 }
 
 // CabinetOn reads a certificate's cabinet for the period holding date on,
 // which must not be after today: a past period shows where its nominal
 // went, the unused balance that expired at its rollover included, and
 // nothing usable.
-func (s *Service) CabinetOn(ctx context.Context, certID uuid.UUID, on funding.Date) (Cabinet, error) {
+func (s *Service) CabinetOn(ctx context.Context, by Caller, certID uuid.UUID, on funding.Date) (Cabinet, error) {
+	if err := by.Validate(); err != nil {
+		return Cabinet{}, err
+	}
 	today := s.Today()
 	if on.IsZero() || on.After(today) {
 		return Cabinet{}, &funding.ValidationError{Field: "on", Rule: "must be a date up to today, " + today.String(), Value: on.String()}
@@ -69,6 +75,9 @@ func (s *Service) CabinetOn(ctx context.Context, certID uuid.UUID, on funding.Da
 		c, err := tx.Certificate(ctx, certID)
 		if err != nil {
 			return notFound(err, "certificate_id", certID)
+		}
+		if err := s.mayRead(ctx, tx, by, c); err != nil {
+			return err
 		}
 		period := s.cfg.PeriodOf(on)
 		cab = Cabinet{Certificate: c, Period: period}

@@ -46,7 +46,10 @@ type IssueRequest struct {
 	// Passphrase for ByPassphrase protection. It is hashed before it is
 	// stored and never enters the idempotency record.
 	Passphrase string `json:"-"`
-	Actor      string
+	// By is who asks: a parent (for a child linked to them, see
+	// LinkGuardian; the parent becomes the certificate's guardian), the
+	// municipal authority that funds it, the regional operator, or the system.
+	By Caller
 }
 
 // IssueResult is a certificate as issued, and its place in the category's
@@ -57,9 +60,26 @@ type IssueResult struct {
 	Position    int
 }
 
+// CodeNotGuardian is the code of a parent refused for a child not linked to them.
+const CodeNotGuardian = "not_guardian"
+
 // Issue decides a child's eligibility and issues the certificate, funding it
-// from the category when a slot is free.
+// from the category when a slot is free. A parent issues only for a child a
+// municipal authority linked to them (LinkGuardian), and only as the
+// certificate's guardian; an officer issuing with a guardian records that
+// link.
 func (s *Service) Issue(ctx context.Context, key string, r IssueRequest) (IssueResult, error) {
+	if err := roleMay(r.By, "issue a children's certificate", RoleHolder, RoleMunicipality, RoleRegional); err != nil {
+		return IssueResult{}, err
+	}
+	if r.By.Role == RoleHolder {
+		if r.GuardianID == "" {
+			r.GuardianID = r.By.ID
+		}
+		if r.GuardianID != r.By.ID {
+			return IssueResult{}, forbidden("a parent issues certificates only as their own guardian_id")
+		}
+	}
 	on := s.Today()
 	var hash string
 	if r.Protection == certificate.ByPassphrase {
@@ -73,6 +93,21 @@ func (s *Service) Issue(ctx context.Context, key string, r IssueRequest) (IssueR
 		mun := r.Municipality
 		if mun == "" {
 			mun = r.Holder.Municipality
+		}
+		switch r.By.Role {
+		case RoleHolder:
+			linked, err := tx.IsGuardian(ctx, r.By.ID, r.Holder.PersonID)
+			if err != nil {
+				return IssueResult{}, err
+			}
+			if !linked {
+				return IssueResult{}, funding.Refuse(ErrForbidden, CodeNotGuardian,
+					"person %s is not linked to the caller as their child: a municipal authority records the link from the birth certificate", r.Holder.PersonID)
+			}
+		case RoleMunicipality:
+			if mun != r.By.ID {
+				return IssueResult{}, forbidden("a municipal authority issues only certificates it funds")
+			}
 		}
 		existing, err := tx.PersonCertificates(ctx, certificate.Supplementary, r.Holder.PersonID)
 		if err != nil {
@@ -95,9 +130,14 @@ func (s *Service) Issue(ctx context.Context, key string, r IssueRequest) (IssueR
 			}
 			return IssueResult{}, err
 		}
+		if c.GuardianID != "" && r.By.Role != RoleHolder {
+			if err := s.link(ctx, tx, c.GuardianID, c.Holder.PersonID, r.By); err != nil {
+				return IssueResult{}, err
+			}
+		}
 		res := IssueResult{Certificate: c}
 		if r.Funded {
-			queued, pos, err := s.fund(ctx, tx, &c, on, r.Actor)
+			queued, pos, err := s.fund(ctx, tx, &c, on, r.By.Actor())
 			if err != nil {
 				return IssueResult{}, err
 			}
@@ -108,18 +148,25 @@ func (s *Service) Issue(ctx context.Context, key string, r IssueRequest) (IssueR
 }
 
 // RequestFunding switches an accounting certificate to funded when its
-// category has a free slot, and queues it otherwise.
-func (s *Service) RequestFunding(ctx context.Context, key string, certID uuid.UUID, actor string) (IssueResult, error) {
+// category has a free slot, and queues it otherwise. Its guardian, its
+// municipality or the regional operator asks.
+func (s *Service) RequestFunding(ctx context.Context, key string, certID uuid.UUID, by Caller) (IssueResult, error) {
+	if err := roleMay(by, "ask for a funded place", RoleHolder, RoleMunicipality, RoleRegional); err != nil {
+		return IssueResult{}, err
+	}
 	on := s.Today()
 	return idempotent(ctx, s, key, "certificate.fund", struct {
-		ID    uuid.UUID
-		Actor string
-	}{certID, actor}, func(ctx context.Context, tx Tx) (IssueResult, error) {
+		ID uuid.UUID
+		By Caller
+	}{certID, by}, func(ctx context.Context, tx Tx) (IssueResult, error) {
 		c, err := tx.LockCertificate(ctx, certID)
 		if err != nil {
+			return IssueResult{}, notFound(err, "certificate_id", certID)
+		}
+		if err := s.mayChange(ctx, tx, by, c); err != nil {
 			return IssueResult{}, err
 		}
-		queued, pos, err := s.fund(ctx, tx, &c, on, actor)
+		queued, pos, err := s.fund(ctx, tx, &c, on, by.Actor())
 		return IssueResult{Certificate: c, Queued: queued, Position: pos}, err
 	})
 }
@@ -201,17 +248,25 @@ const (
 )
 
 // ChangeStatus moves a certificate through its status table. Cancelling a
-// funded certificate frees its category slot for the head of the queue.
-func (s *Service) ChangeStatus(ctx context.Context, key string, certID uuid.UUID, action CertificateAction, actor string) (certificate.Certificate, error) {
+// funded certificate frees its category slot for the head of the queue. The
+// municipal authority that funds it or the regional operator asks.
+func (s *Service) ChangeStatus(ctx context.Context, key string, certID uuid.UUID, action CertificateAction, by Caller) (certificate.Certificate, error) {
+	if err := roleMay(by, "change a certificate's status", RoleMunicipality, RoleRegional); err != nil {
+		return certificate.Certificate{}, err
+	}
 	on := s.Today()
 	return idempotent(ctx, s, key, "certificate."+string(action), struct {
-		ID    uuid.UUID
-		Actor string
-	}{certID, actor}, func(ctx context.Context, tx Tx) (certificate.Certificate, error) {
+		ID uuid.UUID
+		By Caller
+	}{certID, by}, func(ctx context.Context, tx Tx) (certificate.Certificate, error) {
 		c, err := tx.LockCertificate(ctx, certID)
 		if err != nil {
+			return c, notFound(err, "certificate_id", certID)
+		}
+		if err := s.mayChange(ctx, tx, by, c); err != nil {
 			return c, err
 		}
+		actor := by.Actor()
 		switch action {
 		case ActivateCertificate:
 			err = c.Activate()

@@ -21,16 +21,19 @@ type SubmitRequest struct {
 	Start funding.Date
 	// CoPayAccepted is the holder agreeing to pay what the balance does not cover.
 	CoPayAccepted bool
-	Actor         string
-
-	// ByProvider is set when a provider creates the application in the
-	// holder's presence; the certificate's protection mode then decides
-	// with Number and FullName or Passphrase.
-	ByProvider uuid.UUID
+	// By is who applies: whoever holds the certificate as a holder (the
+	// adult, the child's guardian), a provider creating the application in
+	// the holder's presence, or the system. A provider names the
+	// certificate by Number (CertificateID may be left zero); its
+	// protection mode then decides with FullName or Passphrase.
+	By         Caller
 	Number     certificate.Number
 	FullName   string
 	Passphrase string `json:"-"`
 }
+
+// byProvider is the provider creating the application, uuid.Nil otherwise.
+func (r SubmitRequest) byProvider() uuid.UUID { return r.By.providerID() }
 
 // Submit runs the eight submission checks and reserves the certificate's
 // share of the price, all in one transaction: either the application exists
@@ -71,17 +74,36 @@ func (s *Service) submit(ctx context.Context, key string, r SubmitRequest, now t
 
 // enrol is one submission inside the caller's transaction.
 func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Time, on funding.Date) (Contract, error) {
+	if err := roleMay(r.By, "apply", RoleHolder, RoleProvider); err != nil {
+		return Contract{}, err
+	}
+	provider := r.byProvider()
+	if provider != uuid.Nil {
+		byNumber, err := tx.CertificateByNumber(ctx, r.Number)
+		if err != nil {
+			return Contract{}, funding.Refuse(ErrNotFound, "not_found", "no certificate numbered %q", r.Number)
+		}
+		if r.CertificateID != uuid.Nil && r.CertificateID != byNumber.ID {
+			return Contract{}, &funding.ValidationError{Field: "certificate_id", Rule: "does not match the number"}
+		}
+		r.CertificateID = byNumber.ID
+	}
 	cert, err := tx.LockCertificate(ctx, r.CertificateID)
 	if err != nil {
 		return Contract{}, notFound(err, "certificate_id", r.CertificateID)
+	}
+	if r.By.Role == RoleHolder {
+		if err := s.mayChange(ctx, tx, r.By, cert); err != nil {
+			return Contract{}, err
+		}
 	}
 	offer, err := tx.Offer(ctx, r.GroupID)
 	if err != nil {
 		return Contract{}, notFound(err, "group_id", r.GroupID)
 	}
-	if r.ByProvider != uuid.Nil {
-		if r.ByProvider != offer.Provider.ID {
-			return Contract{}, funding.Refuse(ErrForbidden, "foreign_group", "provider %s does not run group %s", r.ByProvider, r.GroupID)
+	if provider != uuid.Nil {
+		if provider != offer.Provider.ID {
+			return Contract{}, funding.Refuse(ErrForbidden, "foreign_group", "provider %s does not run group %s", provider, r.GroupID)
 		}
 		err := cert.AuthorizeProviderApplication(r.Number, r.FullName, r.Passphrase, now, s.cfg.Lockout)
 		if err != nil {
@@ -112,7 +134,7 @@ func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Ti
 	if err != nil {
 		return Contract{}, err
 	}
-	rec := PostingRecord{At: now, Actor: r.Actor}
+	rec := PostingRecord{At: now, Actor: r.By.Actor()}
 	if !acct.Fixed && cert.Kind == certificate.Funded {
 		// The first submission of the period fixes the unused nominal's depletion.
 		depl := funding.MinMoney(funding.Depletion(acct.Account.Nominal, period, on), acct.Account.Balance)

@@ -5,40 +5,34 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 
 	"github.com/edufund/edufund/funding"
 )
 
-// ContractRequest names a contract and who acts on it. ProviderID is set
-// when a provider acts and must own the contract; HolderCertificate is set
-// when the holder acts and must be the contract's certificate.
+// ContractRequest names a contract and who acts on it: a party to it (its
+// provider, or whoever holds its certificate as a holder: the adult
+// learner, the child's guardians) or the system. Each use case says which
+// of the parties may ask.
 type ContractRequest struct {
-	ContractID        uuid.UUID
-	ProviderID        uuid.UUID
-	HolderCertificate uuid.UUID
-	Actor             string
+	ContractID uuid.UUID
+	By         Caller
 }
 
-func (r ContractRequest) authorize(c Contract) error {
-	if r.ProviderID != uuid.Nil && r.ProviderID != c.ProviderID {
-		return funding.Refuse(ErrForbidden, "foreign_contract", "contract %s is not the provider's", c.ID)
+// change runs one contract transition under the contract's lock, for a
+// party of one of roles.
+func (s *Service) change(ctx context.Context, key, op string, r ContractRequest, roles []Role, fn func(ctx context.Context, tx Tx, c *Contract) error) (Contract, error) {
+	if err := roleMay(r.By, strings.TrimPrefix(op, "contract."), roles...); err != nil {
+		return Contract{}, err
 	}
-	if r.HolderCertificate != uuid.Nil && r.HolderCertificate != c.CertificateID {
-		return funding.Refuse(ErrForbidden, "foreign_contract", "contract %s is not the holder's", c.ID)
-	}
-	return nil
-}
-
-// change runs one contract transition under the contract's lock.
-func (s *Service) change(ctx context.Context, key, op string, r ContractRequest, fn func(ctx context.Context, tx Tx, c *Contract) error) (Contract, error) {
 	return idempotent(ctx, s, key, op, r, func(ctx context.Context, tx Tx) (Contract, error) {
 		c, err := tx.LockContract(ctx, r.ContractID)
 		if err != nil {
 			return Contract{}, notFound(err, "contract_id", r.ContractID)
 		}
-		if err := r.authorize(c); err != nil {
+		if err := s.contractParty(ctx, tx, r.By, c); err != nil {
 			return Contract{}, err
 		}
 		if err := fn(ctx, tx, &c); err != nil {
@@ -48,10 +42,16 @@ func (s *Service) change(ctx context.Context, key, op string, r ContractRequest,
 	})
 }
 
+var (
+	providers = []Role{RoleProvider}
+	holders   = []Role{RoleHolder}
+	parties   = []Role{RoleHolder, RoleProvider}
+)
+
 // Confirm is the provider accepting an application: the offer is issued. A
 // provider cannot enrol on a certificate that has not been activated.
 func (s *Service) Confirm(ctx context.Context, key string, r ContractRequest) (Contract, error) {
-	return s.change(ctx, key, "contract.confirm", r, func(ctx context.Context, tx Tx, c *Contract) error {
+	return s.change(ctx, key, "contract.confirm", r, providers, func(ctx context.Context, tx Tx, c *Contract) error {
 		cert, err := tx.Certificate(ctx, c.CertificateID)
 		if err != nil {
 			return err
@@ -67,7 +67,7 @@ func (s *Service) Confirm(ctx context.Context, key string, r ContractRequest) (C
 // every month from its start to the current one is charged.
 func (s *Service) Accept(ctx context.Context, key string, r ContractRequest) (Contract, error) {
 	now := s.clock.Now().UTC()
-	return s.change(ctx, key, "contract.accept", r, func(ctx context.Context, tx Tx, c *Contract) error {
+	return s.change(ctx, key, "contract.accept", r, holders, func(ctx context.Context, tx Tx, c *Contract) error {
 		cert, err := tx.Certificate(ctx, c.CertificateID)
 		if err != nil {
 			return err
@@ -80,7 +80,7 @@ func (s *Service) Accept(ctx context.Context, key string, r ContractRequest) (Co
 			return err
 		}
 		for _, ch := range ActivationCharges(*c, on) {
-			if err := s.charge(ctx, tx, *c, ch.Month, r.Actor, "charge_on_accept"); err != nil && !errors.Is(err, errAlreadyCharged) {
+			if err := s.charge(ctx, tx, *c, ch.Month, r.By.Actor(), "charge_on_accept"); err != nil && !errors.Is(err, errAlreadyCharged) {
 				return err
 			}
 		}
@@ -90,16 +90,16 @@ func (s *Service) Accept(ctx context.Context, key string, r ContractRequest) (Co
 
 // Refuse is the provider turning down an application or an offer.
 func (s *Service) Refuse(ctx context.Context, key string, r ContractRequest) (Contract, error) {
-	return s.change(ctx, key, "contract.refuse", r, func(ctx context.Context, tx Tx, c *Contract) error {
-		return s.end(ctx, tx, c, Refused, r.Actor, "refused")
+	return s.change(ctx, key, "contract.refuse", r, providers, func(ctx context.Context, tx Tx, c *Contract) error {
+		return s.end(ctx, tx, c, Refused, r.By.Actor(), "refused")
 	})
 }
 
 // Withdraw is the holder cancelling an application or declining an offer
 // (declining a prolongation included).
 func (s *Service) Withdraw(ctx context.Context, key string, r ContractRequest) (Contract, error) {
-	return s.change(ctx, key, "contract.withdraw", r, func(ctx context.Context, tx Tx, c *Contract) error {
-		return s.end(ctx, tx, c, Withdrawn, r.Actor, "withdrawn")
+	return s.change(ctx, key, "contract.withdraw", r, holders, func(ctx context.Context, tx Tx, c *Contract) error {
+		return s.end(ctx, tx, c, Withdrawn, r.By.Actor(), "withdrawn")
 	})
 }
 
@@ -107,8 +107,8 @@ func (s *Service) Withdraw(ctx context.Context, key string, r ContractRequest) (
 // remaining reserve returns to the balance at once and the seat is freed; the
 // contract closes at the next monthly close.
 func (s *Service) Terminate(ctx context.Context, key string, r ContractRequest) (Contract, error) {
-	return s.change(ctx, key, "contract.terminate", r, func(ctx context.Context, tx Tx, c *Contract) error {
-		return s.end(ctx, tx, c, Terminating, r.Actor, "terminated")
+	return s.change(ctx, key, "contract.terminate", r, parties, func(ctx context.Context, tx Tx, c *Contract) error {
+		return s.end(ctx, tx, c, Terminating, r.By.Actor(), "terminated")
 	})
 }
 
@@ -197,12 +197,15 @@ func (s *Service) ReportDelivery(ctx context.Context, key string, r DeliveryRepo
 	if r.Percent < 0 || r.Percent > 100 {
 		return Contract{}, &funding.ValidationError{Field: "percent", Rule: "must be between 0 and 100"}
 	}
+	if err := roleMay(r.By, "report delivery", providers...); err != nil {
+		return Contract{}, err
+	}
 	return idempotent(ctx, s, key, "contract.delivery", r, func(ctx context.Context, tx Tx) (Contract, error) {
 		c, err := tx.LockContract(ctx, r.ContractID)
 		if err != nil {
 			return Contract{}, notFound(err, "contract_id", r.ContractID)
 		}
-		if err := r.authorize(c); err != nil {
+		if err := s.contractParty(ctx, tx, r.By, c); err != nil {
 			return Contract{}, err
 		}
 		if c.Status != Active && c.Status != Terminating && c.Status != Closed {
@@ -233,7 +236,7 @@ func (s *Service) ReportDelivery(ctx context.Context, key string, r DeliveryRepo
 			return Contract{}, err
 		}
 		err = post(ctx, tx, &a, &h, funding.Posting{Kind: funding.Refund, Amount: short, HoldID: h.ID}, PostingRecord{
-			ContractID: c.ID, Month: r.Month, At: s.clock.Now().UTC(), Actor: r.Actor, Rule: "under_delivery",
+			ContractID: c.ID, Month: r.Month, At: s.clock.Now().UTC(), Actor: r.By.Actor(), Rule: "under_delivery",
 			Params: map[string]string{"payment": payment.String(), "delivered_percent": strconv.Itoa(r.Percent)},
 		})
 		if err != nil {
@@ -252,13 +255,16 @@ type RateRequest struct {
 // Rate records or edits the holder's rating of a contract, allowed while it
 // is active or within a month after it ended.
 func (s *Service) Rate(ctx context.Context, key string, r RateRequest) (Contract, error) {
+	if err := roleMay(r.By, "rate", holders...); err != nil {
+		return Contract{}, err
+	}
 	now := s.clock.Now().UTC()
 	return idempotent(ctx, s, key, "contract.rate", r, func(ctx context.Context, tx Tx) (Contract, error) {
 		c, err := tx.Contract(ctx, r.ContractID)
 		if err != nil {
 			return Contract{}, notFound(err, "contract_id", r.ContractID)
 		}
-		if err := r.authorize(c); err != nil {
+		if err := s.contractParty(ctx, tx, r.By, c); err != nil {
 			return Contract{}, err
 		}
 		if err := CanRate(c, s.dateOf(now)); err != nil {
@@ -286,6 +292,9 @@ type ProlongRequest struct {
 // offer. The holder's silence for ProlongationSilenceDays accepts it (see
 // AcceptBySilence); declining is Withdraw.
 func (s *Service) Prolong(ctx context.Context, key string, r ProlongRequest) (Contract, error) {
+	if err := roleMay(r.By, "prolong", providers...); err != nil {
+		return Contract{}, err
+	}
 	now := s.clock.Now().UTC()
 	on := s.dateOf(now)
 	return idempotent(ctx, s, key, "contract.prolong", r, func(ctx context.Context, tx Tx) (Contract, error) {
@@ -293,7 +302,7 @@ func (s *Service) Prolong(ctx context.Context, key string, r ProlongRequest) (Co
 		if err != nil {
 			return Contract{}, notFound(err, "contract_id", r.ContractID)
 		}
-		if err := r.authorize(old); err != nil {
+		if err := s.contractParty(ctx, tx, r.By, old); err != nil {
 			return Contract{}, err
 		}
 		offer, err := tx.Offer(ctx, r.GroupID)
@@ -307,7 +316,10 @@ func (s *Service) Prolong(ctx context.Context, key string, r ProlongRequest) (Co
 		if err != nil {
 			return Contract{}, err
 		}
-		c, err := s.enrol(ctx, tx, SubmitRequest{CertificateID: old.CertificateID, GroupID: r.GroupID, Start: draft.Start, Actor: r.Actor}, now, on)
+		// The new application is the system's: the provider offers it, the
+		// holder's answer (or silence) decides; no protection applies.
+		c, err := s.enrol(ctx, tx, SubmitRequest{CertificateID: old.CertificateID, GroupID: r.GroupID, Start: draft.Start,
+			By: Caller{Role: RoleSystem, Name: "prolongation by " + r.By.Actor()}}, now, on)
 		if err != nil {
 			return Contract{}, err
 		}
@@ -369,4 +381,30 @@ func (s *Service) AcceptBySilence(ctx context.Context, pager Pager) (int, error)
 		}
 		after = ids[len(ids)-1]
 	}
+}
+
+// Contract reads a contract for whoever may see it: its parties (its
+// provider, whoever holds its certificate as a holder), the municipality
+// that funds it, the operator of its scheme and the system. To anyone else
+// it does not exist (ErrNotFound).
+func (s *Service) Contract(ctx context.Context, by Caller, id uuid.UUID) (Contract, error) {
+	if err := by.Validate(); err != nil {
+		return Contract{}, err
+	}
+	var c Contract
+	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		var err error
+		if c, err = tx.Contract(ctx, id); err != nil {
+			return notFound(err, "contract_id", id)
+		}
+		ok, err := s.seesContract(ctx, tx, by, c)
+		if err == nil && !ok {
+			err = notFound(ErrNotFound, "contract_id", id)
+		}
+		return err
+	})
+	if err != nil {
+		return Contract{}, err
+	}
+	return c, nil
 }

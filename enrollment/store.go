@@ -55,6 +55,11 @@ type Tx interface {
 	// PersonCertificates lists a person's certificates under a scheme.
 	PersonCertificates(ctx context.Context, scheme certificate.Scheme, personID string) ([]certificate.Certificate, error)
 
+	// Guardians. LinkGuardian records a link, keeping the first record of
+	// one that exists; IsGuardian reports whether one exists.
+	LinkGuardian(ctx context.Context, l GuardianLink) error
+	IsGuardian(ctx context.Context, guardianID, childID string) (bool, error)
+
 	// Categories and the queue for a funded slot.
 	Category(ctx context.Context, code string) (certificate.Category, error)
 	Enqueue(ctx context.Context, e QueueEntry) error

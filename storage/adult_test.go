@@ -34,21 +34,21 @@ func TestAdultCourse(t *testing.T) {
 		grp, err := r.svc.SaveGroup(ctx, r.key(), catalog.Group{ModuleID: mod.ID, Name: "Autumn", Start: funding.MustDate(2025, time.September, 15), End: funding.MustDate(2025, time.November, 30), Capacity: 20})
 		require.NoError(t, err)
 
-		res, err := r.svc.ApplyAdult(ctx, r.key(), enrollment.AdultApplication{Holder: adultHolder(1)})
+		res, err := r.svc.ApplyAdult(ctx, r.key(), enrollment.AdultApplication{Holder: adultHolder(1), By: enrollment.AsSystem("test")})
 		require.NoError(t, err)
 		require.False(t, res.Queued)
 		cert := res.Certificate
 		require.Equal(t, "2025-12-31", cert.ValidUntil.String())
 
-		c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: grp.ID})
+		c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: grp.ID, By: enrollment.AsSystem("test")})
 		require.NoError(t, err)
 		require.Equal(t, "50000.00", c.Price.Cert.String())
 		require.Equal(t, "0.00", c.Price.CoPay.String())
-		_, err = r.svc.ChangeStatus(ctx, r.key(), cert.ID, enrollment.ActivateCertificate, "operator")
+		_, err = r.svc.ChangeStatus(ctx, r.key(), cert.ID, enrollment.ActivateCertificate, enrollment.AsSystem("operator"))
 		require.NoError(t, err)
-		_, err = r.svc.Confirm(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, ProviderID: r.provider.ID})
+		_, err = r.svc.Confirm(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsProvider(r.provider.ID)})
 		require.NoError(t, err)
-		_, err = r.svc.Accept(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, HolderCertificate: cert.ID})
+		_, err = r.svc.Accept(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsSystem("holder")})
 		require.NoError(t, err)
 
 		r.at(2025, time.October, 1)
@@ -60,10 +60,10 @@ func TestAdultCourse(t *testing.T) {
 		require.Zero(t, rep.Charged, "the batched close does not pay an adult course by the month either")
 
 		// Completion is the provider's; the learner cannot report it.
-		_, err = r.svc.Complete(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, ProviderID: cert.ID})
+		_, err = r.svc.Complete(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsProvider(cert.ID)})
 		require.ErrorIs(t, err, enrollment.ErrForbidden)
 		r.at(2025, time.December, 1)
-		done, err := r.svc.Complete(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, ProviderID: r.provider.ID})
+		done, err := r.svc.Complete(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsProvider(r.provider.ID)})
 		require.NoError(t, err)
 		require.Equal(t, enrollment.Closed, done.Status)
 		inv, err := db.Invoices(ctx, r.provider.ID, funding.Month{Year: 2025, Month: time.December})
@@ -73,7 +73,7 @@ func TestAdultCourse(t *testing.T) {
 		// One course per certificate.
 		winter, err := r.svc.SaveGroup(ctx, r.key(), catalog.Group{ModuleID: mod.ID, Name: "Winter", Start: funding.MustDate(2025, time.December, 10), End: funding.MustDate(2025, time.December, 30), Capacity: 20})
 		require.NoError(t, err)
-		_, err = r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: winter.ID})
+		_, err = r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: winter.ID, By: enrollment.AsSystem("test")})
 		require.ErrorIs(t, err, enrollment.ErrCertificateUsed)
 		checkInvariants(t, db)
 	})

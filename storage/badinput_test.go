@@ -36,9 +36,9 @@ func TestBadInputWritesNothing(t *testing.T) {
 		ctx := context.Background()
 		r := newRegion(t, db, regionOpts{})
 		cert := r.child(1)
-		c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID})
+		c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID, By: enrollment.AsSystem("test")})
 		require.NoError(t, err)
-		own := enrollment.ContractRequest{ContractID: c.ID, HolderCertificate: cert.ID}
+		own := enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsSystem("holder")}
 
 		cases := []struct {
 			name string
@@ -46,15 +46,15 @@ func TestBadInputWritesNothing(t *testing.T) {
 			want func(error) bool
 		}{
 			{"unknown certificate", func() error {
-				_, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: uuid.New(), GroupID: r.group.ID})
+				_, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: uuid.New(), GroupID: r.group.ID, By: enrollment.AsSystem("test")})
 				return err
 			}, is(enrollment.ErrNotFound)},
 			{"unknown group", func() error {
-				_, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: uuid.New()})
+				_, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: uuid.New(), By: enrollment.AsSystem("test")})
 				return err
 			}, is(enrollment.ErrNotFound)},
 			{"unknown contract", func() error {
-				_, err := r.svc.Confirm(ctx, r.key(), enrollment.ContractRequest{ContractID: uuid.New()})
+				_, err := r.svc.Confirm(ctx, r.key(), enrollment.ContractRequest{ContractID: uuid.New(), By: enrollment.AsSystem("test")})
 				return err
 			}, is(enrollment.ErrNotFound)},
 			{"accept before the offer", func() error {
@@ -66,7 +66,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 				return err
 			}, is(enrollment.ErrForbiddenTransition)},
 			{"foreign provider confirms", func() error {
-				_, err := r.svc.Confirm(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, ProviderID: uuid.New()})
+				_, err := r.svc.Confirm(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsProvider(uuid.New())})
 				return err
 			}, is(enrollment.ErrForbidden)},
 			{"delivery over 100%", func() error {
@@ -74,11 +74,11 @@ func TestBadInputWritesNothing(t *testing.T) {
 				return err
 			}, is(funding.ErrInvalid)},
 			{"negative budget", func() error {
-				_, err := r.svc.SetBudget(ctx, r.key(), enrollment.BudgetRequest{Municipality: mun, Period: autumn, Limit: m("-1.00")})
+				_, err := r.svc.SetBudget(ctx, r.key(), enrollment.BudgetRequest{Municipality: mun, Period: autumn, Limit: m("-1.00"), By: enrollment.AsSystem("test")})
 				return err
 			}, is(funding.ErrInvalid)},
 			{"budget below what is used", func() error {
-				_, err := r.svc.SetBudget(ctx, r.key(), enrollment.BudgetRequest{Municipality: mun, Period: autumn, Limit: m("100.00")})
+				_, err := r.svc.SetBudget(ctx, r.key(), enrollment.BudgetRequest{Municipality: mun, Period: autumn, Limit: m("100.00"), By: enrollment.AsSystem("test")})
 				return err
 			}, is(enrollment.ErrLimitBelowUse)},
 			{"no idempotency key", func() error {
@@ -86,27 +86,27 @@ func TestBadInputWritesNothing(t *testing.T) {
 				return err
 			}, is(funding.ErrInvalid)},
 			{"unknown category", func() error {
-				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: childHolder(99), Category: "nope", Funded: true})
+				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: childHolder(99), Category: "nope", Funded: true, By: enrollment.AsSystem("test")})
 				return err
 			}, is(funding.ErrInvalid)},
 			{"child too young", func() error {
 				h := childHolder(98)
 				h.BirthDate = funding.MustDate(2022, 1, 1)
-				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: h, Category: "city"})
+				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: h, Category: "city", By: enrollment.AsSystem("test")})
 				return err
 			}, is(enrollment.ErrIneligible)},
 			{"second certificate for the same child", func() error {
-				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: cert.Holder, Category: "city"})
+				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: cert.Holder, Category: "city", By: enrollment.AsSystem("test")})
 				return err
 			}, func(err error) bool {
 				return errors.Is(err, enrollment.ErrIneligible) || errors.Is(err, enrollment.ErrExists)
 			}},
 			{"unknown status action", func() error {
-				_, err := r.svc.ChangeStatus(ctx, r.key(), cert.ID, "explode", "x")
+				_, err := r.svc.ChangeStatus(ctx, r.key(), cert.ID, "explode", enrollment.AsSystem("x"))
 				return err
 			}, is(funding.ErrInvalid)},
 			{"activate an active certificate", func() error {
-				_, err := r.svc.ChangeStatus(ctx, r.key(), cert.ID, enrollment.ActivateCertificate, "x")
+				_, err := r.svc.ChangeStatus(ctx, r.key(), cert.ID, enrollment.ActivateCertificate, enrollment.AsSystem("x"))
 				return err
 			}, is(certificate.ErrForbiddenTransition)},
 		}

@@ -50,7 +50,7 @@ func (r *region) children(n int) []certificate.Certificate {
 // same moment, each with its own key.
 func (r *region) submitTogether(prefix string, certs []certificate.Certificate) []error {
 	return collect(len(certs), func(i int) error {
-		_, err := r.svc.Submit(context.Background(), prefix+"-"+strconv.Itoa(i), enrollment.SubmitRequest{CertificateID: certs[i].ID, GroupID: r.group.ID})
+		_, err := r.svc.Submit(context.Background(), prefix+"-"+strconv.Itoa(i), enrollment.SubmitRequest{CertificateID: certs[i].ID, GroupID: r.group.ID, By: enrollment.AsSystem("test")})
 		return err
 	})
 }
@@ -109,7 +109,7 @@ func TestBudgetRace(t *testing.T) {
 		require.LessOrEqual(t, used, limit.Kopecks())
 		// The cabinet of a certificate in the municipality shows the notice
 		// only when the limit is reached; here 3912.08 is left, so it shows money.
-		cab, err := r.svc.Cabinet(context.Background(), certs[0].ID)
+		cab, err := r.svc.Cabinet(context.Background(), enrollment.AsSystem("test"), certs[0].ID)
 		require.NoError(t, err)
 		require.NotNil(t, cab.Money)
 		checkInvariants(t, db)
@@ -125,7 +125,7 @@ func TestAdultQuotaRace(t *testing.T) {
 		const n = 30
 		results := make([]enrollment.IssueResult, n)
 		for i, err := range collect(n, func(i int) (err error) {
-			results[i], err = r.svc.ApplyAdult(context.Background(), "adult-"+strconv.Itoa(i), enrollment.AdultApplication{Holder: adultHolder(i)})
+			results[i], err = r.svc.ApplyAdult(context.Background(), "adult-"+strconv.Itoa(i), enrollment.AdultApplication{Holder: adultHolder(i), By: enrollment.AsSystem("test")})
 			return err
 		}) {
 			require.NoError(t, err, "applicant %d", i)
@@ -150,7 +150,7 @@ func TestAdultQuotaRace(t *testing.T) {
 		}
 		// Cancelling an issued holder past the deadline promotes the head.
 		r.clock.T = r.clock.T.AddDate(0, 0, 31)
-		_, err := r.svc.CancelOverdue(context.Background(), r.key(), first.Certificate.ID, "operator")
+		_, err := r.svc.CancelOverdue(context.Background(), r.key(), first.Certificate.ID, enrollment.AsSystem("operator"))
 		require.NoError(t, err)
 		var funded int
 		require.NoError(t, db.Bun().NewRaw(`SELECT COUNT(*) FROM certificates WHERE scheme = 'digital_skills' AND kind = 'funded' AND status <> 'cancelled'`).Scan(context.Background(), &funded))
@@ -178,7 +178,7 @@ func TestSameKeyConcurrently(t *testing.T) {
 		const n = 20
 		ids := make([]uuid.UUID, n)
 		for i, err := range collect(n, func(i int) error {
-			c, err := r.svc.Submit(context.Background(), "same-key", enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID})
+			c, err := r.svc.Submit(context.Background(), "same-key", enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID, By: enrollment.AsSystem("test")})
 			ids[i] = c.ID
 			return err
 		}) {
@@ -218,11 +218,11 @@ func TestBank(t *testing.T) {
 		// A third of the certificates start the run with contracts active
 		// since September, so that the October closes have months to charge.
 		for i, cert := range certs[:8] {
-			c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert, GroupID: groups[i%len(groups)]})
+			c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert, GroupID: groups[i%len(groups)], By: enrollment.AsSystem("test")})
 			require.NoError(t, err)
-			_, err = r.svc.Confirm(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID})
+			_, err = r.svc.Confirm(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsSystem("test")})
 			require.NoError(t, err)
-			_, err = r.svc.Accept(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID})
+			_, err = r.svc.Accept(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsSystem("test")})
 			require.NoError(t, err)
 		}
 		r.at(2025, time.October, 15)
@@ -274,7 +274,7 @@ func TestBank(t *testing.T) {
 func bankStep(ctx context.Context, r *region, db *storage.DB, batcher *enrollment.Batcher, rng *rand.Rand, certs, groups []uuid.UUID, key string, charged *atomic.Int64) error {
 	cert := certs[rng.IntN(len(certs))]
 	pick := func() (enrollment.Contract, bool) {
-		cab, err := r.svc.Cabinet(ctx, cert)
+		cab, err := r.svc.Cabinet(ctx, enrollment.AsSystem("test"), cert)
 		if err != nil || len(cab.Contracts) == 0 {
 			return enrollment.Contract{}, false
 		}
@@ -282,7 +282,7 @@ func bankStep(ctx context.Context, r *region, db *storage.DB, batcher *enrollmen
 	}
 	switch op := rng.IntN(100); {
 	case op < 35:
-		req := enrollment.SubmitRequest{CertificateID: cert, GroupID: groups[rng.IntN(len(groups))]}
+		req := enrollment.SubmitRequest{CertificateID: cert, GroupID: groups[rng.IntN(len(groups))], By: enrollment.AsSystem("test")}
 		if rng.IntN(2) == 0 {
 			_, err := batcher.Submit(ctx, key, req)
 			return err
@@ -294,7 +294,7 @@ func bankStep(ctx context.Context, r *region, db *storage.DB, batcher *enrollmen
 		if !ok {
 			return nil
 		}
-		req := enrollment.ContractRequest{ContractID: c.ID, Actor: "bank"}
+		req := enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsSystem("bank")}
 		var err error
 		switch rng.IntN(7) {
 		case 0, 1:

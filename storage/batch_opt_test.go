@@ -67,7 +67,7 @@ func TestOptimisticBatchStale(t *testing.T) {
 			}
 		}, stale: false},
 		{name: "certificate suspended", interfere: func(r *region, req enrollment.SubmitRequest, key string) func(*testing.T, enrollment.Contract, error) {
-			_, err := r.svc.ChangeStatus(ctx, r.key(), req.CertificateID, enrollment.SuspendCertificate, "operator")
+			_, err := r.svc.ChangeStatus(ctx, r.key(), req.CertificateID, enrollment.SuspendCertificate, enrollment.AsSystem("operator"))
 			require.NoError(t, err)
 			return func(t *testing.T, _ enrollment.Contract, err error) {
 				require.ErrorIs(t, err, catalog.ErrCertificateNotUsable)
@@ -154,7 +154,7 @@ func TestOptimisticBatchStale(t *testing.T) {
 				cert := r.child(1)
 				store := &interfering{DB: db}
 				svc := enrollment.NewService(store, r.clock, r.svc.Config())
-				req := enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID, Actor: "holder"}
+				req := enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID, By: enrollment.AsSystem("holder")}
 				if tc.setup != nil {
 					tc.setup(r, req)
 				}

@@ -88,18 +88,19 @@ func newBatchRegion(t testing.TB, db *storage.DB, seed uint64) *batchRegion {
 				Region: "reg-1", Municipality: mun, Registration: certificate.Permanent,
 			},
 			GuardianID: "parent-1", Category: cat, Funded: funded,
+			By: enrollment.AsSystem("test"),
 		})
 		require.NoError(t, err)
 		c := res.Certificate
 		if activate {
-			c, err = r.svc.ChangeStatus(ctx, r.key(), c.ID, enrollment.ActivateCertificate, "operator")
+			c, err = r.svc.ChangeStatus(ctx, r.key(), c.ID, enrollment.ActivateCertificate, enrollment.AsSystem("operator"))
 			require.NoError(t, err)
 		}
 		name(c.ID, "cert-"+strconv.Itoa(i))
 		r.certs = append(r.certs, c)
 	}
 	// One certificate suspended.
-	c, err := r.svc.ChangeStatus(ctx, r.key(), r.certs[3].ID, enrollment.SuspendCertificate, "operator")
+	c, err := r.svc.ChangeStatus(ctx, r.key(), r.certs[3].ID, enrollment.SuspendCertificate, enrollment.AsSystem("operator"))
 	if err == nil {
 		r.certs[3] = c
 	}
@@ -144,7 +145,7 @@ func batchWorkload(seed uint64, n, certs, groups int) []batchOp {
 }
 
 func (r *batchRegion) request(op batchOp) enrollment.SubmitRequest {
-	req := enrollment.SubmitRequest{CoPayAccepted: op.coPay, Actor: op.actor}
+	req := enrollment.SubmitRequest{CoPayAccepted: op.coPay, By: enrollment.AsSystem(op.actor)}
 	if op.cert < 0 {
 		req.CertificateID = op.unknownIDText
 	} else {
@@ -321,7 +322,7 @@ func TestBatcherSeatsRace(t *testing.T) {
 				for i := range n {
 					wg.Go(func() {
 						<-start
-						_, err := b.Submit(ctx, tc.name+"-seat-"+strconv.Itoa(i), enrollment.SubmitRequest{CertificateID: certs[i].ID, GroupID: r.group.ID})
+						_, err := b.Submit(ctx, tc.name+"-seat-"+strconv.Itoa(i), enrollment.SubmitRequest{CertificateID: certs[i].ID, GroupID: r.group.ID, By: enrollment.AsSystem("test")})
 						switch {
 						case err == nil:
 							ok.Add(1)
@@ -341,7 +342,7 @@ func TestBatcherSeatsRace(t *testing.T) {
 				var live int
 				require.NoError(t, db.Bun().NewRaw(`SELECT COUNT(*) FROM contracts WHERE group_id = ? AND status = 'requested'`, r.group.ID).Scan(ctx, &live))
 				require.Equal(t, tc.want, live, tc.name)
-				_, err := b.Submit(ctx, "late", enrollment.SubmitRequest{CertificateID: certs[0].ID, GroupID: r.group.ID})
+				_, err := b.Submit(ctx, "late", enrollment.SubmitRequest{CertificateID: certs[0].ID, GroupID: r.group.ID, By: enrollment.AsSystem("test")})
 				require.ErrorIs(t, err, enrollment.ErrBatcherClosed)
 				checkInvariants(t, db)
 			})

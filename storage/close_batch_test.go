@@ -79,9 +79,10 @@ func newCloseScenario(t *testing.T, db *storage.DB) *closeScenario {
 				Region: "reg-1", Municipality: mun, Registration: certificate.Permanent,
 			},
 			GuardianID: "parent-1", Category: "city", Funded: true,
+			By: enrollment.AsSystem("test"),
 		})
 		require.NoError(t, err)
-		c, err := r.svc.ChangeStatus(ctx, r.key(), res.Certificate.ID, enrollment.ActivateCertificate, "operator")
+		c, err := r.svc.ChangeStatus(ctx, r.key(), res.Certificate.ID, enrollment.ActivateCertificate, enrollment.AsSystem("operator"))
 		require.NoError(t, err)
 		s.certs = append(s.certs, c)
 	}
@@ -94,10 +95,10 @@ func (s *closeScenario) submit(t *testing.T, i int, group string, to enrollment.
 	t.Helper()
 	ctx := context.Background()
 	r := s.r
-	c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: s.certs[i].ID, GroupID: s.groups[group].ID, Actor: "parent"})
+	c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: s.certs[i].ID, GroupID: s.groups[group].ID, By: enrollment.AsHolder("parent-1")})
 	require.NoError(t, err)
 	if to != enrollment.Requested {
-		c, err = r.svc.Confirm(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, ProviderID: r.provider.ID, Actor: "provider"})
+		c, err = r.svc.Confirm(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsProvider(r.provider.ID)})
 		require.NoError(t, err)
 	}
 	if to == enrollment.Active {
@@ -108,7 +109,7 @@ func (s *closeScenario) submit(t *testing.T, i int, group string, to enrollment.
 
 func (s *closeScenario) activate(t *testing.T, c enrollment.Contract) enrollment.Contract {
 	t.Helper()
-	c, err := s.r.svc.Accept(context.Background(), s.r.key(), enrollment.ContractRequest{ContractID: c.ID, HolderCertificate: c.CertificateID, Actor: "parent"})
+	c, err := s.r.svc.Accept(context.Background(), s.r.key(), enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsHolder("parent-1")})
 	require.NoError(t, err)
 	return c
 }
@@ -144,7 +145,7 @@ func (s *closeScenario) run(t *testing.T, closeMonth func(m funding.Month) enrol
 	r.at(2025, time.October, 15)
 	s.activate(t, s.byName["11/long"])
 	r.at(2025, time.October, 20)
-	_, err := r.svc.Terminate(ctx, r.key(), enrollment.ContractRequest{ContractID: s.byName["2/long"].ID, HolderCertificate: s.certs[2].ID, Actor: "parent"})
+	_, err := r.svc.Terminate(ctx, r.key(), enrollment.ContractRequest{ContractID: s.byName["2/long"].ID, By: enrollment.AsHolder("parent-1")})
 	require.NoError(t, err)
 	doClose(2025, time.November) // closes short ones and the terminated one; refuses the back-dated
 	doClose(2025, time.December)
@@ -506,11 +507,11 @@ func TestDecemberClosedInsideDecember(t *testing.T) {
 				r := newRegion(t, db, regionOpts{})
 				cert := r.child(1)
 				r.at(2025, time.December, 10)
-				c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID})
+				c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID, By: enrollment.AsSystem("test")})
 				require.NoError(t, err)
-				_, err = r.svc.Confirm(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, ProviderID: r.provider.ID})
+				_, err = r.svc.Confirm(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsProvider(r.provider.ID)})
 				require.NoError(t, err)
-				_, err = r.svc.Accept(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, HolderCertificate: cert.ID})
+				_, err = r.svc.Accept(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsSystem("holder")})
 				require.NoError(t, err)
 				require.Equal(t, c.Price.Cert.String(), r.money(cert.ID).Spent.String(), "December charged at the activation")
 

@@ -220,7 +220,7 @@ func (w *faultWorker) step() bool {
 	switch op := w.rng.IntN(100); {
 	case op < 20:
 		key := w.key()
-		req := enrollment.SubmitRequest{CertificateID: cert, GroupID: w.groups[w.rng.IntN(len(w.groups))], Actor: "fault"}
+		req := enrollment.SubmitRequest{CertificateID: cert, GroupID: w.groups[w.rng.IntN(len(w.groups))], By: enrollment.AsSystem("fault")}
 		o = &faultOp{key: key, op: opSubmit, call: func(ctx context.Context) (enrollment.Contract, error) {
 			return svc.Submit(ctx, key, req)
 		}}
@@ -228,7 +228,7 @@ func (w *faultWorker) step() bool {
 		return w.batch()
 	case op < 98:
 		ctx, cancel := context.WithTimeout(context.Background(), callBound)
-		cab, err := svc.Cabinet(ctx, cert)
+		cab, err := svc.Cabinet(ctx, enrollment.AsSystem("test"), cert)
 		cancel()
 		if err != nil {
 			w.log.mu.Lock()
@@ -261,7 +261,7 @@ func (w *faultWorker) key() string {
 func (w *faultWorker) change(c enrollment.Contract) *faultOp {
 	svc := w.svc
 	key := w.key()
-	req := enrollment.ContractRequest{ContractID: c.ID, Actor: "fault"}
+	req := enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsSystem("fault")}
 	type move = func(context.Context, string, enrollment.ContractRequest) (enrollment.Contract, error)
 	moves := map[string]move{
 		opConfirm: svc.Confirm, opAccept: svc.Accept, opRefuse: svc.Refuse,
@@ -326,7 +326,7 @@ func (w *faultWorker) batch() bool {
 	ops := make([]*faultOp, len(items))
 	for i := range items {
 		item := enrollment.BatchItem{Key: w.key(), Request: enrollment.SubmitRequest{
-			CertificateID: w.certs[w.rng.IntN(len(w.certs))], GroupID: w.groups[w.rng.IntN(len(w.groups))], Actor: "fault",
+			CertificateID: w.certs[w.rng.IntN(len(w.certs))], GroupID: w.groups[w.rng.IntN(len(w.groups))], By: enrollment.AsSystem("fault"),
 		}}
 		items[i] = item
 		ops[i] = &faultOp{key: item.Key, op: opSubmit, batched: true, call: func(ctx context.Context) (enrollment.Contract, error) {

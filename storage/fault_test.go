@@ -79,9 +79,9 @@ func TestFaults(t *testing.T) {
 	// the workload then runs on 15 October.
 	ctx := context.Background()
 	for i := range 12 {
-		c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: certs[i], GroupID: groups[i%len(groups)], Actor: "setup"})
+		c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: certs[i], GroupID: groups[i%len(groups)], By: enrollment.AsSystem("setup")})
 		require.NoError(t, err)
-		req := enrollment.ContractRequest{ContractID: c.ID, Actor: "setup"}
+		req := enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsSystem("setup")}
 		_, err = r.svc.Confirm(ctx, r.key(), req)
 		require.NoError(t, err)
 		_, err = r.svc.Accept(ctx, r.key(), req)
@@ -301,13 +301,13 @@ func TestFaults(t *testing.T) {
 
 	// The same *storage.DB still works: a final round of operations.
 	finalAt := time.Now()
-	_, err = r.svc.SetBudget(ctx, r.key(), enrollment.BudgetRequest{Municipality: mun, Period: autumn, Limit: m("1000000.00")})
+	_, err = r.svc.SetBudget(ctx, r.key(), enrollment.BudgetRequest{Municipality: mun, Period: autumn, Limit: m("1000000.00"), By: enrollment.AsSystem("test")})
 	require.NoError(t, err)
 	cert := r.child(1000)
 	g := r.newGroup(2)
-	c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: g.ID, Actor: "final"})
+	c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: g.ID, By: enrollment.AsSystem("final")})
 	require.NoError(t, err)
-	req := enrollment.ContractRequest{ContractID: c.ID, Actor: "final"}
+	req := enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsSystem("final")}
 	c, err = r.svc.Confirm(ctx, r.key(), req)
 	require.NoError(t, err)
 	require.Equal(t, enrollment.Accepted, c.Status)

@@ -52,13 +52,14 @@ func testLocalDate(t *testing.T, db *storage.DB, zone *time.Location) {
 			Holder: certificate.Holder{PersonID: person, FullName: "Петров Иван", BirthDate: born,
 				Citizenship: "RU", Municipality: mun, Registration: certificate.Permanent},
 			GuardianID: "parent-local", Category: "city", Funded: true,
+			By: enrollment.AsSystem("test"),
 		})
 		return res.Certificate, err
 	}
 	cert, err := issue("child-local-1", funding.MustDate(2018, time.May, 5))
 	require.NoError(t, err)
 	usable := func() string {
-		cab, err := svc.Cabinet(ctx, cert.ID)
+		cab, err := svc.Cabinet(ctx, enrollment.AsSystem("test"), cert.ID)
 		require.NoError(t, err)
 		return cab.Money.Usable.String()
 	}
@@ -88,7 +89,7 @@ func testLocalDate(t *testing.T, db *storage.DB, zone *time.Location) {
 	// day, locally.
 	g := localGroup(t, svc, key)
 	at(2026, time.April, 30, 23, 30)
-	c, err := svc.Submit(ctx, key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: g.ID})
+	c, err := svc.Submit(ctx, key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: g.ID, By: enrollment.AsSystem("test")})
 	require.NoError(t, err)
 	require.Equal(t, "2026-04-30", c.Start.String())
 

@@ -74,7 +74,7 @@ func newRegion(t testing.TB, db *storage.DB, o regionOpts) *region {
 	_, err := r.svc.SaveCategory(ctx, r.key(), certificate.Category{Code: "city", Nominal: o.nominal})
 	require.NoError(t, err)
 	if !o.budget.IsZero() {
-		_, err = r.svc.SetBudget(ctx, r.key(), enrollment.BudgetRequest{Municipality: mun, Period: autumn, Limit: o.budget})
+		_, err = r.svc.SetBudget(ctx, r.key(), enrollment.BudgetRequest{Municipality: mun, Period: autumn, Limit: o.budget, By: enrollment.AsSystem("test")})
 		require.NoError(t, err)
 	}
 	r.provider, err = r.svc.SaveProvider(ctx, r.key(), catalog.Provider{
@@ -126,17 +126,18 @@ func (r *region) child(i int) certificate.Certificate {
 			Region: "reg-1", Municipality: mun, Registration: certificate.Permanent,
 		},
 		GuardianID: "parent-1", Category: "city", Funded: true,
+		By: enrollment.AsSystem("test"),
 	})
 	require.NoError(r.t, err)
 	require.False(r.t, res.Queued)
-	c, err := r.svc.ChangeStatus(ctx, r.key(), res.Certificate.ID, enrollment.ActivateCertificate, "operator")
+	c, err := r.svc.ChangeStatus(ctx, r.key(), res.Certificate.ID, enrollment.ActivateCertificate, enrollment.AsSystem("operator"))
 	require.NoError(r.t, err)
 	return c
 }
 
 func (r *region) money(id uuid.UUID) enrollment.CabinetMoney {
 	r.t.Helper()
-	cab, err := r.svc.Cabinet(context.Background(), id)
+	cab, err := r.svc.Cabinet(context.Background(), enrollment.AsSystem("test"), id)
 	require.NoError(r.t, err)
 	require.NotNil(r.t, cab.Money, "cabinet shows money")
 	return *cab.Money
@@ -159,7 +160,7 @@ func TestOneYear(t *testing.T) {
 		require.Equal(t, "30000.00", got.Balance.String())
 
 		key := r.key()
-		c, err := r.svc.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID, Actor: "parent-1"})
+		c, err := r.svc.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID, By: enrollment.AsHolder("parent-1")})
 		require.NoError(t, err)
 		require.Equal(t, enrollment.Requested, c.Status)
 		require.Equal(t, "4021.98", c.Price.Cert.String())
@@ -170,19 +171,19 @@ func TestOneYear(t *testing.T) {
 		require.Equal(t, "4021.98", got.Reserved.String())
 
 		// The same key replays the first result and changes nothing.
-		again, err := r.svc.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID, Actor: "parent-1"})
+		again, err := r.svc.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID, By: enrollment.AsHolder("parent-1")})
 		require.NoError(t, err)
 		require.Equal(t, c.ID, again.ID)
 		require.Equal(t, "25978.02", r.money(cert.ID).Balance.String())
 		// The same key with another request is a conflict.
-		_, err = r.svc.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID, Actor: "someone else"})
+		_, err = r.svc.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID, By: enrollment.AsSystem("someone else")})
 		require.ErrorIs(t, err, enrollment.ErrIdempotencyConflict)
 		// A second live contract on the same module is refused.
-		_, err = r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID})
+		_, err = r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID, By: enrollment.AsSystem("test")})
 		require.ErrorIs(t, err, enrollment.ErrDuplicateModule)
 
-		prov := enrollment.ContractRequest{ContractID: c.ID, ProviderID: r.provider.ID, Actor: "provider"}
-		hold := enrollment.ContractRequest{ContractID: c.ID, HolderCertificate: cert.ID, Actor: "parent-1"}
+		prov := enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsProvider(r.provider.ID)}
+		hold := enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsHolder("parent-1")}
 		c, err = r.svc.Confirm(ctx, r.key(), prov)
 		require.NoError(t, err)
 		require.Equal(t, enrollment.Accepted, c.Status)
@@ -260,7 +261,7 @@ func TestOneYear(t *testing.T) {
 		// The seat came back: another child can take it.
 		r.at(2025, time.December, 2)
 		other := r.child(2)
-		_, err = r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: other.ID, GroupID: r.group.ID})
+		_, err = r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: other.ID, GroupID: r.group.ID, By: enrollment.AsSystem("test")})
 		require.NoError(t, err)
 
 		// Rollover: the unused balance expires, the next period's nominal is granted.
@@ -282,7 +283,7 @@ func TestOneYear(t *testing.T) {
 }
 
 func (r *region) contracts(certID uuid.UUID) ([]enrollment.Contract, error) {
-	cab, err := r.svc.Cabinet(context.Background(), certID)
+	cab, err := r.svc.Cabinet(context.Background(), enrollment.AsSystem("test"), certID)
 	return cab.Contracts, err
 }
 

@@ -93,7 +93,7 @@ func (o operator) rollover(ctx context.Context, year int) error {
 }
 
 func (o operator) cancelOverdue(ctx context.Context) error {
-	rep, err := o.svc.CancelAllOverdue(ctx, o.db, "operator:cancel-overdue", nil)
+	rep, err := o.svc.CancelAllOverdue(ctx, o.db, enrollment.AsSystem("cancel-overdue"), nil)
 	for _, n := range rep.Cancelled {
 		fmt.Fprintf(o.out, "  %s certificate %s: documents overdue\n", o.would("cancelled", "cancelled"), n)
 	}
@@ -190,7 +190,7 @@ func (o operator) budget(ctx context.Context, mun string, year int, limit string
 	} else if !errors.Is(err, enrollment.ErrNotFound) {
 		return err
 	}
-	cnt, err := o.svc.SetBudget(ctx, key("budget"), enrollment.BudgetRequest{Municipality: mun, Period: period, Limit: amount})
+	cnt, err := o.svc.SetBudget(ctx, key("budget"), enrollment.BudgetRequest{Municipality: mun, Period: period, Limit: amount, By: enrollment.AsSystem("budget")})
 	if err != nil {
 		return err
 	}

@@ -282,14 +282,14 @@ func batched(svc *enrollment.Service, r *region, o options) (func(ctx context.Co
 	bo := b.Options()
 	fmt.Printf("  batcher: %d flushers, at most %d per batch, linger %v\n", bo.Flushers, bo.MaxBatch, bo.Linger)
 	return func(ctx context.Context, key string, c, g int) error {
-		_, err := b.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: r.certs[c], GroupID: r.groups[g], Actor: "bench"})
+		_, err := b.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: r.certs[c], GroupID: r.groups[g], By: enrollment.AsHolder("parent")})
 		return err
 	}, b.Close
 }
 
 func unbatched(svc *enrollment.Service, r *region) func(ctx context.Context, key string, c, g int) error {
 	return func(ctx context.Context, key string, c, g int) error {
-		_, err := svc.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: r.certs[c], GroupID: r.groups[g], Actor: "bench"})
+		_, err := svc.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: r.certs[c], GroupID: r.groups[g], By: enrollment.AsHolder("parent")})
 		return err
 	}
 }

@@ -60,7 +60,7 @@ func loadRegion(ctx context.Context, db *storage.DB, nCerts, nGroups int) (*regi
 	if _, err := svc.SaveCategory(ctx, r.key(), certificate.Category{Code: "city", Nominal: funding.MustMoney("1000000.00")}); err != nil {
 		return nil, err
 	}
-	if _, err := svc.SetBudget(ctx, r.key(), enrollment.BudgetRequest{Municipality: benchMun, Period: year, Limit: funding.MustMoney("100000000000.00")}); err != nil {
+	if _, err := svc.SetBudget(ctx, r.key(), enrollment.BudgetRequest{Municipality: benchMun, Period: year, Limit: funding.MustMoney("100000000000.00"), By: enrollment.AsSystem("bench")}); err != nil {
 		return nil, err
 	}
 	directions := []catalog.Direction{catalog.TechnicalRobotics, catalog.TechnicalOther, catalog.NaturalScience, catalog.Sport, catalog.Arts, catalog.Tourism, catalog.SocialPedagogical}
@@ -107,12 +107,12 @@ func loadRegion(ctx context.Context, db *storage.DB, nCerts, nGroups int) (*regi
 			PersonID: "template", FullName: "Иванов Пётр", BirthDate: funding.MustDate(2015, time.March, 10),
 			Sex: certificate.Male, Citizenship: "RU", Region: "reg-1", Municipality: benchMun, Registration: certificate.Permanent,
 		},
-		GuardianID: "parent", Category: "city", Funded: true,
+		GuardianID: "parent", Category: "city", Funded: true, By: enrollment.AsSystem("bench"),
 	})
 	if err != nil {
 		return nil, err
 	}
-	tmpl, err := svc.ChangeStatus(ctx, r.key(), res.Certificate.ID, enrollment.ActivateCertificate, "operator")
+	tmpl, err := svc.ChangeStatus(ctx, r.key(), res.Certificate.ID, enrollment.ActivateCertificate, enrollment.AsSystem("bench"))
 	if err != nil {
 		return nil, err
 	}

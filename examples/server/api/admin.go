@@ -207,18 +207,6 @@ func (h *Handler) today() funding.Date { return h.cfg.Service.Today() }
 
 // ---- limits and categories ----
 
-// municipalityScope checks a caller may set mun's parameters: the regional
-// operator for any participating municipality, a municipal authority for its own.
-func (h *Handler) municipalityScope(c call, mun string) error {
-	if c.p.Role == RoleMunicipality && mun != c.p.Tenant {
-		return errForbidden("a municipal authority sets only its own limits")
-	}
-	if !h.cfg.Service.Config().Children.Municipalities[mun] {
-		return invalidField("municipality", "does not take part in the children's scheme")
-	}
-	return nil
-}
-
 func (h *Handler) setBudget(w http.ResponseWriter, r *http.Request, c call) error {
 	if err := allow(c.p, RoleMunicipality, RoleRegional); err != nil {
 		return err
@@ -232,15 +220,13 @@ func (h *Handler) setBudget(w http.ResponseWriter, r *http.Request, c call) erro
 		Municipality: p.text("municipality", in.Municipality, 40, true),
 		Period:       h.period(&p, "period", in.Period),
 		Limit:        p.money("limit", in.Limit),
+		By:           c.p.caller(),
 	}
 	if p.err == nil && req.Limit.IsNegative() {
 		p.fail("limit", "must not be negative")
 	}
 	if p.err != nil {
 		return p.err
-	}
-	if err := h.municipalityScope(c, req.Municipality); err != nil {
-		return err
 	}
 	cnt, err := h.cfg.Service.SetBudget(r.Context(), c.key, req)
 	if err != nil {
@@ -264,6 +250,7 @@ func (h *Handler) setDirectionLimit(w http.ResponseWriter, r *http.Request, c ca
 		Municipality: p.text("municipality", in.Municipality, 40, true),
 		Direction:    catalog.Direction(in.Direction),
 		Period:       h.period(&p, "period", in.Period),
+		By:           c.p.caller(),
 	}
 	if !req.Direction.Known() {
 		p.fail("direction", "must be one of the seven directions")
@@ -278,9 +265,6 @@ func (h *Handler) setDirectionLimit(w http.ResponseWriter, r *http.Request, c ca
 	}
 	if p.err != nil {
 		return p.err
-	}
-	if err := h.municipalityScope(c, req.Municipality); err != nil {
-		return err
 	}
 	cnt, err := h.cfg.Service.SetDirectionLimit(r.Context(), c.key, req)
 	if err != nil {
@@ -605,11 +589,7 @@ func (h *Handler) prolong(w http.ResponseWriter, r *http.Request, c call) error 
 	if p.err != nil {
 		return p.err
 	}
-	req, err := h.contractRequest(r.Context(), c, id)
-	if err != nil {
-		return err
-	}
-	k, err := h.cfg.Service.Prolong(r.Context(), c.key, enrollment.ProlongRequest{ContractRequest: req, GroupID: group})
+	k, err := h.cfg.Service.Prolong(r.Context(), c.key, enrollment.ProlongRequest{ContractRequest: contractRequest(c, id), GroupID: group})
 	if err != nil {
 		return err
 	}

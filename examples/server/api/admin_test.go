@@ -27,8 +27,8 @@ func (r eligibilityJSON) rules() string {
 }
 
 // TestEligibility decides both schemes over HTTP with the region's policy
-// and the person's certificates, and keeps a foreign child's certificate
-// number from a holder who is not its guardian.
+// and the person's certificates, and answers a parent only about a child
+// linked to them: nobody else learns whether a child holds a certificate.
 func TestEligibility(t *testing.T) {
 	e := newEnv(t, storeKinds()[0])
 	check := func(token string, body map[string]any) eligibilityJSON {
@@ -60,9 +60,17 @@ func TestEligibility(t *testing.T) {
 			t.Errorf("%s on Misha: %+v", who, r)
 		}
 	}
-	// Another parent learns that a certificate exists, not which.
-	if r := check(e.holder(demo.GuardianPetrov), misha); r.Eligible || r.rules() != "certificate_already_issued" || strings.Contains(r.Reasons[0].Message, cab.Certificate.Number) {
-		t.Errorf("another parent on Misha: %+v", r)
+	// Another parent learns nothing, not even that a certificate exists:
+	// a parent asks only about a child linked to them.
+	for _, body := range []map[string]any{misha, child("child-new", "2018-01-01", demo.MunCity)} {
+		r := e.must(http.StatusForbidden, "POST", "/v1/eligibility", e.holder(demo.GuardianPetrov), "", body)
+		if p := r.problem(t); p.Code != "not_guardian" || strings.Contains(string(r.body), "already") {
+			t.Errorf("another parent on %v: %s", body["holder"], r.body)
+		}
+	}
+	// Ivanova asks about her son Kolya, linked to her and without a certificate yet.
+	if r := check(e.holder(demo.GuardianIvanova), child(demo.ChildKolya, "2017-05-01", demo.MunCity)); !r.Eligible {
+		t.Errorf("Ivanova on Kolya: %+v", r)
 	}
 	// Adults: for themselves, or the federal operator for anyone.
 	adult := func(person, education string) map[string]any {

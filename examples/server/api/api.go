@@ -25,7 +25,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
 )
 
@@ -124,6 +123,7 @@ func (h *Handler) routes(reg *prometheus.Registry) {
 		m.Handle("POST /v1/certificates/{id}/"+string(a), h.write(h.changeCertificate(a)))
 	}
 	m.Handle("POST /v1/certificates/{id}/fund", h.write(h.fundCertificate))
+	m.Handle("POST /v1/guardianships", h.write(h.linkGuardian))
 
 	// Catalog.
 	m.Handle("GET /v1/catalog", h.read(h.catalog))
@@ -430,68 +430,6 @@ func (h *Handler) pathID(r *http.Request) (uuid.UUID, error) {
 		return uuid.Nil, invalidField("id", "must be a UUID")
 	}
 	return id, nil
-}
-
-func (h *Handler) certificate(ctx context.Context, id uuid.UUID) (certificate.Certificate, error) {
-	var c certificate.Certificate
-	err := h.cfg.Store.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
-		var err error
-		c, err = tx.Certificate(ctx, id)
-		return err
-	})
-	return c, err
-}
-
-func (h *Handler) contract(ctx context.Context, id uuid.UUID) (enrollment.Contract, certificate.Certificate, error) {
-	var (
-		k enrollment.Contract
-		c certificate.Certificate
-	)
-	err := h.cfg.Store.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
-		var err error
-		if k, err = tx.Contract(ctx, id); err != nil {
-			return err
-		}
-		c, err = tx.Certificate(ctx, k.CertificateID)
-		return err
-	})
-	return k, c, err
-}
-
-// ownedCertificate loads certificate id for a caller who must own it: a
-// foreign one is 404 on reads (its existence is not revealed) and 403 on writes.
-func (h *Handler) ownedCertificate(ctx context.Context, c call, id uuid.UUID, write bool) (certificate.Certificate, error) {
-	cert, err := h.certificate(ctx, id)
-	if errors.Is(err, enrollment.ErrNotFound) {
-		return cert, errNotFoundProblem()
-	}
-	if err != nil {
-		return cert, err
-	}
-	if !c.p.ownsCertificate(cert) {
-		if write {
-			return cert, errForbidden("the certificate is not within the caller's tenant")
-		}
-		return cert, errNotFoundProblem()
-	}
-	return cert, nil
-}
-
-func (h *Handler) visibleContract(ctx context.Context, c call, id uuid.UUID, write bool) (enrollment.Contract, error) {
-	k, cert, err := h.contract(ctx, id)
-	if errors.Is(err, enrollment.ErrNotFound) {
-		return k, errNotFoundProblem()
-	}
-	if err != nil {
-		return k, err
-	}
-	if !c.p.seesContract(k, cert) {
-		if write {
-			return k, errForbidden("the contract is not within the caller's tenant")
-		}
-		return k, errNotFoundProblem()
-	}
-	return k, nil
 }
 
 func allow(p Principal, roles ...Role) error {

@@ -9,38 +9,30 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
-	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
 )
 
-// Role is what a caller is in the schemes.
-type Role string
+// Role is what a caller is in the schemes: enrollment's roles.
+type Role = enrollment.Role
 
+// The roles a token may carry (never enrollment.RoleSystem: the region's own
+// jobs run as the commands do, not over HTTP).
 const (
-	// RoleHolder is a parent acting for a child's certificate (tenant: the
-	// guardian id) or an adult acting for their own (tenant: the person id).
-	RoleHolder Role = "holder"
+	// RoleHolder is a parent acting for their children's certificates or an
+	// adult acting for their own (tenant: the person id).
+	RoleHolder = enrollment.RoleHolder
 	// RoleProvider is an organisation that teaches (tenant: its provider id).
-	RoleProvider Role = "provider"
+	RoleProvider = enrollment.RoleProvider
 	// RoleMunicipality is a municipal authority (tenant: the municipality code).
-	RoleMunicipality Role = "municipality"
+	RoleMunicipality = enrollment.RoleMunicipality
 	// RoleRegional is the regional operator: the whole children's scheme of the region.
-	RoleRegional Role = "regional"
+	RoleRegional = enrollment.RoleRegional
 	// RoleFederal is the federal operator: the whole adult scheme.
-	RoleFederal Role = "federal"
+	RoleFederal = enrollment.RoleFederal
 )
 
 // Roles lists every role.
-var Roles = []Role{RoleHolder, RoleProvider, RoleMunicipality, RoleRegional, RoleFederal}
-
-func (r Role) known() bool {
-	for _, k := range Roles {
-		if r == k {
-			return true
-		}
-	}
-	return false
-}
+var Roles = enrollment.Roles
 
 // Principal is an authenticated caller.
 type Principal struct {
@@ -50,7 +42,13 @@ type Principal struct {
 }
 
 // Actor is how the caller is recorded in the ledger and the idempotency record.
-func (p Principal) Actor() string { return string(p.Role) + ":" + p.Subject }
+func (p Principal) Actor() string { return p.caller().Actor() }
+
+// caller is the principal as the service's rules see it: what may be read
+// and changed is decided there, for every edge alike.
+func (p Principal) caller() enrollment.Caller {
+	return enrollment.Caller{Role: p.Role, ID: p.Tenant, Name: p.Subject}
+}
 
 // providerID is the provider tenant as a UUID (uuid.Nil for other roles).
 func (p Principal) providerID() uuid.UUID {
@@ -59,33 +57,6 @@ func (p Principal) providerID() uuid.UUID {
 	}
 	id, _ := uuid.Parse(p.Tenant)
 	return id
-}
-
-// ownsCertificate reports whether the caller may see and act on c (within
-// what its role may do at all).
-func (p Principal) ownsCertificate(c certificate.Certificate) bool {
-	switch p.Role {
-	case RoleHolder:
-		return (c.GuardianID != "" && c.GuardianID == p.Tenant) || (c.Holder.PersonID != "" && c.Holder.PersonID == p.Tenant)
-	case RoleMunicipality:
-		return c.Scheme == certificate.Supplementary && c.Municipality == p.Tenant
-	case RoleRegional:
-		return c.Scheme == certificate.Supplementary
-	case RoleFederal:
-		return c.Scheme == certificate.DigitalSkills
-	}
-	return false
-}
-
-// seesContract reports whether the caller may see contract k of certificate c.
-func (p Principal) seesContract(k enrollment.Contract, c certificate.Certificate) bool {
-	if p.Role == RoleProvider {
-		return k.ProviderID == p.providerID()
-	}
-	if p.Role == RoleMunicipality {
-		return k.Municipality == p.Tenant
-	}
-	return p.ownsCertificate(c)
 }
 
 // Claims are the JWT claims edufund reads: the registered ones (sub, exp,
@@ -128,7 +99,7 @@ func (a *Auth) WithClock(now func() time.Time) *Auth {
 }
 
 func validPrincipal(p Principal) error {
-	if !p.Role.known() {
+	if !p.Role.Known() {
 		return fmt.Errorf("unknown role %q", p.Role)
 	}
 	if strings.TrimSpace(p.Subject) == "" {

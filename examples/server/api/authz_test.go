@@ -98,9 +98,20 @@ func TestAuthorization(t *testing.T) {
 		add("POST", "/v1/certificates/"+adult+"/documents", map[string]any{"uploaded": true, "valid_reason": "illness"},
 			map[string]int{"orlova": 403, "kuznetsov": 403, "regional": 403})
 
-		// Eligibility: holders for themselves (a child: any parent), operators in their scheme.
+		// Eligibility: holders for themselves (a child: a parent linked to
+		// it), operators in their scheme.
 		add("POST", "/v1/eligibility", map[string]any{"scheme": "supplementary", "holder": map[string]any{"person_id": "child-x", "full_name": "Х", "birth_date": "2017-01-01", "municipality": demo.MunCity}},
-			everyone(200, map[string]int{"robo": 403, "sport": 403, "zarechye": 403, "federal": 403}))
+			everyone(403, map[string]int{"novograd": 200, "regional": 200}))
+		add("POST", "/v1/eligibility", map[string]any{"scheme": "supplementary", "holder": map[string]any{"person_id": "child-ivanov-misha", "full_name": "Х", "birth_date": "2017-03-14", "municipality": demo.MunCity}},
+			everyone(403, map[string]int{"ivanova": 200, "novograd": 200, "regional": 200}))
+		// A parent issues only for a child linked to them: never for
+		// another guardian, an adult holder, or a stranger's child.
+		for _, person := range []string{demo.GuardianPetrov, demo.AdultOrlova, "child-petrov-ivan", "child-unknown"} {
+			add("POST", "/v1/certificates", map[string]any{"holder": map[string]any{"person_id": person, "full_name": "Подброшенный Ребёнок", "birth_date": "2016-01-01", "municipality": demo.MunCity},
+				"category": demo.CategoryCity}, map[string]int{"ivanova": 403})
+		}
+		add("POST", "/v1/guardianships", map[string]any{"guardian_id": demo.GuardianPetrov, "child_id": "child-linked-by-x"},
+			everyone(403, map[string]int{"novograd": 200, "zarechye": 200, "regional": 200}))
 		add("POST", "/v1/eligibility", map[string]any{"scheme": "digital_skills", "holder": map[string]any{"person_id": demo.AdultOrlova, "full_name": "О", "birth_date": "1990-01-01", "municipality": demo.MunCity}},
 			everyone(403, map[string]int{"orlova": 200, "federal": 200}))
 		// Limits: the region, or the municipality for its own.
@@ -225,4 +236,44 @@ func TestAuthentication(t *testing.T) {
 			t.Errorf("%s: %d %s, want 401", name, r.status, r.body)
 		}
 	}
+}
+
+// TestNoPlanting: a certificate cannot be planted in another person's
+// cabinet. A parent issues only for a child a municipal authority linked to
+// them; a children's certificate belongs to its child's guardians whatever
+// person id its holder carries, so a certificate whose child id happens to
+// be another guardian's or an adult holder's id is not theirs to read or to
+// spend; a second guardian linked to a child acts for its certificate.
+func TestNoPlanting(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		ivanova, petrov, orlova := e.holder(demo.GuardianIvanova), e.holder(demo.GuardianPetrov), e.holder(demo.AdultOrlova)
+		group := e.demo.WalkthroughGroup.String()
+		for _, person := range []string{demo.GuardianPetrov, demo.AdultOrlova} {
+			body := map[string]any{"holder": map[string]any{"person_id": person, "full_name": "Подброшенный Ребёнок", "birth_date": "2016-01-01",
+				"municipality": demo.MunCity}, "category": demo.CategoryCity, "funded": true}
+			if p := e.must(http.StatusForbidden, "POST", "/v1/certificates", ivanova, "plant-"+person, body).problem(t); p.Code != "not_guardian" {
+				t.Errorf("Ivanova plants for %s: %+v", person, p)
+			}
+			// Issued by an officer for the person id of someone else, with
+			// Ivanova as the guardian: only Ivanova's.
+			body["guardian_id"] = demo.GuardianIvanova
+			var out issueJSON
+			e.must(http.StatusCreated, "POST", "/v1/certificates", e.regional(), "officer-"+person, body).json(t, &out)
+			cert := out.Certificate.ID
+			e.must(http.StatusOK, "POST", "/v1/certificates/"+cert+"/activate", e.regional(), "activate-"+person, nil)
+			for _, stranger := range []string{petrov, orlova} {
+				e.must(http.StatusNotFound, "GET", "/v1/certificates/"+cert, stranger, "", nil)
+				e.must(http.StatusForbidden, "POST", "/v1/applications", stranger, "spend-"+person+stranger[len(stranger)-8:],
+					map[string]any{"certificate_id": cert, "group_id": group})
+			}
+			e.must(http.StatusOK, "GET", "/v1/certificates/"+cert, ivanova, "", nil)
+		}
+
+		// A second guardian, linked by the municipal authority, acts for the child.
+		misha := e.demo.CertificateID("child-active-funded").String()
+		e.must(http.StatusNotFound, "GET", "/v1/certificates/"+misha, petrov, "", nil)
+		e.must(http.StatusOK, "POST", "/v1/guardianships", e.municipality(demo.MunCity), "link-petrov-misha",
+			map[string]any{"guardian_id": demo.GuardianPetrov, "child_id": "child-ivanov-misha"})
+		e.must(http.StatusOK, "GET", "/v1/certificates/"+misha, petrov, "", nil)
+	})
 }

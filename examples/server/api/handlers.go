@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -43,27 +42,10 @@ func (h *Handler) issueCertificate(w http.ResponseWriter, r *http.Request, c cal
 		Funded:       in.Funded,
 		Protection:   parseProtection(&p, in.Protection),
 		Passphrase:   p.text("passphrase", in.Passphrase, 200, false),
-		Actor:        c.p.Actor(),
+		By:           c.p.caller(),
 	}
 	if p.err != nil {
 		return p.err
-	}
-	switch c.p.Role {
-	case RoleHolder:
-		if req.GuardianID == "" {
-			req.GuardianID = c.p.Tenant
-		}
-		if req.GuardianID != c.p.Tenant {
-			return errForbidden("a holder issues certificates only as their own guardian_id")
-		}
-	case RoleMunicipality:
-		mun := req.Municipality
-		if mun == "" {
-			mun = req.Holder.Municipality
-		}
-		if mun != c.p.Tenant {
-			return errForbidden("a municipal authority issues only certificates it funds")
-		}
 	}
 	res, err := h.cfg.Service.Issue(r.Context(), c.key, req)
 	if err != nil {
@@ -90,15 +72,9 @@ func (h *Handler) getCertificate(w http.ResponseWriter, r *http.Request, c call)
 	if on.IsZero() {
 		on = h.today()
 	}
-	cab, err := h.cfg.Service.CabinetOn(r.Context(), id, on)
-	if errors.Is(err, enrollment.ErrNotFound) {
-		return errNotFoundProblem()
-	}
+	cab, err := h.cfg.Service.CabinetOn(r.Context(), c.p.caller(), id, on)
 	if err != nil {
 		return err
-	}
-	if !c.p.ownsCertificate(cab.Certificate) {
-		return errNotFoundProblem()
 	}
 	out := cabinetDTO(cab)
 	if out.Notifications, err = h.notifications(r.Context(), cab); err != nil {
@@ -120,10 +96,7 @@ func (h *Handler) changeCertificate(action enrollment.CertificateAction) handler
 		if err := decode(w, r, &struct{}{}, true); err != nil {
 			return err
 		}
-		if _, err := h.ownedCertificate(r.Context(), c, id, true); err != nil {
-			return err
-		}
-		cert, err := h.cfg.Service.ChangeStatus(r.Context(), c.key, id, action, c.p.Actor())
+		cert, err := h.cfg.Service.ChangeStatus(r.Context(), c.key, id, action, c.p.caller())
 		if err != nil {
 			return err
 		}
@@ -143,14 +116,44 @@ func (h *Handler) fundCertificate(w http.ResponseWriter, r *http.Request, c call
 	if err := decode(w, r, &struct{}{}, true); err != nil {
 		return err
 	}
-	if _, err := h.ownedCertificate(r.Context(), c, id, true); err != nil {
-		return err
-	}
-	res, err := h.cfg.Service.RequestFunding(r.Context(), c.key, id, c.p.Actor())
+	res, err := h.cfg.Service.RequestFunding(r.Context(), c.key, id, c.p.caller())
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, issueDTO(res))
+	return nil
+}
+
+type guardianshipIO struct {
+	GuardianID string `json:"guardian_id"`
+	ChildID    string `json:"child_id"`
+}
+
+// linkGuardian records that a person is a child's guardian, as a municipal
+// authority saw it in the documents: the guardian may then issue and manage
+// the child's certificate.
+func (h *Handler) linkGuardian(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := allow(c.p, RoleMunicipality, RoleRegional); err != nil {
+		return err
+	}
+	var in guardianshipIO
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	var p parser
+	req := enrollment.LinkRequest{
+		GuardianID: p.text("guardian_id", in.GuardianID, 100, true),
+		ChildID:    p.text("child_id", in.ChildID, 100, true),
+		By:         c.p.caller(),
+	}
+	if p.err != nil {
+		return p.err
+	}
+	l, err := h.cfg.Service.LinkGuardian(r.Context(), c.key, req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, guardianshipIO{GuardianID: l.GuardianID, ChildID: l.ChildID})
 	return nil
 }
 
@@ -259,45 +262,26 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, c call) error {
 		GroupID:       p.uuid("group_id", in.GroupID, true),
 		Start:         p.date("start", in.Start, false),
 		CoPayAccepted: in.CoPayAccepted,
-		Actor:         c.p.Actor(),
+		By:            c.p.caller(),
 		FullName:      p.text("full_name", in.FullName, 300, false),
 		Passphrase:    p.text("passphrase", in.Passphrase, 200, false),
 	}
 	if p.err != nil {
 		return p.err
 	}
-	ctx := r.Context()
 	switch c.p.Role {
 	case RoleHolder:
 		if in.Number != "" || in.FullName != "" || in.Passphrase != "" {
 			return invalidField("number", "number, full_name and passphrase are only for applications a provider creates")
-		}
-		if _, err := h.ownedCertificate(ctx, c, req.CertificateID, true); err != nil {
-			return err
 		}
 	case RoleProvider:
 		n, err := certificate.ParseNumber(in.Number)
 		if err != nil {
 			return invalidField("number", "must be the certificate's 10-digit number")
 		}
-		var cert certificate.Certificate
-		err = h.cfg.Store.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
-			var err error
-			cert, err = tx.CertificateByNumber(ctx, n)
-			return err
-		})
-		if errors.Is(err, enrollment.ErrNotFound) {
-			return errNotFoundProblem()
-		}
-		if err != nil {
-			return err
-		}
-		if req.CertificateID != uuid.Nil && req.CertificateID != cert.ID {
-			return invalidField("certificate_id", "does not match the number")
-		}
-		req.CertificateID, req.Number, req.ByProvider = cert.ID, n, c.p.providerID()
+		req.Number = n
 	}
-	k, err := h.cfg.Submitter.Submit(ctx, c.key, req)
+	k, err := h.cfg.Submitter.Submit(r.Context(), c.key, req)
 	if err != nil {
 		return err
 	}
@@ -310,7 +294,7 @@ func (h *Handler) getContract(w http.ResponseWriter, r *http.Request, c call) er
 	if err != nil {
 		return err
 	}
-	k, err := h.visibleContract(r.Context(), c, id, false)
+	k, err := h.cfg.Service.Contract(r.Context(), c.p.caller(), id)
 	if err != nil {
 		return err
 	}
@@ -332,21 +316,10 @@ var contractActions = []contractAction{
 	{"terminate", []Role{RoleHolder, RoleProvider}, (*enrollment.Service).Terminate},
 }
 
-// contractRequest checks the caller may act on contract id and names them
-// to the service, which checks ownership again inside its transaction.
-func (h *Handler) contractRequest(ctx context.Context, c call, id uuid.UUID) (enrollment.ContractRequest, error) {
-	k, err := h.visibleContract(ctx, c, id, true)
-	if err != nil {
-		return enrollment.ContractRequest{}, err
-	}
-	req := enrollment.ContractRequest{ContractID: id, Actor: c.p.Actor()}
-	switch c.p.Role {
-	case RoleProvider:
-		req.ProviderID = c.p.providerID()
-	case RoleHolder:
-		req.HolderCertificate = k.CertificateID
-	}
-	return req, nil
+// contractRequest names contract id and the caller to the service, which
+// checks inside its transaction that the caller is a party to it.
+func contractRequest(c call, id uuid.UUID) enrollment.ContractRequest {
+	return enrollment.ContractRequest{ContractID: id, By: c.p.caller()}
 }
 
 func (h *Handler) contractAction(a contractAction) handlerFunc {
@@ -361,11 +334,7 @@ func (h *Handler) contractAction(a contractAction) handlerFunc {
 		if err := decode(w, r, &struct{}{}, true); err != nil {
 			return err
 		}
-		req, err := h.contractRequest(r.Context(), c, id)
-		if err != nil {
-			return err
-		}
-		k, err := a.run(h.cfg.Service, r.Context(), c.key, req)
+		k, err := a.run(h.cfg.Service, r.Context(), c.key, contractRequest(c, id))
 		if err != nil {
 			return err
 		}
@@ -396,11 +365,7 @@ func (h *Handler) delivery(w http.ResponseWriter, r *http.Request, c call) error
 	if p.err != nil {
 		return p.err
 	}
-	req, err := h.contractRequest(r.Context(), c, id)
-	if err != nil {
-		return err
-	}
-	k, err := h.cfg.Service.ReportDelivery(r.Context(), c.key, enrollment.DeliveryReport{ContractRequest: req, Month: m, Percent: *in.Percent})
+	k, err := h.cfg.Service.ReportDelivery(r.Context(), c.key, enrollment.DeliveryReport{ContractRequest: contractRequest(c, id), Month: m, Percent: *in.Percent})
 	if err != nil {
 		return err
 	}
@@ -433,11 +398,7 @@ func (h *Handler) rating(w http.ResponseWriter, r *http.Request, c call) error {
 	if err != nil {
 		return err
 	}
-	req, err := h.contractRequest(r.Context(), c, id)
-	if err != nil {
-		return err
-	}
-	k, err := h.cfg.Service.Rate(r.Context(), c.key, enrollment.RateRequest{ContractRequest: req, Rating: rt})
+	k, err := h.cfg.Service.Rate(r.Context(), c.key, enrollment.RateRequest{ContractRequest: contractRequest(c, id), Rating: rt})
 	if err != nil {
 		return err
 	}
@@ -497,12 +458,9 @@ func (h *Handler) applyAdult(w http.ResponseWriter, r *http.Request, c call) err
 		return err
 	}
 	var p parser
-	req := enrollment.AdultApplication{Holder: in.Holder.parse(&p), Category: p.text("category", in.Category, 40, false), Actor: c.p.Actor()}
+	req := enrollment.AdultApplication{Holder: in.Holder.parse(&p), Category: p.text("category", in.Category, 40, false), By: c.p.caller()}
 	if p.err != nil {
 		return p.err
-	}
-	if c.p.Role == RoleHolder && req.Holder.PersonID != c.p.Tenant {
-		return errForbidden("an adult applies only for themselves (holder.person_id must be the caller's)")
 	}
 	res, err := h.cfg.Service.ApplyAdult(r.Context(), c.key, req)
 	if err != nil {
@@ -517,13 +475,7 @@ func (h *Handler) queuePosition(w http.ResponseWriter, r *http.Request, c call) 
 	if err != nil {
 		return err
 	}
-	if _, err := h.ownedCertificate(r.Context(), c, id, false); err != nil {
-		return err
-	}
-	pos, err := h.cfg.Service.QueuePosition(r.Context(), id)
-	if errors.Is(err, enrollment.ErrNotFound) {
-		pos, err = 0, nil // not queued
-	}
+	pos, err := h.cfg.Service.QueuePosition(r.Context(), c.p.caller(), id)
 	if err != nil {
 		return err
 	}
@@ -548,13 +500,7 @@ func (h *Handler) documents(w http.ResponseWriter, r *http.Request, c call) erro
 	if p.err != nil {
 		return p.err
 	}
-	if reason != "" && c.p.Role != RoleFederal {
-		return errForbidden("only the federal operator records a valid reason")
-	}
-	if _, err := h.ownedCertificate(r.Context(), c, id, true); err != nil {
-		return err
-	}
-	cert, err := h.cfg.Service.RecordDocuments(r.Context(), c.key, enrollment.DocumentsRequest{CertificateID: id, Uploaded: in.Uploaded, ValidReason: reason, Actor: c.p.Actor()})
+	cert, err := h.cfg.Service.RecordDocuments(r.Context(), c.key, enrollment.DocumentsRequest{CertificateID: id, Uploaded: in.Uploaded, ValidReason: reason, By: c.p.caller()})
 	if err != nil {
 		return err
 	}
@@ -573,10 +519,7 @@ func (h *Handler) cancelOverdue(w http.ResponseWriter, r *http.Request, c call) 
 	if err := decode(w, r, &struct{}{}, true); err != nil {
 		return err
 	}
-	if _, err := h.ownedCertificate(r.Context(), c, id, true); err != nil {
-		return err
-	}
-	cert, err := h.cfg.Service.CancelOverdue(r.Context(), c.key, id, c.p.Actor())
+	cert, err := h.cfg.Service.CancelOverdue(r.Context(), c.key, id, c.p.caller())
 	if err != nil {
 		return err
 	}

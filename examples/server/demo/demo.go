@@ -36,6 +36,9 @@ const (
 	CategoryRural = "rural"
 
 	GuardianIvanova = "guardian-ivanova"
+	// ChildKolya is Ivanova's son with no certificate yet: the walkthrough's
+	// child. The municipal authority linked him to his mother.
+	ChildKolya      = "child-ivanov-kolya"
 	GuardianPetrov  = "guardian-petrov"
 	GuardianSidorov = "guardian-sidorov"
 	AdultOrlova     = "person-orlova"
@@ -169,7 +172,7 @@ func Load(ctx context.Context, svc *enrollment.Service, today funding.Date) (Res
 		n   int
 	}{{MunCity, catalog.Sport, 200}, {MunCity, catalog.TechnicalRobotics, 100}, {MunRural, catalog.Sport, 50}, {MunRural, catalog.Arts, 30}} {
 		l.do("direction:"+d.mun+":"+string(d.dir), func(key string) error {
-			_, err := svc.SetDirectionLimit(ctx, key, enrollment.DirectionLimitRequest{Municipality: d.mun, Direction: d.dir, Period: period, Limit: d.n})
+			_, err := svc.SetDirectionLimit(ctx, key, enrollment.DirectionLimitRequest{Municipality: d.mun, Direction: d.dir, Period: period, Limit: d.n, By: enrollment.AsRegional("demo")})
 			return err
 		})
 	}
@@ -232,7 +235,7 @@ func Load(ctx context.Context, svc *enrollment.Service, today funding.Date) (Res
 			out, err = svc.Issue(ctx, key, enrollment.IssueRequest{
 				Holder: certificate.Holder{PersonID: person, FullName: name, BirthDate: funding.MustDate(year-age, time.March, 14),
 					Citizenship: "RU", Region: Region, Municipality: mun, Registration: certificate.Permanent},
-				GuardianID: guardian, Municipality: mun, Category: cat, Funded: funded, Protection: protection, Actor: "regional:demo",
+				GuardianID: guardian, Municipality: mun, Category: cat, Funded: funded, Protection: protection, By: enrollment.AsRegional("demo"),
 			})
 			return err
 		})
@@ -242,7 +245,7 @@ func Load(ctx context.Context, svc *enrollment.Service, today funding.Date) (Res
 	status := func(label string, cert uuid.UUID, actions ...enrollment.CertificateAction) {
 		for _, a := range actions {
 			l.do("cert:"+label+":"+string(a), func(key string) error {
-				_, err := svc.ChangeStatus(ctx, key, cert, a, "municipality:demo")
+				_, err := svc.ChangeStatus(ctx, key, cert, a, enrollment.AsRegional("demo"))
 				return err
 			})
 		}
@@ -258,17 +261,24 @@ func Load(ctx context.Context, svc *enrollment.Service, today funding.Date) (Res
 	status("child-rural-funded", rural, enrollment.ActivateCertificate)
 	child("child-rural-queued", GuardianSidorov, "child-sidorova-vera", "Сидорова Вера Андреевна", 8, MunRural, CategoryRural, true, certificate.Forbidden)
 
+	// Kolya, with no certificate yet, is linked to his mother, as the
+	// municipal authority recorded it from his birth certificate.
+	l.do("guardian:"+ChildKolya, func(key string) error {
+		_, err := svc.LinkGuardian(ctx, key, enrollment.LinkRequest{GuardianID: GuardianIvanova, ChildID: ChildKolya, By: enrollment.AsMunicipality(MunCity)})
+		return err
+	})
+
 	// A live contract: Misha plays football.
 	var contract enrollment.Contract
 	l.do("contract:misha:submit", func(key string) error {
 		var err error
-		contract, err = svc.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: misha, GroupID: id(year, "group:football"), Actor: "holder:" + GuardianIvanova})
+		contract, err = svc.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: misha, GroupID: id(year, "group:football"), By: enrollment.AsHolder(GuardianIvanova)})
 		return err
 	})
 	if l.err == nil {
-		req := enrollment.ContractRequest{ContractID: contract.ID, ProviderID: id(year, "provider:sport"), Actor: "provider:demo"}
+		req := enrollment.ContractRequest{ContractID: contract.ID, By: enrollment.AsProvider(id(year, "provider:sport"))}
 		l.do("contract:misha:confirm", func(key string) error { _, err := svc.Confirm(ctx, key, req); return err })
-		req = enrollment.ContractRequest{ContractID: contract.ID, HolderCertificate: misha, Actor: "holder:" + GuardianIvanova}
+		req = enrollment.ContractRequest{ContractID: contract.ID, By: enrollment.AsHolder(GuardianIvanova)}
 		l.do("contract:misha:accept", func(key string) error { _, err := svc.Accept(ctx, key, req); return err })
 		res.Contract = contract.ID
 	}
@@ -281,7 +291,7 @@ func Load(ctx context.Context, svc *enrollment.Service, today funding.Date) (Res
 			out, err = svc.ApplyAdult(ctx, key, enrollment.AdultApplication{
 				Holder: certificate.Holder{PersonID: person, FullName: name, BirthDate: funding.MustDate(year-age, time.June, 2), Sex: sex,
 					Citizenship: "RU", Education: certificate.EducationHigher, Region: Region, Municipality: MunCity, Registration: certificate.Permanent},
-				Actor: "federal:demo",
+				By: enrollment.AsFederal("demo"),
 			})
 			return err
 		})
@@ -329,7 +339,7 @@ func (l *loader) category(c certificate.Category) {
 
 func (l *loader) budget(mun string, p funding.Period, limit string) {
 	l.do("budget:"+mun, func(key string) error {
-		_, err := l.svc.SetBudget(l.ctx, key, enrollment.BudgetRequest{Municipality: mun, Period: p, Limit: funding.MustMoney(limit)})
+		_, err := l.svc.SetBudget(l.ctx, key, enrollment.BudgetRequest{Municipality: mun, Period: p, Limit: funding.MustMoney(limit), By: enrollment.AsRegional("demo")})
 		return err
 	})
 }

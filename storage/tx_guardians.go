@@ -1,0 +1,35 @@
+package storage
+
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+
+	"github.com/edufund/edufund/enrollment"
+)
+
+type guardianshipRow struct {
+	bun.BaseModel `bun:"table:guardianships"`
+
+	GuardianID string `bun:"guardian_id,pk"`
+	ChildID    string `bun:"child_id,pk"`
+	RecordedAt dbTime `bun:"recorded_at"`
+	Actor      string `bun:"actor"`
+}
+
+// LinkGuardian records a guardian link; the first record of a link stays.
+func (t *tx) LinkGuardian(ctx context.Context, l enrollment.GuardianLink) error {
+	_, err := t.tx.NewInsert().Model(&guardianshipRow{GuardianID: l.GuardianID, ChildID: l.ChildID, RecordedAt: dbTime(l.RecordedAt), Actor: l.Actor}).
+		On("CONFLICT DO NOTHING").Exec(ctx)
+	return t.write(err, "link guardian")
+}
+
+// IsGuardian reports whether guardianID is linked to childID.
+func (t *tx) IsGuardian(ctx context.Context, guardianID, childID string) (bool, error) {
+	ok, err := t.tx.NewSelect().Table("guardianships").
+		Where("guardian_id = ?", guardianID).Where("child_id = ?", childID).Exists(ctx)
+	if err != nil {
+		return false, t.read(err, "guardian link", guardianID)
+	}
+	return ok, nil
+}

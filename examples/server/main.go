@@ -13,6 +13,7 @@
 //
 // The commands that change money or certificates take -dry-run: they run the
 // same rules, print what they would do and write nothing.
+//
 //	server token -role regional -subject op [-tenant T]
 //	                                   print a bearer token signed with -jwt-key
 //

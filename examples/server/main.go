@@ -10,12 +10,11 @@
 //	                                   create or change a category
 //	server budget -municipality m -year 2026 -limit 5000000.00
 //	                                   set a municipality's budget limit
+//	server token -role regional -subject op [-tenant T]
+//	                                   print a bearer token signed with -jwt-key
 //
 // The commands that change money or certificates take -dry-run: they run the
 // same rules, print what they would do and write nothing.
-//
-//	server token -role regional -subject op [-tenant T]
-//	                                   print a bearer token signed with -jwt-key
 //
 // -region region.json (or EDUFUND_REGION) loads a real region's parameters
 // (participating municipalities and regions, minimum ages, the period shape,

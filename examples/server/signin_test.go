@@ -142,6 +142,9 @@ func TestServeOIDC(t *testing.T) {
 	t.Setenv("EDUFUND_OIDC", good)
 	serveUntil(t, "sign-in: identity provider https://sso.example/realms/edu, no demo tokens")
 
+	if _, err := api.LoadOIDCConfig("oidc.example.json"); err != nil {
+		t.Errorf("the example configuration: %v", err)
+	}
 	err := run(context.Background(), []string{"serve", "-db", "sqlite::memory:", "-oidc", misspelt}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "audience: is not a known field") {
 		t.Fatalf("misspelt field: %v", err)

@@ -12,6 +12,8 @@
 //	                                   set a municipality's budget limit
 //	server token -role regional -subject op [-tenant T]
 //	                                   print a bearer token signed with -jwt-key
+//	server revoke -jti ID | -subject S [-issued-before T]
+//	                                   revoke one token, or a subject's tokens
 //
 // The commands that change money or certificates take -dry-run: they run the
 // same rules, print what they would do and write nothing.
@@ -30,7 +32,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -78,6 +79,9 @@ type options struct {
 	municipality     string
 	limit            string
 	clock            string
+
+	maxTTL, revocationRefresh time.Duration
+	oidc, jti, issuedBefore   string
 }
 
 func envOr(name, def string) string {
@@ -98,6 +102,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.db, "db", envOr("EDUFUND_DB", "sqlite:edufund.db"), "database: sqlite:PATH, sqlite::memory: or postgres://… (env EDUFUND_DB)")
 	fs.StringVar(&o.region, "region", os.Getenv("EDUFUND_REGION"), "region parameters file (env EDUFUND_REGION; see region.example.json); empty: the built-in demo region")
 	switch cmd {
+	case "serve", "token", "revoke":
+		maxTTL, err := maxTokenTTL()
+		if err != nil {
+			return err
+		}
+		fs.DurationVar(&o.maxTTL, "max-token-ttl", maxTTL, "longest token lifetime issued or accepted (env EDUFUND_MAX_TOKEN_TTL)")
+	}
+	switch cmd {
 	case "serve":
 		fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
 		fs.StringVar(&o.jwtKey, "jwt-key", os.Getenv("EDUFUND_JWT_KEY"), "HS256 signing key, at least 32 bytes (env EDUFUND_JWT_KEY); empty: a random key for this run")
@@ -107,12 +119,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.DurationVar(&o.batch.Linger, "batch-linger", 0, "how long a batch waits at most for the applications of callers just answered (0: 300µs; negative: never)")
 		fs.IntVar(&o.batch.MaxBatch, "batch-max", 0, "applications per batch at most (0: 128)")
 		fs.StringVar(&o.clock, "clock", "", "demo and rehearsal only: start the server's clock at this local time of the demo region, such as 2026-12-10T10:00, and let it run on (refused with -region)")
+		fs.StringVar(&o.oidc, "oidc", os.Getenv("EDUFUND_OIDC"), "the region's identity provider: OIDC configuration file (env EDUFUND_OIDC); with it, demo tokens need -jwt-key")
+		fs.DurationVar(&o.revocationRefresh, "revocation-refresh", 5*time.Second, "how often the revocation list is reloaded: the longest a token revoked elsewhere still works here")
 	case "token":
 		fs.StringVar(&o.jwtKey, "jwt-key", os.Getenv("EDUFUND_JWT_KEY"), "HS256 signing key of the server, at least 32 bytes (env EDUFUND_JWT_KEY; required)")
 		fs.DurationVar(&o.tokenTTL, "ttl", 8*time.Hour, "lifetime of the token")
 		fs.StringVar(&o.role, "role", "", "holder, provider, municipality, regional or federal (required)")
 		fs.StringVar(&o.subject, "subject", "", "who the caller is, for logs and the ledger (required)")
 		fs.StringVar(&o.tenant, "tenant", "", "what the caller acts for: guardian or person id, provider id, municipality code")
+	case "revoke":
+		fs.StringVar(&o.jti, "jti", "", "the id (jti) of the one token to revoke")
+		fs.StringVar(&o.subject, "subject", "", "the subject whose tokens to revoke")
+		fs.StringVar(&o.issuedBefore, "issued-before", "", "with -subject: revoke the tokens issued before this instant (RFC 3339; default now)")
 	case "demo", "migrate":
 	case "close":
 		fs.StringVar(&o.month, "month", "", "the month to close, YYYY-MM (required)")
@@ -129,7 +147,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.IntVar(&o.year, "year", 0, "the funding year, as for rollover (required)")
 		fs.StringVar(&o.limit, "limit", "", "the limit of the money its certificates reserve and spend in the year, such as 5000000.00 (required)")
 	default:
-		return fmt.Errorf("unknown command %q: want serve, migrate, demo, close, rollover, cancel-overdue, category, budget or token", cmd)
+		return fmt.Errorf("unknown command %q: want serve, migrate, demo, close, rollover, cancel-overdue, category, budget, token or revoke", cmd)
 	}
 	switch cmd {
 	case "close", "rollover", "cancel-overdue", "category", "budget":
@@ -151,9 +169,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if o.jwtKey == "" {
 			return errors.New("-jwt-key (or EDUFUND_JWT_KEY) is required: the token must be signed with the server's key")
 		}
-		auth, err := api.NewAuth([]byte(o.jwtKey), o.tokenTTL)
+		auth, err := api.NewAuth([]byte(o.jwtKey), o.tokenTTL, o.maxTTL)
 		if err != nil {
-			return err
+			return fmt.Errorf("-jwt-key, -ttl, -max-token-ttl: %w", err)
 		}
 		tok, err := auth.Issue(api.Principal{Role: api.Role(o.role), Subject: o.subject, Tenant: o.tenant})
 		if err != nil {
@@ -221,6 +239,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("-month: %w", err)
 		}
 		return op.closeMonth(ctx, m)
+	case "revoke":
+		return revoke(ctx, o, db, stdout)
 	case "rollover":
 		if o.year < 1900 || o.year > 2998 {
 			return errors.New("-year: a year such as 2026 is required")
@@ -255,17 +275,15 @@ func empty(ctx context.Context, db *storage.DB) (bool, error) {
 }
 
 func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Service, today funding.Date, logger *slog.Logger, out io.Writer, regionName string) error {
-	key := []byte(o.jwtKey)
-	randomKey := len(key) == 0
-	if randomKey {
-		key = make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return err
-		}
-	}
-	auth, err := api.NewAuth(key, o.tokenTTL)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	auth, verifier, signInNote, err := signIn(ctx, o, logger)
 	if err != nil {
-		return fmt.Errorf("-jwt-key: %w", err)
+		return err
+	}
+	revs, err := revocations(ctx, o, db, logger)
+	if err != nil {
+		return err
 	}
 
 	var res *demo.Result
@@ -291,7 +309,7 @@ func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Servi
 	batcher := enrollment.NewBatcher(svc, o.batch)
 	defer batcher.Close()
 	h, err := api.New(api.Config{
-		Service: svc, Submitter: batcher, Store: db, Pager: db, Auth: auth, Logger: logger,
+		Service: svc, Submitter: batcher, Store: db, Pager: db, Auth: auth, Verifier: verifier, Revocations: revs, Logger: logger,
 		Owners: api.StoreOwners(db),
 		Ready:  func(ctx context.Context) error { return db.Bun().PingContext(ctx) },
 	})
@@ -316,12 +334,12 @@ func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Servi
 	bo := batcher.Options()
 	fmt.Fprintf(out, "  applications: batches of up to %d, %d at once, linger %v\n", bo.MaxBatch, bo.Flushers, bo.Linger)
 	fmt.Fprintf(out, "  OpenAPI document: %s/v1/openapi.json   health: %s/healthz   metrics: %s/metrics\n", base, base, base)
-	if randomKey {
-		fmt.Fprintln(out, "  signing key: random for this run (set -jwt-key or EDUFUND_JWT_KEY to keep tokens across restarts)")
-	}
+	fmt.Fprintf(out, "  sign-in: %s\n  tokens live at most %v; revocations made elsewhere are seen within %v\n", signInNote, o.maxTTL, o.revocationRefresh)
 	if res != nil {
 		printIDs(out, *res)
-		printTokens(out, auth, *res, o.tokenTTL, base)
+		if auth != nil {
+			printTokens(out, auth, *res, o.tokenTTL, base)
+		}
 	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)

@@ -47,11 +47,11 @@ func TestTokenCommand(t *testing.T) {
 	if err := run(context.Background(), []string{"token", "-jwt-key", key, "-role", "municipality", "-subject", "officer", "-tenant", "novosibirsk"}, &out, &errs); err != nil {
 		t.Fatal(err)
 	}
-	auth, err := api.NewAuth([]byte(key), time.Hour)
+	auth, err := api.NewAuth([]byte(key), time.Hour, api.DefaultMaxTokenTTL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := auth.Verify(strings.TrimSpace(out.String()))
+	p, err := auth.Verify(context.Background(), strings.TrimSpace(out.String()))
 	if err != nil || p.Role != api.RoleMunicipality || p.Tenant != "novosibirsk" {
 		t.Fatalf("token: %+v, %v", p, err)
 	}
@@ -90,15 +90,22 @@ func TestServeBatchFlags(t *testing.T) {
 		}
 	}
 
+	serveUntil(t, "applications: batches of up to 64, 3 at once, linger 1ms",
+		"-batch-flushers", "3", "-batch-linger", "1ms", "-batch-max", "64")
+}
+
+// serveUntil runs serve on an in-memory database, without demo data, with
+// the extra args, until its output holds want; then it stops the server
+// and returns the output.
+func serveUntil(t *testing.T, want string, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "-db", "sqlite::memory:", "-addr", "127.0.0.1:0", "-demo=false",
-			"-batch-flushers", "3", "-batch-linger", "1ms", "-batch-max", "64"}, out, io.Discard)
+		done <- run(ctx, append([]string{"serve", "-db", "sqlite::memory:", "-addr", "127.0.0.1:0", "-demo=false"}, args...), out, io.Discard)
 	}()
-	const want = "applications: batches of up to 64, 3 at once, linger 1ms"
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), want); {
 		select {
 		case err := <-done:
@@ -113,4 +120,5 @@ func TestServeBatchFlags(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("serve: %v", err)
 	}
+	return out.String()
 }

@@ -60,25 +60,38 @@ func Each(t *testing.T, fn func(t *testing.T, db *storage.DB)) {
 // server cannot be reached.
 func Open(t testing.TB, kind string, opts ...storage.Option) *storage.DB {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
+	return OpenDSN(t, kind, DSN(t, kind), opts...)
+}
 
-	var dsn string
+// DSN returns the DSN of a fresh store of the given kind, for a test that
+// opens it more than once (a restart): a SQLite file in a temporary
+// directory, or a PostgreSQL schema of its own, dropped when the test ends.
+// An in-memory SQLite store does not outlive its DB. A PostgreSQL kind is
+// skipped or fails as in Open.
+func DSN(t testing.TB, kind string) string {
+	t.Helper()
 	switch kind {
 	case SQLiteMemory:
-		dsn = "sqlite::memory:"
+		return "sqlite::memory:"
 	case SQLiteFile:
-		dsn = "sqlite:" + filepath.Join(t.TempDir(), "edufund.db")
+		return "sqlite:" + filepath.Join(t.TempDir(), "edufund.db")
 	case Postgres, PostgresSerializable:
 		extra := url.Values{}
 		if kind == PostgresSerializable {
 			extra.Set("default_transaction_isolation", "serializable")
 		}
-		dsn = postgresSchema(t, extra)
-	default:
-		t.Fatalf("storagetest: unknown kind %q", kind)
+		return postgresSchema(t, extra)
 	}
+	t.Fatalf("storagetest: unknown kind %q", kind)
+	return ""
+}
 
+// OpenDSN opens and migrates the store of the given kind at dsn (from DSN),
+// closed when the test ends.
+func OpenDSN(t testing.TB, kind, dsn string, opts ...storage.Option) *storage.DB {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	db, err := storage.Open(ctx, dsn, opts...)
 	if err != nil {
 		t.Fatalf("storagetest: open %s: %v", kind, err)

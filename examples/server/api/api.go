@@ -46,7 +46,15 @@ type Config struct {
 	// certificate by number, the catalog); each runs in its own transaction.
 	Store enrollment.Store
 	Pager enrollment.Pager
-	Auth  *Auth
+	// Auth issues and verifies the demo HS256 tokens.
+	Auth *Auth
+	// Verifier signs callers in; nil is Auth. The reference server gives it
+	// Issuers: Auth and a region's identity provider (OIDC) side by side.
+	Verifier Verifier
+	// Revocations refuses the revoked tokens and serves
+	// POST /v1/admin/tokens/revoke; nil revokes nothing (and the endpoint
+	// is not served).
+	Revocations *Revocations
 	// Logger receives one JSON record per request and every internal error;
 	// nil discards them.
 	Logger *slog.Logger
@@ -77,8 +85,11 @@ type Handler struct {
 
 // New builds the API over cfg.
 func New(cfg Config) (*Handler, error) {
-	if cfg.Service == nil || cfg.Store == nil || cfg.Pager == nil || cfg.Auth == nil {
-		return nil, errors.New("api: Service, Store, Pager and Auth are required")
+	if cfg.Service == nil || cfg.Store == nil || cfg.Pager == nil || cfg.Auth == nil && cfg.Verifier == nil {
+		return nil, errors.New("api: Service, Store, Pager and Auth or Verifier are required")
+	}
+	if cfg.Verifier == nil {
+		cfg.Verifier = cfg.Auth
 	}
 	if cfg.Submitter == nil {
 		cfg.Submitter = cfg.Service
@@ -163,6 +174,9 @@ func (h *Handler) routes(reg *prometheus.Registry) {
 	m.Handle("POST /v1/catalog/modules", h.write(h.saveModule))
 	m.Handle("POST /v1/catalog/groups", h.write(h.saveGroup))
 	m.Handle("POST /v1/contracts/{id}/prolong", h.write(h.prolong))
+	if h.cfg.Revocations != nil {
+		m.Handle("POST /v1/admin/tokens/revoke", h.write(h.revokeTokens))
+	}
 
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.problem(w, r, newProblem(http.StatusNotFound, "not_found", "no such endpoint"))
@@ -217,9 +231,13 @@ func (h *Handler) authenticate(r *http.Request) (Principal, error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return Principal{}, newProblem(http.StatusUnauthorized, "unauthenticated", "a bearer token is required")
 	}
-	p, err := h.cfg.Auth.Verify(strings.TrimSpace(token))
+	p, err := h.cfg.Verifier.Verify(r.Context(), strings.TrimSpace(token))
+	if err == nil && h.cfg.Revocations != nil && h.cfg.Revocations.Revoked(p) {
+		err = ErrRevoked
+	}
 	if err != nil {
-		return Principal{}, newProblem(http.StatusUnauthorized, "unauthenticated", "the bearer token is invalid or expired")
+		h.log.InfoContext(r.Context(), "bearer token refused", "err", err)
+		return Principal{}, tokenProblem(err)
 	}
 	return p, nil
 }

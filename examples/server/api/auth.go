@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -39,6 +40,11 @@ type Principal struct {
 	Role    Role
 	Subject string // who: a user name or id, for logs and the ledger's actor
 	Tenant  string // what they act for; see the Role constants
+	// TokenID and IssuedAt are the jti and iat of the token the caller
+	// signed in with, what a revocation names; an identity provider's
+	// token may lack either. Issue ignores them.
+	TokenID  string
+	IssuedAt time.Time
 }
 
 // Actor is how the caller is recorded in the ledger and the idempotency record.
@@ -59,8 +65,48 @@ func (p Principal) providerID() uuid.UUID {
 	return id
 }
 
+// Verifier checks a bearer token and returns the caller it signs in. Any
+// error refuses the request with 401; a *ClaimError tells which claim of a
+// token that is otherwise valid does not make an edufund caller.
+type Verifier interface {
+	Verify(ctx context.Context, token string) (Principal, error)
+}
+
+// Issuers is a Verifier that hands each token to the verifier of its
+// issuer: the iss claim, read before anything is checked, picks it, and
+// that verifier checks the issuer again along with the signature. A token
+// of any other issuer is refused.
+type Issuers map[string]Verifier
+
+// Verify implements Verifier.
+func (is Issuers) Verify(ctx context.Context, token string) (Principal, error) {
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(token, claims); err != nil {
+		return Principal{}, err
+	}
+	iss, err := claims.GetIssuer()
+	if err != nil {
+		return Principal{}, err
+	}
+	v, ok := is[iss]
+	if !ok {
+		return Principal{}, fmt.Errorf("%w: no verifier for issuer %q", jwt.ErrTokenInvalidIssuer, iss)
+	}
+	return v.Verify(ctx, token)
+}
+
+// ClaimError is a token, signed and in date, whose claims do not make an
+// edufund caller: Claim names the claim (a dotted path), Rule says what is
+// wrong with it.
+type ClaimError struct {
+	Claim string
+	Rule  string
+}
+
+func (e *ClaimError) Error() string { return e.Claim + ": " + e.Rule }
+
 // Claims are the JWT claims edufund reads: the registered ones (sub, exp,
-// iat, iss) and the role and tenant.
+// iat, iss, jti) and the role and tenant.
 type Claims struct {
 	Role   Role   `json:"role"`
 	Tenant string `json:"tenant,omitempty"`
@@ -70,25 +116,48 @@ type Claims struct {
 // Issuer is the iss claim of the tokens the server issues and accepts.
 const Issuer = "edufund"
 
+// DefaultMaxTokenTTL is the longest token lifetime unless configured: a
+// working day with room to spare, and the lifetime of the demo tokens the
+// server prints. A token that leaks is usable for at most that long even if
+// nobody revokes it, and a revocation entry is kept no longer than that.
+const DefaultMaxTokenTTL = 24 * time.Hour
+
+// Leeway is the clock skew the HS256 tokens' exp and iat are allowed.
+const Leeway = 30 * time.Second
+
+// MaxLeeway bounds the leeway an identity provider's tokens may be given:
+// a token accepted at an instant expires within the maximum token lifetime
+// plus MaxLeeway of it, which is how long a revocation entry is kept.
+const MaxLeeway = 5 * time.Minute
+
+// ErrLifetime is a token lifetime longer than the maximum.
+var ErrLifetime = errors.New("the token lifetime exceeds the maximum")
+
 // Auth issues and verifies HS256 bearer tokens.
 type Auth struct {
-	key []byte
-	ttl time.Duration
-	now func() time.Time
+	key         []byte
+	ttl, maxTTL time.Duration
+	now         func() time.Time
 }
 
 // MinKeyLen is the shortest HS256 key accepted: 256 bits.
 const MinKeyLen = 32
 
-// NewAuth returns an Auth signing with key; tokens it issues live for ttl.
-func NewAuth(key []byte, ttl time.Duration) (*Auth, error) {
+// NewAuth returns an Auth signing with key. Tokens it issues live for ttl;
+// it refuses a ttl over maxTTL, and Verify refuses a token whose exp − iat
+// is over maxTTL, so a longer token minted elsewhere with the key is
+// refused too.
+func NewAuth(key []byte, ttl, maxTTL time.Duration) (*Auth, error) {
 	if len(key) < MinKeyLen {
 		return nil, fmt.Errorf("auth: the signing key must be at least %d bytes", MinKeyLen)
 	}
-	if ttl <= 0 {
-		return nil, errors.New("auth: the token lifetime must be positive")
+	if ttl <= 0 || maxTTL <= 0 {
+		return nil, errors.New("auth: the token lifetime and its maximum must be positive")
 	}
-	return &Auth{key: append([]byte(nil), key...), ttl: ttl, now: time.Now}, nil
+	if ttl > maxTTL {
+		return nil, fmt.Errorf("auth: %w: %v > %v", ErrLifetime, ttl, maxTTL)
+	}
+	return &Auth{key: append([]byte(nil), key...), ttl: ttl, maxTTL: maxTTL, now: time.Now}, nil
 }
 
 // WithClock makes the Auth read the time from now (tests).
@@ -98,58 +167,80 @@ func (a *Auth) WithClock(now func() time.Time) *Auth {
 	return &b
 }
 
-func validPrincipal(p Principal) error {
+// validPrincipal checks a principal read from a token whose subject and
+// tenant come from the named claims.
+func validPrincipal(p Principal, subjectClaim, tenantClaim string) error {
 	if !p.Role.Known() {
-		return fmt.Errorf("unknown role %q", p.Role)
+		return &ClaimError{Claim: "role", Rule: fmt.Sprintf("%q is not an edufund role", p.Role)}
 	}
 	if strings.TrimSpace(p.Subject) == "" {
-		return errors.New("the subject is empty")
+		return &ClaimError{Claim: subjectClaim, Rule: "is required"}
 	}
 	switch p.Role {
 	case RoleHolder, RoleMunicipality:
 		if strings.TrimSpace(p.Tenant) == "" {
-			return fmt.Errorf("role %s needs a tenant", p.Role)
+			return &ClaimError{Claim: tenantClaim, Rule: fmt.Sprintf("is required for role %s", p.Role)}
 		}
 	case RoleProvider:
 		if _, err := parseUUID(p.Tenant); err != nil {
-			return errors.New("role provider needs the provider id as its tenant")
+			return &ClaimError{Claim: tenantClaim, Rule: "must be the provider id (a UUID) for role provider"}
 		}
 	}
 	return nil
 }
 
-// Issue signs a token for p that expires after the Auth's ttl.
+// Issue signs a token for p that expires after the Auth's ttl. Its jti is
+// random, so that it can be revoked alone.
 func (a *Auth) Issue(p Principal) (string, error) {
-	if err := validPrincipal(p); err != nil {
+	if err := validPrincipal(p, "subject", "tenant"); err != nil {
 		return "", fmt.Errorf("auth: %w", err)
 	}
 	now := a.now()
 	claims := Claims{Role: p.Role, Tenant: p.Tenant, RegisteredClaims: jwt.RegisteredClaims{
-		Issuer: Issuer, Subject: p.Subject,
+		Issuer: Issuer, Subject: p.Subject, ID: uuid.NewString(),
 		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(a.ttl)),
 	}}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(a.key)
 }
 
-// Verify checks a token: HS256 only, signed with the key, issued by Issuer,
-// not expired (exp required), with a known role and the tenant it needs.
-func (a *Auth) Verify(token string) (Principal, error) {
+// Verify checks a token: HS256 only, signed with the key, issued by
+// Issuer, with exp, iat and jti, not expired, living no longer than the
+// maximum, with a known role and the tenant it needs.
+func (a *Auth) Verify(_ context.Context, token string) (Principal, error) {
 	var claims Claims
 	_, err := jwt.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return a.key, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuer(Issuer),
 		jwt.WithIssuedAt(),
-		jwt.WithLeeway(30*time.Second),
+		jwt.WithLeeway(Leeway),
 		jwt.WithTimeFunc(a.now),
 		jwt.WithStrictDecoding(),
 	)
 	if err != nil {
 		return Principal{}, err
 	}
-	p := Principal{Role: claims.Role, Subject: claims.Subject, Tenant: claims.Tenant}
-	if err := validPrincipal(p); err != nil {
+	switch {
+	case claims.IssuedAt == nil:
+		return Principal{}, &ClaimError{Claim: "iat", Rule: "is required"}
+	case claims.ID == "":
+		return Principal{}, &ClaimError{Claim: "jti", Rule: "is required: a token without an id cannot be revoked"}
+	}
+	if err := checkLifetime(claims.ExpiresAt.Time, claims.IssuedAt.Time, a.maxTTL); err != nil {
+		return Principal{}, err
+	}
+	p := Principal{Role: claims.Role, Subject: claims.Subject, Tenant: claims.Tenant, TokenID: claims.ID, IssuedAt: claims.IssuedAt.Time}
+	if err := validPrincipal(p, "sub", "tenant"); err != nil {
 		return Principal{}, err
 	}
 	return p, nil
+}
+
+// checkLifetime refuses a token issued at iat that expires more than max
+// after it.
+func checkLifetime(exp, iat time.Time, max time.Duration) error {
+	if life := exp.Sub(iat); life > max {
+		return &ClaimError{Claim: "exp", Rule: fmt.Sprintf("the token lives %v, longer than the maximum %v", life, max)}
+	}
+	return nil
 }

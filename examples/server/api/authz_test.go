@@ -190,7 +190,9 @@ func TestAuthorization(t *testing.T) {
 }
 
 // TestAuthentication refuses missing, malformed, foreign-key, expired and
-// non-HS256 tokens, and tokens without the tenant their role needs.
+// non-HS256 tokens, tokens without the tenant their role needs, tokens
+// without jti or iat (they could not be revoked or capped) and tokens
+// living longer than the maximum lifetime.
 func TestAuthentication(t *testing.T) {
 	e := newEnv(t, storeKinds()[0])
 	path := "/v1/catalog"
@@ -202,7 +204,7 @@ func TestAuthentication(t *testing.T) {
 		return tok
 	}
 	now := e.clock.T
-	good := jwt.MapClaims{"iss": api.Issuer, "sub": "x", "role": "regional", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
+	good := jwt.MapClaims{"iss": api.Issuer, "sub": "x", "role": "regional", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": "t-1"}
 	with := func(k string, v any) jwt.MapClaims {
 		c := jwt.MapClaims{}
 		for a, b := range good {
@@ -230,6 +232,9 @@ func TestAuthentication(t *testing.T) {
 		"provider tnt":   sign(jwt.SigningMethodHS256, testKey, with("role", "provider")),
 		"no subject":     sign(jwt.SigningMethodHS256, testKey, with("sub", nil)),
 		"issued in 2030": sign(jwt.SigningMethodHS256, testKey, with("iat", now.AddDate(4, 0, 0).Unix())),
+		"no jti":         sign(jwt.SigningMethodHS256, testKey, with("jti", nil)),
+		"no iat":         sign(jwt.SigningMethodHS256, testKey, with("iat", nil)),
+		"lives too long": sign(jwt.SigningMethodHS256, testKey, with("exp", now.Add(2001*time.Hour).Unix())),
 	} {
 		r := e.do("GET", path, tok, "", nil)
 		if r.status != http.StatusUnauthorized || r.problem(t).Code != "unauthenticated" {

@@ -35,14 +35,16 @@ var testNow = time.Date(2026, time.March, 10, 12, 0, 0, 0, time.UTC)
 var testKey = []byte("test-signing-key-of-at-least-32-bytes!!")
 
 type env struct {
-	t     testing.TB
-	srv   *httptest.Server
-	h     *api.Handler
-	auth  *api.Auth
-	svc   *enrollment.Service
-	clock *funding.FixedClock
-	demo  demo.Result
-	db    *storage.DB
+	t    testing.TB
+	srv  *httptest.Server
+	h    *api.Handler
+	auth *api.Auth
+	// revocations is the API's revocation list.
+	revocations *api.Revocations
+	svc         *enrollment.Service
+	clock       *funding.FixedClock
+	demo        demo.Result
+	db          *storage.DB
 	// submitted counts the applications the API sent to its Submitter.
 	submitted *atomic.Int64
 	// validate checks every request and response against the OpenAPI document.
@@ -97,23 +99,26 @@ func newEnv(t testing.TB, kind string) *env {
 	if err != nil {
 		t.Fatalf("demo: %v", err)
 	}
-	auth, err := api.NewAuth(testKey, 2000*time.Hour) // the tests move the clock by weeks
+	const ttl = 2000 * time.Hour // the tests move the clock by weeks
+	auth, err := api.NewAuth(testKey, ttl, ttl)
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth = auth.WithClock(func() time.Time { return clock.T })
+	now := func() time.Time { return clock.T }
+	auth = auth.WithClock(now)
+	revocations := api.NewRevocations(db, ttl, now)
 	// Applications go through a Batcher, as in the reference server.
 	batcher := enrollment.NewBatcher(svc, enrollment.BatcherOptions{})
 	t.Cleanup(batcher.Close)
 	submitted := new(atomic.Int64)
-	h, err := api.New(api.Config{Service: svc, Submitter: counting{batcher, submitted}, Store: db, Pager: db, Auth: auth, Owners: api.StoreOwners(db),
-		Ready: func(ctx context.Context) error { return db.Bun().PingContext(ctx) }})
+	h, err := api.New(api.Config{Service: svc, Submitter: counting{batcher, submitted}, Store: db, Pager: db, Auth: auth, Revocations: revocations,
+		Owners: api.StoreOwners(db), Ready: func(ctx context.Context) error { return db.Bun().PingContext(ctx) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, srv: srv, h: h, auth: auth, svc: svc, clock: clock, demo: res, db: db, submitted: submitted, validate: true, router: openAPIRouter(t)}
+	e := &env{t: t, srv: srv, h: h, auth: auth, revocations: revocations, svc: svc, clock: clock, demo: res, db: db, submitted: submitted, validate: true, router: openAPIRouter(t)}
 	t.Cleanup(func() {
 		if n := h.Panics(); n != 0 {
 			t.Errorf("%d requests ended in a recovered panic", n)

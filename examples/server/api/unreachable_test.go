@@ -86,7 +86,7 @@ func TestPostgresUnreachable(t *testing.T) {
 	}
 	defer db.Close()
 	svc := enrollment.NewService(db, &funding.FixedClock{T: testNow}, demo.Config(enrollment.DefaultConfig()))
-	auth, err := api.NewAuth(testKey, time.Hour)
+	auth, err := api.NewAuth(testKey, time.Hour, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

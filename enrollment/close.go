@@ -145,7 +145,7 @@ func PlanContract(c Contract, m funding.Month, advanceShare decimal.Decimal) Con
 			p.Lines = make([]InvoiceLine, 0, 2) // an advance and a final, most months
 		}
 		p.Lines = append(p.Lines, InvoiceLine{
-			ContractID: c.ID, Municipality: c.Municipality, ProviderID: c.ProviderID,
+			ContractID: c.ID, Scheme: c.Scheme, Municipality: c.Municipality, ProviderID: c.ProviderID,
 			Month: k, Kind: kind, Amount: amount,
 		})
 	}
@@ -260,10 +260,10 @@ func (p *Plan) Add(cp ContractPlan) {
 	for _, l := range cp.Lines {
 		p.Lines = append(p.Lines, l)
 		i := slices.IndexFunc(p.Invoices, func(v Invoice) bool {
-			return v.Municipality == l.Municipality && v.ProviderID == l.ProviderID && v.Month == l.Month && v.Kind == l.Kind
+			return v.Scheme == l.Scheme && v.Municipality == l.Municipality && v.ProviderID == l.ProviderID && v.Month == l.Month && v.Kind == l.Kind
 		})
 		if i < 0 {
-			p.Invoices = append(p.Invoices, Invoice{Municipality: l.Municipality, ProviderID: l.ProviderID, Month: l.Month, Kind: l.Kind, Amount: funding.Zero})
+			p.Invoices = append(p.Invoices, Invoice{Scheme: l.Scheme, Municipality: l.Municipality, ProviderID: l.ProviderID, Month: l.Month, Kind: l.Kind, Amount: funding.Zero})
 			i = len(p.Invoices) - 1
 		}
 		p.Invoices[i].Amount = p.Invoices[i].Amount.Add(l.Amount)
@@ -272,7 +272,7 @@ func (p *Plan) Add(cp ContractPlan) {
 }
 
 // PlanClose plans the close of month m, run on date on, over contracts:
-// PlanContract for each, folded with Plan.Add, invoices sorted by
+// PlanContract for each, folded with Plan.Add, invoices sorted by scheme,
 // municipality, provider, month and kind (advance first).
 func PlanClose(m funding.Month, contracts []Contract, on funding.Date, advanceShare decimal.Decimal) Plan {
 	p := Plan{Month: m, On: on}
@@ -281,6 +281,7 @@ func PlanClose(m funding.Month, contracts []Contract, on funding.Date, advanceSh
 	}
 	slices.SortStableFunc(p.Invoices, func(a, b Invoice) int {
 		return cmp.Or(
+			cmp.Compare(a.Scheme, b.Scheme),
 			cmp.Compare(a.Municipality, b.Municipality),
 			slices.Compare(a.ProviderID[:], b.ProviderID[:]),
 			cmp.Compare(a.Month.Index(), b.Month.Index()),

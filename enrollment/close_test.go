@@ -9,6 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/funding"
 )
@@ -311,4 +312,23 @@ func TestPlanCloseInvoices(t *testing.T) {
 		{"city", providerB, oct, enrollment.FinalInvoice, "202.20", 1},
 		{"city", providerB, nov, enrollment.AdvanceInvoice, "808.78", 1},
 	}, got)
+}
+
+// TestPlanKeepsSchemesApart: the lines of an adult course and of a child's
+// contract with the same provider, municipality and month are two
+// invoices, paid by two payers.
+func TestPlanKeepsSchemesApart(t *testing.T) {
+	child := exampleContract(enrollment.Active, d(2025, time.August, 20))
+	adult := child
+	adult.ID, adult.Scheme = uuid.MustParse("01890000-0000-7000-8000-000000000051"), certificate.DigitalSkills
+	child.Scheme = certificate.Supplementary
+	p := enrollment.PlanClose(month(2025, time.October), []enrollment.Contract{child, adult}, d(2025, time.October, 1), share)
+	// September's final and October's advance, once per scheme.
+	require.Len(t, p.Invoices, 4)
+	for i, scheme := range []certificate.Scheme{certificate.DigitalSkills, certificate.DigitalSkills, certificate.Supplementary, certificate.Supplementary} {
+		require.Equal(t, scheme, p.Invoices[i].Scheme)
+		require.Equal(t, 1, p.Invoices[i].Lines)
+	}
+	require.Equal(t, p.Invoices[0].Amount, p.Invoices[2].Amount)
+	require.Equal(t, p.Invoices[1].Amount, p.Invoices[3].Amount)
 }

@@ -135,7 +135,7 @@ func (s *Service) Complete(ctx context.Context, key string, r ContractRequest) (
 					return err
 				}
 			}
-			if err := tx.AddInvoiceLine(ctx, InvoiceLine{ContractID: c.ID, Municipality: c.Municipality, ProviderID: c.ProviderID,
+			if err := tx.AddInvoiceLine(ctx, InvoiceLine{ContractID: c.ID, Scheme: c.Scheme, Municipality: c.Municipality, ProviderID: c.ProviderID,
 				Month: on.MonthOf(), Kind: FinalInvoice, Amount: h.Charged}); err != nil {
 				return err
 			}

@@ -248,10 +248,11 @@ const (
 )
 
 // ChangeStatus moves a certificate through its status table. Cancelling a
-// funded certificate frees its category slot for the head of the queue. The
-// municipal authority that funds it or the regional operator asks.
+// funded certificate frees its category slot for the head of the queue. For
+// a child's certificate the municipal authority that funds it or the
+// regional operator asks; for an adult's, the federal operator.
 func (s *Service) ChangeStatus(ctx context.Context, key string, certID uuid.UUID, action CertificateAction, by Caller) (certificate.Certificate, error) {
-	if err := roleMay(by, "change a certificate's status", RoleMunicipality, RoleRegional); err != nil {
+	if err := roleMay(by, "change a certificate's status", RoleMunicipality, RoleRegional, RoleFederal); err != nil {
 		return certificate.Certificate{}, err
 	}
 	on := s.Today()

@@ -221,7 +221,7 @@ func (s *Service) ReportDelivery(ctx context.Context, key string, r DeliveryRepo
 		}
 		// Recording the report as the month's refund line makes a second
 		// report of the same month a refusal rather than a second refund.
-		if err := tx.AddInvoiceLine(ctx, InvoiceLine{ContractID: c.ID, Municipality: c.Municipality, ProviderID: c.ProviderID, Month: r.Month, Kind: RefundInvoice, Amount: short}); err != nil {
+		if err := tx.AddInvoiceLine(ctx, InvoiceLine{ContractID: c.ID, Scheme: c.Scheme, Municipality: c.Municipality, ProviderID: c.ProviderID, Month: r.Month, Kind: RefundInvoice, Amount: short}); err != nil {
 			if errors.Is(err, ErrExists) {
 				return Contract{}, funding.Refuse(ErrAlreadyReported, "delivery_already_reported", "delivery of %s for contract %s was already reported", r.Month, c.ID)
 			}

@@ -208,7 +208,11 @@ const (
 
 // InvoiceLine is one contract's part of an invoice.
 type InvoiceLine struct {
-	ContractID   uuid.UUID
+	ContractID uuid.UUID
+	// Scheme is the contract's: it decides who pays the invoice (the
+	// municipality's budget for the children's scheme, the federal
+	// operator for the adult one).
+	Scheme       certificate.Scheme
 	Municipality string
 	ProviderID   uuid.UUID
 	Month        funding.Month
@@ -216,8 +220,10 @@ type InvoiceLine struct {
 	Amount       funding.Money
 }
 
-// Invoice is the sum of its lines for one (municipality, provider, month, kind).
+// Invoice is the sum of its lines for one (scheme, municipality, provider,
+// month, kind).
 type Invoice struct {
+	Scheme       certificate.Scheme
 	Municipality string
 	ProviderID   uuid.UUID
 	Month        funding.Month

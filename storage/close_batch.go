@@ -418,6 +418,7 @@ func paramsJSON(params map[string]string) (string, error) {
 }
 
 type invoiceKey struct {
+	scheme       string
 	municipality string
 	provider     uuid.UUID
 	month        string
@@ -431,16 +432,17 @@ func (t *tx) addInvoiceLines(ctx context.Context, ls []enrollment.InvoiceLine) (
 	sums := map[invoiceKey]*invoiceRow{}
 	var keys []invoiceKey
 	for _, part := range chunkOf(ls, closeChunk) {
-		q, err := t.insertSQL("invoice_lines", []string{"contract_id", "month", "kind", "municipality", "provider_id", "amount"},
-			[]string{"uuid", "text", "text", "text", "uuid", "bigint"}, len(part), func(w *bulkWriter, i int) {
+		q, err := t.insertSQL("invoice_lines", []string{"contract_id", "month", "kind", "scheme", "municipality", "provider_id", "amount"},
+			[]string{"uuid", "text", "text", "text", "text", "uuid", "bigint"}, len(part), func(w *bulkWriter, i int) {
 				l := part[i]
 				w.uuid(l.ContractID)
 				w.text(l.Month.String())
 				w.text(string(l.Kind))
+				w.text(string(l.Scheme))
 				w.text(l.Municipality)
 				w.uuid(l.ProviderID)
 				w.money("amount", l.Amount)
-			}, " ON CONFLICT DO NOTHING RETURNING municipality, provider_id, month, kind, amount")
+			}, " ON CONFLICT DO NOTHING RETURNING scheme, municipality, provider_id, month, kind, amount")
 		if err != nil {
 			return added, err
 		}
@@ -451,7 +453,7 @@ func (t *tx) addInvoiceLines(ctx context.Context, ls []enrollment.InvoiceLine) (
 		for rows.Next() {
 			var k invoiceKey
 			var amount int64
-			if err := rows.Scan(&k.municipality, &k.provider, &k.month, &k.kind, &amount); err != nil {
+			if err := rows.Scan(&k.scheme, &k.municipality, &k.provider, &k.month, &k.kind, &amount); err != nil {
 				_ = rows.Close()
 				return added, t.write(err, "add invoice lines")
 			}
@@ -478,30 +480,20 @@ func (t *tx) addInvoiceLines(ctx context.Context, ls []enrollment.InvoiceLine) (
 	}
 	// The totals are hot rows shared by every page: one upsert per page of
 	// the sums of its new lines, taken in key order.
-	slices.SortFunc(keys, func(a, b invoiceKey) int {
-		if c := strings.Compare(a.municipality, b.municipality); c != 0 {
-			return c
-		}
-		if c := slices.Compare(a.provider[:], b.provider[:]); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.month, b.month); c != 0 {
-			return c
-		}
-		return strings.Compare(a.kind, b.kind)
-	})
+	slices.SortFunc(keys, compareInvoiceKeys)
 	for _, part := range chunkOf(keys, closeChunk) {
-		q, err := t.insertSQL("invoices", []string{"municipality", "provider_id", "month", "kind", "amount", "lines"},
-			[]string{"text", "uuid", "text", "text", "bigint", "integer"}, len(part), func(w *bulkWriter, i int) {
+		q, err := t.insertSQL("invoices", []string{"scheme", "municipality", "provider_id", "month", "kind", "amount", "lines"},
+			[]string{"text", "text", "uuid", "text", "text", "bigint", "integer"}, len(part), func(w *bulkWriter, i int) {
 				k := part[i]
 				r := sums[k]
+				w.text(k.scheme)
 				w.text(k.municipality)
 				w.uuid(k.provider)
 				w.text(k.month)
 				w.text(k.kind)
 				w.int(r.Amount)
 				w.int(int64(r.Lines))
-			}, " ON CONFLICT (municipality, provider_id, month, kind) DO UPDATE SET "+
+			}, " ON CONFLICT (scheme, municipality, provider_id, month, kind) DO UPDATE SET "+
 				"amount = invoices.amount + EXCLUDED.amount, lines = invoices.lines + EXCLUDED.lines")
 		if err != nil {
 			return added, err
@@ -816,7 +808,7 @@ func invoiceSums(ls []enrollment.InvoiceLine, amounts []int64) []invoiceSum {
 	var sums []invoiceSum
 	for i := range ls {
 		l := &ls[i]
-		k := invoiceKey{municipality: l.Municipality, provider: l.ProviderID, month: monthStrings.of(l.Month), kind: string(l.Kind)}
+		k := invoiceKey{scheme: string(l.Scheme), municipality: l.Municipality, provider: l.ProviderID, month: monthStrings.of(l.Month), kind: string(l.Kind)}
 		j, ok := idx[k]
 		if !ok {
 			j = len(sums)
@@ -837,6 +829,9 @@ type invoiceSum struct {
 }
 
 func compareInvoiceKeys(a, b invoiceKey) int {
+	if c := strings.Compare(a.scheme, b.scheme); c != 0 {
+		return c
+	}
 	if c := strings.Compare(a.municipality, b.municipality); c != 0 {
 		return c
 	}

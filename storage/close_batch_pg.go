@@ -569,18 +569,18 @@ var pgClosePage = &pgStatement{
 	p AS (INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params)
 		SELECT unnest($7::uuid[]), unnest($4::uuid[]), unnest($5::date[]), unnest($6::date[]), 'charge', unnest($2::bigint[]),
 			unnest($3::uuid[]), unnest($1::uuid[]), $9::text, $10::timestamptz, $11::text, $12::text, unnest($8::text[])),
-	l AS (INSERT INTO invoice_lines (contract_id, month, kind, municipality, provider_id, amount)
-		SELECT unnest($13::uuid[]), unnest($14::text[]), unnest($15::text[]), unnest($16::text[]), unnest($17::uuid[]), unnest($18::bigint[])),
-	i AS (INSERT INTO invoices (municipality, provider_id, month, kind, amount, lines)
-		SELECT unnest($19::text[]), unnest($20::uuid[]), unnest($21::text[]), unnest($22::text[]), unnest($23::bigint[]), unnest($24::integer[])
-		ON CONFLICT (municipality, provider_id, month, kind) DO UPDATE SET amount = invoices.amount + EXCLUDED.amount, lines = invoices.lines + EXCLUDED.lines)
+	l AS (INSERT INTO invoice_lines (contract_id, month, kind, municipality, provider_id, amount, scheme)
+		SELECT unnest($13::uuid[]), unnest($14::text[]), unnest($15::text[]), unnest($16::text[]), unnest($17::uuid[]), unnest($18::bigint[]), unnest($26::text[])),
+	i AS (INSERT INTO invoices (municipality, provider_id, month, kind, amount, lines, scheme)
+		SELECT unnest($19::text[]), unnest($20::uuid[]), unnest($21::text[]), unnest($22::text[]), unnest($23::bigint[]), unnest($24::integer[]), unnest($27::text[])
+		ON CONFLICT (scheme, municipality, provider_id, month, kind) DO UPDATE SET amount = invoices.amount + EXCLUDED.amount, lines = invoices.lines + EXCLUDED.lines)
 	SELECT count(*) FROM h`,
 	params: []uint32{
 		oidUUIDArray, oidInt8Array, oidUUIDArray, oidUUIDArray, oidDateArray, oidDateArray, oidUUIDArray, oidTextArray,
 		oidText, oidTimestamptz, oidText, oidText,
 		oidUUIDArray, oidTextArray, oidTextArray, oidTextArray, oidUUIDArray, oidInt8Array,
 		oidTextArray, oidUUIDArray, oidTextArray, oidTextArray, oidInt8Array, oidInt4Array,
-		oidTIDArray,
+		oidTIDArray, oidTextArray, oidTextArray,
 	},
 }
 
@@ -654,6 +654,8 @@ func (t *pgCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord
 	args.int8s(len(inv), func(i int) int64 { return inv[i].amount })
 	args.int4s(len(inv), func(i int) int32 { return inv[i].lines })
 	args.tids(n, func(i int) tid { return t.holds[ps[i].Posting.HoldID] })
+	args.texts(len(ls), func(i int) string { return string(ls[i].Scheme) })
+	args.texts(len(inv), func(i int) string { return inv[i].scheme })
 	defer traceStatement(pgClosePage.sql)()
 	rr, err := t.exec(ctx, pgClosePage, args)
 	if err != nil {

@@ -545,3 +545,31 @@ func TestDecemberClosedInsideDecember(t *testing.T) {
 		})
 	}
 }
+
+// TestInvoicesKeepSchemesApart: a child's and an adult's lines of the same
+// provider, municipality, month and kind make two invoices, one per payer.
+func TestInvoicesKeepSchemesApart(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		provider, month := uuid.Must(uuid.NewV7()), funding.Month{Year: 2026, Month: time.March}
+		line := func(scheme certificate.Scheme, amount string) enrollment.InvoiceLine {
+			return enrollment.InvoiceLine{ContractID: uuid.Must(uuid.NewV7()), Scheme: scheme, Municipality: mun, ProviderID: provider,
+				Month: month, Kind: enrollment.FinalInvoice, Amount: m(amount)}
+		}
+		require.NoError(t, db.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
+			for _, l := range []enrollment.InvoiceLine{line(certificate.Supplementary, "100.00"), line(certificate.DigitalSkills, "35000.00"), line(certificate.Supplementary, "50.00")} {
+				if err := tx.AddInvoiceLine(ctx, l); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+		inv, err := db.Invoices(ctx, provider, month)
+		require.NoError(t, err)
+		got := map[certificate.Scheme]string{}
+		for _, i := range inv {
+			got[i.Scheme] = fmt.Sprintf("%s/%d", i.Amount, i.Lines)
+		}
+		require.Equal(t, map[certificate.Scheme]string{certificate.Supplementary: "150.00/2", certificate.DigitalSkills: "35000.00/1"}, got)
+	})
+}

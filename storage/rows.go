@@ -728,6 +728,7 @@ type invoiceLineRow struct {
 	ContractID   uuid.UUID `bun:"contract_id,pk"`
 	Month        dbMonth   `bun:"month,pk"`
 	Kind         string    `bun:"kind,pk"`
+	Scheme       string    `bun:"scheme"`
 	Municipality string    `bun:"municipality"`
 	ProviderID   uuid.UUID `bun:"provider_id"`
 	Amount       int64     `bun:"amount"`
@@ -736,6 +737,7 @@ type invoiceLineRow struct {
 type invoiceRow struct {
 	bun.BaseModel `bun:"table:invoices"`
 
+	Scheme       string    `bun:"scheme,pk"`
 	Municipality string    `bun:"municipality,pk"`
 	ProviderID   uuid.UUID `bun:"provider_id,pk"`
 	Month        dbMonth   `bun:"month,pk"`
@@ -746,6 +748,7 @@ type invoiceRow struct {
 
 func (r *invoiceRow) domain() enrollment.Invoice {
 	return enrollment.Invoice{
+		Scheme:       certificate.Scheme(r.Scheme),
 		Municipality: r.Municipality,
 		ProviderID:   r.ProviderID,
 		Month:        funding.Month(r.Month),

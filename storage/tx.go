@@ -682,6 +682,7 @@ func (t *tx) AddInvoiceLine(ctx context.Context, l enrollment.InvoiceLine) error
 		ContractID:   l.ContractID,
 		Month:        dbMonth(l.Month),
 		Kind:         string(l.Kind),
+		Scheme:       string(l.Scheme),
 		Municipality: l.Municipality,
 		ProviderID:   l.ProviderID,
 		Amount:       k.of("amount", l.Amount),
@@ -693,6 +694,7 @@ func (t *tx) AddInvoiceLine(ctx context.Context, l enrollment.InvoiceLine) error
 		return err
 	}
 	inv := &invoiceRow{
+		Scheme:       string(l.Scheme),
 		Municipality: l.Municipality,
 		ProviderID:   l.ProviderID,
 		Month:        dbMonth(l.Month),
@@ -701,7 +703,7 @@ func (t *tx) AddInvoiceLine(ctx context.Context, l enrollment.InvoiceLine) error
 		Lines:        1,
 	}
 	_, err := t.tx.NewInsert().Model(inv).
-		On("CONFLICT (municipality, provider_id, month, kind) DO UPDATE").
+		On("CONFLICT (scheme, municipality, provider_id, month, kind) DO UPDATE").
 		Set("amount = ?TableAlias.amount + EXCLUDED.amount").
 		Set("lines = ?TableAlias.lines + 1").
 		Exec(ctx)

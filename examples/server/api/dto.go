@@ -296,6 +296,7 @@ func offerDTO(o enrollment.Offer) offerOut {
 }
 
 type invoiceOut struct {
+	Scheme       string        `json:"scheme"`
 	Municipality string        `json:"municipality"`
 	ProviderID   uuid.UUID     `json:"provider_id"`
 	Month        string        `json:"month"`
@@ -305,7 +306,7 @@ type invoiceOut struct {
 }
 
 func invoiceDTO(i enrollment.Invoice) invoiceOut {
-	return invoiceOut{Municipality: i.Municipality, ProviderID: i.ProviderID, Month: i.Month.String(), Kind: string(i.Kind), Amount: i.Amount, Lines: i.Lines}
+	return invoiceOut{Scheme: string(i.Scheme), Municipality: i.Municipality, ProviderID: i.ProviderID, Month: i.Month.String(), Kind: string(i.Kind), Amount: i.Amount, Lines: i.Lines}
 }
 
 type listOut[T any] struct {

@@ -1,10 +1,16 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/examples/server/api"
 	"github.com/edufund/edufund/examples/server/demo"
 )
 
@@ -70,6 +76,7 @@ type cabinetJSON struct {
 }
 
 type invoiceJSON struct {
+	Scheme       string `json:"scheme"`
 	Municipality string `json:"municipality"`
 	ProviderID   string `json:"provider_id"`
 	Month        string `json:"month"`
@@ -394,6 +401,56 @@ func TestAdultScheme(t *testing.T) {
 		e.must(http.StatusOK, "GET", "/v1/certificates/"+out.Certificate.ID+"/queue", tok, "", nil).json(t, &q)
 		if q.Position != 1 {
 			t.Fatalf("queue position %d after promotion, want 1", q.Position)
+		}
+	})
+}
+
+// TestInvoicesByPayer: an adult course completed with a provider is
+// invoiced to the federal operator, who sees only the adult scheme's
+// invoices; the regional operator and the municipality see only the
+// children's scheme's; the provider sees its own of both.
+func TestInvoicesByPayer(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		orlova := e.holder(demo.AdultOrlova)
+		digital := e.demo.ProviderID("Digital Academy")
+		digitalTok := e.token(api.RoleProvider, "digital-admin", digital.String())
+		var python struct{ ID string }
+		for _, g := range e.demo.Groups {
+			if strings.HasPrefix(g.Name, "Python") {
+				python.ID = g.ID.String()
+			}
+		}
+		e.must(http.StatusOK, "POST", "/v1/certificates/"+e.demo.CertificateID("adult-issued").String()+"/activate", e.federal(), "adult-activate", nil)
+		var k contractJSON
+		e.must(http.StatusCreated, "POST", "/v1/applications", orlova, "adult-apply", map[string]any{"certificate_id": e.demo.CertificateID("adult-issued").String(), "group_id": python.ID}).json(t, &k)
+		e.must(http.StatusOK, "POST", "/v1/contracts/"+k.ID+"/confirm", digitalTok, "adult-confirm", nil)
+		e.must(http.StatusOK, "POST", "/v1/contracts/"+k.ID+"/accept", orlova, "adult-accept", nil)
+		if _, err := e.svc.Complete(ctx, "adult-complete", enrollment.ContractRequest{ContractID: uuid.MustParse(k.ID), By: enrollment.AsProvider(digital)}); err != nil {
+			t.Fatal(err)
+		}
+		// March also has the children's invoices of the demo's football.
+		e.must(http.StatusOK, "POST", "/v1/admin/close", e.regional(), "close-2026-03", map[string]string{"month": "2026-03"})
+
+		schemes := func(token string) map[string]int {
+			var list struct{ Items []invoiceJSON }
+			e.must(http.StatusOK, "GET", "/v1/invoices?month=2026-03", token, "", nil).json(t, &list)
+			out := map[string]int{}
+			for _, i := range list.Items {
+				out[i.Scheme]++
+			}
+			return out
+		}
+		if got := schemes(e.federal()); got["digital_skills"] != 1 || got["supplementary"] != 0 {
+			t.Errorf("the federal operator sees %v", got)
+		}
+		for who, tok := range map[string]string{"regional": e.regional(), "novograd": e.municipality(demo.MunCity)} {
+			if got := schemes(tok); got["digital_skills"] != 0 {
+				t.Errorf("%s sees %v", who, got)
+			}
+		}
+		if got := schemes(digitalTok); got["digital_skills"] != 1 {
+			t.Errorf("the provider sees %v", got)
 		}
 	})
 }

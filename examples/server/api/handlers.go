@@ -86,7 +86,7 @@ func (h *Handler) getCertificate(w http.ResponseWriter, r *http.Request, c call)
 
 func (h *Handler) changeCertificate(action enrollment.CertificateAction) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, c call) error {
-		if err := allow(c.p, RoleMunicipality, RoleRegional); err != nil {
+		if err := allow(c.p, RoleMunicipality, RoleRegional, RoleFederal); err != nil {
 			return err
 		}
 		id, err := h.pathID(r)
@@ -435,16 +435,29 @@ func (h *Handler) invoices(w http.ResponseWriter, r *http.Request, c call) error
 	}
 	out := listOut[invoiceOut]{Items: []invoiceOut{}}
 	for _, inv := range list {
-		if c.p.Role == RoleMunicipality && inv.Municipality != c.p.Tenant {
-			continue
+		if seesInvoice(c.p, inv) {
+			out.Items = append(out.Items, invoiceDTO(inv))
 		}
-		if c.p.Role == RoleProvider && inv.ProviderID != pid {
-			continue
-		}
-		out.Items = append(out.Items, invoiceDTO(inv))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// seesInvoice reports whether the caller may see an invoice: a provider its
+// own, of both schemes; a municipal authority the children's scheme's of
+// its own budget; each operator its scheme's.
+func seesInvoice(p Principal, inv enrollment.Invoice) bool {
+	switch p.Role {
+	case RoleProvider:
+		return inv.ProviderID == p.providerID()
+	case RoleMunicipality:
+		return inv.Scheme == certificate.Supplementary && inv.Municipality == p.Tenant
+	case RoleRegional:
+		return inv.Scheme == certificate.Supplementary
+	case RoleFederal:
+		return inv.Scheme == certificate.DigitalSkills
+	}
+	return false
 }
 
 // ---- adult scheme ----

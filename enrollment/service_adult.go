@@ -22,6 +22,9 @@ type AdultApplication struct {
 // recorded as an accounting (unfunded) one and waits in the year's FIFO
 // queue; it is funded when a place frees.
 func (s *Service) ApplyAdult(ctx context.Context, key string, r AdultApplication) (IssueResult, error) {
+	if err := r.Holder.Canonicalize(); err != nil { // the person's certificates are looked up by the canonical id
+		return IssueResult{}, err
+	}
 	now := s.clock.Now().UTC()
 	on := funding.DateOf(now)
 	return idempotent(ctx, s, key, "adult.apply", r, func(ctx context.Context, tx Tx) (IssueResult, error) {
@@ -124,8 +127,14 @@ type DocumentsRequest struct {
 	Actor         string
 }
 
-// RecordDocuments stores the documents' state on an adult certificate.
+// RecordDocuments stores the documents' state on an adult certificate. A
+// valid reason is a multi-line text of at most funding.MaxNoteLen
+// characters (funding.MultilineText).
 func (s *Service) RecordDocuments(ctx context.Context, key string, r DocumentsRequest) (certificate.Certificate, error) {
+	var err error
+	if r.ValidReason, err = funding.MultilineText("valid_reason", r.ValidReason, funding.MaxNoteLen); err != nil {
+		return certificate.Certificate{}, err
+	}
 	on := s.today()
 	return idempotent(ctx, s, key, "adult.documents", r, func(ctx context.Context, tx Tx) (certificate.Certificate, error) {
 		c, err := tx.LockCertificate(ctx, r.CertificateID)

@@ -60,6 +60,9 @@ type IssueResult struct {
 // Issue decides a child's eligibility and issues the certificate, funding it
 // from the category when a slot is free.
 func (s *Service) Issue(ctx context.Context, key string, r IssueRequest) (IssueResult, error) {
+	if err := r.Holder.Canonicalize(); err != nil { // the person's certificates are looked up by the canonical id
+		return IssueResult{}, err
+	}
 	on := s.today()
 	var hash string
 	if r.Protection == certificate.ByPassphrase {

@@ -101,6 +101,44 @@ func TestBadInputWritesNothing(t *testing.T) {
 			}, func(err error) bool {
 				return errors.Is(err, enrollment.ErrIneligible) || errors.Is(err, enrollment.ErrExists)
 			}},
+			{"NUL in a person id", func() error {
+				h := childHolder(97)
+				h.PersonID += "\x00"
+				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: h, Category: "city"})
+				return err
+			}, field("holder.person_id")},
+			{"escape sequence in a name", func() error {
+				h := childHolder(96)
+				h.FullName = "a\u0007\u001b[31mb"
+				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: h, Category: "city"})
+				return err
+			}, field("holder.full_name")},
+			{"SNILS with a wrong check number", func() error {
+				h := childHolder(95)
+				h.PersonID = "112-233-445 96"
+				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: h, Category: "city"})
+				return err
+			}, field("holder.person_id")},
+			{"NUL in an adult's person id", func() error {
+				h := childHolder(94)
+				h.PersonID += "\x00"
+				_, err := r.svc.ApplyAdult(ctx, r.key(), enrollment.AdultApplication{Holder: h})
+				return err
+			}, field("holder.person_id")},
+			{"NUL in a valid reason", func() error {
+				_, err := r.svc.RecordDocuments(ctx, r.key(), enrollment.DocumentsRequest{CertificateID: cert.ID, ValidReason: "болезнь\x00"})
+				return err
+			}, field("valid_reason")},
+			{"NUL in a category code", func() error {
+				_, err := r.svc.SaveCategory(ctx, r.key(), certificate.Category{Code: "city\x00", Nominal: m("1.00")})
+				return err
+			}, field("category.code")},
+			{"NUL in a program name", func() error {
+				p := r.program
+				p.Name += "\x00"
+				_, err := r.svc.SaveProgram(ctx, r.key(), p)
+				return err
+			}, field("name")},
 			{"unknown status action", func() error {
 				_, err := r.svc.ChangeStatus(ctx, r.key(), cert.ID, "explode", "x")
 				return err
@@ -122,6 +160,14 @@ func TestBadInputWritesNothing(t *testing.T) {
 }
 
 func is(target error) func(error) bool { return func(err error) bool { return errors.Is(err, target) } }
+
+// field matches a *funding.ValidationError naming the field.
+func field(name string) func(error) bool {
+	return func(err error) bool {
+		var ve *funding.ValidationError
+		return errors.As(err, &ve) && ve.Field == name
+	}
+}
 
 func childHolder(i int) certificate.Holder {
 	return certificate.Holder{

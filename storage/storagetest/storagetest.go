@@ -60,6 +60,18 @@ func Each(t *testing.T, fn func(t *testing.T, db *storage.DB)) {
 // server cannot be reached.
 func Open(t testing.TB, kind string, opts ...storage.Option) *storage.DB {
 	t.Helper()
+	db := OpenEmpty(t, kind, opts...)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("storagetest: migrate %s: %v", kind, err)
+	}
+	return db
+}
+
+// OpenEmpty is Open without the migrations, for a test of a migration.
+func OpenEmpty(t testing.TB, kind string, opts ...storage.Option) *storage.DB {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
@@ -84,9 +96,6 @@ func Open(t testing.TB, kind string, opts ...storage.Option) *storage.DB {
 		t.Fatalf("storagetest: open %s: %v", kind, err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatalf("storagetest: migrate %s: %v", kind, err)
-	}
 	return db
 }
 

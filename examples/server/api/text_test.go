@@ -195,7 +195,9 @@ func textRoutes(t *testing.T, e *env) map[string]textRoute {
 			return map[string]any{"holder": holder("adult", n, "1990-01-01", "female", "higher"), "category": ""}
 		}},
 		"POST /v1/certificates/{id}/documents": {token: federal, path: "/v1/certificates/" + d.CertificateID("adult-issued").String() + "/documents",
-			body: func(int) map[string]any { return map[string]any{"uploaded": true, "valid_reason": "болезнь,\nсправка"} }},
+			body: func(int) map[string]any {
+				return map[string]any{"uploaded": true, "valid_reason": "болезнь,\nсправка"}
+			}},
 		"POST /v1/admin/close": {token: regional, path: "/v1/admin/close", body: func(int) map[string]any {
 			return map[string]any{"month": "2026-03"}
 		}},

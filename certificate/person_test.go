@@ -110,28 +110,6 @@ func TestNewCanonical(t *testing.T) {
 	require.Equal(t, "m7", c.Municipality)
 	require.Equal(t, "город", c.Category)
 
-	tests := []struct {
-		name   string
-		mut    func(*NewParams)
-		fields []string
-	}{
-		{"escape in the name", func(p *NewParams) { p.Holder.FullName = "a\u0007\u001b[31mb" }, []string{"holder.full_name"}},
-		{"NUL in the person id", func(p *NewParams) { p.Holder.PersonID = "child\x00" }, []string{"holder.person_id"}},
-		{"SNILS with a wrong check number", func(p *NewParams) { p.Holder.PersonID = "112-233-445 96" }, []string{"holder.person_id"}},
-		{"guardian not an identifier", func(p *NewParams) { p.GuardianID = "Иванова" }, []string{"guardian_id"}},
-		{"NUL in the region", func(p *NewParams) { p.Holder.Region = "\x00" }, []string{"holder.region"}},
-		{"NUL in the municipality", func(p *NewParams) { p.Municipality = "m7\x00" }, []string{"municipality"}},
-		{"long category", func(p *NewParams) { p.Category = strings.Repeat("к", 41) }, []string{"category"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := childParams()
-			tt.mut(&p)
-			_, err := New(p)
-			require.ErrorIs(t, err, funding.ErrInvalid)
-			require.Equal(t, tt.fields, fieldsOf(err))
-		})
-	}
 }
 
 func TestCategoryCode(t *testing.T) {

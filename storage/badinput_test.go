@@ -39,6 +39,14 @@ func TestBadInputWritesNothing(t *testing.T) {
 		c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID})
 		require.NoError(t, err)
 		own := enrollment.ContractRequest{ContractID: c.ID, HolderCertificate: cert.ID}
+		issue := func(i int, edit func(*certificate.Holder)) func() error {
+			return func() error {
+				h := childHolder(i)
+				edit(&h)
+				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: h, Category: "city"})
+				return err
+			}
+		}
 
 		cases := []struct {
 			name string
@@ -89,36 +97,16 @@ func TestBadInputWritesNothing(t *testing.T) {
 				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: childHolder(99), Category: "nope", Funded: true})
 				return err
 			}, is(funding.ErrInvalid)},
-			{"child too young", func() error {
-				h := childHolder(98)
-				h.BirthDate = funding.MustDate(2022, 1, 1)
-				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: h, Category: "city"})
-				return err
-			}, is(enrollment.ErrIneligible)},
+			{"child too young", issue(98, func(h *certificate.Holder) { h.BirthDate = funding.MustDate(2022, 1, 1) }), is(enrollment.ErrIneligible)},
 			{"second certificate for the same child", func() error {
 				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: cert.Holder, Category: "city"})
 				return err
 			}, func(err error) bool {
 				return errors.Is(err, enrollment.ErrIneligible) || errors.Is(err, enrollment.ErrExists)
 			}},
-			{"NUL in a person id", func() error {
-				h := childHolder(97)
-				h.PersonID += "\x00"
-				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: h, Category: "city"})
-				return err
-			}, field("holder.person_id")},
-			{"escape sequence in a name", func() error {
-				h := childHolder(96)
-				h.FullName = "a\u0007\u001b[31mb"
-				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: h, Category: "city"})
-				return err
-			}, field("holder.full_name")},
-			{"SNILS with a wrong check number", func() error {
-				h := childHolder(95)
-				h.PersonID = "112-233-445 96"
-				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: h, Category: "city"})
-				return err
-			}, field("holder.person_id")},
+			{"NUL in a person id", issue(97, func(h *certificate.Holder) { h.PersonID += "\x00" }), field("holder.person_id")},
+			{"escape sequence in a name", issue(96, func(h *certificate.Holder) { h.FullName = "a\u0007\u001b[31mb" }), field("holder.full_name")},
+			{"SNILS with a wrong check number", issue(95, func(h *certificate.Holder) { h.PersonID = "112-233-445 96" }), field("holder.person_id")},
 			{"NUL in an adult's person id", func() error {
 				h := childHolder(94)
 				h.PersonID += "\x00"

@@ -39,8 +39,8 @@ type NewParams struct {
 // year of issue for an adult. The holder is canonicalised
 // (Holder.Canonicalize), a child's guardian identifier too (ParsePersonID),
 // and the municipality and category are cleaned by funding.Text, at most
-// funding.MaxCodeLen characters each. All problems are reported at once, joined;
-// each is a *funding.ValidationError naming its field and matching
+// funding.MaxCodeLen characters each. All problems are reported at once,
+// joined; each is a *funding.ValidationError naming its field and matching
 // funding.ErrInvalid.
 func New(p NewParams) (Certificate, error) {
 	var errs errList

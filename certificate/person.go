@@ -14,11 +14,13 @@ const MaxPersonID = 100
 // holder's or a guardian's), the form in which one person has one
 // certificate per scheme. It applies funding.Text (invisible characters
 // such as U+200B removed, NFC, trimmed, no control characters) and lower-
-// cases the result; then the identifier must be one of
+// cases the result (for the identifiers it accepts, whose letters are a–z,
+// that is Unicode case folding); then the identifier must be one of
 //
 //   - a SNILS: 11 digits, written plain or in the usual groups
 //     ("112-233-445 95", "112 233 445 95", "112-233-445-95"), whose check
-//     number is right; its canonical form is the 11 digits;
+//     number is right (numbers up to 001-001-998 predate the check number
+//     and are not checked); its canonical form is the 11 digits;
 //   - a region's own identifier: a letter or digit, then up to 99
 //     letters, digits, '.', '_', ':' or '-', with the letters a–z
 //     ("child-ivanov-misha").

@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,6 +71,13 @@ func TestNewProvider(t *testing.T) {
 		{"agreement with reversed period", func(p *catalog.Provider) {
 			p.Agreements[0].Period = funding.Period{Start: d(2025, time.December, 31), End: d(2025, time.January, 1)}
 		}, "agreements[0].period"},
+		{"NUL in the name", func(p *catalog.Provider) { p.Name = "Дом\x00" }, "name"},
+		{"escape in the name", func(p *catalog.Provider) { p.Name = "a\u0007\u001b[31mb" }, "name"},
+		{"long name", func(p *catalog.Provider) { p.Name = strings.Repeat("я", 301) }, "name"},
+		{"INN with a NUL", func(p *catalog.Provider) { p.INN = "770123456\x007" }, "inn"},
+		{"NUL in the municipality", func(p *catalog.Provider) { p.Municipality = "city\x00" }, "municipality"},
+		{"only invisible municipality of an agreement", func(p *catalog.Provider) { p.Agreements[0].Municipality = "\u200b" }, "agreements[0].municipality"},
+		{"long municipality of an agreement", func(p *catalog.Provider) { p.Agreements[0].Municipality = strings.Repeat("м", 41) }, "agreements[0].municipality"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,6 +128,13 @@ func TestNewProgram(t *testing.T) {
 		{"adult 114 hours", validAdultProgram, func(p *catalog.Program) { p.AcademicHours = 114 }, ""},
 		{"adult 115 hours", validAdultProgram, func(p *catalog.Program) { p.AcademicHours = 115 }, "academic_hours"},
 		{"adult max below min", validAdultProgram, func(p *catalog.Program) { p.MinAge, p.MaxAge = 30, 20 }, "max_age"},
+		{"adult unknown direction", validAdultProgram, func(p *catalog.Program) { p.Direction = "\x00" }, "direction"},
+		{"adult unknown registry", validAdultProgram, func(p *catalog.Program) { p.Registry = "a\u001b" }, "registry"},
+		{"adult known registry", validAdultProgram, func(p *catalog.Program) { p.Registry = catalog.Paid }, ""},
+		{"NUL in the name", validProgram, func(p *catalog.Program) { p.Name = "\x00" }, "name"},
+		{"NUL in the municipality", validProgram, func(p *catalog.Program) { p.Municipality = "city\x00" }, "municipality"},
+		{"NUL in a children's program's competency area", validProgram, func(p *catalog.Program) { p.CompetencyArea = "\x00" }, "competency_area"},
+		{"escape in the competency area", validAdultProgram, func(p *catalog.Program) { p.CompetencyArea = "AI\u001b[2J" }, "competency_area"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,6 +167,7 @@ func TestNewModule(t *testing.T) {
 		{"negative min children", func(m *catalog.Module) { m.MinChildren = -1 }, "min_children"},
 		{"negative max children", func(m *catalog.Module) { m.MaxChildren = -1 }, "max_children"},
 		{"max below min children", func(m *catalog.Module) { m.MinChildren, m.MaxChildren = 10, 9 }, "max_children"},
+		{"NUL in the name", func(m *catalog.Module) { m.Name = "Модуль\x00" }, "name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -188,6 +204,9 @@ func TestNewGroup(t *testing.T) {
 		{"no start", nil, func(g *catalog.Group) { g.Start = funding.Date{} }, "start"},
 		{"no end", nil, func(g *catalog.Group) { g.End = funding.Date{} }, "end"},
 		{"other module", nil, func(g *catalog.Group) { g.ModuleID = uuid.MustParse("01890000-0000-7000-8000-000000000009") }, "module_id"},
+		{"NUL in the name", nil, func(g *catalog.Group) { g.Name = "\x00" }, "name"},
+		{"line feed in the schedule", nil, func(g *catalog.Group) { g.Schedule = "пн\nср" }, "schedule"},
+		{"long schedule", nil, func(g *catalog.Group) { g.Schedule = strings.Repeat("я", 301) }, "schedule"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -240,4 +259,35 @@ func TestAgeOn(t *testing.T) {
 	for _, tt := range tests {
 		require.Equal(t, tt.want, catalog.AgeOn(tt.birth, tt.on), "%s on %s", tt.birth, tt.on)
 	}
+}
+
+// TestConstructorsCleanTexts: the constructors store a text as funding.Text
+// leaves it (trimmed, NFC, without invisible characters), so that two names
+// or codes that look the same are the same.
+func TestConstructorsCleanTexts(t *testing.T) {
+	p := validProvider()
+	p.Name, p.INN, p.Municipality = " Дом\u200b творчества ", " 7701234567", "\ufeffcity"
+	p.Agreements = []catalog.Agreement{{Municipality: "city\u00ad", Period: funding.CalendarYear(2025)}}
+	prov, err := catalog.NewProvider(p)
+	require.NoError(t, err)
+	require.Equal(t, []string{"Дом творчества", "7701234567", "city", "city"}, []string{prov.Name, prov.INN, prov.Municipality, prov.Agreements[0].Municipality})
+	require.Equal(t, "city\u00ad", p.Agreements[0].Municipality, "the caller's agreements are not changed")
+
+	prog := validAdultProgram()
+	prog.Name, prog.CompetencyArea, prog.Municipality = "Pytho\u200bn", " Искусственныи\u0306 интеллект", "city "
+	gotProg, err := catalog.NewProgram(prog)
+	require.NoError(t, err)
+	require.Equal(t, []string{"Python", "Искусственный интеллект", "city"}, []string{gotProg.Name, gotProg.CompetencyArea, gotProg.Municipality})
+
+	m := validModule()
+	m.Name = "\u202eМодуль 1"
+	mod, err := catalog.NewModule(m)
+	require.NoError(t, err)
+	require.Equal(t, "Модуль 1", mod.Name)
+
+	g := validGroup()
+	g.Name, g.Schedule = "Группа 1\u200b", " пн, ср 16:00 "
+	grp, err := catalog.NewGroup(g, &mod)
+	require.NoError(t, err)
+	require.Equal(t, []string{"Группа 1", "пн, ср 16:00"}, []string{grp.Name, grp.Schedule})
 }

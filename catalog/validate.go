@@ -2,7 +2,7 @@ package catalog
 
 import (
 	"fmt"
-	"strings"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -55,6 +55,15 @@ func invalid(field, rule string, value any) error {
 	return &funding.ValidationError{Field: field, Rule: rule, Value: v}
 }
 
+// required cleans a text that must not be empty (funding.Text).
+func required(field, s string, max int) (string, error) {
+	s, err := funding.Text(field, s, max)
+	if err == nil && s == "" {
+		err = invalid(field, "must not be empty", nil)
+	}
+	return s, err
+}
+
 func newID(id uuid.UUID) (uuid.UUID, error) {
 	if id != uuid.Nil {
 		return id, nil
@@ -65,20 +74,29 @@ func newID(id uuid.UUID) (uuid.UUID, error) {
 // NewProvider validates p and gives it an id (UUIDv7) when it has none.
 // Rules: name not blank; INN of 10 or 12 digits; EnrolmentLimit ≥ 0;
 // every agreement names a municipality and has a period with start ≤ end.
+// Texts are cleaned by funding.Text: the name at most funding.MaxNameLen
+// characters, municipality codes at most funding.MaxCodeLen.
 func NewProvider(p Provider) (Provider, error) {
-	p.Name = strings.TrimSpace(p.Name)
-	if p.Name == "" {
-		return Provider{}, invalid("name", "must not be empty", nil)
+	var err error
+	if p.Name, err = required("name", p.Name, funding.MaxNameLen); err != nil {
+		return Provider{}, err
+	}
+	if p.INN, err = funding.Text("inn", p.INN, funding.MaxCodeLen); err != nil {
+		return Provider{}, err
 	}
 	if !validINN(p.INN) {
 		return Provider{}, invalid("inn", "must be 10 or 12 digits", p.INN)
 	}
+	if p.Municipality, err = funding.Text("municipality", p.Municipality, funding.MaxCodeLen); err != nil {
+		return Provider{}, err
+	}
 	if p.EnrolmentLimit < 0 {
 		return Provider{}, invalid("enrolment_limit", "must not be negative", p.EnrolmentLimit)
 	}
+	p.Agreements = slices.Clone(p.Agreements)
 	for i, a := range p.Agreements {
-		if strings.TrimSpace(a.Municipality) == "" {
-			return Provider{}, invalid(fmt.Sprintf("agreements[%d].municipality", i), "must not be empty", nil)
+		if p.Agreements[i].Municipality, err = required(fmt.Sprintf("agreements[%d].municipality", i), a.Municipality, funding.MaxCodeLen); err != nil {
+			return Provider{}, err
 		}
 		if _, err := funding.NewPeriod(a.Period.Start, a.Period.End); err != nil {
 			return Provider{}, invalid(fmt.Sprintf("agreements[%d].period", i), "must have start ≤ end, both set", a.Period)
@@ -110,11 +128,20 @@ func validINN(s string) bool {
 // Children's scheme: direction one of the seven; registry known;
 // 0 ≤ MinAge ≤ MaxAge ≤ 18. Adult scheme: competency area not blank;
 // 36 ≤ AcademicHours ≤ 114; ages optional (0 ≤ MinAge, and MaxAge 0 meaning
-// no upper bound, otherwise MinAge ≤ MaxAge).
+// no upper bound, otherwise MinAge ≤ MaxAge); direction and registry empty
+// or known. Texts are cleaned by funding.Text: the name and the competency
+// area at most funding.MaxNameLen characters, the municipality at most
+// funding.MaxCodeLen.
 func NewProgram(p Program) (Program, error) {
-	p.Name = strings.TrimSpace(p.Name)
-	if p.Name == "" {
-		return Program{}, invalid("name", "must not be empty", nil)
+	var err error
+	if p.Name, err = required("name", p.Name, funding.MaxNameLen); err != nil {
+		return Program{}, err
+	}
+	if p.Municipality, err = funding.Text("municipality", p.Municipality, funding.MaxCodeLen); err != nil {
+		return Program{}, err
+	}
+	if p.CompetencyArea, err = funding.Text("competency_area", p.CompetencyArea, funding.MaxNameLen); err != nil {
+		return Program{}, err
 	}
 	if p.EnrolmentLimit < 0 {
 		return Program{}, invalid("enrolment_limit", "must not be negative", p.EnrolmentLimit)
@@ -137,9 +164,14 @@ func NewProgram(p Program) (Program, error) {
 			return Program{}, invalid("max_age", fmt.Sprintf("must not exceed %d", MaxChildAge), p.MaxAge)
 		}
 	case certificate.DigitalSkills:
-		p.CompetencyArea = strings.TrimSpace(p.CompetencyArea)
 		if p.CompetencyArea == "" {
 			return Program{}, invalid("competency_area", "must not be empty", nil)
+		}
+		if p.Direction != "" && !p.Direction.Known() {
+			return Program{}, invalid("direction", "must be empty or one of the seven directions", p.Direction)
+		}
+		if p.Registry != "" && !p.Registry.Known() {
+			return Program{}, invalid("registry", "must be empty or a known registry", p.Registry)
 		}
 		if p.AcademicHours < MinAcademicHours || p.AcademicHours > MaxAcademicHours {
 			return Program{}, invalid("academic_hours", fmt.Sprintf("must be between %d and %d", MinAcademicHours, MaxAcademicHours), p.AcademicHours)
@@ -174,11 +206,12 @@ func (p Program) AcceptsAge(age int) bool {
 // NewModule validates m and gives it an id (UUIDv7) when it has none.
 // Rules: name not blank; Price ≥ 0; NormativePrice ≥ 0; Hours > 0;
 // MinChildren ≥ 0; MaxChildren ≥ 0 where 0 means "not set", otherwise
-// MinChildren ≤ MaxChildren.
+// MinChildren ≤ MaxChildren. The name is cleaned by funding.Text, at most
+// funding.MaxNameLen characters.
 func NewModule(m Module) (Module, error) {
-	m.Name = strings.TrimSpace(m.Name)
-	if m.Name == "" {
-		return Module{}, invalid("name", "must not be empty", nil)
+	var err error
+	if m.Name, err = required("name", m.Name, funding.MaxNameLen); err != nil {
+		return Module{}, err
 	}
 	if m.Price.IsNegative() {
 		return Module{}, invalid("price", "must not be negative", m.Price)
@@ -211,7 +244,8 @@ func NewModule(m Module) (Module, error) {
 // otherwise, and the capacity is checked against m.MaxChildren; when m is nil
 // (the caller does not have it at hand) g.ModuleID must be set.
 // Rules: Start and End set with Start ≤ End; Capacity > 0 and, when
-// m.MaxChildren is set, Capacity ≤ m.MaxChildren.
+// m.MaxChildren is set, Capacity ≤ m.MaxChildren. The name and the schedule
+// are cleaned by funding.Text, at most funding.MaxNameLen characters each.
 func NewGroup(g Group, m *Module) (Group, error) {
 	switch {
 	case m == nil && g.ModuleID == uuid.Nil:
@@ -221,6 +255,13 @@ func NewGroup(g Group, m *Module) (Group, error) {
 		g.ModuleID = m.ID
 	case g.ModuleID != m.ID:
 		return Group{}, invalid("module_id", "must be the module's id", g.ModuleID)
+	}
+	var err error
+	if g.Name, err = funding.Text("name", g.Name, funding.MaxNameLen); err != nil {
+		return Group{}, err
+	}
+	if g.Schedule, err = funding.Text("schedule", g.Schedule, funding.MaxNameLen); err != nil {
+		return Group{}, err
 	}
 	if g.Start.IsZero() {
 		return Group{}, invalid("start", "must be set", nil)

@@ -26,8 +26,16 @@ type Category struct {
 }
 
 // Validate checks the form of a category: a code, a non-negative nominal
-// and caps.
+// and caps. The code is a text of at most funding.MaxCodeLen characters
+// that must already be clean (funding.Text changes nothing in it): a
+// category is found by its code, and two codes that look the same must be
+// the same code.
 func (c Category) Validate() error {
+	if code, err := funding.Text("category.code", c.Code, funding.MaxCodeLen); err != nil {
+		return err
+	} else if code != c.Code {
+		return &funding.ValidationError{Field: "category.code", Rule: "must be trimmed, in NFC and without invisible characters", Value: c.Code}
+	}
 	switch {
 	case c.Code == "":
 		return &funding.ValidationError{Field: "category.code", Rule: "is required"}

@@ -36,11 +36,14 @@ type NewParams struct {
 // New validates p and returns an Issued certificate with a fresh UUIDv7 and
 // its ValidUntil: the day before the 18th birthday for a child (a birthday on
 // 29 February falls on 28 February in a common year), 31 December of the
-// year of issue for an adult. All problems are reported at once, joined;
-// each is a *funding.ValidationError naming its field and matching
+// year of issue for an adult. The holder is canonicalised
+// (Holder.Canonicalize), a child's guardian identifier too (ParsePersonID),
+// and the municipality and category are cleaned by funding.Text, at most
+// funding.MaxCodeLen characters each. All problems are reported at once,
+// joined; each is a *funding.ValidationError naming its field and matching
 // funding.ErrInvalid.
 func New(p NewParams) (Certificate, error) {
-	var errs []error
+	var errs errList
 	bad := func(field, rule, value string) {
 		errs = append(errs, &funding.ValidationError{Field: field, Rule: rule, Value: value})
 	}
@@ -52,6 +55,9 @@ func New(p NewParams) (Certificate, error) {
 		bad("issued_on", "is required", "")
 	}
 	h := p.Holder
+	if err := h.Canonicalize(); err != nil {
+		errs = append(errs, err)
+	}
 	if h.PersonID == "" {
 		bad("holder.person_id", "is required", "")
 	}
@@ -81,8 +87,8 @@ func New(p NewParams) (Certificate, error) {
 		Scheme:       p.Scheme,
 		Holder:       h,
 		GuardianID:   p.GuardianID,
-		Municipality: p.Municipality,
-		Category:     p.Category,
+		Municipality: errs.keep(funding.Text("municipality", p.Municipality, funding.MaxCodeLen)),
+		Category:     errs.keep(funding.Text("category", p.Category, funding.MaxCodeLen)),
 		Kind:         p.Kind,
 		Status:       Issued,
 		IssuedOn:     p.IssuedOn,
@@ -94,6 +100,9 @@ func New(p NewParams) (Certificate, error) {
 
 	switch p.Scheme {
 	case Supplementary:
+		if c.GuardianID != "" {
+			c.GuardianID = errs.keep(parsePersonID("guardian_id", c.GuardianID))
+		}
 		if c.Kind == "" {
 			c.Kind = Accounting
 		}

@@ -2,6 +2,7 @@ package certificate
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -104,6 +105,13 @@ func TestNewValidation(t *testing.T) {
 		{"passphrase mode without hash", func(p *NewParams) { p.Protection = ByPassphrase }, []string{"protection.passphrase_hash"}},
 		{"hash without passphrase mode", func(p *NewParams) { p.PassphraseHash = hash }, []string{"protection.passphrase_hash"}},
 		{"two at once", func(p *NewParams) { p.Number = ""; p.Holder.PersonID = "" }, []string{"number", "holder.person_id"}},
+		{"escape in the name", func(p *NewParams) { p.Holder.FullName = "a\u0007\u001b[31mb" }, []string{"holder.full_name"}},
+		{"NUL in the person id", func(p *NewParams) { p.Holder.PersonID = "child\x00" }, []string{"holder.person_id"}},
+		{"SNILS with a wrong check number", func(p *NewParams) { p.Holder.PersonID = "112-233-445 96" }, []string{"holder.person_id"}},
+		{"guardian not an identifier", func(p *NewParams) { p.GuardianID = "Иванова" }, []string{"guardian_id"}},
+		{"NUL in the region", func(p *NewParams) { p.Holder.Region = "\x00" }, []string{"holder.region"}},
+		{"NUL in the municipality", func(p *NewParams) { p.Municipality = "m7\x00" }, []string{"municipality"}},
+		{"long category", func(p *NewParams) { p.Category = strings.Repeat("к", 41) }, []string{"category"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

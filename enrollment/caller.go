@@ -101,7 +101,11 @@ func (c Caller) Validate() error {
 		if c.Actor() == string(c.Role)+":" {
 			return bad("needs a name")
 		}
-	case RoleHolder, RoleMunicipality:
+	case RoleHolder:
+		if id, err := certificate.ParsePersonID(c.ID); err != nil || id != c.ID {
+			return bad("needs the person's canonical id (certificate.ParsePersonID)")
+		}
+	case RoleMunicipality:
 		if c.ID == "" {
 			return bad("needs the id the " + string(c.Role) + " acts as")
 		}
@@ -113,6 +117,18 @@ func (c Caller) Validate() error {
 		return bad("is not a known role")
 	}
 	return nil
+}
+
+// personID is the canonical form of a person id given in field.
+func personID(field, s string) (string, error) {
+	id, err := certificate.ParsePersonID(s)
+	var ve *funding.ValidationError
+	if errors.As(err, &ve) {
+		named := *ve
+		named.Field = field
+		return "", &named
+	}
+	return id, err
 }
 
 // providerID is the provider a provider caller acts as (uuid.Nil otherwise).

@@ -39,6 +39,9 @@ func (s *Service) Eligibility(ctx context.Context, r EligibilityRequest) (certif
 	default:
 		return certificate.Decision{}, &funding.ValidationError{Field: "scheme", Rule: "must be supplementary or digital_skills", Value: string(r.Scheme)}
 	}
+	if err := r.Holder.Canonicalize(); err != nil {
+		return certificate.Decision{}, err
+	}
 	mun := r.Municipality
 	if mun == "" {
 		mun = r.Holder.Municipality

@@ -34,12 +34,14 @@ func (s *Service) LinkGuardian(ctx context.Context, key string, r LinkRequest) (
 	if err := roleMay(r.By, "record a guardian", RoleMunicipality, RoleRegional); err != nil {
 		return GuardianLink{}, err
 	}
-	switch {
-	case r.GuardianID == "":
-		return GuardianLink{}, &funding.ValidationError{Field: "guardian_id", Rule: "is required"}
-	case r.ChildID == "":
-		return GuardianLink{}, &funding.ValidationError{Field: "child_id", Rule: "is required"}
-	case r.GuardianID == r.ChildID:
+	var err error
+	if r.GuardianID, err = personID("guardian_id", r.GuardianID); err != nil {
+		return GuardianLink{}, err
+	}
+	if r.ChildID, err = personID("child_id", r.ChildID); err != nil {
+		return GuardianLink{}, err
+	}
+	if r.GuardianID == r.ChildID {
 		return GuardianLink{}, &funding.ValidationError{Field: "child_id", Rule: "must not be the guardian", Value: r.ChildID}
 	}
 	return idempotent(ctx, s, key, "guardian.link", r, func(ctx context.Context, tx Tx) (GuardianLink, error) {

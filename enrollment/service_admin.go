@@ -13,11 +13,8 @@ import (
 
 // SaveCategory creates or changes a category and its slot caps.
 func (s *Service) SaveCategory(ctx context.Context, key string, c certificate.Category) (certificate.Category, error) {
-	if c.Code == "" {
-		return c, &funding.ValidationError{Field: "code", Rule: "must not be empty"}
-	}
-	if c.Nominal.IsNegative() || c.MaxSum.IsNegative() || c.MaxCount < 0 {
-		return c, &funding.ValidationError{Field: "nominal", Rule: "nominal, max_count and max_sum must not be negative"}
+	if err := c.Validate(); err != nil {
+		return c, err
 	}
 	return idempotent(ctx, s, key, "admin.category", c, func(ctx context.Context, tx Tx) (certificate.Category, error) {
 		if err := tx.SaveCategory(ctx, c); err != nil {

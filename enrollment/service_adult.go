@@ -28,6 +28,9 @@ func (s *Service) ApplyAdult(ctx context.Context, key string, r AdultApplication
 	if err := roleMay(r.By, "apply for an adult certificate", RoleHolder, RoleFederal); err != nil {
 		return IssueResult{}, err
 	}
+	if err := r.Holder.Canonicalize(); err != nil { // the person's certificates are looked up by the canonical id
+		return IssueResult{}, err
+	}
 	if r.By.Role == RoleHolder && r.Holder.PersonID != r.By.ID {
 		return IssueResult{}, forbidden("an adult applies only for themselves (holder.person_id must be the caller's)")
 	}
@@ -146,9 +149,15 @@ type DocumentsRequest struct {
 	By Caller
 }
 
-// RecordDocuments stores the documents' state on an adult certificate.
+// RecordDocuments stores the documents' state on an adult certificate. A
+// valid reason is a multi-line text of at most funding.MaxNoteLen
+// characters (funding.MultilineText).
 func (s *Service) RecordDocuments(ctx context.Context, key string, r DocumentsRequest) (certificate.Certificate, error) {
 	if err := roleMay(r.By, "record documents", RoleHolder, RoleFederal); err != nil {
+		return certificate.Certificate{}, err
+	}
+	var err error
+	if r.ValidReason, err = funding.MultilineText("valid_reason", r.ValidReason, funding.MaxNoteLen); err != nil {
 		return certificate.Certificate{}, err
 	}
 	if r.ValidReason != "" && r.By.Role == RoleHolder {

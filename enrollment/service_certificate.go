@@ -72,6 +72,16 @@ func (s *Service) Issue(ctx context.Context, key string, r IssueRequest) (IssueR
 	if err := roleMay(r.By, "issue a children's certificate", RoleHolder, RoleMunicipality, RoleRegional); err != nil {
 		return IssueResult{}, err
 	}
+	if err := r.Holder.Canonicalize(); err != nil { // the person's certificates are looked up by the canonical id
+		return IssueResult{}, err
+	}
+	if r.GuardianID != "" {
+		id, err := personID("guardian_id", r.GuardianID)
+		if err != nil {
+			return IssueResult{}, err
+		}
+		r.GuardianID = id
+	}
 	if r.By.Role == RoleHolder {
 		if r.GuardianID == "" {
 			r.GuardianID = r.By.ID

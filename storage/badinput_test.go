@@ -39,6 +39,14 @@ func TestBadInputWritesNothing(t *testing.T) {
 		c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID, By: enrollment.AsSystem("test")})
 		require.NoError(t, err)
 		own := enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsSystem("holder")}
+		issue := func(i int, edit func(*certificate.Holder)) func() error {
+			return func() error {
+				h := childHolder(i)
+				edit(&h)
+				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: h, Category: "city", By: enrollment.AsSystem("test")})
+				return err
+			}
+		}
 
 		cases := []struct {
 			name string
@@ -89,18 +97,36 @@ func TestBadInputWritesNothing(t *testing.T) {
 				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: childHolder(99), Category: "nope", Funded: true, By: enrollment.AsSystem("test")})
 				return err
 			}, is(funding.ErrInvalid)},
-			{"child too young", func() error {
-				h := childHolder(98)
-				h.BirthDate = funding.MustDate(2022, 1, 1)
-				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: h, Category: "city", By: enrollment.AsSystem("test")})
-				return err
-			}, is(enrollment.ErrIneligible)},
+			{"child too young", issue(98, func(h *certificate.Holder) { h.BirthDate = funding.MustDate(2022, 1, 1) }), is(enrollment.ErrIneligible)},
 			{"second certificate for the same child", func() error {
 				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: cert.Holder, Category: "city", By: enrollment.AsSystem("test")})
 				return err
 			}, func(err error) bool {
 				return errors.Is(err, enrollment.ErrIneligible) || errors.Is(err, enrollment.ErrExists)
 			}},
+			{"NUL in a person id", issue(97, func(h *certificate.Holder) { h.PersonID += "\x00" }), field("holder.person_id")},
+			{"escape sequence in a name", issue(96, func(h *certificate.Holder) { h.FullName = "a\u0007\u001b[31mb" }), field("holder.full_name")},
+			{"SNILS with a wrong check number", issue(95, func(h *certificate.Holder) { h.PersonID = "112-233-445 96" }), field("holder.person_id")},
+			{"NUL in an adult's person id", func() error {
+				h := childHolder(94)
+				h.PersonID += "\x00"
+				_, err := r.svc.ApplyAdult(ctx, r.key(), enrollment.AdultApplication{Holder: h, By: enrollment.AsSystem("test")})
+				return err
+			}, field("holder.person_id")},
+			{"NUL in a valid reason", func() error {
+				_, err := r.svc.RecordDocuments(ctx, r.key(), enrollment.DocumentsRequest{CertificateID: cert.ID, ValidReason: "болезнь\x00", By: enrollment.AsSystem("test")})
+				return err
+			}, field("valid_reason")},
+			{"NUL in a category code", func() error {
+				_, err := r.svc.SaveCategory(ctx, r.key(), certificate.Category{Code: "city\x00", Nominal: m("1.00")})
+				return err
+			}, field("category.code")},
+			{"NUL in a program name", func() error {
+				p := r.program
+				p.Name += "\x00"
+				_, err := r.svc.SaveProgram(ctx, r.key(), p)
+				return err
+			}, field("name")},
 			{"unknown status action", func() error {
 				_, err := r.svc.ChangeStatus(ctx, r.key(), cert.ID, "explode", enrollment.AsSystem("x"))
 				return err
@@ -122,6 +148,14 @@ func TestBadInputWritesNothing(t *testing.T) {
 }
 
 func is(target error) func(error) bool { return func(err error) bool { return errors.Is(err, target) } }
+
+// field matches a *funding.ValidationError naming the field.
+func field(name string) func(error) bool {
+	return func(err error) bool {
+		var ve *funding.ValidationError
+		return errors.As(err, &ve) && ve.Field == name
+	}
+}
 
 func childHolder(i int) certificate.Holder {
 	return certificate.Holder{

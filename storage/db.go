@@ -86,7 +86,9 @@ func WithMaxOpenConns(n int) Option {
 	}
 }
 
-// WithLogger receives a debug record for every retried transaction.
+// WithLogger receives a debug record for every retried transaction, and
+// from Migrate a warning for every row a migration leaves to an operator
+// (canonicalPersonIDs).
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.log = l }
 }
@@ -249,7 +251,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err := ms.Discover(db.migrationsFS); err != nil {
 		return fmt.Errorf("storage: migrations: %w", err)
 	}
-	m := migrate.NewMigrator(db.bun, ms, migrate.WithMarkAppliedOnSuccess(true))
+	m := migrate.NewMigrator(db.bun, ms, migrate.WithMarkAppliedOnSuccess(true), migrate.BeforeMigration(db.goStep))
 	if err := m.Init(ctx); err != nil {
 		return fmt.Errorf("storage: migrate init: %w", classifyOpen(err))
 	}
@@ -267,6 +269,25 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("storage: migrate unlock: %w", uerr)
 	}
 	return nil
+}
+
+// goSteps are the parts of migrations that SQL cannot do in both dialects,
+// by migration name. Each runs in its migration's transaction, before the
+// migration's statements.
+var goSteps = map[string]func(context.Context, bun.IDB, *slog.Logger) error{
+	"00010": canonicalPersonIDs,
+}
+
+func (db *DB) goStep(ctx context.Context, conn bun.IConn, m *migrate.Migration) error {
+	step := goSteps[m.Name]
+	if step == nil {
+		return nil
+	}
+	tx, ok := conn.(bun.Tx)
+	if !ok {
+		return fmt.Errorf("storage: migration %s has a Go step and must run in a transaction (.tx.up.sql)", m.Name)
+	}
+	return step(ctx, tx, db.log)
 }
 
 // classifyOpen marks connection failures as ErrUnavailable.

@@ -11,7 +11,10 @@
 //	sqlite::memory:                                  a private in-memory SQLite database
 //
 // Migrate applies the embedded, per-dialect schema (storage/migrations/pg,
-// storage/migrations/sqlite); it is safe to run again.
+// storage/migrations/sqlite); it is safe to run again. A migration whose
+// rows need Go (00010 canonicalises person identifiers, which SQLite's SQL
+// cannot) has a Go step run in its transaction before its SQL; what it
+// leaves to an operator is logged at Warn to the WithLogger logger.
 //
 // Every use case runs inside InTx. The closure may run more than once: a
 // transaction that fails on a serialization failure or deadlock

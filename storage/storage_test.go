@@ -866,7 +866,7 @@ func TestDomainShapes(t *testing.T) {
 		{catalog.Module{}, 8},
 		{catalog.Group{}, 7},
 		{enrollment.QueueEntry{}, 3},
-		{enrollment.InvoiceLine{}, 6},
+		{enrollment.InvoiceLine{}, 7},
 		{enrollment.IdempotencyRecord{}, 4},
 	} {
 		typ := reflect.TypeOf(tc.v)

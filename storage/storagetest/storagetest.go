@@ -90,6 +90,23 @@ func DSN(t testing.TB, kind string) string {
 // closed when the test ends.
 func OpenDSN(t testing.TB, kind, dsn string, opts ...storage.Option) *storage.DB {
 	t.Helper()
+	db := openDSN(t, kind, dsn, opts...)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("storagetest: migrate %s: %v", kind, err)
+	}
+	return db
+}
+
+// OpenEmpty is Open without the migrations, for a test of a migration.
+func OpenEmpty(t testing.TB, kind string, opts ...storage.Option) *storage.DB {
+	t.Helper()
+	return openDSN(t, kind, DSN(t, kind), opts...)
+}
+
+func openDSN(t testing.TB, kind, dsn string, opts ...storage.Option) *storage.DB {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	db, err := storage.Open(ctx, dsn, opts...)
@@ -97,9 +114,6 @@ func OpenDSN(t testing.TB, kind, dsn string, opts ...storage.Option) *storage.DB
 		t.Fatalf("storagetest: open %s: %v", kind, err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatalf("storagetest: migrate %s: %v", kind, err)
-	}
 	return db
 }
 

@@ -10,7 +10,9 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
+	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/funding"
 )
 
 // Role is what a caller is in the schemes: enrollment's roles.
@@ -168,8 +170,10 @@ func (a *Auth) WithClock(now func() time.Time) *Auth {
 }
 
 // validPrincipal checks a principal read from a token whose subject and
-// tenant come from the named claims.
-func validPrincipal(p Principal, subjectClaim, tenantClaim string) error {
+// tenant come from the named claims, and puts a holder's tenant, a person
+// id, in its canonical form (certificate.ParsePersonID), the one the
+// certificates and guardian links are stored under.
+func validPrincipal(p *Principal, subjectClaim, tenantClaim string) error {
 	if !p.Role.Known() {
 		return &ClaimError{Claim: "role", Rule: fmt.Sprintf("%q is not an edufund role", p.Role)}
 	}
@@ -177,7 +181,17 @@ func validPrincipal(p Principal, subjectClaim, tenantClaim string) error {
 		return &ClaimError{Claim: subjectClaim, Rule: "is required"}
 	}
 	switch p.Role {
-	case RoleHolder, RoleMunicipality:
+	case RoleHolder:
+		id, err := certificate.ParsePersonID(p.Tenant)
+		var ve *funding.ValidationError
+		if errors.As(err, &ve) {
+			return &ClaimError{Claim: tenantClaim, Rule: "must be the person's id for role holder: " + ve.Rule}
+		}
+		if err != nil {
+			return err
+		}
+		p.Tenant = id
+	case RoleMunicipality:
 		if strings.TrimSpace(p.Tenant) == "" {
 			return &ClaimError{Claim: tenantClaim, Rule: fmt.Sprintf("is required for role %s", p.Role)}
 		}
@@ -192,7 +206,7 @@ func validPrincipal(p Principal, subjectClaim, tenantClaim string) error {
 // Issue signs a token for p that expires after the Auth's ttl. Its jti is
 // random, so that it can be revoked alone.
 func (a *Auth) Issue(p Principal) (string, error) {
-	if err := validPrincipal(p, "subject", "tenant"); err != nil {
+	if err := validPrincipal(&p, "subject", "tenant"); err != nil {
 		return "", fmt.Errorf("auth: %w", err)
 	}
 	now := a.now()
@@ -230,7 +244,7 @@ func (a *Auth) Verify(_ context.Context, token string) (Principal, error) {
 		return Principal{}, err
 	}
 	p := Principal{Role: claims.Role, Subject: claims.Subject, Tenant: claims.Tenant, TokenID: claims.ID, IssuedAt: claims.IssuedAt.Time}
-	if err := validPrincipal(p, "sub", "tenant"); err != nil {
+	if err := validPrincipal(&p, "sub", "tenant"); err != nil {
 		return Principal{}, err
 	}
 	return p, nil

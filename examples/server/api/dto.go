@@ -29,7 +29,7 @@ type holderIn struct {
 
 func (h holderIn) parse(p *parser) certificate.Holder {
 	return certificate.Holder{
-		PersonID:     p.text("holder.person_id", h.PersonID, 100, true),
+		PersonID:     p.personID("holder.person_id", h.PersonID, true),
 		FullName:     p.text("holder.full_name", h.FullName, 300, true),
 		BirthDate:    p.date("holder.birth_date", h.BirthDate, true),
 		Sex:          certificate.Sex(p.text("holder.sex", h.Sex, 20, false)),

@@ -36,12 +36,12 @@ func (h *Handler) issueCertificate(w http.ResponseWriter, r *http.Request, c cal
 	var p parser
 	req := enrollment.IssueRequest{
 		Holder:       in.Holder.parse(&p),
-		GuardianID:   p.text("guardian_id", in.GuardianID, 100, false),
+		GuardianID:   p.personID("guardian_id", in.GuardianID, false),
 		Municipality: p.text("municipality", in.Municipality, 40, false),
 		Category:     p.text("category", in.Category, 40, false),
 		Funded:       in.Funded,
 		Protection:   parseProtection(&p, in.Protection),
-		Passphrase:   p.text("passphrase", in.Passphrase, 200, false),
+		Passphrase:   p.secret("passphrase", in.Passphrase, 200),
 		By:           c.p.caller(),
 	}
 	if p.err != nil {
@@ -264,7 +264,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, c call) error {
 		CoPayAccepted: in.CoPayAccepted,
 		By:            c.p.caller(),
 		FullName:      p.text("full_name", in.FullName, 300, false),
-		Passphrase:    p.text("passphrase", in.Passphrase, 200, false),
+		Passphrase:    p.secret("passphrase", in.Passphrase, 200),
 	}
 	if p.err != nil {
 		return p.err
@@ -509,7 +509,7 @@ func (h *Handler) documents(w http.ResponseWriter, r *http.Request, c call) erro
 		return err
 	}
 	var p parser
-	reason := p.text("valid_reason", in.ValidReason, 1000, false)
+	reason := p.multiline("valid_reason", in.ValidReason, 1000)
 	if p.err != nil {
 		return p.err
 	}

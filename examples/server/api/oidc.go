@@ -410,7 +410,7 @@ func (o *OIDC) principal(c jwt.MapClaims) (Principal, error) {
 			return Principal{}, err
 		}
 	}
-	if err := validPrincipal(p, o.set.subjectClaim, tenantClaim); err != nil {
+	if err := validPrincipal(&p, o.set.subjectClaim, tenantClaim); err != nil {
 		return Principal{}, err
 	}
 	return p, nil

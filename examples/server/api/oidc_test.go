@@ -142,7 +142,7 @@ func TestOIDC(t *testing.T) {
 
 	now := time.Now()
 	base := jwt.MapClaims{"iss": p.srv.URL, "aud": "edufund", "sub": "user-1", "jti": "jti-1", "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(),
-		"realm_access": map[string]any{"roles": []string{"edu-parent", "offline_access"}}, "snils": "123-456-789 01"}
+		"realm_access": map[string]any{"roles": []string{"edu-parent", "offline_access"}}, "snils": "112-233-445 95"}
 	with := func(changes map[string]any) jwt.MapClaims {
 		c := jwt.MapClaims{}
 		for k, v := range base {
@@ -167,7 +167,7 @@ func TestOIDC(t *testing.T) {
 		want  api.Principal
 	}{
 		{"RS256 holder", sign(t, jwt.SigningMethodRS256, rk, "rsa-1", base),
-			api.Principal{Role: api.RoleHolder, Subject: "user-1", Tenant: "123-456-789 01", TokenID: "jti-1", IssuedAt: iat}},
+			api.Principal{Role: api.RoleHolder, Subject: "user-1", Tenant: "11223344595", TokenID: "jti-1", IssuedAt: iat}},
 		{"ES256 regional, roles as a string, audiences as an array", sign(t, jwt.SigningMethodES256, ek, "ec-1",
 			with(map[string]any{"realm_access": map[string]any{"roles": "edu-regional"}, "aud": []string{"account", "edufund"}, "snils": nil})),
 			api.Principal{Role: api.RoleRegional, Subject: "user-1", TokenID: "jti-1", IssuedAt: iat}},
@@ -178,7 +178,7 @@ func TestOIDC(t *testing.T) {
 			with(map[string]any{"realm_access": map[string]any{"roles": []string{"edu-municipality"}}, "oktmo": 50701000, "jti": nil})),
 			api.Principal{Role: api.RoleMunicipality, Subject: "user-1", Tenant: "50701000", IssuedAt: iat}},
 		{"two names of one edufund role", sign(t, jwt.SigningMethodRS256, rk, "rsa-1", with(roles([]string{"edu-parent", "edu-adult"}))),
-			api.Principal{Role: api.RoleHolder, Subject: "user-1", Tenant: "123-456-789 01", TokenID: "jti-1", IssuedAt: iat}},
+			api.Principal{Role: api.RoleHolder, Subject: "user-1", Tenant: "11223344595", TokenID: "jti-1", IssuedAt: iat}},
 	} {
 		got, err := v.Verify(ctx, c.token)
 		if err != nil || got != c.want {

@@ -274,12 +274,48 @@ func (p *parser) money(field, s string) funding.Money {
 	return m
 }
 
+// text cleans a one-line text by the domain's rule (funding.Text), so that
+// a query parameter meets the same rule as a field a constructor checks.
 func (p *parser) text(field, s string, max int, required bool) string {
-	if required && strings.TrimSpace(s) == "" {
+	s, err := funding.Text(field, s, max)
+	return p.check(field, s, err, required)
+}
+
+// multiline is text for a text of several lines (funding.MultilineText).
+func (p *parser) multiline(field, s string, max int) string {
+	s, err := funding.MultilineText(field, s, max)
+	return p.check(field, s, err, false)
+}
+
+// personID canonicalises a person identifier (certificate.ParsePersonID),
+// so that the caller's identity is compared with the canonical form.
+func (p *parser) personID(field, s string, required bool) string {
+	if s == "" && !required {
+		return ""
+	}
+	s, err := certificate.ParsePersonID(s)
+	return p.check(field, s, err, required)
+}
+
+// check records the domain's verdict on a text s cleaned for field.
+func (p *parser) check(field, s string, err error, required bool) string {
+	var ve *funding.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		p.fail(field, ve.Rule)
+	case err != nil:
+		p.fail(field, err.Error())
+	case required && s == "":
 		p.fail(field, "is required")
 	}
-	if len(s) > max {
-		p.fail(field, fmt.Sprintf("must be at most %d bytes", max))
-	}
+	return s
+}
+
+// secret checks a passphrase by the same rule as text but keeps it as
+// given: it is hashed, never stored or compared as text, and cleaning it
+// (trimming, NFC) would change it.
+func (p *parser) secret(field, s string, max int) string {
+	_, err := funding.Text(field, s, max)
+	p.check(field, s, err, false)
 	return s
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -140,6 +141,43 @@ func FuzzHandlers(f *testing.F) {
 	ids := []string{"x", "00000000-0000-0000-0000-000000000000", "01a2058b-92e4-7ad1-80c4-9bb73f9f863a", "%00", "..%2F..%2Fetc", strings.Repeat("9", 300)}
 	for i, s := range seeds {
 		f.Add(uint8(i), uint8(i*7), s, queries[i%len(queries)], ids[i%len(ids)])
+	}
+	// Texts that once reached the SQL text (NUL), a terminal (escapes) or
+	// gave one child several certificates (spellings of one id), each sent
+	// where a caller who may use the route (an index of tokens) sends it.
+	const robo, regional, federal = 3, 5, 6
+	route := func(method, path string) uint8 {
+		i := slices.Index(fuzzRoutes, struct{ method, path string }{method, path})
+		if i < 0 {
+			f.Fatalf("%s %s is not in fuzzRoutes", method, path)
+		}
+		return uint8(i)
+	}
+	for _, s := range []struct {
+		route, role uint8
+		body, query string
+	}{
+		{route("POST", "/v1/certificates"), regional, `{"holder":{"person_id":"child-x\u0000","full_name":"a\u0007\u001b[31mb","birth_date":"2016-01-01","municipality":"novograd"},"category":"city"}`, ""},
+		{route("POST", "/v1/certificates"), regional, `{"holder":{"person_id":"CHILD-IVANOV-MISHA ","full_name":"Иванов Михаи\u0306л","birth_date":"2017-03-14","municipality":"novograd"},"category":"city"}`, ""},
+		{route("POST", "/v1/certificates"), regional, `{"holder":{"person_id":"child-ivanov-\u200bmisha","full_name":"Н","birth_date":"2017-03-14","municipality":"novograd","region":"\u0085"},"guardian_id":"\ud800","category":"city\u001b"}`, ""},
+		{route("POST", "/v1/certificates"), regional, "{\"holder\":{\"person_id\":\"\xff\xfe\",\"full_name\":\"\xed\xa0\x80\",\"birth_date\":\"2016-01-01\",\"municipality\":\"novograd\"}}", ""},
+		{route("POST", "/v1/adult/applications"), federal, `{"holder":{"person_id":"112-233-445 96","full_name":"Н","birth_date":"1990-01-01","sex":"male","region":"RU-DEMO"},"category":"\u0000"}`, ""},
+		{route("POST", "/v1/certificates/{adult}/documents"), federal, `{"uploaded":false,"valid_reason":"болезнь\nсправка\u0000"}`, ""},
+		{route("POST", "/v1/certificates/{adult}/documents"), federal, `{"uploaded":false,"valid_reason":"\u001b]0;x\u0007"}`, ""},
+		{route("POST", "/v1/eligibility"), regional, `{"scheme":"supplementary","holder":{"person_id":"p\u0000","full_name":"Н","birth_date":"2016-01-01","municipality":"novograd"}}`, ""},
+		{route("POST", "/v1/admin/categories"), regional, `{"code":"city\u0000","nominal":"1.00"}`, ""},
+		{route("POST", "/v1/admin/categories"), regional, `{"code":"го\u200bрод","nominal":"1.00"}`, ""},
+		{route("POST", "/v1/admin/providers"), regional, `{"name":"\u0000","inn":"5401000001","municipality":"\u001b","agreements":[{"municipality":"\u0000","period":{"start":"2026-01-01","end":"2026-12-31"}}]}`, ""},
+		{route("POST", "/v1/catalog/programs"), robo, `{"name":"P\u0000","scheme":"supplementary","direction":"arts","registry":"general","municipality":"\u0000","competency_area":"\u0000"}`, ""},
+		{route("POST", "/v1/catalog/programs"), robo, `{"name":"P","scheme":"digital_skills","direction":"\u0000","registry":"\u0000","competency_area":"ai","academic_hours":72}`, ""},
+		{route("POST", "/v1/catalog/modules"), regional, `{"program_id":"01a2058b-92e4-7ad1-80c4-9bb73f9f863a","name":"M\u0000","price":"1.00","normative_price":"1.00","hours":1}`, ""},
+		{route("POST", "/v1/catalog/groups"), regional, `{"module_id":"01a2058b-92e4-7ad1-80c4-9bb73f9f863a","name":"G\u0000","start":"2026-05-01","end":"2026-06-01","capacity":1,"schedule":"\u0000"}`, ""},
+		{route("POST", "/v1/applications"), robo, `{"number":"0000000000","full_name":"\u0000","passphrase":"\u0000","group_id":"01a2058b-92e4-7ad1-80c4-9bb73f9f863a"}`, ""},
+		{route("GET", "/v1/catalog"), regional, "", "text=%00"},
+		{route("GET", "/v1/catalog"), regional, "", "municipality=%1B%5B31m&text=%ED%A0%80"},
+		{route("GET", "/v1/catalog"), regional, "", "text=a%E2%80%8Bb&municipality=novograd%C2%AD"},
+	} {
+		f.Add(s.route, s.role, s.body, s.query, ids[0])
 	}
 	e := newEnv(f, storeKinds()[0])
 	tokens := []string{

@@ -40,7 +40,11 @@ func (h *Handler) revokeTokens(w http.ResponseWriter, r *http.Request, c call) e
 	if err := decode(w, r, &in, false); err != nil {
 		return err
 	}
-	e := storage.Revocation{TokenID: in.JTI, Subject: in.Subject, RevokedBy: c.p.Actor()}
+	var p parser
+	e := storage.Revocation{TokenID: p.text("jti", in.JTI, 256, false), Subject: p.text("subject", in.Subject, 256, false), RevokedBy: c.p.Actor()}
+	if p.err != nil {
+		return p.err
+	}
 	if in.IssuedBefore != "" {
 		t, err := time.Parse(time.RFC3339, in.IssuedBefore)
 		if err != nil {

@@ -1,0 +1,27 @@
+package api
+
+// RequestBodies maps every route that decodes a JSON object to the wire type
+// its handler decodes it into, so that the tests can probe every field of
+// every body by reflection; TestTextProbe checks it against the OpenAPI
+// document, so a new route with a body must be added here.
+var RequestBodies = map[string]any{
+	"POST /v1/certificates":                issueIn{},
+	"POST /v1/applications":                submitIn{},
+	"POST /v1/contracts/{id}/delivery":     deliveryIn{},
+	"POST /v1/contracts/{id}/rating":       ratingIn{},
+	"POST /v1/adult/applications":          adultIn{},
+	"POST /v1/certificates/{id}/documents": documentsIn{},
+	"POST /v1/admin/close":                 closeIn{},
+	"POST /v1/eligibility":                 eligibilityIn{},
+	"POST /v1/admin/budgets":               budgetIn{},
+	"POST /v1/admin/direction-limits":      directionLimitIn{},
+	"POST /v1/admin/categories":            categoryIn{},
+	"POST /v1/admin/providers":             providerIn{},
+	"POST /v1/catalog/programs":            programIn{},
+	"POST /v1/catalog/modules":             moduleIn{},
+	"POST /v1/catalog/groups":              groupIn{},
+	"POST /v1/contracts/{id}/prolong":      prolongIn{},
+	"POST /v1/admin/rollover":              rolloverIn{},
+	"POST /v1/guardianships":               guardianshipIO{},
+	"POST /v1/admin/tokens/revoke":         revokeIn{},
+}

@@ -19,7 +19,8 @@
 // The database is the SQLite file edufund.db in the working directory unless
 // -db or EDUFUND_DB names another (sqlite:PATH, sqlite::memory: or
 // postgres://…). On a new, empty database the server loads the demo region
-// and prints a bearer token for each demo role.
+// and prints a bearer token for each demo role. A SQLite file is used by one
+// process at a time (see lockDatabase).
 package main
 
 import (
@@ -81,6 +82,9 @@ type command struct {
 	flags func(fs *flag.FlagSet, o *options)
 	noDB  bool // the command does not use the database
 	run   func(ctx context.Context, s *session) error
+	// inUse says what to do instead while another process holds the
+	// SQLite file (see lockDatabase).
+	inUse string
 }
 
 // A session is what a command runs with: its options, and the database,
@@ -103,6 +107,7 @@ var commands = []*command{
 		run: func(ctx context.Context, s *session) error {
 			return serve(ctx, s.o, s.db, s.svc, s.today, s.logger, s.stdout, s.region)
 		},
+		inUse: "stop it first, or give this server another -db",
 	},
 	{
 		name: "migrate", summary: "apply the database migrations",
@@ -110,6 +115,7 @@ var commands = []*command{
 			fmt.Fprintf(s.stdout, "migrations applied to %s database\n", s.db.Dialect())
 			return nil
 		},
+		inUse: "serve applies the migrations when it starts: stop the server and start it again",
 	},
 	{
 		name: "demo", summary: "load the demo region (idempotent) and print its ids",
@@ -121,6 +127,7 @@ var commands = []*command{
 			printIDs(s.stdout, res)
 			return nil
 		},
+		inUse: "serve loads the demo region into an empty database when it starts; stop the server first",
 	},
 	{
 		name: "close", synopsis: "-month 2026-10 [flags]", summary: "run the monthly close of a month",
@@ -134,6 +141,7 @@ var commands = []*command{
 			}
 			return closeMonth(ctx, s.svc, s.db, m, s.stdout)
 		},
+		inUse: "run the close through the server's API instead (POST /v1/admin/close with a regional token), or stop the server first",
 	},
 	{
 		name: "rollover", synopsis: "-year 2026 [flags]", summary: "close a funding year and open the next",
@@ -146,6 +154,7 @@ var commands = []*command{
 			}
 			return rollover(ctx, s.svc, s.db, s.o.year, s.stdout)
 		},
+		inUse: "run the rollover through the server's API instead (POST /v1/admin/rollover with a regional token), or stop the server first",
 	},
 	{
 		name: "token", synopsis: "-jwt-key KEY -role regional -subject op [-tenant T] [flags]", summary: "print a bearer token signed with -jwt-key",
@@ -292,6 +301,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	if file := storage.SQLiteFile(o.db); file != "" {
+		release, err := lockDatabase(file, cmd)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	s.logger = slog.New(slog.NewJSONHandler(stderr, nil))
 	db, err := storage.Open(ctx, o.db, storage.WithLogger(s.logger))
 	if err != nil {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -193,7 +194,7 @@ func checkBody(body []byte) error {
 	if w.b[w.i] != '{' {
 		return invalidField("body", "must be a JSON object")
 	}
-	return w.object(1)
+	return w.container(1)
 }
 
 // notOneValue tells why body, which json.Valid refuses, is not one JSON
@@ -226,7 +227,7 @@ type walker struct {
 // A step is a key of an object or an index of an array.
 type step struct {
 	key   []byte
-	index int // in an array when key is nil
+	index int // -1 for a key
 }
 
 // at is the path of the value being read, such as "agreements[1].period".
@@ -234,57 +235,40 @@ func (w *walker) at() string {
 	var b strings.Builder
 	for _, s := range w.path {
 		switch {
-		case s.key == nil:
+		case s.index >= 0:
 			fmt.Fprintf(&b, "[%d]", s.index)
 		case b.Len() > 0:
 			b.WriteByte('.')
 			fallthrough
 		default:
-			b.Write(s.key)
+			b.WriteString(cmp.Or(string(s.key), `""`)) // an empty key, named
 		}
 	}
 	return b.String()
 }
 
-// object reads the object at w.i, at depth (1 for the body).
-func (w *walker) object(depth int) error {
+// container reads the object or array at w.i, at depth (1 for the body).
+func (w *walker) container(depth int) error {
+	object := w.b[w.i] == '{'
 	var keys keySet
-	w.i++ // {
-	for {
-		w.space()
-		if w.b[w.i] == '}' {
-			w.i++
-			return nil
-		}
-		key := w.key()
-		w.path = append(w.path, step{key: key})
-		if keys.add(key) {
-			return invalidField(w.at(), "must be given once")
-		}
-		w.space()
-		w.i++ // :
-		w.space()
-		if err := w.value(depth); err != nil {
-			return err
-		}
-		w.path = w.path[:len(w.path)-1]
-		w.space()
-		if w.b[w.i] == ',' {
-			w.i++
-		}
-	}
-}
-
-// array reads the array at w.i, at depth.
-func (w *walker) array(depth int) error {
-	w.i++ // [
+	w.i++
 	for n := 0; ; n++ {
 		w.space()
-		if w.b[w.i] == ']' {
+		if c := w.b[w.i]; c == '}' || c == ']' {
 			w.i++
 			return nil
 		}
-		w.path = append(w.path, step{index: n})
+		s := step{index: n}
+		if object {
+			s = step{key: w.key(), index: -1}
+			w.space()
+			w.i++ // :
+			w.space()
+		}
+		w.path = append(w.path, s)
+		if object && keys.add(s.key) {
+			return invalidField(w.at(), "must be given once")
+		}
 		if err := w.value(depth); err != nil {
 			return err
 		}
@@ -303,10 +287,7 @@ func (w *walker) value(depth int) error {
 		if depth == maxDepth {
 			return invalidField(w.at(), fmt.Sprintf("must nest at most %d levels", maxDepth))
 		}
-		if w.b[w.i] == '{' {
-			return w.object(depth + 1)
-		}
-		return w.array(depth + 1)
+		return w.container(depth + 1)
 	case '"':
 		w.str()
 	default: // a number, true, false or null

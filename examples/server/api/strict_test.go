@@ -131,6 +131,7 @@ func TestBodyShape(t *testing.T) {
 	}{
 		{"twice in a later array element", `{"x":[{"y":1},{"y":1,"z":{"y":2,"y":3}}]}`, "x[1].z.y", "must be given once"},
 		{"twice with unknown fields", `{"a":1,"b":2,"a":3}`, "a", "must be given once"},
+		{"an empty key twice", `{"a":{"":1,"":2}}`, `a.""`, "must be given once"},
 		{"a Kelvin sign folds to k", "{\"k\":1,\"\u212a\":2}", "\u212a", "must be given once"},
 		{"an escaped key is its text", `{"month":"2026-01","mont\u0068":"2026-02"}`, "month", "must be given once"},
 		{"the same key in sibling objects", `{"a":{"k":1},"b":{"k":1},"month":"2026-01","month":"2026-02"}`, "month", "must be given once"},

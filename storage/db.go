@@ -184,7 +184,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 // DSN carrying the pragmas the store relies on.
 func sqliteDSN(dsn string) (string, error) {
 	params := "_txlock=immediate&_pragma=busy_timeout(5000)&_pragma=foreign_keys(1)"
-	if dsn == "sqlite::memory:" || dsn == ":memory:" {
+	if sqliteMemory(dsn) {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
 		return "file:edufund-" + hex.EncodeToString(b[:]) + "?mode=memory&cache=shared&" + params, nil
@@ -193,7 +193,25 @@ func sqliteDSN(dsn string) (string, error) {
 	// which an acknowledged enrolment or charge needs; NORMAL could lose the
 	// last commits on a power cut.
 	params += "&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)"
-	var path string
+	path, query, err := sqlitePath(dsn)
+	if err != nil {
+		return "", err
+	}
+	if query != "" {
+		// Keep the caller's own parameters; ours come after them.
+		query += "&"
+	}
+	// In a file: URI '#' starts a fragment and '%' an escape: a path with
+	// them (a subtest named "x#01") must not be cut or decoded.
+	path = strings.NewReplacer("%", "%25", "#", "%23").Replace(path)
+	return "file:" + path + "?" + query + params, nil
+}
+
+func sqliteMemory(dsn string) bool { return dsn == "sqlite::memory:" || dsn == ":memory:" }
+
+// sqlitePath splits a SQLite file DSN into the file's path and the
+// caller's own URI parameters.
+func sqlitePath(dsn string) (path, query string, err error) {
 	switch {
 	case strings.HasPrefix(dsn, "sqlite:"):
 		path = strings.TrimPrefix(dsn, "sqlite:")
@@ -203,20 +221,29 @@ func sqliteDSN(dsn string) (string, error) {
 	case strings.HasSuffix(dsn, ".db"), strings.HasSuffix(dsn, ".sqlite"), strings.HasSuffix(dsn, ".sqlite3"):
 		path = dsn
 	default:
-		return "", fmt.Errorf("storage: unrecognised dsn %q: want postgres://…, sqlite:PATH, file:PATH, PATH.db or sqlite::memory:", redact(dsn))
+		return "", "", fmt.Errorf("storage: unrecognised dsn %q: want postgres://…, sqlite:PATH, file:PATH, PATH.db or sqlite::memory:", redact(dsn))
 	}
 	if path == "" {
-		return "", fmt.Errorf("storage: dsn %q names no file", dsn)
+		return "", "", fmt.Errorf("storage: dsn %q names no file", dsn)
 	}
-	query := ""
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		// Keep the caller's own parameters; ours come after them.
-		path, query = path[:i], path[i+1:]+"&"
+	path, query, _ = strings.Cut(path, "?")
+	return path, query, nil
+}
+
+// SQLiteFile returns the path of the SQLite file a DSN names, as Open
+// opens it, and "" for an in-memory database, PostgreSQL or a DSN Open
+// refuses. Open lets several processes share a file (SQLite's own locks
+// keep each transaction whole); a program that wants the file to itself,
+// as the reference server does, locks a file beside it.
+func SQLiteFile(dsn string) string {
+	if sqliteMemory(dsn) || strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return ""
 	}
-	// In a file: URI '#' starts a fragment and '%' an escape: a path with
-	// them (a subtest named "x#01") must not be cut or decoded.
-	path = strings.NewReplacer("%", "%25", "#", "%23").Replace(path)
-	return "file:" + path + "?" + query + params, nil
+	path, _, err := sqlitePath(dsn)
+	if err != nil {
+		return ""
+	}
+	return path
 }
 
 // redact hides a password in a URL-shaped DSN.

@@ -178,6 +178,29 @@ func TestSQLiteDSN(t *testing.T) {
 	}
 }
 
+// TestSQLiteFile: the file a DSN names is the one Open opens, without the
+// URI parameters; in-memory and PostgreSQL DSNs name none.
+func TestSQLiteFile(t *testing.T) {
+	for in, want := range map[string]string{
+		"sqlite:/var/lib/x.db":          "/var/lib/x.db",
+		"sqlite:///tmp/x.db":            "/tmp/x.db",
+		"sqlite:edufund.db":             "edufund.db",
+		"file:x.db?mode=rwc":            "x.db",
+		"data/edufund.db":               "data/edufund.db",
+		"sqlite:/tmp/T#01/x.db":         "/tmp/T#01/x.db",
+		"sqlite::memory:":               "",
+		":memory:":                      "",
+		"postgres://u@h/edufund.db":     "",
+		"postgresql://u@h/x?sslmode=no": "",
+		"sqlite:":                       "",
+		"mysql://root@h/db":             "",
+	} {
+		if got := SQLiteFile(in); got != want {
+			t.Errorf("SQLiteFile(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestSQLiteFileWithHashInPath(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "sub#01")
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -1,4 +1,6 @@
 // Command server is edufund's reference HTTP server, the one a region runs.
+// "server -h" lists its commands and the flags of serve, "server COMMAND -h"
+// the flags of another:
 //
 //	server [flags]                     serve the API (default)
 //	server migrate [flags]             apply the database migrations
@@ -27,10 +29,12 @@
 // The database is the SQLite file edufund.db in the working directory unless
 // -db or EDUFUND_DB names another (sqlite:PATH, sqlite::memory: or
 // postgres://…). On a new, empty database the server loads the demo region
-// and prints a bearer token for each demo role.
+// and prints a bearer token for each demo role. A SQLite file is used by one
+// process at a time (see lockDatabase).
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -84,117 +88,301 @@ type options struct {
 	oidc, jti, issuedBefore   string
 }
 
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
+// A command is one sub-command of the server. The usage text and run both
+// read commands, so a command added there is listed, parsed and run.
+type command struct {
+	name     string
+	synopsis string // the usage line's arguments after the name
+	summary  string
+	// flags declares the command's own flags; the commands that use the
+	// database also take -db and -region.
+	flags func(fs *flag.FlagSet, o *options)
+	noDB  bool // the command does not use the database
+	run   func(ctx context.Context, s *session) error
+	// inUse says what to do instead while another process holds the
+	// SQLite file (see lockDatabase).
+	inUse string
+}
+
+// A session is what a command runs with: its options, and the database,
+// service and region for the commands that use them.
+type session struct {
+	o      options
+	stdout io.Writer
+	logger *slog.Logger
+	db     *storage.DB
+	svc    *enrollment.Service
+	op     operator
+	today  funding.Date
+	region string // the region's name
+}
+
+// commands are the server's sub-commands, the default first.
+var commands = []*command{
+	{
+		name: "serve", synopsis: "[flags]", summary: "serve the API (the default command)",
+		flags: serveFlags,
+		run: func(ctx context.Context, s *session) error {
+			return serve(ctx, s.o, s.db, s.svc, s.today, s.logger, s.stdout, s.region)
+		},
+		inUse: "stop it first, or give this server another -db",
+	},
+	{
+		name: "migrate", summary: "apply the database migrations",
+		run: func(ctx context.Context, s *session) error {
+			fmt.Fprintf(s.stdout, "migrations applied to %s database\n", s.db.Dialect())
+			return nil
+		},
+		inUse: "serve applies the migrations when it starts: stop the server and start it again",
+	},
+	{
+		name: "demo", summary: "load the demo region (idempotent) and print its ids",
+		run: func(ctx context.Context, s *session) error {
+			res, err := demo.Load(ctx, s.svc, s.today)
+			if err != nil {
+				return err
+			}
+			printIDs(s.stdout, res)
+			return nil
+		},
+		inUse: "serve loads the demo region into an empty database when it starts; stop the server first",
+	},
+	{
+		name: "close", synopsis: "-month 2026-10 [flags]", summary: "run the monthly close of a month",
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.month, "month", "", "the month to close, YYYY-MM (required)")
+		},
+		run: func(ctx context.Context, s *session) error {
+			m, err := funding.ParseMonth(s.o.month)
+			if err != nil {
+				return fmt.Errorf("-month: %w", err)
+			}
+			return s.op.closeMonth(ctx, m)
+		},
+		inUse: "run the close through the server's API instead (POST /v1/admin/close with a regional token), or stop the server first",
+	},
+	{
+		name: "rollover", synopsis: "-year 2026 [flags]", summary: "close a funding year and open the next",
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.IntVar(&o.year, "year", 0, "the funding year to close; its successor is opened (required)")
+		},
+		run: func(ctx context.Context, s *session) error {
+			if s.o.year < 1900 || s.o.year > 2998 {
+				return errors.New("-year: a year such as 2026 is required")
+			}
+			return s.op.rollover(ctx, s.o.year)
+		},
+		inUse: "run the rollover through the server's API instead (POST /v1/admin/rollover with a regional token), or stop the server first",
+	},
+	{
+		name: "cancel-overdue", summary: "cancel the adult certificates whose documents are overdue",
+		run:   func(ctx context.Context, s *session) error { return s.op.cancelOverdue(ctx) },
+		inUse: "cancel them one by one through the server's API (POST /v1/certificates/{id}/cancel-overdue with a federal token), or stop the server first",
+	},
+	{
+		name: "category", synopsis: "-code city [-nominal 30000.00] [-max-count N] [-max-sum S] [flags]", summary: "create or change a category",
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.category.code, "code", "", "the category's code (required)")
+			fs.StringVar(&o.category.nominal, "nominal", "", "the nominal a period, such as 30000.00 (required for a new category)")
+			fs.IntVar(&o.category.maxCount, "max-count", -1, "funded certificates the category may hold at most (0: no limit; unset: unchanged)")
+			fs.StringVar(&o.category.maxSum, "max-sum", "", "the sum of its certificates' nominals at most (0.00: no limit; unset: unchanged)")
+		},
+		run:   func(ctx context.Context, s *session) error { return s.op.category(ctx, s.o.category) },
+		inUse: "change it through the server's API instead (POST /v1/admin/categories with a regional token), or stop the server first",
+	},
+	{
+		name: "budget", synopsis: "-municipality m -year 2026 -limit 5000000.00 [flags]", summary: "set a municipality's budget limit for a funding year",
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.municipality, "municipality", "", "the municipality's code (required)")
+			fs.IntVar(&o.year, "year", 0, "the funding year, as for rollover (required)")
+			fs.StringVar(&o.limit, "limit", "", "the limit of the money its certificates reserve and spend in the year, such as 5000000.00 (required)")
+		},
+		run: func(ctx context.Context, s *session) error {
+			if s.o.year < 1900 || s.o.year > 2998 {
+				return errors.New("-year: a year such as 2026 is required")
+			}
+			return s.op.budget(ctx, s.o.municipality, s.o.year, s.o.limit)
+		},
+		inUse: "set it through the server's API instead (POST /v1/admin/budgets), or stop the server first",
+	},
+	{
+		name: "token", synopsis: "-jwt-key KEY -role regional -subject op [-tenant T] [flags]", summary: "print a bearer token signed with -jwt-key",
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.jwtKey, "jwt-key", "", "HS256 signing key of the server, at least 32 bytes (env EDUFUND_JWT_KEY; required)")
+			fs.DurationVar(&o.tokenTTL, "ttl", 8*time.Hour, "lifetime of the token")
+			fs.StringVar(&o.role, "role", "", "holder, provider, municipality, regional or federal (required)")
+			fs.StringVar(&o.subject, "subject", "", "who the caller is, for logs and the ledger (required)")
+			fs.StringVar(&o.tenant, "tenant", "", "what the caller acts for: guardian or person id, provider id, municipality code")
+			maxTTLFlag(fs, o)
+		},
+		noDB: true, run: runToken,
+	},
+	{
+		name: "revoke", synopsis: "-jti ID | -subject S [-issued-before T] [flags]", summary: "revoke one token, or every token of a subject",
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.jti, "jti", "", "the id (jti) of the one token to revoke")
+			fs.StringVar(&o.subject, "subject", "", "the subject whose tokens to revoke")
+			fs.StringVar(&o.issuedBefore, "issued-before", "", "with -subject: revoke the tokens issued before this instant (RFC 3339; default now)")
+			maxTTLFlag(fs, o)
+		},
+		run:   func(ctx context.Context, s *session) error { return revoke(ctx, s.o, s.db, s.stdout) },
+		inUse: "revoke through the server's API instead (POST /v1/admin/tokens/revoke with a regional token), or stop the server first",
+	},
+}
+
+// dryRun is the -dry-run flag of the commands that change money or certificates.
+func dryRun(c *command) bool {
+	switch c.name {
+	case "close", "rollover", "cancel-overdue", "category", "budget":
+		return true
 	}
-	return def
+	return false
+}
+
+func maxTTLFlag(fs *flag.FlagSet, o *options) {
+	fs.DurationVar(&o.maxTTL, "max-token-ttl", api.DefaultMaxTokenTTL, "longest token lifetime issued or accepted (env EDUFUND_MAX_TOKEN_TTL)")
+}
+
+func serveFlags(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&o.jwtKey, "jwt-key", "", "HS256 signing key, at least 32 bytes (env EDUFUND_JWT_KEY); empty: a random key for this run")
+	fs.DurationVar(&o.tokenTTL, "token-ttl", 24*time.Hour, "lifetime of the demo tokens printed at start")
+	fs.BoolVar(&o.demo, "demo", true, "load the demo region into a new, empty database and print demo tokens")
+	fs.IntVar(&o.batch.Flushers, "batch-flushers", 0, "applications' batches committed at once (0: 2 on PostgreSQL, 1 on SQLite)")
+	fs.DurationVar(&o.batch.Linger, "batch-linger", 0, "how long a batch waits at most for the applications of callers just answered (0: 300µs; negative: never)")
+	fs.IntVar(&o.batch.MaxBatch, "batch-max", 0, "applications per batch at most (0: 128)")
+	fs.StringVar(&o.clock, "clock", "", "demo and rehearsal only: start the server's clock at this local time of the demo region, such as 2026-12-10T10:00, and let it run on (refused with -region)")
+	fs.StringVar(&o.oidc, "oidc", "", "the region's identity provider: OIDC configuration file (env EDUFUND_OIDC); with it, demo tokens need -jwt-key")
+	fs.DurationVar(&o.revocationRefresh, "revocation-refresh", 5*time.Second, "how often the revocation list is reloaded: the longest a token revoked elsewhere still works here")
+	maxTTLFlag(fs, o)
+}
+
+// envFlags are the flags an environment variable sets when the command
+// line does not. They are applied after parsing rather than as defaults,
+// so that -h never prints a signing key or a database password.
+var envFlags = []struct{ flag, env string }{
+	{"db", "EDUFUND_DB"},
+	{"region", "EDUFUND_REGION"},
+	{"jwt-key", "EDUFUND_JWT_KEY"},
+	{"oidc", "EDUFUND_OIDC"},
+	{"max-token-ttl", "EDUFUND_MAX_TOKEN_TTL"},
+}
+
+func lookup(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func (c *command) flagSet(o *options) *flag.FlagSet {
+	fs := flag.NewFlagSet("server "+c.name, flag.ContinueOnError)
+	// Parse returns its errors; run prints the usage, to stdout when it
+	// was asked for and to stderr after a mistake.
+	fs.SetOutput(io.Discard)
+	if !c.noDB {
+		fs.StringVar(&o.db, "db", "sqlite:edufund.db", "database: sqlite:PATH, sqlite::memory: or postgres://… (env EDUFUND_DB)")
+		fs.StringVar(&o.region, "region", "", "region parameters file (env EDUFUND_REGION; see region.example.json); empty: the built-in demo region")
+	}
+	if c.flags != nil {
+		c.flags(fs, o)
+	}
+	if dryRun(c) {
+		fs.BoolVar(&o.dryRun, "dry-run", false, "print what the command would do and write nothing")
+	}
+	return fs
+}
+
+// usage writes the list of commands and the flags of serve, the default.
+func usage(w io.Writer) {
+	fmt.Fprint(w, "usage: server [command] [flags]\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, "  help      print this list; \"help COMMAND\" or \"COMMAND -h\" prints a command's flags\n\n")
+	fmt.Fprintf(w, "flags of %s:\n", commands[0].name)
+	commands[0].printFlags(w)
+}
+
+// usage writes the command's usage line and flags.
+func (c *command) usage(w io.Writer) {
+	fmt.Fprintf(w, "usage: server %s %s\n\n%s\n\nflags:\n", c.name, cmp.Or(c.synopsis, "[flags]"), c.summary)
+	c.printFlags(w)
+}
+
+func (c *command) printFlags(w io.Writer) {
+	fs := c.flagSet(new(options))
+	fs.SetOutput(w)
+	fs.PrintDefaults()
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cmd := "serve"
+	name, named := commands[0].name, false
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, args = args[0], args[1:]
+		name, args, named = args[0], args[1:], true
+	}
+	if name == "help" {
+		return help(args, stdout, stderr)
+	}
+	cmd := lookup(name)
+	if cmd == nil {
+		usage(stderr)
+		return fmt.Errorf("unknown command %q", name)
 	}
 	var o options
-	fs := flag.NewFlagSet("server "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&o.db, "db", envOr("EDUFUND_DB", "sqlite:edufund.db"), "database: sqlite:PATH, sqlite::memory: or postgres://… (env EDUFUND_DB)")
-	fs.StringVar(&o.region, "region", os.Getenv("EDUFUND_REGION"), "region parameters file (env EDUFUND_REGION; see region.example.json); empty: the built-in demo region")
-	switch cmd {
-	case "serve", "token", "revoke":
-		maxTTL, err := maxTokenTTL()
-		if err != nil {
-			return err
-		}
-		fs.DurationVar(&o.maxTTL, "max-token-ttl", maxTTL, "longest token lifetime issued or accepted (env EDUFUND_MAX_TOKEN_TTL)")
-	}
-	switch cmd {
-	case "serve":
-		fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address")
-		fs.StringVar(&o.jwtKey, "jwt-key", os.Getenv("EDUFUND_JWT_KEY"), "HS256 signing key, at least 32 bytes (env EDUFUND_JWT_KEY); empty: a random key for this run")
-		fs.DurationVar(&o.tokenTTL, "token-ttl", 24*time.Hour, "lifetime of the demo tokens printed at start")
-		fs.BoolVar(&o.demo, "demo", true, "load the demo region into a new, empty database and print demo tokens")
-		fs.IntVar(&o.batch.Flushers, "batch-flushers", 0, "applications' batches committed at once (0: 2 on PostgreSQL, 1 on SQLite)")
-		fs.DurationVar(&o.batch.Linger, "batch-linger", 0, "how long a batch waits at most for the applications of callers just answered (0: 300µs; negative: never)")
-		fs.IntVar(&o.batch.MaxBatch, "batch-max", 0, "applications per batch at most (0: 128)")
-		fs.StringVar(&o.clock, "clock", "", "demo and rehearsal only: start the server's clock at this local time of the demo region, such as 2026-12-10T10:00, and let it run on (refused with -region)")
-		fs.StringVar(&o.oidc, "oidc", os.Getenv("EDUFUND_OIDC"), "the region's identity provider: OIDC configuration file (env EDUFUND_OIDC); with it, demo tokens need -jwt-key")
-		fs.DurationVar(&o.revocationRefresh, "revocation-refresh", 5*time.Second, "how often the revocation list is reloaded: the longest a token revoked elsewhere still works here")
-	case "token":
-		fs.StringVar(&o.jwtKey, "jwt-key", os.Getenv("EDUFUND_JWT_KEY"), "HS256 signing key of the server, at least 32 bytes (env EDUFUND_JWT_KEY; required)")
-		fs.DurationVar(&o.tokenTTL, "ttl", 8*time.Hour, "lifetime of the token")
-		fs.StringVar(&o.role, "role", "", "holder, provider, municipality, regional or federal (required)")
-		fs.StringVar(&o.subject, "subject", "", "who the caller is, for logs and the ledger (required)")
-		fs.StringVar(&o.tenant, "tenant", "", "what the caller acts for: guardian or person id, provider id, municipality code")
-	case "revoke":
-		fs.StringVar(&o.jti, "jti", "", "the id (jti) of the one token to revoke")
-		fs.StringVar(&o.subject, "subject", "", "the subject whose tokens to revoke")
-		fs.StringVar(&o.issuedBefore, "issued-before", "", "with -subject: revoke the tokens issued before this instant (RFC 3339; default now)")
-	case "demo", "migrate":
-	case "close":
-		fs.StringVar(&o.month, "month", "", "the month to close, YYYY-MM (required)")
-	case "rollover":
-		fs.IntVar(&o.year, "year", 0, "the funding year to close; its successor is opened (required)")
-	case "cancel-overdue":
-	case "category":
-		fs.StringVar(&o.category.code, "code", "", "the category's code (required)")
-		fs.StringVar(&o.category.nominal, "nominal", "", "the nominal a period, such as 30000.00 (required for a new category)")
-		fs.IntVar(&o.category.maxCount, "max-count", -1, "funded certificates the category may hold at most (0: no limit; unset: unchanged)")
-		fs.StringVar(&o.category.maxSum, "max-sum", "", "the sum of its certificates' nominals at most (0.00: no limit; unset: unchanged)")
-	case "budget":
-		fs.StringVar(&o.municipality, "municipality", "", "the municipality's code (required)")
-		fs.IntVar(&o.year, "year", 0, "the funding year, as for rollover (required)")
-		fs.StringVar(&o.limit, "limit", "", "the limit of the money its certificates reserve and spend in the year, such as 5000000.00 (required)")
-	default:
-		return fmt.Errorf("unknown command %q: want serve, migrate, demo, close, rollover, cancel-overdue, category, budget, token or revoke", cmd)
-	}
-	switch cmd {
-	case "close", "rollover", "cancel-overdue", "category", "budget":
-		fs.BoolVar(&o.dryRun, "dry-run", false, "print what the command would do and write nothing")
-	}
+	fs := cmd.flagSet(&o)
 	if err := fs.Parse(args); err != nil {
+		switch {
+		case errors.Is(err, flag.ErrHelp) && named:
+			cmd.usage(stdout)
+			return nil
+		case errors.Is(err, flag.ErrHelp):
+			usage(stdout)
+			return nil
+		}
+		cmd.usage(stderr)
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, e := range envFlags {
+		if v := os.Getenv(e.env); v != "" && !set[e.flag] && fs.Lookup(e.flag) != nil {
+			if err := fs.Set(e.flag, v); err != nil {
+				return fmt.Errorf("%s: %w", e.env, err)
+			}
+		}
 	}
 	switch {
 	case o.batch.Flushers < 0:
 		return fmt.Errorf("-batch-flushers: %d: must be 0 (the default) or more", o.batch.Flushers)
 	case o.batch.MaxBatch < 0:
 		return fmt.Errorf("-batch-max: %d: must be 0 (the default) or more", o.batch.MaxBatch)
+	case fs.Lookup("max-token-ttl") != nil && o.maxTTL <= 0:
+		return fmt.Errorf("-max-token-ttl (or EDUFUND_MAX_TOKEN_TTL): %v: must be a positive duration such as 24h", o.maxTTL)
 	}
-	if cmd == "token" {
-		if o.jwtKey == "" {
-			return errors.New("-jwt-key (or EDUFUND_JWT_KEY) is required: the token must be signed with the server's key")
-		}
-		auth, err := api.NewAuth([]byte(o.jwtKey), o.tokenTTL, o.maxTTL)
-		if err != nil {
-			return fmt.Errorf("-jwt-key, -ttl, -max-token-ttl: %w", err)
-		}
-		tok, err := auth.Issue(api.Principal{Role: api.Role(o.role), Subject: o.subject, Tenant: o.tenant})
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout, tok)
-		return nil
+	s := &session{o: o, stdout: stdout}
+	if cmd.noDB {
+		return cmd.run(ctx, s)
 	}
+
 	cfg := demo.Config(enrollment.DefaultConfig())
-	regionName := "demo region " + demo.Region
+	s.region = "demo region " + demo.Region
 	if o.region != "" {
 		r, err := region.Load(o.region)
 		if err != nil {
 			return fmt.Errorf("-region: %w", err)
 		}
-		cfg, regionName = r.Apply(enrollment.DefaultConfig()), r.Name
-		demoSet := false
-		fs.Visit(func(f *flag.Flag) { demoSet = demoSet || f.Name == "demo" })
+		cfg, s.region = r.Apply(enrollment.DefaultConfig()), r.Name
 		switch {
-		case cmd == "demo", cmd == "serve" && demoSet && o.demo:
+		case cmd.name == "demo", cmd.name == "serve" && set["demo"] && o.demo:
 			return errors.New("the demo data needs the built-in demo region: drop -region to load it")
-		case cmd == "serve":
-			o.demo = false
+		case cmd.name == "serve":
+			s.o.demo = false
 		}
 		if o.clock != "" {
 			return errors.New("-clock is for the demo region only: a real region's server runs on the real clock")
@@ -209,8 +397,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		clock = startedAt(at)
 	}
 
-	logger := slog.New(slog.NewJSONHandler(stderr, nil))
-	db, err := storage.Open(ctx, o.db, storage.WithLogger(logger))
+	if file := storage.SQLiteFile(o.db); file != "" {
+		release, err := lockDatabase(file, cmd)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
+	s.logger = slog.New(slog.NewJSONHandler(stderr, nil))
+	db, err := storage.Open(ctx, o.db, storage.WithLogger(s.logger))
 	if err != nil {
 		return err
 	}
@@ -218,45 +413,46 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := db.Migrate(ctx); err != nil {
 		return err
 	}
-	svc := enrollment.NewService(db, clock, cfg)
-	today := svc.Today()
-	op := newOperator(svc, db, stdout, o.dryRun)
+	s.db = db
+	s.svc = enrollment.NewService(db, clock, cfg)
+	s.op = newOperator(s.svc, db, stdout, o.dryRun)
+	s.today = s.svc.Today()
+	return cmd.run(ctx, s)
+}
 
-	switch cmd {
-	case "migrate":
-		fmt.Fprintf(stdout, "migrations applied to %s database\n", db.Dialect())
+// help is "server help [command]".
+func help(args []string, stdout, stderr io.Writer) error {
+	switch {
+	case len(args) == 0:
+		usage(stdout)
 		return nil
-	case "demo":
-		res, err := demo.Load(ctx, svc, today)
-		if err != nil {
-			return err
-		}
-		printIDs(stdout, res)
-		return nil
-	case "close":
-		m, err := funding.ParseMonth(o.month)
-		if err != nil {
-			return fmt.Errorf("-month: %w", err)
-		}
-		return op.closeMonth(ctx, m)
-	case "revoke":
-		return revoke(ctx, o, db, stdout)
-	case "rollover":
-		if o.year < 1900 || o.year > 2998 {
-			return errors.New("-year: a year such as 2026 is required")
-		}
-		return op.rollover(ctx, o.year)
-	case "cancel-overdue":
-		return op.cancelOverdue(ctx)
-	case "category":
-		return op.category(ctx, o.category)
-	case "budget":
-		if o.year < 1900 || o.year > 2998 {
-			return errors.New("-year: a year such as 2026 is required")
-		}
-		return op.budget(ctx, o.municipality, o.year, o.limit)
+	case len(args) > 1:
+		return fmt.Errorf("unexpected arguments %q", args[1:])
 	}
-	return serve(ctx, o, db, svc, today, logger, stdout, regionName)
+	cmd := lookup(args[0])
+	if cmd == nil {
+		usage(stderr)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+	cmd.usage(stdout)
+	return nil
+}
+
+func runToken(ctx context.Context, s *session) error {
+	o := s.o
+	if o.jwtKey == "" {
+		return errors.New("-jwt-key (or EDUFUND_JWT_KEY) is required: the token must be signed with the server's key")
+	}
+	auth, err := api.NewAuth([]byte(o.jwtKey), o.tokenTTL, o.maxTTL)
+	if err != nil {
+		return fmt.Errorf("-jwt-key, -ttl, -max-token-ttl: %w", err)
+	}
+	tok, err := auth.Issue(api.Principal{Role: api.Role(o.role), Subject: o.subject, Tenant: o.tenant})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(s.stdout, tok)
+	return nil
 }
 
 // empty reports whether the database holds no catalog and no certificates.

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,6 +15,94 @@ import (
 
 	"github.com/edufund/edufund/examples/server/api"
 )
+
+// asServer in the environment makes the test binary run main instead of
+// the tests: serverProcess starts the server as a process of its own.
+const asServer = "EDUFUND_TEST_RUN_SERVER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(asServer) == "1" {
+		main() // exits 1 on an error
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// serverProcess runs the server with args (and env) as a process of its
+// own, as an operator would, and returns its output and exit code.
+func serverProcess(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(append(os.Environ(), asServer+"=1"), env...)
+	var out, errs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errs
+	var ee *exec.ExitError
+	switch err := cmd.Run(); {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("server %q: %v", args, err)
+	}
+	return out.String(), errs.String(), code
+}
+
+// TestHelp: -h, --help and help list every command and the flags of serve
+// and exit 0; COMMAND -h and help COMMAND print that command's flags; an
+// unknown command or flag exits 1 with the list or the command's flags.
+func TestHelp(t *testing.T) {
+	list := []string{"serve", "migrate", "demo", "close", "rollover", "token"}
+	for _, c := range commands {
+		list = append(list, c.name)
+	}
+	for i, name := range list {
+		list[i] = "\n  " + name + " "
+	}
+	serveFlags := []string{"-addr", "-batch-flushers", "-batch-linger", "-batch-max", "-db", "-demo", "-jwt-key", "-region", "-token-ttl"}
+	const key = "a-signing-key-that-help-must-not-print"
+	tests := []struct {
+		args      []string
+		code      int
+		want, not []string // in stdout when code is 0, else in stderr
+	}{
+		{[]string{"-h"}, 0, append(list, serveFlags...), nil},
+		{[]string{"--help"}, 0, append(list, serveFlags...), nil},
+		{[]string{"-help"}, 0, append(list, serveFlags...), nil},
+		{[]string{"help"}, 0, append(list, serveFlags...), nil},
+		{[]string{"-db", "sqlite::memory:", "-h"}, 0, append(list, serveFlags...), nil},
+		{[]string{"serve", "-h"}, 0, serveFlags, []string{"-month"}},
+		{[]string{"close", "-h"}, 0, []string{"usage: server close -month", "-month", "-db", "-region"}, []string{"-addr", "-year"}},
+		{[]string{"rollover", "--help"}, 0, []string{"-year", "-db"}, []string{"-month"}},
+		{[]string{"migrate", "-h"}, 0, []string{"-db", "-region"}, []string{"-addr"}},
+		{[]string{"help", "token"}, 0, []string{"-jwt-key", "-role", "-subject", "-tenant", "-ttl"}, []string{"-db", key}},
+		{[]string{"token", "-h"}, 0, []string{"-jwt-key"}, []string{key}},
+		{[]string{"nope"}, 1, append(list, `server: unknown command "nope"`), nil},
+		{[]string{"help", "nope"}, 1, append(list, `server: unknown command "nope"`), nil},
+		{[]string{"close", "-nope"}, 1, []string{"-month", "server: flag provided but not defined: -nope"}, []string{"-addr"}},
+	}
+	for _, tt := range tests {
+		stdout, stderr, code := serverProcess(t, []string{"EDUFUND_JWT_KEY=" + key}, tt.args...)
+		got := stdout
+		if tt.code != 0 {
+			got = stderr
+		}
+		if code != tt.code || (tt.code == 0 && stderr != "") {
+			t.Errorf("server %q: exit code %d, want %d; stdout:\n%s\nstderr:\n%s", tt.args, code, tt.code, stdout, stderr)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("server %q: no %q in:\n%s", tt.args, w, got)
+			}
+		}
+		for _, n := range tt.not {
+			if strings.Contains(got, n) {
+				t.Errorf("server %q: %q in:\n%s", tt.args, n, got)
+			}
+		}
+	}
+}
 
 // TestRegionFlag: -region loads a region file (naming the wrong field when
 // it is invalid), EDUFUND_REGION does the same, and the demo data is refused

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -94,16 +93,3 @@ func revoke(ctx context.Context, o options, db *storage.DB, out io.Writer) error
 	return nil
 }
 
-// maxTokenTTL is the -max-token-ttl default: EDUFUND_MAX_TOKEN_TTL or
-// api.DefaultMaxTokenTTL.
-func maxTokenTTL() (time.Duration, error) {
-	v := os.Getenv("EDUFUND_MAX_TOKEN_TTL")
-	if v == "" {
-		return api.DefaultMaxTokenTTL, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, errors.New("EDUFUND_MAX_TOKEN_TTL: must be a positive Go duration such as 24h")
-	}
-	return d, nil
-}

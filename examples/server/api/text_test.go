@@ -245,8 +245,8 @@ func textRoutes(t *testing.T, e *env) map[string]textRoute {
 			return map[string]any{"jti": fmt.Sprintf("text-jti-%d", n)}
 		}},
 		"GET /v1/certificates/{id}": {token: regional, path: "/v1/certificates/" + misha, query: url.Values{"on": {"2026-03-01"}}},
-		"GET /v1/catalog":  {token: regional, query: url.Values{"municipality": {demo.MunCity}}},
-		"GET /v1/invoices": {token: regional, query: url.Values{"month": {"2026-03"}}},
+		"GET /v1/catalog":           {token: regional, query: url.Values{"municipality": {demo.MunCity}}},
+		"GET /v1/invoices":          {token: regional, query: url.Values{"month": {"2026-03"}}},
 	}
 }
 

@@ -573,3 +573,58 @@ func TestInvoicesKeepSchemesApart(t *testing.T) {
 		require.Equal(t, map[certificate.Scheme]string{certificate.Supplementary: "150.00/2", certificate.DigitalSkills: "35000.00/1"}, got)
 	})
 }
+
+// TestMigrateInvoiceSchemes: migration 00013 moves the lines of adult
+// courses, which the children's invoice of their municipality had summed,
+// into invoices of their own scheme, and leaves the children's totals as
+// the sums of the children's lines.
+func TestMigrateInvoiceSchemes(t *testing.T) {
+	for _, kind := range storagetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			db := storagetest.OpenEmpty(t, kind)
+			require.NoError(t, db.MigrateBefore(ctx, "00013"))
+			f := saveOffer(t, db, "схемы", catalog.Certified)
+			kid, grown := child(t, "child-scheme"), adult(t, "person-scheme", funding.MustDate(2026, time.January, 10))
+			kidContract := contractFor(t, kid, f, time.Now())
+			adultContract := contractFor(t, grown, f, time.Now())
+			adultContract.Scheme = certificate.DigitalSkills
+			kidContract.Scheme = certificate.Supplementary
+			run(t, db, func(tx enrollment.Tx) error {
+				for _, c := range []certificate.Certificate{kid, grown} {
+					if err := tx.InsertCertificate(ctx, c); err != nil {
+						return err
+					}
+				}
+				for _, k := range []enrollment.Contract{kidContract, adultContract} {
+					if err := tx.InsertContract(ctx, k); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			// As the close and Complete wrote them before: one invoice for both.
+			for _, q := range []struct {
+				sql  string
+				args []any
+			}{
+				{"INSERT INTO invoice_lines (contract_id, month, kind, municipality, provider_id, amount) VALUES (?, '2026-03', 'final', 'mo-1', ?, 10000), (?, '2026-03', 'final', 'mo-1', ?, 3500000)",
+					[]any{kidContract.ID, f.Provider.ID, adultContract.ID, f.Provider.ID}},
+				{"INSERT INTO invoices (municipality, provider_id, month, kind, amount, lines) VALUES ('mo-1', ?, '2026-03', 'final', 3510000, 2)",
+					[]any{f.Provider.ID}},
+			} {
+				_, err := db.Bun().ExecContext(ctx, q.sql, q.args...)
+				require.NoError(t, err)
+			}
+
+			require.NoError(t, db.Migrate(ctx))
+
+			inv, err := db.Invoices(ctx, f.Provider.ID, funding.Month{Year: 2026, Month: time.March})
+			require.NoError(t, err)
+			got := map[certificate.Scheme]string{}
+			for _, i := range inv {
+				got[i.Scheme] = fmt.Sprintf("%s %s/%d", i.Municipality, i.Amount, i.Lines)
+			}
+			require.Equal(t, map[certificate.Scheme]string{certificate.Supplementary: "mo-1 100.00/1", certificate.DigitalSkills: "mo-1 35000.00/1"}, got)
+		})
+	}
+}

@@ -110,6 +110,19 @@ func TestAuthorization(t *testing.T) {
 			add("POST", "/v1/certificates", map[string]any{"holder": map[string]any{"person_id": person, "full_name": "Подброшенный Ребёнок", "birth_date": "2016-01-01", "municipality": demo.MunCity},
 				"category": demo.CategoryCity}, map[string]int{"ivanova": 403})
 		}
+		// Misha's person id written otherwise is Misha: no second
+		// certificate, for anyone; a NUL or an escape sequence is bad input
+		// for everyone who may issue, never a 500.
+		for _, person := range []string{"child-ivanov-misha ", "child-\u200bivanov-misha", "CHILD-IVANOV-MISHA", " child-ivanov-misha\ufeff"} {
+			add("POST", "/v1/certificates", map[string]any{"holder": map[string]any{"person_id": person, "full_name": "Иванов Михаил Петрович", "birth_date": "2017-03-14",
+				"municipality": demo.MunCity}, "guardian_id": demo.GuardianIvanova, "category": demo.CategoryCity},
+				map[string]int{"regional": 422, "novograd": 422, "ivanova": 422, "petrov": 403, "robo": 403, "federal": 403})
+		}
+		for _, bad := range []string{"Иванов\u0000Миша", "a\u0007\u001b[31mb"} {
+			add("POST", "/v1/certificates", map[string]any{"holder": map[string]any{"person_id": "child-bad-text", "full_name": bad, "birth_date": "2017-03-14",
+				"municipality": demo.MunCity}, "guardian_id": demo.GuardianIvanova, "category": demo.CategoryCity},
+				map[string]int{"regional": 400, "novograd": 400, "ivanova": 400, "robo": 403})
+		}
 		add("POST", "/v1/guardianships", map[string]any{"guardian_id": demo.GuardianPetrov, "child_id": "child-linked-by-x"},
 			everyone(403, map[string]int{"novograd": 200, "zarechye": 200, "regional": 200}))
 		add("POST", "/v1/eligibility", map[string]any{"scheme": "digital_skills", "holder": map[string]any{"person_id": demo.AdultOrlova, "full_name": "О", "birth_date": "1990-01-01", "municipality": demo.MunCity}},

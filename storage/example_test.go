@@ -51,18 +51,19 @@ func Example() {
 		Holder: certificate.Holder{PersonID: "kolya", FullName: "Иванов Николай", BirthDate: funding.MustDate(2016, time.March, 3),
 			Citizenship: "RU", Municipality: "novograd", Registration: certificate.Permanent},
 		GuardianID: "ivanova", Category: "city", Funded: true,
-		By: enrollment.AsSystem("test"),
+		By: enrollment.AsMunicipality("novograd"), // links the guardian to the child too
 	})
 	must(res, err)
 	// Applications go through a Batcher: those that arrive together share
 	// a commit, each answered alone after it (svc.Submit runs one alone).
 	batcher := enrollment.NewBatcher(svc, enrollment.BatcherOptions{})
 	defer batcher.Close()
-	c, err := batcher.Submit(ctx, "apply-robotics", enrollment.SubmitRequest{CertificateID: res.Certificate.ID, GroupID: grp.ID, By: enrollment.AsSystem("test")})
+	parent := enrollment.AsHolder("ivanova")
+	c, err := batcher.Submit(ctx, "apply-robotics", enrollment.SubmitRequest{CertificateID: res.Certificate.ID, GroupID: grp.ID, By: parent})
 	must(c, err)
 	fmt.Println("price:", c.Price.Cert, "first month:", c.Price.CertFirst, "then:", c.Price.CertOther)
 
-	cab, err := svc.Cabinet(ctx, enrollment.AsSystem("test"), res.Certificate.ID)
+	cab, err := svc.Cabinet(ctx, parent, res.Certificate.ID)
 	must(cab, err)
 	fmt.Println("nominal:", cab.Money.Nominal, "balance:", cab.Money.Balance, "reserved:", cab.Money.Reserved)
 	// Output:

@@ -138,6 +138,10 @@ type Certificate struct {
 // Documents records the holder's upload of the provider's documents (adult
 // scheme); see AdultPolicy.MustCancel and MustCancelForDocuments.
 type Documents struct {
+	// DueFrom is the day the deadline counts from: the day the
+	// certificate took a place of the quota, at its issue or when the
+	// queue reached it. Zero means the issue date.
+	DueFrom     funding.Date
 	UploadedOn  funding.Date // zero until uploaded
 	ValidReason string       // a recorded valid reason for the delay; empty if none
 }

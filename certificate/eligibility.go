@@ -289,13 +289,19 @@ func formatMonths(m int) string {
 }
 
 // DocumentsDue is the last day the holder of c may upload the provider's
-// documents: the issue date plus DocumentsDeadline days.
+// documents: DocumentsDeadline days after the certificate took its place
+// of the quota (Documents.DueFrom; the issue date when that is zero). A
+// certificate the queue reached late has its full time from then.
 func (p AdultPolicy) DocumentsDue(c Certificate) funding.Date {
 	days := p.DocumentsDeadline
 	if days <= 0 {
 		days = DefaultDocumentsDeadlineDays
 	}
-	return c.IssuedOn.AddDays(days)
+	from := c.Documents.DueFrom
+	if from.IsZero() {
+		from = c.IssuedOn
+	}
+	return from.AddDays(days)
 }
 
 // MustCancel reports whether the adult certificate c must be cancelled on

@@ -39,9 +39,6 @@ type Config struct {
 	Lockout                 certificate.Lockout
 	// AdultQuota is the national number of adult certificates per year.
 	AdultQuota func(year int) int64
-	// AdultDocumentsDays is the days after issue within which the holder of an
-	// adult certificate must upload the provider's documents.
-	AdultDocumentsDays int
 	// RegistryQuotas is how many services of each budget-funded registry a
 	// certificate may hold at once.
 	RegistryQuotas map[catalog.Registry]int
@@ -72,7 +69,6 @@ func DefaultConfig() Config {
 		Adults:                  certificate.DefaultAdultPolicy(),
 		Lockout:                 certificate.DefaultLockout(),
 		AdultQuota:              func(int) int64 { return 33000 },
-		AdultDocumentsDays:      30,
 		RegistryQuotas:          map[catalog.Registry]int{catalog.Significant: 1, catalog.General: 3, catalog.PreProfessional: 1},
 		AdultStages:             []decimal.Decimal{decimal.NewFromInt(1)},
 	}

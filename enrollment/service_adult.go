@@ -3,7 +3,6 @@ package enrollment
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/google/uuid"
 
@@ -112,7 +111,7 @@ func (s *Service) QueuePosition(ctx context.Context, by Caller, certID uuid.UUID
 
 // promoteAdults funds queued adult certificates of a year, oldest first,
 // while the quota has places.
-func (s *Service) promoteAdults(ctx context.Context, tx Tx, year int) error {
+func (s *Service) promoteAdults(ctx context.Context, tx Tx, year int, on funding.Date) error {
 	for {
 		if err := tx.Take(ctx, adultQuotaKey(year), 1); err != nil {
 			if errors.Is(err, ErrCounterFull) {
@@ -132,6 +131,7 @@ func (s *Service) promoteAdults(ctx context.Context, tx Tx, year int) error {
 			return err
 		}
 		c.Kind = certificate.Funded
+		c.Documents.DueFrom = on
 		if err := tx.UpdateCertificate(ctx, c); err != nil {
 			return err
 		}
@@ -215,7 +215,7 @@ func (s *Service) CancelOverdue(ctx context.Context, key string, certID uuid.UUI
 const CodeNotOverdue = "documents_not_overdue"
 
 func (s *Service) documentsDue(c certificate.Certificate) funding.Date {
-	return c.IssuedOn.AddDays(s.cfg.AdultDocumentsDays)
+	return s.cfg.Adults.DocumentsDue(c)
 }
 
 // overdue reports whether adult certificate c must be cancelled on date on
@@ -252,44 +252,28 @@ func (s *Service) CancelAllOverdue(ctx context.Context, pager Pager, by Caller, 
 		return rep, err
 	}
 	on, actor := s.Today(), by.Actor()
-	after := uuid.Nil
-	for {
-		ids, err := pager.CertificateIDs(ctx, after, pageSize)
-		if err != nil {
-			return rep, fmt.Errorf("cancel overdue: list certificates: %w", err)
-		}
-		if len(ids) == 0 {
-			return rep, nil
-		}
-		for _, id := range ids {
-			if err := ctx.Err(); err != nil {
-				return rep, err
+	err := eachCertificate(ctx, pager, "cancel overdue", rep.Failed, func(id uuid.UUID) error {
+		rep.Certificates++
+		var cancelled certificate.Number
+		err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+			cancelled = ""
+			c, err := tx.LockCertificate(ctx, id)
+			if err != nil || !s.overdue(c, on) {
+				return err
 			}
-			rep.Certificates++
-			var cancelled certificate.Number
-			err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
-				cancelled = ""
-				c, err := tx.LockCertificate(ctx, id)
-				if err != nil || !s.overdue(c, on) {
-					return err
-				}
-				cancelled = c.Number
-				return s.cancelOverdue(ctx, tx, &c, on, actor)
-			})
-			switch {
-			case errors.Is(err, ErrUnavailable):
-				return rep, fmt.Errorf("cancel overdue: %w", err)
-			case err != nil:
-				rep.Failed[id] = err
-			case cancelled != "":
-				rep.Cancelled = append(rep.Cancelled, cancelled)
-			}
+			cancelled = c.Number
+			return s.cancelOverdue(ctx, tx, &c, on, actor)
+		})
+		if err == nil && cancelled != "" {
+			rep.Cancelled = append(rep.Cancelled, cancelled)
 		}
-		after = ids[len(ids)-1]
+		return err
+	}, func() {
 		if progress != nil {
 			progress(rep)
 		}
-	}
+	})
+	return rep, err
 }
 
 // ErrNotOverdue is a cancellation for missing documents before their deadline.

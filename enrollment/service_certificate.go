@@ -351,7 +351,7 @@ func (s *Service) freeSlot(ctx context.Context, tx Tx, c certificate.Certificate
 		if err := tx.Give(ctx, adultQuotaKey(c.IssuedOn.Year()), 1); err != nil {
 			return err
 		}
-		return s.promoteAdults(ctx, tx, c.IssuedOn.Year())
+		return s.promoteAdults(ctx, tx, c.IssuedOn.Year(), on)
 	}
 	cat, err := tx.Category(ctx, c.Category)
 	if err != nil {

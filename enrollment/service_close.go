@@ -243,30 +243,47 @@ func (s *Service) Rollover(ctx context.Context, pager Pager, from funding.Period
 	if err := s.checkRollable(from); err != nil {
 		return rep, err
 	}
+	err := eachCertificate(ctx, pager, "rollover "+from.String(), rep.Failed, func(id uuid.UUID) error {
+		rep.Certificates++
+		return s.rollCertificate(ctx, id, from, to, &rep)
+	}, func() {
+		if progress != nil {
+			progress(rep)
+		}
+	})
+	return rep, err
+}
+
+// eachCertificate runs one for every funded, usable certificate, a page of
+// ids at a time (one is a transaction of its own, so a region is streamed,
+// never loaded). It stops at ErrUnavailable (every other certificate would
+// fail alike; a run again picks up) or at the end of ctx; another failure of
+// one certificate is recorded in failed and the walk goes on. page, if not
+// nil, runs after each page.
+func eachCertificate(ctx context.Context, pager Pager, what string, failed map[uuid.UUID]error, one func(id uuid.UUID) error, page func()) error {
 	after := uuid.Nil
 	for {
 		ids, err := pager.CertificateIDs(ctx, after, pageSize)
 		if err != nil {
-			return rep, fmt.Errorf("rollover %s: list certificates: %w", from, err)
+			return fmt.Errorf("%s: list certificates: %w", what, err)
 		}
 		if len(ids) == 0 {
-			return rep, nil
+			return nil
 		}
 		for _, id := range ids {
 			if err := ctx.Err(); err != nil {
-				return rep, err
+				return err
 			}
-			rep.Certificates++
-			if err := s.rollCertificate(ctx, id, from, to, &rep); err != nil {
+			if err := one(id); err != nil {
 				if errors.Is(err, ErrUnavailable) {
-					return rep, fmt.Errorf("rollover %s: %w", from, err)
+					return fmt.Errorf("%s: %w", what, err)
 				}
-				rep.Failed[id] = err
+				failed[id] = err
 			}
 		}
 		after = ids[len(ids)-1]
-		if progress != nil {
-			progress(rep)
+		if page != nil {
+			page()
 		}
 	}
 }

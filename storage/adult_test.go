@@ -78,3 +78,50 @@ func TestAdultCourse(t *testing.T) {
 		checkInvariants(t, db)
 	})
 }
+
+// TestCancelAllOverdue: the sweep cancels the adult certificates whose
+// documents are past the deadline without a valid reason, and only those;
+// their quota places go to the queue's head; a dry run reports the same
+// and writes nothing; a second sweep finds nothing.
+func TestCancelAllOverdue(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		r := newRegion(t, db, regionOpts{}) // an adult quota of 5
+		apply := func(i int) certificate.Certificate {
+			res, err := r.svc.ApplyAdult(ctx, r.key(), enrollment.AdultApplication{Holder: adultHolder(i), By: enrollment.AsFederal("operator")})
+			require.NoError(t, err)
+			return res.Certificate
+		}
+		var certs []certificate.Certificate
+		for i := range 6 { // the sixth waits in the queue
+			certs = append(certs, apply(i+1))
+		}
+		_, err := r.svc.RecordDocuments(ctx, r.key(), enrollment.DocumentsRequest{CertificateID: certs[1].ID, Uploaded: true, By: enrollment.AsFederal("operator")})
+		require.NoError(t, err)
+		_, err = r.svc.RecordDocuments(ctx, r.key(), enrollment.DocumentsRequest{CertificateID: certs[2].ID, ValidReason: "болезнь", By: enrollment.AsFederal("operator")})
+		require.NoError(t, err)
+
+		r.at(2025, time.October, 15) // past the 30 days since 1 September
+		_, err = r.svc.CancelAllOverdue(ctx, db, enrollment.AsHolder("person-1"), nil)
+		require.ErrorIs(t, err, enrollment.ErrForbidden)
+		dry, err := r.svc.DryRun().CancelAllOverdue(ctx, db, enrollment.AsFederal("operator"), nil)
+		require.NoError(t, err)
+		rep, err := r.svc.CancelAllOverdue(ctx, db, enrollment.AsFederal("operator"), nil)
+		require.NoError(t, err)
+		require.Empty(t, rep.Failed)
+		require.ElementsMatch(t, []certificate.Number{certs[0].Number, certs[3].Number, certs[4].Number}, rep.Cancelled)
+		require.ElementsMatch(t, rep.Cancelled, dry.Cancelled, "the dry run said what the sweep did")
+
+		queued, err := r.svc.Cabinet(ctx, enrollment.AsFederal("operator"), certs[5].ID)
+		require.NoError(t, err)
+		require.Equal(t, certificate.Funded, queued.Certificate.Kind, "a freed place went to the queue's head")
+		rep, err = r.svc.CancelAllOverdue(ctx, db, enrollment.AsFederal("operator"), nil)
+		require.NoError(t, err)
+		require.Empty(t, rep.Cancelled, "the promoted certificate's documents are due 30 days from its promotion")
+		r.at(2025, time.November, 20)
+		rep, err = r.svc.CancelAllOverdue(ctx, db, enrollment.AsFederal("operator"), nil)
+		require.NoError(t, err)
+		require.Equal(t, []certificate.Number{certs[5].Number}, rep.Cancelled, "and then they are overdue")
+		checkInvariants(t, db)
+	})
+}

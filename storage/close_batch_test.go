@@ -589,12 +589,10 @@ func TestMigrateInvoiceSchemes(t *testing.T) {
 			adultContract := contractFor(t, grown, f, time.Now())
 			adultContract.Scheme = certificate.DigitalSkills
 			kidContract.Scheme = certificate.Supplementary
+			for _, c := range []certificate.Certificate{kid, grown} {
+				require.NoError(t, db.InsertCertificateAsOf(ctx, c))
+			}
 			run(t, db, func(tx enrollment.Tx) error {
-				for _, c := range []certificate.Certificate{kid, grown} {
-					if err := tx.InsertCertificate(ctx, c); err != nil {
-						return err
-					}
-				}
 				for _, k := range []enrollment.Contract{kidContract, adultContract} {
 					if err := tx.InsertContract(ctx, k); err != nil {
 						return err

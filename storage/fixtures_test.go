@@ -60,6 +60,7 @@ func child(t testing.TB, person string) certificate.Certificate {
 			LockedUntil:    time.Date(2025, 9, 1, 10, 11, 12, 123456000, time.UTC),
 		},
 		Documents: certificate.Documents{
+			DueFrom:     funding.MustDate(2025, time.August, 25),
 			UploadedOn:  funding.MustDate(2025, time.September, 2),
 			ValidReason: "illness",
 		},

@@ -120,12 +120,12 @@ func TestMigrateCanonicalPersonIDs(t *testing.T) {
 			add(child(t, "Ребёнок Петров"), aug(1), certificate.Active, "Петров", "invalid", "invalid")
 			add(child(t, "child-y"), aug(1), certificate.Active, "guardian-y", "child-y", "guardian-y")
 			period := funding.CalendarYear(2025)
+			for _, r := range rows {
+				require.NoError(t, db.InsertCertificateAsOf(ctx, r.cert))
+			}
 			run(t, db, func(tx enrollment.Tx) error {
 				nominal := funding.MustMoney("30000.00")
 				for _, r := range rows {
-					if err := tx.InsertCertificate(ctx, r.cert); err != nil {
-						return err
-					}
 					if err := tx.SaveAccount(ctx, enrollment.AccountState{CertificateID: r.cert.ID, Period: period,
 						Account: funding.Account{Nominal: nominal, Balance: nominal}}); err != nil {
 						return err

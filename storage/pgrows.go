@@ -47,26 +47,26 @@ func pgTimeOf(t pgtype.Timestamptz) dbTime {
 
 const pgCertificateCols = `id, number, scheme, person_id, full_name, birth_date, sex, citizenship, education, region,
 	holder_municipality, registration, guardian_id, municipality, category, kind, status, issued_on, valid_until,
-	protection_mode, passphrase_hash, failed_attempts, locked_until, documents_uploaded_on, documents_valid_reason, uniq_year`
+	protection_mode, passphrase_hash, failed_attempts, locked_until, documents_due_from, documents_uploaded_on, documents_valid_reason, uniq_year`
 
 // scanCertificate scans pgCertificateCols and then extra.
 func scanCertificate(rows rowScanner, extra ...any) (certificateRow, error) {
 	var (
-		r                          certificateRow
-		id                         pgtype.UUID
-		birth, issued, valid, docs pgtype.Date
-		locked                     pgtype.Timestamptz
-		failed, uniq               int32
-		d                          pgDates
+		r                               certificateRow
+		id                              pgtype.UUID
+		birth, issued, valid, due, docs pgtype.Date
+		locked                          pgtype.Timestamptz
+		failed, uniq                    int32
+		d                               pgDates
 	)
 	dst := []any{&id, &r.Number, &r.Scheme, &r.PersonID, &r.FullName, &birth, &r.Sex, &r.Citizenship, &r.Education, &r.Region,
 		&r.HolderMunicipality, &r.Registration, &r.GuardianID, &r.Municipality, &r.Category, &r.Kind, &r.Status, &issued, &valid,
-		&r.ProtectionMode, &r.PassphraseHash, &failed, &locked, &docs, &r.DocsValidReason, &uniq}
+		&r.ProtectionMode, &r.PassphraseHash, &failed, &locked, &due, &docs, &r.DocsValidReason, &uniq}
 	if err := rows.Scan(append(dst, extra...)...); err != nil {
 		return r, err
 	}
 	r.ID = id.Bytes
-	r.BirthDate, r.IssuedOn, r.ValidUntil, r.DocsUploadedOn = d.of(birth), d.of(issued), d.of(valid), d.of(docs)
+	r.BirthDate, r.IssuedOn, r.ValidUntil, r.DocsDueFrom, r.DocsUploadedOn = d.of(birth), d.of(issued), d.of(valid), d.of(due), d.of(docs)
 	r.FailedAttempts, r.UniqYear = int(failed), int(uniq)
 	r.LockedUntil = pgTimeOf(locked)
 	if d.err != nil {

@@ -43,6 +43,7 @@ type certificateRow struct {
 	PassphraseHash     string    `bun:"passphrase_hash"`
 	FailedAttempts     int       `bun:"failed_attempts"`
 	LockedUntil        dbTime    `bun:"locked_until"`
+	DocsDueFrom        dbDate    `bun:"documents_due_from"`
 	DocsUploadedOn     dbDate    `bun:"documents_uploaded_on"`
 	DocsValidReason    string    `bun:"documents_valid_reason"`
 	UniqYear           int       `bun:"uniq_year"`
@@ -83,6 +84,7 @@ func toCertificateRow(c certificate.Certificate) *certificateRow {
 		PassphraseHash:     c.Protection.PassphraseHash,
 		FailedAttempts:     c.Protection.FailedAttempts,
 		LockedUntil:        dbTime(c.Protection.LockedUntil),
+		DocsDueFrom:        dbDate(c.Documents.DueFrom),
 		DocsUploadedOn:     dbDate(c.Documents.UploadedOn),
 		DocsValidReason:    c.Documents.ValidReason,
 		UniqYear:           uniqYear(c),
@@ -119,6 +121,7 @@ func (r *certificateRow) domain() certificate.Certificate {
 			LockedUntil:    time.Time(r.LockedUntil),
 		},
 		Documents: certificate.Documents{
+			DueFrom:     funding.Date(r.DocsDueFrom),
 			UploadedOn:  funding.Date(r.DocsUploadedOn),
 			ValidReason: r.DocsValidReason,
 		},

@@ -851,7 +851,7 @@ func TestDomainShapes(t *testing.T) {
 		{certificate.Certificate{}, 13},
 		{certificate.Holder{}, 9},
 		{certificate.Protection{}, 4},
-		{certificate.Documents{}, 2},
+		{certificate.Documents{}, 3},
 		{certificate.Category{}, 4},
 		{enrollment.Contract{}, 22},
 		{funding.Price{}, 14},

@@ -92,4 +92,3 @@ func revoke(ctx context.Context, o options, db *storage.DB, out io.Writer) error
 	fmt.Fprintf(out, "; running servers refuse them within their -revocation-refresh; the entry is kept until %s\n", stored.Expires.Format(time.RFC3339))
 	return nil
 }
-

@@ -330,7 +330,6 @@ func (r Region) Apply(base enrollment.Config) enrollment.Config {
 		}
 		if a.DocumentsDeadlineDays > 0 {
 			ad.DocumentsDeadline = a.DocumentsDeadlineDays
-			cfg.AdultDocumentsDays = a.DocumentsDeadlineDays
 		}
 		quota := base.AdultQuota
 		if a.Quota != nil {

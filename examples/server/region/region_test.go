@@ -39,7 +39,7 @@ func TestExample(t *testing.T) {
 		t.Errorf("children's policy %+v", ch)
 	}
 	ad := cfg.Adults
-	if !ad.Regions["RU-NVS"] || ad.MinAge != 18 || ad.Citizenship != "RU" || ad.DocumentsDeadline != 30 || cfg.AdultDocumentsDays != 30 {
+	if !ad.Regions["RU-NVS"] || ad.MinAge != 18 || ad.Citizenship != "RU" || ad.DocumentsDeadline != 30 {
 		t.Errorf("adult policy %+v", ad)
 	}
 	if cfg.AdultQuota(2026) != 33000 || cfg.AdultQuota(2027) != 40000 {

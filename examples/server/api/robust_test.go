@@ -97,6 +97,9 @@ var fuzzRoutes = []struct{ method, path string }{
 	{"POST", "/v1/admin/rollover"},
 	{"GET", "/v1/certificates/{raw}"},
 	{"POST", "/v1/contracts/{raw}/terminate"},
+	{"POST", "/v1/guardianships"},
+	{"POST", "/v1/admin/tokens/revoke"},
+	{"POST", "/v1/certificates/{adult}/cancel-overdue"},
 }
 
 // FuzzHandlers sends arbitrary bodies, query strings and path ids to every
@@ -173,26 +176,41 @@ func FuzzHandlers(f *testing.F) {
 		{route("POST", "/v1/catalog/modules"), regional, `{"program_id":"01a2058b-92e4-7ad1-80c4-9bb73f9f863a","name":"M\u0000","price":"1.00","normative_price":"1.00","hours":1}`, ""},
 		{route("POST", "/v1/catalog/groups"), regional, `{"module_id":"01a2058b-92e4-7ad1-80c4-9bb73f9f863a","name":"G\u0000","start":"2026-05-01","end":"2026-06-01","capacity":1,"schedule":"\u0000"}`, ""},
 		{route("POST", "/v1/applications"), robo, `{"number":"0000000000","full_name":"\u0000","passphrase":"\u0000","group_id":"01a2058b-92e4-7ad1-80c4-9bb73f9f863a"}`, ""},
+		{route("POST", "/v1/guardianships"), regional, `{"guardian_id":"guardian-ivanova\u0000","child_id":"CHILD-X"}`, ""},
+		{route("POST", "/v1/guardianships"), regional, `{"guardian_id":"guardian-ivanova","child_id":" Guardian-Ivanova\u200b"}`, ""},
+		{route("POST", "/v1/admin/tokens/revoke"), regional, `{"jti":"\u0000","subject":"a\u001b[31m"}`, ""},
+		{route("POST", "/v1/admin/tokens/revoke"), regional, `{"subject":"x","issued_before":"2026-13-45T99:00:00Z"}`, ""},
+		{route("GET", "/v1/certificates/{cert}"), regional, "", "on=2026-02-30"},
 		{route("GET", "/v1/catalog"), regional, "", "text=%00"},
 		{route("GET", "/v1/catalog"), regional, "", "municipality=%1B%5B31m&text=%ED%A0%80"},
 		{route("GET", "/v1/catalog"), regional, "", "text=a%E2%80%8Bb&municipality=novograd%C2%AD"},
 	} {
 		f.Add(s.route, s.role, s.body, s.query, ids[0])
 	}
-	e := newEnv(f, storeKinds()[0])
-	tokens := []string{
-		e.holder(demo.GuardianIvanova), e.holder(demo.AdultKuznetsov), e.provider("Zarechye Sports Club"), e.provider("Robo Center"),
-		e.municipality(demo.MunCity), e.regional(), e.federal(), "", "garbage",
+	// Every input goes to every engine: a value SQLite takes may be one
+	// PostgreSQL refuses in its SQL, and the other way round.
+	type target struct {
+		e      *env
+		tokens []string
+		repl   *strings.Replacer
 	}
-	repl := strings.NewReplacer(
-		"{cert}", e.demo.CertificateID("child-active-funded").String(),
-		"{adult}", e.demo.CertificateID("adult-queued").String(),
-		"{contract}", e.demo.Contract.String(),
-		"{group}", e.demo.WalkthroughGroup.String(),
-	)
+	var targets []target
+	for _, kind := range storeKinds() {
+		e := newEnv(f, kind)
+		targets = append(targets, target{e: e,
+			tokens: []string{
+				e.holder(demo.GuardianIvanova), e.holder(demo.AdultKuznetsov), e.provider("Zarechye Sports Club"), e.provider("Robo Center"),
+				e.municipality(demo.MunCity), e.regional(), e.federal(), "", "garbage",
+			},
+			repl: strings.NewReplacer(
+				"{cert}", e.demo.CertificateID("child-active-funded").String(),
+				"{adult}", e.demo.CertificateID("adult-queued").String(),
+				"{contract}", e.demo.Contract.String(),
+				"{group}", e.demo.WalkthroughGroup.String(),
+			)})
+	}
 	f.Fuzz(func(t *testing.T, route, role uint8, body, query, rawID string) {
 		rt := fuzzRoutes[int(route)%len(fuzzRoutes)]
-		path := strings.ReplaceAll(repl.Replace(rt.path), "{raw}", url.PathEscape(rawID))
 		// Bytes that cannot stand in a request line make net/http itself
 		// answer 400 before any handler runs; the query keeps the rest.
 		query = strings.Map(func(r rune) rune {
@@ -201,35 +219,39 @@ func FuzzHandlers(f *testing.F) {
 			}
 			return r
 		}, query)
-		if query != "" {
-			path += "?" + query
-		}
-		req, err := http.NewRequest(rt.method, e.srv.URL+path, strings.NewReader(body))
-		if err != nil {
-			return // not a request a client can send
-		}
-		req.Header.Set("Content-Type", "application/json")
-		if tok := tokens[int(role)%len(tokens)]; tok != "" {
-			req.Header.Set("Authorization", "Bearer "+tok)
-		}
-		sum := sha256.Sum256([]byte(path + "\x00" + body))
-		if role%5 != 4 {
-			req.Header.Set("Idempotency-Key", hex.EncodeToString(sum[:12]))
-		}
-		res, err := e.srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode >= 500 {
-			t.Fatalf("%s %s %q → %d %s", rt.method, path, body, res.StatusCode, out)
-		}
-		if res.StatusCode >= 400 && !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") {
-			t.Fatalf("%s %s → %d without a problem document", rt.method, path, res.StatusCode)
-		}
-		if n := e.h.Panics(); n != 0 {
-			t.Fatalf("%d panics recovered", n)
+		for _, tg := range targets {
+			e := tg.e
+			path := strings.ReplaceAll(tg.repl.Replace(rt.path), "{raw}", url.PathEscape(rawID))
+			if query != "" {
+				path += "?" + query
+			}
+			req, err := http.NewRequest(rt.method, e.srv.URL+path, strings.NewReader(body))
+			if err != nil {
+				return // not a request a client can send
+			}
+			req.Header.Set("Content-Type", "application/json")
+			if tok := tg.tokens[int(role)%len(tg.tokens)]; tok != "" {
+				req.Header.Set("Authorization", "Bearer "+tok)
+			}
+			sum := sha256.Sum256([]byte(path + "\x00" + body))
+			if role%5 != 4 {
+				req.Header.Set("Idempotency-Key", hex.EncodeToString(sum[:12]))
+			}
+			res, err := e.srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode >= 500 {
+				t.Fatalf("%s %s %q → %d %s", rt.method, path, body, res.StatusCode, out)
+			}
+			if res.StatusCode >= 400 && !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") {
+				t.Fatalf("%s %s → %d without a problem document", rt.method, path, res.StatusCode)
+			}
+			if n := e.h.Panics(); n != 0 {
+				t.Fatalf("%d panics recovered", n)
+			}
 		}
 	})
 }

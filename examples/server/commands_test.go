@@ -150,3 +150,23 @@ func figures(out string) string {
 	}
 	return last
 }
+
+// TestDemoOfAnotherVersion: a database whose demo region another version of
+// edufund loaded (its requests hash differently) is refused with what to
+// do, not only with the idempotency conflict it runs into.
+func TestDemoOfAnotherVersion(t *testing.T) {
+	dsn := demoFile(t)
+	db, err := storage.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Bun().ExecContext(context.Background(), "UPDATE idempotency SET request_hash = 'another version' WHERE key LIKE 'demo:%'")
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = run(context.Background(), []string{"demo", "-db", dsn}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "another version of edufund") {
+		t.Fatalf("demo on a database of another version: %v", err)
+	}
+}

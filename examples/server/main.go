@@ -138,7 +138,7 @@ var commands = []*command{
 	{
 		name: "demo", summary: "load the demo region (idempotent) and print its ids",
 		run: func(ctx context.Context, s *session) error {
-			res, err := demo.Load(ctx, s.svc, s.today)
+			res, err := loadDemo(ctx, s.svc, s.today)
 			if err != nil {
 				return err
 			}
@@ -455,6 +455,18 @@ func runToken(ctx context.Context, s *session) error {
 	return nil
 }
 
+// loadDemo loads the demo region, or replays it on a database that holds
+// it. A database whose demo another version of edufund made is refused by
+// the replay (its requests differ): say what to do rather than how it failed.
+func loadDemo(ctx context.Context, svc *enrollment.Service, today funding.Date) (demo.Result, error) {
+	res, err := demo.Load(ctx, svc, today)
+	if errors.Is(err, enrollment.ErrIdempotencyConflict) {
+		return res, fmt.Errorf("the demo region in this database was made by another version of edufund; "+
+			"start on a new database (-db sqlite:PATH) or remove the old file: %w", err)
+	}
+	return res, err
+}
+
 // empty reports whether the database holds no catalog and no certificates.
 func empty(ctx context.Context, db *storage.DB) (bool, error) {
 	ids, err := db.CertificateIDs(ctx, uuid.Nil, 1)
@@ -491,7 +503,7 @@ func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Servi
 			}
 		}
 		if load {
-			r, err := demo.Load(ctx, svc, today)
+			r, err := loadDemo(ctx, svc, today)
 			if err != nil {
 				return err
 			}

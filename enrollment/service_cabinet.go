@@ -2,6 +2,7 @@ package enrollment
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/google/uuid"
 
@@ -15,8 +16,9 @@ import (
 type Cabinet struct {
 	Certificate certificate.Certificate
 	Period      funding.Period
-	// Money is nil when the municipality's budget limit is reached: the
-	// cabinet then shows BudgetNotice instead of nominal and balance.
+	// Money is nil for a holder when the municipality's budget limit is
+	// reached: the holder's cabinet then shows BudgetNotice instead of
+	// nominal and balance (the municipality and the operators see both).
 	Money        *CabinetMoney
 	BudgetNotice string
 	Registries   []RegistryUse
@@ -98,8 +100,13 @@ func (s *Service) CabinetOn(ctx context.Context, by Caller, certID uuid.UUID, on
 		}
 		b, err := tx.Counter(ctx, budgetKey(c.Municipality, period))
 		if err == nil && b.Used >= b.Limit {
-			cab.BudgetNotice = "The municipality's budget limit for " + period.String() + " is reached: no new money can be committed."
-			return nil
+			cab.BudgetNotice = fmt.Sprintf("Лимит средств муниципалитета на период с %s по %s исчерпан: новые средства по сертификату не резервируются.",
+				period.Start.Time().Format("02.01.2006"), period.End.Time().Format("02.01.2006"))
+			// rules.md: the holder sees the notice instead of nominal and
+			// balance; the municipality and the operators need the figures.
+			if by.Role == RoleHolder {
+				return nil
+			}
 		}
 		a, err := account(ctx, tx, certID, period)
 		if err != nil {

@@ -15,8 +15,9 @@ import (
 )
 
 // region is a storagetest.Region under the names storage's batch, close
-// and fault tests use. Its fields are copies of the Region's, but module,
-// which a test may move to another module: newGroup adds a group to it.
+// and fault tests use; once they take the Region itself, it can go. Its
+// fields copy the Region's; a test may set module to another module, and
+// newGroup then adds the group there.
 type region struct {
 	*storagetest.Region
 	db       *storage.DB

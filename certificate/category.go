@@ -1,12 +1,6 @@
 package certificate
 
 import (
-	"bytes"
-	"slices"
-	"time"
-
-	"github.com/google/uuid"
-
 	"github.com/edufund/edufund/funding"
 )
 
@@ -62,30 +56,6 @@ func (c Category) Slot(usedCount int, usedSum funding.Money) bool {
 	}
 	return true
 }
-
-// QueueEntry is a certificate waiting for a slot in a category (or, for the
-// adult scheme, for a seat in the year's quota).
-type QueueEntry struct {
-	CertificateID uuid.UUID
-	Category      string
-	RequestedAt   time.Time
-}
-
-// QueueLess orders the queue: first come, first served by RequestedAt, ties
-// broken by CertificateID (bytewise, so UUIDv7 ids also follow creation
-// order). The order is total for distinct ids, so every replica promotes
-// the same certificate.
-func QueueLess(a, b QueueEntry) bool { return compareQueue(a, b) < 0 }
-
-func compareQueue(a, b QueueEntry) int {
-	if c := a.RequestedAt.Compare(b.RequestedAt); c != 0 {
-		return c
-	}
-	return bytes.Compare(a.CertificateID[:], b.CertificateID[:])
-}
-
-// SortQueue sorts entries in promotion order (QueueLess).
-func SortQueue(entries []QueueEntry) { slices.SortFunc(entries, compareQueue) }
 
 // Fund switches an accounting children's certificate to funded in category
 // when the category has a slot (usedCount funded certificates holding

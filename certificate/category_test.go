@@ -2,9 +2,7 @@ package certificate
 
 import (
 	"testing"
-	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/edufund/edufund/funding"
@@ -46,31 +44,6 @@ func TestCategoryValidate(t *testing.T) {
 	} {
 		require.ErrorIs(t, c.Validate(), funding.ErrInvalid, "%+v", c)
 	}
-}
-
-func TestQueueOrder(t *testing.T) {
-	t0 := time.Date(2025, 9, 1, 9, 0, 0, 0, time.UTC)
-	idA := uuid.MustParse("01990000-0000-7000-8000-000000000001")
-	idB := uuid.MustParse("01990000-0000-7000-8000-000000000002")
-	idC := uuid.MustParse("01980000-0000-7000-8000-000000000009")
-	q := []QueueEntry{
-		{CertificateID: idA, RequestedAt: t0.Add(time.Second)},
-		{CertificateID: idB, RequestedAt: t0},
-		{CertificateID: idA, RequestedAt: t0},
-		{CertificateID: idC, RequestedAt: t0.Add(time.Second)},
-	}
-	SortQueue(q)
-	require.Equal(t, []QueueEntry{
-		{CertificateID: idA, RequestedAt: t0},
-		{CertificateID: idB, RequestedAt: t0},
-		{CertificateID: idC, RequestedAt: t0.Add(time.Second)},
-		{CertificateID: idA, RequestedAt: t0.Add(time.Second)},
-	}, q)
-	require.True(t, QueueLess(q[0], q[1]))
-	require.False(t, QueueLess(q[1], q[0]))
-	require.False(t, QueueLess(q[0], q[0]))
-	// Same instant in another zone is the same time.
-	require.False(t, QueueLess(QueueEntry{CertificateID: idB, RequestedAt: t0.In(time.FixedZone("MSK", 3*3600))}, QueueEntry{CertificateID: idA, RequestedAt: t0}))
 }
 
 func TestFund(t *testing.T) {

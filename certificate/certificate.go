@@ -16,8 +16,8 @@
 //   - Eligibility: ChildPolicy.Decide and AdultPolicy.Decide return a
 //     Decision listing every failed rule as a Reason with a stable code;
 //     PensionAge, Age, AdultPolicy.MustCancel for the documents deadline.
-//   - Funding: Category.Slot, Certificate.Fund and ChangeCategory, and the
-//     queue order QueueLess / SortQueue.
+//   - Funding: Category.Slot, Certificate.Fund and ChangeCategory (the queue
+//     for a slot is package enrollment's).
 //   - Protection: NormalizeName, MatchName, HashPassphrase (argon2id, PHC
 //     form), Protection.CheckPassphrase with a Lockout, and
 //     Certificate.AuthorizeProviderApplication.

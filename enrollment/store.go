@@ -35,18 +35,39 @@ var (
 	ErrUnavailable = errors.New("storage unavailable")
 )
 
-// Tx is one transaction's view of the store. Reads named Lock… lock the row
-// against concurrent writers until the transaction ends (FOR UPDATE on
-// PostgreSQL; SQLite serialises writers anyway).
+// Tx is one transaction's view of the store: the role interfaces below,
+// composed. A store implements Tx; a function that needs only one role can
+// say so by taking that role. Reads named Lock… lock the row against
+// concurrent writers until the transaction ends (FOR UPDATE on PostgreSQL;
+// SQLite serialises writers anyway). storage/storagetest holds the contract
+// every implementation must pass.
 type Tx interface {
-	// Idempotency. ClaimKey records key with the request's hash before the
-	// work is done; if the key was already claimed it returns the stored
-	// record and claimed=false (waiting for an in-flight holder to finish).
+	IdempotencyTx
+	CertificateTx
+	LedgerTx
+	CounterTx
+	CatalogTx
+	ContractTx
+	CloseLogTx
+}
+
+// IdempotencyTx remembers the requests already run, so that the same
+// request sent twice has one effect. ClaimKey records key with the
+// request's hash before the work is done; if the key was already claimed
+// it returns the stored record and claimed=false (waiting for an in-flight
+// holder to finish). Both go with the work they guard: a rolled-back
+// transaction leaves the key unclaimed.
+type IdempotencyTx interface {
 	ClaimKey(ctx context.Context, key, operation, requestHash string) (rec IdempotencyRecord, claimed bool, err error)
 	// SaveResult stores the result of the claimed key's first run.
 	SaveResult(ctx context.Context, key string, result []byte) error
+}
 
-	// Certificates.
+// CertificateTx stores what package certificate models: certificates, the
+// guardians who act for a child, the categories that fund them and the
+// queues of certificates waiting for a funded slot (a category's or the
+// national adult quota).
+type CertificateTx interface {
 	InsertCertificate(ctx context.Context, c certificate.Certificate) error // ErrExists on a second one per person and scheme (and year for adults)
 	Certificate(ctx context.Context, id uuid.UUID) (certificate.Certificate, error)
 	LockCertificate(ctx context.Context, id uuid.UUID) (certificate.Certificate, error)
@@ -55,50 +76,64 @@ type Tx interface {
 	// PersonCertificates lists a person's certificates under a scheme.
 	PersonCertificates(ctx context.Context, scheme certificate.Scheme, personID string) ([]certificate.Certificate, error)
 
-	// Guardians. LinkGuardian records a link, keeping the first record of
-	// one that exists; IsGuardian reports whether one exists.
+	// LinkGuardian records a link, keeping the first record of one that
+	// exists; IsGuardian reports whether one exists.
 	LinkGuardian(ctx context.Context, l GuardianLink) error
 	IsGuardian(ctx context.Context, guardianID, childID string) (bool, error)
 
-	// Categories and the queue for a funded slot.
 	Category(ctx context.Context, code string) (certificate.Category, error)
-	Enqueue(ctx context.Context, e QueueEntry) error
+	SaveCategory(ctx context.Context, c certificate.Category) error
+
+	Enqueue(ctx context.Context, e QueueEntry) error // ErrExists if the certificate is in that queue already
 	// Dequeue removes and returns the oldest entry of a queue; ErrNotFound when empty.
 	Dequeue(ctx context.Context, queue string) (QueueEntry, error)
 	QueuePosition(ctx context.Context, queue string, certificateID uuid.UUID) (int, error) // 1-based; ErrNotFound if not queued
 	RemoveFromQueue(ctx context.Context, queue string, certificateID uuid.UUID) error
+}
 
-	// Accounts and the ledger. Account returns ErrNotFound before the first grant.
+// LedgerTx stores the money of a certificate: its account for each period,
+// the holds its contracts reserve, and the append-only postings that
+// produced both. Account returns ErrNotFound before the first grant.
+type LedgerTx interface {
 	Account(ctx context.Context, certificateID uuid.UUID, period funding.Period) (AccountState, error)
 	SaveAccount(ctx context.Context, a AccountState) error // insert or update
 	Hold(ctx context.Context, id uuid.UUID) (funding.Hold, error)
 	SaveHold(ctx context.Context, certificateID uuid.UUID, period funding.Period, h funding.Hold) error // insert or update
-	AppendPosting(ctx context.Context, p PostingRecord) error
+	AppendPosting(ctx context.Context, p PostingRecord) error                                           // ErrExists for a second posting with an id
 	Postings(ctx context.Context, certificateID uuid.UUID, period funding.Period) ([]PostingRecord, error)
+}
 
-	// Counters are the contended caps: seats of a group, live contracts of a
-	// program or provider, a municipality's direction limit, its budget, the
-	// national adult quota. Take adds n when used+n stays within the cap and
-	// returns ErrCounterFull otherwise; Give subtracts n (never below zero).
-	// Services call Take as late in the transaction as they can.
-	EnsureCounter(ctx context.Context, key string, limit int64) error // creates it if absent; never lowers used
+// CounterTx holds the contended caps: seats of a group, live contracts of a
+// program or provider, a municipality's direction limit, its budget, the
+// national adult quota. Take adds n when used+n stays within the cap and
+// returns ErrCounterFull otherwise; Give subtracts n (never below zero).
+// Services call Take as late in the transaction as they can.
+type CounterTx interface {
+	EnsureCounter(ctx context.Context, key string, limit int64) error // creates it if absent; never lowers used (ErrCounterFull below it)
 	Take(ctx context.Context, key string, n int64) error
 	Give(ctx context.Context, key string, n int64) error
 	Counter(ctx context.Context, key string) (Counter, error)
+}
 
-	// Catalog.
+// CatalogTx stores what package catalog models: providers with their
+// agreements, programs, modules and groups, read back one by one, as the
+// offer an enrolment needs, or as a filtered catalog.
+type CatalogTx interface {
 	SaveProvider(ctx context.Context, p catalog.Provider) error // insert or update, agreements included
 	SaveProgram(ctx context.Context, p catalog.Program) error
 	SaveModule(ctx context.Context, m catalog.Module) error
 	SaveGroup(ctx context.Context, g catalog.Group) error
-	SaveCategory(ctx context.Context, c certificate.Category) error
 	Offer(ctx context.Context, groupID uuid.UUID) (Offer, error) // the group with its module, program and provider
 	Provider(ctx context.Context, id uuid.UUID) (catalog.Provider, error)
 	Program(ctx context.Context, id uuid.UUID) (catalog.Program, error)
 	Module(ctx context.Context, id uuid.UUID) (catalog.Module, error)
 	Catalog(ctx context.Context, f catalog.Filter) ([]Offer, error)
+}
 
-	// Contracts.
+// ContractTx stores contracts and what is recorded against them: the
+// months charged, their lines on the providers' invoices, the holders'
+// ratings.
+type ContractTx interface {
 	InsertContract(ctx context.Context, c Contract) error // ErrExists for a second live contract of a certificate on a module
 	Contract(ctx context.Context, id uuid.UUID) (Contract, error)
 	LockContract(ctx context.Context, id uuid.UUID) (Contract, error)
@@ -107,13 +142,16 @@ type Tx interface {
 	CertificateContracts(ctx context.Context, certificateID uuid.UUID) ([]Contract, error)
 	// RecordCharge marks contract's month as charged; ErrExists if it already was.
 	RecordCharge(ctx context.Context, contractID uuid.UUID, m funding.Month, amount funding.Money) error
-	// AddInvoiceLine adds a contract's line to the (municipality, provider,
-	// month, kind) invoice; ErrExists if that line was already added.
+	// AddInvoiceLine adds a contract's line to the (scheme, municipality,
+	// provider, month, kind) invoice; ErrExists if that line was already added.
 	AddInvoiceLine(ctx context.Context, l InvoiceLine) error
+	// SaveRating records a contract's rating, replacing an earlier one.
 	SaveRating(ctx context.Context, contractID uuid.UUID, r Rating, at time.Time) error
+}
 
-	// The monthly closes that finished, so that none is skipped. LastClose
-	// returns ErrNotFound before the first.
+// CloseLogTx records the monthly closes that finished, so that none is
+// skipped. LastClose returns ErrNotFound before the first.
+type CloseLogTx interface {
 	LastClose(ctx context.Context) (funding.Month, error)
 	RecordClose(ctx context.Context, m funding.Month, at time.Time) error
 }

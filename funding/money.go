@@ -269,16 +269,6 @@ func MinMoney(first Money, rest ...Money) Money {
 	return first
 }
 
-// MaxOf returns the largest of its arguments.
-func MaxOf(first Money, rest ...Money) Money {
-	for _, r := range rest {
-		if first.LessThan(r) {
-			first = r
-		}
-	}
-	return first
-}
-
 // Format implements fmt.Formatter so that %v and %s print "1234.56".
 func (m Money) Format(f fmt.State, verb rune) {
 	// Rebuild the directive so width and flags apply: "%10s" pads an amount

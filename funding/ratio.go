@@ -7,7 +7,7 @@ import (
 )
 
 // The rules divide by day and month counts, whose quotients rarely end. A
-// rounded decimal division followed by Floor2 or Ceil2 can land on the wrong
+// rounded decimal division followed by Floor2 or Round2 can land on the wrong
 // side of a kopeck when the true quotient is within the division precision of
 // it, so the helpers below divide exactly: they keep the remainder and round
 // by its sign and size.
@@ -28,15 +28,6 @@ func floor2Ratio(m Money, num, den int64) Money {
 	q, s, _ := quoRem(m, num, den, 2)
 	if s < 0 {
 		q = q.Sub(decOne)
-	}
-	return fromWhole(q)
-}
-
-// ceil2Ratio is ceil2(m × num / den), den > 0.
-func ceil2Ratio(m Money, num, den int64) Money {
-	q, s, _ := quoRem(m, num, den, 2)
-	if s > 0 {
-		q = q.Add(decOne)
 	}
 	return fromWhole(q)
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"testing"
 	"time"
@@ -17,65 +16,6 @@ import (
 	"github.com/edufund/edufund/storage"
 	"github.com/edufund/edufund/storage/storagetest"
 )
-
-// TestPersonIDVariants: once a child holds a certificate, the same id
-// written with a trailing space, a zero-width space or in upper case is the
-// same person on every engine. The service refuses it as it refuses the
-// exact id (already issued); and a certificate made for it past the
-// eligibility check (a request racing the first) is refused by the store's
-// unique index, which the API answers as certificate_exists. The same holds
-// for an adult's certificate of the year.
-func TestPersonIDVariants(t *testing.T) {
-	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		r := newRegion(t, db, regionOpts{})
-		tests := []struct {
-			scheme    certificate.Scheme
-			holder    certificate.Holder
-			issue     func(certificate.Holder) error
-			rule      string // the eligibility rule that refuses a second certificate
-			canonical string
-			variants  []string
-		}{
-			{certificate.Supplementary, certificate.Holder{PersonID: "child-ivanov-misha", FullName: "Иванов Михаил",
-				BirthDate: funding.MustDate(2015, time.March, 10), Sex: certificate.Male, Citizenship: "RU", Region: "reg-1", Municipality: mun,
-				Registration: certificate.Permanent}, func(h certificate.Holder) error {
-				_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: h, GuardianID: "guardian-ivanova", Category: "city", By: enrollment.AsSystem("test")})
-				return err
-			}, certificate.RuleAlreadyIssued, "child-ivanov-misha", []string{"child-ivanov-misha", "child-ivanov-misha ", "child-ivanov-\u200bmisha", "CHILD-IVANOV-MISHA"}},
-			{certificate.DigitalSkills, certificate.Holder{PersonID: "112-233-445 95", FullName: "Орлова Наталья",
-				BirthDate: funding.MustDate(1990, time.June, 2), Sex: certificate.Female, Citizenship: "RU", Education: certificate.EducationHigher,
-				Region: "reg-1", Municipality: mun, Registration: certificate.Permanent}, func(h certificate.Holder) error {
-				_, err := r.svc.ApplyAdult(ctx, r.key(), enrollment.AdultApplication{Holder: h, By: enrollment.AsSystem("test")})
-				return err
-			}, certificate.RuleAlreadyIssuedThisYear, "11223344595", []string{"112-233-445 95", "112-233-445 95 ", "112-233\u200b-445 95", "11223344595", "112 233 445 95"}},
-		}
-		number := 0
-		for _, tt := range tests {
-			require.NoError(t, tt.issue(tt.holder))
-			for _, id := range tt.variants {
-				h := tt.holder
-				h.PersonID = id
-				var ie *enrollment.IneligibleError
-				require.ErrorAs(t, tt.issue(h), &ie, "%s %q", tt.scheme, id)
-				require.Len(t, ie.Reasons, 1, "%q", id)
-				require.Equal(t, tt.rule, ie.Reasons[0].Rule, "%q", id)
-
-				// A fresh number, so that only the person can make the insert a second one.
-				number++
-				c, err := certificate.New(certificate.NewParams{Number: certificate.Number(fmt.Sprintf("99%08d", number)),
-					Scheme: tt.scheme, Holder: h, IssuedOn: funding.DateOf(r.clock.T), Category: "city"})
-				require.NoError(t, err, "%q", id)
-				require.Equal(t, tt.canonical, c.Holder.PersonID)
-				require.ErrorIs(t, try(db, func(tx enrollment.Tx) error { return tx.InsertCertificate(ctx, c) }), enrollment.ErrExists, "%q", id)
-			}
-			run(t, db, func(tx enrollment.Tx) error {
-				list, err := tx.PersonCertificates(ctx, tt.scheme, tt.canonical)
-				require.Len(t, list, 1)
-				return err
-			})
-		}
-	})
-}
 
 // TestMigrateCanonicalPersonIDs puts in the schema that migration 00010
 // finds the rows the attack left (one child's certificates under "CHILD-X",
@@ -133,11 +73,11 @@ func TestMigrateCanonicalPersonIDs(t *testing.T) {
 				}
 				return nil
 			})
-			before := tableCounts(t, db)
+			before := storagetest.RowCounts(t, db)
 
 			require.NoError(t, db.Migrate(ctx))
 
-			require.Equal(t, before, tableCounts(t, db), "the migration deleted or added rows")
+			require.Equal(t, before, storagetest.RowCounts(t, db), "the migration deleted or added rows")
 			operator := map[string]bool{}
 			run(t, db, func(tx enrollment.Tx) error {
 				for _, r := range rows {

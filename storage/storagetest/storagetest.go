@@ -1,7 +1,16 @@
-// Package storagetest opens migrated, isolated edufund stores for tests:
-// an in-memory SQLite database, a SQLite file in a temporary directory, and
-// a fresh schema on the PostgreSQL server named by EDUFUND_TEST_POSTGRES
-// (for example postgres://postgres@127.0.0.1:5432/edufund_test?sslmode=disable).
+// Package storagetest is the test kit of edufund's stores.
+//
+// Run is the contract every enrollment.Store must keep: it runs against any
+// store given an opener, as testing/fstest and testing/slogtest do for
+// theirs. The fixtures (Child, SaveOffer, ContractFor, InTx…) write rows
+// straight through a Tx; a Region sets up a small region through the
+// services for scenarios of the use cases.
+//
+// Open and Each give migrated, isolated stores of this module's adapter
+// (package storage): an in-memory SQLite database, a SQLite file in a
+// temporary directory, and a fresh schema on the PostgreSQL server named by
+// EDUFUND_TEST_POSTGRES (for example
+// postgres://postgres@127.0.0.1:5432/edufund_test?sslmode=disable).
 //
 // When EDUFUND_TEST_POSTGRES is set and the server cannot be reached, the
 // test fails; it never silently skips PostgreSQL.
@@ -16,6 +25,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/edufund/edufund/storage"
 )
@@ -158,4 +169,24 @@ func postgresSchema(t testing.TB, extra url.Values) string {
 	}
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// CheckInvariants fails the test unless every invariant of the design holds
+// over the whole of db (storage.CheckInvariants).
+func CheckInvariants(t testing.TB, db *storage.DB) {
+	t.Helper()
+	require.NoError(t, storage.CheckInvariants(context.Background(), db))
+}
+
+// RowCounts is the number of rows of every table the services write.
+func RowCounts(t testing.TB, db *storage.DB) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, table := range []string{"certificates", "accounts", "holds", "postings", "counters", "contracts",
+		"contract_charges", "invoice_lines", "invoices", "idempotency", "queue", "ratings"} {
+		var n int
+		require.NoError(t, db.Bun().NewRaw("SELECT COUNT(*) FROM "+table).Scan(context.Background(), &n), table)
+		out[table] = n
+	}
+	return out
 }

@@ -1,4 +1,4 @@
-package storage_test
+package enrollment_test
 
 import (
 	"context"
@@ -24,38 +24,38 @@ import (
 func TestCallers(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
-		r := newRegion(t, db, regionOpts{})
-		cert := r.child(1) // guardian parent-1, municipality mun-1
-		sub, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID, By: enrollment.AsHolder("parent-1")})
+		r := storagetest.NewRegion(t, db, storagetest.RegionOptions{})
+		cert := r.Child(1) // guardian parent-1, municipality storagetest.Municipality-1
+		sub, err := r.Service.Submit(ctx, r.Key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.Group.ID, By: enrollment.AsHolder("parent-1")})
 		require.NoError(t, err)
 		other := enrollment.AsProvider(uuid.Must(uuid.NewV7()))
 
 		var (
 			guardian = enrollment.AsHolder("parent-1")
 			stranger = enrollment.AsHolder("parent-2")
-			ownMun   = enrollment.AsMunicipality(mun)
-			otherMun = enrollment.AsMunicipality("mun-2")
-			provider = enrollment.AsProvider(r.provider.ID)
+			ownMun   = enrollment.AsMunicipality(storagetest.Municipality)
+			otherMun = enrollment.AsMunicipality("storagetest.Municipality-2")
+			provider = enrollment.AsProvider(r.Provider.ID)
 			regional = enrollment.AsRegional("operator")
 			federal  = enrollment.AsFederal("operator")
 		)
-		cabinet := func(by enrollment.Caller) error { _, err := r.svc.Cabinet(ctx, by, cert.ID); return err }
-		contract := func(by enrollment.Caller) error { _, err := r.svc.Contract(ctx, by, sub.ID); return err }
+		cabinet := func(by enrollment.Caller) error { _, err := r.Service.Cabinet(ctx, by, cert.ID); return err }
+		contract := func(by enrollment.Caller) error { _, err := r.Service.Contract(ctx, by, sub.ID); return err }
 		suspend := func(by enrollment.Caller) error {
-			_, err := r.svc.ChangeStatus(ctx, r.key(), cert.ID, enrollment.SuspendCertificate, by)
+			_, err := r.Service.ChangeStatus(ctx, r.Key(), cert.ID, enrollment.SuspendCertificate, by)
 			return err
 		}
 		apply := func(by enrollment.Caller) error {
-			g := r.newGroup(5)
-			_, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: g.ID, By: by})
+			g := r.NewGroup(5)
+			_, err := r.Service.Submit(ctx, r.Key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: g.ID, By: by})
 			return err
 		}
 		confirm := func(by enrollment.Caller) error {
-			_, err := r.svc.Confirm(ctx, r.key(), enrollment.ContractRequest{ContractID: sub.ID, By: by})
+			_, err := r.Service.Confirm(ctx, r.Key(), enrollment.ContractRequest{ContractID: sub.ID, By: by})
 			return err
 		}
 		budget := func(by enrollment.Caller) error {
-			_, err := r.svc.SetBudget(ctx, r.key(), enrollment.BudgetRequest{Municipality: mun, Period: autumn, Limit: m("1000000.00"), By: by})
+			_, err := r.Service.SetBudget(ctx, r.Key(), enrollment.BudgetRequest{Municipality: storagetest.Municipality, Period: storagetest.Autumn, Limit: money("1000000.00"), By: by})
 			return err
 		}
 		for _, tc := range []struct {
@@ -99,9 +99,9 @@ func TestCallers(t *testing.T) {
 		// A parent issues only for a child a municipal authority linked to
 		// them; the link makes a second guardian act for the child too.
 		child := certificate.Holder{PersonID: "child-linked", FullName: "Сидоров Пётр", BirthDate: funding.MustDate(2016, 5, 5),
-			Citizenship: "RU", Municipality: mun, Registration: certificate.Permanent}
+			Citizenship: "RU", Municipality: storagetest.Municipality, Registration: certificate.Permanent}
 		issue := func(by enrollment.Caller) error {
-			_, err := r.svc.Issue(ctx, r.key(), enrollment.IssueRequest{Holder: child, Category: "city", By: by})
+			_, err := r.Service.Issue(ctx, r.Key(), enrollment.IssueRequest{Holder: child, Category: "city", By: by})
 			return err
 		}
 		err = issue(stranger)
@@ -109,17 +109,17 @@ func TestCallers(t *testing.T) {
 		var re *funding.RuleError
 		require.ErrorAs(t, err, &re)
 		require.Equal(t, enrollment.CodeNotGuardian, re.Code)
-		_, err = r.svc.LinkGuardian(ctx, r.key(), enrollment.LinkRequest{GuardianID: "parent-2", ChildID: child.PersonID, By: stranger})
+		_, err = r.Service.LinkGuardian(ctx, r.Key(), enrollment.LinkRequest{GuardianID: "parent-2", ChildID: child.PersonID, By: stranger})
 		require.ErrorIs(t, err, enrollment.ErrForbidden, "a parent cannot link themselves")
-		_, err = r.svc.LinkGuardian(ctx, r.key(), enrollment.LinkRequest{GuardianID: "parent-2", ChildID: child.PersonID, By: ownMun})
+		_, err = r.Service.LinkGuardian(ctx, r.Key(), enrollment.LinkRequest{GuardianID: "parent-2", ChildID: child.PersonID, By: ownMun})
 		require.NoError(t, err)
 		require.NoError(t, issue(stranger))
-		_, err = r.svc.LinkGuardian(ctx, r.key(), enrollment.LinkRequest{GuardianID: "parent-2", ChildID: cert.Holder.PersonID, By: ownMun})
+		_, err = r.Service.LinkGuardian(ctx, r.Key(), enrollment.LinkRequest{GuardianID: "parent-2", ChildID: cert.Holder.PersonID, By: ownMun})
 		require.NoError(t, err)
 		require.NoError(t, cabinet(stranger), "a second guardian reads the child's cabinet")
-		_, err = r.svc.Withdraw(ctx, r.key(), enrollment.ContractRequest{ContractID: sub.ID, By: stranger})
+		_, err = r.Service.Withdraw(ctx, r.Key(), enrollment.ContractRequest{ContractID: sub.ID, By: stranger})
 		require.NoError(t, err, "withdraws its application")
 		require.NoError(t, apply(stranger), "and applies again")
-		checkInvariants(t, db)
+		storagetest.CheckInvariants(t, db)
 	})
 }

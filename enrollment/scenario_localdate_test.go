@@ -1,4 +1,4 @@
-package storage_test
+package enrollment_test
 
 import (
 	"context"
@@ -35,7 +35,7 @@ func testLocalDate(t *testing.T, db *storage.DB, zone *time.Location) {
 	ctx := context.Background()
 	cfg := enrollment.DefaultConfig()
 	cfg.Location = zone
-	cfg.Children.Municipalities = map[string]bool{mun: true}
+	cfg.Children.Municipalities = map[string]bool{storagetest.Municipality: true}
 	clock := &funding.FixedClock{}
 	at := func(y int, mo time.Month, d, h, min int) {
 		clock.T = time.Date(y, mo, d, h, min, 0, 0, zone)
@@ -45,12 +45,12 @@ func testLocalDate(t *testing.T, db *storage.DB, zone *time.Location) {
 	key := func() string { keys++; return "local-date-" + time.Duration(keys).String() }
 
 	at(2026, time.January, 10, 12, 0)
-	_, err := svc.SaveCategory(ctx, key(), certificate.Category{Code: "city", Nominal: m("12000.00")})
+	_, err := svc.SaveCategory(ctx, key(), certificate.Category{Code: "city", Nominal: money("12000.00")})
 	require.NoError(t, err)
 	issue := func(person string, born funding.Date) (certificate.Certificate, error) {
 		res, err := svc.Issue(ctx, key(), enrollment.IssueRequest{
 			Holder: certificate.Holder{PersonID: person, FullName: "Петров Иван", BirthDate: born,
-				Citizenship: "RU", Municipality: mun, Registration: certificate.Permanent},
+				Citizenship: "RU", Municipality: storagetest.Municipality, Registration: certificate.Permanent},
 			GuardianID: "parent-local", Category: "city", Funded: true,
 			By: enrollment.AsSystem("test"),
 		})
@@ -107,20 +107,20 @@ func testLocalDate(t *testing.T, db *storage.DB, zone *time.Location) {
 	require.NoError(t, err)
 	require.Empty(t, roll.Failed)
 	require.Equal(t, 2, roll.Granted)
-	checkInvariants(t, db)
+	storagetest.CheckInvariants(t, db)
 }
 
 // localGroup is a year-long group of a certified robotics program.
 func localGroup(t *testing.T, svc *enrollment.Service, key func() string) catalog.Group {
 	ctx := context.Background()
 	year := funding.CalendarYear(2026)
-	prov, err := svc.SaveProvider(ctx, key(), catalog.Provider{Name: "Школа роботов", INN: "7707083893", Municipality: mun,
-		Agreements: []catalog.Agreement{{Municipality: mun, Period: year}}})
+	prov, err := svc.SaveProvider(ctx, key(), catalog.Provider{Name: "Школа роботов", INN: "7707083893", Municipality: storagetest.Municipality,
+		Agreements: []catalog.Agreement{{Municipality: storagetest.Municipality, Period: year}}})
 	require.NoError(t, err)
 	prog, err := svc.SaveProgram(ctx, key(), catalog.Program{ProviderID: prov.ID, Name: "Роботы", Scheme: certificate.Supplementary,
 		Direction: catalog.TechnicalRobotics, Registry: catalog.Certified, MinAge: 5, MaxAge: 17, Certified: true, EnrolmentOpen: true})
 	require.NoError(t, err)
-	mod, err := svc.SaveModule(ctx, key(), catalog.Module{ProgramID: prog.ID, Name: "Год 1", Price: m("3650.00"), NormativePrice: m("3650.00"), Hours: 72})
+	mod, err := svc.SaveModule(ctx, key(), catalog.Module{ProgramID: prog.ID, Name: "Год 1", Price: money("3650.00"), NormativePrice: money("3650.00"), Hours: 72})
 	require.NoError(t, err)
 	g, err := svc.SaveGroup(ctx, key(), catalog.Group{ModuleID: mod.ID, Name: "Г-1", Start: year.Start, End: year.End, Capacity: 10})
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package storage_test
+package enrollment_test
 
 import (
 	"context"
@@ -22,35 +22,19 @@ import (
 	"github.com/edufund/edufund/storage/storagetest"
 )
 
-// checkInvariants asserts the design's invariants over the whole store
-// (storage.CheckInvariants).
-func checkInvariants(t testing.TB, db *storage.DB) {
-	t.Helper()
-	require.NoError(t, storage.CheckInvariants(context.Background(), db))
-}
-
 // collect runs fn(0..n-1) in n goroutines released at the same moment and
 // returns their errors by index.
 func collect(n int, fn func(i int) error) []error {
 	errs := make([]error, n)
-	together(n, func(i int) { errs[i] = fn(i) })
+	storagetest.Concurrently(n, func(i int) { errs[i] = fn(i) })
 	return errs
-}
-
-// children issues, funds and activates n children's certificates.
-func (r *region) children(n int) []certificate.Certificate {
-	certs := make([]certificate.Certificate, n)
-	for i := range certs {
-		certs[i] = r.child(i)
-	}
-	return certs
 }
 
 // submitTogether submits every certificate to the region's group at the
 // same moment, each with its own key.
-func (r *region) submitTogether(prefix string, certs []certificate.Certificate) []error {
+func submitTogether(r *storagetest.Region, prefix string, certs []certificate.Certificate) []error {
 	return collect(len(certs), func(i int) error {
-		_, err := r.svc.Submit(context.Background(), prefix+"-"+strconv.Itoa(i), enrollment.SubmitRequest{CertificateID: certs[i].ID, GroupID: r.group.ID, By: enrollment.AsSystem("test")})
+		_, err := r.Service.Submit(context.Background(), prefix+"-"+strconv.Itoa(i), enrollment.SubmitRequest{CertificateID: certs[i].ID, GroupID: r.Group.ID, By: enrollment.AsSystem("test")})
 		return err
 	})
 }
@@ -76,17 +60,17 @@ func count(t *testing.T, errs []error, want error) (ok, refused int) {
 // 15 live contracts result, the rest are refused as group_full.
 func TestSeatsRace(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		r := newRegion(t, db, regionOpts{capacity: 15})
+		r := storagetest.NewRegion(t, db, storagetest.RegionOptions{Capacity: 15})
 		const n = 200
-		certs := r.children(n)
-		errs := r.submitTogether("seat", certs)
+		certs := r.Children(n)
+		errs := submitTogether(r, "seat", certs)
 		ok, full := count(t, errs, enrollment.ErrGroupFull)
 		require.Equal(t, 15, ok)
 		require.Equal(t, n-15, full)
 		var live int
 		require.NoError(t, db.Bun().NewRaw(`SELECT COUNT(*) FROM contracts WHERE status = 'requested'`).Scan(context.Background(), &live))
 		require.Equal(t, 15, live)
-		checkInvariants(t, db)
+		storagetest.CheckInvariants(t, db)
 	})
 }
 
@@ -95,24 +79,24 @@ func TestSeatsRace(t *testing.T) {
 // budget_limit_reached.
 func TestBudgetRace(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		limit := m("20000.00") // fits four 4021.98 reserves, not five
-		r := newRegion(t, db, regionOpts{capacity: 100, budget: limit})
+		limit := money("20000.00") // fits four 4021.98 reserves, not five
+		r := storagetest.NewRegion(t, db, storagetest.RegionOptions{Capacity: 100, Budget: limit})
 		const n = 40
-		certs := r.children(n)
-		errs := r.submitTogether("budget", certs)
+		certs := r.Children(n)
+		errs := submitTogether(r, "budget", certs)
 		ok, refused := count(t, errs, enrollment.ErrBudgetLimit)
 		require.Equal(t, 4, ok)
 		require.Equal(t, n-4, refused)
 		var used int64
-		require.NoError(t, db.Bun().NewRaw(`SELECT used FROM counters WHERE key = ?`, "budget:"+mun+":"+autumn.Start.String()).Scan(context.Background(), &used))
-		require.Equal(t, m("4021.98").Kopecks()*4, used)
+		require.NoError(t, db.Bun().NewRaw(`SELECT used FROM counters WHERE key = ?`, "budget:"+storagetest.Municipality+":"+storagetest.Autumn.Start.String()).Scan(context.Background(), &used))
+		require.Equal(t, money("4021.98").Kopecks()*4, used)
 		require.LessOrEqual(t, used, limit.Kopecks())
 		// The cabinet of a certificate in the municipality shows the notice
 		// only when the limit is reached; here 3912.08 is left, so it shows money.
-		cab, err := r.svc.Cabinet(context.Background(), enrollment.AsSystem("test"), certs[0].ID)
+		cab, err := r.Service.Cabinet(context.Background(), enrollment.AsSystem("test"), certs[0].ID)
 		require.NoError(t, err)
 		require.NotNil(t, cab.Money)
-		checkInvariants(t, db)
+		storagetest.CheckInvariants(t, db)
 	})
 }
 
@@ -121,11 +105,11 @@ func TestBudgetRace(t *testing.T) {
 // cancelling a holder past the documents deadline promotes the queue's head.
 func TestAdultQuotaRace(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		r := newRegion(t, db, regionOpts{})
+		r := storagetest.NewRegion(t, db, storagetest.RegionOptions{})
 		const n = 30
 		results := make([]enrollment.IssueResult, n)
 		for i, err := range collect(n, func(i int) (err error) {
-			results[i], err = r.svc.ApplyAdult(context.Background(), "adult-"+strconv.Itoa(i), enrollment.AdultApplication{Holder: adultHolder(i), By: enrollment.AsSystem("test")})
+			results[i], err = r.Service.ApplyAdult(context.Background(), "adult-"+strconv.Itoa(i), enrollment.AdultApplication{Holder: adultHolder(i), By: enrollment.AsSystem("test")})
 			return err
 		}) {
 			require.NoError(t, err, "applicant %d", i)
@@ -149,8 +133,8 @@ func TestAdultQuotaRace(t *testing.T) {
 			require.True(t, positions[p], "queue position %d missing", p)
 		}
 		// Cancelling an issued holder past the deadline promotes the head.
-		r.clock.T = r.clock.T.AddDate(0, 0, 31)
-		_, err := r.svc.CancelOverdue(context.Background(), r.key(), first.Certificate.ID, enrollment.AsSystem("operator"))
+		r.Clock.T = r.Clock.T.AddDate(0, 0, 31)
+		_, err := r.Service.CancelOverdue(context.Background(), r.Key(), first.Certificate.ID, enrollment.AsSystem("operator"))
 		require.NoError(t, err)
 		var funded int
 		require.NoError(t, db.Bun().NewRaw(`SELECT COUNT(*) FROM certificates WHERE scheme = 'digital_skills' AND kind = 'funded' AND status <> 'cancelled'`).Scan(context.Background(), &funded))
@@ -165,7 +149,7 @@ func adultHolder(i int) certificate.Holder {
 	return certificate.Holder{
 		PersonID: fmt.Sprintf("adult-%d-%s", i, uuid.NewString()[:8]), FullName: fmt.Sprintf("Петрова Анна %d", i),
 		BirthDate: funding.MustDate(1990, time.May, 5), Sex: certificate.Female, Citizenship: "RU",
-		Education: certificate.EducationHigher, Region: "reg-1", Municipality: mun, Registration: certificate.Permanent,
+		Education: certificate.EducationHigher, Region: "reg-1", Municipality: storagetest.Municipality, Registration: certificate.Permanent,
 	}
 }
 
@@ -173,12 +157,12 @@ func adultHolder(i int) certificate.Holder {
 // one effect, one result for all.
 func TestSameKeyConcurrently(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
-		r := newRegion(t, db, regionOpts{})
-		cert := r.child(1)
+		r := storagetest.NewRegion(t, db, storagetest.RegionOptions{})
+		cert := r.Child(1)
 		const n = 20
 		ids := make([]uuid.UUID, n)
 		for i, err := range collect(n, func(i int) error {
-			c, err := r.svc.Submit(context.Background(), "same-key", enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID, By: enrollment.AsSystem("test")})
+			c, err := r.Service.Submit(context.Background(), "same-key", enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.Group.ID, By: enrollment.AsSystem("test")})
 			ids[i] = c.ID
 			return err
 		}) {
@@ -190,8 +174,8 @@ func TestSameKeyConcurrently(t *testing.T) {
 		var count int
 		require.NoError(t, db.Bun().NewRaw(`SELECT COUNT(*) FROM contracts`).Scan(context.Background(), &count))
 		require.Equal(t, 1, count)
-		require.Equal(t, "4021.98", r.money(cert.ID).Reserved.String())
-		checkInvariants(t, db)
+		require.Equal(t, "4021.98", r.Money(cert.ID).Reserved.String())
+		storagetest.CheckInvariants(t, db)
 	})
 }
 
@@ -208,25 +192,25 @@ func TestBank(t *testing.T) {
 		if testing.Short() {
 			secs = 2
 		}
-		r := newRegion(t, db, regionOpts{capacity: 6, budget: m("60000.00")})
-		groups := []uuid.UUID{r.group.ID, r.newGroup(4).ID, r.newGroup(8).ID}
+		r := storagetest.NewRegion(t, db, storagetest.RegionOptions{Capacity: 6, Budget: money("60000.00")})
+		groups := []uuid.UUID{r.Group.ID, r.NewGroup(4).ID, r.NewGroup(8).ID}
 		certs := make([]uuid.UUID, 24)
 		for i := range certs {
-			certs[i] = r.child(i).ID
+			certs[i] = r.Child(i).ID
 		}
 		ctx := context.Background()
 		// A third of the certificates start the run with contracts active
 		// since September, so that the October closes have months to charge.
 		for i, cert := range certs[:8] {
-			c, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert, GroupID: groups[i%len(groups)], By: enrollment.AsSystem("test")})
+			c, err := r.Service.Submit(ctx, r.Key(), enrollment.SubmitRequest{CertificateID: cert, GroupID: groups[i%len(groups)], By: enrollment.AsSystem("test")})
 			require.NoError(t, err)
-			_, err = r.svc.Confirm(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsSystem("test")})
+			_, err = r.Service.Confirm(ctx, r.Key(), enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsSystem("test")})
 			require.NoError(t, err)
-			_, err = r.svc.Accept(ctx, r.key(), enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsSystem("test")})
+			_, err = r.Service.Accept(ctx, r.Key(), enrollment.ContractRequest{ContractID: c.ID, By: enrollment.AsSystem("test")})
 			require.NoError(t, err)
 		}
-		r.at(2025, time.October, 15)
-		batcher := enrollment.NewBatcher(r.svc, enrollment.BatcherOptions{})
+		r.At(2025, time.October, 15)
+		batcher := enrollment.NewBatcher(r.Service, enrollment.BatcherOptions{})
 		defer batcher.Close()
 		// The default: two batches at once over optimistic batches, one
 		// where a single writer would only queue them.
@@ -249,7 +233,7 @@ func TestBank(t *testing.T) {
 					switch {
 					case err == nil:
 						okOps.Add(1)
-					case isRefusal(err):
+					case storagetest.IsRefusal(err):
 					default:
 						select {
 						case unexpected <- err:
@@ -267,14 +251,14 @@ func TestBank(t *testing.T) {
 		t.Logf("%s: %d operations in %ds, %d succeeded, %d months charged by closes", db.Dialect(), ops.Load(), secs, okOps.Load(), charged.Load())
 		require.Greater(t, okOps.Load(), int64(50))
 		require.Positive(t, charged.Load(), "the closes charged something")
-		checkInvariants(t, db)
+		storagetest.CheckInvariants(t, db)
 	})
 }
 
-func bankStep(ctx context.Context, r *region, db *storage.DB, batcher *enrollment.Batcher, rng *rand.Rand, certs, groups []uuid.UUID, key string, charged *atomic.Int64) error {
+func bankStep(ctx context.Context, r *storagetest.Region, db *storage.DB, batcher *enrollment.Batcher, rng *rand.Rand, certs, groups []uuid.UUID, key string, charged *atomic.Int64) error {
 	cert := certs[rng.IntN(len(certs))]
 	pick := func() (enrollment.Contract, bool) {
-		cab, err := r.svc.Cabinet(ctx, enrollment.AsSystem("test"), cert)
+		cab, err := r.Service.Cabinet(ctx, enrollment.AsSystem("test"), cert)
 		if err != nil || len(cab.Contracts) == 0 {
 			return enrollment.Contract{}, false
 		}
@@ -287,7 +271,7 @@ func bankStep(ctx context.Context, r *region, db *storage.DB, batcher *enrollmen
 			_, err := batcher.Submit(ctx, key, req)
 			return err
 		}
-		_, err := r.svc.Submit(ctx, key, req)
+		_, err := r.Service.Submit(ctx, key, req)
 		return err
 	case op < 97:
 		c, ok := pick()
@@ -298,18 +282,18 @@ func bankStep(ctx context.Context, r *region, db *storage.DB, batcher *enrollmen
 		var err error
 		switch rng.IntN(7) {
 		case 0, 1:
-			_, err = r.svc.Confirm(ctx, key, req)
+			_, err = r.Service.Confirm(ctx, key, req)
 		case 2, 3:
-			_, err = r.svc.Accept(ctx, key, req)
+			_, err = r.Service.Accept(ctx, key, req)
 		case 4:
-			_, err = r.svc.Refuse(ctx, key, req)
+			_, err = r.Service.Refuse(ctx, key, req)
 		case 5:
-			_, err = r.svc.Withdraw(ctx, key, req)
+			_, err = r.Service.Withdraw(ctx, key, req)
 		case 6:
 			if rng.IntN(2) == 0 {
-				_, err = r.svc.Terminate(ctx, key, req)
+				_, err = r.Service.Terminate(ctx, key, req)
 			} else {
-				_, err = r.svc.ReportDelivery(ctx, key, enrollment.DeliveryReport{ContractRequest: req, Month: funding.Month{Year: 2025, Month: time.September}, Percent: 10 * rng.IntN(11)})
+				_, err = r.Service.ReportDelivery(ctx, key, enrollment.DeliveryReport{ContractRequest: req, Month: funding.Month{Year: 2025, Month: time.September}, Percent: 10 * rng.IntN(11)})
 			}
 		}
 		return err
@@ -318,36 +302,30 @@ func bankStep(ctx context.Context, r *region, db *storage.DB, batcher *enrollmen
 		var rep enrollment.CloseReport
 		var err error
 		if rng.IntN(2) == 0 {
-			rep, err = r.svc.CloseMonth(ctx, db, oct, nil)
+			rep, err = r.Service.CloseMonth(ctx, db, oct, nil)
 		} else {
-			rep, err = r.svc.CloseMonthBatched(ctx, db, oct, enrollment.CloseBatchOptions{PageSize: 4, Workers: 2})
+			rep, err = r.Service.CloseMonthBatched(ctx, db, oct, enrollment.CloseBatchOptions{PageSize: 4, Workers: 2})
 		}
 		if err != nil {
 			return err
 		}
 		charged.Add(int64(rep.Charged))
 		for _, e := range rep.Failed {
-			if !isRefusal(e) {
+			if !storagetest.IsRefusal(e) {
 				return e
 			}
 		}
 		return nil
 	default:
-		rep, err := r.svc.Rollover(ctx, db, autumn, nil)
+		rep, err := r.Service.Rollover(ctx, db, storagetest.Autumn, nil)
 		if err != nil {
 			return err
 		}
 		for _, e := range rep.Failed {
-			if !isRefusal(e) {
+			if !storagetest.IsRefusal(e) {
 				return e
 			}
 		}
 		return nil
 	}
-}
-
-// isRefusal reports whether err is a rule saying no, as opposed to a failure.
-func isRefusal(err error) bool {
-	var re *funding.RuleError
-	return errors.As(err, &re) || errors.Is(err, enrollment.ErrForbiddenTransition) || errors.Is(err, funding.ErrInvalid)
 }

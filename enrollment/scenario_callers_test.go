@@ -25,7 +25,7 @@ func TestCallers(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
 		r := storagetest.NewRegion(t, db, storagetest.RegionOptions{})
-		cert := r.Child(1) // guardian parent-1, municipality storagetest.Municipality-1
+		cert := r.Child(1) // guardian parent-1, municipality mun-1
 		sub, err := r.Service.Submit(ctx, r.Key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.Group.ID, By: enrollment.AsHolder("parent-1")})
 		require.NoError(t, err)
 		other := enrollment.AsProvider(uuid.Must(uuid.NewV7()))
@@ -34,7 +34,7 @@ func TestCallers(t *testing.T) {
 			guardian = enrollment.AsHolder("parent-1")
 			stranger = enrollment.AsHolder("parent-2")
 			ownMun   = enrollment.AsMunicipality(storagetest.Municipality)
-			otherMun = enrollment.AsMunicipality("storagetest.Municipality-2")
+			otherMun = enrollment.AsMunicipality("mun-2")
 			provider = enrollment.AsProvider(r.Provider.ID)
 			regional = enrollment.AsRegional("operator")
 			federal  = enrollment.AsFederal("operator")

@@ -21,7 +21,7 @@ func TestProlongationBySilence(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
 		r := storagetest.NewRegion(t, db, storagetest.RegionOptions{})
-		short, err := r.Service.SaveGroup(ctx, r.Key(), catalog.Group{ModuleID: r.Module.ID, Name: "storagetest.Autumn block",
+		short, err := r.Service.SaveGroup(ctx, r.Key(), catalog.Group{ModuleID: r.Module.ID, Name: "autumn block",
 			Start: funding.MustDate(2025, time.September, 1), End: funding.MustDate(2025, time.October, 31), Capacity: 5})
 		require.NoError(t, err)
 		next, err := r.Service.SaveGroup(ctx, r.Key(), catalog.Group{ModuleID: r.Module.ID, Name: "winter block",

@@ -1,4 +1,4 @@
-package storage_test
+package enrollment_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
 	"github.com/edufund/edufund/storage/storagetest"
 )
@@ -19,17 +20,17 @@ import (
 func TestBudgetNotice(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
 		ctx := context.Background()
-		r := newRegion(t, db, regionOpts{budget: m("4021.98")}) // one application of rules.md's example
-		cert := r.child(1)
-		_, err := r.svc.Submit(ctx, r.key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.group.ID, By: enrollment.AsHolder("parent-1")})
+		r := storagetest.NewRegion(t, db, storagetest.RegionOptions{Budget: funding.MustMoney("4021.98")}) // one application of rules.md's example
+		cert := r.Child(1)
+		_, err := r.Service.Submit(ctx, r.Key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.Group.ID, By: enrollment.AsHolder("parent-1")})
 		require.NoError(t, err)
 
-		cab, err := r.svc.Cabinet(ctx, enrollment.AsHolder("parent-1"), cert.ID)
+		cab, err := r.Service.Cabinet(ctx, enrollment.AsHolder("parent-1"), cert.ID)
 		require.NoError(t, err)
 		require.Nil(t, cab.Money, "the holder sees the notice, not the money")
 		require.True(t, strings.HasPrefix(cab.BudgetNotice, "Лимит средств муниципалитета на период с 01.09.2025 по 31.12.2025 исчерпан"), cab.BudgetNotice)
-		for _, by := range []enrollment.Caller{enrollment.AsMunicipality(mun), enrollment.AsRegional("operator")} {
-			cab, err := r.svc.Cabinet(ctx, by, cert.ID)
+		for _, by := range []enrollment.Caller{enrollment.AsMunicipality(storagetest.Municipality), enrollment.AsRegional("operator")} {
+			cab, err := r.Service.Cabinet(ctx, by, cert.ID)
 			require.NoError(t, err)
 			require.NotEmpty(t, cab.BudgetNotice)
 			require.NotNil(t, cab.Money, "%s sees the figures", by.Role)

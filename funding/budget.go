@@ -15,16 +15,22 @@ var (
 	ErrBudgetOverReturn   = errors.New("budget return exceeds used money") // budget_over_return
 )
 
+// Stable codes of the budget's refusals.
+const (
+	CodeBudgetLimitReached = "budget_limit_reached"
+	CodeBudgetOverReturn   = "budget_over_return"
+)
+
 // Take commits amount against the limit (a reserve made on submission). It is
 // refused, with the budget unchanged, when Used + amount would exceed Limit:
 // a municipality's money is never promised twice. Storage runs the same test
 // as one conditional UPDATE; this is the rule it mirrors.
 func (b Budget) Take(amount Money) (Budget, error) {
 	if !amount.IsPositive() {
-		return b, Refuse(ErrNonPositiveAmount, "non_positive_amount", "take %s", amount)
+		return b, Refuse(ErrNonPositiveAmount, CodeNonPositiveAmount, "take %s", amount)
 	}
 	if next := b.Used.Add(amount); next.Cmp(b.Limit) > 0 {
-		return b, Refuse(ErrBudgetLimitReached, "budget_limit_reached", "%s: taking %s exceeds the remaining %s of limit %s",
+		return b, Refuse(ErrBudgetLimitReached, CodeBudgetLimitReached, "%s: taking %s exceeds the remaining %s of limit %s",
 			b.Municipality, amount, b.Remaining(), b.Limit)
 	}
 	b.Used = b.Used.Add(amount)
@@ -34,10 +40,10 @@ func (b Budget) Take(amount Money) (Budget, error) {
 // Return gives amount back (a release of reserve, a refund of a shortfall).
 func (b Budget) Return(amount Money) (Budget, error) {
 	if !amount.IsPositive() {
-		return b, Refuse(ErrNonPositiveAmount, "non_positive_amount", "return %s", amount)
+		return b, Refuse(ErrNonPositiveAmount, CodeNonPositiveAmount, "return %s", amount)
 	}
 	if b.Used.LessThan(amount) {
-		return b, Refuse(ErrBudgetOverReturn, "budget_over_return", "%s: returning %s exceeds the used %s", b.Municipality, amount, b.Used)
+		return b, Refuse(ErrBudgetOverReturn, CodeBudgetOverReturn, "%s: returning %s exceeds the used %s", b.Municipality, amount, b.Used)
 	}
 	b.Used = b.Used.Sub(amount)
 	return b, nil

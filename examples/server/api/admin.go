@@ -196,7 +196,7 @@ type silenceOut struct {
 
 // unknownRef is a body naming an id that does not exist.
 func unknownRef(field, what string) *Problem {
-	p := newProblem(http.StatusUnprocessableEntity, "unknown_reference", fmt.Sprintf("%s: no such %s", field, what))
+	p := newProblem(http.StatusUnprocessableEntity, CodeUnknownReference, fmt.Sprintf("%s: no such %s", field, what))
 	p.Field = field
 	return p
 }

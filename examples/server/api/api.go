@@ -179,7 +179,7 @@ func (h *Handler) routes(reg *prometheus.Registry) {
 	}
 
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		h.problem(w, r, newProblem(http.StatusNotFound, "not_found", "no such endpoint"))
+		h.problem(w, r, newProblem(http.StatusNotFound, enrollment.CodeNotFound, "no such endpoint"))
 	})
 }
 
@@ -189,7 +189,7 @@ func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		if err := h.cfg.Ready(ctx); err != nil {
 			h.log.WarnContext(r.Context(), "not ready", "err", err)
-			p := newProblem(http.StatusServiceUnavailable, "not_ready", "the database does not answer")
+			p := newProblem(http.StatusServiceUnavailable, CodeNotReady, "the database does not answer")
 			p.retryAfter = "1"
 			h.problem(w, r, p)
 			return
@@ -229,7 +229,7 @@ func (h *Handler) authenticate(r *http.Request) (Principal, error) {
 	authz := r.Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(authz, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return Principal{}, newProblem(http.StatusUnauthorized, "unauthenticated", "a bearer token is required")
+		return Principal{}, newProblem(http.StatusUnauthorized, CodeUnauthenticated, "a bearer token is required")
 	}
 	p, err := h.cfg.Verifier.Verify(r.Context(), strings.TrimSpace(token))
 	if err == nil && h.cfg.Revocations != nil && h.cfg.Revocations.Revoked(p) {
@@ -280,14 +280,14 @@ func (h *Handler) write(fn handlerFunc) http.Handler {
 
 func checkKey(key string) error {
 	if key == "" {
-		return newProblem(http.StatusBadRequest, "idempotency_key_missing", "the Idempotency-Key header is required on every POST")
+		return newProblem(http.StatusBadRequest, CodeIdempotencyKeyMissing, "the Idempotency-Key header is required on every POST")
 	}
 	if len(key) > MaxKeyLen {
-		return newProblem(http.StatusBadRequest, "idempotency_key_invalid", fmt.Sprintf("the Idempotency-Key header must be at most %d characters", MaxKeyLen))
+		return newProblem(http.StatusBadRequest, CodeIdempotencyKeyInvalid, fmt.Sprintf("the Idempotency-Key header must be at most %d characters", MaxKeyLen))
 	}
 	for i := 0; i < len(key); i++ {
 		if key[i] < 0x21 || key[i] > 0x7e {
-			return newProblem(http.StatusBadRequest, "idempotency_key_invalid", "the Idempotency-Key header must be printable ASCII without spaces")
+			return newProblem(http.StatusBadRequest, CodeIdempotencyKeyInvalid, "the Idempotency-Key header must be printable ASCII without spaces")
 		}
 	}
 	return nil
@@ -318,7 +318,7 @@ func (h *Handler) problem(w http.ResponseWriter, r *http.Request, err error) {
 	if p.Status == http.StatusInternalServerError && p.err != nil && h.databaseDown(r.Context()) {
 		// An error the store did not classify, while the database does not
 		// answer (closed pool, lost server): the client may retry later.
-		q := newProblem(http.StatusServiceUnavailable, "unavailable", "the database is out of reach; try again")
+		q := newProblem(http.StatusServiceUnavailable, CodeUnavailable, "the database is out of reach; try again")
 		q.retryAfter, q.err = "5", p.err
 		p = q
 	}
@@ -402,7 +402,7 @@ func (h *Handler) instrument(next http.Handler) http.Handler {
 					h.metrics.panicCount.Add(1)
 					ri.err = fmt.Errorf("panic: %v\n%s", v, debug.Stack())
 					if rec.status == 0 {
-						h.problem(rec, r, newProblem(http.StatusInternalServerError, "internal", "an internal error occurred; it has been logged"))
+						h.problem(rec, r, newProblem(http.StatusInternalServerError, CodeInternal, internalDetail))
 					}
 				}
 			}()

@@ -83,5 +83,5 @@ func tokenProblem(err error) *Problem {
 	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
 		detail = "the bearer token is not valid yet"
 	}
-	return newProblem(http.StatusUnauthorized, "unauthenticated", detail)
+	return newProblem(http.StatusUnauthorized, CodeUnauthenticated, detail)
 }

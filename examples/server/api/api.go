@@ -168,7 +168,8 @@ func info(r *http.Request) *reqInfo {
 	return &reqInfo{}
 }
 
-// call is one authenticated request: the principal and the idempotency key.
+// call is one request as its route admitted it: the principal and the
+// scoped idempotency key (zero for a public route, no key for a read).
 type call struct {
 	p   Principal
 	key string

@@ -329,7 +329,6 @@ func TestErrorTableRows(t *testing.T) {
 
 // TestClassify: the rows that complete a problem from its error.
 func TestClassify(t *testing.T) {
-	unknown := errors.New("a driver's error")
 	tests := []struct {
 		name   string
 		err    error
@@ -345,7 +344,7 @@ func TestClassify(t *testing.T) {
 		{"a rule's own code", funding.Refuse(errors.New("new rule"), "new_rule", "detail"), Problem{Status: 422, Code: "new_rule", Detail: "new rule: detail"}, false},
 		{"contention", fmt.Errorf("tx: %w", enrollment.ErrContention), Problem{Status: 503, Code: CodeUnavailable,
 			Detail: "the service is busy or its database is out of reach; try again"}, true},
-		{"unknown", unknown, Problem{Status: 500, Code: CodeInternal, Detail: internalDetail}, true},
+		{"unknown", errors.New("a driver's error"), Problem{Status: 500, Code: CodeInternal, Detail: internalDetail}, true},
 		{"counter past its cap", enrollment.ErrCounterFull, Problem{Status: 500, Code: CodeInternal, Detail: internalDetail}, true},
 	}
 	for _, tt := range tests {

@@ -482,7 +482,7 @@ func (s *Service) runRules(ctx context.Context, tx Tx, st *batchState, items []B
 		if !fresh(it.Key) {
 			rec := stored[it.Key]
 			if rec.Operation != submitOp || rec.RequestHash != prep[i].hash {
-				out[k].err = funding.Refuse(ErrIdempotencyConflict, "idempotency_conflict", "key %q was first used for %s with another request", it.Key, rec.Operation)
+				out[k].err = funding.Refuse(ErrIdempotencyConflict, CodeIdempotencyConflict, "key %q was first used for %s with another request", it.Key, rec.Operation)
 				continue
 			}
 			out[k].contract, out[k].err = replay(rec.Result)
@@ -496,7 +496,7 @@ func (s *Service) runRules(ctx context.Context, tx Tx, st *batchState, items []B
 			// The same key again in the same batch: what Submit would
 			// find once the first had committed.
 			if ks.hash != prep[i].hash {
-				out[k].err = funding.Refuse(ErrIdempotencyConflict, "idempotency_conflict", "key %q was first used for %s with another request", it.Key, submitOp)
+				out[k].err = funding.Refuse(ErrIdempotencyConflict, CodeIdempotencyConflict, "key %q was first used for %s with another request", it.Key, submitOp)
 				continue
 			}
 			out[k].contract, out[k].err = replay(ks.result)

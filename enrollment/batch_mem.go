@@ -93,7 +93,7 @@ func (st *batchState) refused(mt *memTx, err error) {
 		return
 	}
 	switch re.Code {
-	case CodeCertificateSuspended, CodeCertificateUnusable, CodeCertificateNotFunded, CodeInsufficientBalance, "not_found", "foreign_group":
+	case CodeCertificateSuspended, CodeCertificateUnusable, CodeCertificateNotFunded, CodeInsufficientBalance, CodeNotFound, CodeForeignGroup:
 		// Decided before the counts were looked at.
 	case CodeDuplicateModule, CodeGroupFinished, CodeEnrolmentClosed, CodeNoAgreement, CodeRegistryQuota:
 		// Decided after every count check passed; the budget's check

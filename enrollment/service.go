@@ -21,6 +21,9 @@ import (
 // ErrIdempotencyConflict is a key reused for a different request.
 var ErrIdempotencyConflict = errors.New("idempotency key reused for a different request")
 
+// CodeIdempotencyConflict is the stable code of ErrIdempotencyConflict.
+const CodeIdempotencyConflict = "idempotency_conflict"
+
 // Config holds the region's parameters the services apply.
 type Config struct {
 	// Location is the region's time zone. Every date a rule sees (today, the
@@ -132,7 +135,7 @@ func idempotent[T any](ctx context.Context, s *Service, key, op string, req any,
 		}
 		if !claimed {
 			if rec.Operation != op || rec.RequestHash != hash {
-				return funding.Refuse(ErrIdempotencyConflict, "idempotency_conflict", "key %q was first used for %s with another request", key, rec.Operation)
+				return funding.Refuse(ErrIdempotencyConflict, CodeIdempotencyConflict, "key %q was first used for %s with another request", key, rec.Operation)
 			}
 			return json.Unmarshal(rec.Result, &out)
 		}

@@ -100,7 +100,7 @@ func setLimit(ctx context.Context, s *Service, key, op string, req any, counter 
 			return Counter{}, err
 		}
 		if cur.Used > limit {
-			return Counter{}, funding.Refuse(ErrLimitBelowUse, "limit_below_use", "%s already uses %d, more than the new limit %d", counter, cur.Used, limit)
+			return Counter{}, funding.Refuse(ErrLimitBelowUse, CodeLimitBelowUse, "%s already uses %d, more than the new limit %d", counter, cur.Used, limit)
 		}
 		if err := tx.EnsureCounter(ctx, counter, limit); err != nil {
 			return Counter{}, err
@@ -111,6 +111,9 @@ func setLimit(ctx context.Context, s *Service, key, op string, req any, counter 
 
 // ErrLimitBelowUse is a limit set below what is already used.
 var ErrLimitBelowUse = errors.New("limit below current use")
+
+// CodeLimitBelowUse is the stable code of ErrLimitBelowUse.
+const CodeLimitBelowUse = "limit_below_use"
 
 // SaveProvider creates or changes a provider and its live-contract limit.
 func (s *Service) SaveProvider(ctx context.Context, key string, p catalog.Provider) (catalog.Provider, error) {
@@ -165,7 +168,7 @@ func (s *Service) SaveGroup(ctx context.Context, key string, g catalog.Group) (c
 				return g, err
 			}
 			if cur.Used > int64(g.Capacity) {
-				return g, funding.Refuse(ErrLimitBelowUse, "limit_below_use", "group %s has %d seats taken, more than capacity %d", g.ID, cur.Used, g.Capacity)
+				return g, funding.Refuse(ErrLimitBelowUse, CodeLimitBelowUse, "group %s has %d seats taken, more than capacity %d", g.ID, cur.Used, g.Capacity)
 			}
 		}
 		if err := tx.SaveGroup(ctx, g); err != nil {

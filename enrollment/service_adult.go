@@ -64,7 +64,7 @@ func (s *Service) ApplyAdult(ctx context.Context, key string, r AdultApplication
 		}
 		if err := tx.InsertCertificate(ctx, c); err != nil {
 			if errors.Is(err, ErrExists) {
-				return IssueResult{}, funding.Refuse(ErrExists, "certificate_exists", "person %s already holds a certificate for %d", r.Holder.PersonID, year)
+				return IssueResult{}, funding.Refuse(ErrExists, CodeCertificateExists, "person %s already holds a certificate for %d", r.Holder.PersonID, year)
 			}
 			return IssueResult{}, err
 		}

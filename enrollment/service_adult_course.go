@@ -16,6 +16,9 @@ import (
 // ErrCertificateUsed is an adult certificate that already paid for a course.
 var ErrCertificateUsed = errors.New("certificate already used for a course")
 
+// CodeCertificateUsed is the stable code of ErrCertificateUsed.
+const CodeCertificateUsed = "certificate_used"
+
 // enrolAdult is a submission on an adult certificate: the course's cost
 // times the holder category's coverage is granted and reserved at once, and
 // paid to the provider on completion; the holder co-pays the rest.
@@ -32,7 +35,7 @@ func (s *Service) enrolAdult(ctx context.Context, tx Tx, r SubmitRequest, cert c
 	}
 	for _, k := range contracts {
 		if k.Status != Refused && k.Status != Withdrawn {
-			return Contract{}, funding.Refuse(ErrCertificateUsed, "certificate_used", "certificate %s already has contract %s", cert.Number, k.ID)
+			return Contract{}, funding.Refuse(ErrCertificateUsed, CodeCertificateUsed, "certificate %s already has contract %s", cert.Number, k.ID)
 		}
 	}
 	share, ok := s.cfg.AdultCoverage[cert.Category]
@@ -94,6 +97,9 @@ func (s *Service) enrolAdult(ctx context.Context, tx Tx, r SubmitRequest, cert c
 // ErrNotAdultCourse is Complete called on a children's contract.
 var ErrNotAdultCourse = errors.New("not an adult course")
 
+// CodeNotAdultCourse is the stable code of ErrNotAdultCourse.
+const CodeNotAdultCourse = "not_adult_course"
+
 // Complete is the provider reporting that an adult learner completed the
 // course: the reserved coverage is paid out in the configured stages, the
 // month's final invoice line is added and the contract closes.
@@ -102,7 +108,7 @@ func (s *Service) Complete(ctx context.Context, key string, r ContractRequest) (
 	on := s.dateOf(now)
 	return s.change(ctx, key, "contract.complete", r, providers, func(ctx context.Context, tx Tx, c *Contract) error {
 		if c.Scheme != certificate.DigitalSkills {
-			return funding.Refuse(ErrNotAdultCourse, "not_adult_course", "contract %s is paid month by month", c.ID)
+			return funding.Refuse(ErrNotAdultCourse, CodeNotAdultCourse, "contract %s is paid month by month", c.ID)
 		}
 		if err := c.Move(Closed, on); err != nil {
 			return err

@@ -136,7 +136,7 @@ func (s *Service) Issue(ctx context.Context, key string, r IssueRequest) (IssueR
 		}
 		if err := tx.InsertCertificate(ctx, c); err != nil {
 			if errors.Is(err, ErrExists) {
-				return IssueResult{}, funding.Refuse(ErrExists, "certificate_exists", "person %s already holds a certificate of scheme %s", r.Holder.PersonID, certificate.Supplementary)
+				return IssueResult{}, funding.Refuse(ErrExists, CodeCertificateExists, "person %s already holds a certificate of scheme %s", r.Holder.PersonID, certificate.Supplementary)
 			}
 			return IssueResult{}, err
 		}

@@ -81,7 +81,7 @@ func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Ti
 	if provider != uuid.Nil {
 		byNumber, err := tx.CertificateByNumber(ctx, r.Number)
 		if err != nil {
-			return Contract{}, funding.Refuse(ErrNotFound, "not_found", "no certificate numbered %q", r.Number)
+			return Contract{}, funding.Refuse(ErrNotFound, CodeNotFound, "no certificate numbered %q", r.Number)
 		}
 		if r.CertificateID != uuid.Nil && r.CertificateID != byNumber.ID {
 			return Contract{}, &funding.ValidationError{Field: "certificate_id", Rule: "does not match the number"}
@@ -103,7 +103,7 @@ func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Ti
 	}
 	if provider != uuid.Nil {
 		if provider != offer.Provider.ID {
-			return Contract{}, funding.Refuse(ErrForbidden, "foreign_group", "provider %s does not run group %s", provider, r.GroupID)
+			return Contract{}, funding.Refuse(ErrForbidden, CodeForeignGroup, "provider %s does not run group %s", provider, r.GroupID)
 		}
 		err := cert.AuthorizeProviderApplication(r.Number, r.FullName, r.Passphrase, now, s.cfg.Lockout)
 		if err != nil {
@@ -224,9 +224,12 @@ func (e *protectionFailure) Unwrap() error { return e.err }
 // ErrForbidden is an actor acting on something that is not theirs.
 var ErrForbidden = errors.New("forbidden")
 
+// CodeForeignGroup is ErrForbidden for a group another provider runs.
+const CodeForeignGroup = "foreign_group"
+
 func notFound(err error, field string, id uuid.UUID) error {
 	if errors.Is(err, ErrNotFound) {
-		return funding.Refuse(ErrNotFound, "not_found", "%s %s does not exist", field, id)
+		return funding.Refuse(ErrNotFound, CodeNotFound, "%s %s does not exist", field, id)
 	}
 	return err
 }

@@ -209,7 +209,7 @@ func (s *Service) ReportDelivery(ctx context.Context, key string, r DeliveryRepo
 			return Contract{}, err
 		}
 		if c.Status != Active && c.Status != Terminating && c.Status != Closed {
-			return Contract{}, funding.Refuse(ErrNotBilled, "month_not_billed", "contract %s is %s", c.ID, c.Status)
+			return Contract{}, funding.Refuse(ErrNotBilled, CodeNotBilled, "contract %s is %s", c.ID, c.Status)
 		}
 		payment := c.Price.MonthlyPayment(r.Month)
 		short, err := funding.Shortfall(payment, r.Percent)
@@ -223,7 +223,7 @@ func (s *Service) ReportDelivery(ctx context.Context, key string, r DeliveryRepo
 		// report of the same month a refusal rather than a second refund.
 		if err := tx.AddInvoiceLine(ctx, InvoiceLine{ContractID: c.ID, Scheme: c.Scheme, Municipality: c.Municipality, ProviderID: c.ProviderID, Month: r.Month, Kind: RefundInvoice, Amount: short}); err != nil {
 			if errors.Is(err, ErrExists) {
-				return Contract{}, funding.Refuse(ErrAlreadyReported, "delivery_already_reported", "delivery of %s for contract %s was already reported", r.Month, c.ID)
+				return Contract{}, funding.Refuse(ErrAlreadyReported, CodeAlreadyReported, "delivery of %s for contract %s was already reported", r.Month, c.ID)
 			}
 			return Contract{}, err
 		}
@@ -280,6 +280,12 @@ var (
 	ErrAlreadyReported = errors.New("delivery already reported")
 )
 
+// Stable codes of the refusals of ReportDelivery.
+const (
+	CodeNotBilled       = "month_not_billed"
+	CodeAlreadyReported = "delivery_already_reported"
+)
+
 // ProlongRequest is a provider prolonging an ended contract into another group.
 type ProlongRequest struct {
 	ContractRequest
@@ -310,7 +316,7 @@ func (s *Service) Prolong(ctx context.Context, key string, r ProlongRequest) (Co
 			return Contract{}, notFound(err, "group_id", r.GroupID)
 		}
 		if offer.Provider.ID != old.ProviderID {
-			return Contract{}, funding.Refuse(ErrForbidden, "foreign_group", "group %s is not run by the contract's provider", r.GroupID)
+			return Contract{}, funding.Refuse(ErrForbidden, CodeForeignGroup, "group %s is not run by the contract's provider", r.GroupID)
 		}
 		draft, err := Prolong(old, offer.Group, offer.Module, on)
 		if err != nil {

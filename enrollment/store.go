@@ -35,6 +35,12 @@ var (
 	ErrUnavailable = errors.New("storage unavailable")
 )
 
+// Stable codes of the refusals that carry ErrNotFound and ErrExists.
+const (
+	CodeNotFound          = "not_found"
+	CodeCertificateExists = "certificate_exists" // a second certificate of a person in a scheme (and year, for adults)
+)
+
 // Tx is one transaction's view of the store: the role interfaces below,
 // composed. A store implements Tx; a function that needs only one role can
 // say so by taking that role. Reads named Lock… lock the row against

@@ -28,6 +28,12 @@ var (
 	ErrHoursOverFreed    = errors.New("freeing more hours than held") // hours_over_freed
 )
 
+// Stable codes of the hours account's refusals.
+const (
+	CodeInsufficientHours = "insufficient_hours"
+	CodeHoursOverFreed    = "hours_over_freed"
+)
+
 // FreeBase and FreeExtra are the hours not held.
 func (a HoursAccount) FreeBase() int  { return a.Base - a.UsedBase }
 func (a HoursAccount) FreeExtra() int { return a.Extra - a.UsedExtra }
@@ -38,7 +44,7 @@ func (a HoursAccount) FreeExtra() int { return a.Extra - a.UsedExtra }
 // take base hours only. On refusal the account is returned unchanged.
 func (a HoursAccount) Hold(hours int, significant bool) (HoursAccount, HoursHold, error) {
 	if hours <= 0 {
-		return a, HoursHold{}, Refuse(ErrNonPositiveAmount, "non_positive_amount", "hold %d hours", hours)
+		return a, HoursHold{}, Refuse(ErrNonPositiveAmount, CodeNonPositiveAmount, "hold %d hours", hours)
 	}
 	var h HoursHold
 	if significant {
@@ -50,7 +56,7 @@ func (a HoursAccount) Hold(hours int, significant bool) (HoursAccount, HoursHold
 		if significant {
 			free += max(a.FreeExtra(), 0)
 		}
-		return a, HoursHold{}, Refuse(ErrInsufficientHours, "insufficient_hours", "%d h/week asked, %d free", hours, free)
+		return a, HoursHold{}, Refuse(ErrInsufficientHours, CodeInsufficientHours, "%d h/week asked, %d free", hours, free)
 	}
 	a.UsedBase += h.Base
 	a.UsedExtra += h.Extra
@@ -60,10 +66,10 @@ func (a HoursAccount) Hold(hours int, significant bool) (HoursAccount, HoursHold
 // Free returns a contract's hold when the contract ends.
 func (a HoursAccount) Free(h HoursHold) (HoursAccount, error) {
 	if h.Base < 0 || h.Extra < 0 || h.Hours() == 0 {
-		return a, Refuse(ErrNonPositiveAmount, "non_positive_amount", "free %d+%d hours", h.Base, h.Extra)
+		return a, Refuse(ErrNonPositiveAmount, CodeNonPositiveAmount, "free %d+%d hours", h.Base, h.Extra)
 	}
 	if h.Base > a.UsedBase || h.Extra > a.UsedExtra {
-		return a, Refuse(ErrHoursOverFreed, "hours_over_freed", "free %d base + %d extra, held %d base + %d extra", h.Base, h.Extra, a.UsedBase, a.UsedExtra)
+		return a, Refuse(ErrHoursOverFreed, CodeHoursOverFreed, "free %d base + %d extra, held %d base + %d extra", h.Base, h.Extra, a.UsedBase, a.UsedExtra)
 	}
 	a.UsedBase -= h.Base
 	a.UsedExtra -= h.Extra

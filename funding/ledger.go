@@ -56,6 +56,21 @@ var (
 	ErrLedgerInvariant     = errors.New("ledger invariant broken")           // ledger_invariant
 )
 
+// Stable codes of the refusals of Apply.
+const (
+	CodeNonPositiveAmount   = "non_positive_amount"
+	CodeAmountTooLarge      = "amount_too_large"
+	CodeInsufficientBalance = "insufficient_balance"
+	CodeInsufficientReserve = "insufficient_reserve"
+	CodeInsufficientSpent   = "insufficient_spent"
+	CodeHoldMismatch        = "hold_mismatch"
+	CodeHoldExists          = "hold_exists"
+	CodeHoldOverSettled     = "hold_over_settled"
+	CodeRefundOverCharged   = "refund_over_charged"
+	CodeUnknownPosting      = "unknown_posting"
+	CodeLedgerInvariant     = "ledger_invariant"
+)
+
 // Open is what the hold still reserves: Amount − Charged − Released.
 func (h Hold) Open() Money { return h.Amount.Sub(h.Charged).Sub(h.Released) }
 
@@ -84,59 +99,59 @@ func (a Account) apply(p Posting, h Hold) (Account, Hold, error) {
 	amt := p.Amount
 	switch {
 	case p.Kind == Adjust && amt.IsZero():
-		return a, h, Refuse(ErrNonPositiveAmount, "non_positive_amount", "adjust by 0.00")
+		return a, h, Refuse(ErrNonPositiveAmount, CodeNonPositiveAmount, "adjust by 0.00")
 	case p.Kind != Adjust && !amt.IsPositive():
-		return a, h, Refuse(ErrNonPositiveAmount, "non_positive_amount", "%s of %s", p.Kind, amt)
+		return a, h, Refuse(ErrNonPositiveAmount, CodeNonPositiveAmount, "%s of %s", p.Kind, amt)
 	case amt.Abs().Cmp(MaxMoney) >= 0:
-		return a, h, Refuse(ErrAmountTooLarge, "amount_too_large", "%s of %s", p.Kind, amt)
+		return a, h, Refuse(ErrAmountTooLarge, CodeAmountTooLarge, "%s of %s", p.Kind, amt)
 	}
 	if p.Kind.needsHold() {
 		if p.HoldID == uuid.Nil {
-			return a, h, Refuse(ErrHoldMismatch, "hold_mismatch", "%s needs a hold id", p.Kind)
+			return a, h, Refuse(ErrHoldMismatch, CodeHoldMismatch, "%s needs a hold id", p.Kind)
 		}
 		if err := h.Check(); err != nil {
 			return a, h, err
 		}
 	} else if p.HoldID != uuid.Nil {
-		return a, h, Refuse(ErrHoldMismatch, "hold_mismatch", "%s takes no hold, got %s", p.Kind, p.HoldID)
+		return a, h, Refuse(ErrHoldMismatch, CodeHoldMismatch, "%s takes no hold, got %s", p.Kind, p.HoldID)
 	}
 	if p.Kind.needsHold() && p.Kind != Reserve && h.ID != p.HoldID {
-		return a, h, Refuse(ErrHoldMismatch, "hold_mismatch", "%s for hold %s applied to hold %s", p.Kind, p.HoldID, h.ID)
+		return a, h, Refuse(ErrHoldMismatch, CodeHoldMismatch, "%s for hold %s applied to hold %s", p.Kind, p.HoldID, h.ID)
 	}
 
 	switch p.Kind {
 	case Grant:
 		a.Nominal, a.Balance = a.Nominal.Add(amt), a.Balance.Add(amt)
 		if a.Nominal.Cmp(MaxMoney) >= 0 {
-			return a, h, Refuse(ErrAmountTooLarge, "amount_too_large", "nominal would reach %s", a.Nominal)
+			return a, h, Refuse(ErrAmountTooLarge, CodeAmountTooLarge, "nominal would reach %s", a.Nominal)
 		}
 	case Adjust:
 		if a.Balance.Add(amt).IsNegative() {
-			return a, h, Refuse(ErrInsufficientBalance, "insufficient_balance", "adjust by %s exceeds balance %s", amt, a.Balance)
+			return a, h, Refuse(ErrInsufficientBalance, CodeInsufficientBalance, "adjust by %s exceeds balance %s", amt, a.Balance)
 		}
 		a.Nominal, a.Balance = a.Nominal.Add(amt), a.Balance.Add(amt)
 		if a.Nominal.Cmp(MaxMoney) >= 0 {
-			return a, h, Refuse(ErrAmountTooLarge, "amount_too_large", "nominal would reach %s", a.Nominal)
+			return a, h, Refuse(ErrAmountTooLarge, CodeAmountTooLarge, "nominal would reach %s", a.Nominal)
 		}
 	case Reserve:
 		if !h.Amount.IsZero() || !h.Charged.IsZero() || !h.Released.IsZero() || !h.Refunded.IsZero() {
-			return a, h, Refuse(ErrHoldExists, "hold_exists", "hold %s already reserved %s", h.ID, h.Amount)
+			return a, h, Refuse(ErrHoldExists, CodeHoldExists, "hold %s already reserved %s", h.ID, h.Amount)
 		}
 		if h.ID != uuid.Nil && h.ID != p.HoldID {
-			return a, h, Refuse(ErrHoldMismatch, "hold_mismatch", "reserve for hold %s applied to hold %s", p.HoldID, h.ID)
+			return a, h, Refuse(ErrHoldMismatch, CodeHoldMismatch, "reserve for hold %s applied to hold %s", p.HoldID, h.ID)
 		}
 		if a.Balance.LessThan(amt) {
-			return a, h, Refuse(ErrInsufficientBalance, "insufficient_balance", "reserve %s exceeds balance %s", amt, a.Balance)
+			return a, h, Refuse(ErrInsufficientBalance, CodeInsufficientBalance, "reserve %s exceeds balance %s", amt, a.Balance)
 		}
 		a.Balance, a.Reserved = a.Balance.Sub(amt), a.Reserved.Add(amt)
 		h = Hold{ID: p.HoldID, Amount: amt, Charged: Zero, Released: Zero, Refunded: Zero}
 	case Charge, Release:
 		if open := h.Open(); open.LessThan(amt) {
-			return a, h, Refuse(ErrHoldOverSettled, "hold_over_settled", "%s %s exceeds what hold %s has open: %s of %s (charged %s, released %s)",
+			return a, h, Refuse(ErrHoldOverSettled, CodeHoldOverSettled, "%s %s exceeds what hold %s has open: %s of %s (charged %s, released %s)",
 				p.Kind, amt, h.ID, open, h.Amount, h.Charged, h.Released)
 		}
 		if a.Reserved.LessThan(amt) {
-			return a, h, Refuse(ErrInsufficientReserve, "insufficient_reserve", "%s %s exceeds the account's reserve %s", p.Kind, amt, a.Reserved)
+			return a, h, Refuse(ErrInsufficientReserve, CodeInsufficientReserve, "%s %s exceeds the account's reserve %s", p.Kind, amt, a.Reserved)
 		}
 		a.Reserved = a.Reserved.Sub(amt)
 		if p.Kind == Charge {
@@ -146,7 +161,7 @@ func (a Account) apply(p Posting, h Hold) (Account, Hold, error) {
 		}
 	case Deplete, Expire:
 		if a.Balance.LessThan(amt) {
-			return a, h, Refuse(ErrInsufficientBalance, "insufficient_balance", "%s %s exceeds balance %s", p.Kind, amt, a.Balance)
+			return a, h, Refuse(ErrInsufficientBalance, CodeInsufficientBalance, "%s %s exceeds balance %s", p.Kind, amt, a.Balance)
 		}
 		a.Balance = a.Balance.Sub(amt)
 		if p.Kind == Deplete {
@@ -156,14 +171,14 @@ func (a Account) apply(p Posting, h Hold) (Account, Hold, error) {
 		}
 	case Refund:
 		if left := h.Charged.Sub(h.Refunded); left.LessThan(amt) {
-			return a, h, Refuse(ErrRefundOverCharged, "refund_over_charged", "refund %s exceeds what hold %s has charged and not refunded: %s", amt, h.ID, left)
+			return a, h, Refuse(ErrRefundOverCharged, CodeRefundOverCharged, "refund %s exceeds what hold %s has charged and not refunded: %s", amt, h.ID, left)
 		}
 		if a.Spent.LessThan(amt) {
-			return a, h, Refuse(ErrInsufficientSpent, "insufficient_spent", "refund %s exceeds the account's spent %s", amt, a.Spent)
+			return a, h, Refuse(ErrInsufficientSpent, CodeInsufficientSpent, "refund %s exceeds the account's spent %s", amt, a.Spent)
 		}
 		a.Spent, a.Balance, h.Refunded = a.Spent.Sub(amt), a.Balance.Add(amt), h.Refunded.Add(amt)
 	default:
-		return a, h, Refuse(ErrUnknownPosting, "unknown_posting", "kind %q", string(p.Kind))
+		return a, h, Refuse(ErrUnknownPosting, CodeUnknownPosting, "kind %q", string(p.Kind))
 	}
 	return a, h, a.Check()
 }
@@ -176,12 +191,12 @@ func (a Account) Check() error {
 		m    Money
 	}{{"nominal", a.Nominal}, {"balance", a.Balance}, {"reserved", a.Reserved}, {"spent", a.Spent}, {"depleted", a.Depleted}, {"expired", a.Expired}} {
 		if f.m.IsNegative() {
-			return Refuse(ErrLedgerInvariant, "ledger_invariant", "%s is negative: %s", f.name, f.m)
+			return Refuse(ErrLedgerInvariant, CodeLedgerInvariant, "%s is negative: %s", f.name, f.m)
 		}
 	}
 	sum := a.Balance.Add(a.Reserved).Add(a.Spent).Add(a.Depleted).Add(a.Expired)
 	if !sum.Equal(a.Nominal) {
-		return Refuse(ErrLedgerInvariant, "ledger_invariant", "nominal %s != balance %s + reserved %s + spent %s + depleted %s + expired %s",
+		return Refuse(ErrLedgerInvariant, CodeLedgerInvariant, "nominal %s != balance %s + reserved %s + spent %s + depleted %s + expired %s",
 			a.Nominal, a.Balance, a.Reserved, a.Spent, a.Depleted, a.Expired)
 	}
 	return nil
@@ -191,13 +206,13 @@ func (a Account) Check() error {
 // amount, refunded never exceeds charged, and nothing is negative.
 func (h Hold) Check() error {
 	if h.Amount.IsNegative() || h.Charged.IsNegative() || h.Released.IsNegative() || h.Refunded.IsNegative() {
-		return Refuse(ErrLedgerInvariant, "ledger_invariant", "hold %s has a negative amount", h.ID)
+		return Refuse(ErrLedgerInvariant, CodeLedgerInvariant, "hold %s has a negative amount", h.ID)
 	}
 	if h.Open().IsNegative() {
-		return Refuse(ErrHoldOverSettled, "hold_over_settled", "hold %s settled %s + %s of %s", h.ID, h.Charged, h.Released, h.Amount)
+		return Refuse(ErrHoldOverSettled, CodeHoldOverSettled, "hold %s settled %s + %s of %s", h.ID, h.Charged, h.Released, h.Amount)
 	}
 	if h.Charged.LessThan(h.Refunded) {
-		return Refuse(ErrRefundOverCharged, "refund_over_charged", "hold %s refunded %s of %s charged", h.ID, h.Refunded, h.Charged)
+		return Refuse(ErrRefundOverCharged, CodeRefundOverCharged, "hold %s refunded %s of %s charged", h.ID, h.Refunded, h.Charged)
 	}
 	return nil
 }

@@ -81,6 +81,7 @@ type Handler struct {
 	mux     *http.ServeMux
 	root    http.Handler
 	metrics *metrics
+	scrape  http.Handler // the registry's metrics, GET /metrics
 }
 
 // New builds the API over cfg.
@@ -104,7 +105,8 @@ func New(cfg Config) (*Handler, error) {
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	h.metrics = newMetrics(reg)
-	h.routes(reg)
+	h.scrape = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	h.mount()
 	h.root = h.instrument(h.mux)
 	return h, nil
 }
@@ -115,87 +117,37 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.root.Ser
 // Panics counts the requests that ended in a recovered panic (tests assert 0).
 func (h *Handler) Panics() int64 { return h.metrics.panicCount.Load() }
 
-func (h *Handler) routes(reg *prometheus.Registry) {
-	m := h.mux
-	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	m.HandleFunc("GET /readyz", h.readyz)
-	m.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	m.HandleFunc("GET /v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(openAPIDocument)
-	})
+// The public routes: the probes, the metrics and the document.
 
-	// Certificates.
-	m.Handle("POST /v1/certificates", h.write(h.issueCertificate))
-	m.Handle("GET /v1/certificates/{id}", h.read(h.getCertificate))
-	for _, a := range []enrollment.CertificateAction{enrollment.ActivateCertificate, enrollment.SuspendCertificate, enrollment.ResumeCertificate, enrollment.CancelCertificate} {
-		m.Handle("POST /v1/certificates/{id}/"+string(a), h.write(h.changeCertificate(a)))
-	}
-	m.Handle("POST /v1/certificates/{id}/fund", h.write(h.fundCertificate))
-	m.Handle("POST /v1/guardianships", h.write(h.linkGuardian))
-
-	// Catalog.
-	m.Handle("GET /v1/catalog", h.read(h.catalog))
-	m.Handle("GET /v1/groups/{id}", h.read(h.group))
-
-	// Applications and contracts.
-	m.Handle("POST /v1/applications", h.write(h.submit))
-	m.Handle("GET /v1/contracts/{id}", h.read(h.getContract))
-	for _, a := range contractActions {
-		m.Handle("POST /v1/contracts/{id}/"+a.name, h.write(h.contractAction(a)))
-	}
-	m.Handle("POST /v1/contracts/{id}/delivery", h.write(h.delivery))
-	m.Handle("POST /v1/contracts/{id}/rating", h.write(h.rating))
-
-	// Billing.
-	m.Handle("GET /v1/invoices", h.read(h.invoices))
-
-	// Adult scheme.
-	m.Handle("POST /v1/adult/applications", h.write(h.applyAdult))
-	m.Handle("GET /v1/certificates/{id}/queue", h.read(h.queuePosition))
-	m.Handle("POST /v1/certificates/{id}/documents", h.write(h.documents))
-	m.Handle("POST /v1/certificates/{id}/cancel-overdue", h.write(h.cancelOverdue))
-
-	// Eligibility.
-	// A query with a body: it changes nothing, so it takes no Idempotency-Key.
-	m.Handle("POST /v1/eligibility", h.read(h.eligibility))
-
-	// Administration.
-	m.Handle("POST /v1/admin/close", h.write(h.closeMonth))
-	m.Handle("POST /v1/admin/rollover", h.write(h.rollover))
-	m.Handle("POST /v1/admin/accept-by-silence", h.write(h.acceptBySilence))
-	m.Handle("POST /v1/admin/budgets", h.write(h.setBudget))
-	m.Handle("POST /v1/admin/direction-limits", h.write(h.setDirectionLimit))
-	m.Handle("POST /v1/admin/categories", h.write(h.saveCategory))
-	m.Handle("POST /v1/admin/providers", h.write(h.saveProvider))
-	m.Handle("POST /v1/catalog/programs", h.write(h.saveProgram))
-	m.Handle("POST /v1/catalog/modules", h.write(h.saveModule))
-	m.Handle("POST /v1/catalog/groups", h.write(h.saveGroup))
-	m.Handle("POST /v1/contracts/{id}/prolong", h.write(h.prolong))
-	if h.cfg.Revocations != nil {
-		m.Handle("POST /v1/admin/tokens/revoke", h.write(h.revokeTokens))
-	}
-
-	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		h.problem(w, r, newProblem(http.StatusNotFound, "not_found", "no such endpoint"))
-	})
+func (h *Handler) health(w http.ResponseWriter, _ *http.Request, _ call) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
 }
 
-func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) readyz(w http.ResponseWriter, r *http.Request, _ call) error {
 	if h.cfg.Ready != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := h.cfg.Ready(ctx); err != nil {
 			h.log.WarnContext(r.Context(), "not ready", "err", err)
-			p := newProblem(http.StatusServiceUnavailable, "not_ready", "the database does not answer")
+			p := newProblem(http.StatusServiceUnavailable, CodeNotReady, "the database does not answer")
 			p.retryAfter = "1"
-			h.problem(w, r, p)
-			return
+			return p
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	return nil
+}
+
+func (h *Handler) metricsPage(w http.ResponseWriter, r *http.Request, _ call) error {
+	h.scrape.ServeHTTP(w, r)
+	return nil
+}
+
+func (h *Handler) openAPI(w http.ResponseWriter, _ *http.Request, _ call) error {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(openAPIDocument)
+	return nil
 }
 
 // ---- request plumbing ----
@@ -216,20 +168,19 @@ func info(r *http.Request) *reqInfo {
 	return &reqInfo{}
 }
 
-// call is one authenticated request: the principal and the idempotency key.
+// call is one request as its route admitted it: the principal and the
+// scoped idempotency key (zero for a public route, no key for a read).
 type call struct {
 	p   Principal
 	key string
 }
-
-type handlerFunc func(w http.ResponseWriter, r *http.Request, c call) error
 
 // authenticate reads the bearer token.
 func (h *Handler) authenticate(r *http.Request) (Principal, error) {
 	authz := r.Header.Get("Authorization")
 	scheme, token, ok := strings.Cut(authz, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return Principal{}, newProblem(http.StatusUnauthorized, "unauthenticated", "a bearer token is required")
+		return Principal{}, newProblem(http.StatusUnauthorized, CodeUnauthenticated, "a bearer token is required")
 	}
 	p, err := h.cfg.Verifier.Verify(r.Context(), strings.TrimSpace(token))
 	if err == nil && h.cfg.Revocations != nil && h.cfg.Revocations.Revoked(p) {
@@ -242,52 +193,19 @@ func (h *Handler) authenticate(r *http.Request) (Principal, error) {
 	return p, nil
 }
 
-func (h *Handler) read(fn handlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := h.authenticate(r)
-		if err != nil {
-			h.problem(w, r, err)
-			return
-		}
-		info(r).principal, info(r).authed = p, true
-		if err := fn(w, r, call{p: p}); err != nil {
-			h.problem(w, r, err)
-		}
-	})
-}
-
 // MaxKeyLen bounds the Idempotency-Key header.
 const MaxKeyLen = 128
 
-func (h *Handler) write(fn handlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := h.authenticate(r)
-		if err != nil {
-			h.problem(w, r, err)
-			return
-		}
-		info(r).principal, info(r).authed = p, true
-		key := r.Header.Get("Idempotency-Key")
-		if err := checkKey(key); err != nil {
-			h.problem(w, r, err)
-			return
-		}
-		if err := fn(w, r, call{p: p, key: scopedKey(p, key)}); err != nil {
-			h.problem(w, r, err)
-		}
-	})
-}
-
 func checkKey(key string) error {
 	if key == "" {
-		return newProblem(http.StatusBadRequest, "idempotency_key_missing", "the Idempotency-Key header is required on every POST")
+		return newProblem(http.StatusBadRequest, CodeIdempotencyKeyMissing, "the Idempotency-Key header is required on every POST")
 	}
 	if len(key) > MaxKeyLen {
-		return newProblem(http.StatusBadRequest, "idempotency_key_invalid", fmt.Sprintf("the Idempotency-Key header must be at most %d characters", MaxKeyLen))
+		return newProblem(http.StatusBadRequest, CodeIdempotencyKeyInvalid, fmt.Sprintf("the Idempotency-Key header must be at most %d characters", MaxKeyLen))
 	}
 	for i := 0; i < len(key); i++ {
 		if key[i] < 0x21 || key[i] > 0x7e {
-			return newProblem(http.StatusBadRequest, "idempotency_key_invalid", "the Idempotency-Key header must be printable ASCII without spaces")
+			return newProblem(http.StatusBadRequest, CodeIdempotencyKeyInvalid, "the Idempotency-Key header must be printable ASCII without spaces")
 		}
 	}
 	return nil
@@ -318,7 +236,7 @@ func (h *Handler) problem(w http.ResponseWriter, r *http.Request, err error) {
 	if p.Status == http.StatusInternalServerError && p.err != nil && h.databaseDown(r.Context()) {
 		// An error the store did not classify, while the database does not
 		// answer (closed pool, lost server): the client may retry later.
-		q := newProblem(http.StatusServiceUnavailable, "unavailable", "the database is out of reach; try again")
+		q := newProblem(http.StatusServiceUnavailable, CodeUnavailable, "the database is out of reach; try again")
 		q.retryAfter, q.err = "5", p.err
 		p = q
 	}
@@ -402,7 +320,7 @@ func (h *Handler) instrument(next http.Handler) http.Handler {
 					h.metrics.panicCount.Add(1)
 					ri.err = fmt.Errorf("panic: %v\n%s", v, debug.Stack())
 					if rec.status == 0 {
-						h.problem(rec, r, newProblem(http.StatusInternalServerError, "internal", "an internal error occurred; it has been logged"))
+						h.problem(rec, r, newProblem(http.StatusInternalServerError, CodeInternal, internalDetail))
 					}
 				}
 			}()
@@ -448,13 +366,4 @@ func (h *Handler) pathID(r *http.Request) (uuid.UUID, error) {
 		return uuid.Nil, invalidField("id", "must be a UUID")
 	}
 	return id, nil
-}
-
-func allow(p Principal, roles ...Role) error {
-	for _, r := range roles {
-		if p.Role == r {
-			return nil
-		}
-	}
-	return errForbidden(fmt.Sprintf("role %s may not do this", p.Role))
 }

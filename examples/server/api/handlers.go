@@ -26,9 +26,6 @@ func parseProtection(p *parser, s string) certificate.ProtectionMode {
 }
 
 func (h *Handler) issueCertificate(w http.ResponseWriter, r *http.Request, c call) error {
-	if err := allow(c.p, RoleHolder, RoleMunicipality, RoleRegional); err != nil {
-		return err
-	}
 	var in issueIn
 	if err := decode(w, r, &in, false); err != nil {
 		return err
@@ -84,11 +81,9 @@ func (h *Handler) getCertificate(w http.ResponseWriter, r *http.Request, c call)
 	return nil
 }
 
-func (h *Handler) changeCertificate(action enrollment.CertificateAction) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request, c call) error {
-		if err := allow(c.p, RoleMunicipality, RoleRegional, RoleFederal); err != nil {
-			return err
-		}
+// changeStatus serves the route of one of the certificate's actions.
+func changeStatus(action enrollment.CertificateAction) handler {
+	return func(h *Handler, w http.ResponseWriter, r *http.Request, c call) error {
 		id, err := h.pathID(r)
 		if err != nil {
 			return err
@@ -106,9 +101,6 @@ func (h *Handler) changeCertificate(action enrollment.CertificateAction) handler
 }
 
 func (h *Handler) fundCertificate(w http.ResponseWriter, r *http.Request, c call) error {
-	if err := allow(c.p, RoleHolder, RoleMunicipality, RoleRegional); err != nil {
-		return err
-	}
 	id, err := h.pathID(r)
 	if err != nil {
 		return err
@@ -133,9 +125,6 @@ type guardianshipIO struct {
 // authority saw it in the documents: the guardian may then issue and manage
 // the child's certificate.
 func (h *Handler) linkGuardian(w http.ResponseWriter, r *http.Request, c call) error {
-	if err := allow(c.p, RoleMunicipality, RoleRegional); err != nil {
-		return err
-	}
 	var in guardianshipIO
 	if err := decode(w, r, &in, false); err != nil {
 		return err
@@ -249,9 +238,6 @@ func (h *Handler) group(w http.ResponseWriter, r *http.Request, c call) error {
 // ---- applications and contracts ----
 
 func (h *Handler) submit(w http.ResponseWriter, r *http.Request, c call) error {
-	if err := allow(c.p, RoleHolder, RoleProvider); err != nil {
-		return err
-	}
 	var in submitIn
 	if err := decode(w, r, &in, false); err != nil {
 		return err
@@ -302,31 +288,16 @@ func (h *Handler) getContract(w http.ResponseWriter, r *http.Request, c call) er
 	return nil
 }
 
-type contractAction struct {
-	name  string
-	roles []Role
-	run   func(*enrollment.Service, context.Context, string, enrollment.ContractRequest) (enrollment.Contract, error)
-}
-
-var contractActions = []contractAction{
-	{"confirm", []Role{RoleProvider}, (*enrollment.Service).Confirm},
-	{"refuse", []Role{RoleProvider}, (*enrollment.Service).Refuse},
-	{"accept", []Role{RoleHolder}, (*enrollment.Service).Accept},
-	{"withdraw", []Role{RoleHolder}, (*enrollment.Service).Withdraw},
-	{"terminate", []Role{RoleHolder, RoleProvider}, (*enrollment.Service).Terminate},
-}
-
 // contractRequest names contract id and the caller to the service, which
 // checks inside its transaction that the caller is a party to it.
 func contractRequest(c call, id uuid.UUID) enrollment.ContractRequest {
 	return enrollment.ContractRequest{ContractID: id, By: c.p.caller()}
 }
 
-func (h *Handler) contractAction(a contractAction) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request, c call) error {
-		if err := allow(c.p, a.roles...); err != nil {
-			return err
-		}
+// contractAction serves the route of a contract's action that takes no
+// data: run is the Service method it calls.
+func contractAction(run func(*enrollment.Service, context.Context, string, enrollment.ContractRequest) (enrollment.Contract, error)) handler {
+	return func(h *Handler, w http.ResponseWriter, r *http.Request, c call) error {
 		id, err := h.pathID(r)
 		if err != nil {
 			return err
@@ -334,7 +305,7 @@ func (h *Handler) contractAction(a contractAction) handlerFunc {
 		if err := decode(w, r, &struct{}{}, true); err != nil {
 			return err
 		}
-		k, err := a.run(h.cfg.Service, r.Context(), c.key, contractRequest(c, id))
+		k, err := run(h.cfg.Service, r.Context(), c.key, contractRequest(c, id))
 		if err != nil {
 			return err
 		}
@@ -344,9 +315,6 @@ func (h *Handler) contractAction(a contractAction) handlerFunc {
 }
 
 func (h *Handler) delivery(w http.ResponseWriter, r *http.Request, c call) error {
-	if err := allow(c.p, RoleProvider); err != nil {
-		return err
-	}
 	id, err := h.pathID(r)
 	if err != nil {
 		return err
@@ -374,9 +342,6 @@ func (h *Handler) delivery(w http.ResponseWriter, r *http.Request, c call) error
 }
 
 func (h *Handler) rating(w http.ResponseWriter, r *http.Request, c call) error {
-	if err := allow(c.p, RoleHolder); err != nil {
-		return err
-	}
 	id, err := h.pathID(r)
 	if err != nil {
 		return err
@@ -409,9 +374,6 @@ func (h *Handler) rating(w http.ResponseWriter, r *http.Request, c call) error {
 // ---- billing ----
 
 func (h *Handler) invoices(w http.ResponseWriter, r *http.Request, c call) error {
-	if err := allow(c.p, RoleProvider, RoleMunicipality, RoleRegional, RoleFederal); err != nil {
-		return err
-	}
 	q := r.URL.Query()
 	if err := onlyParams(q, "month", "provider_id"); err != nil {
 		return err
@@ -463,9 +425,6 @@ func seesInvoice(p Principal, inv enrollment.Invoice) bool {
 // ---- adult scheme ----
 
 func (h *Handler) applyAdult(w http.ResponseWriter, r *http.Request, c call) error {
-	if err := allow(c.p, RoleHolder, RoleFederal); err != nil {
-		return err
-	}
 	var in adultIn
 	if err := decode(w, r, &in, false); err != nil {
 		return err
@@ -497,9 +456,6 @@ func (h *Handler) queuePosition(w http.ResponseWriter, r *http.Request, c call) 
 }
 
 func (h *Handler) documents(w http.ResponseWriter, r *http.Request, c call) error {
-	if err := allow(c.p, RoleHolder, RoleFederal); err != nil {
-		return err
-	}
 	id, err := h.pathID(r)
 	if err != nil {
 		return err
@@ -522,9 +478,6 @@ func (h *Handler) documents(w http.ResponseWriter, r *http.Request, c call) erro
 }
 
 func (h *Handler) cancelOverdue(w http.ResponseWriter, r *http.Request, c call) error {
-	if err := allow(c.p, RoleFederal); err != nil {
-		return err
-	}
 	id, err := h.pathID(r)
 	if err != nil {
 		return err
@@ -556,9 +509,6 @@ type closeOut struct {
 // closeMonth runs the monthly close. It is safe to run again, so the
 // Idempotency-Key is required for uniformity but a repeat simply re-runs it.
 func (h *Handler) closeMonth(w http.ResponseWriter, r *http.Request, c call) error {
-	if err := allow(c.p, RoleRegional); err != nil {
-		return err
-	}
 	var in closeIn
 	if err := decode(w, r, &in, false); err != nil {
 		return err

@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"cmp"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,74 +49,15 @@ func newProblem(status int, code, detail string) *Problem {
 }
 
 func invalidField(field, rule string) *Problem {
-	p := newProblem(http.StatusBadRequest, "invalid", field+": "+rule)
+	p := newProblem(http.StatusBadRequest, CodeInvalid, field+": "+rule)
 	p.Field = field
 	return p
 }
 
 var (
-	errNotFoundProblem = func() *Problem { return newProblem(http.StatusNotFound, "not_found", "no such resource") }
-	errForbidden       = func(detail string) *Problem { return newProblem(http.StatusForbidden, "forbidden", detail) }
+	errNotFoundProblem = func() *Problem { return newProblem(http.StatusNotFound, enrollment.CodeNotFound, "no such resource") }
+	errForbidden       = func(detail string) *Problem { return newProblem(http.StatusForbidden, CodeForbidden, detail) }
 )
-
-// classify turns an error of the domain, the store or the edge into the
-// problem the client sees.
-func classify(err error) *Problem {
-	var p *Problem
-	if errors.As(err, &p) {
-		return p
-	}
-	var (
-		ve  *funding.ValidationError
-		re  *funding.RuleError
-		ie  *enrollment.IneligibleError
-		mbe *http.MaxBytesError
-	)
-	code := func(def string) string {
-		if re != nil && re.Code != "" {
-			return re.Code
-		}
-		return def
-	}
-	errors.As(err, &re)
-	switch {
-	case errors.As(err, &mbe):
-		return newProblem(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body is limited to %d bytes", mbe.Limit))
-	case errors.As(err, &ie):
-		p := newProblem(http.StatusUnprocessableEntity, "ineligible", ie.Error())
-		for _, r := range ie.Reasons {
-			p.Reasons = append(p.Reasons, Reason{Rule: r.Rule, Message: r.Message})
-		}
-		return p
-	case errors.Is(err, enrollment.ErrIdempotencyConflict):
-		return newProblem(http.StatusConflict, code("idempotency_conflict"), err.Error())
-	case errors.Is(err, enrollment.ErrForbidden):
-		return newProblem(http.StatusForbidden, code("forbidden"), err.Error())
-	case errors.Is(err, enrollment.ErrNotFound):
-		return newProblem(http.StatusNotFound, "not_found", err.Error())
-	case errors.Is(err, enrollment.ErrExists):
-		return newProblem(http.StatusConflict, code("exists"), err.Error())
-	case errors.Is(err, enrollment.ErrForbiddenTransition), errors.Is(err, certificate.ErrForbiddenTransition):
-		return newProblem(http.StatusConflict, code("forbidden_transition"), err.Error())
-	case errors.Is(err, enrollment.ErrUnavailable), errors.Is(err, enrollment.ErrContention):
-		p := newProblem(http.StatusServiceUnavailable, "unavailable", "the service is busy or its database is out of reach; try again")
-		p.retryAfter = "1"
-		p.err = err
-		return p
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		p := newProblem(http.StatusServiceUnavailable, "timeout", "the request was cancelled or took too long; try again")
-		p.retryAfter = "1"
-		p.err = err
-		return p
-	case errors.As(err, &ve):
-		return invalidField(ve.Field, validationDetail(ve))
-	case re != nil:
-		return newProblem(http.StatusUnprocessableEntity, code("refused"), err.Error())
-	}
-	p = newProblem(http.StatusInternalServerError, "internal", "an internal error occurred; it has been logged")
-	p.err = err
-	return p
-}
 
 func validationDetail(ve *funding.ValidationError) string {
 	if ve.Value == "" {
@@ -146,7 +86,7 @@ func decode(w http.ResponseWriter, r *http.Request, dst any, emptyOK bool) error
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return newProblem(http.StatusUnsupportedMediaType, "unsupported_media_type", "the body must be application/json")
+			return newProblem(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "the body must be application/json")
 		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))

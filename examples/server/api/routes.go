@@ -1,0 +1,215 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/edufund/edufund/catalog"
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/enrollment"
+)
+
+// An access is what a route asks of its caller before its handler runs.
+type access int
+
+const (
+	public access = iota // nothing: the probes, the metrics and the document
+	read                 // a bearer token
+	write                // a bearer token and an Idempotency-Key
+)
+
+// A handler serves one route to a caller the route admitted.
+type handler func(h *Handler, w http.ResponseWriter, r *http.Request, c call) error
+
+// A route is one endpoint of the API.
+type route struct {
+	method, pattern string
+	// op names the operation (the OpenAPI document's operationId): the
+	// enrollment.Service method it calls, without the Batched of a faster
+	// variant; the enrollment constant that tells apart the routes of one
+	// method (ActivateCertificate…); the method of another reader it
+	// calls (Pager.Invoices, Tx.Catalog, Revocations.Revoke); for a
+	// public route, what it answers (Health, Ready, Metrics, OpenAPI).
+	op string
+	// roles may call the route at all, a pre-filter: who may act for whom
+	// on a certificate or a contract the service decides, through
+	// enrollment.Caller. Nil for a public route.
+	roles  []Role
+	access access
+	handle handler
+	// refusals are the problem codes the route answers beside those of
+	// every route like it (invalid input, authentication, a role refused,
+	// the Idempotency-Key of a write, an unknown id in the path): the
+	// error table gives their statuses, and the OpenAPI document lists
+	// them, every code with its status.
+	refusals []string
+	// served, if set, reports whether a server of that Config serves the route.
+	served func(Config) bool
+}
+
+// Refusals that more than one route answers.
+var (
+	// statusChange is a change of a certificate's or a contract's status
+	// by whoever holds it or is a party to it.
+	statusChange = []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign, enrollment.CodeForbiddenTransition}
+	// limitChange is a municipality's limit set.
+	limitChange = []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign, enrollment.CodeLimitBelowUse}
+	// catalogChange is a save in the catalog under a parent the body names.
+	catalogChange = []string{enrollment.CodeIdempotencyConflict, CodeUnknownReference}
+	// enrolment is an application's rules: enrollment's checks, the
+	// catalog's and the certificate's protection.
+	enrolment = []string{
+		enrollment.CodeIdempotencyConflict, enrollment.CodeNotFound, enrollment.CodeForeign, enrollment.CodeForeignGroup,
+		certificate.CodeProviderApplicationsForbidden, certificate.CodeProtectionMismatch, certificate.CodeWrongPassphrase,
+		certificate.CodeLockedOut, certificate.CodeNoPassphrase,
+		enrollment.CodeCertificateNotFunded, enrollment.CodeCertificateSuspended, enrollment.CodeCertificateUnusable,
+		enrollment.CodeCertificateUsed, enrollment.CodeInsufficientBalance,
+		catalog.CodeSchemeMismatch, catalog.CodeAgeOutOfRange, catalog.CodeRegistryNotAllowed, catalog.CodeNotCertified,
+		enrollment.CodeEnrolmentClosed, enrollment.CodeGroupFinished, enrollment.CodeNoAgreement, enrollment.CodeDuplicateModule,
+		enrollment.CodeGroupFull, enrollment.CodeProgramLimit, enrollment.CodeProviderLimit, enrollment.CodeDirectionLimit,
+		enrollment.CodeBudgetLimit, enrollment.CodeRegistryQuota,
+	}
+)
+
+// routeTable is every endpoint of the API. New mounts it, and a test holds
+// it against the OpenAPI document both ways.
+var routeTable = []route{
+	{method: "GET", pattern: "/healthz", op: "Health", access: public, handle: (*Handler).health},
+	{method: "GET", pattern: "/readyz", op: "Ready", access: public, handle: (*Handler).readyz},
+	{method: "GET", pattern: "/metrics", op: "Metrics", access: public, handle: (*Handler).metricsPage},
+	{method: "GET", pattern: "/v1/openapi.json", op: "OpenAPI", access: public, handle: (*Handler).openAPI},
+
+	// Certificates.
+	{method: "POST", pattern: "/v1/certificates", op: "Issue", roles: []Role{RoleHolder, RoleMunicipality, RoleRegional}, access: write, handle: (*Handler).issueCertificate,
+		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign, enrollment.CodeNotGuardian,
+			enrollment.CodeCertificateExists, certificate.CodeNotFundable, CodeIneligible}},
+	{method: "GET", pattern: "/v1/certificates/{id}", op: "CabinetOn", roles: Roles, access: read, handle: (*Handler).getCertificate},
+	{method: "POST", pattern: "/v1/certificates/{id}/activate", op: "ActivateCertificate", roles: []Role{RoleMunicipality, RoleRegional, RoleFederal}, access: write,
+		handle: changeStatus(enrollment.ActivateCertificate), refusals: statusChange},
+	{method: "POST", pattern: "/v1/certificates/{id}/suspend", op: "SuspendCertificate", roles: []Role{RoleMunicipality, RoleRegional, RoleFederal}, access: write,
+		handle: changeStatus(enrollment.SuspendCertificate), refusals: statusChange},
+	{method: "POST", pattern: "/v1/certificates/{id}/resume", op: "ResumeCertificate", roles: []Role{RoleMunicipality, RoleRegional, RoleFederal}, access: write,
+		handle: changeStatus(enrollment.ResumeCertificate), refusals: statusChange},
+	{method: "POST", pattern: "/v1/certificates/{id}/cancel", op: "CancelCertificate", roles: []Role{RoleMunicipality, RoleRegional, RoleFederal}, access: write,
+		handle: changeStatus(enrollment.CancelCertificate), refusals: statusChange},
+	{method: "POST", pattern: "/v1/certificates/{id}/fund", op: "RequestFunding", roles: []Role{RoleHolder, RoleMunicipality, RoleRegional}, access: write, handle: (*Handler).fundCertificate,
+		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign, certificate.CodeNotFundable}},
+	{method: "POST", pattern: "/v1/guardianships", op: "LinkGuardian", roles: []Role{RoleMunicipality, RoleRegional}, access: write, handle: (*Handler).linkGuardian,
+		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign}},
+
+	// Catalog.
+	{method: "GET", pattern: "/v1/catalog", op: "Catalog", roles: Roles, access: read, handle: (*Handler).catalog},
+	{method: "GET", pattern: "/v1/groups/{id}", op: "Offer", roles: Roles, access: read, handle: (*Handler).group},
+
+	// Applications and contracts.
+	{method: "POST", pattern: "/v1/applications", op: "Submit", roles: []Role{RoleHolder, RoleProvider}, access: write, handle: (*Handler).submit, refusals: enrolment},
+	{method: "GET", pattern: "/v1/contracts/{id}", op: "Contract", roles: Roles, access: read, handle: (*Handler).getContract},
+	{method: "POST", pattern: "/v1/contracts/{id}/confirm", op: "Confirm", roles: []Role{RoleProvider}, access: write,
+		handle: contractAction((*enrollment.Service).Confirm), refusals: slices.Concat(statusChange, []string{enrollment.CodeCertificateNotActive})},
+	{method: "POST", pattern: "/v1/contracts/{id}/refuse", op: "Refuse", roles: []Role{RoleProvider}, access: write,
+		handle: contractAction((*enrollment.Service).Refuse), refusals: statusChange},
+	{method: "POST", pattern: "/v1/contracts/{id}/accept", op: "Accept", roles: []Role{RoleHolder}, access: write,
+		handle: contractAction((*enrollment.Service).Accept), refusals: slices.Concat(statusChange, []string{enrollment.CodeCertificateNotActive})},
+	{method: "POST", pattern: "/v1/contracts/{id}/withdraw", op: "Withdraw", roles: []Role{RoleHolder}, access: write,
+		handle: contractAction((*enrollment.Service).Withdraw), refusals: statusChange},
+	{method: "POST", pattern: "/v1/contracts/{id}/terminate", op: "Terminate", roles: []Role{RoleHolder, RoleProvider}, access: write,
+		handle: contractAction((*enrollment.Service).Terminate), refusals: statusChange},
+	{method: "POST", pattern: "/v1/contracts/{id}/delivery", op: "ReportDelivery", roles: []Role{RoleProvider}, access: write, handle: (*Handler).delivery,
+		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign, enrollment.CodeNotBilled, enrollment.CodeAlreadyReported}},
+	{method: "POST", pattern: "/v1/contracts/{id}/rating", op: "Rate", roles: []Role{RoleHolder}, access: write, handle: (*Handler).rating,
+		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign, enrollment.CodeRatingClosed}},
+	{method: "POST", pattern: "/v1/contracts/{id}/prolong", op: "Prolong", roles: []Role{RoleProvider}, access: write, handle: (*Handler).prolong,
+		refusals: slices.Concat(enrolment, []string{enrollment.CodeForbiddenTransition, enrollment.CodeNotProlongable, enrollment.CodeProlongationTarget})},
+
+	// Billing.
+	{method: "GET", pattern: "/v1/invoices", op: "Invoices", roles: []Role{RoleProvider, RoleMunicipality, RoleRegional, RoleFederal}, access: read, handle: (*Handler).invoices,
+		refusals: []string{enrollment.CodeNotFound}},
+
+	// Adult scheme.
+	{method: "POST", pattern: "/v1/adult/applications", op: "ApplyAdult", roles: []Role{RoleHolder, RoleFederal}, access: write, handle: (*Handler).applyAdult,
+		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign, enrollment.CodeCertificateExists, CodeIneligible}},
+	{method: "GET", pattern: "/v1/certificates/{id}/queue", op: "QueuePosition", roles: Roles, access: read, handle: (*Handler).queuePosition},
+	{method: "POST", pattern: "/v1/certificates/{id}/documents", op: "RecordDocuments", roles: []Role{RoleHolder, RoleFederal}, access: write, handle: (*Handler).documents,
+		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign}},
+	{method: "POST", pattern: "/v1/certificates/{id}/cancel-overdue", op: "CancelOverdue", roles: []Role{RoleFederal}, access: write, handle: (*Handler).cancelOverdue,
+		refusals: slices.Concat(statusChange, []string{enrollment.CodeNotOverdue})},
+
+	// Eligibility: a query with a body; it changes nothing, so it takes no
+	// Idempotency-Key.
+	{method: "POST", pattern: "/v1/eligibility", op: "Eligibility", roles: []Role{RoleHolder, RoleMunicipality, RoleRegional, RoleFederal}, access: read,
+		handle: (*Handler).eligibility, refusals: []string{enrollment.CodeForeign, enrollment.CodeNotGuardian}},
+
+	// Administration.
+	{method: "POST", pattern: "/v1/admin/close", op: "CloseMonth", roles: []Role{RoleRegional}, access: write, handle: (*Handler).closeMonth,
+		refusals: []string{enrollment.CodeMonthNotStarted, enrollment.CodeMonthSkipped}},
+	{method: "POST", pattern: "/v1/admin/rollover", op: "Rollover", roles: []Role{RoleRegional}, access: write, handle: (*Handler).rollover,
+		refusals: []string{enrollment.CodePeriodNotEnded}},
+	{method: "POST", pattern: "/v1/admin/accept-by-silence", op: "AcceptBySilence", roles: []Role{RoleRegional}, access: write, handle: (*Handler).acceptBySilence},
+	{method: "POST", pattern: "/v1/admin/budgets", op: "SetBudget", roles: []Role{RoleMunicipality, RoleRegional}, access: write, handle: (*Handler).setBudget, refusals: limitChange},
+	{method: "POST", pattern: "/v1/admin/direction-limits", op: "SetDirectionLimit", roles: []Role{RoleMunicipality, RoleRegional}, access: write,
+		handle: (*Handler).setDirectionLimit, refusals: limitChange},
+	{method: "POST", pattern: "/v1/admin/categories", op: "SaveCategory", roles: []Role{RoleRegional}, access: write, handle: (*Handler).saveCategory,
+		refusals: []string{enrollment.CodeIdempotencyConflict}},
+	{method: "POST", pattern: "/v1/admin/providers", op: "SaveProvider", roles: []Role{RoleRegional}, access: write, handle: (*Handler).saveProvider,
+		refusals: []string{enrollment.CodeIdempotencyConflict}},
+	{method: "POST", pattern: "/v1/catalog/programs", op: "SaveProgram", roles: []Role{RoleProvider, RoleRegional}, access: write, handle: (*Handler).saveProgram,
+		refusals: catalogChange},
+	{method: "POST", pattern: "/v1/catalog/modules", op: "SaveModule", roles: []Role{RoleProvider, RoleRegional}, access: write, handle: (*Handler).saveModule,
+		refusals: catalogChange},
+	{method: "POST", pattern: "/v1/catalog/groups", op: "SaveGroup", roles: []Role{RoleProvider, RoleRegional}, access: write, handle: (*Handler).saveGroup,
+		refusals: slices.Concat(catalogChange, []string{enrollment.CodeLimitBelowUse})},
+	{method: "POST", pattern: "/v1/admin/tokens/revoke", op: "Revoke", roles: []Role{RoleRegional}, access: write, handle: (*Handler).revokeTokens,
+		served: func(c Config) bool { return c.Revocations != nil }},
+}
+
+// mount registers the routes a server of h.cfg serves, and a 404 problem
+// for every other request.
+func (h *Handler) mount() {
+	for _, rt := range routeTable {
+		if rt.served == nil || rt.served(h.cfg) {
+			h.mux.Handle(rt.method+" "+rt.pattern, h.serve(rt))
+		}
+	}
+	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.problem(w, r, newProblem(http.StatusNotFound, enrollment.CodeNotFound, "no such endpoint"))
+	})
+}
+
+// serve runs rt's handler for a caller rt admits.
+func (h *Handler) serve(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := h.admit(r, rt)
+		if err == nil {
+			err = rt.handle(h, w, r, c)
+		}
+		if err != nil {
+			h.problem(w, r, err)
+		}
+	})
+}
+
+// admit checks what rt asks of the caller, in this order: the bearer
+// token, the Idempotency-Key of a write, and the caller's role.
+func (h *Handler) admit(r *http.Request, rt route) (call, error) {
+	if rt.access == public {
+		return call{}, nil
+	}
+	p, err := h.authenticate(r)
+	if err != nil {
+		return call{}, err
+	}
+	info(r).principal, info(r).authed = p, true
+	c := call{p: p}
+	if rt.access == write {
+		key := r.Header.Get("Idempotency-Key")
+		if err := checkKey(key); err != nil {
+			return call{}, err
+		}
+		c.key = scopedKey(p, key)
+	}
+	if !slices.Contains(rt.roles, p.Role) {
+		return call{}, errForbidden(fmt.Sprintf("role %s may not do this", p.Role))
+	}
+	return c, nil
+}

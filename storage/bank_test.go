@@ -17,6 +17,7 @@ import (
 
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
 	"github.com/edufund/edufund/storage/storagetest"
@@ -226,7 +227,7 @@ func TestBank(t *testing.T) {
 			require.NoError(t, err)
 		}
 		r.at(2025, time.October, 15)
-		batcher := enrollment.NewBatcher(r.svc, enrollment.BatcherOptions{})
+		batcher := batch.NewBatcher(r.svc, batch.BatcherOptions{})
 		defer batcher.Close()
 		// The default: two batches at once over optimistic batches, one
 		// where a single writer would only queue them.
@@ -271,7 +272,7 @@ func TestBank(t *testing.T) {
 	})
 }
 
-func bankStep(ctx context.Context, r *region, db *storage.DB, batcher *enrollment.Batcher, rng *rand.Rand, certs, groups []uuid.UUID, key string, charged *atomic.Int64) error {
+func bankStep(ctx context.Context, r *region, db *storage.DB, batcher *batch.Batcher, rng *rand.Rand, certs, groups []uuid.UUID, key string, charged *atomic.Int64) error {
 	cert := certs[rng.IntN(len(certs))]
 	pick := func() (enrollment.Contract, bool) {
 		cab, err := r.svc.Cabinet(ctx, enrollment.AsSystem("test"), cert)
@@ -320,7 +321,7 @@ func bankStep(ctx context.Context, r *region, db *storage.DB, batcher *enrollmen
 		if rng.IntN(2) == 0 {
 			rep, err = r.svc.CloseMonth(ctx, db, oct, nil)
 		} else {
-			rep, err = r.svc.CloseMonthBatched(ctx, db, oct, enrollment.CloseBatchOptions{PageSize: 4, Workers: 2})
+			rep, err = batch.CloseMonth(ctx, r.svc, db, oct, batch.CloseOptions{PageSize: 4, Workers: 2})
 		}
 		if err != nil {
 			return err

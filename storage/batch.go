@@ -15,22 +15,23 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/funding"
 )
 
-// batchTx is enrollment.BatchTx: the bulk reads and writes of a batch of
+// batchTx is batch.Tx: the bulk reads and writes of a batch of
 // submissions, a handful of statements for the whole batch.
 type batchTx struct {
 	*tx
 }
 
 var (
-	_ enrollment.BatchStore = (*DB)(nil)
-	_ enrollment.BatchTx    = batchTx{}
+	_ batch.Store = (*DB)(nil)
+	_ batch.Tx    = batchTx{}
 )
 
 // InBatchTx runs fn in one transaction with InTx's retries.
-func (db *DB) InBatchTx(ctx context.Context, fn func(ctx context.Context, tx enrollment.BatchTx) error) error {
+func (db *DB) InBatchTx(ctx context.Context, fn func(ctx context.Context, tx batch.Tx) error) error {
 	return db.InTx(ctx, func(ctx context.Context, t enrollment.Tx) error {
 		return fn(ctx, batchTx{t.(*tx)})
 	})
@@ -147,8 +148,8 @@ func (t batchTx) offersSQLWhere(where string) string {
 // writer, so nothing needs a lock). On PostgreSQL the batch claims its
 // keys and locks its certificates first (ClaimKeysLock) and reads the rest
 // with PrefetchLocked.
-func (t batchTx) Prefetch(ctx context.Context, certIDs, groupIDs []uuid.UUID) (enrollment.BatchRows, error) {
-	var out enrollment.BatchRows
+func (t batchTx) Prefetch(ctx context.Context, certIDs, groupIDs []uuid.UUID) (batch.Rows, error) {
+	var out batch.Rows
 	if len(certIDs) > batchChunk || len(groupIDs) > batchChunk {
 		return out, fmt.Errorf("storage: batch of %d certificates, %d groups: at most %d", len(certIDs), len(groupIDs), batchChunk)
 	}
@@ -272,7 +273,7 @@ func (t batchTx) LockCounters(ctx context.Context, keys, read []string) ([]enrol
 }
 
 // guardSQL is the conditional update of one guarded counter.
-func guardSQL(db bun.IDB, g enrollment.CounterGuard) string {
+func guardSQL(db bun.IDB, g batch.CounterGuard) string {
 	q := db.NewUpdate().Model((*counterRow)(nil)).
 		Set("used = used + ?", g.Add).
 		Where("key = ?", g.Key).Where("used + ? <= lim", g.Add+g.Room)
@@ -285,7 +286,7 @@ func guardSQL(db bun.IDB, g enrollment.CounterGuard) string {
 // ApplyBatch writes a batch's effects. On PostgreSQL it is two statements
 // of fixed text (applyBatchPG); on SQLite (in process) one statement per
 // table, then each guard.
-func (t batchTx) ApplyBatch(ctx context.Context, w enrollment.BatchWrite) error {
+func (t batchTx) ApplyBatch(ctx context.Context, w batch.Write) error {
 	if t.pg() {
 		return t.applyBatchPG(ctx, w)
 	}
@@ -304,7 +305,7 @@ func (t batchTx) ApplyBatch(ctx context.Context, w enrollment.BatchWrite) error 
 			return t.write(err, "apply batch")
 		}
 		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			return fmt.Errorf("storage: apply batch: counter %q changed: %w", g.Key, enrollment.ErrBatchStale)
+			return fmt.Errorf("storage: apply batch: counter %q changed: %w", g.Key, batch.ErrStale)
 		}
 	}
 	return nil
@@ -325,7 +326,7 @@ func (rs *batchRowSet) empty() bool {
 	return len(rs.contracts)+len(rs.holds)+len(rs.postings)+len(rs.accounts)+len(rs.counters)+len(rs.results)+len(rs.release) == 0
 }
 
-func batchRows(w enrollment.BatchWrite) (*batchRowSet, error) {
+func batchRows(w batch.Write) (*batchRowSet, error) {
 	rs := &batchRowSet{release: w.Release}
 	for _, c := range w.Contracts {
 		r, err := toContractRow(c)
@@ -377,7 +378,7 @@ func batchRows(w enrollment.BatchWrite) (*batchRowSet, error) {
 }
 
 // batchWrites renders the statements of a batch's writes (SQLite).
-func (t batchTx) batchWrites(w enrollment.BatchWrite) ([]string, error) {
+func (t batchTx) batchWrites(w batch.Write) ([]string, error) {
 	db := t.tx.tx
 	rs, err := batchRows(w)
 	if err != nil {

@@ -13,9 +13,10 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 )
 
-// The optimistic batch (enrollment.OptimisticBatchStore) on PostgreSQL: a
+// The optimistic batch (batch.OptimisticStore) on PostgreSQL: a
 // batch costs two round trips and one commit, and no row is locked while
 // Go runs the rules. ReadBatch is one pipeline of reads without locks;
 // ApplyOptimistic is one pipeline (see pgpipe.go) that locks and checks
@@ -26,9 +27,9 @@ import (
 // version, so a change that commits after the read, even while the write
 // waits for the row, fails the check and undoes the whole write.
 
-var _ enrollment.OptimisticBatchStore = (*DB)(nil)
+var _ batch.OptimisticStore = (*DB)(nil)
 
-// OptimisticBatches is enrollment.OptimisticBatchStore: PostgreSQL only;
+// OptimisticBatches is batch.OptimisticStore: PostgreSQL only;
 // SQLite has one writer in process, so there is nothing to gain.
 func (db *DB) OptimisticBatches() bool { return db.dialect == Postgres }
 
@@ -61,9 +62,9 @@ func nonNil[T any](xs []T) []T {
 	return xs
 }
 
-// ReadBatch is enrollment.OptimisticBatchStore.
-func (db *DB) ReadBatch(ctx context.Context, keys []string, certIDs, groupIDs []uuid.UUID, counterKeys []string) ([]enrollment.IdempotencyRecord, enrollment.BatchRows, error) {
-	var out enrollment.BatchRows
+// ReadBatch is batch.OptimisticStore.
+func (db *DB) ReadBatch(ctx context.Context, keys []string, certIDs, groupIDs []uuid.UUID, counterKeys []string) ([]enrollment.IdempotencyRecord, batch.Rows, error) {
+	var out batch.Rows
 	if !db.OptimisticBatches() {
 		return nil, out, errors.New("storage: optimistic batches need PostgreSQL")
 	}
@@ -133,7 +134,7 @@ func (db *DB) ReadBatch(ctx context.Context, keys []string, certIDs, groupIDs []
 		}},
 	}
 	if err := db.withPgx(ctx, func(c *pgx.Conn) error { return runPipeline(ctx, c, qs) }); err != nil {
-		return nil, enrollment.BatchRows{}, fmt.Errorf("storage: read batch: %w", err)
+		return nil, batch.Rows{}, fmt.Errorf("storage: read batch: %w", err)
 	}
 	out.Offers = joinOffers(sortOffers(offers))
 	return recs, out, nil
@@ -154,7 +155,7 @@ func sortOffers(offers []offerJoin) []offerJoin {
 	return offers
 }
 
-// ReadCounters is enrollment.OptimisticBatchStore.
+// ReadCounters is batch.OptimisticStore.
 func (db *DB) ReadCounters(ctx context.Context, keys []string) ([]enrollment.Counter, error) {
 	var out []enrollment.Counter
 	err := db.withPgx(ctx, func(c *pgx.Conn) error {
@@ -239,8 +240,8 @@ func unnestOf(first int, types ...string) string {
 	return b.String()
 }
 
-// ApplyOptimistic is enrollment.OptimisticBatchStore.
-func (db *DB) ApplyOptimistic(ctx context.Context, w enrollment.BatchWrite) error {
+// ApplyOptimistic is batch.OptimisticStore.
+func (db *DB) ApplyOptimistic(ctx context.Context, w batch.Write) error {
 	if !db.OptimisticBatches() {
 		return errors.New("storage: optimistic batches need PostgreSQL")
 	}
@@ -259,13 +260,13 @@ func (db *DB) ApplyOptimistic(ctx context.Context, w enrollment.BatchWrite) erro
 	case err == nil:
 		return nil
 	case isCheckFailure(err) || isUnique(err) || isRetryable(err):
-		return fmt.Errorf("storage: optimistic batch: %w (%v)", enrollment.ErrBatchStale, err)
+		return fmt.Errorf("storage: optimistic batch: %w (%v)", batch.ErrStale, err)
 	}
 	return fmt.Errorf("storage: optimistic batch: %w", err)
 }
 
 // optimisticWrites are the statements of w, those with rows.
-func optimisticWrites(w enrollment.BatchWrite) ([]pgQuery, error) {
+func optimisticWrites(w batch.Write) ([]pgQuery, error) {
 	var (
 		qs []pgQuery
 		k  kopecks
@@ -336,8 +337,8 @@ func optimisticWrites(w enrollment.BatchWrite) ([]pgQuery, error) {
 
 // sortGuards orders counters as they are locked: in the order of
 // enrollment.SortCounterKeys, the one every transaction takes them in.
-func sortGuards(gs []enrollment.CounterGuard) []enrollment.CounterGuard {
+func sortGuards(gs []batch.CounterGuard) []batch.CounterGuard {
 	out := slices.Clone(gs)
-	slices.SortStableFunc(out, func(a, b enrollment.CounterGuard) int { return enrollment.CompareCounterKeys(a.Key, b.Key) })
+	slices.SortStableFunc(out, func(a, b batch.CounterGuard) int { return enrollment.CompareCounterKeys(a.Key, b.Key) })
 	return out
 }

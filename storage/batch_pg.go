@@ -11,9 +11,10 @@ import (
 
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 )
 
-// The batch under locks (enrollment.BatchTx) on PostgreSQL, the path of a
+// The batch under locks (batch.Tx) on PostgreSQL, the path of a
 // batch whose optimistic write found a change, runs in a bun transaction.
 // Its statements have a fixed text whatever the batch: the rows travel as
 // binary array parameters (pgargs.go, unnest) and come back as columns
@@ -176,7 +177,7 @@ var pgApplyBatchSQL = func() string {
 // (hot) counters by one statement of their own, the last before the
 // commit: PostgreSQL runs the CTEs a query reads before the others, so in
 // the statement of the writes they would be locked during all the inserts.
-func (t batchTx) applyBatchPG(ctx context.Context, w enrollment.BatchWrite) error {
+func (t batchTx) applyBatchPG(ctx context.Context, w batch.Write) error {
 	if len(w.Contracts)+len(w.Holds)+len(w.Postings)+len(w.Accounts)+len(w.Counters)+len(w.Results)+len(w.Release) > 0 {
 		var k kopecks
 		args, err := contractArgs(w.Contracts, &k)
@@ -219,12 +220,12 @@ func (t batchTx) applyBatchPG(ctx context.Context, w enrollment.BatchWrite) erro
 		return t.write(err, "apply batch guards")
 	}
 	if n := len(w.Guards); int(got) != n {
-		return fmt.Errorf("storage: apply batch: %d of %d guarded counters held: %w", got, n, enrollment.ErrBatchStale)
+		return fmt.Errorf("storage: apply batch: %d of %d guarded counters held: %w", got, n, batch.ErrStale)
 	}
 	return nil
 }
 
-var _ enrollment.BatchClaimLocker = batchTx{}
+var _ batch.ClaimLocker = batchTx{}
 
 // The locked batch's reads on PostgreSQL. The claim comes first, then the
 // certificates of the claimed keys are locked in id order (the order
@@ -238,7 +239,7 @@ const (
 	pgOffersSQL           = `SELECT ` + pgOfferCols + pgOffersFrom + ` WHERE g.id = ANY($1::uuid[])`
 )
 
-// ClaimKeysLock is enrollment.BatchClaimLocker: on PostgreSQL the claim,
+// ClaimKeysLock is batch.ClaimLocker: on PostgreSQL the claim,
 // then the certificates of the claimed keys locked; on SQLite ClaimKeys,
 // the certificates being read by PrefetchLocked.
 func (t batchTx) ClaimKeysLock(ctx context.Context, recs []enrollment.IdempotencyRecord, keys []string, certs []uuid.UUID) ([]string, []certificate.Certificate, error) {
@@ -274,13 +275,13 @@ func (t batchTx) ClaimKeysLock(ctx context.Context, recs []enrollment.Idempotenc
 	return claimed, out, err
 }
 
-// PrefetchLocked is enrollment.BatchClaimLocker: the accounts (locked),
+// PrefetchLocked is batch.ClaimLocker: the accounts (locked),
 // contracts and offers.
-func (t batchTx) PrefetchLocked(ctx context.Context, certIDs, groupIDs []uuid.UUID) (enrollment.BatchRows, error) {
+func (t batchTx) PrefetchLocked(ctx context.Context, certIDs, groupIDs []uuid.UUID) (batch.Rows, error) {
 	if !t.pg() {
 		return t.Prefetch(ctx, certIDs, groupIDs) // one writer: certificates included
 	}
-	var out enrollment.BatchRows
+	var out batch.Rows
 	var offers []offerJoin
 	certs := pgUUIDs(certIDs)
 	accts, err := readSettled(func() ([]accountRow, error) {
@@ -310,7 +311,7 @@ func (t batchTx) PrefetchLocked(ctx context.Context, certIDs, groupIDs []uuid.UU
 		}, pgUUIDs(groupIDs))
 	}
 	if err != nil {
-		return enrollment.BatchRows{}, err
+		return batch.Rows{}, err
 	}
 	out.Offers = joinOffers(sortOffers(offers))
 	return out, nil

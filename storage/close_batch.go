@@ -18,10 +18,11 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/funding"
 )
 
-// The bulk statements of the batched monthly close (enrollment.CloseTx),
+// The bulk statements of the batched monthly close (batch.CloseTx),
 // at most closeChunk rows per statement, with the values inlined (bun sends
 // no parameters anyway) by bulkWriter rather than by bun's reflection,
 // several times slower on a million rows. PostgreSQL gets one array literal
@@ -30,8 +31,8 @@ import (
 // FROM (SQLite ≥ 3.33).
 
 var (
-	_ enrollment.CloseBatcher = (*DB)(nil)
-	_ enrollment.CloseTx      = (*tx)(nil)
+	_ batch.CloseStore = (*DB)(nil)
+	_ batch.CloseTx    = (*tx)(nil)
 )
 
 // closeChunk bounds the rows of one bulk statement.
@@ -44,7 +45,7 @@ const closeChunk = 20000
 // the rows of a page are scanned and its arrays encoded by pgx without
 // database/sql's per-value conversions. It begins with the connection's
 // default isolation, as InTx does.
-func (db *DB) InCloseTx(ctx context.Context, fn func(ctx context.Context, tx enrollment.CloseTx) error) error {
+func (db *DB) InCloseTx(ctx context.Context, fn func(ctx context.Context, tx batch.CloseTx) error) error {
 	if db.dialect != Postgres {
 		return db.InTx(ctx, func(ctx context.Context, t enrollment.Tx) error {
 			return fn(ctx, t.(*tx))
@@ -66,7 +67,7 @@ func (db *DB) InCloseTx(ctx context.Context, fn func(ctx context.Context, tx enr
 	})
 }
 
-// pgCloseTx is enrollment.CloseTx over a pgx transaction.
+// pgCloseTx is batch.CloseTx over a pgx transaction.
 type pgCloseTx struct {
 	tx pgx.Tx
 	// bufs is the DB's parameter buffers.
@@ -82,7 +83,7 @@ type pgCloseTx struct {
 // line pointer's offset, big-endian.
 type tid [6]byte
 
-var _ enrollment.CloseTx = (*pgCloseTx)(nil)
+var _ batch.CloseTx = (*pgCloseTx)(nil)
 
 // closeBegin begins a page's transaction with the connection's default
 // isolation and generic plans for its statements. A custom plan sees the
@@ -105,7 +106,7 @@ var _ enrollment.CloseTx = (*pgCloseTx)(nil)
 // (psql, 1M region), and a re-run of a 1M close 16 s against 19.
 const closeBegin = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL jit = off; SET LOCAL enable_bitmapscan = off"
 
-func (db *DB) runCloseTx(ctx context.Context, c *pgx.Conn, fn func(ctx context.Context, tx enrollment.CloseTx) error) error {
+func (db *DB) runCloseTx(ctx context.Context, c *pgx.Conn, fn func(ctx context.Context, tx batch.CloseTx) error) error {
 	opts := pgx.TxOptions{}
 	if v, _ := strconv.Atoi(strings.SplitN(c.PgConn().ParameterStatus("server_version"), ".", 2)[0]); v >= 12 {
 		opts.BeginQuery = closeBegin // plan_cache_mode is PostgreSQL 12's
@@ -151,7 +152,7 @@ type lockedContractRow struct {
 	Lines     *string    `bun:"x_lines"`
 }
 
-func (t *tx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, m funding.Month) ([]enrollment.LockedContract, error) {
+func (t *tx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, m funding.Month) ([]batch.LockedContract, error) {
 	if len(statuses) == 0 || limit <= 0 {
 		return nil, nil
 	}
@@ -175,7 +176,7 @@ func (t *tx) LockContracts(ctx context.Context, statuses []enrollment.Status, af
 	if err != nil {
 		return nil, t.read(err, "contracts after", after)
 	}
-	out := make([]enrollment.LockedContract, len(rows))
+	out := make([]batch.LockedContract, len(rows))
 	for i := range rows {
 		r := &rows[i]
 		out[i].Contract = r.contractRow.domain()
@@ -201,13 +202,13 @@ func (t *tx) LockContracts(ctx context.Context, statuses []enrollment.Status, af
 }
 
 // parseLineKey reads "YYYY-MM kind".
-func parseLineKey(s string) (enrollment.LineKey, error) {
+func parseLineKey(s string) (batch.LineKey, error) {
 	ms, kind, ok := strings.Cut(s, " ")
 	m, err := funding.ParseMonth(ms)
 	if !ok || err != nil {
-		return enrollment.LineKey{}, fmt.Errorf("storage: invoice line key %q", s)
+		return batch.LineKey{}, fmt.Errorf("storage: invoice line key %q", s)
 	}
-	return enrollment.LineKey{Month: m, Kind: enrollment.InvoiceKind(kind)}, nil
+	return batch.LineKey{Month: m, Kind: enrollment.InvoiceKind(kind)}, nil
 }
 
 func deref[T any](p *T) T {

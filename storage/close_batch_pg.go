@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/funding"
 )
 
@@ -435,7 +436,7 @@ var pgLockContracts = &pgStatement{
 // lockColumns is the number of columns pgLockContracts returns.
 const lockColumns = 44
 
-func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, m funding.Month) ([]enrollment.LockedContract, error) {
+func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, m funding.Month) ([]batch.LockedContract, error) {
 	if len(statuses) == 0 || limit <= 0 {
 		return nil, nil
 	}
@@ -454,7 +455,7 @@ func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Sta
 		done()
 		return nil, t.fail(err, what)
 	}
-	out := make([]enrollment.LockedContract, 0, min(limit, closeChunk))
+	out := make([]batch.LockedContract, 0, min(limit, closeChunk))
 	r := rowReader{dates: map[int32]funding.Date{}, strs: map[string]string{}}
 	t.holds = make(map[uuid.UUID]tid, cap(out))
 	first := true
@@ -495,7 +496,7 @@ func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Sta
 
 // readLocked decodes one row of pgLockContracts: the contract and where
 // its hold is.
-func readLocked(r *rowReader) (enrollment.LockedContract, tid, error) {
+func readLocked(r *rowReader) (batch.LockedContract, tid, error) {
 	var c contractRow
 	c.ID, c.CertificateID, c.GroupID, c.ModuleID, c.ProgramID, c.ProviderID = r.uuid(), r.uuid(), r.uuid(), r.uuid(), r.uuid(), r.uuid()
 	c.Municipality, c.PeriodStart, c.PeriodEnd, c.Status = r.text(), r.date(), r.date(), r.text()
@@ -508,7 +509,7 @@ func readLocked(r *rowReader) (enrollment.LockedContract, tid, error) {
 	c.Registry, c.Direction, c.OfferedOn, c.ActivatedOn, c.TerminatedOn, c.Scheme = r.text(), r.text(), r.date(), r.date(), r.date(), r.text()
 	h := holdRow{ID: r.uuid(), Amount: r.int8(), Charged: r.int8(), Released: r.int8(), Refunded: r.int8()}
 	at := r.tid()
-	lc := enrollment.LockedContract{Charged: r.bool()}
+	lc := batch.LockedContract{Charged: r.bool()}
 	var lerr error
 	r.textArray(func(b []byte) {
 		k, err := parseLineKey(string(b))

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 )
 
 // Binary array parameters for the batch statements on PostgreSQL: the rows
@@ -65,7 +66,7 @@ const pgHoldCols = `id, certificate_id, period_start, amount, charged, released,
 var pgHoldTypes = []string{"uuid", "uuid", "date", "bigint", "bigint", "bigint", "bigint"}
 
 // holdArgs are the columns of pgHoldCols.
-func holdArgs(hs []enrollment.BatchHold, k *kopecks) []any {
+func holdArgs(hs []batch.Hold, k *kopecks) []any {
 	n := len(hs)
 	ids, certs, starts := make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.Date, n)
 	amount, charged, released, refunded := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
@@ -140,7 +141,7 @@ func resultArgs(rs []enrollment.IdempotencyRecord) []any {
 }
 
 // guardArgs are the key, add, used, limit, exact and room of the guards.
-func guardArgs(gs []enrollment.CounterGuard) []any {
+func guardArgs(gs []batch.CounterGuard) []any {
 	n := len(gs)
 	ks, adds, used, lims, exact, room := make([]string, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]bool, n), make([]int64, n)
 	for i, g := range gs {

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 )
 
 // planSettings are the settings the batch statements are planned and run
@@ -70,7 +70,7 @@ func TestPlanSettings(t *testing.T) {
 	})
 	t.Run("close page", func(t *testing.T) {
 		var got [3]string
-		err := db.InCloseTx(ctx, func(ctx context.Context, tx enrollment.CloseTx) error {
+		err := db.InCloseTx(ctx, func(ctx context.Context, tx batch.CloseTx) error {
 			return tx.(*pgCloseTx).tx.QueryRow(ctx, showPlanSettings).Scan(&got[0], &got[1], &got[2])
 		})
 		if err != nil {
@@ -124,7 +124,7 @@ func TestCloseLockPlan(t *testing.T) {
 	require.NoError(t, err)
 
 	var plan []string
-	err = db.InCloseTx(ctx, func(ctx context.Context, tx enrollment.CloseTx) error {
+	err = db.InCloseTx(ctx, func(ctx context.Context, tx batch.CloseTx) error {
 		c := tx.(*pgCloseTx).tx.Conn()
 		if _, err := c.Prepare(ctx, pgLockContracts.name, pgLockContracts.sql); err != nil {
 			return err

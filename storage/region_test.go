@@ -12,6 +12,7 @@ import (
 	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
 	"github.com/edufund/edufund/storage/storagetest"
@@ -224,7 +225,7 @@ func TestOneYear(t *testing.T) {
 		r.at(2025, time.December, 1)
 		_, err = r.svc.CloseMonth(ctx, db, funding.Month{Year: 2025, Month: time.December}, nil)
 		require.ErrorIs(t, err, enrollment.ErrMonthSkipped)
-		_, err = r.svc.CloseMonthBatched(ctx, db, funding.Month{Year: 2025, Month: time.December}, enrollment.CloseBatchOptions{})
+		_, err = batch.CloseMonth(ctx, r.svc, db, funding.Month{Year: 2025, Month: time.December}, batch.CloseOptions{})
 		require.ErrorIs(t, err, enrollment.ErrMonthSkipped)
 		require.Equal(t, "2000.02", r.money(cert.ID).Spent.String())
 

@@ -1,6 +1,6 @@
 // Command close benchmarks the night of the monthly close on PostgreSQL:
 // a region of -contracts active contracts (default 1,000,000) closed with
-// enrollment.(*Service).CloseMonthBatched, against the floor of writing the
+// enrollment/batch.CloseMonth, against the floor of writing the
 // same charge postings with one INSERT … SELECT.
 //
 //	go run ./examples/bench/close -pg 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable' -contracts 1000000
@@ -61,6 +61,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
 )
@@ -69,7 +70,7 @@ func main() {
 	pg := flag.String("pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server URL (a database to connect to for CREATE DATABASE)")
 	n := flag.Int("contracts", 1_000_000, "active contracts in the region (two per certificate)")
 	history := flag.Int("history", 0, "months of earlier invoice lines per contract, two a month, before the region's year (at most 12): a later month's close")
-	page := flag.Int("page", enrollment.DefaultClosePage, "contracts per transaction of the batched close")
+	page := flag.Int("page", batch.DefaultClosePage, "contracts per transaction of the batched close")
 	flag.IntVar(&workers, "workers", 2, "pages of the batched close in flight at once")
 	dbName := flag.String("db", "edufund_bench_close", "name of the scratch database (dropped and created)")
 	keep := flag.Bool("keep", false, "keep the scratch database (the last round's) and the region's database at the end")
@@ -500,7 +501,7 @@ func runRound(ctx context.Context, dsn string, n, page int, first bool) (roundRe
 	clock := &funding.FixedClock{T: time.Date(2026, time.March, 1, 3, 0, 0, 0, time.UTC)}
 	svc := enrollment.NewService(db, clock, enrollment.DefaultConfig())
 	var fallbacks int
-	opts := enrollment.CloseBatchOptions{PageSize: page, Workers: workers, OnFallback: func(_ uuid.UUID, err error) {
+	opts := batch.CloseOptions{PageSize: page, Workers: workers, OnFallback: func(_ uuid.UUID, err error) {
 		fallbacks++
 		fmt.Fprintln(os.Stderr, "page fell back to the per-contract path:", err)
 	}}
@@ -535,7 +536,7 @@ func runRound(ctx context.Context, dsn string, n, page int, first bool) (roundRe
 	}
 	closeCPU := startCPU()
 	t1 := time.Now()
-	rep, err := svc.CloseMonthBatched(ctx, db, month, opts)
+	rep, err := batch.CloseMonth(ctx, svc, db, month, opts)
 	res.close = time.Since(t1)
 	res.client, res.server = closeCPU.stop()
 	if cpuProfile != "" && first {
@@ -586,7 +587,7 @@ func runRound(ctx context.Context, dsn string, n, page int, first bool) (roundRe
 	// 3. The same close again.
 	againCPU := startCPU()
 	t2 := time.Now()
-	rep2, err := svc.CloseMonthBatched(ctx, db, month, opts)
+	rep2, err := batch.CloseMonth(ctx, svc, db, month, opts)
 	res.again = time.Since(t2)
 	if err != nil {
 		return res, err

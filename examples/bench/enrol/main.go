@@ -1,6 +1,6 @@
 // Command enrol measures enrolment throughput: the real submit-application
 // service (every check, reserve, budget, seats, contract, postings and the
-// idempotency record) through the batching enrollment.Batcher, and one
+// idempotency record) through the batching batch.Batcher, and one
 // transaction per application through Service.Submit, against pgbench's
 // tpcb-like script at the same client count on the same PostgreSQL, run
 // interleaved. With -sqlite it measures the embedded SQLite store against
@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
 )
@@ -278,7 +279,7 @@ func lingerText(d time.Duration) string {
 
 // submitters of the service.
 func batched(svc *enrollment.Service, r *region, o options) (func(ctx context.Context, key string, c, g int) error, func()) {
-	b := enrollment.NewBatcher(svc, enrollment.BatcherOptions{MaxBatch: o.maxBatch, Flushers: o.flushers, Linger: o.linger})
+	b := batch.NewBatcher(svc, batch.BatcherOptions{MaxBatch: o.maxBatch, Flushers: o.flushers, Linger: o.linger})
 	bo := b.Options()
 	fmt.Printf("  batcher: %d flushers, at most %d per batch, linger %v\n", bo.Flushers, bo.MaxBatch, bo.Linger)
 	return func(ctx context.Context, key string, c, g int) error {

@@ -7,6 +7,7 @@ import (
 	"testing/fstest"
 
 	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/storage/internal/schema"
 )
 
 // MigrateBefore applies the migrations whose names sort before name, for a
@@ -48,8 +49,8 @@ func (db *DB) InsertCertificateAsOf(ctx context.Context, c certificate.Certifica
 	for _, c := range cols {
 		have[c] = true
 	}
-	ins := db.bun.NewInsert().Model(toCertificateRow(c))
-	for _, f := range db.bun.Table(reflect.TypeFor[certificateRow]()).Fields {
+	ins := db.bun.NewInsert().Model(schema.FromCertificate(c))
+	for _, f := range db.bun.Table(reflect.TypeFor[schema.Certificate]()).Fields {
 		if !have[f.Name] {
 			ins = ins.ExcludeColumn(f.Name)
 		}

@@ -2,15 +2,15 @@ package storage
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"modernc.org/sqlite"
 
 	"github.com/edufund/edufund/enrollment"
 )
@@ -19,26 +19,6 @@ type pgErr string
 
 func (e pgErr) Error() string    { return "pg error " + string(e) }
 func (e pgErr) SQLState() string { return string(e) }
-
-func TestIsRetryable(t *testing.T) {
-	for _, tc := range []struct {
-		err  error
-		want bool
-	}{
-		{pgErr("40001"), true},
-		{fmt.Errorf("wrapped: %w", pgErr("40P01")), true},
-		{pgErr("23505"), false},
-		{driver.ErrBadConn, true},
-		{fmt.Errorf("read: %w", io.ErrUnexpectedEOF), true},
-		{errors.New("conn closed"), true},
-		{enrollment.ErrNotFound, false},
-		{errors.New("boom"), false},
-	} {
-		if got := isRetryable(tc.err); got != tc.want {
-			t.Errorf("isRetryable(%v) = %v, want %v", tc.err, got, tc.want)
-		}
-	}
-}
 
 func TestSQLiteBusyIsRetryable(t *testing.T) {
 	// Two stores on one file: the second cannot begin while the first holds
@@ -81,7 +61,7 @@ func TestSQLiteBusyIsRetryable(t *testing.T) {
 	if !errors.Is(err, enrollment.ErrContention) {
 		t.Fatalf("InTx against a held write lock = %v, want ErrContention", err)
 	}
-	if code, ok := sqliteCode(err); !ok || code&0xff != sqliteBusy {
+	if se := (*sqlite.Error)(nil); !errors.As(err, &se) || se.Code()&0xff != 5 /* SQLITE_BUSY */ {
 		t.Errorf("cause is not SQLITE_BUSY: %v", err)
 	}
 	t.Logf("attempts=%d err=%v", attempts, err)

@@ -32,7 +32,8 @@ type Tx interface {
 	IdempotencyRecords(ctx context.Context, keys []string) ([]enrollment.IdempotencyRecord, error)
 	// Prefetch locks the certificates that exist (in id order), then every
 	// account of them, and reads every contract of them and the offers of
-	// the groups that exist.
+	// the groups that exist. On a ClaimLocker the certificates were locked
+	// and returned by ClaimKeysLock: Prefetch reads the rest.
 	Prefetch(ctx context.Context, certificateIDs, groupIDs []uuid.UUID) (Rows, error)
 	// LockCounters locks the counters of keys that exist, in the order of
 	// keys, reads those of read without locking them, and returns them.
@@ -43,17 +44,13 @@ type Tx interface {
 
 // ClaimLocker is a Tx that claims the keys and locks the certificates of
 // the applications whose key it claimed in one round trip, then reads the
-// rest of the batch's rows in a statement that starts after those locks
-// are held (so that, under READ COMMITTED, it sees everything committed by
-// the transactions it waited for).
+// rest of the batch's rows (Prefetch) in statements that start after those
+// locks are held (so that, under READ COMMITTED, they see everything
+// committed by the transactions it waited for).
 type ClaimLocker interface {
 	// ClaimKeysLock is ClaimKeys, then locks (in id order) the existing
-	// certificates certs[i] whose keys[i] it claimed, and returns them (or
-	// leaves them to PrefetchLocked, on a store with a single writer).
+	// certificates certs[i] whose keys[i] it claimed, and returns them.
 	ClaimKeysLock(ctx context.Context, recs []enrollment.IdempotencyRecord, keys []string, certs []uuid.UUID) (claimed []string, locked []certificate.Certificate, err error)
-	// PrefetchLocked is Prefetch for certificates already locked; it
-	// returns the Certificates ClaimKeysLock did not.
-	PrefetchLocked(ctx context.Context, certificateIDs, groupIDs []uuid.UUID) (Rows, error)
 }
 
 // Rows is what a batch reads before it runs its applications.

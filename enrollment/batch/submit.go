@@ -260,16 +260,11 @@ func (r *runner) runBatch(ctx context.Context, tx Tx, w *work, lockBudget bool) 
 	}
 	certIDs, groupIDs = uniqIDs(certIDs), uniqIDs(groupIDs)
 	if len(certIDs) > 0 {
-		var rows Rows
-		if preLock {
-			rows, err = cl.PrefetchLocked(ctx, certIDs, groupIDs)
-			rows.Certificates = append(rows.Certificates, locked...)
-		} else {
-			rows, err = tx.Prefetch(ctx, certIDs, groupIDs)
-		}
+		rows, err := tx.Prefetch(ctx, certIDs, groupIDs)
 		if err != nil {
 			return nil, err
 		}
+		rows.Certificates = append(rows.Certificates, locked...)
 		if err := r.prefetch(ctx, tx.LockCounters, st, rows, w, fresh, certIDs, groupIDs, lockBudget); err != nil {
 			return nil, err
 		}

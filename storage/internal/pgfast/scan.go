@@ -1,4 +1,4 @@
-package storage
+package pgfast
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/edufund/edufund/funding"
+	"github.com/edufund/edufund/storage/internal/schema"
 )
 
 // Binary row scanners for the statements that run on the pgx connection
@@ -25,24 +26,24 @@ type rowScanner interface {
 // pgDates converts scanned dates; the first infinite one is an error.
 type pgDates struct{ err error }
 
-func (d *pgDates) of(src pgtype.Date) dbDate {
+func (d *pgDates) of(src pgtype.Date) schema.Date {
 	if !src.Valid {
-		return dbDate{}
+		return schema.Date{}
 	}
 	if src.InfinityModifier != pgtype.Finite {
 		if d.err == nil {
 			d.err = fmt.Errorf("storage: infinite date")
 		}
-		return dbDate{}
+		return schema.Date{}
 	}
-	return dbDate(funding.DateOf(src.Time))
+	return schema.Date(funding.DateOf(src.Time))
 }
 
-func pgTimeOf(t pgtype.Timestamptz) dbTime {
+func pgTimeOf(t pgtype.Timestamptz) schema.Time {
 	if !t.Valid {
-		return dbTime{}
+		return schema.Time{}
 	}
-	return dbTime(t.Time.UTC())
+	return schema.Time(t.Time.UTC())
 }
 
 const pgCertificateCols = `id, number, scheme, person_id, full_name, birth_date, sex, citizenship, education, region,
@@ -50,9 +51,9 @@ const pgCertificateCols = `id, number, scheme, person_id, full_name, birth_date,
 	protection_mode, passphrase_hash, failed_attempts, locked_until, documents_due_from, documents_uploaded_on, documents_valid_reason, uniq_year`
 
 // scanCertificate scans pgCertificateCols and then extra.
-func scanCertificate(rows rowScanner, extra ...any) (certificateRow, error) {
+func scanCertificate(rows rowScanner, extra ...any) (schema.Certificate, error) {
 	var (
-		r                               certificateRow
+		r                               schema.Certificate
 		id                              pgtype.UUID
 		birth, issued, valid, due, docs pgtype.Date
 		locked                          pgtype.Timestamptz
@@ -78,10 +79,10 @@ func scanCertificate(rows rowScanner, extra ...any) (certificateRow, error) {
 // pgAccountCols are the stored columns of an account, as written.
 const pgAccountCols = `certificate_id, period_start, period_end, nominal, balance, held, depleted, expired, fixed`
 
-// scanAccount reads the columns of pgAccountSelect.
-func scanAccount(rows rowScanner, extra ...any) (accountRow, error) {
+// scanAccount reads the columns of schema.PGAccountSelect.
+func scanAccount(rows rowScanner, extra ...any) (schema.Account, error) {
 	var (
-		r          accountRow
+		r          schema.Account
 		id         pgtype.UUID
 		start, end pgtype.Date
 		d          pgDates
@@ -104,9 +105,9 @@ const pgContractCols = `id, certificate_id, group_id, module_id, program_id, pro
 	price_copay_first, price_copay_other, hold_id, created_at, closed_on, prolonged_from,
 	registry, direction, offered_on, activated_on, terminated_on, scheme`
 
-func scanContract(rows rowScanner, extra ...any) (contractRow, error) {
+func scanContract(rows rowScanner, extra ...any) (schema.Contract, error) {
 	var (
-		r                                                           contractRow
+		r                                                           schema.Contract
 		id, cert, group, module, program, provider, hold, prolonged pgtype.UUID
 		periodStart, periodEnd, start, end, priceStart, priceEnd    pgtype.Date
 		closedOn, offeredOn, activatedOn, terminatedOn              pgtype.Date
@@ -124,7 +125,7 @@ func scanContract(rows rowScanner, extra ...any) (contractRow, error) {
 	}
 	r.ID, r.CertificateID, r.GroupID, r.ModuleID = id.Bytes, cert.Bytes, group.Bytes, module.Bytes
 	r.ProgramID, r.ProviderID = program.Bytes, provider.Bytes
-	r.HoldID, r.ProlongedFrom = nullUUID(hold.Bytes), nullUUID(prolonged.Bytes)
+	r.HoldID, r.ProlongedFrom = schema.NullUUID(hold.Bytes), schema.NullUUID(prolonged.Bytes)
 	r.PriceDays, r.PriceMonths = int(days), int(months)
 	r.CreatedAt = pgTimeOf(createdAt)
 	r.PeriodStart, r.PeriodEnd, r.Start, r.End = d.of(periodStart), d.of(periodEnd), d.of(start), d.of(end)
@@ -151,9 +152,9 @@ const pgOffersFrom = ` FROM study_groups g
 	JOIN providers v ON v.id = p.provider_id
 	LEFT JOIN agreements ag ON ag.provider_id = v.id`
 
-func scanOffer(rows rowScanner) (offerJoin, error) {
+func scanOffer(rows rowScanner) (schema.Offer, error) {
 	var (
-		o                                          offerJoin
+		o                                          schema.Offer
 		gid, gmod, mid, mprog, pid, pprov, vid     pgtype.UUID
 		gstart, gend, agStart, agEnd               pgtype.Date
 		gcap, mhours, mmin, mmax, pmin, pmax, plim int32

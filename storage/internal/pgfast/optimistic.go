@@ -1,4 +1,4 @@
-package storage
+package pgfast
 
 import (
 	"context"
@@ -14,24 +14,20 @@ import (
 
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/enrollment/batch"
+	"github.com/edufund/edufund/storage/internal/dberr"
+	"github.com/edufund/edufund/storage/internal/schema"
 )
 
 // The optimistic batch (batch.OptimisticStore) on PostgreSQL: a
 // batch costs two round trips and one commit, and no row is locked while
 // Go runs the rules. ReadBatch is one pipeline of reads without locks;
-// ApplyOptimistic is one pipeline (see pgpipe.go) that locks and checks
+// ApplyOptimistic is one pipeline (see pipeline.go) that locks and checks
 // what the accepted applications depend on, writes everything and commits
 // at its Sync. The versions are the rows' xmin: any committed UPDATE of a
 // row gives it a new one, and a row locked FOR NO KEY UPDATE (or updated)
 // by a statement under READ COMMITTED is re-checked against its newest
 // version, so a change that commits after the read, even while the write
 // waits for the row, fails the check and undoes the whole write.
-
-var _ batch.OptimisticStore = (*DB)(nil)
-
-// OptimisticBatches is batch.OptimisticStore: PostgreSQL only;
-// SQLite has one writer in process, so there is nothing to gain.
-func (db *DB) OptimisticBatches() bool { return db.dialect == Postgres }
 
 // The reads of ReadBatch. Each statement of the pipeline reads its own
 // snapshot under READ COMMITTED; the order makes that enough: the
@@ -41,7 +37,7 @@ func (db *DB) OptimisticBatches() bool { return db.dialect == Postgres }
 var (
 	pgReadKeys         = &pgStmt{"edufund_read_keys", `SELECT key, operation, request_hash, result FROM idempotency WHERE key = ANY($1::text[])`}
 	pgReadCertificates = &pgStmt{"edufund_read_certificates", `SELECT ` + pgCertificateCols + `, xmin::text::bigint FROM certificates WHERE id = ANY($1::uuid[])`}
-	pgReadAccounts     = &pgStmt{"edufund_read_accounts", `SELECT ` + pgAccountSelect + `, a.xmin::text::bigint FROM ` + pgAccountFrom + ` WHERE a.certificate_id = ANY($1::uuid[])`}
+	pgReadAccounts     = &pgStmt{"edufund_read_accounts", `SELECT ` + schema.PGAccountSelect + `, a.xmin::text::bigint FROM ` + schema.PGAccountFrom + ` WHERE a.certificate_id = ANY($1::uuid[])`}
 	pgReadContracts    = &pgStmt{"edufund_read_contracts", `SELECT ` + pgContractCols + ` FROM contracts WHERE certificate_id = ANY($1::uuid[])`}
 	pgReadOffers       = &pgStmt{"edufund_read_offers", `SELECT ` + pgOfferCols + pgOffersFrom + ` WHERE g.id = ANY($1::uuid[])`}
 	pgReadCounters     = &pgStmt{"edufund_read_counters", `SELECT key, used, lim FROM counters WHERE key = ANY($1::text[])`}
@@ -62,15 +58,12 @@ func nonNil[T any](xs []T) []T {
 	return xs
 }
 
-// ReadBatch is batch.OptimisticStore.
-func (db *DB) ReadBatch(ctx context.Context, keys []string, certIDs, groupIDs []uuid.UUID, counterKeys []string) ([]enrollment.IdempotencyRecord, batch.Rows, error) {
+// ReadBatch is batch.OptimisticStore.ReadBatch.
+func (s *Store) ReadBatch(ctx context.Context, keys []string, certIDs, groupIDs []uuid.UUID, counterKeys []string) ([]enrollment.IdempotencyRecord, batch.Rows, error) {
 	var out batch.Rows
-	if !db.OptimisticBatches() {
-		return nil, out, errors.New("storage: optimistic batches need PostgreSQL")
-	}
 	var (
 		recs   []enrollment.IdempotencyRecord
-		offers []offerJoin
+		offers []schema.Offer
 	)
 	out.CertVersions = map[uuid.UUID]int64{}
 	certs := pgUUIDs(certIDs)
@@ -89,7 +82,7 @@ func (db *DB) ReadBatch(ctx context.Context, keys []string, certIDs, groupIDs []
 			if err != nil {
 				return err
 			}
-			out.Certificates = append(out.Certificates, r.domain())
+			out.Certificates = append(out.Certificates, r.Domain())
 			out.CertVersions[r.ID] = v
 			return nil
 		}},
@@ -99,11 +92,11 @@ func (db *DB) ReadBatch(ctx context.Context, keys []string, certIDs, groupIDs []
 			if err != nil {
 				return err
 			}
-			// No lock, one snapshot: an unsettled account is a broken ledger.
-			if err := r.settled(); err != nil {
+			// No lock, one snapshot: an schema.Unsettled account is a broken ledger.
+			if err := r.Settled(); err != nil {
 				return err
 			}
-			a := r.domain()
+			a := r.Domain()
 			a.Version = v
 			out.Accounts = append(out.Accounts, a)
 			return nil
@@ -113,7 +106,7 @@ func (db *DB) ReadBatch(ctx context.Context, keys []string, certIDs, groupIDs []
 			if err != nil {
 				return err
 			}
-			out.Contracts = append(out.Contracts, r.domain())
+			out.Contracts = append(out.Contracts, r.Domain())
 			return nil
 		}},
 		{stmt: pgReadOffers, args: []any{pgUUIDs(groupIDs)}, scan: func(rows pgx.Rows) error {
@@ -133,33 +126,18 @@ func (db *DB) ReadBatch(ctx context.Context, keys []string, certIDs, groupIDs []
 			return nil
 		}},
 	}
-	if err := db.withPgx(ctx, func(c *pgx.Conn) error { return runPipeline(ctx, c, qs) }); err != nil {
+	if err := s.withConn(ctx, func(c *pgx.Conn) error { return s.runPipeline(ctx, c, qs) }); err != nil {
 		return nil, batch.Rows{}, fmt.Errorf("storage: read batch: %w", err)
 	}
-	out.Offers = joinOffers(sortOffers(offers))
+	out.Offers = schema.JoinOffers(schema.SortOffers(offers))
 	return recs, out, nil
 }
 
-// sortOffers orders the rows of the offers statements as joinOffers needs
-// them: by group, then agreement.
-func sortOffers(offers []offerJoin) []offerJoin {
-	slices.SortStableFunc(offers, func(a, b offerJoin) int {
-		switch {
-		case offerLess(&a, &b):
-			return -1
-		case offerLess(&b, &a):
-			return 1
-		}
-		return 0
-	})
-	return offers
-}
-
-// ReadCounters is batch.OptimisticStore.
-func (db *DB) ReadCounters(ctx context.Context, keys []string) ([]enrollment.Counter, error) {
+// ReadCounters is batch.OptimisticStore.ReadCounters.
+func (s *Store) ReadCounters(ctx context.Context, keys []string) ([]enrollment.Counter, error) {
 	var out []enrollment.Counter
-	err := db.withPgx(ctx, func(c *pgx.Conn) error {
-		return runPipeline(ctx, c, []pgQuery{{stmt: pgReadCounters, args: []any{nonNil(keys)}, scan: func(rows pgx.Rows) error {
+	err := s.withConn(ctx, func(c *pgx.Conn) error {
+		return s.runPipeline(ctx, c, []pgQuery{{stmt: pgReadCounters, args: []any{nonNil(keys)}, scan: func(rows pgx.Rows) error {
 			var k enrollment.Counter
 			if err := rows.Scan(&k.Key, &k.Used, &k.Limit); err != nil {
 				return err
@@ -240,11 +218,8 @@ func unnestOf(first int, types ...string) string {
 	return b.String()
 }
 
-// ApplyOptimistic is batch.OptimisticStore.
-func (db *DB) ApplyOptimistic(ctx context.Context, w batch.Write) error {
-	if !db.OptimisticBatches() {
-		return errors.New("storage: optimistic batches need PostgreSQL")
-	}
+// ApplyOptimistic is batch.OptimisticStore.ApplyOptimistic.
+func (s *Store) ApplyOptimistic(ctx context.Context, w batch.Write) error {
 	if len(w.Release) > 0 {
 		return errors.New("storage: an optimistic batch claims no key, so it releases none")
 	}
@@ -255,11 +230,11 @@ func (db *DB) ApplyOptimistic(ctx context.Context, w batch.Write) error {
 	if err != nil {
 		return err
 	}
-	err = db.withPgx(ctx, func(c *pgx.Conn) error { return runPipeline(ctx, c, qs) })
+	err = s.withConn(ctx, func(c *pgx.Conn) error { return s.runPipeline(ctx, c, qs) })
 	switch {
 	case err == nil:
 		return nil
-	case isCheckFailure(err) || isUnique(err) || isRetryable(err):
+	case isCheckFailure(err) || dberr.Unique(err) || dberr.Retryable(err):
 		return fmt.Errorf("storage: optimistic batch: %w (%v)", batch.ErrStale, err)
 	}
 	return fmt.Errorf("storage: optimistic batch: %w", err)
@@ -269,7 +244,7 @@ func (db *DB) ApplyOptimistic(ctx context.Context, w batch.Write) error {
 func optimisticWrites(w batch.Write) ([]pgQuery, error) {
 	var (
 		qs []pgQuery
-		k  kopecks
+		k  schema.Kopecks
 	)
 	add := func(s *pgStmt, n int, args ...any) {
 		if n > 0 {
@@ -329,8 +304,8 @@ func optimisticWrites(w batch.Write) ([]pgQuery, error) {
 	gs := guardArgs(sortGuards(w.Guards))
 	add(pgLockCounters, len(w.Guards), gs[0])
 	add(pgGuardCounters, len(w.Guards), append(gs, len(w.Guards))...)
-	if k.err != nil {
-		return nil, k.err
+	if k.Err != nil {
+		return nil, k.Err
 	}
 	return qs, nil
 }

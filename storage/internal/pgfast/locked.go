@@ -1,4 +1,4 @@
-package storage
+package pgfast
 
 import (
 	"context"
@@ -12,59 +12,72 @@ import (
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/enrollment/batch"
+	"github.com/edufund/edufund/storage/internal/dberr"
+	"github.com/edufund/edufund/storage/internal/schema"
 )
 
-// The batch under locks (batch.Tx) on PostgreSQL, the path of a
-// batch whose optimistic write found a change, runs in a bun transaction.
-// Its statements have a fixed text whatever the batch: the rows travel as
-// binary array parameters (pgargs.go, unnest) and come back as columns
-// scanned by pgrows.go's scanners, through pgx's extended protocol with
-// its per-connection statement cache (QueryExecModeCacheStatement passed
-// as the first argument through database/sql), so each is parsed and
-// planned once per connection instead of once per batch. bun's own
+// The batch under locks (batch.Tx) on PostgreSQL, the path of a batch
+// whose optimistic write found a change, runs in the store's (bun's)
+// transaction. Its statements have a fixed text whatever the batch: the
+// rows travel as binary array parameters (args.go, unnest) and come back as
+// columns scanned by scan.go's scanners, through pgx's extended protocol
+// with its per-connection statement cache (QueryExecModeCacheStatement
+// passed as the first argument through database/sql), so each is parsed
+// and planned once per connection instead of once per batch. bun's own
 // statements on the same connection keep the simple protocol.
+
+// Locked is the bulk reads and writes of a batch under locks (those of
+// batch.Tx beyond enrollment.Tx, and batch.ClaimLocker) in one
+// transaction of the store.
+type Locked struct {
+	store *Store
+	tx    *sql.Tx
+	check func(error) error
+}
+
+var _ batch.ClaimLocker = (*Locked)(nil)
+
+// Locked runs a batch's statements in tx; check is told of each failure
+// and returns it (the store's transaction remembers a retryable one, to
+// retry the transaction whatever its closure returns).
+func (s *Store) Locked(tx *sql.Tx, check func(error) error) *Locked {
+	return &Locked{store: s, tx: tx, check: check}
+}
 
 // pgCached prepends pgx's cached-statement mode to a statement's arguments.
 func pgCached(args ...any) []any {
 	return append([]any{pgx.QueryExecModeCacheStatement}, args...)
 }
 
-// BatchStatementHook, when set (before any batch runs), is called after
-// each batch statement that bypasses bun (and so bun's query hooks) with
-// its text and duration; for benchmarks and tracing.
-var BatchStatementHook func(query string, d time.Duration)
-
-// traceStatement starts timing a statement that bypasses bun's query hooks
-// for BatchStatementHook; the returned func reports it.
-func traceStatement(q string) func() {
-	h := BatchStatementHook
-	if h == nil {
-		return func() {}
-	}
-	t0 := time.Now()
-	return func() { h(q, time.Since(t0)) }
+func (t *Locked) pgQuery(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	defer t.store.trace(q)()
+	return t.tx.QueryContext(ctx, q, pgCached(args...)...)
 }
 
-func (t batchTx) pgQuery(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	defer traceStatement(q)()
-	return t.tx.tx.Tx.QueryContext(ctx, q, pgCached(args...)...)
+func (t *Locked) pgExec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	defer t.store.trace(q)()
+	return t.tx.ExecContext(ctx, q, pgCached(args...)...)
 }
 
-func (t batchTx) pgExec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	defer traceStatement(q)()
-	return t.tx.tx.Tx.ExecContext(ctx, q, pgCached(args...)...)
+func (t *Locked) read(err error, what string, key any) error {
+	return dberr.Read(t.check(err), what, key)
+}
+
+func (t *Locked) write(err error, what string) error {
+	return dberr.Write(t.check(err), what)
 }
 
 const pgClaimSQL = `INSERT INTO idempotency (key, operation, request_hash, created_at)
 	SELECT u.k, u.o, u.h, $4::timestamptz FROM unnest($1::text[], $2::text[], $3::text[]) AS u(k, o, h)
 	ON CONFLICT (key) DO NOTHING RETURNING key`
 
-func (t batchTx) claimKeysPG(ctx context.Context, recs []enrollment.IdempotencyRecord) ([]string, error) {
+// ClaimKeys is batch.Tx.ClaimKeys.
+func (t *Locked) ClaimKeys(ctx context.Context, recs []enrollment.IdempotencyRecord) ([]string, error) {
 	ks, ops, hs := make([]string, len(recs)), make([]string, len(recs)), make([]string, len(recs))
 	for i, r := range recs {
 		ks[i], ops[i], hs[i] = r.Key, r.Operation, r.RequestHash
 	}
-	rows, err := t.pgQuery(ctx, pgClaimSQL, ks, ops, hs, time.Time(dbTimeNow()))
+	rows, err := t.pgQuery(ctx, pgClaimSQL, ks, ops, hs, time.Time(timeNow()))
 	if err != nil {
 		return nil, t.write(err, "claim keys")
 	}
@@ -83,13 +96,14 @@ func (t batchTx) claimKeysPG(ctx context.Context, recs []enrollment.IdempotencyR
 	return claimed, nil
 }
 
-// dbTimeNow is the time stored by the bun path (dbTime(time.Now())), as a
-// time.Time in UTC with microseconds, what timestamptz keeps.
-func dbTimeNow() dbTime { return dbTime(time.Now().UTC().Truncate(time.Microsecond)) }
+// timeNow is the time stored by the bun path (schema.Time(time.Now())), as
+// a time.Time in UTC with microseconds, what timestamptz keeps.
+func timeNow() schema.Time { return schema.Time(time.Now().UTC().Truncate(time.Microsecond)) }
 
 const pgIdemRecordsSQL = `SELECT key, operation, request_hash, result FROM idempotency WHERE key = ANY($1::text[])`
 
-func (t batchTx) idempotencyRecordsPG(ctx context.Context, keys []string) ([]enrollment.IdempotencyRecord, error) {
+// IdempotencyRecords is batch.Tx.IdempotencyRecords.
+func (t *Locked) IdempotencyRecords(ctx context.Context, keys []string) ([]enrollment.IdempotencyRecord, error) {
 	rows, err := t.pgQuery(ctx, pgIdemRecordsSQL, keys)
 	if err != nil {
 		return nil, t.read(err, "idempotency keys", len(keys))
@@ -113,7 +127,11 @@ const pgLockCountersSQL = `WITH l AS (SELECT key, used, lim FROM counters WHERE 
 		ORDER BY array_position($1::text[], key) FOR UPDATE)
 	SELECT key, used, lim FROM l UNION ALL SELECT key, used, lim FROM counters WHERE key = ANY($2::text[])`
 
-func (t batchTx) lockCountersPG(ctx context.Context, keys, read []string) ([]enrollment.Counter, error) {
+// LockCounters is batch.Tx.LockCounters: the counters of keys are locked
+// in their order (ORDER BY the key's position in the list; LockRows sits
+// above the sort, so rows are locked in that order), those of read read
+// without a lock, in the same statement.
+func (t *Locked) LockCounters(ctx context.Context, keys, read []string) ([]enrollment.Counter, error) {
 	if keys == nil {
 		keys = []string{}
 	}
@@ -173,13 +191,13 @@ var pgApplyBatchSQL = func() string {
 		SELECT 1`
 }()
 
-// applyBatchPG writes a batch's effects in one statement, then the guarded
+// ApplyBatch is batch.Tx.ApplyBatch: a batch's effects in one statement, then the guarded
 // (hot) counters by one statement of their own, the last before the
 // commit: PostgreSQL runs the CTEs a query reads before the others, so in
 // the statement of the writes they would be locked during all the inserts.
-func (t batchTx) applyBatchPG(ctx context.Context, w batch.Write) error {
+func (t *Locked) ApplyBatch(ctx context.Context, w batch.Write) error {
 	if len(w.Contracts)+len(w.Holds)+len(w.Postings)+len(w.Accounts)+len(w.Counters)+len(w.Results)+len(w.Release) > 0 {
-		var k kopecks
+		var k schema.Kopecks
 		args, err := contractArgs(w.Contracts, &k)
 		if err != nil {
 			return err
@@ -201,8 +219,8 @@ func (t batchTx) applyBatchPG(ctx context.Context, w batch.Write) error {
 			ks[i], adds[i], lims[i] = c.Key, c.Add, c.Limit
 		}
 		args = append(args, ks, adds, lims, nonNil(w.Release))
-		if k.err != nil {
-			return k.err
+		if k.Err != nil {
+			return k.Err
 		}
 		if _, err := t.pgExec(ctx, pgApplyBatchSQL, args...); err != nil {
 			return t.write(err, "apply batch")
@@ -225,8 +243,6 @@ func (t batchTx) applyBatchPG(ctx context.Context, w batch.Write) error {
 	return nil
 }
 
-var _ batch.ClaimLocker = batchTx{}
-
 // The locked batch's reads on PostgreSQL. The claim comes first, then the
 // certificates of the claimed keys are locked in id order (the order
 // Submit takes them in), then the rest is read by statements that start
@@ -234,25 +250,19 @@ var _ batch.ClaimLocker = batchTx{}
 // everything the transactions they waited for committed.
 const (
 	pgLockCertificatesSQL = `SELECT ` + pgCertificateCols + ` FROM certificates WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE`
-	pgLockAccountsSQL     = `SELECT ` + pgAccountSelect + ` FROM ` + pgAccountFrom + ` WHERE a.certificate_id = ANY($1::uuid[]) ORDER BY a.certificate_id, a.period_start FOR NO KEY UPDATE OF a`
+	pgLockAccountsSQL     = `SELECT ` + schema.PGAccountSelect + ` FROM ` + schema.PGAccountFrom + ` WHERE a.certificate_id = ANY($1::uuid[]) ORDER BY a.certificate_id, a.period_start FOR NO KEY UPDATE OF a`
 	pgContractsSQL        = `SELECT ` + pgContractCols + ` FROM contracts WHERE certificate_id = ANY($1::uuid[])`
 	pgOffersSQL           = `SELECT ` + pgOfferCols + pgOffersFrom + ` WHERE g.id = ANY($1::uuid[])`
 )
 
-// ClaimKeysLock is batch.ClaimLocker: on PostgreSQL the claim,
-// then the certificates of the claimed keys locked; on SQLite ClaimKeys,
-// the certificates being read by PrefetchLocked.
-func (t batchTx) ClaimKeysLock(ctx context.Context, recs []enrollment.IdempotencyRecord, keys []string, certs []uuid.UUID) ([]string, []certificate.Certificate, error) {
-	if !t.pg() {
-		// One writer: PrefetchLocked reads the certificates.
-		claimed, err := t.ClaimKeys(ctx, recs)
-		return claimed, nil, err
-	}
+// ClaimKeysLock is batch.ClaimLocker: the claim, then the certificates
+// of the claimed keys locked.
+func (t *Locked) ClaimKeysLock(ctx context.Context, recs []enrollment.IdempotencyRecord, keys []string, certs []uuid.UUID) ([]string, []certificate.Certificate, error) {
 	// The batch's lookups are planned as in the pipelines (pgPlanSettings).
 	if _, err := t.pgExec(ctx, pgPlanSettings.sql); err != nil {
 		return nil, nil, t.write(err, "claim keys")
 	}
-	claimed, err := t.claimKeysPG(ctx, recs)
+	claimed, err := t.ClaimKeys(ctx, recs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -269,23 +279,20 @@ func (t batchTx) ClaimKeysLock(ctx context.Context, recs []enrollment.Idempotenc
 	var out []certificate.Certificate
 	err = t.scanAll(ctx, "certificates", pgLockCertificatesSQL, func(rows rowScanner) error {
 		r, err := scanCertificate(rows)
-		out = append(out, r.domain())
+		out = append(out, r.Domain())
 		return err
 	}, pgUUIDs(ids))
 	return claimed, out, err
 }
 
-// PrefetchLocked is batch.ClaimLocker: the accounts (locked),
-// contracts and offers.
-func (t batchTx) PrefetchLocked(ctx context.Context, certIDs, groupIDs []uuid.UUID) (batch.Rows, error) {
-	if !t.pg() {
-		return t.Prefetch(ctx, certIDs, groupIDs) // one writer: certificates included
-	}
+// Prefetch is batch.Tx.Prefetch for certificates ClaimKeysLock locked:
+// their accounts (locked), contracts and offers.
+func (t *Locked) Prefetch(ctx context.Context, certIDs, groupIDs []uuid.UUID) (batch.Rows, error) {
 	var out batch.Rows
-	var offers []offerJoin
+	var offers []schema.Offer
 	certs := pgUUIDs(certIDs)
-	accts, err := readSettled(func() ([]accountRow, error) {
-		var rs []accountRow
+	accts, err := schema.ReadSettled(func() ([]schema.Account, error) {
+		var rs []schema.Account
 		err := t.scanAll(ctx, "accounts", pgLockAccountsSQL, func(rows rowScanner) error {
 			r, err := scanAccount(rows)
 			rs = append(rs, r)
@@ -294,12 +301,12 @@ func (t batchTx) PrefetchLocked(ctx context.Context, certIDs, groupIDs []uuid.UU
 		return rs, err
 	})
 	for i := range accts {
-		out.Accounts = append(out.Accounts, accts[i].domain())
+		out.Accounts = append(out.Accounts, accts[i].Domain())
 	}
 	if err == nil {
 		err = t.scanAll(ctx, "contracts", pgContractsSQL, func(rows rowScanner) error {
 			r, err := scanContract(rows)
-			out.Contracts = append(out.Contracts, r.domain())
+			out.Contracts = append(out.Contracts, r.Domain())
 			return err
 		}, certs)
 	}
@@ -313,12 +320,12 @@ func (t batchTx) PrefetchLocked(ctx context.Context, certIDs, groupIDs []uuid.UU
 	if err != nil {
 		return batch.Rows{}, err
 	}
-	out.Offers = joinOffers(sortOffers(offers))
+	out.Offers = schema.JoinOffers(schema.SortOffers(offers))
 	return out, nil
 }
 
 // scanAll runs a statement of the batch and calls scan for each row.
-func (t batchTx) scanAll(ctx context.Context, what, q string, scan func(rowScanner) error, args ...any) error {
+func (t *Locked) scanAll(ctx context.Context, what, q string, scan func(rowScanner) error, args ...any) error {
 	rows, err := t.pgQuery(ctx, q, args...)
 	if err != nil {
 		return t.read(err, what, 0)

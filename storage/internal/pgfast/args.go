@@ -1,23 +1,26 @@
-package storage
+package pgfast
 
 import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/enrollment/batch"
+	"github.com/edufund/edufund/funding"
+	"github.com/edufund/edufund/storage/internal/schema"
 )
 
 // Binary array parameters for the batch statements on PostgreSQL: the rows
 // of a table travel as one array per column, in the order of the table's
-// column list in pgrows.go, and the statement reads them back with
+// column list in scan.go, and the statement reads them back with
 // unnest($first::type[], …) (unnestOf). One encoder per table serves the
 // optimistic and the locked batch alike.
 
 // contractArgs are the columns of pgContractCols.
-func contractArgs(cs []enrollment.Contract, k *kopecks) ([]any, error) {
+func contractArgs(cs []enrollment.Contract, k *schema.Kopecks) ([]any, error) {
 	n := len(cs)
 	uuids := func() []pgtype.UUID { return make([]pgtype.UUID, n) }
 	dates := func() []pgtype.Date { return make([]pgtype.Date, n) }
@@ -45,10 +48,10 @@ func contractArgs(cs []enrollment.Contract, k *kopecks) ([]any, error) {
 		prStart[i], prEnd[i], closed[i] = pgDate(p.Start), pgDate(p.End), pgDate(c.ClosedOn)
 		offered[i], activated[i], terminated[i] = pgDate(c.OfferedOn), pgDate(c.ActivatedOn), pgDate(c.TerminatedOn)
 		days[i], months[i] = int32(p.Days), int32(p.Months)
-		total[i], norm[i], cert[i], copay[i] = k.of("price.total", p.Total), k.of("price.normative", p.Normative), k.of("price.cert", p.Cert), k.of("price.copay", p.CoPay)
-		first[i], other[i] = k.of("price.first", p.First), k.of("price.other", p.Other)
-		certFirst[i], certOther[i] = k.of("price.cert_first", p.CertFirst), k.of("price.cert_other", p.CertOther)
-		copayFirst[i], copayOther[i] = k.of("price.copay_first", p.CoPayFirst), k.of("price.copay_other", p.CoPayOther)
+		total[i], norm[i], cert[i], copay[i] = k.Of("price.total", p.Total), k.Of("price.normative", p.Normative), k.Of("price.cert", p.Cert), k.Of("price.copay", p.CoPay)
+		first[i], other[i] = k.Of("price.first", p.First), k.Of("price.other", p.Other)
+		certFirst[i], certOther[i] = k.Of("price.cert_first", p.CertFirst), k.Of("price.cert_other", p.CertOther)
+		copayFirst[i], copayOther[i] = k.Of("price.copay_first", p.CoPayFirst), k.Of("price.copay_other", p.CoPayOther)
 		created[i] = pgTimestamptz(c.CreatedAt)
 	}
 	return []any{ids, certs, groups, modules, programs, providers, muns, pstart, pend, statuses,
@@ -66,14 +69,14 @@ const pgHoldCols = `id, certificate_id, period_start, amount, charged, released,
 var pgHoldTypes = []string{"uuid", "uuid", "date", "bigint", "bigint", "bigint", "bigint"}
 
 // holdArgs are the columns of pgHoldCols.
-func holdArgs(hs []batch.Hold, k *kopecks) []any {
+func holdArgs(hs []batch.Hold, k *schema.Kopecks) []any {
 	n := len(hs)
 	ids, certs, starts := make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.Date, n)
 	amount, charged, released, refunded := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 	for i, h := range hs {
 		ids[i], certs[i], starts[i] = pgUUID(h.Hold.ID), pgUUID(h.CertificateID), pgDate(h.Period.Start)
-		amount[i], charged[i] = k.of("amount", h.Hold.Amount), k.of("charged", h.Hold.Charged)
-		released[i], refunded[i] = k.of("released", h.Hold.Released), k.of("refunded", h.Hold.Refunded)
+		amount[i], charged[i] = k.Of("amount", h.Hold.Amount), k.Of("charged", h.Hold.Charged)
+		released[i], refunded[i] = k.Of("released", h.Hold.Released), k.Of("refunded", h.Hold.Refunded)
 	}
 	return []any{ids, certs, starts, amount, charged, released, refunded}
 }
@@ -83,7 +86,7 @@ const pgPostingCols = `id, certificate_id, period_start, period_end, kind, amoun
 var pgPostingTypes = []string{"uuid", "uuid", "date", "date", "text", "bigint", "uuid", "uuid", "text", "timestamptz", "text", "text", "text"}
 
 // postingArgs are the columns of pgPostingCols.
-func postingArgs(ps []enrollment.PostingRecord, k *kopecks) ([]any, error) {
+func postingArgs(ps []enrollment.PostingRecord, k *schema.Kopecks) ([]any, error) {
 	n := len(ps)
 	ids, certs, holds, contracts := make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n)
 	starts, ends := make([]pgtype.Date, n), make([]pgtype.Date, n)
@@ -93,7 +96,7 @@ func postingArgs(ps []enrollment.PostingRecord, k *kopecks) ([]any, error) {
 		if p.At.IsZero() {
 			return nil, fmt.Errorf("storage: posting %s has no time", p.ID)
 		}
-		j, err := paramsJSON(p.Params)
+		j, err := schema.ParamsJSON(p.Params)
 		if err != nil {
 			return nil, err
 		}
@@ -103,7 +106,7 @@ func postingArgs(ps []enrollment.PostingRecord, k *kopecks) ([]any, error) {
 		if !p.Month.IsZero() {
 			months[i] = pgtype.Text{String: p.Month.String(), Valid: true}
 		}
-		amounts[i], ats[i] = k.of("amount", p.Posting.Amount), pgTimestamptz(p.At)
+		amounts[i], ats[i] = k.Of("amount", p.Posting.Amount), pgTimestamptz(p.At)
 	}
 	return []any{ids, certs, starts, ends, kinds, amounts, holds, contracts, months, ats, actors, rules, params}, nil
 }
@@ -111,7 +114,7 @@ func postingArgs(ps []enrollment.PostingRecord, k *kopecks) ([]any, error) {
 var pgAccountTypes = []string{"uuid", "date", "date", "bigint", "bigint", "bigint", "bigint", "bigint", "boolean"}
 
 // accountArgs are the columns of pgAccountCols.
-func accountArgs(as []enrollment.AccountState, k *kopecks) []any {
+func accountArgs(as []enrollment.AccountState, k *schema.Kopecks) []any {
 	n := len(as)
 	certs, starts, ends, fixed := make([]pgtype.UUID, n), make([]pgtype.Date, n), make([]pgtype.Date, n), make([]bool, n)
 	var money [5][]int64
@@ -120,8 +123,8 @@ func accountArgs(as []enrollment.AccountState, k *kopecks) []any {
 	}
 	for i, a := range as {
 		certs[i], starts[i], ends[i], fixed[i] = pgUUID(a.CertificateID), pgDate(a.Period.Start), pgDate(a.Period.End), a.Fixed
-		money[0][i], money[1][i], money[2][i] = k.of("nominal", a.Account.Nominal), k.of("balance", a.Account.Balance), k.of("held", a.Account.Reserved.Add(a.Account.Spent))
-		money[3][i], money[4][i] = k.of("depleted", a.Account.Depleted), k.of("expired", a.Account.Expired)
+		money[0][i], money[1][i], money[2][i] = k.Of("nominal", a.Account.Nominal), k.Of("balance", a.Account.Balance), k.Of("held", a.Account.Reserved.Add(a.Account.Spent))
+		money[3][i], money[4][i] = k.Of("depleted", a.Account.Depleted), k.Of("expired", a.Account.Expired)
 	}
 	return []any{certs, starts, ends, money[0], money[1], money[2], money[3], money[4], fixed}
 }
@@ -137,7 +140,7 @@ func resultArgs(rs []enrollment.IdempotencyRecord) []any {
 			res[i] = []byte{}
 		}
 	}
-	return []any{ks, ops, hs, res, time.Time(dbTimeNow())}
+	return []any{ks, ops, hs, res, time.Time(timeNow())}
 }
 
 // guardArgs are the key, add, used, limit, exact and room of the guards.
@@ -149,3 +152,9 @@ func guardArgs(gs []batch.CounterGuard) []any {
 	}
 	return []any{ks, adds, used, lims, exact, room}
 }
+
+// pgUUID and pgDate are pgx's values of an id and a date (NULL when zero);
+// the batch enrolment uses them too.
+func pgUUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: id != uuid.Nil} }
+
+func pgDate(d funding.Date) pgtype.Date { return pgtype.Date{Time: d.Time(), Valid: !d.IsZero()} }

@@ -1,4 +1,4 @@
-package storage
+package pgfast
 
 import (
 	"context"
@@ -6,14 +6,20 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/funding"
+	"github.com/edufund/edufund/storage/internal/dberr"
+	"github.com/edufund/edufund/storage/internal/schema"
 )
 
 // The batched close's two PostgreSQL statements run on the extended
@@ -25,6 +31,84 @@ import (
 // is prepared once per connection under a fixed name (pgx.Conn.Prepare is
 // idempotent), and its parameter types, as the server inferred them from
 // the casts, are checked against the encoders before the first use.
+
+// pgCloseTx is batch.CloseTx over a pgx transaction.
+type pgCloseTx struct {
+	tx    pgx.Tx
+	store *Store // its parameter buffers and statement hook
+	// retry remembers the first retryable failure, as the store's
+	// transactions do, so that the error of a later statement still
+	// retries the page.
+	retry error
+	// holds is where LockContracts found each hold of the page: the write
+	// statement updates them by tuple id.
+	holds map[uuid.UUID]tid
+}
+
+// tid is a row's tuple id as tid_send writes it: the block number and the
+// line pointer's offset, big-endian.
+type tid [6]byte
+
+var _ batch.CloseTx = (*pgCloseTx)(nil)
+
+// closeBegin begins a page's transaction with the connection's default
+// isolation and generic plans for its statements. A custom plan sees the
+// length of the page's arrays and, on a small region, joins an array of
+// 5,000 to a table by a sequential scan and a hash (for a close of 100,000
+// contracts, half of its pages), replanning each time (10–25 ms a page);
+// the generic plan joins by an index probe per element, in the array's
+// order, which is also the order the close takes its locks in. JIT is off
+// for the same transaction: once ANALYZE has seen the invoice lines and
+// charges of a close, the generic plan of the lock statement costs more
+// than jit_above_cost (its estimates are for any id range), and it was
+// compiled at every execution: a re-run of a 1M close, which only runs the
+// lock statement, took 44–57 s with JIT and 15–18 s without. Bitmap scans
+// are off too: the generic plan of the lock statement probed a contract's
+// invoice lines with a bitmap scan whenever lines had been added since the
+// table's last ANALYZE (a close adds two per contract, and a re-run or a
+// resumed close plans after them), and a bitmap heap scan rescanned
+// once per contract builds a bitmap and asks the kernel for the table's
+// size each time: 56 ms for a page of 5,000 against 29 ms by the index
+// (psql, 1M region), and a re-run of a 1M close 16 s against 19.
+const closeBegin = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL jit = off; SET LOCAL enable_bitmapscan = off"
+
+// CloseTx runs fn in one transaction of a pgx connection of the pool
+// (taken with database/sql's Conn.Raw), not through database/sql: the rows
+// of a page are scanned and its arrays encoded without database/sql's
+// per-value conversions. It begins with the connection's default
+// isolation, as the store's transactions do, and is one attempt: the
+// caller retries it.
+func (s *Store) CloseTx(ctx context.Context, fn func(ctx context.Context, tx batch.CloseTx) error) error {
+	return s.withConn(ctx, func(c *pgx.Conn) error { return s.runCloseTx(ctx, c, fn) })
+}
+
+func (s *Store) runCloseTx(ctx context.Context, c *pgx.Conn, fn func(ctx context.Context, tx batch.CloseTx) error) error {
+	opts := pgx.TxOptions{}
+	if v, _ := strconv.Atoi(strings.SplitN(c.PgConn().ParameterStatus("server_version"), ".", 2)[0]); v >= 12 {
+		opts.BeginQuery = closeBegin // plan_cache_mode is PostgreSQL 12's
+	}
+	ptx, err := c.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	t := &pgCloseTx{tx: ptx, store: s}
+	if err := fn(ctx, t); err != nil {
+		_ = ptx.Rollback(context.WithoutCancel(ctx))
+		if t.retry != nil && !dberr.Retryable(err) {
+			err = fmt.Errorf("%w (after: %w)", err, t.retry)
+		}
+		return err
+	}
+	return ptx.Commit(ctx)
+}
+
+// fail maps a statement's error like tx.write.
+func (t *pgCloseTx) fail(err error, what string) error {
+	if t.retry == nil && dberr.Retryable(err) {
+		t.retry = err
+	}
+	return dberr.Write(err, what)
+}
 
 // pgStatement is a prepared statement of the close.
 type pgStatement struct {
@@ -100,14 +184,14 @@ func (n reserve) Encode(dst []byte) ([]byte, error) {
 
 // pgParams encodes the parameters of one statement, one after another,
 // into one buffer; values cuts it into the parameters. A page's buffer is
-// taken from its DB's (pgCloseTx.params) and given back once the statement
-// is sent (pgCloseTx.release).
+// taken from its Store's (pgCloseTx.params) and given back once the
+// statement is sent (pgCloseTx.release).
 type pgParams struct {
 	buf  []byte
 	ends []int // where each parameter ends in buf
 }
 
-// closeParamBuffers is how many parameter buffers a DB keeps for reuse:
+// closeParamBuffers is how many parameter buffers a Store keeps for reuse:
 // two per page in flight, for as many workers as a close on two to four
 // cores runs.
 const closeParamBuffers = 8
@@ -115,7 +199,7 @@ const closeParamBuffers = 8
 // params takes a parameter buffer for reuse, or a new one.
 func (t *pgCloseTx) params() *pgParams {
 	select {
-	case p := <-t.bufs:
+	case p := <-t.store.closeParams:
 		p.buf, p.ends = p.buf[:0], p.ends[:0]
 		return p
 	default:
@@ -130,7 +214,7 @@ func (t *pgCloseTx) release(p *pgParams) {
 		return
 	}
 	select {
-	case t.bufs <- p:
+	case t.store.closeParams <- p:
 	default:
 	}
 }
@@ -345,24 +429,24 @@ func (r *rowReader) text() string {
 }
 
 // date reads a date; NULL is the zero Date.
-func (r *rowReader) date() dbDate {
+func (r *rowReader) date() schema.Date {
 	v := r.next(4)
 	if v == nil {
-		return dbDate{}
+		return schema.Date{}
 	}
 	n := int32(binary.BigEndian.Uint32(v))
 	if n == math.MaxInt32 || n == math.MinInt32 {
 		if r.err == nil {
 			r.err = fmt.Errorf("storage: column %d is an infinite date", r.col)
 		}
-		return dbDate{}
+		return schema.Date{}
 	}
 	d, ok := r.dates[n]
 	if !ok {
 		d = funding.DateOf(time.Unix((int64(n)+pgEpochDays)*86400, 0).UTC())
 		r.dates[n] = d
 	}
-	return dbDate(d)
+	return schema.Date(d)
 }
 
 func (r *rowReader) timestamptz() time.Time {
@@ -433,6 +517,9 @@ var pgLockContracts = &pgStatement{
 	params: []uint32{oidTextArray, oidUUID, oidUUID, oidInt8, oidText, oidText},
 }
 
+// pageAlloc bounds the rows a page's result is allocated for up front.
+const pageAlloc = 20000
+
 // lockColumns is the number of columns pgLockContracts returns.
 const lockColumns = 44
 
@@ -449,13 +536,13 @@ func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Sta
 	params.int8(int64(limit))
 	params.text(monthStrings.of(m))
 	params.text(monthStrings.of(m.Prev()))
-	done := traceStatement(pgLockContracts.sql)
+	done := t.store.trace(pgLockContracts.sql)
 	rr, err := t.exec(ctx, pgLockContracts, params)
 	if err != nil {
 		done()
 		return nil, t.fail(err, what)
 	}
-	out := make([]batch.LockedContract, 0, min(limit, closeChunk))
+	out := make([]batch.LockedContract, 0, min(limit, pageAlloc))
 	r := rowReader{dates: map[int32]funding.Date{}, strs: map[string]string{}}
 	t.holds = make(map[uuid.UUID]tid, cap(out))
 	first := true
@@ -497,7 +584,7 @@ func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Sta
 // readLocked decodes one row of pgLockContracts: the contract and where
 // its hold is.
 func readLocked(r *rowReader) (batch.LockedContract, tid, error) {
-	var c contractRow
+	var c schema.Contract
 	c.ID, c.CertificateID, c.GroupID, c.ModuleID, c.ProgramID, c.ProviderID = r.uuid(), r.uuid(), r.uuid(), r.uuid(), r.uuid(), r.uuid()
 	c.Municipality, c.PeriodStart, c.PeriodEnd, c.Status = r.text(), r.date(), r.date(), r.text()
 	c.Start, c.End, c.PriceStart, c.PriceEnd = r.date(), r.date(), r.date(), r.date()
@@ -505,14 +592,14 @@ func readLocked(r *rowReader) (batch.LockedContract, tid, error) {
 	c.PriceTotal, c.PriceNormative, c.PriceCert, c.PriceCoPay = r.int8(), r.int8(), r.int8(), r.int8()
 	c.PriceFirst, c.PriceOther, c.PriceCertFirst, c.PriceCertOther = r.int8(), r.int8(), r.int8(), r.int8()
 	c.PriceCoPayFirst, c.PriceCoPayOther = r.int8(), r.int8()
-	c.HoldID, c.CreatedAt, c.ClosedOn, c.ProlongedFrom = nullUUID(r.uuid()), dbTime(r.timestamptz()), r.date(), nullUUID(r.uuid())
+	c.HoldID, c.CreatedAt, c.ClosedOn, c.ProlongedFrom = schema.NullUUID(r.uuid()), schema.Time(r.timestamptz()), r.date(), schema.NullUUID(r.uuid())
 	c.Registry, c.Direction, c.OfferedOn, c.ActivatedOn, c.TerminatedOn, c.Scheme = r.text(), r.text(), r.date(), r.date(), r.date(), r.text()
-	h := holdRow{ID: r.uuid(), Amount: r.int8(), Charged: r.int8(), Released: r.int8(), Refunded: r.int8()}
+	h := schema.Hold{ID: r.uuid(), Amount: r.int8(), Charged: r.int8(), Released: r.int8(), Refunded: r.int8()}
 	at := r.tid()
 	lc := batch.LockedContract{Charged: r.bool()}
 	var lerr error
 	r.textArray(func(b []byte) {
-		k, err := parseLineKey(string(b))
+		k, err := schema.ParseLineKey(string(b))
 		if err != nil && lerr == nil {
 			lerr = err
 		}
@@ -527,9 +614,9 @@ func readLocked(r *rowReader) (batch.LockedContract, tid, error) {
 	if c.ID == uuid.Nil || c.CertificateID == uuid.Nil {
 		return lc, at, fmt.Errorf("storage: contract row without id or certificate")
 	}
-	lc.Contract = c.domain()
+	lc.Contract = c.Domain()
 	if h.ID != uuid.Nil {
-		lc.Hold = h.domain()
+		lc.Hold = h.Domain()
 	}
 	return lc, at, nil
 }
@@ -544,7 +631,7 @@ func readLocked(r *rowReader) (batch.LockedContract, tid, error) {
 // and by the account the posting names, and the invoice totals in the key
 // order the client sorted them in. The accounts are not touched: a charge
 // moves money from reserved to spent, both derived from the holds (see
-// accountSelect). The number of holds updated comes back, to be compared
+// schema.AccountSelect). The number of holds updated comes back, to be compared
 // with what was sent. A posting's period ends where its contract's does,
 // which is its account's: an account's period does not change once it is
 // granted.
@@ -589,21 +676,21 @@ func (t *pgCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord
 	if len(ps) == 0 && len(ls) == 0 {
 		return nil
 	}
-	var k kopecks
+	var k schema.Kopecks
 	n := len(ps)
 	amounts := make([]int64, n)
 	params := make([]string, n)
 	for i := range ps {
 		p := &ps[i]
-		amounts[i] = k.of("amount", p.Posting.Amount)
-		j, err := paramsJSON(p.Params)
+		amounts[i] = k.Of("amount", p.Posting.Amount)
+		j, err := schema.ParamsJSON(p.Params)
 		if err != nil {
 			return err
 		}
 		params[i] = j
 	}
-	if k.err != nil {
-		return k.err
+	if k.Err != nil {
+		return k.Err
 	}
 	if err := checkPage(ps); err != nil {
 		return err
@@ -614,10 +701,10 @@ func (t *pgCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord
 		if l.ContractID == uuid.Nil || l.ProviderID == uuid.Nil {
 			return fmt.Errorf("storage: invoice line of contract %s lacks its contract or provider", l.ContractID)
 		}
-		lAmounts[i] = k.of("amount", l.Amount)
+		lAmounts[i] = k.Of("amount", l.Amount)
 	}
-	if k.err != nil {
-		return k.err
+	if k.Err != nil {
+		return k.Err
 	}
 	inv := invoiceSums(ls, lAmounts)
 
@@ -648,16 +735,16 @@ func (t *pgCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord
 	args.texts(len(ls), func(i int) string { return ls[i].Municipality })
 	args.uuids(len(ls), func(i int) uuid.UUID { return ls[i].ProviderID })
 	args.int8s(len(ls), func(i int) int64 { return lAmounts[i] })
-	args.texts(len(inv), func(i int) string { return inv[i].municipality })
-	args.uuids(len(inv), func(i int) uuid.UUID { return inv[i].provider })
-	args.texts(len(inv), func(i int) string { return inv[i].month })
-	args.texts(len(inv), func(i int) string { return inv[i].kind })
+	args.texts(len(inv), func(i int) string { return inv[i].Municipality })
+	args.uuids(len(inv), func(i int) uuid.UUID { return inv[i].Provider })
+	args.texts(len(inv), func(i int) string { return inv[i].Month })
+	args.texts(len(inv), func(i int) string { return inv[i].Kind })
 	args.int8s(len(inv), func(i int) int64 { return inv[i].amount })
 	args.int4s(len(inv), func(i int) int32 { return inv[i].lines })
 	args.tids(n, func(i int) tid { return t.holds[ps[i].Posting.HoldID] })
 	args.texts(len(ls), func(i int) string { return string(ls[i].Scheme) })
-	args.texts(len(inv), func(i int) string { return inv[i].scheme })
-	defer traceStatement(pgClosePage.sql)()
+	args.texts(len(inv), func(i int) string { return inv[i].Scheme })
+	defer t.store.trace(pgClosePage.sql)()
 	rr, err := t.exec(ctx, pgClosePage, args)
 	if err != nil {
 		return t.fail(err, "close page")
@@ -677,7 +764,79 @@ func (t *pgCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord
 		return fmt.Errorf("storage: close page: %d result rows: %v", rows, r.err)
 	}
 	if gotHolds != int64(n) {
-		return fmt.Errorf("%w: %d of %d holds", errUncovered, gotHolds, n)
+		return fmt.Errorf("%w: %d of %d holds", schema.ErrUncovered, gotHolds, n)
 	}
 	return nil
+}
+
+// checkPage checks a page's charge postings: charges of one month, time,
+// actor and rule, each complete.
+func checkPage(ps []enrollment.PostingRecord) error {
+	for i := range ps {
+		p := &ps[i]
+		switch {
+		case p.Posting.Kind != funding.Charge:
+			return fmt.Errorf("storage: close page: posting %s is a %s", p.ID, p.Posting.Kind)
+		case p.At.IsZero():
+			return fmt.Errorf("storage: posting %s has no time", p.ID)
+		case p.ContractID == uuid.Nil || p.Posting.HoldID == uuid.Nil || p.CertificateID == uuid.Nil || p.ID == uuid.Nil ||
+			p.Period.Start.IsZero() || p.Period.End.IsZero():
+			return fmt.Errorf("storage: close page: posting %s lacks its contract, hold, certificate, id or period", p.ID)
+		case p.Month != ps[0].Month || !p.At.Equal(ps[0].At) || p.Actor != ps[0].Actor || p.Rule != ps[0].Rule:
+			return fmt.Errorf("storage: close page: posting %s is not of the page's month, time, actor and rule", p.ID)
+		}
+	}
+	return nil
+}
+
+// invoiceSums sums a page's lines per invoice, in key order.
+func invoiceSums(ls []enrollment.InvoiceLine, amounts []int64) []invoiceSum {
+	idx := make(map[schema.InvoiceKey]int, 64)
+	var sums []invoiceSum
+	for i := range ls {
+		l := &ls[i]
+		k := schema.InvoiceKey{Scheme: string(l.Scheme), Municipality: l.Municipality, Provider: l.ProviderID, Month: monthStrings.of(l.Month), Kind: string(l.Kind)}
+		j, ok := idx[k]
+		if !ok {
+			j = len(sums)
+			idx[k] = j
+			sums = append(sums, invoiceSum{InvoiceKey: k})
+		}
+		sums[j].amount += amounts[i]
+		sums[j].lines++
+	}
+	slices.SortFunc(sums, func(a, b invoiceSum) int { return schema.CompareInvoiceKeys(a.InvoiceKey, b.InvoiceKey) })
+	return sums
+}
+
+type invoiceSum struct {
+	schema.InvoiceKey
+	amount int64
+	lines  int32
+}
+
+// monthStrings caches Month.String (fmt.Sprintf) for the few months a
+// close writes, once per charge and invoice line otherwise.
+var monthStrings = monthCache{m: map[funding.Month]string{}}
+
+type monthCache struct {
+	mu sync.RWMutex
+	m  map[funding.Month]string
+}
+
+func (c *monthCache) of(m funding.Month) string {
+	c.mu.RLock()
+	s, ok := c.m[m]
+	c.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = m.String()
+	c.mu.Lock()
+	if len(c.m) > 256 {
+		clear(c.m)
+	}
+	c.m[m] = s
+	c.mu.Unlock()
+	return s
 }

@@ -3,7 +3,6 @@ package storage
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,61 +35,36 @@ func (b sqliteBulk) inBatchTx(ctx context.Context, fn func(ctx context.Context, 
 // into the text, so this only keeps statements of a reasonable size.
 const batchChunk = 500
 
-func chunked[T any](xs []T, fn func([]T) error) error {
-	for len(xs) > 0 {
-		n := min(len(xs), batchChunk)
-		if err := fn(xs[:n]); err != nil {
-			return err
-		}
-		xs = xs[n:]
-	}
-	return nil
-}
-
 func (t sqliteBatchTx) ClaimKeys(ctx context.Context, recs []enrollment.IdempotencyRecord) ([]string, error) {
 	var claimed []string
-	now := schema.Time(time.Now())
-	err := chunked(recs, func(recs []enrollment.IdempotencyRecord) error {
-		rows := make([]schema.Idempotency, len(recs))
-		for i, r := range recs {
-			rows[i] = schema.Idempotency{Key: r.Key, Operation: r.Operation, RequestHash: r.RequestHash, CreatedAt: now}
-		}
+	for _, part := range chunkOf(schema.Claims(recs, time.Now()), batchChunk) {
 		var keys []string
-		err := t.tx.tx.NewInsert().Model(&rows).On("CONFLICT (key) DO NOTHING").Returning("key").Scan(ctx, &keys)
+		err := t.tx.tx.NewInsert().Model(&part).On("CONFLICT (key) DO NOTHING").Returning("key").Scan(ctx, &keys)
 		if err != nil {
-			return t.write(err, "claim keys")
+			return claimed, t.write(err, "claim keys")
 		}
 		claimed = append(claimed, keys...)
-		return nil
-	})
-	return claimed, err
+	}
+	return claimed, nil
 }
 
 func (t sqliteBatchTx) IdempotencyRecords(ctx context.Context, keys []string) ([]enrollment.IdempotencyRecord, error) {
 	var out []enrollment.IdempotencyRecord
-	err := chunked(keys, func(keys []string) error {
-		var rows []schema.Idempotency
-		if err := t.tx.tx.NewSelect().Model(&rows).Where("key IN (?)", bun.In(keys)).Scan(ctx); err != nil {
-			return t.read(err, "idempotency keys", len(keys))
+	for _, part := range chunkOf(keys, batchChunk) {
+		var rows []schema.IdempotencyKey
+		if err := t.tx.tx.NewSelect().Model(&rows).Where("key IN (?)", bun.In(part)).Scan(ctx); err != nil {
+			return out, t.read(err, "idempotency keys", len(part))
 		}
-		for _, r := range rows {
-			out = append(out, enrollment.IdempotencyRecord{Key: r.Key, Operation: r.Operation, RequestHash: r.RequestHash, Result: r.Result})
+		for i := range rows {
+			out = append(out, rows[i].Domain())
 		}
-		return nil
-	})
-	return out, err
+	}
+	return out, nil
 }
 
 // offersSQL selects the groups IN (?) with their module, program,
 // provider and the provider's agreements, one row per agreement.
-var offersSQL = sync.OnceValue(func() string {
-	return `SELECT ` + schema.OfferColumns() + ` FROM study_groups g
-		JOIN modules m ON m.id = g.module_id
-		JOIN programs p ON p.id = m.program_id
-		JOIN providers v ON v.id = p.provider_id
-		LEFT JOIN agreements ag ON ag.provider_id = v.id
-		WHERE g.id IN (?)`
-})
+var offersSQL = `SELECT ` + schema.OfferColumns + schema.OfferFrom + ` WHERE g.id IN (?)`
 
 // Prefetch reads a batch's rows, one statement per table (one writer:
 // nothing needs a lock).
@@ -121,7 +95,7 @@ func (t sqliteBatchTx) Prefetch(ctx context.Context, certIDs, groupIDs []uuid.UU
 		if err := db.NewSelect().Model(&cons).Where("certificate_id IN (?)", bun.In(certIDs)).Scan(ctx); err != nil {
 			return out, t.read(err, "contracts", len(certIDs))
 		}
-		if err := db.NewRaw(offersSQL()+" ORDER BY g.id, ag.period_start, ag.municipality", bun.In(groupIDs)).Scan(ctx, &offers); err != nil {
+		if err := db.NewRaw(offersSQL+" ORDER BY g.id, ag.period_start, ag.municipality", bun.In(groupIDs)).Scan(ctx, &offers); err != nil {
 			return out, t.read(err, "offers", len(groupIDs))
 		}
 	}
@@ -200,100 +174,36 @@ func (t sqliteBatchTx) ApplyBatch(ctx context.Context, w batch.Write) error {
 	return nil
 }
 
-// batchRowSet is a batch's writes as rows of the tables.
-type batchRowSet struct {
-	contracts []*schema.Contract
-	holds     []*schema.Hold
-	postings  []*schema.Posting
-	accounts  []*schema.Account
-	counters  []*schema.Counter // Used is the delta
-	results   []*schema.Idempotency
-	release   []string
-}
-
-func batchRows(w batch.Write) (*batchRowSet, error) {
-	rs := &batchRowSet{release: w.Release}
-	for _, c := range w.Contracts {
-		r, err := schema.FromContract(c)
-		if err != nil {
-			return nil, err
-		}
-		rs.contracts = append(rs.contracts, r)
-	}
-	for _, h := range w.Holds {
-		r, err := schema.FromHold(h.CertificateID, h.Period, h.Hold)
-		if err != nil {
-			return nil, err
-		}
-		rs.holds = append(rs.holds, r)
-	}
-	for _, p := range w.Postings {
-		r, err := schema.FromPosting(p)
-		if err != nil {
-			return nil, err
-		}
-		rs.postings = append(rs.postings, r)
-	}
-	for _, a := range w.Accounts {
-		r, err := schema.FromAccount(a)
-		if err != nil {
-			return nil, err
-		}
-		rs.accounts = append(rs.accounts, r)
-	}
-	for _, c := range w.Counters {
-		if c.Add < 0 || c.Add > c.Limit {
-			return nil, fmt.Errorf("storage: batch counter %q: add %d past limit %d", c.Key, c.Add, c.Limit)
-		}
-		// The proposed row carries the delta; an existing row adds it
-		// (the CHECK used <= lim is the backstop).
-		rs.counters = append(rs.counters, &schema.Counter{Key: c.Key, Used: c.Add, Lim: c.Limit})
-	}
-	if len(w.Results) > 0 {
-		now := schema.Time(time.Now())
-		for _, r := range w.Results {
-			res := r.Result
-			if res == nil {
-				res = []byte{}
-			}
-			rs.results = append(rs.results, &schema.Idempotency{Key: r.Key, Operation: r.Operation, RequestHash: r.RequestHash, Result: res, CreatedAt: now})
-		}
-	}
-	return rs, nil
-}
-
 // batchWrites renders the statements of a batch's writes.
 func (t sqliteBatchTx) batchWrites(w batch.Write) ([]string, error) {
 	db := t.tx.tx
-	rs, err := batchRows(w)
+	rs, err := schema.WritesOf(w)
 	if err != nil {
 		return nil, err
 	}
 	var qs []string
-	for _, part := range chunkOf(rs.contracts, batchChunk) {
+	for _, part := range chunkOf(rs.Contracts, batchChunk) {
 		qs = append(qs, db.NewInsert().Model(&part).String())
 	}
-	for _, part := range chunkOf(rs.holds, batchChunk) {
-		qs = append(qs, db.NewInsert().Model(&part).On("CONFLICT (id) DO UPDATE").
-			Set("amount = EXCLUDED.amount").Set("charged = EXCLUDED.charged").
-			Set("released = EXCLUDED.released").Set("refunded = EXCLUDED.refunded").String())
+	for _, part := range chunkOf(rs.Holds, batchChunk) {
+		qs = append(qs, db.NewInsert().Model(&part).On("CONFLICT (id) DO UPDATE").Set(schema.HoldUpdate).String())
 	}
-	for _, part := range chunkOf(rs.postings, batchChunk) {
+	for _, part := range chunkOf(rs.Postings, batchChunk) {
 		qs = append(qs, db.NewInsert().Model(&part).String())
 	}
-	for _, part := range chunkOf(rs.accounts, batchChunk) {
+	for _, part := range chunkOf(rs.Accounts, batchChunk) {
 		qs = append(qs, db.NewInsert().Model(&part).On("CONFLICT (certificate_id, period_start) DO UPDATE").String())
 	}
-	for _, part := range chunkOf(rs.counters, batchChunk) {
+	for _, part := range chunkOf(rs.Counters, batchChunk) {
 		qs = append(qs, db.NewInsert().Model(&part).On("CONFLICT (key) DO UPDATE").
 			Set("used = ?TableAlias.used + EXCLUDED.used").String())
 	}
-	for _, part := range chunkOf(rs.results, batchChunk) {
+	for _, part := range chunkOf(rs.Results, batchChunk) {
 		qs = append(qs, db.NewInsert().Model(&part).On("CONFLICT (key) DO UPDATE").
 			Set("result = EXCLUDED.result").String())
 	}
-	for _, part := range chunkOf(rs.release, batchChunk) {
-		qs = append(qs, db.NewDelete().Model((*schema.Idempotency)(nil)).Where("key IN (?)", bun.In(part)).String())
+	for _, part := range chunkOf(rs.Release, batchChunk) {
+		qs = append(qs, db.NewDelete().Model((*schema.IdempotencyKey)(nil)).Where("key IN (?)", bun.In(part)).String())
 	}
 	return qs, nil
 }

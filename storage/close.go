@@ -38,23 +38,23 @@ func (b sqliteBulk) inCloseTx(ctx context.Context, fn func(ctx context.Context, 
 	})
 }
 
-// lockedContractRow is a contract row with its hold's columns (NULL when
-// the contract has none or it is missing), whether the month's charge is
+// lockedContractRow is a contract row with its hold's (zero when the
+// contract has none or it is missing), whether the month's charge is
 // recorded and its lines since the previous month ("YYYY-MM kind", comma
 // separated).
 type lockedContractRow struct {
 	schema.Contract `bun:",extend"`
 
-	HID       *uuid.UUID   `bun:"h_id"`
-	HCert     *uuid.UUID   `bun:"h_certificate_id"`
-	HStart    *schema.Date `bun:"h_period_start"`
-	HAmount   *int64       `bun:"h_amount"`
-	HCharged  *int64       `bun:"h_charged"`
-	HReleased *int64       `bun:"h_released"`
-	HRefunded *int64       `bun:"h_refunded"`
-	Charged   *int64       `bun:"x_charged"`
-	Lines     *string      `bun:"x_lines"`
+	Hold    schema.Hold `bun:"embed:h_"`
+	Charged *int64      `bun:"x_charged"`
+	Lines   *string     `bun:"x_lines"`
 }
+
+var sqliteLockSQL = `SELECT ` + schema.Contracts.List("c") + `, ` + schema.Holds.Aliased("h") + `,
+	(SELECT 1 FROM contract_charges x WHERE x.contract_id = c.id AND x.month = ?) AS x_charged,
+	(SELECT group_concat(l.month || ' ' || l.kind, ',') FROM invoice_lines l WHERE l.contract_id = c.id AND l.month >= ?) AS x_lines
+	FROM contracts c LEFT JOIN holds h ON h.id = c.hold_id
+	WHERE c.status IN (?) AND c.id > ? AND c.id <= ? ORDER BY c.id LIMIT ?`
 
 // LockContracts reads the page, its holds, charges and lines in one
 // statement (one writer: reading them is locking them).
@@ -67,13 +67,7 @@ func (t sqliteCloseTx) LockContracts(ctx context.Context, statuses []enrollment.
 		ss[i] = string(s)
 	}
 	rows := make([]lockedContractRow, 0, min(limit, closeChunk))
-	err := t.tx.tx.NewRaw(`SELECT c.*, h.id AS h_id, h.certificate_id AS h_certificate_id, h.period_start AS h_period_start,
-		h.amount AS h_amount, h.charged AS h_charged, h.released AS h_released, h.refunded AS h_refunded,
-		(SELECT 1 FROM contract_charges x WHERE x.contract_id = c.id AND x.month = ?) AS x_charged,
-		(SELECT group_concat(l.month || ' ' || l.kind, ',') FROM invoice_lines l WHERE l.contract_id = c.id AND l.month >= ?) AS x_lines
-		FROM contracts c LEFT JOIN holds h ON h.id = c.hold_id
-		WHERE c.status IN (?) AND c.id > ? AND c.id <= ? ORDER BY c.id LIMIT ?`,
-		m.String(), m.Prev().String(), bun.In(ss), after, through, limit).Scan(ctx, &rows)
+	err := t.tx.tx.NewRaw(sqliteLockSQL, m.String(), m.Prev().String(), bun.In(ss), after, through, limit).Scan(ctx, &rows)
 	if err != nil {
 		return nil, t.read(err, "contracts after", after)
 	}
@@ -81,12 +75,8 @@ func (t sqliteCloseTx) LockContracts(ctx context.Context, statuses []enrollment.
 	for i := range rows {
 		r := &rows[i]
 		out[i].Contract = r.Contract.Domain()
-		if r.HID != nil {
-			h := schema.Hold{
-				ID: *r.HID, CertificateID: deref(r.HCert), PeriodStart: deref(r.HStart), Amount: deref(r.HAmount),
-				Charged: deref(r.HCharged), Released: deref(r.HReleased), Refunded: deref(r.HRefunded),
-			}
-			out[i].Hold = h.Domain()
+		if r.Hold.ID != uuid.Nil {
+			out[i].Hold = r.Hold.Domain()
 		}
 		out[i].Charged = r.Charged != nil
 		if r.Lines != nil {
@@ -100,42 +90,6 @@ func (t sqliteCloseTx) LockContracts(ctx context.Context, statuses []enrollment.
 		}
 	}
 	return out, nil
-}
-
-func deref[T any](p *T) T {
-	var z T
-	if p == nil {
-		return z
-	}
-	return *p
-}
-
-var chargeCols = []string{"contract_id", "month", "amount", "hold_id", "certificate_id", "period_start", "period_end", "id", "at", "actor", "rule", "params"}
-
-// writeCharge writes p as a row of chargeCols.
-func writeCharge(w *bulkWriter, p *enrollment.PostingRecord) {
-	if p.Posting.Kind != funding.Charge && w.err == nil {
-		w.err = fmt.Errorf("storage: apply charges: posting %s is a %s", p.ID, p.Posting.Kind)
-	}
-	if p.At.IsZero() && w.err == nil {
-		w.err = fmt.Errorf("storage: posting %s has no time", p.ID)
-	}
-	w.uuid(p.ContractID)
-	w.text(p.Month.String())
-	w.money("amount", p.Posting.Amount)
-	w.uuid(p.Posting.HoldID)
-	w.uuid(p.CertificateID)
-	w.date(p.Period.Start)
-	w.date(p.Period.End)
-	w.uuid(p.ID)
-	w.time(p.At)
-	w.text(p.Actor)
-	w.text(p.Rule)
-	params, err := schema.ParamsJSON(p.Params)
-	if err != nil && w.err == nil {
-		w.err = err
-	}
-	w.text(params)
 }
 
 // ClosePage writes the charges in three statements, the lines in two; a
@@ -163,11 +117,18 @@ func (t sqliteCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRec
 func (t sqliteCloseTx) applyCharges(ctx context.Context, ps []enrollment.PostingRecord) (map[uuid.UUID]bool, error) {
 	recorded := make(map[uuid.UUID]bool, len(ps))
 	for _, part := range chunkOf(ps, closeChunk) {
-		w := t.bulk(chargeCols, len(part), func(w *bulkWriter, i int) { writeCharge(w, &part[i]) })
-		if w.err != nil {
-			return nil, w.err
+		rows := make([]*schema.Posting, len(part))
+		for i, p := range part {
+			if p.Posting.Kind != funding.Charge {
+				return nil, fmt.Errorf("storage: apply charges: posting %s is a %s", p.ID, p.Posting.Kind)
+			}
+			r, err := schema.FromPosting(p)
+			if err != nil {
+				return nil, err
+			}
+			rows[i] = r
 		}
-		if err := t.applyChunk(ctx, part, w, recorded); err != nil {
+		if err := t.applyChunk(ctx, rows, recorded); err != nil {
 			return nil, err
 		}
 	}
@@ -180,17 +141,26 @@ func (t sqliteCloseTx) applyCharges(ctx context.Context, ps []enrollment.Posting
 	return skipped, nil
 }
 
-// applyChunk applies a chunk of charges, all written by all, in three
-// statements (SQLite has no data-modifying common table expressions):
-// record, holds, postings. The accounts are not touched: a charge moves
-// money from reserved to spent, both derived from the holds
-// (schema.AccountSelect).
-func (t sqliteCloseTx) applyChunk(ctx context.Context, part []enrollment.PostingRecord, all *bulkWriter, out map[uuid.UUID]bool) error {
+// The statements of applyChunk, over d, the chunk's charges as rows of
+// postings.
+var (
+	recordChargesSQL = ` INSERT INTO contract_charges (` + schema.ContractCharges.List("") + `) SELECT ` + schema.ContractCharges.List("d") +
+		` FROM d WHERE true ON CONFLICT DO NOTHING RETURNING contract_id`
+	appendPostingsSQL = ` INSERT INTO postings (` + schema.Postings.List("") + `) SELECT ` + schema.Postings.List("d") + ` FROM d`
+)
+
+// applyChunk applies a chunk of charges in three statements (SQLite has
+// no data-modifying common table expressions): record, holds, postings.
+// The accounts are not touched: a charge moves money from reserved to
+// spent, both derived from the holds (schema.AccountSelect). It adds the
+// contracts whose charges it recorded to out.
+func (t sqliteCloseTx) applyChunk(ctx context.Context, part []*schema.Posting, out map[uuid.UUID]bool) error {
+	d, err := t.valuesCTE(schema.Postings, part)
+	if err != nil {
+		return err
+	}
 	var ids []uuid.UUID
-	q := "WITH d (" + strings.Join(chargeCols, ", ") + ") AS (VALUES " + string(all.values) +
-		") INSERT INTO contract_charges (contract_id, month, amount) SELECT contract_id, month, amount FROM d WHERE true" +
-		" ON CONFLICT DO NOTHING RETURNING contract_id"
-	if err := t.queryScan(ctx, q, &ids); err != nil {
+	if err := t.queryScan(ctx, d+recordChargesSQL, &ids); err != nil {
 		return t.write(err, "record charges")
 	}
 	if len(ids) == 0 {
@@ -200,18 +170,18 @@ func (t sqliteCloseTx) applyChunk(ctx context.Context, part []enrollment.Posting
 	for _, id := range ids {
 		recorded[id] = true
 	}
-	var news []enrollment.PostingRecord
+	var news []*schema.Posting
 	for _, p := range part {
-		if recorded[p.ContractID] {
+		if recorded[uuid.UUID(p.ContractID)] {
 			news = append(news, p)
 		}
 	}
 	q, err := t.updateSQL("holds", []string{"id", "amount", "certificate_id", "period_start"}, len(news),
 		func(w *bulkWriter, i int) {
-			w.uuid(news[i].Posting.HoldID)
-			w.money("amount", news[i].Posting.Amount)
+			w.uuid(uuid.UUID(news[i].HoldID))
+			w.int(news[i].Amount)
 			w.uuid(news[i].CertificateID)
-			w.date(news[i].Period.Start)
+			w.date(funding.Date(news[i].PeriodStart))
 		}, "charged = holds.charged + v.amount",
 		"holds.id = v.id AND holds.certificate_id = v.certificate_id AND holds.period_start = v.period_start AND holds.amount - holds.charged - holds.released >= v.amount")
 	if err != nil {
@@ -220,14 +190,10 @@ func (t sqliteCloseTx) applyChunk(ctx context.Context, part []enrollment.Posting
 	if err := t.execCovered(ctx, q, len(news), "charge holds"); err != nil {
 		return err
 	}
-	w := t.bulk(chargeCols, len(news), func(w *bulkWriter, i int) { writeCharge(w, &news[i]) })
-	if w.err != nil {
-		return w.err
+	if d, err = t.valuesCTE(schema.Postings, news); err != nil {
+		return err
 	}
-	q = "WITH d (" + strings.Join(chargeCols, ", ") + ") AS (VALUES " + string(w.values) + ") " +
-		"INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params) " +
-		"SELECT d.id, d.certificate_id, d.period_start, d.period_end, 'charge', d.amount, d.hold_id, d.contract_id, d.month, d.at, d.actor, d.rule, d.params FROM d"
-	if err := t.execCovered(ctx, q, len(news), "append postings"); err != nil {
+	if err := t.execCovered(ctx, d+appendPostingsSQL, len(news), "append postings"); err != nil {
 		return err
 	}
 	for _, id := range ids {
@@ -255,21 +221,19 @@ func (t sqliteCloseTx) execCovered(ctx context.Context, q string, n int, what st
 // addInvoiceLines adds the lines not added yet, and exactly those to their
 // invoices; it returns how many it added.
 func (t sqliteCloseTx) addInvoiceLines(ctx context.Context, ls []enrollment.InvoiceLine) (int, error) {
+	lines := make([]*schema.InvoiceLine, len(ls))
+	for i, l := range ls {
+		r, err := schema.FromInvoiceLine(l)
+		if err != nil {
+			return 0, err
+		}
+		lines[i] = r
+	}
 	added := 0
 	sums := map[schema.InvoiceKey]*schema.Invoice{}
 	var keys []schema.InvoiceKey
-	for _, part := range chunkOf(ls, closeChunk) {
-		q, err := t.insertSQL("invoice_lines", []string{"contract_id", "month", "kind", "scheme", "municipality", "provider_id", "amount"},
-			len(part), func(w *bulkWriter, i int) {
-				l := part[i]
-				w.uuid(l.ContractID)
-				w.text(l.Month.String())
-				w.text(string(l.Kind))
-				w.text(string(l.Scheme))
-				w.text(l.Municipality)
-				w.uuid(l.ProviderID)
-				w.money("amount", l.Amount)
-			}, " ON CONFLICT DO NOTHING RETURNING scheme, municipality, provider_id, month, kind, amount")
+	for _, part := range chunkOf(lines, closeChunk) {
+		q, err := t.insertSQL(schema.InvoiceLines, part, " ON CONFLICT DO NOTHING RETURNING "+schema.InvoiceLines.List(""))
 		if err != nil {
 			return added, err
 		}
@@ -278,19 +242,19 @@ func (t sqliteCloseTx) addInvoiceLines(ctx context.Context, ls []enrollment.Invo
 			return added, t.write(err, "add invoice lines")
 		}
 		for rows.Next() {
-			var k schema.InvoiceKey
-			var amount int64
-			if err := rows.Scan(&k.Scheme, &k.Municipality, &k.Provider, &k.Month, &k.Kind, &amount); err != nil {
+			var l schema.InvoiceLine
+			if err := rows.Scan(schema.InvoiceLines.Dest(&l)...); err != nil {
 				_ = rows.Close()
 				return added, t.write(err, "add invoice lines")
 			}
+			k := l.Invoice()
 			r := sums[k]
 			if r == nil {
-				r = &schema.Invoice{}
+				r = &schema.Invoice{Scheme: l.Scheme, Municipality: l.Municipality, ProviderID: l.ProviderID, Month: l.Month, Kind: l.Kind}
 				sums[k] = r
 				keys = append(keys, k)
 			}
-			r.Amount += amount
+			r.Amount += l.Amount
 			r.Lines++
 			added++
 		}
@@ -308,20 +272,13 @@ func (t sqliteCloseTx) addInvoiceLines(ctx context.Context, ls []enrollment.Invo
 	// The totals are hot rows shared by every page: one upsert per page of
 	// the sums of its new lines, taken in key order.
 	slices.SortFunc(keys, schema.CompareInvoiceKeys)
-	for _, part := range chunkOf(keys, closeChunk) {
-		q, err := t.insertSQL("invoices", []string{"scheme", "municipality", "provider_id", "month", "kind", "amount", "lines"},
-			len(part), func(w *bulkWriter, i int) {
-				k := part[i]
-				r := sums[k]
-				w.text(k.Scheme)
-				w.text(k.Municipality)
-				w.uuid(k.Provider)
-				w.text(k.Month)
-				w.text(k.Kind)
-				w.int(r.Amount)
-				w.int(int64(r.Lines))
-			}, " ON CONFLICT (scheme, municipality, provider_id, month, kind) DO UPDATE SET "+
-				"amount = invoices.amount + EXCLUDED.amount, lines = invoices.lines + EXCLUDED.lines")
+	invoices := make([]*schema.Invoice, len(keys))
+	for i, k := range keys {
+		invoices[i] = sums[k]
+	}
+	for _, part := range chunkOf(invoices, closeChunk) {
+		q, err := t.insertSQL(schema.Invoices, part, " ON CONFLICT ("+strings.Join(schema.Invoices.Keys(), ", ")+") DO UPDATE SET "+
+			"amount = invoices.amount + EXCLUDED.amount, lines = invoices.lines + EXCLUDED.lines")
 		if err != nil {
 			return added, err
 		}

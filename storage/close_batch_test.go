@@ -593,14 +593,9 @@ func TestMigrateInvoiceSchemes(t *testing.T) {
 			for _, c := range []certificate.Certificate{kid, grown} {
 				require.NoError(t, db.InsertCertificateAsOf(ctx, c))
 			}
-			run(t, db, func(tx enrollment.Tx) error {
-				for _, k := range []enrollment.Contract{kidContract, adultContract} {
-					if err := tx.InsertContract(ctx, k); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+			for _, k := range []enrollment.Contract{kidContract, adultContract} {
+				require.NoError(t, db.InsertContractAsOf(ctx, k))
+			}
 			// As the close and Complete wrote them before: one invoice for both.
 			for _, q := range []struct {
 				sql  string

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -110,7 +111,7 @@ func (t *tx) forUpdate(q *bun.SelectQuery) *bun.SelectQuery {
 // ---- Idempotency ----
 
 func (t *tx) ClaimKey(ctx context.Context, key, operation, requestHash string) (enrollment.IdempotencyRecord, bool, error) {
-	row := &schema.Idempotency{Key: key, Operation: operation, RequestHash: requestHash, CreatedAt: schema.Time(time.Now())}
+	row := &schema.IdempotencyKey{Key: key, Operation: operation, RequestHash: requestHash, CreatedAt: schema.Time(time.Now())}
 	res, err := t.tx.NewInsert().Model(row).On("CONFLICT (key) DO NOTHING").Exec(ctx)
 	if err != nil {
 		return enrollment.IdempotencyRecord{}, false, t.write(err, "claim key")
@@ -120,23 +121,18 @@ func (t *tx) ClaimKey(ctx context.Context, key, operation, requestHash string) (
 	} else if n == 1 {
 		return enrollment.IdempotencyRecord{Key: key, Operation: operation, RequestHash: requestHash}, true, nil
 	}
-	got := new(schema.Idempotency)
+	got := new(schema.IdempotencyKey)
 	if err := t.tx.NewSelect().Model(got).Where("key = ?", key).Scan(ctx); err != nil {
 		return enrollment.IdempotencyRecord{}, false, t.read(err, "idempotency key", key)
 	}
-	return enrollment.IdempotencyRecord{
-		Key:         got.Key,
-		Operation:   got.Operation,
-		RequestHash: got.RequestHash,
-		Result:      got.Result,
-	}, false, nil
+	return got.Domain(), false, nil
 }
 
 func (t *tx) SaveResult(ctx context.Context, key string, result []byte) error {
 	if result == nil {
 		result = []byte{}
 	}
-	res, err := t.tx.NewUpdate().Model((*schema.Idempotency)(nil)).
+	res, err := t.tx.NewUpdate().Model((*schema.IdempotencyKey)(nil)).
 		Set("result = ?", result).Where("key = ?", key).Exec(ctx)
 	return t.affected(res, err, "idempotency key", key)
 }
@@ -229,7 +225,7 @@ func (t *tx) Dequeue(ctx context.Context, queue string) (enrollment.QueueEntry, 
 		pick += " FOR UPDATE SKIP LOCKED"
 	}
 	var rows []schema.QueueEntry
-	err := t.tx.NewRaw("DELETE FROM queue WHERE queue = ? AND certificate_id = ("+pick+") RETURNING queue, certificate_id, enqueued_at, seq",
+	err := t.tx.NewRaw("DELETE FROM queue WHERE queue = ? AND certificate_id = ("+pick+") RETURNING "+schema.Queue.List(""),
 		queue, queue).Scan(ctx, &rows)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return enrollment.QueueEntry{}, t.read(err, "dequeue", queue)
@@ -266,7 +262,7 @@ func (t *tx) RemoveFromQueue(ctx context.Context, queue string, certificateID uu
 // ---- Accounts and ledger ----
 
 // The account of a certificate and period start, locked on PostgreSQL.
-const (
+var (
 	accountByKeySQL   = `SELECT ` + schema.AccountSelect + ` FROM ` + schema.AccountFrom + ` WHERE a.certificate_id = ? AND a.period_start = ?`
 	pgAccountByKeySQL = `SELECT ` + schema.PGAccountSelect + ` FROM ` + schema.PGAccountFrom + ` WHERE a.certificate_id = ? AND a.period_start = ? FOR NO KEY UPDATE OF a`
 )
@@ -313,10 +309,7 @@ func (t *tx) SaveHold(ctx context.Context, certificateID uuid.UUID, period fundi
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.NewInsert().Model(row).On("CONFLICT (id) DO UPDATE").
-		Set("amount = EXCLUDED.amount").Set("charged = EXCLUDED.charged").
-		Set("released = EXCLUDED.released").Set("refunded = EXCLUDED.refunded").
-		Exec(ctx)
+	_, err = t.tx.NewInsert().Model(row).On("CONFLICT (id) DO UPDATE").Set(schema.HoldUpdate).Exec(ctx)
 	return t.write(err, "save hold")
 }
 
@@ -668,18 +661,9 @@ func (t *tx) RecordCharge(ctx context.Context, contractID uuid.UUID, m funding.M
 }
 
 func (t *tx) AddInvoiceLine(ctx context.Context, l enrollment.InvoiceLine) error {
-	var k schema.Kopecks
-	line := &schema.InvoiceLine{
-		ContractID:   l.ContractID,
-		Month:        schema.Month(l.Month),
-		Kind:         string(l.Kind),
-		Scheme:       string(l.Scheme),
-		Municipality: l.Municipality,
-		ProviderID:   l.ProviderID,
-		Amount:       k.Of("amount", l.Amount),
-	}
-	if k.Err != nil {
-		return k.Err
+	line, err := schema.FromInvoiceLine(l)
+	if err != nil {
+		return err
 	}
 	if err := t.insertNew(ctx, line, "invoice line"); err != nil {
 		return err
@@ -693,8 +677,8 @@ func (t *tx) AddInvoiceLine(ctx context.Context, l enrollment.InvoiceLine) error
 		Amount:       line.Amount,
 		Lines:        1,
 	}
-	_, err := t.tx.NewInsert().Model(inv).
-		On("CONFLICT (scheme, municipality, provider_id, month, kind) DO UPDATE").
+	_, err = t.tx.NewInsert().Model(inv).
+		On("CONFLICT (" + strings.Join(schema.Invoices.Keys(), ", ") + ") DO UPDATE").
 		Set("amount = ?TableAlias.amount + EXCLUDED.amount").
 		Set("lines = ?TableAlias.lines + 1").
 		Exec(ctx)

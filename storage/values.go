@@ -2,6 +2,7 @@ package storage
 
 import (
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -28,22 +29,31 @@ func chunkOf[T any](s []T, n int) [][]T {
 	return out
 }
 
-// insertSQL is INSERT INTO table (cols) VALUES the n rows fill writes,
-// then suffix.
-func (t sqliteCloseTx) insertSQL(table string, cols []string, n int, fill func(w *bulkWriter, i int), suffix string) (string, error) {
-	w := t.bulk(cols, n, fill)
+// insertSQL is INSERT INTO t (its columns) VALUES rows (a slice of
+// pointers to t's row struct), then suffix.
+func (t sqliteCloseTx) insertSQL(tb *schema.Table, rows any, suffix string) (string, error) {
+	w := t.rows(tb, rows)
 	if w.err != nil {
 		return "", w.err
 	}
-	b := make([]byte, 0, len(w.values)+len(suffix)+128)
-	b = append(b, "INSERT INTO "...)
-	b = append(b, table...)
-	b = append(b, " ("...)
-	b = append(b, strings.Join(cols, ", ")...)
-	b = append(b, ") VALUES "...)
-	b = append(b, w.values...)
-	b = append(b, suffix...)
-	return string(b), nil
+	return "INSERT INTO " + tb.Name + " (" + tb.List("") + ") VALUES " + string(w.values) + suffix, nil
+}
+
+// valuesCTE is WITH d (t's columns) AS (VALUES rows), rows a slice of
+// pointers to t's row struct.
+func (t sqliteCloseTx) valuesCTE(tb *schema.Table, rows any) (string, error) {
+	w := t.rows(tb, rows)
+	if w.err != nil {
+		return "", w.err
+	}
+	return "WITH d (" + tb.List("") + ") AS (VALUES " + string(w.values) + ")", nil
+}
+
+// rows writes rows, a slice of pointers to tb's row struct, column by
+// column in tb's order.
+func (t sqliteCloseTx) rows(tb *schema.Table, rows any) *bulkWriter {
+	rv := reflect.ValueOf(rows)
+	return t.bulk(tb.Names(), rv.Len(), func(w *bulkWriter, i int) { w.row(tb, rv.Index(i).Elem()) })
 }
 
 // updateSQL is UPDATE table SET set FROM the n rows fill writes, named v
@@ -138,15 +148,6 @@ func (w *bulkWriter) int(n int64) {
 	w.values = strconv.AppendInt(w.values, n, 10)
 }
 
-func (w *bulkWriter) money(field string, m funding.Money) {
-	var k schema.Kopecks
-	n := k.Of(field, m)
-	if k.Err != nil && w.err == nil {
-		w.err = k.Err
-	}
-	w.int(n)
-}
-
 func (w *bulkWriter) time(tm time.Time) {
 	if tm.IsZero() {
 		w.null()
@@ -161,6 +162,45 @@ func (w *bulkWriter) text(s string) {
 	}
 	w.next()
 	w.values = w.d.AppendString(w.values, s)
+}
+
+// row writes the columns of tb of row, a value of its row struct.
+func (w *bulkWriter) row(tb *schema.Table, row reflect.Value) {
+	for _, c := range tb.Columns {
+		switch v := row.Field(c.Index).Addr().Interface().(type) {
+		case *uuid.UUID:
+			w.uuid(*v)
+		case *schema.NullUUID:
+			w.uuid(uuid.UUID(*v))
+		case *string:
+			w.text(*v)
+		case *int64:
+			w.int(*v)
+		case *int:
+			w.int(int64(*v))
+		case *bool:
+			if *v {
+				w.int(1)
+			} else {
+				w.int(0)
+			}
+		case *schema.Date:
+			w.date(funding.Date(*v))
+		case *schema.Time:
+			w.time(time.Time(*v))
+		case *schema.Month:
+			if m := funding.Month(*v); m.IsZero() {
+				w.null()
+			} else {
+				w.text(m.String())
+			}
+		default:
+			if w.err == nil {
+				w.err = fmt.Errorf("storage: %s.%s: no VALUES form for a %T", tb.Name, c.Name, v)
+			}
+			w.null()
+		}
+	}
 }
 
 func hexUUID(dst []byte, u uuid.UUID) {

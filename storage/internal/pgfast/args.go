@@ -2,145 +2,153 @@ package pgfast
 
 import (
 	"fmt"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
 
-	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage/internal/schema"
 )
 
-// Binary array parameters for the batch statements on PostgreSQL: the rows
-// of a table travel as one array per column, in the order of the table's
-// column list in scan.go, and the statement reads them back with
-// unnest($first::type[], …) (unnestOf). One encoder per table serves the
+// Binary array parameters for the batch statements: the rows of a table
+// travel as one array per column, in the column map's order
+// (schema.Table), and the statement reads them back with
+// unnest($first::type[], …) (unnestOf). One encoder serves every table, the
 // optimistic and the locked batch alike.
 
-// contractArgs are the columns of pgContractCols.
-func contractArgs(cs []enrollment.Contract, k *schema.Kopecks) ([]any, error) {
-	n := len(cs)
-	uuids := func() []pgtype.UUID { return make([]pgtype.UUID, n) }
-	dates := func() []pgtype.Date { return make([]pgtype.Date, n) }
-	texts := func() []string { return make([]string, n) }
-	ints := func() []int64 { return make([]int64, n) }
-	var (
-		ids, certs, groups, modules, programs, providers, holds, prolonged = uuids(), uuids(), uuids(), uuids(), uuids(), uuids(), uuids(), uuids()
-		muns, statuses, registries, directions, schemes                    = texts(), texts(), texts(), texts(), texts()
-		pstart, pend, start, end, prStart, prEnd                           = dates(), dates(), dates(), dates(), dates(), dates()
-		closed, offered, activated, terminated                             = dates(), dates(), dates(), dates()
-		days, months                                                       = make([]int32, n), make([]int32, n)
-		total, norm, cert, copay, first, other                             = ints(), ints(), ints(), ints(), ints(), ints()
-		certFirst, certOther, copayFirst, copayOther                       = ints(), ints(), ints(), ints()
-		created                                                            = make([]pgtype.Timestamptz, n)
-	)
-	for i, c := range cs {
-		if c.CreatedAt.IsZero() {
-			return nil, fmt.Errorf("storage: contract %s has no creation time", c.ID)
-		}
-		p := c.Price
-		ids[i], certs[i], groups[i], modules[i] = pgUUID(c.ID), pgUUID(c.CertificateID), pgUUID(c.GroupID), pgUUID(c.ModuleID)
-		programs[i], providers[i], holds[i], prolonged[i] = pgUUID(c.ProgramID), pgUUID(c.ProviderID), pgUUID(c.HoldID), pgUUID(c.ProlongedFrom)
-		muns[i], statuses[i], registries[i], directions[i], schemes[i] = c.Municipality, string(c.Status), string(c.Registry), string(c.Direction), string(c.Scheme)
-		pstart[i], pend[i], start[i], end[i] = pgDate(c.Period.Start), pgDate(c.Period.End), pgDate(c.Start), pgDate(c.End)
-		prStart[i], prEnd[i], closed[i] = pgDate(p.Start), pgDate(p.End), pgDate(c.ClosedOn)
-		offered[i], activated[i], terminated[i] = pgDate(c.OfferedOn), pgDate(c.ActivatedOn), pgDate(c.TerminatedOn)
-		days[i], months[i] = int32(p.Days), int32(p.Months)
-		total[i], norm[i], cert[i], copay[i] = k.Of("price.total", p.Total), k.Of("price.normative", p.Normative), k.Of("price.cert", p.Cert), k.Of("price.copay", p.CoPay)
-		first[i], other[i] = k.Of("price.first", p.First), k.Of("price.other", p.Other)
-		certFirst[i], certOther[i] = k.Of("price.cert_first", p.CertFirst), k.Of("price.cert_other", p.CertOther)
-		copayFirst[i], copayOther[i] = k.Of("price.copay_first", p.CoPayFirst), k.Of("price.copay_other", p.CoPayOther)
-		created[i] = pgTimestamptz(c.CreatedAt)
+// The codecs of the tables the batches write.
+var (
+	contractCodec    = mustCodec(schema.Contracts)
+	holdCodec        = mustCodec(schema.Holds)
+	postingCodec     = mustCodec(schema.Postings)
+	accountCodec     = mustCodec(schema.Accounts)
+	counterCodec     = mustCodec(schema.Counters)
+	idempotencyCodec = mustCodec(schema.Idempotency)
+)
+
+// mustCodec is codecOf for a table the package writes: one it cannot
+// encode is a mistake found at its first use.
+func mustCodec(t *schema.Table) *codec {
+	c, err := codecOf(t)
+	if err != nil {
+		panic(err)
 	}
-	return []any{ids, certs, groups, modules, programs, providers, muns, pstart, pend, statuses,
-		start, end, prStart, prEnd, days, months, total, norm, cert, copay, first, other, certFirst, certOther,
-		copayFirst, copayOther, holds, created, closed, prolonged, registries, directions, offered, activated, terminated, schemes}, nil
+	return c
 }
 
-// pgContractTypes are the column types of pgContractCols.
-var pgContractTypes = []string{"uuid", "uuid", "uuid", "uuid", "uuid", "uuid", "text", "date", "date", "text",
-	"date", "date", "date", "date", "int", "int", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint", "bigint",
-	"bigint", "bigint", "uuid", "timestamptz", "date", "uuid", "text", "text", "date", "date", "date", "text"}
-
-const pgHoldCols = `id, certificate_id, period_start, amount, charged, released, refunded`
-
-var pgHoldTypes = []string{"uuid", "uuid", "date", "bigint", "bigint", "bigint", "bigint"}
-
-// holdArgs are the columns of pgHoldCols.
-func holdArgs(hs []batch.Hold, k *schema.Kopecks) []any {
-	n := len(hs)
-	ids, certs, starts := make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.Date, n)
-	amount, charged, released, refunded := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-	for i, h := range hs {
-		ids[i], certs[i], starts[i] = pgUUID(h.Hold.ID), pgUUID(h.CertificateID), pgDate(h.Period.Start)
-		amount[i], charged[i] = k.Of("amount", h.Hold.Amount), k.Of("charged", h.Hold.Charged)
-		released[i], refunded[i] = k.Of("released", h.Hold.Released), k.Of("refunded", h.Hold.Refunded)
+// args are the column arrays of rows, a slice of c's row structs or of
+// pointers to them: a Go slice per column, of the types the pipelines'
+// encoder (pgParams.arg) and pgx both send as arrays, NULL where the
+// column stores a zero value as NULL.
+func (c *codec) args(rows any) []any {
+	rv := reflect.ValueOf(rows)
+	n := rv.Len()
+	structs := make([]reflect.Value, n)
+	for i := range structs {
+		structs[i] = reflect.Indirect(rv.Index(i))
 	}
-	return []any{ids, certs, starts, amount, charged, released, refunded}
+	out := make([]any, len(c.table.Columns))
+	for j, col := range c.table.Columns {
+		field := func(i int) reflect.Value { return structs[i].Field(col.Index) }
+		switch c.kinds[j] {
+		case kindUUID:
+			a := make([]pgtype.UUID, n)
+			for i := range n {
+				a[i] = pgUUID(*field(i).Addr().Interface().(*uuid.UUID))
+			}
+			out[j] = a
+		case kindNullUUID:
+			a := make([]pgtype.UUID, n)
+			for i := range n {
+				a[i] = pgUUID(uuid.UUID(*field(i).Addr().Interface().(*schema.NullUUID)))
+			}
+			out[j] = a
+		case kindText:
+			a := make([]string, n)
+			for i := range n {
+				a[i] = field(i).String()
+			}
+			out[j] = a
+		case kindInt8:
+			a := make([]int64, n)
+			for i := range n {
+				a[i] = field(i).Int()
+			}
+			out[j] = a
+		case kindInt4:
+			a := make([]int32, n)
+			for i := range n {
+				a[i] = int32(field(i).Int())
+			}
+			out[j] = a
+		case kindBool:
+			a := make([]bool, n)
+			for i := range n {
+				a[i] = field(i).Bool()
+			}
+			out[j] = a
+		case kindDate:
+			a := make([]pgtype.Date, n)
+			for i := range n {
+				a[i] = pgDate(funding.Date(*field(i).Addr().Interface().(*schema.Date)))
+			}
+			out[j] = a
+		case kindTime:
+			a := make([]pgtype.Timestamptz, n)
+			for i := range n {
+				t := time.Time(*field(i).Addr().Interface().(*schema.Time))
+				a[i] = pgtype.Timestamptz{Time: t, Valid: !t.IsZero()}
+			}
+			out[j] = a
+		case kindMonth:
+			a := make([]pgtype.Text, n)
+			for i := range n {
+				if m := funding.Month(*field(i).Addr().Interface().(*schema.Month)); !m.IsZero() {
+					a[i] = pgtype.Text{String: m.String(), Valid: true}
+				}
+			}
+			out[j] = a
+		case kindBytes:
+			a := make([][]byte, n)
+			for i := range n {
+				a[i] = field(i).Bytes()
+			}
+			out[j] = a
+		}
+	}
+	return out
 }
 
-const pgPostingCols = `id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params`
+// types are the casts of c's column arrays.
+func (c *codec) types() []string { return c.table.Types() }
 
-var pgPostingTypes = []string{"uuid", "uuid", "date", "date", "text", "bigint", "uuid", "uuid", "text", "timestamptz", "text", "text", "text"}
-
-// postingArgs are the columns of pgPostingCols.
-func postingArgs(ps []enrollment.PostingRecord, k *schema.Kopecks) ([]any, error) {
-	n := len(ps)
-	ids, certs, holds, contracts := make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n), make([]pgtype.UUID, n)
-	starts, ends := make([]pgtype.Date, n), make([]pgtype.Date, n)
-	kinds, months, actors, rules, params := make([]string, n), make([]pgtype.Text, n), make([]string, n), make([]string, n), make([]string, n)
-	amounts, ats := make([]int64, n), make([]pgtype.Timestamptz, n)
-	for i, p := range ps {
-		if p.At.IsZero() {
-			return nil, fmt.Errorf("storage: posting %s has no time", p.ID)
-		}
-		j, err := schema.ParamsJSON(p.Params)
-		if err != nil {
-			return nil, err
-		}
-		ids[i], certs[i], holds[i], contracts[i] = pgUUID(p.ID), pgUUID(p.CertificateID), pgUUID(p.Posting.HoldID), pgUUID(p.ContractID)
-		starts[i], ends[i] = pgDate(p.Period.Start), pgDate(p.Period.End)
-		kinds[i], actors[i], rules[i], params[i] = string(p.Posting.Kind), p.Actor, p.Rule, j
-		if !p.Month.IsZero() {
-			months[i] = pgtype.Text{String: p.Month.String(), Valid: true}
-		}
-		amounts[i], ats[i] = k.Of("amount", p.Posting.Amount), pgTimestamptz(p.At)
+// insert is INSERT INTO c's table (its columns) SELECT * FROM the column
+// arrays from parameter $first on, then suffix; and the next parameter's
+// number.
+func (c *codec) insert(first int, suffix string) (string, int) {
+	q := `INSERT INTO ` + c.table.Name + ` (` + c.table.List("") + `) SELECT * FROM ` + unnestOf(first, c.types()...)
+	if suffix != "" {
+		q += " " + suffix
 	}
-	return []any{ids, certs, starts, ends, kinds, amounts, holds, contracts, months, ats, actors, rules, params}, nil
+	return q, first + len(c.table.Columns)
 }
 
-var pgAccountTypes = []string{"uuid", "date", "date", "bigint", "bigint", "bigint", "bigint", "bigint", "boolean"}
-
-// accountArgs are the columns of pgAccountCols.
-func accountArgs(as []enrollment.AccountState, k *schema.Kopecks) []any {
-	n := len(as)
-	certs, starts, ends, fixed := make([]pgtype.UUID, n), make([]pgtype.Date, n), make([]pgtype.Date, n), make([]bool, n)
-	var money [5][]int64
-	for j := range money {
-		money[j] = make([]int64, n)
-	}
-	for i, a := range as {
-		certs[i], starts[i], ends[i], fixed[i] = pgUUID(a.CertificateID), pgDate(a.Period.Start), pgDate(a.Period.End), a.Fixed
-		money[0][i], money[1][i], money[2][i] = k.Of("nominal", a.Account.Nominal), k.Of("balance", a.Account.Balance), k.Of("held", a.Account.Reserved.Add(a.Account.Spent))
-		money[3][i], money[4][i] = k.Of("depleted", a.Account.Depleted), k.Of("expired", a.Account.Expired)
-	}
-	return []any{certs, starts, ends, money[0], money[1], money[2], money[3], money[4], fixed}
-}
-
-// resultArgs are the key, operation, request hash and result of the
-// idempotency records, and the time they are stored at.
-func resultArgs(rs []enrollment.IdempotencyRecord) []any {
-	n := len(rs)
-	ks, ops, hs, res := make([]string, n), make([]string, n), make([]string, n), make([][]byte, n)
-	for i, r := range rs {
-		ks[i], ops[i], hs[i], res[i] = r.Key, r.Operation, r.RequestHash, r.Result
-		if res[i] == nil {
-			res[i] = []byte{}
+// unnestOf is unnest($first::types[0][], $first+1::types[1][], …).
+func unnestOf(first int, types ...string) string {
+	var b strings.Builder
+	b.WriteString("unnest(")
+	for i, t := range types {
+		if i > 0 {
+			b.WriteString(", ")
 		}
+		fmt.Fprintf(&b, "$%d::%s[]", first+i, t)
 	}
-	return []any{ks, ops, hs, res, time.Time(timeNow())}
+	b.WriteString(")")
+	return b.String()
 }
 
 // guardArgs are the key, add, used, limit, exact and room of the guards.
@@ -153,8 +161,7 @@ func guardArgs(gs []batch.CounterGuard) []any {
 	return []any{ks, adds, used, lims, exact, room}
 }
 
-// pgUUID and pgDate are pgx's values of an id and a date (NULL when zero);
-// the batch enrolment uses them too.
+// pgUUID and pgDate are pgx's values of an id and a date (NULL when zero).
 func pgUUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: id != uuid.Nil} }
 
 func pgDate(d funding.Date) pgtype.Date { return pgtype.Date{Time: d.Time(), Valid: !d.IsZero()} }

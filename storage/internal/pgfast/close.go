@@ -114,6 +114,7 @@ func (t *pgCloseTx) fail(err error, what string) error {
 type pgStatement struct {
 	name, sql string
 	params    []uint32 // the OIDs the parameters are encoded as
+	err       error    // why the statement could not be built
 }
 
 // PostgreSQL type OIDs of the values the close sends and reads.
@@ -147,6 +148,9 @@ var binaryFormats = [...]int16{1}
 // results. The parameters are copied into the connection's write buffer, so
 // ps may be reused once exec returns.
 func (t *pgCloseTx) exec(ctx context.Context, st *pgStatement, ps *pgParams) (*pgconn.ResultReader, error) {
+	if st.err != nil {
+		return nil, st.err
+	}
 	c := t.tx.Conn()
 	sd, err := c.Prepare(ctx, st.name, st.sql)
 	if err != nil {
@@ -503,12 +507,7 @@ func (r *rowReader) textArray(f func([]byte)) {
 // index probe per contract, whatever the planner thinks of the month).
 var pgLockContracts = &pgStatement{
 	name: "edufund_close_lock",
-	sql: `SELECT c.id, c.certificate_id, c.group_id, c.module_id, c.program_id, c.provider_id, c.municipality, c.period_start, c.period_end, c.status,
-		c.start_on, c.end_on, c.price_start, c.price_end, c.price_days, c.price_months, c.price_total, c.price_normative,
-		c.price_cert, c.price_copay, c.price_first, c.price_other, c.price_cert_first, c.price_cert_other,
-		c.price_copay_first, c.price_copay_other, c.hold_id, c.created_at, c.closed_on, c.prolonged_from,
-		c.registry, c.direction, c.offered_on, c.activated_on, c.terminated_on, c.scheme,
-		h.id, coalesce(h.amount, 0), coalesce(h.charged, 0), coalesce(h.released, 0), coalesce(h.refunded, 0), h.ctid,
+	sql: `SELECT ` + schema.Contracts.List("c") + `, ` + schema.Holds.List("h") + `, h.ctid,
 		coalesce((SELECT true FROM contract_charges x WHERE x.contract_id = c.id AND x.month = $5::text), false),
 		ARRAY(SELECT l.month || ' ' || l.kind FROM invoice_lines l WHERE l.contract_id = c.id AND l.month >= $6::text)
 	FROM contracts c LEFT JOIN holds h ON h.id = c.hold_id
@@ -520,8 +519,9 @@ var pgLockContracts = &pgStatement{
 // pageAlloc bounds the rows a page's result is allocated for up front.
 const pageAlloc = 20000
 
-// lockColumns is the number of columns pgLockContracts returns.
-const lockColumns = 44
+// lockColumns is the number of columns pgLockContracts returns: a
+// contract's, its hold's, the hold's tuple id, the charge and the lines.
+var lockColumns = len(schema.Contracts.Columns) + len(schema.Holds.Columns) + 3
 
 func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, m funding.Month) ([]batch.LockedContract, error) {
 	if len(statuses) == 0 || limit <= 0 {
@@ -544,6 +544,7 @@ func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Sta
 	}
 	out := make([]batch.LockedContract, 0, min(limit, pageAlloc))
 	r := rowReader{dates: map[int32]funding.Date{}, strs: map[string]string{}}
+	lr := newLockedReader()
 	t.holds = make(map[uuid.UUID]tid, cap(out))
 	first := true
 	for rr.NextRow() {
@@ -559,7 +560,7 @@ func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Sta
 			r.err = fmt.Errorf("storage: %s: %d columns, want %d", what, len(r.vals), lockColumns)
 			continue
 		}
-		lc, at, err := readLocked(&r)
+		lc, at, err := lr.readLocked(&r)
 		if err != nil {
 			r.err = err
 			continue
@@ -581,20 +582,27 @@ func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Sta
 	return out, nil
 }
 
+// lockedReader decodes the rows of pgLockContracts into a contract and a
+// hold it reuses.
+type lockedReader struct {
+	c              schema.Contract
+	h              schema.Hold // zero when the contract has none or it is missing
+	contract, hold rowDecoder
+}
+
+func newLockedReader() *lockedReader {
+	lr := &lockedReader{}
+	lr.contract, lr.hold = contractCodec.decoder(&lr.c), holdCodec.decoder(&lr.h)
+	return lr
+}
+
 // readLocked decodes one row of pgLockContracts: the contract and where
 // its hold is.
-func readLocked(r *rowReader) (batch.LockedContract, tid, error) {
-	var c schema.Contract
-	c.ID, c.CertificateID, c.GroupID, c.ModuleID, c.ProgramID, c.ProviderID = r.uuid(), r.uuid(), r.uuid(), r.uuid(), r.uuid(), r.uuid()
-	c.Municipality, c.PeriodStart, c.PeriodEnd, c.Status = r.text(), r.date(), r.date(), r.text()
-	c.Start, c.End, c.PriceStart, c.PriceEnd = r.date(), r.date(), r.date(), r.date()
-	c.PriceDays, c.PriceMonths = int(r.int4()), int(r.int4())
-	c.PriceTotal, c.PriceNormative, c.PriceCert, c.PriceCoPay = r.int8(), r.int8(), r.int8(), r.int8()
-	c.PriceFirst, c.PriceOther, c.PriceCertFirst, c.PriceCertOther = r.int8(), r.int8(), r.int8(), r.int8()
-	c.PriceCoPayFirst, c.PriceCoPayOther = r.int8(), r.int8()
-	c.HoldID, c.CreatedAt, c.ClosedOn, c.ProlongedFrom = schema.NullUUID(r.uuid()), schema.Time(r.timestamptz()), r.date(), schema.NullUUID(r.uuid())
-	c.Registry, c.Direction, c.OfferedOn, c.ActivatedOn, c.TerminatedOn, c.Scheme = r.text(), r.text(), r.date(), r.date(), r.date(), r.text()
-	h := schema.Hold{ID: r.uuid(), Amount: r.int8(), Charged: r.int8(), Released: r.int8(), Refunded: r.int8()}
+func (lr *lockedReader) readLocked(r *rowReader) (batch.LockedContract, tid, error) {
+	lr.c, lr.h = schema.Contract{}, schema.Hold{}
+	lr.contract.decode(r, false)
+	lr.hold.decode(r, true)
+	c, h := &lr.c, &lr.h
 	at := r.tid()
 	lc := batch.LockedContract{Charged: r.bool()}
 	var lerr error
@@ -646,31 +654,52 @@ func readLocked(r *rowReader) (batch.LockedContract, tid, error) {
 // the executor one row at a time), not in FROM: a function scan in FROM
 // first copies every element of every array into a tuplestore (10,000 rows
 // of six columns: 13–20 ms against 8 ms in a psql test).
-var pgClosePage = &pgStatement{
-	name: "edufund_close_page",
-	sql: `WITH r AS (INSERT INTO contract_charges (contract_id, month, amount)
-		SELECT unnest($1::uuid[]), $9::text, unnest($2::bigint[])),
+var pgClosePage = func() *pgStatement {
+	st := &pgStatement{
+		name: "edufund_close_page",
+		params: []uint32{
+			oidUUIDArray, oidInt8Array, oidUUIDArray, oidUUIDArray, oidDateArray, oidDateArray, oidUUIDArray, oidTextArray,
+			oidText, oidTimestamptz, oidText, oidText,
+			oidUUIDArray, oidTextArray, oidTextArray, oidTextArray, oidUUIDArray, oidInt8Array,
+			oidTextArray, oidUUIDArray, oidTextArray, oidTextArray, oidInt8Array, oidInt4Array,
+			oidTIDArray, oidTextArray, oidTextArray,
+		},
+	}
+	// The values of each table's columns, by name; the column map gives the
+	// order, and a column without a value fails the statement.
+	insert := func(t *schema.Table, values map[string]string) string {
+		sel, err := t.Exprs(values)
+		if err != nil && st.err == nil {
+			st.err = err
+		}
+		return `INSERT INTO ` + t.Name + ` (` + t.List("") + `) SELECT ` + sel
+	}
+	st.sql = `WITH r AS (` + insert(schema.ContractCharges, map[string]string{
+		"contract_id": "unnest($1::uuid[])", "month": "$9::text", "amount": "unnest($2::bigint[])",
+	}) + `),
 	h AS (UPDATE holds SET charged = holds.charged + v.a
 		FROM (SELECT unnest($25::tid[]) AS t, unnest($3::uuid[]) AS id, unnest($2::bigint[]) AS a, unnest($4::uuid[]) AS c, unnest($5::date[]) AS st) AS v
 		WHERE holds.ctid = v.t AND holds.id = v.id AND holds.certificate_id = v.c AND holds.period_start = v.st
 			AND holds.amount - holds.charged - holds.released >= v.a RETURNING 1),
-	p AS (INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params)
-		SELECT unnest($7::uuid[]), unnest($4::uuid[]), unnest($5::date[]), unnest($6::date[]), 'charge', unnest($2::bigint[]),
-			unnest($3::uuid[]), unnest($1::uuid[]), $9::text, $10::timestamptz, $11::text, $12::text, unnest($8::text[])),
-	l AS (INSERT INTO invoice_lines (contract_id, month, kind, municipality, provider_id, amount, scheme)
-		SELECT unnest($13::uuid[]), unnest($14::text[]), unnest($15::text[]), unnest($16::text[]), unnest($17::uuid[]), unnest($18::bigint[]), unnest($26::text[])),
-	i AS (INSERT INTO invoices (municipality, provider_id, month, kind, amount, lines, scheme)
-		SELECT unnest($19::text[]), unnest($20::uuid[]), unnest($21::text[]), unnest($22::text[]), unnest($23::bigint[]), unnest($24::integer[]), unnest($27::text[])
-		ON CONFLICT (scheme, municipality, provider_id, month, kind) DO UPDATE SET amount = invoices.amount + EXCLUDED.amount, lines = invoices.lines + EXCLUDED.lines)
-	SELECT count(*) FROM h`,
-	params: []uint32{
-		oidUUIDArray, oidInt8Array, oidUUIDArray, oidUUIDArray, oidDateArray, oidDateArray, oidUUIDArray, oidTextArray,
-		oidText, oidTimestamptz, oidText, oidText,
-		oidUUIDArray, oidTextArray, oidTextArray, oidTextArray, oidUUIDArray, oidInt8Array,
-		oidTextArray, oidUUIDArray, oidTextArray, oidTextArray, oidInt8Array, oidInt4Array,
-		oidTIDArray, oidTextArray, oidTextArray,
-	},
-}
+	p AS (` + insert(schema.Postings, map[string]string{
+		"id": "unnest($7::uuid[])", "certificate_id": "unnest($4::uuid[])", "period_start": "unnest($5::date[])",
+		"period_end": "unnest($6::date[])", "kind": "'charge'", "amount": "unnest($2::bigint[])", "hold_id": "unnest($3::uuid[])",
+		"contract_id": "unnest($1::uuid[])", "month": "$9::text", "at": "$10::timestamptz", "actor": "$11::text", "rule": "$12::text",
+		"params": "unnest($8::text[])",
+	}) + `),
+	l AS (` + insert(schema.InvoiceLines, map[string]string{
+		"contract_id": "unnest($13::uuid[])", "month": "unnest($14::text[])", "kind": "unnest($15::text[])",
+		"municipality": "unnest($16::text[])", "provider_id": "unnest($17::uuid[])", "amount": "unnest($18::bigint[])",
+		"scheme": "unnest($26::text[])",
+	}) + `),
+	i AS (` + insert(schema.Invoices, map[string]string{
+		"municipality": "unnest($19::text[])", "provider_id": "unnest($20::uuid[])", "month": "unnest($21::text[])",
+		"kind": "unnest($22::text[])", "amount": "unnest($23::bigint[])", "lines": "unnest($24::integer[])", "scheme": "unnest($27::text[])",
+	}) + `
+		ON CONFLICT (` + strings.Join(schema.Invoices.Keys(), ", ") + `) DO UPDATE SET amount = invoices.amount + EXCLUDED.amount, lines = invoices.lines + EXCLUDED.lines)
+	SELECT count(*) FROM h`
+	return st
+}()
 
 func (t *pgCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord, ls []enrollment.InvoiceLine) error {
 	if len(ps) == 0 && len(ls) == 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -67,17 +68,12 @@ func (t *Locked) write(err error, what string) error {
 	return dberr.Write(t.check(err), what)
 }
 
-const pgClaimSQL = `INSERT INTO idempotency (key, operation, request_hash, created_at)
-	SELECT u.k, u.o, u.h, $4::timestamptz FROM unnest($1::text[], $2::text[], $3::text[]) AS u(k, o, h)
-	ON CONFLICT (key) DO NOTHING RETURNING key`
+// pgClaimSQL inserts the idempotency records that are absent.
+var pgClaimSQL, _ = idempotencyCodec.insert(1, "ON CONFLICT (key) DO NOTHING RETURNING key")
 
 // ClaimKeys is batch.Tx.ClaimKeys.
 func (t *Locked) ClaimKeys(ctx context.Context, recs []enrollment.IdempotencyRecord) ([]string, error) {
-	ks, ops, hs := make([]string, len(recs)), make([]string, len(recs)), make([]string, len(recs))
-	for i, r := range recs {
-		ks[i], ops[i], hs[i] = r.Key, r.Operation, r.RequestHash
-	}
-	rows, err := t.pgQuery(ctx, pgClaimSQL, ks, ops, hs, time.Time(timeNow()))
+	rows, err := t.pgQuery(ctx, pgClaimSQL, idempotencyCodec.args(schema.Claims(recs, time.Now()))...)
 	if err != nil {
 		return nil, t.write(err, "claim keys")
 	}
@@ -96,70 +92,43 @@ func (t *Locked) ClaimKeys(ctx context.Context, recs []enrollment.IdempotencyRec
 	return claimed, nil
 }
 
-// timeNow is the time stored by the bun path (schema.Time(time.Now())), as
-// a time.Time in UTC with microseconds, what timestamptz keeps.
-func timeNow() schema.Time { return schema.Time(time.Now().UTC().Truncate(time.Microsecond)) }
-
-const pgIdemRecordsSQL = `SELECT key, operation, request_hash, result FROM idempotency WHERE key = ANY($1::text[])`
+var pgIdemRecordsSQL = `SELECT ` + schema.Idempotency.List("") + ` FROM idempotency WHERE key = ANY($1::text[])`
 
 // IdempotencyRecords is batch.Tx.IdempotencyRecords.
 func (t *Locked) IdempotencyRecords(ctx context.Context, keys []string) ([]enrollment.IdempotencyRecord, error) {
-	rows, err := t.pgQuery(ctx, pgIdemRecordsSQL, keys)
-	if err != nil {
-		return nil, t.read(err, "idempotency keys", len(keys))
-	}
-	defer rows.Close()
 	var out []enrollment.IdempotencyRecord
-	for rows.Next() {
-		var r enrollment.IdempotencyRecord
-		if err := rows.Scan(&r.Key, &r.Operation, &r.RequestHash, &r.Result); err != nil {
-			return nil, t.read(err, "idempotency keys", len(keys))
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, t.read(err, "idempotency keys", len(keys))
-	}
-	return out, nil
+	err := t.scanAll(ctx, "idempotency keys", pgIdemRecordsSQL, func(rows rowScanner) error {
+		var r schema.IdempotencyKey
+		err := rows.Scan(schema.Idempotency.Dest(&r)...)
+		out = append(out, r.Domain())
+		return err
+	}, keys)
+	return out, err
 }
 
-const pgLockCountersSQL = `WITH l AS (SELECT key, used, lim FROM counters WHERE key = ANY($1::text[])
+var pgLockCountersSQL = `WITH l AS (SELECT ` + schema.Counters.List("") + ` FROM counters WHERE key = ANY($1::text[])
 		ORDER BY array_position($1::text[], key) FOR UPDATE)
-	SELECT key, used, lim FROM l UNION ALL SELECT key, used, lim FROM counters WHERE key = ANY($2::text[])`
+	SELECT * FROM l UNION ALL SELECT ` + schema.Counters.List("") + ` FROM counters WHERE key = ANY($2::text[])`
 
 // LockCounters is batch.Tx.LockCounters: the counters of keys are locked
 // in their order (ORDER BY the key's position in the list; LockRows sits
 // above the sort, so rows are locked in that order), those of read read
 // without a lock, in the same statement.
 func (t *Locked) LockCounters(ctx context.Context, keys, read []string) ([]enrollment.Counter, error) {
-	if keys == nil {
-		keys = []string{}
-	}
-	if read == nil {
-		read = []string{}
-	}
-	out, err := scanCounters(t.pgQuery(ctx, pgLockCountersSQL, keys, read))
-	if err != nil {
-		return nil, t.read(err, "counters", len(keys)+len(read))
-	}
-	return out, nil
+	var out []enrollment.Counter
+	err := t.scanAll(ctx, "counters", pgLockCountersSQL, func(rows rowScanner) error {
+		c, err := scanCounter(rows)
+		out = append(out, c)
+		return err
+	}, nonNil(keys), nonNil(read))
+	return out, err
 }
 
-// scanCounters reads (key, used, lim) rows.
-func scanCounters(rows *sql.Rows, err error) ([]enrollment.Counter, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []enrollment.Counter
-	for rows.Next() {
-		var c enrollment.Counter
-		if err := rows.Scan(&c.Key, &c.Used, &c.Limit); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+// scanCounter reads a row of counters.
+func scanCounter(rows rowScanner) (enrollment.Counter, error) {
+	var r schema.Counter
+	err := rows.Scan(schema.Counters.Dest(&r)...)
+	return r.Domain(), err
 }
 
 // pgGuardsSQL locks the guarded counters in the order of $1 (Submit's
@@ -174,54 +143,30 @@ const pgGuardsSQL = `WITH lk AS (SELECT key FROM counters WHERE key = ANY($1::te
 // in one statement: the new rows (holds and results upserted: a batch may
 // change a hold, and a claimed key gets its result), the accounts
 // upserted, the counters created or moved by their deltas, and the keys
-// released. The parameters are those of pgRowsCTEs, then accountArgs,
-// the counters (key, delta, limit) and the released keys.
+// released. The parameters are those of pgRowsCTEs, then the column
+// arrays of the accounts and of the counters, and the released keys.
 var pgApplyBatchSQL = func() string {
-	q, n := pgRowsCTEs("ON CONFLICT (id) DO UPDATE SET amount = EXCLUDED.amount, charged = EXCLUDED.charged, released = EXCLUDED.released, refunded = EXCLUDED.refunded",
-		"ON CONFLICT (key) DO UPDATE SET result = EXCLUDED.result")
-	a := unnestOf(n, pgAccountTypes...)
-	n += len(pgAccountTypes)
-	return q + `, a AS (INSERT INTO accounts (` + pgAccountCols + `) SELECT * FROM ` + a + `
-			ON CONFLICT (certificate_id, period_start) DO UPDATE SET period_end = EXCLUDED.period_end, nominal = EXCLUDED.nominal,
-				balance = EXCLUDED.balance, held = EXCLUDED.held, depleted = EXCLUDED.depleted,
-				expired = EXCLUDED.expired, fixed = EXCLUDED.fixed),
-		n AS (INSERT INTO counters (key, used, lim) SELECT * FROM ` + unnestOf(n, "text", "bigint", "bigint") + `
-			ON CONFLICT (key) DO UPDATE SET used = counters.used + EXCLUDED.used),
-		d AS (DELETE FROM idempotency WHERE key = ANY($` + fmt.Sprint(n+3) + `::text[]))
+	q, n := pgRowsCTEs("ON CONFLICT (id) DO UPDATE SET "+schema.HoldUpdate, "ON CONFLICT (key) DO UPDATE SET result = EXCLUDED.result")
+	a, n := accountCodec.insert(n, "ON CONFLICT ("+strings.Join(schema.Accounts.Keys(), ", ")+") DO UPDATE SET "+schema.Accounts.Set())
+	c, n := counterCodec.insert(n, "ON CONFLICT (key) DO UPDATE SET used = counters.used + EXCLUDED.used")
+	return q + `, a AS (` + a + `), n AS (` + c + `),
+		d AS (DELETE FROM idempotency WHERE key = ANY($` + fmt.Sprint(n) + `::text[]))
 		SELECT 1`
 }()
 
-// ApplyBatch is batch.Tx.ApplyBatch: a batch's effects in one statement, then the guarded
-// (hot) counters by one statement of their own, the last before the
-// commit: PostgreSQL runs the CTEs a query reads before the others, so in
-// the statement of the writes they would be locked during all the inserts.
+// ApplyBatch is batch.Tx.ApplyBatch: a batch's effects in one statement,
+// then the guarded (hot) counters by one statement of their own, the last
+// before the commit: PostgreSQL runs the CTEs a query reads before the
+// others, so in the statement of the writes they would be locked during
+// all the inserts.
 func (t *Locked) ApplyBatch(ctx context.Context, w batch.Write) error {
 	if len(w.Contracts)+len(w.Holds)+len(w.Postings)+len(w.Accounts)+len(w.Counters)+len(w.Results)+len(w.Release) > 0 {
-		var k schema.Kopecks
-		args, err := contractArgs(w.Contracts, &k)
+		rs, err := schema.WritesOf(w)
 		if err != nil {
 			return err
 		}
-		args = append(args, holdArgs(w.Holds, &k)...)
-		ps, err := postingArgs(w.Postings, &k)
-		if err != nil {
-			return err
-		}
-		args = append(append(append(args, ps...), resultArgs(w.Results)...), accountArgs(w.Accounts, &k)...)
-		n := len(w.Counters)
-		ks, adds, lims := make([]string, n), make([]int64, n), make([]int64, n)
-		for i, c := range w.Counters {
-			if c.Add < 0 || c.Add > c.Limit {
-				return fmt.Errorf("storage: batch counter %q: add %d past limit %d", c.Key, c.Add, c.Limit)
-			}
-			// The proposed row carries the delta; an existing row adds it
-			// (the CHECK used <= lim is the backstop).
-			ks[i], adds[i], lims[i] = c.Key, c.Add, c.Limit
-		}
-		args = append(args, ks, adds, lims, nonNil(w.Release))
-		if k.Err != nil {
-			return k.Err
-		}
+		args := append(rowsArgs(rs), accountCodec.args(rs.Accounts)...)
+		args = append(append(args, counterCodec.args(rs.Counters)...), nonNil(rs.Release))
 		if _, err := t.pgExec(ctx, pgApplyBatchSQL, args...); err != nil {
 			return t.write(err, "apply batch")
 		}
@@ -248,11 +193,11 @@ func (t *Locked) ApplyBatch(ctx context.Context, w batch.Write) error {
 // Submit takes them in), then the rest is read by statements that start
 // after those locks are held, so that under READ COMMITTED they see
 // everything the transactions they waited for committed.
-const (
-	pgLockCertificatesSQL = `SELECT ` + pgCertificateCols + ` FROM certificates WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE`
+var (
+	pgLockCertificatesSQL = `SELECT ` + schema.Certificates.List("") + ` FROM certificates WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE`
 	pgLockAccountsSQL     = `SELECT ` + schema.PGAccountSelect + ` FROM ` + schema.PGAccountFrom + ` WHERE a.certificate_id = ANY($1::uuid[]) ORDER BY a.certificate_id, a.period_start FOR NO KEY UPDATE OF a`
-	pgContractsSQL        = `SELECT ` + pgContractCols + ` FROM contracts WHERE certificate_id = ANY($1::uuid[])`
-	pgOffersSQL           = `SELECT ` + pgOfferCols + pgOffersFrom + ` WHERE g.id = ANY($1::uuid[])`
+	pgContractsSQL        = `SELECT ` + schema.Contracts.List("") + ` FROM contracts WHERE certificate_id = ANY($1::uuid[])`
+	pgOffersSQL           = `SELECT ` + schema.OfferList + schema.OfferFrom + ` WHERE g.id = ANY($1::uuid[])`
 )
 
 // ClaimKeysLock is batch.ClaimLocker: the claim, then the certificates
@@ -278,7 +223,8 @@ func (t *Locked) ClaimKeysLock(ctx context.Context, recs []enrollment.Idempotenc
 	}
 	var out []certificate.Certificate
 	err = t.scanAll(ctx, "certificates", pgLockCertificatesSQL, func(rows rowScanner) error {
-		r, err := scanCertificate(rows)
+		var r schema.Certificate
+		err := rows.Scan(schema.Certificates.Dest(&r)...)
 		out = append(out, r.Domain())
 		return err
 	}, pgUUIDs(ids))
@@ -294,7 +240,8 @@ func (t *Locked) Prefetch(ctx context.Context, certIDs, groupIDs []uuid.UUID) (b
 	accts, err := schema.ReadSettled(func() ([]schema.Account, error) {
 		var rs []schema.Account
 		err := t.scanAll(ctx, "accounts", pgLockAccountsSQL, func(rows rowScanner) error {
-			r, err := scanAccount(rows)
+			var r schema.Account
+			err := rows.Scan(schema.AccountDest(&r)...)
 			rs = append(rs, r)
 			return err
 		}, certs)
@@ -305,14 +252,16 @@ func (t *Locked) Prefetch(ctx context.Context, certIDs, groupIDs []uuid.UUID) (b
 	}
 	if err == nil {
 		err = t.scanAll(ctx, "contracts", pgContractsSQL, func(rows rowScanner) error {
-			r, err := scanContract(rows)
+			var r schema.Contract
+			err := rows.Scan(schema.Contracts.Dest(&r)...)
 			out.Contracts = append(out.Contracts, r.Domain())
 			return err
 		}, certs)
 	}
 	if err == nil {
 		err = t.scanAll(ctx, "offers", pgOffersSQL, func(rows rowScanner) error {
-			o, err := scanOffer(rows)
+			var o schema.Offer
+			err := rows.Scan(schema.OfferDest(&o)...)
 			offers = append(offers, o)
 			return err
 		}, pgUUIDs(groupIDs))

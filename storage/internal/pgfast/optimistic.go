@@ -35,12 +35,12 @@ import (
 // changes its account, so a contract committed after the accounts were
 // read comes with an account version the write will find changed.
 var (
-	pgReadKeys         = &pgStmt{"edufund_read_keys", `SELECT key, operation, request_hash, result FROM idempotency WHERE key = ANY($1::text[])`}
-	pgReadCertificates = &pgStmt{"edufund_read_certificates", `SELECT ` + pgCertificateCols + `, xmin::text::bigint FROM certificates WHERE id = ANY($1::uuid[])`}
+	pgReadKeys         = &pgStmt{"edufund_read_keys", pgIdemRecordsSQL}
+	pgReadCertificates = &pgStmt{"edufund_read_certificates", `SELECT ` + schema.Certificates.List("") + `, xmin::text::bigint FROM certificates WHERE id = ANY($1::uuid[])`}
 	pgReadAccounts     = &pgStmt{"edufund_read_accounts", `SELECT ` + schema.PGAccountSelect + `, a.xmin::text::bigint FROM ` + schema.PGAccountFrom + ` WHERE a.certificate_id = ANY($1::uuid[])`}
-	pgReadContracts    = &pgStmt{"edufund_read_contracts", `SELECT ` + pgContractCols + ` FROM contracts WHERE certificate_id = ANY($1::uuid[])`}
-	pgReadOffers       = &pgStmt{"edufund_read_offers", `SELECT ` + pgOfferCols + pgOffersFrom + ` WHERE g.id = ANY($1::uuid[])`}
-	pgReadCounters     = &pgStmt{"edufund_read_counters", `SELECT key, used, lim FROM counters WHERE key = ANY($1::text[])`}
+	pgReadContracts    = &pgStmt{"edufund_read_contracts", pgContractsSQL}
+	pgReadOffers       = &pgStmt{"edufund_read_offers", pgOffersSQL}
+	pgReadCounters     = &pgStmt{"edufund_read_counters", `SELECT ` + schema.Counters.List("") + ` FROM counters WHERE key = ANY($1::text[])`}
 )
 
 func pgUUIDs(ids []uuid.UUID) []pgtype.UUID {
@@ -69,17 +69,17 @@ func (s *Store) ReadBatch(ctx context.Context, keys []string, certIDs, groupIDs 
 	certs := pgUUIDs(certIDs)
 	qs := []pgQuery{
 		{stmt: pgReadKeys, args: []any{nonNil(keys)}, scan: func(rows pgx.Rows) error {
-			var r enrollment.IdempotencyRecord
-			if err := rows.Scan(&r.Key, &r.Operation, &r.RequestHash, &r.Result); err != nil {
+			var r schema.IdempotencyKey
+			if err := rows.Scan(schema.Idempotency.Dest(&r)...); err != nil {
 				return err
 			}
-			recs = append(recs, r)
+			recs = append(recs, r.Domain())
 			return nil
 		}},
 		{stmt: pgReadCertificates, args: []any{certs}, scan: func(rows pgx.Rows) error {
+			var r schema.Certificate
 			var v int64
-			r, err := scanCertificate(rows, &v)
-			if err != nil {
+			if err := rows.Scan(append(schema.Certificates.Dest(&r), &v)...); err != nil {
 				return err
 			}
 			out.Certificates = append(out.Certificates, r.Domain())
@@ -87,12 +87,12 @@ func (s *Store) ReadBatch(ctx context.Context, keys []string, certIDs, groupIDs 
 			return nil
 		}},
 		{stmt: pgReadAccounts, args: []any{certs}, scan: func(rows pgx.Rows) error {
+			var r schema.Account
 			var v int64
-			r, err := scanAccount(rows, &v)
-			if err != nil {
+			if err := rows.Scan(append(schema.AccountDest(&r), &v)...); err != nil {
 				return err
 			}
-			// No lock, one snapshot: an schema.Unsettled account is a broken ledger.
+			// No lock, one snapshot: an unsettled account is a broken ledger.
 			if err := r.Settled(); err != nil {
 				return err
 			}
@@ -102,28 +102,25 @@ func (s *Store) ReadBatch(ctx context.Context, keys []string, certIDs, groupIDs 
 			return nil
 		}},
 		{stmt: pgReadContracts, args: []any{certs}, scan: func(rows pgx.Rows) error {
-			r, err := scanContract(rows)
-			if err != nil {
+			var r schema.Contract
+			if err := rows.Scan(schema.Contracts.Dest(&r)...); err != nil {
 				return err
 			}
 			out.Contracts = append(out.Contracts, r.Domain())
 			return nil
 		}},
 		{stmt: pgReadOffers, args: []any{pgUUIDs(groupIDs)}, scan: func(rows pgx.Rows) error {
-			o, err := scanOffer(rows)
-			if err != nil {
+			var o schema.Offer
+			if err := rows.Scan(schema.OfferDest(&o)...); err != nil {
 				return err
 			}
 			offers = append(offers, o)
 			return nil
 		}},
 		{stmt: pgReadCounters, args: []any{nonNil(counterKeys)}, scan: func(rows pgx.Rows) error {
-			var c enrollment.Counter
-			if err := rows.Scan(&c.Key, &c.Used, &c.Limit); err != nil {
-				return err
-			}
+			c, err := scanCounter(rows)
 			out.Counters = append(out.Counters, c)
-			return nil
+			return err
 		}},
 	}
 	if err := s.withConn(ctx, func(c *pgx.Conn) error { return s.runPipeline(ctx, c, qs) }); err != nil {
@@ -138,12 +135,9 @@ func (s *Store) ReadCounters(ctx context.Context, keys []string) ([]enrollment.C
 	var out []enrollment.Counter
 	err := s.withConn(ctx, func(c *pgx.Conn) error {
 		return s.runPipeline(ctx, c, []pgQuery{{stmt: pgReadCounters, args: []any{nonNil(keys)}, scan: func(rows pgx.Rows) error {
-			var k enrollment.Counter
-			if err := rows.Scan(&k.Key, &k.Used, &k.Limit); err != nil {
-				return err
-			}
+			k, err := scanCounter(rows)
 			out = append(out, k)
-			return nil
+			return err
 		}}})
 	})
 	if err != nil {
@@ -167,13 +161,9 @@ var (
 	// The new rows of the batch in one statement: its inserts share one
 	// executor start and one round of trigger and index setup.
 	pgInsertRows     = &pgStmt{"edufund_opt_insert_rows", func() string { q, _ := pgRowsCTEs("", ""); return q + " SELECT 1" }()}
-	pgUpdateAccounts = &pgStmt{"edufund_opt_update_accounts", pgCheck("accounts",
-		`UPDATE accounts a SET period_end = v.pe, nominal = v.nom, balance = v.bal, held = v.held, depleted = v.dep, expired = v.exp, fixed = v.fx
-			FROM unnest($1::uuid[], $2::date[], $3::text[], $4::date[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::boolean[])
-				AS v(c, s, x, pe, nom, bal, held, dep, exp, fx)
-			WHERE a.certificate_id = v.c AND a.period_start = v.s AND a.xmin = v.x::xid RETURNING 1`, 11)}
-	pgInsertAccounts = &pgStmt{"edufund_opt_insert_accounts", `INSERT INTO accounts (` + pgAccountCols + `) SELECT * FROM ` + unnestOf(1, pgAccountTypes...)}
-	pgInsertCounters = &pgStmt{"edufund_opt_insert_counters", `INSERT INTO counters (key, used, lim) SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[])`}
+	pgUpdateAccounts = &pgStmt{"edufund_opt_update_accounts", updateAccountsSQL()}
+	pgInsertAccounts = &pgStmt{"edufund_opt_insert_accounts", func() string { q, _ := accountCodec.insert(1, ""); return q }()}
+	pgInsertCounters = &pgStmt{"edufund_opt_insert_counters", func() string { q, _ := counterCodec.insert(1, ""); return q }()}
 	pgLockCounters   = &pgStmt{"edufund_opt_lock_counters", `SELECT count(*) FROM (SELECT 1 FROM unnest($1::text[]) WITH ORDINALITY AS u(k, ord)
 		JOIN counters c ON c.key = u.k ORDER BY u.ord FOR NO KEY UPDATE OF c) l`}
 	pgGuardCounters = &pgStmt{"edufund_opt_guard_counters", pgCheck("counters",
@@ -182,40 +172,44 @@ var (
 			WHERE c.key = v.key AND c.used + v.add + v.room <= c.lim AND (NOT v.exact OR (c.used = v.used AND c.lim = v.lim)) RETURNING 1`, 7)}
 )
 
+// updateAccountsSQL updates the accounts whose rows still have the
+// versions read: the parameters are the accounts' column arrays, their
+// versions and their number (pgCheck).
+func updateAccountsSQL() string {
+	var set, where []string
+	for _, c := range schema.Accounts.Columns {
+		if c.PK {
+			where = append(where, "a."+c.Name+" = v."+c.Name)
+		} else {
+			set = append(set, c.Name+" = v."+c.Name)
+		}
+	}
+	n := len(schema.Accounts.Columns)
+	return pgCheck("accounts", `UPDATE accounts a SET `+strings.Join(set, ", ")+`
+		FROM `+unnestOf(1, append(schema.Accounts.Types(), "text")...)+` AS v(`+schema.Accounts.List("")+`, version)
+		WHERE `+strings.Join(where, " AND ")+` AND a.xmin = v.version::xid RETURNING 1`, n+2)
+}
+
 // pgRowsCTEs inserts the new rows of a batch as data-modifying CTEs of
 // one statement (its inserts then share one executor start and one round
 // of trigger and index setup): contracts, holds, postings and idempotency
-// records, the parameters of contractArgs, holdArgs, postingArgs and
-// resultArgs in that order. holds and results end their inserts (ON
-// CONFLICT clauses, or nothing). It returns the SQL and the next
+// records, the parameters of rowsArgs. holds and results end their inserts
+// (ON CONFLICT clauses, or nothing). It returns the SQL and the next
 // parameter's number.
 func pgRowsCTEs(holds, results string) (string, int) {
-	n := 1
-	next := func(types ...string) string {
-		u := unnestOf(n, types...)
-		n += len(types)
-		return u
-	}
-	k := `WITH k AS (INSERT INTO contracts (` + pgContractCols + `) SELECT * FROM ` + next(pgContractTypes...) + `)`
-	h := `, h AS (INSERT INTO holds (` + pgHoldCols + `) SELECT * FROM ` + next(pgHoldTypes...) + ` ` + holds + `)`
-	p := `, p AS (INSERT INTO postings (` + pgPostingCols + `) SELECT * FROM ` + next(pgPostingTypes...) + `)`
-	u := next("text", "text", "text", "bytea")
-	r := fmt.Sprintf(`, r AS (INSERT INTO idempotency (key, operation, request_hash, result, created_at) SELECT u.*, $%d::timestamptz FROM %s AS u %s)`, n, u, results)
-	return k + h + p + r, n + 1
+	k, n := contractCodec.insert(1, "")
+	h, n := holdCodec.insert(n, holds)
+	p, n := postingCodec.insert(n, "")
+	r, n := idempotencyCodec.insert(n, results)
+	return `WITH k AS (` + k + `), h AS (` + h + `), p AS (` + p + `), r AS (` + r + `)`, n
 }
 
-// unnestOf is unnest($first::types[0][], $first+1::types[1][], …).
-func unnestOf(first int, types ...string) string {
-	var b strings.Builder
-	b.WriteString("unnest(")
-	for i, t := range types {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "$%d::%s[]", first+i, t)
-	}
-	b.WriteString(")")
-	return b.String()
+// rowsArgs are the parameters of pgRowsCTEs.
+func rowsArgs(rs *schema.Writes) []any {
+	args := contractCodec.args(rs.Contracts)
+	args = append(args, holdCodec.args(rs.Holds)...)
+	args = append(args, postingCodec.args(rs.Postings)...)
+	return append(args, idempotencyCodec.args(rs.Results)...)
 }
 
 // ApplyOptimistic is batch.OptimisticStore.ApplyOptimistic.
@@ -242,10 +236,7 @@ func (s *Store) ApplyOptimistic(ctx context.Context, w batch.Write) error {
 
 // optimisticWrites are the statements of w, those with rows.
 func optimisticWrites(w batch.Write) ([]pgQuery, error) {
-	var (
-		qs []pgQuery
-		k  schema.Kopecks
-	)
+	var qs []pgQuery
 	add := func(s *pgStmt, n int, args ...any) {
 		if n > 0 {
 			qs = append(qs, pgQuery{stmt: s, args: args})
@@ -259,54 +250,30 @@ func optimisticWrites(w batch.Write) ([]pgQuery, error) {
 		}
 		add(pgLockCertificates, n, ids, vers, n)
 	}
-	var upd, ins []enrollment.AccountState
-	for _, a := range w.Accounts {
+	rs, err := schema.WritesOf(w)
+	if err != nil {
+		return nil, err
+	}
+	var upd, ins []*schema.Account
+	var vers []string
+	for i, a := range w.Accounts {
 		if a.Version == 0 {
-			ins = append(ins, a)
+			ins = append(ins, rs.Accounts[i])
 		} else {
-			upd = append(upd, a)
+			upd = append(upd, rs.Accounts[i])
+			vers = append(vers, strconv.FormatInt(a.Version, 10))
 		}
 	}
-	if n := len(upd); n > 0 {
-		a := accountArgs(upd, &k)
-		vers := make([]string, n)
-		for i, u := range upd {
-			vers[i] = strconv.FormatInt(u.Version, 10)
-		}
-		add(pgUpdateAccounts, n, append(append([]any{a[0], a[1], vers}, a[2:]...), n)...)
-	}
-	add(pgInsertAccounts, len(ins), accountArgs(ins, &k)...)
-	rows, err := contractArgs(w.Contracts, &k)
-	if err != nil {
-		return nil, err
-	}
-	rows = append(rows, holdArgs(w.Holds, &k)...)
-	ps, err := postingArgs(w.Postings, &k)
-	if err != nil {
-		return nil, err
-	}
-	rows = append(append(rows, ps...), resultArgs(w.Results)...)
-	add(pgInsertRows, len(w.Contracts)+len(w.Holds)+len(w.Postings)+len(w.Results), rows...)
-	{
-		n := len(w.Counters)
-		ks, used, lims := make([]string, n), make([]int64, n), make([]int64, n)
-		for i, c := range w.Counters {
-			if c.Add < 0 || c.Add > c.Limit {
-				return nil, fmt.Errorf("storage: batch counter %q: add %d past limit %d", c.Key, c.Add, c.Limit)
-			}
-			ks[i], used[i], lims[i] = c.Key, c.Add, c.Limit
-		}
-		add(pgInsertCounters, n, ks, used, lims)
-	}
+	add(pgUpdateAccounts, len(upd), append(append(accountCodec.args(upd), vers), len(upd))...)
+	add(pgInsertAccounts, len(ins), accountCodec.args(ins)...)
+	add(pgInsertRows, len(rs.Contracts)+len(rs.Holds)+len(rs.Postings)+len(rs.Results), rowsArgs(rs)...)
+	add(pgInsertCounters, len(rs.Counters), counterCodec.args(rs.Counters)...)
 	// The counters are locked in the one global order (seats first, as a
 	// batch under locks takes them when it reads them, the rest by its
 	// guards at the end; Submit and the releases take them so too).
 	gs := guardArgs(sortGuards(w.Guards))
 	add(pgLockCounters, len(w.Guards), gs[0])
 	add(pgGuardCounters, len(w.Guards), append(gs, len(w.Guards))...)
-	if k.Err != nil {
-		return nil, k.Err
-	}
 	return qs, nil
 }
 

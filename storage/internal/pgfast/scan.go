@@ -2,190 +2,132 @@ package pgfast
 
 import (
 	"fmt"
-	"time"
+	"reflect"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage/internal/schema"
 )
 
-// Binary row scanners for the statements that run on the pgx connection
-// itself (the batch paths): the columns are listed in a fixed order and
-// scanned by hand into the row structs, without bun's reflection or a text
-// round trip. Each column list below goes with the scanner after it.
+// Reading rows. The batch statements list a table's columns as the column
+// map does (schema.Table.List) and scan them into its row struct
+// (schema.Table.Dest): pgx decodes each value for the field's type. The
+// close's lock statement, 5,000 rows of 50 columns a page, decodes its
+// binary columns itself (rowDecoder).
 
 // rowScanner is a row of a result: pgx.Rows on a pgx connection, or
-// *sql.Rows through database/sql (the batch under locks, in a bun
-// transaction), whose driver hands pgx's values to the pgtype scanners.
+// *sql.Rows through database/sql (the batch under locks, in the store's
+// transaction), whose driver hands pgx's values to the fields' scanners.
 type rowScanner interface {
 	Scan(dest ...any) error
 }
 
-// pgDates converts scanned dates; the first infinite one is an error.
-type pgDates struct{ err error }
+// columnKind is how a column's values are encoded: one per Go type of the
+// row structs' fields.
+type columnKind int
 
-func (d *pgDates) of(src pgtype.Date) schema.Date {
-	if !src.Valid {
-		return schema.Date{}
-	}
-	if src.InfinityModifier != pgtype.Finite {
-		if d.err == nil {
-			d.err = fmt.Errorf("storage: infinite date")
+const (
+	kindUUID     columnKind = iota // uuid.UUID: uuid, NULL as uuid.Nil
+	kindNullUUID                   // schema.NullUUID
+	kindText                       // string
+	kindInt8                       // int64
+	kindInt4                       // int
+	kindBool                       // bool
+	kindDate                       // schema.Date: date, NULL as the zero date
+	kindTime                       // schema.Time: timestamptz, NULL as the zero time
+	kindMonth                      // schema.Month: text 'YYYY-MM', NULL as the zero month
+	kindBytes                      // []byte: bytea, NULL as nil
+)
+
+var kinds = map[reflect.Type]columnKind{
+	reflect.TypeFor[uuid.UUID]():       kindUUID,
+	reflect.TypeFor[schema.NullUUID](): kindNullUUID,
+	reflect.TypeFor[string]():          kindText,
+	reflect.TypeFor[int64]():           kindInt8,
+	reflect.TypeFor[int]():             kindInt4,
+	reflect.TypeFor[bool]():            kindBool,
+	reflect.TypeFor[schema.Date]():     kindDate,
+	reflect.TypeFor[schema.Time]():     kindTime,
+	reflect.TypeFor[schema.Month]():    kindMonth,
+	reflect.TypeFor[[]byte]():          kindBytes,
+}
+
+// codec is a table's columns as the fast paths encode and decode them.
+type codec struct {
+	table *schema.Table
+	kinds []columnKind
+}
+
+// codecOf is t's codec; a column of a Go type the fast paths do not encode
+// is an error.
+func codecOf(t *schema.Table) (*codec, error) {
+	c := &codec{table: t, kinds: make([]columnKind, len(t.Columns))}
+	for i, col := range t.Columns {
+		k, ok := kinds[col.GoType]
+		if !ok {
+			return nil, fmt.Errorf("storage: %s.%s: the fast paths cannot encode a %s", t.Name, col.Name, col.GoType)
 		}
-		return schema.Date{}
+		c.kinds[i] = k
 	}
-	return schema.Date(funding.DateOf(src.Time))
+	return c, nil
 }
 
-func pgTimeOf(t pgtype.Timestamptz) schema.Time {
-	if !t.Valid {
-		return schema.Time{}
-	}
-	return schema.Time(t.Time.UTC())
+// rowDecoder decodes a table's binary columns into one row struct,
+// reused row after row: the pointers to its fields are taken once.
+type rowDecoder struct {
+	kinds []columnKind
+	ptrs  []any // pointers to the row's fields, in column order
 }
 
-const pgCertificateCols = `id, number, scheme, person_id, full_name, birth_date, sex, citizenship, education, region,
-	holder_municipality, registration, guardian_id, municipality, category, kind, status, issued_on, valid_until,
-	protection_mode, passphrase_hash, failed_attempts, locked_until, documents_due_from, documents_uploaded_on, documents_valid_reason, uniq_year`
-
-// scanCertificate scans pgCertificateCols and then extra.
-func scanCertificate(rows rowScanner, extra ...any) (schema.Certificate, error) {
-	var (
-		r                               schema.Certificate
-		id                              pgtype.UUID
-		birth, issued, valid, due, docs pgtype.Date
-		locked                          pgtype.Timestamptz
-		failed, uniq                    int32
-		d                               pgDates
-	)
-	dst := []any{&id, &r.Number, &r.Scheme, &r.PersonID, &r.FullName, &birth, &r.Sex, &r.Citizenship, &r.Education, &r.Region,
-		&r.HolderMunicipality, &r.Registration, &r.GuardianID, &r.Municipality, &r.Category, &r.Kind, &r.Status, &issued, &valid,
-		&r.ProtectionMode, &r.PassphraseHash, &failed, &locked, &due, &docs, &r.DocsValidReason, &uniq}
-	if err := rows.Scan(append(dst, extra...)...); err != nil {
-		return r, err
-	}
-	r.ID = id.Bytes
-	r.BirthDate, r.IssuedOn, r.ValidUntil, r.DocsDueFrom, r.DocsUploadedOn = d.of(birth), d.of(issued), d.of(valid), d.of(due), d.of(docs)
-	r.FailedAttempts, r.UniqYear = int(failed), int(uniq)
-	r.LockedUntil = pgTimeOf(locked)
-	if d.err != nil {
-		return r, fmt.Errorf("storage: certificate %s: %w", uuid.UUID(r.ID), d.err)
-	}
-	return r, nil
+// decoder decodes c's columns into *row, a pointer to c's row struct.
+func (c *codec) decoder(row any) rowDecoder {
+	return rowDecoder{kinds: c.kinds, ptrs: c.table.Dest(row)}
 }
 
-// pgAccountCols are the stored columns of an account, as written.
-const pgAccountCols = `certificate_id, period_start, period_end, nominal, balance, held, depleted, expired, fixed`
-
-// scanAccount reads the columns of schema.PGAccountSelect.
-func scanAccount(rows rowScanner, extra ...any) (schema.Account, error) {
-	var (
-		r          schema.Account
-		id         pgtype.UUID
-		start, end pgtype.Date
-		d          pgDates
-	)
-	dst := []any{&id, &start, &end, &r.Nominal, &r.Balance, &r.Held, &r.Depleted, &r.Expired, &r.Fixed, &r.Reserved, &r.HoldsHeld}
-	if err := rows.Scan(append(dst, extra...)...); err != nil {
-		return r, err
+// decode reads the decoder's columns of r's row into its row. With outer,
+// a NULL leaves a field as it is (zero, for the optional side of an outer
+// join); otherwise a NULL where the field cannot hold one is an error.
+func (d rowDecoder) decode(r *rowReader, outer bool) {
+	for i, p := range d.ptrs {
+		if outer && r.col < len(r.vals) && r.vals[r.col] == nil {
+			r.col++
+			continue
+		}
+		switch d.kinds[i] {
+		case kindUUID:
+			*p.(*uuid.UUID) = r.uuid()
+		case kindNullUUID:
+			*p.(*schema.NullUUID) = schema.NullUUID(r.uuid())
+		case kindText:
+			*p.(*string) = r.text()
+		case kindInt8:
+			*p.(*int64) = r.int8()
+		case kindInt4:
+			*p.(*int) = int(r.int4())
+		case kindBool:
+			*p.(*bool) = r.bool()
+		case kindDate:
+			*p.(*schema.Date) = r.date()
+		case kindTime:
+			*p.(*schema.Time) = schema.Time(r.timestamptz())
+		case kindMonth:
+			*p.(*schema.Month) = r.month()
+		case kindBytes:
+			*p.(*[]byte) = append([]byte(nil), r.next(-1)...)
+		}
 	}
-	r.CertificateID = id.Bytes
-	r.PeriodStart, r.PeriodEnd = d.of(start), d.of(end)
-	if d.err != nil {
-		return r, fmt.Errorf("storage: account of %s: %w", uuid.UUID(r.CertificateID), d.err)
-	}
-	return r, nil
 }
 
-const pgContractCols = `id, certificate_id, group_id, module_id, program_id, provider_id, municipality, period_start, period_end, status,
-	start_on, end_on, price_start, price_end, price_days, price_months, price_total, price_normative,
-	price_cert, price_copay, price_first, price_other, price_cert_first, price_cert_other,
-	price_copay_first, price_copay_other, hold_id, created_at, closed_on, prolonged_from,
-	registry, direction, offered_on, activated_on, terminated_on, scheme`
-
-func scanContract(rows rowScanner, extra ...any) (schema.Contract, error) {
-	var (
-		r                                                           schema.Contract
-		id, cert, group, module, program, provider, hold, prolonged pgtype.UUID
-		periodStart, periodEnd, start, end, priceStart, priceEnd    pgtype.Date
-		closedOn, offeredOn, activatedOn, terminatedOn              pgtype.Date
-		createdAt                                                   pgtype.Timestamptz
-		days, months                                                int32
-		d                                                           pgDates
-	)
-	dst := []any{&id, &cert, &group, &module, &program, &provider, &r.Municipality, &periodStart, &periodEnd, &r.Status,
-		&start, &end, &priceStart, &priceEnd, &days, &months, &r.PriceTotal, &r.PriceNormative,
-		&r.PriceCert, &r.PriceCoPay, &r.PriceFirst, &r.PriceOther, &r.PriceCertFirst, &r.PriceCertOther,
-		&r.PriceCoPayFirst, &r.PriceCoPayOther, &hold, &createdAt, &closedOn, &prolonged,
-		&r.Registry, &r.Direction, &offeredOn, &activatedOn, &terminatedOn, &r.Scheme}
-	if err := rows.Scan(append(dst, extra...)...); err != nil {
-		return r, err
+// month reads a text 'YYYY-MM'; NULL is the zero month.
+func (r *rowReader) month() schema.Month {
+	v := r.next(-1)
+	if v == nil {
+		return schema.Month{}
 	}
-	r.ID, r.CertificateID, r.GroupID, r.ModuleID = id.Bytes, cert.Bytes, group.Bytes, module.Bytes
-	r.ProgramID, r.ProviderID = program.Bytes, provider.Bytes
-	r.HoldID, r.ProlongedFrom = schema.NullUUID(hold.Bytes), schema.NullUUID(prolonged.Bytes)
-	r.PriceDays, r.PriceMonths = int(days), int(months)
-	r.CreatedAt = pgTimeOf(createdAt)
-	r.PeriodStart, r.PeriodEnd, r.Start, r.End = d.of(periodStart), d.of(periodEnd), d.of(start), d.of(end)
-	r.PriceStart, r.PriceEnd, r.ClosedOn = d.of(priceStart), d.of(priceEnd), d.of(closedOn)
-	r.OfferedOn, r.ActivatedOn, r.TerminatedOn = d.of(offeredOn), d.of(activatedOn), d.of(terminatedOn)
-	if d.err != nil {
-		return r, fmt.Errorf("storage: contract %s: %w", uuid.UUID(r.ID), d.err)
+	m, err := funding.ParseMonth(string(v))
+	if err != nil && r.err == nil {
+		r.err = fmt.Errorf("storage: column %d: %w", r.col, err)
 	}
-	return r, nil
-}
-
-// pgOfferCols are the columns of offersFrom, one row per agreement of the
-// group's provider (NULL agreement columns when it has none).
-const pgOfferCols = `g.id, g.module_id, g.name, g.start_on, g.end_on, g.capacity, g.schedule,
-	m.id, m.program_id, m.name, m.price, m.normative_price, m.hours, m.min_children, m.max_children,
-	p.id, p.provider_id, p.name, p.scheme, p.direction, p.registry, p.min_age, p.max_age, p.certified, p.enrolment_open,
-	p.municipality, p.enrolment_limit, p.competency_area, p.academic_hours,
-	v.id, v.name, v.inn, v.municipality, v.enrolment_limit,
-	ag.municipality, ag.period_start, ag.period_end`
-
-const pgOffersFrom = ` FROM study_groups g
-	JOIN modules m ON m.id = g.module_id
-	JOIN programs p ON p.id = m.program_id
-	JOIN providers v ON v.id = p.provider_id
-	LEFT JOIN agreements ag ON ag.provider_id = v.id`
-
-func scanOffer(rows rowScanner) (schema.Offer, error) {
-	var (
-		o                                          schema.Offer
-		gid, gmod, mid, mprog, pid, pprov, vid     pgtype.UUID
-		gstart, gend, agStart, agEnd               pgtype.Date
-		gcap, mhours, mmin, mmax, pmin, pmax, plim int32
-		phours, vlim                               int32
-		agMun                                      pgtype.Text
-		d                                          pgDates
-	)
-	err := rows.Scan(&gid, &gmod, &o.G.Name, &gstart, &gend, &gcap, &o.G.Schedule,
-		&mid, &mprog, &o.M.Name, &o.M.Price, &o.M.NormativePrice, &mhours, &mmin, &mmax,
-		&pid, &pprov, &o.P.Name, &o.P.Scheme, &o.P.Direction, &o.P.Registry, &pmin, &pmax, &o.P.Certified, &o.P.EnrolmentOpen,
-		&o.P.Municipality, &plim, &o.P.CompetencyArea, &phours,
-		&vid, &o.V.Name, &o.V.INN, &o.V.Municipality, &vlim,
-		&agMun, &agStart, &agEnd)
-	if err != nil {
-		return o, err
-	}
-	o.G.ID, o.G.ModuleID, o.G.Start, o.G.End, o.G.Capacity = gid.Bytes, gmod.Bytes, d.of(gstart), d.of(gend), int(gcap)
-	o.M.ID, o.M.ProgramID, o.M.Hours, o.M.MinChildren, o.M.MaxChildren = mid.Bytes, mprog.Bytes, int(mhours), int(mmin), int(mmax)
-	o.P.ID, o.P.ProviderID, o.P.MinAge, o.P.MaxAge, o.P.EnrolmentLimit, o.P.AcademicHours = pid.Bytes, pprov.Bytes, int(pmin), int(pmax), int(plim), int(phours)
-	o.V.ID, o.V.EnrolmentLimit = vid.Bytes, int(vlim)
-	if agMun.Valid {
-		o.AgMun = &agMun.String
-		o.AgStart, o.AgEnd = d.of(agStart), d.of(agEnd)
-	}
-	if d.err != nil {
-		return o, fmt.Errorf("storage: group %s: %w", uuid.UUID(o.G.ID), d.err)
-	}
-	return o, nil
-}
-
-// pgTimestamptz is t as a parameter; the zero time is NULL.
-func pgTimestamptz(t time.Time) pgtype.Timestamptz {
-	return pgtype.Timestamptz{Time: t, Valid: !t.IsZero()}
+	return schema.Month(m)
 }

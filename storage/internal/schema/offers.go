@@ -2,65 +2,61 @@ package schema
 
 import (
 	"bytes"
-	"reflect"
 	"slices"
-	"strings"
-	"sync"
 
-	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/google/uuid"
 
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/funding"
 )
 
 // Offer is one row of the offers query: a group with its module,
-// program, provider and one of the provider's agreements (if any).
+// program, provider and one of the provider's agreements, zero when it
+// has none (the agreements are outer-joined).
 type Offer struct {
-	G       Group    `bun:"embed:g_"`
-	M       Module   `bun:"embed:m_"`
-	P       Program  `bun:"embed:p_"`
-	V       Provider `bun:"embed:v_"`
-	AgMun   *string  `bun:"ag_municipality"`
-	AgStart Date     `bun:"ag_period_start"`
-	AgEnd   Date     `bun:"ag_period_end"`
+	G  Group     `bun:"embed:g_"`
+	M  Module    `bun:"embed:m_"`
+	P  Program   `bun:"embed:p_"`
+	V  Provider  `bun:"embed:v_"`
+	Ag Agreement `bun:"embed:ag_"`
 }
 
-// OfferColumns lists every column of the four tables, prefixed as Offer
-// embeds them, and the agreement's.
-var OfferColumns = sync.OnceValue(func() string {
-	var cols []string
-	tables := pgdialect.New().Tables()
-	for _, x := range []struct {
-		alias string
-		typ   reflect.Type
-	}{
-		{"g", reflect.TypeFor[Group]()}, {"m", reflect.TypeFor[Module]()},
-		{"p", reflect.TypeFor[Program]()}, {"v", reflect.TypeFor[Provider]()},
-	} {
-		for _, f := range tables.Get(x.typ).Fields {
-			cols = append(cols, x.alias+"."+f.Name+" AS "+x.alias+"_"+f.Name)
-		}
-	}
-	cols = append(cols, "ag.municipality AS ag_municipality", "ag.period_start AS ag_period_start", "ag.period_end AS ag_period_end")
-	return strings.Join(cols, ", ")
-})
+// OfferFrom joins the offers' tables under the aliases of OfferColumns
+// and OfferList.
+const OfferFrom = ` FROM study_groups g
+	JOIN modules m ON m.id = g.module_id
+	JOIN programs p ON p.id = m.program_id
+	JOIN providers v ON v.id = p.provider_id
+	LEFT JOIN agreements ag ON ag.provider_id = v.id`
+
+// OfferColumns lists the offers' columns renamed as Offer embeds them, for
+// bun to scan by name; OfferList lists them in the order of OfferDest.
+var (
+	OfferColumns = StudyGroups.Aliased("g") + ", " + Modules.Aliased("m") + ", " + Programs.Aliased("p") + ", " +
+		Providers.Aliased("v") + ", " + Agreements.Aliased("ag")
+	OfferList = StudyGroups.List("g") + ", " + Modules.List("m") + ", " + Programs.List("p") + ", " +
+		Providers.List("v") + ", " + Agreements.List("ag")
+)
+
+// OfferDest is pointers to o's fields in the order of OfferList; a NULL
+// agreement leaves o.Ag zero.
+func OfferDest(o *Offer) []any {
+	d := StudyGroups.Dest(&o.G)
+	d = append(d, Modules.Dest(&o.M)...)
+	d = append(d, Programs.Dest(&o.P)...)
+	d = append(d, Providers.Dest(&o.V)...)
+	return append(d, Agreements.OuterDest(&o.Ag)...)
+}
 
 func offerLess(a, b *Offer) bool {
 	if c := bytes.Compare(a.G.ID[:], b.G.ID[:]); c != 0 {
 		return c < 0
 	}
-	as, bs := funding.Date(a.AgStart), funding.Date(b.AgStart)
+	as, bs := funding.Date(a.Ag.PeriodStart), funding.Date(b.Ag.PeriodStart)
 	if !as.Equal(bs) {
 		return as.Before(bs)
 	}
-	var am, bm string
-	if a.AgMun != nil {
-		am = *a.AgMun
-	}
-	if b.AgMun != nil {
-		bm = *b.AgMun
-	}
-	return am < bm
+	return a.Ag.Municipality < b.Ag.Municipality
 }
 
 // SortOffers orders the rows of the offers statements as JoinOffers needs
@@ -85,8 +81,8 @@ func JoinOffers(rows []Offer) []enrollment.Offer {
 		j := i
 		var ags []Agreement
 		for ; j < len(rows) && rows[j].G.ID == rows[i].G.ID; j++ {
-			if rows[j].AgMun != nil {
-				ags = append(ags, Agreement{ProviderID: rows[j].V.ID, Municipality: *rows[j].AgMun, PeriodStart: rows[j].AgStart, PeriodEnd: rows[j].AgEnd})
+			if rows[j].Ag.ProviderID != uuid.Nil {
+				ags = append(ags, rows[j].Ag)
 			}
 		}
 		r := &rows[i]

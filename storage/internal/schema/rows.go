@@ -169,7 +169,7 @@ type Account struct {
 
 	CertificateID uuid.UUID `bun:"certificate_id,pk"`
 	PeriodStart   Date      `bun:"period_start,pk"`
-	PeriodEnd     Date      `bun:"period_end"`
+	PeriodEnd     Date      `bun:"period_end,notnull"`
 	Nominal       int64     `bun:"nominal"`
 	Balance       int64     `bun:"balance"`
 	Held          int64     `bun:"held"` // reserved + spent
@@ -192,19 +192,27 @@ type Account struct {
 // (a is the account) on SQLite, and the pg forms on PostgreSQL, where one
 // scan of the holds gives both sums. CAST: PostgreSQL's sum of bigints is a
 // numeric.
-const (
-	accountStored = `a.certificate_id, a.period_start, a.period_end, a.nominal, a.balance, a.held, a.depleted, a.expired, a.fixed`
+var accountStored = Accounts.List("a")
 
+const (
 	holdsReserved  = `CAST(coalesce(sum(h.amount - h.charged - h.released), 0) AS bigint)`
 	holdsHeld      = `CAST(coalesce(sum(h.amount - h.released - h.refunded), 0) AS bigint)`
 	holdsOfAccount = `FROM holds h WHERE h.certificate_id = a.certificate_id AND h.period_start = a.period_start`
 
-	AccountSelect = accountStored + `, (SELECT ` + holdsReserved + ` ` + holdsOfAccount + `) AS reserved, (SELECT ` + holdsHeld + ` ` + holdsOfAccount + `) AS holds_held`
 	AccountFrom   = `accounts a`
-
-	PGAccountSelect = accountStored + `, s.reserved, s.holds_held`
-	PGAccountFrom   = `accounts a CROSS JOIN LATERAL (SELECT ` + holdsReserved + ` AS reserved, ` + holdsHeld + ` AS holds_held ` + holdsOfAccount + `) s`
+	PGAccountFrom = `accounts a CROSS JOIN LATERAL (SELECT ` + holdsReserved + ` AS reserved, ` + holdsHeld + ` AS holds_held ` + holdsOfAccount + `) s`
 )
+
+var (
+	AccountSelect   = accountStored + `, (SELECT ` + holdsReserved + ` ` + holdsOfAccount + `) AS reserved, (SELECT ` + holdsHeld + ` ` + holdsOfAccount + `) AS holds_held`
+	PGAccountSelect = accountStored + `, s.reserved, s.holds_held`
+)
+
+// AccountDest is Accounts.Dest(r) and the derived sums, as the account
+// reads list them.
+func AccountDest(r *Account) []any {
+	return append(Accounts.Dest(r), &r.Reserved, &r.HoldsHeld)
+}
 
 // accountRereads bounds how often a read of accounts is repeated while
 // one is not settled.
@@ -294,12 +302,16 @@ type Hold struct {
 
 	ID            uuid.UUID `bun:"id,pk"`
 	CertificateID uuid.UUID `bun:"certificate_id"`
-	PeriodStart   Date      `bun:"period_start"`
+	PeriodStart   Date      `bun:"period_start,notnull"`
 	Amount        int64     `bun:"amount"`
 	Charged       int64     `bun:"charged"`
 	Released      int64     `bun:"released"`
 	Refunded      int64     `bun:"refunded"`
 }
+
+// HoldUpdate is what an upsert of a hold changes: every column but its id
+// and its account's.
+var HoldUpdate = Holds.Set("certificate_id", "period_start")
 
 // FromHold is h, of the account of certificateID for period p, as a row.
 func FromHold(certificateID uuid.UUID, p funding.Period, h funding.Hold) (*Hold, error) {
@@ -333,14 +345,14 @@ type Posting struct {
 
 	ID            uuid.UUID `bun:"id,pk"`
 	CertificateID uuid.UUID `bun:"certificate_id"`
-	PeriodStart   Date      `bun:"period_start"`
-	PeriodEnd     Date      `bun:"period_end"`
+	PeriodStart   Date      `bun:"period_start,notnull"`
+	PeriodEnd     Date      `bun:"period_end,notnull"`
 	Kind          string    `bun:"kind"`
 	Amount        int64     `bun:"amount"`
 	HoldID        NullUUID  `bun:"hold_id"`
 	ContractID    NullUUID  `bun:"contract_id"`
 	Month         Month     `bun:"month"`
-	At            Time      `bun:"at"`
+	At            Time      `bun:"at,notnull"`
 	Actor         string    `bun:"actor"`
 	Rule          string    `bun:"rule"`
 	Params        string    `bun:"params"`
@@ -349,13 +361,9 @@ type Posting struct {
 // FromPosting is p as a row.
 func FromPosting(p enrollment.PostingRecord) (*Posting, error) {
 	var k Kopecks
-	params := "{}"
-	if len(p.Params) > 0 {
-		b, err := json.Marshal(p.Params)
-		if err != nil {
-			return nil, fmt.Errorf("storage: posting params: %w", err)
-		}
-		params = string(b)
+	params, err := ParamsJSON(p.Params)
+	if err != nil {
+		return nil, err
 	}
 	if p.At.IsZero() {
 		return nil, fmt.Errorf("storage: posting %s has no time", p.ID)
@@ -413,6 +421,11 @@ type Counter struct {
 	Lim  int64  `bun:"lim"`
 }
 
+// Domain is the counter the row holds.
+func (r *Counter) Domain() enrollment.Counter {
+	return enrollment.Counter{Key: r.Key, Used: r.Used, Limit: r.Lim}
+}
+
 // Provider is a providers row; its agreements are rows of their own.
 type Provider struct {
 	bun.BaseModel `bun:"table:providers"`
@@ -432,7 +445,7 @@ type Agreement struct {
 	ProviderID   uuid.UUID `bun:"provider_id,pk"`
 	Municipality string    `bun:"municipality,pk"`
 	PeriodStart  Date      `bun:"period_start,pk"`
-	PeriodEnd    Date      `bun:"period_end"`
+	PeriodEnd    Date      `bun:"period_end,notnull"`
 }
 
 // FromProvider is p as its row and the rows of its agreements.
@@ -627,8 +640,8 @@ type Contract struct {
 	ProgramID       uuid.UUID `bun:"program_id"`
 	ProviderID      uuid.UUID `bun:"provider_id"`
 	Municipality    string    `bun:"municipality"`
-	PeriodStart     Date      `bun:"period_start"`
-	PeriodEnd       Date      `bun:"period_end"`
+	PeriodStart     Date      `bun:"period_start,notnull"`
+	PeriodEnd       Date      `bun:"period_end,notnull"`
 	Status          string    `bun:"status"`
 	Start           Date      `bun:"start_on"`
 	End             Date      `bun:"end_on"`
@@ -647,7 +660,7 @@ type Contract struct {
 	PriceCoPayFirst int64     `bun:"price_copay_first"`
 	PriceCoPayOther int64     `bun:"price_copay_other"`
 	HoldID          NullUUID  `bun:"hold_id"`
-	CreatedAt       Time      `bun:"created_at"`
+	CreatedAt       Time      `bun:"created_at,notnull"`
 	ClosedOn        Date      `bun:"closed_on"`
 	ProlongedFrom   NullUUID  `bun:"prolonged_from"`
 	Registry        string    `bun:"registry"`
@@ -772,6 +785,26 @@ type InvoiceLine struct {
 	Amount       int64     `bun:"amount"`
 }
 
+// FromInvoiceLine is l as a row; an amount out of range is an error.
+func FromInvoiceLine(l enrollment.InvoiceLine) (*InvoiceLine, error) {
+	var k Kopecks
+	r := &InvoiceLine{
+		ContractID:   l.ContractID,
+		Month:        Month(l.Month),
+		Kind:         string(l.Kind),
+		Scheme:       string(l.Scheme),
+		Municipality: l.Municipality,
+		ProviderID:   l.ProviderID,
+		Amount:       k.Of("amount", l.Amount),
+	}
+	return r, k.Err
+}
+
+// Invoice is the key of the line's invoice.
+func (r *InvoiceLine) Invoice() InvoiceKey {
+	return InvoiceKey{Scheme: r.Scheme, Municipality: r.Municipality, Provider: r.ProviderID, Month: funding.Month(r.Month).String(), Kind: r.Kind}
+}
+
 // Invoice is an invoices row: the sum of its lines.
 type Invoice struct {
 	bun.BaseModel `bun:"table:invoices"`
@@ -798,15 +831,20 @@ func (r *Invoice) Domain() enrollment.Invoice {
 	}
 }
 
-// Idempotency is an idempotency row: a claimed key and its first result.
-type Idempotency struct {
+// IdempotencyKey is an idempotency row: a claimed key and its first result.
+type IdempotencyKey struct {
 	bun.BaseModel `bun:"table:idempotency"`
 
 	Key         string `bun:"key,pk"`
 	Operation   string `bun:"operation"`
 	RequestHash string `bun:"request_hash"`
 	Result      []byte `bun:"result"`
-	CreatedAt   Time   `bun:"created_at"`
+	CreatedAt   Time   `bun:"created_at,notnull"`
+}
+
+// Domain is the record the row holds.
+func (r *IdempotencyKey) Domain() enrollment.IdempotencyRecord {
+	return enrollment.IdempotencyRecord{Key: r.Key, Operation: r.Operation, RequestHash: r.RequestHash, Result: r.Result}
 }
 
 // QueueEntry is a queue row: a certificate waiting in a queue.
@@ -815,7 +853,7 @@ type QueueEntry struct {
 
 	Queue         string    `bun:"queue,pk"`
 	CertificateID uuid.UUID `bun:"certificate_id,pk"`
-	EnqueuedAt    Time      `bun:"enqueued_at"`
+	EnqueuedAt    Time      `bun:"enqueued_at,notnull"`
 	Seq           int64     `bun:"seq"`
 }
 
@@ -828,7 +866,7 @@ type Rating struct {
 	Staff        int       `bun:"staff"`
 	Means        int       `bun:"means"`
 	Satisfaction int       `bun:"satisfaction"`
-	UpdatedAt    Time      `bun:"updated_at"`
+	UpdatedAt    Time      `bun:"updated_at,notnull"`
 }
 
 // QueueSeq is a queues row: a queue's arrival counter, bumped by every

@@ -29,6 +29,7 @@ import (
 
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/enrollment/batch"
+	"github.com/edufund/edufund/examples/bench/internal/benchutil"
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
 )
@@ -311,11 +312,11 @@ func serviceRun(ctx context.Context, db *storage.DB, o options, name string, wor
 	} else {
 		submit = unbatched(r.svc, r)
 	}
-	var qs *queryStats
+	var qs *benchutil.Statements
 	if o.trace {
-		qs = newQueryStats()
+		qs = benchutil.NewStatements(40)
 		db.Bun().AddQueryHook(qs)
-		storage.BatchStatementHook = qs.add
+		storage.BatchStatementHook = qs.Add
 		defer func() { storage.BatchStatementHook = nil }()
 	}
 	c0 := commits()
@@ -327,11 +328,11 @@ func serviceRun(ctx context.Context, db *storage.DB, o options, name string, wor
 	if meter != nil {
 		stopMeter = meter()
 	}
-	cpu0 := selfCPU()
+	cpu0 := benchutil.SelfCPU()
 	res := drive(ctx, workers, o.duration, len(r.certs), len(r.groups), submit)
 	done()
 	if res.ok > 0 {
-		res.clientCPU = (selfCPU() - cpu0) * 1000 / float64(res.ok)
+		res.clientCPU = (benchutil.SelfCPU() - cpu0) * 1000 / float64(res.ok)
 		if stopMeter != nil {
 			res.serverCPU = stopMeter() * 1000 / float64(res.ok)
 		}
@@ -340,7 +341,9 @@ func serviceRun(ctx context.Context, db *storage.DB, o options, name string, wor
 		res.walPerOp = float64(wal()-w0) / float64(res.ok)
 	}
 	if qs != nil {
-		qs.print()
+		for _, st := range qs.Take() {
+			fmt.Fprintf(os.Stderr, "    %8d × %7.3f ms  %s\n", st.Count, float64(st.Total)/float64(st.Count)/1e6, st.Query)
+		}
 	}
 	if c1 := commits(); c1 > c0 {
 		res.perTx = float64(res.ok+res.refused) / float64(c1-c0)

@@ -79,25 +79,23 @@ func (t sqliteBatchTx) Prefetch(ctx context.Context, certIDs, groupIDs []uuid.UU
 		cons   []schema.Contract
 		offers []schema.Offer
 	)
-	{
-		db := t.tx.tx
-		if err := db.NewSelect().Model(&certs).Where("id IN (?)", bun.In(certIDs)).OrderExpr("id").Scan(ctx); err != nil {
-			return out, t.read(err, "certificates", len(certIDs))
-		}
-		// One writer: the accounts and their holds are read in one state.
-		if err := db.NewRaw(`SELECT `+schema.AccountSelect+` FROM `+schema.AccountFrom+` WHERE a.certificate_id IN (?) ORDER BY a.certificate_id, a.period_start`,
-			bun.In(certIDs)).Scan(ctx, &accts); err != nil {
-			return out, t.read(err, "accounts", len(certIDs))
-		}
-		if err := schema.Unsettled(accts); err != nil {
-			return out, err
-		}
-		if err := db.NewSelect().Model(&cons).Where("certificate_id IN (?)", bun.In(certIDs)).Scan(ctx); err != nil {
-			return out, t.read(err, "contracts", len(certIDs))
-		}
-		if err := db.NewRaw(offersSQL+" ORDER BY g.id, ag.period_start, ag.municipality", bun.In(groupIDs)).Scan(ctx, &offers); err != nil {
-			return out, t.read(err, "offers", len(groupIDs))
-		}
+	db := t.tx.tx
+	if err := db.NewSelect().Model(&certs).Where("id IN (?)", bun.In(certIDs)).OrderExpr("id").Scan(ctx); err != nil {
+		return out, t.read(err, "certificates", len(certIDs))
+	}
+	// One writer: the accounts and their holds are read in one state.
+	if err := db.NewRaw(`SELECT `+schema.AccountSelect+` FROM `+schema.AccountFrom+` WHERE a.certificate_id IN (?) ORDER BY a.certificate_id, a.period_start`,
+		bun.In(certIDs)).Scan(ctx, &accts); err != nil {
+		return out, t.read(err, "accounts", len(certIDs))
+	}
+	if err := schema.Unsettled(accts); err != nil {
+		return out, err
+	}
+	if err := db.NewSelect().Model(&cons).Where("certificate_id IN (?)", bun.In(certIDs)).Scan(ctx); err != nil {
+		return out, t.read(err, "contracts", len(certIDs))
+	}
+	if err := db.NewRaw(offersSQL+" ORDER BY g.id, ag.period_start, ag.municipality", bun.In(groupIDs)).Scan(ctx, &offers); err != nil {
+		return out, t.read(err, "offers", len(groupIDs))
 	}
 	for i := range certs {
 		out.Certificates = append(out.Certificates, certs[i].Domain())

@@ -10,15 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 
 	"github.com/edufund/edufund/enrollment"
 )
-
-type pgErr string
-
-func (e pgErr) Error() string    { return "pg error " + string(e) }
-func (e pgErr) SQLState() string { return string(e) }
 
 func TestSQLiteBusyIsRetryable(t *testing.T) {
 	// Two stores on one file: the second cannot begin while the first holds
@@ -83,13 +79,13 @@ func TestContentionPastTheBound(t *testing.T) {
 	attempts := 0
 	err = db.InTx(ctx, func(context.Context, enrollment.Tx) error {
 		attempts++
-		return fmt.Errorf("update: %w", pgErr("40001"))
+		return fmt.Errorf("update: %w", &pgconn.PgError{Code: "40001"})
 	})
 	if !errors.Is(err, enrollment.ErrContention) {
 		t.Fatalf("InTx = %v, want ErrContention", err)
 	}
-	var cause pgErr
-	if !errors.As(err, &cause) || cause != "40001" {
+	var cause *pgconn.PgError
+	if !errors.As(err, &cause) || cause.Code != "40001" {
 		t.Errorf("the cause is lost: %v", err)
 	}
 	if attempts != 4 {
@@ -102,7 +98,7 @@ func TestContentionPastTheBound(t *testing.T) {
 		attempts++
 		tx := etx.(*tx)
 		if attempts == 1 {
-			_ = tx.check(pgErr("40001"))
+			_ = tx.check(&pgconn.PgError{Code: "40001"})
 			return enrollment.ErrNotFound
 		}
 		return nil

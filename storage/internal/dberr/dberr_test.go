@@ -7,22 +7,19 @@ import (
 	"io"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/edufund/edufund/enrollment"
 )
-
-type pgErr string
-
-func (e pgErr) Error() string    { return "pg error " + string(e) }
-func (e pgErr) SQLState() string { return string(e) }
 
 func TestRetryable(t *testing.T) {
 	for _, tc := range []struct {
 		err  error
 		want bool
 	}{
-		{pgErr("40001"), true},
-		{fmt.Errorf("wrapped: %w", pgErr("40P01")), true},
-		{pgErr("23505"), false},
+		{&pgconn.PgError{Code: "40001"}, true},
+		{fmt.Errorf("wrapped: %w", &pgconn.PgError{Code: "40P01"}), true},
+		{&pgconn.PgError{Code: "23505"}, false},
 		{driver.ErrBadConn, true},
 		{fmt.Errorf("read: %w", io.ErrUnexpectedEOF), true},
 		{errors.New("conn closed"), true},

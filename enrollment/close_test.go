@@ -218,7 +218,11 @@ func TestEveryMonthChargedAndInvoicedOnce(t *testing.T) {
 		}
 		// The store keeps one line per contract, month and kind: a line
 		// planned again (December's, caught up in January) is not new.
-		lines := map[enrollment.LineKey]funding.Money{}
+		type lineKey struct {
+			Month funding.Month
+			Kind  enrollment.InvoiceKind
+		}
+		lines := map[lineKey]funding.Money{}
 		for m := month(2025, time.August); !m.After(month(2026, time.March)); m = m.Next() {
 			cp := enrollment.PlanContract(c, m, share)
 			if cp.Charge != nil {
@@ -226,7 +230,7 @@ func TestEveryMonthChargedAndInvoicedOnce(t *testing.T) {
 				spent = spent.Add(cp.Charge.Amount)
 			}
 			for _, l := range cp.Lines {
-				k := enrollment.LineKey{Month: l.Month, Kind: l.Kind}
+				k := lineKey{Month: l.Month, Kind: l.Kind}
 				if prev, ok := lines[k]; ok {
 					require.Equal(t, prev, l.Amount, "activated %s: %s planned again with another amount", a, k)
 					continue

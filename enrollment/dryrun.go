@@ -37,6 +37,5 @@ func (d dryRunStore) InTx(ctx context.Context, fn func(ctx context.Context, tx T
 func (s *Service) DryRun() *Service {
 	d := *s
 	d.store = dryRunStore{s.store}
-	d.seen = newKeyPredictor()
 	return &d
 }

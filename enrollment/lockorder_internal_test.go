@@ -42,10 +42,10 @@ func TestCounterLockOrder(t *testing.T) {
 	}
 	// The batch under locks locks its seats when it reads them, before any
 	// other count: the seats must come first in the order.
-	if counterRank(sorted[0]) != rankSeats {
+	if ClassOf(sorted[0]) != SeatsCounter {
 		t.Errorf("the order starts with %s, want the group's seats", sorted[0])
 	}
-	if counterRank(sorted[len(sorted)-1]) != rankBudget {
+	if ClassOf(sorted[len(sorted)-1]) != BudgetCounter {
 		t.Errorf("the order ends with %s, want the budget (the hottest row, held the shortest)", sorted[len(sorted)-1])
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
 	"github.com/edufund/edufund/storage/storagetest"
@@ -55,7 +56,7 @@ func TestAdultCourse(t *testing.T) {
 		rep, err := r.Service.CloseMonth(ctx, db, funding.Month{Year: 2025, Month: time.October}, nil)
 		require.NoError(t, err)
 		require.Zero(t, rep.Charged, "an adult course is not paid by the month")
-		rep, err = r.Service.CloseMonthBatched(ctx, db, funding.Month{Year: 2025, Month: time.October}, enrollment.CloseBatchOptions{})
+		rep, err = batch.CloseMonth(ctx, r.Service, db, funding.Month{Year: 2025, Month: time.October}, batch.CloseOptions{})
 		require.NoError(t, err)
 		require.Zero(t, rep.Charged, "the batched close does not pay an adult course by the month either")
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
 	"github.com/edufund/edufund/storage/storagetest"
@@ -210,7 +211,7 @@ func TestBank(t *testing.T) {
 			require.NoError(t, err)
 		}
 		r.At(2025, time.October, 15)
-		batcher := enrollment.NewBatcher(r.Service, enrollment.BatcherOptions{})
+		batcher := batch.NewBatcher(r.Service, batch.BatcherOptions{})
 		defer batcher.Close()
 		// The default: two batches at once over optimistic batches, one
 		// where a single writer would only queue them.
@@ -255,7 +256,7 @@ func TestBank(t *testing.T) {
 	})
 }
 
-func bankStep(ctx context.Context, r *storagetest.Region, db *storage.DB, batcher *enrollment.Batcher, rng *rand.Rand, certs, groups []uuid.UUID, key string, charged *atomic.Int64) error {
+func bankStep(ctx context.Context, r *storagetest.Region, db *storage.DB, batcher *batch.Batcher, rng *rand.Rand, certs, groups []uuid.UUID, key string, charged *atomic.Int64) error {
 	cert := certs[rng.IntN(len(certs))]
 	pick := func() (enrollment.Contract, bool) {
 		cab, err := r.Service.Cabinet(ctx, enrollment.AsSystem("test"), cert)
@@ -304,7 +305,7 @@ func bankStep(ctx context.Context, r *storagetest.Region, db *storage.DB, batche
 		if rng.IntN(2) == 0 {
 			rep, err = r.Service.CloseMonth(ctx, db, oct, nil)
 		} else {
-			rep, err = r.Service.CloseMonthBatched(ctx, db, oct, enrollment.CloseBatchOptions{PageSize: 4, Workers: 2})
+			rep, err = batch.CloseMonth(ctx, r.Service, db, oct, batch.CloseOptions{PageSize: 4, Workers: 2})
 		}
 		if err != nil {
 			return err

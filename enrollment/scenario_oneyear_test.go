@@ -9,6 +9,7 @@ import (
 
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
 	"github.com/edufund/edufund/storage/storagetest"
@@ -93,7 +94,7 @@ func TestOneYear(t *testing.T) {
 		r.At(2025, time.December, 1)
 		_, err = r.Service.CloseMonth(ctx, db, funding.Month{Year: 2025, Month: time.December}, nil)
 		require.ErrorIs(t, err, enrollment.ErrMonthSkipped)
-		_, err = r.Service.CloseMonthBatched(ctx, db, funding.Month{Year: 2025, Month: time.December}, enrollment.CloseBatchOptions{})
+		_, err = batch.CloseMonth(ctx, r.Service, db, funding.Month{Year: 2025, Month: time.December}, batch.CloseOptions{})
 		require.ErrorIs(t, err, enrollment.ErrMonthSkipped)
 		require.Equal(t, "2000.02", r.Money(cert.ID).Spent.String())
 

@@ -86,14 +86,11 @@ type Service struct {
 	store Store
 	clock funding.Clock
 	cfg   Config
-	// seen remembers offers and municipalities for optimistic batches to
-	// predict which counters to read with their rows.
-	seen *keyPredictor
 }
 
 // NewService returns a Service over store. clock is the only source of "now".
 func NewService(store Store, clock funding.Clock, cfg Config) *Service {
-	return &Service{store: store, clock: clock, cfg: cfg, seen: newKeyPredictor()}
+	return &Service{store: store, clock: clock, cfg: cfg}
 }
 
 // Config returns the parameters the service applies.
@@ -114,18 +111,10 @@ func (s *Service) dateOf(t time.Time) funding.Date {
 // stored result for a repeated key.
 func idempotent[T any](ctx context.Context, s *Service, key, op string, req any, fn func(ctx context.Context, tx Tx) (T, error)) (T, error) {
 	var out T
-	if key == "" {
-		return out, &funding.ValidationError{Field: "idempotency_key", Rule: "must be set on every change"}
-	}
-	if len(key) > 200 {
-		return out, &funding.ValidationError{Field: "idempotency_key", Rule: "must be at most 200 characters"}
-	}
-	body, err := json.Marshal(req)
+	hash, err := requestHash(key, op, req)
 	if err != nil {
-		return out, fmt.Errorf("%s: encode request: %w", op, err)
+		return out, err
 	}
-	sum := sha256.Sum256(append([]byte(op+"\x00"), body...))
-	hash := hex.EncodeToString(sum[:])
 	err = s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		var zero T
 		out = zero
@@ -134,10 +123,8 @@ func idempotent[T any](ctx context.Context, s *Service, key, op string, req any,
 			return err
 		}
 		if !claimed {
-			if rec.Operation != op || rec.RequestHash != hash {
-				return funding.Refuse(ErrIdempotencyConflict, CodeIdempotencyConflict, "key %q was first used for %s with another request", key, rec.Operation)
-			}
-			return json.Unmarshal(rec.Result, &out)
+			out, err = replayed[T](key, rec, op, hash)
+			return err
 		}
 		if out, err = fn(ctx, tx); err != nil {
 			return err
@@ -149,6 +136,39 @@ func idempotent[T any](ctx context.Context, s *Service, key, op string, req any,
 		return tx.SaveResult(ctx, key, result)
 	})
 	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
+}
+
+// requestHash validates an idempotency key and hashes the request of
+// operation op it is sent with: the hash its record keeps.
+func requestHash(key, op string, req any) (string, error) {
+	if key == "" {
+		return "", &funding.ValidationError{Field: "idempotency_key", Rule: "must be set on every change"}
+	}
+	if len(key) > 200 {
+		return "", &funding.ValidationError{Field: "idempotency_key", Rule: "must be at most 200 characters"}
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return "", fmt.Errorf("%s: encode request: %w", op, err)
+	}
+	sum := sha256.Sum256(append([]byte(op+"\x00"), body...))
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// replayed is the answer to a request of operation op with the given hash
+// whose key was claimed before, with record rec: the first run's result, or
+// ErrIdempotencyConflict when the key was first used for another operation
+// or request.
+func replayed[T any](key string, rec IdempotencyRecord, op, hash string) (T, error) {
+	var out T
+	if rec.Operation != op || rec.RequestHash != hash {
+		return out, funding.Refuse(ErrIdempotencyConflict, CodeIdempotencyConflict, "key %q was first used for %s with another request", key, rec.Operation)
+	}
+	if err := json.Unmarshal(rec.Result, &out); err != nil {
 		var zero T
 		return zero, err
 	}

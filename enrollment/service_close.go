@@ -78,10 +78,9 @@ func (s *Service) CloseMonth(ctx context.Context, pager Pager, m funding.Month, 
 	if err := s.checkCloseable(ctx, m); err != nil {
 		return rep, err
 	}
-	statuses := []Status{Requested, Accepted, Active, Terminating}
 	after := uuid.Nil
 	for {
-		ids, err := pager.ContractIDs(ctx, statuses, after, pageSize)
+		ids, err := pager.ContractIDs(ctx, CloseStatuses(), after, pageSize)
 		if err != nil {
 			return rep, fmt.Errorf("close %s: list contracts: %w", m, err)
 		}

@@ -32,8 +32,9 @@ type SubmitRequest struct {
 	Passphrase string `json:"-"`
 }
 
-// byProvider is the provider creating the application, uuid.Nil otherwise.
-func (r SubmitRequest) byProvider() uuid.UUID { return r.By.providerID() }
+// ByProvider is the provider creating the application in its holder's
+// presence, uuid.Nil otherwise.
+func (r SubmitRequest) ByProvider() uuid.UUID { return r.By.providerID() }
 
 // Submit runs the eight submission checks and reserves the certificate's
 // share of the price, all in one transaction: either the application exists
@@ -67,7 +68,7 @@ func (s *Service) recordProtection(ctx context.Context, c certificate.Certificat
 }
 
 func (s *Service) submit(ctx context.Context, key string, r SubmitRequest, now time.Time, on funding.Date) (Contract, error) {
-	return idempotent(ctx, s, key, "contract.submit", r, func(ctx context.Context, tx Tx) (Contract, error) {
+	return idempotent(ctx, s, key, submitOp, r, func(ctx context.Context, tx Tx) (Contract, error) {
 		return s.enrol(ctx, tx, r, now, on)
 	})
 }
@@ -77,7 +78,7 @@ func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Ti
 	if err := roleMay(r.By, "apply", RoleHolder, RoleProvider); err != nil {
 		return Contract{}, err
 	}
-	provider := r.byProvider()
+	provider := r.ByProvider()
 	if provider != uuid.Nil {
 		byNumber, err := tx.CertificateByNumber(ctx, r.Number)
 		if err != nil {
@@ -119,13 +120,7 @@ func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Ti
 	if err := catalog.CanEnrol(cert, offer.Provider, offer.Program, offer.Group, on); err != nil {
 		return Contract{}, err
 	}
-	start := r.Start
-	if start.IsZero() {
-		start = offer.Group.Start
-		if start.Before(on) {
-			start = on
-		}
-	}
+	start := startOf(r, offer, on)
 	if cert.Scheme == certificate.DigitalSkills {
 		return s.enrolAdult(ctx, tx, r, cert, offer, start, now)
 	}
@@ -209,6 +204,18 @@ func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Ti
 		return Contract{}, err
 	}
 	return c, nil
+}
+
+// startOf is the first day of study of application r to offer o made on
+// day on: the day it asks for, or else the later of the group's start and on.
+func startOf(r SubmitRequest, o Offer, on funding.Date) funding.Date {
+	if !r.Start.IsZero() {
+		return r.Start
+	}
+	if o.Group.Start.Before(on) {
+		return on
+	}
+	return o.Group.Start
 }
 
 // protectionFailure carries a protection refusal out of the transaction so

@@ -10,6 +10,7 @@ import (
 
 	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
 	"github.com/edufund/edufund/storage/storagetest"
@@ -25,14 +26,14 @@ type interfering struct {
 	wrote  atomic.Int32
 }
 
-func (s *interfering) ApplyOptimistic(ctx context.Context, w enrollment.BatchWrite) error {
+func (s *interfering) ApplyOptimistic(ctx context.Context, w batch.Write) error {
 	if f := s.before; f != nil {
 		s.before = nil
 		f()
 	}
 	err := s.DB.ApplyOptimistic(ctx, w)
 	switch {
-	case errors.Is(err, enrollment.ErrBatchStale):
+	case errors.Is(err, batch.ErrStale):
 		s.stale.Add(1)
 	case err == nil:
 		s.wrote.Add(1)
@@ -166,7 +167,7 @@ func TestOptimisticBatchStale(t *testing.T) {
 					store.before = nil
 					check = tc.interfere(r, req, key)
 				}
-				res := svc.SubmitBatch(ctx, []enrollment.BatchItem{{Key: key, Request: req}})
+				res := batch.Submit(ctx, svc, []batch.Item{{Key: key, Request: req}})
 				require.Len(t, res, 1)
 				require.False(t, res[0].Alone, "the batch ran the application itself")
 				check(t, res[0].Contract, res[0].Err)

@@ -19,6 +19,7 @@ import (
 	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
 	"github.com/edufund/edufund/storage/storagetest"
@@ -216,7 +217,7 @@ func (r *batchRegion) rename(s string) string {
 }
 
 // TestBatchEquivalence runs one seeded workload item by item through
-// Service.Submit on one region and in batches through SubmitBatch on an
+// Service.Submit on one region and in batches through batch.Submit on an
 // identical one: every answer and the final accounts and counters agree.
 // lockedOnly is a store whose batches always run under locks: the path an
 // optimistic batch falls back to, tested on its own.
@@ -252,11 +253,11 @@ func TestBatchEquivalence(t *testing.T) {
 					var got []string
 					for rest := ops; len(rest) > 0; {
 						n := min(len(rest), 1+rng.IntN(40))
-						items := make([]enrollment.BatchItem, n)
+						items := make([]batch.Item, n)
 						for i, op := range rest[:n] {
-							items[i] = enrollment.BatchItem{Key: op.key, Request: bat.request(op)}
+							items[i] = batch.Item{Key: op.key, Request: bat.request(op)}
 						}
-						for _, res := range bat.svc.SubmitBatch(ctx, items) {
+						for _, res := range batch.Submit(ctx, bat.svc, items) {
 							require.False(t, res.Alone, "every application runs in the batch")
 							got = append(got, bat.outcome(res.Contract, res.Err))
 						}
@@ -314,7 +315,7 @@ func TestBatcherSeatsRace(t *testing.T) {
 				for i := range certs {
 					certs[i] = r.child(i)
 				}
-				b := enrollment.NewBatcher(r.svc, enrollment.BatcherOptions{MaxBatch: 64, Flushers: 3})
+				b := batch.NewBatcher(r.svc, batch.BatcherOptions{MaxBatch: 64, Flushers: 3})
 				var ok, full atomic.Int32
 				var other sync.Map
 				start := make(chan struct{})
@@ -343,7 +344,7 @@ func TestBatcherSeatsRace(t *testing.T) {
 				require.NoError(t, db.Bun().NewRaw(`SELECT COUNT(*) FROM contracts WHERE group_id = ? AND status = 'requested'`, r.group.ID).Scan(ctx, &live))
 				require.Equal(t, tc.want, live, tc.name)
 				_, err := b.Submit(ctx, "late", enrollment.SubmitRequest{CertificateID: certs[0].ID, GroupID: r.group.ID, By: enrollment.AsSystem("test")})
-				require.ErrorIs(t, err, enrollment.ErrBatcherClosed)
+				require.ErrorIs(t, err, batch.ErrClosed)
 				checkInvariants(t, db)
 			})
 		})

@@ -15,6 +15,7 @@ import (
 	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
 	"github.com/edufund/edufund/storage/storagetest"
@@ -48,8 +49,8 @@ func (s *closeScenario) closeOctober(t *testing.T, store enrollment.Store) (enro
 	svc := enrollment.NewService(store, s.r.clock, s.r.svc.Config())
 	s.r.at(2025, time.October, 1)
 	var fallbacks atomic.Int32 // pages run on workers
-	opts := enrollment.CloseBatchOptions{PageSize: 100, OnFallback: func(uuid.UUID, error) { fallbacks.Add(1) }}
-	rep, err := svc.CloseMonthBatched(context.Background(), s.r.db, funding.Month{Year: 2025, Month: time.October}, opts)
+	opts := batch.CloseOptions{PageSize: 100, OnFallback: func(uuid.UUID, error) { fallbacks.Add(1) }}
+	rep, err := batch.CloseMonth(context.Background(), svc, s.r.db, funding.Month{Year: 2025, Month: time.October}, opts)
 	require.NoError(t, err)
 	return rep, fallbacks.Load()
 }
@@ -233,13 +234,13 @@ func TestCloseBatchedEquivalence(t *testing.T) {
 			bat := newCloseScenario(t, batDB)
 			got := bat.run(t, func(mo funding.Month) enrollment.CloseReport {
 				var fell error
-				opts := enrollment.CloseBatchOptions{PageSize: 3, Workers: 2, OnFallback: func(_ uuid.UUID, err error) { fell = err }}
-				rep, err := bat.r.svc.CloseMonthBatched(ctx, batDB, mo, opts)
+				opts := batch.CloseOptions{PageSize: 3, Workers: 2, OnFallback: func(_ uuid.UUID, err error) { fell = err }}
+				rep, err := batch.CloseMonth(ctx, bat.r.svc, batDB, mo, opts)
 				require.NoError(t, err)
 				require.NoError(t, fell, "a page fell back to the per-contract path")
 				before := fingerprint(t, batDB)
 				require.Empty(t, before["charges without their contract"])
-				again, err := bat.r.svc.CloseMonthBatched(ctx, batDB, mo, opts)
+				again, err := batch.CloseMonth(ctx, bat.r.svc, batDB, mo, opts)
 				require.NoError(t, err)
 				require.Zero(t, again.Charged, "a second run charges nothing")
 				require.Zero(t, again.Lines)
@@ -266,7 +267,7 @@ func TestCloseBatchedResume(t *testing.T) {
 			cleanDB := storagetest.Open(t, kind)
 			clean := newCloseScenario(t, cleanDB)
 			want := clean.run(t, func(mo funding.Month) enrollment.CloseReport {
-				rep, err := clean.r.svc.CloseMonthBatched(ctx, cleanDB, mo, enrollment.CloseBatchOptions{PageSize: 4})
+				rep, err := batch.CloseMonth(ctx, clean.r.svc, cleanDB, mo, batch.CloseOptions{PageSize: 4})
 				require.NoError(t, err)
 				return rep
 			})
@@ -276,13 +277,13 @@ func TestCloseBatchedResume(t *testing.T) {
 			got := s.run(t, func(mo funding.Month) enrollment.CloseReport {
 				cctx, cancel := context.WithCancel(ctx)
 				defer cancel()
-				first, err := s.r.svc.CloseMonthBatched(cctx, db, mo, enrollment.CloseBatchOptions{PageSize: 4, Progress: func(enrollment.CloseReport) { cancel() }})
+				first, err := batch.CloseMonth(cctx, s.r.svc, db, mo, batch.CloseOptions{PageSize: 4, Progress: func(enrollment.CloseReport) { cancel() }})
 				if err == nil {
 					require.Zero(t, first.Contracts, "a close with pages ran to its end after the cancel")
 				} else {
 					require.True(t, errors.Is(err, context.Canceled), "cancelled close: %v", err)
 				}
-				rest, err := s.r.svc.CloseMonthBatched(ctx, db, mo, enrollment.CloseBatchOptions{PageSize: 4})
+				rest, err := batch.CloseMonth(ctx, s.r.svc, db, mo, batch.CloseOptions{PageSize: 4})
 				require.NoError(t, err)
 				// The two runs together did what one clean run does.
 				rest.Charged += first.Charged
@@ -311,11 +312,11 @@ func TestCloseBatchedResume(t *testing.T) {
 func TestCloseBatchedFallback(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
-		opts      enrollment.CloseBatchOptions
+		opts      batch.CloseOptions
 		wantLines int // 0: not checked
 	}{
-		{"one page", enrollment.CloseBatchOptions{PageSize: 100}, 0},
-		{"mid page", enrollment.CloseBatchOptions{PageSize: 2, Workers: 2}, 10},
+		{"one page", batch.CloseOptions{PageSize: 100}, 0},
+		{"mid page", batch.CloseOptions{PageSize: 2, Workers: 2}, 10},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			storagetest.Each(t, func(t *testing.T, db *storage.DB) {
@@ -329,7 +330,7 @@ func TestCloseBatchedFallback(t *testing.T) {
 				var fallbacks atomic.Int32
 				opts := tc.opts
 				opts.OnFallback = func(uuid.UUID, error) { fallbacks.Add(1) }
-				rep, err := s.r.svc.CloseMonthBatched(ctx, db, funding.Month{Year: 2025, Month: time.October}, opts)
+				rep, err := batch.CloseMonth(ctx, s.r.svc, db, funding.Month{Year: 2025, Month: time.October}, opts)
 				require.NoError(t, err)
 				require.EqualValues(t, 1, fallbacks.Load())
 				require.Len(t, rep.Failed, 1)
@@ -398,18 +399,18 @@ type hookedStore struct {
 	beforeWrite func([]enrollment.PostingRecord)
 }
 
-func (m *hookedStore) InCloseTx(ctx context.Context, fn func(ctx context.Context, tx enrollment.CloseTx) error) error {
-	return m.DB.InCloseTx(ctx, func(ctx context.Context, tx enrollment.CloseTx) error {
+func (m *hookedStore) InCloseTx(ctx context.Context, fn func(ctx context.Context, tx batch.CloseTx) error) error {
+	return m.DB.InCloseTx(ctx, func(ctx context.Context, tx batch.CloseTx) error {
 		return fn(ctx, hookedTx{tx, m})
 	})
 }
 
 type hookedTx struct {
-	enrollment.CloseTx
+	batch.CloseTx
 	hooks *hookedStore
 }
 
-func (m hookedTx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, month funding.Month) ([]enrollment.LockedContract, error) {
+func (m hookedTx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, month funding.Month) ([]batch.LockedContract, error) {
 	cs, err := m.CloseTx.LockContracts(ctx, statuses, after, through, limit, month)
 	if err == nil && m.hooks.afterLock != nil {
 		m.hooks.afterLock()
@@ -519,7 +520,7 @@ func TestDecemberClosedInsideDecember(t *testing.T) {
 					var rep enrollment.CloseReport
 					var err error
 					if batched {
-						rep, err = r.svc.CloseMonthBatched(ctx, db, mo, enrollment.CloseBatchOptions{})
+						rep, err = batch.CloseMonth(ctx, r.svc, db, mo, batch.CloseOptions{})
 					} else {
 						rep, err = r.svc.CloseMonth(ctx, db, mo, nil)
 					}
@@ -592,14 +593,9 @@ func TestMigrateInvoiceSchemes(t *testing.T) {
 			for _, c := range []certificate.Certificate{kid, grown} {
 				require.NoError(t, db.InsertCertificateAsOf(ctx, c))
 			}
-			run(t, db, func(tx enrollment.Tx) error {
-				for _, k := range []enrollment.Contract{kidContract, adultContract} {
-					if err := tx.InsertContract(ctx, k); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+			for _, k := range []enrollment.Contract{kidContract, adultContract} {
+				require.NoError(t, db.InsertContractAsOf(ctx, k))
+			}
 			// As the close and Complete wrote them before: one invoice for both.
 			for _, q := range []struct {
 				sql  string

@@ -22,6 +22,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/storage/internal/dberr"
 )
 
 // Dialect names returned by (*DB).Dialect.
@@ -46,10 +47,8 @@ type DB struct {
 	maxBackoff   time.Duration
 	txOpts       *sql.TxOptions
 	migrationsFS fs.FS
-	// closeParams holds the parameter buffers of the batched close's pages
-	// for reuse (a page's are 2–3 MB; a sync.Pool would lose them to the
-	// garbage collections between two pages of a worker).
-	closeParams chan *pgParams
+	// bulk is the dialect's paths of batches and of the batched close.
+	bulk bulk
 }
 
 var (
@@ -120,7 +119,6 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		log:         cfg.log,
 		baseBackoff: 2 * time.Millisecond,
 		maxBackoff:  100 * time.Millisecond,
-		closeParams: make(chan *pgParams, closeParamBuffers),
 	}
 
 	switch {
@@ -144,6 +142,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		sqldb.SetConnMaxIdleTime(5 * time.Minute)
 		db.bun = bun.NewDB(sqldb, pgdialect.New())
 		db.dialect = Postgres
+		db.bulk = newPGBulk(db)
 	default:
 		name, err := sqliteDSN(dsn)
 		if err != nil {
@@ -162,6 +161,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		sqldb.SetConnMaxLifetime(0)
 		db.bun = bun.NewDB(sqldb, sqlitedialect.New())
 		db.dialect = SQLite
+		db.bulk = sqliteBulk{db}
 	}
 
 	sub, err := fs.Sub(migrationFiles, "migrations/"+db.dialect)
@@ -319,7 +319,7 @@ func (db *DB) goStep(ctx context.Context, conn bun.IConn, m *migrate.Migration) 
 
 // classifyOpen marks connection failures as ErrUnavailable.
 func classifyOpen(err error) error {
-	if isUnreachable(err) {
+	if dberr.Unreachable(err) {
 		return fmt.Errorf("%w: %w", enrollment.ErrUnavailable, err)
 	}
 	return err

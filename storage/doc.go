@@ -40,4 +40,12 @@
 // take turns, so positions are distinct. SQLite has one writer at a time: the pool is one connection and
 // every transaction begins IMMEDIATE, so transactions simply queue; that is
 // the right trade for one embedded process, not for many concurrent writers.
+//
+// Where to look: tx.go and its tx_*.go siblings are enrollment.Tx, one bun
+// statement per method; pager.go is enrollment.Pager; the tables' row
+// structs, their conversions and column map are in internal/schema. The
+// bulk paths of enrollment/batch (a batch of submissions, a page of the
+// monthly close) are bulk.go's: SQLite's in batch.go and close.go, with
+// bun; PostgreSQL's in internal/pgfast (pipelines, binary parameters and
+// results), entered through bulk_pg.go.
 package storage

@@ -8,6 +8,7 @@ import (
 	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
 )
@@ -56,7 +57,7 @@ func Example() {
 	must(res, err)
 	// Applications go through a Batcher: those that arrive together share
 	// a commit, each answered alone after it (svc.Submit runs one alone).
-	batcher := enrollment.NewBatcher(svc, enrollment.BatcherOptions{})
+	batcher := batch.NewBatcher(svc, batch.BatcherOptions{})
 	defer batcher.Close()
 	parent := enrollment.AsHolder("ivanova")
 	c, err := batcher.Submit(ctx, "apply-robotics", enrollment.SubmitRequest{CertificateID: res.Certificate.ID, GroupID: grp.ID, By: parent})

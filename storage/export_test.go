@@ -3,10 +3,12 @@ package storage
 import (
 	"context"
 	"io/fs"
-	"reflect"
+	"slices"
 	"testing/fstest"
 
 	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/storage/internal/schema"
 )
 
 // MigrateBefore applies the migrations whose names sort before name, for a
@@ -36,22 +38,33 @@ func (db *DB) MigrateBefore(ctx context.Context, name string) error {
 // columns later migrations add are left out, so that a migration's test
 // can put rows in the schema the migration finds.
 func (db *DB) InsertCertificateAsOf(ctx context.Context, c certificate.Certificate) error {
-	var cols []string
-	q := "SELECT column_name FROM information_schema.columns WHERE table_name = 'certificates' AND table_schema = current_schema()"
-	if db.dialect == "sqlite" {
-		q = "SELECT name FROM pragma_table_info('certificates')"
-	}
-	if err := db.bun.NewRaw(q).Scan(ctx, &cols); err != nil {
+	return db.insertAsOf(ctx, schema.Certificates, schema.FromCertificate(c))
+}
+
+// InsertContractAsOf is InsertCertificateAsOf for a contract.
+func (db *DB) InsertContractAsOf(ctx context.Context, c enrollment.Contract) error {
+	row, err := schema.FromContract(c)
+	if err != nil {
 		return err
 	}
-	have := map[string]bool{}
-	for _, c := range cols {
-		have[c] = true
+	return db.insertAsOf(ctx, schema.Contracts, row)
+}
+
+// insertAsOf inserts row, of table t, leaving out the columns the schema
+// does not have yet.
+func (db *DB) insertAsOf(ctx context.Context, t *schema.Table, row any) error {
+	var cols []string
+	q := "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND table_schema = current_schema()"
+	if db.dialect == SQLite {
+		q = "SELECT name FROM pragma_table_info(?)"
 	}
-	ins := db.bun.NewInsert().Model(toCertificateRow(c))
-	for _, f := range db.bun.Table(reflect.TypeFor[certificateRow]()).Fields {
-		if !have[f.Name] {
-			ins = ins.ExcludeColumn(f.Name)
+	if err := db.bun.NewRaw(q, t.Name).Scan(ctx, &cols); err != nil {
+		return err
+	}
+	ins := db.bun.NewInsert().Model(row)
+	for _, c := range t.Names() {
+		if !slices.Contains(cols, c) {
+			ins = ins.ExcludeColumn(c)
 		}
 	}
 	_, err := ins.Exec(ctx)

@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/funding"
 )
 
@@ -32,7 +33,7 @@ type faultOp struct {
 	acked   bool // a call returned a result
 	refused bool // a call returned a refusal (and no call returned a result)
 
-	batched bool // sent through SubmitBatch
+	batched bool // sent through batch.Submit
 	noRetry bool // sent through the store that does not retry
 	retries int  // calls after the first
 	existed bool // when settling began, the key already had a stored result
@@ -318,25 +319,25 @@ func (w *faultWorker) outcome(o *faultOp, begin time.Time, res enrollment.Contra
 	w.log.add(o)
 }
 
-// batch sends two to four submissions through SubmitBatch; each is retried
-// alone, through SubmitBatch too, with its own key.
+// batch sends two to four submissions through batch.Submit; each is retried
+// alone, through batch.Submit too, with its own key.
 func (w *faultWorker) batch() bool {
 	svc := w.svc
-	items := make([]enrollment.BatchItem, 2+w.rng.IntN(3))
+	items := make([]batch.Item, 2+w.rng.IntN(3))
 	ops := make([]*faultOp, len(items))
 	for i := range items {
-		item := enrollment.BatchItem{Key: w.key(), Request: enrollment.SubmitRequest{
+		item := batch.Item{Key: w.key(), Request: enrollment.SubmitRequest{
 			CertificateID: w.certs[w.rng.IntN(len(w.certs))], GroupID: w.groups[w.rng.IntN(len(w.groups))], By: enrollment.AsSystem("fault"),
 		}}
 		items[i] = item
 		ops[i] = &faultOp{key: item.Key, op: opSubmit, batched: true, call: func(ctx context.Context) (enrollment.Contract, error) {
-			res := svc.SubmitBatch(ctx, []enrollment.BatchItem{item})[0]
+			res := batch.Submit(ctx, svc, []batch.Item{item})[0]
 			return res.Contract, res.Err
 		}}
 	}
 	begin := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), callBound)
-	res := svc.SubmitBatch(ctx, items)
+	res := batch.Submit(ctx, svc, items)
 	cancel()
 	w.log.took(time.Since(begin))
 	fine := true
@@ -358,7 +359,7 @@ func (w *faultWorker) close() {
 	if w.rng.IntN(2) == 0 {
 		rep, err = w.svc.CloseMonth(ctx, w.pager, oct, nil)
 	} else {
-		rep, err = w.svc.CloseMonthBatched(ctx, w.pager, oct, enrollment.CloseBatchOptions{PageSize: 7})
+		rep, err = batch.CloseMonth(ctx, w.svc, w.pager, oct, batch.CloseOptions{PageSize: 7})
 	}
 	cancel()
 	took := time.Since(begin)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/funding"
+	"github.com/edufund/edufund/storage/internal/schema"
 )
 
 // ContractIDs returns up to limit ids of contracts in the given statuses,
@@ -90,10 +91,10 @@ func (db *DB) CertificateIDs(ctx context.Context, after uuid.UUID, limit int) ([
 // Invoices lists the invoices of a month, of one provider or of all when
 // providerID is uuid.Nil, ordered by municipality, provider and kind.
 func (db *DB) Invoices(ctx context.Context, providerID uuid.UUID, m funding.Month) ([]enrollment.Invoice, error) {
-	var rows []invoiceRow
+	var rows []schema.Invoice
 	err := db.withRetry(ctx, func() error {
 		rows = nil
-		q := db.bun.NewSelect().Model(&rows).Where("month = ?", dbMonth(m))
+		q := db.bun.NewSelect().Model(&rows).Where("month = ?", schema.Month(m))
 		if providerID != uuid.Nil {
 			q = q.Where("provider_id = ?", providerID)
 		}
@@ -104,7 +105,7 @@ func (db *DB) Invoices(ctx context.Context, providerID uuid.UUID, m funding.Mont
 	}
 	out := make([]enrollment.Invoice, len(rows))
 	for i := range rows {
-		out[i] = rows[i].domain()
+		out[i] = rows[i].Domain()
 	}
 	return out, nil
 }

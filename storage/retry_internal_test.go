@@ -2,43 +2,19 @@ package storage
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+
 	"github.com/edufund/edufund/enrollment"
 )
-
-type pgErr string
-
-func (e pgErr) Error() string    { return "pg error " + string(e) }
-func (e pgErr) SQLState() string { return string(e) }
-
-func TestIsRetryable(t *testing.T) {
-	for _, tc := range []struct {
-		err  error
-		want bool
-	}{
-		{pgErr("40001"), true},
-		{fmt.Errorf("wrapped: %w", pgErr("40P01")), true},
-		{pgErr("23505"), false},
-		{driver.ErrBadConn, true},
-		{fmt.Errorf("read: %w", io.ErrUnexpectedEOF), true},
-		{errors.New("conn closed"), true},
-		{enrollment.ErrNotFound, false},
-		{errors.New("boom"), false},
-	} {
-		if got := isRetryable(tc.err); got != tc.want {
-			t.Errorf("isRetryable(%v) = %v, want %v", tc.err, got, tc.want)
-		}
-	}
-}
 
 func TestSQLiteBusyIsRetryable(t *testing.T) {
 	// Two stores on one file: the second cannot begin while the first holds
@@ -81,7 +57,7 @@ func TestSQLiteBusyIsRetryable(t *testing.T) {
 	if !errors.Is(err, enrollment.ErrContention) {
 		t.Fatalf("InTx against a held write lock = %v, want ErrContention", err)
 	}
-	if code, ok := sqliteCode(err); !ok || code&0xff != sqliteBusy {
+	if se := (*sqlite.Error)(nil); !errors.As(err, &se) || se.Code()&0xff != 5 /* SQLITE_BUSY */ {
 		t.Errorf("cause is not SQLITE_BUSY: %v", err)
 	}
 	t.Logf("attempts=%d err=%v", attempts, err)
@@ -103,13 +79,13 @@ func TestContentionPastTheBound(t *testing.T) {
 	attempts := 0
 	err = db.InTx(ctx, func(context.Context, enrollment.Tx) error {
 		attempts++
-		return fmt.Errorf("update: %w", pgErr("40001"))
+		return fmt.Errorf("update: %w", &pgconn.PgError{Code: "40001"})
 	})
 	if !errors.Is(err, enrollment.ErrContention) {
 		t.Fatalf("InTx = %v, want ErrContention", err)
 	}
-	var cause pgErr
-	if !errors.As(err, &cause) || cause != "40001" {
+	var cause *pgconn.PgError
+	if !errors.As(err, &cause) || cause.Code != "40001" {
 		t.Errorf("the cause is lost: %v", err)
 	}
 	if attempts != 4 {
@@ -122,7 +98,7 @@ func TestContentionPastTheBound(t *testing.T) {
 		attempts++
 		tx := etx.(*tx)
 		if attempts == 1 {
-			_ = tx.check(pgErr("40001"))
+			_ = tx.check(&pgconn.PgError{Code: "40001"})
 			return enrollment.ErrNotFound
 		}
 		return nil

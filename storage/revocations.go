@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/edufund/edufund/storage/internal/schema"
 )
 
 // Revocation is an entry of the bearer-token revocation list: one token by
@@ -34,18 +36,8 @@ func (r Revocation) kindName() (kind, name string, err error) {
 	return "", "", errors.New("storage: a revocation names either a token id or a subject with the instant its tokens were issued before")
 }
 
-// revocationRow is a token_revocations row: kind 'token' or 'subject',
-// instants in seconds since 1970 UTC.
-type revocationRow struct {
-	Kind         string        `bun:"kind"`
-	Name         string        `bun:"name"`
-	IssuedBefore sql.NullInt64 `bun:"issued_before"`
-	ExpiresAt    int64         `bun:"expires_at"`
-	RevokedAt    int64         `bun:"revoked_at"`
-	RevokedBy    string        `bun:"revoked_by"`
-}
-
-func (r revocationRow) domain() Revocation {
+// revocationOf is the entry a token_revocations row holds.
+func revocationOf(r schema.Revocation) Revocation {
 	v := Revocation{Expires: time.Unix(r.ExpiresAt, 0).UTC(), RevokedAt: time.Unix(r.RevokedAt, 0).UTC(), RevokedBy: r.RevokedBy}
 	if r.Kind == "subject" {
 		v.Subject, v.IssuedBefore = r.Name, time.Unix(r.IssuedBefore.Int64, 0).UTC()
@@ -76,7 +68,7 @@ func (db *DB) RevokeToken(ctx context.Context, r Revocation) (Revocation, error)
 	if err != nil {
 		return Revocation{}, err
 	}
-	row := revocationRow{Kind: kind, Name: name, ExpiresAt: ceilSeconds(r.Expires), RevokedAt: r.RevokedAt.Unix(), RevokedBy: r.RevokedBy}
+	row := schema.Revocation{Kind: kind, Name: name, ExpiresAt: ceilSeconds(r.Expires), RevokedAt: r.RevokedAt.Unix(), RevokedBy: r.RevokedBy}
 	if kind == "subject" {
 		row.IssuedBefore = sql.NullInt64{Int64: ceilSeconds(r.IssuedBefore), Valid: true}
 	}
@@ -84,7 +76,7 @@ func (db *DB) RevokeToken(ctx context.Context, r Revocation) (Revocation, error)
 	if db.dialect == Postgres {
 		greatest = "GREATEST"
 	}
-	var out revocationRow
+	var out schema.Revocation
 	err = db.withRetry(ctx, func() error {
 		return db.bun.RunInTx(ctx, db.txOpts, func(ctx context.Context, tx bun.Tx) error {
 			if _, err := tx.NewDelete().Table("token_revocations").Where("expires_at <= ?", row.RevokedAt).Exec(ctx); err != nil {
@@ -104,13 +96,13 @@ RETURNING kind, name, issued_before, expires_at, revoked_at, revoked_by`,
 	if err != nil {
 		return Revocation{}, fmt.Errorf("storage: revoke %s %q: %w", kind, name, err)
 	}
-	return out.domain(), nil
+	return revocationOf(out), nil
 }
 
 // Revocations lists the entries of the revocation list still in force at
 // now (those that expire after it).
 func (db *DB) Revocations(ctx context.Context, now time.Time) ([]Revocation, error) {
-	var rows []revocationRow
+	var rows []schema.Revocation
 	err := db.withRetry(ctx, func() error {
 		rows = nil
 		return db.bun.NewSelect().Table("token_revocations").
@@ -122,7 +114,7 @@ func (db *DB) Revocations(ctx context.Context, now time.Time) ([]Revocation, err
 	}
 	out := make([]Revocation, len(rows))
 	for i, r := range rows {
-		out[i] = r.domain()
+		out[i] = revocationOf(r)
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,6 +16,8 @@ import (
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/funding"
+	"github.com/edufund/edufund/storage/internal/dberr"
+	"github.com/edufund/edufund/storage/internal/schema"
 )
 
 // tx is enrollment.Tx over one bun transaction.
@@ -31,7 +34,7 @@ var _ enrollment.Tx = (*tx)(nil)
 
 // check notes retryable failures; it returns err unchanged.
 func (t *tx) check(err error) error {
-	if err != nil && t.retry == nil && isRetryable(err) {
+	if err != nil && t.retry == nil && dberr.Retryable(err) {
 		t.retry = err
 	}
 	return err
@@ -39,23 +42,12 @@ func (t *tx) check(err error) error {
 
 // read maps a query's error: no rows → enrollment.ErrNotFound.
 func (t *tx) read(err error, what string, key any) error {
-	if err == nil {
-		return nil
-	}
-	t.check(err)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("storage: %s %v: %w", what, key, enrollment.ErrNotFound)
-	}
-	return fmt.Errorf("storage: %s %v: %w", what, key, err)
+	return dberr.Read(t.check(err), what, key)
 }
 
 // write maps a statement's error: unique violation → enrollment.ErrExists.
 func (t *tx) write(err error, what string) error {
-	if err == nil {
-		return nil
-	}
-	t.check(err)
-	return mapWrite(err, what)
+	return dberr.Write(t.check(err), what)
 }
 
 // affected is a statement that must touch exactly one row.
@@ -119,7 +111,7 @@ func (t *tx) forUpdate(q *bun.SelectQuery) *bun.SelectQuery {
 // ---- Idempotency ----
 
 func (t *tx) ClaimKey(ctx context.Context, key, operation, requestHash string) (enrollment.IdempotencyRecord, bool, error) {
-	row := &idempotencyRow{Key: key, Operation: operation, RequestHash: requestHash, CreatedAt: dbTime(time.Now())}
+	row := &schema.IdempotencyKey{Key: key, Operation: operation, RequestHash: requestHash, CreatedAt: schema.Time(time.Now())}
 	res, err := t.tx.NewInsert().Model(row).On("CONFLICT (key) DO NOTHING").Exec(ctx)
 	if err != nil {
 		return enrollment.IdempotencyRecord{}, false, t.write(err, "claim key")
@@ -129,23 +121,18 @@ func (t *tx) ClaimKey(ctx context.Context, key, operation, requestHash string) (
 	} else if n == 1 {
 		return enrollment.IdempotencyRecord{Key: key, Operation: operation, RequestHash: requestHash}, true, nil
 	}
-	got := new(idempotencyRow)
+	got := new(schema.IdempotencyKey)
 	if err := t.tx.NewSelect().Model(got).Where("key = ?", key).Scan(ctx); err != nil {
 		return enrollment.IdempotencyRecord{}, false, t.read(err, "idempotency key", key)
 	}
-	return enrollment.IdempotencyRecord{
-		Key:         got.Key,
-		Operation:   got.Operation,
-		RequestHash: got.RequestHash,
-		Result:      got.Result,
-	}, false, nil
+	return got.Domain(), false, nil
 }
 
 func (t *tx) SaveResult(ctx context.Context, key string, result []byte) error {
 	if result == nil {
 		result = []byte{}
 	}
-	res, err := t.tx.NewUpdate().Model((*idempotencyRow)(nil)).
+	res, err := t.tx.NewUpdate().Model((*schema.IdempotencyKey)(nil)).
 		Set("result = ?", result).Where("key = ?", key).Exec(ctx)
 	return t.affected(res, err, "idempotency key", key)
 }
@@ -153,11 +140,11 @@ func (t *tx) SaveResult(ctx context.Context, key string, result []byte) error {
 // ---- Certificates ----
 
 func (t *tx) InsertCertificate(ctx context.Context, c certificate.Certificate) error {
-	return t.insertNew(ctx, toCertificateRow(c), "insert certificate")
+	return t.insertNew(ctx, schema.FromCertificate(c), "insert certificate")
 }
 
 func (t *tx) certificate(ctx context.Context, lock bool, where string, arg any) (certificate.Certificate, error) {
-	row := new(certificateRow)
+	row := new(schema.Certificate)
 	q := t.tx.NewSelect().Model(row).Where(where, arg)
 	if lock {
 		q = t.forUpdate(q)
@@ -165,7 +152,7 @@ func (t *tx) certificate(ctx context.Context, lock bool, where string, arg any) 
 	if err := q.Scan(ctx); err != nil {
 		return certificate.Certificate{}, t.read(err, "certificate", arg)
 	}
-	return row.domain(), nil
+	return row.Domain(), nil
 }
 
 func (t *tx) Certificate(ctx context.Context, id uuid.UUID) (certificate.Certificate, error) {
@@ -183,13 +170,13 @@ func (t *tx) CertificateByNumber(ctx context.Context, n certificate.Number) (cer
 func (t *tx) UpdateCertificate(ctx context.Context, c certificate.Certificate) error {
 	// The number or the holder may change, and with them a unique rule.
 	return t.guarded(ctx, func(ctx context.Context, db bun.IDB) error {
-		res, err := db.NewUpdate().Model(toCertificateRow(c)).WherePK().Exec(ctx)
+		res, err := db.NewUpdate().Model(schema.FromCertificate(c)).WherePK().Exec(ctx)
 		return t.affected(res, err, "update certificate", c.ID)
 	})
 }
 
 func (t *tx) PersonCertificates(ctx context.Context, scheme certificate.Scheme, personID string) ([]certificate.Certificate, error) {
-	var rows []certificateRow
+	var rows []schema.Certificate
 	err := t.tx.NewSelect().Model(&rows).
 		Where("scheme = ?", string(scheme)).Where("person_id = ?", personID).
 		OrderExpr("issued_on, id").Scan(ctx)
@@ -198,7 +185,7 @@ func (t *tx) PersonCertificates(ctx context.Context, scheme certificate.Scheme, 
 	}
 	out := make([]certificate.Certificate, len(rows))
 	for i := range rows {
-		out[i] = rows[i].domain()
+		out[i] = rows[i].Domain()
 	}
 	return out, nil
 }
@@ -206,11 +193,11 @@ func (t *tx) PersonCertificates(ctx context.Context, scheme certificate.Scheme, 
 // ---- Categories and queues ----
 
 func (t *tx) Category(ctx context.Context, code string) (certificate.Category, error) {
-	row := new(categoryRow)
+	row := new(schema.Category)
 	if err := t.tx.NewSelect().Model(row).Where("code = ?", code).Scan(ctx); err != nil {
 		return certificate.Category{}, t.read(err, "category", code)
 	}
-	return row.domain(), nil
+	return row.Domain(), nil
 }
 
 func (t *tx) Enqueue(ctx context.Context, e enrollment.QueueEntry) error {
@@ -226,7 +213,7 @@ func (t *tx) Enqueue(ctx context.Context, e enrollment.QueueEntry) error {
 	if err != nil {
 		return t.write(err, "enqueue")
 	}
-	row := &queueRow{Queue: e.Queue, CertificateID: e.CertificateID, EnqueuedAt: dbTime(e.EnqueuedAt), Seq: seq}
+	row := &schema.QueueEntry{Queue: e.Queue, CertificateID: e.CertificateID, EnqueuedAt: schema.Time(e.EnqueuedAt), Seq: seq}
 	return t.insertNew(ctx, row, "enqueue")
 }
 
@@ -237,8 +224,8 @@ func (t *tx) Dequeue(ctx context.Context, queue string) (enrollment.QueueEntry, 
 	if t.pg() {
 		pick += " FOR UPDATE SKIP LOCKED"
 	}
-	var rows []queueRow
-	err := t.tx.NewRaw("DELETE FROM queue WHERE queue = ? AND certificate_id = ("+pick+") RETURNING queue, certificate_id, enqueued_at, seq",
+	var rows []schema.QueueEntry
+	err := t.tx.NewRaw("DELETE FROM queue WHERE queue = ? AND certificate_id = ("+pick+") RETURNING "+schema.Queue.List(""),
 		queue, queue).Scan(ctx, &rows)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return enrollment.QueueEntry{}, t.read(err, "dequeue", queue)
@@ -267,7 +254,7 @@ WHERE me.queue = ? AND me.certificate_id = ?
 }
 
 func (t *tx) RemoveFromQueue(ctx context.Context, queue string, certificateID uuid.UUID) error {
-	res, err := t.tx.NewDelete().Model((*queueRow)(nil)).
+	res, err := t.tx.NewDelete().Model((*schema.QueueEntry)(nil)).
 		Where("queue = ?", queue).Where("certificate_id = ?", certificateID).Exec(ctx)
 	return t.affected(res, err, "remove from queue "+queue, certificateID)
 }
@@ -275,9 +262,9 @@ func (t *tx) RemoveFromQueue(ctx context.Context, queue string, certificateID uu
 // ---- Accounts and ledger ----
 
 // The account of a certificate and period start, locked on PostgreSQL.
-const (
-	accountByKeySQL   = `SELECT ` + accountSelect + ` FROM ` + accountFrom + ` WHERE a.certificate_id = ? AND a.period_start = ?`
-	pgAccountByKeySQL = `SELECT ` + pgAccountSelect + ` FROM ` + pgAccountFrom + ` WHERE a.certificate_id = ? AND a.period_start = ? FOR NO KEY UPDATE OF a`
+var (
+	accountByKeySQL   = `SELECT ` + schema.AccountSelect + ` FROM ` + schema.AccountFrom + ` WHERE a.certificate_id = ? AND a.period_start = ?`
+	pgAccountByKeySQL = `SELECT ` + schema.PGAccountSelect + ` FROM ` + schema.PGAccountFrom + ` WHERE a.certificate_id = ? AND a.period_start = ? FOR NO KEY UPDATE OF a`
 )
 
 func (t *tx) Account(ctx context.Context, certificateID uuid.UUID, period funding.Period) (enrollment.AccountState, error) {
@@ -288,21 +275,21 @@ func (t *tx) Account(ctx context.Context, certificateID uuid.UUID, period fundin
 	if t.pg() {
 		q = pgAccountByKeySQL
 	}
-	rs, err := readSettled(func() ([]accountRow, error) {
-		row := new(accountRow)
-		if err := t.tx.NewRaw(q, certificateID, dbDate(period.Start)).Scan(ctx, row); err != nil {
+	rs, err := schema.ReadSettled(func() ([]schema.Account, error) {
+		row := new(schema.Account)
+		if err := t.tx.NewRaw(q, certificateID, schema.Date(period.Start)).Scan(ctx, row); err != nil {
 			return nil, t.read(err, "account", certificateID.String()+"@"+period.Start.String())
 		}
-		return []accountRow{*row}, nil
+		return []schema.Account{*row}, nil
 	})
 	if err != nil {
 		return enrollment.AccountState{}, err
 	}
-	return rs[0].domain(), nil
+	return rs[0].Domain(), nil
 }
 
 func (t *tx) SaveAccount(ctx context.Context, a enrollment.AccountState) error {
-	row, err := toAccountRow(a)
+	row, err := schema.FromAccount(a)
 	if err != nil {
 		return err
 	}
@@ -310,27 +297,24 @@ func (t *tx) SaveAccount(ctx context.Context, a enrollment.AccountState) error {
 }
 
 func (t *tx) Hold(ctx context.Context, id uuid.UUID) (funding.Hold, error) {
-	row := new(holdRow)
+	row := new(schema.Hold)
 	if err := t.tx.NewSelect().Model(row).Where("id = ?", id).Scan(ctx); err != nil {
 		return funding.Hold{}, t.read(err, "hold", id)
 	}
-	return row.domain(), nil
+	return row.Domain(), nil
 }
 
 func (t *tx) SaveHold(ctx context.Context, certificateID uuid.UUID, period funding.Period, h funding.Hold) error {
-	row, err := toHoldRow(certificateID, period, h)
+	row, err := schema.FromHold(certificateID, period, h)
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.NewInsert().Model(row).On("CONFLICT (id) DO UPDATE").
-		Set("amount = EXCLUDED.amount").Set("charged = EXCLUDED.charged").
-		Set("released = EXCLUDED.released").Set("refunded = EXCLUDED.refunded").
-		Exec(ctx)
+	_, err = t.tx.NewInsert().Model(row).On("CONFLICT (id) DO UPDATE").Set(schema.HoldUpdate).Exec(ctx)
 	return t.write(err, "save hold")
 }
 
 func (t *tx) AppendPosting(ctx context.Context, p enrollment.PostingRecord) error {
-	row, err := toPostingRow(p)
+	row, err := schema.FromPosting(p)
 	if err != nil {
 		return err
 	}
@@ -338,16 +322,16 @@ func (t *tx) AppendPosting(ctx context.Context, p enrollment.PostingRecord) erro
 }
 
 func (t *tx) Postings(ctx context.Context, certificateID uuid.UUID, period funding.Period) ([]enrollment.PostingRecord, error) {
-	var rows []postingRow
+	var rows []schema.Posting
 	err := t.tx.NewSelect().Model(&rows).
-		Where("certificate_id = ?", certificateID).Where("period_start = ?", dbDate(period.Start)).
+		Where("certificate_id = ?", certificateID).Where("period_start = ?", schema.Date(period.Start)).
 		OrderExpr("at, id").Scan(ctx)
 	if err != nil {
 		return nil, t.read(err, "postings", certificateID)
 	}
 	out := make([]enrollment.PostingRecord, len(rows))
 	for i := range rows {
-		if out[i], err = rows[i].domain(); err != nil {
+		if out[i], err = rows[i].Domain(); err != nil {
 			return nil, err
 		}
 	}
@@ -364,7 +348,7 @@ func (t *tx) EnsureCounter(ctx context.Context, key string, limit int64) error {
 		return fmt.Errorf("storage: counter %q: negative limit %d", key, limit)
 	}
 	// Conditional, so that a refusal does not abort the transaction.
-	res, err := t.tx.NewInsert().Model(&counterRow{Key: key, Used: 0, Lim: limit}).
+	res, err := t.tx.NewInsert().Model(&schema.Counter{Key: key, Used: 0, Lim: limit}).
 		On("CONFLICT (key) DO UPDATE").Set("lim = EXCLUDED.lim").
 		Where("?TableAlias.used <= EXCLUDED.lim").Exec(ctx)
 	if err != nil {
@@ -411,7 +395,7 @@ func (t *tx) Give(ctx context.Context, key string, n int64) error {
 }
 
 func (t *tx) Counter(ctx context.Context, key string) (enrollment.Counter, error) {
-	row := new(counterRow)
+	row := new(schema.Counter)
 	if err := t.tx.NewSelect().Model(row).Where("key = ?", key).Scan(ctx); err != nil {
 		return enrollment.Counter{}, t.read(err, "counter", key)
 	}
@@ -421,11 +405,11 @@ func (t *tx) Counter(ctx context.Context, key string) (enrollment.Counter, error
 // ---- Catalog ----
 
 func (t *tx) SaveProvider(ctx context.Context, p catalog.Provider) error {
-	prow, ags := toProviderRows(p)
+	prow, ags := schema.FromProvider(p)
 	if _, err := t.tx.NewInsert().Model(prow).On("CONFLICT (id) DO UPDATE").Exec(ctx); err != nil {
 		return t.write(err, "save provider")
 	}
-	if _, err := t.tx.NewDelete().Model((*agreementRow)(nil)).Where("provider_id = ?", p.ID).Exec(ctx); err != nil {
+	if _, err := t.tx.NewDelete().Model((*schema.Agreement)(nil)).Where("provider_id = ?", p.ID).Exec(ctx); err != nil {
 		return t.write(err, "save provider agreements")
 	}
 	if len(ags) > 0 {
@@ -437,11 +421,11 @@ func (t *tx) SaveProvider(ctx context.Context, p catalog.Provider) error {
 }
 
 func (t *tx) SaveProgram(ctx context.Context, p catalog.Program) error {
-	return t.upsert(ctx, toProgramRow(p), "id", "save program")
+	return t.upsert(ctx, schema.FromProgram(p), "id", "save program")
 }
 
 func (t *tx) SaveModule(ctx context.Context, m catalog.Module) error {
-	row, err := toModuleRow(m)
+	row, err := schema.FromModule(m)
 	if err != nil {
 		return err
 	}
@@ -449,11 +433,11 @@ func (t *tx) SaveModule(ctx context.Context, m catalog.Module) error {
 }
 
 func (t *tx) SaveGroup(ctx context.Context, g catalog.Group) error {
-	return t.upsert(ctx, toGroupRow(g), "id", "save group")
+	return t.upsert(ctx, schema.FromGroup(g), "id", "save group")
 }
 
 func (t *tx) SaveCategory(ctx context.Context, c certificate.Category) error {
-	row, err := toCategoryRow(c)
+	row, err := schema.FromCategory(c)
 	if err != nil {
 		return err
 	}
@@ -461,15 +445,15 @@ func (t *tx) SaveCategory(ctx context.Context, c certificate.Category) error {
 }
 
 func (t *tx) Offer(ctx context.Context, groupID uuid.UUID) (enrollment.Offer, error) {
-	g := new(groupRow)
+	g := new(schema.Group)
 	if err := t.tx.NewSelect().Model(g).Where("id = ?", groupID).Scan(ctx); err != nil {
 		return enrollment.Offer{}, t.read(err, "group", groupID)
 	}
-	m := new(moduleRow)
+	m := new(schema.Module)
 	if err := t.tx.NewSelect().Model(m).Where("id = ?", g.ModuleID).Scan(ctx); err != nil {
 		return enrollment.Offer{}, t.read(err, "module", g.ModuleID)
 	}
-	p := new(programRow)
+	p := new(schema.Program)
 	if err := t.tx.NewSelect().Model(p).Where("id = ?", m.ProgramID).Scan(ctx); err != nil {
 		return enrollment.Offer{}, t.read(err, "program", m.ProgramID)
 	}
@@ -481,7 +465,7 @@ func (t *tx) Offer(ctx context.Context, groupID uuid.UUID) (enrollment.Offer, er
 	if !ok {
 		return enrollment.Offer{}, fmt.Errorf("storage: provider %s: %w", p.ProviderID, enrollment.ErrNotFound)
 	}
-	return enrollment.Offer{Group: g.domain(), Module: m.domain(), Program: p.domain(), Provider: prov}, nil
+	return enrollment.Offer{Group: g.Domain(), Module: m.Domain(), Program: p.Domain(), Provider: prov}, nil
 }
 
 // providers loads providers with their agreements.
@@ -490,21 +474,21 @@ func (t *tx) providers(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]cata
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var prows []providerRow
+	var prows []schema.Provider
 	if err := t.tx.NewSelect().Model(&prows).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
 		return nil, t.read(err, "providers", len(ids))
 	}
-	var arows []agreementRow
+	var arows []schema.Agreement
 	if err := t.tx.NewSelect().Model(&arows).Where("provider_id IN (?)", bun.In(ids)).
 		OrderExpr("provider_id, period_start, municipality").Scan(ctx); err != nil {
 		return nil, t.read(err, "agreements", len(ids))
 	}
-	byProv := make(map[uuid.UUID][]agreementRow)
+	byProv := make(map[uuid.UUID][]schema.Agreement)
 	for _, a := range arows {
 		byProv[a.ProviderID] = append(byProv[a.ProviderID], a)
 	}
 	for i := range prows {
-		out[prows[i].ID] = prows[i].domain(byProv[prows[i].ID])
+		out[prows[i].ID] = prows[i].Domain(byProv[prows[i].ID])
 	}
 	return out, nil
 }
@@ -543,15 +527,15 @@ func (t *tx) Catalog(ctx context.Context, f catalog.Filter) ([]enrollment.Offer,
 		pids = append(pids, j.ProgramID)
 		provIDs = append(provIDs, j.ProviderID)
 	}
-	groups, err := byID(ctx, t, gids, "catalog groups", func(r *groupRow) (uuid.UUID, catalog.Group) { return r.ID, r.domain() })
+	groups, err := byID(ctx, t, gids, "catalog groups", func(r *schema.Group) (uuid.UUID, catalog.Group) { return r.ID, r.Domain() })
 	if err != nil {
 		return nil, err
 	}
-	modules, err := byID(ctx, t, mids, "catalog modules", func(r *moduleRow) (uuid.UUID, catalog.Module) { return r.ID, r.domain() })
+	modules, err := byID(ctx, t, mids, "catalog modules", func(r *schema.Module) (uuid.UUID, catalog.Module) { return r.ID, r.Domain() })
 	if err != nil {
 		return nil, err
 	}
-	programs, err := byID(ctx, t, pids, "catalog programs", func(r *programRow) (uuid.UUID, catalog.Program) { return r.ID, r.domain() })
+	programs, err := byID(ctx, t, pids, "catalog programs", func(r *schema.Program) (uuid.UUID, catalog.Program) { return r.ID, r.Domain() })
 	if err != nil {
 		return nil, err
 	}
@@ -610,7 +594,7 @@ func chunks(ids []uuid.UUID) [][]uuid.UUID {
 // ---- Contracts ----
 
 func (t *tx) InsertContract(ctx context.Context, c enrollment.Contract) error {
-	row, err := toContractRow(c)
+	row, err := schema.FromContract(c)
 	if err != nil {
 		return err
 	}
@@ -618,7 +602,7 @@ func (t *tx) InsertContract(ctx context.Context, c enrollment.Contract) error {
 }
 
 func (t *tx) contract(ctx context.Context, id uuid.UUID, lock bool) (enrollment.Contract, error) {
-	row := new(contractRow)
+	row := new(schema.Contract)
 	q := t.tx.NewSelect().Model(row).Where("id = ?", id)
 	if lock {
 		q = t.forUpdate(q)
@@ -626,7 +610,7 @@ func (t *tx) contract(ctx context.Context, id uuid.UUID, lock bool) (enrollment.
 	if err := q.Scan(ctx); err != nil {
 		return enrollment.Contract{}, t.read(err, "contract", id)
 	}
-	return row.domain(), nil
+	return row.Domain(), nil
 }
 
 func (t *tx) Contract(ctx context.Context, id uuid.UUID) (enrollment.Contract, error) {
@@ -638,7 +622,7 @@ func (t *tx) LockContract(ctx context.Context, id uuid.UUID) (enrollment.Contrac
 }
 
 func (t *tx) UpdateContract(ctx context.Context, c enrollment.Contract) error {
-	row, err := toContractRow(c)
+	row, err := schema.FromContract(c)
 	if err != nil {
 		return err
 	}
@@ -654,7 +638,7 @@ func (t *tx) UpdateContract(ctx context.Context, c enrollment.Contract) error {
 }
 
 func (t *tx) CertificateContracts(ctx context.Context, certificateID uuid.UUID) ([]enrollment.Contract, error) {
-	var rows []contractRow
+	var rows []schema.Contract
 	err := t.tx.NewSelect().Model(&rows).Where("certificate_id = ?", certificateID).
 		OrderExpr("created_at DESC, id DESC").Scan(ctx)
 	if err != nil {
@@ -662,48 +646,39 @@ func (t *tx) CertificateContracts(ctx context.Context, certificateID uuid.UUID) 
 	}
 	out := make([]enrollment.Contract, len(rows))
 	for i := range rows {
-		out[i] = rows[i].domain()
+		out[i] = rows[i].Domain()
 	}
 	return out, nil
 }
 
 func (t *tx) RecordCharge(ctx context.Context, contractID uuid.UUID, m funding.Month, amount funding.Money) error {
-	var k kopecks
-	row := &chargeRow{ContractID: contractID, Month: dbMonth(m), Amount: k.of("amount", amount)}
-	if k.err != nil {
-		return k.err
+	var k schema.Kopecks
+	row := &schema.Charge{ContractID: contractID, Month: schema.Month(m), Amount: k.Of("amount", amount)}
+	if k.Err != nil {
+		return k.Err
 	}
 	return t.insertNew(ctx, row, "record charge "+m.String())
 }
 
 func (t *tx) AddInvoiceLine(ctx context.Context, l enrollment.InvoiceLine) error {
-	var k kopecks
-	line := &invoiceLineRow{
-		ContractID:   l.ContractID,
-		Month:        dbMonth(l.Month),
-		Kind:         string(l.Kind),
-		Scheme:       string(l.Scheme),
-		Municipality: l.Municipality,
-		ProviderID:   l.ProviderID,
-		Amount:       k.of("amount", l.Amount),
-	}
-	if k.err != nil {
-		return k.err
+	line, err := schema.FromInvoiceLine(l)
+	if err != nil {
+		return err
 	}
 	if err := t.insertNew(ctx, line, "invoice line"); err != nil {
 		return err
 	}
-	inv := &invoiceRow{
+	inv := &schema.Invoice{
 		Scheme:       string(l.Scheme),
 		Municipality: l.Municipality,
 		ProviderID:   l.ProviderID,
-		Month:        dbMonth(l.Month),
+		Month:        schema.Month(l.Month),
 		Kind:         string(l.Kind),
 		Amount:       line.Amount,
 		Lines:        1,
 	}
-	_, err := t.tx.NewInsert().Model(inv).
-		On("CONFLICT (scheme, municipality, provider_id, month, kind) DO UPDATE").
+	_, err = t.tx.NewInsert().Model(inv).
+		On("CONFLICT (" + strings.Join(schema.Invoices.Keys(), ", ") + ") DO UPDATE").
 		Set("amount = ?TableAlias.amount + EXCLUDED.amount").
 		Set("lines = ?TableAlias.lines + 1").
 		Exec(ctx)
@@ -711,13 +686,13 @@ func (t *tx) AddInvoiceLine(ctx context.Context, l enrollment.InvoiceLine) error
 }
 
 func (t *tx) SaveRating(ctx context.Context, contractID uuid.UUID, r enrollment.Rating, at time.Time) error {
-	row := &ratingRow{
+	row := &schema.Rating{
 		ContractID:   contractID,
 		Results:      r.Results,
 		Staff:        r.Staff,
 		Means:        r.Means,
 		Satisfaction: r.Satisfaction,
-		UpdatedAt:    dbTime(at),
+		UpdatedAt:    schema.Time(at),
 	}
 	return t.upsert(ctx, row, "contract_id", "save rating")
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/storage/internal/schema"
 )
 
 // Provider reads one provider with its agreements.
@@ -25,18 +26,18 @@ func (t *tx) Provider(ctx context.Context, id uuid.UUID) (catalog.Provider, erro
 
 // Program reads one program.
 func (t *tx) Program(ctx context.Context, id uuid.UUID) (catalog.Program, error) {
-	p := new(programRow)
+	p := new(schema.Program)
 	if err := t.tx.NewSelect().Model(p).Where("id = ?", id).Scan(ctx); err != nil {
 		return catalog.Program{}, t.read(err, "program", id)
 	}
-	return p.domain(), nil
+	return p.Domain(), nil
 }
 
 // Module reads one module.
 func (t *tx) Module(ctx context.Context, id uuid.UUID) (catalog.Module, error) {
-	m := new(moduleRow)
+	m := new(schema.Module)
 	if err := t.tx.NewSelect().Model(m).Where("id = ?", id).Scan(ctx); err != nil {
 		return catalog.Module{}, t.read(err, "module", id)
 	}
-	return m.domain(), nil
+	return m.Domain(), nil
 }

@@ -7,22 +7,14 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/funding"
+	"github.com/edufund/edufund/storage/internal/schema"
 )
-
-type closeRow struct {
-	bun.BaseModel `bun:"table:closes"`
-
-	Month    dbMonth `bun:"month,pk"`
-	ClosedAt dbTime  `bun:"closed_at"`
-}
 
 // LastClose is the latest month whose close finished.
 func (t *tx) LastClose(ctx context.Context) (funding.Month, error) {
-	var m dbMonth
+	var m schema.Month
 	err := t.tx.NewSelect().Table("closes").ColumnExpr("month").OrderExpr("month DESC").Limit(1).Scan(ctx, &m)
 	if errors.Is(err, sql.ErrNoRows) {
 		return funding.Month{}, fmt.Errorf("storage: no close recorded: %w", enrollment.ErrNotFound)
@@ -35,6 +27,6 @@ func (t *tx) LastClose(ctx context.Context) (funding.Month, error) {
 
 // RecordClose records that month m's close finished; recording it again is a no-op.
 func (t *tx) RecordClose(ctx context.Context, m funding.Month, at time.Time) error {
-	_, err := t.tx.NewInsert().Model(&closeRow{Month: dbMonth(m), ClosedAt: dbTime(at)}).On("CONFLICT DO NOTHING").Exec(ctx)
+	_, err := t.tx.NewInsert().Model(&schema.Close{Month: schema.Month(m), ClosedAt: schema.Time(at)}).On("CONFLICT DO NOTHING").Exec(ctx)
 	return t.write(err, "record close")
 }

@@ -3,23 +3,13 @@ package storage
 import (
 	"context"
 
-	"github.com/uptrace/bun"
-
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/storage/internal/schema"
 )
-
-type guardianshipRow struct {
-	bun.BaseModel `bun:"table:guardianships"`
-
-	GuardianID string `bun:"guardian_id,pk"`
-	ChildID    string `bun:"child_id,pk"`
-	RecordedAt dbTime `bun:"recorded_at"`
-	Actor      string `bun:"actor"`
-}
 
 // LinkGuardian records a guardian link; the first record of a link stays.
 func (t *tx) LinkGuardian(ctx context.Context, l enrollment.GuardianLink) error {
-	_, err := t.tx.NewInsert().Model(&guardianshipRow{GuardianID: l.GuardianID, ChildID: l.ChildID, RecordedAt: dbTime(l.RecordedAt), Actor: l.Actor}).
+	_, err := t.tx.NewInsert().Model(&schema.Guardianship{GuardianID: l.GuardianID, ChildID: l.ChildID, RecordedAt: schema.Time(l.RecordedAt), Actor: l.Actor}).
 		On("CONFLICT DO NOTHING").Exec(ctx)
 	return t.write(err, "link guardian")
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
 )
@@ -51,7 +52,7 @@ func key(cmd string) string { return "cli:" + cmd + ":" + uuid.NewString() }
 func (o operator) closeMonth(ctx context.Context, m funding.Month) error {
 	start := time.Now()
 	fmt.Fprintf(o.out, "closing %s …\n", m)
-	rep, err := o.svc.CloseMonthBatched(ctx, o.db, m, enrollment.CloseBatchOptions{Workers: 2, Progress: func(r enrollment.CloseReport) {
+	rep, err := batch.CloseMonth(ctx, o.svc, o.db, m, batch.CloseOptions{Workers: 2, Progress: func(r enrollment.CloseReport) {
 		fmt.Fprintf(o.out, "  %6d contracts  %6d charged (%s)  %4d closed  %4d refused  %4d invoice lines  %d failed\n",
 			r.Contracts, r.Charged, r.Amount, r.Closed, r.Refused, r.Lines, len(r.Failed))
 	}})

@@ -54,6 +54,7 @@ import (
 
 	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/examples/server/api"
 	"github.com/edufund/edufund/examples/server/demo"
 	"github.com/edufund/edufund/examples/server/region"
@@ -77,7 +78,7 @@ type options struct {
 	role, subject    string
 	tenant           string
 	year             int
-	batch            enrollment.BatcherOptions
+	batch            batch.BatcherOptions
 	dryRun           bool
 	category         categoryChange
 	municipality     string
@@ -514,7 +515,7 @@ func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Servi
 	// Applications arriving together share a commit (each is still
 	// answered alone, after it); Close runs those waiting when the server
 	// stops.
-	batcher := enrollment.NewBatcher(svc, o.batch)
+	batcher := batch.NewBatcher(svc, o.batch)
 	defer batcher.Close()
 	h, err := api.New(api.Config{
 		Service: svc, Submitter: batcher, Store: db, Pager: db, Auth: auth, Verifier: verifier, Revocations: revs, Logger: logger,

@@ -1,6 +1,6 @@
 // Command close benchmarks the night of the monthly close on PostgreSQL:
 // a region of -contracts active contracts (default 1,000,000) closed with
-// enrollment.(*Service).CloseMonthBatched, against the floor of writing the
+// enrollment/batch.CloseMonth, against the floor of writing the
 // same charge postings with one INSERT … SELECT.
 //
 //	go run ./examples/bench/close -pg 'postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable' -contracts 1000000
@@ -51,16 +51,16 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/uptrace/bun"
 
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
+	"github.com/edufund/edufund/examples/bench/internal/benchutil"
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
 )
@@ -69,7 +69,7 @@ func main() {
 	pg := flag.String("pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server URL (a database to connect to for CREATE DATABASE)")
 	n := flag.Int("contracts", 1_000_000, "active contracts in the region (two per certificate)")
 	history := flag.Int("history", 0, "months of earlier invoice lines per contract, two a month, before the region's year (at most 12): a later month's close")
-	page := flag.Int("page", enrollment.DefaultClosePage, "contracts per transaction of the batched close")
+	page := flag.Int("page", batch.DefaultClosePage, "contracts per transaction of the batched close")
 	flag.IntVar(&workers, "workers", 2, "pages of the batched close in flight at once")
 	dbName := flag.String("db", "edufund_bench_close", "name of the scratch database (dropped and created)")
 	keep := flag.Bool("keep", false, "keep the scratch database (the last round's) and the region's database at the end")
@@ -130,38 +130,21 @@ func withWALCompression(u *url.URL) error {
 // InCloseTx does), so that every pooled connection the close can use is
 // seen; it returns the distinct values.
 func showEveryConn(ctx context.Context, db *storage.DB, n int, name string) ([]string, error) {
-	conns := make([]*sql.Conn, 0, n)
-	defer func() {
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	}()
 	seen := map[string]int{}
-	for range n {
-		c, err := db.Bun().DB.Conn(ctx)
-		if err != nil {
-			return nil, err
+	err := benchutil.EachConn(ctx, db, n, func(c *pgx.Conn) error {
+		var v string
+		if err := c.QueryRow(ctx, "SHOW "+name).Scan(&v); err != nil {
+			return err
 		}
-		conns = append(conns, c)
-		err = c.Raw(func(dc any) error {
-			sc, ok := dc.(*stdlib.Conn)
-			if !ok {
-				return fmt.Errorf("driver connection is a %T, not pgx", dc)
-			}
-			var v string
-			if err := sc.Conn().QueryRow(ctx, "SHOW "+name).Scan(&v); err != nil {
-				return err
-			}
-			var pid int
-			if err := sc.Conn().QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
-				return err
-			}
-			seen[fmt.Sprintf("%s (pid %d)", v, pid)]++
-			return nil
-		})
-		if err != nil {
-			return nil, err
+		var pid int
+		if err := c.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+			return err
 		}
+		seen[fmt.Sprintf("%s (pid %d)", v, pid)]++
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	out := make([]string, 0, len(seen))
 	for k := range seen {
@@ -175,89 +158,23 @@ func showEveryConn(ctx context.Context, db *storage.DB, n int, name string) ([]s
 // custom plans its prepared statements (pgx's statement cache) were run
 // with: a custom plan is planned again at every execution.
 func showPlanCache(ctx context.Context, db *storage.DB, n int) error {
-	conns := make([]*sql.Conn, 0, n)
-	defer func() {
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	}()
-	for range n {
-		c, err := db.Bun().DB.Conn(ctx)
+	return benchutil.EachConn(ctx, db, n, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, `SELECT left(regexp_replace(statement, '\s+', ' ', 'g'), 50), generic_plans, custom_plans
+			FROM pg_prepared_statements WHERE generic_plans + custom_plans > 1 ORDER BY 1`)
 		if err != nil {
 			return err
 		}
-		conns = append(conns, c)
-		err = c.Raw(func(dc any) error {
-			sc, ok := dc.(*stdlib.Conn)
-			if !ok {
-				return fmt.Errorf("driver connection is a %T, not pgx", dc)
-			}
-			rows, err := sc.Conn().Query(ctx, `SELECT left(regexp_replace(statement, '\s+', ' ', 'g'), 50), generic_plans, custom_plans
-				FROM pg_prepared_statements WHERE generic_plans + custom_plans > 1 ORDER BY 1`)
-			if err != nil {
+		defer rows.Close()
+		for rows.Next() {
+			var q string
+			var g, cu int64
+			if err := rows.Scan(&q, &g, &cu); err != nil {
 				return err
 			}
-			defer rows.Close()
-			for rows.Next() {
-				var q string
-				var g, cu int64
-				if err := rows.Scan(&q, &g, &cu); err != nil {
-					return err
-				}
-				fmt.Printf("  plans: %4d generic %4d custom  %s\n", g, cu, q)
-			}
-			return rows.Err()
-		})
-		if err != nil {
-			return err
+			fmt.Printf("  plans: %4d generic %4d custom  %s\n", g, cu, q)
 		}
-	}
-	return nil
-}
-
-// statementTimes sums the time of each kind of statement (its first words).
-type statementTimes struct {
-	mu    sync.Mutex
-	on    bool
-	total map[string]time.Duration
-	count map[string]int
-}
-
-func (h *statementTimes) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
-	return ctx
-}
-
-func (h *statementTimes) AfterQuery(_ context.Context, e *bun.QueryEvent) {
-	h.add(e.Query, time.Since(e.StartTime))
-}
-
-// add counts a statement: bun's through AfterQuery, the fixed-text pgx
-// statements through storage.BatchStatementHook.
-func (h *statementTimes) add(query string, d time.Duration) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if !h.on {
-		return
-	}
-	q := strings.Join(strings.Fields(query), " ")
-	if len(q) > 60 {
-		q = q[:60]
-	}
-	h.total[q] += d
-	h.count[q]++
-}
-
-func (h *statementTimes) print() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	keys := make([]string, 0, len(h.total))
-	for k := range h.total {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return h.total[keys[i]] > h.total[keys[j]] })
-	for _, k := range keys {
-		fmt.Printf("  %7.2fs %6d  %s\n", h.total[k].Seconds(), h.count[k], k)
-	}
+		return rows.Err()
+	})
 }
 
 func run(ctx context.Context, base, dbName string, n, history, page, rounds int, keep, reuse bool) error {
@@ -408,25 +325,11 @@ func regionHas(ctx context.Context, dsn string, n, history int) (bool, error) {
 
 // migrateRegion applies this build's migrations to the region at dsn.
 func migrateRegion(ctx context.Context, dsn string) error {
-	db, err := openMigrated(ctx, dsn, 1)
+	db, err := benchutil.OpenMigrated(ctx, dsn, storage.WithMaxOpenConns(1))
 	if err != nil {
 		return err
 	}
 	return db.Close()
-}
-
-// openMigrated opens the database at dsn with a pool of conns connections
-// and applies this build's migrations to it.
-func openMigrated(ctx context.Context, dsn string, conns int) (*storage.DB, error) {
-	db, err := storage.Open(ctx, dsn, storage.WithMaxOpenConns(conns))
-	if err != nil {
-		return nil, err
-	}
-	if err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
 }
 
 // generateRegion creates the database name at dsn, migrates it and
@@ -435,7 +338,7 @@ func generateRegion(ctx context.Context, admin *storage.DB, dsn, name string, n,
 	if err := execAll(ctx, admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)", "CREATE DATABASE "+name); err != nil {
 		return err
 	}
-	db, err := openMigrated(ctx, dsn, 1)
+	db, err := benchutil.OpenMigrated(ctx, dsn, storage.WithMaxOpenConns(1))
 	if err != nil {
 		return err
 	}
@@ -463,7 +366,7 @@ func runRound(ctx context.Context, dsn string, n, page int, first bool) (roundRe
 	var res roundResult
 	// A pool of 4, the size perf-baseline.md recommends on this 2-core
 	// machine; the close uses one connection per worker.
-	db, err := openMigrated(ctx, dsn, poolSize)
+	db, err := benchutil.OpenMigrated(ctx, dsn, storage.WithMaxOpenConns(poolSize))
 	if err != nil {
 		return res, err
 	}
@@ -500,16 +403,16 @@ func runRound(ctx context.Context, dsn string, n, page int, first bool) (roundRe
 	clock := &funding.FixedClock{T: time.Date(2026, time.March, 1, 3, 0, 0, 0, time.UTC)}
 	svc := enrollment.NewService(db, clock, enrollment.DefaultConfig())
 	var fallbacks int
-	opts := enrollment.CloseBatchOptions{PageSize: page, Workers: workers, OnFallback: func(_ uuid.UUID, err error) {
+	opts := batch.CloseOptions{PageSize: page, Workers: workers, OnFallback: func(_ uuid.UUID, err error) {
 		fallbacks++
 		fmt.Fprintln(os.Stderr, "page fell back to the per-contract path:", err)
 	}}
 	prof := profile && first
-	times := &statementTimes{total: map[string]time.Duration{}, count: map[string]int{}, on: prof}
-	db.Bun().AddQueryHook(times)
+	times := benchutil.NewStatements(60)
 	storage.BatchStatementHook = nil
 	if prof {
-		storage.BatchStatementHook = times.add
+		db.Bun().AddQueryHook(times)
+		storage.BatchStatementHook = times.Add
 	}
 	peak := startPeakSampler()
 	if cpuProfile != "" && first {
@@ -535,7 +438,7 @@ func runRound(ctx context.Context, dsn string, n, page int, first bool) (roundRe
 	}
 	closeCPU := startCPU()
 	t1 := time.Now()
-	rep, err := svc.CloseMonthBatched(ctx, db, month, opts)
+	rep, err := batch.CloseMonth(ctx, svc, db, month, opts)
 	res.close = time.Since(t1)
 	res.client, res.server = closeCPU.stop()
 	if cpuProfile != "" && first {
@@ -546,11 +449,11 @@ func runRound(ctx context.Context, dsn string, n, page int, first bool) (roundRe
 			return res, err
 		}
 	}
-	times.mu.Lock()
-	times.on = false
-	times.mu.Unlock()
+	times.Stop()
 	if prof {
-		times.print()
+		for _, st := range times.Take() {
+			fmt.Printf("  %7.2fs %6d  %s\n", st.Total.Seconds(), st.Count, st.Query)
+		}
 	}
 	if err != nil {
 		return res, err
@@ -586,7 +489,7 @@ func runRound(ctx context.Context, dsn string, n, page int, first bool) (roundRe
 	// 3. The same close again.
 	againCPU := startCPU()
 	t2 := time.Now()
-	rep2, err := svc.CloseMonthBatched(ctx, db, month, opts)
+	rep2, err := batch.CloseMonth(ctx, svc, db, month, opts)
 	res.again = time.Since(t2)
 	if err != nil {
 		return res, err

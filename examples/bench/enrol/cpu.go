@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/edufund/edufund/examples/bench/internal/benchutil"
 	"github.com/edufund/edufund/storage"
 )
 
@@ -19,43 +17,6 @@ import (
 // PostgreSQL backends serving its database, sampled from /proc while it
 // runs (a backend's counters are lost when it exits, so the last sample
 // counts).
-
-// clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times: 100 on
-// Linux.
-const clockTicks = 100
-
-// procCPU is utime+stime of a process, in seconds.
-func procCPU(pid int) (float64, bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, false
-	}
-	f := strings.Fields(s[i+1:])
-	// After the command: state(0) ... utime(11) stime(12).
-	if len(f) < 13 {
-		return 0, false
-	}
-	u, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, false
-	}
-	return float64(u+st) / clockTicks, true
-}
-
-// selfCPU is this process's user+system CPU in seconds.
-func selfCPU() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
 
 // backendMeter samples the CPU of the backends of one database.
 type backendMeter struct {
@@ -76,7 +37,7 @@ func startBackendMeter(ctx context.Context, admin *storage.DB, db string) *backe
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		for _, pid := range pids {
-			c, ok := procCPU(pid)
+			_, c, ok := benchutil.ProcCPU(pid)
 			if !ok {
 				continue
 			}

@@ -1,6 +1,6 @@
 // Command enrol measures enrolment throughput: the real submit-application
 // service (every check, reserve, budget, seats, contract, postings and the
-// idempotency record) through the batching enrollment.Batcher, and one
+// idempotency record) through the batching batch.Batcher, and one
 // transaction per application through Service.Submit, against pgbench's
 // tpcb-like script at the same client count on the same PostgreSQL, run
 // interleaved. With -sqlite it measures the embedded SQLite store against
@@ -28,6 +28,8 @@ import (
 	"time"
 
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
+	"github.com/edufund/edufund/examples/bench/internal/benchutil"
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
 )
@@ -278,7 +280,7 @@ func lingerText(d time.Duration) string {
 
 // submitters of the service.
 func batched(svc *enrollment.Service, r *region, o options) (func(ctx context.Context, key string, c, g int) error, func()) {
-	b := enrollment.NewBatcher(svc, enrollment.BatcherOptions{MaxBatch: o.maxBatch, Flushers: o.flushers, Linger: o.linger})
+	b := batch.NewBatcher(svc, batch.BatcherOptions{MaxBatch: o.maxBatch, Flushers: o.flushers, Linger: o.linger})
 	bo := b.Options()
 	fmt.Printf("  batcher: %d flushers, at most %d per batch, linger %v\n", bo.Flushers, bo.MaxBatch, bo.Linger)
 	return func(ctx context.Context, key string, c, g int) error {
@@ -310,11 +312,11 @@ func serviceRun(ctx context.Context, db *storage.DB, o options, name string, wor
 	} else {
 		submit = unbatched(r.svc, r)
 	}
-	var qs *queryStats
+	var qs *benchutil.Statements
 	if o.trace {
-		qs = newQueryStats()
+		qs = benchutil.NewStatements(40)
 		db.Bun().AddQueryHook(qs)
-		storage.BatchStatementHook = qs.add
+		storage.BatchStatementHook = qs.Add
 		defer func() { storage.BatchStatementHook = nil }()
 	}
 	c0 := commits()
@@ -326,11 +328,11 @@ func serviceRun(ctx context.Context, db *storage.DB, o options, name string, wor
 	if meter != nil {
 		stopMeter = meter()
 	}
-	cpu0 := selfCPU()
+	cpu0 := benchutil.SelfCPU()
 	res := drive(ctx, workers, o.duration, len(r.certs), len(r.groups), submit)
 	done()
 	if res.ok > 0 {
-		res.clientCPU = (selfCPU() - cpu0) * 1000 / float64(res.ok)
+		res.clientCPU = (benchutil.SelfCPU() - cpu0) * 1000 / float64(res.ok)
 		if stopMeter != nil {
 			res.serverCPU = stopMeter() * 1000 / float64(res.ok)
 		}
@@ -339,7 +341,9 @@ func serviceRun(ctx context.Context, db *storage.DB, o options, name string, wor
 		res.walPerOp = float64(wal()-w0) / float64(res.ok)
 	}
 	if qs != nil {
-		qs.print()
+		for _, st := range qs.Take() {
+			fmt.Fprintf(os.Stderr, "    %8d × %7.3f ms  %s\n", st.Count, float64(st.Total)/float64(st.Count)/1e6, st.Query)
+		}
 	}
 	if c1 := commits(); c1 > c0 {
 		res.perTx = float64(res.ok+res.refused) / float64(c1-c0)

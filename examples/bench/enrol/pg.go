@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/edufund/edufund/examples/bench/internal/benchutil"
 	"github.com/edufund/edufund/storage"
 )
 
@@ -153,12 +154,8 @@ func runPostgres(ctx context.Context, o options) error {
 				if err != nil {
 					return err
 				}
-				db, err := storage.Open(ctx, svcURL, storage.WithMaxOpenConns(o.pool))
+				db, err := benchutil.OpenMigrated(ctx, svcURL, storage.WithMaxOpenConns(o.pool))
 				if err != nil {
-					return err
-				}
-				if err := db.Migrate(ctx); err != nil {
-					db.Close()
 					return err
 				}
 				r, err := serviceRun(ctx, db, o, name, w, batch, commits, wal, func() func() float64 { return startBackendMeter(ctx, admin, dbService).Stop })

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/edufund/edufund/examples/bench/internal/benchutil"
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
 )
@@ -36,15 +37,7 @@ func runSQLite(ctx context.Context, o options) error {
 	n := 0
 	fresh := func() (*storage.DB, error) {
 		n++
-		db, err := storage.Open(ctx, "sqlite:"+filepath.Join(dir, "bench-"+strconv.Itoa(n)+".db"))
-		if err != nil {
-			return nil, err
-		}
-		if err := db.Migrate(ctx); err != nil {
-			db.Close()
-			return nil, err
-		}
-		return db, nil
+		return benchutil.OpenMigrated(ctx, "sqlite:"+filepath.Join(dir, "bench-"+strconv.Itoa(n)+".db"))
 	}
 	for round := 1; round <= o.rounds; round++ {
 		for _, w := range o.workers {

@@ -38,8 +38,8 @@ func OpenAPI() []byte { return append([]byte(nil), openAPIDocument...) }
 type Config struct {
 	Service *enrollment.Service
 	// Submitter sends applications (POST /v1/applications); nil is Service,
-	// one transaction per application. The reference server gives it an
-	// enrollment.Batcher, which shares a commit among the applications
+	// one transaction per application. The reference server gives it a
+	// batch.Batcher, which shares a commit among the applications
 	// that arrive together, each still answered alone after its commit.
 	Submitter Submitter
 	// Store serves the reads the services do not offer (a contract, a
@@ -69,7 +69,7 @@ type Config struct {
 }
 
 // Submitter sends an application: *enrollment.Service and
-// *enrollment.Batcher are both one.
+// *batch.Batcher are both one.
 type Submitter interface {
 	Submit(ctx context.Context, key string, r enrollment.SubmitRequest) (enrollment.Contract, error)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/funding"
 )
 
@@ -131,8 +132,8 @@ var errorTable = []errorRow{
 	// The service's own machinery, which never hands these to its
 	// callers: one reaching the edge is a fault.
 	{is: enrollment.ErrCounterFull, status: http.StatusInternalServerError, codes: []string{CodeInternal}, problem: internal},
-	{is: enrollment.ErrBatchStale, status: http.StatusInternalServerError, codes: []string{CodeInternal}, problem: internal},
-	{is: enrollment.ErrBatcherClosed, status: http.StatusInternalServerError, codes: []string{CodeInternal}, problem: internal},
+	{is: batch.ErrStale, status: http.StatusInternalServerError, codes: []string{CodeInternal}, problem: internal},
+	{is: batch.ErrClosed, status: http.StatusInternalServerError, codes: []string{CodeInternal}, problem: internal},
 
 	// A refusal of a rule the rows above do not name.
 	{as: errorAs[*funding.RuleError], status: http.StatusUnprocessableEntity, codes: []string{CodeRefused}},

@@ -11,6 +11,7 @@ import (
 	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/funding"
 )
 
@@ -520,7 +521,7 @@ func (h *Handler) closeMonth(w http.ResponseWriter, r *http.Request, c call) err
 	}
 	// A month that has not started is refused by the service
 	// (month_not_started, 422).
-	rep, err := h.cfg.Service.CloseMonthBatched(r.Context(), h.cfg.Pager, m, enrollment.CloseBatchOptions{})
+	rep, err := batch.CloseMonth(r.Context(), h.cfg.Service, h.cfg.Pager, m, batch.CloseOptions{})
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/examples/server/api"
 	"github.com/edufund/edufund/examples/server/demo"
 	"github.com/edufund/edufund/funding"
@@ -112,7 +113,7 @@ func newEnv(t testing.TB, kind string) *env {
 	auth = auth.WithClock(now)
 	revocations := api.NewRevocations(db, ttl, now)
 	// Applications go through a Batcher, as in the reference server.
-	batcher := enrollment.NewBatcher(svc, enrollment.BatcherOptions{})
+	batcher := batch.NewBatcher(svc, batch.BatcherOptions{})
 	t.Cleanup(batcher.Close)
 	submitted := new(atomic.Int64)
 	h, err := api.New(api.Config{Service: svc, Submitter: counting{batcher, submitted}, Store: db, Pager: db, Auth: auth, Revocations: revocations,

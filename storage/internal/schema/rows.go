@@ -1,6 +1,7 @@
-package storage
+package schema
 
 import (
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,9 +16,8 @@ import (
 	"github.com/edufund/edufund/funding"
 )
 
-// Private row structs: the domain types carry no tags.
-
-type certificateRow struct {
+// Certificate is a certificates row.
+type Certificate struct {
 	bun.BaseModel `bun:"table:certificates"`
 
 	ID                 uuid.UUID `bun:"id,pk"`
@@ -25,7 +25,7 @@ type certificateRow struct {
 	Scheme             string    `bun:"scheme"`
 	PersonID           string    `bun:"person_id"`
 	FullName           string    `bun:"full_name"`
-	BirthDate          dbDate    `bun:"birth_date"`
+	BirthDate          Date      `bun:"birth_date"`
 	Sex                string    `bun:"sex"`
 	Citizenship        string    `bun:"citizenship"`
 	Education          string    `bun:"education"`
@@ -37,14 +37,14 @@ type certificateRow struct {
 	Category           string    `bun:"category"`
 	Kind               string    `bun:"kind"`
 	Status             string    `bun:"status"`
-	IssuedOn           dbDate    `bun:"issued_on"`
-	ValidUntil         dbDate    `bun:"valid_until"`
+	IssuedOn           Date      `bun:"issued_on"`
+	ValidUntil         Date      `bun:"valid_until"`
 	ProtectionMode     string    `bun:"protection_mode"`
 	PassphraseHash     string    `bun:"passphrase_hash"`
 	FailedAttempts     int       `bun:"failed_attempts"`
-	LockedUntil        dbTime    `bun:"locked_until"`
-	DocsDueFrom        dbDate    `bun:"documents_due_from"`
-	DocsUploadedOn     dbDate    `bun:"documents_uploaded_on"`
+	LockedUntil        Time      `bun:"locked_until"`
+	DocsDueFrom        Date      `bun:"documents_due_from"`
+	DocsUploadedOn     Date      `bun:"documents_uploaded_on"`
 	DocsValidReason    string    `bun:"documents_valid_reason"`
 	UniqYear           int       `bun:"uniq_year"`
 }
@@ -58,15 +58,16 @@ func uniqYear(c certificate.Certificate) int {
 	return 0
 }
 
-func toCertificateRow(c certificate.Certificate) *certificateRow {
+// FromCertificate is c as a row.
+func FromCertificate(c certificate.Certificate) *Certificate {
 	h := c.Holder
-	return &certificateRow{
+	return &Certificate{
 		ID:                 c.ID,
 		Number:             string(c.Number),
 		Scheme:             string(c.Scheme),
 		PersonID:           h.PersonID,
 		FullName:           h.FullName,
-		BirthDate:          dbDate(h.BirthDate),
+		BirthDate:          Date(h.BirthDate),
 		Sex:                string(h.Sex),
 		Citizenship:        h.Citizenship,
 		Education:          string(h.Education),
@@ -78,20 +79,21 @@ func toCertificateRow(c certificate.Certificate) *certificateRow {
 		Category:           c.Category,
 		Kind:               string(c.Kind),
 		Status:             string(c.Status),
-		IssuedOn:           dbDate(c.IssuedOn),
-		ValidUntil:         dbDate(c.ValidUntil),
+		IssuedOn:           Date(c.IssuedOn),
+		ValidUntil:         Date(c.ValidUntil),
 		ProtectionMode:     string(c.Protection.Mode),
 		PassphraseHash:     c.Protection.PassphraseHash,
 		FailedAttempts:     c.Protection.FailedAttempts,
-		LockedUntil:        dbTime(c.Protection.LockedUntil),
-		DocsDueFrom:        dbDate(c.Documents.DueFrom),
-		DocsUploadedOn:     dbDate(c.Documents.UploadedOn),
+		LockedUntil:        Time(c.Protection.LockedUntil),
+		DocsDueFrom:        Date(c.Documents.DueFrom),
+		DocsUploadedOn:     Date(c.Documents.UploadedOn),
 		DocsValidReason:    c.Documents.ValidReason,
 		UniqYear:           uniqYear(c),
 	}
 }
 
-func (r *certificateRow) domain() certificate.Certificate {
+// Domain is the certificate the row holds.
+func (r *Certificate) Domain() certificate.Certificate {
 	return certificate.Certificate{
 		ID:     r.ID,
 		Number: certificate.Number(r.Number),
@@ -128,7 +130,8 @@ func (r *certificateRow) domain() certificate.Certificate {
 	}
 }
 
-type categoryRow struct {
+// Category is a categories row.
+type Category struct {
 	bun.BaseModel `bun:"table:categories"`
 
 	Code     string `bun:"code,pk"`
@@ -137,18 +140,20 @@ type categoryRow struct {
 	MaxSum   int64  `bun:"max_sum"`
 }
 
-func toCategoryRow(c certificate.Category) (*categoryRow, error) {
-	var k kopecks
-	r := &categoryRow{
+// FromCategory is c as a row; an amount out of range is an error.
+func FromCategory(c certificate.Category) (*Category, error) {
+	var k Kopecks
+	r := &Category{
 		Code:     c.Code,
-		Nominal:  k.of("nominal", c.Nominal),
+		Nominal:  k.Of("nominal", c.Nominal),
 		MaxCount: c.MaxCount,
-		MaxSum:   k.of("max_sum", c.MaxSum),
+		MaxSum:   k.Of("max_sum", c.MaxSum),
 	}
-	return r, k.err
+	return r, k.Err
 }
 
-func (r *categoryRow) domain() certificate.Category {
+// Domain is the category the row holds.
+func (r *Category) Domain() certificate.Category {
 	return certificate.Category{
 		Code:     r.Code,
 		Nominal:  money(r.Nominal),
@@ -157,14 +162,14 @@ func (r *categoryRow) domain() certificate.Category {
 	}
 }
 
-// accountRow is an account as stored, with the split of its held money
-// that the statements reading it derive from its holds (accountSelect).
-type accountRow struct {
+// Account is an account as stored, with the split of its held money
+// that the statements reading it derive from its holds (AccountSelect).
+type Account struct {
 	bun.BaseModel `bun:"table:accounts"`
 
 	CertificateID uuid.UUID `bun:"certificate_id,pk"`
-	PeriodStart   dbDate    `bun:"period_start,pk"`
-	PeriodEnd     dbDate    `bun:"period_end"`
+	PeriodStart   Date      `bun:"period_start,pk"`
+	PeriodEnd     Date      `bun:"period_end,notnull"`
 	Nominal       int64     `bun:"nominal"`
 	Balance       int64     `bun:"balance"`
 	Held          int64     `bun:"held"` // reserved + spent
@@ -183,23 +188,31 @@ type accountRow struct {
 // what its holds took and have not given back, to check held against it
 // (settled). A charge moves money from reserved to spent inside a hold and
 // leaves the account's row alone; reserve, release and refund change held
-// with the hold. The reads are accountSelect + " FROM " + accountFrom
+// with the hold. The reads are AccountSelect + " FROM " + AccountFrom
 // (a is the account) on SQLite, and the pg forms on PostgreSQL, where one
 // scan of the holds gives both sums. CAST: PostgreSQL's sum of bigints is a
 // numeric.
-const (
-	accountStored = `a.certificate_id, a.period_start, a.period_end, a.nominal, a.balance, a.held, a.depleted, a.expired, a.fixed`
+var accountStored = Accounts.List("a")
 
+const (
 	holdsReserved  = `CAST(coalesce(sum(h.amount - h.charged - h.released), 0) AS bigint)`
 	holdsHeld      = `CAST(coalesce(sum(h.amount - h.released - h.refunded), 0) AS bigint)`
 	holdsOfAccount = `FROM holds h WHERE h.certificate_id = a.certificate_id AND h.period_start = a.period_start`
 
-	accountSelect = accountStored + `, (SELECT ` + holdsReserved + ` ` + holdsOfAccount + `) AS reserved, (SELECT ` + holdsHeld + ` ` + holdsOfAccount + `) AS holds_held`
-	accountFrom   = `accounts a`
-
-	pgAccountSelect = accountStored + `, s.reserved, s.holds_held`
-	pgAccountFrom   = `accounts a CROSS JOIN LATERAL (SELECT ` + holdsReserved + ` AS reserved, ` + holdsHeld + ` AS holds_held ` + holdsOfAccount + `) s`
+	AccountFrom   = `accounts a`
+	PGAccountFrom = `accounts a CROSS JOIN LATERAL (SELECT ` + holdsReserved + ` AS reserved, ` + holdsHeld + ` AS holds_held ` + holdsOfAccount + `) s`
 )
+
+var (
+	AccountSelect   = accountStored + `, (SELECT ` + holdsReserved + ` ` + holdsOfAccount + `) AS reserved, (SELECT ` + holdsHeld + ` ` + holdsOfAccount + `) AS holds_held`
+	PGAccountSelect = accountStored + `, s.reserved, s.holds_held`
+)
+
+// AccountDest is Accounts.Dest(r) and the derived sums, as the account
+// reads list them.
+func AccountDest(r *Account) []any {
+	return append(Accounts.Dest(r), &r.Reserved, &r.HoldsHeld)
+}
 
 // accountRereads bounds how often a read of accounts is repeated while
 // one is not settled.
@@ -210,61 +223,64 @@ const accountRereads = 3
 // the row's newest version but evaluates its subqueries in the snapshot
 // it started with: a reserve committed during the wait is in held and not
 // in the holds read. Repeated under the lock, the statement sees both. An
-// account that stays unsettled breaks the ledger's invariant.
-func (r *accountRow) settled() error {
+// account that stays Unsettled breaks the ledger's invariant.
+func (r *Account) Settled() error {
 	if r.HoldsHeld != r.Held {
 		return fmt.Errorf("storage: account %s@%s: held %d, its holds %d: %w",
-			r.CertificateID, funding.Date(r.PeriodStart), r.Held, r.HoldsHeld, errUnsettled)
+			r.CertificateID, funding.Date(r.PeriodStart), r.Held, r.HoldsHeld, ErrUnsettled)
 	}
 	return nil
 }
 
-// errUnsettled is an account whose held differs from its holds'.
-var errUnsettled = errors.New("account differs from its holds")
+// ErrUnsettled is an account whose held differs from its holds'.
+var ErrUnsettled = errors.New("account differs from its holds")
 
-// unsettled is the first account of rs that is not settled.
-func unsettled(rs []accountRow) error {
+// Unsettled is the first account of rs that is not settled.
+func Unsettled(rs []Account) error {
 	for i := range rs {
-		if err := rs[i].settled(); err != nil {
+		if err := rs[i].Settled(); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// readSettled runs read, a read of accounts under their locks, again while
+// ReadSettled runs read, a read of accounts under their locks, again while
 // one it returns is not settled, at most accountRereads times.
-func readSettled(read func() ([]accountRow, error)) ([]accountRow, error) {
+func ReadSettled(read func() ([]Account, error)) ([]Account, error) {
 	var err error
 	for range accountRereads {
-		var rs []accountRow
+		var rs []Account
 		if rs, err = read(); err != nil {
 			return nil, err
 		}
-		if err = unsettled(rs); err == nil {
+		if err = Unsettled(rs); err == nil {
 			return rs, nil
 		}
 	}
 	return nil, err
 }
 
-func toAccountRow(a enrollment.AccountState) (*accountRow, error) {
-	var k kopecks
-	r := &accountRow{
+// FromAccount is a as a row: its reserve and spent stored as held.
+func FromAccount(a enrollment.AccountState) (*Account, error) {
+	var k Kopecks
+	r := &Account{
 		CertificateID: a.CertificateID,
-		PeriodStart:   dbDate(a.Period.Start),
-		PeriodEnd:     dbDate(a.Period.End),
-		Nominal:       k.of("nominal", a.Account.Nominal),
-		Balance:       k.of("balance", a.Account.Balance),
-		Held:          k.of("held", a.Account.Reserved.Add(a.Account.Spent)),
-		Depleted:      k.of("depleted", a.Account.Depleted),
-		Expired:       k.of("expired", a.Account.Expired),
+		PeriodStart:   Date(a.Period.Start),
+		PeriodEnd:     Date(a.Period.End),
+		Nominal:       k.Of("nominal", a.Account.Nominal),
+		Balance:       k.Of("balance", a.Account.Balance),
+		Held:          k.Of("held", a.Account.Reserved.Add(a.Account.Spent)),
+		Depleted:      k.Of("depleted", a.Account.Depleted),
+		Expired:       k.Of("expired", a.Account.Expired),
 		Fixed:         a.Fixed,
 	}
-	return r, k.err
+	return r, k.Err
 }
 
-func (r *accountRow) domain() enrollment.AccountState {
+// Domain is the account the row holds, its reserve and spent split by
+// the sums its read derived from its holds.
+func (r *Account) Domain() enrollment.AccountState {
 	return enrollment.AccountState{
 		CertificateID: r.CertificateID,
 		Period:        funding.Period{Start: funding.Date(r.PeriodStart), End: funding.Date(r.PeriodEnd)},
@@ -280,33 +296,40 @@ func (r *accountRow) domain() enrollment.AccountState {
 	}
 }
 
-type holdRow struct {
+// Hold is a holds row: a hold with the account it belongs to.
+type Hold struct {
 	bun.BaseModel `bun:"table:holds"`
 
 	ID            uuid.UUID `bun:"id,pk"`
 	CertificateID uuid.UUID `bun:"certificate_id"`
-	PeriodStart   dbDate    `bun:"period_start"`
+	PeriodStart   Date      `bun:"period_start,notnull"`
 	Amount        int64     `bun:"amount"`
 	Charged       int64     `bun:"charged"`
 	Released      int64     `bun:"released"`
 	Refunded      int64     `bun:"refunded"`
 }
 
-func toHoldRow(certificateID uuid.UUID, p funding.Period, h funding.Hold) (*holdRow, error) {
-	var k kopecks
-	r := &holdRow{
+// HoldUpdate is what an upsert of a hold changes: every column but its id
+// and its account's.
+var HoldUpdate = Holds.Set("certificate_id", "period_start")
+
+// FromHold is h, of the account of certificateID for period p, as a row.
+func FromHold(certificateID uuid.UUID, p funding.Period, h funding.Hold) (*Hold, error) {
+	var k Kopecks
+	r := &Hold{
 		ID:            h.ID,
 		CertificateID: certificateID,
-		PeriodStart:   dbDate(p.Start),
-		Amount:        k.of("amount", h.Amount),
-		Charged:       k.of("charged", h.Charged),
-		Released:      k.of("released", h.Released),
-		Refunded:      k.of("refunded", h.Refunded),
+		PeriodStart:   Date(p.Start),
+		Amount:        k.Of("amount", h.Amount),
+		Charged:       k.Of("charged", h.Charged),
+		Released:      k.Of("released", h.Released),
+		Refunded:      k.Of("refunded", h.Refunded),
 	}
-	return r, k.err
+	return r, k.Err
 }
 
-func (r *holdRow) domain() funding.Hold {
+// Domain is the hold the row holds.
+func (r *Hold) Domain() funding.Hold {
 	return funding.Hold{
 		ID:       r.ID,
 		Amount:   money(r.Amount),
@@ -316,56 +339,55 @@ func (r *holdRow) domain() funding.Hold {
 	}
 }
 
-type postingRow struct {
+// Posting is a postings row.
+type Posting struct {
 	bun.BaseModel `bun:"table:postings"`
 
 	ID            uuid.UUID `bun:"id,pk"`
 	CertificateID uuid.UUID `bun:"certificate_id"`
-	PeriodStart   dbDate    `bun:"period_start"`
-	PeriodEnd     dbDate    `bun:"period_end"`
+	PeriodStart   Date      `bun:"period_start,notnull"`
+	PeriodEnd     Date      `bun:"period_end,notnull"`
 	Kind          string    `bun:"kind"`
 	Amount        int64     `bun:"amount"`
-	HoldID        nullUUID  `bun:"hold_id"`
-	ContractID    nullUUID  `bun:"contract_id"`
-	Month         dbMonth   `bun:"month"`
-	At            dbTime    `bun:"at"`
+	HoldID        NullUUID  `bun:"hold_id"`
+	ContractID    NullUUID  `bun:"contract_id"`
+	Month         Month     `bun:"month"`
+	At            Time      `bun:"at,notnull"`
 	Actor         string    `bun:"actor"`
 	Rule          string    `bun:"rule"`
 	Params        string    `bun:"params"`
 }
 
-func toPostingRow(p enrollment.PostingRecord) (*postingRow, error) {
-	var k kopecks
-	params := "{}"
-	if len(p.Params) > 0 {
-		b, err := json.Marshal(p.Params)
-		if err != nil {
-			return nil, fmt.Errorf("storage: posting params: %w", err)
-		}
-		params = string(b)
+// FromPosting is p as a row.
+func FromPosting(p enrollment.PostingRecord) (*Posting, error) {
+	var k Kopecks
+	params, err := ParamsJSON(p.Params)
+	if err != nil {
+		return nil, err
 	}
 	if p.At.IsZero() {
 		return nil, fmt.Errorf("storage: posting %s has no time", p.ID)
 	}
-	r := &postingRow{
+	r := &Posting{
 		ID:            p.ID,
 		CertificateID: p.CertificateID,
-		PeriodStart:   dbDate(p.Period.Start),
-		PeriodEnd:     dbDate(p.Period.End),
+		PeriodStart:   Date(p.Period.Start),
+		PeriodEnd:     Date(p.Period.End),
 		Kind:          string(p.Posting.Kind),
-		Amount:        k.of("amount", p.Posting.Amount),
-		HoldID:        nullUUID(p.Posting.HoldID),
-		ContractID:    nullUUID(p.ContractID),
-		Month:         dbMonth(p.Month),
-		At:            dbTime(p.At),
+		Amount:        k.Of("amount", p.Posting.Amount),
+		HoldID:        NullUUID(p.Posting.HoldID),
+		ContractID:    NullUUID(p.ContractID),
+		Month:         Month(p.Month),
+		At:            Time(p.At),
 		Actor:         p.Actor,
 		Rule:          p.Rule,
 		Params:        params,
 	}
-	return r, k.err
+	return r, k.Err
 }
 
-func (r *postingRow) domain() (enrollment.PostingRecord, error) {
+// Domain is the posting the row holds.
+func (r *Posting) Domain() (enrollment.PostingRecord, error) {
 	var params map[string]string
 	if r.Params != "" && r.Params != "{}" {
 		if err := json.Unmarshal([]byte(r.Params), &params); err != nil {
@@ -390,7 +412,8 @@ func (r *postingRow) domain() (enrollment.PostingRecord, error) {
 	}, nil
 }
 
-type counterRow struct {
+// Counter is a counters row: a contended cap and its use.
+type Counter struct {
 	bun.BaseModel `bun:"table:counters"`
 
 	Key  string `bun:"key,pk"`
@@ -398,7 +421,13 @@ type counterRow struct {
 	Lim  int64  `bun:"lim"`
 }
 
-type providerRow struct {
+// Domain is the counter the row holds.
+func (r *Counter) Domain() enrollment.Counter {
+	return enrollment.Counter{Key: r.Key, Used: r.Used, Limit: r.Lim}
+}
+
+// Provider is a providers row; its agreements are rows of their own.
+type Provider struct {
 	bun.BaseModel `bun:"table:providers"`
 
 	ID             uuid.UUID `bun:"id,pk"`
@@ -408,26 +437,29 @@ type providerRow struct {
 	EnrolmentLimit int       `bun:"enrolment_limit"`
 }
 
-type agreementRow struct {
+// Agreement is an agreements row: a provider's agreement with a
+// municipality for a period.
+type Agreement struct {
 	bun.BaseModel `bun:"table:agreements"`
 
 	ProviderID   uuid.UUID `bun:"provider_id,pk"`
 	Municipality string    `bun:"municipality,pk"`
-	PeriodStart  dbDate    `bun:"period_start,pk"`
-	PeriodEnd    dbDate    `bun:"period_end"`
+	PeriodStart  Date      `bun:"period_start,pk"`
+	PeriodEnd    Date      `bun:"period_end,notnull"`
 }
 
-func toProviderRows(p catalog.Provider) (*providerRow, []agreementRow) {
-	ags := make([]agreementRow, 0, len(p.Agreements))
+// FromProvider is p as its row and the rows of its agreements.
+func FromProvider(p catalog.Provider) (*Provider, []Agreement) {
+	ags := make([]Agreement, 0, len(p.Agreements))
 	for _, a := range p.Agreements {
-		ags = append(ags, agreementRow{
+		ags = append(ags, Agreement{
 			ProviderID:   p.ID,
 			Municipality: a.Municipality,
-			PeriodStart:  dbDate(a.Period.Start),
-			PeriodEnd:    dbDate(a.Period.End),
+			PeriodStart:  Date(a.Period.Start),
+			PeriodEnd:    Date(a.Period.End),
 		})
 	}
-	return &providerRow{
+	return &Provider{
 		ID:             p.ID,
 		Name:           p.Name,
 		INN:            p.INN,
@@ -436,7 +468,8 @@ func toProviderRows(p catalog.Provider) (*providerRow, []agreementRow) {
 	}, ags
 }
 
-func (r *providerRow) domain(ags []agreementRow) catalog.Provider {
+// Domain is the provider the row holds, with agreements ags.
+func (r *Provider) Domain(ags []Agreement) catalog.Provider {
 	p := catalog.Provider{
 		ID:             r.ID,
 		Name:           r.Name,
@@ -453,7 +486,8 @@ func (r *providerRow) domain(ags []agreementRow) catalog.Provider {
 	return p
 }
 
-type programRow struct {
+// Program is a programs row.
+type Program struct {
 	bun.BaseModel `bun:"table:programs"`
 
 	ID             uuid.UUID `bun:"id,pk"`
@@ -472,8 +506,9 @@ type programRow struct {
 	AcademicHours  int       `bun:"academic_hours"`
 }
 
-func toProgramRow(p catalog.Program) *programRow {
-	return &programRow{
+// FromProgram is p as a row.
+func FromProgram(p catalog.Program) *Program {
+	return &Program{
 		ID:             p.ID,
 		ProviderID:     p.ProviderID,
 		Name:           p.Name,
@@ -491,7 +526,8 @@ func toProgramRow(p catalog.Program) *programRow {
 	}
 }
 
-func (r *programRow) domain() catalog.Program {
+// Domain is the program the row holds.
+func (r *Program) Domain() catalog.Program {
 	return catalog.Program{
 		ID:             r.ID,
 		ProviderID:     r.ProviderID,
@@ -510,7 +546,8 @@ func (r *programRow) domain() catalog.Program {
 	}
 }
 
-type moduleRow struct {
+// Module is a modules row.
+type Module struct {
 	bun.BaseModel `bun:"table:modules"`
 
 	ID             uuid.UUID `bun:"id,pk"`
@@ -523,22 +560,24 @@ type moduleRow struct {
 	MaxChildren    int       `bun:"max_children"`
 }
 
-func toModuleRow(m catalog.Module) (*moduleRow, error) {
-	var k kopecks
-	r := &moduleRow{
+// FromModule is m as a row; an amount out of range is an error.
+func FromModule(m catalog.Module) (*Module, error) {
+	var k Kopecks
+	r := &Module{
 		ID:             m.ID,
 		ProgramID:      m.ProgramID,
 		Name:           m.Name,
-		Price:          k.of("price", m.Price),
-		NormativePrice: k.of("normative_price", m.NormativePrice),
+		Price:          k.Of("price", m.Price),
+		NormativePrice: k.Of("normative_price", m.NormativePrice),
 		Hours:          m.Hours,
 		MinChildren:    m.MinChildren,
 		MaxChildren:    m.MaxChildren,
 	}
-	return r, k.err
+	return r, k.Err
 }
 
-func (r *moduleRow) domain() catalog.Module {
+// Domain is the module the row holds.
+func (r *Module) Domain() catalog.Module {
 	return catalog.Module{
 		ID:             r.ID,
 		ProgramID:      r.ProgramID,
@@ -551,31 +590,34 @@ func (r *moduleRow) domain() catalog.Module {
 	}
 }
 
-type groupRow struct {
+// Group is a study_groups row.
+type Group struct {
 	bun.BaseModel `bun:"table:study_groups"`
 
 	ID       uuid.UUID `bun:"id,pk"`
 	ModuleID uuid.UUID `bun:"module_id"`
 	Name     string    `bun:"name"`
-	Start    dbDate    `bun:"start_on"`
-	End      dbDate    `bun:"end_on"`
+	Start    Date      `bun:"start_on"`
+	End      Date      `bun:"end_on"`
 	Capacity int       `bun:"capacity"`
 	Schedule string    `bun:"schedule"`
 }
 
-func toGroupRow(g catalog.Group) *groupRow {
-	return &groupRow{
+// FromGroup is g as a row.
+func FromGroup(g catalog.Group) *Group {
+	return &Group{
 		ID:       g.ID,
 		ModuleID: g.ModuleID,
 		Name:     g.Name,
-		Start:    dbDate(g.Start),
-		End:      dbDate(g.End),
+		Start:    Date(g.Start),
+		End:      Date(g.End),
 		Capacity: g.Capacity,
 		Schedule: g.Schedule,
 	}
 }
 
-func (r *groupRow) domain() catalog.Group {
+// Domain is the group the row holds.
+func (r *Group) Domain() catalog.Group {
 	return catalog.Group{
 		ID:       r.ID,
 		ModuleID: r.ModuleID,
@@ -587,7 +629,8 @@ func (r *groupRow) domain() catalog.Group {
 	}
 }
 
-type contractRow struct {
+// Contract is a contracts row.
+type Contract struct {
 	bun.BaseModel `bun:"table:contracts"`
 
 	ID              uuid.UUID `bun:"id,pk"`
@@ -597,13 +640,13 @@ type contractRow struct {
 	ProgramID       uuid.UUID `bun:"program_id"`
 	ProviderID      uuid.UUID `bun:"provider_id"`
 	Municipality    string    `bun:"municipality"`
-	PeriodStart     dbDate    `bun:"period_start"`
-	PeriodEnd       dbDate    `bun:"period_end"`
+	PeriodStart     Date      `bun:"period_start,notnull"`
+	PeriodEnd       Date      `bun:"period_end,notnull"`
 	Status          string    `bun:"status"`
-	Start           dbDate    `bun:"start_on"`
-	End             dbDate    `bun:"end_on"`
-	PriceStart      dbDate    `bun:"price_start"`
-	PriceEnd        dbDate    `bun:"price_end"`
+	Start           Date      `bun:"start_on"`
+	End             Date      `bun:"end_on"`
+	PriceStart      Date      `bun:"price_start"`
+	PriceEnd        Date      `bun:"price_end"`
 	PriceDays       int       `bun:"price_days"`
 	PriceMonths     int       `bun:"price_months"`
 	PriceTotal      int64     `bun:"price_total"`
@@ -616,25 +659,27 @@ type contractRow struct {
 	PriceCertOther  int64     `bun:"price_cert_other"`
 	PriceCoPayFirst int64     `bun:"price_copay_first"`
 	PriceCoPayOther int64     `bun:"price_copay_other"`
-	HoldID          nullUUID  `bun:"hold_id"`
-	CreatedAt       dbTime    `bun:"created_at"`
-	ClosedOn        dbDate    `bun:"closed_on"`
-	ProlongedFrom   nullUUID  `bun:"prolonged_from"`
+	HoldID          NullUUID  `bun:"hold_id"`
+	CreatedAt       Time      `bun:"created_at,notnull"`
+	ClosedOn        Date      `bun:"closed_on"`
+	ProlongedFrom   NullUUID  `bun:"prolonged_from"`
 	Registry        string    `bun:"registry"`
 	Direction       string    `bun:"direction"`
-	OfferedOn       dbDate    `bun:"offered_on"`
-	ActivatedOn     dbDate    `bun:"activated_on"`
-	TerminatedOn    dbDate    `bun:"terminated_on"`
+	OfferedOn       Date      `bun:"offered_on"`
+	ActivatedOn     Date      `bun:"activated_on"`
+	TerminatedOn    Date      `bun:"terminated_on"`
 	Scheme          string    `bun:"scheme"`
 }
 
-func toContractRow(c enrollment.Contract) (*contractRow, error) {
-	var k kopecks
+// FromContract is c as a row; a contract without a creation time, or an
+// amount out of range, is an error.
+func FromContract(c enrollment.Contract) (*Contract, error) {
+	var k Kopecks
 	p := c.Price
 	if c.CreatedAt.IsZero() {
 		return nil, fmt.Errorf("storage: contract %s has no creation time", c.ID)
 	}
-	r := &contractRow{
+	r := &Contract{
 		ID:              c.ID,
 		CertificateID:   c.CertificateID,
 		GroupID:         c.GroupID,
@@ -642,40 +687,41 @@ func toContractRow(c enrollment.Contract) (*contractRow, error) {
 		ProgramID:       c.ProgramID,
 		ProviderID:      c.ProviderID,
 		Municipality:    c.Municipality,
-		PeriodStart:     dbDate(c.Period.Start),
-		PeriodEnd:       dbDate(c.Period.End),
+		PeriodStart:     Date(c.Period.Start),
+		PeriodEnd:       Date(c.Period.End),
 		Status:          string(c.Status),
-		Start:           dbDate(c.Start),
-		End:             dbDate(c.End),
-		PriceStart:      dbDate(p.Start),
-		PriceEnd:        dbDate(p.End),
+		Start:           Date(c.Start),
+		End:             Date(c.End),
+		PriceStart:      Date(p.Start),
+		PriceEnd:        Date(p.End),
 		PriceDays:       p.Days,
 		PriceMonths:     p.Months,
-		PriceTotal:      k.of("price.total", p.Total),
-		PriceNormative:  k.of("price.normative", p.Normative),
-		PriceCert:       k.of("price.cert", p.Cert),
-		PriceCoPay:      k.of("price.copay", p.CoPay),
-		PriceFirst:      k.of("price.first", p.First),
-		PriceOther:      k.of("price.other", p.Other),
-		PriceCertFirst:  k.of("price.cert_first", p.CertFirst),
-		PriceCertOther:  k.of("price.cert_other", p.CertOther),
-		PriceCoPayFirst: k.of("price.copay_first", p.CoPayFirst),
-		PriceCoPayOther: k.of("price.copay_other", p.CoPayOther),
-		HoldID:          nullUUID(c.HoldID),
-		CreatedAt:       dbTime(c.CreatedAt),
-		ClosedOn:        dbDate(c.ClosedOn),
-		ProlongedFrom:   nullUUID(c.ProlongedFrom),
+		PriceTotal:      k.Of("price.total", p.Total),
+		PriceNormative:  k.Of("price.normative", p.Normative),
+		PriceCert:       k.Of("price.cert", p.Cert),
+		PriceCoPay:      k.Of("price.copay", p.CoPay),
+		PriceFirst:      k.Of("price.first", p.First),
+		PriceOther:      k.Of("price.other", p.Other),
+		PriceCertFirst:  k.Of("price.cert_first", p.CertFirst),
+		PriceCertOther:  k.Of("price.cert_other", p.CertOther),
+		PriceCoPayFirst: k.Of("price.copay_first", p.CoPayFirst),
+		PriceCoPayOther: k.Of("price.copay_other", p.CoPayOther),
+		HoldID:          NullUUID(c.HoldID),
+		CreatedAt:       Time(c.CreatedAt),
+		ClosedOn:        Date(c.ClosedOn),
+		ProlongedFrom:   NullUUID(c.ProlongedFrom),
 		Registry:        string(c.Registry),
 		Direction:       string(c.Direction),
-		OfferedOn:       dbDate(c.OfferedOn),
-		ActivatedOn:     dbDate(c.ActivatedOn),
-		TerminatedOn:    dbDate(c.TerminatedOn),
+		OfferedOn:       Date(c.OfferedOn),
+		ActivatedOn:     Date(c.ActivatedOn),
+		TerminatedOn:    Date(c.TerminatedOn),
 		Scheme:          string(c.Scheme),
 	}
-	return r, k.err
+	return r, k.Err
 }
 
-func (r *contractRow) domain() enrollment.Contract {
+// Domain is the contract the row holds.
+func (r *Contract) Domain() enrollment.Contract {
 	return enrollment.Contract{
 		ID:            r.ID,
 		CertificateID: r.CertificateID,
@@ -717,19 +763,21 @@ func (r *contractRow) domain() enrollment.Contract {
 	}
 }
 
-type chargeRow struct {
+// Charge is a contract_charges row: a contract's month that was charged.
+type Charge struct {
 	bun.BaseModel `bun:"table:contract_charges"`
 
 	ContractID uuid.UUID `bun:"contract_id,pk"`
-	Month      dbMonth   `bun:"month,pk"`
+	Month      Month     `bun:"month,pk"`
 	Amount     int64     `bun:"amount"`
 }
 
-type invoiceLineRow struct {
+// InvoiceLine is an invoice_lines row.
+type InvoiceLine struct {
 	bun.BaseModel `bun:"table:invoice_lines"`
 
 	ContractID   uuid.UUID `bun:"contract_id,pk"`
-	Month        dbMonth   `bun:"month,pk"`
+	Month        Month     `bun:"month,pk"`
 	Kind         string    `bun:"kind,pk"`
 	Scheme       string    `bun:"scheme"`
 	Municipality string    `bun:"municipality"`
@@ -737,19 +785,41 @@ type invoiceLineRow struct {
 	Amount       int64     `bun:"amount"`
 }
 
-type invoiceRow struct {
+// FromInvoiceLine is l as a row; an amount out of range is an error.
+func FromInvoiceLine(l enrollment.InvoiceLine) (*InvoiceLine, error) {
+	var k Kopecks
+	r := &InvoiceLine{
+		ContractID:   l.ContractID,
+		Month:        Month(l.Month),
+		Kind:         string(l.Kind),
+		Scheme:       string(l.Scheme),
+		Municipality: l.Municipality,
+		ProviderID:   l.ProviderID,
+		Amount:       k.Of("amount", l.Amount),
+	}
+	return r, k.Err
+}
+
+// Invoice is the key of the line's invoice.
+func (r *InvoiceLine) Invoice() InvoiceKey {
+	return InvoiceKey{Scheme: r.Scheme, Municipality: r.Municipality, Provider: r.ProviderID, Month: funding.Month(r.Month).String(), Kind: r.Kind}
+}
+
+// Invoice is an invoices row: the sum of its lines.
+type Invoice struct {
 	bun.BaseModel `bun:"table:invoices"`
 
 	Scheme       string    `bun:"scheme,pk"`
 	Municipality string    `bun:"municipality,pk"`
 	ProviderID   uuid.UUID `bun:"provider_id,pk"`
-	Month        dbMonth   `bun:"month,pk"`
+	Month        Month     `bun:"month,pk"`
 	Kind         string    `bun:"kind,pk"`
 	Amount       int64     `bun:"amount"`
 	Lines        int       `bun:"lines"`
 }
 
-func (r *invoiceRow) domain() enrollment.Invoice {
+// Domain is the invoice the row holds.
+func (r *Invoice) Domain() enrollment.Invoice {
 	return enrollment.Invoice{
 		Scheme:       certificate.Scheme(r.Scheme),
 		Municipality: r.Municipality,
@@ -761,26 +831,34 @@ func (r *invoiceRow) domain() enrollment.Invoice {
 	}
 }
 
-type idempotencyRow struct {
+// IdempotencyKey is an idempotency row: a claimed key and its first result.
+type IdempotencyKey struct {
 	bun.BaseModel `bun:"table:idempotency"`
 
 	Key         string `bun:"key,pk"`
 	Operation   string `bun:"operation"`
 	RequestHash string `bun:"request_hash"`
 	Result      []byte `bun:"result"`
-	CreatedAt   dbTime `bun:"created_at"`
+	CreatedAt   Time   `bun:"created_at,notnull"`
 }
 
-type queueRow struct {
+// Domain is the record the row holds.
+func (r *IdempotencyKey) Domain() enrollment.IdempotencyRecord {
+	return enrollment.IdempotencyRecord{Key: r.Key, Operation: r.Operation, RequestHash: r.RequestHash, Result: r.Result}
+}
+
+// QueueEntry is a queue row: a certificate waiting in a queue.
+type QueueEntry struct {
 	bun.BaseModel `bun:"table:queue"`
 
 	Queue         string    `bun:"queue,pk"`
 	CertificateID uuid.UUID `bun:"certificate_id,pk"`
-	EnqueuedAt    dbTime    `bun:"enqueued_at"`
+	EnqueuedAt    Time      `bun:"enqueued_at,notnull"`
 	Seq           int64     `bun:"seq"`
 }
 
-type ratingRow struct {
+// Rating is a ratings row.
+type Rating struct {
 	bun.BaseModel `bun:"table:ratings"`
 
 	ContractID   uuid.UUID `bun:"contract_id,pk"`
@@ -788,5 +866,45 @@ type ratingRow struct {
 	Staff        int       `bun:"staff"`
 	Means        int       `bun:"means"`
 	Satisfaction int       `bun:"satisfaction"`
-	UpdatedAt    dbTime    `bun:"updated_at"`
+	UpdatedAt    Time      `bun:"updated_at,notnull"`
+}
+
+// QueueSeq is a queues row: a queue's arrival counter, bumped by every
+// enqueue (which makes enqueuers of one queue take turns).
+type QueueSeq struct {
+	bun.BaseModel `bun:"table:queues"`
+
+	Name string `bun:"name,pk"`
+	Seq  int64  `bun:"seq"`
+}
+
+// Guardianship is a guardianships row: a guardian linked to a child.
+type Guardianship struct {
+	bun.BaseModel `bun:"table:guardianships"`
+
+	GuardianID string `bun:"guardian_id,pk"`
+	ChildID    string `bun:"child_id,pk"`
+	RecordedAt Time   `bun:"recorded_at,notnull"`
+	Actor      string `bun:"actor"`
+}
+
+// Close is a closes row: a month whose monthly close finished.
+type Close struct {
+	bun.BaseModel `bun:"table:closes"`
+
+	Month    Month `bun:"month,pk"`
+	ClosedAt Time  `bun:"closed_at,notnull"`
+}
+
+// Revocation is a token_revocations row: kind 'token' or 'subject',
+// instants in seconds since 1970 UTC.
+type Revocation struct {
+	bun.BaseModel `bun:"table:token_revocations"`
+
+	Kind         string        `bun:"kind,pk"`
+	Name         string        `bun:"name,pk"`
+	IssuedBefore sql.NullInt64 `bun:"issued_before"`
+	ExpiresAt    int64         `bun:"expires_at"`
+	RevokedAt    int64         `bun:"revoked_at"`
+	RevokedBy    string        `bun:"revoked_by"`
 }

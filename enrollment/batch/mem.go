@@ -1,4 +1,4 @@
-package enrollment
+package batch
 
 import (
 	"context"
@@ -11,29 +11,30 @@ import (
 
 	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/funding"
 )
 
-// batchState is a batch's prefetched rows, changed in memory by the
+// state is a batch's prefetched rows, changed in memory by the
 // applications accepted so far.
-type batchState struct {
+type state struct {
 	certs       map[uuid.UUID]certificate.Certificate
 	certLoaded  map[uuid.UUID]bool
-	offers      map[uuid.UUID]Offer
+	offers      map[uuid.UUID]enrollment.Offer
 	groupLoaded map[uuid.UUID]bool
-	accounts    map[acctKey]AccountState
-	contracts   map[uuid.UUID][]Contract // by certificate, newest first
+	accounts    map[acctKey]enrollment.AccountState
+	contracts   map[uuid.UUID][]enrollment.Contract // by certificate, newest first
 	// counters: present means the row exists (or was created by the
 	// batch); counterLoaded says which keys were read, so absence is known.
-	counters      map[string]Counter
-	initial       map[string]Counter
+	counters      map[string]enrollment.Counter
+	initial       map[string]enrollment.Counter
 	counterLoaded map[string]bool
 
 	// Accumulated writes.
-	newContracts []Contract
-	holds        map[uuid.UUID]BatchHold
+	newContracts []enrollment.Contract
+	holds        map[uuid.UUID]Hold
 	holdOrder    []uuid.UUID
-	postings     []PostingRecord
+	postings     []enrollment.PostingRecord
 	touched      []acctKey
 	touchedSet   map[acctKey]bool
 	counterOrder []string
@@ -42,7 +43,7 @@ type batchState struct {
 	// answer of the batch could depend on their exact value.
 	guarded   map[string]bool
 	sensitive bool
-	// optimistic: nothing is locked (OptimisticBatchStore); every counter
+	// optimistic: nothing is locked (OptimisticStore); every counter
 	// read is guarded.
 	optimistic bool
 	// exact guards hold only if the counter is unchanged: an optimistic
@@ -59,18 +60,18 @@ type acctKey struct {
 	start funding.Date
 }
 
-func newBatchState() *batchState {
-	return &batchState{
+func newState() *state {
+	return &state{
 		certs:         map[uuid.UUID]certificate.Certificate{},
 		certLoaded:    map[uuid.UUID]bool{},
-		offers:        map[uuid.UUID]Offer{},
+		offers:        map[uuid.UUID]enrollment.Offer{},
 		groupLoaded:   map[uuid.UUID]bool{},
-		accounts:      map[acctKey]AccountState{},
-		contracts:     map[uuid.UUID][]Contract{},
-		counters:      map[string]Counter{},
-		initial:       map[string]Counter{},
+		accounts:      map[acctKey]enrollment.AccountState{},
+		contracts:     map[uuid.UUID][]enrollment.Contract{},
+		counters:      map[string]enrollment.Counter{},
+		initial:       map[string]enrollment.Counter{},
 		counterLoaded: map[string]bool{},
-		holds:         map[uuid.UUID]BatchHold{},
+		holds:         map[uuid.UUID]Hold{},
 		touchedSet:    map[acctKey]bool{},
 		counterSet:    map[string]bool{},
 		guarded:       map[string]bool{},
@@ -81,7 +82,7 @@ func newBatchState() *batchState {
 
 // refused takes in an application refused by err: which counters its
 // answer depends on, and how (see CounterGuard).
-func (st *batchState) refused(mt *memTx, err error) {
+func (st *state) refused(mt *memTx, err error) {
 	if len(mt.read) == 0 && !mt.lateRefusal {
 		return // decided before any counter was read
 	}
@@ -93,21 +94,21 @@ func (st *batchState) refused(mt *memTx, err error) {
 		return
 	}
 	switch re.Code {
-	case CodeCertificateSuspended, CodeCertificateUnusable, CodeCertificateNotFunded, CodeInsufficientBalance, CodeNotFound, CodeForeignGroup:
+	case enrollment.CodeCertificateSuspended, enrollment.CodeCertificateUnusable, enrollment.CodeCertificateNotFunded, enrollment.CodeInsufficientBalance, enrollment.CodeNotFound, enrollment.CodeForeignGroup:
 		// Decided before the counts were looked at.
-	case CodeDuplicateModule, CodeGroupFinished, CodeEnrolmentClosed, CodeNoAgreement, CodeRegistryQuota:
+	case enrollment.CodeDuplicateModule, enrollment.CodeGroupFinished, enrollment.CodeEnrolmentClosed, enrollment.CodeNoAgreement, enrollment.CodeRegistryQuota:
 		// Decided after every count check passed; the budget's check
 		// comes after all but the registry quota's, and a budget-funded
 		// registry takes nothing from the budget.
 		for _, k := range mt.read {
-			if counterRank(k) != rankBudget {
+			if enrollment.ClassOf(k) != enrollment.BudgetCounter {
 				st.room[k] = 1
 			}
 		}
-	case CodeGroupFull, CodeProgramLimit, CodeProviderLimit, CodeDirectionLimit:
+	case enrollment.CodeGroupFull, enrollment.CodeProgramLimit, enrollment.CodeProviderLimit, enrollment.CodeDirectionLimit:
 		// Decided by a count, the budget not reached yet.
 		for _, k := range mt.read {
-			if counterRank(k) != rankBudget {
+			if enrollment.ClassOf(k) != enrollment.BudgetCounter {
 				st.exact[k] = true
 			}
 		}
@@ -119,22 +120,22 @@ func (st *batchState) refused(mt *memTx, err error) {
 
 // overlay is one application's changes until it succeeds.
 type overlay struct {
-	accounts  map[acctKey]AccountState
+	accounts  map[acctKey]enrollment.AccountState
 	acctOrder []acctKey
-	holds     map[uuid.UUID]BatchHold
+	holds     map[uuid.UUID]Hold
 	holdOrder []uuid.UUID
-	postings  []PostingRecord
-	contracts []Contract
-	counters  map[string]Counter
+	postings  []enrollment.PostingRecord
+	contracts []enrollment.Contract
+	counters  map[string]enrollment.Counter
 	ctrOrder  []string
 }
 
 func newOverlay() *overlay {
-	return &overlay{accounts: map[acctKey]AccountState{}, holds: map[uuid.UUID]BatchHold{}, counters: map[string]Counter{}}
+	return &overlay{accounts: map[acctKey]enrollment.AccountState{}, holds: map[uuid.UUID]Hold{}, counters: map[string]enrollment.Counter{}}
 }
 
 // merge makes a successful application's changes the batch's.
-func (st *batchState) merge(ov *overlay) {
+func (st *state) merge(ov *overlay) {
 	for _, k := range ov.acctOrder {
 		st.accounts[k] = ov.accounts[k]
 		if !st.touchedSet[k] {
@@ -151,7 +152,7 @@ func (st *batchState) merge(ov *overlay) {
 	st.postings = append(st.postings, ov.postings...)
 	for _, c := range ov.contracts {
 		st.newContracts = append(st.newContracts, c)
-		st.contracts[c.CertificateID] = append([]Contract{c}, st.contracts[c.CertificateID]...)
+		st.contracts[c.CertificateID] = append([]enrollment.Contract{c}, st.contracts[c.CertificateID]...)
 	}
 	for _, k := range ov.ctrOrder {
 		st.counters[k] = ov.counters[k]
@@ -163,8 +164,8 @@ func (st *batchState) merge(ov *overlay) {
 }
 
 // writes is the batch's effect on the store.
-func (st *batchState) writes() BatchWrite {
-	var w BatchWrite
+func (st *state) writes() Write {
+	var w Write
 	w.Contracts = st.newContracts
 	for _, id := range st.holdOrder {
 		w.Holds = append(w.Holds, st.holds[id])
@@ -174,7 +175,7 @@ func (st *batchState) writes() BatchWrite {
 		w.Accounts = append(w.Accounts, st.accounts[k])
 	}
 	keys := slices.Clone(st.counterOrder)
-	SortCounterKeys(keys)
+	enrollment.SortCounterKeys(keys)
 	for _, k := range keys {
 		c := st.counters[k]
 		add := c.Used - st.initial[k].Used
@@ -214,17 +215,17 @@ func sortedKeys(m map[string]bool) []string {
 	return ks
 }
 
-// memTx is the Tx one application's enrol runs against: the batch's
+// memTx is the Tx one application's Enrol runs against: the batch's
 // prefetched rows plus the application's own overlay. What the batch did
 // not prefetch and every other write is not served: the application is
 // then run alone through Submit (errDefer). Reads of rows a submission
 // does not change go to the batch's transaction.
 type memTx struct {
-	Tx       // the batch's transaction, for other reads
-	st       *batchState
-	ov       *overlay
-	fatal    error // the batch's transaction failed under a read
-	deferred bool
+	enrollment.Tx // the batch's transaction, for other reads
+	st            *state
+	ov            *overlay
+	fatal         error // the batch's transaction failed under a read
+	deferred      bool
 	// lateRefusal is a refusal after the submission checks (a Take or the
 	// insert): its answer could depend on the budget checked before it.
 	lateRefusal bool
@@ -232,7 +233,7 @@ type memTx struct {
 	read []string
 }
 
-var _ Tx = (*memTx)(nil)
+var _ enrollment.Tx = (*memTx)(nil)
 
 func (m *memTx) deferIt() error {
 	m.deferred = true
@@ -242,20 +243,20 @@ func (m *memTx) deferIt() error {
 // through marks a failed passthrough read: anything but not-found aborts
 // the batch (on PostgreSQL the transaction is unusable after it).
 func (m *memTx) through(err error) error {
-	if err != nil && !errors.Is(err, ErrNotFound) && m.fatal == nil {
+	if err != nil && !errors.Is(err, enrollment.ErrNotFound) && m.fatal == nil {
 		m.fatal = err
 	}
 	return err
 }
 
 func notFoundErr(what string, key any) error {
-	return fmt.Errorf("enrollment: batch: %s %v: %w", what, key, ErrNotFound)
+	return fmt.Errorf("enrollment: batch: %s %v: %w", what, key, enrollment.ErrNotFound)
 }
 
 // ---- Idempotency: handled by the batch itself ----
 
-func (m *memTx) ClaimKey(context.Context, string, string, string) (IdempotencyRecord, bool, error) {
-	return IdempotencyRecord{}, false, m.deferIt()
+func (m *memTx) ClaimKey(context.Context, string, string, string) (enrollment.IdempotencyRecord, bool, error) {
+	return enrollment.IdempotencyRecord{}, false, m.deferIt()
 }
 func (m *memTx) SaveResult(context.Context, string, []byte) error { return m.deferIt() }
 
@@ -282,7 +283,7 @@ func (m *memTx) LockCertificate(_ context.Context, id uuid.UUID) (certificate.Ce
 		return certificate.Certificate{}, notFoundErr("certificate", id)
 	}
 	if c.Scheme == certificate.DigitalSkills {
-		// Adult certificates run alone (their own path in enrol).
+		// Adult certificates run alone (their own path in Enrol).
 		return certificate.Certificate{}, m.deferIt()
 	}
 	return c, nil
@@ -307,7 +308,7 @@ func (m *memTx) IsGuardian(ctx context.Context, guardianID, childID string) (boo
 	return ok, m.through(err)
 }
 
-func (m *memTx) LinkGuardian(context.Context, GuardianLink) error { return m.deferIt() }
+func (m *memTx) LinkGuardian(context.Context, enrollment.GuardianLink) error { return m.deferIt() }
 
 // ---- Categories and queues ----
 
@@ -315,9 +316,9 @@ func (m *memTx) Category(ctx context.Context, code string) (certificate.Category
 	c, err := m.Tx.Category(ctx, code)
 	return c, m.through(err)
 }
-func (m *memTx) Enqueue(context.Context, QueueEntry) error { return m.deferIt() }
-func (m *memTx) Dequeue(context.Context, string) (QueueEntry, error) {
-	return QueueEntry{}, m.deferIt()
+func (m *memTx) Enqueue(context.Context, enrollment.QueueEntry) error { return m.deferIt() }
+func (m *memTx) Dequeue(context.Context, string) (enrollment.QueueEntry, error) {
+	return enrollment.QueueEntry{}, m.deferIt()
 }
 func (m *memTx) QueuePosition(ctx context.Context, queue string, id uuid.UUID) (int, error) {
 	n, err := m.Tx.QueuePosition(ctx, queue, id)
@@ -327,9 +328,9 @@ func (m *memTx) RemoveFromQueue(context.Context, string, uuid.UUID) error { retu
 
 // ---- Accounts and the ledger ----
 
-func (m *memTx) Account(_ context.Context, certID uuid.UUID, p funding.Period) (AccountState, error) {
+func (m *memTx) Account(_ context.Context, certID uuid.UUID, p funding.Period) (enrollment.AccountState, error) {
 	if _, ok := m.st.certs[certID]; !ok {
-		return AccountState{}, m.deferIt()
+		return enrollment.AccountState{}, m.deferIt()
 	}
 	k := acctKey{certID, p.Start}
 	if a, ok := m.ov.accounts[k]; ok {
@@ -338,10 +339,10 @@ func (m *memTx) Account(_ context.Context, certID uuid.UUID, p funding.Period) (
 	if a, ok := m.st.accounts[k]; ok {
 		return a, nil
 	}
-	return AccountState{}, notFoundErr("account", certID.String()+"@"+p.Start.String())
+	return enrollment.AccountState{}, notFoundErr("account", certID.String()+"@"+p.Start.String())
 }
 
-func (m *memTx) SaveAccount(_ context.Context, a AccountState) error {
+func (m *memTx) SaveAccount(_ context.Context, a enrollment.AccountState) error {
 	if _, ok := m.st.certs[a.CertificateID]; !ok {
 		return m.deferIt()
 	}
@@ -371,11 +372,11 @@ func (m *memTx) SaveHold(_ context.Context, certID uuid.UUID, p funding.Period, 
 	if _, ok := m.ov.holds[h.ID]; !ok {
 		m.ov.holdOrder = append(m.ov.holdOrder, h.ID)
 	}
-	m.ov.holds[h.ID] = BatchHold{CertificateID: certID, Period: p, Hold: h}
+	m.ov.holds[h.ID] = Hold{CertificateID: certID, Period: p, Hold: h}
 	return nil
 }
 
-func (m *memTx) AppendPosting(_ context.Context, p PostingRecord) error {
+func (m *memTx) AppendPosting(_ context.Context, p enrollment.PostingRecord) error {
 	if _, ok := m.st.certs[p.CertificateID]; !ok {
 		return m.deferIt()
 	}
@@ -383,15 +384,15 @@ func (m *memTx) AppendPosting(_ context.Context, p PostingRecord) error {
 	return nil
 }
 
-func (m *memTx) Postings(context.Context, uuid.UUID, funding.Period) ([]PostingRecord, error) {
+func (m *memTx) Postings(context.Context, uuid.UUID, funding.Period) ([]enrollment.PostingRecord, error) {
 	return nil, m.deferIt()
 }
 
 // ---- Counters ----
 
-func (m *memTx) counter(key string) (Counter, bool, error) {
+func (m *memTx) counter(key string) (enrollment.Counter, bool, error) {
 	if !m.st.counterLoaded[key] {
-		return Counter{}, false, m.deferIt()
+		return enrollment.Counter{}, false, m.deferIt()
 	}
 	m.read = append(m.read, key)
 	if c, ok := m.ov.counters[key]; ok {
@@ -401,7 +402,7 @@ func (m *memTx) counter(key string) (Counter, bool, error) {
 	return c, ok, nil
 }
 
-func (m *memTx) setCounter(c Counter) {
+func (m *memTx) setCounter(c enrollment.Counter) {
 	if _, ok := m.ov.counters[c.Key]; !ok {
 		m.ov.ctrOrder = append(m.ov.ctrOrder, c.Key)
 	}
@@ -417,7 +418,7 @@ func (m *memTx) EnsureCounter(_ context.Context, key string, limit int64) error 
 		return err
 	}
 	if !ok {
-		m.setCounter(Counter{Key: key, Used: 0, Limit: limit})
+		m.setCounter(enrollment.Counter{Key: key, Used: 0, Limit: limit})
 		return nil
 	}
 	if limit != c.Limit {
@@ -440,7 +441,7 @@ func (m *memTx) Take(_ context.Context, key string, n int64) error {
 	}
 	if c.Used+n > c.Limit {
 		m.lateRefusal = true
-		return fmt.Errorf("enrollment: batch: counter %q cannot take %d: %w", key, n, ErrCounterFull)
+		return fmt.Errorf("enrollment: batch: counter %q cannot take %d: %w", key, n, enrollment.ErrCounterFull)
 	}
 	c.Used += n
 	m.setCounter(c)
@@ -449,13 +450,13 @@ func (m *memTx) Take(_ context.Context, key string, n int64) error {
 
 func (m *memTx) Give(context.Context, string, int64) error { return m.deferIt() }
 
-func (m *memTx) Counter(_ context.Context, key string) (Counter, error) {
+func (m *memTx) Counter(_ context.Context, key string) (enrollment.Counter, error) {
 	c, ok, err := m.counter(key)
 	if err != nil {
-		return Counter{}, err
+		return enrollment.Counter{}, err
 	}
 	if !ok {
-		return Counter{}, notFoundErr("counter", key)
+		return enrollment.Counter{}, notFoundErr("counter", key)
 	}
 	return c, nil
 }
@@ -470,27 +471,27 @@ func (m *memTx) SaveCategory(context.Context, certificate.Category) error { retu
 func (m *memTx) RecordCharge(context.Context, uuid.UUID, funding.Month, funding.Money) error {
 	return m.deferIt()
 }
-func (m *memTx) AddInvoiceLine(context.Context, InvoiceLine) error { return m.deferIt() }
+func (m *memTx) AddInvoiceLine(context.Context, enrollment.InvoiceLine) error { return m.deferIt() }
 
-func (m *memTx) Offer(_ context.Context, groupID uuid.UUID) (Offer, error) {
+func (m *memTx) Offer(_ context.Context, groupID uuid.UUID) (enrollment.Offer, error) {
 	if !m.st.groupLoaded[groupID] {
-		return Offer{}, m.deferIt()
+		return enrollment.Offer{}, m.deferIt()
 	}
 	o, ok := m.st.offers[groupID]
 	if !ok {
-		return Offer{}, notFoundErr("group", groupID)
+		return enrollment.Offer{}, notFoundErr("group", groupID)
 	}
 	return o, nil
 }
 
-func (m *memTx) Catalog(ctx context.Context, f catalog.Filter) ([]Offer, error) {
+func (m *memTx) Catalog(ctx context.Context, f catalog.Filter) ([]enrollment.Offer, error) {
 	os, err := m.Tx.Catalog(ctx, f)
 	return os, m.through(err)
 }
 
 // ---- Contracts ----
 
-func (m *memTx) InsertContract(_ context.Context, c Contract) error {
+func (m *memTx) InsertContract(_ context.Context, c enrollment.Contract) error {
 	if _, ok := m.st.certs[c.CertificateID]; !ok {
 		return m.deferIt()
 	}
@@ -498,13 +499,13 @@ func (m *memTx) InsertContract(_ context.Context, c Contract) error {
 		for _, k := range m.ov.contracts {
 			if k.CertificateID == c.CertificateID && k.ModuleID == c.ModuleID && k.Status.Live() {
 				m.lateRefusal = true
-				return fmt.Errorf("enrollment: batch: insert contract: %w", ErrExists)
+				return fmt.Errorf("enrollment: batch: insert contract: %w", enrollment.ErrExists)
 			}
 		}
 		for _, k := range m.st.contracts[c.CertificateID] {
 			if k.ModuleID == c.ModuleID && k.Status.Live() {
 				m.lateRefusal = true
-				return fmt.Errorf("enrollment: batch: insert contract: %w", ErrExists)
+				return fmt.Errorf("enrollment: batch: insert contract: %w", enrollment.ErrExists)
 			}
 		}
 	}
@@ -512,21 +513,21 @@ func (m *memTx) InsertContract(_ context.Context, c Contract) error {
 	return nil
 }
 
-func (m *memTx) Contract(ctx context.Context, id uuid.UUID) (Contract, error) {
-	return Contract{}, m.deferIt()
+func (m *memTx) Contract(ctx context.Context, id uuid.UUID) (enrollment.Contract, error) {
+	return enrollment.Contract{}, m.deferIt()
 }
 
-func (m *memTx) LockContract(context.Context, uuid.UUID) (Contract, error) {
-	return Contract{}, m.deferIt()
+func (m *memTx) LockContract(context.Context, uuid.UUID) (enrollment.Contract, error) {
+	return enrollment.Contract{}, m.deferIt()
 }
 
-func (m *memTx) UpdateContract(context.Context, Contract) error { return m.deferIt() }
+func (m *memTx) UpdateContract(context.Context, enrollment.Contract) error { return m.deferIt() }
 
-func (m *memTx) CertificateContracts(_ context.Context, certID uuid.UUID) ([]Contract, error) {
+func (m *memTx) CertificateContracts(_ context.Context, certID uuid.UUID) ([]enrollment.Contract, error) {
 	if _, ok := m.st.certs[certID]; !ok {
 		return nil, m.deferIt()
 	}
-	out := make([]Contract, 0, len(m.ov.contracts)+len(m.st.contracts[certID]))
+	out := make([]enrollment.Contract, 0, len(m.ov.contracts)+len(m.st.contracts[certID]))
 	for i := len(m.ov.contracts) - 1; i >= 0; i-- {
 		if m.ov.contracts[i].CertificateID == certID {
 			out = append(out, m.ov.contracts[i])
@@ -535,6 +536,6 @@ func (m *memTx) CertificateContracts(_ context.Context, certID uuid.UUID) ([]Con
 	return append(out, m.st.contracts[certID]...), nil
 }
 
-func (m *memTx) SaveRating(context.Context, uuid.UUID, Rating, time.Time) error {
+func (m *memTx) SaveRating(context.Context, uuid.UUID, enrollment.Rating, time.Time) error {
 	return m.deferIt()
 }

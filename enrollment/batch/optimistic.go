@@ -1,4 +1,4 @@
-package enrollment
+package batch
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/funding"
 )
 
@@ -31,7 +32,8 @@ var errNotTried = errors.New("enrollment: batch: not run")
 // counters that application read to hold exactly the values read; one by
 // the budget, the registry quota or after the checks needs every counter
 // of the batch to (see runRules).
-func (s *Service) runOptimistic(ctx context.Context, ob OptimisticBatchStore, items []BatchItem, prep []batchPrepared, run []int) ([]batchOutcome, error) {
+func (r *runner) runOptimistic(ctx context.Context, ob OptimisticStore, w *work) ([]outcome, error) {
+	items, run := w.items, w.run
 	var keys []string
 	certIDs, groupIDs := make([]uuid.UUID, 0, len(run)), make([]uuid.UUID, 0, len(run))
 	seen := map[string]bool{}
@@ -45,15 +47,15 @@ func (s *Service) runOptimistic(ctx context.Context, ob OptimisticBatchStore, it
 	}
 	slices.Sort(keys)
 	certIDs, groupIDs = uniqIDs(certIDs), uniqIDs(groupIDs)
-	predicted := s.seen.predict(s, items, prep, run)
+	predicted := r.seen.predict(r.svc, w)
 	recs, rows, err := ob.ReadBatch(ctx, keys, certIDs, groupIDs, predicted)
 	if err != nil {
 		return nil, err
 	}
-	s.seen.remember(rows)
-	stored := make(map[string]IdempotencyRecord, len(recs))
-	for _, r := range recs {
-		stored[r.Key] = r
+	r.seen.remember(rows)
+	stored := make(map[string]enrollment.IdempotencyRecord, len(recs))
+	for _, rec := range recs {
+		stored[rec.Key] = rec
 	}
 	fresh := func(k string) bool { _, ok := stored[k]; return !ok }
 	var freshCerts, freshGroups []uuid.UUID
@@ -63,16 +65,16 @@ func (s *Service) runOptimistic(ctx context.Context, ob OptimisticBatchStore, it
 			freshGroups = append(freshGroups, items[i].Request.GroupID)
 		}
 	}
-	st := newBatchState()
+	st := newState()
 	st.optimistic = true
 	// The counters come with the rows when they were predicted; the rest
 	// (an offer or a municipality not seen before) take one more read.
-	readCounters := func(ctx context.Context, lock, read []string) ([]Counter, error) {
+	readCounters := func(ctx context.Context, lock, read []string) ([]enrollment.Counter, error) {
 		have := make(map[string]bool, len(predicted))
 		for _, k := range predicted {
 			have[k] = true
 		}
-		var out []Counter
+		var out []enrollment.Counter
 		for _, c := range rows.Counters {
 			if have[c.Key] {
 				out = append(out, c)
@@ -90,24 +92,24 @@ func (s *Service) runOptimistic(ctx context.Context, ob OptimisticBatchStore, it
 		more, err := ob.ReadCounters(ctx, missing)
 		return append(out, more...), err
 	}
-	if err := s.prefetch(ctx, readCounters, st, rows, items, prep, run, fresh, uniqIDs(freshCerts), uniqIDs(freshGroups), false); err != nil {
+	if err := r.prefetch(ctx, readCounters, st, rows, w, fresh, uniqIDs(freshCerts), uniqIDs(freshGroups), false); err != nil {
 		return nil, err
 	}
-	out, results, _, err := s.runRules(ctx, noTx{}, st, items, prep, run, fresh, stored)
+	out, results, _, err := r.runRules(ctx, noTx{}, st, w, fresh, stored)
 	if err != nil {
 		return nil, err
 	}
-	w := st.writes()
-	w.Results = results
+	wr := st.writes()
+	wr.Results = results
 	checked := map[uuid.UUID]bool{}
-	for _, c := range w.Contracts {
+	for _, c := range wr.Contracts {
 		if !checked[c.CertificateID] {
 			checked[c.CertificateID] = true
-			w.Check = append(w.Check, CertificateVersion{ID: c.CertificateID, Version: rows.CertVersions[c.CertificateID]})
+			wr.Check = append(wr.Check, CertificateVersion{ID: c.CertificateID, Version: rows.CertVersions[c.CertificateID]})
 		}
 	}
-	slices.SortFunc(w.Check, func(a, b CertificateVersion) int { return strings.Compare(string(a.ID[:]), string(b.ID[:])) })
-	if err := ob.ApplyOptimistic(ctx, w); err != nil {
+	slices.SortFunc(wr.Check, func(a, b CertificateVersion) int { return strings.Compare(string(a.ID[:]), string(b.ID[:])) })
+	if err := ob.ApplyOptimistic(ctx, wr); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -119,7 +121,7 @@ var errNoTx = errors.New("enrollment: batch: not in the optimistic snapshot")
 // noTx is the Tx behind an optimistic batch's memTx: there is no
 // transaction to read through, so any read the snapshot does not serve
 // fails the attempt, and the batch runs again under locks.
-type noTx struct{ Tx }
+type noTx struct{ enrollment.Tx }
 
 // The reads memTx passes through to its Tx; every other method of Tx is
 // served or refused by memTx itself.
@@ -137,9 +139,9 @@ func (noTx) IsGuardian(context.Context, string, string) (bool, error) { return f
 func (noTx) Category(context.Context, string) (certificate.Category, error) {
 	return certificate.Category{}, errNoTx
 }
-func (noTx) QueuePosition(context.Context, string, uuid.UUID) (int, error) { return 0, errNoTx }
-func (noTx) Hold(context.Context, uuid.UUID) (funding.Hold, error)         { return funding.Hold{}, errNoTx }
-func (noTx) Catalog(context.Context, catalog.Filter) ([]Offer, error)      { return nil, errNoTx }
+func (noTx) QueuePosition(context.Context, string, uuid.UUID) (int, error)       { return 0, errNoTx }
+func (noTx) Hold(context.Context, uuid.UUID) (funding.Hold, error)               { return funding.Hold{}, errNoTx }
+func (noTx) Catalog(context.Context, catalog.Filter) ([]enrollment.Offer, error) { return nil, errNoTx }
 
 // keyPredictor remembers the offers and municipalities optimistic batches
 // have read, so that a batch can read the counters its applications will
@@ -148,7 +150,7 @@ func (noTx) Catalog(context.Context, catalog.Filter) ([]Offer, error)      { ret
 // only predicts what to read; the rules always run on what was read.
 type keyPredictor struct {
 	mu     sync.Mutex
-	offers map[uuid.UUID]Offer
+	offers map[uuid.UUID]enrollment.Offer
 	muns   []string // most recent first
 }
 
@@ -158,10 +160,10 @@ const (
 )
 
 func newKeyPredictor() *keyPredictor {
-	return &keyPredictor{offers: map[uuid.UUID]Offer{}}
+	return &keyPredictor{offers: map[uuid.UUID]enrollment.Offer{}}
 }
 
-func (p *keyPredictor) remember(rows BatchRows) {
+func (p *keyPredictor) remember(rows Rows) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if len(p.offers)+len(rows.Offers) > predictorOffers {
@@ -184,19 +186,19 @@ func (p *keyPredictor) remember(rows BatchRows) {
 }
 
 // predict lists the counters the applications are likely to take.
-func (p *keyPredictor) predict(s *Service, items []BatchItem, prep []batchPrepared, run []int) []string {
+func (p *keyPredictor) predict(svc *enrollment.Service, w *work) []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	set := map[string]bool{}
-	for _, i := range run {
-		r := items[i].Request
+	for _, i := range w.run {
+		r := w.items[i].Request
 		o, ok := p.offers[r.GroupID]
 		if !ok {
-			set[seatsKey(r.GroupID)] = true
+			set[enrollment.SeatsKey(r.GroupID)] = true
 			continue
 		}
 		for _, mun := range p.muns {
-			for _, k := range s.counterKeys(mun, o, r, prep[i].at) {
+			for _, k := range svc.SubmitCounters(mun, o, r, w.prep[i].at) {
 				set[k] = true
 			}
 		}

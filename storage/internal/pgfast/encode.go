@@ -1,4 +1,4 @@
-package storage
+package pgfast
 
 import (
 	"encoding/binary"
@@ -11,8 +11,8 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-// The parameters of a pipeline's statements (pgpipe.go) are the column
-// arrays of pgargs.go. pgx encodes a slice through its reflection-driven
+// The parameters of a pipeline's statements (pipeline.go) are the column
+// arrays of args.go. pgx encodes a slice through its reflection-driven
 // array plans, with an allocation per element, which was about a sixth of
 // an enrolment batch's CPU in Go; the arrays of the types the batches send
 // are encoded here instead, into one buffer, with the close's encoder

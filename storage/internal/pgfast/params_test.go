@@ -1,4 +1,4 @@
-package storage
+package pgfast
 
 import (
 	"encoding/binary"
@@ -32,7 +32,7 @@ func TestPGParams(t *testing.T) {
 		p.tids(1, func(int) tid { return tid{0, 0, 1, 2, 0, 7} })
 		return p.values()
 	}
-	tx := &pgCloseTx{bufs: make(chan *pgParams, 1)}
+	tx := &pgCloseTx{store: &Store{closeParams: make(chan *pgParams, 1)}}
 	p := tx.params()
 	vs := encode(p)
 	require.Len(t, vs, 9)

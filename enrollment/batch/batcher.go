@@ -1,4 +1,4 @@
-package enrollment
+package batch
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/enrollment"
 )
 
 // BatcherOptions tune a Batcher.
@@ -15,7 +17,7 @@ type BatcherOptions struct {
 	// MaxBatch bounds the applications of one transaction (default 128).
 	MaxBatch int
 	// Flushers is how many batches run at once. The default is 2 over a
-	// store with optimistic batches (OptimisticBatchStore: PostgreSQL) and
+	// store with optimistic batches (OptimisticStore: PostgreSQL) and
 	// 1 otherwise. One flusher gives each batch every application that
 	// waited meanwhile, but runs one batch's read, rules and commit after
 	// another, on one database connection; a second runs two batches side
@@ -34,18 +36,19 @@ type BatcherOptions struct {
 	Linger time.Duration
 }
 
-// ErrBatcherClosed is a submission to a closed Batcher.
-var ErrBatcherClosed = errors.New("enrollment: batcher closed")
+// ErrClosed is a submission to a closed Batcher.
+var ErrClosed = errors.New("enrollment: batcher closed")
 
 // Batcher gathers concurrent submissions into shared transactions ("smart
 // batching"): a free flusher takes every application waiting at that
-// moment, up to MaxBatch, and runs them as one SubmitBatch; when idle it
+// moment, up to MaxBatch, and runs them as one batch (Submit); when idle it
 // waits for the next one and never for a timer, so a lone application is
 // not delayed. Submit has Service.Submit's contract: it returns after the
 // application's transaction committed (or was refused), with its own
 // result.
 type Batcher struct {
-	svc  *Service
+	svc  *enrollment.Service
+	run  *runner
 	opts BatcherOptions
 	in   chan *batchCall
 
@@ -62,25 +65,25 @@ type Batcher struct {
 type batchCall struct {
 	enq  time.Time // when it was queued (monotonic)
 	ctx  context.Context
-	item BatchItem
-	done chan BatchResult
+	item Item
+	done chan Result
 }
 
 // NewBatcher starts the flushers of a Batcher over svc. Close stops them.
-func NewBatcher(svc *Service, opts BatcherOptions) *Batcher {
+func NewBatcher(svc *enrollment.Service, opts BatcherOptions) *Batcher {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 128
 	}
 	if opts.Flushers <= 0 {
 		opts.Flushers = 1
-		if ob, ok := svc.store.(OptimisticBatchStore); ok && ob.OptimisticBatches() {
+		if ob, ok := svc.Store().(OptimisticStore); ok && ob.OptimisticBatches() {
 			opts.Flushers = 2
 		}
 	}
 	if opts.Linger == 0 {
 		opts.Linger = 300 * time.Microsecond
 	}
-	b := &Batcher{svc: svc, opts: opts, in: make(chan *batchCall, 4*opts.MaxBatch), busyCerts: map[uuid.UUID]int{}, busyKeys: map[string]int{}}
+	b := &Batcher{svc: svc, run: newRunner(svc), opts: opts, in: make(chan *batchCall, 4*opts.MaxBatch), busyCerts: map[uuid.UUID]int{}, busyKeys: map[string]int{}}
 	for range opts.Flushers {
 		b.wg.Add(1)
 		go b.flusher()
@@ -97,28 +100,28 @@ func (b *Batcher) Options() BatcherOptions { return b.opts }
 // returns ctx's error; the application may still be committed by its batch,
 // exactly as a request whose client gave up: send it again with the same
 // key to learn its result.
-func (b *Batcher) Submit(ctx context.Context, key string, r SubmitRequest) (Contract, error) {
-	if r.byProvider() != uuid.Nil {
+func (b *Batcher) Submit(ctx context.Context, key string, r enrollment.SubmitRequest) (enrollment.Contract, error) {
+	if r.ByProvider() != uuid.Nil {
 		return b.svc.Submit(ctx, key, r)
 	}
-	call := &batchCall{enq: time.Now(), ctx: ctx, item: BatchItem{Key: key, Request: r, At: b.svc.clock.Now()}, done: make(chan BatchResult, 1)}
+	call := &batchCall{enq: time.Now(), ctx: ctx, item: Item{Key: key, Request: r, At: b.svc.Now()}, done: make(chan Result, 1)}
 	b.mu.RLock()
 	if b.closed {
 		b.mu.RUnlock()
-		return Contract{}, ErrBatcherClosed
+		return enrollment.Contract{}, ErrClosed
 	}
 	select {
 	case b.in <- call:
 	case <-ctx.Done():
 		b.mu.RUnlock()
-		return Contract{}, ctx.Err()
+		return enrollment.Contract{}, ctx.Err()
 	}
 	b.mu.RUnlock()
 	select {
 	case res := <-call.done:
 		return res.Contract, res.Err
 	case <-ctx.Done():
-		return Contract{}, ctx.Err()
+		return enrollment.Contract{}, ctx.Err()
 	}
 }
 
@@ -137,7 +140,7 @@ func (b *Batcher) Close() {
 func (b *Batcher) flusher() {
 	defer b.wg.Done()
 	calls := make([]*batchCall, 0, b.opts.MaxBatch)
-	items := make([]BatchItem, 0, b.opts.MaxBatch)
+	items := make([]Item, 0, b.opts.MaxBatch)
 	var answered int // callers answered by the last batch
 	var answeredAt time.Time
 	for {
@@ -199,7 +202,7 @@ func (b *Batcher) flusher() {
 		for _, c := range calls {
 			if err := c.ctx.Err(); err != nil {
 				// Its caller is gone and nothing was done yet.
-				c.done <- BatchResult{Err: err}
+				c.done <- Result{Err: err}
 				continue
 			}
 			live = append(live, c)
@@ -213,7 +216,7 @@ func (b *Batcher) flusher() {
 		// The batch serves many callers: one caller's cancellation must not
 		// abort the others' transaction.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		res := b.svc.SubmitBatch(ctx, items)
+		res := b.run.submit(ctx, items)
 		cancel()
 		b.release(calls)
 		answeredAt = time.Now()

@@ -1,4 +1,4 @@
-package storage
+package schema
 
 import (
 	"database/sql/driver"
@@ -12,25 +12,25 @@ import (
 	"github.com/edufund/edufund/funding"
 )
 
-// dbDate is a funding.Date at rest: DATE on PostgreSQL, TEXT 'YYYY-MM-DD'
+// Date is a funding.Date at rest: DATE on PostgreSQL, TEXT 'YYYY-MM-DD'
 // on SQLite; the zero date is NULL.
-type dbDate funding.Date
+type Date funding.Date
 
-func (d dbDate) Value() (driver.Value, error) {
+func (d Date) Value() (driver.Value, error) {
 	if funding.Date(d).IsZero() {
 		return nil, nil
 	}
 	return funding.Date(d).String(), nil
 }
 
-func (d *dbDate) Scan(src any) error {
+func (d *Date) Scan(src any) error {
 	switch v := src.(type) {
 	case nil:
-		*d = dbDate{}
+		*d = Date{}
 		return nil
 	case time.Time:
 		nd, err := funding.NewDate(v.Year(), v.Month(), v.Day())
-		*d = dbDate(nd)
+		*d = Date(nd)
 		return err
 	case string:
 		return d.parse(v)
@@ -40,30 +40,30 @@ func (d *dbDate) Scan(src any) error {
 	return fmt.Errorf("storage: cannot scan %T into a date", src)
 }
 
-func (d *dbDate) parse(s string) error {
+func (d *Date) parse(s string) error {
 	if len(s) > 10 {
 		s = s[:10]
 	}
 	nd, err := funding.ParseDate(s)
-	*d = dbDate(nd)
+	*d = Date(nd)
 	return err
 }
 
-// dbMonth is a funding.Month as TEXT 'YYYY-MM'; the zero month is NULL.
-type dbMonth funding.Month
+// Month is a funding.Month as TEXT 'YYYY-MM'; the zero month is NULL.
+type Month funding.Month
 
-func (m dbMonth) Value() (driver.Value, error) {
-	if m == (dbMonth{}) {
+func (m Month) Value() (driver.Value, error) {
+	if m == (Month{}) {
 		return nil, nil
 	}
 	return funding.Month(m).String(), nil
 }
 
-func (m *dbMonth) Scan(src any) error {
+func (m *Month) Scan(src any) error {
 	var s string
 	switch v := src.(type) {
 	case nil:
-		*m = dbMonth{}
+		*m = Month{}
 		return nil
 	case string:
 		s = v
@@ -73,15 +73,15 @@ func (m *dbMonth) Scan(src any) error {
 		return fmt.Errorf("storage: cannot scan %T into a month", src)
 	}
 	nm, err := funding.ParseMonth(s)
-	*m = dbMonth(nm)
+	*m = Month(nm)
 	return err
 }
 
-// dbTime is an instant: timestamptz on PostgreSQL, TEXT in UTC with
+// Time is an instant: timestamptz on PostgreSQL, TEXT in UTC with
 // microseconds on SQLite (bun's format). The zero time is NULL.
-type dbTime time.Time
+type Time time.Time
 
-func (t dbTime) Value() (driver.Value, error) {
+func (t Time) Value() (driver.Value, error) {
 	if time.Time(t).IsZero() {
 		return nil, nil
 	}
@@ -95,14 +95,14 @@ var timeLayouts = []string{
 	"2006-01-02 15:04:05.999999999",
 }
 
-func (t *dbTime) Scan(src any) error {
+func (t *Time) Scan(src any) error {
 	var s string
 	switch v := src.(type) {
 	case nil:
-		*t = dbTime{}
+		*t = Time{}
 		return nil
 	case time.Time:
-		*t = dbTime(v.UTC())
+		*t = Time(v.UTC())
 		return nil
 	case string:
 		s = v
@@ -114,46 +114,47 @@ func (t *dbTime) Scan(src any) error {
 	s = strings.TrimSpace(s)
 	for _, l := range timeLayouts {
 		if tm, err := time.Parse(l, s); err == nil {
-			*t = dbTime(tm.UTC())
+			*t = Time(tm.UTC())
 			return nil
 		}
 	}
 	return fmt.Errorf("storage: cannot parse time %q", s)
 }
 
-// nullUUID is a uuid.UUID where uuid.Nil is NULL.
-type nullUUID uuid.UUID
+// NullUUID is a uuid.UUID where uuid.Nil is NULL.
+type NullUUID uuid.UUID
 
-func (u nullUUID) Value() (driver.Value, error) {
+func (u NullUUID) Value() (driver.Value, error) {
 	if uuid.UUID(u) == uuid.Nil {
 		return nil, nil
 	}
 	return uuid.UUID(u).String(), nil
 }
 
-func (u *nullUUID) Scan(src any) error {
+func (u *NullUUID) Scan(src any) error {
 	if src == nil {
-		*u = nullUUID(uuid.Nil)
+		*u = NullUUID(uuid.Nil)
 		return nil
 	}
 	var id uuid.UUID
 	if err := id.Scan(src); err != nil {
 		return err
 	}
-	*u = nullUUID(id)
+	*u = NullUUID(id)
 	return nil
 }
 
-// kopecks converts money for the database, refusing an amount that
+// Kopecks converts money for the database, refusing an amount that
 // saturated funding.Money's arithmetic (a sum past int64, which no stored
-// amount can reach; the first such field is named in err).
-type kopecks struct{ err error }
+// amount can reach; the first such field is named in Err).
+type Kopecks struct{ Err error }
 
-func (k *kopecks) of(field string, m funding.Money) int64 {
+// Of is m in kopecks; field names it in Err if it is out of range.
+func (k *Kopecks) Of(field string, m funding.Money) int64 {
 	n := m.Kopecks()
 	if n == math.MaxInt64 || n == -math.MaxInt64 {
-		if k.err == nil {
-			k.err = fmt.Errorf("storage: %s = %s is out of range", field, m)
+		if k.Err == nil {
+			k.Err = fmt.Errorf("storage: %s = %s is out of range", field, m)
 		}
 		return 0
 	}

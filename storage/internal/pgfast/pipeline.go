@@ -1,4 +1,4 @@
-package storage
+package pgfast
 
 import (
 	"context"
@@ -8,7 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/edufund/edufund/storage/internal/dberr"
 )
 
 // Pipelines: several statements sent to PostgreSQL in one round trip and
@@ -50,22 +51,6 @@ var pgPlanSettings = &pgStmt{"edufund_plan_settings", `SELECT set_config('plan_c
 	set_config('enable_seqscan', 'off', true), set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
 	set_config('jit', 'off', true)`}
 
-// withPgx runs fn on a pgx connection of the pool (PostgreSQL only).
-func (db *DB) withPgx(ctx context.Context, fn func(c *pgx.Conn) error) error {
-	conn, err := db.bun.DB.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error {
-		sc, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("storage: driver connection is a %T, not pgx", dc)
-		}
-		return fn(sc.Conn())
-	})
-}
-
 // errPipelineCheck is a pipeline statement's check that failed (see
 // pgCheck).
 var errPipelineCheck = errors.New("storage: pipeline check failed")
@@ -85,14 +70,14 @@ func pgCheck(what, rows string, n int) string {
 
 // isCheckFailure tells whether err is a failed pgCheck.
 func isCheckFailure(err error) bool {
-	return errors.Is(err, errPipelineCheck) || sqlState(err) == "22P02" && strings.Contains(err.Error(), checkMarker)
+	return errors.Is(err, errPipelineCheck) || dberr.SQLState(err) == "22P02" && strings.Contains(err.Error(), checkMarker)
 }
 
 // runPipeline runs qs, after pgPlanSettings, as one implicit transaction
 // in one round trip and scans their rows. It returns the first error: a
 // statement's (the transaction was then rolled back), or the commit's.
-func runPipeline(ctx context.Context, c *pgx.Conn, qs []pgQuery) error {
-	defer traceStatement("pipeline " + qs[0].stmt.name)()
+func (s *Store) runPipeline(ctx context.Context, c *pgx.Conn, qs []pgQuery) error {
+	defer s.trace("pipeline " + qs[0].stmt.name)()
 	qs = append([]pgQuery{{stmt: pgPlanSettings}}, qs...)
 	type built struct {
 		sd             *pgconn.StatementDescription

@@ -1,4 +1,4 @@
-package enrollment
+package batch
 
 import (
 	"bytes"
@@ -10,28 +10,31 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/funding"
 )
 
-// The batched monthly close. CloseMonth runs some eight statements in a
-// transaction of its own per contract; a region of a million contracts
-// needs hours that way. CloseMonthBatched applies the same plans
-// (PlanContract) a page of contracts at a time: one transaction per page
-// with a handful of bulk statements, through CloseBatcher, a capability a
-// Store may have. The effects are the ones CloseMonth has, contract by
-// contract: the same charges, postings (actor, rule, params), hold and
-// account moves, invoice lines and totals; a re-run charges nothing twice
-// because only the charges the store newly records are posted.
+// The batched monthly close. Service.CloseMonth runs some eight statements
+// in a transaction of its own per contract; a region of a million contracts
+// needs hours that way. CloseMonth here applies the same plans
+// (enrollment.PlanContract) a page of contracts at a time: one transaction
+// per page with a handful of bulk statements, through CloseStore, a
+// capability a store may have. The effects are the ones Service.CloseMonth
+// has, contract by contract: the same charges, postings (actor, rule,
+// params), hold and account moves, invoice lines and totals; a re-run
+// charges nothing twice because only the charges the store newly records
+// are posted.
 //
 // Contracts that close or are refused this month (rare outside the end of
 // the school year) are left out of the bulk statements and closed after the
-// page commits through the per-contract path, exactly as CloseMonth does.
-// A page whose transaction fails with an error that retrying did not cure
-// is closed contract by contract too, so one bad contract never blocks a
+// page commits through the per-contract path (Service.CloseContract). A
+// page whose transaction fails with an error that retrying did not cure is
+// closed contract by contract too, so one bad contract never blocks a
 // region: it ends up in CloseReport.Failed.
 
-// CloseBatcher is a Store that can run a page of the monthly close in bulk.
-type CloseBatcher interface {
+// CloseStore is an enrollment.Store that can run a page of the monthly
+// close in bulk.
+type CloseStore interface {
 	// InCloseTx runs fn in one transaction like Store.InTx (retried on
 	// serialization failures, deadlocks and busy errors, so fn must have no
 	// effect outside it).
@@ -48,7 +51,7 @@ type CloseTx interface {
 	// later, read in the same statement (the contract's lock covers them:
 	// charges and lines are only added under it). A contract without a
 	// hold, or whose hold is missing, comes with a zero Hold.
-	LockContracts(ctx context.Context, statuses []Status, after, through uuid.UUID, limit int, m funding.Month) ([]LockedContract, error)
+	LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, m funding.Month) ([]LockedContract, error)
 	// ClosePage writes a page's close. For each charge posting (Kind
 	// Charge, with its ContractID, Month, HoldID, CertificateID and
 	// Period): it records the (contract, month) charge, moves the amount
@@ -61,12 +64,12 @@ type CloseTx interface {
 	// must not commit, if one was recorded already, if a hold's open does
 	// not cover what is charged to it, or if a hold's account is not the
 	// posting's.
-	ClosePage(ctx context.Context, ps []PostingRecord, ls []InvoiceLine) error
+	ClosePage(ctx context.Context, ps []enrollment.PostingRecord, ls []enrollment.InvoiceLine) error
 }
 
 // LockedContract is a contract as LockContracts reads it.
 type LockedContract struct {
-	Contract
+	enrollment.Contract
 	Hold funding.Hold // zero when the contract has no hold or it is missing
 	// Charged tells whether the contract's charge of the month is recorded.
 	Charged bool
@@ -78,15 +81,15 @@ type LockedContract struct {
 // LineKey names one invoice line of a contract.
 type LineKey struct {
 	Month funding.Month
-	Kind  InvoiceKind
+	Kind  enrollment.InvoiceKind
 }
 
-// CloseBatchOptions tunes CloseMonthBatched.
-type CloseBatchOptions struct {
+// CloseOptions tunes CloseMonth.
+type CloseOptions struct {
 	// PageSize is the number of contracts per transaction (default 5000).
 	PageSize int
 	// Progress, if not nil, is called after every page.
-	Progress func(CloseReport)
+	Progress func(enrollment.CloseReport)
 	// OnFallback, if not nil, is told about a page that was closed
 	// contract by contract because its bulk transaction failed with err.
 	OnFallback func(after uuid.UUID, err error)
@@ -97,16 +100,14 @@ type CloseBatchOptions struct {
 	Workers int
 }
 
-// DefaultClosePage is the default page of CloseMonthBatched.
+// DefaultClosePage is the default page of CloseMonth.
 const DefaultClosePage = 5000
 
-var closeStatuses = []Status{Requested, Accepted, Active, Terminating}
-
-// CloseMonthBatched runs the close of month m over every open contract like
-// CloseMonth, a page of contracts per transaction when the Store is a
-// CloseBatcher, and through CloseMonth otherwise. The report and the stored
-// result are the ones CloseMonth gives; a re-run, or a run after a crash or
-// a cancellation, charges nothing twice.
+// CloseMonth runs the close of month m over every open contract like
+// svc.CloseMonth, a page of contracts per transaction when svc's store is
+// a CloseStore, and through svc.CloseMonth otherwise. The report and the
+// stored result are the ones svc.CloseMonth gives; a re-run, or a run
+// after a crash or a cancellation, charges nothing twice.
 //
 // Each page's transaction claims its page itself: under a cursor shared by
 // the workers it locks the next opts.PageSize open contracts after the
@@ -116,39 +117,49 @@ var closeStatuses = []Status{Requested, Accepted, Active, Terminating}
 // lock the same id range. With opts.Workers > 1 that many pages are in
 // flight at once, each on its own connection. A page's ids are listed by
 // the pager only when it falls back to the per-contract path.
-func (s *Service) CloseMonthBatched(ctx context.Context, pager Pager, m funding.Month, opts CloseBatchOptions) (CloseReport, error) {
-	b, ok := s.store.(CloseBatcher)
+func CloseMonth(ctx context.Context, svc *enrollment.Service, pager enrollment.Pager, m funding.Month, opts CloseOptions) (enrollment.CloseReport, error) {
+	b, ok := svc.Store().(CloseStore)
 	if !ok {
-		return s.CloseMonth(ctx, pager, m, opts.Progress)
+		return svc.CloseMonth(ctx, pager, m, opts.Progress)
 	}
-	if err := s.checkCloseable(ctx, m); err != nil {
-		return CloseReport{Month: m, Failed: map[uuid.UUID]error{}}, err
+	if err := svc.CheckCloseable(ctx, m); err != nil {
+		return enrollment.CloseReport{Month: m, Failed: map[uuid.UUID]error{}}, err
 	}
-	size := opts.PageSize
-	if size <= 0 {
-		size = DefaultClosePage
+	c := &closer{svc: svc, store: b, pager: pager, m: m, size: opts.PageSize, opts: opts,
+		rep: enrollment.CloseReport{Month: m, Failed: map[uuid.UUID]error{}}}
+	if c.size <= 0 {
+		c.size = DefaultClosePage
 	}
-	workers := max(opts.Workers, 1)
-	rep := CloseReport{Month: m, Failed: map[uuid.UUID]error{}}
-	var mu sync.Mutex // guards rep and calls to opts
-	cur := &closeCursor{}
 	var wg sync.WaitGroup
-	for range workers {
+	for range max(opts.Workers, 1) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for ctx.Err() == nil && s.closeNext(ctx, b, pager, m, size, cur, &rep, &mu, opts) {
+			for ctx.Err() == nil && c.closeNext(ctx) {
 			}
 		}()
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return rep, err
+		return c.rep, err
 	}
-	if cur.err != nil {
-		return rep, cur.err
+	if c.cur.err != nil {
+		return c.rep, c.cur.err
 	}
-	return rep, s.recordClose(ctx, rep)
+	return c.rep, svc.RecordClose(ctx, c.rep)
+}
+
+// closer is one run of CloseMonth: what its workers share.
+type closer struct {
+	svc   *enrollment.Service
+	store CloseStore
+	pager enrollment.Pager
+	m     funding.Month
+	size  int // contracts per page
+	opts  CloseOptions
+	cur   closeCursor
+	mu    sync.Mutex // guards rep and calls to opts
+	rep   enrollment.CloseReport
 }
 
 // closeCursor is the last contract id a page of the close claimed, shared
@@ -166,21 +177,22 @@ var errClosed = errors.New("close: no contracts left")
 // closeNext claims and closes the next page: in bulk, or contract by
 // contract when the bulk transaction fails. It reports whether there may
 // be more pages.
-func (s *Service) closeNext(ctx context.Context, b CloseBatcher, pager Pager, m funding.Month, size int, cur *closeCursor, rep *CloseReport, mu *sync.Mutex, opts CloseBatchOptions) bool {
+func (cl *closer) closeNext(ctx context.Context) bool {
+	cur, m := &cl.cur, cl.m
 	var (
 		page           closePage
 		after, through uuid.UUID
 		claimed        bool
 	)
-	err := b.InCloseTx(ctx, func(ctx context.Context, tx CloseTx) error {
+	err := cl.store.InCloseTx(ctx, func(ctx context.Context, tx CloseTx) error {
 		page = closePage{} // a retry starts over
 		if claimed {
 			// A retry: the page is the range the first attempt claimed.
-			cs, err := tx.LockContracts(ctx, closeStatuses, after, through, maxPage, m)
+			cs, err := tx.LockContracts(ctx, enrollment.CloseStatuses(), after, through, maxPage, m)
 			if err != nil {
 				return err
 			}
-			return s.closeBatch(ctx, tx, m, cs, &page)
+			return cl.closeBatch(ctx, tx, cs, &page)
 		}
 		cur.mu.Lock()
 		if cur.done || cur.err != nil {
@@ -188,7 +200,7 @@ func (s *Service) closeNext(ctx context.Context, b CloseBatcher, pager Pager, m 
 			return errClosed
 		}
 		after = cur.after
-		cs, err := tx.LockContracts(ctx, closeStatuses, after, uuid.Max, size, m)
+		cs, err := tx.LockContracts(ctx, enrollment.CloseStatuses(), after, uuid.Max, cl.size, m)
 		if err != nil {
 			cur.mu.Unlock()
 			return err
@@ -201,7 +213,7 @@ func (s *Service) closeNext(ctx context.Context, b CloseBatcher, pager Pager, m 
 		through, claimed = cs[len(cs)-1].ID, true
 		cur.after = through
 		cur.mu.Unlock()
-		return s.closeBatch(ctx, tx, m, cs, &page)
+		return cl.closeBatch(ctx, tx, cs, &page)
 	})
 	if errors.Is(err, errClosed) {
 		return false
@@ -209,7 +221,7 @@ func (s *Service) closeNext(ctx context.Context, b CloseBatcher, pager Pager, m 
 	if err != nil && ctx.Err() != nil {
 		return false
 	}
-	n := size
+	n := cl.size
 	if err != nil && !claimed {
 		// The page could not even be locked and read: bound it with the
 		// pager (unless another worker claimed it meanwhile) and close it
@@ -219,7 +231,7 @@ func (s *Service) closeNext(ctx context.Context, b CloseBatcher, pager Pager, m 
 			cur.mu.Unlock()
 			return true
 		}
-		last, k, perr := pager.ContractPage(ctx, closeStatuses, after, size)
+		last, k, perr := cl.pager.ContractPage(ctx, enrollment.CloseStatuses(), after, cl.size)
 		switch {
 		case perr != nil:
 			cur.err = fmt.Errorf("close %s: list contracts: %w (bulk: %w)", m, perr, err)
@@ -234,7 +246,7 @@ func (s *Service) closeNext(ctx context.Context, b CloseBatcher, pager Pager, m 
 		cur.after = through
 		cur.mu.Unlock()
 	}
-	s.finishPage(ctx, pager, m, after, through, n, page, err, rep, mu, opts)
+	cl.finishPage(ctx, after, through, n, page, err)
 	return true
 }
 
@@ -245,13 +257,14 @@ const maxPage = 1 << 30
 // finishPage reports a page the bulk transaction closed (and closes the
 // contracts it deferred), or, when the bulk transaction failed with bulkErr,
 // closes the open contracts with ids in (after, through] one by one.
-func (s *Service) finishPage(ctx context.Context, pager Pager, m funding.Month, after, through uuid.UUID, n int, page closePage, bulkErr error, rep *CloseReport, mu *sync.Mutex, opts CloseBatchOptions) {
-	local := CloseReport{Failed: map[uuid.UUID]error{}}
+func (cl *closer) finishPage(ctx context.Context, after, through uuid.UUID, n int, page closePage, bulkErr error) {
+	m, opts := cl.m, cl.opts
+	local := enrollment.CloseReport{Failed: map[uuid.UUID]error{}}
 	one := func(id uuid.UUID) bool {
 		if ctx.Err() != nil {
 			return false
 		}
-		if err := s.closeContract(ctx, id, m, &local); err != nil {
+		if err := cl.svc.CloseContract(ctx, id, m, &local); err != nil {
 			local.Failed[id] = err
 		}
 		return true
@@ -259,12 +272,12 @@ func (s *Service) finishPage(ctx context.Context, pager Pager, m funding.Month, 
 	if bulkErr != nil {
 		// Close this page contract by contract: a bad contract fails alone
 		// and the rest of the region goes on.
-		mu.Lock()
+		cl.mu.Lock()
 		if opts.OnFallback != nil {
 			opts.OnFallback(after, bulkErr)
 		}
-		mu.Unlock()
-		ids, lerr := pageIDs(ctx, pager, after, through, n)
+		cl.mu.Unlock()
+		ids, lerr := pageIDs(ctx, cl.pager, after, through, n)
 		if lerr != nil {
 			// The range could not be listed: its contracts are left for a
 			// re-run, and the close is not recorded as finished.
@@ -287,8 +300,9 @@ func (s *Service) finishPage(ctx context.Context, pager Pager, m funding.Month, 
 			}
 		}
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	rep := &cl.rep
 	rep.Contracts += local.Contracts
 	rep.Charged += local.Charged
 	rep.Amount = rep.Amount.Add(local.Amount)
@@ -305,10 +319,10 @@ func (s *Service) finishPage(ctx context.Context, pager Pager, m funding.Month, 
 
 // pageIDs lists the open contracts with ids in (after, through], the page
 // the pager bounded, for the per-contract path.
-func pageIDs(ctx context.Context, pager Pager, after, through uuid.UUID, n int) ([]uuid.UUID, error) {
+func pageIDs(ctx context.Context, pager enrollment.Pager, after, through uuid.UUID, n int) ([]uuid.UUID, error) {
 	var out []uuid.UUID
 	for {
-		ids, err := pager.ContractIDs(ctx, closeStatuses, after, max(n, 1))
+		ids, err := pager.ContractIDs(ctx, enrollment.CloseStatuses(), after, max(n, 1))
 		if err != nil {
 			return out, err
 		}
@@ -346,28 +360,30 @@ type closePage struct {
 // hold's rule and fails the page if one does not hold, so the page falls
 // back to the per-contract path, which applies Account.Apply to the rows
 // it reads; the CHECK constraints are the backstop.
-func (s *Service) closeBatch(ctx context.Context, tx CloseTx, m funding.Month, cs []LockedContract, page *closePage) error {
+func (cl *closer) closeBatch(ctx context.Context, tx CloseTx, cs []LockedContract, page *closePage) error {
+	m := cl.m
 	page.amount = funding.Zero
 	if len(cs) == 0 {
 		return nil
 	}
 	page.contracts = len(cs)
 
-	at := s.clock.Now().UTC()
+	at := cl.svc.Now().UTC()
+	share := cl.svc.Config().AdvanceShare
 	ms := m.String()
 	actor := "monthly_close:" + ms
 	since := m.Prev() // the oldest month of the lines LockContracts read
 	var (
-		lines    = make([]InvoiceLine, 0, 2*len(cs))
-		postings = make([]PostingRecord, 0, len(cs))
+		lines    = make([]enrollment.InvoiceLine, 0, 2*len(cs))
+		postings = make([]enrollment.PostingRecord, 0, len(cs))
 	)
 	for i := range cs {
 		lc := &cs[i]
 		c := &lc.Contract
-		if c.Scheme == certificate.DigitalSkills && c.Status != Terminating {
-			continue // paid on completion, never by the month (closeContract)
+		if c.Scheme == certificate.DigitalSkills && c.Status != enrollment.Terminating {
+			continue // paid on completion, never by the month (Service.CloseContract)
 		}
-		p := PlanContract(*c, m, s.cfg.AdvanceShare)
+		p := enrollment.PlanContract(*c, m, share)
 		if p.Refusal != nil || p.Closing != nil {
 			page.deferred = append(page.deferred, c.ID)
 			continue
@@ -377,14 +393,14 @@ func (s *Service) closeBatch(ctx context.Context, tx CloseTx, m funding.Month, c
 		if p.Charge != nil && c.HoldID != uuid.Nil && p.Charge.Amount.IsPositive() {
 			h := lc.Hold
 			if h.ID != c.HoldID {
-				return fmt.Errorf("close %s: contract %s: hold %s: %w", m, c.ID, c.HoldID, ErrNotFound)
+				return fmt.Errorf("close %s: contract %s: hold %s: %w", m, c.ID, c.HoldID, enrollment.ErrNotFound)
 			}
 			if !h.Open().LessThan(p.Charge.Amount) && !lc.Charged {
 				id, err := uuid.NewV7()
 				if err != nil {
 					return err
 				}
-				postings = append(postings, PostingRecord{
+				postings = append(postings, enrollment.PostingRecord{
 					ID: id, CertificateID: c.CertificateID, Period: c.Period,
 					Posting:    funding.Posting{Kind: funding.Charge, Amount: p.Charge.Amount, HoldID: h.ID},
 					ContractID: c.ID, Month: m, At: at, Actor: actor, Rule: "monthly_charge",

@@ -1,4 +1,4 @@
-package storage
+package pgfast_test
 
 import (
 	"context"
@@ -13,7 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
+	"github.com/edufund/edufund/storage"
+	"github.com/edufund/edufund/storage/internal/pgfast"
 )
 
 // planSettings are the settings the batch statements are planned and run
@@ -32,6 +34,7 @@ func TestPlanSettings(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	db, _ := openTestPG(ctx, t)
+	fast := pgfast.New(db.Bun().DB, nil)
 
 	check := func(t *testing.T, where string, got [3]string, seqscan string) {
 		t.Helper()
@@ -45,7 +48,7 @@ func TestPlanSettings(t *testing.T) {
 		}
 	}
 	var session [3]string
-	err := db.withPgx(ctx, func(c *pgx.Conn) error {
+	err := fast.WithConn(ctx, func(c *pgx.Conn) error {
 		return c.QueryRow(ctx, showPlanSettings).Scan(&session[0], &session[1], &session[2])
 	})
 	if err != nil {
@@ -57,11 +60,8 @@ func TestPlanSettings(t *testing.T) {
 
 	t.Run("pipeline", func(t *testing.T) {
 		var got [3]string
-		st := &pgStmt{"edufund_test_plan_settings", showPlanSettings}
-		err := db.withPgx(ctx, func(c *pgx.Conn) error {
-			return runPipeline(ctx, c, []pgQuery{{stmt: st, scan: func(r pgx.Rows) error {
-				return r.Scan(&got[0], &got[1], &got[2])
-			}}})
+		err := fast.QueryInPipeline(ctx, "edufund_test_plan_settings", showPlanSettings, func(r pgx.Rows) error {
+			return r.Scan(&got[0], &got[1], &got[2])
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -70,8 +70,8 @@ func TestPlanSettings(t *testing.T) {
 	})
 	t.Run("close page", func(t *testing.T) {
 		var got [3]string
-		err := db.InCloseTx(ctx, func(ctx context.Context, tx enrollment.CloseTx) error {
-			return tx.(*pgCloseTx).tx.QueryRow(ctx, showPlanSettings).Scan(&got[0], &got[1], &got[2])
+		err := db.InCloseTx(ctx, func(ctx context.Context, tx batch.CloseTx) error {
+			return pgfast.CloseConn(tx).QueryRow(ctx, showPlanSettings).Scan(&got[0], &got[1], &got[2])
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -81,7 +81,7 @@ func TestPlanSettings(t *testing.T) {
 	// SET LOCAL and set_config(…, true) end with the transaction: the
 	// connection (the pool's only one) is back to the session's settings.
 	var after [3]string
-	err = db.withPgx(ctx, func(c *pgx.Conn) error {
+	err = fast.WithConn(ctx, func(c *pgx.Conn) error {
 		return c.QueryRow(ctx, showPlanSettings).Scan(&after[0], &after[1], &after[2])
 	})
 	if err != nil {
@@ -100,9 +100,7 @@ func TestPlanSettings(t *testing.T) {
 func TestCloseLockPlan(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	// A schema of its own, as storagetest's stores have; storagetest cannot
-	// be called from here (it imports storage, and this test needs the
-	// package's internals).
+	// A schema of its own, as storagetest's stores have.
 	admin, base := openTestPG(ctx, t)
 	schema := "t_lockplan_" + uuid.NewString()[:8] // a UUID's first 8 characters are hex digits
 	_, err := admin.Bun().ExecContext(ctx, "CREATE SCHEMA "+schema)
@@ -113,7 +111,7 @@ func TestCloseLockPlan(t *testing.T) {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	db, err := Open(ctx, u.String(), WithMaxOpenConns(1))
+	db, err := storage.Open(ctx, u.String(), storage.WithMaxOpenConns(1))
 	require.NoError(t, err)
 	defer db.Close()
 	require.NoError(t, db.Migrate(ctx))
@@ -124,12 +122,13 @@ func TestCloseLockPlan(t *testing.T) {
 	require.NoError(t, err)
 
 	var plan []string
-	err = db.InCloseTx(ctx, func(ctx context.Context, tx enrollment.CloseTx) error {
-		c := tx.(*pgCloseTx).tx.Conn()
-		if _, err := c.Prepare(ctx, pgLockContracts.name, pgLockContracts.sql); err != nil {
+	err = db.InCloseTx(ctx, func(ctx context.Context, tx batch.CloseTx) error {
+		c := pgfast.CloseConn(tx).Conn()
+		name, sql := pgfast.LockContractsStatement()
+		if _, err := c.Prepare(ctx, name, sql); err != nil {
 			return err
 		}
-		rows, err := c.Query(ctx, "EXPLAIN EXECUTE "+pgLockContracts.name+
+		rows, err := c.Query(ctx, "EXPLAIN EXECUTE "+name+
 			"('{active}', '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 5000, '2026-03', '2026-02')")
 		if err != nil {
 			return err
@@ -147,13 +146,13 @@ func TestCloseLockPlan(t *testing.T) {
 // openTestPG opens the server named by EDUFUND_TEST_POSTGRES with one
 // connection, closed when the test ends, and returns it with its URL; the
 // test is skipped when the variable is unset.
-func openTestPG(ctx context.Context, t *testing.T) (*DB, string) {
+func openTestPG(ctx context.Context, t *testing.T) (*storage.DB, string) {
 	t.Helper()
 	dsn := os.Getenv("EDUFUND_TEST_POSTGRES")
 	if dsn == "" {
 		t.Skip("EDUFUND_TEST_POSTGRES is not set")
 	}
-	db, err := Open(ctx, dsn, WithMaxOpenConns(1))
+	db, err := storage.Open(ctx, dsn, storage.WithMaxOpenConns(1))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 	return db, dsn

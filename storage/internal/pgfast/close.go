@@ -1,4 +1,4 @@
-package storage
+package pgfast
 
 import (
 	"context"
@@ -6,13 +6,20 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/funding"
+	"github.com/edufund/edufund/storage/internal/dberr"
+	"github.com/edufund/edufund/storage/internal/schema"
 )
 
 // The batched close's two PostgreSQL statements run on the extended
@@ -25,10 +32,89 @@ import (
 // idempotent), and its parameter types, as the server inferred them from
 // the casts, are checked against the encoders before the first use.
 
+// pgCloseTx is batch.CloseTx over a pgx transaction.
+type pgCloseTx struct {
+	tx    pgx.Tx
+	store *Store // its parameter buffers and statement hook
+	// retry remembers the first retryable failure, as the store's
+	// transactions do, so that the error of a later statement still
+	// retries the page.
+	retry error
+	// holds is where LockContracts found each hold of the page: the write
+	// statement updates them by tuple id.
+	holds map[uuid.UUID]tid
+}
+
+// tid is a row's tuple id as tid_send writes it: the block number and the
+// line pointer's offset, big-endian.
+type tid [6]byte
+
+var _ batch.CloseTx = (*pgCloseTx)(nil)
+
+// closeBegin begins a page's transaction with the connection's default
+// isolation and generic plans for its statements. A custom plan sees the
+// length of the page's arrays and, on a small region, joins an array of
+// 5,000 to a table by a sequential scan and a hash (for a close of 100,000
+// contracts, half of its pages), replanning each time (10–25 ms a page);
+// the generic plan joins by an index probe per element, in the array's
+// order, which is also the order the close takes its locks in. JIT is off
+// for the same transaction: once ANALYZE has seen the invoice lines and
+// charges of a close, the generic plan of the lock statement costs more
+// than jit_above_cost (its estimates are for any id range), and it was
+// compiled at every execution: a re-run of a 1M close, which only runs the
+// lock statement, took 44–57 s with JIT and 15–18 s without. Bitmap scans
+// are off too: the generic plan of the lock statement probed a contract's
+// invoice lines with a bitmap scan whenever lines had been added since the
+// table's last ANALYZE (a close adds two per contract, and a re-run or a
+// resumed close plans after them), and a bitmap heap scan rescanned
+// once per contract builds a bitmap and asks the kernel for the table's
+// size each time: 56 ms for a page of 5,000 against 29 ms by the index
+// (psql, 1M region), and a re-run of a 1M close 16 s against 19.
+const closeBegin = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL jit = off; SET LOCAL enable_bitmapscan = off"
+
+// CloseTx runs fn in one transaction of a pgx connection of the pool
+// (taken with database/sql's Conn.Raw), not through database/sql: the rows
+// of a page are scanned and its arrays encoded without database/sql's
+// per-value conversions. It begins with the connection's default
+// isolation, as the store's transactions do, and is one attempt: the
+// caller retries it.
+func (s *Store) CloseTx(ctx context.Context, fn func(ctx context.Context, tx batch.CloseTx) error) error {
+	return s.withConn(ctx, func(c *pgx.Conn) error { return s.runCloseTx(ctx, c, fn) })
+}
+
+func (s *Store) runCloseTx(ctx context.Context, c *pgx.Conn, fn func(ctx context.Context, tx batch.CloseTx) error) error {
+	opts := pgx.TxOptions{}
+	if v, _ := strconv.Atoi(strings.SplitN(c.PgConn().ParameterStatus("server_version"), ".", 2)[0]); v >= 12 {
+		opts.BeginQuery = closeBegin // plan_cache_mode is PostgreSQL 12's
+	}
+	ptx, err := c.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	t := &pgCloseTx{tx: ptx, store: s}
+	if err := fn(ctx, t); err != nil {
+		_ = ptx.Rollback(context.WithoutCancel(ctx))
+		if t.retry != nil && !dberr.Retryable(err) {
+			err = fmt.Errorf("%w (after: %w)", err, t.retry)
+		}
+		return err
+	}
+	return ptx.Commit(ctx)
+}
+
+// fail maps a statement's error like tx.write.
+func (t *pgCloseTx) fail(err error, what string) error {
+	if t.retry == nil && dberr.Retryable(err) {
+		t.retry = err
+	}
+	return dberr.Write(err, what)
+}
+
 // pgStatement is a prepared statement of the close.
 type pgStatement struct {
 	name, sql string
 	params    []uint32 // the OIDs the parameters are encoded as
+	err       error    // why the statement could not be built
 }
 
 // PostgreSQL type OIDs of the values the close sends and reads.
@@ -62,6 +148,9 @@ var binaryFormats = [...]int16{1}
 // results. The parameters are copied into the connection's write buffer, so
 // ps may be reused once exec returns.
 func (t *pgCloseTx) exec(ctx context.Context, st *pgStatement, ps *pgParams) (*pgconn.ResultReader, error) {
+	if st.err != nil {
+		return nil, st.err
+	}
 	c := t.tx.Conn()
 	sd, err := c.Prepare(ctx, st.name, st.sql)
 	if err != nil {
@@ -99,14 +188,14 @@ func (n reserve) Encode(dst []byte) ([]byte, error) {
 
 // pgParams encodes the parameters of one statement, one after another,
 // into one buffer; values cuts it into the parameters. A page's buffer is
-// taken from its DB's (pgCloseTx.params) and given back once the statement
-// is sent (pgCloseTx.release).
+// taken from its Store's (pgCloseTx.params) and given back once the
+// statement is sent (pgCloseTx.release).
 type pgParams struct {
 	buf  []byte
 	ends []int // where each parameter ends in buf
 }
 
-// closeParamBuffers is how many parameter buffers a DB keeps for reuse:
+// closeParamBuffers is how many parameter buffers a Store keeps for reuse:
 // two per page in flight, for as many workers as a close on two to four
 // cores runs.
 const closeParamBuffers = 8
@@ -114,7 +203,7 @@ const closeParamBuffers = 8
 // params takes a parameter buffer for reuse, or a new one.
 func (t *pgCloseTx) params() *pgParams {
 	select {
-	case p := <-t.bufs:
+	case p := <-t.store.closeParams:
 		p.buf, p.ends = p.buf[:0], p.ends[:0]
 		return p
 	default:
@@ -129,7 +218,7 @@ func (t *pgCloseTx) release(p *pgParams) {
 		return
 	}
 	select {
-	case t.bufs <- p:
+	case t.store.closeParams <- p:
 	default:
 	}
 }
@@ -344,24 +433,24 @@ func (r *rowReader) text() string {
 }
 
 // date reads a date; NULL is the zero Date.
-func (r *rowReader) date() dbDate {
+func (r *rowReader) date() schema.Date {
 	v := r.next(4)
 	if v == nil {
-		return dbDate{}
+		return schema.Date{}
 	}
 	n := int32(binary.BigEndian.Uint32(v))
 	if n == math.MaxInt32 || n == math.MinInt32 {
 		if r.err == nil {
 			r.err = fmt.Errorf("storage: column %d is an infinite date", r.col)
 		}
-		return dbDate{}
+		return schema.Date{}
 	}
 	d, ok := r.dates[n]
 	if !ok {
 		d = funding.DateOf(time.Unix((int64(n)+pgEpochDays)*86400, 0).UTC())
 		r.dates[n] = d
 	}
-	return dbDate(d)
+	return schema.Date(d)
 }
 
 func (r *rowReader) timestamptz() time.Time {
@@ -418,12 +507,7 @@ func (r *rowReader) textArray(f func([]byte)) {
 // index probe per contract, whatever the planner thinks of the month).
 var pgLockContracts = &pgStatement{
 	name: "edufund_close_lock",
-	sql: `SELECT c.id, c.certificate_id, c.group_id, c.module_id, c.program_id, c.provider_id, c.municipality, c.period_start, c.period_end, c.status,
-		c.start_on, c.end_on, c.price_start, c.price_end, c.price_days, c.price_months, c.price_total, c.price_normative,
-		c.price_cert, c.price_copay, c.price_first, c.price_other, c.price_cert_first, c.price_cert_other,
-		c.price_copay_first, c.price_copay_other, c.hold_id, c.created_at, c.closed_on, c.prolonged_from,
-		c.registry, c.direction, c.offered_on, c.activated_on, c.terminated_on, c.scheme,
-		h.id, coalesce(h.amount, 0), coalesce(h.charged, 0), coalesce(h.released, 0), coalesce(h.refunded, 0), h.ctid,
+	sql: `SELECT ` + schema.Contracts.List("c") + `, ` + schema.Holds.List("h") + `, h.ctid,
 		coalesce((SELECT true FROM contract_charges x WHERE x.contract_id = c.id AND x.month = $5::text), false),
 		ARRAY(SELECT l.month || ' ' || l.kind FROM invoice_lines l WHERE l.contract_id = c.id AND l.month >= $6::text)
 	FROM contracts c LEFT JOIN holds h ON h.id = c.hold_id
@@ -432,10 +516,14 @@ var pgLockContracts = &pgStatement{
 	params: []uint32{oidTextArray, oidUUID, oidUUID, oidInt8, oidText, oidText},
 }
 
-// lockColumns is the number of columns pgLockContracts returns.
-const lockColumns = 44
+// pageAlloc bounds the rows a page's result is allocated for up front.
+const pageAlloc = 20000
 
-func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, m funding.Month) ([]enrollment.LockedContract, error) {
+// lockColumns is the number of columns pgLockContracts returns: a
+// contract's, its hold's, the hold's tuple id, the charge and the lines.
+var lockColumns = len(schema.Contracts.Columns) + len(schema.Holds.Columns) + 3
+
+func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, m funding.Month) ([]batch.LockedContract, error) {
 	if len(statuses) == 0 || limit <= 0 {
 		return nil, nil
 	}
@@ -448,14 +536,15 @@ func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Sta
 	params.int8(int64(limit))
 	params.text(monthStrings.of(m))
 	params.text(monthStrings.of(m.Prev()))
-	done := traceStatement(pgLockContracts.sql)
+	done := t.store.trace(pgLockContracts.sql)
 	rr, err := t.exec(ctx, pgLockContracts, params)
 	if err != nil {
 		done()
 		return nil, t.fail(err, what)
 	}
-	out := make([]enrollment.LockedContract, 0, min(limit, closeChunk))
+	out := make([]batch.LockedContract, 0, min(limit, pageAlloc))
 	r := rowReader{dates: map[int32]funding.Date{}, strs: map[string]string{}}
+	lr := newLockedReader()
 	t.holds = make(map[uuid.UUID]tid, cap(out))
 	first := true
 	for rr.NextRow() {
@@ -471,7 +560,7 @@ func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Sta
 			r.err = fmt.Errorf("storage: %s: %d columns, want %d", what, len(r.vals), lockColumns)
 			continue
 		}
-		lc, at, err := readLocked(&r)
+		lc, at, err := lr.readLocked(&r)
 		if err != nil {
 			r.err = err
 			continue
@@ -493,25 +582,32 @@ func (t *pgCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Sta
 	return out, nil
 }
 
+// lockedReader decodes the rows of pgLockContracts into a contract and a
+// hold it reuses.
+type lockedReader struct {
+	c              schema.Contract
+	h              schema.Hold // zero when the contract has none or it is missing
+	contract, hold rowDecoder
+}
+
+func newLockedReader() *lockedReader {
+	lr := &lockedReader{}
+	lr.contract, lr.hold = contractCodec.decoder(&lr.c), holdCodec.decoder(&lr.h)
+	return lr
+}
+
 // readLocked decodes one row of pgLockContracts: the contract and where
 // its hold is.
-func readLocked(r *rowReader) (enrollment.LockedContract, tid, error) {
-	var c contractRow
-	c.ID, c.CertificateID, c.GroupID, c.ModuleID, c.ProgramID, c.ProviderID = r.uuid(), r.uuid(), r.uuid(), r.uuid(), r.uuid(), r.uuid()
-	c.Municipality, c.PeriodStart, c.PeriodEnd, c.Status = r.text(), r.date(), r.date(), r.text()
-	c.Start, c.End, c.PriceStart, c.PriceEnd = r.date(), r.date(), r.date(), r.date()
-	c.PriceDays, c.PriceMonths = int(r.int4()), int(r.int4())
-	c.PriceTotal, c.PriceNormative, c.PriceCert, c.PriceCoPay = r.int8(), r.int8(), r.int8(), r.int8()
-	c.PriceFirst, c.PriceOther, c.PriceCertFirst, c.PriceCertOther = r.int8(), r.int8(), r.int8(), r.int8()
-	c.PriceCoPayFirst, c.PriceCoPayOther = r.int8(), r.int8()
-	c.HoldID, c.CreatedAt, c.ClosedOn, c.ProlongedFrom = nullUUID(r.uuid()), dbTime(r.timestamptz()), r.date(), nullUUID(r.uuid())
-	c.Registry, c.Direction, c.OfferedOn, c.ActivatedOn, c.TerminatedOn, c.Scheme = r.text(), r.text(), r.date(), r.date(), r.date(), r.text()
-	h := holdRow{ID: r.uuid(), Amount: r.int8(), Charged: r.int8(), Released: r.int8(), Refunded: r.int8()}
+func (lr *lockedReader) readLocked(r *rowReader) (batch.LockedContract, tid, error) {
+	lr.c, lr.h = schema.Contract{}, schema.Hold{}
+	lr.contract.decode(r, false)
+	lr.hold.decode(r, true)
+	c, h := &lr.c, &lr.h
 	at := r.tid()
-	lc := enrollment.LockedContract{Charged: r.bool()}
+	lc := batch.LockedContract{Charged: r.bool()}
 	var lerr error
 	r.textArray(func(b []byte) {
-		k, err := parseLineKey(string(b))
+		k, err := schema.ParseLineKey(string(b))
 		if err != nil && lerr == nil {
 			lerr = err
 		}
@@ -526,9 +622,9 @@ func readLocked(r *rowReader) (enrollment.LockedContract, tid, error) {
 	if c.ID == uuid.Nil || c.CertificateID == uuid.Nil {
 		return lc, at, fmt.Errorf("storage: contract row without id or certificate")
 	}
-	lc.Contract = c.domain()
+	lc.Contract = c.Domain()
 	if h.ID != uuid.Nil {
-		lc.Hold = h.domain()
+		lc.Hold = h.Domain()
 	}
 	return lc, at, nil
 }
@@ -543,7 +639,7 @@ func readLocked(r *rowReader) (enrollment.LockedContract, tid, error) {
 // and by the account the posting names, and the invoice totals in the key
 // order the client sorted them in. The accounts are not touched: a charge
 // moves money from reserved to spent, both derived from the holds (see
-// accountSelect). The number of holds updated comes back, to be compared
+// schema.AccountSelect). The number of holds updated comes back, to be compared
 // with what was sent. A posting's period ends where its contract's does,
 // which is its account's: an account's period does not change once it is
 // granted.
@@ -558,51 +654,72 @@ func readLocked(r *rowReader) (enrollment.LockedContract, tid, error) {
 // the executor one row at a time), not in FROM: a function scan in FROM
 // first copies every element of every array into a tuplestore (10,000 rows
 // of six columns: 13–20 ms against 8 ms in a psql test).
-var pgClosePage = &pgStatement{
-	name: "edufund_close_page",
-	sql: `WITH r AS (INSERT INTO contract_charges (contract_id, month, amount)
-		SELECT unnest($1::uuid[]), $9::text, unnest($2::bigint[])),
+var pgClosePage = func() *pgStatement {
+	st := &pgStatement{
+		name: "edufund_close_page",
+		params: []uint32{
+			oidUUIDArray, oidInt8Array, oidUUIDArray, oidUUIDArray, oidDateArray, oidDateArray, oidUUIDArray, oidTextArray,
+			oidText, oidTimestamptz, oidText, oidText,
+			oidUUIDArray, oidTextArray, oidTextArray, oidTextArray, oidUUIDArray, oidInt8Array,
+			oidTextArray, oidUUIDArray, oidTextArray, oidTextArray, oidInt8Array, oidInt4Array,
+			oidTIDArray, oidTextArray, oidTextArray,
+		},
+	}
+	// The values of each table's columns, by name; the column map gives the
+	// order, and a column without a value fails the statement.
+	insert := func(t *schema.Table, values map[string]string) string {
+		sel, err := t.Exprs(values)
+		if err != nil && st.err == nil {
+			st.err = err
+		}
+		return `INSERT INTO ` + t.Name + ` (` + t.List("") + `) SELECT ` + sel
+	}
+	st.sql = `WITH r AS (` + insert(schema.ContractCharges, map[string]string{
+		"contract_id": "unnest($1::uuid[])", "month": "$9::text", "amount": "unnest($2::bigint[])",
+	}) + `),
 	h AS (UPDATE holds SET charged = holds.charged + v.a
 		FROM (SELECT unnest($25::tid[]) AS t, unnest($3::uuid[]) AS id, unnest($2::bigint[]) AS a, unnest($4::uuid[]) AS c, unnest($5::date[]) AS st) AS v
 		WHERE holds.ctid = v.t AND holds.id = v.id AND holds.certificate_id = v.c AND holds.period_start = v.st
 			AND holds.amount - holds.charged - holds.released >= v.a RETURNING 1),
-	p AS (INSERT INTO postings (id, certificate_id, period_start, period_end, kind, amount, hold_id, contract_id, month, at, actor, rule, params)
-		SELECT unnest($7::uuid[]), unnest($4::uuid[]), unnest($5::date[]), unnest($6::date[]), 'charge', unnest($2::bigint[]),
-			unnest($3::uuid[]), unnest($1::uuid[]), $9::text, $10::timestamptz, $11::text, $12::text, unnest($8::text[])),
-	l AS (INSERT INTO invoice_lines (contract_id, month, kind, municipality, provider_id, amount, scheme)
-		SELECT unnest($13::uuid[]), unnest($14::text[]), unnest($15::text[]), unnest($16::text[]), unnest($17::uuid[]), unnest($18::bigint[]), unnest($26::text[])),
-	i AS (INSERT INTO invoices (municipality, provider_id, month, kind, amount, lines, scheme)
-		SELECT unnest($19::text[]), unnest($20::uuid[]), unnest($21::text[]), unnest($22::text[]), unnest($23::bigint[]), unnest($24::integer[]), unnest($27::text[])
-		ON CONFLICT (scheme, municipality, provider_id, month, kind) DO UPDATE SET amount = invoices.amount + EXCLUDED.amount, lines = invoices.lines + EXCLUDED.lines)
-	SELECT count(*) FROM h`,
-	params: []uint32{
-		oidUUIDArray, oidInt8Array, oidUUIDArray, oidUUIDArray, oidDateArray, oidDateArray, oidUUIDArray, oidTextArray,
-		oidText, oidTimestamptz, oidText, oidText,
-		oidUUIDArray, oidTextArray, oidTextArray, oidTextArray, oidUUIDArray, oidInt8Array,
-		oidTextArray, oidUUIDArray, oidTextArray, oidTextArray, oidInt8Array, oidInt4Array,
-		oidTIDArray, oidTextArray, oidTextArray,
-	},
-}
+	p AS (` + insert(schema.Postings, map[string]string{
+		"id": "unnest($7::uuid[])", "certificate_id": "unnest($4::uuid[])", "period_start": "unnest($5::date[])",
+		"period_end": "unnest($6::date[])", "kind": "'charge'", "amount": "unnest($2::bigint[])", "hold_id": "unnest($3::uuid[])",
+		"contract_id": "unnest($1::uuid[])", "month": "$9::text", "at": "$10::timestamptz", "actor": "$11::text", "rule": "$12::text",
+		"params": "unnest($8::text[])",
+	}) + `),
+	l AS (` + insert(schema.InvoiceLines, map[string]string{
+		"contract_id": "unnest($13::uuid[])", "month": "unnest($14::text[])", "kind": "unnest($15::text[])",
+		"municipality": "unnest($16::text[])", "provider_id": "unnest($17::uuid[])", "amount": "unnest($18::bigint[])",
+		"scheme": "unnest($26::text[])",
+	}) + `),
+	i AS (` + insert(schema.Invoices, map[string]string{
+		"municipality": "unnest($19::text[])", "provider_id": "unnest($20::uuid[])", "month": "unnest($21::text[])",
+		"kind": "unnest($22::text[])", "amount": "unnest($23::bigint[])", "lines": "unnest($24::integer[])", "scheme": "unnest($27::text[])",
+	}) + `
+		ON CONFLICT (` + strings.Join(schema.Invoices.Keys(), ", ") + `) DO UPDATE SET amount = invoices.amount + EXCLUDED.amount, lines = invoices.lines + EXCLUDED.lines)
+	SELECT count(*) FROM h`
+	return st
+}()
 
 func (t *pgCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord, ls []enrollment.InvoiceLine) error {
 	if len(ps) == 0 && len(ls) == 0 {
 		return nil
 	}
-	var k kopecks
+	var k schema.Kopecks
 	n := len(ps)
 	amounts := make([]int64, n)
 	params := make([]string, n)
 	for i := range ps {
 		p := &ps[i]
-		amounts[i] = k.of("amount", p.Posting.Amount)
-		j, err := paramsJSON(p.Params)
+		amounts[i] = k.Of("amount", p.Posting.Amount)
+		j, err := schema.ParamsJSON(p.Params)
 		if err != nil {
 			return err
 		}
 		params[i] = j
 	}
-	if k.err != nil {
-		return k.err
+	if k.Err != nil {
+		return k.Err
 	}
 	if err := checkPage(ps); err != nil {
 		return err
@@ -613,10 +730,10 @@ func (t *pgCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord
 		if l.ContractID == uuid.Nil || l.ProviderID == uuid.Nil {
 			return fmt.Errorf("storage: invoice line of contract %s lacks its contract or provider", l.ContractID)
 		}
-		lAmounts[i] = k.of("amount", l.Amount)
+		lAmounts[i] = k.Of("amount", l.Amount)
 	}
-	if k.err != nil {
-		return k.err
+	if k.Err != nil {
+		return k.Err
 	}
 	inv := invoiceSums(ls, lAmounts)
 
@@ -647,16 +764,16 @@ func (t *pgCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord
 	args.texts(len(ls), func(i int) string { return ls[i].Municipality })
 	args.uuids(len(ls), func(i int) uuid.UUID { return ls[i].ProviderID })
 	args.int8s(len(ls), func(i int) int64 { return lAmounts[i] })
-	args.texts(len(inv), func(i int) string { return inv[i].municipality })
-	args.uuids(len(inv), func(i int) uuid.UUID { return inv[i].provider })
-	args.texts(len(inv), func(i int) string { return inv[i].month })
-	args.texts(len(inv), func(i int) string { return inv[i].kind })
+	args.texts(len(inv), func(i int) string { return inv[i].Municipality })
+	args.uuids(len(inv), func(i int) uuid.UUID { return inv[i].Provider })
+	args.texts(len(inv), func(i int) string { return inv[i].Month })
+	args.texts(len(inv), func(i int) string { return inv[i].Kind })
 	args.int8s(len(inv), func(i int) int64 { return inv[i].amount })
 	args.int4s(len(inv), func(i int) int32 { return inv[i].lines })
 	args.tids(n, func(i int) tid { return t.holds[ps[i].Posting.HoldID] })
 	args.texts(len(ls), func(i int) string { return string(ls[i].Scheme) })
-	args.texts(len(inv), func(i int) string { return inv[i].scheme })
-	defer traceStatement(pgClosePage.sql)()
+	args.texts(len(inv), func(i int) string { return inv[i].Scheme })
+	defer t.store.trace(pgClosePage.sql)()
 	rr, err := t.exec(ctx, pgClosePage, args)
 	if err != nil {
 		return t.fail(err, "close page")
@@ -676,7 +793,79 @@ func (t *pgCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord
 		return fmt.Errorf("storage: close page: %d result rows: %v", rows, r.err)
 	}
 	if gotHolds != int64(n) {
-		return fmt.Errorf("%w: %d of %d holds", errUncovered, gotHolds, n)
+		return fmt.Errorf("%w: %d of %d holds", schema.ErrUncovered, gotHolds, n)
 	}
 	return nil
+}
+
+// checkPage checks a page's charge postings: charges of one month, time,
+// actor and rule, each complete.
+func checkPage(ps []enrollment.PostingRecord) error {
+	for i := range ps {
+		p := &ps[i]
+		switch {
+		case p.Posting.Kind != funding.Charge:
+			return fmt.Errorf("storage: close page: posting %s is a %s", p.ID, p.Posting.Kind)
+		case p.At.IsZero():
+			return fmt.Errorf("storage: posting %s has no time", p.ID)
+		case p.ContractID == uuid.Nil || p.Posting.HoldID == uuid.Nil || p.CertificateID == uuid.Nil || p.ID == uuid.Nil ||
+			p.Period.Start.IsZero() || p.Period.End.IsZero():
+			return fmt.Errorf("storage: close page: posting %s lacks its contract, hold, certificate, id or period", p.ID)
+		case p.Month != ps[0].Month || !p.At.Equal(ps[0].At) || p.Actor != ps[0].Actor || p.Rule != ps[0].Rule:
+			return fmt.Errorf("storage: close page: posting %s is not of the page's month, time, actor and rule", p.ID)
+		}
+	}
+	return nil
+}
+
+// invoiceSums sums a page's lines per invoice, in key order.
+func invoiceSums(ls []enrollment.InvoiceLine, amounts []int64) []invoiceSum {
+	idx := make(map[schema.InvoiceKey]int, 64)
+	var sums []invoiceSum
+	for i := range ls {
+		l := &ls[i]
+		k := schema.InvoiceKey{Scheme: string(l.Scheme), Municipality: l.Municipality, Provider: l.ProviderID, Month: monthStrings.of(l.Month), Kind: string(l.Kind)}
+		j, ok := idx[k]
+		if !ok {
+			j = len(sums)
+			idx[k] = j
+			sums = append(sums, invoiceSum{InvoiceKey: k})
+		}
+		sums[j].amount += amounts[i]
+		sums[j].lines++
+	}
+	slices.SortFunc(sums, func(a, b invoiceSum) int { return schema.CompareInvoiceKeys(a.InvoiceKey, b.InvoiceKey) })
+	return sums
+}
+
+type invoiceSum struct {
+	schema.InvoiceKey
+	amount int64
+	lines  int32
+}
+
+// monthStrings caches Month.String (fmt.Sprintf) for the few months a
+// close writes, once per charge and invoice line otherwise.
+var monthStrings = monthCache{m: map[funding.Month]string{}}
+
+type monthCache struct {
+	mu sync.RWMutex
+	m  map[funding.Month]string
+}
+
+func (c *monthCache) of(m funding.Month) string {
+	c.mu.RLock()
+	s, ok := c.m[m]
+	c.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = m.String()
+	c.mu.Lock()
+	if len(c.m) > 256 {
+		clear(c.m)
+	}
+	c.m[m] = s
+	c.mu.Unlock()
+	return s
 }

@@ -1,0 +1,167 @@
+package pgfast
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/edufund/edufund/enrollment/batch"
+	"github.com/edufund/edufund/funding"
+	"github.com/edufund/edufund/storage/internal/schema"
+)
+
+// Binary array parameters for the batch statements: the rows of a table
+// travel as one array per column, in the column map's order
+// (schema.Table), and the statement reads them back with
+// unnest($first::type[], …) (unnestOf). One encoder serves every table, the
+// optimistic and the locked batch alike.
+
+// The codecs of the tables the batches write.
+var (
+	contractCodec    = mustCodec(schema.Contracts)
+	holdCodec        = mustCodec(schema.Holds)
+	postingCodec     = mustCodec(schema.Postings)
+	accountCodec     = mustCodec(schema.Accounts)
+	counterCodec     = mustCodec(schema.Counters)
+	idempotencyCodec = mustCodec(schema.Idempotency)
+)
+
+// mustCodec is codecOf for a table the package writes: one it cannot
+// encode is a mistake found at its first use.
+func mustCodec(t *schema.Table) *codec {
+	c, err := codecOf(t)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// args are the column arrays of rows, a slice of c's row structs or of
+// pointers to them: a Go slice per column, of the types the pipelines'
+// encoder (pgParams.arg) and pgx both send as arrays, NULL where the
+// column stores a zero value as NULL.
+func (c *codec) args(rows any) []any {
+	rv := reflect.ValueOf(rows)
+	n := rv.Len()
+	structs := make([]reflect.Value, n)
+	for i := range structs {
+		structs[i] = reflect.Indirect(rv.Index(i))
+	}
+	out := make([]any, len(c.table.Columns))
+	for j, col := range c.table.Columns {
+		field := func(i int) reflect.Value { return structs[i].Field(col.Index) }
+		switch c.kinds[j] {
+		case kindUUID:
+			a := make([]pgtype.UUID, n)
+			for i := range n {
+				a[i] = pgUUID(*field(i).Addr().Interface().(*uuid.UUID))
+			}
+			out[j] = a
+		case kindNullUUID:
+			a := make([]pgtype.UUID, n)
+			for i := range n {
+				a[i] = pgUUID(uuid.UUID(*field(i).Addr().Interface().(*schema.NullUUID)))
+			}
+			out[j] = a
+		case kindText:
+			a := make([]string, n)
+			for i := range n {
+				a[i] = field(i).String()
+			}
+			out[j] = a
+		case kindInt8:
+			a := make([]int64, n)
+			for i := range n {
+				a[i] = field(i).Int()
+			}
+			out[j] = a
+		case kindInt4:
+			a := make([]int32, n)
+			for i := range n {
+				a[i] = int32(field(i).Int())
+			}
+			out[j] = a
+		case kindBool:
+			a := make([]bool, n)
+			for i := range n {
+				a[i] = field(i).Bool()
+			}
+			out[j] = a
+		case kindDate:
+			a := make([]pgtype.Date, n)
+			for i := range n {
+				a[i] = pgDate(funding.Date(*field(i).Addr().Interface().(*schema.Date)))
+			}
+			out[j] = a
+		case kindTime:
+			a := make([]pgtype.Timestamptz, n)
+			for i := range n {
+				t := time.Time(*field(i).Addr().Interface().(*schema.Time))
+				a[i] = pgtype.Timestamptz{Time: t, Valid: !t.IsZero()}
+			}
+			out[j] = a
+		case kindMonth:
+			a := make([]pgtype.Text, n)
+			for i := range n {
+				if m := funding.Month(*field(i).Addr().Interface().(*schema.Month)); !m.IsZero() {
+					a[i] = pgtype.Text{String: m.String(), Valid: true}
+				}
+			}
+			out[j] = a
+		case kindBytes:
+			a := make([][]byte, n)
+			for i := range n {
+				a[i] = field(i).Bytes()
+			}
+			out[j] = a
+		}
+	}
+	return out
+}
+
+// types are the casts of c's column arrays.
+func (c *codec) types() []string { return c.table.Types() }
+
+// insert is INSERT INTO c's table (its columns) SELECT * FROM the column
+// arrays from parameter $first on, then suffix; and the next parameter's
+// number.
+func (c *codec) insert(first int, suffix string) (string, int) {
+	q := `INSERT INTO ` + c.table.Name + ` (` + c.table.List("") + `) SELECT * FROM ` + unnestOf(first, c.types()...)
+	if suffix != "" {
+		q += " " + suffix
+	}
+	return q, first + len(c.table.Columns)
+}
+
+// unnestOf is unnest($first::types[0][], $first+1::types[1][], …).
+func unnestOf(first int, types ...string) string {
+	var b strings.Builder
+	b.WriteString("unnest(")
+	for i, t := range types {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d::%s[]", first+i, t)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// guardArgs are the key, add, used, limit, exact and room of the guards.
+func guardArgs(gs []batch.CounterGuard) []any {
+	n := len(gs)
+	ks, adds, used, lims, exact, room := make([]string, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]bool, n), make([]int64, n)
+	for i, g := range gs {
+		ks[i], adds[i], used[i], lims[i], exact[i], room[i] = g.Key, g.Add, g.Used, g.Limit, g.Exact, g.Room
+	}
+	return []any{ks, adds, used, lims, exact, room}
+}
+
+// pgUUID and pgDate are pgx's values of an id and a date (NULL when zero).
+func pgUUID(id uuid.UUID) pgtype.UUID { return pgtype.UUID{Bytes: id, Valid: id != uuid.Nil} }
+
+func pgDate(d funding.Date) pgtype.Date { return pgtype.Date{Time: d.Time(), Valid: !d.IsZero()} }

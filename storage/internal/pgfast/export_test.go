@@ -1,0 +1,31 @@
+package pgfast
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/edufund/edufund/enrollment/batch"
+)
+
+// For the external tests, which need a migrated database (package storage).
+
+// WithConn is withConn.
+func (s *Store) WithConn(ctx context.Context, fn func(c *pgx.Conn) error) error {
+	return s.withConn(ctx, fn)
+}
+
+// QueryInPipeline runs query, prepared as name, in a pipeline and scans
+// its rows.
+func (s *Store) QueryInPipeline(ctx context.Context, name, query string, scan func(pgx.Rows) error) error {
+	st := &pgStmt{name, query}
+	return s.withConn(ctx, func(c *pgx.Conn) error {
+		return s.runPipeline(ctx, c, []pgQuery{{stmt: st, scan: scan}})
+	})
+}
+
+// CloseConn is the pgx transaction of a page of the close.
+func CloseConn(tx batch.CloseTx) pgx.Tx { return tx.(*pgCloseTx).tx }
+
+// LockContractsStatement is the name and text of the close's lock statement.
+func LockContractsStatement() (name, sql string) { return pgLockContracts.name, pgLockContracts.sql }

@@ -303,9 +303,9 @@ func bankStep(ctx context.Context, r *storagetest.Region, db *storage.DB, batche
 		var rep enrollment.CloseReport
 		var err error
 		if rng.IntN(2) == 0 {
-			rep, err = r.Service.CloseMonth(ctx, db, oct, nil)
+			rep, err = r.Service.CloseMonth(ctx, oct, nil)
 		} else {
-			rep, err = batch.CloseMonth(ctx, r.Service, db, oct, batch.CloseOptions{PageSize: 4, Workers: 2})
+			rep, err = batch.CloseMonth(ctx, r.Service, oct, batch.CloseOptions{PageSize: 4, Workers: 2})
 		}
 		if err != nil {
 			return err
@@ -318,7 +318,7 @@ func bankStep(ctx context.Context, r *storagetest.Region, db *storage.DB, batche
 		}
 		return nil
 	default:
-		rep, err := r.Service.Rollover(ctx, db, storagetest.Autumn, nil)
+		rep, err := r.Service.Rollover(ctx, storagetest.Autumn, nil)
 		if err != nil {
 			return err
 		}

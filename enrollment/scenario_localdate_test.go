@@ -69,7 +69,7 @@ func testLocalDate(t *testing.T, db *storage.DB, zone *time.Location) {
 	at(2026, time.March, 31, 23, 30)
 	require.Equal(t, "2026-03-31", svc.Today().String())
 	require.Equal(t, "10000.00", usable(), "ten months of twelve remain, March counted")
-	_, err = svc.CloseMonth(ctx, db, funding.Month{Year: 2026, Month: time.April}, nil)
+	_, err = svc.CloseMonth(ctx, funding.Month{Year: 2026, Month: time.April}, nil)
 	require.ErrorIs(t, err, enrollment.ErrMonthNotStarted)
 	_, err = issue("child-local-2", fiveOnFirstOfApril)
 	require.ErrorIs(t, err, enrollment.ErrIneligible, "the child is five only tomorrow")
@@ -81,7 +81,7 @@ func testLocalDate(t *testing.T, db *storage.DB, zone *time.Location) {
 	require.Equal(t, "9000.00", usable(), "nine months remain from April")
 	_, err = issue("child-local-2", fiveOnFirstOfApril)
 	require.NoError(t, err, "five today")
-	rep, err := svc.CloseMonth(ctx, db, funding.Month{Year: 2026, Month: time.April}, nil)
+	rep, err := svc.CloseMonth(ctx, funding.Month{Year: 2026, Month: time.April}, nil)
 	require.NoError(t, err)
 	require.Empty(t, rep.Failed)
 
@@ -95,15 +95,15 @@ func testLocalDate(t *testing.T, db *storage.DB, zone *time.Location) {
 
 	// 23:30 on 31 December, local: the year has not ended.
 	at(2026, time.December, 31, 23, 30)
-	_, err = svc.Rollover(ctx, db, funding.CalendarYear(2026), nil)
+	_, err = svc.Rollover(ctx, funding.CalendarYear(2026), nil)
 	require.ErrorIs(t, err, enrollment.ErrPeriodNotEnded)
-	_, err = svc.CloseMonth(ctx, db, funding.Month{Year: 2027, Month: time.January}, nil)
+	_, err = svc.CloseMonth(ctx, funding.Month{Year: 2027, Month: time.January}, nil)
 	require.ErrorIs(t, err, enrollment.ErrMonthNotStarted)
 
 	// 00:30 on 1 January, local (UTC is still on 31 December).
 	at(2027, time.January, 1, 0, 30)
 	require.Equal(t, 2026, clock.T.UTC().Year())
-	roll, err := svc.Rollover(ctx, db, funding.CalendarYear(2026), nil)
+	roll, err := svc.Rollover(ctx, funding.CalendarYear(2026), nil)
 	require.NoError(t, err)
 	require.Empty(t, roll.Failed)
 	require.Equal(t, 2, roll.Granted)

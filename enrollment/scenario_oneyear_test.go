@@ -68,7 +68,7 @@ func TestOneYear(t *testing.T) {
 		closeMonth := func(y int, mo time.Month) enrollment.CloseReport {
 			t.Helper()
 			r.At(y, mo, 1)
-			rep, err := r.Service.CloseMonth(ctx, db, funding.Month{Year: y, Month: mo}, nil)
+			rep, err := r.Service.CloseMonth(ctx, funding.Month{Year: y, Month: mo}, nil)
 			require.NoError(t, err)
 			require.Empty(t, rep.Failed)
 			return rep
@@ -92,9 +92,9 @@ func TestOneYear(t *testing.T) {
 
 		// December cannot be closed before November: November would never be charged.
 		r.At(2025, time.December, 1)
-		_, err = r.Service.CloseMonth(ctx, db, funding.Month{Year: 2025, Month: time.December}, nil)
+		_, err = r.Service.CloseMonth(ctx, funding.Month{Year: 2025, Month: time.December}, nil)
 		require.ErrorIs(t, err, enrollment.ErrMonthSkipped)
-		_, err = batch.CloseMonth(ctx, r.Service, db, funding.Month{Year: 2025, Month: time.December}, batch.CloseOptions{})
+		_, err = batch.CloseMonth(ctx, r.Service, funding.Month{Year: 2025, Month: time.December}, batch.CloseOptions{})
 		require.ErrorIs(t, err, enrollment.ErrMonthSkipped)
 		require.Equal(t, "2000.02", r.Money(cert.ID).Spent.String())
 
@@ -136,7 +136,7 @@ func TestOneYear(t *testing.T) {
 
 		// Rollover: the unused balance expires, the next period's nominal is granted.
 		r.At(2026, time.January, 1)
-		roll, err := r.Service.Rollover(ctx, db, storagetest.Autumn, nil)
+		roll, err := r.Service.Rollover(ctx, storagetest.Autumn, nil)
 		require.NoError(t, err)
 		require.Empty(t, roll.Failed)
 		require.GreaterOrEqual(t, roll.Granted, 1)
@@ -144,7 +144,7 @@ func TestOneYear(t *testing.T) {
 		require.Equal(t, "30000.00", got.Nominal.String())
 		require.Equal(t, "30000.00", got.Balance.String())
 		// Re-running the rollover grants nothing twice.
-		_, err = r.Service.Rollover(ctx, db, storagetest.Autumn, nil)
+		_, err = r.Service.Rollover(ctx, storagetest.Autumn, nil)
 		require.NoError(t, err)
 		require.Equal(t, "30000.00", r.Money(cert.ID).Nominal.String())
 

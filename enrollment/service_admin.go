@@ -215,3 +215,67 @@ func (s *Service) Category(ctx context.Context, code string) (certificate.Catego
 	})
 	return c, err
 }
+
+// Invoices lists a month's invoices the caller may see: a provider its own
+// (of both schemes; provider, when set, must be its own, or there is none
+// to see); a municipal authority the children's scheme's of its budget; the
+// regional operator the children's scheme's, the federal operator the adult
+// scheme's, each of every provider or of provider when set; the system all.
+func (s *Service) Invoices(ctx context.Context, by Caller, m funding.Month, provider uuid.UUID) ([]Invoice, error) {
+	if err := roleMay(by, "read invoices", RoleProvider, RoleMunicipality, RoleRegional, RoleFederal); err != nil {
+		return nil, err
+	}
+	if own := by.providerID(); own != uuid.Nil {
+		if provider != uuid.Nil && provider != own {
+			return nil, notFound(ErrNotFound, "provider_id", provider)
+		}
+		provider = own
+	}
+	all, err := s.store.Invoices(ctx, provider, m)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, inv := range all {
+		if seesInvoice(by, inv) {
+			out = append(out, inv)
+		}
+	}
+	return out, nil
+}
+
+// seesInvoice reports whether by may see an invoice; see Invoices.
+func seesInvoice(by Caller, inv Invoice) bool {
+	switch by.Role {
+	case RoleSystem:
+		return true
+	case RoleProvider:
+		return inv.ProviderID == by.providerID()
+	case RoleMunicipality:
+		return inv.Scheme == certificate.Supplementary && inv.Municipality == by.ID
+	case RoleRegional:
+		return inv.Scheme == certificate.Supplementary
+	case RoleFederal:
+		return inv.Scheme == certificate.DigitalSkills
+	}
+	return false
+}
+
+// ProgramScore scores a program by its contracts' ratings (ProgramScore of
+// the rules: closed contracts weigh double). A program's score is public:
+// the navigator shows it to everyone.
+func (s *Service) ProgramScore(ctx context.Context, programID uuid.UUID) (Score, error) {
+	var rs []ScoredRating
+	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		if _, err := tx.Program(ctx, programID); err != nil {
+			return notFound(err, "program_id", programID)
+		}
+		var err error
+		rs, err = tx.ProgramRatings(ctx, programID)
+		return err
+	})
+	if err != nil {
+		return Score{}, err
+	}
+	return ProgramScore(rs), nil
+}

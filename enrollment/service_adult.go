@@ -246,13 +246,13 @@ type SweepReport struct {
 // overdue (see CancelOverdue), each in a transaction of its own; their quota
 // places go to the queue in its order. Re-running is safe: a cancelled
 // certificate is not looked at again.
-func (s *Service) CancelAllOverdue(ctx context.Context, pager Pager, by Caller, progress func(SweepReport)) (SweepReport, error) {
+func (s *Service) CancelAllOverdue(ctx context.Context, by Caller, progress func(SweepReport)) (SweepReport, error) {
 	rep := SweepReport{Failed: map[uuid.UUID]error{}}
 	if err := roleMay(by, "cancel certificates for overdue documents", RoleFederal); err != nil {
 		return rep, err
 	}
 	on, actor := s.Today(), by.Actor()
-	err := eachCertificate(ctx, pager, "cancel overdue", rep.Failed, func(id uuid.UUID) error {
+	err := eachCertificate(ctx, s.store, "cancel overdue", rep.Failed, func(id uuid.UUID) error {
 		rep.Certificates++
 		var cancelled certificate.Number
 		err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {

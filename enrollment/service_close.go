@@ -73,14 +73,14 @@ const pageSize = 500
 // Re-running it is safe: a contract's month is charged once, an invoice line
 // is added once, a closed contract is not listed again. progress, if not
 // nil, is called after every page.
-func (s *Service) CloseMonth(ctx context.Context, pager Pager, m funding.Month, progress func(CloseReport)) (CloseReport, error) {
+func (s *Service) CloseMonth(ctx context.Context, m funding.Month, progress func(CloseReport)) (CloseReport, error) {
 	rep := CloseReport{Month: m, Failed: map[uuid.UUID]error{}}
 	if err := s.checkCloseable(ctx, m); err != nil {
 		return rep, err
 	}
 	after := uuid.Nil
 	for {
-		ids, err := pager.ContractIDs(ctx, CloseStatuses(), after, pageSize)
+		ids, err := s.store.ContractIDs(ctx, CloseStatuses(), after, pageSize)
 		if err != nil {
 			return rep, fmt.Errorf("close %s: list contracts: %w", m, err)
 		}
@@ -236,13 +236,13 @@ func (s *Service) checkRollable(from funding.Period) error {
 // their validity expire, freeing their slots for the queue. A period that has
 // not ended (in the region's time zone) is refused with ErrPeriodNotEnded.
 // Each certificate is a transaction of its own; re-running is safe.
-func (s *Service) Rollover(ctx context.Context, pager Pager, from funding.Period, progress func(RolloverReport)) (RolloverReport, error) {
+func (s *Service) Rollover(ctx context.Context, from funding.Period, progress func(RolloverReport)) (RolloverReport, error) {
 	to := from.Next()
 	rep := RolloverReport{From: from, To: to, Failed: map[uuid.UUID]error{}}
 	if err := s.checkRollable(from); err != nil {
 		return rep, err
 	}
-	err := eachCertificate(ctx, pager, "rollover "+from.String(), rep.Failed, func(id uuid.UUID) error {
+	err := eachCertificate(ctx, s.store, "rollover "+from.String(), rep.Failed, func(id uuid.UUID) error {
 		rep.Certificates++
 		return s.rollCertificate(ctx, id, from, to, &rep)
 	}, func() {

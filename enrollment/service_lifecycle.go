@@ -340,12 +340,12 @@ func (s *Service) Prolong(ctx context.Context, key string, r ProlongRequest) (Co
 // AcceptBySilence activates every prolongation offer the holder has left
 // unanswered for ProlongationSilenceDays, each in a transaction of its own.
 // It returns how many it activated; re-running it is safe.
-func (s *Service) AcceptBySilence(ctx context.Context, pager Pager) (int, error) {
+func (s *Service) AcceptBySilence(ctx context.Context) (int, error) {
 	on := s.Today()
 	n := 0
 	after := uuid.Nil
 	for {
-		ids, err := pager.ContractIDs(ctx, []Status{Accepted}, after, pageSize)
+		ids, err := s.store.ContractIDs(ctx, []Status{Accepted}, after, pageSize)
 		if err != nil || len(ids) == 0 {
 			return n, err
 		}

@@ -15,9 +15,12 @@ import (
 // Store is what the services need from a system of record. Every use case
 // runs inside one InTx closure: the closure may run more than once (the
 // store retries it on serialization failures, deadlocks and busy errors), so
-// it must have no effect outside the transaction it is handed.
+// it must have no effect outside the transaction it is handed. The long
+// runs (the monthly close, the rollover, the sweeps) list what they visit
+// page by page through the store's Pager.
 type Store interface {
 	InTx(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+	Pager
 }
 
 // Errors a Store reports in domain terms.
@@ -153,6 +156,9 @@ type ContractTx interface {
 	AddInvoiceLine(ctx context.Context, l InvoiceLine) error
 	// SaveRating records a contract's rating, replacing an earlier one.
 	SaveRating(ctx context.Context, contractID uuid.UUID, r Rating, at time.Time) error
+	// ProgramRatings lists the ratings of a program's contracts, each
+	// with whether its contract is closed.
+	ProgramRatings(ctx context.Context, programID uuid.UUID) ([]ScoredRating, error)
 }
 
 // CloseLogTx records the monthly closes that finished, so that none is

@@ -50,7 +50,7 @@ func (s *closeScenario) closeOctober(t *testing.T, store enrollment.Store) (enro
 	s.r.at(2025, time.October, 1)
 	var fallbacks atomic.Int32 // pages run on workers
 	opts := batch.CloseOptions{PageSize: 100, OnFallback: func(uuid.UUID, error) { fallbacks.Add(1) }}
-	rep, err := batch.CloseMonth(context.Background(), svc, s.r.db, funding.Month{Year: 2025, Month: time.October}, opts)
+	rep, err := batch.CloseMonth(context.Background(), svc, funding.Month{Year: 2025, Month: time.October}, opts)
 	require.NoError(t, err)
 	return rep, fallbacks.Load()
 }
@@ -222,7 +222,7 @@ func TestCloseBatchedEquivalence(t *testing.T) {
 			perDB := storagetest.Open(t, kind)
 			per := newCloseScenario(t, perDB)
 			want := per.run(t, func(mo funding.Month) enrollment.CloseReport {
-				rep, err := per.r.svc.CloseMonth(ctx, perDB, mo, nil)
+				rep, err := per.r.svc.CloseMonth(ctx, mo, nil)
 				require.NoError(t, err)
 				return rep
 			})
@@ -235,12 +235,12 @@ func TestCloseBatchedEquivalence(t *testing.T) {
 			got := bat.run(t, func(mo funding.Month) enrollment.CloseReport {
 				var fell error
 				opts := batch.CloseOptions{PageSize: 3, Workers: 2, OnFallback: func(_ uuid.UUID, err error) { fell = err }}
-				rep, err := batch.CloseMonth(ctx, bat.r.svc, batDB, mo, opts)
+				rep, err := batch.CloseMonth(ctx, bat.r.svc, mo, opts)
 				require.NoError(t, err)
 				require.NoError(t, fell, "a page fell back to the per-contract path")
 				before := fingerprint(t, batDB)
 				require.Empty(t, before["charges without their contract"])
-				again, err := batch.CloseMonth(ctx, bat.r.svc, batDB, mo, opts)
+				again, err := batch.CloseMonth(ctx, bat.r.svc, mo, opts)
 				require.NoError(t, err)
 				require.Zero(t, again.Charged, "a second run charges nothing")
 				require.Zero(t, again.Lines)
@@ -267,7 +267,7 @@ func TestCloseBatchedResume(t *testing.T) {
 			cleanDB := storagetest.Open(t, kind)
 			clean := newCloseScenario(t, cleanDB)
 			want := clean.run(t, func(mo funding.Month) enrollment.CloseReport {
-				rep, err := batch.CloseMonth(ctx, clean.r.svc, cleanDB, mo, batch.CloseOptions{PageSize: 4})
+				rep, err := batch.CloseMonth(ctx, clean.r.svc, mo, batch.CloseOptions{PageSize: 4})
 				require.NoError(t, err)
 				return rep
 			})
@@ -277,13 +277,13 @@ func TestCloseBatchedResume(t *testing.T) {
 			got := s.run(t, func(mo funding.Month) enrollment.CloseReport {
 				cctx, cancel := context.WithCancel(ctx)
 				defer cancel()
-				first, err := batch.CloseMonth(cctx, s.r.svc, db, mo, batch.CloseOptions{PageSize: 4, Progress: func(enrollment.CloseReport) { cancel() }})
+				first, err := batch.CloseMonth(cctx, s.r.svc, mo, batch.CloseOptions{PageSize: 4, Progress: func(enrollment.CloseReport) { cancel() }})
 				if err == nil {
 					require.Zero(t, first.Contracts, "a close with pages ran to its end after the cancel")
 				} else {
 					require.True(t, errors.Is(err, context.Canceled), "cancelled close: %v", err)
 				}
-				rest, err := batch.CloseMonth(ctx, s.r.svc, db, mo, batch.CloseOptions{PageSize: 4})
+				rest, err := batch.CloseMonth(ctx, s.r.svc, mo, batch.CloseOptions{PageSize: 4})
 				require.NoError(t, err)
 				// The two runs together did what one clean run does.
 				rest.Charged += first.Charged
@@ -330,7 +330,7 @@ func TestCloseBatchedFallback(t *testing.T) {
 				var fallbacks atomic.Int32
 				opts := tc.opts
 				opts.OnFallback = func(uuid.UUID, error) { fallbacks.Add(1) }
-				rep, err := batch.CloseMonth(ctx, s.r.svc, db, funding.Month{Year: 2025, Month: time.October}, opts)
+				rep, err := batch.CloseMonth(ctx, s.r.svc, funding.Month{Year: 2025, Month: time.October}, opts)
 				require.NoError(t, err)
 				require.EqualValues(t, 1, fallbacks.Load())
 				require.Len(t, rep.Failed, 1)
@@ -520,9 +520,9 @@ func TestDecemberClosedInsideDecember(t *testing.T) {
 					var rep enrollment.CloseReport
 					var err error
 					if batched {
-						rep, err = batch.CloseMonth(ctx, r.svc, db, mo, batch.CloseOptions{})
+						rep, err = batch.CloseMonth(ctx, r.svc, mo, batch.CloseOptions{})
 					} else {
-						rep, err = r.svc.CloseMonth(ctx, db, mo, nil)
+						rep, err = r.svc.CloseMonth(ctx, mo, nil)
 					}
 					require.NoError(t, err)
 					require.Empty(t, rep.Failed)

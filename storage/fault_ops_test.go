@@ -208,7 +208,6 @@ type faultWorker struct {
 	seq     int
 	certs   []uuid.UUID
 	groups  []uuid.UUID
-	pager   enrollment.Pager
 }
 
 // step sends one request (or one batch of submissions, or one monthly
@@ -357,9 +356,9 @@ func (w *faultWorker) close() {
 	var rep enrollment.CloseReport
 	var err error
 	if w.rng.IntN(2) == 0 {
-		rep, err = w.svc.CloseMonth(ctx, w.pager, oct, nil)
+		rep, err = w.svc.CloseMonth(ctx, oct, nil)
 	} else {
-		rep, err = batch.CloseMonth(ctx, w.svc, w.pager, oct, batch.CloseOptions{PageSize: 7})
+		rep, err = batch.CloseMonth(ctx, w.svc, oct, batch.CloseOptions{PageSize: 7})
 	}
 	cancel()
 	took := time.Since(begin)

@@ -119,9 +119,9 @@ func TestFaults(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			fw := &faultWorker{r: r, svc: r.svc, log: flog, rng: rand.New(rand.NewPCG(uint64(w), 7)), id: w, certs: certs, groups: groups, pager: db}
+			fw := &faultWorker{r: r, svc: r.svc, log: flog, rng: rand.New(rand.NewPCG(uint64(w), 7)), id: w, certs: certs, groups: groups}
 			if w%4 == 3 {
-				fw.svc, fw.pager, fw.noRetry = rawSvc, raw, true
+				fw.svc, fw.noRetry = rawSvc, true
 			}
 			for !stop.Load() {
 				if !fw.step() {
@@ -281,7 +281,7 @@ func TestFaults(t *testing.T) {
 	// The monthly close is not keyed: rerun until it has nothing left.
 	oct := funding.Month{Year: 2025, Month: time.October}
 	for i := 1; ; i++ {
-		rep, err := r.svc.CloseMonth(ctx, db, oct, nil)
+		rep, err := r.svc.CloseMonth(ctx, oct, nil)
 		failed := 0
 		for _, e := range rep.Failed {
 			if !isRefusal(e) {
@@ -314,7 +314,7 @@ func TestFaults(t *testing.T) {
 	c, err = r.svc.Accept(ctx, r.key(), req)
 	require.NoError(t, err)
 	require.Equal(t, enrollment.Active, c.Status)
-	rep, err := r.svc.CloseMonth(ctx, db, oct, nil)
+	rep, err := r.svc.CloseMonth(ctx, oct, nil)
 	require.NoError(t, err)
 	require.Empty(t, rep.Failed)
 	c, err = rawSvc.Terminate(ctx, r.key(), req) // the store without retries works again too

@@ -697,6 +697,25 @@ func (t *tx) SaveRating(ctx context.Context, contractID uuid.UUID, r enrollment.
 	return t.upsert(ctx, row, "contract_id", "save rating")
 }
 
+func (t *tx) ProgramRatings(ctx context.Context, programID uuid.UUID) ([]enrollment.ScoredRating, error) {
+	var rows []struct {
+		schema.Rating
+		Status string `bun:"status"`
+	}
+	err := t.tx.NewSelect().TableExpr("ratings AS r").ColumnExpr("r.*, k.status").
+		Join("JOIN contracts AS k ON k.id = r.contract_id").Where("k.program_id = ?", programID).
+		OrderExpr("r.contract_id").Scan(ctx, &rows)
+	if err != nil {
+		return nil, t.read(err, "program ratings", programID)
+	}
+	out := make([]enrollment.ScoredRating, len(rows))
+	for i, r := range rows {
+		out[i] = enrollment.ScoredRating{Closed: enrollment.Status(r.Status) == enrollment.Closed,
+			Rating: enrollment.Rating{Results: r.Results, Staff: r.Staff, Means: r.Means, Satisfaction: r.Satisfaction}}
+	}
+	return out, nil
+}
+
 // byID reads the rows of type R whose ids are in ids, in chunks, and maps
 // each to its domain value.
 func byID[R, V any](ctx context.Context, t *tx, ids []uuid.UUID, what string, domain func(*R) (uuid.UUID, V)) (map[uuid.UUID]V, error) {

@@ -117,15 +117,15 @@ const DefaultClosePage = 5000
 // lock the same id range. With opts.Workers > 1 that many pages are in
 // flight at once, each on its own connection. A page's ids are listed by
 // the pager only when it falls back to the per-contract path.
-func CloseMonth(ctx context.Context, svc *enrollment.Service, pager enrollment.Pager, m funding.Month, opts CloseOptions) (enrollment.CloseReport, error) {
+func CloseMonth(ctx context.Context, svc *enrollment.Service, m funding.Month, opts CloseOptions) (enrollment.CloseReport, error) {
 	b, ok := svc.Store().(CloseStore)
 	if !ok {
-		return svc.CloseMonth(ctx, pager, m, opts.Progress)
+		return svc.CloseMonth(ctx, m, opts.Progress)
 	}
 	if err := svc.CheckCloseable(ctx, m); err != nil {
 		return enrollment.CloseReport{Month: m, Failed: map[uuid.UUID]error{}}, err
 	}
-	c := &closer{svc: svc, store: b, pager: pager, m: m, size: opts.PageSize, opts: opts,
+	c := &closer{svc: svc, store: b, pager: svc.Store(), m: m, size: opts.PageSize, opts: opts,
 		rep: enrollment.CloseReport{Month: m, Failed: map[uuid.UUID]error{}}}
 	if c.size <= 0 {
 		c.size = DefaultClosePage

@@ -52,7 +52,7 @@ func key(cmd string) string { return "cli:" + cmd + ":" + uuid.NewString() }
 func (o operator) closeMonth(ctx context.Context, m funding.Month) error {
 	start := time.Now()
 	fmt.Fprintf(o.out, "closing %s …\n", m)
-	rep, err := batch.CloseMonth(ctx, o.svc, o.db, m, batch.CloseOptions{Workers: 2, Progress: func(r enrollment.CloseReport) {
+	rep, err := batch.CloseMonth(ctx, o.svc, m, batch.CloseOptions{Workers: 2, Progress: func(r enrollment.CloseReport) {
 		fmt.Fprintf(o.out, "  %6d contracts  %6d charged (%s)  %4d closed  %4d refused  %4d invoice lines  %d failed\n",
 			r.Contracts, r.Charged, r.Amount, r.Closed, r.Refused, r.Lines, len(r.Failed))
 	}})
@@ -76,7 +76,7 @@ func (o operator) rollover(ctx context.Context, year int) error {
 	// the calendar year, or the school year starting on 1 September.
 	from := o.svc.Config().PeriodOf(funding.MustDate(year, time.December, 31))
 	fmt.Fprintf(o.out, "rolling over %s …\n", from)
-	rep, err := o.svc.Rollover(ctx, o.db, from, func(r enrollment.RolloverReport) {
+	rep, err := o.svc.Rollover(ctx, from, func(r enrollment.RolloverReport) {
 		fmt.Fprintf(o.out, "  %6d certificates  %6d granted  %s expired  %d failed\n", r.Certificates, r.Granted, r.Expired, len(r.Failed))
 	})
 	for id, ferr := range rep.Failed {
@@ -94,7 +94,7 @@ func (o operator) rollover(ctx context.Context, year int) error {
 }
 
 func (o operator) cancelOverdue(ctx context.Context) error {
-	rep, err := o.svc.CancelAllOverdue(ctx, o.db, enrollment.AsSystem("cancel-overdue"), nil)
+	rep, err := o.svc.CancelAllOverdue(ctx, enrollment.AsSystem("cancel-overdue"), nil)
 	for _, n := range rep.Cancelled {
 		fmt.Fprintf(o.out, "  %s certificate %s: documents overdue\n", o.would("cancelled", "cancelled"), n)
 	}

@@ -518,7 +518,7 @@ func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Servi
 	batcher := batch.NewBatcher(svc, o.batch)
 	defer batcher.Close()
 	h, err := api.New(api.Config{
-		Service: svc, Submitter: batcher, Store: db, Pager: db, Auth: auth, Verifier: verifier, Revocations: revs, Logger: logger,
+		Service: svc, Submitter: batcher, Store: db, Auth: auth, Verifier: verifier, Revocations: revs, Logger: logger,
 		Owners: api.StoreOwners(db),
 		Ready:  func(ctx context.Context) error { return db.Bun().PingContext(ctx) },
 	})

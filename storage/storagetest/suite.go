@@ -23,7 +23,7 @@ import (
 // of t, each against a fresh, empty store from open: round trips of every
 // row type, the unique rules, the CHECKs, the counters' semantics and caps,
 // rollback, concurrent writers (no lost update; a closure InTx runs again
-// leaves one effect). Where the store is an enrollment.Pager too, its pages
+// leaves one effect). The store's Pager: its pages
 // and invoices are checked as well; otherwise those checks are skipped.
 //
 // A store passes when every subtest does; a test of an adapter calls Run
@@ -654,8 +654,8 @@ func testContracts(t *testing.T, s enrollment.Store) {
 	if err := TryTx(s, func(tx enrollment.Tx) error { return tx.AddInvoiceLine(ctx, line2) }); !errors.Is(err, enrollment.ErrExists) {
 		t.Errorf("an invoice line added twice: %v, want ErrExists", err)
 	}
-	if p, ok := s.(enrollment.Pager); ok {
-		invs, err := p.Invoices(ctx, f.Provider.ID, sep)
+	{
+		invs, err := s.Invoices(ctx, f.Provider.ID, sep)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -663,21 +663,32 @@ func testContracts(t *testing.T, s enrollment.Store) {
 			invs[0].Lines != 2 || invs[1].Lines != 1 || invs[0].Month != sep || invs[0].Municipality != "mo-1" {
 			t.Errorf("Invoices = %+v", invs)
 		}
-		if all, _ := p.Invoices(ctx, uuid.Nil, sep); len(all) != 2 {
+		if all, _ := s.Invoices(ctx, uuid.Nil, sep); len(all) != 2 {
 			t.Errorf("Invoices(all) = %d", len(all))
 		}
-		if none, _ := p.Invoices(ctx, uuid.Nil, sep.Next()); len(none) != 0 {
+		if none, _ := s.Invoices(ctx, uuid.Nil, sep.Next()); len(none) != 0 {
 			t.Errorf("Invoices(next month) = %d", len(none))
 		}
 	}
 
-	// A second rating of a contract replaces the first (Tx has no read of
-	// ratings: an adapter's own test reads what it stored).
+	// A second rating of a contract replaces the first; a program's
+	// ratings come with whether their contracts are closed.
 	InTx(t, s, func(tx enrollment.Tx) error {
 		if err := tx.SaveRating(ctx, k1.ID, enrollment.Rating{Results: 80, Staff: 90, Means: 70, Satisfaction: 100}, t0); err != nil {
 			return err
 		}
 		return tx.SaveRating(ctx, k1.ID, enrollment.Rating{Results: 60, Staff: 90, Means: 70, Satisfaction: 100}, t0.Add(time.Hour))
+	})
+	InTx(t, s, func(tx enrollment.Tx) error {
+		got, err := tx.ProgramRatings(ctx, k1.ProgramID)
+		want := []enrollment.ScoredRating{{Rating: enrollment.Rating{Results: 60, Staff: 90, Means: 70, Satisfaction: 100}, Closed: k1.Status == enrollment.Closed}}
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("ProgramRatings = %+v, %v; want %+v", got, err, want)
+		}
+		if none, err := tx.ProgramRatings(ctx, uuid.Must(uuid.NewV7())); err != nil || len(none) != 0 {
+			t.Errorf("ProgramRatings of a program without ratings = %+v, %v", none, err)
+		}
+		return nil
 	})
 }
 
@@ -699,10 +710,7 @@ func priceKopecks(p funding.Price) []any {
 // testPager: the pages of contract and certificate ids, in id order.
 func testPager(t *testing.T, s enrollment.Store) {
 	ctx := context.Background()
-	pager, ok := s.(enrollment.Pager)
-	if !ok {
-		t.Skip("the store is not an enrollment.Pager")
-	}
+	pager := s
 	f := SaveOffer(t, s, "P", catalog.Certified)
 	var live, closed []uuid.UUID
 	var funded []uuid.UUID
@@ -935,8 +943,8 @@ func testRefusalsKeepTheTransaction(t *testing.T, s enrollment.Store) {
 		_, err := tx.Certificate(ctx, c.ID)
 		return err
 	})
-	if p, ok := s.(enrollment.Pager); ok {
-		invs, err := p.Invoices(ctx, f.Provider.ID, sep)
+	{
+		invs, err := s.Invoices(ctx, f.Provider.ID, sep)
 		if err != nil || len(invs) != 1 || invs[0].Lines != 1 || !invs[0].Amount.Equal(line.Amount) {
 			t.Errorf("Invoices after a repeated line = %+v, %v", invs, err)
 		}

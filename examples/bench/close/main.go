@@ -438,7 +438,7 @@ func runRound(ctx context.Context, dsn string, n, page int, first bool) (roundRe
 	}
 	closeCPU := startCPU()
 	t1 := time.Now()
-	rep, err := batch.CloseMonth(ctx, svc, db, month, opts)
+	rep, err := batch.CloseMonth(ctx, svc, month, opts)
 	res.close = time.Since(t1)
 	res.client, res.server = closeCPU.stop()
 	if cpuProfile != "" && first {
@@ -489,7 +489,7 @@ func runRound(ctx context.Context, dsn string, n, page int, first bool) (roundRe
 	// 3. The same close again.
 	againCPU := startCPU()
 	t2 := time.Now()
-	rep2, err := batch.CloseMonth(ctx, svc, db, month, opts)
+	rep2, err := batch.CloseMonth(ctx, svc, month, opts)
 	res.again = time.Since(t2)
 	if err != nil {
 		return res, err

@@ -577,7 +577,7 @@ func (h *Handler) acceptBySilence(w http.ResponseWriter, r *http.Request, c call
 	if err := decode(w, r, &struct{}{}, true); err != nil {
 		return err
 	}
-	n, err := h.cfg.Service.AcceptBySilence(r.Context(), h.cfg.Pager)
+	n, err := h.cfg.Service.AcceptBySilence(r.Context())
 	if err != nil {
 		return err
 	}
@@ -599,7 +599,7 @@ func (h *Handler) rollover(w http.ResponseWriter, r *http.Request, c call) error
 	if p.err != nil {
 		return p.err
 	}
-	rep, err := h.cfg.Service.Rollover(r.Context(), h.cfg.Pager, from, nil)
+	rep, err := h.cfg.Service.Rollover(r.Context(), from, nil)
 	if err != nil {
 		return err
 	}

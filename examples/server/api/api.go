@@ -45,7 +45,6 @@ type Config struct {
 	// Store serves the reads the services do not offer (a contract, a
 	// certificate by number, the catalog); each runs in its own transaction.
 	Store enrollment.Store
-	Pager enrollment.Pager
 	// Auth issues and verifies the demo HS256 tokens.
 	Auth *Auth
 	// Verifier signs callers in; nil is Auth. The reference server gives it
@@ -86,8 +85,8 @@ type Handler struct {
 
 // New builds the API over cfg.
 func New(cfg Config) (*Handler, error) {
-	if cfg.Service == nil || cfg.Store == nil || cfg.Pager == nil || cfg.Auth == nil && cfg.Verifier == nil {
-		return nil, errors.New("api: Service, Store, Pager and Auth or Verifier are required")
+	if cfg.Service == nil || cfg.Store == nil || cfg.Auth == nil && cfg.Verifier == nil {
+		return nil, errors.New("api: Service, Store and Auth or Verifier are required")
 	}
 	if cfg.Verifier == nil {
 		cfg.Verifier = cfg.Auth

@@ -385,42 +385,16 @@ func (h *Handler) invoices(w http.ResponseWriter, r *http.Request, c call) error
 	if p.err != nil {
 		return p.err
 	}
-	if c.p.Role == RoleProvider {
-		own := c.p.providerID()
-		if pid != uuid.Nil && pid != own {
-			return errNotFoundProblem()
-		}
-		pid = own
-	}
-	list, err := h.cfg.Pager.Invoices(r.Context(), pid, m)
+	list, err := h.cfg.Service.Invoices(r.Context(), c.p.caller(), m, pid)
 	if err != nil {
 		return err
 	}
 	out := listOut[invoiceOut]{Items: []invoiceOut{}}
 	for _, inv := range list {
-		if seesInvoice(c.p, inv) {
-			out.Items = append(out.Items, invoiceDTO(inv))
-		}
+		out.Items = append(out.Items, invoiceDTO(inv))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
-}
-
-// seesInvoice reports whether the caller may see an invoice: a provider its
-// own, of both schemes; a municipal authority the children's scheme's of
-// its own budget; each operator its scheme's.
-func seesInvoice(p Principal, inv enrollment.Invoice) bool {
-	switch p.Role {
-	case RoleProvider:
-		return inv.ProviderID == p.providerID()
-	case RoleMunicipality:
-		return inv.Scheme == certificate.Supplementary && inv.Municipality == p.Tenant
-	case RoleRegional:
-		return inv.Scheme == certificate.Supplementary
-	case RoleFederal:
-		return inv.Scheme == certificate.DigitalSkills
-	}
-	return false
 }
 
 // ---- adult scheme ----
@@ -521,7 +495,7 @@ func (h *Handler) closeMonth(w http.ResponseWriter, r *http.Request, c call) err
 	}
 	// A month that has not started is refused by the service
 	// (month_not_started, 422).
-	rep, err := batch.CloseMonth(r.Context(), h.cfg.Service, h.cfg.Pager, m, batch.CloseOptions{})
+	rep, err := batch.CloseMonth(r.Context(), h.cfg.Service, m, batch.CloseOptions{})
 	if err != nil {
 		return err
 	}

@@ -356,7 +356,7 @@ func TestOIDCThroughTheAPI(t *testing.T) {
 	}
 	db := storagetest.Open(t, storagetest.SQLiteMemory)
 	svc := enrollment.NewService(db, funding.SystemClock{}, demo.Config(enrollment.DefaultConfig()))
-	h, err := api.New(api.Config{Service: svc, Store: db, Pager: db, Verifier: api.Issuers{api.Issuer: auth, v.Issuer(): v}})
+	h, err := api.New(api.Config{Service: svc, Store: db, Verifier: api.Issuers{api.Issuer: auth, v.Issuer(): v}})
 	if err != nil {
 		t.Fatal(err)
 	}

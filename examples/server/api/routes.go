@@ -29,7 +29,7 @@ type route struct {
 	// enrollment.Service method it calls, without the Batched of a faster
 	// variant; the enrollment constant that tells apart the routes of one
 	// method (ActivateCertificate…); the method of another reader it
-	// calls (Pager.Invoices, Tx.Catalog, Revocations.Revoke); for a
+	// calls (Tx.Catalog, Revocations.Revoke); for a
 	// public route, what it answers (Health, Ready, Metrics, OpenAPI).
 	op string
 	// roles may call the route at all, a pre-filter: who may act for whom

@@ -95,7 +95,11 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) error {
 		}
 		return d.decode(n, v.Elem(), path)
 	case reflect.Struct:
-		return d.decodeStruct(n, v, path)
+		given := map[string]bool{}
+		if err := d.decodeStruct(n, v, path, given); err != nil {
+			return err
+		}
+		return d.required(n, v.Type(), path, given)
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			return d.errorf(n, path, "must be a list (lines starting with \"- \", or [a, b])")
@@ -174,26 +178,26 @@ func (d *decoder) eachKey(n *yaml.Node, path string, fn func(k, val *yaml.Node, 
 	return nil
 }
 
-func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) error {
+// decodeStruct reads mapping n into struct v, noting the keys it gives.
+func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string, given map[string]bool) error {
 	if n.Kind != yaml.MappingNode {
 		return d.errorf(n, path, "must be a mapping of keys to values, not a %s", kindName(n))
 	}
 	fields := map[string]int{}
-	var known, required []string
+	var known []string
 	t := v.Type()
 	for i := range t.NumField() {
-		name, opts, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
 		if name == "" || name == "-" {
 			continue
 		}
 		fields[name] = i
 		known = append(known, name)
-		if opts == "required" {
-			required = append(required, name)
-		}
 	}
-	given := map[string]bool{}
-	err := d.eachKey(n, path, func(k, val *yaml.Node, at string) error {
+	return d.eachKey(n, path, func(k, val *yaml.Node, at string) error {
+		if k.Tag == "!!merge" { // "<<: *anchor" copies the anchored mapping's keys; later keys override them
+			return d.merge(val, v, path, given)
+		}
 		i, ok := fields[k.Value]
 		if !ok {
 			return d.errorf(k, at, "is not a known key here; the keys are: %s", strings.Join(known, ", "))
@@ -201,12 +205,33 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) error
 		given[k.Value] = true
 		return d.decode(val, v.Field(i), at)
 	})
-	if err != nil {
-		return err
+}
+
+// required refuses a struct of type t read from n that lacks a key its
+// fields mark ",required".
+func (d *decoder) required(n *yaml.Node, t reflect.Type, path string, given map[string]bool) error {
+	for i := range t.NumField() {
+		name, opts, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if opts == "required" && !given[name] {
+			return d.errorf(n, join(path, name), "is required")
+		}
 	}
-	for _, r := range required {
-		if !given[r] {
-			return d.errorf(n, join(path, r), "is required")
+	return nil
+}
+
+// merge decodes the mappings a merge key names (one, or a list) into
+// struct v, noting the keys they give.
+func (d *decoder) merge(val *yaml.Node, v reflect.Value, path string, given map[string]bool) error {
+	from := []*yaml.Node{val}
+	if val.Kind == yaml.SequenceNode {
+		from = val.Content
+	}
+	for _, m := range from {
+		if m.Kind == yaml.AliasNode {
+			m = m.Alias
+		}
+		if err := d.decodeStruct(m, v, path, given); err != nil {
+			return err
 		}
 	}
 	return nil

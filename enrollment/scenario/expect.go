@@ -163,7 +163,7 @@ func expect(r *runner, e *event, x *expectation) error {
 		if err != nil {
 			return err
 		}
-		r.compare(q.Line, fmt.Sprintf("queue on %s", on), struct {
+		r.compare(q.Line, fmt.Sprintf("queue place of %s on %s", q.Name, on), struct {
 			Position *int `yaml:"position"`
 		}{&q.Value}, struct {
 			Position *int `yaml:"position"`

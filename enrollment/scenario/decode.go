@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -296,13 +297,27 @@ func ruleOf(err error) string {
 }
 
 // syntaxLine finds the line in a YAML syntax error ("yaml: line 7: …").
-var syntaxLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var syntaxLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+
+// parserProblems are the syntax errors of yaml.v3's parser, as opposed to
+// its scanner's. The parser reports the line where the broken construct
+// (a flow mapping, a block sequence) starts counted from 0, the scanner
+// counted from 1 (yaml.v3's parser.fail), so the parser's is one short.
+var parserProblems = []string{
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'", "did not find expected '-' indicator",
+	"did not find expected <document start>", "did not find expected key", "did not find expected node content",
+	"found duplicate %TAG directive", "found duplicate %YAML directive", "found incompatible YAML document", "found undefined tag handle",
+}
 
 // syntaxError is a YAML syntax error as an *Error of file.
 func syntaxError(file string, err error) error {
-	if m := syntaxLine.FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{File: file, Line: line, Msg: "not valid YAML: " + m[2]}
+	m := syntaxLine.FindStringSubmatch(err.Error())
+	if m == nil {
+		return &Error{File: file, Msg: "not valid YAML: " + err.Error()}
 	}
-	return &Error{File: file, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	line, _ := strconv.Atoi(m[1])
+	if slices.Contains(parserProblems, m[2]) {
+		line++
+	}
+	return &Error{File: file, Line: line, Msg: "not valid YAML: " + m[2]}
 }

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -74,13 +75,32 @@ func Parse(file string, b []byte) (*Scenario, error) {
 	sc := &Scenario{File: file, Name: f.Name, Description: f.Description, Pending: f.Pending,
 		categories: f.Categories, people: f.People, catalog: f.Catalog, events: f.Events, lines: d.lines}
 	var spec regionSpec
+	// where tells which file, and which line, gave a region's key: the
+	// scenario's region, else its region_file, else the scenario's line
+	// that names the region.
+	where := func(key string) (string, int) {
+		if line, ok := d.lines["region."+key]; ok {
+			return file, line
+		}
+		return file, cmp.Or(d.lines["region"], d.lines["region_file"])
+	}
 	if f.RegionFile != "" {
 		path := f.RegionFile
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(filepath.Dir(file), path)
 		}
-		if err := readRegionFile(path, &spec); err != nil {
+		rd, err := readRegionFile(path, &spec)
+		if err != nil {
 			return nil, err
+		}
+		inline := where
+		where = func(key string) (string, int) {
+			if _, ok := d.lines["region."+key]; !ok {
+				if line, ok := rd.lines[key]; ok {
+					return rd.file, line
+				}
+			}
+			return inline(key)
 		}
 	}
 	if f.Region.Kind != 0 {
@@ -90,7 +110,7 @@ func Parse(file string, b []byte) (*Scenario, error) {
 	} else if f.RegionFile == "" {
 		return nil, &Error{File: file, Line: root.Line, Key: "region", Msg: "is required (or region_file): the region's parameters, time_zone and children.municipalities at least"}
 	}
-	if sc.region, err = spec.region(d); err != nil {
+	if sc.region, err = spec.region(where); err != nil {
 		return nil, err
 	}
 	if err := sc.checkNames(d); err != nil {
@@ -116,16 +136,19 @@ func document(file string, b []byte) (*yaml.Node, error) {
 	return doc.Content[0], nil
 }
 
-func readRegionFile(path string, spec *regionSpec) error {
+// readRegionFile reads the region file at path into spec; the decoder
+// returned knows the lines of its keys.
+func readRegionFile(path string, spec *regionSpec) (*decoder, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return &Error{File: path, Msg: err.Error()}
+		return nil, &Error{File: path, Msg: err.Error()}
 	}
 	root, err := document(path, b)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return (&decoder{file: path}).decode(root, reflect.ValueOf(spec).Elem(), "")
+	d := &decoder{file: path, lines: map[string]int{}}
+	return d, d.decode(root, reflect.ValueOf(spec).Elem(), "")
 }
 
 // errorAt is an *Error at key path of the file.

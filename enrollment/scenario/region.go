@@ -69,11 +69,12 @@ type region struct {
 }
 
 // region checks the parameters and turns them into the services' Config,
-// starting from enrollment.DefaultConfig.
-func (s regionSpec) region(d *decoder) (region, error) {
+// starting from enrollment.DefaultConfig; where tells the file and line
+// that gave a key.
+func (s regionSpec) region(where func(key string) (file string, line int)) (region, error) {
 	bad := func(key, format string, args ...any) error {
-		key = "region." + key
-		return &Error{File: d.file, Line: d.lines[key], Key: key, Msg: fmt.Sprintf(format, args...)}
+		file, line := where(key)
+		return &Error{File: file, Line: line, Key: "region." + key, Msg: fmt.Sprintf(format, args...)}
 	}
 	cfg := enrollment.DefaultConfig()
 	if s.TimeZone == "" {
@@ -206,7 +207,8 @@ func (s regionSpec) region(d *decoder) (region, error) {
 	return r, nil
 }
 
-// defaultPerson fills what a person's entry leaves out.
+// person is the holder a person's entry describes, with what it leaves
+// out filled in.
 func (r region) person(name string, p personSpec) certificate.Holder {
 	h := certificate.Holder{
 		PersonID: p.ID, FullName: p.FullName, BirthDate: p.Born, Sex: certificate.Sex(p.Sex),

@@ -32,7 +32,6 @@ type Opener func(ctx context.Context) (Store, error)
 
 // Result is what running a scenario found.
 type Result struct {
-	Scenario *Scenario
 	Failures []Failure
 	// Pending is a scenario marked pending that fails, as its mark says
 	// it does: its failures are the rule the code does not follow yet.
@@ -84,7 +83,7 @@ func (f Failure) String() string {
 
 // Run runs the scenario on a store that open opens for it.
 func (sc *Scenario) Run(ctx context.Context, open Opener) Result {
-	res := Result{Scenario: sc}
+	var res Result
 	st, err := open(ctx)
 	if err != nil {
 		res.Failures = append(res.Failures, Failure{File: sc.File, Line: 1, What: "open a store", Err: err})
@@ -124,7 +123,6 @@ type runner struct {
 	people    map[string]*person
 	providers map[string]catalog.Provider
 	programs  map[string]catalog.Program
-	modules   map[string]catalog.Module
 	groups    map[string]catalog.Group
 	contracts map[string]uuid.UUID
 	names     map[uuid.UUID]string // contract id → name
@@ -156,7 +154,7 @@ func newRunner(ctx context.Context, sc *Scenario, st Store) *runner {
 	r := &runner{
 		ctx: ctx, sc: sc, store: st, clock: &funding.FixedClock{},
 		people: map[string]*person{}, providers: map[string]catalog.Provider{}, programs: map[string]catalog.Program{},
-		modules: map[string]catalog.Module{}, groups: map[string]catalog.Group{},
+		groups:    map[string]catalog.Group{},
 		contracts: map[string]uuid.UUID{}, names: map[uuid.UUID]string{}, ratings: map[uuid.UUID]rated{},
 	}
 	r.svc = enrollment.NewService(st, r.clock, sc.region.config)
@@ -339,7 +337,6 @@ func (r *runner) saveProgram(prov catalog.Provider, pe entry[programSpec]) error
 		if err != nil {
 			return r.sc.errorAt(me.Path, "%v", err)
 		}
-		r.modules[me.Name] = mod
 		for _, ge := range m.Groups {
 			g := ge.Value
 			grp, err := r.svc.SaveGroup(r.ctx, r.key(), catalog.Group{

@@ -241,3 +241,20 @@ func TestPending(t *testing.T) {
 		t.Errorf("a passing pending scenario: Pending %v, Passed %v, failures:\n%s", passing.Pending, passing.Passed(), passing.Report())
 	}
 }
+
+// TestGuideExample: the example of the methodologists' guide runs as it
+// says.
+func TestGuideExample(t *testing.T) {
+	guide, err := os.ReadFile("../../examples/scenarios/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(guide), "```yaml\n")
+	example, _, closed := strings.Cut(rest, "```\n")
+	if !ok || !closed {
+		t.Fatal("the guide has no ```yaml example")
+	}
+	if res := run(t, []byte(example)); !res.Passed() {
+		t.Fatalf("the guide's example:\n%s", res.Report())
+	}
+}

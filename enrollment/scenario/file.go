@@ -151,9 +151,14 @@ func readRegionFile(path string, spec *regionSpec) (*decoder, error) {
 	return d, d.decode(root, reflect.ValueOf(spec).Elem(), "")
 }
 
-// errorAt is an *Error at key path of the file.
+// errorAt is an *Error at key path of the file, on the line of the key or,
+// when the file does not give it, of the nearest key around it.
 func (sc *Scenario) errorAt(path, format string, args ...any) error {
-	return &Error{File: sc.File, Line: sc.lines[path], Key: path, Msg: fmt.Sprintf(format, args...)}
+	line, ok := sc.lines[path]
+	for p := path; !ok && p != ""; line, ok = sc.lines[p] {
+		p = p[:max(strings.LastIndexAny(p, ".["), 0)]
+	}
+	return &Error{File: sc.File, Line: line, Key: path, Msg: fmt.Sprintf(format, args...)}
 }
 
 // checkNames checks that names are unique: a person, and a provider,

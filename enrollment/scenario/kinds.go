@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -38,7 +39,10 @@ func creates(k eventKind) eventKind {
 
 // kinds is the vocabulary of events, by the name a file gives them. A new
 // kind of event is one row here: its name, its arguments' type and the
-// function that runs it.
+// function that runs it (a change of a dated parameter, say: a row
+// "change_parameter" whose arguments name the parameter, its value and the
+// date it applies from, and whose function calls the service that records
+// it).
 var kinds = map[string]eventKind{
 	// People and certificates.
 	"link_guardian":      kind(linkGuardian),
@@ -121,7 +125,7 @@ func issue(r *runner, e *event, a *issueArgs) error {
 		return err
 	}
 	req := enrollment.IssueRequest{Holder: child.holder, Municipality: a.Municipality, Category: a.Category, Funded: a.Funded,
-		Protection: certificate.ProtectionMode(or(a.Protection, string(certificate.Forbidden))), Passphrase: a.Passphrase}
+		Protection: certificate.ProtectionMode(cmp.Or(a.Protection, string(certificate.Forbidden))), Passphrase: a.Passphrase}
 	var sub subject
 	if a.Guardian != "" {
 		g, err := r.person(a.Guardian, e.arg("guardian"))
@@ -130,7 +134,7 @@ func issue(r *runner, e *event, a *issueArgs) error {
 		}
 		req.GuardianID, sub.holder = g.holder.PersonID, g.holder.PersonID
 	}
-	sub.municipality = or(a.Municipality, child.holder.Municipality)
+	sub.municipality = cmp.Or(a.Municipality, child.holder.Municipality)
 	if req.By, err = r.caller(enrollment.RoleMunicipality, sub); err != nil {
 		return err
 	}
@@ -268,7 +272,7 @@ func submit(r *runner, e *event, a *submitArgs) error {
 	}
 	req := enrollment.SubmitRequest{CertificateID: c.ID, GroupID: g.Group.ID, Start: a.Start, CoPayAccepted: a.CoPay, By: by}
 	if by.Role == enrollment.RoleProvider {
-		req.Number = certificate.Number(or(a.Number, string(c.Number)))
+		req.Number = certificate.Number(cmp.Or(a.Number, string(c.Number)))
 		req.FullName, req.Passphrase = a.FullName, a.Passphrase
 	}
 	k, err := r.svc.Submit(r.ctx, r.key(), req)
@@ -425,5 +429,5 @@ func (r *runner) municipalPeriod(mun string, p span) (string, funding.Period) {
 	if period.Start.IsZero() {
 		period = r.sc.region.config.PeriodOf(r.today())
 	}
-	return or(mun, r.sc.region.municipalities[0]), period
+	return cmp.Or(mun, r.sc.region.municipalities[0]), period
 }

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -51,18 +52,18 @@ func (r *runner) callerAs(spec callerSpec, role enrollment.Role, s subject, key 
 		spec.role = role
 	}
 	if s.cert != nil {
-		s.holder = or(s.cert.GuardianID, s.cert.Holder.PersonID)
-		s.municipality = or(s.municipality, s.cert.Municipality)
+		s.holder = cmp.Or(s.cert.GuardianID, s.cert.Holder.PersonID)
+		s.municipality = cmp.Or(s.municipality, s.cert.Municipality)
 	}
 	switch spec.role {
 	case enrollment.RoleSystem:
-		return enrollment.AsSystem(or(spec.name, "scenario")), nil
+		return enrollment.AsSystem(cmp.Or(spec.name, "scenario")), nil
 	case enrollment.RoleRegional:
-		return enrollment.AsRegional(or(spec.name, "operator")), nil
+		return enrollment.AsRegional(cmp.Or(spec.name, "operator")), nil
 	case enrollment.RoleFederal:
-		return enrollment.AsFederal(or(spec.name, "operator")), nil
+		return enrollment.AsFederal(cmp.Or(spec.name, "operator")), nil
 	case enrollment.RoleMunicipality:
-		if m := or(spec.name, s.municipality); m != "" {
+		if m := cmp.Or(spec.name, s.municipality); m != "" {
 			return enrollment.AsMunicipality(m), nil
 		}
 	case enrollment.RoleHolder:

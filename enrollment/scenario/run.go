@@ -244,7 +244,7 @@ func (r *runner) tick(e *event) error {
 // today is the region's date now.
 func (r *runner) today() funding.Date { return r.svc.Today() }
 
-// key is the event's idempotency key: its own, or one of its line.
+// key is the running event's idempotency key: its own, or a new one.
 func (r *runner) key() string {
 	if r.at != nil && r.at.Key != "" {
 		return r.at.Key
@@ -284,9 +284,9 @@ func (r *runner) saveCategory(c categorySpec) error {
 func (r *runner) saveProvider(p entry[providerSpec]) error {
 	spec := p.Value
 	mun := r.sc.region.municipalities[0]
-	prov := catalog.Provider{Name: or(spec.Name, p.Name), INN: or(spec.INN, "7707083893"), Municipality: or(spec.Municipality, mun), EnrolmentLimit: spec.EnrolmentLimit}
+	prov := catalog.Provider{Name: cmp.Or(spec.Name, p.Name), INN: cmp.Or(spec.INN, "7707083893"), Municipality: cmp.Or(spec.Municipality, mun), EnrolmentLimit: spec.EnrolmentLimit}
 	for _, a := range spec.Agreements {
-		prov.Agreements = append(prov.Agreements, catalog.Agreement{Municipality: or(a.Municipality, prov.Municipality), Period: funding.Period(a.Period)})
+		prov.Agreements = append(prov.Agreements, catalog.Agreement{Municipality: cmp.Or(a.Municipality, prov.Municipality), Period: funding.Period(a.Period)})
 	}
 	prov, err := r.svc.SaveProvider(r.ctx, r.key(), prov)
 	if err != nil {
@@ -304,14 +304,14 @@ func (r *runner) saveProvider(p entry[providerSpec]) error {
 func (r *runner) saveProgram(prov catalog.Provider, pe entry[programSpec]) error {
 	spec := pe.Value
 	prog := catalog.Program{
-		ProviderID: prov.ID, Name: or(spec.Name, pe.Name), Scheme: certificate.Scheme(or(spec.Scheme, string(certificate.Supplementary))),
+		ProviderID: prov.ID, Name: cmp.Or(spec.Name, pe.Name), Scheme: certificate.Scheme(cmp.Or(spec.Scheme, string(certificate.Supplementary))),
 		Direction: catalog.Direction(spec.Direction), Registry: catalog.Registry(spec.Registry), MinAge: spec.MinAge, MaxAge: spec.MaxAge,
-		Municipality: or(spec.Municipality, prov.Municipality), EnrolmentLimit: spec.EnrolmentLimit,
+		Municipality: cmp.Or(spec.Municipality, prov.Municipality), EnrolmentLimit: spec.EnrolmentLimit,
 		CompetencyArea: spec.CompetencyArea, AcademicHours: spec.AcademicHours, EnrolmentOpen: true,
 	}
 	if prog.Scheme == certificate.Supplementary {
-		prog.Direction = catalog.Direction(or(spec.Direction, string(catalog.TechnicalRobotics)))
-		prog.Registry = catalog.Registry(or(spec.Registry, string(catalog.Certified)))
+		prog.Direction = catalog.Direction(cmp.Or(spec.Direction, string(catalog.TechnicalRobotics)))
+		prog.Registry = catalog.Registry(cmp.Or(spec.Registry, string(catalog.Certified)))
 		if prog.MaxAge == 0 {
 			prog.MaxAge = catalog.MaxChildAge
 		}
@@ -331,7 +331,7 @@ func (r *runner) saveProgram(prov catalog.Provider, pe entry[programSpec]) error
 	for _, me := range spec.Modules {
 		m := me.Value
 		mod, err := r.svc.SaveModule(r.ctx, r.key(), catalog.Module{
-			ProgramID: prog.ID, Name: or(m.Name, me.Name), Price: m.Price, NormativePrice: m.NormativePrice,
+			ProgramID: prog.ID, Name: cmp.Or(m.Name, me.Name), Price: m.Price, NormativePrice: m.NormativePrice,
 			Hours: cmp.Or(m.Hours, 72), MinChildren: m.MinChildren, MaxChildren: m.MaxChildren,
 		})
 		if err != nil {
@@ -340,7 +340,7 @@ func (r *runner) saveProgram(prov catalog.Provider, pe entry[programSpec]) error
 		for _, ge := range m.Groups {
 			g := ge.Value
 			grp, err := r.svc.SaveGroup(r.ctx, r.key(), catalog.Group{
-				ModuleID: mod.ID, Name: or(g.Name, ge.Name), Start: g.Start, End: g.End, Capacity: g.Capacity, Schedule: g.Schedule,
+				ModuleID: mod.ID, Name: cmp.Or(g.Name, ge.Name), Start: g.Start, End: g.End, Capacity: g.Capacity, Schedule: g.Schedule,
 			})
 			if err != nil {
 				return r.sc.errorAt(ge.Path, "%v", err)
@@ -349,14 +349,6 @@ func (r *runner) saveProgram(prov catalog.Provider, pe entry[programSpec]) error
 		}
 	}
 	return nil
-}
-
-// or is s, or def when s is empty.
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // refusal is a rule saying no: its stable code and why.

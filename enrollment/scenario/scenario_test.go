@@ -206,6 +206,9 @@ func TestRunFailures(t *testing.T) {
 		{"time going back", "    as: k1\n", "    as: k1\n  - on: 2025-01-09\n    confirm: k1\n", []string{
 			"s.yaml:26: events[2].on: goes back in time to 2025-01-09 09:00: the events are in the order they happen",
 		}},
+		{"time going back within a day", "    as: k1\n", "    as: k1\n  - at: \"08:00\"\n    confirm: k1\n", []string{
+			"s.yaml:26: events[2].on: goes back in time to 2025-01-10 08:00: the events are in the order they happen",
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := []byte(base)

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -86,14 +87,8 @@ func (e *event) decodeNode(d *decoder, n *yaml.Node, path string) error {
 	return nil
 }
 
-func kindNames() []string {
-	names := make([]string, 0, len(kinds))
-	for k := range kinds {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	return names
-}
+// kindNames lists the kinds of events, sorted.
+func kindNames() []string { return slices.Sorted(maps.Keys(kinds)) }
 
 // clockTime is a local time of day written "10:30".
 type clockTime struct {

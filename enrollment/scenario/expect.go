@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -163,11 +164,10 @@ func expect(r *runner, e *event, x *expectation) error {
 		if err != nil {
 			return err
 		}
-		r.compare(q.Line, fmt.Sprintf("queue place of %s on %s", q.Name, on), struct {
-			Position *int `yaml:"position"`
-		}{&q.Value}, struct {
-			Position *int `yaml:"position"`
-		}{&pos})
+		if pos != q.Value {
+			r.fail(Failure{Line: q.Line, What: fmt.Sprintf("queue place of %s on %s", q.Name, on),
+				Diffs: []Diff{{Key: "position", Want: strconv.Itoa(q.Value), Got: strconv.Itoa(pos)}}})
+		}
 	}
 	for i, w := range x.Budget {
 		path := fmt.Sprintf("%s[%d]", e.arg("budget"), i)

@@ -16,6 +16,7 @@
 //	                                   print a bearer token signed with -jwt-key
 //	server revoke -jti ID | -subject S [-issued-before T]
 //	                                   revoke one token, or a subject's tokens
+//	server scenarios [-v] FILES…       run scenario files, each on a fresh in-memory store
 //
 // The commands that change money or certificates take -dry-run: they run the
 // same rules, print what they would do and write nothing.
@@ -87,6 +88,7 @@ type options struct {
 
 	maxTTL, revocationRefresh time.Duration
 	oidc, jti, issuedBefore   string
+	verbose                   bool
 }
 
 // A command is one sub-command of the server. The usage text and run both
@@ -99,6 +101,7 @@ type command struct {
 	// database also take -db and -region.
 	flags func(fs *flag.FlagSet, o *options)
 	noDB  bool // the command does not use the database
+	args  bool // the command takes arguments after its flags (session.args)
 	run   func(ctx context.Context, s *session) error
 	// inUse says what to do instead while another process holds the
 	// SQLite file (see lockDatabase).
@@ -109,6 +112,7 @@ type command struct {
 // service and region for the commands that use them.
 type session struct {
 	o      options
+	args   []string
 	stdout io.Writer
 	logger *slog.Logger
 	db     *storage.DB
@@ -229,6 +233,13 @@ var commands = []*command{
 		run:   func(ctx context.Context, s *session) error { return revoke(ctx, s.o, s.db, s.stdout) },
 		inUse: "revoke through the server's API instead (POST /v1/admin/tokens/revoke with a regional token), or stop the server first",
 	},
+	{
+		name: "scenarios", synopsis: "[-v] FILE|DIR…", summary: "run scenario files, each on a fresh in-memory store; print each failure as a diff",
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.BoolVar(&o.verbose, "v", false, "also name each scenario that passes or is pending")
+		},
+		noDB: true, args: true, run: runScenarios,
+	},
 }
 
 // dryRun is the -dry-run flag of the commands that change money or certificates.
@@ -346,7 +357,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cmd.usage(stderr)
 		return err
 	}
-	if fs.NArg() > 0 {
+	if fs.NArg() > 0 && !cmd.args {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	set := map[string]bool{}
@@ -366,7 +377,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case fs.Lookup("max-token-ttl") != nil && o.maxTTL <= 0:
 		return fmt.Errorf("-max-token-ttl (or EDUFUND_MAX_TOKEN_TTL): %v: must be a positive duration such as 24h", o.maxTTL)
 	}
-	s := &session{o: o, stdout: stdout}
+	s := &session{o: o, args: fs.Args(), stdout: stdout}
 	if cmd.noDB {
 		return cmd.run(ctx, s)
 	}

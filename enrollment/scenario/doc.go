@@ -29,4 +29,8 @@
 // The vocabulary of events is one table (kinds, in kinds.go): a new kind
 // of event is a row there, with the type of its arguments and the function
 // that runs it.
+//
+// Go tests run scenario files as subtests with scenariotest.Run(t, glob,
+// open), a package of its own so that a program running scenarios does not
+// link package testing.
 package scenario

@@ -304,31 +304,17 @@ func (r *runner) invoices(w invoiceWant, path string) (invoiceWant, error) {
 	return got, nil
 }
 
-// score is a program's score from the ratings the scenario recorded, each
-// weighed by its contract's status now (closed contracts count double).
+// score is a program's score as the service reads it (closed contracts
+// count double).
 func (r *runner) score(program, key string) (scoreWant, error) {
 	prog, ok := r.programs[program]
 	if !ok {
 		return scoreWant{}, r.sc.errorAt(key, "names no program of the catalog: %q", program)
 	}
-	var ratings []enrollment.ScoredRating
-	ids := make([]uuid.UUID, 0, len(r.ratings))
-	for id := range r.ratings {
-		ids = append(ids, id)
+	s, err := r.svc.ProgramScore(r.ctx, prog.ID)
+	if err != nil {
+		return scoreWant{}, err
 	}
-	slices.SortFunc(ids, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
-	for _, id := range ids {
-		rt := r.ratings[id]
-		if rt.program != prog.ID {
-			continue
-		}
-		k, err := r.svc.Contract(r.ctx, enrollment.AsSystem("scenario"), id)
-		if err != nil {
-			return scoreWant{}, err
-		}
-		ratings = append(ratings, enrollment.ScoredRating{Rating: rt.rating, Closed: k.Status == enrollment.Closed})
-	}
-	s := enrollment.ProgramScore(ratings)
 	return scoreWant{Results: &s.Results, Staff: &s.Staff, Means: &s.Means, Satisfaction: &s.Satisfaction, Active: &s.Active, Closed: &s.Closed}, nil
 }
 

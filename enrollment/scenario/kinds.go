@@ -11,6 +11,7 @@ import (
 	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/funding"
 )
 
@@ -237,7 +238,7 @@ func cancelAllOverdue(r *runner, e *event, _ *none) error {
 	if err != nil {
 		return err
 	}
-	rep, err := r.svc.CancelAllOverdue(r.ctx, r.store, by, nil)
+	rep, err := r.svc.CancelAllOverdue(r.ctx, by, nil)
 	if err != nil {
 		return err
 	}
@@ -332,7 +333,7 @@ func prolong(r *runner, e *event, a *prolongArgs) error {
 }
 
 func acceptBySilence(r *runner, _ *event, _ *none) error {
-	_, err := r.svc.AcceptBySilence(r.ctx, r.store)
+	_, err := r.svc.AcceptBySilence(r.ctx)
 	return err
 }
 
@@ -350,16 +351,13 @@ func rate(r *runner, e *event, a *rateArgs) error {
 		return err
 	}
 	rating := enrollment.Rating{Results: a.Results, Staff: a.Staff, Means: a.Means, Satisfaction: a.Satisfaction}
-	k, err := r.svc.Rate(r.ctx, r.key(), enrollment.RateRequest{ContractRequest: req, Rating: rating})
-	if err == nil {
-		r.ratings[k.ID] = rated{program: k.ProgramID, rating: rating}
-	}
+	_, err = r.svc.Rate(r.ctx, r.key(), enrollment.RateRequest{ContractRequest: req, Rating: rating})
 	return err
 }
 
 // closeMonth runs the monthly close as the reference server does.
 func closeMonth(r *runner, _ *event, m *funding.Month) error {
-	rep, err := r.svc.CloseMonthBatched(r.ctx, r.store, *m, enrollment.CloseBatchOptions{})
+	rep, err := batch.CloseMonth(r.ctx, r.svc, *m, batch.CloseOptions{})
 	if err != nil {
 		return err
 	}
@@ -367,7 +365,7 @@ func closeMonth(r *runner, _ *event, m *funding.Month) error {
 }
 
 func rollover(r *runner, _ *event, p *span) error {
-	rep, err := r.svc.Rollover(r.ctx, r.store, funding.Period(*p), nil)
+	rep, err := r.svc.Rollover(r.ctx, funding.Period(*p), nil)
 	if err != nil {
 		return err
 	}

@@ -17,18 +17,8 @@ import (
 	"github.com/edufund/edufund/funding"
 )
 
-// Store is what a scenario runs on: a fresh, empty store of the services
-// (an in-memory SQLite database, say) that can also list pages of ids. If
-// it is an io.Closer it is closed after the scenario; if it has a method
-// CheckInvariants(context.Context) error, that is asked after the scenario
-// too, and an error is a failure.
-type Store interface {
-	enrollment.Store
-	enrollment.Pager
-}
-
 // Opener opens a fresh, empty store for one scenario.
-type Opener func(ctx context.Context) (Store, error)
+type Opener func(ctx context.Context) (enrollment.Store, error)
 
 // Result is what running a scenario found.
 type Result struct {
@@ -116,7 +106,7 @@ func (sc *Scenario) Run(ctx context.Context, open Opener) Result {
 type runner struct {
 	ctx   context.Context
 	sc    *Scenario
-	store Store
+	store enrollment.Store
 	svc   *enrollment.Service
 	clock *funding.FixedClock
 
@@ -126,7 +116,6 @@ type runner struct {
 	groups    map[string]catalog.Group
 	contracts map[string]uuid.UUID
 	names     map[uuid.UUID]string // contract id → name
-	ratings   map[uuid.UUID]rated  // by contract: the latest rating recorded
 	keys      int
 
 	// refused is the refusal of the last event, until an expectation
@@ -145,17 +134,12 @@ type person struct {
 	certs  []uuid.UUID
 }
 
-type rated struct {
-	program uuid.UUID
-	rating  enrollment.Rating
-}
-
-func newRunner(ctx context.Context, sc *Scenario, st Store) *runner {
+func newRunner(ctx context.Context, sc *Scenario, st enrollment.Store) *runner {
 	r := &runner{
 		ctx: ctx, sc: sc, store: st, clock: &funding.FixedClock{},
 		people: map[string]*person{}, providers: map[string]catalog.Provider{}, programs: map[string]catalog.Program{},
 		groups:    map[string]catalog.Group{},
-		contracts: map[string]uuid.UUID{}, names: map[uuid.UUID]string{}, ratings: map[uuid.UUID]rated{},
+		contracts: map[string]uuid.UUID{}, names: map[uuid.UUID]string{},
 	}
 	r.svc = enrollment.NewService(st, r.clock, sc.region.config)
 	for _, p := range sc.people {

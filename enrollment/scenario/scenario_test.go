@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/enrollment/scenario"
+	"github.com/edufund/edufund/enrollment/scenario/scenariotest"
 	"github.com/edufund/edufund/storage"
 )
 
@@ -21,7 +23,7 @@ func (c checked) CheckInvariants(ctx context.Context) error {
 }
 
 // memory opens a fresh, migrated in-memory SQLite store.
-func memory(ctx context.Context) (scenario.Store, error) {
+func memory(ctx context.Context) (enrollment.Store, error) {
 	db, err := storage.Open(ctx, "sqlite::memory:")
 	if err != nil {
 		return nil, err
@@ -35,7 +37,7 @@ func memory(ctx context.Context) (scenario.Store, error) {
 
 // TestScenarios runs every scenario file of the repository.
 func TestScenarios(t *testing.T) {
-	scenario.Run(t, "../../examples/scenarios/*.yaml", memory)
+	scenariotest.Run(t, "../../examples/scenarios/*.yaml", memory)
 }
 
 // base is a small scenario that runs; the tests below break it.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/enrollment/scenario"
 	"github.com/edufund/edufund/storage"
 )
@@ -94,7 +95,7 @@ func (c checkedDB) CheckInvariants(ctx context.Context) error {
 }
 
 // memoryStore opens a fresh, migrated in-memory SQLite store.
-func memoryStore(ctx context.Context) (scenario.Store, error) {
+func memoryStore(ctx context.Context) (enrollment.Store, error) {
 	db, err := storage.Open(ctx, "sqlite::memory:")
 	if err == nil {
 		err = db.Migrate(ctx)

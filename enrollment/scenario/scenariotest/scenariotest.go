@@ -1,9 +1,13 @@
-package scenario
+// Package scenariotest runs scenario files as Go subtests: the test helper
+// of the scenario kit, apart from it so that a program running scenarios
+// (the reference server's scenarios command) does not link package testing.
+package scenariotest
 
 import (
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/edufund/edufund/enrollment/scenario"
 )
 
 // Run runs every scenario file glob matches as a subtest of t, named by
@@ -12,7 +16,7 @@ import (
 // failure of a scenario is reported with its diff. A pending scenario that
 // fails as its mark says is skipped with its failures; one that passes
 // fails, so that the mark goes with the fix. No file matching glob fails t.
-func Run(t *testing.T, glob string, open Opener) {
+func Run(t *testing.T, glob string, open scenario.Opener) {
 	t.Helper()
 	files, err := filepath.Glob(glob)
 	if err != nil {
@@ -23,7 +27,7 @@ func Run(t *testing.T, glob string, open Opener) {
 	}
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			sc, err := Load(file)
+			sc, err := scenario.Load(file)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -36,13 +40,4 @@ func Run(t *testing.T, glob string, open Opener) {
 			}
 		})
 	}
-}
-
-// Report is the result's failures, one after the other.
-func (r Result) Report() string {
-	lines := make([]string, len(r.Failures))
-	for i, f := range r.Failures {
-		lines[i] = f.String()
-	}
-	return strings.Join(lines, "\n")
 }

@@ -342,10 +342,16 @@ func (s *Service) endContracts(ctx context.Context, tx Tx, certID uuid.UUID, act
 // place and promotes the head of the queue into it.
 func (s *Service) freeSlot(ctx context.Context, tx Tx, c certificate.Certificate, on funding.Date, actor string) error {
 	if c.Kind != certificate.Funded {
+		// An unfunded certificate holds no place; it may wait in a queue
+		// for one, or never have asked.
+		q := adultQueue(c.IssuedOn.Year())
 		if c.Scheme == certificate.Supplementary {
-			return tx.RemoveFromQueue(ctx, categoryQueue(c.Category), c.ID)
+			q = categoryQueue(c.Category)
 		}
-		return tx.RemoveFromQueue(ctx, adultQueue(c.IssuedOn.Year()), c.ID)
+		if err := tx.RemoveFromQueue(ctx, q, c.ID); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return nil
 	}
 	if c.Scheme == certificate.DigitalSkills {
 		if err := tx.Give(ctx, adultQuotaKey(c.IssuedOn.Year()), 1); err != nil {

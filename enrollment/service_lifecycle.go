@@ -258,6 +258,9 @@ func (s *Service) Rate(ctx context.Context, key string, r RateRequest) (Contract
 	if err := roleMay(r.By, "rate", holders...); err != nil {
 		return Contract{}, err
 	}
+	if err := r.Rating.Validate(); err != nil {
+		return Contract{}, err
+	}
 	now := s.clock.Now().UTC()
 	return idempotent(ctx, s, key, "contract.rate", r, func(ctx context.Context, tx Tx) (Contract, error) {
 		c, err := tx.Contract(ctx, r.ContractID)

@@ -14,7 +14,10 @@ type Terms struct {
 
 // PriceContract prices a contract by rules.md, "Pricing a contract": the
 // totals round up, the monthly amounts down, and the first month absorbs the
-// rest, so the schedule always sums to the total to the kopeck.
+// rest, so the schedule always sums to the total to the kopeck. The
+// certificate pays min(all, norm, balance), or min(all, balance) when the
+// module has no normative cost (NormativePrice zero; Price.Normative is
+// then zero too).
 //
 // The rules do not say which days the co-payment schedule is prorated over;
 // it follows the certificate's schedule ("the same way"): over the contract's
@@ -38,8 +41,15 @@ func PriceContract(t Terms) (Price, error) {
 
 	price, norm, balance := uint64(t.ModulePrice.Kopecks()), uint64(t.NormativePrice.Kopecks()), uint64(t.Balance.Kopecks())
 	all := ceilMulDiv(price, days, group)
-	normal := ceilMulDiv(norm, days, group)
-	cert := min(all, normal, balance)
+	cert := min(all, balance)
+	// The normative cap is a region's choice: a module without a normative
+	// cost is capped by the balance alone (the parent pays only what the
+	// balance does not cover), not by a normative of zero.
+	var normal uint64
+	if norm > 0 {
+		normal = ceilMulDiv(norm, days, group)
+		cert = min(cert, normal)
+	}
 	copay := all - cert
 
 	p := Price{

@@ -70,6 +70,9 @@ func TestPriceContractCoPay(t *testing.T) {
 		{"balance caps", "9000.00", "9000.00", "1000.00", "4021.98", "1000.00", "3021.98", "245.92", "251.36", "743.12", "759.62"},
 		{"empty balance", "9000.00", "9000.00", "0.00", "4021.98", "0.00", "4021.98", "0.00", "0.00", "989.04", "1010.98"},
 		{"free module", "0.00", "9000.00", "30000.00", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00", "0.00"},
+		// no normative cost: no normative cap, the balance alone caps (FAQ 003).
+		{"no normative", "9000.00", "0.00", "30000.00", "4021.98", "4021.98", "0.00", "989.04", "1010.98", "0.00", "0.00"},
+		{"no normative, balance short", "9000.00", "0.00", "1000.00", "4021.98", "1000.00", "3021.98", "245.92", "251.36", "743.12", "759.62"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -196,7 +199,8 @@ func TestPriceContractProperties(t *testing.T) {
 		if !p.Cert.Add(p.CoPay).Equal(p.Total) {
 			t.Fatalf("cert + copay != all: %+v", p)
 		}
-		if p.Cert.Cmp(terms.Balance) > 0 || p.Cert.Cmp(p.Normative) > 0 || p.Cert.Cmp(p.Total) > 0 {
+		capped := !terms.NormativePrice.IsZero() // no normative cost: no normative cap
+		if p.Cert.Cmp(terms.Balance) > 0 || capped && p.Cert.Cmp(p.Normative) > 0 || p.Cert.Cmp(p.Total) > 0 {
 			t.Fatalf("cert above a cap: %+v", p)
 		}
 		if p.Total.Cmp(terms.ModulePrice) > 0 || p.End.After(ge) || p.End.After(period.End) {

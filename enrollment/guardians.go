@@ -44,7 +44,7 @@ func (s *Service) LinkGuardian(ctx context.Context, key string, r LinkRequest) (
 	if r.GuardianID == r.ChildID {
 		return GuardianLink{}, &funding.ValidationError{Field: "child_id", Rule: "must not be the guardian", Value: r.ChildID}
 	}
-	return idempotent(ctx, s, key, "guardian.link", r, func(ctx context.Context, tx Tx) (GuardianLink, error) {
+	return idempotent(ctx, s, key, "guardian.link", r.By, r, func(ctx context.Context, tx Tx) (GuardianLink, error) {
 		l := GuardianLink{GuardianID: r.GuardianID, ChildID: r.ChildID, RecordedAt: s.clock.Now().UTC(), Actor: r.By.Actor()}
 		return l, tx.LinkGuardian(ctx, l)
 	})

@@ -32,14 +32,15 @@ func (s *Service) Enrol(ctx context.Context, tx Tx, r SubmitRequest, at time.Tim
 }
 
 // SubmitClaim validates key as Submit does and returns the idempotency
-// record Submit claims for it with r (its Result empty), for a batch
-// runner that claims many keys at once.
+// record Submit claims for it with r (its Result empty), under the key
+// Submit stores it by (StoredKey), for a batch runner that claims many keys
+// at once.
 func SubmitClaim(key string, r SubmitRequest) (IdempotencyRecord, error) {
 	hash, err := requestHash(key, submitOp, r)
 	if err != nil {
 		return IdempotencyRecord{}, err
 	}
-	return IdempotencyRecord{Key: key, Operation: submitOp, RequestHash: hash}, nil
+	return IdempotencyRecord{Key: StoredKey(submitOp, r.By, key), Operation: submitOp, RequestHash: hash}, nil
 }
 
 // SubmitReplay is Submit's answer to a request with the given hash whose

@@ -28,11 +28,11 @@ func TestAdultCourse(t *testing.T) {
 		prog, err := r.Service.SaveProgram(ctx, r.Key(), catalog.Program{
 			ProviderID: r.Provider.ID, Name: "Data analysis in Python", Scheme: certificate.DigitalSkills,
 			CompetencyArea: "big data", AcademicHours: 72, EnrolmentOpen: true, Municipality: storagetest.Municipality,
-		})
+		}, enrollment.AsSystem("test"))
 		require.NoError(t, err)
-		mod, err := r.Service.SaveModule(ctx, r.Key(), catalog.Module{ProgramID: prog.ID, Name: "Course", Price: money("50000.00"), NormativePrice: money("50000.00"), Hours: 72})
+		mod, err := r.Service.SaveModule(ctx, r.Key(), catalog.Module{ProgramID: prog.ID, Name: "Course", Price: money("50000.00"), NormativePrice: money("50000.00"), Hours: 72}, enrollment.AsSystem("test"))
 		require.NoError(t, err)
-		grp, err := r.Service.SaveGroup(ctx, r.Key(), catalog.Group{ModuleID: mod.ID, Name: "Autumn", Start: funding.MustDate(2025, time.September, 15), End: funding.MustDate(2025, time.November, 30), Capacity: 20})
+		grp, err := r.Service.SaveGroup(ctx, r.Key(), catalog.Group{ModuleID: mod.ID, Name: "Autumn", Start: funding.MustDate(2025, time.September, 15), End: funding.MustDate(2025, time.November, 30), Capacity: 20}, enrollment.AsSystem("test"))
 		require.NoError(t, err)
 
 		res, err := r.Service.ApplyAdult(ctx, r.Key(), enrollment.AdultApplication{Holder: adultHolder(1), By: enrollment.AsSystem("test")})
@@ -72,7 +72,7 @@ func TestAdultCourse(t *testing.T) {
 		require.Equal(t, map[enrollment.InvoiceKind]string{enrollment.FinalInvoice: "50000.00"}, storagetest.InvoiceAmounts(inv))
 
 		// One course per certificate.
-		winter, err := r.Service.SaveGroup(ctx, r.Key(), catalog.Group{ModuleID: mod.ID, Name: "Winter", Start: funding.MustDate(2025, time.December, 10), End: funding.MustDate(2025, time.December, 30), Capacity: 20})
+		winter, err := r.Service.SaveGroup(ctx, r.Key(), catalog.Group{ModuleID: mod.ID, Name: "Winter", Start: funding.MustDate(2025, time.December, 10), End: funding.MustDate(2025, time.December, 30), Capacity: 20}, enrollment.AsSystem("test"))
 		require.NoError(t, err)
 		_, err = r.Service.Submit(ctx, r.Key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: winter.ID, By: enrollment.AsSystem("test")})
 		require.ErrorIs(t, err, enrollment.ErrCertificateUsed)

@@ -105,13 +105,13 @@ func TestBadInputWritesNothing(t *testing.T) {
 				return err
 			}, field("valid_reason")},
 			{"NUL in a category code", func() error {
-				_, err := r.Service.SaveCategory(ctx, r.Key(), certificate.Category{Code: "city\x00", Nominal: money("1.00")})
+				_, err := r.Service.SaveCategory(ctx, r.Key(), certificate.Category{Code: "city\x00", Nominal: money("1.00")}, enrollment.AsSystem("test"))
 				return err
 			}, field("category.code")},
 			{"NUL in a program name", func() error {
 				p := r.Program
 				p.Name += "\x00"
-				_, err := r.Service.SaveProgram(ctx, r.Key(), p)
+				_, err := r.Service.SaveProgram(ctx, r.Key(), p, enrollment.AsSystem("test"))
 				return err
 			}, field("name")},
 			{"unknown status action", func() error {

@@ -45,7 +45,7 @@ func testLocalDate(t *testing.T, db *storage.DB, zone *time.Location) {
 	key := func() string { keys++; return "local-date-" + time.Duration(keys).String() }
 
 	at(2026, time.January, 10, 12, 0)
-	_, err := svc.SaveCategory(ctx, key(), certificate.Category{Code: "city", Nominal: money("12000.00")})
+	_, err := svc.SaveCategory(ctx, key(), certificate.Category{Code: "city", Nominal: money("12000.00")}, enrollment.AsSystem("test"))
 	require.NoError(t, err)
 	issue := func(person string, born funding.Date) (certificate.Certificate, error) {
 		res, err := svc.Issue(ctx, key(), enrollment.IssueRequest{
@@ -115,14 +115,14 @@ func localGroup(t *testing.T, svc *enrollment.Service, key func() string) catalo
 	ctx := context.Background()
 	year := funding.CalendarYear(2026)
 	prov, err := svc.SaveProvider(ctx, key(), catalog.Provider{Name: "Школа роботов", INN: "7707083893", Municipality: storagetest.Municipality,
-		Agreements: []catalog.Agreement{{Municipality: storagetest.Municipality, Period: year}}})
+		Agreements: []catalog.Agreement{{Municipality: storagetest.Municipality, Period: year}}}, enrollment.AsSystem("test"))
 	require.NoError(t, err)
 	prog, err := svc.SaveProgram(ctx, key(), catalog.Program{ProviderID: prov.ID, Name: "Роботы", Scheme: certificate.Supplementary,
-		Direction: catalog.TechnicalRobotics, Registry: catalog.Certified, MinAge: 5, MaxAge: 17, Certified: true, EnrolmentOpen: true})
+		Direction: catalog.TechnicalRobotics, Registry: catalog.Certified, MinAge: 5, MaxAge: 17, Certified: true, EnrolmentOpen: true}, enrollment.AsSystem("test"))
 	require.NoError(t, err)
-	mod, err := svc.SaveModule(ctx, key(), catalog.Module{ProgramID: prog.ID, Name: "Год 1", Price: money("3650.00"), NormativePrice: money("3650.00"), Hours: 72})
+	mod, err := svc.SaveModule(ctx, key(), catalog.Module{ProgramID: prog.ID, Name: "Год 1", Price: money("3650.00"), NormativePrice: money("3650.00"), Hours: 72}, enrollment.AsSystem("test"))
 	require.NoError(t, err)
-	g, err := svc.SaveGroup(ctx, key(), catalog.Group{ModuleID: mod.ID, Name: "Г-1", Start: year.Start, End: year.End, Capacity: 10})
+	g, err := svc.SaveGroup(ctx, key(), catalog.Group{ModuleID: mod.ID, Name: "Г-1", Start: year.Start, End: year.End, Capacity: 10}, enrollment.AsSystem("test"))
 	require.NoError(t, err)
 	return g
 }

@@ -46,7 +46,7 @@ func TestOneYear(t *testing.T) {
 		require.Equal(t, c.ID, again.ID)
 		require.Equal(t, "25978.02", r.Money(cert.ID).Balance.String())
 		// The same key with another request is a conflict.
-		_, err = r.Service.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.Group.ID, By: enrollment.AsSystem("someone else")})
+		_, err = r.Service.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.Group.ID, CoPayAccepted: true, By: enrollment.AsHolder("parent-1")})
 		require.ErrorIs(t, err, enrollment.ErrIdempotencyConflict)
 		// A second live contract on the same module is refused.
 		_, err = r.Service.Submit(ctx, r.Key(), enrollment.SubmitRequest{CertificateID: cert.ID, GroupID: r.Group.ID, By: enrollment.AsSystem("test")})

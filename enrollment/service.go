@@ -108,13 +108,15 @@ func (s *Service) dateOf(t time.Time) funding.Date {
 }
 
 // idempotent runs fn once per key inside one transaction, replaying the
-// stored result for a repeated key.
-func idempotent[T any](ctx context.Context, s *Service, key, op string, req any, fn func(ctx context.Context, tx Tx) (T, error)) (T, error) {
+// stored result for a repeated key. Keys are the caller's own, per
+// operation (StoredKey): two callers, or two operations, never share one.
+func idempotent[T any](ctx context.Context, s *Service, key, op string, by Caller, req any, fn func(ctx context.Context, tx Tx) (T, error)) (T, error) {
 	var out T
 	hash, err := requestHash(key, op, req)
 	if err != nil {
 		return out, err
 	}
+	key = StoredKey(op, by, key)
 	err = s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		var zero T
 		out = zero
@@ -140,6 +142,15 @@ func idempotent[T any](ctx context.Context, s *Service, key, op string, req any,
 		return zero, err
 	}
 	return out, nil
+}
+
+// StoredKey is the key under which a request of operation op sent by the
+// caller with idempotency key key is remembered: the caller's keys are their
+// own, per operation, so that two callers (two regions set up by the same
+// script, say) or two operations sending the same key never collide.
+func StoredKey(op string, by Caller, key string) string {
+	sum := sha256.Sum256([]byte(op + "\x00" + by.Actor() + "\x00" + by.ID))
+	return hex.EncodeToString(sum[:8]) + ":" + key
 }
 
 // requestHash validates an idempotency key and hashes the request of

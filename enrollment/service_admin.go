@@ -3,6 +3,7 @@ package enrollment
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/google/uuid"
 
@@ -11,12 +12,16 @@ import (
 	"github.com/edufund/edufund/funding"
 )
 
-// SaveCategory creates or changes a category and its slot caps.
-func (s *Service) SaveCategory(ctx context.Context, key string, c certificate.Category) (certificate.Category, error) {
+// SaveCategory creates or changes a category and its slot caps; the
+// regional operator (or the system) does.
+func (s *Service) SaveCategory(ctx context.Context, key string, c certificate.Category, by Caller) (certificate.Category, error) {
+	if err := roleMay(by, "change a category", RoleRegional); err != nil {
+		return c, err
+	}
 	if err := c.Validate(); err != nil {
 		return c, err
 	}
-	return idempotent(ctx, s, key, "admin.category", c, func(ctx context.Context, tx Tx) (certificate.Category, error) {
+	return idempotent(ctx, s, key, "admin.category", by, c, func(ctx context.Context, tx Tx) (certificate.Category, error) {
 		if err := tx.SaveCategory(ctx, c); err != nil {
 			return c, err
 		}
@@ -68,7 +73,7 @@ func (s *Service) SetBudget(ctx context.Context, key string, r BudgetRequest) (C
 	if r.Limit.IsNegative() {
 		return Counter{}, &funding.ValidationError{Field: "limit", Rule: "must not be negative", Value: r.Limit.String()}
 	}
-	return setLimit(ctx, s, key, "admin.budget", r, budgetKey(r.Municipality, r.Period), r.Limit.Kopecks())
+	return setLimit(ctx, s, key, "admin.budget", r.By, r, budgetKey(r.Municipality, r.Period), r.Limit.Kopecks())
 }
 
 // DirectionLimitRequest sets how many live contracts a municipality's
@@ -90,11 +95,11 @@ func (s *Service) SetDirectionLimit(ctx context.Context, key string, r Direction
 	if r.Limit < 0 {
 		return Counter{}, &funding.ValidationError{Field: "limit", Rule: "must not be negative"}
 	}
-	return setLimit(ctx, s, key, "admin.direction_limit", r, directionKey(r.Municipality, string(r.Direction), r.Period), limitOrUnlimited(r.Limit))
+	return setLimit(ctx, s, key, "admin.direction_limit", r.By, r, directionKey(r.Municipality, string(r.Direction), r.Period), limitOrUnlimited(r.Limit))
 }
 
-func setLimit(ctx context.Context, s *Service, key, op string, req any, counter string, limit int64) (Counter, error) {
-	return idempotent(ctx, s, key, op, req, func(ctx context.Context, tx Tx) (Counter, error) {
+func setLimit(ctx context.Context, s *Service, key, op string, by Caller, req any, counter string, limit int64) (Counter, error) {
+	return idempotent(ctx, s, key, op, by, req, func(ctx context.Context, tx Tx) (Counter, error) {
 		cur, err := tx.Counter(ctx, counter)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return Counter{}, err
@@ -115,13 +120,43 @@ var ErrLimitBelowUse = errors.New("limit below current use")
 // CodeLimitBelowUse is the stable code of ErrLimitBelowUse.
 const CodeLimitBelowUse = "limit_below_use"
 
-// SaveProvider creates or changes a provider and its live-contract limit.
-func (s *Service) SaveProvider(ctx context.Context, key string, p catalog.Provider) (catalog.Provider, error) {
+// ErrUnknownReference is a change naming a row that does not exist: a
+// program of an unknown provider, a module of an unknown program.
+var ErrUnknownReference = errors.New("unknown reference")
+
+// CodeUnknownReference is the stable code of ErrUnknownReference.
+const CodeUnknownReference = "unknown_reference"
+
+// UnknownReferenceError is ErrUnknownReference for the field that names
+// the missing row.
+type UnknownReferenceError struct {
+	Field string // the field naming it, such as "provider_id"
+	What  string // what it names, such as "provider"
+	ID    uuid.UUID
+}
+
+func (e *UnknownReferenceError) Error() string {
+	return fmt.Sprintf("%s: no such %s %s", e.Field, e.What, e.ID)
+}
+
+func (e *UnknownReferenceError) Is(target error) bool { return target == ErrUnknownReference }
+
+func unknownReference(field, what string, id uuid.UUID) error {
+	return &UnknownReferenceError{Field: field, What: what, ID: id}
+}
+
+// SaveProvider creates or changes a provider and its live-contract limit;
+// the regional operator (or the system) does.
+func (s *Service) SaveProvider(ctx context.Context, key string, p catalog.Provider, by Caller) (catalog.Provider, error) {
+	if err := roleMay(by, "register a provider", RoleRegional); err != nil {
+		return p, err
+	}
+	in := p
 	p, err := catalog.NewProvider(p)
 	if err != nil {
 		return p, err
 	}
-	return idempotent(ctx, s, key, "catalog.provider", p, func(ctx context.Context, tx Tx) (catalog.Provider, error) {
+	return idempotent(ctx, s, key, "catalog.provider", by, in, func(ctx context.Context, tx Tx) (catalog.Provider, error) {
 		if err := tx.SaveProvider(ctx, p); err != nil {
 			return p, err
 		}
@@ -129,13 +164,45 @@ func (s *Service) SaveProvider(ctx context.Context, key string, p catalog.Provid
 	})
 }
 
-// SaveProgram creates or changes a program and its live-contract limit.
-func (s *Service) SaveProgram(ctx context.Context, key string, p catalog.Program) (catalog.Program, error) {
+// ownsCatalog checks that by may edit what provider owns: the provider
+// itself, the regional operator or the system.
+func ownsCatalog(by Caller, provider uuid.UUID, what string) error {
+	if by.Role == RoleProvider && provider != by.providerID() {
+		return forbidden("%s is not the provider's", what)
+	}
+	return nil
+}
+
+// SaveProgram creates or changes a program and its live-contract limit: a
+// provider its own (ProviderID defaults to it), the regional operator any.
+func (s *Service) SaveProgram(ctx context.Context, key string, p catalog.Program, by Caller) (catalog.Program, error) {
+	if err := roleMay(by, "edit the catalog", RoleProvider, RoleRegional); err != nil {
+		return p, err
+	}
+	if own := by.providerID(); own != uuid.Nil && p.ProviderID == uuid.Nil {
+		p.ProviderID = own
+	}
+	in := p
 	p, err := catalog.NewProgram(p)
 	if err != nil {
 		return p, err
 	}
-	return idempotent(ctx, s, key, "catalog.program", p, func(ctx context.Context, tx Tx) (catalog.Program, error) {
+	return idempotent(ctx, s, key, "catalog.program", by, in, func(ctx context.Context, tx Tx) (catalog.Program, error) {
+		if err := ownsCatalog(by, p.ProviderID, "provider_id"); err != nil {
+			return p, err
+		}
+		if _, err := tx.Provider(ctx, p.ProviderID); errors.Is(err, ErrNotFound) {
+			return p, unknownReference("provider_id", "provider", p.ProviderID)
+		} else if err != nil {
+			return p, err
+		}
+		if cur, err := tx.Program(ctx, p.ID); err == nil {
+			if err := ownsCatalog(by, cur.ProviderID, "the program"); err != nil {
+				return p, err
+			}
+		} else if !errors.Is(err, ErrNotFound) {
+			return p, err
+		}
 		if err := tx.SaveProgram(ctx, p); err != nil {
 			return p, err
 		}
@@ -143,26 +210,79 @@ func (s *Service) SaveProgram(ctx context.Context, key string, p catalog.Program
 	})
 }
 
-// SaveModule creates or changes a module.
-func (s *Service) SaveModule(ctx context.Context, key string, m catalog.Module) (catalog.Module, error) {
+// programOwner returns the provider of program id, or an unknown reference
+// of field.
+func programOwner(ctx context.Context, tx Tx, id uuid.UUID, field string) (uuid.UUID, error) {
+	prog, err := tx.Program(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return uuid.Nil, unknownReference(field, "program", id)
+	}
+	return prog.ProviderID, err
+}
+
+// SaveModule creates or changes a module of a program: its provider, or
+// the regional operator.
+func (s *Service) SaveModule(ctx context.Context, key string, m catalog.Module, by Caller) (catalog.Module, error) {
+	if err := roleMay(by, "edit the catalog", RoleProvider, RoleRegional); err != nil {
+		return m, err
+	}
+	in := m
 	m, err := catalog.NewModule(m)
 	if err != nil {
 		return m, err
 	}
-	return idempotent(ctx, s, key, "catalog.module", m, func(ctx context.Context, tx Tx) (catalog.Module, error) {
+	return idempotent(ctx, s, key, "catalog.module", by, in, func(ctx context.Context, tx Tx) (catalog.Module, error) {
+		owner, err := programOwner(ctx, tx, m.ProgramID, "program_id")
+		if err != nil {
+			return m, err
+		}
+		if err := ownsCatalog(by, owner, "the program"); err != nil {
+			return m, err
+		}
+		if cur, err := tx.Module(ctx, m.ID); err == nil {
+			if owner, err = programOwner(ctx, tx, cur.ProgramID, "program_id"); err != nil {
+				return m, err
+			}
+			if err := ownsCatalog(by, owner, "the module"); err != nil {
+				return m, err
+			}
+		} else if !errors.Is(err, ErrNotFound) {
+			return m, err
+		}
 		return m, tx.SaveModule(ctx, m)
 	})
 }
 
-// SaveGroup creates or changes a group; its seats are a counter capped at
-// its capacity, which cannot drop below the seats taken.
-func (s *Service) SaveGroup(ctx context.Context, key string, g catalog.Group) (catalog.Group, error) {
+// SaveGroup creates or changes a group of a module: its provider, or the
+// regional operator. Its seats are a counter capped at its capacity, which
+// cannot drop below the seats taken.
+func (s *Service) SaveGroup(ctx context.Context, key string, g catalog.Group, by Caller) (catalog.Group, error) {
+	if err := roleMay(by, "edit the catalog", RoleProvider, RoleRegional); err != nil {
+		return g, err
+	}
+	in := g
 	g, err := catalog.NewGroup(g, nil)
 	if err != nil {
 		return g, err
 	}
-	return idempotent(ctx, s, key, "catalog.group", g, func(ctx context.Context, tx Tx) (catalog.Group, error) {
-		if _, err := tx.Offer(ctx, g.ID); err == nil {
+	return idempotent(ctx, s, key, "catalog.group", by, in, func(ctx context.Context, tx Tx) (catalog.Group, error) {
+		mod, err := tx.Module(ctx, g.ModuleID)
+		if errors.Is(err, ErrNotFound) {
+			return g, unknownReference("module_id", "module", g.ModuleID)
+		} else if err != nil {
+			return g, err
+		}
+		owner, err := programOwner(ctx, tx, mod.ProgramID, "module_id")
+		if err != nil {
+			return g, err
+		}
+		if err := ownsCatalog(by, owner, "the module"); err != nil {
+			return g, err
+		}
+		if o, err := tx.Offer(ctx, g.ID); err == nil {
+			if err := ownsCatalog(by, o.Provider.ID, "the group"); err != nil {
+				return g, err
+			}
 			cur, err := tx.Counter(ctx, seatsKey(g.ID))
 			if err != nil && !errors.Is(err, ErrNotFound) {
 				return g, err
@@ -170,6 +290,8 @@ func (s *Service) SaveGroup(ctx context.Context, key string, g catalog.Group) (c
 			if cur.Used > int64(g.Capacity) {
 				return g, funding.Refuse(ErrLimitBelowUse, CodeLimitBelowUse, "group %s has %d seats taken, more than capacity %d", g.ID, cur.Used, g.Capacity)
 			}
+		} else if !errors.Is(err, ErrNotFound) {
+			return g, err
 		}
 		if err := tx.SaveGroup(ctx, g); err != nil {
 			return g, err

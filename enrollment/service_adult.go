@@ -35,7 +35,7 @@ func (s *Service) ApplyAdult(ctx context.Context, key string, r AdultApplication
 	}
 	now := s.clock.Now().UTC()
 	on := s.dateOf(now)
-	return idempotent(ctx, s, key, "adult.apply", r, func(ctx context.Context, tx Tx) (IssueResult, error) {
+	return idempotent(ctx, s, key, "adult.apply", r.By, r, func(ctx context.Context, tx Tx) (IssueResult, error) {
 		existing, err := tx.PersonCertificates(ctx, certificate.DigitalSkills, r.Holder.PersonID)
 		if err != nil {
 			return IssueResult{}, err
@@ -164,7 +164,7 @@ func (s *Service) RecordDocuments(ctx context.Context, key string, r DocumentsRe
 		return certificate.Certificate{}, forbidden("only the federal operator records a valid reason")
 	}
 	on := s.Today()
-	return idempotent(ctx, s, key, "adult.documents", r, func(ctx context.Context, tx Tx) (certificate.Certificate, error) {
+	return idempotent(ctx, s, key, "adult.documents", r.By, r, func(ctx context.Context, tx Tx) (certificate.Certificate, error) {
 		c, err := tx.LockCertificate(ctx, r.CertificateID)
 		if err != nil {
 			return c, notFound(err, "certificate_id", r.CertificateID)
@@ -193,7 +193,7 @@ func (s *Service) CancelOverdue(ctx context.Context, key string, certID uuid.UUI
 		return certificate.Certificate{}, err
 	}
 	on := s.Today()
-	return idempotent(ctx, s, key, "adult.cancel_overdue", struct {
+	return idempotent(ctx, s, key, "adult.cancel_overdue", by, struct {
 		ID uuid.UUID
 		By Caller
 	}{certID, by}, func(ctx context.Context, tx Tx) (certificate.Certificate, error) {

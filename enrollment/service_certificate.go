@@ -99,7 +99,7 @@ func (s *Service) Issue(ctx context.Context, key string, r IssueRequest) (IssueR
 		}
 		hash = h
 	}
-	return idempotent(ctx, s, key, "certificate.issue", r, func(ctx context.Context, tx Tx) (IssueResult, error) {
+	return idempotent(ctx, s, key, "certificate.issue", r.By, r, func(ctx context.Context, tx Tx) (IssueResult, error) {
 		mun := r.Municipality
 		if mun == "" {
 			mun = r.Holder.Municipality
@@ -165,7 +165,7 @@ func (s *Service) RequestFunding(ctx context.Context, key string, certID uuid.UU
 		return IssueResult{}, err
 	}
 	on := s.Today()
-	return idempotent(ctx, s, key, "certificate.fund", struct {
+	return idempotent(ctx, s, key, "certificate.fund", by, struct {
 		ID uuid.UUID
 		By Caller
 	}{certID, by}, func(ctx context.Context, tx Tx) (IssueResult, error) {
@@ -266,7 +266,7 @@ func (s *Service) ChangeStatus(ctx context.Context, key string, certID uuid.UUID
 		return certificate.Certificate{}, err
 	}
 	on := s.Today()
-	return idempotent(ctx, s, key, "certificate."+string(action), struct {
+	return idempotent(ctx, s, key, "certificate."+string(action), by, struct {
 		ID uuid.UUID
 		By Caller
 	}{certID, by}, func(ctx context.Context, tx Tx) (certificate.Certificate, error) {

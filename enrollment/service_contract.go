@@ -68,7 +68,7 @@ func (s *Service) recordProtection(ctx context.Context, c certificate.Certificat
 }
 
 func (s *Service) submit(ctx context.Context, key string, r SubmitRequest, now time.Time, on funding.Date) (Contract, error) {
-	return idempotent(ctx, s, key, submitOp, r, func(ctx context.Context, tx Tx) (Contract, error) {
+	return idempotent(ctx, s, key, submitOp, r.By, r, func(ctx context.Context, tx Tx) (Contract, error) {
 		return s.enrol(ctx, tx, r, now, on)
 	})
 }

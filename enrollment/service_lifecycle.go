@@ -27,7 +27,7 @@ func (s *Service) change(ctx context.Context, key, op string, r ContractRequest,
 	if err := roleMay(r.By, strings.TrimPrefix(op, "contract."), roles...); err != nil {
 		return Contract{}, err
 	}
-	return idempotent(ctx, s, key, op, r, func(ctx context.Context, tx Tx) (Contract, error) {
+	return idempotent(ctx, s, key, op, r.By, r, func(ctx context.Context, tx Tx) (Contract, error) {
 		c, err := tx.LockContract(ctx, r.ContractID)
 		if err != nil {
 			return Contract{}, notFound(err, "contract_id", r.ContractID)
@@ -200,7 +200,7 @@ func (s *Service) ReportDelivery(ctx context.Context, key string, r DeliveryRepo
 	if err := roleMay(r.By, "report delivery", providers...); err != nil {
 		return Contract{}, err
 	}
-	return idempotent(ctx, s, key, "contract.delivery", r, func(ctx context.Context, tx Tx) (Contract, error) {
+	return idempotent(ctx, s, key, "contract.delivery", r.By, r, func(ctx context.Context, tx Tx) (Contract, error) {
 		c, err := tx.LockContract(ctx, r.ContractID)
 		if err != nil {
 			return Contract{}, notFound(err, "contract_id", r.ContractID)
@@ -262,7 +262,7 @@ func (s *Service) Rate(ctx context.Context, key string, r RateRequest) (Contract
 		return Contract{}, err
 	}
 	now := s.clock.Now().UTC()
-	return idempotent(ctx, s, key, "contract.rate", r, func(ctx context.Context, tx Tx) (Contract, error) {
+	return idempotent(ctx, s, key, "contract.rate", r.By, r, func(ctx context.Context, tx Tx) (Contract, error) {
 		c, err := tx.Contract(ctx, r.ContractID)
 		if err != nil {
 			return Contract{}, notFound(err, "contract_id", r.ContractID)
@@ -306,7 +306,7 @@ func (s *Service) Prolong(ctx context.Context, key string, r ProlongRequest) (Co
 	}
 	now := s.clock.Now().UTC()
 	on := s.dateOf(now)
-	return idempotent(ctx, s, key, "contract.prolong", r, func(ctx context.Context, tx Tx) (Contract, error) {
+	return idempotent(ctx, s, key, "contract.prolong", r.By, r, func(ctx context.Context, tx Tx) (Contract, error) {
 		old, err := tx.LockContract(ctx, r.ContractID)
 		if err != nil {
 			return Contract{}, notFound(err, "contract_id", r.ContractID)

@@ -46,7 +46,7 @@ func newBatchRegion(t testing.TB, db *storage.DB, seed uint64) *batchRegion {
 	r.groups = append(r.groups, r.group, r.newGroup(3))
 	m2, err := r.svc.SaveModule(ctx, r.key(), catalog.Module{
 		ProgramID: r.program.ID, Name: "Year 2", Price: m("6000.00"), NormativePrice: m("5000.00"), Hours: 36,
-	})
+	}, enrollment.AsSystem("test"))
 	require.NoError(t, err)
 	name(m2.ID, "module-2")
 	r.module = m2
@@ -55,12 +55,12 @@ func newBatchRegion(t testing.TB, db *storage.DB, seed uint64) *batchRegion {
 		ProviderID: r.provider.ID, Name: "Chess club", Scheme: certificate.Supplementary,
 		Direction: catalog.Sport, Registry: catalog.Significant, MinAge: 5, MaxAge: 17,
 		EnrolmentOpen: true, Municipality: mun,
-	})
+	}, enrollment.AsSystem("test"))
 	require.NoError(t, err)
 	name(p2.ID, "program-2")
 	m3, err := r.svc.SaveModule(ctx, r.key(), catalog.Module{
 		ProgramID: p2.ID, Name: "Chess", Price: m("3000.00"), NormativePrice: m("3000.00"), Hours: 36,
-	})
+	}, enrollment.AsSystem("test"))
 	require.NoError(t, err)
 	name(m3.ID, "module-3")
 	r.module = m3
@@ -68,7 +68,7 @@ func newBatchRegion(t testing.TB, db *storage.DB, seed uint64) *batchRegion {
 	for i, g := range r.groups {
 		name(g.ID, "group-"+strconv.Itoa(i))
 	}
-	_, err = r.svc.SaveCategory(ctx, r.key(), certificate.Category{Code: "small", Nominal: m("1500.00")})
+	_, err = r.svc.SaveCategory(ctx, r.key(), certificate.Category{Code: "small", Nominal: m("1500.00")}, enrollment.AsSystem("test"))
 	require.NoError(t, err)
 
 	rng := rand.New(rand.NewPCG(seed, 1))

@@ -62,10 +62,10 @@ func newCloseScenario(t *testing.T, db *storage.DB) *closeScenario {
 	s := &closeScenario{r: r, groups: map[string]catalog.Group{}, byName: map[string]enrollment.Contract{}}
 	mod2, err := r.svc.SaveModule(ctx, r.key(), catalog.Module{
 		ProgramID: r.program.ID, Name: "Year 1, part 2", Price: m("6000.00"), NormativePrice: m("6000.00"), Hours: 36,
-	})
+	}, enrollment.AsSystem("test"))
 	require.NoError(t, err)
 	group := func(name string, mod catalog.Module, start, end funding.Date) {
-		g, err := r.svc.SaveGroup(ctx, r.key(), catalog.Group{ModuleID: mod.ID, Name: name, Start: start, End: end, Capacity: 50})
+		g, err := r.svc.SaveGroup(ctx, r.key(), catalog.Group{ModuleID: mod.ID, Name: name, Start: start, End: end, Capacity: 50}, enrollment.AsSystem("test"))
 		require.NoError(t, err)
 		s.groups[name] = g
 	}

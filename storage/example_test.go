@@ -36,16 +36,16 @@ func Example() {
 			panic(err)
 		}
 	}
-	must(svc.SaveCategory(ctx, "cat", certificate.Category{Code: "city", Nominal: funding.MustMoney("12000.00")}))
+	must(svc.SaveCategory(ctx, "cat", certificate.Category{Code: "city", Nominal: funding.MustMoney("12000.00")}, enrollment.AsSystem("test")))
 	prov, err := svc.SaveProvider(ctx, "prov", catalog.Provider{Name: "Robo Center", INN: "7707083893", Municipality: "novograd",
-		Agreements: []catalog.Agreement{{Municipality: "novograd", Period: funding.CalendarYear(2025)}}})
+		Agreements: []catalog.Agreement{{Municipality: "novograd", Period: funding.CalendarYear(2025)}}}, enrollment.AsSystem("test"))
 	must(prov, err)
 	prog, err := svc.SaveProgram(ctx, "prog", catalog.Program{ProviderID: prov.ID, Name: "Robotics", Scheme: certificate.Supplementary,
-		Direction: catalog.TechnicalRobotics, Registry: catalog.Certified, MinAge: 5, MaxAge: 17, Certified: true, EnrolmentOpen: true, Municipality: "novograd"})
+		Direction: catalog.TechnicalRobotics, Registry: catalog.Certified, MinAge: 5, MaxAge: 17, Certified: true, EnrolmentOpen: true, Municipality: "novograd"}, enrollment.AsSystem("test"))
 	must(prog, err)
-	mod, err := svc.SaveModule(ctx, "mod", catalog.Module{ProgramID: prog.ID, Name: "Year 1", Price: funding.MustMoney("6000.00"), NormativePrice: funding.MustMoney("6000.00"), Hours: 72})
+	mod, err := svc.SaveModule(ctx, "mod", catalog.Module{ProgramID: prog.ID, Name: "Year 1", Price: funding.MustMoney("6000.00"), NormativePrice: funding.MustMoney("6000.00"), Hours: 72}, enrollment.AsSystem("test"))
 	must(mod, err)
-	grp, err := svc.SaveGroup(ctx, "grp", catalog.Group{ModuleID: mod.ID, Name: "Mon/Wed", Start: funding.MustDate(2025, time.February, 1), End: funding.MustDate(2025, time.May, 31), Capacity: 12})
+	grp, err := svc.SaveGroup(ctx, "grp", catalog.Group{ModuleID: mod.ID, Name: "Mon/Wed", Start: funding.MustDate(2025, time.February, 1), End: funding.MustDate(2025, time.May, 31), Capacity: 12}, enrollment.AsSystem("test"))
 	must(grp, err)
 
 	res, err := svc.Issue(ctx, "issue-kolya", enrollment.IssueRequest{

@@ -97,7 +97,9 @@ func (r *runner) submit(ctx context.Context, items []Item) []Result {
 		return out
 	}
 	now := svc.Now().UTC()
-	w := &work{items: items, prep: make([]prepared, len(items))}
+	// The batch claims, replays and answers by the keys Submit stores
+	// requests by; an application run alone is sent with its own (items).
+	w := &work{items: slices.Clone(items), prep: make([]prepared, len(items))}
 	for i, it := range items {
 		p := &w.prep[i]
 		p.at = it.At
@@ -113,6 +115,7 @@ func (r *runner) submit(ctx context.Context, items []Item) []Result {
 		if p.err != nil {
 			continue
 		}
+		w.items[i].Key = p.claim.Key
 		w.run = append(w.run, i)
 	}
 	prep := w.prep

@@ -261,7 +261,7 @@ func (r *runner) setUp() error {
 }
 
 func (r *runner) saveCategory(c categorySpec) error {
-	_, err := r.svc.SaveCategory(r.ctx, r.key(), certificate.Category{Code: c.Code, Nominal: c.Nominal, MaxCount: c.MaxCount, MaxSum: c.MaxSum})
+	_, err := r.svc.SaveCategory(r.ctx, r.key(), certificate.Category{Code: c.Code, Nominal: c.Nominal, MaxCount: c.MaxCount, MaxSum: c.MaxSum}, enrollment.AsRegional("scenario"))
 	return err
 }
 
@@ -272,7 +272,7 @@ func (r *runner) saveProvider(p entry[providerSpec]) error {
 	for _, a := range spec.Agreements {
 		prov.Agreements = append(prov.Agreements, catalog.Agreement{Municipality: cmp.Or(a.Municipality, prov.Municipality), Period: funding.Period(a.Period)})
 	}
-	prov, err := r.svc.SaveProvider(r.ctx, r.key(), prov)
+	prov, err := r.svc.SaveProvider(r.ctx, r.key(), prov, enrollment.AsRegional("scenario"))
 	if err != nil {
 		return r.sc.errorAt(p.Path, "%v", err)
 	}
@@ -307,7 +307,7 @@ func (r *runner) saveProgram(prov catalog.Provider, pe entry[programSpec]) error
 	if spec.EnrolmentOpen != nil {
 		prog.EnrolmentOpen = *spec.EnrolmentOpen
 	}
-	prog, err := r.svc.SaveProgram(r.ctx, r.key(), prog)
+	prog, err := r.svc.SaveProgram(r.ctx, r.key(), prog, enrollment.AsRegional("scenario"))
 	if err != nil {
 		return r.sc.errorAt(pe.Path, "%v", err)
 	}
@@ -317,7 +317,7 @@ func (r *runner) saveProgram(prov catalog.Provider, pe entry[programSpec]) error
 		mod, err := r.svc.SaveModule(r.ctx, r.key(), catalog.Module{
 			ProgramID: prog.ID, Name: cmp.Or(m.Name, me.Name), Price: m.Price, NormativePrice: m.NormativePrice,
 			Hours: cmp.Or(m.Hours, 72), MinChildren: m.MinChildren, MaxChildren: m.MaxChildren,
-		})
+		}, enrollment.AsRegional("scenario"))
 		if err != nil {
 			return r.sc.errorAt(me.Path, "%v", err)
 		}
@@ -325,7 +325,7 @@ func (r *runner) saveProgram(prov catalog.Provider, pe entry[programSpec]) error
 			g := ge.Value
 			grp, err := r.svc.SaveGroup(r.ctx, r.key(), catalog.Group{
 				ModuleID: mod.ID, Name: cmp.Or(g.Name, ge.Name), Start: g.Start, End: g.End, Capacity: g.Capacity, Schedule: g.Schedule,
-			})
+			}, enrollment.AsRegional("scenario"))
 			if err != nil {
 				return r.sc.errorAt(ge.Path, "%v", err)
 			}

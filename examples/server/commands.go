@@ -150,7 +150,7 @@ func (o operator) category(ctx context.Context, ch categoryChange) error {
 	if err := next.Validate(); err != nil {
 		return err
 	}
-	saved, err := o.svc.SaveCategory(ctx, key("category"), next)
+	saved, err := o.svc.SaveCategory(ctx, key("category"), next, enrollment.AsSystem("category"))
 	if err != nil {
 		return err
 	}

@@ -160,7 +160,7 @@ func TestDemoOfAnotherVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = db.Bun().ExecContext(context.Background(), "UPDATE idempotency SET request_hash = 'another version' WHERE key LIKE 'demo:%'")
+	_, err = db.Bun().ExecContext(context.Background(), "UPDATE idempotency SET request_hash = 'another version' WHERE key LIKE '%:demo:%'")
 	db.Close()
 	if err != nil {
 		t.Fatal(err)

@@ -530,8 +530,8 @@ func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Servi
 	defer batcher.Close()
 	h, err := api.New(api.Config{
 		Service: svc, Submitter: batcher, Store: db, Auth: auth, Verifier: verifier, Revocations: revs, Logger: logger,
-		Owners: api.StoreOwners(db),
-		Ready:  func(ctx context.Context) error { return db.Bun().PingContext(ctx) },
+
+		Ready: func(ctx context.Context) error { return db.Bun().PingContext(ctx) },
 	})
 	if err != nil {
 		return err

@@ -73,7 +73,7 @@ func NewRegion(t testing.TB, s enrollment.Store, o RegionOptions) *Region {
 	clock := &funding.FixedClock{T: time.Date(2025, time.September, 1, 9, 0, 0, 0, time.UTC)}
 	r := &Region{t: t, Service: enrollment.NewService(s, clock, cfg), Clock: clock}
 	ctx := context.Background()
-	_, err := r.Service.SaveCategory(ctx, r.Key(), certificate.Category{Code: "city", Nominal: funding.MustMoney("30000.00")})
+	_, err := r.Service.SaveCategory(ctx, r.Key(), certificate.Category{Code: "city", Nominal: funding.MustMoney("30000.00")}, enrollment.AsSystem("test"))
 	require.NoError(t, err)
 	if !o.Budget.IsZero() {
 		_, err = r.Service.SetBudget(ctx, r.Key(), enrollment.BudgetRequest{Municipality: Municipality, Period: Autumn, Limit: o.Budget, By: enrollment.AsSystem("test")})
@@ -82,18 +82,18 @@ func NewRegion(t testing.TB, s enrollment.Store, o RegionOptions) *Region {
 	r.Provider, err = r.Service.SaveProvider(ctx, r.Key(), catalog.Provider{
 		Name: "Robotics school", INN: "7707083893", Municipality: Municipality,
 		Agreements: []catalog.Agreement{{Municipality: Municipality, Period: funding.Period{Start: Autumn.Start, End: funding.MustDate(2026, time.August, 31)}}},
-	})
+	}, enrollment.AsSystem("test"))
 	require.NoError(t, err)
 	r.Program, err = r.Service.SaveProgram(ctx, r.Key(), catalog.Program{
 		ProviderID: r.Provider.ID, Name: "Robotics", Scheme: certificate.Supplementary,
 		Direction: catalog.TechnicalRobotics, Registry: catalog.Certified, MinAge: 5, MaxAge: 17,
 		Certified: true, EnrolmentOpen: true, Municipality: Municipality,
-	})
+	}, enrollment.AsSystem("test"))
 	require.NoError(t, err)
 	r.Module, err = r.Service.SaveModule(ctx, r.Key(), catalog.Module{
 		ProgramID: r.Program.ID, Name: "Year 1", Price: funding.MustMoney("9000.00"),
 		NormativePrice: funding.MustMoney("9000.00"), Hours: 72, MaxChildren: 0,
-	})
+	}, enrollment.AsSystem("test"))
 	require.NoError(t, err)
 	r.Group = r.NewGroup(o.Capacity)
 	return r
@@ -108,7 +108,7 @@ func (r *Region) AddGroup(m catalog.Module, capacity int) catalog.Group {
 	g, err := r.Service.SaveGroup(context.Background(), r.Key(), catalog.Group{
 		ModuleID: m.ID, Name: "G-" + uuid.NewString()[:8], Start: funding.MustDate(2025, time.September, 1),
 		End: funding.MustDate(2026, time.May, 31), Capacity: capacity,
-	})
+	}, enrollment.AsSystem("test"))
 	require.NoError(r.t, err)
 	return g
 }

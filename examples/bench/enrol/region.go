@@ -57,7 +57,7 @@ func loadRegion(ctx context.Context, db *storage.DB, nCerts, nGroups int) (*regi
 	r := &region{svc: enrollment.NewService(db, clock, benchConfig())}
 	svc := r.svc
 	year := schoolYear(funding.DateOf(clock.T))
-	if _, err := svc.SaveCategory(ctx, r.key(), certificate.Category{Code: "city", Nominal: funding.MustMoney("1000000.00")}); err != nil {
+	if _, err := svc.SaveCategory(ctx, r.key(), certificate.Category{Code: "city", Nominal: funding.MustMoney("1000000.00")}, enrollment.AsSystem("bench")); err != nil {
 		return nil, err
 	}
 	if _, err := svc.SetBudget(ctx, r.key(), enrollment.BudgetRequest{Municipality: benchMun, Period: year, Limit: funding.MustMoney("100000000000.00"), By: enrollment.AsSystem("bench")}); err != nil {
@@ -73,7 +73,7 @@ func loadRegion(ctx context.Context, db *storage.DB, nCerts, nGroups int) (*regi
 			prov, err = svc.SaveProvider(ctx, r.key(), catalog.Provider{
 				Name: fmt.Sprintf("Provider %d", g/groupsPerProvider), INN: "7707083893", Municipality: benchMun,
 				Agreements: []catalog.Agreement{{Municipality: benchMun, Period: year}},
-			})
+			}, enrollment.AsSystem("bench"))
 			if err != nil {
 				return nil, err
 			}
@@ -82,21 +82,21 @@ func loadRegion(ctx context.Context, db *storage.DB, nCerts, nGroups int) (*regi
 			ProviderID: prov.ID, Name: fmt.Sprintf("Program %d", g), Scheme: certificate.Supplementary,
 			Direction: directions[g%len(directions)], Registry: catalog.Certified, MinAge: 5, MaxAge: 17,
 			Certified: true, EnrolmentOpen: true, Municipality: benchMun,
-		})
+		}, enrollment.AsSystem("bench"))
 		if err != nil {
 			return nil, err
 		}
 		price := funding.Kopecks(int64(50000 + rng.IntN(100000))) // 500.00–1500.00
 		mod, err := svc.SaveModule(ctx, r.key(), catalog.Module{
 			ProgramID: prog.ID, Name: "Year 1", Price: price, NormativePrice: price, Hours: 72,
-		})
+		}, enrollment.AsSystem("bench"))
 		if err != nil {
 			return nil, err
 		}
 		grp, err := svc.SaveGroup(ctx, r.key(), catalog.Group{
 			ModuleID: mod.ID, Name: fmt.Sprintf("G%d", g), Start: year.Start,
 			End: funding.MustDate(year.Start.Year()+1, time.May, 31), Capacity: 1_000_000,
-		})
+		}, enrollment.AsSystem("bench"))
 		if err != nil {
 			return nil, err
 		}

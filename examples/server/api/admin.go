@@ -1,8 +1,6 @@
 package api
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -194,13 +192,6 @@ type silenceOut struct {
 	Accepted int `json:"accepted"`
 }
 
-// unknownRef is a body naming an id that does not exist.
-func unknownRef(field, what string) *Problem {
-	p := newProblem(http.StatusUnprocessableEntity, CodeUnknownReference, fmt.Sprintf("%s: no such %s", field, what))
-	p.Field = field
-	return p
-}
-
 // today is the region's local date: the service's, so that the API and the
 // rules never disagree about the day.
 func (h *Handler) today() funding.Date { return h.cfg.Service.Today() }
@@ -293,7 +284,7 @@ func (h *Handler) saveCategory(w http.ResponseWriter, r *http.Request, c call) e
 	if err := cat.Validate(); err != nil {
 		return err
 	}
-	out, err := h.cfg.Service.SaveCategory(r.Context(), c.key, cat)
+	out, err := h.cfg.Service.SaveCategory(r.Context(), c.key, cat, c.p.caller())
 	if err != nil {
 		return err
 	}
@@ -329,7 +320,7 @@ func (h *Handler) saveProvider(w http.ResponseWriter, r *http.Request, c call) e
 	if p.err != nil {
 		return p.err
 	}
-	out, err := h.cfg.Service.SaveProvider(r.Context(), c.key, prov)
+	out, err := h.cfg.Service.SaveProvider(r.Context(), c.key, prov, c.p.caller())
 	if err != nil {
 		return err
 	}
@@ -341,41 +332,7 @@ func (h *Handler) saveProvider(w http.ResponseWriter, r *http.Request, c call) e
 	return nil
 }
 
-// owner checks that the caller may edit what provider owns: its provider,
-// or the regional operator.
-func owner(c call, provider uuid.UUID, what string) error {
-	if c.p.Role == RoleProvider && provider != c.p.providerID() {
-		return errForbidden(what + " is not the provider's")
-	}
-	return nil
-}
-
-// catalogOwners returns the owner reads; a provider needs them.
-func (h *Handler) catalogOwners(c call) (Owners, error) {
-	if h.cfg.Owners == nil && c.p.Role == RoleProvider {
-		return nil, errForbidden("this server lets only the regional operator edit the catalog")
-	}
-	return h.cfg.Owners, nil
-}
-
-// existingOwner returns the provider owning an existing program or module
-// (uuid.Nil when it does not exist yet).
-func existingOwner(ctx context.Context, lookup func(context.Context, uuid.UUID) (uuid.UUID, error), id uuid.UUID) (uuid.UUID, error) {
-	if id == uuid.Nil {
-		return uuid.Nil, nil
-	}
-	pid, err := lookup(ctx, id)
-	if errors.Is(err, enrollment.ErrNotFound) {
-		return uuid.Nil, nil
-	}
-	return pid, err
-}
-
 func (h *Handler) saveProgram(w http.ResponseWriter, r *http.Request, c call) error {
-	own, err := h.catalogOwners(c)
-	if err != nil {
-		return err
-	}
 	var in programIn
 	if err := decode(w, r, &in, false); err != nil {
 		return err
@@ -403,32 +360,7 @@ func (h *Handler) saveProgram(w http.ResponseWriter, r *http.Request, c call) er
 		return p.err
 	}
 	prog.Certified = prog.Registry == catalog.Certified
-	if c.p.Role == RoleProvider {
-		if prog.ProviderID == uuid.Nil {
-			prog.ProviderID = c.p.providerID()
-		}
-		if err := owner(c, prog.ProviderID, "provider_id"); err != nil {
-			return err
-		}
-	}
-	ctx := r.Context()
-	if own != nil {
-		if err := own.ProviderExists(ctx, prog.ProviderID); errors.Is(err, enrollment.ErrNotFound) {
-			return unknownRef("provider_id", "provider")
-		} else if err != nil {
-			return err
-		}
-		cur, err := existingOwner(ctx, own.ProgramProvider, prog.ID)
-		if err != nil {
-			return err
-		}
-		if cur != uuid.Nil {
-			if err := owner(c, cur, "the program"); err != nil {
-				return err
-			}
-		}
-	}
-	out, err := h.cfg.Service.SaveProgram(ctx, c.key, prog)
+	out, err := h.cfg.Service.SaveProgram(r.Context(), c.key, prog, c.p.caller())
 	if err != nil {
 		return err
 	}
@@ -439,10 +371,6 @@ func (h *Handler) saveProgram(w http.ResponseWriter, r *http.Request, c call) er
 }
 
 func (h *Handler) saveModule(w http.ResponseWriter, r *http.Request, c call) error {
-	own, err := h.catalogOwners(c)
-	if err != nil {
-		return err
-	}
 	var in moduleIn
 	if err := decode(w, r, &in, false); err != nil {
 		return err
@@ -461,29 +389,7 @@ func (h *Handler) saveModule(w http.ResponseWriter, r *http.Request, c call) err
 	if p.err != nil {
 		return p.err
 	}
-	ctx := r.Context()
-	if own != nil {
-		pid, err := own.ProgramProvider(ctx, mod.ProgramID)
-		if errors.Is(err, enrollment.ErrNotFound) {
-			return unknownRef("program_id", "program")
-		}
-		if err != nil {
-			return err
-		}
-		if err := owner(c, pid, "the program"); err != nil {
-			return err
-		}
-		cur, err := existingOwner(ctx, own.ModuleProvider, mod.ID)
-		if err != nil {
-			return err
-		}
-		if cur != uuid.Nil {
-			if err := owner(c, cur, "the module"); err != nil {
-				return err
-			}
-		}
-	}
-	out, err := h.cfg.Service.SaveModule(ctx, c.key, mod)
+	out, err := h.cfg.Service.SaveModule(r.Context(), c.key, mod, c.p.caller())
 	if err != nil {
 		return err
 	}
@@ -494,10 +400,6 @@ func (h *Handler) saveModule(w http.ResponseWriter, r *http.Request, c call) err
 }
 
 func (h *Handler) saveGroup(w http.ResponseWriter, r *http.Request, c call) error {
-	own, err := h.catalogOwners(c)
-	if err != nil {
-		return err
-	}
 	var in groupIn
 	if err := decode(w, r, &in, false); err != nil {
 		return err
@@ -515,31 +417,7 @@ func (h *Handler) saveGroup(w http.ResponseWriter, r *http.Request, c call) erro
 	if p.err != nil {
 		return p.err
 	}
-	ctx := r.Context()
-	if own != nil {
-		pid, err := own.ModuleProvider(ctx, g.ModuleID)
-		if errors.Is(err, enrollment.ErrNotFound) {
-			return unknownRef("module_id", "module")
-		}
-		if err != nil {
-			return err
-		}
-		if err := owner(c, pid, "the module"); err != nil {
-			return err
-		}
-	}
-	if g.ID != uuid.Nil {
-		o, err := h.cfg.Service.Offer(ctx, g.ID)
-		switch {
-		case err == nil:
-			if err := owner(c, o.Provider.ID, "the group"); err != nil {
-				return err
-			}
-		case !errors.Is(err, enrollment.ErrNotFound):
-			return err
-		}
-	}
-	out, err := h.cfg.Service.SaveGroup(ctx, c.key, g)
+	out, err := h.cfg.Service.SaveGroup(r.Context(), c.key, g, c.p.caller())
 	if err != nil {
 		return err
 	}

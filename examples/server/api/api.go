@@ -62,9 +62,6 @@ type Config struct {
 	// Registry receives the API's metrics and is served at /metrics; nil
 	// creates a fresh one with the Go and process collectors.
 	Registry *prometheus.Registry
-	// Owners tells which provider owns a program or module, for the
-	// catalog endpoints; nil lets only the regional operator edit the catalog.
-	Owners Owners
 }
 
 // Submitter sends an application: *enrollment.Service and

@@ -26,7 +26,6 @@ const (
 	CodeExists                = "exists"                  // 409: a unique rule of the store
 	CodeBodyTooLarge          = "body_too_large"          // 413
 	CodeUnsupportedMediaType  = "unsupported_media_type"  // 415
-	CodeUnknownReference      = "unknown_reference"       // 422: a body names an id that does not exist
 	CodeIneligible            = "ineligible"              // 422, with the failed rules
 	CodeRefused               = "refused"                 // 422: a rule's refusal that carries no code
 	CodeInternal              = "internal"                // 500
@@ -72,6 +71,7 @@ var errorTable = []errorRow{
 	// Every *funding.ValidationError matches funding.ErrInvalid.
 	{is: funding.ErrInvalid, status: http.StatusBadRequest, codes: []string{CodeInvalid}, problem: invalidInput},
 	{is: enrollment.ErrNoCaller, status: http.StatusBadRequest, codes: []string{CodeInvalid}},
+	{is: enrollment.ErrUnknownReference, status: http.StatusUnprocessableEntity, codes: []string{enrollment.CodeUnknownReference}, problem: unknownReference},
 
 	// The rules' refusals, each a *funding.RuleError.
 	{is: funding.ErrNonPositiveAmount, status: http.StatusUnprocessableEntity, codes: []string{funding.CodeNonPositiveAmount}},
@@ -206,6 +206,13 @@ func invalidInput(p *Problem, err error) {
 	var ve *funding.ValidationError
 	if errors.As(err, &ve) {
 		p.Field, p.Detail = ve.Field, ve.Field+": "+validationDetail(ve)
+	}
+}
+
+func unknownReference(p *Problem, err error) {
+	var ue *enrollment.UnknownReferenceError
+	if errors.As(err, &ue) {
+		p.Field, p.Detail = ue.Field, fmt.Sprintf("%s: no such %s", ue.Field, ue.What)
 	}
 }
 

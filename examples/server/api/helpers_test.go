@@ -117,7 +117,7 @@ func newEnv(t testing.TB, kind string) *env {
 	t.Cleanup(batcher.Close)
 	submitted := new(atomic.Int64)
 	h, err := api.New(api.Config{Service: svc, Submitter: counting{batcher, submitted}, Store: db, Auth: auth, Revocations: revocations,
-		Owners: api.StoreOwners(db), Ready: func(ctx context.Context) error { return db.Bun().PingContext(ctx) }})
+		Ready: func(ctx context.Context) error { return db.Bun().PingContext(ctx) }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,7 @@ var (
 	// limitChange is a municipality's limit set.
 	limitChange = []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign, enrollment.CodeLimitBelowUse}
 	// catalogChange is a save in the catalog under a parent the body names.
-	catalogChange = []string{enrollment.CodeIdempotencyConflict, CodeUnknownReference}
+	catalogChange = []string{enrollment.CodeIdempotencyConflict, enrollment.CodeUnknownReference, enrollment.CodeForeign}
 	// enrolment is an application's rules: enrollment's checks, the
 	// catalog's and the certificate's protection.
 	enrolment = []string{

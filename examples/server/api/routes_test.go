@@ -21,7 +21,6 @@ var edgeStatus = map[string]int{
 	CodeIdempotencyKeyMissing: http.StatusBadRequest,
 	CodeIdempotencyKeyInvalid: http.StatusBadRequest,
 	CodeUnauthenticated:       http.StatusUnauthorized,
-	CodeUnknownReference:      http.StatusUnprocessableEntity,
 }
 
 // statusOf is the status of a problem code: the error table's, or the edge's.

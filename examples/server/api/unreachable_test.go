@@ -91,7 +91,7 @@ func TestPostgresUnreachable(t *testing.T) {
 		t.Fatal(err)
 	}
 	auth = auth.WithClock(func() time.Time { return testNow })
-	h, err := api.New(api.Config{Service: svc, Store: db, Auth: auth, Owners: api.StoreOwners(db),
+	h, err := api.New(api.Config{Service: svc, Store: db, Auth: auth,
 		Ready: func(ctx context.Context) error { return db.Bun().PingContext(ctx) }})
 	if err != nil {
 		t.Fatal(err)

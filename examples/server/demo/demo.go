@@ -185,7 +185,10 @@ func Load(ctx context.Context, svc *enrollment.Service, today funding.Date) (Res
 		{ID: id(year, "provider:sport"), Name: "Zarechye Sports Club", INN: "5401000003", Municipality: MunRural, Agreements: both},
 		{ID: id(year, "provider:digital"), Name: "Digital Academy", INN: "770100000004", Municipality: MunCity},
 	} {
-		l.do("provider:"+p.ID.String(), func(key string) error { _, err := svc.SaveProvider(ctx, key, p); return err })
+		l.do("provider:"+p.ID.String(), func(key string) error {
+			_, err := svc.SaveProvider(ctx, key, p, enrollment.AsRegional("demo"))
+			return err
+		})
 		res.Providers = append(res.Providers, Named{Name: p.Name, ID: p.ID})
 	}
 
@@ -334,7 +337,10 @@ func (l *loader) do(name string, fn func(key string) error) {
 }
 
 func (l *loader) category(c certificate.Category) {
-	l.do("category:"+c.Code, func(key string) error { _, err := l.svc.SaveCategory(l.ctx, key, c); return err })
+	l.do("category:"+c.Code, func(key string) error {
+		_, err := l.svc.SaveCategory(l.ctx, key, c, enrollment.AsRegional("demo"))
+		return err
+	})
 }
 
 func (l *loader) budget(mun string, p funding.Period, limit string) {
@@ -345,7 +351,16 @@ func (l *loader) budget(mun string, p funding.Period, limit string) {
 }
 
 func (l *loader) catalog(p catalog.Program, m catalog.Module, g catalog.Group) {
-	l.do("program:"+p.ID.String(), func(key string) error { _, err := l.svc.SaveProgram(l.ctx, key, p); return err })
-	l.do("module:"+m.ID.String(), func(key string) error { _, err := l.svc.SaveModule(l.ctx, key, m); return err })
-	l.do("group:"+g.ID.String(), func(key string) error { _, err := l.svc.SaveGroup(l.ctx, key, g); return err })
+	l.do("program:"+p.ID.String(), func(key string) error {
+		_, err := l.svc.SaveProgram(l.ctx, key, p, enrollment.AsRegional("demo"))
+		return err
+	})
+	l.do("module:"+m.ID.String(), func(key string) error {
+		_, err := l.svc.SaveModule(l.ctx, key, m, enrollment.AsRegional("demo"))
+		return err
+	})
+	l.do("group:"+g.ID.String(), func(key string) error {
+		_, err := l.svc.SaveGroup(l.ctx, key, g, enrollment.AsRegional("demo"))
+		return err
+	})
 }

@@ -57,14 +57,9 @@ func (s *Service) enrolAdult(ctx context.Context, tx Tx, r SubmitRequest, cert c
 	}
 	price := funding.Price{Start: start, End: end, Days: funding.Days(start, end), Months: funding.Months(start, end),
 		Total: cost, Normative: cost, Cert: certPart, CoPay: coPay}
-	id, err := uuid.NewV7()
+	c, err := newContract(cert, offer, period, price, now)
 	if err != nil {
 		return Contract{}, err
-	}
-	c := Contract{
-		ID: id, CertificateID: cert.ID, GroupID: offer.Group.ID, ModuleID: offer.Module.ID,
-		ProgramID: offer.Program.ID, ProviderID: offer.Provider.ID, Municipality: cert.Municipality,
-		Scheme: cert.Scheme, Period: period, Status: Requested, Start: start, End: end, Price: price, CreatedAt: now,
 	}
 	if certPart.IsPositive() {
 		acct, err := account(ctx, tx, cert.ID, period)

@@ -167,15 +167,9 @@ func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Ti
 	if err := CheckSubmission(snap); err != nil {
 		return Contract{}, err
 	}
-	id, err := uuid.NewV7()
+	c, err := newContract(cert, offer, period, price, now)
 	if err != nil {
 		return Contract{}, err
-	}
-	c := Contract{
-		ID: id, CertificateID: cert.ID, GroupID: offer.Group.ID, ModuleID: offer.Module.ID,
-		ProgramID: offer.Program.ID, ProviderID: offer.Provider.ID, Municipality: cert.Municipality,
-		Scheme: cert.Scheme, Registry: offer.Program.Registry, Direction: offer.Program.Direction,
-		Period: period, Status: Requested, Start: price.Start, End: price.End, Price: price, CreatedAt: now,
 	}
 	if price.Cert.IsPositive() {
 		c.HoldID, err = uuid.NewV7()
@@ -218,6 +212,21 @@ func startOf(r SubmitRequest, o Offer, on funding.Date) funding.Date {
 	return o.Group.Start
 }
 
+// newContract is the application of cert to offer priced at price in
+// period, received at now: a new id, status Requested.
+func newContract(cert certificate.Certificate, offer Offer, period funding.Period, price funding.Price, now time.Time) (Contract, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return Contract{}, err
+	}
+	return Contract{
+		ID: id, CertificateID: cert.ID, GroupID: offer.Group.ID, ModuleID: offer.Module.ID,
+		ProgramID: offer.Program.ID, ProviderID: offer.Provider.ID, Municipality: cert.Municipality,
+		Scheme: cert.Scheme, Registry: offer.Program.Registry, Direction: offer.Program.Direction,
+		Period: period, Status: Requested, Start: price.Start, End: price.End, Price: price, CreatedAt: now,
+	}, nil
+}
+
 // protectionFailure carries a protection refusal out of the transaction so
 // that a wrong passphrase can be counted by a transaction of its own.
 type protectionFailure struct {
@@ -255,11 +264,14 @@ func limits(c Contract, amount funding.Money) []limitKey {
 		{seatsKey(c.GroupID), 1, ErrGroupFull, CodeGroupFull},
 		{programKey(c.ProgramID), 1, ErrProgramLimit, CodeProgramLimit},
 		{providerKey(c.ProviderID), 1, ErrProviderLimit, CodeProviderLimit},
-		{directionKey(c.Municipality, string(c.Direction), c.Period), 1, ErrDirectionLimit, CodeDirectionLimit},
 	}
-	// Adult courses are paid by the federal operator, outside any
-	// municipality's budget.
-	if amount.IsPositive() && c.Scheme != certificate.DigitalSkills {
+	// A municipality's direction limits and budget are the children's
+	// scheme's; adult courses are paid by the federal operator.
+	if c.Scheme == certificate.DigitalSkills {
+		return ks
+	}
+	ks = append(ks, limitKey{directionKey(c.Municipality, string(c.Direction), c.Period), 1, ErrDirectionLimit, CodeDirectionLimit})
+	if amount.IsPositive() {
 		ks = append(ks, limitKey{budgetKey(c.Municipality, c.Period), amount.Kopecks(), ErrBudgetLimit, CodeBudgetLimit})
 	}
 	return ks

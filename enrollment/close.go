@@ -92,10 +92,18 @@ type ContractPlan struct {
 	Lines         []InvoiceLine
 }
 
-// PlanContract plans the close of month m for contract c; advanceShare is
-// the region's advance parameter (0.8). See the package comment above for
+// Shares is the advance share of each month (parameter advance_share, 0.8
+// by default): a month's advance and its final both use its own, so a new
+// share changes the invoices from its month on and never splits a month.
+type Shares func(funding.Month) decimal.Decimal
+
+// Share is the same advance share for every month.
+func Share(d decimal.Decimal) Shares { return func(funding.Month) decimal.Decimal { return d } }
+
+// PlanContract plans the close of month m for contract c; share gives the
+// region's advance share of each month. See the package comment above for
 // the rules it applies.
-func PlanContract(c Contract, m funding.Month, advanceShare decimal.Decimal) ContractPlan {
+func PlanContract(c Contract, m funding.Month, share Shares) ContractPlan {
 	p := ContractPlan{ContractID: c.ID, Month: m}
 	switch c.Status {
 	case Requested, Accepted:
@@ -153,7 +161,7 @@ func PlanContract(c Contract, m funding.Month, advanceShare decimal.Decimal) Con
 	if c.Status == Active && chargedByClose(c, m) {
 		if pay := c.Price.MonthlyPayment(m); pay.IsPositive() {
 			p.Charge = &Charge{ContractID: c.ID, CertificateID: c.CertificateID, HoldID: c.HoldID, Month: m, Amount: pay}
-			line(m, AdvanceInvoice, funding.Advance(pay, advanceShare))
+			line(m, AdvanceInvoice, funding.Advance(pay, share(m)))
 		}
 	}
 	for k := c.Start.MonthOf(); !k.After(last) && !k.After(m); k = k.Next() {
@@ -167,7 +175,7 @@ func PlanContract(c Contract, m funding.Month, advanceShare decimal.Decimal) Con
 				issue = k
 			}
 			if issue == m {
-				line(k, FinalInvoice, pay.Sub(funding.Advance(pay, advanceShare)))
+				line(k, FinalInvoice, pay.Sub(funding.Advance(pay, share(k))))
 			}
 			continue
 		}
@@ -274,10 +282,10 @@ func (p *Plan) Add(cp ContractPlan) {
 // PlanClose plans the close of month m, run on date on, over contracts:
 // PlanContract for each, folded with Plan.Add, invoices sorted by scheme,
 // municipality, provider, month and kind (advance first).
-func PlanClose(m funding.Month, contracts []Contract, on funding.Date, advanceShare decimal.Decimal) Plan {
+func PlanClose(m funding.Month, contracts []Contract, on funding.Date, share Shares) Plan {
 	p := Plan{Month: m, On: on}
 	for _, c := range contracts {
-		p.Add(PlanContract(c, m, advanceShare))
+		p.Add(PlanContract(c, m, share))
 	}
 	slices.SortStableFunc(p.Invoices, func(a, b Invoice) int {
 		return cmp.Or(

@@ -14,7 +14,7 @@ import (
 	"github.com/edufund/edufund/funding"
 )
 
-var share = decimal.RequireFromString("0.8")
+var share = enrollment.Share(decimal.RequireFromString("0.8"))
 
 func month(y int, m time.Month) funding.Month { return funding.Month{Year: y, Month: m} }
 

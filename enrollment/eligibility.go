@@ -48,7 +48,7 @@ func (s *Service) Eligibility(ctx context.Context, r EligibilityRequest) (certif
 	}
 	on := s.Today()
 	var d certificate.Decision
-	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		if err := s.mayAsk(ctx, tx, r.By, r.Scheme, r.Holder.PersonID, mun); err != nil {
 			return err
 		}
@@ -57,9 +57,9 @@ func (s *Service) Eligibility(ctx context.Context, r EligibilityRequest) (certif
 			return err
 		}
 		if r.Scheme == certificate.Supplementary {
-			d = s.cfg.Children.Decide(r.Holder, r.Municipality, on, existing)
+			d = s.RulesOn(on).Children.Decide(r.Holder, r.Municipality, on, existing)
 		} else {
-			d = s.cfg.Adults.Decide(r.Holder, on, existing)
+			d = s.RulesOn(on).Adults.Decide(r.Holder, on, existing)
 		}
 		return nil
 	})

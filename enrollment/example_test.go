@@ -57,7 +57,7 @@ func ExamplePlanContract() {
 		Status: enrollment.Active, Municipality: "city", Start: price.Start, End: price.End, Price: price,
 		ActivatedOn: funding.MustDate(2025, time.August, 20),
 	}
-	p := enrollment.PlanContract(c, funding.Month{Year: 2025, Month: time.October}, decimal.RequireFromString("0.8"))
+	p := enrollment.PlanContract(c, funding.Month{Year: 2025, Month: time.October}, enrollment.Share(decimal.RequireFromString("0.8")))
 	fmt.Println("charge", p.Charge.Month, p.Charge.Amount)
 	for _, l := range p.Lines {
 		fmt.Println(l.Kind, l.Month, l.Amount)

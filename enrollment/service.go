@@ -52,6 +52,18 @@ type Config struct {
 	// AdultStages splits the payment of a completed adult course into
 	// stages; the shares add up to 1. Default: one stage.
 	AdultStages []decimal.Decimal
+	// NoNormativeCap makes a module's normative cost inform, not cap, what
+	// the certificate pays: it pays min(cost, balance) (parameter
+	// normative_cap; false by default: the normative caps).
+	NoNormativeCap bool
+
+	// Versions are the region's dated changes to the values above, from
+	// its own file: each applies from its date on (see Parameters). The
+	// versions made through the service are stored and added to them.
+	Versions []Parameter
+	// RulesRefresh is how long the service goes at most without reading
+	// the stored versions (DefaultRulesRefresh when zero).
+	RulesRefresh time.Duration
 }
 
 // Moscow is Moscow time, UTC+3 all year since 2014: the zone of
@@ -86,14 +98,16 @@ type Service struct {
 	store Store
 	clock funding.Clock
 	cfg   Config
+	rules *ruleCache
 }
 
 // NewService returns a Service over store. clock is the only source of "now".
 func NewService(store Store, clock funding.Clock, cfg Config) *Service {
-	return &Service{store: store, clock: clock, cfg: cfg}
+	return &Service{store: store, clock: clock, cfg: cfg, rules: newRuleCache(cfg)}
 }
 
-// Config returns the parameters the service applies.
+// Config returns the parameters the service was made with; RulesOn adds
+// the dated changes in force on a date.
 func (s *Service) Config() Config { return s.cfg }
 
 // Today is the region's local date now: the date the rules see.
@@ -117,7 +131,7 @@ func idempotent[T any](ctx context.Context, s *Service, key, op string, by Calle
 		return out, err
 	}
 	key = StoredKey(op, by, key)
-	err = s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		var zero T
 		out = zero
 		rec, claimed, err := tx.ClaimKey(ctx, key, op, hash)
@@ -188,7 +202,7 @@ func replayed[T any](key string, rec IdempotencyRecord, op, hash string) (T, err
 
 // post applies p to the account and the hold through the ledger's rules,
 // stores the new state and appends the posting with its explanation.
-func post(ctx context.Context, tx Tx, a *AccountState, h *funding.Hold, p funding.Posting, rec PostingRecord) error {
+func (s *Service) post(ctx context.Context, tx Tx, a *AccountState, h *funding.Hold, p funding.Posting, rec PostingRecord) error {
 	var hold funding.Hold
 	if h != nil {
 		hold = *h
@@ -217,6 +231,7 @@ func post(ctx context.Context, tx Tx, a *AccountState, h *funding.Hold, p fundin
 	rec.CertificateID = a.CertificateID
 	rec.Period = a.Period
 	rec.Posting = p
+	rec.Rules = s.RulesVersion()
 	return tx.AppendPosting(ctx, rec)
 }
 

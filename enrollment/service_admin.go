@@ -303,7 +303,7 @@ func (s *Service) SaveGroup(ctx context.Context, key string, g catalog.Group, by
 // Offer reads a group with its module, program and provider.
 func (s *Service) Offer(ctx context.Context, groupID uuid.UUID) (Offer, error) {
 	var o Offer
-	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		var err error
 		o, err = tx.Offer(ctx, groupID)
 		return notFound(err, "group_id", groupID)
@@ -319,7 +319,7 @@ func (s *Service) Budget(ctx context.Context, municipality string, p funding.Per
 
 func (s *Service) counter(ctx context.Context, key string) (Counter, error) {
 	var c Counter
-	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		var err error
 		c, err = tx.Counter(ctx, key)
 		return err
@@ -330,7 +330,7 @@ func (s *Service) counter(ctx context.Context, key string) (Counter, error) {
 // Category reads a category; ErrNotFound when there is none of that code.
 func (s *Service) Category(ctx context.Context, code string) (certificate.Category, error) {
 	var c certificate.Category
-	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		var err error
 		c, err = tx.Category(ctx, code)
 		return err
@@ -388,7 +388,7 @@ func seesInvoice(by Caller, inv Invoice) bool {
 // the navigator shows it to everyone.
 func (s *Service) ProgramScore(ctx context.Context, programID uuid.UUID) (Score, error) {
 	var rs []ScoredRating
-	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		if _, err := tx.Program(ctx, programID); err != nil {
 			return notFound(err, "program_id", programID)
 		}

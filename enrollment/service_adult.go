@@ -3,6 +3,7 @@ package enrollment
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -40,7 +41,7 @@ func (s *Service) ApplyAdult(ctx context.Context, key string, r AdultApplication
 		if err != nil {
 			return IssueResult{}, err
 		}
-		if d := s.cfg.Adults.Decide(r.Holder, on, existing); !d.Eligible {
+		if d := s.RulesOn(on).Adults.Decide(r.Holder, on, existing); !d.Eligible {
 			return IssueResult{}, &IneligibleError{Reasons: d.Reasons}
 		}
 		c, err := certificate.New(certificate.NewParams{
@@ -51,8 +52,8 @@ func (s *Service) ApplyAdult(ctx context.Context, key string, r AdultApplication
 			return IssueResult{}, err
 		}
 		year := on.Year()
-		if err := tx.EnsureCounter(ctx, adultQuotaKey(year), s.cfg.AdultQuota(year)); err != nil {
-			return IssueResult{}, err
+		if err := tx.EnsureCounter(ctx, adultQuotaKey(year), s.adultQuota(year)); err != nil && !errors.Is(err, ErrCounterFull) {
+			return IssueResult{}, err // a quota lowered below its use is full: the application queues
 		}
 		err = tx.Take(ctx, adultQuotaKey(year), 1)
 		queued := errors.Is(err, ErrCounterFull)
@@ -88,7 +89,7 @@ func (s *Service) QueuePosition(ctx context.Context, by Caller, certID uuid.UUID
 		return 0, err
 	}
 	var pos int
-	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		c, err := tx.Certificate(ctx, certID)
 		if err != nil {
 			return notFound(err, "certificate_id", certID)
@@ -214,8 +215,19 @@ func (s *Service) CancelOverdue(ctx context.Context, key string, certID uuid.UUI
 // CodeNotOverdue is the stable code of ErrNotOverdue.
 const CodeNotOverdue = "documents_not_overdue"
 
+// documentsDue is c's deadline under the rules in force when it took its
+// place of the quota.
 func (s *Service) documentsDue(c certificate.Certificate) funding.Date {
-	return s.cfg.Adults.DocumentsDue(c)
+	from := c.Documents.DueFrom
+	if from.IsZero() {
+		from = c.IssuedOn
+	}
+	return s.RulesOn(from).Adults.DocumentsDue(c)
+}
+
+// adultQuota is the adult quota of year: the version in force on its last day.
+func (s *Service) adultQuota(year int) int64 {
+	return s.RulesOn(funding.MustDate(year, time.December, 31)).AdultQuota(year)
 }
 
 // overdue reports whether adult certificate c must be cancelled on date on
@@ -255,7 +267,7 @@ func (s *Service) CancelAllOverdue(ctx context.Context, by Caller, progress func
 	err := eachCertificate(ctx, s.store, "cancel overdue", rep.Failed, func(id uuid.UUID) error {
 		rep.Certificates++
 		var cancelled certificate.Number
-		err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+		err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 			cancelled = ""
 			c, err := tx.LockCertificate(ctx, id)
 			if err != nil || !s.overdue(c, on) {

@@ -38,7 +38,7 @@ func (s *Service) enrolAdult(ctx context.Context, tx Tx, r SubmitRequest, cert c
 			return Contract{}, funding.Refuse(ErrCertificateUsed, CodeCertificateUsed, "certificate %s already has contract %s", cert.Number, k.ID)
 		}
 	}
-	share, ok := s.cfg.AdultCoverage[cert.Category]
+	share, ok := s.RulesOn(s.dateOf(now)).AdultCoverage[cert.Category]
 	if !ok {
 		share = decimal.NewFromInt(1)
 	}
@@ -68,7 +68,7 @@ func (s *Service) enrolAdult(ctx context.Context, tx Tx, r SubmitRequest, cert c
 		}
 		rec := PostingRecord{ContractID: c.ID, At: now, Actor: r.By.Actor(), Rule: "adult_coverage",
 			Params: map[string]string{"cost": cost.String(), "share": share.String(), "category": cert.Category}}
-		if err := post(ctx, tx, &acct, nil, funding.Posting{Kind: funding.Grant, Amount: certPart}, rec); err != nil {
+		if err := s.post(ctx, tx, &acct, nil, funding.Posting{Kind: funding.Grant, Amount: certPart}, rec); err != nil {
 			return Contract{}, err
 		}
 		if c.HoldID, err = uuid.NewV7(); err != nil {
@@ -76,7 +76,7 @@ func (s *Service) enrolAdult(ctx context.Context, tx Tx, r SubmitRequest, cert c
 		}
 		hold := funding.Hold{ID: c.HoldID}
 		rec.Rule = "reserve_on_submit"
-		if err := post(ctx, tx, &acct, &hold, funding.Posting{Kind: funding.Reserve, Amount: certPart, HoldID: c.HoldID}, rec); err != nil {
+		if err := s.post(ctx, tx, &acct, &hold, funding.Posting{Kind: funding.Reserve, Amount: certPart, HoldID: c.HoldID}, rec); err != nil {
 			return Contract{}, err
 		}
 	}
@@ -113,7 +113,7 @@ func (s *Service) Complete(ctx context.Context, key string, r ContractRequest) (
 			if err != nil {
 				return err
 			}
-			stages, err := funding.Stages(h.Open(), s.cfg.AdultStages)
+			stages, err := funding.Stages(h.Open(), s.RulesOn(on).AdultStages)
 			if err != nil {
 				return err
 			}
@@ -128,7 +128,7 @@ func (s *Service) Complete(ctx context.Context, key string, r ContractRequest) (
 				if !amount.IsPositive() {
 					continue
 				}
-				err := post(ctx, tx, &a, &h, funding.Posting{Kind: funding.Charge, Amount: amount, HoldID: h.ID}, PostingRecord{
+				err := s.post(ctx, tx, &a, &h, funding.Posting{Kind: funding.Charge, Amount: amount, HoldID: h.ID}, PostingRecord{
 					ContractID: c.ID, Month: on.MonthOf(), At: now, Actor: r.By.Actor(), Rule: "adult_completion",
 					Params: map[string]string{"stage": strconv.Itoa(i + 1), "of": strconv.Itoa(len(stages))},
 				})

@@ -73,7 +73,7 @@ func (s *Service) CabinetOn(ctx context.Context, by Caller, certID uuid.UUID, on
 		return Cabinet{}, &funding.ValidationError{Field: "on", Rule: "must be a date up to today, " + today.String(), Value: on.String()}
 	}
 	var cab Cabinet
-	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		c, err := tx.Certificate(ctx, certID)
 		if err != nil {
 			return notFound(err, "certificate_id", certID)
@@ -88,9 +88,9 @@ func (s *Service) CabinetOn(ctx context.Context, by Caller, certID uuid.UUID, on
 			return err
 		}
 		cab.Contracts = contracts
-		held := heldByRegistry(contracts)
+		held, quotas := heldByRegistry(contracts), s.RulesOn(on).RegistryQuotas
 		for _, reg := range []catalog.Registry{catalog.Significant, catalog.General, catalog.PreProfessional} {
-			cab.Registries = append(cab.Registries, RegistryUse{Registry: reg, Used: held[reg], Allowed: s.cfg.RegistryQuotas[reg]})
+			cab.Registries = append(cab.Registries, RegistryUse{Registry: reg, Used: held[reg], Allowed: quotas[reg]})
 		}
 		if pos, err := s.queuePosition(ctx, tx, c); err == nil {
 			cab.Position = pos

@@ -123,7 +123,7 @@ func (s *Service) Issue(ctx context.Context, key string, r IssueRequest) (IssueR
 		if err != nil {
 			return IssueResult{}, err
 		}
-		if d := s.cfg.Children.Decide(r.Holder, mun, on, existing); !d.Eligible {
+		if d := s.RulesOn(on).Children.Decide(r.Holder, mun, on, existing); !d.Eligible {
 			return IssueResult{}, &IneligibleError{Reasons: d.Reasons}
 		}
 		c, err := certificate.New(certificate.NewParams{
@@ -241,7 +241,7 @@ func (s *Service) grantFunded(ctx context.Context, tx Tx, c *certificate.Certifi
 	if !a.Account.Nominal.IsZero() || cat.Nominal.IsZero() {
 		return nil
 	}
-	return post(ctx, tx, &a, nil, funding.Posting{Kind: funding.Grant, Amount: cat.Nominal}, PostingRecord{
+	return s.post(ctx, tx, &a, nil, funding.Posting{Kind: funding.Grant, Amount: cat.Nominal}, PostingRecord{
 		At: s.clock.Now().UTC(), Actor: actor, Rule: "category_nominal",
 		Params: map[string]string{"category": cat.Code, "nominal": cat.Nominal.String(), "period": period.String()},
 	})

@@ -33,7 +33,7 @@ func (s *Service) checkCloseable(ctx context.Context, m funding.Month) error {
 	if today := s.Today(); today.Before(m.First()) {
 		return funding.Refuse(ErrMonthNotStarted, CodeMonthNotStarted, "month %s starts on %s; today is %s", m, m.First(), today)
 	}
-	return s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		last, err := tx.LastClose(ctx)
 		if errors.Is(err, ErrNotFound) {
 			return nil // the first close of the system
@@ -53,7 +53,7 @@ func (s *Service) recordClose(ctx context.Context, rep CloseReport) error {
 	if len(rep.Failed) > 0 {
 		return nil
 	}
-	return s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		return tx.RecordClose(ctx, rep.Month, s.clock.Now().UTC())
 	})
 }
@@ -110,7 +110,7 @@ func (s *Service) CloseMonth(ctx context.Context, m funding.Month, progress func
 
 func (s *Service) closeContract(ctx context.Context, id uuid.UUID, m funding.Month, rep *CloseReport) error {
 	var delta CloseReport
-	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		delta = CloseReport{}
 		c, err := tx.LockContract(ctx, id)
 		if err != nil {
@@ -119,7 +119,7 @@ func (s *Service) closeContract(ctx context.Context, id uuid.UUID, m funding.Mon
 		if c.Scheme == certificate.DigitalSkills && c.Status != Terminating {
 			return nil // paid on completion (Complete), never by the month
 		}
-		plan := PlanContract(c, m, s.cfg.AdvanceShare)
+		plan := PlanContract(c, m, s.AdvanceShares())
 		actor := "monthly_close:" + m.String()
 		switch {
 		case plan.Refusal != nil:
@@ -290,7 +290,7 @@ func eachCertificate(ctx context.Context, pager Pager, what string, failed map[u
 func (s *Service) rollCertificate(ctx context.Context, id uuid.UUID, from, to funding.Period, rep *RolloverReport) error {
 	var expired funding.Money
 	var granted bool
-	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		expired, granted = funding.Zero, false
 		c, err := tx.LockCertificate(ctx, id)
 		if err != nil {
@@ -306,7 +306,7 @@ func (s *Service) rollCertificate(ctx context.Context, id uuid.UUID, from, to fu
 			expired = old.Account.Balance
 			rec := rec
 			rec.Rule, rec.Params = "period_end", map[string]string{"period": from.String()}
-			if err := post(ctx, tx, &old, nil, funding.Posting{Kind: funding.Expire, Amount: expired}, rec); err != nil {
+			if err := s.post(ctx, tx, &old, nil, funding.Posting{Kind: funding.Expire, Amount: expired}, rec); err != nil {
 				return err
 			}
 		}
@@ -332,7 +332,7 @@ func (s *Service) rollCertificate(ctx context.Context, id uuid.UUID, from, to fu
 		}
 		granted = true
 		rec.Rule, rec.Params = "category_nominal", map[string]string{"category": cat.Code, "nominal": cat.Nominal.String(), "period": to.String()}
-		return post(ctx, tx, &next, nil, funding.Posting{Kind: funding.Grant, Amount: cat.Nominal}, rec)
+		return s.post(ctx, tx, &next, nil, funding.Posting{Kind: funding.Grant, Amount: cat.Nominal}, rec)
 	})
 	if err != nil {
 		return err

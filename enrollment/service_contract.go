@@ -56,7 +56,7 @@ func (s *Service) Submit(ctx context.Context, key string, r SubmitRequest) (Cont
 
 // recordProtection stores a certificate's passphrase attempt counters.
 func (s *Service) recordProtection(ctx context.Context, c certificate.Certificate) error {
-	return s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		cur, err := tx.LockCertificate(ctx, c.ID)
 		if err != nil {
 			return err
@@ -138,7 +138,7 @@ func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Ti
 			rec := rec
 			rec.Rule = "depletion"
 			rec.Params = map[string]string{"nominal": acct.Account.Nominal.String(), "period": period.String(), "on": on.String()}
-			if err := post(ctx, tx, &acct, nil, funding.Posting{Kind: funding.Deplete, Amount: depl}, rec); err != nil {
+			if err := s.post(ctx, tx, &acct, nil, funding.Posting{Kind: funding.Deplete, Amount: depl}, rec); err != nil {
 				return Contract{}, err
 			}
 		}
@@ -148,9 +148,13 @@ func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Ti
 	if funded {
 		balance = acct.Account.Balance
 	}
+	normative := offer.Module.NormativePrice
+	if s.RulesOn(on).NoNormativeCap {
+		normative = funding.Zero // the region's choice: the cost alone, within the balance
+	}
 	price, err := funding.PriceContract(funding.Terms{
 		GroupStart: offer.Group.Start, GroupEnd: offer.Group.End, Start: start, Period: period,
-		ModulePrice: offer.Module.Price, NormativePrice: offer.Module.NormativePrice, Balance: balance,
+		ModulePrice: offer.Module.Price, NormativePrice: normative, Balance: balance,
 	})
 	if err != nil {
 		return Contract{}, err
@@ -180,7 +184,7 @@ func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Ti
 		rec.ContractID, rec.Rule = c.ID, "reserve_on_submit"
 		rec.Params = map[string]string{"total": price.Total.String(), "normative": price.Normative.String(), "cert": price.Cert.String(), "co_pay": price.CoPay.String()}
 		hold := funding.Hold{ID: c.HoldID}
-		if err := post(ctx, tx, &acct, &hold, funding.Posting{Kind: funding.Reserve, Amount: price.Cert, HoldID: c.HoldID}, rec); err != nil {
+		if err := s.post(ctx, tx, &acct, &hold, funding.Posting{Kind: funding.Reserve, Amount: price.Cert, HoldID: c.HoldID}, rec); err != nil {
 			return Contract{}, err
 		}
 	} else if err := tx.SaveAccount(ctx, acct); err != nil {
@@ -319,7 +323,7 @@ func (s *Service) snapshot(ctx context.Context, tx Tx, cert certificate.Certific
 		Capacity: o.Group.Capacity, ProgramLimit: o.Program.EnrolmentLimit, ProviderLimit: o.Provider.EnrolmentLimit,
 		GroupEnd: o.Group.End, EnrolmentOpen: o.Program.EnrolmentOpen,
 		Agreement:     o.Provider.HasAgreement(cert.Municipality, on),
-		RegistryLimit: s.cfg.RegistryQuotas,
+		RegistryLimit: s.RulesOn(on).RegistryQuotas,
 	}
 	used := func(key string) (Counter, error) {
 		c, err := tx.Counter(ctx, key)

@@ -146,7 +146,7 @@ func (s *Service) releaseHold(ctx context.Context, tx Tx, c Contract, actor, rul
 	if err != nil {
 		return funding.Zero, err
 	}
-	err = post(ctx, tx, &a, &h, funding.Posting{Kind: funding.Release, Amount: open, HoldID: h.ID}, PostingRecord{
+	err = s.post(ctx, tx, &a, &h, funding.Posting{Kind: funding.Release, Amount: open, HoldID: h.ID}, PostingRecord{
 		ContractID: c.ID, At: s.clock.Now().UTC(), Actor: actor, Rule: rule,
 		Params: map[string]string{"reserved": h.Amount.String(), "charged": h.Charged.String()},
 	})
@@ -174,7 +174,7 @@ func (s *Service) charge(ctx context.Context, tx Tx, c Contract, m funding.Month
 	if err != nil {
 		return err
 	}
-	return post(ctx, tx, &a, &h, funding.Posting{Kind: funding.Charge, Amount: amount, HoldID: h.ID}, PostingRecord{
+	return s.post(ctx, tx, &a, &h, funding.Posting{Kind: funding.Charge, Amount: amount, HoldID: h.ID}, PostingRecord{
 		ContractID: c.ID, Month: m, At: s.clock.Now().UTC(), Actor: actor, Rule: rule,
 		Params: map[string]string{"month": m.String(), "first": c.Price.CertFirst.String(), "other": c.Price.CertOther.String()},
 	})
@@ -235,7 +235,7 @@ func (s *Service) ReportDelivery(ctx context.Context, key string, r DeliveryRepo
 		if err != nil {
 			return Contract{}, err
 		}
-		err = post(ctx, tx, &a, &h, funding.Posting{Kind: funding.Refund, Amount: short, HoldID: h.ID}, PostingRecord{
+		err = s.post(ctx, tx, &a, &h, funding.Posting{Kind: funding.Refund, Amount: short, HoldID: h.ID}, PostingRecord{
 			ContractID: c.ID, Month: r.Month, At: s.clock.Now().UTC(), Actor: r.By.Actor(), Rule: "under_delivery",
 			Params: map[string]string{"payment": payment.String(), "delivered_percent": strconv.Itoa(r.Percent)},
 		})
@@ -354,13 +354,13 @@ func (s *Service) AcceptBySilence(ctx context.Context) (int, error) {
 		}
 		for _, id := range ids {
 			var accepted bool
-			err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+			err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 				accepted = false
 				c, err := tx.LockContract(ctx, id)
 				if err != nil {
 					return err
 				}
-				if c.Status != Accepted || c.ProlongedFrom == uuid.Nil || !SilenceAccepts(c.OfferedOn, on, s.cfg.ProlongationSilenceDays) {
+				if c.Status != Accepted || c.ProlongedFrom == uuid.Nil || !SilenceAccepts(c.OfferedOn, on, s.RulesOn(c.OfferedOn).ProlongationSilenceDays) {
 					return nil
 				}
 				cert, err := tx.Certificate(ctx, c.CertificateID)
@@ -401,7 +401,7 @@ func (s *Service) Contract(ctx context.Context, by Caller, id uuid.UUID) (Contra
 		return Contract{}, err
 	}
 	var c Contract
-	err := s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		var err error
 		if c, err = tx.Contract(ctx, id); err != nil {
 			return notFound(err, "contract_id", id)

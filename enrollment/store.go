@@ -58,6 +58,7 @@ type Tx interface {
 	CatalogTx
 	ContractTx
 	CloseLogTx
+	ParameterTx
 }
 
 // IdempotencyTx remembers the requests already run, so that the same
@@ -220,6 +221,9 @@ type PostingRecord struct {
 	Actor         string
 	Rule          string
 	Params        map[string]string
+	// Rules is the newest parameter version the posting was computed with
+	// (Service.RulesVersion; 0: the region's own parameters only).
+	Rules int64
 }
 
 // Counter is a contended cap and its use.

@@ -369,7 +369,7 @@ func (cl *closer) closeBatch(ctx context.Context, tx CloseTx, cs []LockedContrac
 	page.contracts = len(cs)
 
 	at := cl.svc.Now().UTC()
-	share := cl.svc.Config().AdvanceShare
+	share, rules := cl.svc.AdvanceShares(), cl.svc.RulesVersion()
 	ms := m.String()
 	actor := "monthly_close:" + ms
 	since := m.Prev() // the oldest month of the lines LockContracts read
@@ -403,7 +403,7 @@ func (cl *closer) closeBatch(ctx context.Context, tx CloseTx, cs []LockedContrac
 				postings = append(postings, enrollment.PostingRecord{
 					ID: id, CertificateID: c.CertificateID, Period: c.Period,
 					Posting:    funding.Posting{Kind: funding.Charge, Amount: p.Charge.Amount, HoldID: h.ID},
-					ContractID: c.ID, Month: m, At: at, Actor: actor, Rule: "monthly_charge",
+					ContractID: c.ID, Month: m, At: at, Actor: actor, Rule: "monthly_charge", Rules: rules,
 					Params: map[string]string{"month": ms, "first": c.Price.CertFirst.String(), "other": c.Price.CertOther.String()},
 				})
 				page.charged++

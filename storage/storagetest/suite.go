@@ -54,6 +54,7 @@ var contract = []struct {
 	{"Pager", testPager},
 	{"Idempotency", testIdempotency},
 	{"CloseLog", testCloseLog},
+	{"Parameters", testParameters},
 	{"Rollback", testRollback},
 	{"RefusalsKeepTheTransaction", testRefusalsKeepTheTransaction},
 	{"CounterTakeRace", testCounterTakeRace},
@@ -313,7 +314,7 @@ func testAccountsHoldsPostings(t *testing.T, s enrollment.Store) {
 	ps := []enrollment.PostingRecord{
 		{ID: newID(t), CertificateID: c.ID, Period: SchoolYear, At: at, Actor: "system", Rule: "grant",
 			Posting: funding.Posting{Kind: funding.Grant, Amount: funding.MustMoney("30000.00")},
-			Params:  map[string]string{"category": "cat-a", "nominal": "30000.00"}},
+			Params:  map[string]string{"category": "cat-a", "nominal": "30000.00"}, Rules: 7},
 		{ID: newID(t), CertificateID: c.ID, Period: SchoolYear, At: at.Add(time.Second), Actor: "parent:1", Rule: "reserve",
 			Posting:    funding.Posting{Kind: funding.Reserve, Amount: funding.MustMoney("12000.50"), HoldID: h.ID},
 			ContractID: contractID},
@@ -345,7 +346,7 @@ func testAccountsHoldsPostings(t *testing.T, s enrollment.Store) {
 			if g.ID != w.ID || g.CertificateID != w.CertificateID || g.Period != w.Period ||
 				g.Posting.Kind != w.Posting.Kind || !g.Posting.Amount.Equal(w.Posting.Amount) ||
 				g.Posting.HoldID != w.Posting.HoldID || g.ContractID != w.ContractID || g.Month != w.Month ||
-				!g.At.Equal(w.At) || g.Actor != w.Actor || g.Rule != w.Rule || !reflect.DeepEqual(g.Params, w.Params) {
+				!g.At.Equal(w.At) || g.Actor != w.Actor || g.Rule != w.Rule || !reflect.DeepEqual(g.Params, w.Params) || g.Rules != w.Rules {
 				t.Errorf("posting %d:\n got %+v\nwant %+v", i, g, w)
 			}
 		}
@@ -1151,4 +1152,63 @@ func testNoLostUpdate(t *testing.T, s enrollment.Store) {
 		return err
 	})
 	t.Logf("%d calls, %d succeeded, %d closures run", calls.Load(), done.Load(), runs.Load())
+}
+
+// testParameters: versions of a parameter are appended with increasing
+// versions, read back whole in that order, and never replace one another;
+// a rolled-back version leaves nothing.
+func testParameters(t *testing.T, s enrollment.Store) {
+	ctx := context.Background()
+	at := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	in := []enrollment.Parameter{
+		{Name: "advance_share", From: funding.MustDate(2026, time.March, 1), Value: "0.7", Actor: "regional:ops", Reason: "приказ № 12", At: at},
+		{Name: "children.min_age", Scope: "mun-1", From: funding.MustDate(2026, time.February, 1), Value: "6", Actor: "municipality:mun-1", Reason: "решение", At: at.Add(time.Minute)},
+		{Name: "advance_share", From: funding.MustDate(2026, time.March, 1), Value: "0.75", Actor: "regional:ops", Reason: "исправление", At: at.Add(2 * time.Minute)},
+	}
+	var stored []enrollment.Parameter
+	InTx(t, s, func(tx enrollment.Tx) error {
+		for _, p := range in[:2] {
+			got, err := tx.AddParameter(ctx, p)
+			if err != nil {
+				return err
+			}
+			stored = append(stored, got)
+		}
+		return nil
+	})
+	if err := TryTx(s, func(tx enrollment.Tx) error {
+		if _, err := tx.AddParameter(ctx, in[2]); err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	}); err == nil {
+		t.Fatal("the rolled-back transaction reported no error")
+	}
+	InTx(t, s, func(tx enrollment.Tx) error {
+		got, err := tx.AddParameter(ctx, in[2])
+		stored = append(stored, got)
+		return err
+	})
+	for i := 1; i < len(stored); i++ {
+		if stored[i].Version <= stored[i-1].Version {
+			t.Errorf("version %d after %d: versions must increase", stored[i].Version, stored[i-1].Version)
+		}
+	}
+	InTx(t, s, func(tx enrollment.Tx) error {
+		got, err := tx.Parameters(ctx)
+		if err != nil {
+			return err
+		}
+		if len(got) != len(in) {
+			t.Fatalf("Parameters = %d versions, want %d: %+v", len(got), len(in), got)
+		}
+		for i, w := range in {
+			g := got[i]
+			if g.Version != stored[i].Version || g.Name != w.Name || g.Scope != w.Scope || g.From != w.From || g.Value != w.Value ||
+				g.Actor != w.Actor || g.Reason != w.Reason || !g.At.Equal(w.At) {
+				t.Errorf("version %d:\n got %+v\nwant %+v", i, g, w)
+			}
+		}
+		return nil
+	})
 }

@@ -529,7 +529,8 @@ func runRound(ctx context.Context, dsn string, n, page int, first bool) (roundRe
 // and ascending like the service's.
 func generate(n, history int) []string {
 	c := n / 2
-	r := strings.NewReplacer("$N", strconv.Itoa(n), "$C", strconv.Itoa(c), "$H", strconv.Itoa(history))
+	r := strings.NewReplacer("$N", strconv.Itoa(n), "$C", strconv.Itoa(c), "$H", strconv.Itoa(history),
+		"$SHARE", enrollment.DefaultConfig().AdvanceShare.String())
 	qs := []string{
 		`CREATE FUNCTION bench_id(tag int, i bigint) RETURNS uuid LANGUAGE sql IMMUTABLE AS
 		$$ SELECT (lpad(to_hex(tag), 8, '0') || '-0000-7000-8000-' || lpad(to_hex(i), 12, '0'))::uuid $$`,
@@ -577,13 +578,13 @@ func generate(n, history int) []string {
 		FROM bench_price, generate_series(0, 2) k`,
 		// What February's close left besides the charges: January's final
 		// line (charged at activation, so invoiced in full) and February's
-		// advance (80 %: oth*4/5 never ends in exactly half a kopeck), with
+		// advance (the default share, 80 %: oth*4/5 never ends in exactly half a kopeck), with
 		// their invoice totals. March's close reads the February line under
 		// each contract's lock and adds its own next to both. In contract
 		// order, as that close wrote them.
 		`INSERT INTO invoice_lines (contract_id, month, kind, municipality, provider_id, amount)
 		SELECT id, '2026-01', 'final', municipality, provider_id, price_cert_first FROM contracts
-		UNION ALL SELECT id, '2026-02', 'advance', municipality, provider_id, round(price_cert_other * 0.8)::bigint FROM contracts
+		UNION ALL SELECT id, '2026-02', 'advance', municipality, provider_id, round(price_cert_other * $SHARE)::bigint FROM contracts
 		ORDER BY 1, 2, 3`,
 		// -history: earlier months' lines, as a contract has by a later
 		// month of a school year. They lie before the region's year (a

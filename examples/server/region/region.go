@@ -1,9 +1,10 @@
 // Package region loads a region's parameters for the reference server from a
 // JSON file: the participating municipalities and regions, the minimum ages,
 // the shape of the funding period, the advance share, the registry quotas,
-// the adult quota and documents deadline, the passphrase lockout and the
-// time zone whose local dates the rules see. Apply
-// turns them into an enrollment.Config.
+// the adult quota, documents deadline, coverage and payment stages, the
+// passphrase lockout, the time zone whose local dates the rules see, and
+// the dated changes to any of these (parameters). Apply turns them into an
+// enrollment.Config.
 //
 // Every field is checked when the file is read and an error names the field,
 // e.g. `region.json: children.municipalities[1]: must not be empty`. Unknown
@@ -61,6 +62,21 @@ type File struct {
 	Children       Children       `json:"children"`
 	Adults         *Adults        `json:"adults,omitempty"`
 	Lockout        *Lockout       `json:"lockout,omitempty"`
+	// Parameters are the region's dated changes to the values above, each
+	// applying from its date on, such as a new advance share from 1 March
+	// or a municipality's minimum age from 1 September. The names and
+	// scopes are enrollment.Parameters'; changes made later through the
+	// API are stored and added to these.
+	Parameters []Version `json:"parameters,omitempty"`
+}
+
+// Version is one dated change of a parameter.
+type Version struct {
+	Name   string `json:"name"`
+	Scope  string `json:"scope,omitempty"`
+	From   string `json:"from"` // YYYY-MM-DD
+	Value  string `json:"value"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // Children are the children's scheme's participants and ages.
@@ -86,6 +102,13 @@ type Adults struct {
 	// DocumentsDeadlineDays is the days after issue within which the
 	// provider's documents must be uploaded (30 by default).
 	DocumentsDeadlineDays int `json:"documents_deadline_days,omitempty"`
+	// Coverage is the share of a course's cost the certificate pays, by
+	// holder category ("unemployed": "1", "employed": "0.5"); a category
+	// not listed is covered in full.
+	Coverage map[string]string `json:"coverage,omitempty"`
+	// Stages splits the payment of a completed course ("0.3", "0.7");
+	// one stage by default.
+	Stages []string `json:"stages,omitempty"`
 }
 
 // Lockout is the policy against guessing passphrases.
@@ -97,9 +120,12 @@ type Lockout struct {
 // Region is a checked region file.
 type Region struct {
 	File
-	advance decimal.Decimal
-	window  time.Duration
-	zone    *time.Location
+	advance  decimal.Decimal
+	window   time.Duration
+	zone     *time.Location
+	versions []enrollment.Parameter
+	coverage map[string]decimal.Decimal
+	stages   []decimal.Decimal
 }
 
 // Load reads and checks the region file at path.
@@ -154,7 +180,7 @@ var registries = map[string]catalog.Registry{
 }
 
 func check(f File) (Region, error) {
-	r := Region{File: f, advance: decimal.RequireFromString("0.8"), window: certificate.DefaultLockoutWindow}
+	r := Region{File: f, window: certificate.DefaultLockoutWindow}
 	if strings.TrimSpace(f.Name) == "" {
 		return r, bad("name", "is required")
 	}
@@ -245,6 +271,58 @@ func check(f File) (Region, error) {
 		if d := a.DocumentsDeadlineDays; d < 0 || d > 365 {
 			return r, bad("adults.documents_deadline_days", "must be from 1 to 365, got %d", d)
 		}
+		cover, _ := enrollment.ParameterNamed("adult_coverage")
+		for _, k := range sortedKeys(a.Coverage) {
+			v, err := cover.Parse(a.Coverage[k], k)
+			if err != nil {
+				return r, bad("adults.coverage."+k, "%s", ruleOf(err))
+			}
+			if r.coverage == nil {
+				r.coverage = map[string]decimal.Decimal{}
+			}
+			r.coverage[k] = decimal.RequireFromString(v)
+		}
+		if len(a.Stages) > 0 {
+			stages, _ := enrollment.ParameterNamed("adult_stages")
+			v, err := stages.Parse(strings.Join(a.Stages, ","), "")
+			if err != nil {
+				return r, bad("adults.stages", "%s", ruleOf(err))
+			}
+			for st := range strings.SplitSeq(v, ",") {
+				r.stages = append(r.stages, decimal.RequireFromString(st))
+			}
+		}
+	}
+	for i, v := range f.Parameters {
+		field := fmt.Sprintf("parameters[%d]", i)
+		def, ok := enrollment.ParameterNamed(v.Name)
+		if !ok {
+			return r, bad(field+".name", "is not a known parameter, got %q", v.Name)
+		}
+		value, err := def.Parse(v.Value, v.Scope)
+		if err != nil {
+			var ve *funding.ValidationError
+			if errors.As(err, &ve) && ve.Field == "scope" {
+				return r, bad(field+".scope", "%s", ruleOf(err))
+			}
+			return r, bad(field+".value", "%s", ruleOf(err))
+		}
+		from, err := funding.ParseDate(v.From)
+		if err != nil {
+			return r, bad(field+".from", "must be a date in the form YYYY-MM-DD, got %q", v.From)
+		}
+		if def.FirstOfMonth && from.Day() != 1 {
+			return r, bad(field+".from", "must be the 1st of a month: %s applies to whole months", def.Name)
+		}
+		if def.Scope == "municipality" && v.Scope != "" && !seen[v.Scope] {
+			return r, bad(field+".scope", "names a municipality not in children.municipalities")
+		}
+		reason := v.Reason
+		if reason == "" {
+			reason = "region file"
+		}
+		r.versions = append(r.versions, enrollment.Parameter{Name: def.Name, Scope: v.Scope, From: from, Value: value,
+			Actor: "region:" + f.Name, Reason: reason})
 	}
 	if l := f.Lockout; l != nil {
 		if l.MaxAttempts < 0 || l.MaxAttempts > 100 {
@@ -259,6 +337,15 @@ func check(f File) (Region, error) {
 		}
 	}
 	return r, nil
+}
+
+// ruleOf is the rule of a validation error, without its field.
+func ruleOf(err error) string {
+	var ve *funding.ValidationError
+	if errors.As(err, &ve) {
+		return ve.Rule
+	}
+	return err.Error()
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -287,7 +374,9 @@ func (r Region) Apply(base enrollment.Config) enrollment.Config {
 	cfg := base
 	cfg.Location = r.zone
 	cfg.PeriodOf = r.PeriodOf
-	cfg.AdvanceShare = r.advance
+	if r.AdvanceShare != "" {
+		cfg.AdvanceShare = r.advance
+	}
 	if r.ProlongationSilenceDays != nil {
 		cfg.ProlongationSilenceDays = *r.ProlongationSilenceDays
 	}
@@ -351,8 +440,15 @@ func (r Region) Apply(base enrollment.Config) enrollment.Config {
 			}
 		}
 		cfg.AdultQuota = quota
+		if len(r.coverage) > 0 {
+			cfg.AdultCoverage = r.coverage
+		}
+		if len(r.stages) > 0 {
+			cfg.AdultStages = r.stages
+		}
 	}
 	cfg.Adults = ad
+	cfg.Versions = r.versions
 	if l := r.Lockout; l != nil {
 		cfg.Lockout = certificate.Lockout{MaxAttempts: l.MaxAttempts, Window: r.window}
 		if cfg.Lockout.MaxAttempts == 0 {

@@ -662,7 +662,7 @@ var pgClosePage = func() *pgStatement {
 			oidText, oidTimestamptz, oidText, oidText,
 			oidUUIDArray, oidTextArray, oidTextArray, oidTextArray, oidUUIDArray, oidInt8Array,
 			oidTextArray, oidUUIDArray, oidTextArray, oidTextArray, oidInt8Array, oidInt4Array,
-			oidTIDArray, oidTextArray, oidTextArray,
+			oidTIDArray, oidTextArray, oidTextArray, oidInt8,
 		},
 	}
 	// The values of each table's columns, by name; the column map gives the
@@ -685,7 +685,7 @@ var pgClosePage = func() *pgStatement {
 		"id": "unnest($7::uuid[])", "certificate_id": "unnest($4::uuid[])", "period_start": "unnest($5::date[])",
 		"period_end": "unnest($6::date[])", "kind": "'charge'", "amount": "unnest($2::bigint[])", "hold_id": "unnest($3::uuid[])",
 		"contract_id": "unnest($1::uuid[])", "month": "$9::text", "at": "$10::timestamptz", "actor": "$11::text", "rule": "$12::text",
-		"params": "unnest($8::text[])",
+		"params": "unnest($8::text[])", "rules": "$28::bigint",
 	}) + `),
 	l AS (` + insert(schema.InvoiceLines, map[string]string{
 		"contract_id": "unnest($13::uuid[])", "month": "unnest($14::text[])", "kind": "unnest($15::text[])",
@@ -739,8 +739,9 @@ func (t *pgCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord
 
 	var at time.Time
 	var month, actor, rule string
+	var rules int64
 	if n > 0 {
-		month, actor, rule, at = monthStrings.of(ps[0].Month), ps[0].Actor, ps[0].Rule, ps[0].At
+		month, actor, rule, at, rules = monthStrings.of(ps[0].Month), ps[0].Actor, ps[0].Rule, ps[0].At, ps[0].Rules
 	} else {
 		at = time.Unix(0, 0)
 	}
@@ -773,6 +774,7 @@ func (t *pgCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord
 	args.tids(n, func(i int) tid { return t.holds[ps[i].Posting.HoldID] })
 	args.texts(len(ls), func(i int) string { return string(ls[i].Scheme) })
 	args.texts(len(inv), func(i int) string { return inv[i].Scheme })
+	args.int8(rules)
 	defer t.store.trace(pgClosePage.sql)()
 	rr, err := t.exec(ctx, pgClosePage, args)
 	if err != nil {
@@ -799,7 +801,7 @@ func (t *pgCloseTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord
 }
 
 // checkPage checks a page's charge postings: charges of one month, time,
-// actor and rule, each complete.
+// actor, rule and rules version, each complete.
 func checkPage(ps []enrollment.PostingRecord) error {
 	for i := range ps {
 		p := &ps[i]
@@ -811,8 +813,8 @@ func checkPage(ps []enrollment.PostingRecord) error {
 		case p.ContractID == uuid.Nil || p.Posting.HoldID == uuid.Nil || p.CertificateID == uuid.Nil || p.ID == uuid.Nil ||
 			p.Period.Start.IsZero() || p.Period.End.IsZero():
 			return fmt.Errorf("storage: close page: posting %s lacks its contract, hold, certificate, id or period", p.ID)
-		case p.Month != ps[0].Month || !p.At.Equal(ps[0].At) || p.Actor != ps[0].Actor || p.Rule != ps[0].Rule:
-			return fmt.Errorf("storage: close page: posting %s is not of the page's month, time, actor and rule", p.ID)
+		case p.Month != ps[0].Month || !p.At.Equal(ps[0].At) || p.Actor != ps[0].Actor || p.Rule != ps[0].Rule || p.Rules != ps[0].Rules:
+			return fmt.Errorf("storage: close page: posting %s is not of the page's month, time, actor, rule and rules version", p.ID)
 		}
 	}
 	return nil

@@ -96,13 +96,14 @@ var (
 	Guardianships    = tableOf[Guardianship]()
 	Closes           = tableOf[Close]()
 	TokenRevocations = tableOf[Revocation]()
+	Parameters       = tableOf[Parameter]()
 )
 
 // Tables lists every table of the schema.
 var Tables = []*Table{
 	Certificates, Categories, Accounts, Holds, Postings, Counters, Providers, Agreements, Programs, Modules,
 	StudyGroups, Contracts, ContractCharges, InvoiceLines, Invoices, Idempotency, Queue, Queues, Ratings,
-	Guardianships, Closes, TokenRevocations,
+	Guardianships, Closes, TokenRevocations, Parameters,
 }
 
 // tableOf reads R's table from bun's metadata; a field of a Go type

@@ -356,6 +356,7 @@ type Posting struct {
 	Actor         string    `bun:"actor"`
 	Rule          string    `bun:"rule"`
 	Params        string    `bun:"params"`
+	Rules         int64     `bun:"rules,notnull"`
 }
 
 // FromPosting is p as a row.
@@ -382,6 +383,7 @@ func FromPosting(p enrollment.PostingRecord) (*Posting, error) {
 		Actor:         p.Actor,
 		Rule:          p.Rule,
 		Params:        params,
+		Rules:         p.Rules,
 	}
 	return r, k.Err
 }
@@ -409,6 +411,7 @@ func (r *Posting) Domain() (enrollment.PostingRecord, error) {
 		Actor:      r.Actor,
 		Rule:       r.Rule,
 		Params:     params,
+		Rules:      r.Rules,
 	}, nil
 }
 
@@ -907,4 +910,30 @@ type Revocation struct {
 	ExpiresAt    int64         `bun:"expires_at"`
 	RevokedAt    int64         `bun:"revoked_at"`
 	RevokedBy    string        `bun:"revoked_by"`
+}
+
+// Parameter is a parameters row: one version of a region's rule parameter.
+type Parameter struct {
+	bun.BaseModel `bun:"table:parameters"`
+
+	Version   int64  `bun:"version,pk,autoincrement"`
+	Name      string `bun:"name,notnull"`
+	Scope     string `bun:"scope,notnull"`
+	Effective Date   `bun:"effective,notnull"`
+	Value     string `bun:"value,notnull"`
+	Actor     string `bun:"actor,notnull"`
+	Reason    string `bun:"reason,notnull"`
+	At        Time   `bun:"at,notnull"`
+}
+
+// FromParameter is p as a row.
+func FromParameter(p enrollment.Parameter) *Parameter {
+	return &Parameter{Version: p.Version, Name: p.Name, Scope: p.Scope, Effective: Date(p.From), Value: p.Value,
+		Actor: p.Actor, Reason: p.Reason, At: Time(p.At)}
+}
+
+// Domain is the version the row holds.
+func (r *Parameter) Domain() enrollment.Parameter {
+	return enrollment.Parameter{Version: r.Version, Name: r.Name, Scope: r.Scope, From: funding.Date(r.Effective), Value: r.Value,
+		Actor: r.Actor, Reason: r.Reason, At: time.Time(r.At)}
 }

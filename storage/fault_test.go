@@ -348,7 +348,11 @@ func idempotencyRows(t *testing.T, db *storage.DB) map[string]idemRecord {
 			continue
 		}
 		require.NoError(t, json.Unmarshal(row.Result, &row.contract), "key %s", row.Key)
-		out[row.Key] = row
+		// The store keeps a key scoped to its caller and operation
+		// (enrollment.StoredKey): the caller's key follows the scope.
+		_, key, ok := strings.Cut(row.Key, ":")
+		require.True(t, ok, "key %s has no caller scope", row.Key)
+		out[key] = row
 	}
 	return out
 }

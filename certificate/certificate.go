@@ -15,6 +15,7 @@
 //     naming the field) and computes ValidUntil.
 //   - Eligibility: ChildPolicy.Decide and AdultPolicy.Decide return a
 //     Decision listing every failed rule as a Reason with a stable code;
+//     PensionAges (the pension-age table, DefaultPensionAges by default),
 //     PensionAge, Age, AdultPolicy.MustCancel for the documents deadline.
 //   - Funding: Category.Slot, Certificate.Fund and ChangeCategory (the queue
 //     for a slot is package enrollment's).

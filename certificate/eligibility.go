@@ -2,7 +2,6 @@ package certificate
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/edufund/edufund/funding"
 )
@@ -159,8 +158,10 @@ func (p ChildPolicy) Decide(h Holder, municipality string, on funding.Date, exis
 //  2. citizenship_not_eligible: citizen of Citizenship (default RU).
 //  3. birth_date_missing / age_below_minimum: aged MinAge or more (default
 //     18; the 2019 pilot used 16).
-//  4. sex_missing / pension_age_reached: the date is before PensionAge
-//     (the day before the pension age is the last eligible day).
+//  4. sex_missing / pension_age_reached: the date is before the pension
+//     date of PensionAges (PensionAges.Date; the day before it is the last
+//     eligible day). A table with no age for the person (an invalid one)
+//     fails this rule too, saying so.
 //  5. education_not_eligible: secondary vocational or higher, completed or
 //     being studied for.
 //  6. region_not_participating / registration_not_eligible: permanent or
@@ -181,6 +182,17 @@ type AdultPolicy struct {
 	// the holder must upload the provider's documents; 0 means
 	// DefaultDocumentsDeadlineDays. See MustCancel.
 	DocumentsDeadline int
+	// PensionAges is the pension-age table (rule 4); nil or empty means
+	// DefaultPensionAges. It should pass PensionAges.Validate.
+	PensionAges PensionAges
+}
+
+// pensionAges is the table rule 4 uses.
+func (p AdultPolicy) pensionAges() PensionAges {
+	if len(p.PensionAges) == 0 {
+		return defaultPensionAges
+	}
+	return p.PensionAges
 }
 
 // Decide checks h on date on; existing are the certificates already issued
@@ -210,9 +222,13 @@ func (p AdultPolicy) Decide(h Holder, on funding.Date, existing []Certificate) D
 	if !sexKnown {
 		d.fail(RuleSexMissing, fmt.Sprintf("sex %q is needed for the pension age", h.Sex))
 	} else if !h.BirthDate.IsZero() {
-		if pa := PensionAge(h.BirthDate, h.Sex); !on.Before(pa) {
+		born := h.BirthDate.Year()
+		if months, ok := p.pensionAges().Months(born, h.Sex); !ok {
+			// An invalid table: refuse rather than issue unchecked.
+			d.fail(RulePensionAgeReached, fmt.Sprintf("the policy's pension-age table has no age for %s born %d, so the pension age cannot be checked", h.Sex, born))
+		} else if pa := h.BirthDate.AddMonths(months); !on.Before(pa) {
 			d.fail(RulePensionAgeReached, fmt.Sprintf("the general pension age %s (%s, born %d) is reached on %s, on or before %s",
-				formatMonths(pensionAgeMonths(h.BirthDate.Year(), h.Sex)), h.Sex, h.BirthDate.Year(), pa, on))
+				formatMonths(months), h.Sex, born, pa, on))
 		}
 	}
 	switch h.Education {
@@ -236,56 +252,6 @@ func (p AdultPolicy) Decide(h Holder, on funding.Date, existing []Certificate) D
 		}
 	}
 	return d.done()
-}
-
-// pensionAgeMonths is the general old-age pension age, in months, by year
-// of birth and sex (the transition table of rules.md §2).
-func pensionAgeMonths(birthYear int, sex Sex) int {
-	if sex == Female {
-		switch {
-		case birthYear <= 1963:
-			return 55 * 12
-		case birthYear == 1964:
-			return 55*12 + 6
-		case birthYear == 1965:
-			return 56*12 + 6
-		case birthYear == 1966:
-			return 58 * 12
-		case birthYear == 1967:
-			return 59 * 12
-		}
-		return 60 * 12
-	}
-	switch {
-	case birthYear <= 1958:
-		return 60 * 12
-	case birthYear == 1959:
-		return 60*12 + 6
-	case birthYear == 1960:
-		return 61*12 + 6
-	case birthYear == 1961:
-		return 63 * 12
-	case birthYear == 1962:
-		return 64 * 12
-	}
-	return 65 * 12
-}
-
-// PensionAge is the date the person reaches the general old-age pension age:
-// the date of birth plus the age of the table, months exact (a day the
-// target month lacks becomes its last day). The adult certificate may be
-// issued only before this date. Any sex other than Female is read as Male;
-// Decide refuses a missing sex before calling it.
-func PensionAge(birth funding.Date, sex Sex) funding.Date {
-	return birth.AddMonths(pensionAgeMonths(birth.Year(), sex))
-}
-
-func formatMonths(m int) string {
-	s := strconv.Itoa(m/12) + " years"
-	if m%12 != 0 {
-		s += " " + strconv.Itoa(m%12) + " months"
-	}
-	return s
 }
 
 // DocumentsDue is the last day the holder of c may upload the provider's
@@ -330,13 +296,15 @@ func DefaultChildPolicy() ChildPolicy {
 }
 
 // DefaultAdultPolicy is the adult policy with rules.md's defaults (Russian
-// citizens from 18, documents within 30 days). It has no participating
-// regions: the operator fills Regions.
+// citizens from 18 to the pension age of DefaultPensionAges, documents
+// within 30 days). It has no participating regions: the operator fills
+// Regions.
 func DefaultAdultPolicy() AdultPolicy {
 	return AdultPolicy{
 		MinAge:            DefaultAdultMinAge,
 		Citizenship:       DefaultCitizenship,
 		Regions:           map[string]bool{},
 		DocumentsDeadline: DefaultDocumentsDeadlineDays,
+		PensionAges:       DefaultPensionAges(),
 	}
 }

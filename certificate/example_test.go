@@ -30,6 +30,33 @@ func ExamplePensionAge() {
 	// female born 1975-12-01 reaches it on 2035-12-01
 }
 
+// A region may decide with its own pension-age table: here women born in
+// 1964 keep the age of 55 years. Validate refuses a table that leaves a
+// year of birth without an age, or gives it two.
+func ExamplePensionAges() {
+	own := certificate.PensionAges{
+		{Sex: certificate.Male, Months: 65 * 12},                   // any year
+		{Sex: certificate.Female, BornTo: 1964, Months: 55 * 12},   // 1964 or earlier
+		{Sex: certificate.Female, BornFrom: 1965, Months: 60 * 12}, // 1965 or later
+	}
+	fmt.Println("valid:", own.Validate())
+	born := funding.MustDate(1964, time.June, 15)
+	byDefault, _ := certificate.DefaultPensionAges().Date(born, certificate.Female)
+	byRegion, _ := own.Date(born, certificate.Female)
+	fmt.Println("by default", byDefault, "by the region's table", byRegion)
+
+	gap := certificate.PensionAges{
+		{Sex: certificate.Male, Months: 65 * 12},
+		{Sex: certificate.Female, BornTo: 1963, Months: 55 * 12},
+		{Sex: certificate.Female, BornFrom: 1965, Months: 60 * 12},
+	}
+	fmt.Println(gap.Validate())
+	// Output:
+	// valid: <nil>
+	// by default 2019-12-15 by the region's table 2019-06-15
+	// pension_ages[2].born_from: leaves female born 1964 without a pension age: it must follow pension_ages[1], which ends in 1963 (got "1965")
+}
+
 // A child is eligible for a children's certificate from the minimum age of
 // the funding municipality (5 by default), which must take part in the
 // scheme, and holds one at a time.

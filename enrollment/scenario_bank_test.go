@@ -181,8 +181,9 @@ func TestSameKeyConcurrently(t *testing.T) {
 }
 
 // TestBank runs 32 workers doing random submissions, confirmations,
-// acceptances, refusals, withdrawals, terminations, delivery reports and
-// monthly closes against a small region for a while, then checks every
+// acceptances, refusals, withdrawals, terminations, delivery reports,
+// changes of the category's nominal and monthly closes against a small
+// region for a while, then checks every
 // invariant. EDUFUND_BANK_SECONDS sets how long (default 20 s; 2 s with -short).
 func TestBank(t *testing.T) {
 	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
@@ -304,6 +305,12 @@ func bankStep(ctx context.Context, r *storagetest.Region, db *storage.DB, batche
 				_, err = r.Service.ReportDelivery(ctx, key, enrollment.DeliveryReport{ContractRequest: req, Month: funding.Month{Year: 2025, Month: time.September}, Percent: 10 * rng.IntN(11)})
 			}
 		}
+		return err
+	case op < 99 && rng.IntN(4) == 0:
+		// The category's nominal moves mid-period, up or down; a cut a
+		// balance does not cover is refused as a whole.
+		nominal := []string{"29000.00", "30000.00", "31000.00"}[rng.IntN(3)]
+		_, err := r.Service.SaveCategory(ctx, key, certificate.Category{Code: "city", Nominal: funding.MustMoney(nominal)}, enrollment.AsRegional("bank"))
 		return err
 	case op < 99:
 		oct := funding.Month{Year: 2025, Month: time.October}

@@ -56,6 +56,10 @@ type Config struct {
 	// the certificate pays: it pays min(cost, balance) (parameter
 	// normative_cap; false by default: the normative caps).
 	NoNormativeCap bool
+	// NominalPerPeriod says a category's nominal is each period's as it
+	// is, however short the period. By default it is annual, and a period
+	// shorter than a year gets round(annual × days / 365) (PeriodNominal).
+	NominalPerPeriod bool
 
 	// Versions are the region's dated changes to the values above, from
 	// its own file: each applies from its date on (see Parameters). The
@@ -254,7 +258,6 @@ func directionKey(mun, dir string, p funding.Period) string {
 }
 func budgetKey(mun string, p funding.Period) string { return "budget:" + mun + ":" + p.Start.String() }
 func categoryCountKey(code string) string           { return "category:" + code }
-func categorySumKey(code string) string             { return "category_sum:" + code }
 func adultQuotaKey(year int) string                 { return "adult_quota:" + strconv.Itoa(year) }
 func categoryQueue(code string) string              { return "category:" + code }
 func adultQueue(year int) string                    { return "adult:" + strconv.Itoa(year) }

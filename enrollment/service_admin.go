@@ -13,7 +13,17 @@ import (
 )
 
 // SaveCategory creates or changes a category and its slot caps; the
-// regional operator (or the system) does.
+// regional operator (or the system) does. A changed nominal applies from
+// today: every funded certificate of the category moves to it in the
+// current period (ApplyNominal), and a cut that some balance does not
+// cover is refused before anything is written. The category's cap on the
+// sum of its nominals counts every funded certificate at the new nominal:
+// a raise it does not allow is refused (ErrLimitBelowUse).
+//
+// The certificates move one transaction each, after the category is
+// saved. A certificate that a concurrent application left short of the cut
+// is not moved; the error names how many, and saving the category again
+// (or ApplyNominal) finishes the move.
 func (s *Service) SaveCategory(ctx context.Context, key string, c certificate.Category, by Caller) (certificate.Category, error) {
 	if err := roleMay(by, "change a category", RoleRegional); err != nil {
 		return c, err
@@ -21,19 +31,46 @@ func (s *Service) SaveCategory(ctx context.Context, key string, c certificate.Ca
 	if err := c.Validate(); err != nil {
 		return c, err
 	}
-	return idempotent(ctx, s, key, "admin.category", by, c, func(ctx context.Context, tx Tx) (certificate.Category, error) {
-		if err := tx.SaveCategory(ctx, c); err != nil {
-			return c, err
-		}
-		if err := tx.EnsureCounter(ctx, categoryCountKey(c.Code), limitOrUnlimited(c.MaxCount)); err != nil {
-			return c, err
-		}
-		sum := Unlimited
-		if c.MaxSum.IsPositive() {
-			sum = c.MaxSum.Kopecks()
-		}
-		return c, tx.EnsureCounter(ctx, categorySumKey(c.Code), sum)
+	rep, err := s.applyNominal(ctx, c, by, func() error {
+		_, err := idempotent(ctx, s, key, "admin.category", by, c, func(ctx context.Context, tx Tx) (certificate.Category, error) {
+			return c, s.saveCategory(ctx, tx, c)
+		})
+		return err
 	})
+	if err != nil {
+		return c, err
+	}
+	if len(rep.Failed) > 0 {
+		var first error
+		for _, err := range rep.Failed {
+			first = err
+			break
+		}
+		return c, fmt.Errorf("category %s saved, but %d of its certificates are not at the new nominal yet; save it again to move them: %w", c.Code, len(rep.Failed), first)
+	}
+	return c, nil
+}
+
+// saveCategory stores c with its slot counter. Every funded certificate of
+// a category holds its nominal (a change moves them all), so the cap on
+// the sum of their nominals is a cap on their number: floor(MaxSum /
+// Nominal), and one counter guards both caps against every race between
+// issuing, cancelling and changing the category.
+func (s *Service) saveCategory(ctx context.Context, tx Tx, c certificate.Category) error {
+	if err := tx.SaveCategory(ctx, c); err != nil {
+		return err
+	}
+	limit := limitOrUnlimited(c.MaxCount)
+	if c.MaxSum.IsPositive() && c.Nominal.IsPositive() {
+		limit = min(limit, c.MaxSum.Kopecks()/c.Nominal.Kopecks())
+	}
+	err := tx.EnsureCounter(ctx, categoryCountKey(c.Code), limit)
+	if errors.Is(err, ErrCounterFull) {
+		return funding.Refuse(ErrLimitBelowUse, CodeLimitBelowUse,
+			"category %s funds more certificates than its caps allow (%d at most: max_count %d, max_sum %s at a nominal of %s)",
+			c.Code, limit, c.MaxCount, c.MaxSum, c.Nominal)
+	}
+	return err
 }
 
 // BudgetRequest sets a municipality's budget limit for a period.

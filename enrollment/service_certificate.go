@@ -211,17 +211,12 @@ func (s *Service) fund(ctx context.Context, tx Tx, c *certificate.Certificate, o
 	return false, 0, s.grantFunded(ctx, tx, c, cat, on, actor)
 }
 
-// takeSlot takes one place and the nominal's sum in a category, both or neither.
+// takeSlot takes one place in a category: its counter's limit holds both
+// the count cap and the cap on the sum of nominals (saveCategory).
 func takeSlot(ctx context.Context, tx Tx, cat certificate.Category) (bool, error) {
 	if err := tx.Take(ctx, categoryCountKey(cat.Code), 1); err != nil {
 		if errors.Is(err, ErrCounterFull) {
 			return false, nil
-		}
-		return false, err
-	}
-	if err := tx.Take(ctx, categorySumKey(cat.Code), cat.Nominal.Kopecks()); err != nil {
-		if errors.Is(err, ErrCounterFull) {
-			return false, tx.Give(ctx, categoryCountKey(cat.Code), 1)
 		}
 		return false, err
 	}
@@ -238,12 +233,13 @@ func (s *Service) grantFunded(ctx context.Context, tx Tx, c *certificate.Certifi
 	if err != nil {
 		return err
 	}
-	if !a.Account.Nominal.IsZero() || cat.Nominal.IsZero() {
+	nominal := s.cfg.PeriodNominal(cat, period)
+	if !a.Account.Nominal.IsZero() || !nominal.IsPositive() {
 		return nil
 	}
-	return s.post(ctx, tx, &a, nil, funding.Posting{Kind: funding.Grant, Amount: cat.Nominal}, PostingRecord{
+	return s.post(ctx, tx, &a, nil, funding.Posting{Kind: funding.Grant, Amount: nominal}, PostingRecord{
 		At: s.clock.Now().UTC(), Actor: actor, Rule: "category_nominal",
-		Params: map[string]string{"category": cat.Code, "nominal": cat.Nominal.String(), "period": period.String()},
+		Params: map[string]string{"category": cat.Code, "nominal": nominal.String(), "annual": cat.Nominal.String(), "period": period.String()},
 	})
 }
 
@@ -366,9 +362,6 @@ func (s *Service) freeSlot(ctx context.Context, tx Tx, c certificate.Certificate
 	if err := tx.Give(ctx, categoryCountKey(cat.Code), 1); err != nil {
 		return err
 	}
-	if err := tx.Give(ctx, categorySumKey(cat.Code), cat.Nominal.Kopecks()); err != nil {
-		return err
-	}
 	return s.promoteCategory(ctx, tx, cat, on, actor)
 }
 
@@ -381,10 +374,7 @@ func (s *Service) promoteCategory(ctx context.Context, tx Tx, cat certificate.Ca
 		}
 		e, err := tx.Dequeue(ctx, categoryQueue(cat.Code))
 		if errors.Is(err, ErrNotFound) {
-			if err := tx.Give(ctx, categoryCountKey(cat.Code), 1); err != nil {
-				return err
-			}
-			return tx.Give(ctx, categorySumKey(cat.Code), cat.Nominal.Kopecks())
+			return tx.Give(ctx, categoryCountKey(cat.Code), 1)
 		}
 		if err != nil {
 			return err

@@ -237,7 +237,9 @@ func (s *Service) checkRollable(from funding.Period) error {
 // not ended (in the region's time zone) is refused with ErrPeriodNotEnded.
 // Each certificate is a transaction of its own; re-running is safe.
 func (s *Service) Rollover(ctx context.Context, from funding.Period, progress func(RolloverReport)) (RolloverReport, error) {
-	to := from.Next()
+	// The region's calendar says what follows: a transitional period of
+	// four months is followed by a whole year, not by four more months.
+	to := s.cfg.PeriodOf(from.End.AddDays(1))
 	rep := RolloverReport{From: from, To: to, Failed: map[uuid.UUID]error{}}
 	if err := s.checkRollable(from); err != nil {
 		return rep, err
@@ -327,12 +329,13 @@ func (s *Service) rollCertificate(ctx context.Context, id uuid.UUID, from, to fu
 		if err != nil {
 			return err
 		}
-		if !next.Account.Nominal.IsZero() || !cat.Nominal.IsPositive() {
+		nominal := s.cfg.PeriodNominal(cat, to)
+		if !next.Account.Nominal.IsZero() || !nominal.IsPositive() {
 			return nil
 		}
 		granted = true
-		rec.Rule, rec.Params = "category_nominal", map[string]string{"category": cat.Code, "nominal": cat.Nominal.String(), "period": to.String()}
-		return s.post(ctx, tx, &next, nil, funding.Posting{Kind: funding.Grant, Amount: cat.Nominal}, rec)
+		rec.Rule, rec.Params = "category_nominal", map[string]string{"category": cat.Code, "nominal": nominal.String(), "annual": cat.Nominal.String(), "period": to.String()}
+		return s.post(ctx, tx, &next, nil, funding.Posting{Kind: funding.Grant, Amount: nominal}, rec)
 	})
 	if err != nil {
 		return err

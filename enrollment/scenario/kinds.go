@@ -40,10 +40,7 @@ func creates(k eventKind) eventKind {
 
 // kinds is the vocabulary of events, by the name a file gives them. A new
 // kind of event is one row here: its name, its arguments' type and the
-// function that runs it (a change of a dated parameter, say: a row
-// "change_parameter" whose arguments name the parameter, its value and the
-// date it applies from, and whose function calls the service that records
-// it).
+// function that runs it.
 var kinds = map[string]eventKind{
 	// People and certificates.
 	"link_guardian":      kind(linkGuardian),
@@ -79,6 +76,7 @@ var kinds = map[string]eventKind{
 	"save_category":       kind(saveCategory),
 	"set_budget":          kind(setBudget),
 	"set_direction_limit": kind(setDirectionLimit),
+	"change_parameter":    kind(changeParameter),
 
 	// What the file expects at this point.
 	"expect": kind(expect),
@@ -417,6 +415,37 @@ func setDirectionLimit(r *runner, _ *event, a *directionArgs) error {
 	}
 	_, err = r.svc.SetDirectionLimit(r.ctx, r.key(), enrollment.DirectionLimitRequest{
 		Municipality: mun, Direction: catalog.Direction(a.Direction), Period: period, Limit: a.Limit, By: by})
+	return err
+}
+
+type parameterArgs struct {
+	Name   string       `yaml:"name,required"`
+	Scope  string       `yaml:"scope"`
+	From   funding.Date `yaml:"from"` // the event's date by default
+	Value  string       `yaml:"value,required"`
+	Reason string       `yaml:"reason"`
+}
+
+// changeParameter records a new version of a region parameter, made by the
+// first role that may change it (a municipality its own scope) unless the
+// event says by:.
+func changeParameter(r *runner, e *event, a *parameterArgs) error {
+	role := enrollment.RoleRegional
+	if def, ok := enrollment.ParameterNamed(a.Name); ok && len(def.Roles) > 0 {
+		role = def.Roles[0]
+	}
+	by, err := r.caller(role, subject{municipality: a.Scope})
+	if err != nil {
+		return err
+	}
+	from := a.From
+	if from.IsZero() {
+		from = r.svc.Today()
+	}
+	_, err = r.svc.SetParameter(r.ctx, r.key(), enrollment.ParameterRequest{
+		Name: a.Name, Scope: a.Scope, From: from, Value: a.Value,
+		Reason: cmp.Or(a.Reason, "scenario "+r.sc.Name), By: by,
+	})
 	return err
 }
 

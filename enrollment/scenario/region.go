@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -34,11 +35,12 @@ type regionSpec struct {
 	// Periods are funding periods that replace the period's shape on their
 	// dates: a short transition period, such as 2025-09-01..2025-12-31.
 	Periods []span `yaml:"periods"`
-	// AdultCoverage is the share of an adult course the certificate pays,
-	// by the holder's category (1 when not listed).
-	AdultCoverage map[string]decimal.Decimal `yaml:"adult_coverage"`
-	// AdultStages split the payment of a completed adult course.
-	AdultStages []decimal.Decimal `yaml:"adult_stages"`
+	// NominalPerPeriod: a category's nominal is each period's as it is;
+	// by default it is annual and a shorter period gets its share.
+	NominalPerPeriod bool `yaml:"nominal_per_period"`
+	// Parameters are dated changes to the values above, as in the
+	// server's region file (enrollment.Parameters).
+	Parameters []versionSpec `yaml:"parameters"`
 }
 
 type childrenSpec struct {
@@ -54,6 +56,32 @@ type adultsSpec struct {
 	Quota                 *int64           `yaml:"quota"`
 	QuotaByYear           map[string]int64 `yaml:"quota_by_year"`
 	DocumentsDeadlineDays int              `yaml:"documents_deadline_days"`
+	PensionAges           []pensionAgeSpec `yaml:"pension_ages"`
+	// Coverage is the share of a course the certificate pays, by the
+	// holder's category (1 when not listed).
+	Coverage map[string]decimal.Decimal `yaml:"coverage"`
+	// Stages split the payment of a completed course.
+	Stages []decimal.Decimal `yaml:"stages"`
+}
+
+// versionSpec is a dated version of a parameter.
+type versionSpec struct {
+	Name   string       `yaml:"name,required"`
+	Scope  string       `yaml:"scope"`
+	From   funding.Date `yaml:"from,required"`
+	Value  string       `yaml:"value,required"`
+	Reason string       `yaml:"reason"`
+}
+
+// pensionAgeSpec is a row of a region's pension-age table: people of Sex
+// born from BornFrom to BornTo (0: any earlier, any later year) reach it at
+// Years and Months.
+type pensionAgeSpec struct {
+	Sex      string `yaml:"sex,required"`
+	BornFrom int    `yaml:"born_from"`
+	BornTo   int    `yaml:"born_to"`
+	Years    int    `yaml:"years,required"`
+	Months   int    `yaml:"months"`
 }
 
 type lockoutSpec struct {
@@ -77,6 +105,7 @@ func (s regionSpec) region(where func(key string) (file string, line int)) (regi
 		return &Error{File: file, Line: line, Key: "region." + key, Msg: fmt.Sprintf(format, args...)}
 	}
 	cfg := enrollment.DefaultConfig()
+	cfg.NominalPerPeriod = s.NominalPerPeriod
 	if s.TimeZone == "" {
 		return region{}, bad("time_zone", "is required: the region's IANA time zone, such as Europe/Moscow")
 	}
@@ -154,6 +183,23 @@ func (s regionSpec) region(where func(key string) (file string, line int)) (regi
 		if a.DocumentsDeadlineDays > 0 {
 			cfg.Adults.DocumentsDeadline = a.DocumentsDeadlineDays
 		}
+		if a.PensionAges != nil {
+			table := make(certificate.PensionAges, len(a.PensionAges))
+			for i, row := range a.PensionAges {
+				if row.Months < 0 || row.Months > 11 {
+					return region{}, bad(fmt.Sprintf("adults.pension_ages[%d].months", i), "must be from 0 to 11, the months after years")
+				}
+				table[i] = certificate.PensionAgeRow{Sex: certificate.Sex(row.Sex), BornFrom: row.BornFrom, BornTo: row.BornTo, Months: row.Years*12 + row.Months}
+			}
+			if err := table.Validate(); err != nil {
+				var ve *funding.ValidationError
+				if errors.As(err, &ve) {
+					return region{}, bad("adults."+ve.Field, "%s", ve.Rule)
+				}
+				return region{}, bad("adults.pension_ages", "%v", err)
+			}
+			cfg.Adults.PensionAges = table
+		}
 		quota := map[int]int64{}
 		for y, n := range a.QuotaByYear {
 			year, err := strconv.Atoi(y)
@@ -186,22 +232,43 @@ func (s regionSpec) region(where func(key string) (file string, line int)) (regi
 			cfg.Lockout.Window = w
 		}
 	}
-	cfg.AdultCoverage = map[string]decimal.Decimal{}
-	for k, v := range s.AdultCoverage {
-		if v.IsNegative() || v.GreaterThan(decimal.NewFromInt(1)) {
-			return region{}, bad("adult_coverage."+k, "must be a share from 0 to 1, got %s", v)
+	if a := s.Adults; a != nil {
+		cfg.AdultCoverage = map[string]decimal.Decimal{}
+		for k, v := range a.Coverage {
+			if !v.IsPositive() || v.GreaterThan(decimal.NewFromInt(1)) {
+				return region{}, bad("adults.coverage."+k, "must be a share above 0 to 1, got %s", v)
+			}
+			cfg.AdultCoverage[k] = v
 		}
-		cfg.AdultCoverage[k] = v
+		if len(a.Stages) > 0 {
+			sum := decimal.Zero
+			for _, st := range a.Stages {
+				sum = sum.Add(st)
+			}
+			if !sum.Equal(decimal.NewFromInt(1)) {
+				return region{}, bad("adults.stages", "must add up to 1, got %s", sum)
+			}
+			cfg.AdultStages = a.Stages
+		}
 	}
-	if len(s.AdultStages) > 0 {
-		sum := decimal.Zero
-		for _, st := range s.AdultStages {
-			sum = sum.Add(st)
+	for i, v := range s.Parameters {
+		key := fmt.Sprintf("parameters[%d]", i)
+		def, ok := enrollment.ParameterNamed(v.Name)
+		if !ok {
+			return region{}, bad(key+".name", "names no parameter: %q", v.Name)
 		}
-		if !sum.Equal(decimal.NewFromInt(1)) {
-			return region{}, bad("adult_stages", "must add up to 1, got %s", sum)
+		value, err := def.Parse(v.Value, v.Scope)
+		if err != nil {
+			var ve *funding.ValidationError
+			if errors.As(err, &ve) {
+				return region{}, bad(key+"."+ve.Field, "%s", ve.Rule)
+			}
+			return region{}, bad(key, "%v", err)
 		}
-		cfg.AdultStages = s.AdultStages
+		if def.FirstOfMonth && v.From.Day() != 1 {
+			return region{}, bad(key+".from", "must be the 1st of a month: %s applies to whole months", v.Name)
+		}
+		cfg.Versions = append(cfg.Versions, enrollment.Parameter{Name: def.Name, Scope: v.Scope, From: v.From, Value: value, Actor: "region:" + s.Name, Reason: v.Reason})
 	}
 	r.config = cfg
 	return r, nil

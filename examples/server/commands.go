@@ -1,10 +1,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/google/uuid"
@@ -16,8 +20,8 @@ import (
 	"github.com/edufund/edufund/storage"
 )
 
-// The operators' commands. Each that changes money or certificates takes
-// -dry-run: it runs the same service call on enrollment.Service.DryRun,
+// The operators' commands. Each that changes money, certificates or the
+// region's parameters takes -dry-run: it runs the same service call on enrollment.Service.DryRun,
 // which rolls back every transaction, and prints what would happen. The
 // service refuses what its rules refuse (a month that has not started, a
 // period that has not ended), whoever asks.
@@ -197,5 +201,82 @@ func (o operator) budget(ctx context.Context, mun string, year int, limit string
 	}
 	fmt.Fprintf(o.out, "%s the budget limit of %s for %s: %s → %s (reserved and spent: %s)\n", o.would("changed", "changed"),
 		mun, period, was, funding.Kopecks(cnt.Limit), funding.Kopecks(cnt.Used))
+	return nil
+}
+
+// parameterChange is the parameter command's flags.
+type parameterChange struct {
+	name, scope, from, value, reason string
+}
+
+// parameterNames lists the names of the parameters a region sets.
+func parameterNames() string {
+	names := make([]string, len(enrollment.Parameters))
+	for i, d := range enrollment.Parameters {
+		names[i] = d.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// parameters prints every version of the region's parameters, in the order
+// they apply; the region file's have no version number ("file").
+func (o operator) parameters(ctx context.Context) error {
+	vs, err := o.svc.ParameterVersions(ctx, enrollment.AsSystem("parameters"))
+	if err != nil {
+		return err
+	}
+	if len(vs) == 0 {
+		fmt.Fprintln(o.out, "no parameter versions: the region's own values apply (server parameter -h sets one)")
+		return nil
+	}
+	tw := tabwriter.NewWriter(o.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERSION\tNAME\tSCOPE\tFROM\tVALUE\tREASON")
+	for _, v := range vs {
+		version := "file"
+		if v.Version != 0 {
+			version = strconv.FormatInt(v.Version, 10)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", version, v.Name, cmp.Or(v.Scope, "-"), v.From, v.Value, v.Reason)
+	}
+	return tw.Flush()
+}
+
+// parameter records a new version of a parameter, as the system: the
+// service checks the name, the scope, the value and the date as it does
+// for an operator over HTTP, and a refusal names the flag.
+func (o operator) parameter(ctx context.Context, ch parameterChange) error {
+	var from funding.Date
+	if ch.from != "" {
+		var err error
+		if from, err = funding.ParseDate(ch.from); err != nil {
+			return fmt.Errorf("-from: must be a date such as 2026-09-01, got %q", ch.from)
+		}
+	}
+	// What applied on that date before is the last version of the
+	// parameter and scope from then or earlier.
+	vs, err := o.svc.ParameterVersions(ctx, enrollment.AsSystem("parameter"))
+	if err != nil {
+		return err
+	}
+	saved, err := o.svc.SetParameter(ctx, key("parameter"), enrollment.ParameterRequest{Name: ch.name, Scope: ch.scope, From: from,
+		Value: ch.value, Reason: ch.reason, By: enrollment.AsSystem("parameter")})
+	var ve *funding.ValidationError
+	if errors.As(err, &ve) {
+		return fmt.Errorf("-%w", err) // its field is the flag's name
+	}
+	if err != nil {
+		return err
+	}
+	was := "the region's own value"
+	for _, v := range vs {
+		if v.Name == saved.Name && v.Scope == saved.Scope && !v.From.After(saved.From) {
+			was = v.Value
+		}
+	}
+	scope := ""
+	if saved.Scope != "" {
+		scope = " for " + saved.Scope
+	}
+	fmt.Fprintf(o.out, "%s %s%s from %s: %s → %s (%s)\n", o.would("set", "set"), saved.Name, scope, saved.From, was, saved.Value, saved.Reason)
 	return nil
 }

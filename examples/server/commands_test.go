@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -105,12 +106,14 @@ func TestDryRun(t *testing.T) {
 	db := demoFile(t)
 	year := strconv.Itoa(time.Now().In(demo.Zone).Year())
 	month := time.Now().In(demo.Zone).Format("2006-01")
+	nextYear := strconv.Itoa(time.Now().In(demo.Zone).Year() + 1)
 	for _, args := range [][]string{
 		{"close", "-month", month},
 		{"rollover", "-year", strconv.Itoa(time.Now().In(demo.Zone).Year() - 1)},
 		{"cancel-overdue"},
 		{"category", "-code", "city", "-nominal", "31000.00"},
 		{"budget", "-municipality", "novograd", "-year", year, "-limit", "4000000.00"},
+		{"parameter", "-name", "advance_share", "-from", nextYear + "-01-01", "-value", "0.7", "-reason", "regional order 12-p"},
 	} {
 		t.Run(args[0], func(t *testing.T) {
 			before := state(t, db)
@@ -131,12 +134,106 @@ func TestDryRun(t *testing.T) {
 			if got, want := figures(dry.String()), figures(real.String()); got != want {
 				t.Errorf("the dry run said\n%s\nthe run did\n%s", got, want)
 			}
-			if args[0] == "category" || args[0] == "budget" {
+			if args[0] == "category" || args[0] == "budget" || args[0] == "parameter" {
 				if state(t, db) == before {
 					t.Error("the real run changed nothing")
 				}
 			}
 		})
+	}
+}
+
+// TestParameterCommands: parameter sets a version of a region's parameter
+// as the system, with the service's checks, each refusal naming its flag;
+// its dry run writes nothing, so a following parameters does not list it;
+// parameters lists the versions in a table.
+func TestParameterCommands(t *testing.T) {
+	db := demoFile(t)
+	ctx := context.Background()
+	cmd := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(ctx, append([]string{args[0], "-db", db}, args[1:]...), &out, io.Discard)
+		return out.String(), err
+	}
+	list := func() string {
+		t.Helper()
+		out, err := cmd("parameters")
+		if err != nil {
+			t.Fatalf("parameters: %v", err)
+		}
+		return out
+	}
+	if out := list(); !strings.Contains(out, "no parameter versions") {
+		t.Fatalf("parameters of the demo region:\n%s", out)
+	}
+
+	from := strconv.Itoa(time.Now().In(demo.Zone).Year()+1) + "-01-01"
+	age := []string{"parameter", "-name", "children.min_age", "-scope", "novograd", "-from", from, "-value", "6", "-reason", "municipal decree 7"}
+	before := state(t, db)
+	out, err := cmd(append(age, "-dry-run")...)
+	if want := "dry run, nothing written: would have set children.min_age for novograd from " + from + ": the region's own value → 6 (municipal decree 7)"; err != nil || strings.TrimSpace(out) != want {
+		t.Fatalf("dry run: %v\n%s\nwant %s", err, out, want)
+	}
+	if state(t, db) != before {
+		t.Fatal("the dry run wrote to the database")
+	}
+	if out := list(); strings.Contains(out, "children.min_age") {
+		t.Fatalf("the dry run's version is listed:\n%s", out)
+	}
+
+	if out, err := cmd(age...); err != nil || strings.TrimSpace(out) != "set children.min_age for novograd from "+from+": the region's own value → 6 (municipal decree 7)" {
+		t.Fatalf("parameter: %v\n%s", err, out)
+	}
+	age[8] = "7"
+	if out, err := cmd(age...); err != nil || !strings.Contains(out, ": 6 → 7 (") {
+		t.Fatalf("a second version: %v\n%s", err, out)
+	}
+	if out, err := cmd("parameter", "-name", "advance_share", "-from", from, "-value", "0.75", "-reason", "regional order 12-p"); err != nil {
+		t.Fatalf("advance_share: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(list()), "\n")
+	want := [][]string{
+		{"VERSION", "NAME", "SCOPE", "FROM", "VALUE", "REASON"},
+		{"1", "children.min_age", "novograd", from, "6", "municipal", "decree", "7"},
+		{"2", "children.min_age", "novograd", from, "7", "municipal", "decree", "7"},
+		{"3", "advance_share", "-", from, "0.75", "regional", "order", "12-p"},
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("parameters:\n%s", strings.Join(lines, "\n"))
+	}
+	for i, l := range lines {
+		if got := strings.Fields(l); !slices.Equal(got, want[i]) {
+			t.Errorf("parameters line %d: %q, want %q", i, got, want[i])
+		}
+	}
+
+	// Refusals, each naming its flag; nothing is written.
+	before = state(t, db)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-name", "children.min_age", "-from", "2020-01-01", "-value", "6", "-reason", "x"}, "-from: must be today"},
+		{[]string{"-name", "children.min_age", "-from", "01.01.2030", "-value", "6", "-reason", "x"}, "-from: must be a date such as 2026-09-01"},
+		{[]string{"-name", "children.min_age", "-value", "6", "-reason", "x"}, "-from: is required"},
+		{[]string{"-name", "advance", "-from", from, "-value", "0.7", "-reason", "x"}, "-name: must be one of adult_coverage, "},
+		{[]string{"-name", "advance_share", "-from", from, "-value", "1.5", "-reason", "x"}, "-value: must be a decimal share"},
+		{[]string{"-name", "advance_share", "-scope", "novograd", "-from", from, "-value", "0.7", "-reason", "x"}, "-scope: must be empty"},
+		{[]string{"-name", "advance_share", "-from", from, "-value", "0.7"}, "-reason: is required"},
+	} {
+		for _, dry := range []bool{false, true} {
+			args := append([]string{"parameter"}, c.args...)
+			if dry {
+				args = append(args, "-dry-run")
+			}
+			out, err := cmd(args...)
+			if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+				t.Errorf("%q: %v, want %q\n%s", args, err, c.want, out)
+			}
+		}
+	}
+	if state(t, db) != before {
+		t.Fatal("a refused parameter wrote to the database")
 	}
 }
 

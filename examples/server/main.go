@@ -12,14 +12,18 @@
 //	                                   create or change a category
 //	server budget -municipality m -year 2026 -limit 5000000.00
 //	                                   set a municipality's budget limit
+//	server parameters                  list the versions of the region's parameters
+//	server parameter -name N [-scope S] -from 2026-09-01 -value V -reason R
+//	                                   set a parameter of the region from a date on
 //	server token -role regional -subject op [-tenant T]
 //	                                   print a bearer token signed with -jwt-key
 //	server revoke -jti ID | -subject S [-issued-before T]
 //	                                   revoke one token, or a subject's tokens
 //	server scenarios [-v] FILES…       run scenario files, each on a fresh in-memory store
 //
-// The commands that change money or certificates take -dry-run: they run the
-// same rules, print what they would do and write nothing.
+// The commands that change money, certificates or the region's parameters
+// take -dry-run: they run the same rules, print what they would do and write
+// nothing.
 //
 // -region region.json (or EDUFUND_REGION) loads a real region's parameters
 // (participating municipalities and regions, minimum ages, the period shape,
@@ -84,6 +88,7 @@ type options struct {
 	category         categoryChange
 	municipality     string
 	limit            string
+	parameter        parameterChange
 	clock            string
 
 	maxTTL, revocationRefresh time.Duration
@@ -211,6 +216,24 @@ var commands = []*command{
 		inUse: "set it through the server's API instead (POST /v1/admin/budgets), or stop the server first",
 	},
 	{
+		name: "parameters", summary: "list the versions of the region's parameters, in the order they apply",
+		run:   func(ctx context.Context, s *session) error { return s.op.parameters(ctx) },
+		inUse: "read them through the server's API instead (GET /v1/admin/parameters), or stop the server first",
+	},
+	{
+		name: "parameter", synopsis: "-name N [-scope S] -from 2026-09-01 -value V -reason R [flags]",
+		summary: "set a parameter of the region from a date on: a new version",
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.parameter.name, "name", "", "the parameter (required): "+parameterNames())
+			fs.StringVar(&o.parameter.scope, "scope", "", "the municipality, registry or holder category the version applies to, for a parameter set per scope (empty: the whole region)")
+			fs.StringVar(&o.parameter.from, "from", "", "the date the value applies from, YYYY-MM-DD: today or later; the 1st of a later month for a parameter of whole months (required)")
+			fs.StringVar(&o.parameter.value, "value", "", "the new value, such as 0.7, 6 or true (required)")
+			fs.StringVar(&o.parameter.reason, "reason", "", "why the parameter changes: the regional act or decision (required)")
+		},
+		run:   func(ctx context.Context, s *session) error { return s.op.parameter(ctx, s.o.parameter) },
+		inUse: "set it through the server's API instead (POST /v1/admin/parameters), or stop the server first",
+	},
+	{
 		name: "token", synopsis: "-jwt-key KEY -role regional -subject op [-tenant T] [flags]", summary: "print a bearer token signed with -jwt-key",
 		flags: func(fs *flag.FlagSet, o *options) {
 			fs.StringVar(&o.jwtKey, "jwt-key", "", "HS256 signing key of the server, at least 32 bytes (env EDUFUND_JWT_KEY; required)")
@@ -242,10 +265,11 @@ var commands = []*command{
 	},
 }
 
-// dryRun is the -dry-run flag of the commands that change money or certificates.
+// dryRun is the -dry-run flag of the commands that change money,
+// certificates or the region's parameters.
 func dryRun(c *command) bool {
 	switch c.name {
-	case "close", "rollover", "cancel-overdue", "category", "budget":
+	case "close", "rollover", "cancel-overdue", "category", "budget", "parameter":
 		return true
 	}
 	return false
@@ -310,10 +334,14 @@ func (c *command) flagSet(o *options) *flag.FlagSet {
 // usage writes the list of commands and the flags of serve, the default.
 func usage(w io.Writer) {
 	fmt.Fprint(w, "usage: server [command] [flags]\n\ncommands:\n")
+	width := len("help")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
 	}
-	fmt.Fprint(w, "  help      print this list; \"help COMMAND\" or \"COMMAND -h\" prints a command's flags\n\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-*s %s\n", width, c.name, c.summary)
+	}
+	fmt.Fprintf(w, "  %-*s %s\n\n", width, "help", `print this list; "help COMMAND" or "COMMAND -h" prints a command's flags`)
 	fmt.Fprintf(w, "flags of %s:\n", commands[0].name)
 	commands[0].printFlags(w)
 }

@@ -67,6 +67,8 @@ func NewRegion(t testing.TB, s enrollment.Store, o RegionOptions) *Region {
 	}
 	cfg := enrollment.DefaultConfig()
 	cfg.PeriodOf = periodOf
+	// The worked example's four-month period holds the whole 30,000.00.
+	cfg.NominalPerPeriod = true
 	cfg.Children.Municipalities = map[string]bool{Municipality: true}
 	cfg.Adults.Regions = map[string]bool{"reg-1": true}
 	cfg.AdultQuota = func(int) int64 { return 5 }

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -192,6 +193,52 @@ type silenceOut struct {
 	Accepted int `json:"accepted"`
 }
 
+type parameterIn struct {
+	Name   string `json:"name"`
+	Scope  string `json:"scope,omitempty"`
+	From   string `json:"from"`
+	Value  string `json:"value"`
+	Reason string `json:"reason"`
+}
+
+// parameterOut is one version of a parameter; the region file's versions
+// have version 0 and no time.
+type parameterOut struct {
+	Version int64      `json:"version"`
+	Name    string     `json:"name"`
+	Scope   string     `json:"scope,omitempty"`
+	From    string     `json:"from"`
+	Value   string     `json:"value"`
+	Actor   string     `json:"actor,omitempty"`
+	Reason  string     `json:"reason,omitempty"`
+	At      *time.Time `json:"at,omitempty"`
+}
+
+func parameterDTO(p enrollment.Parameter) parameterOut {
+	out := parameterOut{Version: p.Version, Name: p.Name, Scope: p.Scope, From: dateOut(p.From), Value: p.Value, Actor: p.Actor, Reason: p.Reason}
+	if !p.At.IsZero() {
+		at := p.At.UTC()
+		out.At = &at
+	}
+	return out
+}
+
+// parameterDefOut is a parameter's definition, what a portal builds its
+// form from.
+type parameterDefOut struct {
+	Name          string   `json:"name"`
+	Scope         string   `json:"scope,omitempty"`
+	ScopeRequired bool     `json:"scope_required"`
+	Roles         []string `json:"roles"`
+	Doc           string   `json:"doc"`
+	FirstOfMonth  bool     `json:"first_of_month"`
+}
+
+type parameterListOut struct {
+	Items       []parameterOut    `json:"items"`
+	Definitions []parameterDefOut `json:"definitions"`
+}
+
 // today is the region's local date: the service's, so that the API and the
 // rules never disagree about the day.
 func (h *Handler) today() funding.Date { return h.cfg.Service.Today() }
@@ -289,6 +336,61 @@ func (h *Handler) saveCategory(w http.ResponseWriter, r *http.Request, c call) e
 		return err
 	}
 	writeJSON(w, http.StatusOK, categoryIO{Code: out.Code, Nominal: out.Nominal, MaxCount: out.MaxCount, MaxSum: out.MaxSum})
+	return nil
+}
+
+// ---- the region's parameters ----
+
+// parameters lists every version of the region's parameters, in the order
+// they apply, with the definitions of the parameters.
+func (h *Handler) parameters(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := onlyParams(r.URL.Query()); err != nil {
+		return err
+	}
+	vs, err := h.cfg.Service.ParameterVersions(r.Context(), c.p.caller())
+	if err != nil {
+		return err
+	}
+	out := parameterListOut{Items: []parameterOut{}, Definitions: []parameterDefOut{}}
+	for _, v := range vs {
+		out.Items = append(out.Items, parameterDTO(v))
+	}
+	for _, d := range enrollment.Parameters {
+		def := parameterDefOut{Name: d.Name, Scope: d.Scope, ScopeRequired: d.ScopeRequired, Roles: []string{}, Doc: d.Doc, FirstOfMonth: d.FirstOfMonth}
+		for _, role := range d.Roles {
+			def.Roles = append(def.Roles, string(role))
+		}
+		out.Definitions = append(out.Definitions, def)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// setParameter records a new version of a parameter. The handler checks
+// the form (the date, the text rule); the service checks the rest (the
+// name, the value, the scope, the date against today) and who may.
+func (h *Handler) setParameter(w http.ResponseWriter, r *http.Request, c call) error {
+	var in parameterIn
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	var p parser
+	req := enrollment.ParameterRequest{
+		Name:   p.text("name", in.Name, funding.MaxCodeLen, false),
+		Scope:  p.text("scope", in.Scope, funding.MaxCodeLen, false),
+		From:   p.date("from", in.From, false),
+		Value:  p.text("value", in.Value, funding.MaxNameLen, false),
+		Reason: p.text("reason", in.Reason, funding.MaxNoteLen, false),
+		By:     c.p.caller(),
+	}
+	if p.err != nil {
+		return p.err
+	}
+	v, err := h.cfg.Service.SetParameter(r.Context(), c.key, req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, parameterDTO(v))
 	return nil
 }
 

@@ -150,6 +150,13 @@ func TestAuthorization(t *testing.T) {
 		}
 		e.must(http.StatusOK, "GET", "/v1/contracts/"+contract, sport, "", nil).json(t, &football)
 		add("POST", "/v1/contracts/"+contract+"/prolong", map[string]any{"group_id": football.GroupID}, everyone(403, map[string]int{"sport": 422}))
+		// The region's parameters: every official reads them; a parameter's
+		// roles set it, a municipality for itself only.
+		add("GET", "/v1/admin/parameters", nil, everyone(403, map[string]int{"novograd": 200, "zarechye": 200, "regional": 200, "federal": 200}))
+		add("POST", "/v1/admin/parameters", map[string]any{"name": "children.min_age", "scope": demo.MunCity, "from": "2026-09-01", "value": "6", "reason": "decree"},
+			everyone(403, map[string]int{"novograd": 201, "regional": 201}))
+		// The completion of an adult course: its provider; the football is a children's contract.
+		add("POST", "/v1/contracts/"+contract+"/complete", nil, everyone(403, map[string]int{"sport": 422}))
 		// The region's runs.
 		add("POST", "/v1/admin/accept-by-silence", nil, everyone(403, map[string]int{"regional": 200}))
 		add("POST", "/v1/admin/rollover", map[string]any{"period": year2026}, everyone(403, map[string]int{"regional": 422}))

@@ -1,15 +1,11 @@
 package api_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
-	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/examples/server/api"
 	"github.com/edufund/edufund/examples/server/demo"
 )
@@ -411,7 +407,6 @@ func TestAdultScheme(t *testing.T) {
 // children's scheme's; the provider sees its own of both.
 func TestInvoicesByPayer(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
-		ctx := context.Background()
 		orlova := e.holder(demo.AdultOrlova)
 		digital := e.demo.ProviderID("Digital Academy")
 		digitalTok := e.token(api.RoleProvider, "digital-admin", digital.String())
@@ -426,9 +421,7 @@ func TestInvoicesByPayer(t *testing.T) {
 		e.must(http.StatusCreated, "POST", "/v1/applications", orlova, "adult-apply", map[string]any{"certificate_id": e.demo.CertificateID("adult-issued").String(), "group_id": python.ID}).json(t, &k)
 		e.must(http.StatusOK, "POST", "/v1/contracts/"+k.ID+"/confirm", digitalTok, "adult-confirm", nil)
 		e.must(http.StatusOK, "POST", "/v1/contracts/"+k.ID+"/accept", orlova, "adult-accept", nil)
-		if _, err := e.svc.Complete(ctx, "adult-complete", enrollment.ContractRequest{ContractID: uuid.MustParse(k.ID), By: enrollment.AsProvider(digital)}); err != nil {
-			t.Fatal(err)
-		}
+		e.must(http.StatusOK, "POST", "/v1/contracts/"+k.ID+"/complete", digitalTok, "adult-complete", nil)
 		// March also has the children's invoices of the demo's football.
 		e.must(http.StatusOK, "POST", "/v1/admin/close", e.regional(), "close-2026-03", map[string]string{"month": "2026-03"})
 

@@ -124,6 +124,7 @@ var errorTable = []errorRow{
 	{is: enrollment.ErrNotProlongable, status: http.StatusUnprocessableEntity, codes: []string{enrollment.CodeNotProlongable}},
 	{is: enrollment.ErrProlongationTarget, status: http.StatusUnprocessableEntity, codes: []string{enrollment.CodeProlongationTarget}},
 	{is: enrollment.ErrLimitBelowUse, status: http.StatusUnprocessableEntity, codes: []string{enrollment.CodeLimitBelowUse}},
+	{is: enrollment.ErrNominalCut, status: http.StatusUnprocessableEntity, codes: []string{enrollment.CodeNominalCut}},
 	{is: enrollment.ErrBackDated, status: http.StatusUnprocessableEntity, codes: []string{enrollment.CodeBackDated}},
 	{is: enrollment.ErrMonthNotStarted, status: http.StatusUnprocessableEntity, codes: []string{enrollment.CodeMonthNotStarted}},
 	{is: enrollment.ErrMonthSkipped, status: http.StatusUnprocessableEntity, codes: []string{enrollment.CodeMonthSkipped}},

@@ -72,6 +72,18 @@ var (
 	}
 )
 
+// parameterRoles are the roles that may change some parameter of
+// enrollment.Parameters, in the order of Roles.
+func parameterRoles() []Role {
+	var out []Role
+	for _, r := range Roles {
+		if slices.ContainsFunc(enrollment.Parameters, func(d enrollment.ParameterDef) bool { return slices.Contains(d.Roles, r) }) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // routeTable is every endpoint of the API. New mounts it, and a test holds
 // it against the OpenAPI document both ways.
 var routeTable = []route{
@@ -121,6 +133,8 @@ var routeTable = []route{
 		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign, enrollment.CodeRatingClosed}},
 	{method: "POST", pattern: "/v1/contracts/{id}/prolong", op: "Prolong", roles: []Role{RoleProvider}, access: write, handle: (*Handler).prolong,
 		refusals: slices.Concat(enrolment, []string{enrollment.CodeForbiddenTransition, enrollment.CodeNotProlongable, enrollment.CodeProlongationTarget})},
+	{method: "POST", pattern: "/v1/contracts/{id}/complete", op: "Complete", roles: []Role{RoleProvider}, access: write,
+		handle: contractAction((*enrollment.Service).Complete), refusals: slices.Concat(statusChange, []string{enrollment.CodeNotAdultCourse})},
 
 	// Billing.
 	{method: "GET", pattern: "/v1/invoices", op: "Invoices", roles: []Role{RoleProvider, RoleMunicipality, RoleRegional, RoleFederal}, access: read, handle: (*Handler).invoices,
@@ -150,9 +164,16 @@ var routeTable = []route{
 	{method: "POST", pattern: "/v1/admin/direction-limits", op: "SetDirectionLimit", roles: []Role{RoleMunicipality, RoleRegional}, access: write,
 		handle: (*Handler).setDirectionLimit, refusals: limitChange},
 	{method: "POST", pattern: "/v1/admin/categories", op: "SaveCategory", roles: []Role{RoleRegional}, access: write, handle: (*Handler).saveCategory,
-		refusals: []string{enrollment.CodeIdempotencyConflict}},
+		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeInsufficientBalance, enrollment.CodeLimitBelowUse, enrollment.CodeNominalCut}},
 	{method: "POST", pattern: "/v1/admin/providers", op: "SaveProvider", roles: []Role{RoleRegional}, access: write, handle: (*Handler).saveProvider,
 		refusals: []string{enrollment.CodeIdempotencyConflict}},
+	// The region's dated parameters: every official reads them; who may
+	// change which the service decides per parameter (ParameterDef.Roles),
+	// so the route admits every role some parameter names.
+	{method: "GET", pattern: "/v1/admin/parameters", op: "ParameterVersions", roles: []Role{RoleMunicipality, RoleRegional, RoleFederal}, access: read,
+		handle: (*Handler).parameters},
+	{method: "POST", pattern: "/v1/admin/parameters", op: "SetParameter", roles: parameterRoles(), access: write, handle: (*Handler).setParameter,
+		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign, enrollment.CodeLimitBelowUse}},
 	{method: "POST", pattern: "/v1/catalog/programs", op: "SaveProgram", roles: []Role{RoleProvider, RoleRegional}, access: write, handle: (*Handler).saveProgram,
 		refusals: catalogChange},
 	{method: "POST", pattern: "/v1/catalog/modules", op: "SaveModule", roles: []Role{RoleProvider, RoleRegional}, access: write, handle: (*Handler).saveModule,

@@ -1,8 +1,8 @@
 // Package region loads a region's parameters for the reference server from a
 // JSON file: the participating municipalities and regions, the minimum ages,
 // the shape of the funding period, the advance share, the registry quotas,
-// the adult quota, documents deadline, coverage and payment stages, the
-// passphrase lockout, the time zone whose local dates the rules see, and
+// the adult quota, documents deadline, coverage, payment stages and
+// pension-age table, the passphrase lockout, the time zone whose local dates the rules see, and
 // the dated changes to any of these (parameters). Apply turns them into an
 // enrollment.Config.
 //
@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -59,9 +60,13 @@ type File struct {
 	// RegistryQuotas are the budget-funded services a certificate may hold
 	// at once, by registry (significant, general, pre_professional).
 	RegistryQuotas map[string]int `json:"registry_quotas,omitempty"`
-	Children       Children       `json:"children"`
-	Adults         *Adults        `json:"adults,omitempty"`
-	Lockout        *Lockout       `json:"lockout,omitempty"`
+	// NominalPerPeriod says a category's nominal is each period's as it
+	// is. By default it is annual, and a period shorter than a year gets
+	// round(annual × days / 365).
+	NominalPerPeriod bool     `json:"nominal_per_period,omitempty"`
+	Children         Children `json:"children"`
+	Adults           *Adults  `json:"adults,omitempty"`
+	Lockout          *Lockout `json:"lockout,omitempty"`
 	// Parameters are the region's dated changes to the values above, each
 	// applying from its date on, such as a new advance share from 1 March
 	// or a municipality's minimum age from 1 September. The names and
@@ -109,6 +114,27 @@ type Adults struct {
 	// Stages splits the payment of a completed course ("0.3", "0.7");
 	// one stage by default.
 	Stages []string `json:"stages,omitempty"`
+	// PensionAges replaces the national pension-age table of rules.md §2
+	// (certificate.DefaultPensionAges) with the region's: for each sex,
+	// rows that cover every year of birth exactly once. Absent, the
+	// national table.
+	PensionAges []PensionAge `json:"pension_ages,omitempty"`
+}
+
+// PensionAge is one row of a pension-age table: people of Sex ("male" or
+// "female") born from BornFrom to BornTo, both included, reach the pension
+// age at Years years and Months months. BornFrom absent (or 0) means any
+// earlier year, BornTo absent any later year:
+//
+//	{"sex": "female", "born_to": 1963, "years": 55},
+//	{"sex": "female", "born_from": 1964, "born_to": 1964, "years": 55, "months": 6},
+//	{"sex": "female", "born_from": 1965, "years": 60}
+type PensionAge struct {
+	Sex      string `json:"sex"`
+	BornFrom int    `json:"born_from,omitempty"`
+	BornTo   int    `json:"born_to,omitempty"`
+	Years    int    `json:"years"`
+	Months   int    `json:"months,omitempty"` // 0 to 11
 }
 
 // Lockout is the policy against guessing passphrases.
@@ -126,6 +152,7 @@ type Region struct {
 	versions []enrollment.Parameter
 	coverage map[string]decimal.Decimal
 	stages   []decimal.Decimal
+	pensions certificate.PensionAges
 }
 
 // Load reads and checks the region file at path.
@@ -292,6 +319,13 @@ func check(f File) (Region, error) {
 				r.stages = append(r.stages, decimal.RequireFromString(st))
 			}
 		}
+		if a.PensionAges != nil {
+			table, err := pensionAges(a.PensionAges)
+			if err != nil {
+				return r, err
+			}
+			r.pensions = table
+		}
 	}
 	for i, v := range f.Parameters {
 		field := fmt.Sprintf("parameters[%d]", i)
@@ -339,6 +373,44 @@ func check(f File) (Region, error) {
 	return r, nil
 }
 
+// pensionAges checks the rows of adults.pension_ages and turns them into
+// the table the adult policy decides with.
+func pensionAges(rows []PensionAge) (certificate.PensionAges, error) {
+	if len(rows) == 0 {
+		return nil, bad("adults.pension_ages", "must list the rows for male and female, or be left out for the national table")
+	}
+	table := make(certificate.PensionAges, len(rows))
+	for i, row := range rows {
+		field := fmt.Sprintf("adults.pension_ages[%d]", i)
+		if row.Months < 0 || row.Months > 11 {
+			return nil, bad(field+".months", "must be from 0 to 11, the months after years, got %d", row.Months)
+		}
+		age := row.Years*12 + row.Months
+		if age < certificate.MinPensionAgeYears*12 || age > certificate.MaxPensionAgeYears*12 {
+			return nil, bad(field+".years", "must make an age from %d to %d years, got %d years %d months",
+				certificate.MinPensionAgeYears, certificate.MaxPensionAgeYears, row.Years, row.Months)
+		}
+		table[i] = certificate.PensionAgeRow{Sex: certificate.Sex(row.Sex), BornFrom: row.BornFrom, BornTo: row.BornTo, Months: age}
+	}
+	if err := table.Validate(); err != nil {
+		var ve *funding.ValidationError
+		if !errors.As(err, &ve) {
+			return nil, err
+		}
+		rule := ve.Rule
+		switch {
+		case strings.HasSuffix(ve.Field, ".sex"):
+			rule += fmt.Sprintf(", got %q", ve.Value)
+		case ve.Value != "":
+			rule += ", got " + ve.Value
+		}
+		// The table's fields are the file's: pension_ages[i].sex, .born_from,
+		// .born_to (the age was checked above).
+		return nil, bad("adults."+ve.Field, "%s", rule)
+	}
+	return table, nil
+}
+
 // ruleOf is the rule of a validation error, without its field.
 func ruleOf(err error) string {
 	var ve *funding.ValidationError
@@ -374,6 +446,7 @@ func (r Region) Apply(base enrollment.Config) enrollment.Config {
 	cfg := base
 	cfg.Location = r.zone
 	cfg.PeriodOf = r.PeriodOf
+	cfg.NominalPerPeriod = r.NominalPerPeriod
 	if r.AdvanceShare != "" {
 		cfg.AdvanceShare = r.advance
 	}
@@ -445,6 +518,9 @@ func (r Region) Apply(base enrollment.Config) enrollment.Config {
 		}
 		if len(r.stages) > 0 {
 			cfg.AdultStages = r.stages
+		}
+		if len(r.pensions) > 0 {
+			ad.PensionAges = slices.Clone(r.pensions)
 		}
 	}
 	cfg.Adults = ad

@@ -1,6 +1,8 @@
 package region_test
 
 import (
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -107,6 +109,77 @@ func TestInvalid(t *testing.T) {
 		_, err := region.Parse([]byte(body))
 		if err == nil || !strings.HasPrefix(err.Error(), field+": ") {
 			t.Errorf("%s: %v, want an error naming %s", body, err, field)
+		}
+	}
+}
+
+// TestPensionAges: adults.pension_ages replaces the national table; absent,
+// the national one decides; a wrong table is refused naming the row's field.
+func TestPensionAges(t *testing.T) {
+	head := `{"name":"x","time_zone":"UTC","children":{"municipalities":["a"]},"adults":{"regions":["R"]`
+	women1964 := certificate.Holder{PersonID: "p", FullName: "Н", BirthDate: funding.MustDate(1964, time.June, 15), Sex: certificate.Female,
+		Citizenship: "RU", Education: certificate.EducationHigher, Region: "R", Registration: certificate.Permanent}
+	on := funding.MustDate(2019, time.September, 1)
+
+	r, err := region.Parse([]byte(head + `}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := r.Apply(enrollment.DefaultConfig()).Adults.Decide(women1964, on, nil); !d.Eligible {
+		t.Errorf("national table: a woman born 1964 reaches 55 years 6 months on 2019-12-15, eligible on %s: %+v", on, d)
+	}
+
+	// The region keeps 55 years for women born up to 1964.
+	r, err = region.Parse([]byte(head + `,"pension_ages":[
+		{"sex":"male","years":65},
+		{"sex":"female","born_to":1964,"years":55},
+		{"sex":"female","born_from":1965,"years":60}]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ad := r.Apply(enrollment.DefaultConfig()).Adults
+	if m, _ := ad.PensionAges.Months(1964, certificate.Female); m != 55*12 {
+		t.Errorf("women born 1964: %d months, want %d", m, 55*12)
+	}
+	d := ad.Decide(women1964, on, nil)
+	want := "the general pension age 55 years (female, born 1964) is reached on 2019-06-15, on or before 2019-09-01"
+	if d.Eligible || len(d.Reasons) != 1 || d.Reasons[0].Rule != certificate.RulePensionAgeReached || d.Reasons[0].Message != want {
+		t.Errorf("the region's table: %+v, want %q", d, want)
+	}
+
+	// The national table written out is accepted and decides the same.
+	var rows []string
+	for _, row := range certificate.DefaultPensionAges() {
+		rows = append(rows, fmt.Sprintf(`{"sex":%q,"born_from":%d,"born_to":%d,"years":%d,"months":%d}`,
+			row.Sex, row.BornFrom, row.BornTo, row.Months/12, row.Months%12))
+	}
+	r, err = region.Parse([]byte(head + `,"pension_ages":[` + strings.Join(rows, ",") + `]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Apply(enrollment.DefaultConfig()).Adults.PensionAges; !reflect.DeepEqual(got, certificate.DefaultPensionAges()) {
+		t.Errorf("the national table written out: %+v", got)
+	}
+
+	male := `{"sex":"male","years":65}`
+	for body, want := range map[string]string{
+		`[]`: "adults.pension_ages: must list the rows",
+		`[` + male + `,{"sex":"woman","years":60}]`:              "adults.pension_ages[1].sex: must be male or female, got \"woman\"",
+		`[` + male + `,{"sex":"female","years":60,"months":12}]`: "adults.pension_ages[1].months: must be from 0 to 11",
+		`[` + male + `,{"sex":"female","years":35}]`:             "adults.pension_ages[1].years: must make an age from 40 to 80 years, got 35 years 0 months",
+		`[` + male + `,{"sex":"female","years":80,"months":6}]`:  "adults.pension_ages[1].years: must make an age from 40 to 80 years",
+		`[` + male + `,{"sex":"female","months":666}]`:           "adults.pension_ages[1].months: must be from 0 to 11",
+		`[` + male + `]`: "adults.pension_ages: has no row for female",
+		`[` + male + `,{"sex":"female","born_to":1963,"years":55},{"sex":"female","born_from":1965,"years":60}]`: "adults.pension_ages[2].born_from: leaves female born 1964 without a pension age",
+		`[` + male + `,{"sex":"female","born_to":1964,"years":55},{"sex":"female","born_from":1964,"years":60}]`: "adults.pension_ages[2].born_from: overlaps pension_ages[1]",
+		`[` + male + `,{"sex":"female","born_from":1950,"years":60}]`:                                            "adults.pension_ages[1].born_from: leaves female born before 1950",
+		`[` + male + `,{"sex":"female","born_from":1966,"born_to":1965,"years":60}]`:                             "adults.pension_ages[1].born_to: must not be before born_from 1966, got 1965",
+		`[` + male + `,{"sex":"female","years":60,"age":60}]`:                                                    "age: is not a known field",
+		`[` + male + `,{"sex":"female","years":"60"}]`:                                                           "adults.pension_ages.years: must be of JSON type int",
+	} {
+		_, err := region.Parse([]byte(head + `,"pension_ages":` + body + `}}`))
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: %v, want an error starting %q", body, err, want)
 		}
 	}
 }

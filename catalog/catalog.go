@@ -84,6 +84,10 @@ type Module struct {
 	Hours          int
 	MinChildren    int
 	MaxChildren    int
+	// WeeklyHours is the load a week a child takes: what the module holds
+	// of a certificate whose nominal is in hours (0: such certificates
+	// cannot enrol).
+	WeeklyHours int
 }
 
 // Group runs a module over dates for a number of children.

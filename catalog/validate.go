@@ -205,6 +205,7 @@ func (p Program) AcceptsAge(age int) bool {
 
 // NewModule validates m and gives it an id (UUIDv7) when it has none.
 // Rules: name not blank; Price ≥ 0; NormativePrice ≥ 0; Hours > 0;
+// WeeklyHours from 0 to certificate.MaxWeeklyHours;
 // MinChildren ≥ 0; MaxChildren ≥ 0 where 0 means "not set", otherwise
 // MinChildren ≤ MaxChildren. The name is cleaned by funding.Text, at most
 // funding.MaxNameLen characters.
@@ -221,6 +222,9 @@ func NewModule(m Module) (Module, error) {
 	}
 	if m.Hours <= 0 {
 		return Module{}, invalid("hours", "must be positive", m.Hours)
+	}
+	if m.WeeklyHours < 0 || m.WeeklyHours > certificate.MaxWeeklyHours {
+		return Module{}, invalid("weekly_hours", fmt.Sprintf("must be from 0 to %d", certificate.MaxWeeklyHours), m.WeeklyHours)
 	}
 	if m.MinChildren < 0 {
 		return Module{}, invalid("min_children", "must not be negative", m.MinChildren)

@@ -1,6 +1,9 @@
 package certificate
 
 import (
+	"fmt"
+	"strconv"
+
 	"github.com/edufund/edufund/funding"
 )
 
@@ -12,11 +15,31 @@ import (
 // MaxSum caps the sum of their nominals for the period; a zero cap means
 // unlimited (a category that may hold no funded certificate at all is a
 // category nobody is switched into, not a cap of 0).
+//
+// A category's nominal is money, or weekly hours of load (rules.md, "Hours
+// model"): HoursBase hours a week usable on any program, plus HoursExtra
+// usable only on programs of the significant registry. An hours category
+// has no money nominal and no cap on the sum of nominals; its contracts
+// are billed hours × weeks × the region's cost of a child-hour.
 type Category struct {
 	Code     string
 	Nominal  funding.Money // per period
 	MaxCount int           // 0 = unlimited
 	MaxSum   funding.Money // 0 = unlimited
+	// HoursBase and HoursExtra are the weekly hours of an hours category.
+	HoursBase, HoursExtra int
+}
+
+// MaxWeeklyHours bounds a category's and a module's weekly hours.
+const MaxWeeklyHours = 60
+
+// InHours reports whether the category's nominal is weekly hours.
+func (c Category) InHours() bool { return c.HoursBase > 0 }
+
+// Hours is the hours account a certificate of the category starts a
+// period with.
+func (c Category) Hours() funding.HoursAccount {
+	return funding.HoursAccount{Base: c.HoursBase, Extra: c.HoursExtra}
 }
 
 // Validate checks the form of a category: a code, a non-negative nominal
@@ -39,6 +62,16 @@ func (c Category) Validate() error {
 		return &funding.ValidationError{Field: "category.max_count", Rule: "must not be negative (0 = unlimited)"}
 	case c.MaxSum.IsNegative():
 		return &funding.ValidationError{Field: "category.max_sum", Rule: "must not be negative (0 = unlimited)", Value: c.MaxSum.String()}
+	case c.HoursBase < 0 || c.HoursBase > MaxWeeklyHours:
+		return &funding.ValidationError{Field: "category.hours_base", Rule: fmt.Sprintf("must be from 0 to %d hours a week", MaxWeeklyHours), Value: strconv.Itoa(c.HoursBase)}
+	case c.HoursExtra < 0 || c.HoursExtra > MaxWeeklyHours:
+		return &funding.ValidationError{Field: "category.hours_extra", Rule: fmt.Sprintf("must be from 0 to %d hours a week", MaxWeeklyHours), Value: strconv.Itoa(c.HoursExtra)}
+	case c.HoursExtra > 0 && c.HoursBase == 0:
+		return &funding.ValidationError{Field: "category.hours_extra", Rule: "needs hours_base: the extra hours add to a nominal in hours", Value: strconv.Itoa(c.HoursExtra)}
+	case c.InHours() && !c.Nominal.IsZero():
+		return &funding.ValidationError{Field: "category.nominal", Rule: "must be 0 for a category whose nominal is in hours (hours_base)", Value: c.Nominal.String()}
+	case c.InHours() && !c.MaxSum.IsZero():
+		return &funding.ValidationError{Field: "category.max_sum", Rule: "must be 0 for a category whose nominal is in hours: cap it by max_count", Value: c.MaxSum.String()}
 	}
 	return nil
 }

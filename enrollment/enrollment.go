@@ -61,4 +61,7 @@ type Contract struct {
 	// TerminatedOn is the day the contract was terminated (Active →
 	// Terminating); zero for a contract that ended naturally.
 	TerminatedOn funding.Date
+	// Hours is what the contract holds of a certificate whose nominal is
+	// in hours (zero otherwise): freed exactly when the contract ends.
+	Hours funding.HoursHold
 }

@@ -140,6 +140,30 @@ var Parameters = []ParameterDef{
 		apply: func(c *Config, p Parameter) { c.AdvanceShare = decimal.RequireFromString(p.Value) },
 	},
 	{
+		Name: "child_hour_cost", Scope: "municipality", Roles: []Role{RoleRegional},
+		Doc: "normative cost of one child-hour, for the region or one municipality: a contract of a certificate in hours " +
+			"is billed hours a week × weeks × this (not set: certificates in hours enrol only in budget-funded registries)",
+		parse: func(v, _ string) (string, error) {
+			m, err := funding.ParseMoney(v)
+			if err != nil || !m.IsPositive() {
+				return "", &funding.ValidationError{Field: "value", Rule: "must be an amount above 0 such as 150.00", Value: v}
+			}
+			return m.String(), nil
+		},
+		apply: func(c *Config, p Parameter) {
+			m, _ := funding.ParseMoney(p.Value) // canonical: parse checked it
+			if p.Scope == "" {
+				c.ChildHourCost = m
+				return
+			}
+			c.ChildHourCostByMunicipality = maps.Clone(c.ChildHourCostByMunicipality)
+			if c.ChildHourCostByMunicipality == nil {
+				c.ChildHourCostByMunicipality = map[string]funding.Money{}
+			}
+			c.ChildHourCostByMunicipality[p.Scope] = m
+		},
+	},
+	{
 		Name: "children.min_age", Scope: "municipality", Roles: []Role{RoleRegional, RoleMunicipality},
 		Doc:   "minimum age of a child for a certificate (5), for the region or one municipality (a municipality sets its own)",
 		parse: intIn(0, 17),

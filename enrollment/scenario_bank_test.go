@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/enrollment/batch"
@@ -195,12 +196,28 @@ func TestBank(t *testing.T) {
 			secs = 2
 		}
 		r := storagetest.NewRegion(t, db, storagetest.RegionOptions{Capacity: 6, Budget: money("60000.00")})
-		groups := []uuid.UUID{r.Group.ID, r.NewGroup(4).ID, r.NewGroup(8).ID}
+		ctx := context.Background()
+		// A quarter of the certificates hold 4+2 weekly hours instead of
+		// money; a group's module takes 3 hours a week of them.
+		sys := enrollment.AsSystem("test")
+		_, err := r.Service.SaveCategory(ctx, r.Key(), certificate.Category{Code: "hours", HoursBase: 4, HoursExtra: 2}, sys)
+		require.NoError(t, err)
+		_, err = r.Service.SetParameter(ctx, r.Key(), enrollment.ParameterRequest{Name: "child_hour_cost", From: r.Service.Today(), Value: "120.00", Reason: "bank", By: sys})
+		require.NoError(t, err)
+		weekly, err := r.Service.SaveModule(ctx, r.Key(), catalog.Module{ProgramID: r.Program.ID, Name: "Weekly", Price: money("9000.00"),
+			NormativePrice: money("9000.00"), Hours: 72, WeeklyHours: 3}, sys)
+		require.NoError(t, err)
+		groups := []uuid.UUID{r.Group.ID, r.NewGroup(4).ID, r.NewGroup(8).ID, r.AddGroup(weekly, 8).ID}
 		certs := make([]uuid.UUID, 24)
+		var inHours []uuid.UUID
 		for i := range certs {
+			if i >= 18 {
+				certs[i] = r.ChildIn(i, "hours").ID
+				inHours = append(inHours, certs[i])
+				continue
+			}
 			certs[i] = r.Child(i).ID
 		}
-		ctx := context.Background()
 		// A third of the certificates start the run with contracts active
 		// since September, so that the October closes have months to charge.
 		for i, cert := range certs[:8] {
@@ -261,6 +278,27 @@ func TestBank(t *testing.T) {
 		require.LessOrEqual(t, contended.Load()*100, ops.Load(), "more than 1%% of the operations gave up on contention")
 		require.Positive(t, charged.Load(), "the closes charged something")
 		storagetest.CheckInvariants(t, db)
+		// An hours account holds exactly what its live contracts hold.
+		var heldHours int
+		for _, id := range inHours {
+			cs, err := r.Contracts(id)
+			require.NoError(t, err)
+			var want funding.HoursHold
+			for _, c := range cs {
+				if c.Status.Live() && c.Period == storagetest.Autumn {
+					want.Base += c.Hours.Base
+					want.Extra += c.Hours.Extra
+				}
+			}
+			require.NoError(t, db.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
+				a, err := tx.HoursAccount(ctx, id, storagetest.Autumn)
+				require.NoError(t, err)
+				require.Equal(t, want, funding.HoursHold{Base: a.UsedBase, Extra: a.UsedExtra}, "certificate %s", id)
+				return nil
+			}))
+			heldHours += want.Hours()
+		}
+		t.Logf("%d weekly hours held by live contracts of certificates in hours", heldHours)
 	})
 }
 

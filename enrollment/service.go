@@ -56,6 +56,13 @@ type Config struct {
 	// the certificate pays: it pays min(cost, balance) (parameter
 	// normative_cap; false by default: the normative caps).
 	NoNormativeCap bool
+	// ChildHourCost is the normative cost of one child-hour: what a week's
+	// hour of a contract of a certificate in hours is billed at (parameter
+	// child_hour_cost, per municipality where ChildHourCostByMunicipality
+	// says so). Zero: the region bills no hours, and a certificate in
+	// hours enrols only in the budget-funded registries.
+	ChildHourCost               funding.Money
+	ChildHourCostByMunicipality map[string]funding.Money
 	// NominalPerPeriod says a category's nominal is each period's as it
 	// is, however short the period. By default it is annual, and a period
 	// shorter than a year gets round(annual × days / 365) (PeriodNominal).
@@ -103,11 +110,12 @@ type Service struct {
 	clock funding.Clock
 	cfg   Config
 	rules *ruleCache
+	kinds *hourKinds
 }
 
 // NewService returns a Service over store. clock is the only source of "now".
 func NewService(store Store, clock funding.Clock, cfg Config) *Service {
-	return &Service{store: store, clock: clock, cfg: cfg, rules: newRuleCache(cfg)}
+	return &Service{store: store, clock: clock, cfg: cfg, rules: newRuleCache(cfg), kinds: &hourKinds{}}
 }
 
 // Config returns the parameters the service was made with; RulesOn adds

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/google/uuid"
 
@@ -57,6 +58,14 @@ func (s *Service) SaveCategory(ctx context.Context, key string, c certificate.Ca
 // Nominal), and one counter guards both caps against every race between
 // issuing, cancelling and changing the category.
 func (s *Service) saveCategory(ctx context.Context, tx Tx, c certificate.Category) error {
+	old, err := tx.Category(ctx, c.Code)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if err == nil && old.InHours() != c.InHours() {
+		return &funding.ValidationError{Field: "category.hours_base", Value: strconv.Itoa(c.HoursBase),
+			Rule: "cannot turn a category between money and hours: its certificates hold one or the other; make a new category"}
+	}
 	if err := tx.SaveCategory(ctx, c); err != nil {
 		return err
 	}
@@ -64,7 +73,7 @@ func (s *Service) saveCategory(ctx context.Context, tx Tx, c certificate.Categor
 	if c.MaxSum.IsPositive() && c.Nominal.IsPositive() {
 		limit = min(limit, c.MaxSum.Kopecks()/c.Nominal.Kopecks())
 	}
-	err := tx.EnsureCounter(ctx, categoryCountKey(c.Code), limit)
+	err = tx.EnsureCounter(ctx, categoryCountKey(c.Code), limit)
 	if errors.Is(err, ErrCounterFull) {
 		return funding.Refuse(ErrLimitBelowUse, CodeLimitBelowUse,
 			"category %s funds more certificates than its caps allow (%d at most: max_count %d, max_sum %s at a nominal of %s)",

@@ -2,6 +2,7 @@ package enrollment
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -26,6 +27,18 @@ type Cabinet struct {
 	// Position is the certificate's place in the queue for a funded slot or
 	// an adult quota place; 0 when not queued.
 	Position int
+	// Hours is the weekly hours of a certificate in hours for the period,
+	// and what its live contracts hold of them; nil for a certificate in
+	// money. Its Money is then what its contracts' hours are worth.
+	Hours *CabinetHours
+}
+
+// CabinetHours is a certificate's weekly hours: base hours usable on any
+// program, extra only on programs of the significant registry.
+type CabinetHours struct {
+	Base, Extra         int
+	UsedBase, UsedExtra int
+	FreeBase, FreeExtra int
 }
 
 // CabinetMoney is the certificate's account for the period: every amount
@@ -107,6 +120,12 @@ func (s *Service) CabinetOn(ctx context.Context, by Caller, certID uuid.UUID, on
 			if by.Role == RoleHolder {
 				return nil
 			}
+		}
+		if h, err := tx.HoursAccount(ctx, certID, period); err == nil {
+			cab.Hours = &CabinetHours{Base: h.Base, Extra: h.Extra, UsedBase: h.UsedBase, UsedExtra: h.UsedExtra,
+				FreeBase: h.FreeBase(), FreeExtra: h.FreeExtra()}
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
 		}
 		a, err := account(ctx, tx, certID, period)
 		if err != nil {

@@ -229,6 +229,9 @@ func (s *Service) grantFunded(ctx context.Context, tx Tx, c *certificate.Certifi
 		return err
 	}
 	period := s.cfg.PeriodOf(on)
+	if err := grantHours(ctx, tx, *c, cat, period); err != nil {
+		return err
+	}
 	a, err := account(ctx, tx, c.ID, period)
 	if err != nil {
 		return err

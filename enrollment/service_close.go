@@ -325,6 +325,9 @@ func (s *Service) rollCertificate(ctx context.Context, id uuid.UUID, from, to fu
 		if err != nil {
 			return err
 		}
+		if err := grantHours(ctx, tx, c, cat, to); err != nil {
+			return err
+		}
 		next, err := account(ctx, tx, id, to)
 		if err != nil {
 			return err

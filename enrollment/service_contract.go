@@ -130,7 +130,13 @@ func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Ti
 		return Contract{}, err
 	}
 	rec := PostingRecord{At: now, Actor: r.By.Actor()}
-	if !acct.Fixed && cert.Kind == certificate.Funded {
+	inHours := false
+	if cert.Kind == certificate.Funded {
+		if inHours, err = s.inHours(ctx, tx, cert.Category); err != nil {
+			return Contract{}, err
+		}
+	}
+	if !acct.Fixed && cert.Kind == certificate.Funded && !inHours {
 		// The first submission of the period fixes the unused nominal's depletion.
 		depl := funding.MinMoney(funding.Depletion(acct.Account.Nominal, period, on), acct.Account.Balance)
 		acct.Fixed = true
@@ -152,10 +158,24 @@ func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Ti
 	if s.RulesOn(on).NoNormativeCap {
 		normative = funding.Zero // the region's choice: the cost alone, within the balance
 	}
-	price, err := funding.PriceContract(funding.Terms{
+	terms := funding.Terms{
 		GroupStart: offer.Group.Start, GroupEnd: offer.Group.End, Start: start, Period: period,
 		ModulePrice: offer.Module.Price, NormativePrice: normative, Balance: balance,
-	})
+	}
+	var hours hoursTerms
+	if inHours {
+		// A certificate in hours pays with the money its hours are worth
+		// over the contract's days.
+		draft, err := funding.PriceContract(terms)
+		if err != nil {
+			return Contract{}, err
+		}
+		if hours, err = s.holdHours(ctx, tx, cert, offer, period, on, draft, funded); err != nil {
+			return Contract{}, err
+		}
+		terms.Balance = hours.money
+	}
+	price, err := funding.PriceContract(terms)
 	if err != nil {
 		return Contract{}, err
 	}
@@ -164,7 +184,11 @@ func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Ti
 		// nothing is reserved on the certificate and nothing is co-paid.
 		price = price.BudgetFunded()
 	}
-	snap, err := s.snapshot(ctx, tx, cert, offer, period, on, price, acct, r.CoPayAccepted)
+	seen := acct
+	if inHours {
+		seen.Account.Balance = hours.money // what the hours are worth, granted below
+	}
+	snap, err := s.snapshot(ctx, tx, cert, offer, period, on, price, seen, r.CoPayAccepted)
 	if err != nil {
 		return Contract{}, err
 	}
@@ -174,6 +198,17 @@ func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Ti
 	c, err := newContract(cert, offer, period, price, now)
 	if err != nil {
 		return Contract{}, err
+	}
+	if inHours {
+		c.Hours = hours.hold
+		if err := tx.SaveHoursAccount(ctx, cert.ID, period, hours.account); err != nil {
+			return Contract{}, err
+		}
+		rec := rec
+		rec.ContractID = c.ID
+		if err := s.grantHoursMoney(ctx, tx, &acct, price.Cert, hours, rec, offer.Module.WeeklyHours, price.Days); err != nil {
+			return Contract{}, err
+		}
 	}
 	if price.Cert.IsPositive() {
 		c.HoldID, err = uuid.NewV7()
@@ -309,7 +344,7 @@ func giveLimits(ctx context.Context, tx Tx, c Contract, unspent funding.Money) e
 			return err
 		}
 	}
-	return nil
+	return freeHours(ctx, tx, c)
 }
 
 // snapshot loads what CheckSubmission looks at. Counts come from the

@@ -146,11 +146,12 @@ func (s *Service) releaseHold(ctx context.Context, tx Tx, c Contract, actor, rul
 	if err != nil {
 		return funding.Zero, err
 	}
-	err = s.post(ctx, tx, &a, &h, funding.Posting{Kind: funding.Release, Amount: open, HoldID: h.ID}, PostingRecord{
-		ContractID: c.ID, At: s.clock.Now().UTC(), Actor: actor, Rule: rule,
-		Params: map[string]string{"reserved": h.Amount.String(), "charged": h.Charged.String()},
-	})
-	return open, err
+	rec := PostingRecord{ContractID: c.ID, At: s.clock.Now().UTC(), Actor: actor, Rule: rule,
+		Params: map[string]string{"reserved": h.Amount.String(), "charged": h.Charged.String()}}
+	if err := s.post(ctx, tx, &a, &h, funding.Posting{Kind: funding.Release, Amount: open, HoldID: h.ID}, rec); err != nil {
+		return funding.Zero, err
+	}
+	return open, s.returnHoursMoney(ctx, tx, c, &a, open, rec)
 }
 
 // charge moves month m's certificate payment of contract c from reserve to
@@ -235,11 +236,12 @@ func (s *Service) ReportDelivery(ctx context.Context, key string, r DeliveryRepo
 		if err != nil {
 			return Contract{}, err
 		}
-		err = s.post(ctx, tx, &a, &h, funding.Posting{Kind: funding.Refund, Amount: short, HoldID: h.ID}, PostingRecord{
-			ContractID: c.ID, Month: r.Month, At: s.clock.Now().UTC(), Actor: r.By.Actor(), Rule: "under_delivery",
-			Params: map[string]string{"payment": payment.String(), "delivered_percent": strconv.Itoa(r.Percent)},
-		})
-		if err != nil {
+		rec := PostingRecord{ContractID: c.ID, Month: r.Month, At: s.clock.Now().UTC(), Actor: r.By.Actor(), Rule: "under_delivery",
+			Params: map[string]string{"payment": payment.String(), "delivered_percent": strconv.Itoa(r.Percent)}}
+		if err := s.post(ctx, tx, &a, &h, funding.Posting{Kind: funding.Refund, Amount: short, HoldID: h.ID}, rec); err != nil {
+			return Contract{}, err
+		}
+		if err := s.returnHoursMoney(ctx, tx, c, &a, short, rec); err != nil {
 			return Contract{}, err
 		}
 		return c, tx.Give(ctx, budgetKey(c.Municipality, c.Period), short.Kopecks())

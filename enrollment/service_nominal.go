@@ -129,6 +129,20 @@ func (s *Service) nominalNeeds(ctx context.Context, cat certificate.Category, no
 				if c.Category != cat.Code {
 					continue
 				}
+				if cat.InHours() {
+					h, err := tx.HoursAccount(ctx, id, period)
+					switch {
+					case errors.Is(err, ErrNotFound):
+					case err != nil:
+						return err
+					case h.Base == cat.HoursBase && h.Extra == cat.HoursExtra:
+					case h.UsedBase > cat.HoursBase || h.UsedExtra > cat.HoursExtra:
+						short = append(short, fmt.Sprintf("%s (contracts hold %d+%d h/week)", c.Number, h.UsedBase, h.UsedExtra))
+					default:
+						need = append(need, id)
+					}
+					continue
+				}
 				a, err := account(ctx, tx, id, period)
 				if err != nil {
 					return err
@@ -156,9 +170,13 @@ func (s *Service) nominalNeeds(ctx context.Context, cat certificate.Category, no
 		if len(short) > len(shown) {
 			more = fmt.Sprintf(" and %d more", len(short)-len(shown))
 		}
+		what := nominal.String()
+		if cat.InHours() {
+			what = fmt.Sprintf("%d+%d h/week", cat.HoursBase, cat.HoursExtra)
+		}
 		return nil, funding.Refuse(ErrNominalCut, CodeNominalCut,
 			"lowering the nominal of category %s to %s for %s would leave %d certificates below zero, so nothing was changed: %s%s",
-			cat.Code, nominal, period, len(short), strings.Join(shown, ", "), more)
+			cat.Code, what, period, len(short), strings.Join(shown, ", "), more)
 	}
 	return need, nil
 }
@@ -175,6 +193,9 @@ func (s *Service) adjustNominal(ctx context.Context, id uuid.UUID, code string, 
 		cat, err := tx.Category(ctx, code)
 		if err != nil {
 			return err
+		}
+		if cat.InHours() {
+			return adjustHours(ctx, tx, c, cat, period)
 		}
 		a, err := account(ctx, tx, id, period)
 		if err != nil {
@@ -196,4 +217,22 @@ func (s *Service) adjustNominal(ctx context.Context, id uuid.UUID, code string, 
 		rep.Moved = rep.Moved.Add(moved)
 	}
 	return err
+}
+
+// adjustHours sets the weekly hours of certificate c's account for period
+// to its category's; refused when its contracts hold more than that.
+func adjustHours(ctx context.Context, tx Tx, c certificate.Certificate, cat certificate.Category, period funding.Period) error {
+	h, err := tx.HoursAccount(ctx, c.ID, period)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if h.UsedBase > cat.HoursBase || h.UsedExtra > cat.HoursExtra {
+		return funding.Refuse(ErrNominalCut, CodeNominalCut, "certificate %s: contracts hold %d+%d h/week, more than %d+%d",
+			c.Number, h.UsedBase, h.UsedExtra, cat.HoursBase, cat.HoursExtra)
+	}
+	h.Base, h.Extra = cat.HoursBase, cat.HoursExtra
+	return tx.SaveHoursAccount(ctx, c.ID, period, h)
 }

@@ -126,11 +126,11 @@ func (s *Service) RulesOn(on funding.Date) Config { return s.rules.at(s.cfg, on)
 // what its postings record (PostingRecord.Rules).
 func (s *Service) RulesVersion() int64 { return s.rules.newest() }
 
-// FreshRules reads the stored parameter versions through tx if the
-// service's copy is older than its refresh interval. The service's own
-// transactions do it; a runner that opens transactions of its own (a
-// batch) calls it in them.
-func (s *Service) FreshRules(ctx context.Context, tx ParameterTx) error {
+// FreshRules reads the stored parameter versions, and which categories
+// are in hours, through tx if the service's copy is older than its refresh
+// interval. The service's own transactions do it; a runner that opens
+// transactions of its own (a batch) calls it in them, or Refresh before.
+func (s *Service) FreshRules(ctx context.Context, tx Tx) error {
 	if !s.rules.stale() {
 		return nil
 	}
@@ -138,8 +138,26 @@ func (s *Service) FreshRules(ctx context.Context, tx ParameterTx) error {
 	if err != nil {
 		return err
 	}
+	cats, err := tx.Categories(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range cats {
+		s.kinds.m.Store(c.Code, c.InHours())
+	}
 	s.rules.set(vs)
 	return nil
+}
+
+// Refresh reads the stored parameter versions, and which categories are
+// in hours, in a transaction of its own if the service's copy is older
+// than its refresh interval: for a runner whose transactions read nothing
+// beyond what it prefetched (an optimistic batch).
+func (s *Service) Refresh(ctx context.Context) error {
+	if !s.rules.stale() {
+		return nil
+	}
+	return s.store.InTx(ctx, func(ctx context.Context, tx Tx) error { return s.FreshRules(ctx, tx) })
 }
 
 // AdvanceShares is the advance share of each month: the version of

@@ -92,6 +92,7 @@ type CertificateTx interface {
 	IsGuardian(ctx context.Context, guardianID, childID string) (bool, error)
 
 	Category(ctx context.Context, code string) (certificate.Category, error)
+	Categories(ctx context.Context) ([]certificate.Category, error) // every category, by code
 	SaveCategory(ctx context.Context, c certificate.Category) error
 
 	Enqueue(ctx context.Context, e QueueEntry) error // ErrExists if the certificate is in that queue already
@@ -103,7 +104,7 @@ type CertificateTx interface {
 
 // LedgerTx stores the money of a certificate: its account for each period,
 // the holds its contracts reserve, and the append-only postings that
-// produced both. Account returns ErrNotFound before the first grant.
+// produced both; and, for a certificate in hours, its hours account. Account returns ErrNotFound before the first grant.
 type LedgerTx interface {
 	Account(ctx context.Context, certificateID uuid.UUID, period funding.Period) (AccountState, error)
 	SaveAccount(ctx context.Context, a AccountState) error // insert or update
@@ -111,6 +112,10 @@ type LedgerTx interface {
 	SaveHold(ctx context.Context, certificateID uuid.UUID, period funding.Period, h funding.Hold) error // insert or update
 	AppendPosting(ctx context.Context, p PostingRecord) error                                           // ErrExists for a second posting with an id
 	Postings(ctx context.Context, certificateID uuid.UUID, period funding.Period) ([]PostingRecord, error)
+	// HoursAccount is the weekly hours of a certificate whose nominal is
+	// in hours, for a period; ErrNotFound for any other certificate.
+	HoursAccount(ctx context.Context, certificateID uuid.UUID, period funding.Period) (funding.HoursAccount, error)
+	SaveHoursAccount(ctx context.Context, certificateID uuid.UUID, period funding.Period, a funding.HoursAccount) error // insert or update
 }
 
 // CounterTx holds the contended caps: seats of a group, live contracts of a
@@ -183,6 +188,9 @@ type Pager interface {
 	ContractPage(ctx context.Context, statuses []Status, after uuid.UUID, limit int) (last uuid.UUID, n int, err error)
 	// CertificateIDs returns up to limit funded, usable certificate ids after `after`.
 	CertificateIDs(ctx context.Context, after uuid.UUID, limit int) ([]uuid.UUID, error)
+	// QueuedIDs returns up to limit ids of certificates waiting in a queue
+	// whose name starts with prefix, each once, in id order, after `after`.
+	QueuedIDs(ctx context.Context, prefix string, after uuid.UUID, limit int) ([]uuid.UUID, error)
 	// Invoices lists the invoices of a provider (or all when uuid.Nil) for a month.
 	Invoices(ctx context.Context, providerID uuid.UUID, m funding.Month) ([]Invoice, error)
 }

@@ -76,20 +76,23 @@ func (a HoursAccount) Free(h HoursHold) (HoursAccount, error) {
 	return a, nil
 }
 
-// HoursToMoney is the money billed for an hours contract: hours a week ×
-// weeks × the normative cost of one child-hour. Exact; no rounding needed.
-func HoursToMoney(hoursPerWeek, weeks int, costPerChildHour Money) (Money, error) {
+// HoursMoney is the money of an hours contract: hours a week × weeks ×
+// the normative cost of one child-hour, the weeks being the contract's
+// days / 7. Rounded up to the kopeck, as every total of a contract is
+// (rules.md, "Pricing a contract"); exact integer arithmetic otherwise.
+func HoursMoney(hoursPerWeek, days int, costPerChildHour Money) (Money, error) {
 	switch {
 	case hoursPerWeek < 0:
 		return Money{}, &ValidationError{Field: "hours_per_week", Rule: "must not be negative", Value: strconv.Itoa(hoursPerWeek)}
-	case weeks < 0:
-		return Money{}, &ValidationError{Field: "weeks", Rule: "must not be negative", Value: strconv.Itoa(weeks)}
+	case days < 0:
+		return Money{}, &ValidationError{Field: "days", Rule: "must not be negative", Value: strconv.Itoa(days)}
 	case costPerChildHour.IsNegative():
 		return Money{}, &ValidationError{Field: "cost_per_child_hour", Rule: "must not be negative", Value: costPerChildHour.String()}
 	}
-	m := costPerChildHour.MulInt(int64(hoursPerWeek)).MulInt(int64(weeks))
-	if m.Cmp(MaxMoney) >= 0 {
-		return Money{}, &ValidationError{Field: "hours_per_week", Rule: "amount must be less than " + MaxMoney.String(), Value: m.String()}
+	n := int64(hoursPerWeek) * int64(days)
+	if n > 0 && costPerChildHour.k > MaxMoney.k/n*7 {
+		return Money{}, &ValidationError{Field: "hours_per_week", Rule: "amount must be less than " + MaxMoney.String(), Value: strconv.Itoa(hoursPerWeek)}
 	}
-	return m, nil
+	k := costPerChildHour.k * n
+	return Money{(k + 6) / 7}, nil
 }

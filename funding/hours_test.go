@@ -44,17 +44,24 @@ func TestHoursHold(t *testing.T) {
 	isRefusal(t, err, ErrNonPositiveAmount, "non_positive_amount")
 }
 
-func TestHoursToMoney(t *testing.T) {
-	m, err := HoursToMoney(4, 36, MustMoney("125.50"))
+func TestHoursMoney(t *testing.T) {
+	// 4 h/week for 36 weeks (252 days) at 125.50: 4 × 36 × 125.50.
+	m, err := HoursMoney(4, 252, MustMoney("125.50"))
 	noErr(t, err)
-	eqMoney(t, "money", m, MustMoney("18072.00"))
-	m, err = HoursToMoney(0, 36, MustMoney("125.50"))
+	eqMoney(t, "whole weeks", m, MustMoney("18072.00"))
+	// 3 h/week for 10 days at 100.00: 3 × 10/7 × 100 = 428.571… → 428.58.
+	m, err = HoursMoney(3, 10, MustMoney("100.00"))
+	noErr(t, err)
+	eqMoney(t, "rounded up", m, MustMoney("428.58"))
+	m, err = HoursMoney(0, 36, MustMoney("125.50"))
 	noErr(t, err)
 	eqMoney(t, "zero", m, Zero)
-	_, err = HoursToMoney(-1, 36, MustMoney("1"))
+	_, err = HoursMoney(-1, 36, MustMoney("1"))
 	isInvalid(t, err, "hours_per_week")
-	_, err = HoursToMoney(1, -1, MustMoney("1"))
-	isInvalid(t, err, "weeks")
-	_, err = HoursToMoney(1, 1, MustMoney("-1"))
+	_, err = HoursMoney(1, -1, MustMoney("1"))
+	isInvalid(t, err, "days")
+	_, err = HoursMoney(1, 1, MustMoney("-1"))
 	isInvalid(t, err, "cost_per_child_hour")
+	_, err = HoursMoney(60, 366, MaxMoney)
+	isInvalid(t, err, "hours_per_week")
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing/fstest"
 
+	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/storage/internal/schema"
@@ -48,6 +49,15 @@ func (db *DB) InsertContractAsOf(ctx context.Context, c enrollment.Contract) err
 		return err
 	}
 	return db.insertAsOf(ctx, schema.Contracts, row)
+}
+
+// InsertModuleAsOf is InsertCertificateAsOf for a module.
+func (db *DB) InsertModuleAsOf(ctx context.Context, m catalog.Module) error {
+	row, err := schema.FromModule(m)
+	if err != nil {
+		return err
+	}
+	return db.insertAsOf(ctx, schema.Modules, row)
 }
 
 // insertAsOf inserts row, of table t, leaving out the columns the schema

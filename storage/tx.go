@@ -200,6 +200,18 @@ func (t *tx) Category(ctx context.Context, code string) (certificate.Category, e
 	return row.Domain(), nil
 }
 
+func (t *tx) Categories(ctx context.Context) ([]certificate.Category, error) {
+	var rows []schema.Category
+	if err := t.tx.NewSelect().Model(&rows).Order("code").Scan(ctx); err != nil {
+		return nil, t.read(err, "categories", "")
+	}
+	out := make([]certificate.Category, len(rows))
+	for i := range rows {
+		out[i] = rows[i].Domain()
+	}
+	return out, nil
+}
+
 func (t *tx) Enqueue(ctx context.Context, e enrollment.QueueEntry) error {
 	if e.EnqueuedAt.IsZero() {
 		return fmt.Errorf("storage: enqueue %s on %q: no time", e.CertificateID, e.Queue)

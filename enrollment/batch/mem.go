@@ -539,3 +539,13 @@ func (m *memTx) CertificateContracts(_ context.Context, certID uuid.UUID) ([]enr
 func (m *memTx) SaveRating(context.Context, uuid.UUID, enrollment.Rating, time.Time) error {
 	return m.deferIt()
 }
+
+// ---- Hours: certificates in hours run alone ----
+
+func (m *memTx) HoursAccount(context.Context, uuid.UUID, funding.Period) (funding.HoursAccount, error) {
+	return funding.HoursAccount{}, m.deferIt()
+}
+
+func (m *memTx) SaveHoursAccount(context.Context, uuid.UUID, funding.Period, funding.HoursAccount) error {
+	return m.deferIt()
+}

@@ -139,6 +139,10 @@ func (noTx) IsGuardian(context.Context, string, string) (bool, error) { return f
 func (noTx) Category(context.Context, string) (certificate.Category, error) {
 	return certificate.Category{}, errNoTx
 }
+func (noTx) Categories(context.Context) ([]certificate.Category, error) { return nil, errNoTx }
+func (noTx) HoursAccount(context.Context, uuid.UUID, funding.Period) (funding.HoursAccount, error) {
+	return funding.HoursAccount{}, errNoTx
+}
 func (noTx) QueuePosition(context.Context, string, uuid.UUID) (int, error)       { return 0, errNoTx }
 func (noTx) Hold(context.Context, uuid.UUID) (funding.Hold, error)               { return funding.Hold{}, errNoTx }
 func (noTx) Catalog(context.Context, catalog.Filter) ([]enrollment.Offer, error) { return nil, errNoTx }

@@ -96,6 +96,12 @@ func (r *runner) submit(ctx context.Context, items []Item) []Result {
 		}
 		return out
 	}
+	if err := svc.Refresh(ctx); err != nil {
+		for i := range out {
+			out[i].Err = err
+		}
+		return out
+	}
 	now := svc.Now().UTC()
 	// The batch claims, replays and answers by the keys Submit stores
 	// requests by; an application run alone is sent with its own (items).

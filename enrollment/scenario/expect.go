@@ -52,6 +52,11 @@ type cabinetWant struct {
 	Expired    *funding.Money           `yaml:"expired"`
 	Notice     *string                  `yaml:"budget_notice"`
 	Registries map[catalog.Registry]int `yaml:"registries"`
+	// The weekly hours of a certificate in hours, and what its contracts hold.
+	HoursBase      *int `yaml:"hours_base"`
+	HoursExtra     *int `yaml:"hours_extra"`
+	HoursUsedBase  *int `yaml:"hours_used_base"`
+	HoursUsedExtra *int `yaml:"hours_used_extra"`
 }
 
 type contractWant struct {
@@ -76,6 +81,9 @@ type contractWant struct {
 	TerminatedOn  *funding.Date                   `yaml:"terminated_on"`
 	ClosedOn      *funding.Date                   `yaml:"closed_on"`
 	ProlongedFrom *string                         `yaml:"prolonged_from"`
+	// The weekly hours the contract holds of a certificate in hours.
+	HoursBase  *int `yaml:"hours_base"`
+	HoursExtra *int `yaml:"hours_extra"`
 }
 
 type invoiceWant struct {
@@ -241,6 +249,9 @@ func (r *runner) readCabinet(c entry[cabinetWant], got *cabinetWant) error {
 	for _, u := range cab.Registries {
 		got.Registries[u.Registry] = u.Used
 	}
+	if h := cab.Hours; h != nil {
+		got.HoursBase, got.HoursExtra, got.HoursUsedBase, got.HoursUsedExtra = &h.Base, &h.Extra, &h.UsedBase, &h.UsedExtra
+	}
 	return nil
 }
 
@@ -251,7 +262,8 @@ func (r *runner) contractGot(k enrollment.Contract, want contractWant) contractW
 		Status: &status, Start: &k.Start, End: &k.End, Days: &p.Days, Months: &p.Months,
 		All: &p.Total, Norm: &p.Normative, Cert: &p.Cert, CoPay: &p.CoPay, First: &p.First, Other: &p.Other,
 		CertFirst: &p.CertFirst, CertOther: &p.CertOther, CoPayFirst: &p.CoPayFirst, CoPayOther: &p.CoPayOther,
-		Schedule: map[funding.Month]funding.Money{},
+		Schedule:  map[funding.Month]funding.Money{},
+		HoursBase: &k.Hours.Base, HoursExtra: &k.Hours.Extra,
 	}
 	for m := range want.Schedule {
 		got.Schedule[m] = p.MonthlyPayment(m)

@@ -217,9 +217,12 @@ type personSpec struct {
 // categorySpec is a category of children's certificates.
 type categorySpec struct {
 	Code     string        `yaml:"code,required"`
-	Nominal  funding.Money `yaml:"nominal,required"`
+	Nominal  funding.Money `yaml:"nominal"` // money, or
 	MaxCount int           `yaml:"max_count"`
 	MaxSum   funding.Money `yaml:"max_sum"`
+	// HoursBase and HoursExtra are a nominal in weekly hours.
+	HoursBase  int `yaml:"hours_base"`
+	HoursExtra int `yaml:"hours_extra"`
 }
 
 // providerSpec is a provider with its programs, their modules and groups.
@@ -260,6 +263,7 @@ type moduleSpec struct {
 	Hours          int              `yaml:"hours"`
 	MinChildren    int              `yaml:"min_children"`
 	MaxChildren    int              `yaml:"max_children"`
+	WeeklyHours    int              `yaml:"weekly_hours"`
 	Groups         named[groupSpec] `yaml:"groups"`
 }
 

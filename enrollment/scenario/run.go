@@ -261,7 +261,7 @@ func (r *runner) setUp() error {
 }
 
 func (r *runner) saveCategory(c categorySpec) error {
-	_, err := r.svc.SaveCategory(r.ctx, r.key(), certificate.Category{Code: c.Code, Nominal: c.Nominal, MaxCount: c.MaxCount, MaxSum: c.MaxSum}, enrollment.AsRegional("scenario"))
+	_, err := r.svc.SaveCategory(r.ctx, r.key(), certificate.Category{Code: c.Code, Nominal: c.Nominal, MaxCount: c.MaxCount, MaxSum: c.MaxSum, HoursBase: c.HoursBase, HoursExtra: c.HoursExtra}, enrollment.AsRegional("scenario"))
 	return err
 }
 
@@ -316,7 +316,7 @@ func (r *runner) saveProgram(prov catalog.Provider, pe entry[programSpec]) error
 		m := me.Value
 		mod, err := r.svc.SaveModule(r.ctx, r.key(), catalog.Module{
 			ProgramID: prog.ID, Name: cmp.Or(m.Name, me.Name), Price: m.Price, NormativePrice: m.NormativePrice,
-			Hours: cmp.Or(m.Hours, 72), MinChildren: m.MinChildren, MaxChildren: m.MaxChildren,
+			Hours: cmp.Or(m.Hours, 72), MinChildren: m.MinChildren, MaxChildren: m.MaxChildren, WeeklyHours: m.WeeklyHours,
 		}, enrollment.AsRegional("scenario"))
 		if err != nil {
 			return r.sc.errorAt(me.Path, "%v", err)

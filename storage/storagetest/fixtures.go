@@ -121,6 +121,26 @@ func Adult(t testing.TB, person string, issued funding.Date) certificate.Certifi
 // after name, and returns them.
 func SaveOffer(t testing.TB, s enrollment.Store, name string, reg catalog.Registry) enrollment.Offer {
 	t.Helper()
+	f := NewOffer(t, name, reg)
+	InTx(t, s, func(tx enrollment.Tx) error {
+		if err := tx.SaveProvider(context.Background(), f.Provider); err != nil {
+			return err
+		}
+		if err := tx.SaveProgram(context.Background(), f.Program); err != nil {
+			return err
+		}
+		if err := tx.SaveModule(context.Background(), f.Module); err != nil {
+			return err
+		}
+		return tx.SaveGroup(context.Background(), f.Group)
+	})
+	return f
+}
+
+// NewOffer is the offer SaveOffer saves, not saved: for a test that
+// stores it its own way (into an older schema, say).
+func NewOffer(t testing.TB, name string, reg catalog.Registry) enrollment.Offer {
+	t.Helper()
 	var f enrollment.Offer
 	f.Provider = catalog.Provider{
 		ID: newID(t), Name: "Школа " + name, INN: "7701234567", Municipality: "mo-1", EnrolmentLimit: 100,
@@ -142,18 +162,6 @@ func SaveOffer(t testing.TB, s enrollment.Store, name string, reg catalog.Regist
 		ID: newID(t), ModuleID: f.Module.ID, Name: "Группа А", Start: funding.MustDate(2025, time.September, 15),
 		End: funding.MustDate(2026, time.May, 31), Capacity: 15, Schedule: "Пн, Ср 16:00",
 	}
-	InTx(t, s, func(tx enrollment.Tx) error {
-		if err := tx.SaveProvider(context.Background(), f.Provider); err != nil {
-			return err
-		}
-		if err := tx.SaveProgram(context.Background(), f.Program); err != nil {
-			return err
-		}
-		if err := tx.SaveModule(context.Background(), f.Module); err != nil {
-			return err
-		}
-		return tx.SaveGroup(context.Background(), f.Group)
-	})
 	return f
 }
 

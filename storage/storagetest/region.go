@@ -129,6 +129,12 @@ func (r *Region) At(y int, m time.Month, d int) {
 // children apart in their names.
 func (r *Region) Child(i int) certificate.Certificate {
 	r.t.Helper()
+	return r.ChildIn(i, "city")
+}
+
+// ChildIn is Child in another category of the region's.
+func (r *Region) ChildIn(i int, category string) certificate.Certificate {
+	r.t.Helper()
 	ctx := context.Background()
 	res, err := r.Service.Issue(ctx, r.Key(), enrollment.IssueRequest{
 		Holder: certificate.Holder{
@@ -136,7 +142,7 @@ func (r *Region) Child(i int) certificate.Certificate {
 			BirthDate: funding.MustDate(2015, time.March, 10), Sex: certificate.Male, Citizenship: "RU",
 			Region: "reg-1", Municipality: Municipality, Registration: certificate.Permanent,
 		},
-		GuardianID: "parent-1", Category: "city", Funded: true,
+		GuardianID: "parent-1", Category: category, Funded: true,
 		By: enrollment.AsSystem("test"),
 	})
 	require.NoError(r.t, err)

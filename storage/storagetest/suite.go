@@ -55,6 +55,7 @@ var contract = []struct {
 	{"Idempotency", testIdempotency},
 	{"CloseLog", testCloseLog},
 	{"Parameters", testParameters},
+	{"HoursAccounts", testHoursAccounts},
 	{"Rollback", testRollback},
 	{"RefusalsKeepTheTransaction", testRefusalsKeepTheTransaction},
 	{"CounterTakeRace", testCounterTakeRace},
@@ -575,6 +576,7 @@ func testContracts(t *testing.T, s enrollment.Store) {
 	InTx(t, s, func(tx enrollment.Tx) error { return tx.InsertCertificate(ctx, c) })
 	t0 := time.Date(2025, 9, 10, 12, 0, 0, 654321000, time.UTC)
 	k1 := ContractFor(t, c, f, t0)
+	k1.Hours = funding.HoursHold{Base: 3, Extra: 1}
 	InTx(t, s, func(tx enrollment.Tx) error { return tx.InsertContract(ctx, k1) })
 	InTx(t, s, func(tx enrollment.Tx) error {
 		for name, get := range map[string]func(uuid.UUID) (enrollment.Contract, error){
@@ -1211,4 +1213,55 @@ func testParameters(t *testing.T, s enrollment.Store) {
 		}
 		return nil
 	})
+}
+
+// testHoursAccounts: a certificate has no hours account until one is
+// saved; it reads back per period as saved; the store refuses one that
+// holds more hours than it has; Categories lists every category with its
+// hours.
+func testHoursAccounts(t *testing.T, s enrollment.Store) {
+	ctx := context.Background()
+	c := Child(t, "p-hours")
+	next := funding.CalendarYear(2027)
+	InTx(t, s, func(tx enrollment.Tx) error {
+		if err := tx.InsertCertificate(ctx, c); err != nil {
+			return err
+		}
+		if err := tx.SaveCategory(ctx, certificate.Category{Code: "hours-6", HoursBase: 6, HoursExtra: 2, MaxCount: 10}); err != nil {
+			return err
+		}
+		return tx.SaveCategory(ctx, certificate.Category{Code: "money", Nominal: funding.MustMoney("100.00")})
+	})
+	InTx(t, s, func(tx enrollment.Tx) error {
+		if _, err := tx.HoursAccount(ctx, c.ID, SchoolYear); !errors.Is(err, enrollment.ErrNotFound) {
+			t.Errorf("HoursAccount before any = %v, want ErrNotFound", err)
+		}
+		for _, a := range []funding.HoursAccount{{Base: 6, Extra: 2}, {Base: 6, Extra: 2, UsedBase: 4, UsedExtra: 2}} {
+			if err := tx.SaveHoursAccount(ctx, c.ID, SchoolYear, a); err != nil {
+				return err
+			}
+			if got, err := tx.HoursAccount(ctx, c.ID, SchoolYear); err != nil || got != a {
+				t.Errorf("HoursAccount = %+v, %v; want %+v", got, err, a)
+			}
+		}
+		if err := tx.SaveHoursAccount(ctx, c.ID, next, funding.HoursAccount{Base: 4}); err != nil {
+			return err
+		}
+		if got, _ := tx.HoursAccount(ctx, c.ID, SchoolYear); got.Base != 6 {
+			t.Errorf("another period's account changed this one: %+v", got)
+		}
+		cats, err := tx.Categories(ctx)
+		if err != nil {
+			return err
+		}
+		if len(cats) != 2 || cats[0].Code != "hours-6" || cats[0].HoursBase != 6 || cats[0].HoursExtra != 2 || cats[1].Code != "money" {
+			t.Errorf("Categories = %+v", cats)
+		}
+		return nil
+	})
+	if err := TryTx(s, func(tx enrollment.Tx) error {
+		return tx.SaveHoursAccount(ctx, c.ID, SchoolYear, funding.HoursAccount{Base: 6, Extra: 2, UsedBase: 7})
+	}); err == nil {
+		t.Error("an account holding 7 of its 6 base hours was stored")
+	}
 }

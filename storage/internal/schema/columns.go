@@ -97,13 +97,14 @@ var (
 	Closes           = tableOf[Close]()
 	TokenRevocations = tableOf[Revocation]()
 	Parameters       = tableOf[Parameter]()
+	HoursAccounts    = tableOf[HoursAccount]()
 )
 
 // Tables lists every table of the schema.
 var Tables = []*Table{
 	Certificates, Categories, Accounts, Holds, Postings, Counters, Providers, Agreements, Programs, Modules,
 	StudyGroups, Contracts, ContractCharges, InvoiceLines, Invoices, Idempotency, Queue, Queues, Ratings,
-	Guardianships, Closes, TokenRevocations, Parameters,
+	Guardianships, Closes, TokenRevocations, Parameters, HoursAccounts,
 }
 
 // tableOf reads R's table from bun's metadata; a field of a Go type

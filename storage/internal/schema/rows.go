@@ -134,20 +134,24 @@ func (r *Certificate) Domain() certificate.Certificate {
 type Category struct {
 	bun.BaseModel `bun:"table:categories"`
 
-	Code     string `bun:"code,pk"`
-	Nominal  int64  `bun:"nominal"`
-	MaxCount int    `bun:"max_count"`
-	MaxSum   int64  `bun:"max_sum"`
+	Code       string `bun:"code,pk"`
+	Nominal    int64  `bun:"nominal"`
+	MaxCount   int    `bun:"max_count"`
+	MaxSum     int64  `bun:"max_sum"`
+	HoursBase  int    `bun:"hours_base"`
+	HoursExtra int    `bun:"hours_extra"`
 }
 
 // FromCategory is c as a row; an amount out of range is an error.
 func FromCategory(c certificate.Category) (*Category, error) {
 	var k Kopecks
 	r := &Category{
-		Code:     c.Code,
-		Nominal:  k.Of("nominal", c.Nominal),
-		MaxCount: c.MaxCount,
-		MaxSum:   k.Of("max_sum", c.MaxSum),
+		Code:       c.Code,
+		Nominal:    k.Of("nominal", c.Nominal),
+		MaxCount:   c.MaxCount,
+		MaxSum:     k.Of("max_sum", c.MaxSum),
+		HoursBase:  c.HoursBase,
+		HoursExtra: c.HoursExtra,
 	}
 	return r, k.Err
 }
@@ -155,10 +159,12 @@ func FromCategory(c certificate.Category) (*Category, error) {
 // Domain is the category the row holds.
 func (r *Category) Domain() certificate.Category {
 	return certificate.Category{
-		Code:     r.Code,
-		Nominal:  money(r.Nominal),
-		MaxCount: r.MaxCount,
-		MaxSum:   money(r.MaxSum),
+		Code:       r.Code,
+		Nominal:    money(r.Nominal),
+		MaxCount:   r.MaxCount,
+		MaxSum:     money(r.MaxSum),
+		HoursBase:  r.HoursBase,
+		HoursExtra: r.HoursExtra,
 	}
 }
 
@@ -561,6 +567,7 @@ type Module struct {
 	Hours          int       `bun:"hours"`
 	MinChildren    int       `bun:"min_children"`
 	MaxChildren    int       `bun:"max_children"`
+	WeeklyHours    int       `bun:"weekly_hours"`
 }
 
 // FromModule is m as a row; an amount out of range is an error.
@@ -575,6 +582,7 @@ func FromModule(m catalog.Module) (*Module, error) {
 		Hours:          m.Hours,
 		MinChildren:    m.MinChildren,
 		MaxChildren:    m.MaxChildren,
+		WeeklyHours:    m.WeeklyHours,
 	}
 	return r, k.Err
 }
@@ -590,6 +598,7 @@ func (r *Module) Domain() catalog.Module {
 		Hours:          r.Hours,
 		MinChildren:    r.MinChildren,
 		MaxChildren:    r.MaxChildren,
+		WeeklyHours:    r.WeeklyHours,
 	}
 }
 
@@ -672,6 +681,8 @@ type Contract struct {
 	ActivatedOn     Date      `bun:"activated_on"`
 	TerminatedOn    Date      `bun:"terminated_on"`
 	Scheme          string    `bun:"scheme"`
+	HoursBase       int       `bun:"hours_base"`
+	HoursExtra      int       `bun:"hours_extra"`
 }
 
 // FromContract is c as a row; a contract without a creation time, or an
@@ -719,6 +730,8 @@ func FromContract(c enrollment.Contract) (*Contract, error) {
 		ActivatedOn:     Date(c.ActivatedOn),
 		TerminatedOn:    Date(c.TerminatedOn),
 		Scheme:          string(c.Scheme),
+		HoursBase:       c.Hours.Base,
+		HoursExtra:      c.Hours.Extra,
 	}
 	return r, k.Err
 }
@@ -763,6 +776,7 @@ func (r *Contract) Domain() enrollment.Contract {
 		ActivatedOn:   funding.Date(r.ActivatedOn),
 		TerminatedOn:  funding.Date(r.TerminatedOn),
 		Scheme:        certificate.Scheme(r.Scheme),
+		Hours:         funding.HoursHold{Base: r.HoursBase, Extra: r.HoursExtra},
 	}
 }
 
@@ -936,4 +950,29 @@ func FromParameter(p enrollment.Parameter) *Parameter {
 func (r *Parameter) Domain() enrollment.Parameter {
 	return enrollment.Parameter{Version: r.Version, Name: r.Name, Scope: r.Scope, From: funding.Date(r.Effective), Value: r.Value,
 		Actor: r.Actor, Reason: r.Reason, At: time.Time(r.At)}
+}
+
+// HoursAccount is an hours_accounts row: a certificate's weekly hours for
+// a period and what its live contracts hold of them.
+type HoursAccount struct {
+	bun.BaseModel `bun:"table:hours_accounts"`
+
+	CertificateID uuid.UUID `bun:"certificate_id,pk"`
+	PeriodStart   Date      `bun:"period_start,pk"`
+	PeriodEnd     Date      `bun:"period_end,notnull"`
+	Base          int       `bun:"base"`
+	Extra         int       `bun:"extra"`
+	UsedBase      int       `bun:"used_base"`
+	UsedExtra     int       `bun:"used_extra"`
+}
+
+// FromHoursAccount is a as the row of certificateID's account for period.
+func FromHoursAccount(certificateID uuid.UUID, period funding.Period, a funding.HoursAccount) *HoursAccount {
+	return &HoursAccount{CertificateID: certificateID, PeriodStart: Date(period.Start), PeriodEnd: Date(period.End),
+		Base: a.Base, Extra: a.Extra, UsedBase: a.UsedBase, UsedExtra: a.UsedExtra}
+}
+
+// Domain is the hours account the row holds.
+func (r *HoursAccount) Domain() funding.HoursAccount {
+	return funding.HoursAccount{Base: r.Base, Extra: r.Extra, UsedBase: r.UsedBase, UsedExtra: r.UsedExtra}
 }

@@ -120,7 +120,8 @@ func (o operator) cancelOverdue(ctx context.Context) error {
 // category's values.
 type categoryChange struct {
 	code, nominal, maxSum string
-	maxCount              int
+	// maxCount, hoursBase and hoursExtra are -1 when unset.
+	maxCount, hoursBase, hoursExtra int
 }
 
 func (o operator) category(ctx context.Context, ch categoryChange) error {
@@ -148,8 +149,14 @@ func (o operator) category(ctx context.Context, ch categoryChange) error {
 	if ch.maxCount >= 0 {
 		next.MaxCount = ch.maxCount
 	}
-	if isNew && ch.nominal == "" {
-		return fmt.Errorf("-nominal: category %q does not exist yet; its nominal is required", ch.code)
+	if ch.hoursBase >= 0 {
+		next.HoursBase = ch.hoursBase
+	}
+	if ch.hoursExtra >= 0 {
+		next.HoursExtra = ch.hoursExtra
+	}
+	if isNew && ch.nominal == "" && !next.InHours() {
+		return fmt.Errorf("-nominal: category %q does not exist yet; its nominal (or -hours-base) is required", ch.code)
 	}
 	if err := next.Validate(); err != nil {
 		return err
@@ -163,8 +170,8 @@ func (o operator) category(ctx context.Context, ch categoryChange) error {
 		was = describeCategory(cur)
 	}
 	fmt.Fprintf(o.out, "%s category %s: %s → %s\n", o.would("changed", "changed"), saved.Code, was, describeCategory(saved))
-	if !isNew && !cur.Nominal.Equal(saved.Nominal) {
-		fmt.Fprintln(o.out, "  the new nominal is granted from the next period's rollover and to certificates funded from now on; balances already granted do not move")
+	if !isNew && (!cur.Nominal.Equal(saved.Nominal) || cur.HoursBase != saved.HoursBase || cur.HoursExtra != saved.HoursExtra) {
+		fmt.Fprintln(o.out, "  with it every funded certificate of the category moves to the new nominal in this period (a balance by the difference); new periods and newly funded certificates get it too")
 	}
 	return nil
 }
@@ -175,6 +182,10 @@ func describeCategory(c certificate.Category) string {
 			return "no limit"
 		}
 		return n
+	}
+	if c.InHours() {
+		return fmt.Sprintf("nominal %d+%d hours a week, at most %s certificates", c.HoursBase, c.HoursExtra,
+			limit(fmt.Sprint(c.MaxCount), c.MaxCount == 0))
 	}
 	return fmt.Sprintf("nominal %s, at most %s certificates, at most %s in nominals", c.Nominal,
 		limit(fmt.Sprint(c.MaxCount), c.MaxCount == 0), limit(c.MaxSum.String(), !c.MaxSum.IsPositive()))

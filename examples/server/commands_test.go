@@ -112,6 +112,7 @@ func TestDryRun(t *testing.T) {
 		{"rollover", "-year", strconv.Itoa(time.Now().In(demo.Zone).Year() - 1)},
 		{"cancel-overdue"},
 		{"category", "-code", "city", "-nominal", "31000.00"},
+		{"category", "-code", "weekly", "-hours-base", "6", "-hours-extra", "2"},
 		{"budget", "-municipality", "novograd", "-year", year, "-limit", "4000000.00"},
 		{"parameter", "-name", "advance_share", "-from", nextYear + "-01-01", "-value", "0.7", "-reason", "regional order 12-p"},
 	} {
@@ -265,5 +266,88 @@ func TestDemoOfAnotherVersion(t *testing.T) {
 	err = run(context.Background(), []string{"demo", "-db", dsn}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "another version of edufund") {
 		t.Fatalf("demo on a database of another version: %v", err)
+	}
+}
+
+// TestForecastAndWhatIf: forecast prints a line per municipality and the
+// months still to be charged; what-if prints what a parameter's version or
+// a category would do, its refusal included, each mistake naming its flag;
+// neither writes anything.
+func TestForecastAndWhatIf(t *testing.T) {
+	db := demoFile(t)
+	ctx := context.Background()
+	cmd := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(ctx, append([]string{args[0], "-db", db}, args[1:]...), &out, io.Discard)
+		return out.String(), err
+	}
+	before := state(t, db)
+	from := strconv.Itoa(time.Now().In(demo.Zone).Year()+1) + "-01-01"
+
+	out, err := cmd("forecast")
+	if err != nil {
+		t.Fatalf("forecast: %v\n%s", err, out)
+	}
+	lines := strings.Split(out, "\n")
+	for _, want := range [][]string{
+		{"MUNICIPALITY", "LIMIT", "SPENT", "RESERVED", "CONTRACTS", "QUEUED", "QUEUE", "MONEY", "NEED", "HEADROOM"},
+		{"zarechye", "1500000.00"},
+	} {
+		if !slices.ContainsFunc(lines, func(l string) bool {
+			f := strings.Fields(l)
+			return len(f) >= len(want) && slices.Equal(f[:len(want)], want)
+		}) {
+			t.Errorf("forecast has no line %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(out, "still to be charged from the live contracts' reserves, by month:") {
+		t.Errorf("forecast has no months:\n%s", out)
+	}
+
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"-category", "city", "-nominal", "1.00"}, []string{"what-if, nothing written: category city: nominal 1.00",
+			"would be refused (nominal_cut_exceeds_balance)", "refusals it would cause (1 of 1):", "balances moved: 0.00"}},
+		{[]string{"-category", "city", "-nominal", "31000.00"}, []string{"balances that would move", "nominal for ", "30000.00 → 31000.00"}},
+		{[]string{"-parameter", "advance_share", "-from", from, "-value", "0.5"}, []string{"advance_share = 0.5 from " + from, "advance invoices of " + from[:7]}},
+		{[]string{"-parameter", "registry_quota", "-scope", "general", "-from", from, "-value", "0", "-reason", "приказ"}, []string{"registry_quota for general = 0", "note: "}},
+		{[]string{"-parameter", "children.min_age", "-scope", "novograd", "-from", from, "-value", "17"}, []string{"refusals it would cause", "under the new minimum of 17"}},
+	} {
+		out, err := cmd(append([]string{"what-if"}, c.args...)...)
+		if err != nil {
+			t.Errorf("what-if %q: %v\n%s", c.args, err, out)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("what-if %q does not say %q:\n%s", c.args, w, out)
+			}
+		}
+	}
+
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "-parameter or -category: name either"},
+		{[]string{"-parameter", "advance_share", "-category", "city"}, "-parameter or -category: name either"},
+		{[]string{"-parameter", "advance_share", "-from", "2020-01-01", "-value", "0.5"}, "-from: must be today"},
+		{[]string{"-parameter", "advance_share", "-from", "01.01.2030", "-value", "0.5"}, "-from: must be a date such as"},
+		{[]string{"-parameter", "advance", "-from", from, "-value", "0.5"}, "-parameter: must be one of adult_coverage, "},
+		{[]string{"-parameter", "registry_quota", "-scope", "general", "-from", from, "-value", "99"}, "-value: must be a whole number"},
+		{[]string{"-parameter", "advance_share", "-from", from, "-value", "0.5", "-nominal", "1.00"}, "-nominal, -max-count, -max-sum: they go with -category"},
+		{[]string{"-category", "city", "-nominal", "-1.00"}, "-nominal: must not be negative"},
+		{[]string{"-category", "city", "-value", "1"}, "-scope, -from, -value, -reason: they go with -parameter"},
+		{[]string{"-category", "brand-new"}, "-nominal: category \"brand-new\" does not exist yet"},
+	} {
+		out, err := cmd(append([]string{"what-if"}, c.args...)...)
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("what-if %q: %v, want %q\n%s", c.args, err, c.want, out)
+		}
+	}
+	if state(t, db) != before {
+		t.Fatal("forecast or what-if wrote to the database")
 	}
 }

@@ -15,6 +15,9 @@
 //	server parameters                  list the versions of the region's parameters
 //	server parameter -name N [-scope S] -from 2026-09-01 -value V -reason R
 //	                                   set a parameter of the region from a date on
+//	server forecast                    print each municipality's budget forecast to the end of the period
+//	server what-if -parameter N [-scope S] -from 2026-09-01 -value V | -category C -nominal N
+//	                                   print what a parameter's version or a category would do, writing nothing
 //	server token -role regional -subject op [-tenant T]
 //	                                   print a bearer token signed with -jwt-key
 //	server revoke -jti ID | -subject S [-issued-before T]
@@ -89,6 +92,7 @@ type options struct {
 	municipality     string
 	limit            string
 	parameter        parameterChange
+	whatIf           whatIfChange
 	clock            string
 
 	maxTTL, revocationRefresh time.Duration
@@ -190,12 +194,14 @@ var commands = []*command{
 		inUse: "cancel them one by one through the server's API (POST /v1/certificates/{id}/cancel-overdue with a federal token), or stop the server first",
 	},
 	{
-		name: "category", synopsis: "-code city [-nominal 30000.00] [-max-count N] [-max-sum S] [flags]", summary: "create or change a category",
+		name: "category", synopsis: "-code city [-nominal 30000.00 | -hours-base 6 -hours-extra 2] [-max-count N] [-max-sum S] [flags]", summary: "create or change a category",
 		flags: func(fs *flag.FlagSet, o *options) {
 			fs.StringVar(&o.category.code, "code", "", "the category's code (required)")
 			fs.StringVar(&o.category.nominal, "nominal", "", "the nominal a period, such as 30000.00 (required for a new category)")
 			fs.IntVar(&o.category.maxCount, "max-count", -1, "funded certificates the category may hold at most (0: no limit; unset: unchanged)")
 			fs.StringVar(&o.category.maxSum, "max-sum", "", "the sum of its certificates' nominals at most (0.00: no limit; unset: unchanged)")
+			fs.IntVar(&o.category.hoursBase, "hours-base", -1, "for a nominal in weekly hours: hours a week on any program (unset: unchanged)")
+			fs.IntVar(&o.category.hoursExtra, "hours-extra", -1, "with -hours-base: hours a week only on programs of the significant registry (unset: unchanged)")
 		},
 		run:   func(ctx context.Context, s *session) error { return s.op.category(ctx, s.o.category) },
 		inUse: "change it through the server's API instead (POST /v1/admin/categories with a regional token), or stop the server first",
@@ -232,6 +238,28 @@ var commands = []*command{
 		},
 		run:   func(ctx context.Context, s *session) error { return s.op.parameter(ctx, s.o.parameter) },
 		inUse: "set it through the server's API instead (POST /v1/admin/parameters), or stop the server first",
+	},
+	{
+		name: "forecast", summary: "print each municipality's budget forecast to the end of the current period (writes nothing)",
+		run:   func(ctx context.Context, s *session) error { return s.op.forecast(ctx) },
+		inUse: "read it through the server's API instead (GET /v1/admin/forecast), or stop the server first",
+	},
+	{
+		name: "what-if", synopsis: "-parameter N [-scope S] -from 2026-09-01 -value V | -category C [-nominal N] [-max-count N] [-max-sum S] [flags]",
+		summary: "print what a parameter's new version or a category's change would do now (writes nothing)",
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.whatIf.parameter, "parameter", "", "the parameter to try a version of: "+parameterNames())
+			fs.StringVar(&o.whatIf.scope, "scope", "", "with -parameter: the municipality, registry or holder category the version applies to (empty: the whole region)")
+			fs.StringVar(&o.whatIf.from, "from", "", "with -parameter: the date the value would apply from, YYYY-MM-DD")
+			fs.StringVar(&o.whatIf.value, "value", "", "with -parameter: the value to try, such as 0.7, 6 or true")
+			fs.StringVar(&o.whatIf.reason, "reason", "", "with -parameter: why (optional: nothing is stored)")
+			fs.StringVar(&o.whatIf.category, "category", "", "the category to try a change of")
+			fs.StringVar(&o.whatIf.nominal, "nominal", "", "with -category: the nominal a period, such as 30000.00 (unset: unchanged)")
+			fs.IntVar(&o.whatIf.maxCount, "max-count", -1, "with -category: funded certificates it may hold at most (0: no limit; unset: unchanged)")
+			fs.StringVar(&o.whatIf.maxSum, "max-sum", "", "with -category: the sum of its certificates' nominals at most (0.00: no limit; unset: unchanged)")
+		},
+		run:   func(ctx context.Context, s *session) error { return s.op.whatIf(ctx, s.o.whatIf) },
+		inUse: "ask the server's API instead (POST /v1/admin/what-if), or stop the server first",
 	},
 	{
 		name: "token", synopsis: "-jwt-key KEY -role regional -subject op [-tenant T] [flags]", summary: "print a bearer token signed with -jwt-key",

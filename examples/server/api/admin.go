@@ -76,17 +76,23 @@ type directionLimitOut struct {
 }
 
 type categoryIO struct {
-	Code     string        `json:"code"`
-	Nominal  funding.Money `json:"nominal"`
-	MaxCount int           `json:"max_count"`
-	MaxSum   funding.Money `json:"max_sum"`
+	Code       string        `json:"code"`
+	Nominal    funding.Money `json:"nominal"`
+	MaxCount   int           `json:"max_count"`
+	MaxSum     funding.Money `json:"max_sum"`
+	HoursBase  int           `json:"hours_base"`
+	HoursExtra int           `json:"hours_extra"`
 }
 
+// categoryIn is a category in money (nominal) or in weekly hours
+// (hours_base, hours_extra).
 type categoryIn struct {
-	Code     string `json:"code"`
-	Nominal  string `json:"nominal"`
-	MaxCount int    `json:"max_count,omitempty"`
-	MaxSum   string `json:"max_sum,omitempty"`
+	Code       string `json:"code"`
+	Nominal    string `json:"nominal,omitempty"`
+	MaxCount   int    `json:"max_count,omitempty"`
+	MaxSum     string `json:"max_sum,omitempty"`
+	HoursBase  int    `json:"hours_base,omitempty"`
+	HoursExtra int    `json:"hours_extra,omitempty"`
 }
 
 type agreementIO struct {
@@ -148,6 +154,7 @@ type moduleIn struct {
 	Hours          int    `json:"hours"`
 	MinChildren    int    `json:"min_children,omitempty"`
 	MaxChildren    int    `json:"max_children,omitempty"`
+	WeeklyHours    int    `json:"weekly_hours,omitempty"`
 }
 
 type moduleFullOut struct {
@@ -319,8 +326,10 @@ func (h *Handler) saveCategory(w http.ResponseWriter, r *http.Request, c call) e
 	var p parser
 	cat := certificate.Category{
 		Code:     p.text("code", in.Code, 40, true),
-		Nominal:  p.money("nominal", in.Nominal),
-		MaxCount: in.MaxCount,
+		MaxCount: in.MaxCount, HoursBase: in.HoursBase, HoursExtra: in.HoursExtra,
+	}
+	if in.Nominal != "" || in.HoursBase == 0 {
+		cat.Nominal = p.money("nominal", in.Nominal)
 	}
 	if in.MaxSum != "" {
 		cat.MaxSum = p.money("max_sum", in.MaxSum)
@@ -335,7 +344,8 @@ func (h *Handler) saveCategory(w http.ResponseWriter, r *http.Request, c call) e
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, categoryIO{Code: out.Code, Nominal: out.Nominal, MaxCount: out.MaxCount, MaxSum: out.MaxSum})
+	writeJSON(w, http.StatusOK, categoryIO{Code: out.Code, Nominal: out.Nominal, MaxCount: out.MaxCount, MaxSum: out.MaxSum,
+		HoursBase: out.HoursBase, HoursExtra: out.HoursExtra})
 	return nil
 }
 
@@ -487,6 +497,7 @@ func (h *Handler) saveModule(w http.ResponseWriter, r *http.Request, c call) err
 		Hours:          in.Hours,
 		MinChildren:    in.MinChildren,
 		MaxChildren:    in.MaxChildren,
+		WeeklyHours:    in.WeeklyHours,
 	}
 	if p.err != nil {
 		return p.err

@@ -155,6 +155,15 @@ func TestAuthorization(t *testing.T) {
 		add("GET", "/v1/admin/parameters", nil, everyone(403, map[string]int{"novograd": 200, "zarechye": 200, "regional": 200, "federal": 200}))
 		add("POST", "/v1/admin/parameters", map[string]any{"name": "children.min_age", "scope": demo.MunCity, "from": "2026-09-01", "value": "6", "reason": "decree"},
 			everyone(403, map[string]int{"novograd": 201, "regional": 201}))
+		// The budget forecast: every official (a municipality sees its own
+		// row); the what-if of a change: whoever may make the change.
+		add("GET", "/v1/admin/forecast", nil, everyone(403, map[string]int{"novograd": 200, "zarechye": 200, "regional": 200, "federal": 200}))
+		add("POST", "/v1/admin/what-if", map[string]any{"parameter": map[string]any{"name": "registry_quota", "scope": "general", "from": "2026-09-01", "value": "1"}},
+			everyone(403, map[string]int{"regional": 200}))
+		add("POST", "/v1/admin/what-if", map[string]any{"parameter": map[string]any{"name": "children.min_age", "scope": demo.MunCity, "from": "2026-09-01", "value": "6"}},
+			everyone(403, map[string]int{"novograd": 200, "regional": 200}))
+		add("POST", "/v1/admin/what-if", map[string]any{"category": map[string]any{"code": demo.CategoryCity, "nominal": "31000.00"}},
+			everyone(403, map[string]int{"regional": 200}))
 		// The completion of an adult course: its provider; the football is a children's contract.
 		add("POST", "/v1/contracts/"+contract+"/complete", nil, everyone(403, map[string]int{"sport": 422}))
 		// The region's runs.

@@ -168,9 +168,25 @@ type contractOut struct {
 	ActivatedOn   string    `json:"activated_on,omitempty"`
 	TerminatedOn  string    `json:"terminated_on,omitempty"`
 	ClosedOn      string    `json:"closed_on,omitempty"`
+	// Hours are the weekly hours the contract holds of a certificate in
+	// hours; absent for one in money.
+	Hours *hoursHoldOut `json:"hours,omitempty"`
+}
+
+type hoursHoldOut struct {
+	Base  int `json:"base"`
+	Extra int `json:"extra"`
 }
 
 func contractDTO(c enrollment.Contract) contractOut {
+	out := contractFields(c)
+	if c.Hours.Hours() > 0 {
+		out.Hours = &hoursHoldOut{Base: c.Hours.Base, Extra: c.Hours.Extra}
+	}
+	return out
+}
+
+func contractFields(c enrollment.Contract) contractOut {
 	p := c.Price
 	return contractOut{
 		ID: c.ID, CertificateID: c.CertificateID, GroupID: c.GroupID, ModuleID: c.ModuleID, ProgramID: c.ProgramID,
@@ -218,6 +234,18 @@ type cabinetOut struct {
 	// Notifications are derived from the cabinet and the period's ledger;
 	// see notifications.go.
 	Notifications []notificationOut `json:"notifications"`
+	// Hours are the weekly hours of a certificate in hours; absent for
+	// one in money.
+	Hours *hoursOut `json:"hours,omitempty"`
+}
+
+type hoursOut struct {
+	Base      int `json:"base"`
+	Extra     int `json:"extra"`
+	UsedBase  int `json:"used_base"`
+	UsedExtra int `json:"used_extra"`
+	FreeBase  int `json:"free_base"`
+	FreeExtra int `json:"free_extra"`
 }
 
 func cabinetDTO(c enrollment.Cabinet) cabinetOut {
@@ -232,6 +260,9 @@ func cabinetDTO(c enrollment.Cabinet) cabinetOut {
 	}
 	for _, r := range c.Registries {
 		out.Registries = append(out.Registries, registryOut{Registry: string(r.Registry), Used: r.Used, Allowed: r.Allowed})
+	}
+	if h := c.Hours; h != nil {
+		out.Hours = &hoursOut{Base: h.Base, Extra: h.Extra, UsedBase: h.UsedBase, UsedExtra: h.UsedExtra, FreeBase: h.FreeBase, FreeExtra: h.FreeExtra}
 	}
 	for _, k := range c.Contracts {
 		out.Contracts = append(out.Contracts, contractDTO(k))
@@ -254,6 +285,7 @@ type moduleOut struct {
 	Price          funding.Money `json:"price"`
 	NormativePrice funding.Money `json:"normative_price"`
 	Hours          int           `json:"hours"`
+	WeeklyHours    int           `json:"weekly_hours"`
 }
 
 type programOut struct {
@@ -287,7 +319,7 @@ func offerDTO(o enrollment.Offer) offerOut {
 	g, m, p, v := o.Group, o.Module, o.Program, o.Provider
 	return offerOut{
 		Group:  groupOut{ID: g.ID, Name: g.Name, Start: dateOut(g.Start), End: dateOut(g.End), Capacity: g.Capacity, Schedule: g.Schedule},
-		Module: moduleOut{ID: m.ID, Name: m.Name, Price: m.Price, NormativePrice: m.NormativePrice, Hours: m.Hours},
+		Module: moduleOut{ID: m.ID, Name: m.Name, Price: m.Price, NormativePrice: m.NormativePrice, Hours: m.Hours, WeeklyHours: m.WeeklyHours},
 		Program: programOut{ID: p.ID, Name: p.Name, Scheme: string(p.Scheme), Direction: string(p.Direction), Registry: string(p.Registry),
 			MinAge: p.MinAge, MaxAge: p.MaxAge, Municipality: p.Municipality, EnrolmentOpen: p.EnrolmentOpen,
 			CompetencyArea: p.CompetencyArea, AcademicHours: p.AcademicHours},

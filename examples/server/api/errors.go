@@ -125,6 +125,8 @@ var errorTable = []errorRow{
 	{is: enrollment.ErrProlongationTarget, status: http.StatusUnprocessableEntity, codes: []string{enrollment.CodeProlongationTarget}},
 	{is: enrollment.ErrLimitBelowUse, status: http.StatusUnprocessableEntity, codes: []string{enrollment.CodeLimitBelowUse}},
 	{is: enrollment.ErrNominalCut, status: http.StatusUnprocessableEntity, codes: []string{enrollment.CodeNominalCut}},
+	{is: enrollment.ErrNoWeeklyHours, status: http.StatusUnprocessableEntity, codes: []string{enrollment.CodeNoWeeklyHours}},
+	{is: enrollment.ErrNoChildHourCost, status: http.StatusUnprocessableEntity, codes: []string{enrollment.CodeNoChildHourCost}},
 	{is: enrollment.ErrBackDated, status: http.StatusUnprocessableEntity, codes: []string{enrollment.CodeBackDated}},
 	{is: enrollment.ErrMonthNotStarted, status: http.StatusUnprocessableEntity, codes: []string{enrollment.CodeMonthNotStarted}},
 	{is: enrollment.ErrMonthSkipped, status: http.StatusUnprocessableEntity, codes: []string{enrollment.CodeMonthSkipped}},

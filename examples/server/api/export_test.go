@@ -25,4 +25,5 @@ var RequestBodies = map[string]any{
 	"POST /v1/guardianships":               guardianshipIO{},
 	"POST /v1/admin/tokens/revoke":         revokeIn{},
 	"POST /v1/admin/parameters":            parameterIn{},
+	"POST /v1/admin/what-if":               whatIfIn{},
 }

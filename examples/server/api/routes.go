@@ -8,6 +8,7 @@ import (
 	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/funding"
 )
 
 // An access is what a route asks of its caller before its handler runs.
@@ -69,6 +70,7 @@ var (
 		enrollment.CodeEnrolmentClosed, enrollment.CodeGroupFinished, enrollment.CodeNoAgreement, enrollment.CodeDuplicateModule,
 		enrollment.CodeGroupFull, enrollment.CodeProgramLimit, enrollment.CodeProviderLimit, enrollment.CodeDirectionLimit,
 		enrollment.CodeBudgetLimit, enrollment.CodeRegistryQuota,
+		funding.CodeInsufficientHours, enrollment.CodeNoWeeklyHours, enrollment.CodeNoChildHourCost,
 	}
 )
 
@@ -174,6 +176,14 @@ var routeTable = []route{
 		handle: (*Handler).parameters},
 	{method: "POST", pattern: "/v1/admin/parameters", op: "SetParameter", roles: parameterRoles(), access: write, handle: (*Handler).setParameter,
 		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign, enrollment.CodeLimitBelowUse}},
+	// The budget forecast and the what-if of a change: reads that write
+	// nothing; the what-if is a query with a body, so it takes no
+	// Idempotency-Key. Who may ask what a change would do the service
+	// decides: whoever may make it.
+	{method: "GET", pattern: "/v1/admin/forecast", op: "Forecast", roles: []Role{RoleMunicipality, RoleRegional, RoleFederal}, access: read,
+		handle: (*Handler).forecast},
+	{method: "POST", pattern: "/v1/admin/what-if", op: "WhatIf", roles: []Role{RoleMunicipality, RoleRegional, RoleFederal}, access: read,
+		handle: (*Handler).whatIf, refusals: []string{enrollment.CodeForeign}},
 	{method: "POST", pattern: "/v1/catalog/programs", op: "SaveProgram", roles: []Role{RoleProvider, RoleRegional}, access: write, handle: (*Handler).saveProgram,
 		refusals: catalogChange},
 	{method: "POST", pattern: "/v1/catalog/modules", op: "SaveModule", roles: []Role{RoleProvider, RoleRegional}, access: write, handle: (*Handler).saveModule,

@@ -247,6 +247,9 @@ func textRoutes(t *testing.T, e *env) map[string]textRoute {
 		"POST /v1/admin/parameters": {token: regional, path: "/v1/admin/parameters", body: func(int) map[string]any {
 			return map[string]any{"name": "children.min_age", "scope": demo.MunCity, "from": "2026-09-01", "value": "6", "reason": "пробное решение"}
 		}},
+		"POST /v1/admin/what-if": {token: regional, path: "/v1/admin/what-if", body: func(int) map[string]any {
+			return map[string]any{"parameter": map[string]any{"name": "registry_quota", "scope": "general", "from": "2026-09-01", "value": "2", "reason": "пробное решение"}}
+		}},
 		"GET /v1/certificates/{id}": {token: regional, path: "/v1/certificates/" + misha, query: url.Values{"on": {"2026-03-01"}}},
 		"GET /v1/catalog":           {token: regional, query: url.Values{"municipality": {demo.MunCity}}},
 		"GET /v1/invoices":          {token: regional, query: url.Values{"month": {"2026-03"}}},

@@ -47,14 +47,15 @@ const CodeRatingClosed = "rating_not_allowed"
 
 // CanRateStatus says whether a contract in status s that ended on ended may
 // be rated (or its rating edited) on date on: always while Active; while
-// Terminating or Closed until one calendar month after ended
-// (on ≤ ended.AddMonths(1)); never in any other status.
-func CanRateStatus(s Status, ended, on funding.Date) error {
+// Terminating or Closed until months calendar months after ended
+// (on ≤ ended.AddMonths(months); rules.md: one month, the parameter
+// rating_window_months); never in any other status.
+func CanRateStatus(s Status, ended, on funding.Date, months int) error {
 	switch s {
 	case Active:
 		return nil
 	case Terminating, Closed:
-		if deadline := ended.AddMonths(1); on.After(deadline) {
+		if deadline := ended.AddMonths(months); on.After(deadline) {
 			return funding.Refuse(ErrRatingClosed, CodeRatingClosed, "the contract ended on %s; ratings closed on %s", ended, deadline)
 		}
 		return nil
@@ -65,7 +66,7 @@ func CanRateStatus(s Status, ended, on funding.Date) error {
 // CanRate is CanRateStatus for contract c. Its end is ClosedOn once closed;
 // for a terminating contract, the end date it will close with (the last day
 // of the month of TerminatedOn); failing those, c.End.
-func CanRate(c Contract, on funding.Date) error {
+func CanRate(c Contract, on funding.Date, months int) error {
 	ended := c.End
 	switch {
 	case !c.ClosedOn.IsZero():
@@ -73,7 +74,7 @@ func CanRate(c Contract, on funding.Date) error {
 	case c.Status == Terminating && !c.TerminatedOn.IsZero():
 		ended = c.TerminatedOn.MonthOf().Last()
 	}
-	return CanRateStatus(c.Status, ended, on)
+	return CanRateStatus(c.Status, ended, on, months)
 }
 
 // ScoredRating is one contract's rating and whether that contract is

@@ -63,7 +63,7 @@ func TestCanRateStatus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := enrollment.CanRateStatus(tt.s, ended, tt.on)
+			err := enrollment.CanRateStatus(tt.s, ended, tt.on, 1)
 			if tt.ok {
 				require.NoError(t, err)
 				return
@@ -78,12 +78,16 @@ func TestCanRateStatus(t *testing.T) {
 
 func TestCanRateContract(t *testing.T) {
 	c := enrollment.Contract{Status: enrollment.Closed, End: d(2025, time.December, 31), ClosedOn: d(2025, time.October, 31)}
-	require.NoError(t, enrollment.CanRate(c, d(2025, time.November, 30)))
-	require.ErrorIs(t, enrollment.CanRate(c, d(2025, time.December, 1)), enrollment.ErrRatingClosed)
+	require.NoError(t, enrollment.CanRate(c, d(2025, time.November, 30), 1))
+	require.ErrorIs(t, enrollment.CanRate(c, d(2025, time.December, 1), 1), enrollment.ErrRatingClosed)
+
+	// A region's window of three months.
+	require.NoError(t, enrollment.CanRate(c, d(2026, time.January, 31), 3))
+	require.ErrorIs(t, enrollment.CanRate(c, d(2026, time.February, 1), 3), enrollment.ErrRatingClosed)
 
 	c = enrollment.Contract{Status: enrollment.Terminating, End: d(2025, time.December, 31), TerminatedOn: d(2025, time.October, 20)}
-	require.NoError(t, enrollment.CanRate(c, d(2025, time.November, 30)))
-	require.ErrorIs(t, enrollment.CanRate(c, d(2025, time.December, 1)), enrollment.ErrRatingClosed)
+	require.NoError(t, enrollment.CanRate(c, d(2025, time.November, 30), 1))
+	require.ErrorIs(t, enrollment.CanRate(c, d(2025, time.December, 1), 1), enrollment.ErrRatingClosed)
 }
 
 func TestProgramScore(t *testing.T) {

@@ -201,6 +201,12 @@ var Parameters = []ParameterDef{
 		apply: func(c *Config, p Parameter) { c.ProlongationSilenceDays, _ = strconv.Atoi(p.Value) },
 	},
 	{
+		Name: "rating_window_months", Roles: []Role{RoleRegional},
+		Doc:   "months after a contract ended in which its holder may still rate it (1)",
+		parse: intIn(0, 24),
+		apply: func(c *Config, p Parameter) { c.RatingWindowMonths, _ = strconv.Atoi(p.Value) },
+	},
+	{
 		Name: "registry_quota", Scope: "registry", ScopeRequired: true, Roles: []Role{RoleRegional},
 		Doc: "services of a budget-funded registry a certificate may hold at once (significant 1, general 3, " +
 			"pre_professional 1)",

@@ -204,7 +204,12 @@ func TestBank(t *testing.T) {
 		require.NoError(t, err)
 		_, err = r.Service.SetParameter(ctx, r.Key(), enrollment.ParameterRequest{Name: "child_hour_cost", From: r.Service.Today(), Value: "120.00", Reason: "bank", By: sys})
 		require.NoError(t, err)
-		weekly, err := r.Service.SaveModule(ctx, r.Key(), catalog.Module{ProgramID: r.Program.ID, Name: "Weekly", Price: money("9000.00"),
+		// The region lets the cost, not the normative, set what a
+		// certificate pays: the weekly module, priced above its normative,
+		// takes no co-payment.
+		_, err = r.Service.SetParameter(ctx, r.Key(), enrollment.ParameterRequest{Name: "normative_cap", From: r.Service.Today(), Value: "false", Reason: "bank", By: sys})
+		require.NoError(t, err)
+		weekly, err := r.Service.SaveModule(ctx, r.Key(), catalog.Module{ProgramID: r.Program.ID, Name: "Weekly", Price: money("9500.00"),
 			NormativePrice: money("9000.00"), Hours: 72, WeeklyHours: 3}, sys)
 		require.NoError(t, err)
 		groups := []uuid.UUID{r.Group.ID, r.NewGroup(4).ID, r.NewGroup(8).ID, r.AddGroup(weekly, 8).ID}

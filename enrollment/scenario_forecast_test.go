@@ -480,6 +480,7 @@ func TestWhatIfWritesNothing(t *testing.T) {
 			"children.min_age":               {storagetest.Municipality, "11", ops},
 			"normative_cap":                  {"", "false", ops},
 			"prolongation_silence_days":      {"", "3", ops},
+			"rating_window_months":           {"", "3", ops},
 			"registry_quota":                 {"general", "1", ops},
 		}
 		for _, def := range enrollment.Parameters {

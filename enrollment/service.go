@@ -37,9 +37,12 @@ type Config struct {
 	AdvanceShare decimal.Decimal
 	// ProlongationSilenceDays is how long a holder's silence takes to accept a prolongation (7).
 	ProlongationSilenceDays int
-	Children                certificate.ChildPolicy
-	Adults                  certificate.AdultPolicy
-	Lockout                 certificate.Lockout
+	// RatingWindowMonths is how long after a contract ended its holder may
+	// still rate it (1).
+	RatingWindowMonths int
+	Children           certificate.ChildPolicy
+	Adults             certificate.AdultPolicy
+	Lockout            certificate.Lockout
 	// AdultQuota is the national number of adult certificates per year.
 	AdultQuota func(year int) int64
 	// RegistryQuotas is how many services of each budget-funded registry a
@@ -91,6 +94,7 @@ func DefaultConfig() Config {
 		PeriodOf:                func(d funding.Date) funding.Period { return funding.CalendarYear(d.Year()) },
 		AdvanceShare:            decimal.RequireFromString("0.8"),
 		ProlongationSilenceDays: 7,
+		RatingWindowMonths:      1,
 		Children:                certificate.DefaultChildPolicy(),
 		Adults:                  certificate.DefaultAdultPolicy(),
 		Lockout:                 certificate.DefaultLockout(),

@@ -272,7 +272,8 @@ func (s *Service) Rate(ctx context.Context, key string, r RateRequest) (Contract
 		if err := s.contractParty(ctx, tx, r.By, c); err != nil {
 			return Contract{}, err
 		}
-		if err := CanRate(c, s.dateOf(now)); err != nil {
+		on := s.dateOf(now)
+		if err := CanRate(c, on, s.RulesOn(on).RatingWindowMonths); err != nil {
 			return Contract{}, err
 		}
 		return c, tx.SaveRating(ctx, c.ID, r.Rating, now)

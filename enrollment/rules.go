@@ -53,6 +53,10 @@ type ParameterDef struct {
 	// FirstOfMonth requires a version's From to be the 1st of a month:
 	// the parameter applies to a month as a whole.
 	FirstOfMonth bool
+	// AtOnceOrPeriodStart requires a version's From to be today (it
+	// applies at once, within the period) or the first day of a funding
+	// period (it applies from that period on).
+	AtOnceOrPeriodStart bool
 
 	parse func(v, scope string) (string, error)
 	apply func(c *Config, p Parameter) // p.Value is canonical
@@ -138,6 +142,27 @@ var Parameters = []ParameterDef{
 		Doc:   "share of a month's certificate payment invoiced as the month's advance (0.8); a month's advance and final use the version in force on its 1st",
 		parse: shareIn("value", true),
 		apply: func(c *Config, p Parameter) { c.AdvanceShare = decimal.RequireFromString(p.Value) },
+	},
+	{
+		Name: "category_nominal", Scope: "category", ScopeRequired: true, Roles: []Role{RoleRegional}, AtOnceOrPeriodStart: true,
+		Doc: "a category's annual nominal in money: from today, every funded certificate of the category moves to it at once " +
+			"(a cut some balance does not cover is refused); from the first day of a later period, certificates get it at that " +
+			"period's rollover. Saving a category with a new nominal records a version from today",
+		parse: func(v, _ string) (string, error) {
+			m, err := funding.ParseMoney(v)
+			if err != nil || m.IsNegative() {
+				return "", &funding.ValidationError{Field: "value", Rule: "must be an amount such as 30000.00", Value: v}
+			}
+			return m.String(), nil
+		},
+		apply: func(c *Config, p Parameter) {
+			m, _ := funding.ParseMoney(p.Value) // canonical: parse checked it
+			c.Nominals = maps.Clone(c.Nominals)
+			if c.Nominals == nil {
+				c.Nominals = map[string]funding.Money{}
+			}
+			c.Nominals[p.Scope] = m
+		},
 	},
 	{
 		Name: "child_hour_cost", Scope: "municipality", Roles: []Role{RoleRegional},

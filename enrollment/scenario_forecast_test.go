@@ -476,6 +476,7 @@ func TestWhatIfWritesNothing(t *testing.T) {
 			"adults.documents_deadline_days": {"", "10", fed},
 			"adults.min_age":                 {"", "16", fed},
 			"advance_share":                  {"", "0.5", ops},
+			"category_nominal":               {"city", "31000.00", ops},
 			"child_hour_cost":                {storagetest.Municipality, "150.00", ops},
 			"children.min_age":               {storagetest.Municipality, "11", ops},
 			"normative_cap":                  {"", "false", ops},
@@ -486,7 +487,11 @@ func TestWhatIfWritesNothing(t *testing.T) {
 		for _, def := range enrollment.Parameters {
 			v, ok := values[def.Name]
 			require.True(t, ok, "a what-if of %s: add it to this test", def.Name)
-			rep, err := r.Service.WhatIf(ctx, enrollment.Proposal{Parameter: &enrollment.ParameterRequest{Name: def.Name, Scope: v.scope, From: from,
+			at := from
+			if def.AtOnceOrPeriodStart {
+				at = r.Service.Today() // at once: the category saved with it
+			}
+			rep, err := r.Service.WhatIf(ctx, enrollment.Proposal{Parameter: &enrollment.ParameterRequest{Name: def.Name, Scope: v.scope, From: at,
 				Value: v.value, Reason: "проверка"}, By: v.by})
 			require.NoError(t, err, def.Name)
 			require.Nil(t, rep.Refusal, def.Name)

@@ -101,3 +101,58 @@ func TestNominalChange(t *testing.T) {
 		require.ErrorIs(t, err, enrollment.ErrForbidden)
 	})
 }
+
+// TestNominalVersions: a category's nominal is a dated parameter. A
+// version from the first day of a later period changes nothing now and is
+// granted at that period's rollover; one from today moves the balances at
+// once, as saving the category does, and saving it records a version too;
+// any other date, or a category that does not exist, is refused.
+func TestNominalVersions(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		r := storagetest.NewRegion(t, db, storagetest.RegionOptions{})
+		cert := r.Child(0)
+		r.At(2025, time.October, 15)
+		ops := enrollment.AsRegional("ops")
+		version := func(from funding.Date, scope, value string) error {
+			_, err := r.Service.SetParameter(ctx, r.Key(), enrollment.ParameterRequest{Name: "category_nominal", Scope: scope, From: from, Value: value, Reason: "постановление № 5", By: ops})
+			return err
+		}
+		winter := funding.MustDate(2026, time.January, 1)
+		require.NoError(t, version(winter, "city", "32000.00"))
+		require.Equal(t, "30000.00", r.Money(cert.ID).Nominal.String(), "a version for the next period changes nothing now")
+
+		var ve *funding.ValidationError
+		require.ErrorAs(t, version(funding.MustDate(2025, time.November, 20), "city", "32000.00"), &ve)
+		require.Equal(t, "from", ve.Field)
+		require.ErrorAs(t, version(r.Service.Today(), "nowhere", "32000.00"), &ve)
+		require.Equal(t, "scope", ve.Field)
+
+		require.NoError(t, version(r.Service.Today(), "city", "29000.00"))
+		m := r.Money(cert.ID)
+		require.Equal(t, [2]string{"29000.00", "29000.00"}, [2]string{m.Nominal.String(), m.Balance.String()}, "a version from today moves the balance at once")
+
+		_, err := r.Service.SaveCategory(ctx, r.Key(), certificate.Category{Code: "city", Nominal: funding.MustMoney("31000.00")}, ops)
+		require.NoError(t, err)
+		require.Equal(t, "31000.00", r.Money(cert.ID).Nominal.String())
+		vs, err := r.Service.ParameterVersions(ctx, ops)
+		require.NoError(t, err)
+		var history []string
+		for _, v := range vs {
+			if v.Name == "category_nominal" {
+				history = append(history, v.From.String()+" "+v.Value+" "+v.Actor+" "+v.Reason)
+			}
+		}
+		require.Equal(t, []string{
+			"2025-10-15 29000.00 regional:ops постановление № 5",
+			"2025-10-15 31000.00 regional:ops category saved",
+			"2026-01-01 32000.00 regional:ops постановление № 5",
+		}, history, "saving the category records its nominal's version; nothing is overwritten")
+
+		r.At(2026, time.January, 1)
+		_, err = r.Service.Rollover(ctx, storagetest.Autumn, nil)
+		require.NoError(t, err)
+		require.Equal(t, "32000.00", r.Money(cert.ID).Nominal.String(), "the new period's nominal is the version from its first day")
+		storagetest.CheckInvariants(t, db)
+	})
+}

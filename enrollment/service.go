@@ -66,6 +66,10 @@ type Config struct {
 	// hours enrols only in the budget-funded registries.
 	ChildHourCost               funding.Money
 	ChildHourCostByMunicipality map[string]funding.Money
+	// Nominals are categories' annual nominals by code, where a version of
+	// category_nominal sets one; a category not listed has its own
+	// (NominalOf).
+	Nominals map[string]funding.Money
 	// NominalPerPeriod says a category's nominal is each period's as it
 	// is, however short the period. By default it is annual, and a period
 	// shorter than a year gets round(annual × days / 365) (PeriodNominal).

@@ -32,10 +32,13 @@ func (s *Service) SaveCategory(ctx context.Context, key string, c certificate.Ca
 	if err := c.Validate(); err != nil {
 		return c, err
 	}
-	rep, err := s.applyNominal(ctx, c, by, func() error {
+	rep, err := s.applyNominal(ctx, c, c.Nominal, by, func() error {
 		_, err := idempotent(ctx, s, key, "admin.category", by, c, func(ctx context.Context, tx Tx) (certificate.Category, error) {
-			return c, s.saveCategory(ctx, tx, c)
+			return c, s.saveCategory(ctx, tx, c, by)
 		})
+		// The version of category_nominal it may have added applies here
+		// from the next transaction on.
+		s.rules.forget()
 		return err
 	})
 	if err != nil {
@@ -57,27 +60,45 @@ func (s *Service) SaveCategory(ctx context.Context, key string, c certificate.Ca
 // the sum of their nominals is a cap on their number: floor(MaxSum /
 // Nominal), and one counter guards both caps against every race between
 // issuing, cancelling and changing the category.
-func (s *Service) saveCategory(ctx context.Context, tx Tx, c certificate.Category) error {
+//
+// A new nominal of an existing category is also recorded as a version of
+// category_nominal from today, with the caller: the nominal's history is
+// kept, and the latest change is the one in force.
+func (s *Service) saveCategory(ctx context.Context, tx Tx, c certificate.Category, by Caller) error {
 	old, err := tx.Category(ctx, c.Code)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
 	}
-	if err == nil && old.InHours() != c.InHours() {
+	existed := err == nil
+	if existed && old.InHours() != c.InHours() {
 		return &funding.ValidationError{Field: "category.hours_base", Value: strconv.Itoa(c.HoursBase),
 			Rule: "cannot turn a category between money and hours: its certificates hold one or the other; make a new category"}
 	}
 	if err := tx.SaveCategory(ctx, c); err != nil {
 		return err
 	}
-	limit := limitOrUnlimited(c.MaxCount)
-	if c.MaxSum.IsPositive() && c.Nominal.IsPositive() {
-		limit = min(limit, c.MaxSum.Kopecks()/c.Nominal.Kopecks())
+	today := s.Today()
+	if existed && !c.InHours() && !s.RulesOn(today).NominalOf(old).Equal(c.Nominal) {
+		if _, err := tx.AddParameter(ctx, Parameter{Name: "category_nominal", Scope: c.Code, From: today, Value: c.Nominal.String(),
+			Actor: by.Actor(), Reason: "category saved", At: s.clock.Now().UTC()}); err != nil {
+			return err
+		}
 	}
-	err = tx.EnsureCounter(ctx, categoryCountKey(c.Code), limit)
+	return ensureCategoryLimit(ctx, tx, c, c.Nominal)
+}
+
+// ensureCategoryLimit sets the limit of category c's slot counter for its
+// nominal: max_count, and max_sum ÷ nominal.
+func ensureCategoryLimit(ctx context.Context, tx Tx, c certificate.Category, nominal funding.Money) error {
+	limit := limitOrUnlimited(c.MaxCount)
+	if c.MaxSum.IsPositive() && nominal.IsPositive() {
+		limit = min(limit, c.MaxSum.Kopecks()/nominal.Kopecks())
+	}
+	err := tx.EnsureCounter(ctx, categoryCountKey(c.Code), limit)
 	if errors.Is(err, ErrCounterFull) {
 		return funding.Refuse(ErrLimitBelowUse, CodeLimitBelowUse,
 			"category %s funds more certificates than its caps allow (%d at most: max_count %d, max_sum %s at a nominal of %s)",
-			c.Code, limit, c.MaxCount, c.MaxSum, c.Nominal)
+			c.Code, limit, c.MaxCount, c.MaxSum, nominal)
 	}
 	return err
 }

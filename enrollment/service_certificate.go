@@ -236,13 +236,13 @@ func (s *Service) grantFunded(ctx context.Context, tx Tx, c *certificate.Certifi
 	if err != nil {
 		return err
 	}
-	nominal := s.cfg.PeriodNominal(cat, period)
+	nominal := s.RulesOn(on).PeriodNominal(cat, period)
 	if !a.Account.Nominal.IsZero() || !nominal.IsPositive() {
 		return nil
 	}
 	return s.post(ctx, tx, &a, nil, funding.Posting{Kind: funding.Grant, Amount: nominal}, PostingRecord{
 		At: s.clock.Now().UTC(), Actor: actor, Rule: "category_nominal",
-		Params: map[string]string{"category": cat.Code, "nominal": nominal.String(), "annual": cat.Nominal.String(), "period": period.String()},
+		Params: map[string]string{"category": cat.Code, "nominal": nominal.String(), "annual": s.RulesOn(on).NominalOf(cat).String(), "period": period.String()},
 	})
 }
 

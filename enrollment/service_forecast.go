@@ -252,7 +252,7 @@ func (s *Service) forecastState(ctx context.Context, only string) (*forecast, er
 					case err != nil:
 						return nil, err
 					default:
-						nominals[c.Category] = s.cfg.PeriodNominal(cat, period)
+						nominals[c.Category] = s.RulesOn(today).PeriodNominal(cat, period)
 					}
 				}
 			}

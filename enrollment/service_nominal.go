@@ -42,10 +42,24 @@ type NominalReport struct {
 // or round(annual × days / 365) for a period shorter than a year, unless
 // the region's nominals are per period (NominalPerPeriod).
 func (c Config) PeriodNominal(cat certificate.Category, p funding.Period) funding.Money {
-	if c.NominalPerPeriod {
-		return cat.Nominal
+	return c.scaled(c.NominalOf(cat), p)
+}
+
+// NominalOf is category cat's annual nominal under these rules: the
+// version of category_nominal in force, or else its own.
+func (c Config) NominalOf(cat certificate.Category) funding.Money {
+	if m, ok := c.Nominals[cat.Code]; ok {
+		return m
 	}
-	return funding.ScaleNominal(cat.Nominal, p)
+	return cat.Nominal
+}
+
+// scaled is an annual nominal for period p.
+func (c Config) scaled(annual funding.Money, p funding.Period) funding.Money {
+	if c.NominalPerPeriod {
+		return annual
+	}
+	return funding.ScaleNominal(annual, p)
 }
 
 // ApplyNominal brings every funded certificate of the category to the
@@ -68,14 +82,16 @@ func (s *Service) ApplyNominal(ctx context.Context, code string, by Caller) (Nom
 	}); err != nil {
 		return NominalReport{}, err
 	}
-	return s.applyNominal(ctx, cat, by, nil)
+	return s.applyNominal(ctx, cat, s.RulesOn(s.Today()).NominalOf(cat), by, nil)
 }
 
-// applyNominal checks cat's nominal against its certificates, runs save (if
-// any) once the check has passed, and adjusts the certificates.
-func (s *Service) applyNominal(ctx context.Context, cat certificate.Category, by Caller, save func() error) (NominalReport, error) {
-	period := s.cfg.PeriodOf(s.Today())
-	rep := NominalReport{Category: cat.Code, Period: period, Nominal: s.cfg.PeriodNominal(cat, period), Moved: funding.Zero, Failed: map[uuid.UUID]error{}}
+// applyNominal checks annual, the nominal cat is to have from today,
+// against its certificates, runs save (if any) once the check has passed,
+// and adjusts the certificates to the nominal in force after it.
+func (s *Service) applyNominal(ctx context.Context, cat certificate.Category, annual funding.Money, by Caller, save func() error) (NominalReport, error) {
+	today := s.Today()
+	period := s.cfg.PeriodOf(today)
+	rep := NominalReport{Category: cat.Code, Period: period, Nominal: s.RulesOn(today).scaled(annual, period), Moved: funding.Zero, Failed: map[uuid.UUID]error{}}
 	need, err := s.nominalNeeds(ctx, cat, rep.Nominal, period)
 	if err != nil {
 		return rep, err
@@ -201,7 +217,7 @@ func (s *Service) adjustNominal(ctx context.Context, id uuid.UUID, code string, 
 		if err != nil {
 			return err
 		}
-		nominal := s.cfg.PeriodNominal(cat, period)
+		nominal := s.RulesOn(s.Today()).PeriodNominal(cat, period)
 		d := nominalDelta(c, a, code, nominal)
 		if d.IsZero() {
 			return nil

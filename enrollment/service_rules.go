@@ -3,6 +3,7 @@ package enrollment
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/funding"
 )
 
@@ -204,25 +206,81 @@ func (s *Service) SetParameter(ctx context.Context, key string, r ParameterReque
 		return Parameter{}, err
 	}
 	on := s.Today()
-	p, err = idempotent(ctx, s, key, "admin.parameter", r.By, r, func(ctx context.Context, tx Tx) (Parameter, error) {
-		stored, err := tx.AddParameter(ctx, p)
+	save := func() error {
+		var err error
+		p, err = idempotent(ctx, s, key, "admin.parameter", r.By, r, func(ctx context.Context, tx Tx) (Parameter, error) {
+			stored, err := tx.AddParameter(ctx, p)
+			if err != nil {
+				return Parameter{}, err
+			}
+			switch def.Name {
+			case "adult_quota":
+				err = s.requota(ctx, tx, stored, on)
+			case "category_nominal":
+				err = s.renominate(ctx, tx, stored, on)
+			}
+			return stored, err
+		})
+		// Read the versions again now, so that this instance applies the
+		// change from its next call on (a dry run reads back none).
+		s.rules.forget()
+		return err
+	}
+	if def.Name == "category_nominal" {
+		cat, err := s.nominalCategory(ctx, p, on)
 		if err != nil {
 			return Parameter{}, err
 		}
-		if def.Name == "adult_quota" {
-			if err := s.requota(ctx, tx, stored, on); err != nil {
-				return Parameter{}, err
+		if p.From.Equal(on) {
+			// At once: the certificates move as when the category is saved.
+			m, _ := funding.ParseMoney(p.Value)
+			rep, err := s.applyNominal(ctx, cat, m, r.By, save)
+			if err == nil && len(rep.Failed) > 0 {
+				err = fmt.Errorf("category %s: %d of its certificates are not at the new nominal yet; ApplyNominal moves them: %w", cat.Code, len(rep.Failed), ErrContention)
 			}
+			return p, err
 		}
-		return stored, nil
-	})
-	if err != nil {
+	}
+	if err := save(); err != nil {
 		return Parameter{}, err
 	}
-	// Read the versions again now, so that this instance applies the
-	// change from its next call on (a dry run reads back none).
-	s.rules.forget()
 	return p, s.store.InTx(ctx, func(ctx context.Context, tx Tx) error { return s.FreshRules(ctx, tx) })
+}
+
+// nominalCategory is the category a version of category_nominal names: a
+// category in money, whose cap on the sum of nominals, if any, is
+// recounted at once (so its nominal changes from today only).
+func (s *Service) nominalCategory(ctx context.Context, p Parameter, today funding.Date) (certificate.Category, error) {
+	var cat certificate.Category
+	err := s.inTx(ctx, func(ctx context.Context, tx Tx) (err error) {
+		cat, err = tx.Category(ctx, p.Scope)
+		return err
+	})
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return cat, &funding.ValidationError{Field: "scope", Rule: "must name a category", Value: p.Scope}
+	case err != nil:
+		return cat, err
+	case cat.InHours():
+		return cat, &funding.ValidationError{Field: "scope", Rule: "must name a category in money: " + cat.Code + "'s nominal is in hours", Value: p.Scope}
+	case cat.MaxSum.IsPositive() && !p.From.Equal(today):
+		return cat, &funding.ValidationError{Field: "from", Rule: "must be today: category " + cat.Code + " caps the sum of its nominals, which is recounted when its nominal changes", Value: p.From.String()}
+	}
+	return cat, nil
+}
+
+// renominate recounts the slot limit of the category a version of
+// category_nominal from today names, for its new nominal.
+func (s *Service) renominate(ctx context.Context, tx Tx, p Parameter, today funding.Date) error {
+	if !p.From.Equal(today) {
+		return nil
+	}
+	cat, err := tx.Category(ctx, p.Scope)
+	if err != nil {
+		return err
+	}
+	m, _ := funding.ParseMoney(p.Value)
+	return ensureCategoryLimit(ctx, tx, cat, m)
 }
 
 // checkParameter validates r against its definition, the caller and today.
@@ -269,6 +327,8 @@ func (s *Service) checkParameter(r ParameterRequest) (Parameter, ParameterDef, e
 		return Parameter{}, def, &funding.ValidationError{Field: "from", Rule: "must be today (" + today.String() + ") or later: a parameter never changes the past", Value: r.From.String()}
 	case def.FirstOfMonth && (r.From.Day() != 1 || !r.From.MonthOf().After(today.MonthOf())):
 		return Parameter{}, def, &funding.ValidationError{Field: "from", Rule: "must be the 1st of a month after this one: " + def.Name + " applies to whole months", Value: r.From.String()}
+	case def.AtOnceOrPeriodStart && !r.From.Equal(today) && !s.cfg.PeriodOf(r.From).Start.Equal(r.From):
+		return Parameter{}, def, &funding.ValidationError{Field: "from", Rule: "must be today or the first day of a funding period: " + def.Name + " applies at once or from a period's start", Value: r.From.String()}
 	}
 	return Parameter{Name: def.Name, Scope: scope, From: r.From, Value: value, Actor: r.By.Actor(), Reason: reason, At: s.clock.Now().UTC()}, def, nil
 }

@@ -234,6 +234,17 @@ func (s *Service) whatIfParameter(ctx context.Context, r ParameterRequest) (What
 		return WhatIfReport{}, err
 	}
 	v.At = time.Time{}
+	if def.Name == "category_nominal" && v.From.Equal(s.Today()) {
+		// At once, it is the category saved with the new nominal.
+		cat, err := s.nominalCategory(ctx, v, v.From)
+		if err != nil {
+			return WhatIfReport{}, err
+		}
+		cat.Nominal, _ = funding.ParseMoney(v.Value)
+		rep, err := s.whatIfCategory(ctx, cat, r.By)
+		rep.Parameter = &v
+		return rep, err
+	}
 	scope := ""
 	if v.Scope != "" {
 		scope = " for " + v.Scope
@@ -525,8 +536,10 @@ func (s *Service) whatIfCategory(ctx context.Context, cat certificate.Category, 
 	if err := cat.Validate(); err != nil {
 		return WhatIfReport{}, err
 	}
-	period := s.cfg.PeriodOf(s.Today())
-	ch := &CategoryChange{Period: period, After: cat, NominalBefore: funding.Zero, NominalAfter: s.cfg.PeriodNominal(cat, period)}
+	today := s.Today()
+	period := s.cfg.PeriodOf(today)
+	rules := s.RulesOn(today)
+	ch := &CategoryChange{Period: period, After: cat, NominalBefore: funding.Zero, NominalAfter: rules.scaled(cat.Nominal, period)}
 	if err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
 		ch.Before = nil
 		cur, err := tx.Category(ctx, cat.Code)
@@ -535,14 +548,14 @@ func (s *Service) whatIfCategory(ctx context.Context, cat certificate.Category, 
 		case err != nil:
 			return err
 		default:
-			ch.Before, ch.NominalBefore = &cur, s.cfg.PeriodNominal(cur, period)
+			ch.Before, ch.NominalBefore = &cur, rules.PeriodNominal(cur, period)
 		}
 		return nil
 	}); err != nil {
 		return WhatIfReport{}, err
 	}
 	var saveRefusal error
-	err := s.DryRun().inTx(ctx, func(ctx context.Context, tx Tx) error { return s.saveCategory(ctx, tx, cat) })
+	err := s.DryRun().inTx(ctx, func(ctx context.Context, tx Tx) error { return s.saveCategory(ctx, tx, cat, by) })
 	var re *funding.RuleError
 	switch {
 	case errors.As(err, &re):

@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/edufund/edufund/catalog"
+	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/funding"
 )
 
@@ -165,6 +166,21 @@ var Parameters = []ParameterDef{
 		},
 	},
 	{
+		Name: "category_hours", Scope: "category", ScopeRequired: true, Roles: []Role{RoleRegional}, AtOnceOrPeriodStart: true,
+		Doc: "the weekly hours of a category in hours, base+extra (6+2: 6 on any program, 2 more only on the significant " +
+			"registry's): from today, every certificate of the category moves to them at once (refused where its contracts hold " +
+			"more); from the first day of a later period, certificates get them at that period's rollover",
+		parse: parseWeekly,
+		apply: func(c *Config, p Parameter) {
+			h, _ := weeklyOf(p.Value) // canonical: parse checked it
+			c.CategoryHours = maps.Clone(c.CategoryHours)
+			if c.CategoryHours == nil {
+				c.CategoryHours = map[string]funding.HoursHold{}
+			}
+			c.CategoryHours[p.Scope] = h
+		},
+	},
+	{
 		Name: "child_hour_cost", Scope: "municipality", Roles: []Role{RoleRegional},
 		Doc: "normative cost of one child-hour, for the region or one municipality: a contract of a certificate in hours " +
 			"is billed hours a week × weeks × this (not set: certificates in hours enrol only in budget-funded registries)",
@@ -304,6 +320,28 @@ func parseStages(v, _ string) (string, error) {
 		return "", &funding.ValidationError{Field: "value", Rule: "the stages must add up to 1, not " + sum.String(), Value: v}
 	}
 	return strings.Join(parts, ","), nil
+}
+
+// parseWeekly reads weekly hours as base+extra ("6+2", or "6" for no extra).
+func parseWeekly(v, _ string) (string, error) {
+	h, ok := weeklyOf(v)
+	if !ok {
+		return "", &funding.ValidationError{Field: "value", Rule: fmt.Sprintf("must be weekly hours base+extra such as 6+2, base 1 to %d and extra 0 to %[1]d", certificate.MaxWeeklyHours), Value: v}
+	}
+	return strconv.Itoa(h.Base) + "+" + strconv.Itoa(h.Extra), nil
+}
+
+func weeklyOf(v string) (funding.HoursHold, bool) {
+	b, e, found := strings.Cut(strings.ReplaceAll(v, " ", ""), "+")
+	base, err := strconv.Atoi(b)
+	extra := 0
+	if err == nil && found {
+		extra, err = strconv.Atoi(e)
+	}
+	if err != nil || base < 1 || base > certificate.MaxWeeklyHours || extra < 0 || extra > certificate.MaxWeeklyHours {
+		return funding.HoursHold{}, false
+	}
+	return funding.HoursHold{Base: base, Extra: extra}, true
 }
 
 // rulesAt is base with every version in force on date on applied, in the

@@ -457,6 +457,8 @@ func TestWhatIfWritesNothing(t *testing.T) {
 		_, err = r.Service.SetParameter(ctx, r.Key(), enrollment.ParameterRequest{Name: "advance_share", From: funding.MustDate(2025, time.November, 1),
 			Value: "0.7", Reason: "приказ", By: ops})
 		require.NoError(t, err)
+		_, err = r.Service.SaveCategory(ctx, r.Key(), certificate.Category{Code: "weekly", HoursBase: 6}, ops)
+		require.NoError(t, err)
 		r.At(2025, time.September, 15)
 
 		before := dumpTables(t, db)
@@ -476,6 +478,7 @@ func TestWhatIfWritesNothing(t *testing.T) {
 			"adults.documents_deadline_days": {"", "10", fed},
 			"adults.min_age":                 {"", "16", fed},
 			"advance_share":                  {"", "0.5", ops},
+			"category_hours":                 {"weekly", "8+2", ops},
 			"category_nominal":               {"city", "31000.00", ops},
 			"child_hour_cost":                {storagetest.Municipality, "150.00", ops},
 			"children.min_age":               {storagetest.Municipality, "11", ops},

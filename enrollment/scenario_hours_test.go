@@ -108,9 +108,31 @@ func TestHoursNominal(t *testing.T) {
 		require.Equal(t, m.Spent.String(), m.Nominal.String(), "what is left of the nominal is what was spent")
 		require.True(t, m.Spent.IsPositive())
 
+		// 6+2 → 4+1 would leave the choir's 2 extra hours without room.
+		_, err = r.Service.SetParameter(ctx, r.Key(), enrollment.ParameterRequest{Name: "category_hours", Scope: "hours", From: r.Service.Today(),
+			Value: "4+1", Reason: "постановление", By: ops})
+		require.ErrorIs(t, err, enrollment.ErrNominalCut)
+		_, err = r.Service.SetParameter(ctx, r.Key(), enrollment.ParameterRequest{Name: "category_hours", Scope: "city", From: r.Service.Today(),
+			Value: "4+1", Reason: "постановление", By: ops})
+		var ve *funding.ValidationError
+		require.ErrorAs(t, err, &ve, "city's nominal is money")
+		_, err = r.Service.SetParameter(ctx, r.Key(), enrollment.ParameterRequest{Name: "category_hours", Scope: "hours", From: funding.MustDate(2026, time.January, 1),
+			Value: "8+2", Reason: "со следующего периода", By: ops})
+		require.NoError(t, err)
+
 		_, err = r.Service.Withdraw(ctx, r.Key(), enrollment.ContractRequest{ContractID: choirC.ID, By: enrollment.AsHolder("parent-1")})
 		require.NoError(t, err)
 		require.Equal(t, enrollment.CabinetHours{Base: 6, Extra: 2, FreeBase: 6, FreeExtra: 2}, hours())
+		// Saving the category with new hours moves its certificates at once.
+		_, err = r.Service.SaveCategory(ctx, r.Key(), certificate.Category{Code: "hours", HoursBase: 5, HoursExtra: 2}, ops)
+		require.NoError(t, err)
+		require.Equal(t, enrollment.CabinetHours{Base: 5, Extra: 2, FreeBase: 5, FreeExtra: 2}, hours())
 		storagetest.CheckInvariants(t, db)
+
+		// The next period opens with the version from its first day.
+		r.At(2026, time.January, 1)
+		_, err = r.Service.Rollover(ctx, storagetest.Autumn, nil)
+		require.NoError(t, err)
+		require.Equal(t, enrollment.CabinetHours{Base: 8, Extra: 2, FreeBase: 8, FreeExtra: 2}, hours())
 	})
 }

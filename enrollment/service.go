@@ -70,6 +70,9 @@ type Config struct {
 	// category_nominal sets one; a category not listed has its own
 	// (NominalOf).
 	Nominals map[string]funding.Money
+	// CategoryHours are the weekly hours of categories in hours, by code,
+	// where a version of category_hours sets them (CategoryOf).
+	CategoryHours map[string]funding.HoursHold
 	// NominalPerPeriod says a category's nominal is each period's as it
 	// is, however short the period. By default it is annual, and a period
 	// shorter than a year gets round(annual × days / 365) (PeriodNominal).

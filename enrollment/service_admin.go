@@ -62,8 +62,8 @@ func (s *Service) SaveCategory(ctx context.Context, key string, c certificate.Ca
 // issuing, cancelling and changing the category.
 //
 // A new nominal of an existing category is also recorded as a version of
-// category_nominal from today, with the caller: the nominal's history is
-// kept, and the latest change is the one in force.
+// category_nominal (or category_hours) from today, with the caller: the
+// nominal's history is kept, and the latest change is the one in force.
 func (s *Service) saveCategory(ctx context.Context, tx Tx, c certificate.Category, by Caller) error {
 	old, err := tx.Category(ctx, c.Code)
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -78,11 +78,21 @@ func (s *Service) saveCategory(ctx context.Context, tx Tx, c certificate.Categor
 		return err
 	}
 	today := s.Today()
-	if existed && !c.InHours() && !s.RulesOn(today).NominalOf(old).Equal(c.Nominal) {
-		if _, err := tx.AddParameter(ctx, Parameter{Name: "category_nominal", Scope: c.Code, From: today, Value: c.Nominal.String(),
-			Actor: by.Actor(), Reason: "category saved", At: s.clock.Now().UTC()}); err != nil {
-			return err
-		}
+	was := s.RulesOn(today).CategoryOf(old)
+	version := func(name, value string) error {
+		_, err := tx.AddParameter(ctx, Parameter{Name: name, Scope: c.Code, From: today, Value: value,
+			Actor: by.Actor(), Reason: "category saved", At: s.clock.Now().UTC()})
+		return err
+	}
+	switch err = nil; {
+	case !existed:
+	case !c.InHours() && !was.Nominal.Equal(c.Nominal):
+		err = version("category_nominal", c.Nominal.String())
+	case c.InHours() && (was.HoursBase != c.HoursBase || was.HoursExtra != c.HoursExtra):
+		err = version("category_hours", strconv.Itoa(c.HoursBase)+"+"+strconv.Itoa(c.HoursExtra))
+	}
+	if err != nil {
+		return err
 	}
 	return ensureCategoryLimit(ctx, tx, c, c.Nominal)
 }

@@ -229,6 +229,7 @@ func (s *Service) grantFunded(ctx context.Context, tx Tx, c *certificate.Certifi
 		return err
 	}
 	period := s.cfg.PeriodOf(on)
+	cat = s.RulesOn(on).CategoryOf(cat)
 	if err := grantHours(ctx, tx, *c, cat, period); err != nil {
 		return err
 	}
@@ -236,13 +237,13 @@ func (s *Service) grantFunded(ctx context.Context, tx Tx, c *certificate.Certifi
 	if err != nil {
 		return err
 	}
-	nominal := s.RulesOn(on).PeriodNominal(cat, period)
+	nominal := s.RulesOn(on).scaled(cat.Nominal, period)
 	if !a.Account.Nominal.IsZero() || !nominal.IsPositive() {
 		return nil
 	}
 	return s.post(ctx, tx, &a, nil, funding.Posting{Kind: funding.Grant, Amount: nominal}, PostingRecord{
 		At: s.clock.Now().UTC(), Actor: actor, Rule: "category_nominal",
-		Params: map[string]string{"category": cat.Code, "nominal": nominal.String(), "annual": s.RulesOn(on).NominalOf(cat).String(), "period": period.String()},
+		Params: map[string]string{"category": cat.Code, "nominal": nominal.String(), "annual": cat.Nominal.String(), "period": period.String()},
 	})
 }
 

@@ -325,6 +325,7 @@ func (s *Service) rollCertificate(ctx context.Context, id uuid.UUID, from, to fu
 		if err != nil {
 			return err
 		}
+		cat = s.RulesOn(to.Start).CategoryOf(cat)
 		if err := grantHours(ctx, tx, c, cat, to); err != nil {
 			return err
 		}
@@ -332,12 +333,12 @@ func (s *Service) rollCertificate(ctx context.Context, id uuid.UUID, from, to fu
 		if err != nil {
 			return err
 		}
-		nominal := s.RulesOn(to.Start).PeriodNominal(cat, to)
+		nominal := s.RulesOn(to.Start).scaled(cat.Nominal, to)
 		if !next.Account.Nominal.IsZero() || !nominal.IsPositive() {
 			return nil
 		}
 		granted = true
-		rec.Rule, rec.Params = "category_nominal", map[string]string{"category": cat.Code, "nominal": nominal.String(), "annual": s.RulesOn(to.Start).NominalOf(cat).String(), "period": to.String()}
+		rec.Rule, rec.Params = "category_nominal", map[string]string{"category": cat.Code, "nominal": nominal.String(), "annual": cat.Nominal.String(), "period": to.String()}
 		return s.post(ctx, tx, &next, nil, funding.Posting{Kind: funding.Grant, Amount: nominal}, rec)
 	})
 	if err != nil {

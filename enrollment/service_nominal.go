@@ -54,6 +54,16 @@ func (c Config) NominalOf(cat certificate.Category) funding.Money {
 	return cat.Nominal
 }
 
+// CategoryOf is category cat with the nominal these rules give it: its
+// money nominal (NominalOf) or its weekly hours (category_hours).
+func (c Config) CategoryOf(cat certificate.Category) certificate.Category {
+	cat.Nominal = c.NominalOf(cat)
+	if h, ok := c.CategoryHours[cat.Code]; ok && cat.InHours() {
+		cat.HoursBase, cat.HoursExtra = h.Base, h.Extra
+	}
+	return cat
+}
+
 // scaled is an annual nominal for period p.
 func (c Config) scaled(annual funding.Money, p funding.Period) funding.Money {
 	if c.NominalPerPeriod {
@@ -82,7 +92,8 @@ func (s *Service) ApplyNominal(ctx context.Context, code string, by Caller) (Nom
 	}); err != nil {
 		return NominalReport{}, err
 	}
-	return s.applyNominal(ctx, cat, s.RulesOn(s.Today()).NominalOf(cat), by, nil)
+	cat = s.RulesOn(s.Today()).CategoryOf(cat)
+	return s.applyNominal(ctx, cat, cat.Nominal, by, nil)
 }
 
 // applyNominal checks annual, the nominal cat is to have from today,
@@ -210,6 +221,7 @@ func (s *Service) adjustNominal(ctx context.Context, id uuid.UUID, code string, 
 		if err != nil {
 			return err
 		}
+		cat = s.RulesOn(s.Today()).CategoryOf(cat)
 		if cat.InHours() {
 			return adjustHours(ctx, tx, c, cat, period)
 		}
@@ -217,7 +229,7 @@ func (s *Service) adjustNominal(ctx context.Context, id uuid.UUID, code string, 
 		if err != nil {
 			return err
 		}
-		nominal := s.RulesOn(s.Today()).PeriodNominal(cat, period)
+		nominal := s.RulesOn(s.Today()).scaled(cat.Nominal, period)
 		d := nominalDelta(c, a, code, nominal)
 		if d.IsZero() {
 			return nil

@@ -216,7 +216,7 @@ func (s *Service) SetParameter(ctx context.Context, key string, r ParameterReque
 			switch def.Name {
 			case "adult_quota":
 				err = s.requota(ctx, tx, stored, on)
-			case "category_nominal":
+			case "category_nominal", "category_hours":
 				err = s.renominate(ctx, tx, stored, on)
 			}
 			return stored, err
@@ -226,15 +226,14 @@ func (s *Service) SetParameter(ctx context.Context, key string, r ParameterReque
 		s.rules.forget()
 		return err
 	}
-	if def.Name == "category_nominal" {
+	if def.Name == "category_nominal" || def.Name == "category_hours" {
 		cat, err := s.nominalCategory(ctx, p, on)
 		if err != nil {
 			return Parameter{}, err
 		}
 		if p.From.Equal(on) {
 			// At once: the certificates move as when the category is saved.
-			m, _ := funding.ParseMoney(p.Value)
-			rep, err := s.applyNominal(ctx, cat, m, r.By, save)
+			rep, err := s.applyNominal(ctx, cat, cat.Nominal, r.By, save)
 			if err == nil && len(rep.Failed) > 0 {
 				err = fmt.Errorf("category %s: %d of its certificates are not at the new nominal yet; ApplyNominal moves them: %w", cat.Code, len(rep.Failed), ErrContention)
 			}
@@ -247,24 +246,36 @@ func (s *Service) SetParameter(ctx context.Context, key string, r ParameterReque
 	return p, s.store.InTx(ctx, func(ctx context.Context, tx Tx) error { return s.FreshRules(ctx, tx) })
 }
 
-// nominalCategory is the category a version of category_nominal names: a
-// category in money, whose cap on the sum of nominals, if any, is
-// recounted at once (so its nominal changes from today only).
+// nominalCategory is the category a version of category_nominal or
+// category_hours names, with the nominal the version gives it: a category
+// in money for the one, in hours for the other. A category capping the sum
+// of its nominals has it recounted at once, so its nominal changes from
+// today only.
 func (s *Service) nominalCategory(ctx context.Context, p Parameter, today funding.Date) (certificate.Category, error) {
 	var cat certificate.Category
 	err := s.inTx(ctx, func(ctx context.Context, tx Tx) (err error) {
 		cat, err = tx.Category(ctx, p.Scope)
 		return err
 	})
+	hours := p.Name == "category_hours"
 	switch {
 	case errors.Is(err, ErrNotFound):
 		return cat, &funding.ValidationError{Field: "scope", Rule: "must name a category", Value: p.Scope}
 	case err != nil:
 		return cat, err
-	case cat.InHours():
-		return cat, &funding.ValidationError{Field: "scope", Rule: "must name a category in money: " + cat.Code + "'s nominal is in hours", Value: p.Scope}
+	case cat.InHours() != hours && hours:
+		return cat, &funding.ValidationError{Field: "scope", Rule: "must name a category in hours: " + cat.Code + "'s nominal is money (category_nominal)", Value: p.Scope}
+	case cat.InHours() != hours:
+		return cat, &funding.ValidationError{Field: "scope", Rule: "must name a category in money: " + cat.Code + "'s nominal is in hours (category_hours)", Value: p.Scope}
 	case cat.MaxSum.IsPositive() && !p.From.Equal(today):
 		return cat, &funding.ValidationError{Field: "from", Rule: "must be today: category " + cat.Code + " caps the sum of its nominals, which is recounted when its nominal changes", Value: p.From.String()}
+	}
+	cat = s.RulesOn(today).CategoryOf(cat)
+	if hours {
+		h, _ := weeklyOf(p.Value)
+		cat.HoursBase, cat.HoursExtra = h.Base, h.Extra
+	} else {
+		cat.Nominal, _ = funding.ParseMoney(p.Value)
 	}
 	return cat, nil
 }
@@ -272,7 +283,7 @@ func (s *Service) nominalCategory(ctx context.Context, p Parameter, today fundin
 // renominate recounts the slot limit of the category a version of
 // category_nominal from today names, for its new nominal.
 func (s *Service) renominate(ctx context.Context, tx Tx, p Parameter, today funding.Date) error {
-	if !p.From.Equal(today) {
+	if !p.From.Equal(today) || p.Name != "category_nominal" {
 		return nil
 	}
 	cat, err := tx.Category(ctx, p.Scope)

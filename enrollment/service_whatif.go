@@ -234,13 +234,12 @@ func (s *Service) whatIfParameter(ctx context.Context, r ParameterRequest) (What
 		return WhatIfReport{}, err
 	}
 	v.At = time.Time{}
-	if def.Name == "category_nominal" && v.From.Equal(s.Today()) {
+	if (def.Name == "category_nominal" || def.Name == "category_hours") && v.From.Equal(s.Today()) {
 		// At once, it is the category saved with the new nominal.
 		cat, err := s.nominalCategory(ctx, v, v.From)
 		if err != nil {
 			return WhatIfReport{}, err
 		}
-		cat.Nominal, _ = funding.ParseMoney(v.Value)
 		rep, err := s.whatIfCategory(ctx, cat, r.By)
 		rep.Parameter = &v
 		return rep, err

@@ -183,14 +183,11 @@ func (s *Service) forecastState(ctx context.Context, only string) (*forecast, er
 	}
 	err := s.eachContractPage(ctx, liveStatuses, func(ctx context.Context, tx Tx, ids []uuid.UUID) (func(), error) {
 		var page []due
-		for _, id := range ids {
-			c, err := tx.Contract(ctx, id)
-			if errors.Is(err, ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
+		read, err := contractsOf(ctx, tx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range read {
 			if c.Scheme == certificate.DigitalSkills || c.Period != period || !c.Status.Live() || c.HoldID == uuid.Nil || !mine(c.Municipality) {
 				continue
 			}
@@ -226,19 +223,16 @@ func (s *Service) forecastState(ctx context.Context, only string) (*forecast, er
 		type waiting struct{ mun, code string }
 		var page []waiting
 		nominals := map[string]funding.Money{}
-		for _, id := range ids {
-			c, err := tx.Certificate(ctx, id)
-			if errors.Is(err, ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
+		read, err := certificatesOf(ctx, tx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range read {
 			if c.Scheme != certificate.Supplementary || c.Kind == certificate.Funded || c.Status == certificate.Cancelled ||
 				c.Status == certificate.Expired || !mine(c.Municipality) {
 				continue
 			}
-			if _, err := tx.QueuePosition(ctx, categoryQueue(c.Category), id); errors.Is(err, ErrNotFound) {
+			if _, err := tx.QueuePosition(ctx, categoryQueue(c.Category), c.ID); errors.Is(err, ErrNotFound) {
 				continue
 			} else if err != nil {
 				return nil, err
@@ -289,6 +283,31 @@ func (s *Service) forecastState(ctx context.Context, only string) (*forecast, er
 		return nil, err
 	}
 	return f, nil
+}
+
+// contractsOf reads the contracts of ids in tx, leaving out any gone.
+func contractsOf(ctx context.Context, tx Tx, ids []uuid.UUID) ([]Contract, error) {
+	return readAll(ids, func(id uuid.UUID) (Contract, error) { return tx.Contract(ctx, id) })
+}
+
+// certificatesOf reads the certificates of ids in tx, leaving out any gone.
+func certificatesOf(ctx context.Context, tx Tx, ids []uuid.UUID) ([]certificate.Certificate, error) {
+	return readAll(ids, func(id uuid.UUID) (certificate.Certificate, error) { return tx.Certificate(ctx, id) })
+}
+
+func readAll[T any](ids []uuid.UUID, read func(uuid.UUID) (T, error)) ([]T, error) {
+	out := make([]T, 0, len(ids))
+	for _, id := range ids {
+		v, err := read(id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // pageFunc reads one page of ids in tx and returns what to do with what it

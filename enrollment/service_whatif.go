@@ -314,14 +314,11 @@ func (s *Service) whatIfRegistryQuota(ctx context.Context, rep *WhatIfReport, re
 	held := map[uuid.UUID]int{}
 	err := s.eachContractPage(ctx, liveStatuses, func(ctx context.Context, tx Tx, ids []uuid.UUID) (func(), error) {
 		var page []uuid.UUID
-		for _, id := range ids {
-			c, err := tx.Contract(ctx, id)
-			if errors.Is(err, ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
+		read, err := contractsOf(ctx, tx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range read {
 			if c.Status.Live() && c.Registry == reg && c.Scheme != certificate.DigitalSkills && (only == "" || c.Municipality == only) {
 				page = append(page, c.CertificateID)
 			}
@@ -383,14 +380,11 @@ func (s *Service) whatIfRegistryQuota(ctx context.Context, rep *WhatIfReport, re
 func (s *Service) whatIfMinAge(ctx context.Context, rep *WhatIfReport, from funding.Date, before, after Config, only string) error {
 	err := s.eachCertificatePage(ctx, func(ctx context.Context, tx Tx, ids []uuid.UUID) (func(), error) {
 		var out []CertificateRefusal
-		for _, id := range ids {
-			c, err := tx.Certificate(ctx, id)
-			if errors.Is(err, ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
+		read, err := certificatesOf(ctx, tx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range read {
 			if c.Scheme != certificate.Supplementary || (only != "" && c.Municipality != only) {
 				continue
 			}
@@ -429,14 +423,11 @@ func (s *Service) whatIfAdvance(ctx context.Context, rep *WhatIfReport, v Parame
 			before, after funding.Money
 		}
 		var page []line
-		for _, id := range ids {
-			c, err := tx.Contract(ctx, id)
-			if errors.Is(err, ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
+		read, err := contractsOf(ctx, tx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range read {
 			if c.Status != Active || c.Scheme == certificate.DigitalSkills || (only != "" && c.Municipality != only) {
 				continue
 			}
@@ -613,18 +604,15 @@ func (s *Service) whatIfBalances(ctx context.Context, rep *WhatIfReport, cat cer
 	err := s.eachCertificatePage(ctx, func(ctx context.Context, tx Tx, ids []uuid.UUID) (func(), error) {
 		var moves []CertificateChange
 		var shorts []CertificateRefusal
-		for _, id := range ids {
-			c, err := tx.Certificate(ctx, id)
-			if errors.Is(err, ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
+		read, err := certificatesOf(ctx, tx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range read {
 			if c.Category != cat.Code {
 				continue
 			}
-			a, err := account(ctx, tx, id, period)
+			a, err := account(ctx, tx, c.ID, period)
 			if err != nil {
 				return nil, err
 			}
@@ -632,10 +620,10 @@ func (s *Service) whatIfBalances(ctx context.Context, rep *WhatIfReport, cat cer
 			switch {
 			case d.IsZero():
 			case a.Account.Balance.Add(d).IsNegative():
-				shorts = append(shorts, CertificateRefusal{CertificateID: id, Number: c.Number, Municipality: c.Municipality,
+				shorts = append(shorts, CertificateRefusal{CertificateID: c.ID, Number: c.Number, Municipality: c.Municipality,
 					Reason: fmt.Sprintf("balance %s does not cover the cut of %s", a.Account.Balance, d.Neg())})
 			default:
-				moves = append(moves, CertificateChange{CertificateID: id, Number: c.Number, Municipality: c.Municipality,
+				moves = append(moves, CertificateChange{CertificateID: c.ID, Number: c.Number, Municipality: c.Municipality,
 					Before: a.Account.Balance, After: a.Account.Balance.Add(d)})
 			}
 		}

@@ -102,6 +102,16 @@ func SilenceAccepts(offeredOn, on funding.Date, silenceDays int) bool {
 	return !on.Before(offeredOn.AddDays(silenceDays))
 }
 
+// SilenceDue is the day the holder's silence accepts prolongation offer c:
+// the silence days in force on the day it was offered, after it.
+func (s *Service) SilenceDue(c Contract) funding.Date {
+	days := s.RulesOn(c.OfferedOn).ProlongationSilenceDays
+	if days <= 0 {
+		days = DefaultSilenceDays
+	}
+	return c.OfferedOn.AddDays(days)
+}
+
 // Answer is the holder's answer to a prolongation offer.
 type Answer string
 

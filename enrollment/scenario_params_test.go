@@ -279,3 +279,17 @@ func TestParameterVersionsReachEveryInstance(t *testing.T) {
 		require.Equal(t, 14, other.RulesOn(on).ProlongationSilenceDays, "the other instance, after reading the store")
 	})
 }
+
+// TestSilenceDueVersion: the day silence accepts a prolongation counts the
+// silence days in force on the day it was offered.
+func TestSilenceDueVersion(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		r := storagetest.NewRegion(t, db, storagetest.RegionOptions{})
+		r.At(2025, time.September, 10)
+		_, err := r.Service.SetParameter(context.Background(), r.Key(), enrollment.ParameterRequest{Name: "prolongation_silence_days",
+			From: funding.MustDate(2025, time.October, 1), Value: "3", Reason: "приказ", By: enrollment.AsRegional("ops")})
+		require.NoError(t, err)
+		require.Equal(t, "2025-09-27", r.Service.SilenceDue(enrollment.Contract{OfferedOn: funding.MustDate(2025, time.September, 20)}).String())
+		require.Equal(t, "2025-10-05", r.Service.SilenceDue(enrollment.Contract{OfferedOn: funding.MustDate(2025, time.October, 2)}).String())
+	})
+}

@@ -97,10 +97,6 @@ func (h *Handler) notifications(ctx context.Context, cab enrollment.Cabinet) ([]
 		}
 		out = append(out, notificationOut{Kind: NoteQueue, Message: fmt.Sprintf("Your certificate is number %d in the queue for %s.", cab.Position, what)})
 	}
-	silence := h.cfg.Service.Config().ProlongationSilenceDays
-	if silence <= 0 {
-		silence = enrollment.DefaultSilenceDays
-	}
 	for _, k := range cab.Contracts {
 		id := k.ID
 		switch k.Status {
@@ -110,7 +106,7 @@ func (h *Handler) notifications(ctx context.Context, cab enrollment.Cabinet) ([]
 		case enrollment.Accepted:
 			n := notificationOut{Kind: NoteOffer, ContractID: &id}
 			if k.ProlongedFrom != uuid.Nil {
-				due := k.OfferedOn.AddDays(silence)
+				due := h.cfg.Service.SilenceDue(k)
 				n.Due = dateOut(due)
 				n.Message = fmt.Sprintf("%s offers to prolong your studies in %s from %s. Unless you decline it, your silence accepts it on %s.",
 					provider(k), program(k), dateOut(k.Start), due)

@@ -3,6 +3,7 @@ package catalog
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/kljensen/snowball/russian"
 	"golang.org/x/text/unicode/norm"
@@ -30,8 +31,9 @@ func Analyse(text string) []string {
 
 // Query is what a parent typed, analysed.
 type Query struct {
-	// Terms are the analysed words (Analyse), each to be matched.
-	Terms []string
+	// Terms are the analysed words (Analyse), each to be matched, and
+	// Words the words they were typed as (normalised, unstemmed).
+	Terms, Words []string
 	// Prefix is the last word as typed, normalised and unstemmed, when the
 	// text does not end in a space or punctuation: a parent typing "шахм"
 	// is still typing, and the navigator matches it as the start of a word.
@@ -44,10 +46,11 @@ type Query struct {
 // stays a prefix ("по" may become "подготовка").
 func AnalyseQuery(text string) Query {
 	ws := words(text)
-	q := Query{Terms: []string{}}
+	q := Query{Terms: []string{}, Words: []string{}}
 	for _, w := range ws {
 		if t, ok := term(w); ok {
 			q.Terms = append(q.Terms, t)
+			q.Words = append(q.Words, w)
 		}
 	}
 	if len(ws) > 0 && !endsAfterWord(text) {
@@ -116,3 +119,42 @@ func cyrillic(w string) bool {
 	}
 	return false
 }
+
+// Trigrams are the three-letter pieces of a normalised word, padded as
+// PostgreSQL's pg_trgm pads it (two spaces before, one after), each once:
+// "шахматы" and the misspelt "шохматы" share 5 of their 8.
+func Trigrams(word string) []string {
+	r := []rune("  " + word + " ")
+	seen := map[string]bool{}
+	var out []string
+	for i := 0; i+3 <= len(r); i++ {
+		t := string(r[i : i+3])
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// TitleTrigrams are the trigrams of a title's words of MinTypoLen letters
+// or more: what a misspelt word of a query is matched against.
+func TitleTrigrams(title string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, w := range words(title) {
+		if utf8.RuneCountInString(w) < MinTypoLen {
+			continue
+		}
+		for _, t := range Trigrams(w) {
+			if !seen[t] {
+				seen[t] = true
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+// MinTypoLen is the shortest word a search forgives a typo in.
+const MinTypoLen = 4

@@ -53,6 +53,12 @@ type Provider struct {
 	Municipality   string
 	EnrolmentLimit int // total live contracts allowed; 0 means no limit
 	Agreements     []Agreement
+
+	// Contacts a family sees on a program's page; each optional.
+	Address string // the provider's address, one line
+	Phone   string // digits with + ( ) - and spaces: "+7 (383) 123-45-67"
+	Email   string
+	Site    string // an http or https URL
 }
 
 // Program is a provider's educational program.
@@ -72,6 +78,12 @@ type Program struct {
 	// Adult scheme.
 	CompetencyArea string
 	AcademicHours  int // 36–114
+
+	// What a family reads on the program's page (each optional).
+	Annotation  string   // a short summary, one line
+	Description string   // the full text, lines separated by line feeds
+	Goals       string   // goals and tasks, lines separated by line feeds
+	Tags        []string // kinds of activity and interests, lower case, each once
 }
 
 // Module is a priced part of a program.
@@ -99,4 +111,20 @@ type Group struct {
 	End      funding.Date
 	Capacity int
 	Schedule string
+	// Address is where the group meets, when not at the provider's
+	// address ("" otherwise).
+	Address string
+}
+
+// Months lists the calendar months the group runs in, from its start's
+// to its end's; nil when a date is not set or the end is before the start.
+func (g Group) Months() []funding.Month {
+	if g.Start.IsZero() || g.End.IsZero() || g.End.Before(g.Start) {
+		return nil
+	}
+	var out []funding.Month
+	for m, last := g.Start.MonthOf(), g.End.MonthOf(); !m.After(last); m = m.Next() {
+		out = append(out, m)
+	}
+	return out
 }

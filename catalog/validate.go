@@ -75,7 +75,10 @@ func newID(id uuid.UUID) (uuid.UUID, error) {
 // Rules: name not blank; INN of 10 or 12 digits; EnrolmentLimit ≥ 0;
 // every agreement names a municipality and has a period with start ≤ end.
 // Texts are cleaned by funding.Text: the name at most funding.MaxNameLen
-// characters, municipality codes at most funding.MaxCodeLen.
+// characters, municipality codes at most funding.MaxCodeLen. The contacts
+// are optional: the address at most MaxAddressLen characters, the phone
+// digits with + ( ) - and spaces (5 to 15 digits), the e-mail address one
+// @ before a domain with a dot, the site an http or https URL.
 func NewProvider(p Provider) (Provider, error) {
 	var err error
 	if p.Name, err = required("name", p.Name, funding.MaxNameLen); err != nil {
@@ -92,6 +95,9 @@ func NewProvider(p Provider) (Provider, error) {
 	}
 	if p.EnrolmentLimit < 0 {
 		return Provider{}, invalid("enrolment_limit", "must not be negative", p.EnrolmentLimit)
+	}
+	if err := providerContacts(&p); err != nil {
+		return Provider{}, err
 	}
 	p.Agreements = slices.Clone(p.Agreements)
 	for i, a := range p.Agreements {
@@ -132,6 +138,13 @@ func validINN(s string) bool {
 // or known. Texts are cleaned by funding.Text: the name and the competency
 // area at most funding.MaxNameLen characters, the municipality at most
 // funding.MaxCodeLen.
+//
+// The page's texts are optional: the annotation one line of at most
+// MaxAnnotationLen characters, the description and the goals several
+// lines (funding.MultilineText) of at most MaxDescriptionLen and
+// MaxGoalsLen; at most MaxTags tags, each a line of at most MaxTagLen
+// characters, not blank, put in lower case, none twice (the field of a
+// bad one is "tags[i]").
 func NewProgram(p Program) (Program, error) {
 	var err error
 	if p.Name, err = required("name", p.Name, funding.MaxNameLen); err != nil {
@@ -148,6 +161,9 @@ func NewProgram(p Program) (Program, error) {
 	}
 	if p.MinAge < 0 {
 		return Program{}, invalid("min_age", "must not be negative", p.MinAge)
+	}
+	if err := programContent(&p); err != nil {
+		return Program{}, err
 	}
 	switch p.Scheme {
 	case certificate.Supplementary:
@@ -248,8 +264,9 @@ func NewModule(m Module) (Module, error) {
 // otherwise, and the capacity is checked against m.MaxChildren; when m is nil
 // (the caller does not have it at hand) g.ModuleID must be set.
 // Rules: Start and End set with Start ≤ End; Capacity > 0 and, when
-// m.MaxChildren is set, Capacity ≤ m.MaxChildren. The name and the schedule
-// are cleaned by funding.Text, at most funding.MaxNameLen characters each.
+// m.MaxChildren is set, Capacity ≤ m.MaxChildren. The name, the schedule
+// and the address (optional: "" is the provider's) are cleaned by
+// funding.Text, at most funding.MaxNameLen characters each.
 func NewGroup(g Group, m *Module) (Group, error) {
 	switch {
 	case m == nil && g.ModuleID == uuid.Nil:
@@ -265,6 +282,9 @@ func NewGroup(g Group, m *Module) (Group, error) {
 		return Group{}, err
 	}
 	if g.Schedule, err = funding.Text("schedule", g.Schedule, funding.MaxNameLen); err != nil {
+		return Group{}, err
+	}
+	if g.Address, err = funding.Text("address", g.Address, MaxAddressLen); err != nil {
 		return Group{}, err
 	}
 	if g.Start.IsZero() {

@@ -132,7 +132,8 @@ type CounterTx interface {
 
 // CatalogTx stores what package catalog models: providers with their
 // agreements, programs, modules and groups, read back one by one, as the
-// offer an enrolment needs, or as a filtered catalog.
+// offer an enrolment needs, as a program's parts (its page), or as a
+// filtered catalog.
 type CatalogTx interface {
 	SaveProvider(ctx context.Context, p catalog.Provider) error // insert or update, agreements included
 	SaveProgram(ctx context.Context, p catalog.Program) error
@@ -143,6 +144,11 @@ type CatalogTx interface {
 	Program(ctx context.Context, id uuid.UUID) (catalog.Program, error)
 	Module(ctx context.Context, id uuid.UUID) (catalog.Module, error)
 	Catalog(ctx context.Context, f catalog.Filter) ([]Offer, error)
+	// ProgramModules lists a program's modules by id; ProgramGroups the
+	// groups of its modules by start date, then id. Both are empty for an
+	// unknown program.
+	ProgramModules(ctx context.Context, programID uuid.UUID) ([]catalog.Module, error)
+	ProgramGroups(ctx context.Context, programID uuid.UUID) ([]catalog.Group, error)
 }
 
 // ContractTx stores contracts and what is recorded against them: the
@@ -191,6 +197,10 @@ type Pager interface {
 	// QueuedIDs returns up to limit ids of certificates waiting in a queue
 	// whose name starts with prefix, each once, in id order, after `after`.
 	QueuedIDs(ctx context.Context, prefix string, after uuid.UUID, limit int) ([]uuid.UUID, error)
+	// SearchCatalog finds the programs a navigator's search matches, a
+	// page at a time, ranked as catalog.Search says; every store returns
+	// the same programs in the same order for the same catalogue.
+	SearchCatalog(ctx context.Context, s catalog.Search) (catalog.Results, error)
 	// Invoices lists the invoices of a provider (or all when uuid.Nil) for a month.
 	Invoices(ctx context.Context, providerID uuid.UUID, m funding.Month) ([]Invoice, error)
 }

@@ -584,17 +584,10 @@ func TestMigrateInvoiceSchemes(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			db := storagetest.OpenEmpty(t, kind)
 			require.NoError(t, db.MigrateBefore(ctx, "00013"))
-			// The offer as the schema before 00013 holds it: its module
-			// without the columns added since.
+			// The offer as the schema before 00013 holds it: without the
+			// columns added since.
 			f := storagetest.NewOffer(t, "схемы", catalog.Certified)
-			require.NoError(t, db.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
-				if err := tx.SaveProvider(ctx, f.Provider); err != nil {
-					return err
-				}
-				return tx.SaveProgram(ctx, f.Program)
-			}))
-			require.NoError(t, db.InsertModuleAsOf(ctx, f.Module))
-			require.NoError(t, db.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error { return tx.SaveGroup(ctx, f.Group) }))
+			require.NoError(t, db.InsertOfferAsOf(ctx, f))
 			kid, grown := child(t, "child-scheme"), adult(t, "person-scheme", funding.MustDate(2026, time.January, 10))
 			kidContract := contractFor(t, kid, f, time.Now())
 			adultContract := contractFor(t, grown, f, time.Now())

@@ -303,6 +303,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 // migration's statements.
 var goSteps = map[string]func(context.Context, bun.IDB, *slog.Logger) error{
 	"00010": canonicalPersonIDs,
+	"00019": indexAllPrograms,
 }
 
 func (db *DB) goStep(ctx context.Context, conn bun.IConn, m *migrate.Migration) error {

@@ -60,6 +60,27 @@ func (db *DB) InsertModuleAsOf(ctx context.Context, m catalog.Module) error {
 	return db.insertAsOf(ctx, schema.Modules, row)
 }
 
+// InsertOfferAsOf is InsertCertificateAsOf for an offer: its provider
+// with its agreements, its program, module and group.
+func (db *DB) InsertOfferAsOf(ctx context.Context, o enrollment.Offer) error {
+	prov, ags := schema.FromProvider(o.Provider)
+	if err := db.insertAsOf(ctx, schema.Providers, prov); err != nil {
+		return err
+	}
+	for i := range ags {
+		if err := db.insertAsOf(ctx, schema.Agreements, &ags[i]); err != nil {
+			return err
+		}
+	}
+	if err := db.insertAsOf(ctx, schema.Programs, schema.FromProgram(o.Program)); err != nil {
+		return err
+	}
+	if err := db.InsertModuleAsOf(ctx, o.Module); err != nil {
+		return err
+	}
+	return db.insertAsOf(ctx, schema.StudyGroups, schema.FromGroup(o.Group))
+}
+
 // insertAsOf inserts row, of table t, leaving out the columns the schema
 // does not have yet.
 func (db *DB) insertAsOf(ctx context.Context, t *schema.Table, row any) error {

@@ -429,11 +429,19 @@ func (t *tx) SaveProvider(ctx context.Context, p catalog.Provider) error {
 			return t.write(err, "save provider agreements")
 		}
 	}
-	return nil
+	// Its programs are found by its name: the index changes with it.
+	return t.write(indexProvider(ctx, t.tx, p.ID, p.Name), "index provider's programs")
 }
 
 func (t *tx) SaveProgram(ctx context.Context, p catalog.Program) error {
-	return t.upsert(ctx, schema.FromProgram(p), "id", "save program")
+	if err := t.upsert(ctx, schema.FromProgram(p), "id", "save program"); err != nil {
+		return err
+	}
+	var provider string
+	if err := t.tx.NewSelect().Model((*schema.Provider)(nil)).Column("name").Where("id = ?", p.ProviderID).Scan(ctx, &provider); err != nil {
+		return t.read(err, "provider", p.ProviderID)
+	}
+	return t.write(indexProgram(ctx, t.tx, p, provider), "index program")
 }
 
 func (t *tx) SaveModule(ctx context.Context, m catalog.Module) error {

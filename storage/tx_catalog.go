@@ -41,3 +41,31 @@ func (t *tx) Module(ctx context.Context, id uuid.UUID) (catalog.Module, error) {
 	}
 	return m.Domain(), nil
 }
+
+// ProgramModules lists a program's modules by id.
+func (t *tx) ProgramModules(ctx context.Context, programID uuid.UUID) ([]catalog.Module, error) {
+	var rows []schema.Module
+	if err := t.tx.NewSelect().Model(&rows).Where("program_id = ?", programID).OrderExpr("id").Scan(ctx); err != nil {
+		return nil, t.read(err, "program modules", programID)
+	}
+	out := make([]catalog.Module, len(rows))
+	for i := range rows {
+		out[i] = rows[i].Domain()
+	}
+	return out, nil
+}
+
+// ProgramGroups lists the groups of a program's modules by start date, then id.
+func (t *tx) ProgramGroups(ctx context.Context, programID uuid.UUID) ([]catalog.Group, error) {
+	var rows []schema.Group
+	if err := t.tx.NewSelect().Model(&rows).
+		Where("module_id IN (SELECT id FROM modules WHERE program_id = ?)", programID).
+		OrderExpr("start_on, id").Scan(ctx); err != nil {
+		return nil, t.read(err, "program groups", programID)
+	}
+	out := make([]catalog.Group, len(rows))
+	for i := range rows {
+		out[i] = rows[i].Domain()
+	}
+	return out, nil
+}

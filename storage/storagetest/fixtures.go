@@ -148,11 +148,16 @@ func NewOffer(t testing.TB, name string, reg catalog.Registry) enrollment.Offer 
 			{Municipality: "mo-1", Period: SchoolYear},
 			{Municipality: "mo-2", Period: SchoolYear},
 		},
+		Address: "г. Новоград, ул. Ленина, 1", Phone: "+7 (383) 123-45-67", Email: "school@example.ru", Site: "https://school.example.ru",
 	}
 	f.Program = catalog.Program{
 		ID: newID(t), ProviderID: f.Provider.ID, Name: "Робототехника " + name, Scheme: certificate.Supplementary,
 		Direction: catalog.TechnicalRobotics, Registry: reg, MinAge: 7, MaxAge: 14, Certified: true,
 		EnrolmentOpen: true, Municipality: "mo-1", EnrolmentLimit: 30, CompetencyArea: "", AcademicHours: 0,
+		Annotation:  "Собираем и программируем роботов " + name,
+		Description: "Первый абзац.\n\tВторой абзац: «кавычки», \"двойные\" и \\обратная косая.",
+		Goals:       "Цели:\n- научить собирать;\n- научить программировать.",
+		Tags:        []string{"робототехника", "lego", `"кавычки" и <теги> & всё`, "[скобки]"},
 	}
 	f.Module = catalog.Module{
 		ID: newID(t), ProgramID: f.Program.ID, Name: "Модуль 1", Price: funding.MustMoney("12000.50"),
@@ -160,7 +165,7 @@ func NewOffer(t testing.TB, name string, reg catalog.Registry) enrollment.Offer 
 	}
 	f.Group = catalog.Group{
 		ID: newID(t), ModuleID: f.Module.ID, Name: "Группа А", Start: funding.MustDate(2025, time.September, 15),
-		End: funding.MustDate(2026, time.May, 31), Capacity: 15, Schedule: "Пн, Ср 16:00",
+		End: funding.MustDate(2026, time.May, 31), Capacity: 15, Schedule: "Пн, Ср 16:00", Address: "ул. Садовая, 5, каб. 12",
 	}
 	return f
 }

@@ -83,6 +83,7 @@ func NewRegion(t testing.TB, s enrollment.Store, o RegionOptions) *Region {
 	}
 	r.Provider, err = r.Service.SaveProvider(ctx, r.Key(), catalog.Provider{
 		Name: "Robotics school", INN: "7707083893", Municipality: Municipality,
+		Address: "ул. Ленина, 1", Phone: "+7 (383) 123-45-67", Email: "robotics@example.ru", Site: "https://robotics.example.ru",
 		Agreements: []catalog.Agreement{{Municipality: Municipality, Period: funding.Period{Start: Autumn.Start, End: funding.MustDate(2026, time.August, 31)}}},
 	}, enrollment.AsSystem("test"))
 	require.NoError(t, err)
@@ -90,6 +91,8 @@ func NewRegion(t testing.TB, s enrollment.Store, o RegionOptions) *Region {
 		ProviderID: r.Provider.ID, Name: "Robotics", Scheme: certificate.Supplementary,
 		Direction: catalog.TechnicalRobotics, Registry: catalog.Certified, MinAge: 5, MaxAge: 17,
 		Certified: true, EnrolmentOpen: true, Municipality: Municipality,
+		Annotation: "Роботы из конструктора", Description: "Собираем роботов.\nПрограммируем их.",
+		Goals: "Научить собирать и программировать", Tags: []string{"робототехника", "lego"},
 	}, enrollment.AsSystem("test"))
 	require.NoError(t, err)
 	r.Module, err = r.Service.SaveModule(ctx, r.Key(), catalog.Module{

@@ -50,6 +50,7 @@ var contract = []struct {
 	{"Queue", testQueue},
 	{"Catalog", testCatalog},
 	{"CatalogReads", testCatalogReads},
+	{"ProgramParts", testProgramParts},
 	{"Contracts", testContracts},
 	{"Pager", testPager},
 	{"Idempotency", testIdempotency},
@@ -565,6 +566,77 @@ func testCatalogReads(t *testing.T, s enrollment.Store) {
 		require.ErrorIs(t, err, enrollment.ErrNotFound)
 		return nil
 	}))
+}
+
+// testProgramParts: a program's page content (texts, tags with any
+// character, a provider's contacts, a group's address) reads back as
+// saved, and a program's modules and groups list in their order; no tags
+// read back as nil, and an unknown program has no parts.
+func testProgramParts(t *testing.T, s enrollment.Store) {
+	ctx := context.Background()
+	f := SaveOffer(t, s, "Части", catalog.Certified)
+	other := SaveOffer(t, s, "Другая", catalog.Certified)
+	m2 := f.Module
+	m2.ID, m2.Name, m2.Price = newID(t), "Модуль 2", funding.MustMoney("5000.00")
+	early := f.Group
+	early.ID, early.ModuleID, early.Name, early.Address = newID(t), m2.ID, "Ранняя", ""
+	early.Start = f.Group.Start.AddDays(-10)
+	late := early
+	late.ID, late.Name, late.Start = newID(t), "Поздняя", f.Group.Start.AddDays(10)
+	bare := f.Program
+	bare.ID, bare.Annotation, bare.Description, bare.Goals, bare.Tags = newID(t), "", "", "", []string{}
+	InTx(t, s, func(tx enrollment.Tx) error {
+		if err := tx.SaveModule(ctx, m2); err != nil {
+			return err
+		}
+		for _, g := range []catalog.Group{late, early} {
+			if err := tx.SaveGroup(ctx, g); err != nil {
+				return err
+			}
+		}
+		return tx.SaveProgram(ctx, bare)
+	})
+	InTx(t, s, func(tx enrollment.Tx) error {
+		prog, err := tx.Program(ctx, f.Program.ID)
+		require.NoError(t, err)
+		require.Equal(t, f.Program, prog)
+		prov, err := tx.Provider(ctx, f.Provider.ID)
+		require.NoError(t, err)
+		require.Equal(t, f.Provider, prov)
+		got, err := tx.Program(ctx, bare.ID)
+		require.NoError(t, err)
+		require.Nil(t, got.Tags, "no tags")
+		require.Empty(t, got.Annotation+got.Description+got.Goals)
+
+		mods, err := tx.ProgramModules(ctx, f.Program.ID)
+		require.NoError(t, err)
+		want := []catalog.Module{f.Module, m2}
+		if m2.ID.String() < f.Module.ID.String() {
+			want = []catalog.Module{m2, f.Module}
+		}
+		require.Len(t, mods, 2)
+		for i := range want {
+			require.Equal(t, want[i].ID, mods[i].ID)
+			require.Equal(t, want[i].Name, mods[i].Name)
+			require.True(t, want[i].Price.Equal(mods[i].Price))
+		}
+		groups, err := tx.ProgramGroups(ctx, f.Program.ID)
+		require.NoError(t, err)
+		require.Equal(t, []catalog.Group{early, f.Group, late}, groups)
+
+		for _, id := range []uuid.UUID{bare.ID, newID(t)} {
+			mods, err := tx.ProgramModules(ctx, id)
+			require.NoError(t, err)
+			require.Empty(t, mods)
+			groups, err := tx.ProgramGroups(ctx, id)
+			require.NoError(t, err)
+			require.Empty(t, groups)
+		}
+		groups, err = tx.ProgramGroups(ctx, other.Program.ID)
+		require.NoError(t, err)
+		require.Equal(t, []catalog.Group{other.Group}, groups)
+		return nil
+	})
 }
 
 // testContracts: a contract reads back as saved; one live contract per

@@ -107,6 +107,10 @@ type providerIn struct {
 	Municipality   string        `json:"municipality,omitempty"`
 	EnrolmentLimit int           `json:"enrolment_limit,omitempty"`
 	Agreements     []agreementIO `json:"agreements,omitempty"`
+	Address        string        `json:"address,omitempty"`
+	Phone          string        `json:"phone,omitempty"`
+	Email          string        `json:"email,omitempty"`
+	Site           string        `json:"site,omitempty"`
 }
 
 type agreementOut struct {
@@ -121,6 +125,7 @@ type providerFullOut struct {
 	Municipality   string         `json:"municipality,omitempty"`
 	EnrolmentLimit int            `json:"enrolment_limit"`
 	Agreements     []agreementOut `json:"agreements"`
+	contactsOut
 }
 
 type programIn struct {
@@ -137,10 +142,16 @@ type programIn struct {
 	EnrolmentLimit int    `json:"enrolment_limit,omitempty"`
 	CompetencyArea string `json:"competency_area,omitempty"`
 	AcademicHours  int    `json:"academic_hours,omitempty"`
+	// The program's page.
+	Annotation  string   `json:"annotation,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Goals       string   `json:"goals,omitempty"`
+	Tags        []string `json:"tags,omitempty"`
 }
 
 type programFullOut struct {
 	programOut
+	contentOut
 	ProviderID     uuid.UUID `json:"provider_id"`
 	EnrolmentLimit int       `json:"enrolment_limit"`
 }
@@ -172,11 +183,14 @@ type groupIn struct {
 	End      string `json:"end"`
 	Capacity int    `json:"capacity"`
 	Schedule string `json:"schedule,omitempty"`
+	// Address is where the group meets, when not at its provider's.
+	Address string `json:"address,omitempty"`
 }
 
 type groupFullOut struct {
 	groupOut
 	ModuleID uuid.UUID `json:"module_id"`
+	Address  string    `json:"address,omitempty"`
 }
 
 type prolongIn struct {
@@ -418,6 +432,10 @@ func (h *Handler) saveProvider(w http.ResponseWriter, r *http.Request, c call) e
 		INN:            p.text("inn", in.INN, 12, true),
 		Municipality:   p.text("municipality", in.Municipality, 40, false),
 		EnrolmentLimit: in.EnrolmentLimit,
+		Address:        p.text("address", in.Address, catalog.MaxAddressLen, false),
+		Phone:          p.text("phone", in.Phone, catalog.MaxPhoneLen, false),
+		Email:          p.text("email", in.Email, catalog.MaxEmailLen, false),
+		Site:           p.text("site", in.Site, catalog.MaxSiteLen, false),
 	}
 	if len(in.Agreements) > 100 {
 		p.fail("agreements", "must hold at most 100 agreements")
@@ -436,7 +454,8 @@ func (h *Handler) saveProvider(w http.ResponseWriter, r *http.Request, c call) e
 	if err != nil {
 		return err
 	}
-	res := providerFullOut{ID: out.ID, Name: out.Name, INN: out.INN, Municipality: out.Municipality, EnrolmentLimit: out.EnrolmentLimit, Agreements: []agreementOut{}}
+	res := providerFullOut{ID: out.ID, Name: out.Name, INN: out.INN, Municipality: out.Municipality, EnrolmentLimit: out.EnrolmentLimit, Agreements: []agreementOut{},
+		contactsOut: contactsDTO(out)}
 	for _, a := range out.Agreements {
 		res.Agreements = append(res.Agreements, agreementOut{Municipality: a.Municipality, Period: periodDTO(a.Period)})
 	}
@@ -464,9 +483,21 @@ func (h *Handler) saveProgram(w http.ResponseWriter, r *http.Request, c call) er
 		EnrolmentLimit: in.EnrolmentLimit,
 		CompetencyArea: p.text("competency_area", in.CompetencyArea, 300, false),
 		AcademicHours:  in.AcademicHours,
+		Annotation:     p.text("annotation", in.Annotation, catalog.MaxAnnotationLen, false),
+		Description:    p.multiline("description", in.Description, catalog.MaxDescriptionLen),
+		Goals:          p.multiline("goals", in.Goals, catalog.MaxGoalsLen),
 	}
 	if prog.MaxAge > 150 || prog.MinAge > 150 {
 		p.fail("max_age", "must be at most 150")
+	}
+	if len(in.Tags) > catalog.MaxTags {
+		p.fail("tags", fmt.Sprintf("must hold at most %d tags", catalog.MaxTags))
+	}
+	for i, tag := range in.Tags {
+		if p.err != nil {
+			break
+		}
+		prog.Tags = append(prog.Tags, p.text(fmt.Sprintf("tags[%d]", i), tag, catalog.MaxTagLen, true))
 	}
 	if p.err != nil {
 		return p.err
@@ -476,7 +507,7 @@ func (h *Handler) saveProgram(w http.ResponseWriter, r *http.Request, c call) er
 	if err != nil {
 		return err
 	}
-	res := programFullOut{ProviderID: out.ProviderID, EnrolmentLimit: out.EnrolmentLimit}
+	res := programFullOut{ProviderID: out.ProviderID, EnrolmentLimit: out.EnrolmentLimit, contentOut: contentDTO(out)}
 	res.programOut = offerDTO(enrollment.Offer{Program: out}).Program
 	writeJSON(w, http.StatusOK, res)
 	return nil
@@ -526,6 +557,7 @@ func (h *Handler) saveGroup(w http.ResponseWriter, r *http.Request, c call) erro
 		End:      p.date("end", in.End, true),
 		Capacity: in.Capacity,
 		Schedule: p.text("schedule", in.Schedule, 300, false),
+		Address:  p.text("address", in.Address, catalog.MaxAddressLen, false),
 	}
 	if p.err != nil {
 		return p.err
@@ -534,7 +566,7 @@ func (h *Handler) saveGroup(w http.ResponseWriter, r *http.Request, c call) erro
 	if err != nil {
 		return err
 	}
-	res := groupFullOut{ModuleID: out.ModuleID}
+	res := groupFullOut{ModuleID: out.ModuleID, Address: out.Address}
 	res.groupOut = offerDTO(enrollment.Offer{Group: out}).Group
 	writeJSON(w, http.StatusOK, res)
 	return nil

@@ -54,7 +54,8 @@ func TestAuthorization(t *testing.T) {
 		var cases []tc
 		add := func(method, path string, body any, want map[string]int) {
 			tokens := map[string]string{"ivanova": ivanova, "petrov": petrov, "orlova": orlova, "kuznetsov": kuznetsov,
-				"robo": robo, "sport": sport, "novograd": novograd, "zarechye": zarechye, "regional": regional, "federal": federal}
+				"robo": robo, "sport": sport, "novograd": novograd, "zarechye": zarechye, "regional": regional, "federal": federal,
+				"anonymous": ""}
 			for who, status := range want {
 				cases = append(cases, tc{who, tokens[who], method, path, body, status})
 			}
@@ -78,6 +79,11 @@ func TestAuthorization(t *testing.T) {
 		add("GET", "/v1/invoices?month=2026-03&provider_id="+sportID, nil, map[string]int{"robo": 404, "sport": 200, "ivanova": 403})
 		add("GET", "/v1/catalog?municipality="+demo.MunCity, nil, everyone(200, nil))
 		add("GET", "/v1/groups/"+d.WalkthroughGroup.String(), nil, everyone(200, nil))
+		add("GET", "/v1/groups/"+d.WalkthroughGroup.String(), nil, map[string]int{"anonymous": 401})
+		// A program's page is public, as a navigator is: no token needed.
+		var walk struct{ Program struct{ ID string } }
+		e.must(http.StatusOK, "GET", "/v1/groups/"+d.WalkthroughGroup.String(), regional, "", nil).json(t, &walk)
+		add("GET", "/v1/catalog/programs/"+walk.Program.ID, nil, everyone(200, map[string]int{"anonymous": 200}))
 		// Writes refused: foreign tenant (403) or a role that may not (403).
 		add("POST", "/v1/certificates/"+suspended+"/resume", nil, everyone(403, nil)) // petrov's child, novograd: everyone but novograd and regional
 		add("POST", "/v1/contracts/"+contract+"/terminate", nil, everyone(403, nil))
@@ -142,6 +148,13 @@ func TestAuthorization(t *testing.T) {
 		e.must(http.StatusOK, "GET", "/v1/groups/"+d.WalkthroughGroup.String(), regional, "", nil).json(t, &offer)
 		add("POST", "/v1/catalog/programs", map[string]any{"provider_id": d.ProviderID("Robo Center").String(), "name": "Chess", "scheme": "supplementary", "direction": "social_pedagogical", "registry": "general", "max_age": 17},
 			everyone(403, map[string]int{"robo": 200, "regional": 200}))
+		// The page's content of Robo Center's robotics program: Robo Center
+		// or the region; any other provider is refused.
+		var page struct{ Program map[string]any }
+		e.must(http.StatusOK, "GET", "/v1/catalog/programs/"+walk.Program.ID, "", "", nil).json(t, &page)
+		page.Program["annotation"], page.Program["tags"] = "Роботы", []string{"роботы"}
+		page.Program["provider_id"] = d.ProviderID("Robo Center").String()
+		add("POST", "/v1/catalog/programs", page.Program, everyone(403, map[string]int{"robo": 200, "regional": 200}))
 		add("POST", "/v1/catalog/groups", map[string]any{"id": d.WalkthroughGroup.String(), "module_id": offer.Module.ID, "name": offer.Group.Name, "start": offer.Group.Start, "end": offer.Group.End, "capacity": 15},
 			everyone(403, map[string]int{"robo": 200, "regional": 200}))
 		// Prolongation: the contract's provider (the football runs until December).

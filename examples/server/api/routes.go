@@ -15,7 +15,7 @@ import (
 type access int
 
 const (
-	public access = iota // nothing: the probes, the metrics and the document
+	public access = iota // nothing: the probes, the metrics, the document and a program's page
 	read                 // a bearer token
 	write                // a bearer token and an Idempotency-Key
 )
@@ -31,7 +31,8 @@ type route struct {
 	// variant; the enrollment constant that tells apart the routes of one
 	// method (ActivateCertificate…); the method of another reader it
 	// calls (Tx.Catalog, Revocations.Revoke); for a
-	// public route, what it answers (Health, Ready, Metrics, OpenAPI).
+	// public route of the operations, what it answers (Health, Ready,
+	// Metrics, OpenAPI).
 	op string
 	// roles may call the route at all, a pre-filter: who may act for whom
 	// on a certificate or a contract the service decides, through
@@ -115,6 +116,8 @@ var routeTable = []route{
 	// Catalog.
 	{method: "GET", pattern: "/v1/catalog", op: "Catalog", roles: Roles, access: read, handle: (*Handler).catalog},
 	{method: "GET", pattern: "/v1/groups/{id}", op: "Offer", roles: Roles, access: read, handle: (*Handler).group},
+	// A program's page, as a navigator shows it to anyone: no token.
+	{method: "GET", pattern: "/v1/catalog/programs/{id}", op: "ProgramPage", access: public, handle: (*Handler).programPage},
 
 	// Applications and contracts.
 	{method: "POST", pattern: "/v1/applications", op: "Submit", roles: []Role{RoleHolder, RoleProvider}, access: write, handle: (*Handler).submit, refusals: enrolment},

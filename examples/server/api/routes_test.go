@@ -38,12 +38,16 @@ func statusOf(code string) (int, bool) {
 
 // problems derives the codes of the 4xx problems rt can answer, by status:
 // those of every route of its access (invalid input and authentication;
-// the Idempotency-Key of a write), a role refused unless every role may
+// the Idempotency-Key of a write; a public route's only invalid input is
+// a bad parameter in its path), a role refused unless every role may
 // call it, an unknown id in its path, and its refusals.
 func (rt route) problems() (map[int][]string, error) {
 	var codes []string
-	if rt.access != public {
+	switch {
+	case rt.access != public:
 		codes = append(codes, CodeInvalid, CodeUnauthenticated)
+	case strings.Contains(rt.pattern, "{"):
+		codes = append(codes, CodeInvalid) // a public route's bad path parameter
 	}
 	if rt.access == write {
 		codes = append(codes, CodeIdempotencyKeyMissing, CodeIdempotencyKeyInvalid)

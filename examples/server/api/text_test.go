@@ -14,6 +14,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/examples/server/api"
 	"github.com/edufund/edufund/examples/server/demo"
 )
@@ -42,7 +43,8 @@ var textProbes = []struct {
 	{name: "lone low surrogate", value: "a\xed\xb0\x80", raw: `"a\udc00"`, forbidden: true},
 	{name: "invalid UTF-8", value: "a\xffb", raw: "\"a\xffb\"", forbidden: true},
 	{name: "replacement character", value: "a\ufffdb", forbidden: true},
-	{name: "over-long", value: strings.Repeat("я", 5000), forbidden: true},
+	// Longer than the longest text a field takes, a program's description.
+	{name: "over-long", value: strings.Repeat("я", catalog.MaxDescriptionLen+1), forbidden: true},
 	{name: "line feed", value: "a\nb"}, // allowed in a multi-line text only
 	{name: "tab", value: "a\tb"},
 	{name: "zero-width space", value: "a\u200bb"},
@@ -218,19 +220,21 @@ func textRoutes(t *testing.T, e *env) map[string]textRoute {
 		}},
 		"POST /v1/admin/providers": {token: regional, path: "/v1/admin/providers", body: func(int) map[string]any {
 			return map[string]any{"name": "Пробная школа", "inn": "5401000077", "municipality": demo.MunCity,
+				"address": "ул. Пробная, 1", "phone": "+7 (383) 000-00-00", "email": "probe@example.ru", "site": "https://probe.example.ru",
 				"agreements": []any{map[string]any{"municipality": demo.MunCity, "period": year}}}
 		}},
 		"POST /v1/catalog/programs": {token: regional, path: "/v1/catalog/programs", body: func(int) map[string]any {
 			return map[string]any{"provider_id": d.ProviderID("Robo Center").String(), "name": "Пробная программа", "scheme": "supplementary",
 				"direction": "arts", "registry": "general", "min_age": 5, "max_age": 17, "enrolment_open": true, "municipality": demo.MunCity,
-				"competency_area": "искусство"}
+				"competency_area": "искусство", "annotation": "Пробная аннотация", "description": "Первая строка\nвторая",
+				"goals": "Цели\nи задачи", "tags": []any{"рисование", "живопись"}}
 		}},
 		"POST /v1/catalog/modules": {token: regional, path: "/v1/catalog/modules", body: func(int) map[string]any {
 			return map[string]any{"program_id": offer.Program.ID, "name": "Пробный модуль", "price": "1000.00", "normative_price": "1000.00", "hours": 10}
 		}},
 		"POST /v1/catalog/groups": {token: regional, path: "/v1/catalog/groups", body: func(int) map[string]any {
 			return map[string]any{"module_id": offer.Module.ID, "name": "Пробная группа", "start": "2026-04-01", "end": "2026-05-31",
-				"capacity": 5, "schedule": "пн, ср 16:00"}
+				"capacity": 5, "schedule": "пн, ср 16:00", "address": "ул. Пробная, 2"}
 		}},
 		"POST /v1/contracts/{id}/prolong": {token: sport, path: "/v1/contracts/" + contract + "/prolong", refused: true, body: func(int) map[string]any {
 			return map[string]any{"group_id": football.GroupID}

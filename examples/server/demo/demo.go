@@ -180,10 +180,10 @@ func Load(ctx context.Context, svc *enrollment.Service, today funding.Date) (Res
 	// Providers with agreements for the year.
 	both := []catalog.Agreement{{Municipality: MunCity, Period: period}, {Municipality: MunRural, Period: period}}
 	for _, p := range []catalog.Provider{
-		{ID: id(year, "provider:robo"), Name: "Robo Center", INN: "5401000001", Municipality: MunCity, Agreements: both},
-		{ID: id(year, "provider:palitra"), Name: "Art School Palitra", INN: "5401000002", Municipality: MunCity, Agreements: both[:1]},
-		{ID: id(year, "provider:sport"), Name: "Zarechye Sports Club", INN: "5401000003", Municipality: MunRural, Agreements: both},
-		{ID: id(year, "provider:digital"), Name: "Digital Academy", INN: "770100000004", Municipality: MunCity},
+		withContacts(catalog.Provider{ID: id(year, "provider:robo"), Name: "Robo Center", INN: "5401000001", Municipality: MunCity, Agreements: both}, "robo"),
+		withContacts(catalog.Provider{ID: id(year, "provider:palitra"), Name: "Art School Palitra", INN: "5401000002", Municipality: MunCity, Agreements: both[:1]}, "palitra"),
+		withContacts(catalog.Provider{ID: id(year, "provider:sport"), Name: "Zarechye Sports Club", INN: "5401000003", Municipality: MunRural, Agreements: both}, "sport"),
+		withContacts(catalog.Provider{ID: id(year, "provider:digital"), Name: "Digital Academy", INN: "770100000004", Municipality: MunCity}, "digital"),
 	} {
 		l.do("provider:"+p.ID.String(), func(key string) error {
 			_, err := svc.SaveProvider(ctx, key, p, enrollment.AsRegional("demo"))
@@ -213,6 +213,7 @@ func Load(ctx context.Context, svc *enrollment.Service, today funding.Date) (Res
 		grp := catalog.Group{ID: id(year, "group:"+p.key), ModuleID: mod.ID, Name: p.name + " " + fmt.Sprint(year) + "-A",
 			Start: funding.MustDate(year, time.Month(p.start[0]), p.start[1]), End: funding.MustDate(year, time.Month(p.end[0]), p.end[1]),
 			Capacity: p.capacity, Schedule: "Tue, Thu 16:00–17:30"}
+		prog, grp = withPage(prog, grp, p.key)
 		l.catalog(prog, mod, grp)
 		res.Groups = append(res.Groups, Named{Name: grp.Name, ID: grp.ID})
 	}
@@ -226,6 +227,7 @@ func Load(ctx context.Context, svc *enrollment.Service, today funding.Date) (Res
 		mod := catalog.Module{ID: id(year, "module:python"), ProgramID: prog.ID, Name: "Python for data analysis, 72 h", Price: price, NormativePrice: price, Hours: 72}
 		grp := catalog.Group{ID: id(year, "group:python"), ModuleID: mod.ID, Name: "Python " + fmt.Sprint(year) + "-1",
 			Start: funding.MustDate(year, time.January, 1), End: funding.MustDate(year, time.December, 31), Capacity: 30, Schedule: "online"}
+		prog, grp = withPage(prog, grp, "python")
 		l.catalog(prog, mod, grp)
 		res.Groups = append(res.Groups, Named{Name: grp.Name, ID: grp.ID})
 	}

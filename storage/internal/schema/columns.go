@@ -60,6 +60,7 @@ var pgTypes = map[reflect.Type]string{
 	reflect.TypeFor[Month]():         "text",
 	reflect.TypeFor[[]byte]():        "bytea",
 	reflect.TypeFor[sql.NullInt64](): "bigint",
+	reflect.TypeFor[Tags]():          "text",
 }
 
 // nullable are the Go types that store a zero or absent value as NULL.
@@ -98,13 +99,15 @@ var (
 	TokenRevocations = tableOf[Revocation]()
 	Parameters       = tableOf[Parameter]()
 	HoursAccounts    = tableOf[HoursAccount]()
+	SearchTerms      = tableOf[SearchTerm]()
+	SearchTrigrams   = tableOf[SearchTrigram]()
 )
 
 // Tables lists every table of the schema.
 var Tables = []*Table{
 	Certificates, Categories, Accounts, Holds, Postings, Counters, Providers, Agreements, Programs, Modules,
 	StudyGroups, Contracts, ContractCharges, InvoiceLines, Invoices, Idempotency, Queue, Queues, Ratings,
-	Guardianships, Closes, TokenRevocations, Parameters, HoursAccounts,
+	Guardianships, Closes, TokenRevocations, Parameters, HoursAccounts, SearchTerms, SearchTrigrams,
 }
 
 // tableOf reads R's table from bun's metadata; a field of a Go type

@@ -444,6 +444,10 @@ type Provider struct {
 	INN            string    `bun:"inn"`
 	Municipality   string    `bun:"municipality"`
 	EnrolmentLimit int       `bun:"enrolment_limit"`
+	Address        string    `bun:"address"`
+	Phone          string    `bun:"phone"`
+	Email          string    `bun:"email"`
+	Site           string    `bun:"site"`
 }
 
 // Agreement is an agreements row: a provider's agreement with a
@@ -474,6 +478,10 @@ func FromProvider(p catalog.Provider) (*Provider, []Agreement) {
 		INN:            p.INN,
 		Municipality:   p.Municipality,
 		EnrolmentLimit: p.EnrolmentLimit,
+		Address:        p.Address,
+		Phone:          p.Phone,
+		Email:          p.Email,
+		Site:           p.Site,
 	}, ags
 }
 
@@ -485,6 +493,10 @@ func (r *Provider) Domain(ags []Agreement) catalog.Provider {
 		INN:            r.INN,
 		Municipality:   r.Municipality,
 		EnrolmentLimit: r.EnrolmentLimit,
+		Address:        r.Address,
+		Phone:          r.Phone,
+		Email:          r.Email,
+		Site:           r.Site,
 	}
 	for _, a := range ags {
 		p.Agreements = append(p.Agreements, catalog.Agreement{
@@ -513,6 +525,10 @@ type Program struct {
 	EnrolmentLimit int       `bun:"enrolment_limit"`
 	CompetencyArea string    `bun:"competency_area"`
 	AcademicHours  int       `bun:"academic_hours"`
+	Annotation     string    `bun:"annotation"`
+	Description    string    `bun:"description"`
+	Goals          string    `bun:"goals"`
+	Tags           Tags      `bun:"tags,notnull"`
 }
 
 // FromProgram is p as a row.
@@ -532,6 +548,10 @@ func FromProgram(p catalog.Program) *Program {
 		EnrolmentLimit: p.EnrolmentLimit,
 		CompetencyArea: p.CompetencyArea,
 		AcademicHours:  p.AcademicHours,
+		Annotation:     p.Annotation,
+		Description:    p.Description,
+		Goals:          p.Goals,
+		Tags:           Tags(p.Tags),
 	}
 }
 
@@ -552,6 +572,10 @@ func (r *Program) Domain() catalog.Program {
 		EnrolmentLimit: r.EnrolmentLimit,
 		CompetencyArea: r.CompetencyArea,
 		AcademicHours:  r.AcademicHours,
+		Annotation:     r.Annotation,
+		Description:    r.Description,
+		Goals:          r.Goals,
+		Tags:           []string(r.Tags),
 	}
 }
 
@@ -613,6 +637,7 @@ type Group struct {
 	End      Date      `bun:"end_on"`
 	Capacity int       `bun:"capacity"`
 	Schedule string    `bun:"schedule"`
+	Address  string    `bun:"address"`
 }
 
 // FromGroup is g as a row.
@@ -625,6 +650,7 @@ func FromGroup(g catalog.Group) *Group {
 		End:      Date(g.End),
 		Capacity: g.Capacity,
 		Schedule: g.Schedule,
+		Address:  g.Address,
 	}
 }
 
@@ -638,6 +664,7 @@ func (r *Group) Domain() catalog.Group {
 		End:      funding.Date(r.End),
 		Capacity: r.Capacity,
 		Schedule: r.Schedule,
+		Address:  r.Address,
 	}
 }
 
@@ -975,4 +1002,23 @@ func FromHoursAccount(certificateID uuid.UUID, period funding.Period, a funding.
 // Domain is the hours account the row holds.
 func (r *HoursAccount) Domain() funding.HoursAccount {
 	return funding.HoursAccount{Base: r.Base, Extra: r.Extra, UsedBase: r.UsedBase, UsedExtra: r.UsedExtra}
+}
+
+// SearchTerm is a search_terms row: one term a program is found by, with
+// the weight of the field it stands in (catalog.IndexTerms).
+type SearchTerm struct {
+	bun.BaseModel `bun:"table:search_terms"`
+
+	Term      string    `bun:"term,pk"`
+	ProgramID uuid.UUID `bun:"program_id,pk"`
+	Weight    int       `bun:"weight"`
+}
+
+// SearchTrigram is a search_trigrams row: a trigram of a word of a
+// program's title (catalog.TitleTrigrams).
+type SearchTrigram struct {
+	bun.BaseModel `bun:"table:search_trigrams"`
+
+	Trigram   string    `bun:"trigram,pk"`
+	ProgramID uuid.UUID `bun:"program_id,pk"`
 }

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -141,6 +142,45 @@ func (u *NullUUID) Scan(src any) error {
 		return err
 	}
 	*u = NullUUID(id)
+	return nil
+}
+
+// Tags are a program's tags as a JSON array of strings in a text column,
+// '[]' for none: the same text on both engines, and a tag may hold any
+// character. No tags (nil or empty) read back as nil.
+type Tags []string
+
+func (t Tags) Value() (driver.Value, error) {
+	if len(t) == 0 {
+		return "[]", nil
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode([]string(t)); err != nil {
+		return nil, err
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
+}
+
+func (t *Tags) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	default:
+		return fmt.Errorf("storage: cannot scan %T into tags", src)
+	}
+	var out []string
+	if err := json.Unmarshal(b, &out); err != nil {
+		return fmt.Errorf("storage: tags %q are not a JSON array of strings: %w", b, err)
+	}
+	if len(out) == 0 {
+		out = nil
+	}
+	*t = out
 	return nil
 }
 

@@ -1,0 +1,179 @@
+package catalog
+
+import (
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/funding"
+)
+
+// The navigator's search, as the stores run it. A program is indexed by
+// its terms (Analyse), each with the weight of the field it stands in:
+// its title above its provider's name above its texts. A search matches
+// every term of the query, each either exactly or by its root (its first
+// RootLen letters, so that "шахматный" finds "Шахматы" though their stems
+// differ), and ranks a program by the sum, over the query's terms, of the
+// best weight it matched with, an exact match counting whole and a root
+// match half. The ranks are integers computed the same way by both stores,
+// so both return the same programs in the same order: rank, then id.
+
+// The weights of the fields a term stands in; a root match counts half.
+const (
+	WeightTitle    = 8
+	WeightProvider = 4
+	WeightText     = 2
+)
+
+// RootLen is how many letters of a query's word match by root: a word of
+// at least RootLen letters matches the terms starting with its first
+// RootLen letters, at half weight.
+const RootLen = 5
+
+// Search limits.
+const (
+	DefaultSearchLimit = 20
+	MaxSearchLimit     = 100
+	MaxSearchText      = 200
+)
+
+// Search is what a parent asks the navigator: words and filters, and where
+// the previous page ended.
+type Search struct {
+	Text         string
+	Municipality string
+	Direction    Direction
+	Registry     Registry
+	// Age is the child's age in whole years: programs whose range holds it
+	// (0: any).
+	Age        int
+	ProviderID uuid.UUID
+	// After is where the previous page ended; nil for the first.
+	After *Cursor
+	// Limit is the page's size, 1 to MaxSearchLimit (0: DefaultSearchLimit).
+	Limit int
+}
+
+// Cursor is a place in the order of a search's results.
+type Cursor struct {
+	Rank      int
+	ProgramID uuid.UUID
+}
+
+// Hit is a program a search found, with its rank (0 when the search has
+// no words: every program matches, in id order).
+type Hit struct {
+	ProgramID uuid.UUID
+	Rank      int
+}
+
+// Results is a page of a search: its hits, how many programs match in
+// all, and where the next page starts (nil after the last).
+type Results struct {
+	Hits  []Hit
+	Total int
+	Next  *Cursor
+}
+
+// Matcher is one word of a query as the stores match it: index terms equal
+// to Exact count the whole weight; other terms starting with Root count
+// half; and a program sharing at least TypoShare of Trigrams with its
+// title's words counts WeightTypo (a misspelt title word).
+type Matcher struct {
+	Exact, Root string
+	Trigrams    []string
+}
+
+// A misspelt title word matches at the lowest weight, when at least
+// TypoShare (as tenths) of the query word's trigrams are the title's.
+const (
+	WeightTypo = 1
+	TypoShare  = 6
+)
+
+// Check validates s and fills in its default limit.
+func (s *Search) Check() error {
+	if utf8.RuneCountInString(s.Text) > MaxSearchText {
+		return &funding.ValidationError{Field: "q", Rule: "must be at most " + strconv.Itoa(MaxSearchText) + " characters"}
+	}
+	if s.Direction != "" && !s.Direction.Known() {
+		return &funding.ValidationError{Field: "direction", Rule: "must be one of the seven directions", Value: string(s.Direction)}
+	}
+	if s.Registry != "" && !s.Registry.Known() {
+		return &funding.ValidationError{Field: "registry", Rule: "must be a registry", Value: string(s.Registry)}
+	}
+	if s.Age < 0 || s.Age > 120 {
+		return &funding.ValidationError{Field: "age", Rule: "must be from 0 to 120", Value: strconv.Itoa(s.Age)}
+	}
+	switch {
+	case s.Limit == 0:
+		s.Limit = DefaultSearchLimit
+	case s.Limit < 0 || s.Limit > MaxSearchLimit:
+		return &funding.ValidationError{Field: "limit", Rule: "must be from 1 to " + strconv.Itoa(MaxSearchLimit), Value: strconv.Itoa(s.Limit)}
+	}
+	return nil
+}
+
+// Matchers are the query's words as the stores match them, one per word;
+// none when it has no words. The unfinished last word of a query is
+// matched by what has been typed so far.
+func (s Search) Matchers() []Matcher {
+	q := AnalyseQuery(s.Text)
+	out := make([]Matcher, 0, len(q.Terms)+1)
+	for i, t := range q.Terms {
+		m := matcher(t)
+		if w := q.Words[i]; utf8.RuneCountInString(w) >= MinTypoLen {
+			m.Trigrams = Trigrams(w)
+		}
+		out = append(out, m)
+	}
+	if q.Prefix != "" {
+		m := Matcher{Exact: q.Prefix, Root: q.Prefix}
+		if n := len(out); n > 0 && q.Words[n-1] == q.Prefix {
+			// The last word, still being typed: its stem whole, and by
+			// root whatever starts as it was typed so far.
+			m = out[n-1]
+			if utf8.RuneCountInString(q.Prefix) < utf8.RuneCountInString(m.Root) {
+				m.Root = q.Prefix
+			}
+			out = out[:n-1]
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func matcher(t string) Matcher {
+	if utf8.RuneCountInString(t) <= RootLen {
+		return Matcher{Exact: t, Root: t}
+	}
+	r := []rune(t)
+	return Matcher{Exact: t, Root: string(r[:RootLen])}
+}
+
+// IndexTerms are the terms a program is found by, each with the best
+// weight of a field it stands in.
+func IndexTerms(title, provider string, texts ...string) map[string]int {
+	out := map[string]int{}
+	add := func(text string, w int) {
+		for _, t := range Analyse(text) {
+			if out[t] < w {
+				out[t] = w
+			}
+		}
+	}
+	add(title, WeightTitle)
+	add(provider, WeightProvider)
+	for _, t := range texts {
+		add(t, WeightText)
+	}
+	return out
+}
+
+// PrefixEnd is the least string greater than every string starting with
+// prefix: a range [prefix, PrefixEnd(prefix)) holds exactly the strings
+// that start with it, in code-point order.
+func PrefixEnd(prefix string) string {
+	return prefix + string(utf8.MaxRune)
+}

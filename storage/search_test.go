@@ -1,0 +1,171 @@
+package storage_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/edufund/edufund/catalog"
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/storage"
+	"github.com/edufund/edufund/storage/storagetest"
+)
+
+// searchCatalogue is a small catalogue of realistic Russian program names
+// from three providers, with a description that holds a word no title has.
+type searchCatalogue struct {
+	names  map[uuid.UUID]string
+	byName map[string]uuid.UUID
+}
+
+func saveSearchCatalogue(t *testing.T, db *storage.DB) searchCatalogue {
+	t.Helper()
+	ctx := context.Background()
+	providers := []string{"Дом детского творчества «Радуга»", "Шахматная школа «Ладья»", "Центр «Кванториум»"}
+	programs := []struct {
+		provider   int
+		name, text string
+		dir        catalog.Direction
+		min, max   int
+	}{
+		{1, "Шахматы для начинающих", "Правила игры, дебюты и первые турниры.", catalog.Sport, 6, 12},
+		{1, "Шахматный клуб", "Турниры и разбор партий с тренером.", catalog.Sport, 10, 17},
+		{0, "Футбол", "Тренировки на свежем воздухе.", catalog.Sport, 7, 14},
+		{0, "Футбольная секция для малышей", "Игры с мячом.", catalog.Sport, 5, 7},
+		{0, "Рисование акварелью", "Пейзажи и натюрморты.", catalog.Arts, 6, 14},
+		{0, "Ёлочные игрушки своими руками", "Новогодняя мастерская.", catalog.Arts, 5, 10},
+		{2, "Робототехника на LEGO", "Конструирование и программирование роботов.", catalog.TechnicalRobotics, 7, 12},
+		{2, "Программирование на Python", "Алгоритмы и первые игры; олимпиадная подготовка.", catalog.TechnicalOther, 11, 17},
+		{2, "3D-моделирование", "Моделирование в Blender и печать на принтере.", catalog.TechnicalOther, 10, 17},
+		{0, "Танцы", "Народный и современный танец.", catalog.Arts, 5, 17},
+		{0, "Танцевальная студия «Вдохновение»", "Хореография.", catalog.Arts, 7, 17},
+		{0, "Юный краевед", "Экскурсии по родному краю, экспедиции.", catalog.Tourism, 9, 15},
+	}
+	ids := make([]uuid.UUID, len(providers))
+	out := searchCatalogue{names: map[uuid.UUID]string{}, byName: map[string]uuid.UUID{}}
+	require.NoError(t, db.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
+		for i, name := range providers {
+			ids[i] = uuid.Must(uuid.NewV7())
+			if err := tx.SaveProvider(ctx, catalog.Provider{ID: ids[i], Name: name, INN: "7707083893", Municipality: "mo-1"}); err != nil {
+				return err
+			}
+		}
+		for _, p := range programs {
+			id := uuid.Must(uuid.NewV7())
+			out.names[id], out.byName[p.name] = p.name, id
+			if err := tx.SaveProgram(ctx, catalog.Program{ID: id, ProviderID: ids[p.provider], Name: p.name, Description: p.text,
+				Scheme: certificate.Supplementary, Direction: p.dir, Registry: catalog.Certified, MinAge: p.min, MaxAge: p.max,
+				Certified: true, EnrolmentOpen: true, Municipality: "mo-1"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	return out
+}
+
+// TestSearchCatalog: Russian queries find what a parent means on every
+// engine — inflections, ё typed as е, a prefix while typing, a provider's
+// name, a word only in a description — ranked title above provider above
+// text, with filters and keyset paging; every engine returns the same
+// programs in the same order.
+func TestSearchCatalog(t *testing.T) {
+	queries := []struct {
+		search catalog.Search
+		top    []string // the first results, in order
+		only   bool     // and nothing else
+	}{
+		{catalog.Search{Text: "шахматы"}, []string{"Шахматы для начинающих", "Шахматный клуб"}, true},
+		{catalog.Search{Text: "шахматам"}, []string{"Шахматы для начинающих", "Шахматный клуб"}, true},
+		{catalog.Search{Text: "шахматный"}, []string{"Шахматный клуб", "Шахматы для начинающих"}, true},
+		{catalog.Search{Text: "шахм"}, []string{"Шахматы для начинающих", "Шахматный клуб"}, true},
+		{catalog.Search{Text: "елочные игрушки"}, []string{"Ёлочные игрушки своими руками"}, true},
+		{catalog.Search{Text: "футбол"}, []string{"Футбол", "Футбольная секция для малышей"}, true},
+		{catalog.Search{Text: "футбол для малышей"}, []string{"Футбольная секция для малышей"}, true},
+		{catalog.Search{Text: "танцы"}, []string{"Танцы", "Танцевальная студия «Вдохновение»"}, true},
+		{catalog.Search{Text: "кванториум"}, []string{"Робототехника на LEGO", "Программирование на Python", "3D-моделирование"}, true}, // a tie: by id
+		{catalog.Search{Text: "олимпиадная"}, []string{"Программирование на Python"}, true},
+		{catalog.Search{Text: "программирование"}, []string{"Программирование на Python", "Робототехника на LEGO"}, true},
+		{catalog.Search{Text: "lego"}, []string{"Робототехника на LEGO"}, true},
+		{catalog.Search{Text: "3d"}, []string{"3D-моделирование"}, true},
+		{catalog.Search{Text: "экспедиции"}, []string{"Юный краевед"}, true},
+		{catalog.Search{Text: "водное поло"}, nil, true},
+		{catalog.Search{Text: "шохматы"}, []string{"Шахматы для начинающих"}, true},           // a typo in a title word
+		{catalog.Search{Text: "робототехника лего"}, nil, true}, // every word must match, and "лего" is not "lego"
+		{catalog.Search{Text: "рисавание"}, []string{"Рисование акварелью"}, true},
+		{catalog.Search{Text: "игры", Direction: catalog.Sport}, []string{"Шахматы для начинающих", "Футбольная секция для малышей"}, true},
+		{catalog.Search{Text: "шахматы", Age: 15}, []string{"Шахматный клуб"}, true},
+	}
+	got := map[string][][]string{}
+	for _, kind := range storagetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			db := storagetest.Open(t, kind)
+			c := saveSearchCatalogue(t, db)
+			ctx := context.Background()
+			for _, q := range queries {
+				res, err := db.SearchCatalog(ctx, q.search)
+				require.NoError(t, err, q.search.Text)
+				var names []string
+				for _, h := range res.Hits {
+					names = append(names, c.names[h.ProgramID])
+				}
+				want := q.top
+				if q.only {
+					require.Equal(t, want, names, "%q", q.search.Text)
+					require.Equal(t, len(want), res.Total, "%q", q.search.Text)
+				} else {
+					require.Equal(t, want, names[:len(want)], "%q", q.search.Text)
+				}
+				// Each engine makes its own ids: they are compared by name.
+				got[kind] = append(got[kind], names)
+			}
+
+			// Keyset paging: two at a time through everything, in one order.
+			all, err := db.SearchCatalog(ctx, catalog.Search{Limit: 100})
+			require.NoError(t, err)
+			require.Equal(t, 12, all.Total)
+			var paged []catalog.Hit
+			s := catalog.Search{Limit: 2}
+			for {
+				page, err := db.SearchCatalog(ctx, s)
+				require.NoError(t, err)
+				paged = append(paged, page.Hits...)
+				if page.Next == nil {
+					break
+				}
+				s.After = page.Next
+			}
+			require.Equal(t, all.Hits, paged)
+
+			// A provider renamed is found by its new name at once.
+			var prov uuid.UUID
+			require.NoError(t, db.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
+				p, err := tx.Program(ctx, c.byName["Юный краевед"])
+				prov = p.ProviderID
+				return err
+			}))
+			require.NoError(t, db.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
+				return tx.SaveProvider(ctx, catalog.Provider{ID: prov, Name: "Станция юных туристов", INN: "7707083893", Municipality: "mo-1"})
+			}))
+			res, err := db.SearchCatalog(ctx, catalog.Search{Text: "туристов", Limit: 100})
+			require.NoError(t, err)
+			require.Equal(t, 7, res.Total, "every program of the renamed provider")
+
+			_, err = db.SearchCatalog(ctx, catalog.Search{Limit: 1000})
+			require.Error(t, err)
+		})
+	}
+	var first string
+	for kind, res := range got {
+		if first == "" {
+			first = kind
+			continue
+		}
+		for i := range res {
+			require.Equal(t, got[first][i], res[i], "%s and %s differ on %q", first, kind, queries[i].search.Text)
+		}
+	}
+}

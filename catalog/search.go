@@ -92,11 +92,14 @@ const (
 	TypoShare  = 6
 )
 
-// Check validates s and fills in its default limit.
+// Check validates s (its text by funding.Text's rules: no control
+// characters, NFC, at most MaxSearchText) and fills in its default limit.
 func (s *Search) Check() error {
-	if utf8.RuneCountInString(s.Text) > MaxSearchText {
-		return &funding.ValidationError{Field: "q", Rule: "must be at most " + strconv.Itoa(MaxSearchText) + " characters"}
+	text, err := funding.Text("q", s.Text, MaxSearchText)
+	if err != nil {
+		return err
 	}
+	s.Text = text
 	if s.Direction != "" && !s.Direction.Known() {
 		return &funding.ValidationError{Field: "direction", Rule: "must be one of the seven directions", Value: string(s.Direction)}
 	}

@@ -118,6 +118,7 @@ var routeTable = []route{
 	{method: "GET", pattern: "/v1/groups/{id}", op: "Offer", roles: Roles, access: read, handle: (*Handler).group},
 	// A program's page, as a navigator shows it to anyone: no token.
 	{method: "GET", pattern: "/v1/catalog/programs/{id}", op: "ProgramPage", access: public, handle: (*Handler).programPage},
+	{method: "GET", pattern: "/v1/catalog/search", op: "Search", access: public, handle: (*Handler).search, refusals: []string{CodeInvalid}},
 
 	// Applications and contracts.
 	{method: "POST", pattern: "/v1/applications", op: "Submit", roles: []Role{RoleHolder, RoleProvider}, access: write, handle: (*Handler).submit, refusals: enrolment},

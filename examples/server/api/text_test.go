@@ -256,6 +256,7 @@ func textRoutes(t *testing.T, e *env) map[string]textRoute {
 		}},
 		"GET /v1/certificates/{id}": {token: regional, path: "/v1/certificates/" + misha, query: url.Values{"on": {"2026-03-01"}}},
 		"GET /v1/catalog":           {token: regional, query: url.Values{"municipality": {demo.MunCity}}},
+		"GET /v1/catalog/search":    {token: regional, query: url.Values{"q": {"робототехника"}, "municipality": {demo.MunCity}}},
 		"GET /v1/invoices":          {token: regional, query: url.Values{"month": {"2026-03"}}},
 	}
 }

@@ -1,0 +1,69 @@
+package api_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+)
+
+type searchJSON struct {
+	Items []struct {
+		Program struct{ ID, Name string }
+		Tags    []string
+		Rank    int
+	}
+	Total int
+	Next  string
+}
+
+// TestSearchOverHTTP: the navigator needs no token; Russian words find a
+// program by its texts, a Latin one by its title; pages follow each other
+// by the cursor; bad parameters are refused naming them.
+func TestSearchOverHTTP(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		get := func(q url.Values) searchJSON {
+			t.Helper()
+			var out searchJSON
+			e.must(http.StatusOK, "GET", "/v1/catalog/search?"+q.Encode(), "", "", nil).json(t, &out)
+			return out
+		}
+		lego := get(url.Values{"q": {"lego"}})
+		if lego.Total != 1 || lego.Items[0].Program.Name != "Robotics with LEGO" || lego.Items[0].Rank == 0 {
+			t.Fatalf("lego: %+v", lego)
+		}
+		robots := get(url.Values{"q": {"роботами соревнования"}})
+		if robots.Total != 1 || robots.Items[0].Program.ID != lego.Items[0].Program.ID {
+			t.Fatalf("words of the description: %+v", robots)
+		}
+
+		all := get(url.Values{"limit": {"100"}})
+		var paged []string
+		q := url.Values{"limit": {"3"}}
+		for {
+			page := get(q)
+			for _, it := range page.Items {
+				paged = append(paged, it.Program.ID)
+			}
+			if page.Next == "" {
+				break
+			}
+			q.Set("cursor", page.Next)
+		}
+		if len(paged) != all.Total || all.Total < 7 {
+			t.Fatalf("paged through %d of %d", len(paged), all.Total)
+		}
+		for i, it := range all.Items {
+			if paged[i] != it.Program.ID {
+				t.Fatalf("page order differs at %d", i)
+			}
+		}
+
+		e.validate = false // the requests below break the document's rules on purpose
+		for param, bad := range map[string]string{"cursor": "not-a-cursor", "limit": "1000", "age": "old", "direction": "cooking", "provider_id": "x", "colour": "red"} {
+			p := e.must(http.StatusBadRequest, "GET", "/v1/catalog/search?"+url.Values{param: {bad}}.Encode(), "", "", nil).problem(t)
+			if p.Field != param {
+				t.Errorf("%s=%s: refused naming %q", param, bad, p.Field)
+			}
+		}
+	})
+}

@@ -49,6 +49,12 @@ type Search struct {
 	// (0: any).
 	Age        int
 	ProviderID uuid.UUID
+	// A program matches the following through one of its groups: one
+	// running in Month (zero: any), with a seat free when FreeSeats, of a
+	// module priced at most MaxPrice (zero: any price).
+	Month     funding.Month
+	FreeSeats bool
+	MaxPrice  funding.Money
 	// After is where the previous page ended; nil for the first.
 	After *Cursor
 	// Limit is the page's size, 1 to MaxSearchLimit (0: DefaultSearchLimit).
@@ -69,11 +75,14 @@ type Hit struct {
 }
 
 // Results is a page of a search: its hits, how many programs match in
-// all, and where the next page starts (nil after the last).
+// all, how many by direction and by registry, and where the next page
+// starts (nil after the last).
 type Results struct {
-	Hits  []Hit
-	Total int
-	Next  *Cursor
+	Hits       []Hit
+	Total      int
+	Directions map[Direction]int
+	Registries map[Registry]int
+	Next       *Cursor
 }
 
 // Matcher is one word of a query as the stores match it: index terms equal
@@ -108,6 +117,9 @@ func (s *Search) Check() error {
 	}
 	if s.Age < 0 || s.Age > 120 {
 		return &funding.ValidationError{Field: "age", Rule: "must be from 0 to 120", Value: strconv.Itoa(s.Age)}
+	}
+	if s.MaxPrice.IsNegative() {
+		return &funding.ValidationError{Field: "max_price", Rule: "must not be negative", Value: s.MaxPrice.String()}
 	}
 	switch {
 	case s.Limit == 0:

@@ -21,7 +21,10 @@ type Found struct {
 type SearchPage struct {
 	Programs []Found
 	Total    int
-	Next     *catalog.Cursor
+	// Directions and Registries count the matching programs by each.
+	Directions map[catalog.Direction]int
+	Registries map[catalog.Registry]int
+	Next       *catalog.Cursor
 }
 
 // Search runs a parent's search of the catalogue (catalog.Search): the
@@ -36,7 +39,7 @@ func (s *Service) Search(ctx context.Context, q catalog.Search) (SearchPage, err
 	if err != nil {
 		return SearchPage{}, err
 	}
-	page := SearchPage{Programs: make([]Found, 0, len(res.Hits)), Total: res.Total, Next: res.Next}
+	page := SearchPage{Programs: make([]Found, 0, len(res.Hits)), Total: res.Total, Directions: res.Directions, Registries: res.Registries, Next: res.Next}
 	err = s.store.InTx(ctx, func(ctx context.Context, tx Tx) error {
 		page.Programs = page.Programs[:0]
 		providers := map[uuid.UUID]catalog.Provider{}

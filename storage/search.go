@@ -88,9 +88,29 @@ func (db *DB) SearchCatalog(ctx context.Context, s catalog.Search) (catalog.Resu
 	from, args := searchFrom(s)
 	var out catalog.Results
 	err := db.withRetry(ctx, func() error {
-		out = catalog.Results{Hits: []catalog.Hit{}}
+		out = catalog.Results{Hits: []catalog.Hit{}, Directions: map[catalog.Direction]int{}, Registries: map[catalog.Registry]int{}}
 		if err := db.bun.NewRaw("SELECT COUNT(*) FROM "+from, args...).Scan(ctx, &out.Total); err != nil {
 			return err
+		}
+		// The facets: the matched programs by direction and by registry.
+		for _, f := range []struct {
+			column string
+			add    func(string, int)
+		}{
+			{"direction", func(v string, n int) { out.Directions[catalog.Direction(v)] = n }},
+			{"registry", func(v string, n int) { out.Registries[catalog.Registry(v)] = n }},
+		} {
+			var rows []struct {
+				Value string `bun:"value"`
+				N     int    `bun:"n"`
+			}
+			q := "SELECT p." + f.column + " AS value, COUNT(*) AS n FROM " + from + " JOIN programs p ON p.id = r.id GROUP BY p." + f.column
+			if err := db.bun.NewRaw(q, args...).Scan(ctx, &rows); err != nil {
+				return err
+			}
+			for _, r := range rows {
+				f.add(r.Value, r.N)
+			}
 		}
 		q, qargs := "SELECT r.id, r.score FROM "+from, args
 		if a := s.After; a != nil {
@@ -169,6 +189,22 @@ func searchFrom(s catalog.Search) (string, []any) {
 	if s.Age > 0 {
 		b.WriteString(" AND p.min_age <= ? AND (p.max_age = 0 OR p.max_age >= ?)")
 		args = append(args, s.Age, s.Age)
+	}
+	if !s.Month.IsZero() || s.FreeSeats || s.MaxPrice.IsPositive() {
+		// One group must answer all of them.
+		b.WriteString(" AND EXISTS (SELECT 1 FROM modules mo JOIN study_groups g ON g.module_id = mo.id WHERE mo.program_id = p.id")
+		if !s.Month.IsZero() {
+			b.WriteString(" AND g.start_on <= ? AND g.end_on >= ?")
+			args = append(args, schema.Date(s.Month.Last()), schema.Date(s.Month.First()))
+		}
+		if s.FreeSeats {
+			b.WriteString(" AND g.capacity > COALESCE((SELECT c.used FROM counters c WHERE c.key = 'seats:' || g.id), 0)")
+		}
+		if s.MaxPrice.IsPositive() {
+			b.WriteString(" AND mo.price <= ?")
+			args = append(args, s.MaxPrice.Kopecks())
+		}
+		b.WriteString(")")
 	}
 	b.WriteString(") r")
 	return b.String(), args

@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -10,6 +11,7 @@ import (
 	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
 	"github.com/edufund/edufund/storage/storagetest"
 )
@@ -93,8 +95,8 @@ func TestSearchCatalog(t *testing.T) {
 		{catalog.Search{Text: "3d"}, []string{"3D-моделирование"}, true},
 		{catalog.Search{Text: "экспедиции"}, []string{"Юный краевед"}, true},
 		{catalog.Search{Text: "водное поло"}, nil, true},
-		{catalog.Search{Text: "шохматы"}, []string{"Шахматы для начинающих"}, true},           // a typo in a title word
-		{catalog.Search{Text: "робототехника лего"}, nil, true}, // every word must match, and "лего" is not "lego"
+		{catalog.Search{Text: "шохматы"}, []string{"Шахматы для начинающих"}, true}, // a typo in a title word
+		{catalog.Search{Text: "робототехника лего"}, nil, true},                     // every word must match, and "лего" is not "lego"
 		{catalog.Search{Text: "рисавание"}, []string{"Рисование акварелью"}, true},
 		{catalog.Search{Text: "игры", Direction: catalog.Sport}, []string{"Шахматы для начинающих", "Футбольная секция для малышей"}, true},
 		{catalog.Search{Text: "шахматы", Age: 15}, []string{"Шахматный клуб"}, true},
@@ -139,6 +141,57 @@ func TestSearchCatalog(t *testing.T) {
 				s.After = page.Next
 			}
 			require.Equal(t, all.Hits, paged)
+
+			require.Equal(t, map[catalog.Direction]int{catalog.Sport: 4, catalog.Arts: 4, catalog.TechnicalRobotics: 1, catalog.TechnicalOther: 2, catalog.Tourism: 1}, all.Directions)
+			require.Equal(t, map[catalog.Registry]int{catalog.Certified: 12}, all.Registries)
+
+			// Through their groups: the chess course runs in the autumn for
+			// 3000.00 with one seat, football in the spring for 9000.00.
+			chessGroup := uuid.Must(uuid.NewV7())
+			require.NoError(t, db.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
+				for _, g := range []struct {
+					program    string
+					group      uuid.UUID
+					price      string
+					start, end funding.Date
+					capacity   int
+				}{
+					{"Шахматы для начинающих", chessGroup, "3000.00", funding.MustDate(2025, time.September, 1), funding.MustDate(2025, time.December, 31), 1},
+					{"Футбол", uuid.Must(uuid.NewV7()), "9000.00", funding.MustDate(2026, time.January, 10), funding.MustDate(2026, time.May, 31), 10},
+				} {
+					m := catalog.Module{ID: uuid.Must(uuid.NewV7()), ProgramID: c.byName[g.program], Name: "Год", Price: funding.MustMoney(g.price),
+						NormativePrice: funding.MustMoney(g.price), Hours: 72}
+					if err := tx.SaveModule(ctx, m); err != nil {
+						return err
+					}
+					if err := tx.SaveGroup(ctx, catalog.Group{ID: g.group, ModuleID: m.ID, Name: "А", Start: g.start, End: g.end, Capacity: g.capacity}); err != nil {
+						return err
+					}
+				}
+				return nil
+			}))
+			names := func(s catalog.Search) []string {
+				t.Helper()
+				res, err := db.SearchCatalog(ctx, s)
+				require.NoError(t, err)
+				var out []string
+				for _, h := range res.Hits {
+					out = append(out, c.names[h.ProgramID])
+				}
+				return out
+			}
+			october := funding.Month{Year: 2025, Month: time.October}
+			require.Equal(t, []string{"Шахматы для начинающих"}, names(catalog.Search{Month: october}))
+			require.Equal(t, []string{"Шахматы для начинающих"}, names(catalog.Search{MaxPrice: funding.MustMoney("5000.00")}))
+			require.Equal(t, []string{"Шахматы для начинающих", "Футбол"}, names(catalog.Search{FreeSeats: true}))
+			require.NoError(t, db.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
+				if err := tx.EnsureCounter(ctx, "seats:"+chessGroup.String(), 1); err != nil {
+					return err
+				}
+				return tx.Take(ctx, "seats:"+chessGroup.String(), 1)
+			}))
+			require.Equal(t, []string{"Футбол"}, names(catalog.Search{FreeSeats: true}), "the chess group is full")
+			require.Empty(t, names(catalog.Search{Month: october, FreeSeats: true}))
 
 			// A provider renamed is found by its new name at once.
 			var prov uuid.UUID

@@ -19,7 +19,10 @@ import (
 type searchOut struct {
 	Items []foundOut `json:"items"`
 	Total int        `json:"total"`
-	Next  string     `json:"next,omitempty"`
+	// Directions and Registries count the matching programs by each.
+	Directions map[string]int `json:"directions"`
+	Registries map[string]int `json:"registries"`
+	Next       string         `json:"next,omitempty"`
 }
 
 type foundOut struct {
@@ -32,7 +35,7 @@ type foundOut struct {
 
 func (h *Handler) search(w http.ResponseWriter, r *http.Request, _ call) error {
 	q := r.URL.Query()
-	if err := onlyParams(q, "q", "municipality", "direction", "registry", "age", "provider_id", "cursor", "limit"); err != nil {
+	if err := onlyParams(q, "q", "municipality", "direction", "registry", "age", "provider_id", "month", "free_seats", "max_price", "cursor", "limit"); err != nil {
 		return err
 	}
 	var p parser
@@ -55,6 +58,19 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, _ call) error {
 			*n.dst = i
 		}
 	}
+	if v := q.Get("month"); v != "" {
+		s.Month = p.month("month", v, true)
+	}
+	switch v := q.Get("free_seats"); v {
+	case "", "false":
+	case "true":
+		s.FreeSeats = true
+	default:
+		p.fail("free_seats", "must be true or false")
+	}
+	if v := q.Get("max_price"); v != "" {
+		s.MaxPrice = p.money("max_price", v)
+	}
 	if c := q.Get("cursor"); c != "" {
 		cur, ok := decodeCursor(c)
 		if !ok {
@@ -69,7 +85,13 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, _ call) error {
 	if err != nil {
 		return err
 	}
-	out := searchOut{Items: []foundOut{}, Total: page.Total}
+	out := searchOut{Items: []foundOut{}, Total: page.Total, Directions: map[string]int{}, Registries: map[string]int{}}
+	for d, n := range page.Directions {
+		out.Directions[string(d)] = n
+	}
+	for r, n := range page.Registries {
+		out.Registries[string(r)] = n
+	}
 	for _, f := range page.Programs {
 		o := offerDTO(enrollment.Offer{Program: f.Program, Provider: f.Provider})
 		out.Items = append(out.Items, foundOut{Program: o.Program, Annotation: f.Program.Annotation,

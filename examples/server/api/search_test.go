@@ -12,8 +12,9 @@ type searchJSON struct {
 		Tags    []string
 		Rank    int
 	}
-	Total int
-	Next  string
+	Total      int
+	Directions map[string]int
+	Next       string
 }
 
 // TestSearchOverHTTP: the navigator needs no token; Russian words find a
@@ -37,6 +38,16 @@ func TestSearchOverHTTP(t *testing.T) {
 		}
 
 		all := get(url.Values{"limit": {"100"}})
+		counted := 0
+		for _, n := range all.Directions {
+			counted += n
+		}
+		if counted != all.Total {
+			t.Fatalf("the directions count %d programs of %d", counted, all.Total)
+		}
+		if free := get(url.Values{"free_seats": {"true"}, "max_price": {"10000.00"}}); free.Total == 0 || free.Total >= all.Total {
+			t.Fatalf("free seats at 10000.00 at most: %d of %d", free.Total, all.Total)
+		}
 		var paged []string
 		q := url.Values{"limit": {"3"}}
 		for {
@@ -59,7 +70,7 @@ func TestSearchOverHTTP(t *testing.T) {
 		}
 
 		e.validate = false // the requests below break the document's rules on purpose
-		for param, bad := range map[string]string{"cursor": "not-a-cursor", "limit": "1000", "age": "old", "direction": "cooking", "provider_id": "x", "colour": "red"} {
+		for param, bad := range map[string]string{"cursor": "not-a-cursor", "limit": "1000", "age": "old", "direction": "cooking", "provider_id": "x", "colour": "red", "month": "2026-13", "free_seats": "yes", "max_price": "-1.00"} {
 			p := e.must(http.StatusBadRequest, "GET", "/v1/catalog/search?"+url.Values{param: {bad}}.Encode(), "", "", nil).problem(t)
 			if p.Field != param {
 				t.Errorf("%s=%s: refused naming %q", param, bad, p.Field)

@@ -149,6 +149,7 @@ var routeTable = []route{
 	// Adult scheme.
 	{method: "POST", pattern: "/v1/adult/applications", op: "ApplyAdult", roles: []Role{RoleHolder, RoleFederal}, access: write, handle: (*Handler).applyAdult,
 		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign, enrollment.CodeCertificateExists, CodeIneligible}},
+	{method: "GET", pattern: "/v1/certificates/{id}/search", op: "SearchFor", roles: Roles, access: read, handle: (*Handler).searchFor},
 	{method: "GET", pattern: "/v1/certificates/{id}/queue", op: "QueuePosition", roles: Roles, access: read, handle: (*Handler).queuePosition},
 	{method: "POST", pattern: "/v1/certificates/{id}/documents", op: "RecordDocuments", roles: []Role{RoleHolder, RoleFederal}, access: write, handle: (*Handler).documents,
 		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign}},

@@ -31,12 +31,49 @@ type foundOut struct {
 	Tags       []string    `json:"tags"`
 	Provider   providerOut `json:"provider"`
 	Rank       int         `json:"rank"`
+	// Refusal is why the certificate searched for cannot enrol in the
+	// program now (GET /v1/certificates/{id}/search only).
+	Refusal *refusalOut `json:"refusal,omitempty"`
 }
 
+type refusalOut struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// search is the public navigator.
 func (h *Handler) search(w http.ResponseWriter, r *http.Request, _ call) error {
-	q := r.URL.Query()
-	if err := onlyParams(q, "q", "municipality", "direction", "registry", "age", "provider_id", "month", "free_seats", "max_price", "cursor", "limit"); err != nil {
+	req, err := searchRequest(r, false)
+	if err != nil {
 		return err
+	}
+	return h.runSearch(w, r, req)
+}
+
+// searchFor is the navigator for one certificate, as its holder or an
+// official reads it: each program says whether the certificate can enrol
+// now, and only_enrollable=true leaves out those it cannot.
+func (h *Handler) searchFor(w http.ResponseWriter, r *http.Request, c call) error {
+	id, err := h.pathID(r)
+	if err != nil {
+		return err
+	}
+	req, err := searchRequest(r, true)
+	if err != nil {
+		return err
+	}
+	req.For, req.By = id, c.p.caller()
+	return h.runSearch(w, r, req)
+}
+
+func searchRequest(r *http.Request, forCertificate bool) (enrollment.SearchRequest, error) {
+	q := r.URL.Query()
+	params := []string{"q", "municipality", "direction", "registry", "age", "provider_id", "month", "free_seats", "max_price", "cursor", "limit"}
+	if forCertificate {
+		params = append(params, "only_enrollable")
+	}
+	if err := onlyParams(q, params...); err != nil {
+		return enrollment.SearchRequest{}, err
 	}
 	var p parser
 	s := catalog.Search{
@@ -78,10 +115,19 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, _ call) error {
 		}
 		s.After = &cur
 	}
-	if p.err != nil {
-		return p.err
+	req := enrollment.SearchRequest{Search: s}
+	switch v := q.Get("only_enrollable"); v {
+	case "", "false":
+	case "true":
+		req.OnlyEnrollable = true
+	default:
+		p.fail("only_enrollable", "must be true or false")
 	}
-	page, err := h.cfg.Service.Search(r.Context(), s)
+	return req, p.err
+}
+
+func (h *Handler) runSearch(w http.ResponseWriter, r *http.Request, req enrollment.SearchRequest) error {
+	page, err := h.cfg.Service.Search(r.Context(), req)
 	if err != nil {
 		return err
 	}
@@ -94,8 +140,12 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, _ call) error {
 	}
 	for _, f := range page.Programs {
 		o := offerDTO(enrollment.Offer{Program: f.Program, Provider: f.Provider})
-		out.Items = append(out.Items, foundOut{Program: o.Program, Annotation: f.Program.Annotation,
-			Tags: append([]string{}, f.Program.Tags...), Provider: o.Provider, Rank: f.Rank})
+		fo := foundOut{Program: o.Program, Annotation: f.Program.Annotation,
+			Tags: append([]string{}, f.Program.Tags...), Provider: o.Provider, Rank: f.Rank}
+		if f.Refusal != nil {
+			fo.Refusal = &refusalOut{Code: f.Refusal.Code, Message: f.Refusal.Error()}
+		}
+		out.Items = append(out.Items, fo)
 	}
 	if page.Next != nil {
 		out.Next = encodeCursor(*page.Next)

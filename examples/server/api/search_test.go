@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+
+	"github.com/edufund/edufund/examples/server/demo"
 )
 
 type searchJSON struct {
@@ -68,6 +70,38 @@ func TestSearchOverHTTP(t *testing.T) {
 				t.Fatalf("page order differs at %d", i)
 			}
 		}
+
+		// For a certificate, as its guardian: each program says whether
+		// the child can enrol now; a stranger's certificate does not exist.
+		misha := e.demo.CertificateID("child-active-funded").String()
+		var forMisha struct {
+			Items []struct {
+				Program struct{ Name string }
+				Refusal *struct{ Code, Message string }
+			}
+			Total int
+		}
+		guardian := e.holder(demo.GuardianIvanova)
+		e.must(http.StatusOK, "GET", "/v1/certificates/"+misha+"/search?"+url.Values{"limit": {"100"}}.Encode(), guardian, "", nil).json(t, &forMisha)
+		refused := 0
+		for _, it := range forMisha.Items {
+			if it.Refusal != nil {
+				refused++
+				if it.Refusal.Code == "" || it.Refusal.Message == "" {
+					t.Fatalf("a refusal without its code or reason: %+v", it)
+				}
+			}
+		}
+		if forMisha.Total != all.Total || refused == 0 || refused == len(forMisha.Items) {
+			t.Fatalf("for a certificate: %d programs, %d refused", len(forMisha.Items), refused)
+		}
+		var only searchJSON
+		e.must(http.StatusOK, "GET", "/v1/certificates/"+misha+"/search?"+url.Values{"limit": {"100"}, "only_enrollable": {"true"}}.Encode(), guardian, "", nil).json(t, &only)
+		if len(only.Items) != len(forMisha.Items)-refused {
+			t.Fatalf("only where he can enrol: %d, want %d", len(only.Items), len(forMisha.Items)-refused)
+		}
+		e.must(http.StatusNotFound, "GET", "/v1/certificates/"+misha+"/search", e.holder("guardian-stranger"), "", nil)
+		e.must(http.StatusUnauthorized, "GET", "/v1/certificates/"+misha+"/search", "", "", nil)
 
 		e.validate = false // the requests below break the document's rules on purpose
 		for param, bad := range map[string]string{"cursor": "not-a-cursor", "limit": "1000", "age": "old", "direction": "cooking", "provider_id": "x", "colour": "red", "month": "2026-13", "free_seats": "yes", "max_price": "-1.00"} {

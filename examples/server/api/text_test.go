@@ -118,15 +118,16 @@ func TestTextProbe(t *testing.T) {
 				if !ok {
 					t.Fatalf("%s has the text query parameter %s but no textRoute: add one", key, prm.Value.Name)
 				}
+				at := path
 				if rt.path != "" {
-					path = rt.path
+					at = rt.path
 				}
-				e.must(http.StatusOK, "GET", path+"?"+rt.query.Encode(), rt.token, "", nil)
+				e.must(http.StatusOK, "GET", at+"?"+rt.query.Encode(), rt.token, "", nil)
 				e.validate = false
 				for _, p := range textProbes {
 					q := maps.Clone(rt.query)
 					q.Set(prm.Value.Name, p.value)
-					checkProbe(t, key+" ?"+prm.Value.Name, p.name, p.forbidden, e.do("GET", path+"?"+q.Encode(), rt.token, "", nil))
+					checkProbe(t, key+" ?"+prm.Value.Name, p.name, p.forbidden, e.do("GET", at+"?"+q.Encode(), rt.token, "", nil))
 				}
 				e.validate = true
 			}
@@ -257,6 +258,8 @@ func textRoutes(t *testing.T, e *env) map[string]textRoute {
 		"GET /v1/certificates/{id}": {token: regional, path: "/v1/certificates/" + misha, query: url.Values{"on": {"2026-03-01"}}},
 		"GET /v1/catalog":           {token: regional, query: url.Values{"municipality": {demo.MunCity}}},
 		"GET /v1/catalog/search":    {token: regional, query: url.Values{"q": {"робототехника"}, "municipality": {demo.MunCity}}},
+		"GET /v1/certificates/{id}/search": {token: regional, path: "/v1/certificates/" + misha + "/search",
+			query: url.Values{"q": {"робототехника"}, "municipality": {demo.MunCity}}},
 		"GET /v1/invoices":          {token: regional, query: url.Values{"month": {"2026-03"}}},
 	}
 }

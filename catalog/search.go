@@ -16,19 +16,22 @@ import (
 // RootLen letters, so that "шахматный" finds "Шахматы" though their stems
 // differ), and ranks a program by the sum, over the query's terms, of the
 // best weight it matched with, an exact match counting whole and a root
-// match half. The ranks are integers computed the same way by both stores,
+// match a third (so an exact word of a text outranks a root of a
+// provider's name). The ranks are integers computed the same way by both stores,
 // so both return the same programs in the same order: rank, then id.
 
-// The weights of the fields a term stands in; a root match counts half.
+// The weights of the fields a term stands in; a root match counts
+// 1/RootDivisor of them, rounded down.
 const (
-	WeightTitle    = 8
-	WeightProvider = 4
-	WeightText     = 2
+	WeightTitle    = 12
+	WeightProvider = 6
+	WeightText     = 4
+	RootDivisor    = 3
 )
 
 // RootLen is how many letters of a query's word match by root: a word of
 // at least RootLen letters matches the terms starting with its first
-// RootLen letters, at half weight.
+// RootLen letters, at a third of the weight.
 const RootLen = 5
 
 // Search limits.
@@ -86,8 +89,8 @@ type Results struct {
 }
 
 // Matcher is one word of a query as the stores match it: index terms equal
-// to Exact count the whole weight; other terms starting with Root count
-// half; and a program sharing at least TypoShare of Trigrams with its
+// to Exact count the whole weight; other terms starting with Root count a
+// third (RootDivisor); and a program sharing at least TypoShare of Trigrams with its
 // title's words counts WeightTypo (a misspelt title word).
 type Matcher struct {
 	Exact, Root string

@@ -158,7 +158,7 @@ func searchFrom(s catalog.Search) (string, []any) {
 			if i > 0 {
 				b.WriteString(" UNION ALL ")
 			}
-			b.WriteString("SELECT program_id, MAX(w) AS w FROM (SELECT program_id, CASE WHEN term = ? THEN weight ELSE weight / 2 END AS w FROM search_terms WHERE term >= ? AND term < ?")
+			fmt.Fprintf(&b, "SELECT program_id, MAX(w) AS w FROM (SELECT program_id, CASE WHEN term = ? THEN weight ELSE weight / %d END AS w FROM search_terms WHERE term >= ? AND term < ?", catalog.RootDivisor)
 			args = append(args, m.Exact, m.Root, catalog.PrefixEnd(m.Root))
 			if len(m.Trigrams) > 0 {
 				// A misspelt title word: enough of the word's trigrams.

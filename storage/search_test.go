@@ -17,7 +17,7 @@ import (
 )
 
 // searchCatalogue is a small catalogue of realistic Russian program names
-// from three providers, with a description that holds a word no title has.
+// from five providers, each with a short description.
 type searchCatalogue struct {
 	names  map[uuid.UUID]string
 	byName map[string]uuid.UUID
@@ -26,7 +26,7 @@ type searchCatalogue struct {
 func saveSearchCatalogue(t *testing.T, db *storage.DB) searchCatalogue {
 	t.Helper()
 	ctx := context.Background()
-	providers := []string{"Дом детского творчества «Радуга»", "Шахматная школа «Ладья»", "Центр «Кванториум»"}
+	providers := []string{"Дом детского творчества «Радуга»", "Шахматная школа «Ладья»", "Центр «Кванториум»", "Детская школа искусств № 3", "Спортивная школа «Олимп»"}
 	programs := []struct {
 		provider   int
 		name, text string
@@ -45,6 +45,16 @@ func saveSearchCatalogue(t *testing.T, db *storage.DB) searchCatalogue {
 		{0, "Танцы", "Народный и современный танец.", catalog.Arts, 5, 17},
 		{0, "Танцевальная студия «Вдохновение»", "Хореография.", catalog.Arts, 7, 17},
 		{0, "Юный краевед", "Экскурсии по родному краю, экспедиции.", catalog.Tourism, 9, 15},
+		{3, "Хоровое пение", "Вокал, сольфеджио и концерты.", catalog.Arts, 7, 15},
+		{3, "Хор мальчиков «Соловушка»", "Академическое пение.", catalog.Arts, 8, 14},
+		{3, "Театральная студия «Маска»", "Актёрское мастерство и сценическая речь.", catalog.Arts, 8, 17},
+		{3, "Гончарная мастерская", "Лепка из глины и роспись.", catalog.Arts, 6, 17},
+		{3, "Фотостудия «Объектив»", "Съёмка, свет и обработка фотографий.", catalog.Arts, 12, 17},
+		{2, "Юный журналист", "Интервью, заметки и школьная газета.", catalog.SocialPedagogical, 11, 17},
+		{2, "Экологический отряд «Зелёный патруль»", "Исследования природы родного края.", catalog.NaturalScience, 9, 14},
+		{4, "Настольный теннис", "Подачи, удары и соревнования.", catalog.Sport, 8, 17},
+		{4, "Лёгкая атлетика", "Бег, прыжки и метания.", catalog.Sport, 9, 17},
+		{2, "Английский язык для малышей", "Песни и игры на английском.", catalog.SocialPedagogical, 5, 7},
 	}
 	ids := make([]uuid.UUID, len(providers))
 	out := searchCatalogue{names: map[uuid.UUID]string{}, byName: map[string]uuid.UUID{}}
@@ -88,8 +98,10 @@ func TestSearchCatalog(t *testing.T) {
 		{catalog.Search{Text: "футбол"}, []string{"Футбол", "Футбольная секция для малышей"}, true},
 		{catalog.Search{Text: "футбол для малышей"}, []string{"Футбольная секция для малышей"}, true},
 		{catalog.Search{Text: "танцы"}, []string{"Танцы", "Танцевальная студия «Вдохновение»"}, true},
-		{catalog.Search{Text: "кванториум"}, []string{"Робототехника на LEGO", "Программирование на Python", "3D-моделирование"}, true}, // a tie: by id
-		{catalog.Search{Text: "олимпиадная"}, []string{"Программирование на Python"}, true},
+		{catalog.Search{Text: "кванториум"}, []string{"Робототехника на LEGO", "Программирование на Python", "3D-моделирование",
+			"Юный журналист", "Экологический отряд «Зелёный патруль»", "Английский язык для малышей"}, true}, // a tie: by id
+		// The word of a description first; the school «Олимп» by the root, below.
+		{catalog.Search{Text: "олимпиадная"}, []string{"Программирование на Python", "Настольный теннис", "Лёгкая атлетика"}, true},
 		{catalog.Search{Text: "программирование"}, []string{"Программирование на Python", "Робототехника на LEGO"}, true},
 		{catalog.Search{Text: "lego"}, []string{"Робототехника на LEGO"}, true},
 		{catalog.Search{Text: "3d"}, []string{"3D-моделирование"}, true},
@@ -100,6 +112,32 @@ func TestSearchCatalog(t *testing.T) {
 		{catalog.Search{Text: "рисавание"}, []string{"Рисование акварелью"}, true},
 		{catalog.Search{Text: "игры", Direction: catalog.Sport}, []string{"Шахматы для начинающих", "Футбольная секция для малышей"}, true},
 		{catalog.Search{Text: "шахматы", Age: 15}, []string{"Шахматный клуб"}, true},
+		{catalog.Search{Text: "хор"}, []string{"Хор мальчиков «Соловушка»", "Хоровое пение", "Танцевальная студия «Вдохновение»"}, true}, // «хореография», as typed so far
+		{catalog.Search{Text: "хоровое"}, []string{"Хоровое пение"}, true},
+		{catalog.Search{Text: "пение"}, []string{"Хоровое пение", "Хор мальчиков «Соловушка»"}, true},
+		{catalog.Search{Text: "петь"}, nil, true}, // a verb the stemmer does not join to «пение»
+		{catalog.Search{Text: "театр"}, []string{"Театральная студия «Маска»"}, true},
+		{catalog.Search{Text: "театральный кружок"}, nil, true}, // every word must match
+		{catalog.Search{Text: "актерское мастерство"}, []string{"Театральная студия «Маска»"}, true},
+		{catalog.Search{Text: "глина"}, []string{"Гончарная мастерская"}, true},
+		{catalog.Search{Text: "мастерская"}, []string{"Гончарная мастерская", "Ёлочные игрушки своими руками", "Театральная студия «Маска»"}, true}, // «мастерство» by the root, last
+		{catalog.Search{Text: "фото"}, []string{"Фотостудия «Объектив»"}, true},
+		{catalog.Search{Text: "фотографии"}, []string{"Фотостудия «Объектив»"}, true},
+		{catalog.Search{Text: "журналистика"}, []string{"Юный журналист"}, true},
+		{catalog.Search{Text: "юный"}, []string{"Юный краевед", "Юный журналист"}, true},
+		{catalog.Search{Text: "зеленый патруль"}, []string{"Экологический отряд «Зелёный патруль»"}, true},
+		{catalog.Search{Text: "экология"}, []string{"Экологический отряд «Зелёный патруль»"}, true},
+		{catalog.Search{Text: "родной край"}, []string{"Юный краевед", "Экологический отряд «Зелёный патруль»"}, true},
+		{catalog.Search{Text: "теннис"}, []string{"Настольный теннис"}, true},
+		{catalog.Search{Text: "легкая атлетика"}, []string{"Лёгкая атлетика"}, true},
+		{catalog.Search{Text: "атлетека"}, []string{"Лёгкая атлетика"}, true}, // a typo
+		{catalog.Search{Text: "английский"}, []string{"Английский язык для малышей"}, true},
+		{catalog.Search{Text: "малышей"}, []string{"Футбольная секция для малышей", "Английский язык для малышей"}, true}, // a tie: by id
+		{catalog.Search{Text: "школа искусств"}, []string{"Хоровое пение", "Хор мальчиков «Соловушка»", "Театральная студия «Маска»", "Гончарная мастерская", "Фотостудия «Объектив»"}, true},
+		{catalog.Search{Text: "ладья"}, []string{"Шахматы для начинающих", "Шахматный клуб"}, true},
+		{catalog.Search{Text: "спортивная школа"}, []string{"Настольный теннис", "Лёгкая атлетика"}, true},
+		{catalog.Search{Text: "соревнования", Direction: catalog.Sport}, []string{"Настольный теннис"}, true},
+		{catalog.Search{Text: "", Direction: catalog.NaturalScience}, []string{"Экологический отряд «Зелёный патруль»"}, true},
 	}
 	got := map[string][][]string{}
 	for _, kind := range storagetest.Kinds() {
@@ -128,7 +166,7 @@ func TestSearchCatalog(t *testing.T) {
 			// Keyset paging: two at a time through everything, in one order.
 			all, err := db.SearchCatalog(ctx, catalog.Search{Limit: 100})
 			require.NoError(t, err)
-			require.Equal(t, 12, all.Total)
+			require.Equal(t, 22, all.Total)
 			var paged []catalog.Hit
 			s := catalog.Search{Limit: 2}
 			for {
@@ -142,8 +180,9 @@ func TestSearchCatalog(t *testing.T) {
 			}
 			require.Equal(t, all.Hits, paged)
 
-			require.Equal(t, map[catalog.Direction]int{catalog.Sport: 4, catalog.Arts: 4, catalog.TechnicalRobotics: 1, catalog.TechnicalOther: 2, catalog.Tourism: 1}, all.Directions)
-			require.Equal(t, map[catalog.Registry]int{catalog.Certified: 12}, all.Registries)
+			require.Equal(t, map[catalog.Direction]int{catalog.Sport: 6, catalog.Arts: 9, catalog.TechnicalRobotics: 1, catalog.TechnicalOther: 2,
+				catalog.Tourism: 1, catalog.SocialPedagogical: 2, catalog.NaturalScience: 1}, all.Directions)
+			require.Equal(t, map[catalog.Registry]int{catalog.Certified: 22}, all.Registries)
 
 			// Through their groups: the chess course runs in the autumn for
 			// 3000.00 with one seat, football in the spring for 9000.00.

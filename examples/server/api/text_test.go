@@ -260,7 +260,7 @@ func textRoutes(t *testing.T, e *env) map[string]textRoute {
 		"GET /v1/catalog/search":    {token: regional, query: url.Values{"q": {"робототехника"}, "municipality": {demo.MunCity}}},
 		"GET /v1/certificates/{id}/search": {token: regional, path: "/v1/certificates/" + misha + "/search",
 			query: url.Values{"q": {"робототехника"}, "municipality": {demo.MunCity}}},
-		"GET /v1/invoices":          {token: regional, query: url.Values{"month": {"2026-03"}}},
+		"GET /v1/invoices": {token: regional, query: url.Values{"month": {"2026-03"}}},
 	}
 }
 

@@ -85,32 +85,41 @@ func (db *DB) SearchCatalog(ctx context.Context, s catalog.Search) (catalog.Resu
 	if err := s.Check(); err != nil {
 		return catalog.Results{}, err
 	}
-	from, args := searchFrom(s)
 	var out catalog.Results
 	err := db.withRetry(ctx, func() error {
-		out = catalog.Results{Hits: []catalog.Hit{}, Directions: map[catalog.Direction]int{}, Registries: map[catalog.Registry]int{}}
-		if err := db.bun.NewRaw("SELECT COUNT(*) FROM "+from, args...).Scan(ctx, &out.Total); err != nil {
-			return err
-		}
-		// The facets: the matched programs by direction and by registry.
-		for _, f := range []struct {
-			column string
-			add    func(string, int)
-		}{
-			{"direction", func(v string, n int) { out.Directions[catalog.Direction(v)] = n }},
-			{"registry", func(v string, n int) { out.Registries[catalog.Registry(v)] = n }},
-		} {
-			var rows []struct {
-				Value string `bun:"value"`
-				N     int    `bun:"n"`
+		// A word forgiven a typo only when it matches no term at all: the
+		// trigram branch is the costliest part of the query.
+		ms := s.Matchers()
+		for i := range ms {
+			if len(ms[i].Trigrams) == 0 {
+				continue
 			}
-			q := "SELECT p." + f.column + " AS value, COUNT(*) AS n FROM " + from + " JOIN programs p ON p.id = r.id GROUP BY p." + f.column
-			if err := db.bun.NewRaw(q, args...).Scan(ctx, &rows); err != nil {
+			var hits []int
+			if err := db.bun.NewRaw("SELECT 1 FROM search_terms WHERE term >= ? AND term < ? LIMIT 1",
+				ms[i].Root, catalog.PrefixEnd(ms[i].Root)).Scan(ctx, &hits); err != nil {
 				return err
 			}
-			for _, r := range rows {
-				f.add(r.Value, r.N)
+			if len(hits) > 0 {
+				ms[i].Trigrams = nil
 			}
+		}
+		from, args := searchFrom(s, ms)
+		out = catalog.Results{Hits: []catalog.Hit{}, Directions: map[catalog.Direction]int{}, Registries: map[catalog.Registry]int{}}
+		// The total and the facets in one statement: the matches counted by
+		// direction and registry.
+		var counts []struct {
+			Direction string `bun:"direction"`
+			Registry  string `bun:"registry"`
+			N         int    `bun:"n"`
+		}
+		if err := db.bun.NewRaw("SELECT p.direction, p.registry, COUNT(*) AS n FROM "+from+" JOIN programs p ON p.id = r.id GROUP BY p.direction, p.registry",
+			args...).Scan(ctx, &counts); err != nil {
+			return err
+		}
+		for _, c := range counts {
+			out.Total += c.N
+			out.Directions[catalog.Direction(c.Direction)] += c.N
+			out.Registries[catalog.Registry(c.Registry)] += c.N
 		}
 		q, qargs := "SELECT r.id, r.score FROM "+from, args
 		if a := s.After; a != nil {
@@ -142,12 +151,11 @@ func (db *DB) SearchCatalog(ctx context.Context, s catalog.Search) (catalog.Resu
 	return out, nil
 }
 
-// searchFrom is the derived table "(…) r" of the programs s matches, with
-// their ranks, and its arguments.
-func searchFrom(s catalog.Search) (string, []any) {
+// searchFrom is the derived table "(…) r" of the programs s matches by
+// ms (its Matchers), with their ranks, and its arguments.
+func searchFrom(s catalog.Search, ms []catalog.Matcher) (string, []any) {
 	var b strings.Builder
 	var args []any
-	ms := s.Matchers()
 	if len(ms) == 0 {
 		b.WriteString("(SELECT p.id AS id, 0 AS score FROM programs p WHERE 1 = 1")
 	} else {

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"net/url"
 	"testing"
 
 	"github.com/google/uuid"
@@ -187,7 +188,8 @@ func programOf(t *testing.T, e *env, name string) string {
 			Program struct{ ID, Name string }
 		}
 	}
-	e.must(http.StatusOK, "GET", "/v1/catalog", e.regional(), "", nil).json(t, &list)
+	// By its name: the demo's catalogue is longer than a page.
+	e.must(http.StatusOK, "GET", "/v1/catalog?"+url.Values{"text": {name}}.Encode(), e.regional(), "", nil).json(t, &list)
 	for _, o := range list.Items {
 		if o.Program.Name == name {
 			return o.Program.ID

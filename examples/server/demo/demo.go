@@ -1,7 +1,8 @@
 // Package demo loads a small demonstration region into an edufund store: two
 // municipalities, categories with nominals and caps, budget and direction
 // limits, providers with agreements, programs in every registry and
-// direction, modules and groups over the current year, children's
+// direction, modules and groups over the current year (and, for the
+// navigator, GeneratedPrograms generated Russian programs), children's
 // certificates in every status (funded and accounting, one queued for a
 // funded slot) with a live contract, and adult certificates (one issued, one
 // queued behind a quota of one).
@@ -218,6 +219,9 @@ func Load(ctx context.Context, svc *enrollment.Service, today funding.Date) (Res
 		res.Groups = append(res.Groups, Named{Name: grp.Name, ID: grp.ID})
 	}
 	res.WalkthroughGroup = id(year, "group:robotics")
+
+	// The navigator's catalogue: generated programs of both municipalities.
+	l.generated(period)
 
 	// An adult course.
 	{

@@ -417,6 +417,12 @@ func (t *tx) Counter(ctx context.Context, key string) (enrollment.Counter, error
 // ---- Catalog ----
 
 func (t *tx) SaveProvider(ctx context.Context, p catalog.Provider) error {
+	// Its programs are found by its name: the index changes when the name
+	// does, not on every edit of its contacts or agreements.
+	var was []string
+	if err := t.tx.NewSelect().Model((*schema.Provider)(nil)).Column("name").Where("id = ?", p.ID).Scan(ctx, &was); err != nil {
+		return t.read(err, "provider", p.ID)
+	}
 	prow, ags := schema.FromProvider(p)
 	if _, err := t.tx.NewInsert().Model(prow).On("CONFLICT (id) DO UPDATE").Exec(ctx); err != nil {
 		return t.write(err, "save provider")
@@ -429,7 +435,9 @@ func (t *tx) SaveProvider(ctx context.Context, p catalog.Provider) error {
 			return t.write(err, "save provider agreements")
 		}
 	}
-	// Its programs are found by its name: the index changes with it.
+	if len(was) > 0 && was[0] == p.Name {
+		return nil
+	}
 	return t.write(indexProvider(ctx, t.tx, p.ID, p.Name), "index provider's programs")
 }
 

@@ -20,7 +20,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime/pprof"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -169,22 +168,12 @@ func drive(ctx context.Context, workers int, d time.Duration, certs, groups int,
 	wg.Wait()
 	el := time.Since(start)
 	res := result{workers: workers, ok: ok, refused: refused, errs: errs, rate: float64(ok) / el.Seconds()}
-	res.p50, res.p99 = percentiles(lat)
+	res.p50, res.p99, _ = benchutil.Latencies(lat)
 	if firstErr != nil {
 		res.note = "first error: " + firstErr.Error()
 	}
 	return res
 }
-
-func percentiles(lat []time.Duration) (p50, p99 time.Duration) {
-	if len(lat) == 0 {
-		return 0, 0
-	}
-	slices.Sort(lat)
-	return lat[len(lat)*50/100], lat[min(len(lat)-1, len(lat)*99/100)]
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }
 
 // printTable prints every run and, per client count, the median of each
 // kind with its ratios to the baselines.
@@ -205,7 +194,7 @@ func printTable(title string, all []result, baselines []string) {
 		if r.clientCPU > 0 || r.serverCPU > 0 {
 			cpu = fmt.Sprintf("%.3f + %.3f = %.3f", r.clientCPU, r.serverCPU, r.clientCPU+r.serverCPU)
 		}
-		fmt.Printf("| %d | %s | %d | %.0f | %s | %s | %d | %d | %d | %s | %s | %s |\n", r.round, r.name, r.workers, r.rate, ms(r.p50), ms(r.p99), r.ok, r.refused, r.errs, per, walKB, cpu)
+		fmt.Printf("| %d | %s | %d | %.0f | %s | %s | %d | %d | %d | %s | %s | %s |\n", r.round, r.name, r.workers, r.rate, benchutil.Ms(r.p50), benchutil.Ms(r.p99), r.ok, r.refused, r.errs, per, walKB, cpu)
 	}
 	for _, r := range all {
 		if r.note != "" {
@@ -249,7 +238,7 @@ func printTable(title string, all []result, baselines []string) {
 		if c := r.clientCPU + r.serverCPU; c > 0 {
 			cpu = fmt.Sprintf("%.3f", c)
 		}
-		fmt.Printf("| %s | %d | %.0f | %s | %s | %s |", key.name, key.workers, r.rate, ms(r.p50), ms(r.p99), cpu)
+		fmt.Printf("| %s | %d | %.0f | %s | %s | %s |", key.name, key.workers, r.rate, benchutil.Ms(r.p50), benchutil.Ms(r.p99), cpu)
 		for _, b := range baselines {
 			base, ok := med[k{b, key.workers}]
 			if !ok || base.rate == 0 {

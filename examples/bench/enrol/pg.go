@@ -259,7 +259,7 @@ func runPgbench(env []string, pgbench, db string, clients int, d time.Duration, 
 		r.clientCPU = clientCPU * 1000 / float64(r.ok)
 		r.serverCPU = server * 1000 / float64(r.ok)
 	}
-	r.p50, r.p99 = percentiles(lat)
+	r.p50, r.p99, _ = benchutil.Latencies(lat)
 	return r, nil
 }
 

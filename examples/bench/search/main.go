@@ -220,7 +220,7 @@ func run(ctx context.Context, o options, cpuprofile string) error {
 			kind := runs[(i+round-1)%len(runs)]
 			r := measure(ctx, db, o, w, searches, kind, o.duration)
 			r.round = round
-			fmt.Fprintf(os.Stderr, "  round %d %s: %.0f searches/s, p50 %s ms, p99 %s ms; %s\n", round, kind, r.rate, ms(r.p50), ms(r.p99), r.writes)
+			fmt.Fprintf(os.Stderr, "  round %d %s: %.0f searches/s, p50 %s ms, p99 %s ms; %s\n", round, kind, r.rate, benchutil.Ms(r.p50), benchutil.Ms(r.p99), r.writes)
 			all = append(all, r)
 		}
 	}
@@ -230,7 +230,7 @@ func run(ctx context.Context, o options, cpuprofile string) error {
 		solo.searchers, solo.writers = 1, 0
 		for _, kind := range runs {
 			r := measure(ctx, db, solo, nil, searches, kind, o.duration)
-			fmt.Fprintf(os.Stderr, "  alone %s: %.0f searches/s, p50 %s ms, p99 %s ms\n", kind, r.rate, ms(r.p50), ms(r.p99))
+			fmt.Fprintf(os.Stderr, "  alone %s: %.0f searches/s, p50 %s ms, p99 %s ms\n", kind, r.rate, benchutil.Ms(r.p50), benchutil.Ms(r.p99))
 			serial = append(serial, r)
 		}
 	}
@@ -518,29 +518,15 @@ func measure(ctx context.Context, db *storage.DB, o options, w *writers, ss []se
 	el := time.Since(start)
 	res.n = len(lat)
 	res.rate = float64(len(lat)) / el.Seconds()
-	res.p50, res.p99, res.mean = stats(lat)
-	res.wp50, res.wp99, _ = stats(wlat)
+	res.p50, res.p99, res.mean = benchutil.Latencies(lat)
+	res.wp50, res.wp99, _ = benchutil.Latencies(wlat)
 	if o.writers > 0 {
-		res.writes = fmt.Sprintf("enrolments %.0f/s (p50 %s ms, p99 %s ms), %d refused, %d errors", float64(res.wOK)/el.Seconds(), ms(res.wp50), ms(res.wp99), res.wRefused, res.wErrs)
+		res.writes = fmt.Sprintf("enrolments %.0f/s (p50 %s ms, p99 %s ms), %d refused, %d errors", float64(res.wOK)/el.Seconds(), benchutil.Ms(res.wp50), benchutil.Ms(res.wp99), res.wRefused, res.wErrs)
 	} else {
 		res.writes = "no enrolments"
 	}
 	return res
 }
-
-func stats(lat []time.Duration) (p50, p99, mean time.Duration) {
-	if len(lat) == 0 {
-		return 0, 0, 0
-	}
-	slices.Sort(lat)
-	var sum time.Duration
-	for _, l := range lat {
-		sum += l
-	}
-	return lat[len(lat)*50/100], lat[min(len(lat)-1, len(lat)*99/100)], sum / time.Duration(len(lat))
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }
 
 func median(rs []result, f func(result) time.Duration) time.Duration {
 	v := make([]time.Duration, len(rs))
@@ -557,8 +543,8 @@ func report(engine string, o options, runs []string, all, serial []result) {
 	fmt.Println("| round | run | searches | searches/s | p50 ms | p99 ms | mean ms | errors | enrolments/s | enrol p50 / p99 ms | refused |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range all {
-		fmt.Printf("| %d | %s | %d | %.0f | %s | %s | %s | %d | %.0f | %s / %s | %d |\n", r.round, r.kind, r.n, r.rate, ms(r.p50), ms(r.p99), ms(r.mean), r.errs,
-			float64(r.wOK)/o.duration.Seconds(), ms(r.wp50), ms(r.wp99), r.wRefused)
+		fmt.Printf("| %d | %s | %d | %.0f | %s | %s | %s | %d | %.0f | %s / %s | %d |\n", r.round, r.kind, r.n, r.rate, benchutil.Ms(r.p50), benchutil.Ms(r.p99), benchutil.Ms(r.mean), r.errs,
+			float64(r.wOK)/o.duration.Seconds(), benchutil.Ms(r.wp50), benchutil.Ms(r.wp99), r.wRefused)
 	}
 	for _, r := range all {
 		if r.firstErr != nil || r.wErrs > 0 || r.wRefused > r.wOK {
@@ -585,7 +571,7 @@ func report(engine string, o options, runs []string, all, serial []result) {
 	fmt.Println("|---|---|---|---|---|")
 	for _, k := range runs {
 		rs := by[k]
-		fmt.Printf("| %s | %s | %s | %s | %.0f |\n", k, ms(median(rs, p50)), ms(median(rs, p99)), ms(median(rs, mean)), rate(rs))
+		fmt.Printf("| %s | %s | %s | %s | %.0f |\n", k, benchutil.Ms(median(rs, p50)), benchutil.Ms(median(rs, p99)), benchutil.Ms(median(rs, mean)), rate(rs))
 	}
 	// The ratios per round (each against the baseline of its own round)
 	// and their median.
@@ -630,8 +616,8 @@ func report(engine string, o options, runs []string, all, serial []result) {
 			for _, r := range by[k] {
 				ls = append(ls, r.byKind[q]...)
 			}
-			a, b, _ := stats(ls)
-			fmt.Printf(" %s / %s |", ms(a), ms(b))
+			a, b, _ := benchutil.Latencies(ls)
+			fmt.Printf(" %s / %s |", benchutil.Ms(a), benchutil.Ms(b))
 		}
 		fmt.Println()
 	}
@@ -641,7 +627,7 @@ func report(engine string, o options, runs []string, all, serial []result) {
 		fmt.Println("| run | searches | p50 ms | p99 ms | mean ms |")
 		fmt.Println("|---|---|---|---|---|")
 		for _, r := range serial {
-			fmt.Printf("| %s | %d | %s | %s | %s |\n", r.kind, r.n, ms(r.p50), ms(r.p99), ms(r.mean))
+			fmt.Printf("| %s | %d | %s | %s | %s |\n", r.kind, r.n, benchutil.Ms(r.p50), benchutil.Ms(r.p99), benchutil.Ms(r.mean))
 		}
 	}
 
@@ -652,7 +638,7 @@ func report(engine string, o options, runs []string, all, serial []result) {
 	navP99 := median(by["navigator"], p99)
 	fmt.Println("\nTargets (the ratio's is the issue's for PostgreSQL; shown for SQLite too):")
 	fmt.Println()
-	fmt.Printf("- p99 ≤ %d ms on %s: %s ms, %s\n", target.Milliseconds(), engine, ms(navP99), verdict(float64(navP99), float64(target)))
+	fmt.Printf("- p99 ≤ %d ms on %s: %s ms, %s\n", target.Milliseconds(), engine, benchutil.Ms(navP99), verdict(float64(navP99), float64(target)))
 	for _, base := range runs {
 		if base == "navigator" {
 			continue

@@ -1,7 +1,7 @@
-// Package benchutil is what the benchmarks (examples/bench/enrol and
-// examples/bench/close) share: opening a migrated store, the CPU time of
-// processes, the time of each kind of statement, and the pool's pgx
-// connections.
+// Package benchutil is what the benchmarks (examples/bench/enrol,
+// examples/bench/close and examples/bench/search) share: opening a migrated
+// store, latency figures, the CPU time of processes, the time of each kind
+// of statement, and the pool's pgx connections.
 package benchutil
 
 import (
@@ -169,3 +169,20 @@ func EachConn(ctx context.Context, db *storage.DB, n int, fn func(c *pgx.Conn) e
 	}
 	return nil
 }
+
+// Latencies are the median, the 99th percentile and the mean of lat, which
+// it sorts; zero for none.
+func Latencies(lat []time.Duration) (p50, p99, mean time.Duration) {
+	if len(lat) == 0 {
+		return 0, 0, 0
+	}
+	slices.Sort(lat)
+	var sum time.Duration
+	for _, l := range lat {
+		sum += l
+	}
+	return lat[len(lat)*50/100], lat[min(len(lat)-1, len(lat)*99/100)], sum / time.Duration(len(lat))
+}
+
+// Ms is d in milliseconds with two decimals, as the benchmarks print it.
+func Ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }

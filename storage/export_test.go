@@ -101,3 +101,7 @@ func (db *DB) insertAsOf(ctx context.Context, t *schema.Table, row any) error {
 	_, err := ins.Exec(ctx)
 	return err
 }
+
+// SearchSizeCap sets how far the navigator counts a word's postings, so
+// that a test sees other words drive a search.
+func (db *DB) SearchSizeCap(n int) { db.sizeCap = n }

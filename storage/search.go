@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -81,62 +82,47 @@ func indexAllPrograms(ctx context.Context, db bun.IDB, log *slog.Logger) error {
 
 // SearchCatalog finds the programs matching s, a page at a time, ranked
 // as catalog.Search says, then by id. It runs outside any transaction.
+//
+// Two statements at most: the first sizes each word's postings (up to
+// DB.sizeCap) and finds the words to forgive a typo, those matching no
+// term; the second returns the page, the total and both facets at once,
+// the rarest word driving and the others probed program by program.
 func (db *DB) SearchCatalog(ctx context.Context, s catalog.Search) (catalog.Results, error) {
 	if err := s.Check(); err != nil {
 		return catalog.Results{}, err
 	}
 	var out catalog.Results
 	err := db.withRetry(ctx, func() error {
-		// A word forgiven a typo only when it matches no term at all: the
-		// trigram branch is the costliest part of the query.
 		ms := s.Matchers()
-		for i := range ms {
-			if len(ms[i].Trigrams) == 0 {
-				continue
-			}
-			var hits []int
-			if err := db.bun.NewRaw("SELECT 1 FROM search_terms WHERE term >= ? AND term < ? LIMIT 1",
-				ms[i].Root, catalog.PrefixEnd(ms[i].Root)).Scan(ctx, &hits); err != nil {
+		words := make([]searchWord, len(ms))
+		for i, m := range ms {
+			words[i] = searchWord{Matcher: m, size: db.sizeCap}
+		}
+		if len(ms) > 1 || (len(ms) == 1 && len(ms[0].Trigrams) > 0) {
+			if err := db.sizeWords(ctx, words); err != nil {
 				return err
 			}
-			if len(hits) > 0 {
-				ms[i].Trigrams = nil
-			}
 		}
-		from, args := searchFrom(s, ms)
-		out = catalog.Results{Hits: []catalog.Hit{}, Directions: map[catalog.Direction]int{}, Registries: map[catalog.Registry]int{}}
-		// The total and the facets in one statement: the matches counted by
-		// direction and registry.
-		var counts []struct {
-			Direction string `bun:"direction"`
-			Registry  string `bun:"registry"`
-			N         int    `bun:"n"`
-		}
-		if err := db.bun.NewRaw("SELECT p.direction, p.registry, COUNT(*) AS n FROM "+from+" JOIN programs p ON p.id = r.id GROUP BY p.direction, p.registry",
-			args...).Scan(ctx, &counts); err != nil {
-			return err
-		}
-		for _, c := range counts {
-			out.Total += c.N
-			out.Directions[catalog.Direction(c.Direction)] += c.N
-			out.Registries[catalog.Registry(c.Registry)] += c.N
-		}
-		q, qargs := "SELECT r.id, r.score FROM "+from, args
-		if a := s.After; a != nil {
-			q += " WHERE r.score < ? OR (r.score = ? AND r.id > ?)"
-			qargs = append(append([]any{}, args...), a.Rank, a.Rank, a.ProgramID)
-		}
-		q += " ORDER BY r.score DESC, r.id LIMIT ?"
-		qargs = append(qargs, s.Limit+1)
+		q, args := searchQuery(s, words, db.sizeCap)
 		var rows []struct {
-			ID    uuid.UUID `bun:"id"`
-			Score int       `bun:"score"`
+			ID        uuid.NullUUID  `bun:"id"`
+			Score     int            `bun:"score"`
+			Direction sql.NullString `bun:"direction"`
+			Registry  sql.NullString `bun:"registry"`
+			N         int            `bun:"n"`
 		}
-		if err := db.bun.NewRaw(q, qargs...).Scan(ctx, &rows); err != nil {
+		if err := db.bun.NewRaw(q, args...).Scan(ctx, &rows); err != nil {
 			return err
 		}
+		out = catalog.Results{Hits: []catalog.Hit{}, Directions: map[catalog.Direction]int{}, Registries: map[catalog.Registry]int{}}
 		for _, r := range rows {
-			out.Hits = append(out.Hits, catalog.Hit{ProgramID: r.ID, Rank: r.Score})
+			if r.ID.Valid {
+				out.Hits = append(out.Hits, catalog.Hit{ProgramID: r.ID.UUID, Rank: r.Score})
+				continue
+			}
+			out.Total += r.N
+			out.Directions[catalog.Direction(r.Direction.String)] += r.N
+			out.Registries[catalog.Registry(r.Registry.String)] += r.N
 		}
 		return nil
 	})
@@ -151,36 +137,145 @@ func (db *DB) SearchCatalog(ctx context.Context, s catalog.Search) (catalog.Resu
 	return out, nil
 }
 
-// searchFrom is the derived table "(…) r" of the programs s matches by
-// ms (its Matchers), with their ranks, and its arguments.
-func searchFrom(s catalog.Search, ms []catalog.Matcher) (string, []any) {
+// A word's postings are counted up to DB.sizeCap (by default
+// defaultSizeCap): enough to find a rare word to drive a search without
+// reading all of a common one's postings.
+const defaultSizeCap = 1000
+
+// searchWord is one word of a query with its postings (up to
+// DB.sizeCap); a word of no postings is matched by its trigrams only (a
+// typo).
+type searchWord struct {
+	catalog.Matcher
+	size int
+}
+
+func (w searchWord) typo() bool { return w.size == 0 && len(w.Trigrams) > 0 }
+
+// sizeWords counts each word's postings, up to db.sizeCap, in one
+// statement; a word without postings and without trigrams can match
+// nothing, and is left at zero.
+func (db *DB) sizeWords(ctx context.Context, words []searchWord) error {
 	var b strings.Builder
 	var args []any
-	if len(ms) == 0 {
-		b.WriteString("(SELECT p.id AS id, 0 AS score FROM programs p WHERE 1 = 1")
-	} else {
-		// Each word gives each program it matches the best weight it
-		// matched with; a program must match every word.
-		b.WriteString("(SELECT p.id AS id, m.score AS score FROM programs p JOIN (SELECT program_id, SUM(w) AS score, COUNT(*) AS n FROM (")
-		for i, m := range ms {
-			if i > 0 {
-				b.WriteString(" UNION ALL ")
-			}
-			fmt.Fprintf(&b, "SELECT program_id, MAX(w) AS w FROM (SELECT program_id, CASE WHEN term = ? THEN weight ELSE weight / %d END AS w FROM search_terms WHERE term >= ? AND term < ?", catalog.RootDivisor)
-			args = append(args, m.Exact, m.Root, catalog.PrefixEnd(m.Root))
-			if len(m.Trigrams) > 0 {
-				// A misspelt title word: enough of the word's trigrams.
-				fmt.Fprintf(&b, " UNION ALL SELECT program_id, %d AS w FROM search_trigrams WHERE trigram IN (?) GROUP BY program_id HAVING COUNT(*) * 10 >= %d",
-					catalog.WeightTypo, len(m.Trigrams)*catalog.TypoShare)
-				args = append(args, bun.In(m.Trigrams))
-			}
-			b.WriteString(") y GROUP BY program_id")
+	for i, w := range words {
+		if i > 0 {
+			b.WriteString(" UNION ALL ")
 		}
-		fmt.Fprintf(&b, ") x GROUP BY program_id) m ON m.program_id = p.id AND m.n = %d WHERE 1 = 1", len(ms))
+		fmt.Fprintf(&b, "SELECT %d AS i, COUNT(*) AS n FROM (SELECT 1 AS x FROM search_terms WHERE term >= ? AND term < ? LIMIT %d) e%d", i, db.sizeCap, i)
+		args = append(args, w.Root, catalog.PrefixEnd(w.Root))
 	}
+	var sizes []struct {
+		I int `bun:"i"`
+		N int `bun:"n"`
+	}
+	if err := db.bun.NewRaw(b.String(), args...).Scan(ctx, &sizes); err != nil {
+		return err
+	}
+	for _, s := range sizes {
+		words[s.I].size = s.N
+	}
+	return nil
+}
+
+// searchQuery is the one statement answering s for its words: rows with
+// an id are the page (one more than the limit, to tell whether a next
+// page exists), rows without one count the matches of a direction and a
+// registry.
+func searchQuery(s catalog.Search, words []searchWord, sizeCap int) (string, []any) {
+	var b strings.Builder
+	var args []any
+	drive := -1
+	for i, w := range words {
+		// The rarest word drives; a misspelt one only when all are.
+		if drive < 0 || w.cost(sizeCap) < words[drive].cost(sizeCap) {
+			drive = i
+		}
+	}
+	b.WriteString("WITH r AS MATERIALIZED (SELECT p.id AS id, p.direction AS direction, p.registry AS registry")
+	if drive < 0 {
+		b.WriteString(", 0 AS w0 FROM programs p WHERE 1 = 1")
+	} else {
+		// The rarest word drives; the others are probed in each of its
+		// programs. (Reading every word's postings and adding them up
+		// instead was slower under load when all words are common: its
+		// aggregate spills to disk.)
+		b.WriteString(", d.w AS w0")
+		n := 1
+		for i, w := range words {
+			if i == drive {
+				continue
+			}
+			b.WriteString(", ")
+			args = w.probe(&b, args)
+			fmt.Fprintf(&b, " AS w%d", n)
+			n++
+		}
+		b.WriteString(" FROM (")
+		args = words[drive].postings(&b, args)
+		b.WriteString(") d JOIN programs p ON p.id = d.program_id WHERE 1 = 1")
+	}
+	args = searchFilters(&b, s, args)
+	b.WriteString("), m AS MATERIALIZED (SELECT id, direction, registry, w0")
+	for i := 1; i < len(words); i++ {
+		fmt.Fprintf(&b, " + w%d", i)
+	}
+	b.WriteString(" AS score FROM r WHERE 1 = 1")
+	for i := 1; i < len(words); i++ {
+		fmt.Fprintf(&b, " AND w%d IS NOT NULL", i)
+	}
+	b.WriteString(") SELECT h.id AS id, h.score AS score, NULL AS direction, NULL AS registry, 0 AS n FROM (SELECT id, score FROM m")
+	if a := s.After; a != nil {
+		b.WriteString(" WHERE score < ? OR (score = ? AND id > ?)")
+		args = append(args, a.Rank, a.Rank, a.ProgramID)
+	}
+	b.WriteString(" ORDER BY score DESC, id LIMIT ?) h UNION ALL SELECT NULL, 0, direction, registry, COUNT(*) FROM m GROUP BY direction, registry")
+	args = append(args, s.Limit+1)
+	return b.String(), args
+}
+
+// cost orders the words for driving: a typo's trigram rows cost the most.
+func (w searchWord) cost(sizeCap int) int {
+	if w.typo() {
+		return sizeCap + 1
+	}
+	return w.size
+}
+
+// termWeight is a term's weight for the word: whole for its exact term,
+// a third (catalog.RootDivisor) for another term of its root.
+var termWeight = fmt.Sprintf("CASE WHEN t.term = ? THEN t.weight ELSE t.weight / %d END", catalog.RootDivisor)
+
+// postings writes the programs the word matches with its best weight
+// in each, as (program_id, w).
+func (w searchWord) postings(b *strings.Builder, args []any) []any {
+	if w.typo() {
+		fmt.Fprintf(b, "SELECT t.program_id AS program_id, %d AS w FROM search_trigrams t WHERE t.trigram IN (?) GROUP BY t.program_id HAVING COUNT(*) * 10 >= %d",
+			catalog.WeightTypo, len(w.Trigrams)*catalog.TypoShare)
+		return append(args, bun.In(w.Trigrams))
+	}
+	b.WriteString("SELECT t.program_id AS program_id, MAX(" + termWeight + ") AS w FROM search_terms t WHERE t.term >= ? AND t.term < ? GROUP BY t.program_id")
+	return append(args, w.Exact, w.Root, catalog.PrefixEnd(w.Root))
+}
+
+// probe writes the word's best weight in program d.program_id, NULL when
+// the word does not match it.
+func (w searchWord) probe(b *strings.Builder, args []any) []any {
+	if w.typo() {
+		fmt.Fprintf(b, "(SELECT CASE WHEN COUNT(*) * 10 >= %d THEN %d END FROM search_trigrams t WHERE t.program_id = d.program_id AND t.trigram IN (?))",
+			len(w.Trigrams)*catalog.TypoShare, catalog.WeightTypo)
+		return append(args, bun.In(w.Trigrams))
+	}
+	b.WriteString("(SELECT MAX(" + termWeight + ") FROM search_terms t WHERE t.program_id = d.program_id AND t.term >= ? AND t.term < ?)")
+	return append(args, w.Exact, w.Root, catalog.PrefixEnd(w.Root))
+}
+
+// searchFilters writes the filters of s on programs p.
+func searchFilters(b *strings.Builder, s catalog.Search, args []any) []any {
 	if s.Municipality != "" {
-		b.WriteString(" AND p.municipality = ?")
-		args = append(args, s.Municipality)
+		// A program that names no municipality runs in its provider's.
+		b.WriteString(" AND (p.municipality = ? OR (p.municipality = '' AND p.provider_id IN (SELECT pr.id FROM providers pr WHERE pr.municipality = ?)))")
+		args = append(args, s.Municipality, s.Municipality)
 	}
 	if s.Direction != "" {
 		b.WriteString(" AND p.direction = ?")
@@ -214,6 +309,5 @@ func searchFrom(s catalog.Search, ms []catalog.Matcher) (string, []any) {
 		}
 		b.WriteString(")")
 	}
-	b.WriteString(") r")
-	return b.String(), args
+	return args
 }

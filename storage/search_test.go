@@ -162,6 +162,21 @@ func TestSearchCatalog(t *testing.T) {
 				// Each engine makes its own ids: they are compared by name.
 				got[kind] = append(got[kind], names)
 			}
+			// Whichever word drives, the answers are the same: counted only
+			// up to one posting, every word looks as rare as the first.
+			var rare []catalog.Results
+			for _, q := range queries {
+				res, err := db.SearchCatalog(ctx, q.search)
+				require.NoError(t, err)
+				rare = append(rare, res)
+			}
+			db.SearchSizeCap(1)
+			for i, q := range queries {
+				res, err := db.SearchCatalog(ctx, q.search)
+				require.NoError(t, err)
+				require.Equal(t, rare[i], res, "%q with another word driving", q.search.Text)
+			}
+			db.SearchSizeCap(1000)
 
 			// Keyset paging: two at a time through everything, in one order.
 			all, err := db.SearchCatalog(ctx, catalog.Search{Limit: 100})
@@ -245,6 +260,27 @@ func TestSearchCatalog(t *testing.T) {
 			res, err := db.SearchCatalog(ctx, catalog.Search{Text: "туристов", Limit: 100})
 			require.NoError(t, err)
 			require.Equal(t, 7, res.Total, "every program of the renamed provider")
+
+			// A program that names no municipality runs in its provider's.
+			require.NoError(t, db.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
+				p, err := tx.Program(ctx, c.byName["Юный краевед"])
+				if err != nil {
+					return err
+				}
+				p.Municipality = ""
+				return tx.SaveProgram(ctx, p)
+			}))
+			for mun, want := range map[string]int{"mo-1": 7, "mo-2": 0} {
+				res, err = db.SearchCatalog(ctx, catalog.Search{Text: "туристов", Municipality: mun})
+				require.NoError(t, err)
+				require.Equal(t, want, res.Total, "in %s", mun)
+			}
+			require.NoError(t, db.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
+				return tx.SaveProvider(ctx, catalog.Provider{ID: prov, Name: "Станция юных туристов", INN: "7707083893", Municipality: "mo-2"})
+			}))
+			res, err = db.SearchCatalog(ctx, catalog.Search{Text: "туристов", Municipality: "mo-2"})
+			require.NoError(t, err)
+			require.Equal(t, 1, res.Total, "the provider moved, and the program without a municipality with it")
 
 			_, err = db.SearchCatalog(ctx, catalog.Search{Limit: 1000})
 			require.Error(t, err)

@@ -69,6 +69,7 @@ type options struct {
 	buildOnly bool
 	serial    bool
 	fts       bool
+	slowest   int
 }
 
 // The targets.
@@ -98,6 +99,7 @@ func main() {
 	flag.BoolVar(&o.fts, "fts", true, "also measure the engine's own full-text search on the same data (a side table the bench builds: floor.go)")
 	flag.BoolVar(&o.buildOnly, "build-only", false, "build the catalogue, keep the database and stop (then measure it with -reuse)")
 	flag.BoolVar(&o.serial, "serial", true, "after the rounds, run the searches one at a time with no writers for -duration each (the cost of a search without queueing)")
+	flag.IntVar(&o.slowest, "slowest", 0, "after the runs, time each of the mix's searches once alone with each run and list the N slowest navigator searches (where the time goes)")
 	quick := flag.Bool("quick", false, "a smoke run: 2,000 programs, 2 s runs, one round (flags given explicitly still win)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the measured runs to this file")
 	flag.Parse()
@@ -235,6 +237,58 @@ func run(ctx context.Context, o options, cpuprofile string) error {
 		}
 	}
 	report(engine, o, runs, all, serial)
+	if o.slowest > 0 {
+		return slowest(ctx, db, runs, searches, o.slowest)
+	}
+	return nil
+}
+
+// slowest times every search of the mix once with each run, one at a
+// time, and prints the n slowest navigator searches with the others'
+// times for the same search.
+func slowest(ctx context.Context, db *storage.DB, runs []string, ss []search, n int) error {
+	type timed struct {
+		s  search
+		el map[string]time.Duration
+	}
+	all := make([]timed, 0, len(ss))
+	for _, s := range ss {
+		t := timed{s: s, el: map[string]time.Duration{}}
+		for _, kind := range runs {
+			start := time.Now()
+			var err error
+			switch kind {
+			case "navigator":
+				_, err = db.SearchCatalog(ctx, s.Search)
+			case "fts":
+				_, err = fts(ctx, db, s.Search)
+			default:
+				_, err = floor(ctx, db, s.Search)
+			}
+			if err != nil {
+				return fmt.Errorf("%s %q: %w", kind, s.Text, err)
+			}
+			t.el[kind] = time.Since(start)
+		}
+		all = append(all, t)
+	}
+	slices.SortFunc(all, func(a, b timed) int { return int(b.el["navigator"] - a.el["navigator"]) })
+	fmt.Printf("\nThe %d slowest of %d searches, each run once alone, ms:\n\n| query | municipality | age | direction |", n, len(ss))
+	for _, kind := range runs {
+		fmt.Printf(" %s |", kind)
+	}
+	fmt.Print("\n|---|---|---|---|")
+	for range runs {
+		fmt.Print("---|")
+	}
+	fmt.Println()
+	for _, t := range all[:min(n, len(all))] {
+		fmt.Printf("| %s | %s | %d | %s |", t.s.Text, t.s.Municipality, t.s.Age, t.s.Direction)
+		for _, kind := range runs {
+			fmt.Printf(" %s |", benchutil.Ms(t.el[kind]))
+		}
+		fmt.Println()
+	}
 	return nil
 }
 

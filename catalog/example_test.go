@@ -40,32 +40,3 @@ func ExampleCanEnrol() {
 	// age_out_of_range true
 	// age out of range: age 6 at 2025-09-01 is below the program's minimum 7
 }
-
-// A Filter's zero fields match everything; the text is found in the
-// program's or the provider's name whatever the case, and ё is е.
-func ExampleFilter_Match() {
-	prov := catalog.Provider{Name: "Центр «Ёлочка»", Municipality: "novograd"}
-	prog := catalog.Program{Name: "Шахматы", Scheme: certificate.Supplementary, Registry: catalog.Significant,
-		Direction: catalog.Sport, MinAge: 6, MaxAge: 10}
-	group := catalog.Group{Start: funding.MustDate(2025, time.September, 15)}
-	sep := funding.Month{Year: 2025, Month: time.September}
-
-	for _, tc := range []struct {
-		name string
-		f    catalog.Filter
-	}{
-		{"no filter", catalog.Filter{}},
-		{"the provider's name", catalog.Filter{Text: "ЕЛОЧКА"}},
-		{"chess at 8 in novograd from September", catalog.Filter{Text: "шахм", Age: 8, Municipality: "novograd", StartMonth: &sep}},
-		{"at 11", catalog.Filter{Age: 11}},
-		{"certified registry", catalog.Filter{Registry: catalog.Certified}},
-	} {
-		fmt.Printf("%s: %v\n", tc.name, tc.f.Match(prov, prog, group))
-	}
-	// Output:
-	// no filter: true
-	// the provider's name: true
-	// chess at 8 in novograd from September: true
-	// at 11: false
-	// certified registry: false
-}

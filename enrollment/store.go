@@ -132,8 +132,8 @@ type CounterTx interface {
 
 // CatalogTx stores what package catalog models: providers with their
 // agreements, programs, modules and groups, read back one by one, as the
-// offer an enrolment needs, as a program's parts (its page), or as a
-// filtered catalog.
+// offer an enrolment needs, or as a program's parts (its page). The
+// navigator's search is Pager.SearchCatalog's.
 type CatalogTx interface {
 	SaveProvider(ctx context.Context, p catalog.Provider) error // insert or update, agreements included
 	SaveProgram(ctx context.Context, p catalog.Program) error
@@ -143,7 +143,6 @@ type CatalogTx interface {
 	Provider(ctx context.Context, id uuid.UUID) (catalog.Provider, error)
 	Program(ctx context.Context, id uuid.UUID) (catalog.Program, error)
 	Module(ctx context.Context, id uuid.UUID) (catalog.Module, error)
-	Catalog(ctx context.Context, f catalog.Filter) ([]Offer, error)
 	// ProgramModules lists a program's modules by id; ProgramGroups the
 	// groups of its modules by start date, then id. Both are empty for an
 	// unknown program.

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -521,104 +520,6 @@ func (t *tx) providers(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]cata
 	return out, nil
 }
 
-// Catalog narrows the groups in SQL by the filter's exact program fields
-// (registry, direction) and leaves the rest to f.Match.
-func (t *tx) Catalog(ctx context.Context, f catalog.Filter) ([]enrollment.Offer, error) {
-	type joined struct {
-		GroupID    uuid.UUID `bun:"group_id"`
-		ModuleID   uuid.UUID `bun:"module_id"`
-		ProgramID  uuid.UUID `bun:"program_id"`
-		ProviderID uuid.UUID `bun:"provider_id"`
-	}
-	q := t.tx.NewSelect().
-		ColumnExpr("g.id AS group_id, m.id AS module_id, p.id AS program_id, p.provider_id AS provider_id").
-		TableExpr("study_groups AS g").
-		Join("JOIN modules AS m ON m.id = g.module_id").
-		Join("JOIN programs AS p ON p.id = m.program_id")
-	if f.Registry != "" {
-		q = q.Where("p.registry = ?", string(f.Registry))
-	}
-	if f.Direction != "" {
-		q = q.Where("p.direction = ?", string(f.Direction))
-	}
-	var js []joined
-	if err := q.OrderExpr("g.start_on, g.id").Scan(ctx, &js); err != nil {
-		return nil, t.read(err, "catalog", "")
-	}
-	if len(js) == 0 {
-		return nil, nil
-	}
-	var gids, mids, pids, provIDs []uuid.UUID
-	for _, j := range js {
-		gids = append(gids, j.GroupID)
-		mids = append(mids, j.ModuleID)
-		pids = append(pids, j.ProgramID)
-		provIDs = append(provIDs, j.ProviderID)
-	}
-	groups, err := byID(ctx, t, gids, "catalog groups", func(r *schema.Group) (uuid.UUID, catalog.Group) { return r.ID, r.Domain() })
-	if err != nil {
-		return nil, err
-	}
-	modules, err := byID(ctx, t, mids, "catalog modules", func(r *schema.Module) (uuid.UUID, catalog.Module) { return r.ID, r.Domain() })
-	if err != nil {
-		return nil, err
-	}
-	programs, err := byID(ctx, t, pids, "catalog programs", func(r *schema.Program) (uuid.UUID, catalog.Program) { return r.ID, r.Domain() })
-	if err != nil {
-		return nil, err
-	}
-	providers := map[uuid.UUID]catalog.Provider{}
-	for _, chunk := range chunks(uniq(provIDs)) {
-		m, err := t.providers(ctx, chunk)
-		if err != nil {
-			return nil, err
-		}
-		for k, v := range m {
-			providers[k] = v
-		}
-	}
-	var out []enrollment.Offer
-	for _, j := range js {
-		o := enrollment.Offer{
-			Group:    groups[j.GroupID],
-			Module:   modules[j.ModuleID],
-			Program:  programs[j.ProgramID],
-			Provider: providers[j.ProviderID],
-		}
-		if !f.Match(o.Provider, o.Program, o.Group) {
-			continue
-		}
-		out = append(out, o)
-	}
-	return out, nil
-}
-
-func uniq(ids []uuid.UUID) []uuid.UUID {
-	seen := make(map[uuid.UUID]bool, len(ids))
-	out := ids[:0:0]
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
-	return out
-}
-
-func chunks(ids []uuid.UUID) [][]uuid.UUID {
-	const size = 500
-	var out [][]uuid.UUID
-	for len(ids) > size {
-		out = append(out, ids[:size])
-		ids = ids[size:]
-	}
-	if len(ids) > 0 {
-		out = append(out, ids)
-	}
-	return out
-}
-
 // ---- Contracts ----
 
 func (t *tx) InsertContract(ctx context.Context, c enrollment.Contract) error {
@@ -740,23 +641,6 @@ func (t *tx) ProgramRatings(ctx context.Context, programID uuid.UUID) ([]enrollm
 	for i, r := range rows {
 		out[i] = enrollment.ScoredRating{Closed: enrollment.Status(r.Status) == enrollment.Closed,
 			Rating: enrollment.Rating{Results: r.Results, Staff: r.Staff, Means: r.Means, Satisfaction: r.Satisfaction}}
-	}
-	return out, nil
-}
-
-// byID reads the rows of type R whose ids are in ids, in chunks, and maps
-// each to its domain value.
-func byID[R, V any](ctx context.Context, t *tx, ids []uuid.UUID, what string, domain func(*R) (uuid.UUID, V)) (map[uuid.UUID]V, error) {
-	out := make(map[uuid.UUID]V, len(ids))
-	for _, chunk := range chunks(uniq(ids)) {
-		var rows []R
-		if err := t.tx.NewSelect().Model(&rows).Where("id IN (?)", bun.In(chunk)).Scan(ctx); err != nil {
-			return nil, t.read(err, what, "")
-		}
-		for i := range rows {
-			id, v := domain(&rows[i])
-			out[id] = v
-		}
 	}
 	return out, nil
 }

@@ -484,11 +484,6 @@ func (m *memTx) Offer(_ context.Context, groupID uuid.UUID) (enrollment.Offer, e
 	return o, nil
 }
 
-func (m *memTx) Catalog(ctx context.Context, f catalog.Filter) ([]enrollment.Offer, error) {
-	os, err := m.Tx.Catalog(ctx, f)
-	return os, m.through(err)
-}
-
 // ---- Contracts ----
 
 func (m *memTx) InsertContract(_ context.Context, c enrollment.Contract) error {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/funding"
@@ -143,9 +142,8 @@ func (noTx) Categories(context.Context) ([]certificate.Category, error) { return
 func (noTx) HoursAccount(context.Context, uuid.UUID, funding.Period) (funding.HoursAccount, error) {
 	return funding.HoursAccount{}, errNoTx
 }
-func (noTx) QueuePosition(context.Context, string, uuid.UUID) (int, error)       { return 0, errNoTx }
-func (noTx) Hold(context.Context, uuid.UUID) (funding.Hold, error)               { return funding.Hold{}, errNoTx }
-func (noTx) Catalog(context.Context, catalog.Filter) ([]enrollment.Offer, error) { return nil, errNoTx }
+func (noTx) QueuePosition(context.Context, string, uuid.UUID) (int, error) { return 0, errNoTx }
+func (noTx) Hold(context.Context, uuid.UUID) (funding.Hold, error)         { return funding.Hold{}, errNoTx }
 
 // keyPredictor remembers the offers and municipalities optimistic batches
 // have read, so that a batch can read the counters its applications will

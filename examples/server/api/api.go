@@ -42,8 +42,9 @@ type Config struct {
 	// batch.Batcher, which shares a commit among the applications
 	// that arrive together, each still answered alone after its commit.
 	Submitter Submitter
-	// Store serves the reads the services do not offer (a contract, a
-	// certificate by number, the catalog); each runs in its own transaction.
+	// Store serves the reads the services do not offer (the postings and
+	// groups a cabinet's notifications are made of), in a transaction of
+	// their own.
 	Store enrollment.Store
 	// Auth issues and verifies the demo HS256 tokens.
 	Auth *Auth

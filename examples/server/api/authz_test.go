@@ -77,10 +77,11 @@ func TestAuthorization(t *testing.T) {
 		add("GET", "/v1/contracts/"+contract, nil, everyone(404, map[string]int{"ivanova": 200, "sport": 200, "novograd": 200, "regional": 200}))
 		add("GET", "/v1/invoices?month=2026-03", nil, everyone(200, map[string]int{"ivanova": 403, "petrov": 403, "orlova": 403, "kuznetsov": 403}))
 		add("GET", "/v1/invoices?month=2026-03&provider_id="+sportID, nil, map[string]int{"robo": 404, "sport": 200, "ivanova": 403})
-		add("GET", "/v1/catalog?municipality="+demo.MunCity, nil, everyone(200, nil))
 		add("GET", "/v1/groups/"+d.WalkthroughGroup.String(), nil, everyone(200, nil))
 		add("GET", "/v1/groups/"+d.WalkthroughGroup.String(), nil, map[string]int{"anonymous": 401})
-		// A program's page is public, as a navigator is: no token needed.
+		// The navigator's search and a program's page are public: no token
+		// needed, and a token changes nothing.
+		add("GET", "/v1/catalog?municipality="+demo.MunCity, nil, everyone(200, map[string]int{"anonymous": 200}))
 		var walk struct{ Program struct{ ID string } }
 		e.must(http.StatusOK, "GET", "/v1/groups/"+d.WalkthroughGroup.String(), regional, "", nil).json(t, &walk)
 		add("GET", "/v1/catalog/programs/"+walk.Program.ID, nil, everyone(200, map[string]int{"anonymous": 200}))
@@ -237,7 +238,8 @@ func TestAuthorization(t *testing.T) {
 // living longer than the maximum lifetime.
 func TestAuthentication(t *testing.T) {
 	e := newEnv(t, storeKinds()[0])
-	path := "/v1/catalog"
+	// A read any regional operator may make, with no tenant.
+	path := "/v1/admin/parameters"
 	sign := func(method jwt.SigningMethod, key any, claims jwt.MapClaims) string {
 		tok, err := jwt.NewWithClaims(method, claims).SignedString(key)
 		if err != nil {

@@ -4,11 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/google/uuid"
 
-	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/enrollment/batch"
@@ -165,61 +163,6 @@ func onlyParams(q url.Values, allowed ...string) error {
 			return invalidField(k, "must be given once")
 		}
 	}
-	return nil
-}
-
-// MaxCatalog bounds a catalog answer.
-const MaxCatalog = 500
-
-func (h *Handler) catalog(w http.ResponseWriter, r *http.Request, c call) error {
-	q := r.URL.Query()
-	if err := onlyParams(q, "text", "age", "municipality", "registry", "direction", "start_month"); err != nil {
-		return err
-	}
-	var p parser
-	f := catalog.Filter{
-		Text:         p.text("text", q.Get("text"), 200, false),
-		Municipality: p.text("municipality", q.Get("municipality"), 40, false),
-		Registry:     catalog.Registry(q.Get("registry")),
-		Direction:    catalog.Direction(q.Get("direction")),
-	}
-	if s := q.Get("age"); s != "" {
-		age, err := strconv.Atoi(s)
-		if err != nil || age < 0 || age > 150 {
-			p.fail("age", "must be a whole number of years from 0 to 150")
-		}
-		f.Age = age
-	}
-	if f.Registry != "" && !f.Registry.Known() {
-		p.fail("registry", "must be certified, significant, pre_professional, general or paid")
-	}
-	if f.Direction != "" && !f.Direction.Known() {
-		p.fail("direction", "must be one of the seven directions")
-	}
-	if s := q.Get("start_month"); s != "" {
-		m := p.month("start_month", s, true)
-		f.StartMonth = &m
-	}
-	if p.err != nil {
-		return p.err
-	}
-	var offers []enrollment.Offer
-	err := h.cfg.Store.InTx(r.Context(), func(ctx context.Context, tx enrollment.Tx) error {
-		var err error
-		offers, err = tx.Catalog(ctx, f)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	out := listOut[offerOut]{Items: []offerOut{}}
-	for i, o := range offers {
-		if i == MaxCatalog {
-			break
-		}
-		out.Items = append(out.Items, offerDTO(o))
-	}
-	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

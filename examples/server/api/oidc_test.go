@@ -372,15 +372,18 @@ func TestOIDCThroughTheAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.must(http.StatusOK, "GET", "/v1/catalog", sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims("edu-regional")), "", nil)
-	e.must(http.StatusOK, "GET", "/v1/catalog", demoToken, "", nil)
+	// A read that needs a token: the region's parameters, which a
+	// regional operator reads with no tenant.
+	const path = "/v1/admin/parameters"
+	e.must(http.StatusOK, "GET", path, sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims("edu-regional")), "", nil)
+	e.must(http.StatusOK, "GET", path, demoToken, "", nil)
 	for name, c := range map[string]struct{ token, detail string }{
 		"unmapped role":  {sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims("offline_access")), "realm_access.roles: none of the token's roles"},
 		"no tenant":      {sign(t, jwt.SigningMethodRS256, rk, "rsa-1", claims("edu-parent")), "snils: is missing"},
 		"unknown issuer": {sign(t, jwt.SigningMethodRS256, rk, "rsa-1", jwt.MapClaims{"iss": "https://elsewhere", "exp": time.Now().Add(time.Minute).Unix()}), "invalid or expired"},
 		"expired":        {sign(t, jwt.SigningMethodRS256, rk, "rsa-1", jwt.MapClaims{"iss": p.srv.URL, "aud": "edufund", "exp": time.Now().Add(-time.Hour).Unix()}), "has expired"},
 	} {
-		r := e.must(http.StatusUnauthorized, "GET", "/v1/catalog", c.token, "", nil)
+		r := e.must(http.StatusUnauthorized, "GET", path, c.token, "", nil)
 		if pr := r.problem(t); pr.Code != "unauthenticated" || !strings.Contains(pr.Detail, c.detail) {
 			t.Errorf("%s: %+v, want the detail to hold %q", name, pr, c.detail)
 		}

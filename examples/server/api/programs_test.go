@@ -179,8 +179,8 @@ func TestProgramPage(t *testing.T) {
 	})
 }
 
-// programOf is the id of the demo's program of the given name, through
-// its group in the catalog.
+// programOf is the id of the demo's program of the given name, as the
+// navigator finds it.
 func programOf(t *testing.T, e *env, name string) string {
 	t.Helper()
 	var list struct {
@@ -189,7 +189,7 @@ func programOf(t *testing.T, e *env, name string) string {
 		}
 	}
 	// By its name: the demo's catalogue is longer than a page.
-	e.must(http.StatusOK, "GET", "/v1/catalog?"+url.Values{"text": {name}}.Encode(), e.regional(), "", nil).json(t, &list)
+	e.must(http.StatusOK, "GET", "/v1/catalog?"+url.Values{"q": {name}}.Encode(), "", "", nil).json(t, &list)
 	for _, o := range list.Items {
 		if o.Program.Name == name {
 			return o.Program.ID

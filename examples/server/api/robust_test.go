@@ -139,8 +139,8 @@ func FuzzHandlers(f *testing.F) {
 		`{"group_id":"01a2058b-92e4-7ad1-80c4-9bb73f9f863a"}`,
 		`{"period":{"start":"2025-01-01","end":"2025-12-31"}}`, `{"period":{"start":"0001-01-01","end":"9999-12-31"}}`,
 	}
-	queries := []string{"", "month=2026-03", "month=2026-3", "age=-1", "age=99999999999999999999", "registry=x", "start_month=2026-13",
-		"text=%FF%FE", "provider_id=zzz", "month=2026-03&month=2026-04", "unknown=1", "direction=sport&age=9&text=ёлка"}
+	queries := []string{"", "month=2026-03", "month=2026-3", "age=-1", "age=99999999999999999999", "registry=x", "cursor=%FF&limit=101",
+		"q=%FF%FE", "provider_id=zzz", "month=2026-03&month=2026-04", "unknown=1", "direction=sport&age=9&q=ёлка"}
 	ids := []string{"x", "00000000-0000-0000-0000-000000000000", "01a2058b-92e4-7ad1-80c4-9bb73f9f863a", "%00", "..%2F..%2Fetc", strings.Repeat("9", 300)}
 	for i, s := range seeds {
 		f.Add(uint8(i), uint8(i*7), s, queries[i%len(queries)], ids[i%len(ids)])
@@ -181,9 +181,10 @@ func FuzzHandlers(f *testing.F) {
 		{route("POST", "/v1/admin/tokens/revoke"), regional, `{"jti":"\u0000","subject":"a\u001b[31m"}`, ""},
 		{route("POST", "/v1/admin/tokens/revoke"), regional, `{"subject":"x","issued_before":"2026-13-45T99:00:00Z"}`, ""},
 		{route("GET", "/v1/certificates/{cert}"), regional, "", "on=2026-02-30"},
-		{route("GET", "/v1/catalog"), regional, "", "text=%00"},
-		{route("GET", "/v1/catalog"), regional, "", "municipality=%1B%5B31m&text=%ED%A0%80"},
-		{route("GET", "/v1/catalog"), regional, "", "text=a%E2%80%8Bb&municipality=novograd%C2%AD"},
+		{route("GET", "/v1/catalog"), regional, "", "q=%00"},
+		{route("GET", "/v1/catalog"), regional, "", "municipality=%1B%5B31m&q=%ED%A0%80"},
+		{route("GET", "/v1/catalog"), regional, "", "q=a%E2%80%8Bb&municipality=novograd%C2%AD"},
+		{route("GET", "/v1/catalog"), regional, "", "q=%D1%88%D0%BE%D1%85%D0%BC&cursor=MS4x&limit=0&age=-1"},
 	} {
 		f.Add(s.route, s.role, s.body, s.query, ids[0])
 	}

@@ -15,7 +15,7 @@ import (
 type access int
 
 const (
-	public access = iota // nothing: the probes, the metrics, the document and a program's page
+	public access = iota // nothing: the probes, the metrics, the document, the navigator's search and a program's page
 	read                 // a bearer token
 	write                // a bearer token and an Idempotency-Key
 )
@@ -30,9 +30,8 @@ type route struct {
 	// enrollment.Service method it calls, without the Batched of a faster
 	// variant; the enrollment constant that tells apart the routes of one
 	// method (ActivateCertificate…); the method of another reader it
-	// calls (Tx.Catalog, Revocations.Revoke); for a
-	// public route of the operations, what it answers (Health, Ready,
-	// Metrics, OpenAPI).
+	// calls (Revocations.Revoke); for a public route of the operations,
+	// what it answers (Health, Ready, Metrics, OpenAPI).
 	op string
 	// roles may call the route at all, a pre-filter: who may act for whom
 	// on a certificate or a contract the service decides, through
@@ -113,12 +112,11 @@ var routeTable = []route{
 	{method: "POST", pattern: "/v1/guardianships", op: "LinkGuardian", roles: []Role{RoleMunicipality, RoleRegional}, access: write, handle: (*Handler).linkGuardian,
 		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign}},
 
-	// Catalog.
-	{method: "GET", pattern: "/v1/catalog", op: "Catalog", roles: Roles, access: read, handle: (*Handler).catalog},
-	{method: "GET", pattern: "/v1/groups/{id}", op: "Offer", roles: Roles, access: read, handle: (*Handler).group},
-	// A program's page, as a navigator shows it to anyone: no token.
+	// Catalog. The navigator's search and a program's page are what a
+	// navigator shows anyone: no token.
+	{method: "GET", pattern: "/v1/catalog", op: "Search", access: public, handle: (*Handler).search, refusals: []string{CodeInvalid}},
 	{method: "GET", pattern: "/v1/catalog/programs/{id}", op: "ProgramPage", access: public, handle: (*Handler).programPage},
-	{method: "GET", pattern: "/v1/catalog/search", op: "Search", access: public, handle: (*Handler).search, refusals: []string{CodeInvalid}},
+	{method: "GET", pattern: "/v1/groups/{id}", op: "Offer", roles: Roles, access: read, handle: (*Handler).group},
 
 	// Applications and contracts.
 	{method: "POST", pattern: "/v1/applications", op: "Submit", roles: []Role{RoleHolder, RoleProvider}, access: write, handle: (*Handler).submit, refusals: enrolment},

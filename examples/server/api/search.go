@@ -12,7 +12,7 @@ import (
 	"github.com/edufund/edufund/enrollment"
 )
 
-// The navigator's search (GET /v1/catalog/search): public, as a
+// The navigator's search (GET /v1/catalog): public, as a
 // navigator is. Its cursor is opaque to the caller: the rank and the id
 // where the page ended.
 

@@ -27,7 +27,7 @@ func TestSearchOverHTTP(t *testing.T) {
 		get := func(q url.Values) searchJSON {
 			t.Helper()
 			var out searchJSON
-			e.must(http.StatusOK, "GET", "/v1/catalog/search?"+q.Encode(), "", "", nil).json(t, &out)
+			e.must(http.StatusOK, "GET", "/v1/catalog?"+q.Encode(), "", "", nil).json(t, &out)
 			return out
 		}
 		lego := get(url.Values{"q": {"lego"}})
@@ -105,7 +105,7 @@ func TestSearchOverHTTP(t *testing.T) {
 
 		e.validate = false // the requests below break the document's rules on purpose
 		for param, bad := range map[string]string{"cursor": "not-a-cursor", "limit": "1000", "age": "old", "direction": "cooking", "provider_id": "x", "colour": "red", "month": "2026-13", "free_seats": "yes", "max_price": "-1.00"} {
-			p := e.must(http.StatusBadRequest, "GET", "/v1/catalog/search?"+url.Values{param: {bad}}.Encode(), "", "", nil).problem(t)
+			p := e.must(http.StatusBadRequest, "GET", "/v1/catalog?"+url.Values{param: {bad}}.Encode(), "", "", nil).problem(t)
 			if p.Field != param {
 				t.Errorf("%s=%s: refused naming %q", param, bad, p.Field)
 			}

@@ -256,8 +256,8 @@ func textRoutes(t *testing.T, e *env) map[string]textRoute {
 			return map[string]any{"parameter": map[string]any{"name": "registry_quota", "scope": "general", "from": "2026-09-01", "value": "2", "reason": "пробное решение"}}
 		}},
 		"GET /v1/certificates/{id}": {token: regional, path: "/v1/certificates/" + misha, query: url.Values{"on": {"2026-03-01"}}},
-		"GET /v1/catalog":           {token: regional, query: url.Values{"municipality": {demo.MunCity}}},
-		"GET /v1/catalog/search":    {token: regional, query: url.Values{"q": {"робототехника"}, "municipality": {demo.MunCity}}},
+		// The navigator's search is public: probed with no token.
+		"GET /v1/catalog": {query: url.Values{"q": {"робототехника"}, "municipality": {demo.MunCity}}},
 		"GET /v1/certificates/{id}/search": {token: regional, path: "/v1/certificates/" + misha + "/search",
 			query: url.Values{"q": {"робототехника"}, "municipality": {demo.MunCity}}},
 		"GET /v1/invoices": {token: regional, query: url.Values{"month": {"2026-03"}}},

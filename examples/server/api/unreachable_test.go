@@ -117,7 +117,7 @@ func TestPostgresUnreachable(t *testing.T) {
 		t.Fatalf("readyz through the proxy: %d", res.StatusCode)
 	}
 	px.cut()
-	for _, path := range []string{"/v1/certificates/01a2058b-92e4-7ad1-80c4-9bb73f9f863a", "/v1/invoices?month=2026-03", "/v1/catalog", "/readyz"} {
+	for _, path := range []string{"/v1/certificates/01a2058b-92e4-7ad1-80c4-9bb73f9f863a", "/v1/invoices?month=2026-03", "/v1/catalog?q=lego", "/readyz"} {
 		res := get(path)
 		if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" || res.Header.Get("Content-Type") != "application/problem+json" {
 			t.Errorf("GET %s with PostgreSQL unreachable: %d, Retry-After %q, %s", path, res.StatusCode, res.Header.Get("Retry-After"), res.Header.Get("Content-Type"))

@@ -66,6 +66,7 @@ import (
 	"github.com/edufund/edufund/examples/server/api"
 	"github.com/edufund/edufund/examples/server/demo"
 	"github.com/edufund/edufund/examples/server/region"
+	"github.com/edufund/edufund/examples/server/web"
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
 )
@@ -588,12 +589,17 @@ func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Servi
 	if err != nil {
 		return err
 	}
+	// The pages sign callers in with the API's verifier and revocations.
+	pages, err := web.New(web.Config{Service: svc, Verifier: verifier, Revocations: revs, Auth: auth, Demo: res, Logger: logger})
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           routes(h, pages),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -606,6 +612,7 @@ func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Servi
 	bo := batcher.Options()
 	fmt.Fprintf(out, "  applications: batches of up to %d, %d at once, linger %v\n", bo.MaxBatch, bo.Flushers, bo.Linger)
 	fmt.Fprintf(out, "  OpenAPI document: %s/v1/openapi.json   health: %s/healthz   metrics: %s/metrics\n", base, base, base)
+	fmt.Fprintf(out, "  pages: %s/\n", base)
 	fmt.Fprintf(out, "  sign-in: %s\n  tokens live at most %v; revocations made elsewhere are seen within %v\n", signInNote, o.maxTTL, o.revocationRefresh)
 	if res != nil {
 		printIDs(out, *res)

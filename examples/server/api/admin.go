@@ -276,7 +276,7 @@ func (h *Handler) setBudget(w http.ResponseWriter, r *http.Request, c call) erro
 		Municipality: p.text("municipality", in.Municipality, 40, true),
 		Period:       h.period(&p, "period", in.Period),
 		Limit:        p.money("limit", in.Limit),
-		By:           c.p.caller(),
+		By:           c.p.Caller(),
 	}
 	if p.err == nil && req.Limit.IsNegative() {
 		p.fail("limit", "must not be negative")
@@ -303,7 +303,7 @@ func (h *Handler) setDirectionLimit(w http.ResponseWriter, r *http.Request, c ca
 		Municipality: p.text("municipality", in.Municipality, 40, true),
 		Direction:    catalog.Direction(in.Direction),
 		Period:       h.period(&p, "period", in.Period),
-		By:           c.p.caller(),
+		By:           c.p.Caller(),
 	}
 	if !req.Direction.Known() {
 		p.fail("direction", "must be one of the seven directions")
@@ -354,7 +354,7 @@ func (h *Handler) saveCategory(w http.ResponseWriter, r *http.Request, c call) e
 	if err := cat.Validate(); err != nil {
 		return err
 	}
-	out, err := h.cfg.Service.SaveCategory(r.Context(), c.key, cat, c.p.caller())
+	out, err := h.cfg.Service.SaveCategory(r.Context(), c.key, cat, c.p.Caller())
 	if err != nil {
 		return err
 	}
@@ -371,7 +371,7 @@ func (h *Handler) parameters(w http.ResponseWriter, r *http.Request, c call) err
 	if err := onlyParams(r.URL.Query()); err != nil {
 		return err
 	}
-	vs, err := h.cfg.Service.ParameterVersions(r.Context(), c.p.caller())
+	vs, err := h.cfg.Service.ParameterVersions(r.Context(), c.p.Caller())
 	if err != nil {
 		return err
 	}
@@ -405,7 +405,7 @@ func (h *Handler) setParameter(w http.ResponseWriter, r *http.Request, c call) e
 		From:   p.date("from", in.From, false),
 		Value:  p.text("value", in.Value, funding.MaxNameLen, false),
 		Reason: p.text("reason", in.Reason, funding.MaxNoteLen, false),
-		By:     c.p.caller(),
+		By:     c.p.Caller(),
 	}
 	if p.err != nil {
 		return p.err
@@ -450,7 +450,7 @@ func (h *Handler) saveProvider(w http.ResponseWriter, r *http.Request, c call) e
 	if p.err != nil {
 		return p.err
 	}
-	out, err := h.cfg.Service.SaveProvider(r.Context(), c.key, prov, c.p.caller())
+	out, err := h.cfg.Service.SaveProvider(r.Context(), c.key, prov, c.p.Caller())
 	if err != nil {
 		return err
 	}
@@ -503,7 +503,7 @@ func (h *Handler) saveProgram(w http.ResponseWriter, r *http.Request, c call) er
 		return p.err
 	}
 	prog.Certified = prog.Registry == catalog.Certified
-	out, err := h.cfg.Service.SaveProgram(r.Context(), c.key, prog, c.p.caller())
+	out, err := h.cfg.Service.SaveProgram(r.Context(), c.key, prog, c.p.Caller())
 	if err != nil {
 		return err
 	}
@@ -533,7 +533,7 @@ func (h *Handler) saveModule(w http.ResponseWriter, r *http.Request, c call) err
 	if p.err != nil {
 		return p.err
 	}
-	out, err := h.cfg.Service.SaveModule(r.Context(), c.key, mod, c.p.caller())
+	out, err := h.cfg.Service.SaveModule(r.Context(), c.key, mod, c.p.Caller())
 	if err != nil {
 		return err
 	}
@@ -562,7 +562,7 @@ func (h *Handler) saveGroup(w http.ResponseWriter, r *http.Request, c call) erro
 	if p.err != nil {
 		return p.err
 	}
-	out, err := h.cfg.Service.SaveGroup(r.Context(), c.key, g, c.p.caller())
+	out, err := h.cfg.Service.SaveGroup(r.Context(), c.key, g, c.p.Caller())
 	if err != nil {
 		return err
 	}

@@ -50,11 +50,11 @@ type Principal struct {
 }
 
 // Actor is how the caller is recorded in the ledger and the idempotency record.
-func (p Principal) Actor() string { return p.caller().Actor() }
+func (p Principal) Actor() string { return p.Caller().Actor() }
 
-// caller is the principal as the service's rules see it: what may be read
+// Caller is the principal as the service's rules see it: what may be read
 // and changed is decided there, for every edge alike.
-func (p Principal) caller() enrollment.Caller {
+func (p Principal) Caller() enrollment.Caller {
 	return enrollment.Caller{Role: p.Role, ID: p.Tenant, Name: p.Subject}
 }
 

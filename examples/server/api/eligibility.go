@@ -35,7 +35,7 @@ func (h *Handler) eligibility(w http.ResponseWriter, r *http.Request, c call) er
 	var p parser
 	scheme := certificate.Scheme(in.Scheme)
 	req := enrollment.EligibilityRequest{Scheme: scheme, Holder: in.Holder.parse(&p),
-		Municipality: p.text("municipality", in.Municipality, 40, false), By: c.p.caller()}
+		Municipality: p.text("municipality", in.Municipality, 40, false), By: c.p.Caller()}
 	if p.err != nil {
 		return p.err
 	}

@@ -192,7 +192,7 @@ func (h *Handler) forecast(w http.ResponseWriter, r *http.Request, c call) error
 	if err := onlyParams(r.URL.Query()); err != nil {
 		return err
 	}
-	fc, err := h.cfg.Service.Forecast(r.Context(), c.p.caller())
+	fc, err := h.cfg.Service.Forecast(r.Context(), c.p.Caller())
 	if err != nil {
 		return err
 	}
@@ -214,7 +214,7 @@ func (h *Handler) whatIf(w http.ResponseWriter, r *http.Request, c call) error {
 		return err
 	}
 	var p parser
-	prop := enrollment.Proposal{By: c.p.caller()}
+	prop := enrollment.Proposal{By: c.p.Caller()}
 	switch {
 	case (in.Parameter == nil) == (in.Category == nil):
 		p.fail("body", "must hold either parameter or category")

@@ -38,7 +38,7 @@ func (h *Handler) issueCertificate(w http.ResponseWriter, r *http.Request, c cal
 		Funded:       in.Funded,
 		Protection:   parseProtection(&p, in.Protection),
 		Passphrase:   p.secret("passphrase", in.Passphrase, 200),
-		By:           c.p.caller(),
+		By:           c.p.Caller(),
 	}
 	if p.err != nil {
 		return p.err
@@ -68,7 +68,7 @@ func (h *Handler) getCertificate(w http.ResponseWriter, r *http.Request, c call)
 	if on.IsZero() {
 		on = h.today()
 	}
-	cab, err := h.cfg.Service.CabinetOn(r.Context(), c.p.caller(), id, on)
+	cab, err := h.cfg.Service.CabinetOn(r.Context(), c.p.Caller(), id, on)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func changeStatus(action enrollment.CertificateAction) handler {
 		if err := decode(w, r, &struct{}{}, true); err != nil {
 			return err
 		}
-		cert, err := h.cfg.Service.ChangeStatus(r.Context(), c.key, id, action, c.p.caller())
+		cert, err := h.cfg.Service.ChangeStatus(r.Context(), c.key, id, action, c.p.Caller())
 		if err != nil {
 			return err
 		}
@@ -107,7 +107,7 @@ func (h *Handler) fundCertificate(w http.ResponseWriter, r *http.Request, c call
 	if err := decode(w, r, &struct{}{}, true); err != nil {
 		return err
 	}
-	res, err := h.cfg.Service.RequestFunding(r.Context(), c.key, id, c.p.caller())
+	res, err := h.cfg.Service.RequestFunding(r.Context(), c.key, id, c.p.Caller())
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (h *Handler) linkGuardian(w http.ResponseWriter, r *http.Request, c call) e
 	req := enrollment.LinkRequest{
 		GuardianID: p.text("guardian_id", in.GuardianID, 100, true),
 		ChildID:    p.text("child_id", in.ChildID, 100, true),
-		By:         c.p.caller(),
+		By:         c.p.Caller(),
 	}
 	if p.err != nil {
 		return p.err
@@ -192,7 +192,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, c call) error {
 		GroupID:       p.uuid("group_id", in.GroupID, true),
 		Start:         p.date("start", in.Start, false),
 		CoPayAccepted: in.CoPayAccepted,
-		By:            c.p.caller(),
+		By:            c.p.Caller(),
 		FullName:      p.text("full_name", in.FullName, 300, false),
 		Passphrase:    p.secret("passphrase", in.Passphrase, 200),
 	}
@@ -224,7 +224,7 @@ func (h *Handler) getContract(w http.ResponseWriter, r *http.Request, c call) er
 	if err != nil {
 		return err
 	}
-	k, err := h.cfg.Service.Contract(r.Context(), c.p.caller(), id)
+	k, err := h.cfg.Service.Contract(r.Context(), c.p.Caller(), id)
 	if err != nil {
 		return err
 	}
@@ -235,7 +235,7 @@ func (h *Handler) getContract(w http.ResponseWriter, r *http.Request, c call) er
 // contractRequest names contract id and the caller to the service, which
 // checks inside its transaction that the caller is a party to it.
 func contractRequest(c call, id uuid.UUID) enrollment.ContractRequest {
-	return enrollment.ContractRequest{ContractID: id, By: c.p.caller()}
+	return enrollment.ContractRequest{ContractID: id, By: c.p.Caller()}
 }
 
 // contractAction serves the route of a contract's action that takes no
@@ -328,7 +328,7 @@ func (h *Handler) invoices(w http.ResponseWriter, r *http.Request, c call) error
 	if p.err != nil {
 		return p.err
 	}
-	list, err := h.cfg.Service.Invoices(r.Context(), c.p.caller(), m, pid)
+	list, err := h.cfg.Service.Invoices(r.Context(), c.p.Caller(), m, pid)
 	if err != nil {
 		return err
 	}
@@ -348,7 +348,7 @@ func (h *Handler) applyAdult(w http.ResponseWriter, r *http.Request, c call) err
 		return err
 	}
 	var p parser
-	req := enrollment.AdultApplication{Holder: in.Holder.parse(&p), Category: p.text("category", in.Category, 40, false), By: c.p.caller()}
+	req := enrollment.AdultApplication{Holder: in.Holder.parse(&p), Category: p.text("category", in.Category, 40, false), By: c.p.Caller()}
 	if p.err != nil {
 		return p.err
 	}
@@ -365,7 +365,7 @@ func (h *Handler) queuePosition(w http.ResponseWriter, r *http.Request, c call) 
 	if err != nil {
 		return err
 	}
-	pos, err := h.cfg.Service.QueuePosition(r.Context(), c.p.caller(), id)
+	pos, err := h.cfg.Service.QueuePosition(r.Context(), c.p.Caller(), id)
 	if err != nil {
 		return err
 	}
@@ -387,7 +387,7 @@ func (h *Handler) documents(w http.ResponseWriter, r *http.Request, c call) erro
 	if p.err != nil {
 		return p.err
 	}
-	cert, err := h.cfg.Service.RecordDocuments(r.Context(), c.key, enrollment.DocumentsRequest{CertificateID: id, Uploaded: in.Uploaded, ValidReason: reason, By: c.p.caller()})
+	cert, err := h.cfg.Service.RecordDocuments(r.Context(), c.key, enrollment.DocumentsRequest{CertificateID: id, Uploaded: in.Uploaded, ValidReason: reason, By: c.p.Caller()})
 	if err != nil {
 		return err
 	}
@@ -403,7 +403,7 @@ func (h *Handler) cancelOverdue(w http.ResponseWriter, r *http.Request, c call) 
 	if err := decode(w, r, &struct{}{}, true); err != nil {
 		return err
 	}
-	cert, err := h.cfg.Service.CancelOverdue(r.Context(), c.key, id, c.p.caller())
+	cert, err := h.cfg.Service.CancelOverdue(r.Context(), c.key, id, c.p.Caller())
 	if err != nil {
 		return err
 	}

@@ -62,7 +62,7 @@ func (h *Handler) searchFor(w http.ResponseWriter, r *http.Request, c call) erro
 	if err != nil {
 		return err
 	}
-	req.For, req.By = id, c.p.caller()
+	req.For, req.By = id, c.p.Caller()
 	return h.runSearch(w, r, req)
 }
 

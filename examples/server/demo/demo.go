@@ -50,6 +50,9 @@ const (
 	AdultQuota = 1
 )
 
+// MunicipalityNames are the demo municipalities' names, by code.
+var MunicipalityNames = map[string]string{MunCity: "Новоград", MunRural: "Заречье"}
+
 // Nominals of the categories.
 var (
 	NominalCity  = funding.MustMoney("30000.00")
@@ -93,7 +96,12 @@ type Named struct {
 
 // Principal is a demo caller the server prints a token for.
 type Principal struct {
-	Name    string `json:"name"`
+	Name string `json:"name"`
+	// Title is who the caller is, in Russian, as the pages show them
+	// signed in; About says, in Russian, what the demo gives them to try
+	// (the sign-in page lists both).
+	Title   string `json:"title"`
+	About   string `json:"about"`
 	Role    string `json:"role"`
 	Subject string `json:"subject"`
 	Tenant  string `json:"tenant,omitempty"`
@@ -310,16 +318,20 @@ func Load(ctx context.Context, svc *enrollment.Service, today funding.Date) (Res
 	adult("adult-queued", AdultKuznetsov, "Кузнецов Дмитрий Олегович", certificate.Male, 41)
 
 	res.Principals = []Principal{
-		{Name: "parent Ivanova (children active-funded, issued-accounting)", Role: "holder", Subject: GuardianIvanova, Tenant: GuardianIvanova},
-		{Name: "parent Petrov (children suspended, cancelled)", Role: "holder", Subject: GuardianPetrov, Tenant: GuardianPetrov},
-		{Name: "adult Orlova (adult certificate issued)", Role: "holder", Subject: AdultOrlova, Tenant: AdultOrlova},
-		{Name: "adult Kuznetsov (adult certificate queued)", Role: "holder", Subject: AdultKuznetsov, Tenant: AdultKuznetsov},
-		{Name: "provider Robo Center", Role: "provider", Subject: "robo-admin", Tenant: id(year, "provider:robo").String()},
-		{Name: "provider Zarechye Sports Club", Role: "provider", Subject: "sport-admin", Tenant: id(year, "provider:sport").String()},
-		{Name: "municipal authority of Novograd", Role: "municipality", Subject: "novograd-officer", Tenant: MunCity},
-		{Name: "municipal authority of Zarechye", Role: "municipality", Subject: "zarechye-officer", Tenant: MunRural},
-		{Name: "regional operator", Role: "regional", Subject: "region-operator"},
-		{Name: "federal operator", Role: "federal", Subject: "federal-operator"},
+		{Name: "parent Ivanova (children active-funded, issued-accounting)", Title: "Иванова Елена Викторовна",
+			About: "мама: у Михаила сертификат активен, у Ольги учётный, Коля пока без сертификата", Role: "holder", Subject: GuardianIvanova, Tenant: GuardianIvanova},
+		{Name: "parent Petrov (children suspended, cancelled)", Title: "Петров Сергей Николаевич",
+			About: "папа: у Ивана сертификат приостановлен, у Анны аннулирован", Role: "holder", Subject: GuardianPetrov, Tenant: GuardianPetrov},
+		{Name: "adult Orlova (adult certificate issued)", Title: "Орлова Наталья Викторовна",
+			About: "взрослая: сертификат на обучение выдан", Role: "holder", Subject: AdultOrlova, Tenant: AdultOrlova},
+		{Name: "adult Kuznetsov (adult certificate queued)", Title: "Кузнецов Дмитрий Олегович",
+			About: "взрослый: в очереди на сертификат", Role: "holder", Subject: AdultKuznetsov, Tenant: AdultKuznetsov},
+		{Name: "provider Robo Center", Title: "Robo Center", About: "организация: робототехника и моделирование, Новоград", Role: "provider", Subject: "robo-admin", Tenant: id(year, "provider:robo").String()},
+		{Name: "provider Zarechye Sports Club", Title: "Zarechye Sports Club", About: "организация: спортивный клуб, Заречье", Role: "provider", Subject: "sport-admin", Tenant: id(year, "provider:sport").String()},
+		{Name: "municipal authority of Novograd", Title: "Управление образования Новограда", About: "муниципалитет Новоград", Role: "municipality", Subject: "novograd-officer", Tenant: MunCity},
+		{Name: "municipal authority of Zarechye", Title: "Управление образования Заречья", About: "муниципалитет Заречье", Role: "municipality", Subject: "zarechye-officer", Tenant: MunRural},
+		{Name: "regional operator", Title: "Региональный оператор", About: "детские сертификаты всего региона", Role: "regional", Subject: "region-operator"},
+		{Name: "federal operator", Title: "Федеральный оператор", About: "сертификаты взрослых", Role: "federal", Subject: "federal-operator"},
 	}
 	return res, l.err
 }

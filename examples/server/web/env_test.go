@@ -1,0 +1,204 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/examples/server/api"
+	"github.com/edufund/edufund/examples/server/demo"
+	"github.com/edufund/edufund/examples/server/web"
+	"github.com/edufund/edufund/funding"
+	"github.com/edufund/edufund/storage"
+)
+
+// testNow is the tests' clock: 10 March 2026 in the demo region.
+var testNow = time.Date(2026, time.March, 10, 12, 0, 0, 0, time.UTC)
+
+// env is the reference server's handlers over the demo region on SQLite
+// in memory, routed as the server routes them: the API's paths to the
+// API, everything else to the pages. The tests share it (the demo takes
+// a while to load) and only read, but for the sign-out's revocation.
+type env struct {
+	srv  *httptest.Server
+	svc  *enrollment.Service
+	auth *api.Auth
+	demo demo.Result
+}
+
+var shared *env
+
+func TestMain(m *testing.M) {
+	e, stop, err := newEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "web tests:", err)
+		os.Exit(1)
+	}
+	shared = e
+	code := m.Run()
+	stop()
+	if n := errorsLogged.Load(); n > 0 && code == 0 {
+		fmt.Fprintf(os.Stderr, "web tests: the pages logged %d errors (above)\n", n)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+func newEnv() (*env, func(), error) {
+	ctx := context.Background()
+	db, err := storage.Open(ctx, "sqlite::memory:")
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		return nil, nil, err
+	}
+	clock := &funding.FixedClock{T: testNow}
+	svc := enrollment.NewService(db, clock, demo.Config(enrollment.DefaultConfig()))
+	res, err := demo.Load(ctx, svc, funding.DateOf(testNow))
+	if err != nil {
+		return nil, nil, err
+	}
+	now := func() time.Time { return clock.T }
+	auth, err := api.NewAuth([]byte("web-test-signing-key-of-32-bytes-or-more"), time.Hour, api.DefaultMaxTokenTTL)
+	if err != nil {
+		return nil, nil, err
+	}
+	auth = auth.WithClock(now)
+	revs := api.NewRevocations(db, api.DefaultMaxTokenTTL, now)
+	verifier := api.Issuers{api.Issuer: auth}
+	h, err := api.New(api.Config{Service: svc, Store: db, Auth: auth, Verifier: verifier, Revocations: revs})
+	if err != nil {
+		return nil, nil, err
+	}
+	pages, err := web.New(web.Config{Service: svc, Verifier: verifier, Revocations: revs, Auth: auth, Demo: &res,
+		Logger: slog.New(countErrors{slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})})})
+	if err != nil {
+		return nil, nil, err
+	}
+	// As examples/server/main.go routes them.
+	mux := http.NewServeMux()
+	for _, p := range []string{"/v1/", "/healthz", "/readyz", "/metrics"} {
+		mux.Handle(p, h)
+	}
+	mux.Handle("/", pages)
+	srv := httptest.NewServer(mux)
+	return &env{srv: srv, svc: svc, auth: auth, demo: res}, func() { srv.Close(); db.Close() }, nil
+}
+
+// errorsLogged counts the errors the pages logged: no request of the
+// tests, however bad, may make one.
+var errorsLogged atomic.Int64
+
+type countErrors struct{ slog.Handler }
+
+func (c countErrors) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError {
+		errorsLogged.Add(1)
+	}
+	return c.Handler.Handle(ctx, r)
+}
+
+func (c countErrors) WithAttrs(as []slog.Attr) slog.Handler {
+	return countErrors{c.Handler.WithAttrs(as)}
+}
+func (c countErrors) WithGroup(name string) slog.Handler {
+	return countErrors{c.Handler.WithGroup(name)}
+}
+
+// page is a response of the pages.
+type page struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// client is a browser without a browser: it keeps cookies and sends
+// its forms from the site's own origin, as a browser does.
+type client struct {
+	t  *testing.T
+	hc *http.Client
+}
+
+func (e *env) client(t *testing.T) *client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &client{t: t, hc: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+}
+
+func (c *client) get(path string) page {
+	c.t.Helper()
+	req, err := http.NewRequest("GET", shared.srv.URL+path, nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return c.do(req)
+}
+
+// post sends a form as a page of the site does (Sec-Fetch-Site:
+// same-origin); hdr adds or replaces headers.
+func (c *client) post(path string, form url.Values, hdr map[string]string) page {
+	c.t.Helper()
+	req, err := http.NewRequest("POST", shared.srv.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Header.Set("Origin", shared.srv.URL)
+	for k, v := range hdr {
+		if v == "" {
+			req.Header.Del(k)
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
+	return c.do(req)
+}
+
+func (c *client) do(req *http.Request) page {
+	c.t.Helper()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return page{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}
+
+// has fails the test unless the page holds each of wants (with "_" for a
+// no-break space).
+func (p page) has(t *testing.T, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if w = strings.ReplaceAll(w, "_", "\u00a0"); !strings.Contains(p.body, w) {
+			t.Errorf("no %q in the page (status %d):\n%s", w, p.status, p.body)
+		}
+	}
+}
+
+func (p page) lacks(t *testing.T, nots ...string) {
+	t.Helper()
+	for _, n := range nots {
+		if strings.Contains(p.body, n) {
+			t.Errorf("%q in the page (status %d):\n%s", n, p.status, p.body)
+		}
+	}
+}

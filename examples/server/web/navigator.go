@@ -1,0 +1,296 @@
+package web
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/catalog"
+	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/funding"
+)
+
+// The navigator (GET /): a plain GET form, so that a search is a link a
+// parent can keep or share and the page works without JavaScript. The
+// search is the API's (enrollment.Service.Search), public as there.
+
+// searchForm is the navigator's form as the reader filled it in, shown
+// back as typed.
+type searchForm struct {
+	Q, Municipality, Direction, Registry, Age, Cert string
+	Free, Only                                      bool
+}
+
+// navigatorPage is the navigator's body.
+type navigatorPage struct {
+	Form searchForm
+	// Errors are the messages next to the inputs, by input name; Error is
+	// one that names no input.
+	Errors fieldErrors
+	Error  string
+
+	Municipalities, Directions, Registries, Certificates []option
+
+	// Results: Found is the count in words, Programs the page.
+	Found              string
+	Programs           []foundView
+	ForCert, OnlyCert  bool
+	DirectionFacets    []facet
+	RegistryFacets     []facet
+	Next, First        string
+	ShowResults, Paged bool
+}
+
+type option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// facet is a count of the results by a direction or a registry, a link
+// that narrows the search to it.
+type facet struct {
+	Label   string
+	Count   string
+	URL     string
+	Current bool
+}
+
+type foundView struct {
+	ID, Name, Provider, Direction, Registry, Ages, Annotation string
+	Tags                                                      []string
+	// Refusal is why the certificate searched for cannot enrol ("" when
+	// it can, or when the search is for no certificate).
+	Refusal string
+}
+
+func (h *handler) navigator(w http.ResponseWriter, r *http.Request) {
+	u := h.user(w, r)
+	q := r.URL.Query()
+	f := searchForm{Q: q.Get("q"), Municipality: q.Get("municipality"), Direction: q.Get("direction"), Registry: q.Get("registry"),
+		Age: strings.TrimSpace(q.Get("age")), Cert: q.Get("cert"), Free: q.Get("free") != "", Only: q.Get("only") != ""}
+	page := navigatorPage{Form: f, Errors: fieldErrors{}}
+	if u != nil && u.Principal.Role == enrollment.RoleHolder {
+		page.Certificates = h.certificates(r, u, f.Cert)
+	}
+	page.Municipalities = h.municipalityOptions(f.Municipality)
+	page.Directions = directionOptions(f.Direction)
+	page.Registries = registryOptions(f.Registry)
+
+	req := h.searchRequest(r, u, f, q.Get("cursor"), &page)
+	status := http.StatusOK
+	if len(page.Errors) == 0 && page.Error == "" {
+		res, err := h.cfg.Service.Search(r.Context(), req)
+		if err != nil && !page.refused(err, req) {
+			h.internal(w, r, err)
+			return
+		}
+		if err == nil {
+			page.results(res, f, req)
+		}
+	}
+	if len(page.Errors) > 0 || page.Error != "" {
+		status = http.StatusBadRequest
+	}
+	h.render(w, r, status, "navigator", "Поиск программ", page)
+}
+
+// searchRequest reads the form into the service's request; what it cannot
+// read goes to page's errors, and the search is then not run.
+func (h *handler) searchRequest(r *http.Request, u *user, f searchForm, cursor string, page *navigatorPage) enrollment.SearchRequest {
+	s := catalog.Search{Text: f.Q, Municipality: f.Municipality, Direction: catalog.Direction(f.Direction), Registry: catalog.Registry(f.Registry), FreeSeats: f.Free}
+	if f.Age != "" {
+		age, err := strconv.Atoi(f.Age)
+		if err != nil {
+			page.Errors["age"] = "Укажите возраст целым числом лет, например 9."
+		}
+		s.Age = age
+	}
+	if f.Municipality != "" && !slices.Contains(h.municipalities, f.Municipality) {
+		page.Errors["municipality"] = "Такого муниципалитета нет в списке: выберите из списка."
+	}
+	if cursor != "" {
+		if c, ok := decodeCursor(cursor); ok {
+			s.After = &c
+		} else {
+			page.Error = "Ссылка на следующую страницу устарела или повреждена. Начните поиск заново."
+		}
+	}
+	req := enrollment.SearchRequest{Search: s, OnlyEnrollable: f.Only}
+	switch {
+	case f.Cert != "" && u == nil:
+		page.Errors["cert"] = "Войдите, чтобы искать по своему сертификату."
+	case f.Cert != "":
+		id, err := uuid.Parse(f.Cert)
+		if err != nil || id == uuid.Nil {
+			page.Errors["cert"] = "Выберите сертификат из списка."
+		}
+		req.For, req.By = id, u.Caller
+	case f.Only:
+		page.Errors["only"] = "Выберите сертификат, чтобы оставить только программы, куда по нему можно записаться."
+	}
+	return req
+}
+
+// refused puts a refusal of the search's input next to its input and
+// reports whether err was one.
+func (p *navigatorPage) refused(err error, req enrollment.SearchRequest) bool {
+	var ve *funding.ValidationError
+	if errors.As(err, &ve) {
+		name, msg := fieldMessage(ve)
+		if name == "" {
+			p.Error = msg
+		} else {
+			p.Errors[name] = msg
+		}
+		return true
+	}
+	// A certificate the reader may not read does not exist for them, as
+	// the API says: the same words for both.
+	if _, ok := errors.AsType[*funding.RuleError](err); ok && req.For != uuid.Nil {
+		p.Errors["cert"] = "Сертификат не найден среди ваших: выберите из списка."
+		return true
+	}
+	return false
+}
+
+// results fills in the page of res.
+func (p *navigatorPage) results(res enrollment.SearchPage, f searchForm, req enrollment.SearchRequest) {
+	p.ShowResults = true
+	p.Found = ruFound(res.Total)
+	p.ForCert, p.OnlyCert = req.For != uuid.Nil, req.OnlyEnrollable
+	for _, x := range res.Programs {
+		v := foundView{ID: x.Program.ID.String(), Name: x.Program.Name, Provider: x.Provider.Name,
+			Direction: ruDirection(x.Program.Direction), Registry: ruRegistry(x.Program.Registry),
+			Ages: ruAges(x.Program.MinAge, x.Program.MaxAge), Annotation: x.Program.Annotation, Tags: x.Program.Tags}
+		if x.Refusal != nil {
+			v.Refusal = refusalText(x.Refusal)
+		}
+		p.Programs = append(p.Programs, v)
+	}
+	for _, d := range catalog.Directions {
+		if n := res.Directions[d]; n > 0 {
+			g := f
+			g.Direction = string(d)
+			p.DirectionFacets = append(p.DirectionFacets, facet{Label: ruDirection(d), Count: ruInt(int64(n)), URL: g.url(""), Current: f.Direction == string(d)})
+		}
+	}
+	for _, r := range catalog.Registries {
+		if n := res.Registries[r]; n > 0 {
+			g := f
+			g.Registry = string(r)
+			p.RegistryFacets = append(p.RegistryFacets, facet{Label: ruRegistry(r), Count: ruInt(int64(n)), URL: g.url(""), Current: f.Registry == string(r)})
+		}
+	}
+	if res.Next != nil {
+		p.Next = f.url(encodeCursor(*res.Next))
+	}
+	if req.After != nil {
+		p.Paged, p.First = true, f.url("")
+	}
+}
+
+// url is the navigator's address for the form, at cursor ("" for the
+// first page).
+func (f searchForm) url(cursor string) string {
+	v := url.Values{}
+	for _, kv := range [][2]string{{"q", f.Q}, {"municipality", f.Municipality}, {"direction", f.Direction},
+		{"registry", f.Registry}, {"age", f.Age}, {"cert", f.Cert}, {"cursor", cursor}} {
+		if kv[1] != "" {
+			v.Set(kv[0], kv[1])
+		}
+	}
+	if f.Free {
+		v.Set("free", "1")
+	}
+	if f.Only {
+		v.Set("only", "1")
+	}
+	if len(v) == 0 {
+		return "/"
+	}
+	return "/?" + v.Encode()
+}
+
+func (h *handler) municipalityOptions(selected string) []option {
+	out := []option{{Value: "", Label: "Любой", Selected: selected == ""}}
+	for _, m := range h.municipalities {
+		name := h.cfg.Municipalities[m]
+		if name == "" {
+			name = m
+		}
+		out = append(out, option{Value: m, Label: name, Selected: m == selected})
+	}
+	return out
+}
+
+func directionOptions(selected string) []option {
+	out := []option{{Value: "", Label: "Любое", Selected: selected == ""}}
+	for _, d := range catalog.Directions {
+		out = append(out, option{Value: string(d), Label: ruDirection(d), Selected: string(d) == selected})
+	}
+	return out
+}
+
+func registryOptions(selected string) []option {
+	out := []option{{Value: "", Label: "Любой", Selected: selected == ""}}
+	for _, r := range catalog.Registries {
+		out = append(out, option{Value: string(r), Label: ruRegistry(r), Selected: string(r) == selected})
+	}
+	return out
+}
+
+// certificates are the certificates of the demo the signed-in holder may
+// read, as the options of the search for one. The service decides which
+// (its cabinet answers only the holder, their guardians and officials);
+// the candidates are the demo's because the service does not list a
+// guardian's certificates yet.
+func (h *handler) certificates(r *http.Request, u *user, selected string) []option {
+	if h.cfg.Demo == nil {
+		return nil
+	}
+	var out []option
+	for _, c := range h.cfg.Demo.Certificates {
+		cab, err := h.cfg.Service.Cabinet(r.Context(), u.Caller, c.ID)
+		if err != nil {
+			if _, refused := errors.AsType[*funding.RuleError](err); !refused {
+				h.log.WarnContext(r.Context(), "navigator: a certificate could not be read", "err", err)
+			}
+			continue
+		}
+		label := cab.Certificate.Holder.FullName + ", сертификат № " + string(cab.Certificate.Number)
+		out = append(out, option{Value: c.ID.String(), Label: label, Selected: c.ID.String() == selected})
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return append([]option{{Value: "", Label: "Не выбран", Selected: selected == ""}}, out...)
+}
+
+// The cursor of the next page is opaque to the reader: the rank and the
+// program id where the page ended.
+func encodeCursor(c catalog.Cursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(c.Rank) + "." + c.ProgramID.String()))
+}
+
+func decodeCursor(s string) (catalog.Cursor, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return catalog.Cursor{}, false
+	}
+	rank, id, ok := strings.Cut(string(b), ".")
+	n, err := strconv.Atoi(rank)
+	if !ok || err != nil || n < 0 {
+		return catalog.Cursor{}, false
+	}
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return catalog.Cursor{}, false
+	}
+	return catalog.Cursor{Rank: n, ProgramID: u}, true
+}

@@ -1,7 +1,9 @@
 package catalog
 
 import (
+	"encoding/base64"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -68,6 +70,31 @@ type Search struct {
 type Cursor struct {
 	Rank      int
 	ProgramID uuid.UUID
+}
+
+// String is the cursor as a caller carries it to the next page: opaque
+// text safe in a URL.
+func (c Cursor) String() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(c.Rank) + "." + c.ProgramID.String()))
+}
+
+// ParseCursor reads a cursor that String wrote; ok is false for any
+// other text.
+func ParseCursor(s string) (c Cursor, ok bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return Cursor{}, false
+	}
+	rank, id, ok := strings.Cut(string(b), ".")
+	n, err := strconv.Atoi(rank)
+	if !ok || err != nil || n < 0 {
+		return Cursor{}, false
+	}
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return Cursor{}, false
+	}
+	return Cursor{Rank: n, ProgramID: u}, true
 }
 
 // Hit is a program a search found, with its rank (0 when the search has

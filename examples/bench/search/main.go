@@ -256,16 +256,7 @@ func slowest(ctx context.Context, db *storage.DB, runs []string, ss []search, n 
 		t := timed{s: s, el: map[string]time.Duration{}}
 		for _, kind := range runs {
 			start := time.Now()
-			var err error
-			switch kind {
-			case "navigator":
-				_, err = db.SearchCatalog(ctx, s.Search)
-			case "fts":
-				_, err = fts(ctx, db, s.Search)
-			default:
-				_, err = floor(ctx, db, s.Search)
-			}
-			if err != nil {
+			if err := searchWith(ctx, db, kind, s.Search); err != nil {
 				return fmt.Errorf("%s %q: %w", kind, s.Text, err)
 			}
 			t.el[kind] = time.Since(start)
@@ -484,6 +475,21 @@ type result struct {
 	wFirst         error // the first refusal or error of an enrolment
 }
 
+// searchWith runs s as the run kind does: the navigator, the engine's
+// full-text search or the floor.
+func searchWith(ctx context.Context, db *storage.DB, kind string, s catalog.Search) error {
+	var err error
+	switch kind {
+	case "navigator":
+		_, err = db.SearchCatalog(ctx, s)
+	case "fts":
+		_, err = fts(ctx, db, s)
+	default:
+		_, err = floor(ctx, db, s)
+	}
+	return err
+}
+
 // measure runs the searchers (the navigator's or the floor's) and the
 // writers for d.
 func measure(ctx context.Context, db *storage.DB, o options, w *writers, ss []search, kind string, d time.Duration) result {
@@ -502,15 +508,7 @@ func measure(ctx context.Context, db *storage.DB, o options, w *writers, ss []se
 			for j := i * len(ss) / o.searchers; time.Now().Before(deadline); j++ {
 				s := ss[j%len(ss)]
 				t := time.Now()
-				var err error
-				switch kind {
-				case "navigator":
-					_, err = db.SearchCatalog(ctx, s.Search)
-				case "fts":
-					_, err = fts(ctx, db, s.Search)
-				default:
-					_, err = floor(ctx, db, s.Search)
-				}
+				err := searchWith(ctx, db, kind, s.Search)
 				el := time.Since(t)
 				if err != nil {
 					errs++

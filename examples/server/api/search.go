@@ -1,12 +1,8 @@
 package api
 
 import (
-	"encoding/base64"
 	"net/http"
 	"strconv"
-	"strings"
-
-	"github.com/google/uuid"
 
 	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/enrollment"
@@ -109,7 +105,7 @@ func searchRequest(r *http.Request, forCertificate bool) (enrollment.SearchReque
 		s.MaxPrice = p.money("max_price", v)
 	}
 	if c := q.Get("cursor"); c != "" {
-		cur, ok := decodeCursor(c)
+		cur, ok := catalog.ParseCursor(c)
 		if !ok {
 			p.fail("cursor", "must be the next of a previous page")
 		}
@@ -148,29 +144,8 @@ func (h *Handler) runSearch(w http.ResponseWriter, r *http.Request, req enrollme
 		out.Items = append(out.Items, fo)
 	}
 	if page.Next != nil {
-		out.Next = encodeCursor(*page.Next)
+		out.Next = page.Next.String()
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
-}
-
-func encodeCursor(c catalog.Cursor) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(c.Rank) + "." + c.ProgramID.String()))
-}
-
-func decodeCursor(s string) (catalog.Cursor, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return catalog.Cursor{}, false
-	}
-	rank, id, ok := strings.Cut(string(b), ".")
-	n, err := strconv.Atoi(rank)
-	if !ok || err != nil || n < 0 {
-		return catalog.Cursor{}, false
-	}
-	u, err := uuid.Parse(id)
-	if err != nil {
-		return catalog.Cursor{}, false
-	}
-	return catalog.Cursor{Rank: n, ProgramID: u}, true
 }

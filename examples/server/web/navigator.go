@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
@@ -115,7 +114,7 @@ func (h *handler) searchRequest(r *http.Request, u *user, f searchForm, cursor s
 		page.Errors["municipality"] = "Такого муниципалитета нет в списке: выберите из списка."
 	}
 	if cursor != "" {
-		if c, ok := decodeCursor(cursor); ok {
+		if c, ok := catalog.ParseCursor(cursor); ok {
 			s.After = &c
 		} else {
 			page.Error = "Ссылка на следующую страницу устарела или повреждена. Начните поиск заново."
@@ -188,7 +187,7 @@ func (p *navigatorPage) results(res enrollment.SearchPage, f searchForm, req enr
 		}
 	}
 	if res.Next != nil {
-		p.Next = f.url(encodeCursor(*res.Next))
+		p.Next = f.url(res.Next.String())
 	}
 	if req.After != nil {
 		p.Paged, p.First = true, f.url("")
@@ -270,27 +269,4 @@ func (h *handler) certificates(r *http.Request, u *user, selected string) []opti
 		return nil
 	}
 	return append([]option{{Value: "", Label: "Не выбран", Selected: selected == ""}}, out...)
-}
-
-// The cursor of the next page is opaque to the reader: the rank and the
-// program id where the page ended.
-func encodeCursor(c catalog.Cursor) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(c.Rank) + "." + c.ProgramID.String()))
-}
-
-func decodeCursor(s string) (catalog.Cursor, bool) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return catalog.Cursor{}, false
-	}
-	rank, id, ok := strings.Cut(string(b), ".")
-	n, err := strconv.Atoi(rank)
-	if !ok || err != nil || n < 0 {
-		return catalog.Cursor{}, false
-	}
-	u, err := uuid.Parse(id)
-	if err != nil {
-		return catalog.Cursor{}, false
-	}
-	return catalog.Cursor{Rank: n, ProgramID: u}, true
 }

@@ -60,7 +60,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/enrollment/batch"
 	"github.com/edufund/edufund/examples/server/api"
@@ -542,9 +541,9 @@ func empty(ctx context.Context, db *storage.DB) (bool, error) {
 	if err != nil || len(ids) > 0 {
 		return false, err
 	}
-	// A search without words or filters finds every program: one is enough.
-	res, err := db.SearchCatalog(ctx, catalog.Search{Limit: 1})
-	return len(res.Hits) == 0, err
+	// One program is enough; a search without words would count them all.
+	found, err := db.Bun().NewSelect().Table("programs").Limit(1).Exists(ctx)
+	return !found, err
 }
 
 func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Service, today funding.Date, logger *slog.Logger, out io.Writer, regionName string) error {

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"github.com/edufund/edufund/examples/server/web"
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
+	"github.com/edufund/edufund/storage/storagetest"
 )
 
 // testNow is the tests' clock: 10 March 2026 in the demo region.
@@ -35,6 +37,10 @@ type env struct {
 	svc  *enrollment.Service
 	auth *api.Auth
 	demo demo.Result
+	// clock is the region's: a test that writes may move it (a month's
+	// close, a deadline).
+	clock *funding.FixedClock
+	db    *storage.DB
 }
 
 var shared *env
@@ -64,6 +70,39 @@ func newEnv() (*env, func(), error) {
 	if err := db.Migrate(ctx); err != nil {
 		return nil, nil, err
 	}
+	return envOn(db)
+}
+
+// stores are the stores the tests that write run on: SQLite in memory
+// always, PostgreSQL when EDUFUND_TEST_POSTGRES is set (and under
+// .ci/run).
+func stores() []string {
+	ks := []string{storagetest.SQLiteMemory}
+	if slices.Contains(storagetest.Kinds(), storagetest.Postgres) {
+		ks = append(ks, storagetest.Postgres)
+	}
+	return ks
+}
+
+// eachStore runs fn with a server of its own over a fresh demo region on
+// each of stores: a test that writes (applies, confirms, closes a month)
+// gets it, and leaves the shared one as the reading tests expect it.
+func eachStore(t *testing.T, fn func(t *testing.T, e *env)) {
+	for _, kind := range stores() {
+		t.Run(kind, func(t *testing.T) {
+			e, stop, err := envOn(storagetest.Open(t, kind))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(stop)
+			fn(t, e)
+		})
+	}
+}
+
+// envOn serves the demo region, loaded into db, as of testNow.
+func envOn(db *storage.DB) (*env, func(), error) {
+	ctx := context.Background()
 	clock := &funding.FixedClock{T: testNow}
 	svc := enrollment.NewService(db, clock, demo.Config(enrollment.DefaultConfig()))
 	res, err := demo.Load(ctx, svc, funding.DateOf(testNow))
@@ -71,12 +110,13 @@ func newEnv() (*env, func(), error) {
 		return nil, nil, err
 	}
 	now := func() time.Time { return clock.T }
-	auth, err := api.NewAuth([]byte("web-test-signing-key-of-32-bytes-or-more"), time.Hour, api.DefaultMaxTokenTTL)
+	const ttl = 2000 * time.Hour // a test that writes may move the clock by months
+	auth, err := api.NewAuth([]byte("web-test-signing-key-of-32-bytes-or-more"), ttl, ttl)
 	if err != nil {
 		return nil, nil, err
 	}
 	auth = auth.WithClock(now)
-	revs := api.NewRevocations(db, api.DefaultMaxTokenTTL, now)
+	revs := api.NewRevocations(db, ttl, now)
 	verifier := api.Issuers{api.Issuer: auth}
 	h, err := api.New(api.Config{Service: svc, Store: db, Auth: auth, Verifier: verifier, Revocations: revs})
 	if err != nil {
@@ -94,7 +134,7 @@ func newEnv() (*env, func(), error) {
 	}
 	mux.Handle("/", pages)
 	srv := httptest.NewServer(mux)
-	return &env{srv: srv, svc: svc, auth: auth, demo: res}, func() { srv.Close(); db.Close() }, nil
+	return &env{srv: srv, svc: svc, auth: auth, demo: res, clock: clock, db: db}, func() { srv.Close(); db.Close() }, nil
 }
 
 // errorsLogged counts the errors the pages logged: no request of the
@@ -127,8 +167,9 @@ type page struct {
 // client is a browser without a browser: it keeps cookies and sends
 // its forms from the site's own origin, as a browser does.
 type client struct {
-	t  *testing.T
-	hc *http.Client
+	t    *testing.T
+	hc   *http.Client
+	base string // the server's URL
 }
 
 func (e *env) client(t *testing.T) *client {
@@ -136,12 +177,12 @@ func (e *env) client(t *testing.T) *client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &client{t: t, hc: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+	return &client{t: t, hc: &http.Client{Jar: jar, Timeout: 10 * time.Second}, base: e.srv.URL}
 }
 
 func (c *client) get(path string) page {
 	c.t.Helper()
-	req, err := http.NewRequest("GET", shared.srv.URL+path, nil)
+	req, err := http.NewRequest("GET", c.base+path, nil)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -152,13 +193,13 @@ func (c *client) get(path string) page {
 // same-origin); hdr adds or replaces headers.
 func (c *client) post(path string, form url.Values, hdr map[string]string) page {
 	c.t.Helper()
-	req, err := http.NewRequest("POST", shared.srv.URL+path, strings.NewReader(form.Encode()))
+	req, err := http.NewRequest("POST", c.base+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	req.Header.Set("Origin", shared.srv.URL)
+	req.Header.Set("Origin", c.base)
 	for k, v := range hdr {
 		if v == "" {
 			req.Header.Del(k)

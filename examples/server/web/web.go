@@ -27,8 +27,10 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"slices"
+	"strings"
 
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/examples/server/api"
@@ -94,8 +96,18 @@ func New(cfg Config) (http.Handler, error) {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	h.municipalities = slices.Sorted(maps.Keys(cfg.Service.Config().Children.Municipalities))
-	for _, name := range []string{"navigator", "program", "signin", "error"} {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+	// Each page is its template file with the layout around it, named by
+	// the file: templates/cabinet.html is the page "cabinet".
+	files, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(path.Base(f), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", f)
 		if err != nil {
 			return nil, fmt.Errorf("web: %w", err)
 		}
@@ -112,6 +124,12 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("GET /signin", h.signInPage)
 	mux.HandleFunc("POST /signin", h.signIn)
 	mux.HandleFunc("POST /signout", h.signOut)
+	// Each area's pages register their own routes.
+	h.contractRoutes(mux)
+	h.cabinetRoutes(mux)
+	h.providerRoutes(mux)
+	h.municipalityRoutes(mux)
+	h.adultRoutes(mux)
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(http.FileServerFS(static))))
 	mux.HandleFunc("/", h.notFound)
 
@@ -152,14 +170,59 @@ type view struct {
 	Today string
 	// Path is the page's own path and query, where the sign-in returns to.
 	Path string
+	// Nav are the links of the caller's role, the current one marked.
+	Nav  []navLink
 	Body any
+}
+
+// navLink is a link of the header's menu.
+type navLink struct {
+	Href, Label string
+	Current     bool
+}
+
+// menus are the header's links by role: each role's pages.
+var menus = map[api.Role][]navLink{
+	"": {{Href: "/", Label: "Поиск программ"}},
+	api.RoleHolder: {{Href: "/", Label: "Поиск программ"}, {Href: "/cabinet", Label: "Мои сертификаты"},
+		{Href: "/adult", Label: "Сертификат для взрослых"}},
+	api.RoleProvider: {{Href: "/provider", Label: "Заявки и договоры"}, {Href: "/provider/groups", Label: "Группы"},
+		{Href: "/provider/invoices", Label: "Счета"}, {Href: "/", Label: "Навигатор"}},
+	api.RoleMunicipality: {{Href: "/municipality", Label: "Сертификаты"}, {Href: "/municipality/budget", Label: "Бюджет и лимиты"},
+		{Href: "/", Label: "Навигатор"}},
+	api.RoleRegional: {{Href: "/municipality", Label: "Сертификаты"}, {Href: "/municipality/budget", Label: "Бюджет и лимиты"},
+		{Href: "/", Label: "Навигатор"}},
+	api.RoleFederal: {{Href: "/adult/queue", Label: "Квота и очередь"}, {Href: "/", Label: "Навигатор"}},
+}
+
+// nav is the menu of u on the page at path: the link whose section holds
+// the page is marked current.
+func nav(u *user, path string) []navLink {
+	var role api.Role
+	if u != nil {
+		role = u.Principal.Role
+	}
+	links := slices.Clone(menus[role])
+	best := -1
+	for i, l := range links {
+		if path == l.Href || (l.Href != "/" && strings.HasPrefix(path, l.Href+"/")) {
+			if best < 0 || len(l.Href) > len(links[best].Href) {
+				best = i
+			}
+		}
+	}
+	if best >= 0 {
+		links[best].Current = true
+	}
+	return links
 }
 
 // render writes page with the layout around it. It renders to a buffer
 // first, so that a template's error becomes the error page rather than
 // half a page.
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, page, title string, body any) {
-	v := view{Title: title, User: h.user(w, r), Today: ruLongDate(h.cfg.Service.Today()), Path: r.URL.RequestURI(), Body: body}
+	u := h.user(w, r)
+	v := view{Title: title, User: u, Today: ruLongDate(h.cfg.Service.Today()), Path: r.URL.RequestURI(), Nav: nav(u, r.URL.Path), Body: body}
 	var b bytes.Buffer
 	if err := h.pages[page].ExecuteTemplate(&b, "layout", v); err != nil {
 		h.internal(w, r, fmt.Errorf("template %s: %w", page, err))

@@ -1,0 +1,5 @@
+package web
+
+import "net/http"
+
+func (h *handler) providerRoutes(mux *http.ServeMux) {}

@@ -64,4 +64,7 @@ type Contract struct {
 	// Hours is what the contract holds of a certificate whose nominal is
 	// in hours (zero otherwise): freed exactly when the contract ends.
 	Hours funding.HoursHold
+	// Reason is why the provider refused the application or the offer;
+	// empty for any other contract.
+	Reason string
 }

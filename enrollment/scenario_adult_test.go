@@ -126,3 +126,37 @@ func TestCancelAllOverdue(t *testing.T) {
 		storagetest.CheckInvariants(t, db)
 	})
 }
+
+// TestQueuedNotOverdue: a certificate waiting in the quota's queue has no
+// documents deadline: the days count from the place it is given, so
+// neither CancelOverdue nor the sweep cancels it however long it waits.
+func TestQueuedNotOverdue(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		r := storagetest.NewRegion(t, db, storagetest.RegionOptions{}) // an adult quota of 5
+		var certs []certificate.Certificate
+		for i := range 6 {
+			res, err := r.Service.ApplyAdult(ctx, r.Key(), enrollment.AdultApplication{Holder: adultHolder(i + 1), By: enrollment.AsFederal("operator")})
+			require.NoError(t, err)
+			certs = append(certs, res.Certificate)
+			if i < 5 {
+				_, err = r.Service.RecordDocuments(ctx, r.Key(), enrollment.DocumentsRequest{CertificateID: res.Certificate.ID, Uploaded: true, By: enrollment.AsFederal("operator")})
+				require.NoError(t, err)
+			}
+		}
+		queued := certs[5]
+		require.NotEqual(t, certificate.Funded, queued.Kind)
+		_, ok := r.Service.DocumentsDue(queued)
+		require.False(t, ok, "a queued certificate has no deadline")
+		due, ok := r.Service.DocumentsDue(certs[0])
+		require.True(t, ok)
+		require.True(t, due.After(certs[0].IssuedOn))
+
+		r.At(2025, time.December, 1) // three months after the application
+		_, err := r.Service.CancelOverdue(ctx, r.Key(), queued.ID, enrollment.AsFederal("operator"))
+		require.ErrorIs(t, err, enrollment.ErrNotOverdue)
+		rep, err := r.Service.CancelAllOverdue(ctx, enrollment.AsFederal("operator"), nil)
+		require.NoError(t, err)
+		require.Empty(t, rep.Cancelled)
+	})
+}

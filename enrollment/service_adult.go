@@ -217,6 +217,18 @@ const CodeNotOverdue = "documents_not_overdue"
 
 // documentsDue is c's deadline under the rules in force when it took its
 // place of the quota.
+// DocumentsDue is the last day for adult certificate c's holder to upload
+// the provider's documents, under the rules in force when it took its
+// quota place; ok is false for a certificate that has no deadline: a
+// children's one, or one still waiting in the queue (its days count from
+// the place it is given, not from the application).
+func (s *Service) DocumentsDue(c certificate.Certificate) (due funding.Date, ok bool) {
+	if c.Scheme != certificate.DigitalSkills || c.Kind != certificate.Funded {
+		return funding.Date{}, false
+	}
+	return s.documentsDue(c), true
+}
+
 func (s *Service) documentsDue(c certificate.Certificate) funding.Date {
 	from := c.Documents.DueFrom
 	if from.IsZero() {
@@ -233,8 +245,9 @@ func (s *Service) adultQuota(year int) int64 {
 // overdue reports whether adult certificate c must be cancelled on date on
 // for documents not uploaded by their deadline without a valid reason.
 func (s *Service) overdue(c certificate.Certificate, on funding.Date) bool {
-	return c.Scheme == certificate.DigitalSkills && !c.Status.Terminal() &&
-		certificate.MustCancelForDocuments(s.documentsDue(c), on, !c.Documents.UploadedOn.IsZero(), c.Documents.ValidReason != "")
+	due, ok := s.DocumentsDue(c)
+	return ok && !c.Status.Terminal() &&
+		certificate.MustCancelForDocuments(due, on, !c.Documents.UploadedOn.IsZero(), c.Documents.ValidReason != "")
 }
 
 func (s *Service) cancelOverdue(ctx context.Context, tx Tx, c *certificate.Certificate, on funding.Date, actor string) error {

@@ -19,6 +19,9 @@ import (
 type ContractRequest struct {
 	ContractID uuid.UUID
 	By         Caller
+	// Reason is why a provider refuses (Refuse): required of a provider,
+	// shown to the family; the other transitions ignore it.
+	Reason string
 }
 
 // change runs one contract transition under the contract's lock, for a
@@ -89,8 +92,18 @@ func (s *Service) Accept(ctx context.Context, key string, r ContractRequest) (Co
 }
 
 // Refuse is the provider turning down an application or an offer.
+// A provider says why (seed 004: the family is told the reason); the
+// region's own jobs may refuse without one.
 func (s *Service) Refuse(ctx context.Context, key string, r ContractRequest) (Contract, error) {
+	var err error
+	if r.Reason, err = funding.MultilineText("reason", r.Reason, funding.MaxNoteLen); err != nil {
+		return Contract{}, err
+	}
+	if r.Reason == "" && r.By.Role == RoleProvider {
+		return Contract{}, &funding.ValidationError{Field: "reason", Rule: "is required: the family is told why the application is refused"}
+	}
 	return s.change(ctx, key, "contract.refuse", r, providers, func(ctx context.Context, tx Tx, c *Contract) error {
+		c.Reason = r.Reason
 		return s.end(ctx, tx, c, Refused, r.By.Actor(), "refused")
 	})
 }

@@ -202,6 +202,14 @@ type Pager interface {
 	SearchCatalog(ctx context.Context, s catalog.Search) (catalog.Results, error)
 	// Invoices lists the invoices of a provider (or all when uuid.Nil) for a month.
 	Invoices(ctx context.Context, providerID uuid.UUID, m funding.Month) ([]Invoice, error)
+	// Certificates and Contracts read the cabinets' lists: the rows the
+	// filter matches, newest (highest id) first, strictly before After
+	// when it is set, at most Limit of them. The service has already
+	// narrowed the filter to the caller's reach.
+	Certificates(ctx context.Context, f CertificateFilter) ([]certificate.Certificate, error)
+	Contracts(ctx context.Context, f ContractFilter) ([]Contract, error)
+	// QueueLength counts the certificates waiting in a queue.
+	QueueLength(ctx context.Context, queue string) (int, error)
 }
 
 // IdempotencyRecord is what a claimed key remembers.

@@ -115,7 +115,7 @@ func TestDomainShapes(t *testing.T) {
 		{certificate.Protection{}, 4},
 		{certificate.Documents{}, 3},
 		{certificate.Category{}, 6},
-		{enrollment.Contract{}, 23},
+		{enrollment.Contract{}, 24},
 		{funding.Price{}, 14},
 		{funding.Account{}, 6},
 		{funding.Hold{}, 5},

@@ -59,7 +59,7 @@ var kinds = map[string]eventKind{
 	"submit":            creates(kind(submit)),
 	"confirm":           kind(contractMove(enrollment.RoleProvider, (*enrollment.Service).Confirm)),
 	"accept":            kind(contractMove(enrollment.RoleHolder, (*enrollment.Service).Accept)),
-	"refuse":            kind(contractMove(enrollment.RoleProvider, (*enrollment.Service).Refuse)),
+	"refuse":            kind(refuse),
 	"withdraw":          kind(contractMove(enrollment.RoleHolder, (*enrollment.Service).Withdraw)),
 	"terminate":         kind(contractMove(enrollment.RoleHolder, (*enrollment.Service).Terminate)),
 	"complete":          kind(contractMove(enrollment.RoleProvider, (*enrollment.Service).Complete)),
@@ -292,6 +292,22 @@ func contractMove(role enrollment.Role, do func(*enrollment.Service, context.Con
 		_, err = do(r.svc, r.ctx, r.key(), req)
 		return err
 	}
+}
+
+type refuseArgs struct {
+	Contract string `yaml:"contract,required"`
+	// Reason is what the family is told; a provider must give one.
+	Reason string `yaml:"reason,required"`
+}
+
+func refuse(r *runner, e *event, a *refuseArgs) error {
+	req, err := r.contractRequest(a.Contract, e.arg("contract"), enrollment.RoleProvider)
+	if err != nil {
+		return err
+	}
+	req.Reason = a.Reason
+	_, err = r.svc.Refuse(r.ctx, r.key(), req)
+	return err
 }
 
 type deliveryArgs struct {

@@ -53,6 +53,7 @@ var contract = []struct {
 	{"ProgramParts", testProgramParts},
 	{"Contracts", testContracts},
 	{"Pager", testPager},
+	{"Lists", testLists},
 	{"Idempotency", testIdempotency},
 	{"CloseLog", testCloseLog},
 	{"Parameters", testParameters},
@@ -439,6 +440,11 @@ func testQueue(t *testing.T, s enrollment.Store) {
 		return tx.Enqueue(ctx, enrollment.QueueEntry{Queue: "cat-a", CertificateID: ids[0], EnqueuedAt: t0})
 	}); !errors.Is(err, enrollment.ErrExists) {
 		t.Errorf("enqueued twice: %v, want ErrExists", err)
+	}
+	for q, want := range map[string]int{"cat-a": 4, "other": 1, "cat": 0} {
+		if n, err := s.QueueLength(ctx, q); err != nil || n != want {
+			t.Errorf("QueueLength(%s) = %d, %v; want %d", q, n, err, want)
+		}
 	}
 	order := []uuid.UUID{ids[1], ids[0], ids[2], ids[3]} // equal times: in the order of arrival
 	InTx(t, s, func(tx enrollment.Tx) error {
@@ -1321,5 +1327,110 @@ func testHoursAccounts(t *testing.T, s enrollment.Store) {
 		return tx.SaveHoursAccount(ctx, c.ID, SchoolYear, funding.HoursAccount{Base: 6, Extra: 2, UsedBase: 7})
 	}); err == nil {
 		t.Error("an account holding 7 of its 6 base hours was stored")
+	}
+}
+
+// testLists: the cabinets' lists read newest first, a page at a time, and
+// each filter keeps exactly its rows: a guardian's certificates (recorded
+// on the certificate or linked), the person's own adult one, a
+// municipality's, a status; a provider's, a certificate's, a
+// municipality's contracts, by status; and a refusal's reason reads back.
+func testLists(t *testing.T, s enrollment.Store) {
+	ctx := context.Background()
+	mine := SaveOffer(t, s, "Mine", catalog.Certified)
+	other := SaveOffer(t, s, "Other", catalog.Certified)
+	recorded := Child(t, "list-child-1") // guardian-list-child-1 on the certificate
+	linked := Child(t, "list-child-2")
+	linked.GuardianID = "someone-else"
+	linked.Municipality = "mo-2"
+	stranger := Child(t, "list-child-3")
+	stranger.Status = certificate.Suspended
+	adult := Adult(t, "guardian-list-child-1", funding.MustDate(2025, time.March, 3))
+	var ks []enrollment.Contract
+	InTx(t, s, func(tx enrollment.Tx) error {
+		for _, c := range []certificate.Certificate{recorded, linked, stranger, adult} {
+			if err := tx.InsertCertificate(ctx, c); err != nil {
+				return err
+			}
+		}
+		if err := tx.LinkGuardian(ctx, enrollment.GuardianLink{GuardianID: "guardian-list-child-1", ChildID: "list-child-2",
+			RecordedAt: time.Date(2025, 9, 1, 9, 0, 0, 0, time.UTC), Actor: "municipality:mo-2"}); err != nil {
+			return err
+		}
+		for i, c := range []certificate.Certificate{recorded, linked, stranger, adult} {
+			f := mine
+			if i == 2 {
+				f = other
+			}
+			k := ContractFor(t, c, f, time.Date(2025, 9, 10, 9, 0, i, 0, time.UTC))
+			k.Municipality, k.Scheme = c.Municipality, c.Scheme
+			if i == 1 {
+				k.Status, k.Reason = enrollment.Refused, "Группа набрана:\nпредложим другую."
+			}
+			if err := tx.InsertContract(ctx, k); err != nil {
+				return err
+			}
+			ks = append(ks, k)
+		}
+		return nil
+	})
+	ids := func(cs []certificate.Certificate) []uuid.UUID {
+		out := []uuid.UUID{}
+		for _, c := range cs {
+			out = append(out, c.ID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		f    enrollment.CertificateFilter
+		want []uuid.UUID
+	}{
+		{"a guardian's, newest first", enrollment.CertificateFilter{Holder: "guardian-list-child-1", Limit: 10}, []uuid.UUID{adult.ID, linked.ID, recorded.ID}},
+		{"a guardian's children's", enrollment.CertificateFilter{Holder: "guardian-list-child-1", Scheme: certificate.Supplementary, Limit: 10}, []uuid.UUID{linked.ID, recorded.ID}},
+		{"a page", enrollment.CertificateFilter{Holder: "guardian-list-child-1", Limit: 2}, []uuid.UUID{adult.ID, linked.ID}},
+		{"after", enrollment.CertificateFilter{Holder: "guardian-list-child-1", After: linked.ID, Limit: 10}, []uuid.UUID{recorded.ID}},
+		{"a child is no guardian", enrollment.CertificateFilter{Holder: "list-child-1", Limit: 10}, []uuid.UUID{}},
+		{"a municipality's", enrollment.CertificateFilter{Municipality: "mo-2", Limit: 10}, []uuid.UUID{linked.ID}},
+		{"by status", enrollment.CertificateFilter{Status: certificate.Suspended, Limit: 10}, []uuid.UUID{stranger.ID}},
+	} {
+		got, err := s.Certificates(ctx, tc.f)
+		if err != nil || !reflect.DeepEqual(ids(got), tc.want) {
+			t.Errorf("Certificates, %s = %v, %v; want %v", tc.name, ids(got), err, tc.want)
+		}
+	}
+	got, err := s.Certificates(ctx, enrollment.CertificateFilter{Holder: "guardian-list-child-1", Scheme: certificate.DigitalSkills, Limit: 1})
+	if err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], adult) {
+		t.Errorf("Certificates, an adult's own = %+v, %v; want it as inserted", got, err)
+	}
+
+	cids := func(ks []enrollment.Contract) []uuid.UUID {
+		out := []uuid.UUID{}
+		for _, k := range ks {
+			out = append(out, k.ID)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name string
+		f    enrollment.ContractFilter
+		want []uuid.UUID
+	}{
+		{"a provider's, newest first", enrollment.ContractFilter{Provider: mine.Provider.ID, Limit: 10}, []uuid.UUID{ks[3].ID, ks[1].ID, ks[0].ID}},
+		{"a page", enrollment.ContractFilter{Provider: mine.Provider.ID, Limit: 1, After: ks[3].ID}, []uuid.UUID{ks[1].ID}},
+		{"by status", enrollment.ContractFilter{Provider: mine.Provider.ID, Statuses: []enrollment.Status{enrollment.Requested}, Limit: 10}, []uuid.UUID{ks[3].ID, ks[0].ID}},
+		{"a certificate's", enrollment.ContractFilter{Certificate: recorded.ID, Limit: 10}, []uuid.UUID{ks[0].ID}},
+		{"a municipality's", enrollment.ContractFilter{Municipality: "mo-2", Limit: 10}, []uuid.UUID{ks[1].ID}},
+		{"another provider's", enrollment.ContractFilter{Provider: other.Provider.ID, Scheme: certificate.Supplementary, Limit: 10}, []uuid.UUID{ks[2].ID}},
+		{"the adults'", enrollment.ContractFilter{Scheme: certificate.DigitalSkills, Limit: 10}, []uuid.UUID{ks[3].ID}},
+	} {
+		got, err := s.Contracts(ctx, tc.f)
+		if err != nil || !reflect.DeepEqual(cids(got), tc.want) {
+			t.Errorf("Contracts, %s = %v, %v; want %v", tc.name, cids(got), err, tc.want)
+		}
+	}
+	refused, err := s.Contracts(ctx, enrollment.ContractFilter{Statuses: []enrollment.Status{enrollment.Refused}, Limit: 1})
+	if err != nil || len(refused) != 1 || !sameContract(refused[0], ks[1]) || refused[0].Reason != ks[1].Reason {
+		t.Errorf("Contracts, the refused one = %+v, %v; want it as inserted, reason included", refused, err)
 	}
 }

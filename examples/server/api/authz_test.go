@@ -85,11 +85,23 @@ func TestAuthorization(t *testing.T) {
 		var walk struct{ Program struct{ ID string } }
 		e.must(http.StatusOK, "GET", "/v1/groups/"+d.WalkthroughGroup.String(), regional, "", nil).json(t, &walk)
 		add("GET", "/v1/catalog/programs/"+walk.Program.ID, nil, everyone(200, map[string]int{"anonymous": 200}))
+		// The lists: every caller within its reach (lists_test.go checks
+		// what they hold); a provider lists no certificates, a holder the
+		// contracts of one certificate they act for, another family's not
+		// found; a filter outside the caller's reach is an empty page.
+		holders400 := map[string]int{"ivanova": 400, "petrov": 400, "orlova": 400, "kuznetsov": 400}
+		add("GET", "/v1/certificates", nil, everyone(200, map[string]int{"robo": 403, "sport": 403, "anonymous": 401}))
+		add("GET", "/v1/certificates?holder="+demo.GuardianIvanova+"&municipality="+demo.MunCity, nil, everyone(200, map[string]int{"robo": 403, "sport": 403}))
+		add("GET", "/v1/contracts", nil, everyone(200, map[string]int{"ivanova": 400, "petrov": 400, "orlova": 400, "kuznetsov": 400, "anonymous": 401}))
+		add("GET", "/v1/contracts?provider_id="+sportID, nil, everyone(200, holders400))
+		add("GET", "/v1/contracts?certificate_id="+misha, nil, everyone(200, map[string]int{"petrov": 404, "orlova": 404, "kuznetsov": 404}))
+		add("GET", "/v1/contracts?certificate_id="+adult+"&status=requested,active", nil, everyone(200, map[string]int{"ivanova": 404, "petrov": 404, "kuznetsov": 404}))
 		// Writes refused: foreign tenant (403) or a role that may not (403).
 		add("POST", "/v1/certificates/"+suspended+"/resume", nil, everyone(403, nil)) // petrov's child, novograd: everyone but novograd and regional
 		add("POST", "/v1/contracts/"+contract+"/terminate", nil, everyone(403, nil))
 		add("POST", "/v1/contracts/"+contract+"/withdraw", nil, everyone(403, map[string]int{"ivanova": 409}))
 		add("POST", "/v1/contracts/"+contract+"/confirm", nil, everyone(403, map[string]int{"sport": 409}))
+		add("POST", "/v1/contracts/"+contract+"/refuse", map[string]any{"reason": "Группа набрана"}, everyone(403, map[string]int{"sport": 409}))
 		add("POST", "/v1/contracts/"+contract+"/delivery", map[string]any{"month": "2026-03", "percent": 100}, everyone(403, map[string]int{"sport": 200}))
 		add("POST", "/v1/applications", map[string]any{"certificate_id": misha, "group_id": d.WalkthroughGroup.String()},
 			everyone(403, map[string]int{"ivanova": 422, "robo": 400, "sport": 400}))

@@ -171,6 +171,8 @@ type contractOut struct {
 	// Hours are the weekly hours the contract holds of a certificate in
 	// hours; absent for one in money.
 	Hours *hoursHoldOut `json:"hours,omitempty"`
+	// Reason is why the provider refused; absent for any other contract.
+	Reason string `json:"reason,omitempty"`
 }
 
 type hoursHoldOut struct {
@@ -198,7 +200,7 @@ func contractFields(c enrollment.Contract) contractOut {
 			CertFirst: p.CertFirst, CertOther: p.CertOther, CoPayFirst: p.CoPayFirst, CoPayOther: p.CoPayOther,
 		},
 		CreatedAt: c.CreatedAt.UTC(), OfferedOn: dateOut(c.OfferedOn), ActivatedOn: dateOut(c.ActivatedOn),
-		TerminatedOn: dateOut(c.TerminatedOn), ClosedOn: dateOut(c.ClosedOn),
+		TerminatedOn: dateOut(c.TerminatedOn), ClosedOn: dateOut(c.ClosedOn), Reason: c.Reason,
 	}
 }
 

@@ -7,6 +7,7 @@ package api
 var RequestBodies = map[string]any{
 	"POST /v1/certificates":                issueIn{},
 	"POST /v1/applications":                submitIn{},
+	"POST /v1/contracts/{id}/refuse":       refuseIn{},
 	"POST /v1/contracts/{id}/delivery":     deliveryIn{},
 	"POST /v1/contracts/{id}/rating":       ratingIn{},
 	"POST /v1/adult/applications":          adultIn{},

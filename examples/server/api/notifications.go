@@ -31,7 +31,10 @@ const (
 // MaxPostingNotes bounds the ledger lines a cabinet shows, newest first.
 const MaxPostingNotes = 50
 
-type notificationOut struct {
+// Notification is one of a cabinet's notifications. Message is in
+// English, for developers; a page for people words each Kind (and each
+// Posting) in its own language from the other fields.
+type Notification struct {
 	Kind       string         `json:"kind"`
 	Message    string         `json:"message"`
 	At         *time.Time     `json:"at,omitempty"`
@@ -41,15 +44,32 @@ type notificationOut struct {
 	Amount     *funding.Money `json:"amount,omitempty"`
 	Month      string         `json:"month,omitempty"`
 	ContractID *uuid.UUID     `json:"contract_id,omitempty"`
+	// Period is the posting's period and Params its rule's parameters
+	// (a refund's delivered_percent): what a page's own wording needs,
+	// not part of the API's answer.
+	Period funding.Period    `json:"-"`
+	Params map[string]string `json:"-"`
 }
+
+// notificationOut is the API's name of Notification.
+type notificationOut = Notification
 
 // notifications builds the cabinet's notifications.
 func (h *Handler) notifications(ctx context.Context, cab enrollment.Cabinet) ([]notificationOut, error) {
+	return Notifications(ctx, h.cfg.Service, h.cfg.Store, cab)
+}
+
+// Notifications derives cab's notifications, the API's and the pages'
+// alike: store serves the reads the service does not offer (the period's
+// postings and the contracts' groups), in a transaction of their own.
+// cab must be one the caller was allowed to read (Service.Cabinet): the
+// reads here check no one.
+func Notifications(ctx context.Context, svc *enrollment.Service, store enrollment.Store, cab enrollment.Cabinet) ([]Notification, error) {
 	var (
 		postings []enrollment.PostingRecord
 		offers   = map[uuid.UUID]enrollment.Offer{}
 	)
-	err := h.cfg.Store.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
+	err := store.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
 		var err error
 		if postings, err = tx.Postings(ctx, cab.Certificate.ID, cab.Period); err != nil {
 			return err
@@ -86,27 +106,27 @@ func (h *Handler) notifications(ctx context.Context, cab enrollment.Cabinet) ([]
 		return "provider " + k.ProviderID.String()
 	}
 
-	out := []notificationOut{}
+	out := []Notification{}
 	if cab.BudgetNotice != "" {
-		out = append(out, notificationOut{Kind: NoteBudget, Message: cab.BudgetNotice})
+		out = append(out, Notification{Kind: NoteBudget, Message: cab.BudgetNotice})
 	}
 	if cab.Position > 0 {
 		what := "a funded place in category " + cab.Certificate.Category
 		if cab.Certificate.Scheme == certificate.DigitalSkills {
 			what = fmt.Sprintf("a place of the %d national quota", cab.Certificate.IssuedOn.Year())
 		}
-		out = append(out, notificationOut{Kind: NoteQueue, Message: fmt.Sprintf("Your certificate is number %d in the queue for %s.", cab.Position, what)})
+		out = append(out, Notification{Kind: NoteQueue, Message: fmt.Sprintf("Your certificate is number %d in the queue for %s.", cab.Position, what)})
 	}
 	for _, k := range cab.Contracts {
 		id := k.ID
 		switch k.Status {
 		case enrollment.Requested:
-			out = append(out, notificationOut{Kind: NoteApplication, ContractID: &id,
+			out = append(out, Notification{Kind: NoteApplication, ContractID: &id,
 				Message: fmt.Sprintf("Your application to %s from %s waits for %s to confirm it.", program(k), dateOut(k.Start), provider(k))})
 		case enrollment.Accepted:
-			n := notificationOut{Kind: NoteOffer, ContractID: &id}
+			n := Notification{Kind: NoteOffer, ContractID: &id}
 			if k.ProlongedFrom != uuid.Nil {
-				due := h.cfg.Service.SilenceDue(k)
+				due := svc.SilenceDue(k)
 				n.Due = dateOut(due)
 				n.Message = fmt.Sprintf("%s offers to prolong your studies in %s from %s. Unless you decline it, your silence accepts it on %s.",
 					provider(k), program(k), dateOut(k.Start), due)
@@ -125,7 +145,8 @@ func (h *Handler) notifications(ctx context.Context, cab enrollment.Cabinet) ([]
 	}
 	for _, p := range postings {
 		at, amount := p.At.UTC(), p.Posting.Amount
-		n := notificationOut{Kind: NotePosting, At: &at, Rule: p.Rule, Posting: string(p.Posting.Kind), Amount: &amount}
+		n := Notification{Kind: NotePosting, At: &at, Rule: p.Rule, Posting: string(p.Posting.Kind), Amount: &amount,
+			Period: p.Period, Params: p.Params}
 		if !p.Month.IsZero() {
 			n.Month = p.Month.String()
 		}

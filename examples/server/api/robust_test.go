@@ -51,13 +51,17 @@ func TestIdempotency(t *testing.T) {
 		var k contractJSON
 		first.json(t, &k)
 		robo := e.provider("Robo Center")
-		a := e.do("POST", "/v1/contracts/"+k.ID+"/refuse", robo, "idem-refuse", nil)
-		b := e.do("POST", "/v1/contracts/"+k.ID+"/refuse", robo, "idem-refuse", nil)
+		why := map[string]string{"reason": "Группа набрана"}
+		a := e.do("POST", "/v1/contracts/"+k.ID+"/refuse", robo, "idem-refuse", why)
+		b := e.do("POST", "/v1/contracts/"+k.ID+"/refuse", robo, "idem-refuse", why)
 		if a.status != http.StatusOK || b.status != http.StatusOK || !bytes.Equal(a.body, b.body) {
 			t.Fatalf("refuse twice with one key: %d %s / %d %s", a.status, a.body, b.status, b.body)
 		}
 		// A new key is a new request: the contract is refused already.
-		if p := e.must(http.StatusConflict, "POST", "/v1/contracts/"+k.ID+"/refuse", robo, "idem-refuse-2", nil).problem(t); p.Code != "forbidden_transition" {
+		if p := e.must(http.StatusConflict, "POST", "/v1/contracts/"+k.ID+"/refuse", robo, "idem-refuse", map[string]string{"reason": "Другая причина"}).problem(t); p.Code != "idempotency_conflict" {
+			t.Fatalf("the key again with another reason: %+v", p)
+		}
+		if p := e.must(http.StatusConflict, "POST", "/v1/contracts/"+k.ID+"/refuse", robo, "idem-refuse-2", why).problem(t); p.Code != "forbidden_transition" {
 			t.Fatalf("second refusal: %+v", p)
 		}
 	})
@@ -100,6 +104,9 @@ var fuzzRoutes = []struct{ method, path string }{
 	{"POST", "/v1/guardianships"},
 	{"POST", "/v1/admin/tokens/revoke"},
 	{"POST", "/v1/certificates/{adult}/cancel-overdue"},
+	{"GET", "/v1/certificates"},
+	{"GET", "/v1/contracts"},
+	{"POST", "/v1/contracts/{contract}/refuse"},
 }
 
 // FuzzHandlers sends arbitrary bodies, query strings and path ids to every
@@ -185,6 +192,12 @@ func FuzzHandlers(f *testing.F) {
 		{route("GET", "/v1/catalog"), regional, "", "municipality=%1B%5B31m&q=%ED%A0%80"},
 		{route("GET", "/v1/catalog"), regional, "", "q=a%E2%80%8Bb&municipality=novograd%C2%AD"},
 		{route("GET", "/v1/catalog"), regional, "", "q=%D1%88%D0%BE%D1%85%D0%BC&cursor=MS4x&limit=0&age=-1"},
+		{route("GET", "/v1/certificates"), regional, "", "holder=%00&municipality=%1B%5B31m&limit=99999999999999999999"},
+		{route("GET", "/v1/certificates"), 0, "", "status=lost&scheme=%ED%A0%80&after=00000000-0000-0000-0000-000000000000"},
+		{route("GET", "/v1/contracts"), regional, "", "status=requested,,x&limit=0&provider_id=%00"},
+		{route("GET", "/v1/contracts"), 0, "", "certificate_id=01a2058b-92e4-7ad1-80c4-9bb73f9f863a&status=refused"},
+		{route("POST", "/v1/contracts/{contract}/refuse"), 2, `{"reason":"\u0000\u001b[31m"}`, ""},
+		{route("POST", "/v1/contracts/{contract}/refuse"), 2, `{"reason":"` + strings.Repeat("я", 1001) + `"}`, ""},
 	} {
 		f.Add(s.route, s.role, s.body, s.query, ids[0])
 	}

@@ -98,6 +98,8 @@ var routeTable = []route{
 	{method: "POST", pattern: "/v1/certificates", op: "Issue", roles: []Role{RoleHolder, RoleMunicipality, RoleRegional}, access: write, handle: (*Handler).issueCertificate,
 		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign, enrollment.CodeNotGuardian,
 			enrollment.CodeCertificateExists, certificate.CodeNotFundable, CodeIneligible}},
+	{method: "GET", pattern: "/v1/certificates", op: "Certificates", roles: []Role{RoleHolder, RoleMunicipality, RoleRegional, RoleFederal}, access: read,
+		handle: (*Handler).certificates},
 	{method: "GET", pattern: "/v1/certificates/{id}", op: "CabinetOn", roles: Roles, access: read, handle: (*Handler).getCertificate},
 	{method: "POST", pattern: "/v1/certificates/{id}/activate", op: "ActivateCertificate", roles: []Role{RoleMunicipality, RoleRegional, RoleFederal}, access: write,
 		handle: changeStatus(enrollment.ActivateCertificate), refusals: statusChange},
@@ -120,11 +122,15 @@ var routeTable = []route{
 
 	// Applications and contracts.
 	{method: "POST", pattern: "/v1/applications", op: "Submit", roles: []Role{RoleHolder, RoleProvider}, access: write, handle: (*Handler).submit, refusals: enrolment},
+	// A holder lists the contracts of one certificate they act for: another
+	// family's, or none, is not found.
+	{method: "GET", pattern: "/v1/contracts", op: "Contracts", roles: Roles, access: read, handle: (*Handler).contracts,
+		refusals: []string{enrollment.CodeNotFound}},
 	{method: "GET", pattern: "/v1/contracts/{id}", op: "Contract", roles: Roles, access: read, handle: (*Handler).getContract},
 	{method: "POST", pattern: "/v1/contracts/{id}/confirm", op: "Confirm", roles: []Role{RoleProvider}, access: write,
 		handle: contractAction((*enrollment.Service).Confirm), refusals: slices.Concat(statusChange, []string{enrollment.CodeCertificateNotActive})},
 	{method: "POST", pattern: "/v1/contracts/{id}/refuse", op: "Refuse", roles: []Role{RoleProvider}, access: write,
-		handle: contractAction((*enrollment.Service).Refuse), refusals: statusChange},
+		handle: (*Handler).refuse, refusals: statusChange},
 	{method: "POST", pattern: "/v1/contracts/{id}/accept", op: "Accept", roles: []Role{RoleHolder}, access: write,
 		handle: contractAction((*enrollment.Service).Accept), refusals: slices.Concat(statusChange, []string{enrollment.CodeCertificateNotActive})},
 	{method: "POST", pattern: "/v1/contracts/{id}/withdraw", op: "Withdraw", roles: []Role{RoleHolder}, access: write,

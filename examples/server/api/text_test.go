@@ -179,6 +179,13 @@ func textRoutes(t *testing.T, e *env) map[string]textRoute {
 		GroupID string `json:"group_id"`
 	}
 	e.must(http.StatusOK, "GET", "/v1/contracts/"+contract, sport, "", nil).json(t, &football)
+	// An application of a child of its own for Robo Center to refuse: the
+	// probes the text rule lets through find it refused already (409).
+	const refusing = "guardian-text-refuse"
+	child0 := e.issueChild(refusing, "text-refuse-child", "Отказов Пётр Иванович")
+	var app contractJSON
+	e.must(http.StatusCreated, "POST", "/v1/applications", e.holder(refusing), "text-refuse-submit",
+		map[string]any{"certificate_id": child0.ID, "group_id": d.WalkthroughGroup.String()}).json(t, &app)
 	year := map[string]any{"start": "2026-01-01", "end": "2026-12-31"}
 	holder := func(kind string, n int, birth, sex, education string) map[string]any {
 		return map[string]any{"person_id": fmt.Sprintf("text-%s-%d", kind, n), "full_name": "Пробный Человек", "birth_date": birth,
@@ -193,6 +200,9 @@ func textRoutes(t *testing.T, e *env) map[string]textRoute {
 		"POST /v1/applications": {token: e.provider("Robo Center"), path: "/v1/applications", body: func(int) map[string]any {
 			return map[string]any{"certificate_id": misha, "group_id": d.WalkthroughGroup.String(), "start": "2026-04-01",
 				"co_pay_accepted": true, "number": cab.Certificate.Number, "full_name": cab.Certificate.Holder.FullName, "passphrase": "unused"}
+		}},
+		"POST /v1/contracts/{id}/refuse": {token: e.provider("Robo Center"), path: "/v1/contracts/" + app.ID + "/refuse", body: func(int) map[string]any {
+			return map[string]any{"reason": "Группа набрана,\nмест нет"}
 		}},
 		"POST /v1/contracts/{id}/delivery": {token: sport, path: "/v1/contracts/" + contract + "/delivery", body: func(int) map[string]any {
 			return map[string]any{"month": "2026-03", "percent": 100}
@@ -260,7 +270,9 @@ func textRoutes(t *testing.T, e *env) map[string]textRoute {
 		"GET /v1/catalog": {query: url.Values{"q": {"робототехника"}, "municipality": {demo.MunCity}}},
 		"GET /v1/certificates/{id}/search": {token: regional, path: "/v1/certificates/" + misha + "/search",
 			query: url.Values{"q": {"робототехника"}, "municipality": {demo.MunCity}}},
-		"GET /v1/invoices": {token: regional, query: url.Values{"month": {"2026-03"}}},
+		"GET /v1/invoices":     {token: regional, query: url.Values{"month": {"2026-03"}}},
+		"GET /v1/certificates": {token: regional, query: url.Values{"municipality": {demo.MunCity}, "limit": {"10"}}},
+		"GET /v1/contracts":    {token: regional, query: url.Values{"municipality": {demo.MunCity}, "status": {"requested,active"}}},
 	}
 }
 

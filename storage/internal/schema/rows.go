@@ -710,6 +710,7 @@ type Contract struct {
 	Scheme          string    `bun:"scheme"`
 	HoursBase       int       `bun:"hours_base"`
 	HoursExtra      int       `bun:"hours_extra"`
+	Reason          string    `bun:"reason,notnull"`
 }
 
 // FromContract is c as a row; a contract without a creation time, or an
@@ -751,6 +752,7 @@ func FromContract(c enrollment.Contract) (*Contract, error) {
 		CreatedAt:       Time(c.CreatedAt),
 		ClosedOn:        Date(c.ClosedOn),
 		ProlongedFrom:   NullUUID(c.ProlongedFrom),
+		Reason:          c.Reason,
 		Registry:        string(c.Registry),
 		Direction:       string(c.Direction),
 		OfferedOn:       Date(c.OfferedOn),
@@ -797,6 +799,7 @@ func (r *Contract) Domain() enrollment.Contract {
 		CreatedAt:     time.Time(r.CreatedAt),
 		ClosedOn:      funding.Date(r.ClosedOn),
 		ProlongedFrom: uuid.UUID(r.ProlongedFrom),
+		Reason:        r.Reason,
 		Registry:      catalog.Registry(r.Registry),
 		Direction:     catalog.Direction(r.Direction),
 		OfferedOn:     funding.Date(r.OfferedOn),

@@ -206,3 +206,13 @@ func (b *tab) shot(name string) {
 		b.t.Fatal(err)
 	}
 }
+
+// location is the address of the page the tab shows.
+func (b *tab) location() string {
+	b.t.Helper()
+	loc, err := chromedp.Run(b.ctx, chromedp.Location())
+	if err != nil {
+		b.t.Fatalf("browser: location: %v", err)
+	}
+	return loc
+}

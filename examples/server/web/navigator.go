@@ -244,29 +244,26 @@ func registryOptions(selected string) []option {
 	return out
 }
 
-// certificates are the certificates of the demo the signed-in holder may
-// read, as the options of the search for one. The service decides which
-// (its cabinet answers only the holder, their guardians and officials);
-// the candidates are the demo's because the service does not list a
-// guardian's certificates yet.
+// certificates are the certificates the signed-in holder acts for, as
+// the options of a search or an application for one; nil when they have
+// none. The service lists them (Service.Certificates): a guardian's
+// children's and their own adult one, children's first.
 func (h *handler) certificates(r *http.Request, u *user, selected string) []option {
-	if h.cfg.Demo == nil {
+	if u == nil || u.Caller.Role != enrollment.RoleHolder {
 		return nil
 	}
-	var out []option
-	for _, c := range h.cfg.Demo.Certificates {
-		cab, err := h.cfg.Service.Cabinet(r.Context(), u.Caller, c.ID)
-		if err != nil {
-			if _, refused := errors.AsType[*funding.RuleError](err); !refused {
-				h.log.WarnContext(r.Context(), "navigator: a certificate could not be read", "err", err)
-			}
-			continue
-		}
-		label := cab.Certificate.Holder.FullName + ", сертификат № " + string(cab.Certificate.Number)
-		out = append(out, option{Value: c.ID.String(), Label: label, Selected: c.ID.String() == selected})
-	}
-	if len(out) == 0 {
+	cs, err := h.holderCertificates(r.Context(), u)
+	if err != nil {
+		// The page still works without its options: the search for all.
+		h.log.WarnContext(r.Context(), "the holder's certificates could not be read", "err", err)
 		return nil
 	}
-	return append([]option{{Value: "", Label: "Не выбран", Selected: selected == ""}}, out...)
+	if len(cs) == 0 {
+		return nil
+	}
+	out := []option{{Value: "", Label: "Не выбран", Selected: selected == ""}}
+	for _, c := range cs {
+		out = append(out, option{Value: c.ID.String(), Label: certLabel(c), Selected: c.ID.String() == selected})
+	}
+	return out
 }

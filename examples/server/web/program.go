@@ -43,6 +43,8 @@ type moduleView struct {
 }
 
 type groupView struct {
+	// ApplyURL is the application form for the group.
+	ApplyURL                                                string
 	Name, Schedule, Address, Dates, Months, Duration, Seats string
 	Full                                                    bool
 }
@@ -88,7 +90,7 @@ func programView(pg enrollment.ProgramPage) programPage {
 			mv.Hours = ruCount(m.Module.Hours, "час", "часа", "часов")
 		}
 		for _, g := range m.Groups {
-			gv := groupView{Name: g.Group.Name, Schedule: g.Group.Schedule, Address: g.Address,
+			gv := groupView{ApplyURL: "/programs/" + p.ID.String() + "/apply?group=" + g.Group.ID.String(), Name: g.Group.Name, Schedule: g.Group.Schedule, Address: g.Address,
 				Months: ruMonths(g.Months), Full: g.Free == 0,
 				Seats: "свободно " + ruCount(g.Free, "место", "места", "мест") + " из " + ruInt(int64(g.Group.Capacity))}
 			if !g.Group.Start.IsZero() {

@@ -1,0 +1,243 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/examples/server/demo"
+	"github.com/edufund/edufund/funding"
+)
+
+// providerSignedIn is a client signed in as subject that stops at
+// redirects, so that a test sees the 303 and where it goes.
+func providerSignedIn(t *testing.T, e *env, subject string) *client {
+	t.Helper()
+	c := e.client(t)
+	signIn(t, c, subject)
+	c.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return c
+}
+
+// providerMoney is an amount as the pages write it (1 010,98 ₽), with "_"
+// for the no-break spaces, as page.has reads it.
+func providerMoney(m funding.Money) string {
+	k := m.Kopecks()
+	sign := ""
+	if k < 0 {
+		sign, k = "−", -k
+	}
+	s := strconv.FormatInt(k/100, 10)
+	var b strings.Builder
+	for i, d := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteString("_")
+		}
+		b.WriteRune(d)
+	}
+	return sign + b.String() + "," + strconv.FormatInt(k%100/10, 10) + strconv.FormatInt(k%10, 10) + "_₽"
+}
+
+// TestProviderContracts: each provider sees its own applications and
+// contracts, by tab, and never another's; the demo's active contract
+// (Misha's football) is the sports club's.
+func TestProviderContracts(t *testing.T) {
+	id := shared.demo.Contract.String()
+	sport := providerSignedIn(t, shared, "sport-admin")
+	p := sport.get("/provider?show=active")
+	if p.status != http.StatusOK {
+		t.Fatalf("status %d\n%s", p.status, p.body)
+	}
+	p.has(t, "<h1>Заявки и договоры</h1>", `aria-current="page"><strong>Действующие договоры</strong>`,
+		`<a href="/contracts/`+id+`">Открыть</a>`, "Football — Football 2026-A", "договор действует",
+		"в месяц: сертификатом ", `<a href="/contracts/`+id+`#delivery">Отчёт о посещении</a>`, `<th scope="col">Подана</th>`)
+	p.lacks(t, "Подтвердить</button>")
+	sport.get("/provider").lacks(t, id) // new applications: the contract is past them
+
+	robo := providerSignedIn(t, shared, "robo-admin")
+	for _, show := range []string{"", "new", "offers", "active", "ended"} {
+		p := robo.get("/provider?show=" + show)
+		if p.status != http.StatusOK {
+			t.Errorf("show=%s: status %d", show, p.status)
+		}
+		p.lacks(t, id, "Football")
+	}
+	robo.get("/provider").has(t, "Новых заявок нет.")
+	robo.get("/provider?show=ended").has(t, "Завершённых договоров, отказов и отозванных заявок нет.")
+}
+
+// TestProviderGroups: the provider's programs with their groups and
+// seats, never another provider's.
+func TestProviderGroups(t *testing.T) {
+	robo := providerSignedIn(t, shared, "robo-admin")
+	p := robo.get("/provider/groups")
+	if p.status != http.StatusOK {
+		t.Fatalf("status %d\n%s", p.status, p.body)
+	}
+	p.has(t, "<h1>Группы и места</h1>", "Robotics with LEGO", "3D modelling", "Young ecologist",
+		"Robotics with LEGO 2026-A", "занято 0 из 15, свободно 15", "01.01.2026 — 31.12.2026", "январь — декабрь_2026 (12_месяцев)",
+		"Tue, Thu 16:00–17:30", "18_250,00_₽", `<th scope="col">Места</th>`)
+	p.lacks(t, "Football", "Local history hikes", "Painting", "мест нет")
+
+	sport := providerSignedIn(t, shared, "sport-admin")
+	p = sport.get("/provider/groups")
+	p.has(t, "Football 2026-A", "занято 1 из 20, свободно 19", "Local history hikes")
+	p.lacks(t, "Robotics with LEGO")
+}
+
+// TestProviderAccess: signed out, the pages ask to sign in; any other
+// role is refused and sees none of a provider's data; a query the pages
+// did not make is a Russian 400, never a 500.
+func TestProviderAccess(t *testing.T) {
+	paths := []string{"/provider", "/provider?show=active", "/provider/groups", "/provider/invoices"}
+	anon := shared.client(t)
+	anon.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	for _, path := range paths {
+		p := anon.get(path)
+		if loc := p.header.Get("Location"); p.status != http.StatusSeeOther || loc != "/signin?next="+url.QueryEscape(path) {
+			t.Errorf("%s signed out: %d to %q", path, p.status, loc)
+		}
+	}
+	for _, who := range []string{demo.GuardianIvanova, "novograd-officer", "region-operator"} {
+		c := providerSignedIn(t, shared, who)
+		for _, path := range paths {
+			p := c.get(path)
+			if p.status != http.StatusForbidden {
+				t.Errorf("%s as %s: status %d, want 403", path, who, p.status)
+			}
+			p.has(t, "Раздел для организаций")
+			p.lacks(t, shared.demo.Contract.String(), "Football", "Robotics with LEGO 2026-A")
+		}
+	}
+
+	robo := providerSignedIn(t, shared, "robo-admin")
+	for _, tt := range []struct{ path, want string }{
+		{"/provider?show=all", "Такого списка нет"},
+		{"/provider?show=%00", "Такого списка нет"},
+		{"/provider?show=new&after=garbage", "Ссылка на следующую страницу списка повреждена"},
+		{"/provider?show=new&after=" + uuid.Nil.String(), "Ссылка на следующую страницу списка повреждена"},
+		{"/provider/groups?after=garbage", "Ссылка на следующую страницу списка повреждена"},
+		{"/provider/invoices?month=2026-13", "Выберите месяц из списка."},
+		{"/provider/invoices?month=март", "Выберите месяц из списка."},
+	} {
+		p := robo.get(tt.path)
+		if p.status != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400", tt.path, p.status)
+		}
+		p.has(t, tt.want)
+		if english.MatchString(p.body) {
+			t.Errorf("%s: an English rule in the page:\n%s", tt.path, p.body)
+		}
+	}
+	// A page past the last is empty, not an error.
+	robo.get("/provider?show=active&after="+uuid.NewString()).has(t, "В начало")
+}
+
+// TestProviderInvoicesEmpty: a month without invoices says when they come;
+// the picker offers the last twelve months and the next one.
+func TestProviderInvoicesEmpty(t *testing.T) {
+	robo := providerSignedIn(t, shared, "robo-admin")
+	p := robo.get("/provider/invoices")
+	if p.status != http.StatusOK {
+		t.Fatalf("status %d\n%s", p.status, p.body)
+	}
+	p.has(t, `<label for="month">Месяц</label>`, `<option value="2026-03" selected>март_2026</option>`,
+		`<option value="2026-04">апрель_2026</option>`, `<option value="2025-03">март_2025</option>`,
+		"За март_2026 счетов нет: они появятся после закрытия месяца.")
+	p.lacks(t, `value="2026-05"`, `value="2025-02"`)
+	p = robo.get("/provider/invoices?month=2024-01")
+	p.has(t, `<option value="2024-01" selected>январь_2024</option>`, "За январь_2024 счетов нет")
+}
+
+// TestProviderConfirmAndInvoices walks seed 004: a parent applies to Robo
+// Center, which sees the application among its new ones (and the sports
+// club does not), confirms it from the list and finds it among the offers;
+// after March is closed, the sports club's invoices of March are those the
+// service lists, to the kopeck.
+func TestProviderConfirmAndInvoices(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		k, err := e.svc.Submit(ctx, uuid.NewString(), enrollment.SubmitRequest{
+			CertificateID: e.demo.CertificateID("child-active-funded"), GroupID: e.demo.WalkthroughGroup,
+			Start: e.svc.Today(), CoPayAccepted: true, By: enrollment.AsHolder(demo.GuardianIvanova)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := k.ID.String()
+
+		sport := providerSignedIn(t, e, "sport-admin")
+		for _, show := range []string{"new", "offers", "active", "ended"} {
+			sport.get("/provider?show="+show).lacks(t, id)
+		}
+
+		robo := providerSignedIn(t, e, "robo-admin")
+		p := robo.get("/provider")
+		p.has(t, `<a href="/contracts/`+id+`">Открыть</a>`, "Robotics with LEGO — Robotics with LEGO 2026-A", "заявка подана",
+			"10.03.2026", providerMoney(k.Price.Other), "в месяц: сертификатом "+providerMoney(k.Price.CertOther)+", доплата семьи "+providerMoney(k.Price.CoPayOther),
+			`<a href="/contracts/`+id+`#reason">Отказать с причиной</a>`)
+		m := regexp.MustCompile(`action="/contracts/` + id + `/confirm">\s*<input type="hidden" name="key" value="([0-9a-f-]{36})">`).FindStringSubmatch(p.body)
+		if m == nil {
+			t.Fatalf("no quick confirmation for %s:\n%s", id, p.body)
+		}
+		done := robo.post("/contracts/"+id+"/confirm", url.Values{"key": {m[1]}}, nil)
+		if loc := done.header.Get("Location"); done.status != http.StatusSeeOther || loc != "/contracts/"+id+"?done=confirm" {
+			t.Fatalf("confirm: %d to %q\n%s", done.status, loc, done.body)
+		}
+		robo.get("/provider").lacks(t, id)
+		robo.get("/provider?show=offers").has(t, id, "оферта направлена")
+		robo.get("/provider/groups").has(t, "занято 1 из 15, свободно 14")
+
+		// The region closes March on the 1st of April and April on the 1st
+		// of May. Misha's football, activated in March, was charged then:
+		// the close of April issues its final of March and the advance of
+		// April.
+		for _, m := range []funding.Month{{Year: 2026, Month: time.March}, {Year: 2026, Month: time.April}} {
+			e.clock.T = time.Date(m.Year, m.Month+1, 1, 9, 0, 0, 0, time.UTC)
+			if _, err := e.svc.CloseMonth(ctx, m, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		kinds := map[enrollment.InvoiceKind]string{enrollment.AdvanceInvoice: "аванс", enrollment.FinalInvoice: "окончательный", enrollment.RefundInvoice: "возврат"}
+		seen := map[enrollment.InvoiceKind]bool{}
+		for _, month := range []string{"2026-03", "2026-04"} {
+			m, _ := funding.ParseMonth(month)
+			invs, err := e.svc.Invoices(ctx, enrollment.AsProvider(e.demo.ProviderID("Zarechye Sports Club")), m, uuid.Nil)
+			if err != nil || len(invs) == 0 {
+				t.Fatalf("the sports club's invoices of %s: %v %+v", month, err, invs)
+			}
+			p := sport.get("/provider/invoices?month=" + month)
+			if p.status != http.StatusOK {
+				t.Fatalf("status %d\n%s", p.status, p.body)
+			}
+			p.has(t, `<option value="`+month+`" selected>`, "Итого за ")
+			p.lacks(t, "счетов нет")
+			for _, inv := range invs {
+				seen[inv.Kind] = true
+				p.has(t, "<tr><td>"+demo.MunicipalityNames[inv.Municipality]+"</td><td>дополнительное образование детей</td><td>"+kinds[inv.Kind]+
+					`</td><td class="num">`+providerMoney(inv.Amount)+`</td><td class="num">`+strconv.Itoa(inv.Lines)+"</td></tr>")
+			}
+		}
+		if !seen[enrollment.AdvanceInvoice] || !seen[enrollment.FinalInvoice] {
+			t.Errorf("the closes issued no advance or no final: %v", seen)
+		}
+		robo.get("/provider/invoices?month=2026-04").has(t, "За апрель_2026 счетов нет")
+
+		// Refused, the application is among the ended ones, no longer an offer.
+		if _, err := e.svc.Refuse(ctx, uuid.NewString(), enrollment.ContractRequest{ContractID: k.ID,
+			By: enrollment.AsProvider(e.demo.ProviderID("Robo Center")), Reason: "Группа укомплектована."}); err != nil {
+			t.Fatal(err)
+		}
+		robo.get("/provider?show=offers").lacks(t, id)
+		p = robo.get("/provider?show=ended")
+		p.has(t, `<a href="/contracts/`+id+`">Открыть</a>`, "в зачислении отказано")
+		p.lacks(t, "Подтвердить</button>", "Действия</th>")
+	})
+}

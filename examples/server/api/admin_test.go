@@ -139,7 +139,7 @@ func TestOperators(t *testing.T) {
 		e.must(http.StatusOK, "POST", "/v1/admin/providers", regional, "prov-1", map[string]any{"name": "Kvantorium", "inn": "5401000099", "municipality": demo.MunCity,
 			"agreements": []any{map[string]any{"municipality": demo.MunCity, "period": year2026}}}).json(t, &prov)
 		kvant := e.token("provider", "kvant-admin", prov.ID)
-		robo := e.provider("Robo Center")
+		robo := e.provider("Робоцентр")
 		var prog, mod, modB struct {
 			ID         string
 			ProviderID string `json:"provider_id"`
@@ -239,7 +239,7 @@ func TestPassphraseLockout(t *testing.T) {
 		"guardian_id": guardianE2E, "category": demo.CategoryCity, "funded": true, "protection": "by_passphrase", "passphrase": "blue whale 42",
 	}).json(t, &out)
 	e.must(http.StatusOK, "POST", "/v1/certificates/"+out.Certificate.ID+"/activate", e.municipality(demo.MunCity), "activate-pass", nil)
-	robo := e.provider("Robo Center")
+	robo := e.provider("Робоцентр")
 	apply := func(i int, pass string) attempt {
 		r := e.do("POST", "/v1/applications", robo, fmt.Sprintf("pass-%d", i), map[string]any{
 			"number": out.Certificate.Number, "passphrase": pass, "group_id": e.demo.WalkthroughGroup.String()})
@@ -257,7 +257,7 @@ func TestPassphraseLockout(t *testing.T) {
 		t.Fatalf("right passphrase while locked out: %+v", p)
 	}
 	e.clock.T = e.clock.T.Add(16 * time.Minute)
-	robo = e.provider("Robo Center")
+	robo = e.provider("Робоцентр")
 	if p := apply(6, "blue whale 42"); p.status != http.StatusCreated {
 		t.Fatalf("right passphrase after the lock: %+v", p)
 	}

@@ -25,7 +25,7 @@ func TestAuthorization(t *testing.T) {
 		adult := d.CertificateID("adult-issued").String()
 		queuedAdult := d.CertificateID("adult-queued").String()
 		contract := d.Contract.String()
-		sportID := d.ProviderID("Zarechye Sports Club").String()
+		sportID := d.ProviderID("Спортклуб «Заречье»").String()
 
 		// Secrets of Misha's certificate that no foreign caller may see.
 		var cab struct {
@@ -41,7 +41,7 @@ func TestAuthorization(t *testing.T) {
 
 		ivanova, petrov := e.holder(demo.GuardianIvanova), e.holder(demo.GuardianPetrov)
 		orlova, kuznetsov := e.holder(demo.AdultOrlova), e.holder(demo.AdultKuznetsov)
-		robo, sport := e.provider("Robo Center"), e.provider("Zarechye Sports Club")
+		robo, sport := e.provider("Робоцентр"), e.provider("Спортклуб «Заречье»")
 		novograd, zarechye := e.municipality(demo.MunCity), e.municipality(demo.MunRural)
 		regional, federal := e.regional(), e.federal()
 
@@ -159,14 +159,14 @@ func TestAuthorization(t *testing.T) {
 			Group  struct{ Name, Start, End string }
 		}
 		e.must(http.StatusOK, "GET", "/v1/groups/"+d.WalkthroughGroup.String(), regional, "", nil).json(t, &offer)
-		add("POST", "/v1/catalog/programs", map[string]any{"provider_id": d.ProviderID("Robo Center").String(), "name": "Chess", "scheme": "supplementary", "direction": "social_pedagogical", "registry": "general", "max_age": 17},
+		add("POST", "/v1/catalog/programs", map[string]any{"provider_id": d.ProviderID("Робоцентр").String(), "name": "Chess", "scheme": "supplementary", "direction": "social_pedagogical", "registry": "general", "max_age": 17},
 			everyone(403, map[string]int{"robo": 200, "regional": 200}))
-		// The page's content of Robo Center's robotics program: Robo Center
+		// The page's content of Робоцентр's robotics program: Робоцентр
 		// or the region; any other provider is refused.
 		var page struct{ Program map[string]any }
 		e.must(http.StatusOK, "GET", "/v1/catalog/programs/"+walk.Program.ID, "", "", nil).json(t, &page)
 		page.Program["annotation"], page.Program["tags"] = "Роботы", []string{"роботы"}
-		page.Program["provider_id"] = d.ProviderID("Robo Center").String()
+		page.Program["provider_id"] = d.ProviderID("Робоцентр").String()
 		add("POST", "/v1/catalog/programs", page.Program, everyone(403, map[string]int{"robo": 200, "regional": 200}))
 		add("POST", "/v1/catalog/groups", map[string]any{"id": d.WalkthroughGroup.String(), "module_id": offer.Module.ID, "name": offer.Group.Name, "start": offer.Group.Start, "end": offer.Group.End, "capacity": 15},
 			everyone(403, map[string]int{"robo": 200, "regional": 200}))

@@ -143,7 +143,7 @@ func TestEnrolment(t *testing.T) {
 			// submission and the reserve, and the application waiting.
 			e.must(http.StatusOK, "GET", "/v1/certificates/"+cert.ID, holder, "", nil).json(t, &cab)
 			if n := findNote(cab.Notifications, "reserve_on_submit"); n == nil || n.ContractID != k.ID ||
-				n.Message != `14850.00 reserved for "Robotics with LEGO" (group Robotics with LEGO 2026-A) (rule reserve_on_submit)` {
+				n.Message != `14850.00 reserved for "Робототехника на LEGO" (group Робототехника на LEGO 2026-A) (rule reserve_on_submit)` {
 				t.Fatalf("reserve notification: %+v", cab.Notifications)
 			}
 			if n := findNote(cab.Notifications, "depletion"); n == nil || n.Amount != "5000.00" {
@@ -153,7 +153,7 @@ func TestEnrolment(t *testing.T) {
 				t.Fatalf("application notification: %+v", cab.Notifications)
 			}
 
-			robo := e.provider("Robo Center")
+			robo := e.provider("Робоцентр")
 			e.must(http.StatusOK, "POST", "/v1/contracts/"+k.ID+"/confirm", robo, "confirm-1", nil).json(t, &k)
 			if k.Status != "accepted" {
 				t.Fatalf("confirmed contract is %s", k.Status)
@@ -200,7 +200,7 @@ func TestEnrolment(t *testing.T) {
 				e.must(http.StatusOK, "GET", "/v1/invoices?month="+month, robo, "", nil).json(t, &list)
 				out := map[string]invoiceJSON{}
 				for _, inv := range list.Items {
-					if inv.ProviderID != e.demo.ProviderID("Robo Center").String() {
+					if inv.ProviderID != e.demo.ProviderID("Робоцентр").String() {
 						t.Fatalf("provider sees a foreign invoice: %+v", inv)
 					}
 					out[inv.Municipality+"/"+inv.Kind] = inv
@@ -259,7 +259,7 @@ func TestEnrolment(t *testing.T) {
 			} {
 				m, _ := time.Parse("2006-01", step.month)
 				e.clock.T = m.Add(6 * time.Hour)
-				holder, robo = e.holder(guardianE2E), e.provider("Robo Center") // tokens of the new day
+				holder, robo = e.holder(guardianE2E), e.provider("Робоцентр") // tokens of the new day
 				e.must(http.StatusOK, "POST", "/v1/admin/close", e.regional(), "close-"+step.month, map[string]string{"month": step.month}).json(t, &rep)
 				if rep.Failed != 0 || rep.Charged < 1 {
 					t.Fatalf("close %s: %+v", step.month, rep)
@@ -292,7 +292,7 @@ func TestEnrolment(t *testing.T) {
 			// The August close closes it at the end of July, invoices July's
 			// final and charges nothing more.
 			e.clock.T = time.Date(2026, time.August, 1, 6, 0, 0, 0, time.UTC)
-			holder, robo = e.holder(guardianE2E), e.provider("Robo Center")
+			holder, robo = e.holder(guardianE2E), e.provider("Робоцентр")
 			e.must(http.StatusOK, "POST", "/v1/admin/close", e.regional(), "close-2026-08", map[string]string{"month": "2026-08"}).json(t, &rep)
 			var closed struct {
 				Status   string `json:"status"`
@@ -408,7 +408,7 @@ func TestAdultScheme(t *testing.T) {
 func TestInvoicesByPayer(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
 		orlova := e.holder(demo.AdultOrlova)
-		digital := e.demo.ProviderID("Digital Academy")
+		digital := e.demo.ProviderID("Цифровая академия")
 		digitalTok := e.token(api.RoleProvider, "digital-admin", digital.String())
 		var python struct{ ID string }
 		for _, g := range e.demo.Groups {

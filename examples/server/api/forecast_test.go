@@ -108,7 +108,7 @@ func TestForecastAPI(t *testing.T) {
 			}
 		}
 		e.must(http.StatusOK, "GET", "/v1/admin/forecast", e.federal(), "", nil)
-		for _, tok := range []string{e.holder(demo.GuardianIvanova), e.provider("Robo Center")} {
+		for _, tok := range []string{e.holder(demo.GuardianIvanova), e.provider("Робоцентр")} {
 			if p := e.must(http.StatusForbidden, "GET", "/v1/admin/forecast", tok, "", nil).problem(t); p.Code != "forbidden" {
 				t.Errorf("a holder or provider: %+v", p)
 			}

@@ -181,7 +181,7 @@ func TestListCertificates(t *testing.T) {
 		sameSet(t, "petrov linked to misha", certificateIDs(t, e, "", petrov), ids("child-suspended", "child-cancelled", "child-active-funded"))
 
 		// A provider lists none.
-		for _, name := range []string{"Robo Center", "Zarechye Sports Club"} {
+		for _, name := range []string{"Робоцентр", "Спортклуб «Заречье»"} {
 			r := e.must(http.StatusForbidden, "GET", "/v1/certificates", e.provider(name), "", nil)
 			if p := r.problem(t); p.Code != "forbidden" {
 				t.Errorf("%s lists certificates: %+v", name, p)
@@ -236,12 +236,12 @@ func TestListContracts(t *testing.T) {
 		d := e.demo
 		misha := d.CertificateID("child-active-funded").String()
 		football := d.Contract.String()
-		roboID, sportID := d.ProviderID("Robo Center").String(), d.ProviderID("Zarechye Sports Club").String()
-		robo, sport, palitra := e.provider("Robo Center"), e.provider("Zarechye Sports Club"), e.provider("Art School Palitra")
+		roboID, sportID := d.ProviderID("Робоцентр").String(), d.ProviderID("Спортклуб «Заречье»").String()
+		robo, sport, palitra := e.provider("Робоцентр"), e.provider("Спортклуб «Заречье»"), e.provider("Художественная школа «Палитра»")
 		ivanova, petrov := e.holder(demo.GuardianIvanova), e.holder(demo.GuardianPetrov)
 		novograd, zarechye, regional, federal := e.municipality(demo.MunCity), e.municipality(demo.MunRural), e.regional(), e.federal()
 
-		// Three applications to Robo Center, of three children of one family.
+		// Three applications to Робоцентр, of three children of one family.
 		const family = "guardian-lists"
 		var apps []string
 		var certs []string
@@ -350,7 +350,7 @@ func TestRefuseReason(t *testing.T) {
 		var k contractJSON
 		e.must(http.StatusCreated, "POST", "/v1/applications", e.holder(family), "refuse-submit",
 			map[string]any{"certificate_id": c.ID, "group_id": e.demo.WalkthroughGroup.String()}).json(t, &k)
-		robo, path := e.provider("Robo Center"), "/v1/contracts/"+k.ID+"/refuse"
+		robo, path := e.provider("Робоцентр"), "/v1/contracts/"+k.ID+"/refuse"
 
 		// The document requires the reason, so these are sent unchecked.
 		e.validate = false
@@ -381,7 +381,7 @@ func TestRefuseReason(t *testing.T) {
 		}
 
 		// Another provider, a holder: not theirs to refuse.
-		e.must(http.StatusForbidden, "POST", path, e.provider("Zarechye Sports Club"), "refuse-foreign", map[string]any{"reason": "Нет мест"})
+		e.must(http.StatusForbidden, "POST", path, e.provider("Спортклуб «Заречье»"), "refuse-foreign", map[string]any{"reason": "Нет мест"})
 		e.must(http.StatusForbidden, "POST", path, e.holder(family), "refuse-holder", map[string]any{"reason": "Нет мест"})
 
 		var out struct {
@@ -411,7 +411,7 @@ func TestRefuseReason(t *testing.T) {
 			t.Errorf("the cabinet's contract: %s", cab.Contracts)
 		}
 		// Other contracts have no reason at all.
-		r := e.must(http.StatusOK, "GET", "/v1/contracts/"+e.demo.Contract.String(), e.provider("Zarechye Sports Club"), "", nil)
+		r := e.must(http.StatusOK, "GET", "/v1/contracts/"+e.demo.Contract.String(), e.provider("Спортклуб «Заречье»"), "", nil)
 		if strings.Contains(string(r.body), `"reason"`) {
 			t.Errorf("an active contract has a reason: %s", r.body)
 		}

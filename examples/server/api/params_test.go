@@ -155,7 +155,7 @@ func TestParameters(t *testing.T) {
 		}
 
 		// Who may not: a holder and a provider, on both routes.
-		for _, tok := range []string{e.holder(demo.GuardianIvanova), e.provider("Robo Center")} {
+		for _, tok := range []string{e.holder(demo.GuardianIvanova), e.provider("Робоцентр")} {
 			if p := e.must(http.StatusForbidden, "GET", "/v1/admin/parameters", tok, "", nil).problem(t); p.Code != "forbidden" {
 				t.Errorf("GET by %s: %+v", tok[:8], p)
 			}
@@ -200,7 +200,7 @@ func TestParameters(t *testing.T) {
 func TestComplete(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
 		orlova := e.holder(demo.AdultOrlova)
-		digital := e.provider("Digital Academy")
+		digital := e.provider("Цифровая академия")
 		cert := e.demo.CertificateID("adult-issued").String()
 		var python string
 		for _, g := range e.demo.Groups {
@@ -217,7 +217,7 @@ func TestComplete(t *testing.T) {
 		if p := e.must(http.StatusForbidden, "POST", "/v1/contracts/"+k.ID+"/complete", orlova, "complete-holder", nil).problem(t); p.Code != "forbidden" {
 			t.Fatalf("the holder completes: %+v", p)
 		}
-		if p := e.must(http.StatusForbidden, "POST", "/v1/contracts/"+k.ID+"/complete", e.provider("Robo Center"), "complete-robo", nil).problem(t); p.Code != "foreign" {
+		if p := e.must(http.StatusForbidden, "POST", "/v1/contracts/"+k.ID+"/complete", e.provider("Робоцентр"), "complete-robo", nil).problem(t); p.Code != "foreign" {
 			t.Fatalf("another provider completes: %+v", p)
 		}
 		var done contractJSON
@@ -235,7 +235,7 @@ func TestComplete(t *testing.T) {
 		}
 
 		// The demo's football is a children's contract, paid month by month.
-		if p := e.must(http.StatusUnprocessableEntity, "POST", "/v1/contracts/"+e.demo.Contract.String()+"/complete", e.provider("Zarechye Sports Club"),
+		if p := e.must(http.StatusUnprocessableEntity, "POST", "/v1/contracts/"+e.demo.Contract.String()+"/complete", e.provider("Спортклуб «Заречье»"),
 			"complete-football", nil).problem(t); p.Code != "not_adult_course" {
 			t.Fatalf("a children's contract completed: %+v", p)
 		}

@@ -44,7 +44,7 @@ type programPageJSON struct {
 func TestProgramPage(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
 		d := e.demo
-		ivanova, robo, sport, regional := e.holder(demo.GuardianIvanova), e.provider("Robo Center"), e.provider("Zarechye Sports Club"), e.regional()
+		ivanova, robo, sport, regional := e.holder(demo.GuardianIvanova), e.provider("Робоцентр"), e.provider("Спортклуб «Заречье»"), e.regional()
 		var football struct {
 			ProgramID string `json:"program_id"`
 			GroupID   string `json:"group_id"`
@@ -53,14 +53,14 @@ func TestProgramPage(t *testing.T) {
 
 		var pg programPageJSON
 		e.must(http.StatusOK, "GET", "/v1/catalog/programs/"+football.ProgramID, "", "", nil).json(t, &pg)
-		if pg.Program.ID != football.ProgramID || pg.Program.Name != "Football" || pg.Program.Registry != "certified" || pg.Program.Direction != "sport" ||
+		if pg.Program.ID != football.ProgramID || pg.Program.Name != "Футбол" || pg.Program.Registry != "certified" || pg.Program.Direction != "sport" ||
 			pg.Program.MinAge != 6 || pg.Program.MaxAge != 16 || pg.Program.Annotation == "" || pg.Program.Description == "" || pg.Program.Goals == "" {
 			t.Errorf("football's program: %+v", pg.Program)
 		}
 		if len(pg.Program.Tags) == 0 || pg.Program.Tags[0] != "футбол" {
 			t.Errorf("football's tags: %v", pg.Program.Tags)
 		}
-		if pg.Provider.Name != "Zarechye Sports Club" || pg.Provider.Phone == "" || pg.Provider.Email == "" || pg.Provider.Site == "" || pg.Provider.Address == "" {
+		if pg.Provider.Name != "Спортклуб «Заречье»" || pg.Provider.Phone == "" || pg.Provider.Email == "" || pg.Provider.Site == "" || pg.Provider.Address == "" {
 			t.Errorf("football's provider: %+v", pg.Provider)
 		}
 		if len(pg.Modules) != 1 || pg.Modules[0].Price != "24000.00" || pg.Modules[0].Normative != "24000.00" || len(pg.Modules[0].Groups) != 1 {
@@ -90,7 +90,7 @@ func TestProgramPage(t *testing.T) {
 
 		// A group with an address of its own: the hikes meet at a school.
 		var hikes programPageJSON
-		e.must(http.StatusOK, "GET", "/v1/catalog/programs/"+programOf(t, e, "Local history hikes"), "", "", nil).json(t, &hikes)
+		e.must(http.StatusOK, "GET", "/v1/catalog/programs/"+programOf(t, e, "Краеведческие походы"), "", "", nil).json(t, &hikes)
 		if g := hikes.Modules[0].Groups[0]; g.Address == "" || g.Address == hikes.Provider.Address {
 			t.Errorf("the hikes' group meets at its own address: %q (the club's %q)", g.Address, hikes.Provider.Address)
 		}
@@ -108,8 +108,8 @@ func TestProgramPage(t *testing.T) {
 		}
 		e.validate = true
 
-		// Robo Center edits its robotics program's page; the sports club may not.
-		robotics := programOf(t, e, "Robotics with LEGO")
+		// Робоцентр edits its robotics program's page; the sports club may not.
+		robotics := programOf(t, e, "Робототехника на LEGO")
 		var page struct{ Program map[string]any }
 		e.must(http.StatusOK, "GET", "/v1/catalog/programs/"+robotics, "", "", nil).json(t, &page)
 		body := page.Program
@@ -141,7 +141,7 @@ func TestProgramPage(t *testing.T) {
 		}
 
 		// The region edits a provider's contacts; a bad one is named.
-		prov := map[string]any{"id": d.ProviderID("Robo Center").String(), "name": "Robo Center", "inn": "5401000001", "municipality": demo.MunCity,
+		prov := map[string]any{"id": d.ProviderID("Робоцентр").String(), "name": "Робоцентр", "inn": "5401000001", "municipality": demo.MunCity,
 			"address": "г. Новоград, ул. Новая, 1", "phone": "8 800 000-00-00", "email": "new@robo.example", "site": "https://robo.example",
 			"agreements": []any{map[string]any{"municipality": demo.MunCity, "period": year2026}, map[string]any{"municipality": demo.MunRural, "period": year2026}}}
 		var savedProv struct{ Address, Phone string }

@@ -50,7 +50,7 @@ func TestIdempotency(t *testing.T) {
 		// Same for a second action with the same key on a contract: replayed.
 		var k contractJSON
 		first.json(t, &k)
-		robo := e.provider("Robo Center")
+		robo := e.provider("Робоцентр")
 		why := map[string]string{"reason": "Группа набрана"}
 		a := e.do("POST", "/v1/contracts/"+k.ID+"/refuse", robo, "idem-refuse", why)
 		b := e.do("POST", "/v1/contracts/"+k.ID+"/refuse", robo, "idem-refuse", why)
@@ -213,7 +213,7 @@ func FuzzHandlers(f *testing.F) {
 		e := newEnv(f, kind)
 		targets = append(targets, target{e: e,
 			tokens: []string{
-				e.holder(demo.GuardianIvanova), e.holder(demo.AdultKuznetsov), e.provider("Zarechye Sports Club"), e.provider("Robo Center"),
+				e.holder(demo.GuardianIvanova), e.holder(demo.AdultKuznetsov), e.provider("Спортклуб «Заречье»"), e.provider("Робоцентр"),
 				e.municipality(demo.MunCity), e.regional(), e.federal(), "", "garbage",
 			},
 			repl: strings.NewReplacer(

@@ -31,7 +31,7 @@ func TestSearchOverHTTP(t *testing.T) {
 			return out
 		}
 		lego := get(url.Values{"q": {"lego"}})
-		if lego.Total != 1 || lego.Items[0].Program.Name != "Robotics with LEGO" || lego.Items[0].Rank == 0 {
+		if lego.Total != 1 || lego.Items[0].Program.Name != "Робототехника на LEGO" || lego.Items[0].Rank == 0 {
 			t.Fatalf("lego: %+v", lego)
 		}
 		robots := get(url.Values{"q": {"роботами соревнования"}})

@@ -78,7 +78,7 @@ func TestStrictBodies(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
 		e.validate = false // the bodies break the document on purpose
 		tokens := map[api.Role]string{
-			api.RoleHolder: e.holder(demo.GuardianIvanova), api.RoleProvider: e.provider("Robo Center"),
+			api.RoleHolder: e.holder(demo.GuardianIvanova), api.RoleProvider: e.provider("Робоцентр"),
 			api.RoleMunicipality: e.municipality(demo.MunCity), api.RoleRegional: e.regional(), api.RoleFederal: e.federal(),
 		}
 		routes := 0

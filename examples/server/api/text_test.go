@@ -158,7 +158,7 @@ func checkProbe(t *testing.T, where, probe string, forbidden bool, r resp) {
 // api.RequestBodies, with bodies their handlers accept on the demo region.
 func textRoutes(t *testing.T, e *env) map[string]textRoute {
 	d := e.demo
-	regional, federal, sport := e.regional(), e.federal(), e.provider("Zarechye Sports Club")
+	regional, federal, sport := e.regional(), e.federal(), e.provider("Спортклуб «Заречье»")
 	misha := d.CertificateID("child-active-funded").String()
 	contract := d.Contract.String()
 	var offer struct {
@@ -179,7 +179,7 @@ func textRoutes(t *testing.T, e *env) map[string]textRoute {
 		GroupID string `json:"group_id"`
 	}
 	e.must(http.StatusOK, "GET", "/v1/contracts/"+contract, sport, "", nil).json(t, &football)
-	// An application of a child of its own for Robo Center to refuse: the
+	// An application of a child of its own for Робоцентр to refuse: the
 	// probes the text rule lets through find it refused already (409).
 	const refusing = "guardian-text-refuse"
 	child0 := e.issueChild(refusing, "text-refuse-child", "Отказов Пётр Иванович")
@@ -197,11 +197,11 @@ func textRoutes(t *testing.T, e *env) map[string]textRoute {
 			return map[string]any{"holder": child(n), "guardian_id": "guardian-text", "municipality": demo.MunCity,
 				"category": demo.CategoryCity, "protection": "forbidden", "passphrase": "correct horse"}
 		}},
-		"POST /v1/applications": {token: e.provider("Robo Center"), path: "/v1/applications", body: func(int) map[string]any {
+		"POST /v1/applications": {token: e.provider("Робоцентр"), path: "/v1/applications", body: func(int) map[string]any {
 			return map[string]any{"certificate_id": misha, "group_id": d.WalkthroughGroup.String(), "start": "2026-04-01",
 				"co_pay_accepted": true, "number": cab.Certificate.Number, "full_name": cab.Certificate.Holder.FullName, "passphrase": "unused"}
 		}},
-		"POST /v1/contracts/{id}/refuse": {token: e.provider("Robo Center"), path: "/v1/contracts/" + app.ID + "/refuse", body: func(int) map[string]any {
+		"POST /v1/contracts/{id}/refuse": {token: e.provider("Робоцентр"), path: "/v1/contracts/" + app.ID + "/refuse", body: func(int) map[string]any {
 			return map[string]any{"reason": "Группа набрана,\nмест нет"}
 		}},
 		"POST /v1/contracts/{id}/delivery": {token: sport, path: "/v1/contracts/" + contract + "/delivery", body: func(int) map[string]any {
@@ -235,7 +235,7 @@ func textRoutes(t *testing.T, e *env) map[string]textRoute {
 				"agreements": []any{map[string]any{"municipality": demo.MunCity, "period": year}}}
 		}},
 		"POST /v1/catalog/programs": {token: regional, path: "/v1/catalog/programs", body: func(int) map[string]any {
-			return map[string]any{"provider_id": d.ProviderID("Robo Center").String(), "name": "Пробная программа", "scheme": "supplementary",
+			return map[string]any{"provider_id": d.ProviderID("Робоцентр").String(), "name": "Пробная программа", "scheme": "supplementary",
 				"direction": "arts", "registry": "general", "min_age": 5, "max_age": 17, "enrolment_open": true, "municipality": demo.MunCity,
 				"competency_area": "искусство", "annotation": "Пробная аннотация", "description": "Первая строка\nвторая",
 				"goals": "Цели\nи задачи", "tags": []any{"рисование", "живопись"}}

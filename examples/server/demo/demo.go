@@ -113,7 +113,7 @@ type Result struct {
 	Providers []Named
 	Groups    []Named
 	// WalkthroughGroup is the certified robotics group of provider
-	// "Robo Center" over the whole year: module price = normative = 18250.00.
+	// "Робоцентр" over the whole year: module price = normative = 18250.00.
 	WalkthroughGroup uuid.UUID
 	// Certificates by label: child-active-funded, child-issued-accounting,
 	// child-suspended, child-cancelled, child-rural-funded, child-rural-queued,
@@ -189,10 +189,10 @@ func Load(ctx context.Context, svc *enrollment.Service, today funding.Date) (Res
 	// Providers with agreements for the year.
 	both := []catalog.Agreement{{Municipality: MunCity, Period: period}, {Municipality: MunRural, Period: period}}
 	for _, p := range []catalog.Provider{
-		withContacts(catalog.Provider{ID: id(year, "provider:robo"), Name: "Robo Center", INN: "5401000001", Municipality: MunCity, Agreements: both}, "robo"),
-		withContacts(catalog.Provider{ID: id(year, "provider:palitra"), Name: "Art School Palitra", INN: "5401000002", Municipality: MunCity, Agreements: both[:1]}, "palitra"),
-		withContacts(catalog.Provider{ID: id(year, "provider:sport"), Name: "Zarechye Sports Club", INN: "5401000003", Municipality: MunRural, Agreements: both}, "sport"),
-		withContacts(catalog.Provider{ID: id(year, "provider:digital"), Name: "Digital Academy", INN: "770100000004", Municipality: MunCity}, "digital"),
+		withContacts(catalog.Provider{ID: id(year, "provider:robo"), Name: "Робоцентр", INN: "5401000001", Municipality: MunCity, Agreements: both}, "robo"),
+		withContacts(catalog.Provider{ID: id(year, "provider:palitra"), Name: "Художественная школа «Палитра»", INN: "5401000002", Municipality: MunCity, Agreements: both[:1]}, "palitra"),
+		withContacts(catalog.Provider{ID: id(year, "provider:sport"), Name: "Спортклуб «Заречье»", INN: "5401000003", Municipality: MunRural, Agreements: both}, "sport"),
+		withContacts(catalog.Provider{ID: id(year, "provider:digital"), Name: "Цифровая академия", INN: "770100000004", Municipality: MunCity}, "digital"),
 	} {
 		l.do("provider:"+p.ID.String(), func(key string) error {
 			_, err := svc.SaveProvider(ctx, key, p, enrollment.AsRegional("demo"))
@@ -203,13 +203,13 @@ func Load(ctx context.Context, svc *enrollment.Service, today funding.Date) (Res
 
 	// Programs in every direction and registry, one module and group each.
 	programs := []program{
-		{"robotics", "robo", "Robotics with LEGO", catalog.TechnicalRobotics, catalog.Certified, 7, 14, "18250.00", 15, [2]int{1, 1}, [2]int{12, 31}},
-		{"modelling", "robo", "3D modelling", catalog.TechnicalOther, catalog.Significant, 10, 17, "12000.00", 12, [2]int{2, 1}, [2]int{11, 30}},
-		{"ecology", "robo", "Young ecologist", catalog.NaturalScience, catalog.General, 6, 12, "9000.00", 20, [2]int{1, 15}, [2]int{12, 20}},
-		{"football", "sport", "Football", catalog.Sport, catalog.Certified, 6, 16, "24000.00", 20, [2]int{1, 10}, [2]int{12, 31}},
-		{"painting", "palitra", "Painting", catalog.Arts, catalog.PreProfessional, 7, 17, "15000.00", 10, [2]int{1, 12}, [2]int{12, 25}},
-		{"hikes", "sport", "Local history hikes", catalog.Tourism, catalog.Paid, 9, 17, "6000.00", 25, [2]int{3, 1}, [2]int{10, 31}},
-		{"leaders", "palitra", "School of young leaders", catalog.SocialPedagogical, catalog.Certified, 12, 17, "10000.00", 2, [2]int{1, 20}, [2]int{12, 20}},
+		{"robotics", "robo", "Робототехника на LEGO", catalog.TechnicalRobotics, catalog.Certified, 7, 14, "18250.00", 15, [2]int{1, 1}, [2]int{12, 31}},
+		{"modelling", "robo", "3D-моделирование", catalog.TechnicalOther, catalog.Significant, 10, 17, "12000.00", 12, [2]int{2, 1}, [2]int{11, 30}},
+		{"ecology", "robo", "Юный эколог", catalog.NaturalScience, catalog.General, 6, 12, "9000.00", 20, [2]int{1, 15}, [2]int{12, 20}},
+		{"football", "sport", "Футбол", catalog.Sport, catalog.Certified, 6, 16, "24000.00", 20, [2]int{1, 10}, [2]int{12, 31}},
+		{"painting", "palitra", "Живопись", catalog.Arts, catalog.PreProfessional, 7, 17, "15000.00", 10, [2]int{1, 12}, [2]int{12, 25}},
+		{"hikes", "sport", "Краеведческие походы", catalog.Tourism, catalog.Paid, 9, 17, "6000.00", 25, [2]int{3, 1}, [2]int{10, 31}},
+		{"leaders", "palitra", "Школа юного лидера", catalog.SocialPedagogical, catalog.Certified, 12, 17, "10000.00", 2, [2]int{1, 20}, [2]int{12, 20}},
 	}
 	for _, p := range programs {
 		prog := catalog.Program{
@@ -218,10 +218,10 @@ func Load(ctx context.Context, svc *enrollment.Service, today funding.Date) (Res
 			Certified: p.registry == catalog.Certified, EnrolmentOpen: true,
 		}
 		price := funding.MustMoney(p.price)
-		mod := catalog.Module{ID: id(year, "module:"+p.key), ProgramID: prog.ID, Name: p.name + ", year course", Price: price, NormativePrice: price, Hours: 144}
+		mod := catalog.Module{ID: id(year, "module:"+p.key), ProgramID: prog.ID, Name: p.name + ", годовой курс", Price: price, NormativePrice: price, Hours: 144}
 		grp := catalog.Group{ID: id(year, "group:"+p.key), ModuleID: mod.ID, Name: p.name + " " + fmt.Sprint(year) + "-A",
 			Start: funding.MustDate(year, time.Month(p.start[0]), p.start[1]), End: funding.MustDate(year, time.Month(p.end[0]), p.end[1]),
-			Capacity: p.capacity, Schedule: "Tue, Thu 16:00–17:30"}
+			Capacity: p.capacity, Schedule: "вт, чт 16:00–17:30"}
 		prog, grp = withPage(prog, grp, p.key)
 		l.catalog(prog, mod, grp)
 		res.Groups = append(res.Groups, Named{Name: grp.Name, ID: grp.ID})
@@ -233,12 +233,12 @@ func Load(ctx context.Context, svc *enrollment.Service, today funding.Date) (Res
 
 	// An adult course.
 	{
-		prog := catalog.Program{ID: id(year, "program:python"), ProviderID: id(year, "provider:digital"), Name: "Python for data analysis",
-			Scheme: certificate.DigitalSkills, MinAge: 18, CompetencyArea: "artificial intelligence", AcademicHours: 72, EnrolmentOpen: true}
+		prog := catalog.Program{ID: id(year, "program:python"), ProviderID: id(year, "provider:digital"), Name: "Python для анализа данных",
+			Scheme: certificate.DigitalSkills, MinAge: 18, CompetencyArea: "искусственный интеллект", AcademicHours: 72, EnrolmentOpen: true}
 		price := funding.MustMoney("35000.00")
-		mod := catalog.Module{ID: id(year, "module:python"), ProgramID: prog.ID, Name: "Python for data analysis, 72 h", Price: price, NormativePrice: price, Hours: 72}
+		mod := catalog.Module{ID: id(year, "module:python"), ProgramID: prog.ID, Name: "Python для анализа данных, 72 ч", Price: price, NormativePrice: price, Hours: 72}
 		grp := catalog.Group{ID: id(year, "group:python"), ModuleID: mod.ID, Name: "Python " + fmt.Sprint(year) + "-1",
-			Start: funding.MustDate(year, time.January, 1), End: funding.MustDate(year, time.December, 31), Capacity: 30, Schedule: "online"}
+			Start: funding.MustDate(year, time.January, 1), End: funding.MustDate(year, time.December, 31), Capacity: 30, Schedule: "онлайн"}
 		prog, grp = withPage(prog, grp, "python")
 		l.catalog(prog, mod, grp)
 		res.Groups = append(res.Groups, Named{Name: grp.Name, ID: grp.ID})
@@ -326,8 +326,8 @@ func Load(ctx context.Context, svc *enrollment.Service, today funding.Date) (Res
 			About: "взрослая: сертификат на обучение выдан", Role: "holder", Subject: AdultOrlova, Tenant: AdultOrlova},
 		{Name: "adult Kuznetsov (adult certificate queued)", Title: "Кузнецов Дмитрий Олегович",
 			About: "взрослый: в очереди на сертификат", Role: "holder", Subject: AdultKuznetsov, Tenant: AdultKuznetsov},
-		{Name: "provider Robo Center", Title: "Robo Center", About: "организация: робототехника и моделирование, Новоград", Role: "provider", Subject: "robo-admin", Tenant: id(year, "provider:robo").String()},
-		{Name: "provider Zarechye Sports Club", Title: "Zarechye Sports Club", About: "организация: спортивный клуб, Заречье", Role: "provider", Subject: "sport-admin", Tenant: id(year, "provider:sport").String()},
+		{Name: "provider Робоцентр", Title: "Робоцентр", About: "организация: робототехника и моделирование, Новоград", Role: "provider", Subject: "robo-admin", Tenant: id(year, "provider:robo").String()},
+		{Name: "provider Спортклуб «Заречье»", Title: "Спортклуб «Заречье»", About: "организация: спортивный клуб, Заречье", Role: "provider", Subject: "sport-admin", Tenant: id(year, "provider:sport").String()},
 		{Name: "municipal authority of Novograd", Title: "Управление образования Новограда", About: "муниципалитет Новоград", Role: "municipality", Subject: "novograd-officer", Tenant: MunCity},
 		{Name: "municipal authority of Zarechye", Title: "Управление образования Заречья", About: "муниципалитет Заречье", Role: "municipality", Subject: "zarechye-officer", Tenant: MunRural},
 		{Name: "regional operator", Title: "Региональный оператор", About: "детские сертификаты всего региона", Role: "regional", Subject: "region-operator"},

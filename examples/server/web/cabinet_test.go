@@ -126,7 +126,7 @@ func TestCabinet(t *testing.T) {
 		// Protection by name.
 		"по номеру и ФИО", "Организация может подать заявку за вас",
 		// The live contract.
-		`<a href="/contracts/`+shared.demo.Contract.String()+`">Football</a>`, "Football "+strconv.Itoa(shared.demo.Year)+"-A",
+		`<a href="/contracts/`+shared.demo.Contract.String()+`">Футбол</a>`, "Футбол "+strconv.Itoa(shared.demo.Year)+"-A",
 		"договор действует", "Уведомления", "Начислен номинал")
 	if !m.Depleted.IsZero() {
 		p.has(t, "Сгорело до первой заявки</dt><dd>"+cabinetRub(m.Depleted)+"</dd>")
@@ -178,7 +178,7 @@ func TestCabinetQueued(t *testing.T) {
 func TestCabinetAccess(t *testing.T) {
 	misha := shared.demo.CertificateID("child-active-funded").String()
 	number := string(cabinetOf(t, shared, demo.GuardianIvanova, "child-active-funded").Certificate.Number)
-	mishaData := []string{"Иванов Михаил", number, "Football", shared.demo.Contract.String()}
+	mishaData := []string{"Иванов Михаил", number, "Футбол", shared.demo.Contract.String()}
 
 	petrov := shared.client(t)
 	signIn(t, petrov, demo.GuardianPetrov)

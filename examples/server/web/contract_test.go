@@ -99,7 +99,7 @@ func TestApplyAndContract(t *testing.T) {
 		prog.has(t, `/apply?group=`+e.demo.WalkthroughGroup.String()+`">Подать заявку</a>`)
 		a := applyWalkthrough(t, e, parent)
 		form := parent.get(a.program + "?group=" + a.group + "&cert=" + a.cert)
-		form.has(t, "Заявка на программу «Robotics with LEGO»", `<label for="group">Группа</label>`, `<label for="cert">Сертификат</label>`,
+		form.has(t, "Заявка на программу «Робототехника на LEGO»", `<label for="group">Группа</label>`, `<label for="cert">Сертификат</label>`,
 			`<label for="month">Начало занятий</label>`, `<option value="2026-03" selected>март_2026</option>`,
 			`<label for="copay">Согласен оплатить часть стоимости, не покрытую сертификатом</label>`, "Иванов Михаил Петрович", "Рассчитать")
 		form.lacks(t, `value="submit"`, "Петров Иван")
@@ -151,8 +151,8 @@ func TestApplyAndContract(t *testing.T) {
 		}
 		path := "/contracts/" + id.String()
 		p = parent.get(path + "?done=applied")
-		p.has(t, `<p class="done" role="status">Заявка подана`, `<span class="status">заявка подана</span>`, "«Robotics with LEGO»",
-			"Robotics with LEGO 2026-A", "Robo Center", "Иванов Михаил Петрович", "Заявка подана</dt><dd>10.03.2026",
+		p.has(t, `<p class="done" role="status">Заявка подана`, `<span class="status">заявка подана</span>`, "«Робототехника на LEGO»",
+			"Робототехника на LEGO 2026-A", "Робоцентр", "Иванов Михаил Петрович", "Заявка подана</dt><dd>10.03.2026",
 			`<dd class="cert-share">4_977,52_₽</dd>`, "март_2026", "Отозвать заявку")
 		p.lacks(t, "Подтвердить зачисление", "Причина отказа", "Принять оферту")
 
@@ -381,6 +381,6 @@ func TestContractBadInput(t *testing.T) {
 	}
 	// Misha's football: active, so only termination and the rating.
 	p := c.get("/contracts/" + shared.demo.Contract.String())
-	p.has(t, "«Football»", `<span class="status">договор действует</span>`, "Zarechye Sports Club", "Расторгнуть договор", "Сохранить оценку")
+	p.has(t, "«Футбол»", `<span class="status">договор действует</span>`, "Спортклуб «Заречье»", "Расторгнуть договор", "Сохранить оценку")
 	p.lacks(t, "Принять оферту", "Подтвердить зачисление")
 }

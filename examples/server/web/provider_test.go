@@ -57,7 +57,7 @@ func TestProviderContracts(t *testing.T) {
 		t.Fatalf("status %d\n%s", p.status, p.body)
 	}
 	p.has(t, "<h1>Заявки и договоры</h1>", `aria-current="page"><strong>Действующие договоры</strong>`,
-		`<a href="/contracts/`+id+`">Открыть</a>`, "Football — Football 2026-A", "договор действует",
+		`<a href="/contracts/`+id+`">Открыть</a>`, "Футбол — Футбол 2026-A", "договор действует",
 		"в месяц: сертификатом ", `<a href="/contracts/`+id+`#delivery">Отчёт о посещении</a>`, `<th scope="col">Подана</th>`)
 	p.lacks(t, "Подтвердить</button>")
 	sport.get("/provider").lacks(t, id) // new applications: the contract is past them
@@ -68,7 +68,7 @@ func TestProviderContracts(t *testing.T) {
 		if p.status != http.StatusOK {
 			t.Errorf("show=%s: status %d", show, p.status)
 		}
-		p.lacks(t, id, "Football")
+		p.lacks(t, id, "Футбол")
 	}
 	robo.get("/provider").has(t, "Новых заявок нет.")
 	robo.get("/provider?show=ended").has(t, "Завершённых договоров, отказов и отозванных заявок нет.")
@@ -82,15 +82,15 @@ func TestProviderGroups(t *testing.T) {
 	if p.status != http.StatusOK {
 		t.Fatalf("status %d\n%s", p.status, p.body)
 	}
-	p.has(t, "<h1>Группы и места</h1>", "Robotics with LEGO", "3D modelling", "Young ecologist",
-		"Robotics with LEGO 2026-A", "занято 0 из 15, свободно 15", "01.01.2026 — 31.12.2026", "январь — декабрь_2026 (12_месяцев)",
-		"Tue, Thu 16:00–17:30", "18_250,00_₽", `<th scope="col">Места</th>`)
-	p.lacks(t, "Football", "Local history hikes", "Painting", "мест нет")
+	p.has(t, "<h1>Группы и места</h1>", "Робототехника на LEGO", "3D-моделирование", "Юный эколог",
+		"Робототехника на LEGO 2026-A", "занято 0 из 15, свободно 15", "01.01.2026 — 31.12.2026", "январь — декабрь_2026 (12_месяцев)",
+		"вт, чт 16:00–17:30", "18_250,00_₽", `<th scope="col">Места</th>`)
+	p.lacks(t, "Футбол", "Краеведческие походы", "Живопись", "мест нет")
 
 	sport := providerSignedIn(t, shared, "sport-admin")
 	p = sport.get("/provider/groups")
-	p.has(t, "Football 2026-A", "занято 1 из 20, свободно 19", "Local history hikes")
-	p.lacks(t, "Robotics with LEGO")
+	p.has(t, "Футбол 2026-A", "занято 1 из 20, свободно 19", "Краеведческие походы")
+	p.lacks(t, "Робототехника на LEGO")
 }
 
 // TestProviderAccess: signed out, the pages ask to sign in; any other
@@ -114,7 +114,7 @@ func TestProviderAccess(t *testing.T) {
 				t.Errorf("%s as %s: status %d, want 403", path, who, p.status)
 			}
 			p.has(t, "Раздел для организаций")
-			p.lacks(t, shared.demo.Contract.String(), "Football", "Robotics with LEGO 2026-A")
+			p.lacks(t, shared.demo.Contract.String(), "Футбол", "Робототехника на LEGO 2026-A")
 		}
 	}
 
@@ -180,7 +180,7 @@ func TestProviderConfirmAndInvoices(t *testing.T) {
 
 		robo := providerSignedIn(t, e, "robo-admin")
 		p := robo.get("/provider")
-		p.has(t, `<a href="/contracts/`+id+`">Открыть</a>`, "Robotics with LEGO — Robotics with LEGO 2026-A", "заявка подана",
+		p.has(t, `<a href="/contracts/`+id+`">Открыть</a>`, "Робототехника на LEGO — Робототехника на LEGO 2026-A", "заявка подана",
 			"10.03.2026", providerMoney(k.Price.Other), "в месяц: сертификатом "+providerMoney(k.Price.CertOther)+", доплата семьи "+providerMoney(k.Price.CoPayOther),
 			`<a href="/contracts/`+id+`#reason">Отказать с причиной</a>`)
 		m := regexp.MustCompile(`action="/contracts/` + id + `/confirm">\s*<input type="hidden" name="key" value="([0-9a-f-]{36})">`).FindStringSubmatch(p.body)
@@ -209,7 +209,7 @@ func TestProviderConfirmAndInvoices(t *testing.T) {
 		seen := map[enrollment.InvoiceKind]bool{}
 		for _, month := range []string{"2026-03", "2026-04"} {
 			m, _ := funding.ParseMonth(month)
-			invs, err := e.svc.Invoices(ctx, enrollment.AsProvider(e.demo.ProviderID("Zarechye Sports Club")), m, uuid.Nil)
+			invs, err := e.svc.Invoices(ctx, enrollment.AsProvider(e.demo.ProviderID("Спортклуб «Заречье»")), m, uuid.Nil)
 			if err != nil || len(invs) == 0 {
 				t.Fatalf("the sports club's invoices of %s: %v %+v", month, err, invs)
 			}
@@ -232,7 +232,7 @@ func TestProviderConfirmAndInvoices(t *testing.T) {
 
 		// Refused, the application is among the ended ones, no longer an offer.
 		if _, err := e.svc.Refuse(ctx, uuid.NewString(), enrollment.ContractRequest{ContractID: k.ID,
-			By: enrollment.AsProvider(e.demo.ProviderID("Robo Center")), Reason: "Группа укомплектована."}); err != nil {
+			By: enrollment.AsProvider(e.demo.ProviderID("Робоцентр")), Reason: "Группа укомплектована."}); err != nil {
 			t.Fatal(err)
 		}
 		robo.get("/provider?show=offers").lacks(t, id)

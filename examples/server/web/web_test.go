@@ -102,11 +102,11 @@ func TestProgramPage(t *testing.T) {
 	if p.status != http.StatusOK {
 		t.Fatalf("status %d", p.status)
 	}
-	p.has(t, `<html lang="ru">`, "<h1>Robotics with LEGO</h1>", "Собираем и программируем роботов",
+	p.has(t, `<html lang="ru">`, "<h1>Робототехника на LEGO</h1>", "Собираем и программируем роботов",
 		"<li>освоить визуальное программирование;</li>", "Техническая: робототехника", "Сертифицированные: за счёт сертификата", "7–14_лет",
-		"Robo Center", "г. Новоград, ул. Ленина, 12, 2 этаж", `href="tel:&#43;73832001001"`, "mailto:info@robo.novograd.example",
-		"Robotics with LEGO, year course", `<strong class="price">18_250,00_₽</strong>`, "144_часа",
-		"Tue, Thu 16:00–17:30", "с 01.01.2026 по 31.12.2026", "январь — декабрь_2026", "(12_месяцев)", "свободно 15_мест из 15")
+		"Робоцентр", "г. Новоград, ул. Ленина, 12, 2 этаж", `href="tel:&#43;73832001001"`, "mailto:info@robo.novograd.example",
+		"Робототехника на LEGO, годовой курс", `<strong class="price">18_250,00_₽</strong>`, "144_часа",
+		"вт, чт 16:00–17:30", "с 01.01.2026 по 31.12.2026", "январь — декабрь_2026", "(12_месяцев)", "свободно 15_мест из 15")
 }
 
 // TestNotFound: a program id that is no UUID or names no program, and a

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -50,13 +49,19 @@ type adultPage struct {
 	Eligible bool
 	Reasons  []string
 
-	Sexes, Citizenships, Educations, Regions, Municipalities, Registrations []option
+	personInputs
+	Regions, Municipalities []option
 }
 
-// adultForm is the application as the reader typed it.
+// adultForm is the application as the reader typed it: the person, and
+// where they are registered.
 type adultForm struct {
-	FullName, BirthDate, Sex, Citizenship, Education, Region, Municipality, Registration string
+	personForm
+	Region, Municipality string
 }
+
+// adultTitle is the title of the adult's own page.
+const adultTitle = "Сертификат для взрослых"
 
 type adultCertView struct {
 	ID, Number, Name, Status, IssuedOn, ValidUntil string
@@ -68,8 +73,8 @@ type adultCertView struct {
 	Money        *adultMoneyView
 	BudgetNotice string
 	Docs         adultDocsView
-	// Key is the documents form's idempotency key.
-	Key string
+	// Upload is the holder's button that says the documents are uploaded.
+	Upload *postButton
 }
 
 type adultMoneyView struct {
@@ -84,22 +89,6 @@ type adultDocsView struct {
 	Uploaded, ValidReason, Due string
 	// Overdue: the service's policy would cancel the certificate today.
 	Overdue bool
-}
-
-// adultStatusNames are the certificate statuses as an adult reads them.
-var adultStatusNames = map[certificate.Status]string{
-	certificate.Issued:    "выдан",
-	certificate.Active:    "активен",
-	certificate.Suspended: "приостановлен",
-	certificate.Cancelled: "аннулирован",
-	certificate.Expired:   "срок действия истёк",
-}
-
-func adultStatus(s certificate.Status) string {
-	if n, ok := adultStatusNames[s]; ok {
-		return n
-	}
-	return "статус неизвестен"
 }
 
 // adultReasons say in Russian why the adult scheme refuses a person, by
@@ -124,28 +113,17 @@ func (h *handler) adultReason(r certificate.Reason) string {
 		if min <= 0 {
 			min = certificate.DefaultAdultMinAge
 		}
-		return "сертификат выдаётся с " + strconv.Itoa(min) + nbsp + pluralForm(min, "года", "лет", "лет") + ": вам ещё нет " + ruCount(min, "года", "лет", "лет")
+		return "сертификат выдаётся с " + ruYearsGen(min) + ": вам ещё нет " + ruYearsGen(min)
 	}
-	if t, ok := adultReasons[r.Rule]; ok {
-		return t
-	}
-	return "не выполнено одно из условий получения сертификата"
+	return nameOr(adultReasons, r.Rule, "не выполнено одно из условий получения сертификата")
 }
 
 // adultRefusals say in Russian why the service refused a change of the
 // adult pages, by the refusal's code.
 var adultRefusals = map[string]string{
 	enrollment.CodeCertificateExists:   "В этом году сертификат вам уже выдан: один сертификат на человека в год.",
-	enrollment.CodeIdempotencyConflict: "Эта форма уже отправлена с другими данными. Откройте страницу заново и отправьте форму ещё раз.",
 	enrollment.CodeNotOverdue:          "Срок загрузки документов не истёк или документы уже загружены: сертификат аннулировать нельзя.",
 	enrollment.CodeForbiddenTransition: "Сертификат уже аннулирован или срок его действия истёк.",
-}
-
-func adultRefusal(e *funding.RuleError) string {
-	if t, ok := adultRefusals[e.Code]; ok {
-		return t
-	}
-	return "Действие не выполнено: правила программы его сейчас не допускают."
 }
 
 // adultFieldMessage names the input of the application a
@@ -153,83 +131,18 @@ func adultRefusal(e *funding.RuleError) string {
 // name "" is an error of no input (the message goes above the form).
 func adultFieldMessage(e *funding.ValidationError) (name, msg string) {
 	switch e.Field {
-	case "holder.full_name":
-		switch {
-		case strings.Contains(e.Rule, "required"):
-			return "fullname", "Укажите фамилию, имя и отчество."
-		case strings.Contains(e.Rule, "at most"):
-			return "fullname", "Слишком длинно: не больше " + ruCount(funding.MaxNameLen, "символа", "символов", "символов") + "."
-		}
-		return "fullname", "В имени есть недопустимые символы: уберите их."
-	case "holder.birth_date":
-		if strings.Contains(e.Rule, "after") {
-			return "birthdate", "Дата рождения не может быть позже сегодняшнего дня."
-		}
-		return "birthdate", "Укажите дату рождения."
-	case "holder.sex":
-		return "sex", "Выберите пол."
-	case "holder.citizenship":
-		return "citizenship", "Выберите гражданство из списка."
-	case "holder.education":
-		return "education", "Выберите уровень образования из списка."
 	case "holder.region":
 		return "region", "Выберите регион из списка."
 	case "holder.municipality":
 		return "municipality", "Выберите муниципалитет из списка."
-	case "holder.registration":
-		return "registration", "Выберите вид регистрации из списка."
-	case "idempotency_key":
-		return "", "Форма устарела. Откройте страницу заново и отправьте её ещё раз."
 	case "holder.person_id":
 		return "", "Ваш идентификатор не подходит для заявки. Обратитесь к оператору программы."
 	}
+	if name, msg, ok := personFieldMessage(e, ""); ok {
+		return name, msg
+	}
 	return "", "Заявка не принята: проверьте данные формы."
 }
-
-// adultValidationErrors are the *funding.ValidationError in err, a joined one
-// included: the service reports every problem of a holder at once.
-func adultValidationErrors(err error) []*funding.ValidationError {
-	var out []*funding.ValidationError
-	var walk func(error)
-	walk = func(err error) {
-		if ve, ok := err.(*funding.ValidationError); ok {
-			out = append(out, ve)
-			return
-		}
-		switch u := err.(type) {
-		case interface{ Unwrap() []error }:
-			for _, e := range u.Unwrap() {
-				walk(e)
-			}
-		case interface{ Unwrap() error }:
-			if e := u.Unwrap(); e != nil {
-				walk(e)
-			}
-		}
-	}
-	walk(err)
-	return out
-}
-
-// Options of the application's selects. The values are the service's
-// codes; the labels the reader's words.
-var (
-	adultSexes = []option{{Value: "", Label: "Не выбран"}, {Value: string(certificate.Female), Label: "Женский"},
-		{Value: string(certificate.Male), Label: "Мужской"}}
-	adultEducations = []option{{Value: "", Label: "Не выбрано"},
-		{Value: string(certificate.EducationGeneral), Label: "Среднее общее (школа)"},
-		{Value: string(certificate.EducationStudyingVocational), Label: "Получаю среднее профессиональное"},
-		{Value: string(certificate.EducationVocational), Label: "Среднее профессиональное"},
-		{Value: string(certificate.EducationStudyingHigher), Label: "Получаю высшее"},
-		{Value: string(certificate.EducationHigher), Label: "Высшее"}}
-	adultCitizenships = []option{{Value: "RU", Label: "Российская Федерация"}, {Value: "BY", Label: "Республика Беларусь"},
-		{Value: "KZ", Label: "Республика Казахстан"}, {Value: "KG", Label: "Киргизская Республика"},
-		{Value: "AM", Label: "Республика Армения"}, {Value: "UZ", Label: "Республика Узбекистан"},
-		{Value: "TJ", Label: "Республика Таджикистан"}}
-	adultRegistrations = []option{{Value: string(certificate.Permanent), Label: "Постоянная (по месту жительства)"},
-		{Value: string(certificate.Temporary), Label: "Временная (по месту пребывания)"},
-		{Value: "none", Label: "Нет регистрации"}}
-)
 
 // adultOtherRegion is the region option of a reader registered in a region
 // that does not take part: the service then says so.
@@ -239,61 +152,22 @@ const adultOtherRegion = "other"
 // itself.
 var adultRegionNames = map[string]string{demo.Region: "Демонстрационный регион"}
 
-// adultSelected marks the option of value in opts; ok is false when no option
-// has that value.
-func adultSelected(opts []option, value string) ([]option, bool) {
-	out, ok := slices.Clone(opts), false
-	for i := range out {
-		if out[i].Value == value {
-			out[i].Selected, ok = true, true
-		}
-	}
-	return out, ok
-}
-
 // adultOptions fills in page's selects for its form; a value that is no
 // option is an error next to its select.
 func (h *handler) adultOptions(page *adultPage) {
-	f := &page.Form
+	f := page.Form
 	regions := []option{}
 	participating := h.cfg.Service.RulesOn(h.cfg.Service.Today()).Adults.Regions
 	for _, code := range slices.Sorted(maps.Keys(participating)) {
-		if !participating[code] {
-			continue
+		if participating[code] {
+			regions = append(regions, option{Value: code, Label: nameIn(adultRegionNames, code)})
 		}
-		name := adultRegionNames[code]
-		if name == "" {
-			name = code
-		}
-		regions = append(regions, option{Value: code, Label: name})
 	}
 	regions = append(regions, option{Value: adultOtherRegion, Label: "Другой регион"})
-	muns := []option{}
-	for _, m := range h.municipalities {
-		name := h.cfg.Municipalities[m]
-		if name == "" {
-			name = m
-		}
-		muns = append(muns, option{Value: m, Label: name})
-	}
-	var ok bool
-	for _, s := range []struct {
-		opts  []option
-		value string
-		name  string
-		to    *[]option
-	}{
-		{adultSexes, f.Sex, "sex", &page.Sexes},
-		{adultCitizenships, f.Citizenship, "citizenship", &page.Citizenships},
-		{adultEducations, f.Education, "education", &page.Educations},
-		{regions, f.Region, "region", &page.Regions},
-		{muns, f.Municipality, "municipality", &page.Municipalities},
-		{adultRegistrations, f.Registration, "registration", &page.Registrations},
-	} {
-		if *s.to, ok = adultSelected(s.opts, s.value); !ok && s.value != "" {
-			page.Errors[s.name] = "Выберите значение из списка."
-		}
-	}
+	page.Own = true
+	fillSelects(page.Errors, append(page.selects(f.personForm, adultEducationOptions),
+		selectInput{"region", f.Region, regions, &page.Regions},
+		selectInput{"municipality", f.Municipality, h.municipalityChoices(""), &page.Municipalities})...)
 }
 
 // adult is GET /adult.
@@ -322,7 +196,7 @@ func (h *handler) adult(w http.ResponseWriter, r *http.Request) {
 		page.Done = "Отметка сохранена: документы организации загружены."
 	}
 	if cert == nil {
-		page.Form = adultForm{Citizenship: "RU", Registration: string(certificate.Permanent)}
+		page.Form = adultForm{personForm: newPerson}
 		if d := h.demoPrincipal(u.Principal); d != nil {
 			page.Form.FullName = d.Title
 		}
@@ -336,15 +210,14 @@ func (h *handler) adult(w http.ResponseWriter, r *http.Request) {
 		page.Key = uuid.NewString()
 		h.adultOptions(&page)
 	}
-	h.render(w, r, http.StatusOK, "adult", "Сертификат для взрослых", page)
+	h.render(w, r, http.StatusOK, "adult", adultTitle, page)
 }
 
 // adultHolder is the signed-in holder of r; it answers r itself (the
 // sign-in, or the page of another role) and returns nil otherwise.
 func (h *handler) adultHolder(w http.ResponseWriter, r *http.Request) *user {
-	u := h.user(w, r)
+	u := h.signedIn(w, r, r.URL.RequestURI())
 	if u == nil {
-		http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return nil
 	}
 	// The page is a person's own: an official's certificates are read on
@@ -380,7 +253,9 @@ func (h *handler) adultCertificate(r *http.Request, u *user) (*adultCertView, er
 			if m := cab.Money; m != nil && v.Funded {
 				v.Money = &adultMoneyView{Nominal: ruMoney(m.Nominal), Balance: ruMoney(m.Balance), Reserved: ruMoney(m.Reserved), Spent: ruMoney(m.Spent)}
 			}
-			v.Key = uuid.NewString()
+			upload := button("/adult/documents", "Документы загружены")
+			upload.Hidden = url.Values{"certificate": {v.ID}}
+			v.Upload = &upload
 			return &v, nil
 		}
 		// Newest first: past this year's, the rest are older.
@@ -392,7 +267,7 @@ func (h *handler) adultCertificate(r *http.Request, u *user) (*adultCertView, er
 }
 
 func (h *handler) adultCertView(c certificate.Certificate, position int) adultCertView {
-	v := adultCertView{ID: c.ID.String(), Number: string(c.Number), Name: c.Holder.FullName, Status: adultStatus(c.Status),
+	v := adultCertView{ID: c.ID.String(), Number: string(c.Number), Name: c.Holder.FullName, Status: ruCertificateStatus(c.Status),
 		IssuedOn: ruDate(c.IssuedOn), ValidUntil: ruDate(c.ValidUntil), Funded: c.Kind == certificate.Funded,
 		Terminal: c.Status.Terminal(), Docs: h.adultDocs(c)}
 	if !v.Funded && position > 0 {
@@ -436,20 +311,18 @@ func (h *handler) adultApply(w http.ResponseWriter, r *http.Request) {
 	if u == nil {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		h.fail(w, r, http.StatusBadRequest, "Форма не принята", "Форму не удалось прочитать. Откройте страницу заново.")
+	if !h.readForm(w, r) {
 		return
 	}
 	pf := r.PostForm
-	page := adultPage{Errors: fieldErrors{}, Key: uuid.NewString(), Form: adultForm{
-		FullName: pf.Get("fullname"), BirthDate: strings.TrimSpace(pf.Get("birthdate")), Sex: pf.Get("sex"),
-		Citizenship: pf.Get("citizenship"), Education: pf.Get("education"), Region: pf.Get("region"),
-		Municipality: pf.Get("municipality"), Registration: pf.Get("registration")}}
+	page := adultPage{Errors: fieldErrors{}, Key: uuid.NewString(),
+		Form: adultForm{personForm: readPerson(pf), Region: pf.Get("region"), Municipality: pf.Get("municipality")}}
 	h.adultOptions(&page)
-	holder := h.adultHolderOf(page.Form, u, page.Errors)
+	// The person is always the signed-in reader.
+	holder := page.Form.holder(page.Errors)
+	holder.PersonID, holder.Region, holder.Municipality = u.Caller.ID, page.Form.Region, page.Form.Municipality
 	if len(page.Errors) > 0 {
-		h.render(w, r, http.StatusBadRequest, "adult", "Сертификат для взрослых", page)
+		h.render(w, r, http.StatusBadRequest, "adult", adultTitle, page)
 		return
 	}
 
@@ -463,7 +336,7 @@ func (h *handler) adultApply(w http.ResponseWriter, r *http.Request) {
 		for _, rs := range d.Reasons {
 			page.Reasons = append(page.Reasons, h.adultReason(rs))
 		}
-		h.render(w, r, http.StatusOK, "adult", "Сертификат для взрослых", page)
+		h.render(w, r, http.StatusOK, "adult", adultTitle, page)
 		return
 	}
 	_, err := h.cfg.Service.ApplyAdult(r.Context(), pf.Get("key"), enrollment.AdultApplication{Holder: holder, By: u.Caller})
@@ -474,53 +347,19 @@ func (h *handler) adultApply(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/adult?done=applied", http.StatusSeeOther)
 }
 
-// adultHolderOf reads the form into the holder the service decides on;
-// the person is always the signed-in reader. What it cannot read goes to
-// errs.
-func (h *handler) adultHolderOf(f adultForm, u *user, errs fieldErrors) certificate.Holder {
-	hd := certificate.Holder{PersonID: u.Caller.ID, FullName: f.FullName, Sex: certificate.Sex(f.Sex),
-		Citizenship: f.Citizenship, Education: certificate.Education(f.Education), Region: f.Region,
-		Municipality: f.Municipality, Registration: certificate.Registration(f.Registration)}
-	if f.Registration == "none" {
-		hd.Registration = ""
-	}
-	if f.BirthDate != "" {
-		d, err := funding.ParseDate(f.BirthDate)
-		if err != nil {
-			// A browser without a date picker sends the date as typed.
-			if t, terr := time.Parse("02.01.2006", f.BirthDate); terr == nil {
-				d, err = funding.NewDate(t.Year(), t.Month(), t.Day())
-			}
-		}
-		if err != nil {
-			errs["birthdate"] = "Укажите дату рождения в виде ДД.ММ.ГГГГ, например 02.06.1992."
-		}
-		hd.BirthDate = d
-	}
-	return hd
-}
-
 // adultFormFailed shows the service's refusal of the application next to
 // the form, as typed: nothing was written.
 func (h *handler) adultFormFailed(w http.ResponseWriter, r *http.Request, page *adultPage, err error) {
-	status := http.StatusUnprocessableEntity
 	if ie, ok := errors.AsType[*enrollment.IneligibleError](err); ok {
 		page.Checked = true
 		for _, rs := range ie.Reasons {
 			page.Reasons = append(page.Reasons, h.adultReason(rs))
 		}
-		h.render(w, r, status, "adult", "Сертификат для взрослых", *page)
+		h.render(w, r, http.StatusUnprocessableEntity, "adult", adultTitle, *page)
 		return
 	}
-	if ves := adultValidationErrors(err); len(ves) > 0 {
-		for _, ve := range ves {
-			if name, msg := adultFieldMessage(ve); name == "" {
-				page.Error = msg
-			} else {
-				page.Errors[name] = msg
-			}
-		}
-		h.render(w, r, http.StatusBadRequest, "adult", "Сертификат для взрослых", *page)
+	if putFieldErrors(err, adultFieldMessage, page.Errors, &page.Error) {
+		h.render(w, r, http.StatusBadRequest, "adult", adultTitle, *page)
 		return
 	}
 	if errors.Is(err, enrollment.ErrForbidden) || errors.Is(err, enrollment.ErrNotFound) {
@@ -528,11 +367,8 @@ func (h *handler) adultFormFailed(w http.ResponseWriter, r *http.Request, page *
 		return
 	}
 	if re, ok := errors.AsType[*funding.RuleError](err); ok {
-		if errors.Is(err, enrollment.ErrExists) || errors.Is(err, enrollment.ErrIdempotencyConflict) {
-			status = http.StatusConflict
-		}
-		page.Error = adultRefusal(re)
-		h.render(w, r, status, "adult", "Сертификат для взрослых", *page)
+		page.Error = refusalSentence(adultRefusals, re)
+		h.render(w, r, refusalStatus(err), "adult", adultTitle, *page)
 		return
 	}
 	h.internal(w, r, err)
@@ -545,17 +381,15 @@ func (h *handler) adultDocuments(w http.ResponseWriter, r *http.Request) {
 	if u == nil {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		h.fail(w, r, http.StatusBadRequest, "Форма не принята", "Форму не удалось прочитать. Откройте страницу заново.")
+	if !h.readForm(w, r) {
 		return
 	}
-	id, err := uuid.Parse(r.PostForm.Get("certificate"))
-	if err != nil || id == uuid.Nil {
+	id, ok := parseID(r.PostForm.Get("certificate"))
+	if !ok {
 		h.adultFailed(w, r, enrollment.ErrNotFound)
 		return
 	}
-	_, err = h.cfg.Service.RecordDocuments(r.Context(), r.PostForm.Get("key"),
+	_, err := h.cfg.Service.RecordDocuments(r.Context(), r.PostForm.Get("key"),
 		enrollment.DocumentsRequest{CertificateID: id, Uploaded: true, By: u.Caller})
 	if err != nil {
 		h.adultChangeFailed(w, r, err)
@@ -571,10 +405,10 @@ func (h *handler) adultChangeFailed(w http.ResponseWriter, r *http.Request, err 
 		h.adultFailed(w, r, err)
 		return
 	}
-	if ves := adultValidationErrors(err); len(ves) > 0 {
+	if ves := validationErrors(err); len(ves) > 0 {
 		msg := "Отметка не сохранена: это не сертификат для взрослых."
 		if ves[0].Field == "idempotency_key" {
-			_, msg = adultFieldMessage(ves[0])
+			msg = staleFormText
 		}
 		h.fail(w, r, http.StatusBadRequest, "Не выполнено", msg)
 		return
@@ -584,11 +418,7 @@ func (h *handler) adultChangeFailed(w http.ResponseWriter, r *http.Request, err 
 		return
 	}
 	if re, ok := errors.AsType[*funding.RuleError](err); ok {
-		status := http.StatusUnprocessableEntity
-		if errors.Is(err, enrollment.ErrIdempotencyConflict) {
-			status = http.StatusConflict
-		}
-		h.fail(w, r, status, "Не выполнено", adultRefusal(re))
+		h.fail(w, r, refusalStatus(err), "Не выполнено", refusalSentence(adultRefusals, re))
 		return
 	}
 	h.internal(w, r, err)
@@ -608,14 +438,16 @@ type adultQueuePage struct {
 type adultQueueRow struct {
 	adultCertView
 	Birth string
+	// Cancel is the operator's button of a certificate whose documents are
+	// overdue.
+	Cancel *postButton
 }
 
 // adultQueue is GET /adult/queue: the federal operator's list of the
 // adult certificates, newest first, a page at a time.
 func (h *handler) adultQueue(w http.ResponseWriter, r *http.Request) {
-	u := h.user(w, r)
+	u := h.signedIn(w, r, r.URL.RequestURI())
 	if u == nil {
-		http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 		return
 	}
 	// The service would list a holder their own certificates (shown on
@@ -637,9 +469,9 @@ func (h *handler) adultQueue(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	f := enrollment.CertificateFilter{Scheme: certificate.DigitalSkills}
 	if after := r.URL.Query().Get("after"); after != "" {
-		id, err := uuid.Parse(after)
-		if err != nil || id == uuid.Nil {
-			page.Error, status = "Ссылка на следующую страницу устарела или повреждена. Откройте список с начала.", http.StatusBadRequest
+		id, ok := parseID(after)
+		if !ok {
+			page.Error, status = staleLinkText, http.StatusBadRequest
 		}
 		f.After, page.First = id, "/adult/queue"
 	}
@@ -659,7 +491,8 @@ func (h *handler) adultQueue(w http.ResponseWriter, r *http.Request) {
 			}
 			row := adultQueueRow{adultCertView: h.adultCertView(c, pos), Birth: ruDate(c.Holder.BirthDate)}
 			if row.Docs.Overdue {
-				row.Key = uuid.NewString()
+				cancel := button("/adult/queue/"+c.ID.String()+"/cancel", "Аннулировать")
+				row.Cancel = &cancel
 			}
 			page.Rows = append(page.Rows, row)
 		}
@@ -673,18 +506,15 @@ func (h *handler) adultQueue(w http.ResponseWriter, r *http.Request) {
 // adultCancel is POST /adult/queue/{id}/cancel: the federal operator
 // cancels a certificate whose documents are overdue.
 func (h *handler) adultCancel(w http.ResponseWriter, r *http.Request) {
-	u := h.user(w, r)
+	u := h.signedIn(w, r, "/adult/queue")
 	if u == nil {
-		http.Redirect(w, r, "/signin?next="+url.QueryEscape("/adult/queue"), http.StatusSeeOther)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		h.fail(w, r, http.StatusBadRequest, "Форма не принята", "Форму не удалось прочитать. Откройте список заново.")
+	if !h.readForm(w, r) {
 		return
 	}
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil || id == uuid.Nil {
+	id, ok := parseID(r.PathValue("id"))
+	if !ok {
 		h.adultFailed(w, r, enrollment.ErrNotFound)
 		return
 	}

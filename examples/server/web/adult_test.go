@@ -12,7 +12,6 @@ import (
 
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
-	"github.com/edufund/edufund/examples/server/api"
 	"github.com/edufund/edufund/examples/server/demo"
 )
 
@@ -37,37 +36,6 @@ func adultCertificates(t *testing.T, e *env, person string) []certificate.Certif
 	return page.Certificates
 }
 
-// noRedirects makes c stop at a redirect, so that a test sees it.
-func noRedirects(c *client) func() {
-	old := c.hc.CheckRedirect
-	c.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return func() { c.hc.CheckRedirect = old }
-}
-
-// signInAs signs c in with a token of its own for a holder the demo does
-// not list: a person with no certificate at all.
-func signInAs(t *testing.T, e *env, c *client, person string) {
-	t.Helper()
-	tok, err := e.auth.Issue(api.Principal{Role: api.RoleHolder, Subject: person, Tenant: person})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, _ := url.Parse(e.srv.URL)
-	c.hc.Jar.SetCookies(u, []*http.Cookie{{Name: "edufund_token", Value: tok, Path: "/"}})
-}
-
-var hiddenKey = regexp.MustCompile(`name="key" value="([^"]+)"`)
-
-// formKey is the idempotency key of the first form of p with one.
-func formKey(t *testing.T, p page) string {
-	t.Helper()
-	m := hiddenKey.FindStringSubmatch(p.body)
-	if m == nil {
-		t.Fatalf("no key in the page:\n%s", p.body)
-	}
-	return m[1]
-}
-
 // adultApplication is an eligible adult's application form, with changes.
 func adultApplication(key, action string, set ...string) url.Values {
 	f := url.Values{"key": {key}, "action": {action}, "fullname": {"Петров Сергей Николаевич"}, "birthdate": {"1985-04-12"},
@@ -86,12 +54,8 @@ func adultApplication(key, action string, set ...string) url.Values {
 func TestAdultPage(t *testing.T) {
 	orlova, kuznetsov := adultNumber(t, shared, "adult-issued"), adultNumber(t, shared, "adult-queued")
 
-	c := shared.client(t)
-	restore := noRedirects(c)
-	if p := c.get("/adult"); p.status != http.StatusSeeOther || p.header.Get("Location") != "/signin?next=%2Fadult" {
-		t.Errorf("signed out: %d to %q, want 303 to the sign-in", p.status, p.header.Get("Location"))
-	}
-	restore()
+	c := noFollow(shared.client(t))
+	c.get("/adult").sendsToSignIn(t, "/adult")
 
 	signIn(t, c, demo.AdultOrlova)
 	p := c.get("/adult")
@@ -103,15 +67,13 @@ func TestAdultPage(t *testing.T) {
 		"до <strong>09.04.2026</strong> включительно", "Документы загружены", `name="certificate" value="`+shared.demo.CertificateID("adult-issued").String()+`"`)
 	p.lacks(t, kuznetsov, "Кузнецов", "Вы в очереди", "Проверить право", "Срок загрузки документов истёк")
 
-	c = shared.client(t)
-	signIn(t, c, demo.AdultKuznetsov)
+	c = shared.clientAs(t, demo.AdultKuznetsov)
 	p = c.get("/adult")
 	p.has(t, "Сертификат № "+kuznetsov, "Кузнецов Дмитрий Олегович", "Вы в очереди: 1-й", "до 31.12.2026", "Квота этого года исчерпана",
 		"срок отсчитывается с того дня, когда очередь дойдёт до вас")
 	p.lacks(t, orlova, "Орлова", "Документы загружены</button>", "Номинал", "Проверить право")
 
-	c = shared.client(t)
-	signIn(t, c, demo.GuardianIvanova)
+	c = shared.clientAs(t, demo.GuardianIvanova)
 	p = c.get("/adult")
 	if p.status != http.StatusOK {
 		t.Fatalf("Ivanova: status %d", p.status)
@@ -122,9 +84,7 @@ func TestAdultPage(t *testing.T) {
 		`<option value="RU-DEMO" selected>Демонстрационный регион</option>`, `<option value="novograd">Новоград</option>`,
 		`<option value="permanent" selected>Постоянная`, "Проверить право", "Подать заявку", `name="key" value="`)
 	p.lacks(t, orlova, kuznetsov, "Орлова", "Кузнецов", "person_id", "Сертификат №")
-	if m := english.FindString(p.body); m != "" {
-		t.Errorf("%q in the page", m)
-	}
+	noEnglish(t, p)
 }
 
 // TestAdultQueue: the federal operator lists both demo adults, the issued
@@ -132,8 +92,7 @@ func TestAdultPage(t *testing.T) {
 // gets 403 and none of it.
 func TestAdultQueue(t *testing.T) {
 	orlova, kuznetsov := adultNumber(t, shared, "adult-issued"), adultNumber(t, shared, "adult-queued")
-	c := shared.client(t)
-	signIn(t, c, "federal-operator")
+	c := shared.clientAs(t, "federal-operator")
 	p := c.get("/adult/queue")
 	if p.status != http.StatusOK {
 		t.Fatalf("status %d", p.status)
@@ -143,8 +102,7 @@ func TestAdultQueue(t *testing.T) {
 	p.lacks(t, "Аннулировать</button>", "Иванов")
 
 	for _, who := range []string{demo.GuardianIvanova, demo.AdultOrlova, "robo-admin", "novograd-officer", "region-operator"} {
-		c := shared.client(t)
-		signIn(t, c, who)
+		c := shared.clientAs(t, who)
 		p := c.get("/adult/queue")
 		if p.status != http.StatusForbidden {
 			t.Errorf("%s: status %d, want 403", who, p.status)
@@ -174,9 +132,8 @@ func TestAdultQueue(t *testing.T) {
 func TestAdultApply(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
 		orlova := adultNumber(t, e, "adult-issued")
-		c := e.client(t)
-		signIn(t, c, demo.GuardianPetrov)
-		key := formKey(t, c.get("/adult"))
+		c := noFollow(e.clientAs(t, demo.GuardianPetrov))
+		key := formKey(t, c.get("/adult"), "/adult")
 
 		p := c.post("/adult", adultApplication(key, "check", "birthdate", "2010-05-01", "education", "general"), nil)
 		if p.status != http.StatusOK {
@@ -209,9 +166,7 @@ func TestAdultApply(t *testing.T) {
 					t.Errorf("%s %v: status %d, want %d", action, tt.set, p.status, tt.wantStatus)
 				}
 				p.has(t, tt.want, `aria-describedby="`+tt.id+`-error"`, `<p class="error" id="`+tt.id+`-error">`)
-				if m := english.FindString(p.body); m != "" {
-					t.Errorf("%s %v: %q in the page", action, tt.set, m)
-				}
+				noEnglish(t, p)
 			}
 		}
 		p = c.post("/adult", adultApplication(key, "apply", "citizenship", "BY", "registration", "none"), nil)
@@ -224,14 +179,12 @@ func TestAdultApply(t *testing.T) {
 		}
 
 		c.post("/adult", adultApplication(key, "check"), nil).has(t, "Вы можете получить сертификат")
-		restore := noRedirects(c)
 		for range 2 { // a double submit: one application
 			p = c.post("/adult", adultApplication(key, "apply"), nil)
 			if p.status != http.StatusSeeOther || p.header.Get("Location") != "/adult?done=applied" {
 				t.Fatalf("apply: %d to %q, want 303 to /adult?done=applied\n%s", p.status, p.header.Get("Location"), p.body)
 			}
 		}
-		restore()
 		if cs := adultCertificates(t, e, demo.GuardianPetrov); len(cs) != 1 {
 			t.Fatalf("%d certificates after a double submit, want 1", len(cs))
 		}
@@ -256,13 +209,10 @@ func TestAdultApply(t *testing.T) {
 		// Past Orlova's deadline (30 days from 10 March), the operator
 		// cancels her certificate: Kuznetsov takes her place, Petrov moves up.
 		e.clock.T = time.Date(2026, time.April, 15, 6, 0, 0, 0, time.UTC)
-		fed := e.client(t)
-		signIn(t, fed, "federal-operator")
+		fed := noFollow(e.clientAs(t, "federal-operator"))
 		q := fed.get("/adult/queue")
 		q.has(t, "срок истёк 09.04.2026", `action="/adult/queue/`+orlovaID+`/cancel"`, "Аннулировать</button>", "в очереди: 2-й")
-		restore = noRedirects(fed)
-		p = fed.post("/adult/queue/"+orlovaID+"/cancel", url.Values{"key": {formKey(t, q)}}, nil)
-		restore()
+		p = fed.post("/adult/queue/"+orlovaID+"/cancel", url.Values{"key": {formKey(t, q, "/adult/queue/"+orlovaID+"/cancel")}}, nil)
 		if p.status != http.StatusSeeOther || p.header.Get("Location") != "/adult/queue?done=cancelled" {
 			t.Fatalf("cancel: %d to %q\n%s", p.status, p.header.Get("Location"), p.body)
 		}
@@ -278,22 +228,18 @@ func TestAdultApply(t *testing.T) {
 
 		c.get("/adult").has(t, "Вы в очереди: 1-й")
 
-		k := e.client(t)
-		signIn(t, k, demo.AdultKuznetsov)
+		k := noFollow(e.clientAs(t, demo.AdultKuznetsov))
 		p = k.get("/adult")
 		p.has(t, "сертификат обеспечен", "до <strong>15.05.2026</strong> включительно", "Документы загружены</button>")
-		restore = noRedirects(k)
-		form := url.Values{"key": {formKey(t, p)}, "certificate": {e.demo.CertificateID("adult-queued").String()}}
+		form := url.Values{"key": {formKey(t, p, "/adult/documents")}, "certificate": {e.demo.CertificateID("adult-queued").String()}}
 		if p := k.post("/adult/documents", form, nil); p.status != http.StatusSeeOther || p.header.Get("Location") != "/adult?done=documents" {
 			t.Fatalf("documents: %d to %q\n%s", p.status, p.header.Get("Location"), p.body)
 		}
-		restore()
 		p = k.get("/adult?done=documents")
 		p.has(t, "Отметка сохранена: документы организации загружены.", "Документы организации загружены 15.04.2026.")
 		p.lacks(t, "Документы загружены</button>")
 
-		o := e.client(t)
-		signIn(t, o, demo.AdultOrlova)
+		o := e.clientAs(t, demo.AdultOrlova)
 		o.get("/adult").has(t, `<span class="status">аннулирован</span>`, "Сертификат больше не действует")
 	})
 }
@@ -308,13 +254,10 @@ func TestAdultIssued(t *testing.T) {
 			Value: "3", Reason: "тест", By: enrollment.AsFederal("test")}); err != nil {
 			t.Fatal(err)
 		}
-		c := e.client(t)
-		signInAs(t, e, c, "person-new")
+		c := noFollow(e.clientAs(t, "person-new"))
 		p := c.get("/adult")
 		p.has(t, "У вас нет сертификата в этом году", `id="fullname" name="fullname" value=""`)
-		restore := noRedirects(c)
-		p = c.post("/adult", adultApplication(formKey(t, p), "apply", "fullname", "Новикова Анна Сергеевна", "sex", "female", "birthdate", "12.04.1990"), nil)
-		restore()
+		p = c.post("/adult", adultApplication(formKey(t, p, "/adult"), "apply", "fullname", "Новикова Анна Сергеевна", "sex", "female", "birthdate", "12.04.1990"), nil)
 		if p.status != http.StatusSeeOther {
 			t.Fatalf("apply: status %d\n%s", p.status, p.body)
 		}

@@ -8,14 +8,12 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/examples/server/api"
-	"github.com/edufund/edufund/examples/server/demo"
 	"github.com/edufund/edufund/funding"
 )
 
@@ -73,23 +71,6 @@ func certLabel(c certificate.Certificate) string {
 	return c.Holder.FullName + ", сертификат № " + string(c.Number)
 }
 
-// cabinetMunicipality is a municipality's name by its code (Config.Municipalities);
-// the code itself when it has none.
-func (h *handler) cabinetMunicipality(code string) string {
-	if n := h.cfg.Municipalities[code]; n != "" {
-		return n
-	}
-	return code
-}
-
-// cabinetDate is the region's date at instant t: the date the rules saw.
-func (h *handler) cabinetDate(t time.Time) funding.Date {
-	if loc := h.cfg.Service.Config().Location; loc != nil {
-		t = t.In(loc)
-	}
-	return funding.DateOf(t)
-}
-
 // ---- the list ----
 
 type cabinetListPage struct {
@@ -103,42 +84,11 @@ type certCard struct {
 	URL, Name, Number, Status, Kind, Municipality, ValidUntil string
 }
 
-// kindNames are the kinds of a child's certificate.
-var kindNames = map[certificate.Kind]string{
-	certificate.Funded:     "сертификат персонифицированного финансирования",
-	certificate.Accounting: "учётный сертификат",
-}
-
-func ruKind(c certificate.Certificate) string {
-	if c.Scheme == certificate.DigitalSkills {
-		return "сертификат для взрослых"
-	}
-	if n, ok := kindNames[c.Kind]; ok {
-		return n
-	}
-	return "сертификат"
-}
-
-// categoryNames are the demo's categories of children's certificates; a
-// region's own codes show as themselves.
-var categoryNames = map[string]string{
-	demo.CategoryCity:  "городская",
-	demo.CategoryRural: "сельская",
-}
-
-func ruCategory(code string) string {
-	if n, ok := categoryNames[code]; ok {
-		return n
-	}
-	return code
-}
-
 // family is the signed-in holder of a cabinet page; it answers r itself
 // (the sign-in, or the page for another role) and returns nil otherwise.
 func (h *handler) family(w http.ResponseWriter, r *http.Request) *user {
-	u := h.user(w, r)
+	u := h.signedIn(w, r, r.URL.RequestURI())
 	if u == nil {
-		signInFirst(w, r, r.URL.RequestURI())
 		return nil
 	}
 	if u.Caller.Role != enrollment.RoleHolder {
@@ -162,8 +112,8 @@ func (h *handler) cabinetList(w http.ResponseWriter, r *http.Request) {
 	// The switcher's form: a plain GET, turned into the certificate's
 	// own address.
 	if q := r.URL.Query(); q.Has("cert") {
-		id, err := uuid.Parse(q.Get("cert"))
-		if err != nil || id == uuid.Nil {
+		id, ok := parseID(q.Get("cert"))
+		if !ok {
 			h.cabinetNotFound(w, r)
 			return
 		}
@@ -178,10 +128,12 @@ func (h *handler) cabinetList(w http.ResponseWriter, r *http.Request) {
 	var page cabinetListPage
 	for _, c := range cs {
 		card := certCard{URL: "/cabinet/" + c.ID.String(), Name: c.Holder.FullName, Number: string(c.Number),
-			Status: adultStatus(c.Status), Kind: ruKind(c), Municipality: h.cabinetMunicipality(c.Municipality), ValidUntil: ruDate(c.ValidUntil)}
+			Status: ruCertificateStatus(c.Status), Kind: ruKind(c), Municipality: h.municipalityName(c.Municipality), ValidUntil: ruDate(c.ValidUntil)}
 		if c.Scheme == certificate.DigitalSkills {
-			// The adult's certificate has its own page, with its documents.
-			card.URL = "/adult"
+			// The adult's certificate has its own page, with its documents;
+			// its card says neither the kind nor a municipality, which the
+			// section's heading and the scheme say.
+			card.URL, card.Kind, card.Municipality = "/adult", "", ""
 			page.Adults = append(page.Adults, card)
 			continue
 		}
@@ -274,8 +226,8 @@ func (h *handler) cabinet(w http.ResponseWriter, r *http.Request) {
 	if u == nil {
 		return
 	}
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil || id == uuid.Nil {
+	id, ok := parseID(r.PathValue("id"))
+	if !ok {
 		h.cabinetNotFound(w, r)
 		return
 	}
@@ -296,8 +248,8 @@ func (h *handler) cabinet(w http.ResponseWriter, r *http.Request) {
 // cabinetView is the page of cab, read by u.
 func (h *handler) cabinetView(ctx context.Context, u *user, cab enrollment.Cabinet) (*cabinetPage, error) {
 	c := cab.Certificate
-	p := &cabinetPage{ID: c.ID.String(), Name: c.Holder.FullName, Number: string(c.Number), Status: adultStatus(c.Status),
-		Kind: ruKind(c), Category: ruCategory(c.Category), Municipality: h.cabinetMunicipality(c.Municipality),
+	p := &cabinetPage{ID: c.ID.String(), Name: c.Holder.FullName, Number: string(c.Number), Status: ruCertificateStatus(c.Status),
+		Kind: ruKind(c), Category: ruCategory(c.Category), Municipality: h.municipalityName(c.Municipality),
 		IssuedOn: ruDate(c.IssuedOn), ValidUntil: ruDate(c.ValidUntil), PeriodStart: ruDate(cab.Period.Start), PeriodEnd: ruDate(cab.Period.End),
 		Adult: c.Scheme == certificate.DigitalSkills, Funded: c.Kind == certificate.Funded,
 		BudgetNotice: cab.BudgetNotice, Position: cab.Position, SearchURL: "/?" + url.Values{"cert": {c.ID.String()}}.Encode()}
@@ -392,7 +344,7 @@ func (h *handler) cabinetView(ctx context.Context, u *user, cab enrollment.Cabin
 	for _, n := range notes {
 		v := noteView{Text: h.noteText(n, cab, byID, offers)}
 		if n.At != nil {
-			v.Date = ruDate(h.cabinetDate(*n.At))
+			v.Date = ruDate(h.regionDate(*n.At))
 		}
 		if n.ContractID != nil {
 			if _, ok := byID[*n.ContractID]; ok {

@@ -3,37 +3,15 @@ package web_test
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 
 	"github.com/edufund/edufund/enrollment"
-	"github.com/edufund/edufund/examples/server/api"
 	"github.com/edufund/edufund/examples/server/demo"
-	"github.com/edufund/edufund/funding"
+	"github.com/edufund/edufund/examples/server/web"
 )
-
-// cabinetRub is an amount as the pages write it (1 010,98 ₽), with "_"
-// for the no-break spaces, as page.has reads it.
-func cabinetRub(m funding.Money) string {
-	k := m.Kopecks()
-	sign := ""
-	if k < 0 {
-		sign, k = "−", -k
-	}
-	s := strconv.FormatInt(k/100, 10)
-	var b strings.Builder
-	for i, d := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteString("_")
-		}
-		b.WriteRune(d)
-	}
-	return sign + b.String() + "," + strconv.FormatInt(k%100/10, 10) + strconv.FormatInt(k%10, 10) + "_₽"
-}
 
 // cabinetOf is the cabinet of the demo certificate labelled label as its
 // guardian reads it through the service.
@@ -46,18 +24,11 @@ func cabinetOf(t *testing.T, e *env, guardian, label string) enrollment.Cabinet 
 	return cab
 }
 
-// noFollow makes c stop at redirects, so that a test sees the 303.
-func noFollow(c *client) *client {
-	c.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return c
-}
-
 // TestCabinetList: a parent sees each of their children's certificates as
 // a card linking to its cabinet, with its number, status, kind and
 // municipality in Russian, and none of another family's.
 func TestCabinetList(t *testing.T) {
-	c := shared.client(t)
-	signIn(t, c, demo.GuardianIvanova)
+	c := shared.clientAs(t, demo.GuardianIvanova)
 	misha := cabinetOf(t, shared, demo.GuardianIvanova, "child-active-funded").Certificate
 	olga := cabinetOf(t, shared, demo.GuardianIvanova, "child-issued-accounting").Certificate
 
@@ -72,20 +43,16 @@ func TestCabinetList(t *testing.T) {
 		`aria-current="page">Мои сертификаты</a>`)
 	p.lacks(t, "Петров Иван", "Петрова Анна", shared.demo.CertificateID("child-suspended").String(),
 		shared.demo.CertificateID("child-cancelled").String(), "Сертификат для взрослых</h2>")
-	if english.MatchString(p.body) {
-		t.Errorf("English in the page:\n%s", p.body)
-	}
+	noEnglish(t, p)
 
 	// The other family sees their own and none of Ivanova's.
-	c2 := shared.client(t)
-	signIn(t, c2, demo.GuardianPetrov)
+	c2 := shared.clientAs(t, demo.GuardianPetrov)
 	q := c2.get("/cabinet")
 	q.has(t, "Петров Иван Сергеевич", "Петрова Анна Сергеевна", "приостановлен", "аннулирован")
 	q.lacks(t, "Иванов Михаил", "Иванова Ольга", misha.ID.String(), olga.ID.String())
 
 	// An adult's own certificate is listed, linking to its own page.
-	c3 := shared.client(t)
-	signIn(t, c3, demo.AdultOrlova)
+	c3 := shared.clientAs(t, demo.AdultOrlova)
 	a := c3.get("/cabinet")
 	a.has(t, "Сертификат для взрослых</h2>", `<a href="/adult">Орлова Наталья Викторовна</a>`)
 	a.lacks(t, "Сертификаты детей")
@@ -96,8 +63,7 @@ func TestCabinetList(t *testing.T) {
 // to its page, the switcher between the family's children, the protection
 // mode and the notifications.
 func TestCabinet(t *testing.T) {
-	c := shared.client(t)
-	signIn(t, c, demo.GuardianIvanova)
+	c := shared.clientAs(t, demo.GuardianIvanova)
 	cab := cabinetOf(t, shared, demo.GuardianIvanova, "child-active-funded")
 	if cab.Money == nil {
 		t.Fatal("the demo's budget is reached: no money to show")
@@ -113,11 +79,11 @@ func TestCabinet(t *testing.T) {
 		"сертификат персонифицированного финансирования", "городская", "Новоград",
 		"Действует до</dt><dd>"+cab.Certificate.ValidUntil.Time().Format("02.01.2006"),
 		"с 01.01.2026 по 31.12.2026",
-		"<dt>Номинал</dt><dd>"+cabinetRub(m.Nominal)+"</dd>",
-		"<dt>Доступно сейчас</dt><dd>"+cabinetRub(m.Usable)+"</dd>",
-		"<dt>Остаток</dt><dd>"+cabinetRub(m.Balance)+"</dd>",
-		"<dt>Зарезервировано</dt><dd>"+cabinetRub(m.Reserved)+"</dd>",
-		"<dt>Списано</dt><dd>"+cabinetRub(m.Spent)+"</dd>",
+		"<dt>Номинал</dt><dd>"+web.RuMoney(m.Nominal)+"</dd>",
+		"<dt>Доступно сейчас</dt><dd>"+web.RuMoney(m.Usable)+"</dd>",
+		"<dt>Остаток</dt><dd>"+web.RuMoney(m.Balance)+"</dd>",
+		"<dt>Зарезервировано</dt><dd>"+web.RuMoney(m.Reserved)+"</dd>",
+		"<dt>Списано</dt><dd>"+web.RuMoney(m.Spent)+"</dd>",
 		`<a href="/?cert=`+misha+`">Найти программу</a>`,
 		// The switcher: a GET form over both children, Misha selected.
 		`<form method="get" action="/cabinet"`, `<label for="cert">Ребёнок</label>`,
@@ -129,19 +95,17 @@ func TestCabinet(t *testing.T) {
 		`<a href="/contracts/`+shared.demo.Contract.String()+`">Футбол</a>`, "Футбол "+strconv.Itoa(shared.demo.Year)+"-A",
 		"договор действует", "Уведомления", "Начислен номинал")
 	if !m.Depleted.IsZero() {
-		p.has(t, "Сгорело до первой заявки</dt><dd>"+cabinetRub(m.Depleted)+"</dd>")
+		p.has(t, "Сгорело до первой заявки</dt><dd>"+web.RuMoney(m.Depleted)+"</dd>")
 	}
 	for _, r := range cab.Registries {
 		p.has(t, "<td class=\"num\">"+strconv.Itoa(r.Used)+" из "+strconv.Itoa(r.Allowed)+"</td>")
 	}
 	p.has(t, "Социально значимые: бесплатно")
-	if english.MatchString(p.body) || strings.Contains(p.body, "(rule ") {
-		t.Errorf("English in the page:\n%s", p.body)
-	}
+	noEnglish(t, p)
+	p.lacks(t, "(rule ")
 
 	// The switcher's form leads to the picked child's cabinet.
-	sw := noFollow(shared.client(t))
-	signIn(t, sw, demo.GuardianIvanova)
+	sw := noFollow(shared.clientAs(t, demo.GuardianIvanova))
 	r := sw.get("/cabinet?cert=" + olga)
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/cabinet/"+olga {
 		t.Errorf("switch: %d to %q", r.status, r.header.Get("Location"))
@@ -159,16 +123,9 @@ func TestCabinetQueued(t *testing.T) {
 	if cab.Position == 0 {
 		t.Skip("the demo's rural certificate is not queued")
 	}
-	// Sidorov is no principal of the sign-in page: his cookie is a token
-	// the server's key signs, as the page would store it.
-	c := shared.client(t)
-	tok, err := shared.auth.Issue(api.Principal{Role: api.RoleHolder, Subject: demo.GuardianSidorov, Tenant: demo.GuardianSidorov})
-	if err != nil {
-		t.Fatal(err)
-	}
-	base, _ := url.Parse(shared.srv.URL)
-	c.hc.Jar.SetCookies(base, []*http.Cookie{{Name: "edufund_token", Value: tok, Path: "/"}})
-	p := c.get("/cabinet/" + cab.Certificate.ID.String())
+	// Sidorov is no principal of the sign-in page: clientAs signs him in
+	// with a token.
+	p := shared.clientAs(t, demo.GuardianSidorov).get("/cabinet/" + cab.Certificate.ID.String())
 	p.has(t, "Сертификат в очереди на финансирование: позиция "+strconv.Itoa(cab.Position), "Заречье")
 }
 
@@ -180,8 +137,7 @@ func TestCabinetAccess(t *testing.T) {
 	number := string(cabinetOf(t, shared, demo.GuardianIvanova, "child-active-funded").Certificate.Number)
 	mishaData := []string{"Иванов Михаил", number, "Футбол", shared.demo.Contract.String()}
 
-	petrov := shared.client(t)
-	signIn(t, petrov, demo.GuardianPetrov)
+	petrov := shared.clientAs(t, demo.GuardianPetrov)
 	p := petrov.get("/cabinet/" + misha)
 	if p.status != http.StatusNotFound {
 		t.Errorf("another family's cabinet: status %d, want 404", p.status)
@@ -200,8 +156,7 @@ func TestCabinetAccess(t *testing.T) {
 		{"region-operator", "/municipality"}, {"federal-operator", "/adult/queue"},
 	} {
 		t.Run(tt.subject, func(t *testing.T) {
-			c := shared.client(t)
-			signIn(t, c, tt.subject)
+			c := shared.clientAs(t, tt.subject)
 			for _, path := range []string{"/cabinet", "/cabinet/" + misha} {
 				p := c.get(path)
 				if p.status != http.StatusForbidden {
@@ -213,8 +168,7 @@ func TestCabinetAccess(t *testing.T) {
 		})
 	}
 
-	ivanova := shared.client(t)
-	signIn(t, ivanova, demo.GuardianIvanova)
+	ivanova := shared.clientAs(t, demo.GuardianIvanova)
 	for _, path := range []string{"/cabinet/nope", "/cabinet/" + uuid.Nil.String(), "/cabinet/" + uuid.NewString(),
 		"/cabinet/%00", "/cabinet?cert=garbage", "/cabinet?cert="} {
 		p := ivanova.get(path)
@@ -227,9 +181,7 @@ func TestCabinetAccess(t *testing.T) {
 	out := noFollow(shared.client(t))
 	for _, path := range []string{"/cabinet", "/cabinet/" + misha} {
 		p := out.get(path)
-		if loc := p.header.Get("Location"); p.status != http.StatusSeeOther || loc != "/signin?next="+url.QueryEscape(path) {
-			t.Errorf("%s signed out: %d to %q, want 303 to the sign-in", path, p.status, loc)
-		}
+		p.sendsToSignIn(t, path)
 		p.lacks(t, mishaData...)
 	}
 }
@@ -239,22 +191,12 @@ func TestCabinetAccess(t *testing.T) {
 // the money (rules.md), and no balance.
 func TestCabinetBudgetReached(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
-		ctx := context.Background()
-		period := e.svc.Config().PeriodOf(e.svc.Today())
-		used, err := e.svc.Budget(ctx, demo.MunCity, period)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.svc.SetBudget(ctx, uuid.NewString(), enrollment.BudgetRequest{Municipality: demo.MunCity, Period: period,
-			Limit: funding.Kopecks(used.Used), By: enrollment.AsRegional("test")}); err != nil {
-			t.Fatal(err)
-		}
+		reachBudget(t, e, demo.MunCity)
 		cab := cabinetOf(t, e, demo.GuardianIvanova, "child-active-funded")
 		if cab.Money != nil || cab.BudgetNotice == "" {
 			t.Fatalf("the service still shows the money: %+v", cab)
 		}
-		c := e.client(t)
-		signIn(t, c, demo.GuardianIvanova)
+		c := e.clientAs(t, demo.GuardianIvanova)
 		p := c.get("/cabinet/" + cab.Certificate.ID.String())
 		if p.status != http.StatusOK {
 			t.Fatalf("status %d", p.status)

@@ -1,10 +1,9 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"net/http"
-	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -89,22 +88,15 @@ func priceOf(c enrollment.Contract) *priceView {
 	return v
 }
 
-// signInFirst sends a signed-out reader to the sign-in, which returns to
-// back.
-func signInFirst(w http.ResponseWriter, r *http.Request, back string) {
-	http.Redirect(w, r, "/signin?next="+url.QueryEscape(back), http.StatusSeeOther)
-}
-
 // applicant is the signed-in holder who may open the form; otherwise it
 // answers the request itself and returns nil.
 func (h *handler) applicant(w http.ResponseWriter, r *http.Request) *user {
-	u := h.user(w, r)
+	back := r.URL.RequestURI()
+	if r.Method == http.MethodPost {
+		back = r.URL.Path
+	}
+	u := h.signedIn(w, r, back)
 	if u == nil {
-		back := r.URL.RequestURI()
-		if r.Method == http.MethodPost {
-			back = r.URL.Path
-		}
-		signInFirst(w, r, back)
 		return nil
 	}
 	if u.Principal.Role != enrollment.RoleHolder {
@@ -115,24 +107,27 @@ func (h *handler) applicant(w http.ResponseWriter, r *http.Request) *user {
 	return u
 }
 
-// applyProgram reads the program of the form's path; on failure it has
-// answered the request.
-func (h *handler) applyProgram(w http.ResponseWriter, r *http.Request) (enrollment.ProgramPage, bool) {
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil || id == uuid.Nil {
+// applyTo is the applicant and the program of the form's path; on false
+// it has answered the request.
+func (h *handler) applyTo(w http.ResponseWriter, r *http.Request) (*user, enrollment.ProgramPage, bool) {
+	u := h.applicant(w, r)
+	if u == nil {
+		return nil, enrollment.ProgramPage{}, false
+	}
+	pg, ok := h.programOf(w, r)
+	return u, pg, ok
+}
+
+// programOf reads the program of the path's {id}, as its page shows it;
+// on failure it has answered the request.
+func (h *handler) programOf(w http.ResponseWriter, r *http.Request) (enrollment.ProgramPage, bool) {
+	id, ok := parseID(r.PathValue("id"))
+	if !ok {
 		h.programNotFound(w, r)
 		return enrollment.ProgramPage{}, false
 	}
 	pg, err := h.cfg.Service.ProgramPage(r.Context(), id)
-	if errors.Is(err, enrollment.ErrNotFound) {
-		h.programNotFound(w, r)
-		return pg, false
-	}
-	if err != nil {
-		h.internal(w, r, err)
-		return pg, false
-	}
-	return pg, true
+	return pg, !h.readFailed(w, r, err, h.programNotFound)
 }
 
 // groupOf is the program's group of id value; nil for none.
@@ -205,11 +200,7 @@ func (h *handler) applyOptions(r *http.Request, u *user, pg enrollment.ProgramPa
 }
 
 func (h *handler) applyForm(w http.ResponseWriter, r *http.Request) {
-	u := h.applicant(w, r)
-	if u == nil {
-		return
-	}
-	pg, ok := h.applyProgram(w, r)
+	u, pg, ok := h.applyTo(w, r)
 	if !ok {
 		return
 	}
@@ -232,23 +223,17 @@ func (h *handler) applyForm(w http.ResponseWriter, r *http.Request) {
 
 // apply previews (step=preview) or submits (step=submit) the application.
 func (h *handler) apply(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		h.fail(w, r, http.StatusBadRequest, "Форма не принята", "Форму не удалось прочитать. Откройте страницу заявки заново.")
+	if !h.readForm(w, r) {
 		return
 	}
-	u := h.applicant(w, r)
-	if u == nil {
-		return
-	}
-	pg, ok := h.applyProgram(w, r)
+	u, pg, ok := h.applyTo(w, r)
 	if !ok {
 		return
 	}
 	pf := r.PostForm
 	submit := pf.Get("step") == "submit"
 	f := applyForm{Group: pf.Get("group"), Cert: pf.Get("cert"), Month: pf.Get("month"), Key: pf.Get("key"), CoPay: pf.Get("copay") != ""}
-	if k, err := uuid.Parse(f.Key); err != nil || k == uuid.Nil {
+	if _, ok := parseID(f.Key); !ok {
 		h.fail(w, r, http.StatusBadRequest, "Форма устарела", "Откройте страницу заявки заново и заполните форму.")
 		return
 	}
@@ -263,7 +248,7 @@ func (h *handler) apply(w http.ResponseWriter, r *http.Request) {
 		f.Group, req.GroupID = g.Group.ID.String(), g.Group.ID
 		months := startMonths(g, today)
 		m, err := funding.ParseMonth(f.Month)
-		offered := err == nil && containsMonth(months, m)
+		offered := err == nil && slices.Contains(months, m)
 		switch {
 		case !offered && !submit && len(months) > 0:
 			// Another group was picked: its months are new to the reader,
@@ -288,7 +273,7 @@ func (h *handler) apply(w http.ResponseWriter, r *http.Request) {
 			req.Start = start
 		}
 	}
-	if id, err := uuid.Parse(f.Cert); err != nil || id == uuid.Nil {
+	if id, ok := parseID(f.Cert); !ok {
 		page.Errors["cert"] = "Выберите сертификат из списка."
 	} else {
 		req.CertificateID = id
@@ -320,15 +305,6 @@ func (h *handler) apply(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.render(w, r, status, "apply", "Заявка: "+pg.Program.Name, page)
-}
-
-func containsMonth(ms []funding.Month, m funding.Month) bool {
-	for _, x := range ms {
-		if x == m {
-			return true
-		}
-	}
-	return false
 }
 
 // submitRefusals are the submission's refusals that errors.go's refusals
@@ -366,7 +342,7 @@ func (h *handler) applyRefused(r *http.Request, err error, req enrollment.Submit
 		return http.StatusBadRequest, true
 	}
 	if errors.Is(err, enrollment.ErrIdempotencyConflict) {
-		page.Error = "Эта форма уже была отправлена с другими данными. Проверьте заявку и отправьте её ещё раз."
+		page.Error = resentFormText
 		page.Form.Key = uuid.NewString()
 		page.Preview = nil
 		return http.StatusConflict, true
@@ -401,46 +377,10 @@ func (h *handler) applyRefused(r *http.Request, err error, req enrollment.Submit
 
 // submitRefusalText is a refusal of a submission as a sentence.
 func submitRefusalText(re *funding.RuleError) string {
-	if t, ok := submitRefusals[re.Code]; ok {
-		return t
-	}
-	return "Заявку подать нельзя: " + refusalText(re) + "."
-}
-
-// serviceFailed shows what is left of the service's errors: busy (the
-// reader may try again) or a fault.
-func (h *handler) serviceFailed(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, enrollment.ErrUnavailable) || errors.Is(err, enrollment.ErrContention) ||
-		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		h.log.WarnContext(r.Context(), "service busy", "path", r.URL.Path, "err", err)
-		h.fail(w, r, http.StatusServiceUnavailable, "Сервис занят",
-			"Сейчас запрос не удалось выполнить. Ничего не изменилось: попробуйте ещё раз через минуту.")
-		return
-	}
-	h.internal(w, r, err)
+	return nameOr(submitRefusals, re.Code, "Заявку подать нельзя: "+refusalText(re)+".")
 }
 
 // ---- the contract page ----
-
-// contractStatusNames are the contract statuses in Russian.
-var contractStatusNames = map[enrollment.Status]string{
-	enrollment.Requested:   "заявка подана",
-	enrollment.Accepted:    "оферта направлена",
-	enrollment.Active:      "договор действует",
-	enrollment.Terminating: "договор расторгнут",
-	enrollment.Closed:      "договор завершён",
-	enrollment.Refused:     "в зачислении отказано",
-	enrollment.Withdrawn:   "заявка отозвана",
-}
-
-// ruContractStatus is a contract's status in Russian; the code itself for
-// a status the pages do not know yet.
-func ruContractStatus(s enrollment.Status) string {
-	if n, ok := contractStatusNames[s]; ok {
-		return n
-	}
-	return string(s)
-}
 
 // contractNext says what happens next in status s, to the family
 // (holder) or to the provider.
@@ -494,9 +434,12 @@ type contractPage struct {
 	Done, Error string
 	Errors      fieldErrors
 
-	// The actions the caller may take now, each with its form's key.
+	// The actions the caller may take now, each with its form's key;
+	// Buttons are those of one button (accept, confirm, withdraw,
+	// terminate).
 	Withdraw, Accept, Terminate, Rate, Confirm, Refuse, Deliver bool
 	Keys                                                        map[string]string
+	Buttons                                                     []postButton
 	// As typed, when a form is shown again.
 	ReasonText, Percent string
 	DeliveryMonths      []option
@@ -524,21 +467,13 @@ var contractActions = []string{"withdraw", "accept", "terminate", "rate", "confi
 // contractOf reads the contract of the path for u; on failure it has
 // answered the request.
 func (h *handler) contractOf(w http.ResponseWriter, r *http.Request, u *user) (enrollment.Contract, bool) {
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil || id == uuid.Nil {
+	id, ok := parseID(r.PathValue("id"))
+	if !ok {
 		h.contractNotFound(w, r)
 		return enrollment.Contract{}, false
 	}
 	c, err := h.cfg.Service.Contract(r.Context(), u.Caller, id)
-	if errors.Is(err, enrollment.ErrNotFound) || errors.Is(err, enrollment.ErrForbidden) {
-		h.contractNotFound(w, r)
-		return c, false
-	}
-	if err != nil {
-		h.serviceFailed(w, r, err)
-		return c, false
-	}
-	return c, true
+	return c, !h.readFailed(w, r, err, h.contractNotFound)
 }
 
 func (h *handler) contractNotFound(w http.ResponseWriter, r *http.Request) {
@@ -547,9 +482,8 @@ func (h *handler) contractNotFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) contract(w http.ResponseWriter, r *http.Request) {
-	u := h.user(w, r)
+	u := h.signedIn(w, r, r.URL.RequestURI())
 	if u == nil {
-		signInFirst(w, r, r.URL.RequestURI())
 		return
 	}
 	c, ok := h.contractOf(w, r, u)
@@ -599,17 +533,8 @@ func (h *handler) contractView(r *http.Request, u *user, c enrollment.Contract, 
 	} else if _, refused := errors.AsType[*funding.RuleError](err); !refused {
 		h.log.WarnContext(ctx, "contract: the certificate could not be read", "err", err)
 	}
-	// The day of submission in the region, as the rules see dates.
-	var submitted funding.Date
-	if !c.CreatedAt.IsZero() {
-		at := c.CreatedAt
-		if loc := h.cfg.Service.Config().Location; loc != nil {
-			at = at.In(loc)
-		}
-		submitted = funding.DateOf(at)
-	}
 	for _, d := range []dateRow{
-		{"Заявка подана", ruDate(submitted)}, {"Оферта направлена", ruDate(c.OfferedOn)}, {"Договор заключён", ruDate(c.ActivatedOn)},
+		{"Заявка подана", ruDate(h.regionDate(c.CreatedAt))}, {"Оферта направлена", ruDate(c.OfferedOn)}, {"Договор заключён", ruDate(c.ActivatedOn)},
 		{"Договор расторгнут", ruDate(c.TerminatedOn)}, {closedLabel(c.Status), ruDate(c.ClosedOn)},
 	} {
 		if d.Value != "" {
@@ -669,6 +594,21 @@ func (h *handler) contractView(r *http.Request, u *user, c enrollment.Contract, 
 	for _, a := range contractActions {
 		p.Keys[a] = uuid.NewString()
 	}
+	for _, b := range []struct {
+		shown         bool
+		action, label string
+		secondary     bool
+	}{
+		{p.Accept, "accept", "Принять оферту", false},
+		{p.Confirm, "confirm", "Подтвердить зачисление", false},
+		{p.Withdraw, "withdraw", "Отозвать заявку", true},
+		{p.Terminate, "terminate", "Расторгнуть договор", true},
+	} {
+		if b.shown {
+			p.Buttons = append(p.Buttons, postButton{Path: "/contracts/" + p.ID + "/" + b.action, Label: b.label,
+				Key: p.Keys[b.action], Secondary: b.secondary})
+		}
+	}
 	return p, nil
 }
 
@@ -686,22 +626,15 @@ func closedLabel(s enrollment.Status) string {
 // contractAction runs an action of the page and returns to it.
 func (h *handler) contractAction(w http.ResponseWriter, r *http.Request) {
 	action := r.PathValue("action")
-	known := false
-	for _, a := range contractActions {
-		known = known || a == action
-	}
-	if !known {
+	if !slices.Contains(contractActions, action) {
 		h.notFound(w, r)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		h.fail(w, r, http.StatusBadRequest, "Форма не принята", "Форму не удалось прочитать. Откройте страницу договора заново.")
+	if !h.readForm(w, r) {
 		return
 	}
-	u := h.user(w, r)
+	u := h.signedIn(w, r, "/contracts/"+r.PathValue("id"))
 	if u == nil {
-		signInFirst(w, r, "/contracts/"+r.PathValue("id"))
 		return
 	}
 	c, ok := h.contractOf(w, r, u)
@@ -709,7 +642,7 @@ func (h *handler) contractAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := r.PostForm.Get("key")
-	if k, err := uuid.Parse(key); err != nil || k == uuid.Nil {
+	if _, ok := parseID(key); !ok {
 		h.fail(w, r, http.StatusBadRequest, "Форма устарела", "Откройте страницу договора заново и повторите действие.")
 		return
 	}
@@ -842,7 +775,7 @@ func contractRefused(err error, action string, errs fieldErrors) (int, string, b
 		return http.StatusConflict, "", true
 	}
 	if errors.Is(err, enrollment.ErrIdempotencyConflict) {
-		return http.StatusConflict, "Эта форма уже была отправлена с другими данными. Проверьте договор и повторите действие.", true
+		return http.StatusConflict, resentFormText, true
 	}
 	if errors.Is(err, enrollment.ErrNotFound) || errors.Is(err, enrollment.ErrForbidden) {
 		return 0, "", false
@@ -851,8 +784,5 @@ func contractRefused(err error, action string, errs fieldErrors) (int, string, b
 	if !ok {
 		return 0, "", false
 	}
-	if t, ok := actionRefusals[re.Code]; ok {
-		return http.StatusUnprocessableEntity, t, true
-	}
-	return http.StatusUnprocessableEntity, "Действие не выполнено: правила программы сертификатов его сейчас не допускают.", true
+	return http.StatusUnprocessableEntity, refusalSentence(actionRefusals, re), true
 }

@@ -15,23 +15,6 @@ import (
 	"github.com/edufund/edufund/funding"
 )
 
-// contractNoFollow makes c stop at a redirect, so that a test sees the 303 and
-// where it goes.
-func contractNoFollow(c *client) *client {
-	c.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return c
-}
-
-// contractFormKey is the idempotency key of the form posting to action on p.
-func contractFormKey(t *testing.T, p page, action string) string {
-	t.Helper()
-	m := regexp.MustCompile(`(?s)action="` + regexp.QuoteMeta(action) + `">\s*(?:<fieldset>\s*<legend>[^<]*</legend>\s*)?<input type="hidden" name="key" value="([0-9a-f-]{36})"`).FindStringSubmatch(p.body)
-	if m == nil {
-		t.Fatalf("no form to %s with a key in the page (status %d):\n%s", action, p.status, p.body)
-	}
-	return m[1]
-}
-
 // contractStatus is the contract's status as the system reads it.
 func contractStatus(t *testing.T, e *env, id uuid.UUID) enrollment.Status {
 	t.Helper()
@@ -67,7 +50,7 @@ func applyWalkthrough(t *testing.T, e *env, c *client) applyInput {
 	if p.status != http.StatusOK {
 		t.Fatalf("the form: status %d\n%s", p.status, p.body)
 	}
-	a.key = contractFormKey(t, p, a.program)
+	a.key = formKey(t, p, a.program)
 	return a
 }
 
@@ -87,8 +70,7 @@ func mishaMoney(t *testing.T, e *env) (enrollment.CabinetMoney, int) {
 // a refusal without a reason change nothing.
 func TestApplyAndContract(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
-		parent := contractNoFollow(e.client(t))
-		signIn(t, parent, demo.GuardianIvanova)
+		parent := noFollow(e.clientAs(t, demo.GuardianIvanova))
 
 		// The form from the program's page.
 		o, err := e.svc.Offer(context.Background(), e.demo.WalkthroughGroup)
@@ -157,15 +139,13 @@ func TestApplyAndContract(t *testing.T) {
 		p.lacks(t, "Подтвердить зачисление", "Причина отказа", "Принять оферту")
 
 		// Another family and another provider see nothing and change nothing.
-		petrov := contractNoFollow(e.client(t))
-		signIn(t, petrov, demo.GuardianPetrov)
+		petrov := noFollow(e.clientAs(t, demo.GuardianPetrov))
 		if p := petrov.get(path); p.status != http.StatusNotFound {
 			t.Errorf("another family: status %d, want 404", p.status)
 		} else {
 			p.lacks(t, "Robotics", "Иванов")
 		}
-		sport := contractNoFollow(e.client(t))
-		signIn(t, sport, "sport-admin")
+		sport := noFollow(e.clientAs(t, "sport-admin"))
 		if p := sport.get(path); p.status != http.StatusNotFound {
 			t.Errorf("another provider reads: status %d, want 404", p.status)
 		}
@@ -173,8 +153,7 @@ func TestApplyAndContract(t *testing.T) {
 			t.Errorf("another provider confirms: status %d, want 403 or 404", p.status)
 		}
 		// The municipality reads the contract but is no party to it.
-		officer := contractNoFollow(e.client(t))
-		signIn(t, officer, "novograd-officer")
+		officer := noFollow(e.clientAs(t, "novograd-officer"))
 		officer.get(path).has(t, `<span class="status">заявка подана</span>`, "Иванов Михаил Петрович")
 		if p := officer.post(path+"/confirm", url.Values{"key": {uuid.NewString()}}, nil); p.status != http.StatusForbidden {
 			t.Errorf("the municipality confirms: status %d, want 403", p.status)
@@ -198,12 +177,11 @@ func TestApplyAndContract(t *testing.T) {
 		}
 
 		// The provider: a refusal needs a reason; then it confirms.
-		robo := contractNoFollow(e.client(t))
-		signIn(t, robo, "robo-admin")
+		robo := noFollow(e.clientAs(t, "robo-admin"))
 		p = robo.get(path)
 		p.has(t, "Подтвердить зачисление", `<label for="reason">Причина отказа</label>`, "Подтвердите зачисление или откажите")
 		p.lacks(t, "Отозвать заявку", "Иванов Михаил")
-		p = robo.post(path+"/refuse", url.Values{"key": {contractFormKey(t, p, path+"/refuse")}, "reason": {"  "}}, nil)
+		p = robo.post(path+"/refuse", url.Values{"key": {formKey(t, p, path+"/refuse")}, "reason": {"  "}}, nil)
 		if p.status != http.StatusBadRequest {
 			t.Errorf("a refusal without a reason: status %d, want 400", p.status)
 		}
@@ -211,7 +189,7 @@ func TestApplyAndContract(t *testing.T) {
 		if s := contractStatus(t, e, id); s != enrollment.Requested {
 			t.Fatalf("status %s after a refusal without a reason", s)
 		}
-		p = robo.post(path+"/confirm", url.Values{"key": {contractFormKey(t, p, path+"/confirm")}}, nil)
+		p = robo.post(path+"/confirm", url.Values{"key": {formKey(t, p, path+"/confirm")}}, nil)
 		if p.status != http.StatusSeeOther || p.header.Get("Location") != path+"?done=confirm" {
 			t.Fatalf("confirm: %d to %q\n%s", p.status, p.header.Get("Location"), p.body)
 		}
@@ -220,7 +198,7 @@ func TestApplyAndContract(t *testing.T) {
 		// A form from another site is refused, whoever is signed in.
 		p = parent.get(path)
 		p.has(t, `<span class="status">оферта направлена</span>`, "Примите оферту", "Принять оферту")
-		accept := url.Values{"key": {contractFormKey(t, p, path+"/accept")}}
+		accept := url.Values{"key": {formKey(t, p, path+"/accept")}}
 		if x := parent.post(path+"/accept", accept, map[string]string{"Sec-Fetch-Site": "cross-site"}); x.status != http.StatusForbidden {
 			t.Errorf("a cross-site accept: status %d, want 403", x.status)
 		}
@@ -244,12 +222,12 @@ func TestApplyAndContract(t *testing.T) {
 		// The provider reports March's delivery: a charged month.
 		p = robo.get(path)
 		p.has(t, `<option value="2026-03" selected>март_2026</option>`, `<label for="percent">`)
-		p = robo.post(path+"/delivery", url.Values{"key": {contractFormKey(t, p, path+"/delivery")}, "month": {"2026-03"}, "percent": {"150"}}, nil)
+		p = robo.post(path+"/delivery", url.Values{"key": {formKey(t, p, path+"/delivery")}, "month": {"2026-03"}, "percent": {"150"}}, nil)
 		if p.status != http.StatusBadRequest {
 			t.Errorf("150 %%: status %d, want 400", p.status)
 		}
 		p.has(t, `<p class="error" id="percent-error">`, `value="150"`)
-		p = robo.post(path+"/delivery", url.Values{"key": {contractFormKey(t, p, path+"/delivery")}, "month": {"2026-03"}, "percent": {"50"}}, nil)
+		p = robo.post(path+"/delivery", url.Values{"key": {formKey(t, p, path+"/delivery")}, "month": {"2026-03"}, "percent": {"50"}}, nil)
 		if p.status != http.StatusSeeOther {
 			t.Errorf("delivery: status %d\n%s", p.status, p.body)
 		}
@@ -261,20 +239,11 @@ func TestApplyAndContract(t *testing.T) {
 func TestApplyRefusals(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
-		c := contractNoFollow(e.client(t))
-		signIn(t, c, demo.GuardianIvanova)
+		c := noFollow(e.clientAs(t, demo.GuardianIvanova))
 		a := applyWalkthrough(t, e, c)
 
 		// The budget limit set at what is used: no new money.
-		period := funding.CalendarYear(2026)
-		used, err := e.svc.Budget(ctx, demo.MunCity, period)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := e.svc.SetBudget(ctx, uuid.NewString(), enrollment.BudgetRequest{Municipality: demo.MunCity, Period: period,
-			Limit: funding.Kopecks(used.Used), By: enrollment.AsSystem("test")}); err != nil {
-			t.Fatal(err)
-		}
+		period := reachBudget(t, e, demo.MunCity)
 		p := c.post(a.program, a.form("preview", true), nil)
 		if p.status != http.StatusUnprocessableEntity {
 			t.Errorf("budget limit: status %d, want 422", p.status)
@@ -315,10 +284,9 @@ func TestApplyRefusals(t *testing.T) {
 
 		// The provider refuses with a reason the family then reads, its
 		// lines as typed in a browser's textarea.
-		robo := contractNoFollow(e.client(t))
-		signIn(t, robo, "robo-admin")
+		robo := noFollow(e.clientAs(t, "robo-admin"))
 		p = robo.get(path)
-		p = robo.post(path+"/refuse", url.Values{"key": {contractFormKey(t, p, path+"/refuse")},
+		p = robo.post(path+"/refuse", url.Values{"key": {formKey(t, p, path+"/refuse")},
 			"reason": {"Группа переведена на утро.\r\nПозвоните нам, подберём другую."}}, nil)
 		if p.status != http.StatusSeeOther || p.header.Get("Location") != path+"?done=refuse" {
 			t.Fatalf("refuse: %d to %q\n%s", p.status, p.header.Get("Location"), p.body)
@@ -334,21 +302,15 @@ func TestApplyRefusals(t *testing.T) {
 // contract, an unknown action, and a reader signed out get a Russian page,
 // never a 500.
 func TestContractBadInput(t *testing.T) {
-	c := contractNoFollow(shared.client(t))
-	if p := c.get("/contracts/" + shared.demo.Contract.String()); p.status != http.StatusSeeOther ||
-		!strings.HasPrefix(p.header.Get("Location"), "/signin?next=") {
-		t.Errorf("signed out: %d to %q, want the sign-in", p.status, p.header.Get("Location"))
-	}
+	c := noFollow(shared.client(t))
+	c.get("/contracts/"+shared.demo.Contract.String()).sendsToSignIn(t, "/contracts/"+shared.demo.Contract.String())
 	offer, err := shared.svc.Offer(context.Background(), shared.demo.WalkthroughGroup)
 	if err != nil {
 		t.Fatal(err)
 	}
 	form := "/programs/" + offer.Program.ID.String() + "/apply"
-	if p := c.get(form); p.status != http.StatusSeeOther || p.header.Get("Location") != "/signin?next="+url.QueryEscape(form) {
-		t.Errorf("the form signed out: %d to %q, want the sign-in", p.status, p.header.Get("Location"))
-	}
-	provider := shared.client(t)
-	signIn(t, provider, "robo-admin")
+	c.get(form).sendsToSignIn(t, form)
+	provider := shared.clientAs(t, "robo-admin")
 	if p := provider.get(form); p.status != http.StatusForbidden {
 		t.Errorf("the form for a provider: status %d, want 403", p.status)
 	} else {
@@ -375,9 +337,7 @@ func TestContractBadInput(t *testing.T) {
 			t.Errorf("%s %s: status %d, want 404", tt.method, tt.path, p.status)
 		}
 		p.has(t, `<html lang="ru">`, "не найден")
-		if m := english.FindString(p.body); m != "" {
-			t.Errorf("%s %s: %q in the page", tt.method, tt.path, m)
-		}
+		noEnglish(t, p)
 	}
 	// Misha's football: active, so only termination and the rating.
 	p := c.get("/contracts/" + shared.demo.Contract.String())

@@ -10,11 +10,14 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/examples/server/api"
@@ -242,4 +245,96 @@ func (p page) lacks(t *testing.T, nots ...string) {
 			t.Errorf("%q in the page (status %d):\n%s", n, p.status, p.body)
 		}
 	}
+}
+
+// clientAs is a new client of e signed in as subject: through the
+// sign-in page for a principal the demo lists, and otherwise as a holder
+// the page does not offer (a person with no certificate at all, a guardian
+// it leaves out), with a token the server's key signs, kept in the cookie
+// as the page keeps it.
+func (e *env) clientAs(t *testing.T, subject string) *client {
+	t.Helper()
+	c := e.client(t)
+	for _, p := range e.demo.Principals {
+		if p.Subject == subject {
+			signIn(t, c, subject)
+			return c
+		}
+	}
+	tok, err := e.auth.Issue(api.Principal{Role: api.RoleHolder, Subject: subject, Tenant: subject})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := url.Parse(e.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.hc.Jar.SetCookies(base, []*http.Cookie{{Name: "edufund_token", Value: tok, Path: "/"}})
+	return c
+}
+
+// noFollow makes c stop at redirects, so that a test sees the 303 and
+// where it goes; it returns c.
+func noFollow(c *client) *client {
+	c.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return c
+}
+
+// keyOf is the idempotency key of p's form that posts to action; "" when
+// p has no such form with a key.
+func keyOf(p page, action string) string {
+	m := regexp.MustCompile(`(?s)action="` + regexp.QuoteMeta(action) + `"[^>]*>\s*(?:<fieldset>\s*<legend>[^<]*</legend>\s*)?<input type="hidden" name="key" value="([^"]+)"`).FindStringSubmatch(p.body)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+// formKey is keyOf, failing the test when p has no such form.
+func formKey(t *testing.T, p page, action string) string {
+	t.Helper()
+	k := keyOf(p, action)
+	if k == "" {
+		t.Fatalf("no form to %q with a key in the page (status %d):\n%s", action, p.status, p.body)
+	}
+	return k
+}
+
+// english matches the service's rule texts, which a page must never show.
+var english = regexp.MustCompile(`must be|must not|invalid input|not found|panic|goroutine`)
+
+// noEnglish fails the test when the page shows a rule of the service.
+func noEnglish(t *testing.T, p page) {
+	t.Helper()
+	if m := english.FindString(p.body); m != "" {
+		t.Errorf("%q in the page (status %d):\n%s", m, p.status, p.body)
+	}
+}
+
+// sendsToSignIn fails the test unless p sends a signed-out reader to the
+// sign-in (a client that stops at redirects: noFollow), which then
+// returns to back.
+func (p page) sendsToSignIn(t *testing.T, back string) {
+	t.Helper()
+	if loc := p.header.Get("Location"); p.status != http.StatusSeeOther || loc != "/signin?next="+url.QueryEscape(back) {
+		t.Errorf("signed out: %d to %q, want 303 to the sign-in, back to %s", p.status, loc, back)
+	}
+}
+
+// reachBudget sets the budget limit of municipality mun in the current
+// period at what it already uses: no new money is reserved. It returns
+// the period.
+func reachBudget(t *testing.T, e *env, mun string) funding.Period {
+	t.Helper()
+	ctx := context.Background()
+	period := e.svc.Config().PeriodOf(e.svc.Today())
+	used, err := e.svc.Budget(ctx, mun, period)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.SetBudget(ctx, uuid.NewString(), enrollment.BudgetRequest{Municipality: mun, Period: period,
+		Limit: funding.Kopecks(used.Used), By: enrollment.AsRegional("test")}); err != nil {
+		t.Fatal(err)
+	}
+	return period
 }

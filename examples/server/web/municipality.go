@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -34,9 +33,9 @@ func (h *handler) municipalityRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /municipality/budget/directions", h.munSetDirection)
 }
 
-// The certificates' statuses, kinds and categories are said as the
-// family's pages say them (adultStatus, ruKind, ruCategory): one wording
-// for one certificate on every page.
+// The certificates' statuses, kinds and categories are said as every
+// page says them (names.go): one wording for one certificate on every
+// page.
 
 // munActionDef is one lifecycle button of the list: the path's word, the
 // service's action, the status it leaves and the Russian around it.
@@ -70,18 +69,10 @@ func munActionOf(word string) (munActionDef, bool) {
 // pages, by the refusal's code; limit_below_use is said with the amount
 // in use, by the form it refused.
 var munRefusals = map[string]string{
-	enrollment.CodeCertificateExists:   "У ребёнка уже есть сертификат дополнительного образования: второй не выдаётся.",
-	enrollment.CodeIdempotencyConflict: "Эта форма уже отправлена с другими данными. Откройте страницу заново и отправьте форму ещё раз.",
-	enrollment.CodeForeign:             "Это действие доступно только муниципалитету, который финансирует сертификат, и региональному оператору.",
-	certificate.CodeNotFundable:        "Этот сертификат нельзя перевести на персонифицированное финансирование.",
-	enrollment.CodeLimitBelowUse:       "Новый лимит меньше того, что уже использовано.",
-}
-
-func munRefusal(e *funding.RuleError) string {
-	if t, ok := munRefusals[e.Code]; ok {
-		return t
-	}
-	return "Действие не выполнено: правила программы его сейчас не допускают."
+	enrollment.CodeCertificateExists: "У ребёнка уже есть сертификат дополнительного образования: второй не выдаётся.",
+	enrollment.CodeForeign:           "Это действие доступно только муниципалитету, который финансирует сертификат, и региональному оператору.",
+	certificate.CodeNotFundable:      "Этот сертификат нельзя перевести на персонифицированное финансирование.",
+	enrollment.CodeLimitBelowUse:     "Новый лимит меньше того, что уже использовано.",
 }
 
 // munPlace is the municipality a page is about, and how its links keep it.
@@ -116,14 +107,27 @@ func (p munPlace) url(path string, q url.Values) string {
 // Query is "?m=<code>" for the regional operator's links, "" otherwise.
 func (p munPlace) Query() string { return p.url("", nil) }
 
+// munPicker is the regional operator's pick of the municipality, on the
+// page at Path: the "mun-picker" template.
+type munPicker struct {
+	Path, Label string
+	// Choices are the municipalities; none for an official.
+	Choices []option
+}
+
+// Picker is the pick of the municipality on the page at path, its select
+// labelled label.
+func (p munPlace) Picker(path, label string) munPicker {
+	return munPicker{Path: path, Label: label, Choices: p.Choices}
+}
+
 // munOfficial is the signed-in official of r and the municipality the page
 // is about; on false it has answered r (the sign-in, or a refusal). A POST
 // must have parsed its form: the regional operator's m comes with it.
 // back is where the sign-in returns to.
 func (h *handler) munOfficial(w http.ResponseWriter, r *http.Request, back string) (*user, munPlace, bool) {
-	u := h.user(w, r)
+	u := h.signedIn(w, r, back)
 	if u == nil {
-		http.Redirect(w, r, "/signin?next="+url.QueryEscape(back), http.StatusSeeOther)
 		return nil, munPlace{}, false
 	}
 	// The service would list a parent their own children's certificates:
@@ -131,7 +135,7 @@ func (h *handler) munOfficial(w http.ResponseWriter, r *http.Request, back strin
 	// before any is read (and the service refuses them its limits).
 	switch u.Caller.Role {
 	case enrollment.RoleMunicipality:
-		return u, munPlace{Code: u.Caller.ID, Name: h.cabinetMunicipality(u.Caller.ID)}, true
+		return u, munPlace{Code: u.Caller.ID, Name: h.municipalityName(u.Caller.ID)}, true
 	case enrollment.RoleRegional:
 	default:
 		h.munForbidden(w, r)
@@ -146,11 +150,7 @@ func (h *handler) munOfficial(w http.ResponseWriter, r *http.Request, back strin
 			"Такой муниципалитет не участвует в программе. Выберите муниципалитет из списка.")
 		return nil, munPlace{}, false
 	}
-	p := munPlace{Code: m, Name: h.cabinetMunicipality(m), Regional: true}
-	for _, c := range h.municipalities {
-		p.Choices = append(p.Choices, option{Value: c, Label: h.cabinetMunicipality(c), Selected: c == m})
-	}
-	return u, p, true
+	return u, munPlace{Code: m, Name: h.municipalityName(m), Regional: true, Choices: h.municipalityChoices(m)}, true
 }
 
 func (h *handler) munForbidden(w http.ResponseWriter, r *http.Request) {
@@ -171,14 +171,14 @@ func (h *handler) munFailed(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// munParseForm reads a POST's form; on false it has answered r.
-func (h *handler) munParseForm(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		h.fail(w, r, http.StatusBadRequest, "Форма не принята", "Форму не удалось прочитать. Откройте страницу заново.")
-		return false
+// munOfficialPost reads a POST's form, then its official and the
+// municipality it is about, as munOfficial: the regional operator's m
+// comes with the form. On false it has answered r.
+func (h *handler) munOfficialPost(w http.ResponseWriter, r *http.Request, back string) (*user, munPlace, bool) {
+	if !h.readForm(w, r) {
+		return nil, munPlace{}, false
 	}
-	return true
+	return h.munOfficial(w, r, back)
 }
 
 // ---- the certificates ----
@@ -198,18 +198,14 @@ type munListPage struct {
 
 type munCertRow struct {
 	ID, Number, Name, Birth, Category, Kind, Status, IssuedOn, ValidUntil string
-	Actions                                                               []munButton
-}
-
-// munButton is a row's lifecycle form.
-type munButton struct {
-	Path, Label, Key string
+	// Actions are the row's lifecycle buttons.
+	Actions []postButton
 }
 
 func munStatusOptions(selected string) []option {
 	out := []option{{Value: "", Label: "Все", Selected: selected == ""}}
 	for _, s := range certificate.Statuses() {
-		out = append(out, option{Value: string(s), Label: adultStatus(s), Selected: string(s) == selected})
+		out = append(out, option{Value: string(s), Label: ruCertificateStatus(s), Selected: string(s) == selected})
 	}
 	return out
 }
@@ -255,9 +251,9 @@ func (h *handler) munList(w http.ResponseWriter, r *http.Request, u *user, mun m
 	}
 	badCursor := false
 	if after != "" {
-		id, err := uuid.Parse(after)
-		if badCursor = err != nil || id == uuid.Nil; badCursor {
-			page.Error, code = "Ссылка на следующую страницу устарела или повреждена. Откройте список с начала.", http.StatusBadRequest
+		id, ok := parseID(after)
+		if badCursor = !ok; badCursor {
+			page.Error, code = staleLinkText, http.StatusBadRequest
 		}
 		f.After = id
 		page.First = mun.url("/municipality", url.Values{"status": {status}})
@@ -270,15 +266,25 @@ func (h *handler) munList(w http.ResponseWriter, r *http.Request, u *user, mun m
 			h.munFailed(w, r, err)
 			return
 		}
+		// The buttons keep the municipality and the filter, so that the
+		// list comes back as it was.
+		keep := url.Values{}
+		if mun.Regional {
+			keep.Set("m", mun.Code)
+		}
+		if status != "" {
+			keep.Set("status", status)
+		}
 		page.Listed = true
 		for _, c := range list.Certificates {
 			row := munCertRow{ID: c.ID.String(), Number: string(c.Number), Name: c.Holder.FullName, Birth: ruDate(c.Holder.BirthDate),
-				Category: ruCategory(c.Category), Kind: ruKind(c), Status: adultStatus(c.Status),
+				Category: ruCategory(c.Category), Kind: ruKind(c), Status: ruCertificateStatus(c.Status),
 				IssuedOn: ruDate(c.IssuedOn), ValidUntil: ruDate(c.ValidUntil)}
 			for _, a := range munActions {
 				if c.Status == a.From {
-					row.Actions = append(row.Actions, munButton{Path: "/municipality/certificates/" + c.ID.String() + "/" + a.Word,
-						Label: a.Label, Key: uuid.NewString()})
+					b := button("/municipality/certificates/"+c.ID.String()+"/"+a.Word, a.Label)
+					b.Secondary, b.Hidden = true, keep
+					row.Actions = append(row.Actions, b)
 				}
 			}
 			page.Rows = append(page.Rows, row)
@@ -294,16 +300,13 @@ func (h *handler) munList(w http.ResponseWriter, r *http.Request, u *user, mun m
 // official activates, suspends or resumes a certificate, then returns to
 // the list as it was filtered.
 func (h *handler) munChangeStatus(w http.ResponseWriter, r *http.Request) {
-	if !h.munParseForm(w, r) {
-		return
-	}
-	u, mun, ok := h.munOfficial(w, r, "/municipality")
+	u, mun, ok := h.munOfficialPost(w, r, "/municipality")
 	if !ok {
 		return
 	}
 	a, known := munActionOf(r.PathValue("action"))
-	id, err := uuid.Parse(r.PathValue("id"))
-	if !known || err != nil || id == uuid.Nil {
+	id, ok := parseID(r.PathValue("id"))
+	if !known || !ok {
 		h.notFound(w, r)
 		return
 	}
@@ -311,7 +314,7 @@ func (h *handler) munChangeStatus(w http.ResponseWriter, r *http.Request) {
 	if !certificate.Status(status).Valid() {
 		status = ""
 	}
-	_, err = h.cfg.Service.ChangeStatus(r.Context(), r.PostForm.Get("key"), id, a.Action, u.Caller)
+	_, err := h.cfg.Service.ChangeStatus(r.Context(), r.PostForm.Get("key"), id, a.Action, u.Caller)
 	if err == nil {
 		http.Redirect(w, r, mun.url("/municipality", url.Values{"status": {status}, "done": {a.Done}}), http.StatusSeeOther)
 		return
@@ -322,10 +325,10 @@ func (h *handler) munChangeStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	code, msg := http.StatusConflict, ""
 	if te, ok := errors.AsType[*certificate.TransitionError](err); ok {
-		msg = a.Only + ": этот сейчас " + adultStatus(te.From) + "."
+		msg = a.Only + ": этот сейчас " + ruCertificateStatus(te.From) + "."
 	} else if re, ok := errors.AsType[*funding.RuleError](err); ok {
-		msg = munRefusal(re)
-	} else if ves := adultValidationErrors(err); len(ves) > 0 {
+		msg = refusalSentence(munRefusals, re)
+	} else if ves := validationErrors(err); len(ves) > 0 {
 		code, msg = http.StatusBadRequest, "Форма устарела. Откройте список заново и нажмите кнопку ещё раз."
 	} else {
 		h.internal(w, r, err)
@@ -344,34 +347,30 @@ type munIssuePage struct {
 	Error  string
 	Key    string
 
-	Sexes, Citizenships, Educations, Registrations, Residences, Categories, Protections []option
+	personInputs
+	Residences, Categories, Protections []option
 }
 
-// munIssueForm is the issue form as typed.
+// munIssueForm is the issue form as typed: the child, their ids, where
+// they live, and the certificate.
 type munIssueForm struct {
-	PersonID, FullName, BirthDate, Sex, Citizenship, Education, Registration, Residence, Guardian, Category, Protection string
-	Funded                                                                                                              bool
+	personForm
+	PersonID, Residence, Guardian, Category, Protection string
+	Funded                                              bool
 }
 
 var (
-	munEducations = []option{{Value: "", Label: "Не указано"},
-		{Value: string(certificate.EducationGeneral), Label: "Общее (детский сад, школа)"},
-		{Value: string(certificate.EducationStudyingVocational), Label: "Получает среднее профессиональное"}}
 	munProtections = []option{
 		{Value: string(certificate.Forbidden), Label: "Заявки подаёт только родитель"},
 		{Value: string(certificate.ByName), Label: "Организация может подать заявку по номеру сертификата и ФИО ребёнка"},
 		{Value: string(certificate.ByPassphrase), Label: "Организация может подать заявку по номеру сертификата и кодовому слову"}}
 )
 
-// munIssueOptions fills in the form's selects; a value that is no option
-// is an error next to its select. The categories are the region's, from
-// the municipality's limits.
+// munIssueOptions fills in the form's selects, cats' categories among
+// them; a value that is no option is an error next to its select.
 func (h *handler) munIssueOptions(page *munIssuePage, cats []enrollment.CategoryUse) {
-	f := &page.Form
-	var residences, categories []option
-	for _, m := range h.municipalities {
-		residences = append(residences, option{Value: m, Label: h.cabinetMunicipality(m)})
-	}
+	f := page.Form
+	var categories []option
 	for _, c := range cats {
 		label := ruCategory(c.Category.Code) + ": "
 		if c.Category.InHours() {
@@ -381,26 +380,25 @@ func (h *handler) munIssueOptions(page *munIssuePage, cats []enrollment.Category
 		}
 		categories = append(categories, option{Value: c.Category.Code, Label: label})
 	}
-	var ok bool
-	for _, s := range []struct {
-		opts  []option
-		value string
-		name  string
-		to    *[]option
-	}{
-		{adultSexes, f.Sex, "sex", &page.Sexes},
-		{adultCitizenships, f.Citizenship, "citizenship", &page.Citizenships},
-		{munEducations, f.Education, "education", &page.Educations},
-		{adultRegistrations, f.Registration, "registration", &page.Registrations},
-		{residences, f.Residence, "residence", &page.Residences},
-		{categories, f.Category, "category", &page.Categories},
-		{munProtections, f.Protection, "protection", &page.Protections},
-	} {
-		if *s.to, ok = adultSelected(s.opts, s.value); !ok && s.value != "" {
-			page.Errors[s.name] = "Выберите значение из списка."
-		}
-	}
+	fillSelects(page.Errors, append(page.selects(f.personForm, childEducationOptions),
+		selectInput{"residence", f.Residence, h.municipalityChoices(""), &page.Residences},
+		selectInput{"category", f.Category, categories, &page.Categories},
+		selectInput{"protection", f.Protection, munProtections, &page.Protections})...)
 }
+
+// munCategories are the categories mun issues certificates in: the
+// region's, from the municipality's limits. On false it has answered r.
+func (h *handler) munCategories(w http.ResponseWriter, r *http.Request, u *user, mun munPlace) ([]enrollment.CategoryUse, bool) {
+	lim, err := h.cfg.Service.Limits(r.Context(), u.Caller, mun.Code, funding.Date{})
+	if err != nil {
+		h.munFailed(w, r, err)
+		return nil, false
+	}
+	return lim.Categories, true
+}
+
+// munIssueTitle begins the issue form's title; the municipality ends it.
+const munIssueTitle = "Выдать сертификат — "
 
 // munIssueForm is GET /municipality/issue.
 func (h *handler) munIssueForm(w http.ResponseWriter, r *http.Request) {
@@ -408,65 +406,46 @@ func (h *handler) munIssueForm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	lim, err := h.cfg.Service.Limits(r.Context(), u.Caller, mun.Code, funding.Date{})
-	if err != nil {
-		h.munFailed(w, r, err)
+	cats, ok := h.munCategories(w, r, u, mun)
+	if !ok {
 		return
 	}
 	page := munIssuePage{Mun: mun, Errors: fieldErrors{}, Key: uuid.NewString(), Form: munIssueForm{
-		Citizenship: "RU", Registration: string(certificate.Permanent), Residence: mun.Code,
+		personForm: newPerson, Residence: mun.Code,
 		Protection: string(certificate.Forbidden), Funded: true}}
-	if len(lim.Categories) > 0 {
-		page.Form.Category = lim.Categories[0].Category.Code
+	if len(cats) > 0 {
+		page.Form.Category = cats[0].Category.Code
 	}
-	h.munIssueOptions(&page, lim.Categories)
-	h.render(w, r, http.StatusOK, "municipality_issue", "Выдать сертификат — "+mun.Name, page)
+	h.munIssueOptions(&page, cats)
+	h.render(w, r, http.StatusOK, "municipality_issue", munIssueTitle+mun.Name, page)
 }
 
 // munIssue is POST /municipality/issue.
 func (h *handler) munIssue(w http.ResponseWriter, r *http.Request) {
-	if !h.munParseForm(w, r) {
-		return
-	}
-	u, mun, ok := h.munOfficial(w, r, "/municipality/issue")
+	u, mun, ok := h.munOfficialPost(w, r, "/municipality/issue")
 	if !ok {
 		return
 	}
-	lim, err := h.cfg.Service.Limits(r.Context(), u.Caller, mun.Code, funding.Date{})
-	if err != nil {
-		h.munFailed(w, r, err)
+	cats, ok := h.munCategories(w, r, u, mun)
+	if !ok {
 		return
 	}
 	pf := r.PostForm
-	page := munIssuePage{Mun: mun, Errors: fieldErrors{}, Key: uuid.NewString(), Form: munIssueForm{
-		PersonID: pf.Get("personid"), FullName: pf.Get("fullname"), BirthDate: strings.TrimSpace(pf.Get("birthdate")),
-		Sex: pf.Get("sex"), Citizenship: pf.Get("citizenship"), Education: pf.Get("education"),
-		Registration: pf.Get("registration"), Residence: pf.Get("residence"), Guardian: pf.Get("guardian"),
+	page := munIssuePage{Mun: mun, Errors: fieldErrors{}, Key: uuid.NewString(), Form: munIssueForm{personForm: readPerson(pf),
+		PersonID: pf.Get("personid"), Residence: pf.Get("residence"), Guardian: pf.Get("guardian"),
 		Category: pf.Get("category"), Protection: pf.Get("protection"), Funded: pf.Get("funded") != ""}}
-	h.munIssueOptions(&page, lim.Categories)
+	h.munIssueOptions(&page, cats)
 	f := page.Form
-	req := enrollment.IssueRequest{
-		Holder: certificate.Holder{PersonID: f.PersonID, FullName: f.FullName, Sex: certificate.Sex(f.Sex),
-			Citizenship: f.Citizenship, Education: certificate.Education(f.Education),
-			Municipality: f.Residence, Registration: certificate.Registration(f.Registration)},
+	req := enrollment.IssueRequest{Holder: f.holder(page.Errors),
 		GuardianID: f.Guardian, Municipality: mun.Code, Category: f.Category, Funded: f.Funded,
 		Protection: certificate.ProtectionMode(f.Protection), By: u.Caller,
 	}
-	if f.Registration == "none" {
-		req.Holder.Registration = ""
-	}
+	req.Holder.PersonID, req.Holder.Municipality = f.PersonID, f.Residence
 	if req.Protection == certificate.ByPassphrase {
 		req.Passphrase = pf.Get("passphrase")
 	}
-	if f.BirthDate != "" {
-		d, ok := munParseDate(f.BirthDate)
-		if !ok {
-			page.Errors["birthdate"] = "Укажите дату рождения в виде ДД.ММ.ГГГГ, например 14.03.2017."
-		}
-		req.Holder.BirthDate = d
-	}
 	if len(page.Errors) > 0 {
-		h.render(w, r, http.StatusBadRequest, "municipality_issue", "Выдать сертификат — "+mun.Name, page)
+		h.render(w, r, http.StatusBadRequest, "municipality_issue", munIssueTitle+mun.Name, page)
 		return
 	}
 	res, err := h.cfg.Service.Issue(r.Context(), pf.Get("key"), req)
@@ -482,24 +461,9 @@ func (h *handler) munIssue(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, mun.url("/municipality", q), http.StatusSeeOther)
 }
 
-// munParseDate reads a date as a date input sends it (2017-03-14) or as
-// typed where the browser has no date picker (14.03.2017).
-func munParseDate(s string) (funding.Date, bool) {
-	if d, err := funding.ParseDate(s); err == nil {
-		return d, true
-	}
-	t, err := time.Parse("02.01.2006", s)
-	if err != nil {
-		return funding.Date{}, false
-	}
-	d, err := funding.NewDate(t.Year(), t.Month(), t.Day())
-	return d, err == nil
-}
-
 // munIssueFailed shows the service's refusal of the issue form next to the
 // form, as typed: nothing was written.
 func (h *handler) munIssueFailed(w http.ResponseWriter, r *http.Request, page *munIssuePage, err error) {
-	const title = "Выдать сертификат — "
 	if ie, ok := errors.AsType[*enrollment.IneligibleError](err); ok {
 		code := http.StatusUnprocessableEntity
 		for _, rs := range ie.Reasons {
@@ -513,18 +477,11 @@ func (h *handler) munIssueFailed(w http.ResponseWriter, r *http.Request, page *m
 				page.Errors[name] = msg
 			}
 		}
-		h.render(w, r, code, "municipality_issue", title+page.Mun.Name, *page)
+		h.render(w, r, code, "municipality_issue", munIssueTitle+page.Mun.Name, *page)
 		return
 	}
-	if ves := adultValidationErrors(err); len(ves) > 0 {
-		for _, ve := range ves {
-			if name, msg := munFieldMessage(ve); name == "" {
-				page.Error = msg
-			} else {
-				page.Errors[name] = msg
-			}
-		}
-		h.render(w, r, http.StatusBadRequest, "municipality_issue", title+page.Mun.Name, *page)
+	if putFieldErrors(err, munFieldMessage, page.Errors, &page.Error) {
+		h.render(w, r, http.StatusBadRequest, "municipality_issue", munIssueTitle+page.Mun.Name, *page)
 		return
 	}
 	if errors.Is(err, enrollment.ErrForbidden) || errors.Is(err, enrollment.ErrNotFound) {
@@ -532,16 +489,15 @@ func (h *handler) munIssueFailed(w http.ResponseWriter, r *http.Request, page *m
 		return
 	}
 	if re, ok := errors.AsType[*funding.RuleError](err); ok {
-		code := http.StatusUnprocessableEntity
-		if errors.Is(err, enrollment.ErrExists) || errors.Is(err, enrollment.ErrIdempotencyConflict) {
-			code = http.StatusConflict
-		}
-		page.Error = munRefusal(re)
-		h.render(w, r, code, "municipality_issue", title+page.Mun.Name, *page)
+		page.Error = refusalSentence(munRefusals, re)
+		h.render(w, r, refusalStatus(err), "municipality_issue", munIssueTitle+page.Mun.Name, *page)
 		return
 	}
 	h.internal(w, r, err)
 }
+
+// munGrownUpText refuses a child who is 18 already.
+const munGrownUpText = "Ребёнку уже исполнилось 18" + nbsp + "лет: сертификат выдаётся до совершеннолетия."
 
 // munReason is a failed eligibility rule of the children's scheme: the
 // input it is about ("" for none) and what it says in Russian.
@@ -553,10 +509,9 @@ func (h *handler) munReason(rs certificate.Reason, mun string) (name, msg string
 		return "birthdate", "Укажите дату рождения."
 	case certificate.RuleAgeBelowMinimum:
 		min := h.cfg.Service.RulesOn(h.cfg.Service.Today()).Children.MinAgeFor(mun)
-		return "birthdate", "Сертификат выдаётся детям с " + strconv.Itoa(min) + nbsp + pluralForm(min, "года", "лет", "лет") +
-			": по этой дате рождения ребёнку ещё нет " + ruCount(min, "года", "лет", "лет") + "."
+		return "birthdate", "Сертификат выдаётся детям с " + ruYearsGen(min) + ": по этой дате рождения ребёнку ещё нет " + ruYearsGen(min) + "."
 	case certificate.RuleAgeLimitReached:
-		return "birthdate", "Ребёнку уже исполнилось 18" + nbsp + "лет: сертификат выдаётся до совершеннолетия."
+		return "birthdate", munGrownUpText
 	case certificate.RuleMunicipalityNotIn:
 		return "residence", "Муниципалитет проживания не участвует в программе."
 	case certificate.RuleAlreadyIssued:
@@ -585,30 +540,10 @@ func munFieldMessage(e *funding.ValidationError) (name, msg string) {
 		return "personid", munPersonMessage(e, "ребёнка")
 	case "guardian_id":
 		return "guardian", munPersonMessage(e, "родителя")
-	case "holder.full_name":
-		switch {
-		case strings.Contains(e.Rule, "required"):
-			return "fullname", "Укажите фамилию, имя и отчество ребёнка."
-		case strings.Contains(e.Rule, "at most"):
-			return "fullname", "Слишком длинно: не больше " + ruCount(funding.MaxNameLen, "символа", "символов", "символов") + "."
-		}
-		return "fullname", "В имени есть недопустимые символы: уберите их."
 	case "holder.birth_date":
-		switch {
-		case strings.Contains(e.Rule, "after"):
-			return "birthdate", "Дата рождения не может быть позже сегодняшнего дня."
-		case strings.Contains(e.Rule, "under"):
-			return "birthdate", "Ребёнку уже исполнилось 18" + nbsp + "лет: сертификат выдаётся до совершеннолетия."
+		if strings.Contains(e.Rule, "under") {
+			return "birthdate", munGrownUpText
 		}
-		return "birthdate", "Укажите дату рождения."
-	case "holder.sex":
-		return "sex", "Выберите пол из списка."
-	case "holder.citizenship":
-		return "citizenship", "Выберите гражданство из списка."
-	case "holder.education":
-		return "education", "Выберите образование из списка."
-	case "holder.registration":
-		return "registration", "Выберите вид регистрации из списка."
 	case "holder.municipality":
 		return "residence", "Выберите муниципалитет проживания из списка."
 	case "category":
@@ -619,8 +554,9 @@ func munFieldMessage(e *funding.ValidationError) (name, msg string) {
 		return "protection", "Выберите защиту сертификата из списка."
 	case "municipality":
 		return "", "Муниципалитет не участвует в программе."
-	case "idempotency_key":
-		return "", "Форма устарела. Откройте страницу заново и отправьте её ещё раз."
+	}
+	if name, msg, ok := personFieldMessage(e, " ребёнка"); ok {
+		return name, msg
 	}
 	return "", "Сертификат не выдан: проверьте данные формы."
 }
@@ -773,10 +709,7 @@ func (h *handler) munRenderBudget(w http.ResponseWriter, r *http.Request, code i
 // the current page (to show again on failure) and its limits; on false it
 // has answered r. A form of a period that has ended since is refused.
 func (h *handler) munLimitForm(w http.ResponseWriter, r *http.Request) (*user, *munBudgetPage, enrollment.Limits, bool) {
-	if !h.munParseForm(w, r) {
-		return nil, nil, enrollment.Limits{}, false
-	}
-	u, mun, ok := h.munOfficial(w, r, "/municipality/budget")
+	u, mun, ok := h.munOfficialPost(w, r, "/municipality/budget")
 	if !ok {
 		return nil, nil, enrollment.Limits{}, false
 	}
@@ -797,12 +730,12 @@ func (h *handler) munLimitForm(w http.ResponseWriter, r *http.Request) (*user, *
 // the form's input and the status. below says what is in use, for a limit
 // below it.
 func munLimitRefused(err error, below string) (int, string, bool) {
-	if ves := adultValidationErrors(err); len(ves) > 0 {
+	if ves := validationErrors(err); len(ves) > 0 {
 		switch ves[0].Field {
 		case "limit":
 			return http.StatusBadRequest, "Лимит не может быть отрицательным.", true
 		case "idempotency_key":
-			return http.StatusBadRequest, "Форма устарела. Откройте страницу заново и отправьте её ещё раз.", true
+			return http.StatusBadRequest, staleFormText, true
 		}
 		return http.StatusBadRequest, "Лимит не сохранён: проверьте данные формы.", true
 	}
@@ -813,11 +746,7 @@ func munLimitRefused(err error, below string) (int, string, bool) {
 		if re.Code == enrollment.CodeLimitBelowUse {
 			return http.StatusUnprocessableEntity, below, true
 		}
-		code := http.StatusUnprocessableEntity
-		if errors.Is(err, enrollment.ErrIdempotencyConflict) {
-			code = http.StatusConflict
-		}
-		return code, munRefusal(re), true
+		return refusalStatus(err), refusalSentence(munRefusals, re), true
 	}
 	return 0, "", false
 }

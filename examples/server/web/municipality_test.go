@@ -14,6 +14,7 @@ import (
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/examples/server/demo"
+	"github.com/edufund/edufund/examples/server/web"
 	"github.com/edufund/edufund/funding"
 )
 
@@ -23,22 +24,6 @@ var (
 	munNovograd = []string{"Иванов Михаил Петрович", "Иванова Ольга Петровна", "Петров Иван Сергеевич", "Петрова Анна Сергеевна"}
 	munZarechye = []string{"Сидоров Глеб Андреевич", "Сидорова Вера Андреевна"}
 )
-
-// munSignedIn is a client of e signed in as subject.
-func munSignedIn(t *testing.T, e *env, subject string) *client {
-	t.Helper()
-	c := e.client(t)
-	signIn(t, c, subject)
-	return c
-}
-
-// munNoFollow makes c stop at a redirect, so a test sees the 303 and where
-// it goes; the returned func follows redirects again.
-func munNoFollow(c *client) func() {
-	old := c.hc.CheckRedirect
-	c.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return func() { c.hc.CheckRedirect = old }
-}
 
 // munNumber is the number of the demo certificate labelled label.
 func munNumber(t *testing.T, e *env, label string) string {
@@ -59,29 +44,7 @@ func munCert(t *testing.T, e *env, label string) certificate.Certificate {
 // munActionKey is the idempotency key of the list's button that moves
 // certificate id by action; "" when the list has no such button.
 func munActionKey(p page, id uuid.UUID, action string) string {
-	re := regexp.MustCompile(`action="/municipality/certificates/` + id.String() + `/` + action + `" class="inline">\s*<input type="hidden" name="key" value="([^"]+)">`)
-	if m := re.FindStringSubmatch(p.body); m != nil {
-		return m[1]
-	}
-	return ""
-}
-
-// munKey is the first idempotency key of a page's forms.
-func munKey(t *testing.T, p page) string {
-	t.Helper()
-	m := regexp.MustCompile(`name="key" value="([^"]+)"`).FindStringSubmatch(p.body)
-	if m == nil {
-		t.Fatalf("no key in the page:\n%s", p.body)
-	}
-	return m[1]
-}
-
-// munNoEnglish fails the test when the page shows a rule of the service.
-func munNoEnglish(t *testing.T, p page) {
-	t.Helper()
-	if m := english.FindString(p.body); m != "" {
-		t.Errorf("%q in the page", m)
-	}
+	return keyOf(p, "/municipality/certificates/"+id.String()+"/"+action)
 }
 
 // TestMunicipalityList: each officer sees their own municipality's
@@ -97,7 +60,7 @@ func TestMunicipalityList(t *testing.T) {
 		{"zarechye-officer", munZarechye, munNovograd, "child-rural-funded", "child-active-funded"},
 	} {
 		t.Run(tt.subject, func(t *testing.T) {
-			c := munSignedIn(t, shared, tt.subject)
+			c := shared.clientAs(t, tt.subject)
 			p := c.get("/municipality")
 			if p.status != http.StatusOK {
 				t.Fatalf("status %d", p.status)
@@ -106,11 +69,11 @@ func TestMunicipalityList(t *testing.T) {
 			p.has(t, munNumber(t, shared, tt.ownLabel), `<th scope="col">Дата рождения</th>`, `<label for="status">Статус</label>`)
 			p.lacks(t, tt.other...)
 			p.lacks(t, munNumber(t, shared, tt.others), "Орлова", "Кузнецов", `name="m"`)
-			munNoEnglish(t, p)
+			noEnglish(t, p)
 		})
 	}
 
-	c := munSignedIn(t, shared, "novograd-officer")
+	c := shared.clientAs(t, "novograd-officer")
 	p := c.get("/municipality")
 	olga := munCert(t, shared, "child-issued-accounting")
 	p.has(t, "Сертификаты: Новоград", "<td>"+string(olga.Number)+"</td>", "<td>Иванова Ольга Петровна</td>",
@@ -143,7 +106,7 @@ func TestMunicipalityList(t *testing.T) {
 		t.Errorf("status=lost: %d, want 400", bad.status)
 	}
 	bad.has(t, `<p class="error" id="status-error">Такого статуса нет`)
-	munNoEnglish(t, bad)
+	noEnglish(t, bad)
 	if p := c.get("/municipality?after=garbage"); p.status != http.StatusBadRequest || !strings.Contains(p.body, "Ссылка на следующую страницу устарела") {
 		t.Errorf("after=garbage: %d", p.status)
 	}
@@ -153,7 +116,7 @@ func TestMunicipalityList(t *testing.T) {
 // and the next page holds the older certificates.
 func TestMunicipalityPaging(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
-		c := munSignedIn(t, e, "novograd-officer")
+		c := e.clientAs(t, "novograd-officer")
 		// More than a page: the demo's four and 50 more.
 		for i := range enrollment.DefaultListLimit {
 			_, err := e.svc.Issue(context.Background(), uuid.NewString(), enrollment.IssueRequest{
@@ -181,18 +144,13 @@ func TestMunicipalityPaging(t *testing.T) {
 // a provider and the federal operator get 403 with none of the data; the
 // regional operator picks the municipality with ?m=.
 func TestMunicipalityAccess(t *testing.T) {
-	anon := shared.client(t)
-	stop := munNoFollow(anon)
+	anon := noFollow(shared.client(t))
 	for _, path := range []string{"/municipality", "/municipality/issue", "/municipality/budget"} {
-		p := anon.get(path)
-		if loc := p.header.Get("Location"); p.status != http.StatusSeeOther || loc != "/signin?next="+url.QueryEscape(path) {
-			t.Errorf("%s signed out: %d to %q", path, p.status, loc)
-		}
+		anon.get(path).sendsToSignIn(t, path)
 	}
-	stop()
 
 	for _, subject := range []string{demo.GuardianIvanova, "robo-admin", "federal-operator"} {
-		c := munSignedIn(t, shared, subject)
+		c := shared.clientAs(t, subject)
 		for _, path := range []string{"/municipality", "/municipality/issue", "/municipality/budget", "/municipality?m=novograd"} {
 			p := c.get(path)
 			if p.status != http.StatusForbidden {
@@ -209,7 +167,7 @@ func TestMunicipalityAccess(t *testing.T) {
 		}
 	}
 
-	reg := munSignedIn(t, shared, "region-operator")
+	reg := shared.clientAs(t, "region-operator")
 	p := reg.get("/municipality")
 	p.has(t, "Сертификаты: Новоград", `<option value="novograd" selected>Новоград</option>`, `<input type="hidden" name="m" value="novograd">`)
 	p.has(t, munNovograd...)
@@ -224,7 +182,7 @@ func TestMunicipalityAccess(t *testing.T) {
 	}
 
 	// An officer's m is their own, whatever the link says.
-	off := munSignedIn(t, shared, "zarechye-officer")
+	off := shared.clientAs(t, "zarechye-officer")
 	p = off.get("/municipality?m=novograd")
 	p.has(t, munZarechye...)
 	p.lacks(t, munNovograd...)
@@ -234,7 +192,7 @@ func TestMunicipalityAccess(t *testing.T) {
 // TestMunicipalityBudget: the budget page shows the forecast, the limit
 // and its use, the direction limits and the categories, in Russian.
 func TestMunicipalityBudget(t *testing.T) {
-	c := munSignedIn(t, shared, "novograd-officer")
+	c := shared.clientAs(t, "novograd-officer")
 	p := c.get("/municipality/budget")
 	if p.status != http.StatusOK {
 		t.Fatalf("status %d", p.status)
@@ -244,7 +202,7 @@ func TestMunicipalityBudget(t *testing.T) {
 		t.Fatalf("forecast: %v %d", err, len(fc))
 	}
 	p.has(t, "Бюджет и лимиты: Новоград", "Период с 01.01.2026 по 31.12.2026", "<dt>Лимит бюджета</dt><dd>5_000_000,00_₽</dd>",
-		"<dt>Зарезервировано</dt><dd>"+cabinetRub(fc[0].Reserved)+" (1_договор)</dd>", "<dt>Потребность</dt><dd>"+cabinetRub(fc[0].Need)+"</dd>",
+		"<dt>Зарезервировано</dt><dd>"+web.RuMoney(fc[0].Reserved)+" (1_договор)</dd>", "<dt>Потребность</dt><dd>"+web.RuMoney(fc[0].Need)+"</dd>",
 		"<td>март_2026</td>", "<td>декабрь_2026</td>",
 		"Использовано (израсходовано и зарезервировано)", `value="5000000,00"`, `<label for="budget-limit">`,
 		"<td>Физкультурно-спортивная</td>\n<td class=\"num\">1</td>\n<td class=\"num\">200</td>",
@@ -254,10 +212,10 @@ func TestMunicipalityBudget(t *testing.T) {
 		"<tr><td>городская</td><td class=\"num\">30_000,00_₽</td><td class=\"num\">2</td><td class=\"num\">1_000</td><td class=\"num\">0</td></tr>",
 		"<tr><td>сельская</td><td class=\"num\">36_000,00_₽</td><td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">1</td></tr>")
 	p.lacks(t, `class="alert"`, "Заречье</h1>")
-	munNoEnglish(t, p)
+	noEnglish(t, p)
 
 	// Zarechye's queue: one certificate waiting for a rural slot.
-	z := munSignedIn(t, shared, "zarechye-officer").get("/municipality/budget")
+	z := shared.clientAs(t, "zarechye-officer").get("/municipality/budget")
 	z.has(t, "<dt>Очередь на финансирование</dt><dd>1_сертификат на 36_000,00_₽</dd>", "<dt>Лимит бюджета</dt><dd>1_500_000,00_₽</dd>")
 }
 
@@ -267,12 +225,12 @@ func TestMunicipalityBudget(t *testing.T) {
 // next to its field and writes nothing.
 func TestMunicipalityIssue(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
-		c := munSignedIn(t, e, "novograd-officer")
+		c := e.clientAs(t, "novograd-officer")
 		form := c.get("/municipality/issue")
 		form.has(t, "Выдать сертификат: Новоград", `<label for="personid">СНИЛС или идентификатор</label>`, `type="date" id="birthdate"`,
 			`<option value="city" selected>городская: номинал 30_000,00_₽ в год</option>`, `<option value="novograd" selected>Новоград</option>`,
 			`id="funded" name="funded" value="1" checked`, `<label for="guardian">`)
-		munNoEnglish(t, form)
+		noEnglish(t, form)
 		issue := func(key string, set ...string) url.Values {
 			v := url.Values{"key": {key}, "personid": {"112-233-445 95"}, "fullname": {"Смирнов Артём Ильич"}, "birthdate": {"2017-03-14"},
 				"sex": {"male"}, "citizenship": {"RU"}, "education": {""}, "registration": {"permanent"}, "residence": {"novograd"},
@@ -325,14 +283,14 @@ func TestMunicipalityIssue(t *testing.T) {
 				for _, k := range []string{"personid", "fullname", "birthdate", "guardian"} {
 					p.has(t, `name="`+k+`" value="`+typed.Get(k)+`"`)
 				}
-				munNoEnglish(t, p)
+				noEnglish(t, p)
 			})
 		}
 		if after := c.get("/municipality").body; munRows(after) != munRows(before) {
 			t.Fatalf("a refused form wrote:\n%s\n---\n%s", munRows(before), munRows(after))
 		}
 
-		stop := munNoFollow(c)
+		noFollow(c)
 		key := uuid.NewString()
 		p := c.post("/municipality/issue", issue(key), nil)
 		if p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/municipality?done=issued") {
@@ -343,7 +301,6 @@ func TestMunicipalityIssue(t *testing.T) {
 		if again.header.Get("Location") != p.header.Get("Location") {
 			t.Errorf("a double submit: %q, then %q", p.header.Get("Location"), again.header.Get("Location"))
 		}
-		stop()
 		list := c.get(p.header.Get("Location"))
 		list.has(t, `<p class="done" role="status">Сертификат № `, " выдан.</p>", "<td>Смирнов Артём Ильич</td>", "<td>14.03.2017</td>")
 		if n := strings.Count(list.body, "Смирнов Артём Ильич"); n != 1 {
@@ -360,7 +317,7 @@ func TestMunicipalityIssue(t *testing.T) {
 		}
 
 		// The rural category is full: a funded one waits in its queue.
-		z := munSignedIn(t, e, "zarechye-officer")
+		z := e.clientAs(t, "zarechye-officer")
 		p = z.post("/municipality/issue", issue(uuid.NewString(), "personid", "child-kuzmin-lev", "fullname", "Кузьмин Лев Олегович",
 			"category", "rural", "residence", "zarechye"), nil)
 		p.has(t, "выдан как учётный и поставлен в очередь на персонифицированное финансирование, позиция 2.", "<td>Кузьмин Лев Олегович</td>")
@@ -388,12 +345,12 @@ func munRows(body string) string {
 // Novograd certificate.
 func TestMunicipalityStatus(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
-		c := munSignedIn(t, e, "novograd-officer")
+		c := e.clientAs(t, "novograd-officer")
 		olga := e.demo.CertificateID("child-issued-accounting")
 		misha := e.demo.CertificateID("child-active-funded")
 
 		// The Zarechye officer first: refused, and nothing changes.
-		z := munSignedIn(t, e, "zarechye-officer")
+		z := e.clientAs(t, "zarechye-officer")
 		p := z.post("/municipality/certificates/"+olga.String()+"/activate", url.Values{"key": {uuid.NewString()}}, nil)
 		if p.status != http.StatusForbidden && p.status != http.StatusNotFound {
 			t.Errorf("zarechye activates olga: %d", p.status)
@@ -403,13 +360,13 @@ func TestMunicipalityStatus(t *testing.T) {
 			t.Fatalf("olga is %s", st)
 		}
 
-		stop := munNoFollow(c)
-		list := c.get("/municipality")
-		p = c.post("/municipality/certificates/"+olga.String()+"/activate", url.Values{"key": {munActionKey(list, olga, "activate")}}, nil)
+		// c follows the redirects; nf stops at them, to see the 303.
+		nf := noFollow(e.clientAs(t, "novograd-officer"))
+		list := nf.get("/municipality")
+		p = nf.post("/municipality/certificates/"+olga.String()+"/activate", url.Values{"key": {munActionKey(list, olga, "activate")}}, nil)
 		if p.status != http.StatusSeeOther || p.header.Get("Location") != "/municipality?done=activated" {
 			t.Fatalf("activate: %d to %q\n%s", p.status, p.header.Get("Location"), p.body)
 		}
-		stop()
 		p = c.get("/municipality?done=activated")
 		p.has(t, "Сертификат активирован")
 		if st := munCert(t, e, "child-issued-accounting").Status; st != certificate.Active {
@@ -441,7 +398,7 @@ func TestMunicipalityStatus(t *testing.T) {
 			t.Errorf("resume an active certificate: %d, want 409", p.status)
 		}
 		p.has(t, `<p class="alert" role="alert">Возобновить можно только приостановленный сертификат: этот сейчас активен.</p>`, "Иванов Михаил Петрович")
-		munNoEnglish(t, p)
+		noEnglish(t, p)
 		anna := e.demo.CertificateID("child-cancelled")
 		p = c.post("/municipality/certificates/"+anna.String()+"/activate", url.Values{"key": {uuid.NewString()}}, nil)
 		p.has(t, "Активировать можно только выданный сертификат: этот сейчас аннулирован.")
@@ -467,7 +424,7 @@ func TestMunicipalityStatus(t *testing.T) {
 // amount in use.
 func TestMunicipalityLimits(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
-		c := munSignedIn(t, e, "novograd-officer")
+		c := e.clientAs(t, "novograd-officer")
 		page := c.get("/municipality/budget")
 		period := regexp.MustCompile(`name="period" value="([^"]+)"`).FindStringSubmatch(page.body)[1]
 		lim, err := e.svc.Limits(context.Background(), enrollment.AsMunicipality(demo.MunCity), demo.MunCity, e.svc.Today())
@@ -477,21 +434,21 @@ func TestMunicipalityLimits(t *testing.T) {
 		if lim.Budget.Used <= 0 {
 			t.Fatalf("the demo uses nothing of Novograd's budget: %+v", lim.Budget)
 		}
-		used := cabinetRub(funding.Kopecks(lim.Budget.Used))
+		used := web.RuMoney(funding.Kopecks(lim.Budget.Used))
 
-		p := c.post("/municipality/budget", url.Values{"key": {munKey(t, page)}, "period": {period}, "limit": {"100"}}, nil)
+		p := c.post("/municipality/budget", url.Values{"key": {formKey(t, page, "/municipality/budget")}, "period": {period}, "limit": {"100"}}, nil)
 		if p.status != http.StatusUnprocessableEntity {
 			t.Errorf("below use: %d, want 422", p.status)
 		}
 		p.has(t, `<p class="error" id="budget-limit-error">Лимит меньше уже израсходованного и зарезервированного: `+used+`</p>`, `value="100"`)
-		munNoEnglish(t, p)
+		noEnglish(t, p)
 		for _, bad := range []string{"", "много", "1e6", "-5"} {
 			p := c.post("/municipality/budget", url.Values{"key": {uuid.NewString()}, "period": {period}, "limit": {bad}}, nil)
 			if p.status != http.StatusBadRequest {
 				t.Errorf("limit %q: %d, want 400", bad, p.status)
 			}
 			p.has(t, `id="budget-limit-error"`)
-			munNoEnglish(t, p)
+			noEnglish(t, p)
 		}
 		if p := c.post("/municipality/budget", url.Values{"key": {uuid.NewString()}, "period": {"2025-01-01"}, "limit": {"1"}}, nil); p.status != http.StatusConflict {
 			t.Errorf("a past period: %d, want 409", p.status)
@@ -518,7 +475,7 @@ func TestMunicipalityLimits(t *testing.T) {
 
 		// Zarechye's officer cannot set Novograd's: its municipality is its
 		// own, whatever m says.
-		z := munSignedIn(t, e, "zarechye-officer")
+		z := e.clientAs(t, "zarechye-officer")
 		p = z.post("/municipality/budget?m=novograd", url.Values{"key": {uuid.NewString()}, "period": {period}, "limit": {"1"}, "m": {"novograd"}}, nil)
 		p.has(t, "Бюджет и лимиты: Заречье", "Лимит бюджета сохранён: 1,00_₽.",
 			// Its queue alone needs 36 000,00 ₽: the forecast warns.
@@ -526,7 +483,7 @@ func TestMunicipalityLimits(t *testing.T) {
 		c.get("/municipality/budget").has(t, "<dt>Лимит бюджета</dt><dd>6_250_000,50_₽</dd>")
 
 		// The regional operator sets Zarechye's.
-		reg := munSignedIn(t, e, "region-operator")
+		reg := e.clientAs(t, "region-operator")
 		p = reg.post("/municipality/budget", url.Values{"key": {uuid.NewString()}, "period": {period}, "limit": {"2000000"}, "m": {"zarechye"}}, nil)
 		p.has(t, "Бюджет и лимиты: Заречье", "Лимит бюджета сохранён: 2_000_000,00_₽.")
 	})

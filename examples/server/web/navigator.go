@@ -37,18 +37,15 @@ type navigatorPage struct {
 	Municipalities, Directions, Registries, Certificates []option
 
 	// Results: Found is the count in words, Programs the page.
-	Found              string
-	Programs           []foundView
-	ForCert, OnlyCert  bool
-	DirectionFacets    []facet
-	RegistryFacets     []facet
-	Next, First        string
-	ShowResults, Paged bool
-}
-
-type option struct {
-	Value, Label string
-	Selected     bool
+	Found             string
+	Programs          []foundView
+	ForCert, OnlyCert bool
+	DirectionFacets   []facet
+	RegistryFacets    []facet
+	// Next and First are the pager's links; First only past the first
+	// page.
+	Next, First string
+	ShowResults bool
 }
 
 // facet is a count of the results by a direction or a registry, a link
@@ -77,7 +74,7 @@ func (h *handler) navigator(w http.ResponseWriter, r *http.Request) {
 	if u != nil && u.Principal.Role == enrollment.RoleHolder {
 		page.Certificates = h.certificates(r, u, f.Cert)
 	}
-	page.Municipalities = h.municipalityOptions(f.Municipality)
+	page.Municipalities = append([]option{{Value: "", Label: "Любой", Selected: f.Municipality == ""}}, h.municipalityChoices(f.Municipality)...)
 	page.Directions = directionOptions(f.Direction)
 	page.Registries = registryOptions(f.Registry)
 
@@ -125,8 +122,8 @@ func (h *handler) searchRequest(r *http.Request, u *user, f searchForm, cursor s
 	case f.Cert != "" && u == nil:
 		page.Errors["cert"] = "Войдите, чтобы искать по своему сертификату."
 	case f.Cert != "":
-		id, err := uuid.Parse(f.Cert)
-		if err != nil || id == uuid.Nil {
+		id, ok := parseID(f.Cert)
+		if !ok {
 			page.Errors["cert"] = "Выберите сертификат из списка."
 		}
 		req.For, req.By = id, u.Caller
@@ -139,14 +136,7 @@ func (h *handler) searchRequest(r *http.Request, u *user, f searchForm, cursor s
 // refused puts a refusal of the search's input next to its input and
 // reports whether err was one.
 func (p *navigatorPage) refused(err error, req enrollment.SearchRequest) bool {
-	var ve *funding.ValidationError
-	if errors.As(err, &ve) {
-		name, msg := fieldMessage(ve)
-		if name == "" {
-			p.Error = msg
-		} else {
-			p.Errors[name] = msg
-		}
+	if putFieldErrors(err, fieldMessage, p.Errors, &p.Error) {
 		return true
 	}
 	// A certificate the reader may not read does not exist for them, as
@@ -190,7 +180,7 @@ func (p *navigatorPage) results(res enrollment.SearchPage, f searchForm, req enr
 		p.Next = f.url(res.Next.String())
 	}
 	if req.After != nil {
-		p.Paged, p.First = true, f.url("")
+		p.First = f.url("")
 	}
 }
 
@@ -214,18 +204,6 @@ func (f searchForm) url(cursor string) string {
 		return "/"
 	}
 	return "/?" + v.Encode()
-}
-
-func (h *handler) municipalityOptions(selected string) []option {
-	out := []option{{Value: "", Label: "Любой", Selected: selected == ""}}
-	for _, m := range h.municipalities {
-		name := h.cfg.Municipalities[m]
-		if name == "" {
-			name = m
-		}
-		out = append(out, option{Value: m, Label: name, Selected: m == selected})
-	}
-	return out
 }
 
 func directionOptions(selected string) []option {

@@ -130,5 +130,12 @@ func TestBrowserParentPath(t *testing.T) {
 		if !advance {
 			t.Errorf("no advance invoice for %s after its close: %+v", next, invoices)
 		}
+
+		// The municipality that pays the invoice sees its budget move.
+		signOut()
+		signInAs("novograd-officer")
+		b.do(chromedp.Navigate(e.srv.URL + "/municipality/budget"))
+		b.has("h1", "Бюджет")
+		b.shot("municipality")
 	})
 }

@@ -1,12 +1,9 @@
 package web
 
 import (
-	"errors"
 	"html/template"
 	"net/http"
 	"strings"
-
-	"github.com/google/uuid"
 
 	"github.com/edufund/edufund/enrollment"
 )
@@ -50,18 +47,8 @@ type groupView struct {
 }
 
 func (h *handler) program(w http.ResponseWriter, r *http.Request) {
-	id, err := uuid.Parse(r.PathValue("id"))
-	if err != nil || id == uuid.Nil {
-		h.programNotFound(w, r)
-		return
-	}
-	pg, err := h.cfg.Service.ProgramPage(r.Context(), id)
-	if errors.Is(err, enrollment.ErrNotFound) {
-		h.programNotFound(w, r)
-		return
-	}
-	if err != nil {
-		h.internal(w, r, err)
+	pg, ok := h.programOf(w, r)
+	if !ok {
 		return
 	}
 	h.render(w, r, http.StatusOK, "program", pg.Program.Name, programView(pg))

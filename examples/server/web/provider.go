@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -36,9 +35,8 @@ func (h *handler) providerRoutes(mux *http.ServeMux) {
 // own data (a municipality's contracts, the public catalogue), so the
 // section refuses them before reading anything.
 func (h *handler) providerUser(w http.ResponseWriter, r *http.Request) *user {
-	u := h.user(w, r)
+	u := h.signedIn(w, r, r.URL.RequestURI())
 	if u == nil {
-		signInFirst(w, r, r.URL.RequestURI())
 		return nil
 	}
 	if u.Principal.Role != enrollment.RoleProvider {
@@ -54,7 +52,7 @@ func (h *handler) providerForbidden(w http.ResponseWriter, r *http.Request) {
 }
 
 // providerFailed shows an error of the service's reads: a refusal of the
-// caller as 403, a refused input as 400, the rest as contract.go's
+// caller as 403, a refused input as 400, the rest as
 // serviceFailed shows it.
 func (h *handler) providerFailed(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
@@ -123,11 +121,11 @@ type providerRow struct {
 	ID, Submitted, Program, Module, Group, Dates, Status string
 	// Monthly is the regular month's payment; Split says who pays it.
 	Monthly, Split string
-	// Confirm: the quick confirmation's form, with its key; Refuse: a
-	// link to the refusal on the contract page; Deliver: a link to the
-	// monthly report there.
-	Confirm, Refuse, Deliver bool
-	Key                      string
+	// Confirm is the quick confirmation's button; Refuse: a link to the
+	// refusal on the contract page; Deliver: a link to the monthly report
+	// there.
+	Confirm         *postButton
+	Refuse, Deliver bool
 }
 
 func (h *handler) providerContracts(w http.ResponseWriter, r *http.Request) {
@@ -149,10 +147,9 @@ func (h *handler) providerContracts(w http.ResponseWriter, r *http.Request) {
 	tab := providerTabs[i]
 	var after uuid.UUID
 	if s := q.Get("after"); s != "" {
-		var err error
-		if after, err = uuid.Parse(s); err != nil || after == uuid.Nil {
-			h.fail(w, r, http.StatusBadRequest, "Ссылка устарела",
-				"Ссылка на следующую страницу списка повреждена. Откройте список с начала.")
+		var ok bool
+		if after, ok = parseID(s); !ok {
+			h.fail(w, r, http.StatusBadRequest, "Ссылка устарела", staleLinkText)
 			return
 		}
 	}
@@ -202,7 +199,7 @@ func providerListURL(show string, after uuid.UUID) string {
 // providerRow is c as its list shows it; o is its group's offer, nil
 // when the group is gone.
 func (h *handler) providerRow(c enrollment.Contract, o *enrollment.Offer) providerRow {
-	row := providerRow{ID: c.ID.String(), Submitted: ruDate(h.providerDay(c.CreatedAt)), Status: ruContractStatus(c.Status), Program: "—"}
+	row := providerRow{ID: c.ID.String(), Submitted: ruDate(h.regionDate(c.CreatedAt)), Status: ruContractStatus(c.Status), Program: "—"}
 	if o != nil {
 		row.Program, row.Module, row.Group = o.Program.Name, o.Module.Name, o.Group.Name
 	}
@@ -230,24 +227,14 @@ func (h *handler) providerRow(c enrollment.Contract, o *enrollment.Offer) provid
 	}
 	switch c.Status {
 	case enrollment.Requested:
-		row.Confirm, row.Refuse, row.Key = true, true, uuid.NewString()
+		confirm := button("/contracts/"+c.ID.String()+"/confirm", "Подтвердить")
+		row.Confirm, row.Refuse = &confirm, true
 	case enrollment.Accepted:
 		row.Refuse = true
 	case enrollment.Active, enrollment.Terminating:
 		row.Deliver = c.Scheme != certificate.DigitalSkills
 	}
 	return row
-}
-
-// providerDay is the day of t in the region, as the rules see dates.
-func (h *handler) providerDay(t time.Time) funding.Date {
-	if t.IsZero() {
-		return funding.Date{}
-	}
-	if loc := h.cfg.Service.Config().Location; loc != nil {
-		t = t.In(loc)
-	}
-	return funding.DateOf(t)
 }
 
 // ---- groups and seats ----
@@ -283,8 +270,8 @@ func (h *handler) providerGroups(w http.ResponseWriter, r *http.Request) {
 	}
 	// The catalogue is public: a provider's programs are found by its id,
 	// which its caller carries; the service has no read of "my programs".
-	pid, err := uuid.Parse(u.Caller.ID)
-	if err != nil || pid == uuid.Nil {
+	pid, ok := parseID(u.Caller.ID)
+	if !ok {
 		h.providerForbidden(w, r)
 		return
 	}
@@ -292,8 +279,7 @@ func (h *handler) providerGroups(w http.ResponseWriter, r *http.Request) {
 	if c := r.URL.Query().Get("after"); c != "" {
 		cur, ok := catalog.ParseCursor(c)
 		if !ok {
-			h.fail(w, r, http.StatusBadRequest, "Ссылка устарела",
-				"Ссылка на следующую страницу списка повреждена. Откройте список программ с начала.")
+			h.fail(w, r, http.StatusBadRequest, "Ссылка устарела", staleLinkText)
 			return
 		}
 		s.After = &cur
@@ -378,35 +364,6 @@ type providerTotal struct {
 	Kind, Amount string
 }
 
-// providerKind is an invoice's kind with its Russian name.
-type providerKind struct {
-	Kind enrollment.InvoiceKind
-	Name string
-}
-
-// providerKinds are the invoices' kinds in the order shown.
-var providerKinds = []providerKind{
-	{enrollment.AdvanceInvoice, "аванс"},
-	{enrollment.FinalInvoice, "окончательный"},
-	{enrollment.RefundInvoice, "возврат"},
-}
-
-// providerSchemes are the certificate schemes as an invoice names them.
-var providerSchemes = map[certificate.Scheme]string{
-	certificate.Supplementary: "дополнительное образование детей",
-	certificate.DigitalSkills: "цифровые навыки взрослых",
-}
-
-// ruProviderKind is an invoice's kind in Russian.
-func ruProviderKind(k enrollment.InvoiceKind) string {
-	for _, x := range providerKinds {
-		if x.Kind == k {
-			return x.Name
-		}
-	}
-	return string(k)
-}
-
 func (h *handler) providerInvoices(w http.ResponseWriter, r *http.Request) {
 	u := h.providerUser(w, r)
 	if u == nil {
@@ -430,25 +387,18 @@ func (h *handler) providerInvoices(w http.ResponseWriter, r *http.Request) {
 		h.providerFailed(w, r, err)
 		return
 	}
-	kindOrder := func(k enrollment.InvoiceKind) int {
-		return slices.IndexFunc(providerKinds, func(x providerKind) bool { return x.Kind == k })
-	}
 	slices.SortStableFunc(list, func(a, b enrollment.Invoice) int {
-		return cmp.Or(cmp.Compare(h.providerMunicipality(a.Municipality), h.providerMunicipality(b.Municipality)),
-			cmp.Compare(a.Scheme, b.Scheme), cmp.Compare(kindOrder(a.Kind), kindOrder(b.Kind)))
+		return cmp.Or(cmp.Compare(h.municipalityName(a.Municipality), h.municipalityName(b.Municipality)),
+			cmp.Compare(a.Scheme, b.Scheme), cmp.Compare(invoiceKindOrder(a.Kind), invoiceKindOrder(b.Kind)))
 	})
 	totals := map[enrollment.InvoiceKind]funding.Money{}
 	for _, inv := range list {
-		scheme, ok := providerSchemes[inv.Scheme]
-		if !ok {
-			scheme = string(inv.Scheme)
-		}
-		page.Rows = append(page.Rows, providerInvoice{Municipality: h.providerMunicipality(inv.Municipality), Scheme: scheme,
-			Kind: ruProviderKind(inv.Kind), Amount: ruMoney(inv.Amount), Lines: ruInt(int64(inv.Lines))})
+		page.Rows = append(page.Rows, providerInvoice{Municipality: h.municipalityName(inv.Municipality), Scheme: ruScheme(inv.Scheme),
+			Kind: ruInvoiceKind(inv.Kind), Amount: ruMoney(inv.Amount), Lines: ruInt(int64(inv.Lines))})
 		totals[inv.Kind] = totals[inv.Kind].Add(inv.Amount)
 		page.Refund = page.Refund || inv.Kind == enrollment.RefundInvoice
 	}
-	for _, x := range providerKinds {
+	for _, x := range invoiceKinds {
 		if t, ok := totals[x.Kind]; ok {
 			page.Totals = append(page.Totals, providerTotal{Kind: x.Name, Amount: ruMoney(t)})
 		}
@@ -457,17 +407,6 @@ func (h *handler) providerInvoices(w http.ResponseWriter, r *http.Request) {
 		page.Empty = "За " + ruMonth(m) + " счетов нет: они появятся после закрытия месяца."
 	}
 	h.render(w, r, http.StatusOK, "provider_invoices", "Счета", page)
-}
-
-// providerMunicipality is a municipality's name by its code; "—" for none.
-func (h *handler) providerMunicipality(code string) string {
-	if code == "" {
-		return "—"
-	}
-	if n := h.cfg.Municipalities[code]; n != "" {
-		return n
-	}
-	return code
 }
 
 // providerMonths are the month picker's options: next month, this one and

@@ -3,8 +3,8 @@ package web
 import (
 	"strconv"
 	"strings"
+	"time"
 
-	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/funding"
 )
 
@@ -30,6 +30,19 @@ func ruDate(d funding.Date) string {
 		return ""
 	}
 	return d.Time().Format("02.01.2006")
+}
+
+// regionDate is the region's date at instant t, the date the rules saw
+// (a contract's submission, a notification's); the zero date for the zero
+// instant.
+func (h *handler) regionDate(t time.Time) funding.Date {
+	if t.IsZero() {
+		return funding.Date{}
+	}
+	if loc := h.cfg.Service.Config().Location; loc != nil {
+		t = t.In(loc)
+	}
+	return funding.DateOf(t)
 }
 
 // ruLongDate is "2 сентября 2025 г.".
@@ -118,6 +131,10 @@ func ruCount(n int, one, few, many string) string {
 	return ruInt(int64(n)) + nbsp + pluralForm(n, one, few, many)
 }
 
+// ruYearsGen is an age in the genitive, as after "с", "от", "до" or
+// "нет": "1 года", "18 лет".
+func ruYearsGen(n int) string { return ruCount(n, "года", "лет", "лет") }
+
 // ruFound is the navigator's count: "Найдена 1 программа", "Найдено 5
 // программ"; the verb agrees with the number as the noun does.
 func ruFound(n int) string {
@@ -137,48 +154,9 @@ func ruAges(min, max int) string {
 	case min > 0 && max > 0:
 		return strconv.Itoa(min) + "–" + strconv.Itoa(max) + nbsp + years(max)
 	case min > 0:
-		return "от " + strconv.Itoa(min) + nbsp + pluralForm(min, "года", "лет", "лет")
+		return "от " + ruYearsGen(min)
 	case max > 0:
-		return "до " + strconv.Itoa(max) + nbsp + pluralForm(max, "года", "лет", "лет")
+		return "до " + ruYearsGen(max)
 	}
 	return "любой"
-}
-
-// directionNames are the seven directions as the federal order names
-// them (Минпросвещения № 629 of 2022: "социально-гуманитарная" for what
-// was "социально-педагогическая").
-var directionNames = map[catalog.Direction]string{
-	catalog.TechnicalRobotics: "Техническая: робототехника",
-	catalog.TechnicalOther:    "Техническая",
-	catalog.NaturalScience:    "Естественнонаучная",
-	catalog.Sport:             "Физкультурно-спортивная",
-	catalog.Arts:              "Художественная",
-	catalog.Tourism:           "Туристско-краеведческая",
-	catalog.SocialPedagogical: "Социально-гуманитарная",
-}
-
-// registryNames are the registries as a navigator names them to parents.
-var registryNames = map[catalog.Registry]string{
-	catalog.Certified:       "Сертифицированные: за счёт сертификата",
-	catalog.Significant:     "Социально значимые: бесплатно",
-	catalog.PreProfessional: "Предпрофессиональные: бесплатно",
-	catalog.General:         "Общеразвивающие: бесплатно",
-	catalog.Paid:            "Платные",
-}
-
-// ruDirection is a direction's Russian name; "" for none (an adult
-// course), the code itself for one the pages do not know yet.
-func ruDirection(d catalog.Direction) string {
-	if n, ok := directionNames[d]; ok {
-		return n
-	}
-	return string(d)
-}
-
-// ruRegistry is a registry's Russian name, as ruDirection.
-func ruRegistry(r catalog.Registry) string {
-	if n, ok := registryNames[r]; ok {
-		return n
-	}
-	return string(r)
 }

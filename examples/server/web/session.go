@@ -144,15 +144,10 @@ func (h *handler) signInPage(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "signin", "Вход", signInPage{Groups: h.principalGroups(), Next: localPath(r.URL.Query().Get("next"))})
 }
 
-// maxForm bounds a form's body: the pages' forms are a few fields.
-const maxForm = 64 << 10
-
 // signIn issues the token of the demo principal picked and keeps it in
 // the cookie.
 func (h *handler) signIn(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		h.fail(w, r, http.StatusBadRequest, "Форма не принята", "Форму не удалось прочитать. Откройте страницу входа заново.")
+	if !h.readForm(w, r) {
 		return
 	}
 	page := signInPage{Groups: h.principalGroups(), Next: localPath(r.PostForm.Get("next"))}
@@ -193,6 +188,22 @@ func (h *handler) signOut(w http.ResponseWriter, r *http.Request) {
 	}
 	h.clearCookie(w, r)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// signInFirst sends a signed-out reader to the sign-in, which returns to
+// back.
+func signInFirst(w http.ResponseWriter, r *http.Request, back string) {
+	http.Redirect(w, r, "/signin?next="+url.QueryEscape(back), http.StatusSeeOther)
+}
+
+// signedIn is the signed-in caller of r. Signed out, it sends the reader
+// to the sign-in, which returns to back, and is nil.
+func (h *handler) signedIn(w http.ResponseWriter, r *http.Request, back string) *user {
+	u := h.user(w, r)
+	if u == nil {
+		signInFirst(w, r, back)
+	}
+	return u
 }
 
 // localPath is p when it is a path of this site, "/" otherwise: the

@@ -96,18 +96,20 @@ func New(cfg Config) (http.Handler, error) {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	h.municipalities = slices.Sorted(maps.Keys(cfg.Service.Config().Children.Municipalities))
-	// Each page is its template file with the layout around it, named by
-	// the file: templates/cabinet.html is the page "cabinet".
+	// Each page is its template file with the layout and the partials
+	// around it, named by the file: templates/cabinet.html is the page
+	// "cabinet". The partials (templates/_*.html) are the blocks several
+	// pages show, defined once: the price, a form's inputs, the pager.
 	files, err := fs.Glob(templateFiles, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
 	for _, f := range files {
 		name := strings.TrimSuffix(path.Base(f), ".html")
-		if name == "layout" {
+		if name == "layout" || strings.HasPrefix(name, "_") {
 			continue
 		}
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", f)
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/_*.html", f)
 		if err != nil {
 			return nil, fmt.Errorf("web: %w", err)
 		}
@@ -149,17 +151,14 @@ var funcs = template.FuncMap{
 	"money": ruMoney,
 	"date":  ruDate,
 	"month": ruMonth,
-	// selectField is a select with its label and its error, for the
-	// "select" template.
+	// selectField and textField are an input with its label and its
+	// error, for the templates of templates/_form.html.
 	"selectField": func(name, label string, options []option, err string) selectField {
 		return selectField{Name: name, Label: label, Options: options, Error: err}
 	},
-}
-
-type selectField struct {
-	Name, Label string
-	Options     []option
-	Error       string
+	"textField": func(name, label, value, err string) textField {
+		return textField{Name: name, Label: label, Value: value, Error: err}
+	},
 }
 
 // view is what the layout shows around a page.

@@ -283,6 +283,7 @@ func TestBank(t *testing.T) {
 		require.LessOrEqual(t, contended.Load()*100, ops.Load(), "more than 1%% of the operations gave up on contention")
 		require.Positive(t, charged.Load(), "the closes charged something")
 		storagetest.CheckInvariants(t, db)
+		checkEvents(t, r, certs)
 		// An hours account holds exactly what its live contracts hold.
 		var heldHours int
 		for _, id := range inHours {
@@ -386,4 +387,53 @@ func bankStep(ctx context.Context, r *storagetest.Region, db *storage.DB, batche
 		}
 		return nil
 	}
+}
+
+// eventStatus is the status each contract event moves its contract to.
+var eventStatus = map[enrollment.EventType]enrollment.Status{
+	enrollment.ContractRequested: enrollment.Requested, enrollment.ContractOffered: enrollment.Accepted,
+	enrollment.ContractProlongationOffered: enrollment.Accepted, enrollment.ContractActivated: enrollment.Active,
+	enrollment.ContractAcceptedBySilence: enrollment.Active, enrollment.ContractRefused: enrollment.Refused,
+	enrollment.ContractWithdrawn: enrollment.Withdrawn, enrollment.ContractTerminating: enrollment.Terminating,
+	enrollment.ContractClosed: enrollment.Closed,
+}
+
+// checkEvents holds the outbox against the contracts: each contract's
+// events, replayed from nothing through the state machine, are exactly its
+// status changes and end in its status; the feed numbers every event once.
+func checkEvents(t *testing.T, r *storagetest.Region, certs []uuid.UUID) {
+	t.Helper()
+	all := published(t, r, enrollment.EventFilter{})
+	byContract := map[uuid.UUID][]enrollment.Event{}
+	for i, e := range all {
+		require.Equal(t, int64(i+1), e.Seq, "the feed numbers every event once, with no gap")
+		if e.ContractID != uuid.Nil {
+			byContract[e.ContractID] = append(byContract[e.ContractID], e)
+		}
+	}
+	n := 0
+	for _, cert := range certs {
+		cs, err := r.Contracts(cert)
+		require.NoError(t, err)
+		for _, c := range cs {
+			es := byContract[c.ID]
+			require.NotEmpty(t, es, "contract %s has no event", c.ID)
+			var at enrollment.Status
+			for i, e := range es {
+				to, ok := eventStatus[e.Type]
+				require.True(t, ok, "contract %s: %s is not a contract event", c.ID, e.Type)
+				if i == 0 {
+					require.Equal(t, enrollment.Requested, to, "contract %s starts with its application", c.ID)
+				} else {
+					require.NoError(t, enrollment.Transition(at, to), "contract %s: event %d", c.ID, i)
+				}
+				at = to
+			}
+			require.Equal(t, c.Status, at, "contract %s: its events end in its status", c.ID)
+			n += len(es)
+			delete(byContract, c.ID)
+		}
+	}
+	require.Empty(t, byContract, "events of contracts that do not exist")
+	t.Logf("%d events in the feed, %d of them status changes of contracts", len(all), n)
 }

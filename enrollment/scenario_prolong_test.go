@@ -63,6 +63,10 @@ func TestProlongationBySilence(t *testing.T) {
 		n, err = r.Service.AcceptBySilence(ctx)
 		require.NoError(t, err)
 		require.Zero(t, n, "a second sweep accepts nothing again")
+		require.Equal(t, []enrollment.EventType{enrollment.ContractRequested, enrollment.ContractProlongationOffered, enrollment.ContractAcceptedBySilence},
+			types(published(t, r, enrollment.EventFilter{ContractID: p.ID})))
+		require.Equal(t, []enrollment.EventType{enrollment.ContractRequested, enrollment.ContractOffered, enrollment.ContractActivated, enrollment.ContractClosed},
+			types(published(t, r, enrollment.EventFilter{ContractID: c.ID})))
 		got := r.Money(cert.ID)
 		require.Equal(t, p.Price.CertFirst.Add(c.Price.Cert).String(), got.Spent.String())
 		storagetest.CheckInvariants(t, db)

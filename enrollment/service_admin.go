@@ -77,10 +77,18 @@ func (s *Service) saveCategory(ctx context.Context, tx Tx, c certificate.Categor
 	if err := tx.SaveCategory(ctx, c); err != nil {
 		return err
 	}
+	var before any
+	if existed {
+		before = old
+	}
+	if err := s.regionEvent(ctx, tx, Event{Type: CategorySaved, Actor: by.Actor(), Scheme: certificate.Supplementary,
+		Payload: mustJSON(beforeAfter(before, c))}); err != nil {
+		return err
+	}
 	today := s.Today()
 	was := s.RulesOn(today).CategoryOf(old)
 	version := func(name, value string) error {
-		_, err := tx.AddParameter(ctx, Parameter{Name: name, Scope: c.Code, From: today, Value: value,
+		_, err := s.addParameter(ctx, tx, Parameter{Name: name, Scope: c.Code, From: today, Value: value,
 			Actor: by.Actor(), Reason: "category saved", At: s.clock.Now().UTC()})
 		return err
 	}
@@ -150,7 +158,7 @@ func (s *Service) SetBudget(ctx context.Context, key string, r BudgetRequest) (C
 	if r.Limit.IsNegative() {
 		return Counter{}, &funding.ValidationError{Field: "limit", Rule: "must not be negative", Value: r.Limit.String()}
 	}
-	return setLimit(ctx, s, key, "admin.budget", r.By, r, budgetKey(r.Municipality, r.Period), r.Limit.Kopecks())
+	return setLimit(ctx, s, key, "admin.budget", r.By, r, budgetKey(r.Municipality, r.Period), r.Limit.Kopecks(), BudgetSet, r.Municipality)
 }
 
 // DirectionLimitRequest sets how many live contracts a municipality's
@@ -172,10 +180,12 @@ func (s *Service) SetDirectionLimit(ctx context.Context, key string, r Direction
 	if r.Limit < 0 {
 		return Counter{}, &funding.ValidationError{Field: "limit", Rule: "must not be negative"}
 	}
-	return setLimit(ctx, s, key, "admin.direction_limit", r.By, r, directionKey(r.Municipality, string(r.Direction), r.Period), limitOrUnlimited(r.Limit))
+	return setLimit(ctx, s, key, "admin.direction_limit", r.By, r, directionKey(r.Municipality, string(r.Direction), r.Period), limitOrUnlimited(r.Limit), DirectionLimitSet, r.Municipality)
 }
 
-func setLimit(ctx context.Context, s *Service, key, op string, by Caller, req any, counter string, limit int64) (Counter, error) {
+// setLimit sets counter's limit, recorded as event t of municipality mun
+// with the limit before and after.
+func setLimit(ctx context.Context, s *Service, key, op string, by Caller, req any, counter string, limit int64, t EventType, mun string) (Counter, error) {
 	return idempotent(ctx, s, key, op, by, req, func(ctx context.Context, tx Tx) (Counter, error) {
 		cur, err := tx.Counter(ctx, counter)
 		if err != nil && !errors.Is(err, ErrNotFound) {
@@ -187,7 +197,16 @@ func setLimit(ctx context.Context, s *Service, key, op string, by Caller, req an
 		if err := tx.EnsureCounter(ctx, counter, limit); err != nil {
 			return Counter{}, err
 		}
-		return tx.Counter(ctx, counter)
+		after, err := tx.Counter(ctx, counter)
+		if err != nil {
+			return Counter{}, err
+		}
+		var before any
+		if cur.Key != "" {
+			before = cur
+		}
+		return after, s.regionEvent(ctx, tx, Event{Type: t, Actor: by.Actor(), Municipality: mun, Scheme: certificate.Supplementary,
+			Payload: mustJSON(beforeAfter(before, after))})
 	})
 }
 
@@ -234,10 +253,22 @@ func (s *Service) SaveProvider(ctx context.Context, key string, p catalog.Provid
 		return p, err
 	}
 	return idempotent(ctx, s, key, "catalog.provider", by, in, func(ctx context.Context, tx Tx) (catalog.Provider, error) {
+		old, err := tx.Provider(ctx, p.ID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return p, err
+		}
+		var before any
+		if err == nil {
+			before = old
+		}
 		if err := tx.SaveProvider(ctx, p); err != nil {
 			return p, err
 		}
-		return p, tx.EnsureCounter(ctx, providerKey(p.ID), limitOrUnlimited(p.EnrolmentLimit))
+		if err := tx.EnsureCounter(ctx, providerKey(p.ID), limitOrUnlimited(p.EnrolmentLimit)); err != nil {
+			return p, err
+		}
+		return p, s.regionEvent(ctx, tx, Event{Type: ProviderSaved, Actor: by.Actor(), ProviderID: p.ID, Municipality: p.Municipality,
+			Payload: mustJSON(beforeAfter(before, p))})
 	})
 }
 

@@ -69,15 +69,22 @@ func (s *Service) ApplyAdult(ctx context.Context, key string, r AdultApplication
 			}
 			return IssueResult{}, err
 		}
+		if err := s.certificateEvent(ctx, tx, CertificateIssued, c, r.By.Actor(), "", nil); err != nil {
+			return IssueResult{}, err
+		}
 		if !queued {
-			return IssueResult{Certificate: c}, nil
+			return IssueResult{Certificate: c}, s.documentsDueEvent(ctx, tx, c, r.By.Actor())
 		}
 		q := adultQueue(year)
 		if err := tx.Enqueue(ctx, QueueEntry{Queue: q, CertificateID: c.ID, EnqueuedAt: now}); err != nil {
 			return IssueResult{}, err
 		}
 		pos, err := tx.QueuePosition(ctx, q, c.ID)
-		return IssueResult{Certificate: c, Queued: true, Position: pos}, err
+		if err != nil {
+			return IssueResult{}, err
+		}
+		return IssueResult{Certificate: c, Queued: true, Position: pos},
+			s.certificateEvent(ctx, tx, CertificateQueued, c, r.By.Actor(), "", map[string]any{"queue": q, "position": pos})
 	})
 }
 
@@ -112,7 +119,7 @@ func (s *Service) QueuePosition(ctx context.Context, by Caller, certID uuid.UUID
 
 // promoteAdults funds queued adult certificates of a year, oldest first,
 // while the quota has places.
-func (s *Service) promoteAdults(ctx context.Context, tx Tx, year int, on funding.Date) error {
+func (s *Service) promoteAdults(ctx context.Context, tx Tx, year int, on funding.Date, actor string) error {
 	for {
 		if err := tx.Take(ctx, adultQuotaKey(year), 1); err != nil {
 			if errors.Is(err, ErrCounterFull) {
@@ -136,7 +143,23 @@ func (s *Service) promoteAdults(ctx context.Context, tx Tx, year int, on funding
 		if err := tx.UpdateCertificate(ctx, c); err != nil {
 			return err
 		}
+		if err := s.certificateEvent(ctx, tx, CertificatePromoted, c, actor, "", nil); err != nil {
+			return err
+		}
+		if err := s.documentsDueEvent(ctx, tx, c, actor); err != nil {
+			return err
+		}
 	}
+}
+
+// documentsDueEvent tells an adult certificate's holder, as it takes its
+// quota place, the deadline for the provider's documents.
+func (s *Service) documentsDueEvent(ctx context.Context, tx Tx, c certificate.Certificate, actor string) error {
+	due, ok := s.DocumentsDue(c)
+	if !ok {
+		return nil
+	}
+	return s.certificateEvent(ctx, tx, DocumentsDue, c, actor, "", map[string]any{"due": due.String()})
 }
 
 // DocumentsRequest records that an adult holder uploaded the provider's
@@ -255,6 +278,9 @@ func (s *Service) cancelOverdue(ctx context.Context, tx Tx, c *certificate.Certi
 		return err
 	}
 	if err := tx.UpdateCertificate(ctx, *c); err != nil {
+		return err
+	}
+	if err := s.certificateEvent(ctx, tx, CertificateCancelled, *c, actor, ReasonDocumentsOverdue, nil); err != nil {
 		return err
 	}
 	return s.freeSlot(ctx, tx, *c, on, actor)

@@ -86,7 +86,10 @@ func (s *Service) enrolAdult(ctx context.Context, tx Tx, r SubmitRequest, cert c
 		}
 		return Contract{}, err
 	}
-	return c, takeLimits(ctx, tx, c, funding.Zero)
+	if err := takeLimits(ctx, tx, c, funding.Zero); err != nil {
+		return Contract{}, err
+	}
+	return c, s.moved(ctx, tx, c, "", r.By.Actor())
 }
 
 // ErrNotAdultCourse is Complete called on a children's contract.

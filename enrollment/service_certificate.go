@@ -140,6 +140,9 @@ func (s *Service) Issue(ctx context.Context, key string, r IssueRequest) (IssueR
 			}
 			return IssueResult{}, err
 		}
+		if err := s.certificateEvent(ctx, tx, CertificateIssued, c, r.By.Actor(), "", nil); err != nil {
+			return IssueResult{}, err
+		}
 		if c.GuardianID != "" && r.By.Role != RoleHolder {
 			if err := s.link(ctx, tx, c.GuardianID, c.Holder.PersonID, r.By); err != nil {
 				return IssueResult{}, err
@@ -200,15 +203,20 @@ func (s *Service) fund(ctx context.Context, tx Tx, c *certificate.Certificate, o
 	}
 	if !ok {
 		q := categoryQueue(cat.Code)
-		if _, err := tx.QueuePosition(ctx, q, c.ID); errors.Is(err, ErrNotFound) {
+		_, err := tx.QueuePosition(ctx, q, c.ID)
+		fresh := errors.Is(err, ErrNotFound)
+		if fresh {
 			if err := tx.Enqueue(ctx, QueueEntry{Queue: q, CertificateID: c.ID, EnqueuedAt: s.clock.Now().UTC()}); err != nil {
 				return false, 0, err
 			}
 		}
 		pos, err := tx.QueuePosition(ctx, q, c.ID)
-		return true, pos, err
+		if err != nil || !fresh {
+			return true, pos, err
+		}
+		return true, pos, s.certificateEvent(ctx, tx, CertificateQueued, *c, actor, "", map[string]any{"queue": q, "position": pos})
 	}
-	return false, 0, s.grantFunded(ctx, tx, c, cat, on, actor)
+	return false, 0, s.grantFunded(ctx, tx, c, cat, on, actor, CertificateFunded)
 }
 
 // takeSlot takes one place in a category: its counter's limit holds both
@@ -223,9 +231,14 @@ func takeSlot(ctx context.Context, tx Tx, cat certificate.Category) (bool, error
 	return true, nil
 }
 
-func (s *Service) grantFunded(ctx context.Context, tx Tx, c *certificate.Certificate, cat certificate.Category, on funding.Date, actor string) error {
+// grantFunded makes c funded, recorded as event t (funded on request, or
+// promoted from the queue), and grants the period's nominal.
+func (s *Service) grantFunded(ctx context.Context, tx Tx, c *certificate.Certificate, cat certificate.Category, on funding.Date, actor string, t EventType) error {
 	c.Kind = certificate.Funded
 	if err := tx.UpdateCertificate(ctx, *c); err != nil {
+		return err
+	}
+	if err := s.certificateEvent(ctx, tx, t, *c, actor, "", nil); err != nil {
 		return err
 	}
 	period := s.cfg.PeriodOf(on)
@@ -256,6 +269,12 @@ const (
 	ResumeCertificate   CertificateAction = "resume"
 	CancelCertificate   CertificateAction = "cancel"
 )
+
+// certificateEvents are the events of ChangeStatus's actions.
+var certificateEvents = map[CertificateAction]EventType{
+	ActivateCertificate: CertificateActivated, SuspendCertificate: CertificateSuspended,
+	ResumeCertificate: CertificateResumed, CancelCertificate: CertificateCancelled,
+}
 
 // ChangeStatus moves a certificate through its status table. Cancelling a
 // funded certificate frees its category slot for the head of the queue. For
@@ -296,6 +315,9 @@ func (s *Service) ChangeStatus(ctx context.Context, key string, certID uuid.UUID
 		if err := tx.UpdateCertificate(ctx, c); err != nil {
 			return c, err
 		}
+		if err := s.certificateEvent(ctx, tx, certificateEvents[action], c, actor, "", nil); err != nil {
+			return c, err
+		}
 		if action == CancelCertificate {
 			if err := s.endContracts(ctx, tx, c.ID, actor); err != nil {
 				return c, err
@@ -328,10 +350,14 @@ func (s *Service) endContracts(ctx context.Context, tx Tx, certID uuid.UUID, act
 		if c.Status == Active {
 			to = Terminating
 		}
+		from := c.Status
 		if err := s.end(ctx, tx, &c, to, actor, "certificate_cancelled"); err != nil {
 			return err
 		}
 		if err := tx.UpdateContract(ctx, c); err != nil {
+			return err
+		}
+		if err := s.moved(ctx, tx, c, from, actor); err != nil {
 			return err
 		}
 	}
@@ -357,7 +383,7 @@ func (s *Service) freeSlot(ctx context.Context, tx Tx, c certificate.Certificate
 		if err := tx.Give(ctx, adultQuotaKey(c.IssuedOn.Year()), 1); err != nil {
 			return err
 		}
-		return s.promoteAdults(ctx, tx, c.IssuedOn.Year(), on)
+		return s.promoteAdults(ctx, tx, c.IssuedOn.Year(), on, actor)
 	}
 	cat, err := tx.Category(ctx, c.Category)
 	if err != nil {
@@ -387,7 +413,7 @@ func (s *Service) promoteCategory(ctx context.Context, tx Tx, cat certificate.Ca
 		if err != nil {
 			return err
 		}
-		if err := s.grantFunded(ctx, tx, &c, cat, on, actor); err != nil {
+		if err := s.grantFunded(ctx, tx, &c, cat, on, actor, CertificatePromoted); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,8 @@
 package enrollment
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
@@ -53,9 +55,55 @@ func (s *Service) recordClose(ctx context.Context, rep CloseReport) error {
 	if len(rep.Failed) > 0 {
 		return nil
 	}
+	issued, err := s.issuedBy(ctx, rep.Month)
+	if err != nil {
+		return err
+	}
 	return s.inTx(ctx, func(ctx context.Context, tx Tx) error {
-		return tx.RecordClose(ctx, rep.Month, s.clock.Now().UTC())
+		last, err := tx.LastClose(ctx)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		again := err == nil && !last.Before(rep.Month)
+		if err := tx.RecordClose(ctx, rep.Month, s.clock.Now().UTC()); err != nil || again {
+			return err
+		}
+		for _, inv := range issued {
+			e := Event{Type: InvoiceIssued, Actor: "monthly_close:" + rep.Month.String(), ProviderID: inv.ProviderID,
+				Municipality: inv.Municipality, Scheme: inv.Scheme, Payload: mustJSON(map[string]any{
+					"month": inv.Month.String(), "kind": inv.Kind, "amount": inv.Amount.String(), "lines": inv.Lines})}
+			if err := s.regionEvent(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
+}
+
+// issuedBy lists the invoices the close of m issues: the advances of m
+// and the finals and refunds of the month before (December's finals are
+// issued by its own close, at the end of the year).
+func (s *Service) issuedBy(ctx context.Context, m funding.Month) ([]Invoice, error) {
+	cur, err := s.store.Invoices(ctx, uuid.Nil, m)
+	if err != nil {
+		return nil, err
+	}
+	prev, err := s.store.Invoices(ctx, uuid.Nil, m.Prev())
+	if err != nil {
+		return nil, err
+	}
+	var out []Invoice
+	for _, inv := range cur {
+		if inv.Kind == AdvanceInvoice || m.Month == time.December {
+			out = append(out, inv)
+		}
+	}
+	for _, inv := range prev {
+		if inv.Kind != AdvanceInvoice && inv.Month.Month != time.December {
+			out = append(out, inv)
+		}
+	}
+	return out, nil
 }
 
 // ErrMonthSkipped is a close asked for past a month that was never closed.
@@ -123,11 +171,15 @@ func (s *Service) closeContract(ctx context.Context, id uuid.UUID, m funding.Mon
 		actor := "monthly_close:" + m.String()
 		switch {
 		case plan.Refusal != nil:
+			from := c.Status
 			if err := s.end(ctx, tx, &c, Refused, actor, plan.Refusal.Code); err != nil {
 				return err
 			}
 			delta.Refused++
-			return tx.UpdateContract(ctx, c)
+			if err := tx.UpdateContract(ctx, c); err != nil {
+				return err
+			}
+			return s.moved(ctx, tx, c, from, actor)
 		case plan.Charge != nil:
 			charged, err := s.chargeOnce(ctx, tx, c, plan.Charge.Month, actor, "monthly_charge")
 			if err != nil {
@@ -156,11 +208,15 @@ func (s *Service) closeContract(ctx context.Context, id uuid.UUID, m funding.Mon
 					return err
 				}
 			}
+			from := c.Status
 			if err := c.Move(Closed, plan.Closing.ClosedOn); err != nil {
 				return err
 			}
 			delta.Closed++
-			return tx.UpdateContract(ctx, c)
+			if err := tx.UpdateContract(ctx, c); err != nil {
+				return err
+			}
+			return s.moved(ctx, tx, c, from, actor)
 		}
 		return nil
 	})
@@ -314,6 +370,9 @@ func (s *Service) rollCertificate(ctx context.Context, id uuid.UUID, from, to fu
 		}
 		if c.ExpireIfDue(to.Start) {
 			if err := tx.UpdateCertificate(ctx, c); err != nil {
+				return err
+			}
+			if err := s.certificateEvent(ctx, tx, CertificateExpired, c, rec.Actor, "", nil); err != nil {
 				return err
 			}
 			return s.freeSlot(ctx, tx, c, to.Start, rec.Actor)

@@ -44,6 +44,9 @@ func (s *Service) Submit(ctx context.Context, key string, r SubmitRequest) (Cont
 	now := s.clock.Now().UTC()
 	on := s.dateOf(now)
 	c, err := s.submit(ctx, key, r, now, on)
+	if err != nil {
+		s.NoteRefusal(ctx, r, now, err)
+	}
 	var pf *protectionFailure
 	if errors.As(err, &pf) {
 		if rerr := s.recordProtection(ctx, pf.cert); rerr != nil {
@@ -236,7 +239,7 @@ func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Ti
 	if err := takeLimits(ctx, tx, c, price.Cert); err != nil {
 		return Contract{}, err
 	}
-	return c, nil
+	return c, s.moved(ctx, tx, c, "", r.By.Actor())
 }
 
 // startOf is the first day of study of application r to offer o made on

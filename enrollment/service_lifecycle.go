@@ -38,11 +38,46 @@ func (s *Service) change(ctx context.Context, key, op string, r ContractRequest,
 		if err := s.contractParty(ctx, tx, r.By, c); err != nil {
 			return Contract{}, err
 		}
+		from := c.Status
 		if err := fn(ctx, tx, &c); err != nil {
 			return Contract{}, err
 		}
-		return c, tx.UpdateContract(ctx, c)
+		if err := tx.UpdateContract(ctx, c); err != nil {
+			return Contract{}, err
+		}
+		return c, s.moved(ctx, tx, c, from, r.By.Actor())
 	})
+}
+
+// moved appends the event of contract c's move from status from to its
+// own, when it moved: every status change of a contract is one event.
+func (s *Service) moved(ctx context.Context, tx Tx, c Contract, from Status, actor string) error {
+	if c.Status == from {
+		return nil
+	}
+	var t EventType
+	switch c.Status {
+	case Requested:
+		t = ContractRequested
+	case Accepted:
+		t = ContractOffered
+		if c.ProlongedFrom != uuid.Nil {
+			t = ContractProlongationOffered
+		}
+	case Active:
+		t = ContractActivated
+	case Refused:
+		t = ContractRefused
+	case Withdrawn:
+		t = ContractWithdrawn
+	case Terminating:
+		t = ContractTerminating
+	case Closed:
+		t = ContractClosed
+	default:
+		return fmt.Errorf("contract %s: no event for status %q", c.ID, c.Status)
+	}
+	return s.contractEvent(ctx, tx, t, c, actor, nil)
 }
 
 var (
@@ -352,7 +387,10 @@ func (s *Service) Prolong(ctx context.Context, key string, r ProlongRequest) (Co
 		if err := c.Move(Accepted, on); err != nil {
 			return Contract{}, err
 		}
-		return c, tx.UpdateContract(ctx, c)
+		if err := tx.UpdateContract(ctx, c); err != nil {
+			return Contract{}, err
+		}
+		return c, s.moved(ctx, tx, c, Requested, r.By.Actor())
 	})
 }
 
@@ -395,7 +433,10 @@ func (s *Service) AcceptBySilence(ctx context.Context) (int, error) {
 					}
 				}
 				accepted = true
-				return tx.UpdateContract(ctx, c)
+				if err := tx.UpdateContract(ctx, c); err != nil {
+					return err
+				}
+				return s.contractEvent(ctx, tx, ContractAcceptedBySilence, c, "silence", nil)
 			})
 			if err != nil {
 				return n, fmt.Errorf("accept by silence %s: %w", id, err)

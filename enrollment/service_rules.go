@@ -209,7 +209,7 @@ func (s *Service) SetParameter(ctx context.Context, key string, r ParameterReque
 	save := func() error {
 		var err error
 		p, err = idempotent(ctx, s, key, "admin.parameter", r.By, r, func(ctx context.Context, tx Tx) (Parameter, error) {
-			stored, err := tx.AddParameter(ctx, p)
+			stored, err := s.addParameter(ctx, tx, p)
 			if err != nil {
 				return Parameter{}, err
 			}
@@ -364,7 +364,17 @@ func (s *Service) requota(ctx context.Context, tx Tx, p Parameter, on funding.Da
 	if err := tx.EnsureCounter(ctx, adultQuotaKey(year), quota); err != nil {
 		return err
 	}
-	return s.promoteAdults(ctx, tx, year, on)
+	return s.promoteAdults(ctx, tx, year, on, p.Actor)
+}
+
+// addParameter stores a version of a parameter with its event.
+func (s *Service) addParameter(ctx context.Context, tx Tx, p Parameter) (Parameter, error) {
+	stored, err := tx.AddParameter(ctx, p)
+	if err != nil {
+		return Parameter{}, err
+	}
+	return stored, s.regionEvent(ctx, tx, Event{Type: ParameterAdded, Actor: stored.Actor, Reason: stored.Reason,
+		Payload: mustJSON(map[string]any{"after": stored})})
 }
 
 // ParameterVersions lists every version of the region's parameters: its

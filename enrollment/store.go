@@ -59,6 +59,7 @@ type Tx interface {
 	ContractTx
 	CloseLogTx
 	ParameterTx
+	EventTx
 }
 
 // IdempotencyTx remembers the requests already run, so that the same

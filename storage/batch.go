@@ -189,6 +189,9 @@ func (t sqliteBatchTx) batchWrites(w batch.Write) ([]string, error) {
 	for _, part := range chunkOf(rs.Postings, batchChunk) {
 		qs = append(qs, db.NewInsert().Model(&part).String())
 	}
+	for _, part := range chunkOf(rs.Events, batchChunk) {
+		qs = append(qs, db.NewInsert().Model(&part).String())
+	}
 	for _, part := range chunkOf(rs.Accounts, batchChunk) {
 		qs = append(qs, db.NewInsert().Model(&part).On("CONFLICT (certificate_id, period_start) DO UPDATE").String())
 	}

@@ -119,6 +119,9 @@ func (b *Batcher) Submit(ctx context.Context, key string, r enrollment.SubmitReq
 	b.mu.RUnlock()
 	select {
 	case res := <-call.done:
+		if res.Err != nil {
+			b.svc.NoteRefusal(ctx, r, call.item.At, res.Err)
+		}
 		return res.Contract, res.Err
 	case <-ctx.Done():
 		return enrollment.Contract{}, ctx.Err()

@@ -35,6 +35,7 @@ type state struct {
 	holds        map[uuid.UUID]Hold
 	holdOrder    []uuid.UUID
 	postings     []enrollment.PostingRecord
+	events       []enrollment.Event
 	touched      []acctKey
 	touchedSet   map[acctKey]bool
 	counterOrder []string
@@ -126,6 +127,7 @@ type overlay struct {
 	holdOrder []uuid.UUID
 	postings  []enrollment.PostingRecord
 	contracts []enrollment.Contract
+	events    []enrollment.Event
 	counters  map[string]enrollment.Counter
 	ctrOrder  []string
 }
@@ -150,6 +152,7 @@ func (st *state) merge(ov *overlay) {
 		st.holds[id] = ov.holds[id]
 	}
 	st.postings = append(st.postings, ov.postings...)
+	st.events = append(st.events, ov.events...)
 	for _, c := range ov.contracts {
 		st.newContracts = append(st.newContracts, c)
 		st.contracts[c.CertificateID] = append([]enrollment.Contract{c}, st.contracts[c.CertificateID]...)
@@ -171,6 +174,7 @@ func (st *state) writes() Write {
 		w.Holds = append(w.Holds, st.holds[id])
 	}
 	w.Postings = st.postings
+	w.Events = st.events
 	for _, k := range st.touched {
 		w.Accounts = append(w.Accounts, st.accounts[k])
 	}
@@ -381,6 +385,13 @@ func (m *memTx) AppendPosting(_ context.Context, p enrollment.PostingRecord) err
 		return m.deferIt()
 	}
 	m.ov.postings = append(m.ov.postings, p)
+	return nil
+}
+
+// AppendEvent keeps an application's events with its other writes: they
+// are the batch's only if the application is.
+func (m *memTx) AppendEvent(_ context.Context, e enrollment.Event) error {
+	m.ov.events = append(m.ov.events, e)
 	return nil
 }
 

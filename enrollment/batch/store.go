@@ -110,6 +110,7 @@ type Write struct {
 	Contracts []enrollment.Contract      // new contracts
 	Holds     []Hold                     // new or changed holds
 	Postings  []enrollment.PostingRecord // appended postings
+	Events    []enrollment.Event         // appended events (the outbox)
 	Accounts  []enrollment.AccountState  // final states of the changed accounts (insert or update)
 	// Counters add Add to used; a counter absent from the store is created
 	// with Limit.

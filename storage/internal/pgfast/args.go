@@ -25,6 +25,7 @@ var (
 	contractCodec    = mustCodec(schema.Contracts)
 	holdCodec        = mustCodec(schema.Holds)
 	postingCodec     = mustCodec(schema.Postings)
+	eventCodec       = mustCodec(schema.NewEvents)
 	accountCodec     = mustCodec(schema.Accounts)
 	counterCodec     = mustCodec(schema.Counters)
 	idempotencyCodec = mustCodec(schema.Idempotency)

@@ -160,7 +160,7 @@ var pgApplyBatchSQL = func() string {
 // others, so in the statement of the writes they would be locked during
 // all the inserts.
 func (t *Locked) ApplyBatch(ctx context.Context, w batch.Write) error {
-	if len(w.Contracts)+len(w.Holds)+len(w.Postings)+len(w.Accounts)+len(w.Counters)+len(w.Results)+len(w.Release) > 0 {
+	if len(w.Contracts)+len(w.Holds)+len(w.Postings)+len(w.Events)+len(w.Accounts)+len(w.Counters)+len(w.Results)+len(w.Release) > 0 {
 		rs, err := schema.WritesOf(w)
 		if err != nil {
 			return err

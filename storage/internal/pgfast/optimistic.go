@@ -200,8 +200,9 @@ func pgRowsCTEs(holds, results string) (string, int) {
 	k, n := contractCodec.insert(1, "")
 	h, n := holdCodec.insert(n, holds)
 	p, n := postingCodec.insert(n, "")
+	e, n := eventCodec.insert(n, "")
 	r, n := idempotencyCodec.insert(n, results)
-	return `WITH k AS (` + k + `), h AS (` + h + `), p AS (` + p + `), r AS (` + r + `)`, n
+	return `WITH k AS (` + k + `), h AS (` + h + `), p AS (` + p + `), e AS (` + e + `), r AS (` + r + `)`, n
 }
 
 // rowsArgs are the parameters of pgRowsCTEs.
@@ -209,6 +210,11 @@ func rowsArgs(rs *schema.Writes) []any {
 	args := contractCodec.args(rs.Contracts)
 	args = append(args, holdCodec.args(rs.Holds)...)
 	args = append(args, postingCodec.args(rs.Postings)...)
+	events := make([]schema.NewEvent, len(rs.Events))
+	for i, e := range rs.Events {
+		events[i] = e.Appended()
+	}
+	args = append(args, eventCodec.args(events)...)
 	return append(args, idempotencyCodec.args(rs.Results)...)
 }
 
@@ -217,7 +223,7 @@ func (s *Store) ApplyOptimistic(ctx context.Context, w batch.Write) error {
 	if len(w.Release) > 0 {
 		return errors.New("storage: an optimistic batch claims no key, so it releases none")
 	}
-	if len(w.Contracts)+len(w.Holds)+len(w.Postings)+len(w.Accounts)+len(w.Counters)+len(w.Results)+len(w.Guards)+len(w.Check) == 0 {
+	if len(w.Contracts)+len(w.Holds)+len(w.Postings)+len(w.Events)+len(w.Accounts)+len(w.Counters)+len(w.Results)+len(w.Guards)+len(w.Check) == 0 {
 		return nil // every application was refused by what the snapshot showed
 	}
 	qs, err := optimisticWrites(w)
@@ -266,7 +272,7 @@ func optimisticWrites(w batch.Write) ([]pgQuery, error) {
 	}
 	add(pgUpdateAccounts, len(upd), append(append(accountCodec.args(upd), vers), len(upd))...)
 	add(pgInsertAccounts, len(ins), accountCodec.args(ins)...)
-	add(pgInsertRows, len(rs.Contracts)+len(rs.Holds)+len(rs.Postings)+len(rs.Results), rowsArgs(rs)...)
+	add(pgInsertRows, len(rs.Contracts)+len(rs.Holds)+len(rs.Postings)+len(rs.Events)+len(rs.Results), rowsArgs(rs)...)
 	add(pgInsertCounters, len(rs.Counters), counterCodec.args(rs.Counters)...)
 	// The counters are locked in the one global order (seats first, as a
 	// batch under locks takes them when it reads them, the rest by its

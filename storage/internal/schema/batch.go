@@ -13,6 +13,7 @@ type Writes struct {
 	Contracts []*Contract
 	Holds     []*Hold
 	Postings  []*Posting
+	Events    []*Event
 	Accounts  []*Account
 	Counters  []*Counter // Used is the delta
 	Results   []*IdempotencyKey
@@ -42,6 +43,9 @@ func WritesOf(w batch.Write) (*Writes, error) {
 			return nil, err
 		}
 		rs.Postings = append(rs.Postings, r)
+	}
+	for _, e := range w.Events {
+		rs.Events = append(rs.Events, FromEvent(e))
 	}
 	for _, a := range w.Accounts {
 		r, err := FromAccount(a)

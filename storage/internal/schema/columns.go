@@ -101,6 +101,10 @@ var (
 	HoursAccounts    = tableOf[HoursAccount]()
 	SearchTerms      = tableOf[SearchTerm]()
 	SearchTrigrams   = tableOf[SearchTrigram]()
+	Events           = tableOf[Event]()
+	Notifications    = tableOf[Notification]()
+	Subscriptions    = tableOf[Subscription]()
+	Deliveries       = tableOf[Delivery]()
 )
 
 // Tables lists every table of the schema.
@@ -108,6 +112,7 @@ var Tables = []*Table{
 	Certificates, Categories, Accounts, Holds, Postings, Counters, Providers, Agreements, Programs, Modules,
 	StudyGroups, Contracts, ContractCharges, InvoiceLines, Invoices, Idempotency, Queue, Queues, Ratings,
 	Guardianships, Closes, TokenRevocations, Parameters, HoursAccounts, SearchTerms, SearchTrigrams,
+	Events, Notifications, Subscriptions, Deliveries,
 }
 
 // tableOf reads R's table from bun's metadata; a field of a Go type

@@ -1,0 +1,281 @@
+package enrollment
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/edufund/edufund/certificate"
+	"github.com/edufund/edufund/funding"
+)
+
+// Who is told what. A holder (the person who acts for the certificate: a
+// child's guardian recorded on it, an adult themselves) hears of every
+// change of their certificate and contracts; a provider of its contracts'
+// changes and its invoices; a municipality of what asks it to act or
+// concerns its budget: a certificate issued (to be activated), the budget
+// limit reached, an invoice to accept. The operators and the auditor read
+// the feed. The texts are in Russian: they are shown to people as they
+// are.
+
+type audience uint8
+
+const (
+	toHolder audience = 1 << iota
+	toProvider
+	toMunicipality
+)
+
+var audiences = map[EventType]audience{
+	CertificateIssued:    toHolder | toMunicipality,
+	CertificateFunded:    toHolder,
+	CertificateQueued:    toHolder,
+	CertificatePromoted:  toHolder,
+	CertificateActivated: toHolder,
+	CertificateSuspended: toHolder,
+	CertificateResumed:   toHolder,
+	CertificateCancelled: toHolder,
+	CertificateExpired:   toHolder,
+	DocumentsDue:         toHolder,
+
+	ContractRequested:           toHolder | toProvider,
+	ContractOffered:             toHolder,
+	ContractProlongationOffered: toHolder,
+	ContractRefused:             toHolder,
+	ContractWithdrawn:           toHolder | toProvider,
+	ContractActivated:           toHolder | toProvider,
+	ContractAcceptedBySilence:   toHolder | toProvider,
+	ContractTerminating:         toHolder | toProvider,
+	ContractClosed:              toHolder | toProvider,
+
+	InvoiceIssued:      toProvider | toMunicipality,
+	BudgetLimitReached: toMunicipality,
+}
+
+// wording reads, once per relay run, the names a notification's text needs.
+type wording struct {
+	tx       Tx
+	certs    map[uuid.UUID]certificate.Certificate
+	programs map[uuid.UUID]string
+}
+
+func newWording(tx Tx) *wording {
+	return &wording{tx: tx, certs: map[uuid.UUID]certificate.Certificate{}, programs: map[uuid.UUID]string{}}
+}
+
+func (w *wording) certificate(ctx context.Context, id uuid.UUID) (certificate.Certificate, error) {
+	if c, ok := w.certs[id]; ok {
+		return c, nil
+	}
+	c, err := w.tx.Certificate(ctx, id)
+	if err != nil {
+		return c, err
+	}
+	w.certs[id] = c
+	return c, nil
+}
+
+func (w *wording) program(ctx context.Context, contractID uuid.UUID) (string, error) {
+	c, err := w.tx.Contract(ctx, contractID)
+	if err != nil {
+		return "", err
+	}
+	if name, ok := w.programs[c.ProgramID]; ok {
+		return name, nil
+	}
+	p, err := w.tx.Program(ctx, c.ProgramID)
+	if err != nil {
+		return "", err
+	}
+	w.programs[c.ProgramID] = p.Name
+	return p.Name, nil
+}
+
+// Holder is the person who acts for certificate c: the guardian recorded
+// on a child's certificate, otherwise its holder.
+func Holder(c certificate.Certificate) string {
+	if c.Scheme == certificate.Supplementary && c.GuardianID != "" {
+		return c.GuardianID
+	}
+	return c.Holder.PersonID
+}
+
+// notificationsOf words event e for each of its recipients.
+func (s *Service) notificationsOf(ctx context.Context, w *wording, e Event) ([]Notification, error) {
+	aud := audiences[e.Type]
+	if aud == 0 {
+		return nil, nil
+	}
+	var p map[string]any
+	if len(e.Payload) > 0 {
+		if err := json.Unmarshal(e.Payload, &p); err != nil {
+			return nil, fmt.Errorf("event %s: payload: %w", e.ID, err)
+		}
+	}
+	str := func(k string) string { v, _ := p[k].(string); return v }
+	var number certificate.Number
+	holder := ""
+	if e.CertificateID != uuid.Nil {
+		c, err := w.certificate(ctx, e.CertificateID)
+		if err != nil {
+			return nil, fmt.Errorf("event %s: %w", e.ID, err)
+		}
+		number, holder = c.Number, Holder(c)
+	}
+	program := ""
+	if e.ContractID != uuid.Nil {
+		name, err := w.program(ctx, e.ContractID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, fmt.Errorf("event %s: %w", e.ID, err)
+		}
+		program = name
+	}
+	cert := "Сертификат № " + string(number)
+	var text string
+	switch e.Type {
+	case CertificateIssued:
+		text = cert + " выдан."
+	case CertificateFunded:
+		text = cert + " переведён в статус сертификата финансирования: средства зачислены."
+	case CertificateQueued:
+		text = cert + " поставлен в очередь на финансирование, место в очереди: " + fmt.Sprint(p["position"]) + "."
+	case CertificatePromoted:
+		text = cert + ": подошла очередь, сертификату предоставлено финансирование."
+	case CertificateActivated:
+		text = cert + " активирован."
+	case CertificateSuspended:
+		text = "Действие сертификата № " + string(number) + " приостановлено."
+	case CertificateResumed:
+		text = "Действие сертификата № " + string(number) + " возобновлено."
+	case CertificateCancelled:
+		text = cert + " аннулирован."
+		if e.Reason == ReasonDocumentsOverdue {
+			text += " Документы об обучении не были загружены в срок."
+		}
+	case CertificateExpired:
+		text = "Срок действия сертификата № " + string(number) + " истёк."
+	case DocumentsDue:
+		text = "Загрузите документы об обучении по сертификату № " + string(number) + " до " + ruDate(str("due")) + "."
+	case ContractRequested:
+		text = "Заявка на программу «" + program + "» подана и ждёт подтверждения организации."
+	case ContractOffered:
+		text = "Организация подтвердила заявку на программу «" + program + "»: примите оферту, чтобы заключить договор."
+	case ContractProlongationOffered:
+		text = "Организация предлагает продлить обучение по программе «" + program + "»: примите или отклоните предложение; без ответа оно будет принято."
+	case ContractRefused:
+		text = "Организация отклонила заявку на программу «" + program + "»."
+		if e.Reason != "" {
+			text += " Причина: " + e.Reason
+		}
+	case ContractWithdrawn:
+		text = "Заявка на программу «" + program + "» отозвана."
+	case ContractActivated:
+		text = "Договор об обучении по программе «" + program + "» заключён."
+	case ContractAcceptedBySilence:
+		text = "Продление обучения по программе «" + program + "» принято: ответа не было в установленный срок."
+	case ContractTerminating:
+		text = "Договор по программе «" + program + "» расторгнут; он закроется при ближайшем закрытии месяца."
+	case ContractClosed:
+		text = "Договор по программе «" + program + "» закрыт."
+	case InvoiceIssued:
+		kind := "окончательный"
+		switch InvoiceKind(str("kind")) {
+		case AdvanceInvoice:
+			kind = "авансовый"
+		case RefundInvoice:
+			kind = "возвратный"
+		}
+		text = "Выставлен " + kind + " счёт за " + ruMonth(str("month")) + " на сумму " + ruMoney(str("amount")) + "."
+	case BudgetLimitReached:
+		text = "Лимит средств муниципалитета на период " + str("period") + " исчерпан: новые заявки не резервируют средства."
+	}
+	var out []Notification
+	add := func(r Recipient) error {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return err
+		}
+		out = append(out, Notification{ID: id, EventID: e.ID, Recipient: r, Type: e.Type, Text: text,
+			CertificateID: e.CertificateID, ContractID: e.ContractID, At: e.At})
+		return nil
+	}
+	if aud&toHolder != 0 && holder != "" {
+		if err := add(Recipient{Role: RoleHolder, ID: holder}); err != nil {
+			return nil, err
+		}
+	}
+	if aud&toProvider != 0 && e.ProviderID != uuid.Nil {
+		if err := add(Recipient{Role: RoleProvider, ID: e.ProviderID.String()}); err != nil {
+			return nil, err
+		}
+	}
+	if aud&toMunicipality != 0 && e.Municipality != "" && e.Scheme != certificate.DigitalSkills {
+		if err := add(Recipient{Role: RoleMunicipality, ID: e.Municipality}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// ReasonDocumentsOverdue is the Reason of an adult certificate cancelled
+// for documents not uploaded in time.
+const ReasonDocumentsOverdue = "documents_overdue"
+
+// ruDate is an ISO date as 02.01.2006.
+func ruDate(iso string) string {
+	d, err := funding.ParseDate(iso)
+	if err != nil {
+		return iso
+	}
+	return d.Time().Format("02.01.2006")
+}
+
+var ruMonths = [...]string{"январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь"}
+
+// ruMonth is a month 2026-03 as "март 2026".
+func ruMonth(s string) string {
+	m, err := funding.ParseMonth(s)
+	if err != nil {
+		return s
+	}
+	return ruMonths[m.Month-1] + " " + fmt.Sprint(m.Year)
+}
+
+// ruMoney is an amount 1010.98 as "1 010,98 ₽".
+func ruMoney(s string) string {
+	m, err := funding.ParseMoney(s)
+	if err != nil {
+		return s
+	}
+	whole, frac, _ := strings.Cut(m.String(), ".")
+	neg := strings.HasPrefix(whole, "-")
+	whole = strings.TrimPrefix(whole, "-")
+	var b strings.Builder
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteRune('\u00a0')
+		}
+		b.WriteRune(r)
+	}
+	out := b.String()
+	if frac != "" {
+		out += "," + frac
+	}
+	if neg {
+		out = "−" + out
+	}
+	return out + "\u00a0₽"
+}
+
+// mustJSON is v, a map of plain values, as JSON.
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("enrollment: event payload: %v", err))
+	}
+	return b
+}

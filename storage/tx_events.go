@@ -1,0 +1,253 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"github.com/edufund/edufund/enrollment"
+	"github.com/edufund/edufund/storage/internal/schema"
+)
+
+// The outbox (enrollment/outbox.go) on both engines: events appended with
+// the change, published by the relay, the notifications and deliveries it
+// derives. Triggers of migration 00025 keep events append-only: the relay
+// may only give an unpublished event its seq.
+
+var (
+	_ enrollment.OutboxTx = (*tx)(nil)
+	_ enrollment.Feed     = (*DB)(nil)
+)
+
+func (t *tx) AppendEvent(ctx context.Context, e enrollment.Event) error {
+	return t.insertNew(ctx, schema.FromEvent(e), "append event")
+}
+
+func (t *tx) Event(ctx context.Context, id uuid.UUID) (enrollment.Event, error) {
+	var r schema.Event
+	if err := t.tx.NewSelect().Model(&r).Where("id = ?", id).Scan(ctx); err != nil {
+		return enrollment.Event{}, t.read(err, "event", id)
+	}
+	return r.Domain(), nil
+}
+
+// UnpublishedEvents reads through events_unpublished_idx, a partial index
+// holding only the events the relay has still to number.
+func (t *tx) UnpublishedEvents(ctx context.Context, limit int) ([]enrollment.Event, error) {
+	var rows []schema.Event
+	if err := t.tx.NewSelect().Model(&rows).Where("seq IS NULL").OrderExpr("id").Limit(int64(limit)).Scan(ctx); err != nil {
+		return nil, t.read(err, "unpublished events", "")
+	}
+	return eventsOf(rows), nil
+}
+
+func (t *tx) PublishEvents(ctx context.Context, es []enrollment.Event) error {
+	for _, e := range es {
+		res, err := t.tx.NewUpdate().Model((*schema.Event)(nil)).Set("seq = ?", e.Seq).
+			Where("id = ?", e.ID).Where("seq IS NULL").Exec(ctx)
+		if err := t.affected(res, err, "publish event", e.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tx) AddNotifications(ctx context.Context, ns []enrollment.Notification) error {
+	if len(ns) == 0 {
+		return nil
+	}
+	rows := make([]*schema.Notification, len(ns))
+	for i, n := range ns {
+		rows[i] = schema.FromNotification(n)
+	}
+	for _, part := range chunkOf(rows, 200) {
+		if _, err := t.tx.NewInsert().Model(&part).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
+			return t.write(err, "add notifications")
+		}
+	}
+	return nil
+}
+
+func (t *tx) MarkRead(ctx context.Context, r enrollment.Recipient, ids []uuid.UUID, at time.Time) (int, error) {
+	res, err := t.tx.NewUpdate().Model((*schema.Notification)(nil)).Set("read_at = ?", schema.Time(at)).
+		Where("recipient_role = ? AND recipient_id = ?", string(r.Role), r.ID).
+		Where("id IN (?)", bun.In(ids)).Where("read_at IS NULL").Exec(ctx)
+	if err != nil {
+		return 0, t.write(err, "mark read")
+	}
+	n, err := res.RowsAffected()
+	return int(n), t.write(err, "mark read")
+}
+
+func (t *tx) SaveSubscription(ctx context.Context, s enrollment.Subscription) error {
+	_, err := t.tx.NewInsert().Model(schema.FromSubscription(s)).On("CONFLICT (id) DO UPDATE").
+		Set("url = EXCLUDED.url, secret = EXCLUDED.secret, types = EXCLUDED.types, active = EXCLUDED.active").Exec(ctx)
+	if err != nil {
+		return t.write(err, "save subscription")
+	}
+	if s.Active {
+		return nil
+	}
+	// A removed subscription's deliveries still pending are given up.
+	_, err = t.tx.NewUpdate().Model((*schema.Delivery)(nil)).Set("next_at = NULL").Set("last_error = ?", "subscription removed").
+		Where("subscription_id = ? AND next_at IS NOT NULL", s.ID).Exec(ctx)
+	return t.write(err, "save subscription")
+}
+
+func (t *tx) Subscription(ctx context.Context, id uuid.UUID) (enrollment.Subscription, error) {
+	var r schema.Subscription
+	if err := t.tx.NewSelect().Model(&r).Where("id = ?", id).Scan(ctx); err != nil {
+		return enrollment.Subscription{}, t.read(err, "subscription", id)
+	}
+	return r.Domain(), nil
+}
+
+func (t *tx) ActiveSubscriptions(ctx context.Context) ([]enrollment.Subscription, error) {
+	var rows []schema.Subscription
+	if err := t.tx.NewSelect().Model(&rows).Where("active").OrderExpr("id").Scan(ctx); err != nil {
+		return nil, t.read(err, "subscriptions", "")
+	}
+	out := make([]enrollment.Subscription, len(rows))
+	for i := range rows {
+		out[i] = rows[i].Domain()
+	}
+	return out, nil
+}
+
+func (t *tx) AddDeliveries(ctx context.Context, ds []enrollment.Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	rows := make([]*schema.Delivery, len(ds))
+	for i, d := range ds {
+		rows[i] = schema.FromDelivery(d)
+	}
+	for _, part := range chunkOf(rows, 200) {
+		if _, err := t.tx.NewInsert().Model(&part).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
+			return t.write(err, "add deliveries")
+		}
+	}
+	return nil
+}
+
+// ClaimDeliveries leases the due deliveries, oldest event first. On
+// PostgreSQL the rows another sender has locked are skipped, so senders in
+// several processes share the work; SQLite has one writer anyway.
+func (t *tx) ClaimDeliveries(ctx context.Context, now, lease time.Time, limit int) ([]enrollment.Delivery, error) {
+	var rows []schema.Delivery
+	q := t.tx.NewSelect().Model(&rows).Where("next_at IS NOT NULL AND next_at <= ?", schema.Time(now)).OrderExpr("seq").Limit(int64(limit))
+	if t.db.dialect == Postgres {
+		q = q.For("UPDATE SKIP LOCKED")
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, t.read(err, "due deliveries", "")
+	}
+	out := make([]enrollment.Delivery, 0, len(rows))
+	subs := map[uuid.UUID]enrollment.Subscription{}
+	for _, r := range rows {
+		d := r.Domain()
+		sub, ok := subs[d.SubscriptionID]
+		if !ok {
+			var err error
+			if sub, err = t.Subscription(ctx, d.SubscriptionID); err != nil {
+				return nil, err
+			}
+			subs[d.SubscriptionID] = sub
+		}
+		ev, err := t.Event(ctx, d.EventID)
+		if err != nil {
+			return nil, err
+		}
+		d.Event, d.Subscription, d.NextAt = ev, sub, lease
+		if err := t.SaveDelivery(ctx, d); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func (t *tx) SaveDelivery(ctx context.Context, d enrollment.Delivery) error {
+	r := schema.FromDelivery(d)
+	res, err := t.tx.NewUpdate().Model(r).Column("attempts", "next_at", "delivered_at", "last_error").WherePK().Exec(ctx)
+	return t.affected(res, err, "save delivery", fmt.Sprint(d.SubscriptionID, "/", d.EventID))
+}
+
+// Events reads the feed by seq: the published events f selects after its
+// cursor, through the index of the one subject f names.
+func (db *DB) Events(ctx context.Context, f enrollment.EventFilter) ([]enrollment.Event, error) {
+	var rows []schema.Event
+	err := db.withRetry(ctx, func() error {
+		rows = nil
+		q := db.bun.NewSelect().Model(&rows).Where("seq > ?", f.After)
+		if len(f.Types) > 0 {
+			ts := make([]string, len(f.Types))
+			for i, t := range f.Types {
+				ts[i] = string(t)
+			}
+			q = q.Where("type IN (?)", bun.In(ts))
+		}
+		if f.CertificateID != uuid.Nil {
+			q = q.Where("certificate_id = ?", f.CertificateID)
+		}
+		if f.ContractID != uuid.Nil {
+			q = q.Where("contract_id = ?", f.ContractID)
+		}
+		if f.ProviderID != uuid.Nil {
+			q = q.Where("provider_id = ?", f.ProviderID)
+		}
+		if f.Municipality != "" {
+			q = q.Where("municipality = ?", f.Municipality)
+		}
+		if f.Scheme != "" {
+			q = q.Where("scheme = ?", string(f.Scheme))
+		}
+		if !f.From.IsZero() {
+			q = q.Where("at >= ?", schema.Time(f.From))
+		}
+		if !f.To.IsZero() {
+			q = q.Where("at < ?", schema.Time(f.To))
+		}
+		return q.OrderExpr("seq").Limit(int64(f.Limit)).Scan(ctx)
+	})
+	if err != nil {
+		return nil, db.pagerErr(err, "events")
+	}
+	return eventsOf(rows), nil
+}
+
+// Notifications reads a recipient's notifications newest first through
+// notifications_recipient_idx.
+func (db *DB) Notifications(ctx context.Context, f enrollment.NotificationFilter) ([]enrollment.Notification, error) {
+	var rows []schema.Notification
+	err := db.withRetry(ctx, func() error {
+		rows = nil
+		q := db.bun.NewSelect().Model(&rows).Where("recipient_role = ? AND recipient_id = ?", string(f.Recipient.Role), f.Recipient.ID)
+		if f.UnreadOnly {
+			q = q.Where("read_at IS NULL")
+		}
+		if f.Before != uuid.Nil {
+			q = q.Where("id < ?", f.Before)
+		}
+		return q.OrderExpr("id DESC").Limit(int64(f.Limit)).Scan(ctx)
+	})
+	if err != nil {
+		return nil, db.pagerErr(err, "notifications")
+	}
+	out := make([]enrollment.Notification, len(rows))
+	for i := range rows {
+		out[i] = rows[i].Domain()
+	}
+	return out, nil
+}
+
+func eventsOf(rows []schema.Event) []enrollment.Event {
+	out := make([]enrollment.Event, len(rows))
+	for i := range rows {
+		out[i] = rows[i].Domain()
+	}
+	return out
+}

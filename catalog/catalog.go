@@ -59,6 +59,21 @@ type Provider struct {
 	Phone   string // digits with + ( ) - and spaces: "+7 (383) 123-45-67"
 	Email   string
 	Site    string // an http or https URL
+
+	// What a municipality's accounting pays the provider's invoices with
+	// (the exports carry them); each optional. KPP is the tax registration
+	// reason code of 9 characters.
+	KPP  string
+	Bank BankDetails
+}
+
+// BankDetails is the bank account a provider is paid to; the zero value is
+// none given.
+type BankDetails struct {
+	Name                 string // the bank's name
+	BIC                  string // 9 digits
+	Account              string // the settlement account (расчётный счёт), 20 digits
+	CorrespondentAccount string // the bank's correspondent account, 20 digits; "" when the bank has none
 }
 
 // Program is a provider's educational program.

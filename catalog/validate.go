@@ -78,7 +78,9 @@ func newID(id uuid.UUID) (uuid.UUID, error) {
 // characters, municipality codes at most funding.MaxCodeLen. The contacts
 // are optional: the address at most MaxAddressLen characters, the phone
 // digits with + ( ) - and spaces (5 to 15 digits), the e-mail address one
-// @ before a domain with a dot, the site an http or https URL.
+// @ before a domain with a dot, the site an http or https URL. The
+// accounting details are optional too (providerAccounting): the KPP, and
+// the bank details all or nothing but the correspondent account.
 func NewProvider(p Provider) (Provider, error) {
 	var err error
 	if p.Name, err = required("name", p.Name, funding.MaxNameLen); err != nil {
@@ -97,6 +99,9 @@ func NewProvider(p Provider) (Provider, error) {
 		return Provider{}, invalid("enrolment_limit", "must not be negative", p.EnrolmentLimit)
 	}
 	if err := providerContacts(&p); err != nil {
+		return Provider{}, err
+	}
+	if err := providerAccounting(&p); err != nil {
 		return Provider{}, err
 	}
 	p.Agreements = slices.Clone(p.Agreements)

@@ -29,10 +29,14 @@ const (
 	RoleRegional Role = "regional"
 	// RoleFederal is the federal operator: the whole adult scheme.
 	RoleFederal Role = "federal"
+	// RoleAuditor is the region's auditor: reads everything of both
+	// schemes (certificates, contracts, invoices, parameters, the ledger's
+	// audit trail) and changes nothing. Caller.Name is the auditor's.
+	RoleAuditor Role = "auditor"
 )
 
 // Roles lists every role a person or organisation can have (not RoleSystem).
-var Roles = []Role{RoleHolder, RoleProvider, RoleMunicipality, RoleRegional, RoleFederal}
+var Roles = []Role{RoleHolder, RoleProvider, RoleMunicipality, RoleRegional, RoleFederal, RoleAuditor}
 
 // Known reports whether r is one of Roles.
 func (r Role) Known() bool {
@@ -77,6 +81,9 @@ func AsRegional(name string) Caller { return Caller{Role: RoleRegional, Name: na
 // AsFederal is the federal operator's staff member name.
 func AsFederal(name string) Caller { return Caller{Role: RoleFederal, Name: name} }
 
+// AsAuditor is the region's auditor name.
+func AsAuditor(name string) Caller { return Caller{Role: RoleAuditor, Name: name} }
+
 // Actor is how the caller is recorded in the ledger: role:name.
 func (c Caller) Actor() string {
 	name := c.Name
@@ -97,7 +104,7 @@ func (c Caller) Validate() error {
 	switch c.Role {
 	case "":
 		return bad("is required: the caller (AsHolder, AsProvider, … or AsSystem for the region's own jobs)")
-	case RoleSystem, RoleRegional, RoleFederal:
+	case RoleSystem, RoleRegional, RoleFederal, RoleAuditor:
 		if c.Actor() == string(c.Role)+":" {
 			return bad("needs a name")
 		}
@@ -202,8 +209,12 @@ func (s *Service) mayChange(ctx context.Context, tx Tx, by Caller, c certificate
 }
 
 // mayRead hides a certificate the caller does not hold: it is reported as
-// not found, so that its existence is not revealed.
+// not found, so that its existence is not revealed. The auditor reads
+// every certificate but holds none, so that no change is ever theirs.
 func (s *Service) mayRead(ctx context.Context, tx Tx, by Caller, c certificate.Certificate) error {
+	if by.Role == RoleAuditor {
+		return nil
+	}
 	ok, err := s.holds(ctx, tx, by, c)
 	if err != nil || ok {
 		return err
@@ -238,9 +249,11 @@ func (s *Service) contractParty(ctx context.Context, tx Tx, by Caller, k Contrac
 }
 
 // seesContract reports whether by may read contract k: its parties, the
-// municipality that funds it, and the operator of its scheme.
+// municipality that funds it, the operator of its scheme and the auditor.
 func (s *Service) seesContract(ctx context.Context, tx Tx, by Caller, k Contract) (bool, error) {
 	switch by.Role {
+	case RoleAuditor:
+		return true, nil
 	case RoleMunicipality:
 		return k.Scheme != certificate.DigitalSkills && k.Municipality == by.ID, nil
 	case RoleRegional:

@@ -59,6 +59,8 @@ const (
 // The region's other events.
 const (
 	InvoiceIssued       EventType = "invoice.issued"       // a month's invoice, when its close finished
+	InvoiceAccepted     EventType = "invoice.accepted"     // by its payer (payload: the invoice as accepted)
+	InvoicePaid         EventType = "invoice.paid"         // by its payer (payload: the invoice as paid)
 	BudgetLimitReached  EventType = "budget.limit_reached" // a municipality's budget refused an application
 	ParameterAdded      EventType = "parameter.added"      // a parameter version
 	CategorySaved       EventType = "admin.category_saved" // payload: before, after
@@ -74,7 +76,7 @@ var EventTypes = []EventType{
 	CertificateSuspended, CertificateResumed, CertificateCancelled, CertificateExpired, DocumentsDue,
 	ContractRequested, ContractOffered, ContractProlongationOffered, ContractRefused, ContractWithdrawn,
 	ContractActivated, ContractAcceptedBySilence, ContractTerminating, ContractClosed,
-	InvoiceIssued, BudgetLimitReached, ParameterAdded, CategorySaved, BudgetSet, DirectionLimitSet,
+	InvoiceIssued, InvoiceAccepted, InvoicePaid, BudgetLimitReached, ParameterAdded, CategorySaved, BudgetSet, DirectionLimitSet,
 	ProviderSaved, SubscriptionChanged,
 }
 

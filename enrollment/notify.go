@@ -53,6 +53,8 @@ var audiences = map[EventType]audience{
 	ContractClosed:              toHolder | toProvider,
 
 	InvoiceIssued:      toProvider | toMunicipality,
+	InvoiceAccepted:    toProvider,
+	InvoicePaid:        toProvider,
 	BudgetLimitReached: toMunicipality,
 }
 
@@ -182,14 +184,11 @@ func (s *Service) notificationsOf(ctx context.Context, w *wording, e Event) ([]N
 	case ContractClosed:
 		text = "Договор по программе «" + program + "» закрыт."
 	case InvoiceIssued:
-		kind := "окончательный"
-		switch InvoiceKind(str("kind")) {
-		case AdvanceInvoice:
-			kind = "авансовый"
-		case RefundInvoice:
-			kind = "возвратный"
-		}
-		text = "Выставлен " + kind + " счёт за " + ruMonth(str("month")) + " на сумму " + ruMoney(str("amount")) + "."
+		text = "Выставлен " + invoiceKindRu(str("kind")) + " счёт за " + ruMonth(str("month")) + " на сумму " + ruMoney(str("amount")) + "."
+	case InvoiceAccepted:
+		text = "Счёт за " + ruMonth(str("month")) + " (" + invoiceKindRu(str("kind")) + ") на сумму " + ruMoney(str("amount")) + " принят к оплате."
+	case InvoicePaid:
+		text = "Счёт за " + ruMonth(str("month")) + " (" + invoiceKindRu(str("kind")) + ") на сумму " + ruMoney(str("amount")) + " оплачен."
 	case BudgetLimitReached:
 		text = "Лимит средств муниципалитета на период " + str("period") + " исчерпан: новые заявки не резервируют средства."
 	}
@@ -224,6 +223,17 @@ func (s *Service) notificationsOf(ctx context.Context, w *wording, e Event) ([]N
 // ReasonDocumentsOverdue is the Reason of an adult certificate cancelled
 // for documents not uploaded in time.
 const ReasonDocumentsOverdue = "documents_overdue"
+
+// invoiceKindRu is an invoice's kind as an adjective of "счёт".
+func invoiceKindRu(kind string) string {
+	switch InvoiceKind(kind) {
+	case AdvanceInvoice:
+		return "авансовый"
+	case RefundInvoice:
+		return "возвратный"
+	}
+	return "окончательный"
+}
 
 // ruDate is an ISO date as 02.01.2006.
 func ruDate(iso string) string {

@@ -55,6 +55,9 @@ type Subscription struct {
 	Active    bool
 	CreatedAt time.Time
 	CreatedBy string
+	// FromSeq is the feed's last place when the subscription was added:
+	// it receives the events published after it.
+	FromSeq int64
 }
 
 // Delivery is one event on its way to one subscription: tried at NextAt,
@@ -110,9 +113,10 @@ type OutboxTx interface {
 	ActiveSubscriptions(ctx context.Context) ([]Subscription, error)
 	AddDeliveries(ctx context.Context, ds []Delivery) error
 	// ClaimDeliveries returns up to limit deliveries due at now (NextAt at
-	// or before it), each with its event and subscription, and moves their
-	// NextAt to lease so that no other worker sends them meanwhile.
-	ClaimDeliveries(ctx context.Context, now, lease time.Time, limit int) ([]Delivery, error)
+	// or before it) of subscriptions other than busy, each with its event
+	// and subscription, and moves their NextAt to lease so that no other
+	// worker sends them meanwhile.
+	ClaimDeliveries(ctx context.Context, now, lease time.Time, limit int, busy []uuid.UUID) ([]Delivery, error)
 	SaveDelivery(ctx context.Context, d Delivery) error
 	Event(ctx context.Context, id uuid.UUID) (Event, error)
 }
@@ -236,17 +240,11 @@ func reach(by Caller) (EventFilter, error) {
 		return EventFilter{Scheme: certificate.Supplementary}, nil
 	case RoleFederal:
 		return EventFilter{Scheme: certificate.DigitalSkills}, nil
-	case RoleSystem:
-		return EventFilter{}, nil
-	}
-	if by.Role == roleAuditor {
+	case RoleSystem, RoleAuditor:
 		return EventFilter{}, nil
 	}
 	return EventFilter{}, forbidden("the event feed is for the region's systems: a holder reads their notifications")
 }
-
-// roleAuditor is the region's read-only auditor, when the roles have one.
-const roleAuditor Role = "auditor"
 
 // within narrows f to the reach r; a filter naming what is out of reach
 // matches nothing (ok false).
@@ -377,6 +375,17 @@ func (s *Service) Subscribe(ctx context.Context, key string, r SubscriptionReque
 			return Subscription{}, &funding.ValidationError{Field: "types", Rule: "must list event types", Value: string(t)}
 		}
 	}
+	// What is committed already is published first, so that the new
+	// subscription starts after it.
+	for {
+		rep, err := s.Publish(ctx, 500)
+		if err != nil {
+			return Subscription{}, err
+		}
+		if rep.Events < 500 {
+			break
+		}
+	}
 	return idempotent(ctx, s, key, "subscription.add", r.By, r, func(ctx context.Context, tx Tx) (Subscription, error) {
 		ob, ok := tx.(OutboxTx)
 		if !ok {
@@ -388,6 +397,11 @@ func (s *Service) Subscribe(ctx context.Context, key string, r SubscriptionReque
 		}
 		sub := Subscription{ID: id, URL: r.URL, Secret: r.Secret, Scope: r.Scope, Types: slices.Clone(r.Types), Active: true,
 			CreatedAt: s.clock.Now().UTC(), CreatedBy: r.By.Actor()}
+		if last, err := tx.Counter(ctx, seqKey); err == nil {
+			sub.FromSeq = last.Used
+		} else if !errors.Is(err, ErrNotFound) {
+			return Subscription{}, err
+		}
 		if err := ob.SaveSubscription(ctx, sub); err != nil {
 			return Subscription{}, err
 		}
@@ -428,7 +442,7 @@ func (sub Subscription) public() map[string]any {
 // wants reports whether the subscription receives event e: its type is
 // one of Types and e is within the reach of its scope.
 func (sub Subscription) wants(e Event) bool {
-	if !sub.Active || (len(sub.Types) > 0 && !slices.Contains(sub.Types, e.Type)) {
+	if !sub.Active || e.Seq <= sub.FromSeq || (len(sub.Types) > 0 && !slices.Contains(sub.Types, e.Type)) {
 		return false
 	}
 	r, err := reach(Caller{Role: sub.Scope.Role, ID: sub.Scope.ID, Name: "subscription"})
@@ -458,14 +472,15 @@ func Backoff(n int) time.Duration {
 	return min(d, 6*time.Hour)
 }
 
-// ClaimDeliveries hands a sender up to limit due deliveries, leased to it
-// for DeliveryLease.
-func (s *Service) ClaimDeliveries(ctx context.Context, limit int) ([]Delivery, error) {
+// ClaimDeliveries hands a sender up to limit due deliveries of
+// subscriptions other than busy (those it has enough in flight for),
+// leased to it for DeliveryLease.
+func (s *Service) ClaimDeliveries(ctx context.Context, limit int, busy ...uuid.UUID) ([]Delivery, error) {
 	var ds []Delivery
 	err := s.outbox(ctx, func(ctx context.Context, _ Tx, ob OutboxTx) error {
 		now := s.clock.Now().UTC()
 		var err error
-		ds, err = ob.ClaimDeliveries(ctx, now, now.Add(DeliveryLease), limit)
+		ds, err = ob.ClaimDeliveries(ctx, now, now.Add(DeliveryLease), limit, busy)
 		return err
 	})
 	return ds, err

@@ -273,3 +273,47 @@ func TestEventsAppendOnly(t *testing.T) {
 		require.Equal(t, es, published(t, r, enrollment.EventFilter{}))
 	})
 }
+
+// TestInvoiceEvents: a month's close announces the invoices it issued, once
+// (a second run of the same close announces nothing), and the provider is
+// told in Russian.
+func TestInvoiceEvents(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		r := storagetest.NewRegion(t, db, storagetest.RegionOptions{})
+		kid := r.Child(1)
+		parent, provider := enrollment.AsHolder("parent-1"), enrollment.AsProvider(r.Provider.ID)
+		c, err := r.Service.Submit(ctx, r.Key(), enrollment.SubmitRequest{CertificateID: kid.ID, GroupID: r.Group.ID, By: parent})
+		require.NoError(t, err)
+		_, err = r.Service.Confirm(ctx, r.Key(), enrollment.ContractRequest{ContractID: c.ID, By: provider})
+		require.NoError(t, err)
+		_, err = r.Service.Accept(ctx, r.Key(), enrollment.ContractRequest{ContractID: c.ID, By: parent})
+		require.NoError(t, err)
+		for _, m := range []time.Month{time.October, time.November} {
+			r.At(2025, m, 1)
+			for range 2 {
+				_, err = r.Service.CloseMonth(ctx, funding.Month{Year: 2025, Month: m}, nil)
+				require.NoError(t, err)
+			}
+		}
+		es := published(t, r, enrollment.EventFilter{Types: []enrollment.EventType{enrollment.InvoiceIssued}})
+		var got []string
+		for _, e := range es {
+			require.Equal(t, r.Provider.ID, e.ProviderID)
+			var p struct{ Month, Kind string }
+			require.NoError(t, json.Unmarshal(e.Payload, &p))
+			got = append(got, p.Month+" "+p.Kind)
+		}
+		require.Equal(t, []string{"2025-10 advance", "2025-09 final", "2025-11 advance", "2025-10 final"}, got)
+		ns, err := r.Service.Notifications(ctx, provider, enrollment.NotificationFilter{Limit: 50})
+		require.NoError(t, err)
+		var texts []string
+		for _, n := range ns {
+			if n.Type == enrollment.InvoiceIssued {
+				texts = append(texts, n.Text)
+			}
+		}
+		require.Len(t, texts, 4)
+		require.Contains(t, texts, "Выставлен авансовый счёт за ноябрь 2025 на сумму 808,78\u00a0₽.")
+	})
+}

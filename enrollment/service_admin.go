@@ -450,9 +450,10 @@ func (s *Service) Category(ctx context.Context, code string) (certificate.Catego
 // (of both schemes; provider, when set, must be its own, or there is none
 // to see); a municipal authority the children's scheme's of its budget; the
 // regional operator the children's scheme's, the federal operator the adult
-// scheme's, each of every provider or of provider when set; the system all.
+// scheme's, each of every provider or of provider when set; the auditor
+// and the system all. Each comes with its status (see InvoiceStatus).
 func (s *Service) Invoices(ctx context.Context, by Caller, m funding.Month, provider uuid.UUID) ([]Invoice, error) {
-	if err := roleMay(by, "read invoices", RoleProvider, RoleMunicipality, RoleRegional, RoleFederal); err != nil {
+	if err := roleMay(by, "read invoices", RoleProvider, RoleMunicipality, RoleRegional, RoleFederal, RoleAuditor); err != nil {
 		return nil, err
 	}
 	if own := by.providerID(); own != uuid.Nil {
@@ -471,13 +472,13 @@ func (s *Service) Invoices(ctx context.Context, by Caller, m funding.Month, prov
 			out = append(out, inv)
 		}
 	}
-	return out, nil
+	return s.invoiceStatuses(ctx, out, provider, m)
 }
 
 // seesInvoice reports whether by may see an invoice; see Invoices.
 func seesInvoice(by Caller, inv Invoice) bool {
 	switch by.Role {
-	case RoleSystem:
+	case RoleSystem, RoleAuditor:
 		return true
 	case RoleProvider:
 		return inv.ProviderID == by.providerID()

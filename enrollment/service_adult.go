@@ -41,7 +41,9 @@ func (s *Service) ApplyAdult(ctx context.Context, key string, r AdultApplication
 		if err != nil {
 			return IssueResult{}, err
 		}
-		if d := s.RulesOn(on).Adults.Decide(r.Holder, on, existing); !d.Eligible {
+		policy := s.RulesOn(on).Adults
+		d := policy.Decide(r.Holder, on, existing)
+		if !d.Eligible {
 			return IssueResult{}, &IneligibleError{Reasons: d.Reasons}
 		}
 		c, err := certificate.New(certificate.NewParams{
@@ -70,6 +72,9 @@ func (s *Service) ApplyAdult(ctx context.Context, key string, r AdultApplication
 			return IssueResult{}, err
 		}
 		if err := s.certificateEvent(ctx, tx, CertificateIssued, c, r.By.Actor(), "", nil); err != nil {
+			return IssueResult{}, err
+		}
+		if err := s.keepDecision(ctx, tx, c, r.By, on, adultInputs(policy, r.Holder, r.Category, on, existing), adultChecks, d); err != nil {
 			return IssueResult{}, err
 		}
 		if !queued {

@@ -100,10 +100,18 @@ const CodeNotAdultCourse = "not_adult_course"
 
 // Complete is the provider reporting that an adult learner completed the
 // course: the reserved coverage is paid out in the configured stages, the
-// month's final invoice line is added and the contract closes.
+// month's final invoice line is added and the contract closes. The
+// completion is recorded with the document the learner was given, when
+// r.Document names one (cleanDocument), for the registry of education
+// documents' export.
 func (s *Service) Complete(ctx context.Context, key string, r ContractRequest) (Contract, error) {
 	now := s.clock.Now().UTC()
 	on := s.dateOf(now)
+	doc, err := cleanDocument(r.Document, on)
+	if err != nil {
+		return Contract{}, err
+	}
+	r.Document = doc
 	return s.change(ctx, key, "contract.complete", r, providers, func(ctx context.Context, tx Tx, c *Contract) error {
 		if c.Scheme != certificate.DigitalSkills {
 			return funding.Refuse(ErrNotAdultCourse, CodeNotAdultCourse, "contract %s is paid month by month", c.ID)
@@ -143,6 +151,9 @@ func (s *Service) Complete(ctx context.Context, key string, r ContractRequest) (
 				Month: on.MonthOf(), Kind: FinalInvoice, Amount: h.Charged}); err != nil {
 				return err
 			}
+		}
+		if err := recordCompletion(ctx, tx, *c, on, r.Document); err != nil {
+			return err
 		}
 		return giveLimits(ctx, tx, *c, funding.Zero)
 	})

@@ -31,6 +31,9 @@ type Cabinet struct {
 	// and what its live contracts hold of them; nil for a certificate in
 	// money. Its Money is then what its contracts' hours are worth.
 	Hours *CabinetHours
+	// Decision is the eligibility decision the certificate was issued
+	// on; nil for one issued before decisions were kept.
+	Decision *EligibilityDecision
 }
 
 // CabinetHours is a certificate's weekly hours: base hours usable on any
@@ -96,6 +99,11 @@ func (s *Service) CabinetOn(ctx context.Context, by Caller, certID uuid.UUID, on
 		}
 		period := s.cfg.PeriodOf(on)
 		cab = Cabinet{Certificate: c, Period: period}
+		if d, err := tx.Decision(ctx, certID); err == nil {
+			cab.Decision = &d
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
 		contracts, err := tx.CertificateContracts(ctx, certID)
 		if err != nil {
 			return err

@@ -123,7 +123,9 @@ func (s *Service) Issue(ctx context.Context, key string, r IssueRequest) (IssueR
 		if err != nil {
 			return IssueResult{}, err
 		}
-		if d := s.RulesOn(on).Children.Decide(r.Holder, mun, on, existing); !d.Eligible {
+		policy := s.RulesOn(on).Children
+		d := policy.Decide(r.Holder, mun, on, existing)
+		if !d.Eligible {
 			return IssueResult{}, &IneligibleError{Reasons: d.Reasons}
 		}
 		c, err := certificate.New(certificate.NewParams{
@@ -141,6 +143,9 @@ func (s *Service) Issue(ctx context.Context, key string, r IssueRequest) (IssueR
 			return IssueResult{}, err
 		}
 		if err := s.certificateEvent(ctx, tx, CertificateIssued, c, r.By.Actor(), "", nil); err != nil {
+			return IssueResult{}, err
+		}
+		if err := s.keepDecision(ctx, tx, c, r.By, on, childInputs(policy, r.Holder, mun, r.Category, on, existing), childChecks, d); err != nil {
 			return IssueResult{}, err
 		}
 		if c.GuardianID != "" && r.By.Role != RoleHolder {

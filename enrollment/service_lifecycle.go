@@ -22,6 +22,9 @@ type ContractRequest struct {
 	// Reason is why a provider refuses (Refuse): required of a provider,
 	// shown to the family; the other transitions ignore it.
 	Reason string
+	// Document is the document an adult learner was given on completing
+	// the course (Complete), optional; the other transitions ignore it.
+	Document CompletionDocument `json:",omitzero"`
 }
 
 // change runs one contract transition under the contract's lock, for a

@@ -68,11 +68,11 @@ type ContractPage struct {
 // Certificates lists the certificates the caller may read: a holder those
 // they act for (see CertificateFilter.Holder), a municipal authority the
 // children's certificates it funds, the regional operator the children's
-// scheme's, the federal operator the adults'. A provider lists none
+// scheme's, the federal operator the adults', the auditor every one. A provider lists none
 // (ErrForbidden): it finds a certificate by its number, with the holder.
 // A filter outside the caller's reach gives an empty page.
 func (s *Service) Certificates(ctx context.Context, by Caller, f CertificateFilter) (CertificatePage, error) {
-	if err := roleMay(by, "list certificates", RoleHolder, RoleMunicipality, RoleRegional, RoleFederal); err != nil {
+	if err := roleMay(by, "list certificates", RoleHolder, RoleMunicipality, RoleRegional, RoleFederal, RoleAuditor); err != nil {
 		return CertificatePage{}, err
 	}
 	var err error
@@ -129,8 +129,8 @@ func (s *Service) Certificates(ctx context.Context, by Caller, f CertificateFilt
 // Contracts lists the contracts (applications included) the caller may
 // read: a provider its own, a municipal authority the children's scheme's
 // of its certificates, the regional operator the children's scheme's, the
-// federal operator the adults', and a holder those of one certificate
-// they act for (Certificate is then required).
+// federal operator the adults', the auditor every one, and a holder those
+// of one certificate they act for (Certificate is then required).
 func (s *Service) Contracts(ctx context.Context, by Caller, f ContractFilter) (ContractPage, error) {
 	if err := by.Validate(); err != nil {
 		return ContractPage{}, err

@@ -381,7 +381,7 @@ func (s *Service) addParameter(ctx context.Context, tx Tx, p Parameter) (Paramet
 // own (Version 0, from its file) and those made since, in the order they
 // apply. Every official may read them.
 func (s *Service) ParameterVersions(ctx context.Context, by Caller) ([]Parameter, error) {
-	if err := roleMay(by, "read the region's parameters", RoleMunicipality, RoleRegional, RoleFederal); err != nil {
+	if err := roleMay(by, "read the region's parameters", RoleMunicipality, RoleRegional, RoleFederal, RoleAuditor); err != nil {
 		return nil, err
 	}
 	var out []Parameter

@@ -60,6 +60,8 @@ type Tx interface {
 	CloseLogTx
 	ParameterTx
 	EventTx
+	AuditTx
+	CompletionTx
 }
 
 // IdempotencyTx remembers the requests already run, so that the same
@@ -211,6 +213,24 @@ type Pager interface {
 	Contracts(ctx context.Context, f ContractFilter) ([]Contract, error)
 	// QueueLength counts the certificates waiting in a queue.
 	QueueLength(ctx context.Context, queue string) (int, error)
+	// InvoiceLines and Completions read the exports (exports.go): a
+	// month's invoice lines by provider, contract and kind, each with its
+	// certificate's number; adult courses' completions by date, then
+	// contract, each with its learner, program and dates. Both return
+	// the rows f matches strictly after f.After when it is set, at most
+	// f.Limit of them; the service has already narrowed f to the
+	// caller's reach.
+	InvoiceLines(ctx context.Context, f InvoiceLineFilter) ([]InvoiceLineRecord, error)
+	Completions(ctx context.Context, f CompletionFilter) ([]CompletionRecord, error)
+	// Counters, Providers, Programs and InvoiceTotals read the officials'
+	// lists (service_admin_reads.go): counters by key prefix in key order,
+	// providers (agreements included) and a provider's programs newest
+	// first, and a municipality's invoices summed by month and kind.
+	Counters(ctx context.Context, f CounterFilter) ([]Counter, error)
+	Providers(ctx context.Context, f ProviderFilter) ([]catalog.Provider, error)
+	Programs(ctx context.Context, f ProgramFilter) ([]catalog.Program, error)
+	InvoiceTotals(ctx context.Context, f InvoiceTotalsFilter) ([]Invoice, error)
+	AuditPager
 }
 
 // IdempotencyRecord is what a claimed key remembers.
@@ -310,4 +330,11 @@ type Invoice struct {
 	Kind         InvoiceKind
 	Amount       funding.Money
 	Lines        int
+	// Status is where the invoice is on its way to being paid; Accepted
+	// and Paid are its latest acceptance and its payment (nil until
+	// then). The store's Invoices leaves them zero: Service.Invoices
+	// fills them.
+	Status   InvoiceStatus
+	Accepted *InvoiceTransition
+	Paid     *InvoiceTransition
 }

@@ -283,6 +283,9 @@ func (db *DB) Bun() *bun.DB { return db.bun }
 // applied yet; running it again is a no-op. It holds bun's migration lock
 // while it runs; a process that crashed mid-migration leaves that lock
 // behind, and the error says how to clear it.
+// ErrNewerSchema is a database migrated by a newer edufund than this one.
+var ErrNewerSchema = errors.New("storage: database schema is newer than this build")
+
 func (db *DB) Migrate(ctx context.Context) error {
 	ms := migrate.NewMigrations()
 	if err := ms.Discover(db.migrationsFS); err != nil {
@@ -296,7 +299,15 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("storage: migrate: %w; if no other migration is running, a crashed one left its lock: "+
 			"clear it with DELETE FROM bun_migration_locks WHERE table_name = 'bun_migrations'", err)
 	}
-	_, err := m.Migrate(ctx)
+	// A database a newer edufund migrated is not this build's to run on:
+	// its rules would miss what the newer schema holds.
+	st, err := db.Migrations(ctx)
+	if err == nil && st.Newer() {
+		err = fmt.Errorf("%w: the database has migrations this build does not know (%s): a newer edufund migrated it; run that version, or restore a backup taken before the upgrade", ErrNewerSchema, strings.Join(st.Unknown, ", "))
+	}
+	if err == nil {
+		_, err = m.Migrate(ctx)
+	}
 	// Unlock even when the request was cancelled.
 	uerr := m.Unlock(context.WithoutCancel(ctx))
 	if err != nil {

@@ -67,8 +67,10 @@ func indexProvider(ctx context.Context, db bun.IDB, id uuid.UUID, name string) e
 // indexAllPrograms indexes every program: the Go step of migration 00019,
 // for the programs saved before the index existed.
 func indexAllPrograms(ctx context.Context, db bun.IDB, log *slog.Logger) error {
+	// Only the columns migration 00019 knows: the model grows with the
+	// migrations after it (00022's accounting details).
 	var providers []schema.Provider
-	if err := db.NewSelect().Model(&providers).Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&providers).Column("id", "name").Scan(ctx); err != nil {
 		return err
 	}
 	for _, p := range providers {

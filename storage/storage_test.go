@@ -123,7 +123,8 @@ func TestDomainShapes(t *testing.T) {
 		{enrollment.PostingRecord{}, 11},
 		{enrollment.Parameter{}, 8},
 		{enrollment.Rating{}, 4},
-		{catalog.Provider{}, 10},
+		{catalog.Provider{}, 12},
+		{catalog.BankDetails{}, 4},
 		{catalog.Agreement{}, 2},
 		{catalog.Program{}, 18},
 		{catalog.Module{}, 9},
@@ -131,6 +132,11 @@ func TestDomainShapes(t *testing.T) {
 		{enrollment.QueueEntry{}, 3},
 		{enrollment.InvoiceLine{}, 7},
 		{enrollment.IdempotencyRecord{}, 4},
+		{enrollment.EligibilityDecision{}, 9},
+		{enrollment.InvoiceTransition{}, 7},
+		{enrollment.InvoiceKey{}, 5},
+		{enrollment.Completion{}, 4},
+		{enrollment.CompletionDocument{}, 2},
 	} {
 		typ := reflect.TypeOf(tc.v)
 		n := 0

@@ -136,9 +136,12 @@ func (t *tx) AddDeliveries(ctx context.Context, ds []enrollment.Delivery) error 
 // ClaimDeliveries leases the due deliveries, oldest event first. On
 // PostgreSQL the rows another sender has locked are skipped, so senders in
 // several processes share the work; SQLite has one writer anyway.
-func (t *tx) ClaimDeliveries(ctx context.Context, now, lease time.Time, limit int) ([]enrollment.Delivery, error) {
+func (t *tx) ClaimDeliveries(ctx context.Context, now, lease time.Time, limit int, busy []uuid.UUID) ([]enrollment.Delivery, error) {
 	var rows []schema.Delivery
 	q := t.tx.NewSelect().Model(&rows).Where("next_at IS NOT NULL AND next_at <= ?", schema.Time(now)).OrderExpr("seq").Limit(int64(limit))
+	if len(busy) > 0 {
+		q = q.Where("subscription_id NOT IN (?)", bun.In(busy))
+	}
 	if t.db.dialect == Postgres {
 		q = q.For("UPDATE SKIP LOCKED")
 	}

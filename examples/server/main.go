@@ -23,6 +23,12 @@
 //	server revoke -jti ID | -subject S [-issued-before T]
 //	                                   revoke one token, or a subject's tokens
 //	server scenarios [-v] FILES…       run scenario files, each on a fresh in-memory store
+//	server backup -o COPY|DIR          copy the database while the server runs
+//	server verify -db sqlite:COPY      check a copy: its migrations and the ledger's invariants
+//	server restore -from COPY          put a backup in place of the database, servers stopped
+//	server export -kind invoice-lines -month 2026-03 -format xlsx -o FILE
+//	                                   write a report (invoice lines, a register, completions) as CSV or XLSX
+//	server import [-check] DIR|FILE    set up a region in bulk from CSV files or a JSON file
 //
 // The commands that change money, certificates or the region's parameters
 // take -dry-run: they run the same rules, print what they would do and write
@@ -66,6 +72,7 @@ import (
 	"github.com/edufund/edufund/examples/server/demo"
 	"github.com/edufund/edufund/examples/server/region"
 	"github.com/edufund/edufund/examples/server/web"
+	"github.com/edufund/edufund/examples/server/webhook"
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
 )
@@ -98,6 +105,9 @@ type options struct {
 	maxTTL, revocationRefresh time.Duration
 	oidc, jti, issuedBefore   string
 	verbose                   bool
+	backup                    backupFlags
+	imp                       importFlags // cmd_import.go
+	export                    exportFlags // cmd_export.go
 }
 
 // A command is one sub-command of the server. The usage text and run both
@@ -123,6 +133,7 @@ type session struct {
 	o      options
 	args   []string
 	stdout io.Writer
+	stderr io.Writer // progress lines, beside the output
 	logger *slog.Logger
 	db     *storage.DB
 	svc    *enrollment.Service
@@ -266,7 +277,7 @@ var commands = []*command{
 		flags: func(fs *flag.FlagSet, o *options) {
 			fs.StringVar(&o.jwtKey, "jwt-key", "", "HS256 signing key of the server, at least 32 bytes (env EDUFUND_JWT_KEY; required)")
 			fs.DurationVar(&o.tokenTTL, "ttl", 8*time.Hour, "lifetime of the token")
-			fs.StringVar(&o.role, "role", "", "holder, provider, municipality, regional or federal (required)")
+			fs.StringVar(&o.role, "role", "", "holder, provider, municipality, regional, federal or auditor (required)")
 			fs.StringVar(&o.subject, "subject", "", "who the caller is, for logs and the ledger (required)")
 			fs.StringVar(&o.tenant, "tenant", "", "what the caller acts for: guardian or person id, provider id, municipality code")
 			maxTTLFlag(fs, o)
@@ -291,6 +302,9 @@ var commands = []*command{
 		},
 		noDB: true, args: true, run: runScenarios,
 	},
+	backupCmd, verifyCmd, restoreCmd, // cmd_backup.go
+	importCmd, // cmd_import.go
+	exportCmd, // cmd_export.go
 }
 
 // dryRun is the -dry-run flag of the commands that change money,
@@ -433,7 +447,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case fs.Lookup("max-token-ttl") != nil && o.maxTTL <= 0:
 		return fmt.Errorf("-max-token-ttl (or EDUFUND_MAX_TOKEN_TTL): %v: must be a positive duration such as 24h", o.maxTTL)
 	}
-	s := &session{o: o, args: fs.Args(), stdout: stdout}
+	s := &session{o: o, args: fs.Args(), stdout: stdout, stderr: stderr}
 	if cmd.noDB {
 		return cmd.run(ctx, s)
 	}
@@ -580,6 +594,10 @@ func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Servi
 	// stops.
 	batcher := batch.NewBatcher(svc, o.batch)
 	defer batcher.Close()
+	// The outbox's relay and the webhook sender run beside the requests,
+	// never inside them: a dead receiver slows only its own deliveries.
+	go webhook.Relay(ctx, svc, 250*time.Millisecond, logger)
+	go (&webhook.Sender{Service: svc, Logger: logger}).Run(ctx)
 	h, err := api.New(api.Config{
 		Service: svc, Submitter: batcher, Store: db, Auth: auth, Verifier: verifier, Revocations: revs, Logger: logger,
 

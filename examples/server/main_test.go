@@ -59,6 +59,8 @@ func TestHelp(t *testing.T) {
 	for i, name := range list {
 		list[i] = "\n  " + name + " "
 	}
+	// Each case appends to list: none may write into another's array.
+	list = list[:len(list):len(list)]
 	serveFlags := []string{"-addr", "-batch-flushers", "-batch-linger", "-batch-max", "-db", "-demo", "-jwt-key", "-region", "-token-ttl"}
 	const key = "a-signing-key-that-help-must-not-print"
 	tests := []struct {

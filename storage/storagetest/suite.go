@@ -54,6 +54,8 @@ var contract = []struct {
 	{"Contracts", testContracts},
 	{"Pager", testPager},
 	{"Lists", testLists},
+	{"AdminLists", testAdminLists},
+	{"Exports", testExports},
 	{"Idempotency", testIdempotency},
 	{"CloseLog", testCloseLog},
 	{"Parameters", testParameters},
@@ -65,6 +67,10 @@ var contract = []struct {
 	{"ClaimKeyRace", testClaimKeyRace},
 	{"QueuePositionsRace", testQueuePositionsRace},
 	{"NoLostUpdate", testNoLostUpdate},
+	{"AppendOnly", testAppendOnly},
+	{"Ledger", testLedger},
+	{"Decisions", testDecisions},
+	{"InvoiceMoves", testInvoiceMoves},
 }
 
 // testCertificates: a certificate reads back as it was inserted and
@@ -523,6 +529,9 @@ func testCatalog(t *testing.T, s enrollment.Store) {
 		// Saving a provider again replaces its agreements.
 		f.Provider.Agreements = f.Provider.Agreements[:1]
 		f.Provider.Name = "Школа Альфа+"
+		// And its accounting details read back (migration 00022).
+		f.Provider.KPP = "770101001"
+		f.Provider.Bank = catalog.BankDetails{Name: "ПАО «Банк»", BIC: "044525225", Account: "40702810938000000001", CorrespondentAccount: "30101810400000000225"}
 		return tx.SaveProvider(ctx, f.Provider)
 	})
 	InTx(t, s, func(tx enrollment.Tx) error {

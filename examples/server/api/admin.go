@@ -111,6 +111,8 @@ type providerIn struct {
 	Phone          string        `json:"phone,omitempty"`
 	Email          string        `json:"email,omitempty"`
 	Site           string        `json:"site,omitempty"`
+	KPP            string        `json:"kpp,omitempty"`
+	Bank           *bankIO       `json:"bank,omitempty"`
 }
 
 type agreementOut struct {
@@ -126,6 +128,7 @@ type providerFullOut struct {
 	EnrolmentLimit int            `json:"enrolment_limit"`
 	Agreements     []agreementOut `json:"agreements"`
 	contactsOut
+	accountingIO
 }
 
 type programIn struct {
@@ -437,6 +440,7 @@ func (h *Handler) saveProvider(w http.ResponseWriter, r *http.Request, c call) e
 		Email:          p.text("email", in.Email, catalog.MaxEmailLen, false),
 		Site:           p.text("site", in.Site, catalog.MaxSiteLen, false),
 	}
+	prov.KPP, prov.Bank = accounting(&p, in.KPP, in.Bank)
 	if len(in.Agreements) > 100 {
 		p.fail("agreements", "must hold at most 100 agreements")
 	}
@@ -455,7 +459,7 @@ func (h *Handler) saveProvider(w http.ResponseWriter, r *http.Request, c call) e
 		return err
 	}
 	res := providerFullOut{ID: out.ID, Name: out.Name, INN: out.INN, Municipality: out.Municipality, EnrolmentLimit: out.EnrolmentLimit, Agreements: []agreementOut{},
-		contactsOut: contactsDTO(out)}
+		contactsOut: contactsDTO(out), accountingIO: accountingDTO(out)}
 	for _, a := range out.Agreements {
 		res.Agreements = append(res.Agreements, agreementOut{Municipality: a.Municipality, Period: periodDTO(a.Period)})
 	}

@@ -32,6 +32,9 @@ const (
 	RoleRegional = enrollment.RoleRegional
 	// RoleFederal is the federal operator: the whole adult scheme.
 	RoleFederal = enrollment.RoleFederal
+	// RoleAuditor is the region's auditor: reads everything, changes
+	// nothing (no tenant).
+	RoleAuditor = enrollment.RoleAuditor
 )
 
 // Roles lists every role.

@@ -55,7 +55,7 @@ func TestAuthorization(t *testing.T) {
 		add := func(method, path string, body any, want map[string]int) {
 			tokens := map[string]string{"ivanova": ivanova, "petrov": petrov, "orlova": orlova, "kuznetsov": kuznetsov,
 				"robo": robo, "sport": sport, "novograd": novograd, "zarechye": zarechye, "regional": regional, "federal": federal,
-				"anonymous": ""}
+				"anonymous": "", "auditor": e.auditor()}
 			for who, status := range want {
 				cases = append(cases, tc{who, tokens[who], method, path, body, status})
 			}
@@ -77,6 +77,19 @@ func TestAuthorization(t *testing.T) {
 		add("GET", "/v1/contracts/"+contract, nil, everyone(404, map[string]int{"ivanova": 200, "sport": 200, "novograd": 200, "regional": 200}))
 		add("GET", "/v1/invoices?month=2026-03", nil, everyone(200, map[string]int{"ivanova": 403, "petrov": 403, "orlova": 403, "kuznetsov": 403}))
 		add("GET", "/v1/invoices?month=2026-03&provider_id="+sportID, nil, map[string]int{"robo": 404, "sport": 200, "ivanova": 403})
+		// The exports (exports_test.go checks what they hold): the
+		// service's reach, a holder none; another provider's lines or
+		// completions not found.
+		noHolders := map[string]int{"ivanova": 403, "petrov": 403, "orlova": 403, "kuznetsov": 403, "anonymous": 401}
+		add("GET", "/v1/exports/invoice-lines?month=2026-03", nil, everyone(200, noHolders))
+		add("GET", "/v1/exports/invoice-lines?month=2026-03&format=xlsx&provider_id="+sportID, nil,
+			map[string]int{"robo": 404, "sport": 200, "novograd": 200, "regional": 200, "ivanova": 403})
+		add("GET", "/v1/exports/contracts", nil, everyone(200, noHolders))
+		add("GET", "/v1/exports/contracts?provider_id="+sportID+"&format=xlsx", nil, everyone(200, noHolders))
+		add("GET", "/v1/exports/certificates", nil, everyone(200, map[string]int{"robo": 403, "sport": 403, "ivanova": 403, "petrov": 403,
+			"orlova": 403, "kuznetsov": 403, "anonymous": 401}))
+		add("GET", "/v1/exports/completions", nil, everyone(403, map[string]int{"robo": 200, "sport": 200, "federal": 200, "anonymous": 401}))
+		add("GET", "/v1/exports/completions?provider_id="+sportID, nil, map[string]int{"robo": 404, "sport": 200, "federal": 200, "regional": 403})
 		add("GET", "/v1/groups/"+d.WalkthroughGroup.String(), nil, everyone(200, nil))
 		add("GET", "/v1/groups/"+d.WalkthroughGroup.String(), nil, map[string]int{"anonymous": 401})
 		// The navigator's search and a program's page are public: no token
@@ -192,10 +205,75 @@ func TestAuthorization(t *testing.T) {
 			everyone(403, map[string]int{"regional": 200}))
 		// The completion of an adult course: its provider; the football is a children's contract.
 		add("POST", "/v1/contracts/"+contract+"/complete", nil, everyone(403, map[string]int{"sport": 422}))
+		// The outbox: the feed for the systems of providers, municipalities
+		// and operators (holders read notifications), each caller's own
+		// notifications, the subscriptions the operators manage within
+		// their scheme.
+		add("GET", "/v1/events", nil, everyone(200, map[string]int{"ivanova": 403, "petrov": 403, "orlova": 403, "kuznetsov": 403, "anonymous": 401}))
+		add("GET", "/v1/events?provider_id="+sportID, nil, map[string]int{"robo": 200, "sport": 200, "ivanova": 403})
+		add("GET", "/v1/notifications", nil, everyone(200, map[string]int{"anonymous": 401}))
+		add("POST", "/v1/notifications/read", map[string]any{"ids": []string{contract}}, everyone(200, nil))
+		add("POST", "/v1/admin/subscriptions", map[string]any{"url": "https://accounting.example.ru/hook", "secret": strings.Repeat("s", 32), "role": "municipality", "tenant": demo.MunCity},
+			everyone(403, map[string]int{"regional": 201}))
+		add("POST", "/v1/admin/subscriptions", map[string]any{"url": "https://registry.example.ru/hook", "secret": strings.Repeat("s", 32), "role": "federal"},
+			everyone(403, map[string]int{"federal": 201}))
+		add("POST", "/v1/admin/subscriptions/"+contract+"/remove", nil, everyone(403, map[string]int{"regional": 404, "federal": 404}))
 		// The region's runs.
 		add("POST", "/v1/admin/accept-by-silence", nil, everyone(403, map[string]int{"regional": 200}))
 		add("POST", "/v1/admin/rollover", map[string]any{"period": year2026}, everyone(403, map[string]int{"regional": 422}))
 		add("POST", "/v1/admin/close", map[string]string{"month": "2026-05"}, map[string]int{"regional": 422, "novograd": 403})
+		// Reading what the admin routes write (admin_reads_test.go checks
+		// what each caller reads): the children's scheme's officials and
+		// the auditor the categories and limits, a municipality its own (it
+		// names another's: refused); everyone signed in the providers and
+		// their catalogue, a provider another's public card only. A region
+		// is imported by the regional operator (a check here: no write).
+		for _, path := range []string{"/v1/admin/categories", "/v1/admin/categories/" + demo.CategoryCity, "/v1/admin/budgets", "/v1/admin/direction-limits"} {
+			add("GET", path, nil, everyone(403, map[string]int{"novograd": 200, "zarechye": 200, "regional": 200, "auditor": 200, "anonymous": 401}))
+		}
+		add("GET", "/v1/admin/budgets?municipality="+demo.MunCity, nil, everyone(403, map[string]int{"novograd": 200, "regional": 200, "auditor": 200}))
+		add("GET", "/v1/admin/direction-limits?municipality="+demo.MunRural, nil, everyone(403, map[string]int{"zarechye": 200, "regional": 200, "auditor": 200}))
+		add("GET", "/v1/admin/categories/atlantis", nil, map[string]int{"novograd": 404, "robo": 403})
+		for _, path := range []string{"/v1/providers", "/v1/providers/" + sportID, "/v1/providers/" + sportID + "/programs"} {
+			add("GET", path, nil, everyone(200, map[string]int{"auditor": 200, "anonymous": 401}))
+		}
+		add("POST", "/v1/admin/import?check=true", map[string]any{"budgets": []any{map[string]any{"municipality": demo.MunRural, "period_start": "2026-01-01", "limit": "1000000.00"}}},
+			everyone(403, map[string]int{"regional": 200, "auditor": 403}))
+		// Another provider, a family: the public card of Спортклуб only, never
+		// its INN or agreements.
+		for who, tok := range map[string]string{"robo": robo, "ivanova": ivanova, "orlova": orlova} {
+			for _, path := range []string{"/v1/providers/" + sportID, "/v1/providers?municipality=" + demo.MunRural, "/v1/providers/" + sportID + "/programs"} {
+				body := string(e.must(http.StatusOK, "GET", path, tok, "", nil).body)
+				if strings.Contains(body, "5401000003") || strings.Contains(body, `"agreements"`) || strings.Contains(body, `"live"`) {
+					t.Errorf("%s GET %s reads Спортклуб's own data: %s", who, path, body)
+				}
+			}
+		}
+
+		// The audit trail of the ledger: every role within its reach (a
+		// holder names a certificate they act for; another's is not found).
+		add("GET", "/v1/audit/postings", nil, everyone(200, map[string]int{"ivanova": 400, "petrov": 400, "orlova": 400, "kuznetsov": 400,
+			"auditor": 200, "anonymous": 401}))
+		add("GET", "/v1/audit/postings?certificate_id="+misha, nil, everyone(200, map[string]int{"petrov": 404, "orlova": 404, "kuznetsov": 404, "auditor": 200}))
+		add("GET", "/v1/audit/postings?certificate_id="+adult+"&provider_id="+sportID, nil, everyone(200, map[string]int{"ivanova": 404, "petrov": 404, "kuznetsov": 404}))
+		// An invoice's moves: its payer only (the municipality, the federal
+		// operator); March has no invoice of the football's yet.
+		march := map[string]string{"scheme": "supplementary", "municipality": demo.MunCity, "provider_id": sportID, "month": "2026-03", "kind": "advance"}
+		for _, move := range []string{"accept", "pay"} {
+			add("POST", "/v1/invoices/"+move, march, everyone(403, map[string]int{"novograd": 404, "zarechye": 404, "federal": 404, "auditor": 403}))
+		}
+		// The auditor reads what the region holds, of both schemes, and
+		// changes nothing (TestAuditorOnlyReads tries every write).
+		for _, path := range []string{"/v1/certificates/" + misha, "/v1/certificates/" + adult, "/v1/certificates/" + queuedAdult + "/queue",
+			"/v1/contracts/" + contract, "/v1/certificates", "/v1/certificates?scheme=digital_skills", "/v1/contracts", "/v1/invoices?month=2026-03",
+			"/v1/admin/parameters", "/v1/groups/" + d.WalkthroughGroup.String()} {
+			add("GET", path, nil, map[string]int{"auditor": 200})
+		}
+		add("GET", "/v1/admin/forecast", nil, map[string]int{"auditor": 403})
+		add("POST", "/v1/eligibility", map[string]any{"scheme": "digital_skills", "holder": map[string]any{"person_id": demo.AdultOrlova, "full_name": "О", "birth_date": "1990-01-01", "municipality": demo.MunCity}},
+			map[string]int{"auditor": 403})
+		add("POST", "/v1/certificates/"+misha+"/suspend", nil, map[string]int{"auditor": 403})
+		add("POST", "/v1/admin/close", map[string]string{"month": "2026-03"}, map[string]int{"auditor": 403})
 
 		for i, c := range cases {
 			// The resume of Petrov's suspended child is the municipality's and

@@ -239,6 +239,9 @@ type cabinetOut struct {
 	// Hours are the weekly hours of a certificate in hours; absent for
 	// one in money.
 	Hours *hoursOut `json:"hours,omitempty"`
+	// Decision is the eligibility decision the certificate was issued
+	// on; absent for one issued before decisions were kept.
+	Decision *decisionOut `json:"decision,omitempty"`
 }
 
 type hoursOut struct {
@@ -255,7 +258,7 @@ func cabinetDTO(c enrollment.Cabinet) cabinetOut {
 		Certificate:  certificateDTO(c.Certificate),
 		Period:       periodOut{Start: dateOut(c.Period.Start), End: dateOut(c.Period.End)},
 		BudgetNotice: c.BudgetNotice, QueuePosition: c.Position,
-		Registries: []registryOut{}, Contracts: []contractOut{},
+		Registries: []registryOut{}, Contracts: []contractOut{}, Decision: decisionDTO(c.Decision),
 	}
 	if m := c.Money; m != nil {
 		out.Money = &moneyOut{Nominal: m.Nominal, Usable: m.Usable, Balance: m.Balance, Reserved: m.Reserved, Spent: m.Spent, Depleted: m.Depleted, Expired: m.Expired}
@@ -337,10 +340,16 @@ type invoiceOut struct {
 	Kind         string        `json:"kind"`
 	Amount       funding.Money `json:"amount"`
 	Lines        int           `json:"lines"`
+	// Status is draft, issued, accepted or paid; Accepted and Paid say
+	// who moved it there, when, and the total they saw (see audit.go).
+	Status   string          `json:"status"`
+	Accepted *invoiceMoveOut `json:"accepted,omitempty"`
+	Paid     *invoiceMoveOut `json:"paid,omitempty"`
 }
 
 func invoiceDTO(i enrollment.Invoice) invoiceOut {
-	return invoiceOut{Scheme: string(i.Scheme), Municipality: i.Municipality, ProviderID: i.ProviderID, Month: i.Month.String(), Kind: string(i.Kind), Amount: i.Amount, Lines: i.Lines}
+	return invoiceOut{Scheme: string(i.Scheme), Municipality: i.Municipality, ProviderID: i.ProviderID, Month: i.Month.String(), Kind: string(i.Kind), Amount: i.Amount, Lines: i.Lines,
+		Status: string(i.Status), Accepted: invoiceMoveDTO(i.Accepted), Paid: invoiceMoveDTO(i.Paid)}
 }
 
 type listOut[T any] struct {

@@ -64,6 +64,8 @@ var errorTable = []errorRow{
 	{is: enrollment.ErrExists, status: http.StatusConflict, codes: []string{CodeExists, enrollment.CodeCertificateExists}},
 	{is: enrollment.ErrForbiddenTransition, status: http.StatusConflict, codes: []string{enrollment.CodeForbiddenTransition}},
 	{is: certificate.ErrForbiddenTransition, status: http.StatusConflict, codes: []string{enrollment.CodeForbiddenTransition}},
+	{is: enrollment.ErrInvoiceNotIssued, status: http.StatusConflict, codes: []string{enrollment.CodeInvoiceNotIssued}},
+	{is: enrollment.ErrInvoiceChanged, status: http.StatusConflict, codes: []string{enrollment.CodeInvoiceChanged}},
 	{is: enrollment.ErrUnavailable, status: http.StatusServiceUnavailable, codes: []string{CodeUnavailable}, problem: busy},
 	{is: enrollment.ErrContention, status: http.StatusServiceUnavailable, codes: []string{CodeUnavailable}, problem: busy},
 	{is: context.DeadlineExceeded, status: http.StatusServiceUnavailable, codes: []string{CodeTimeout}, problem: timedOut},
@@ -137,6 +139,8 @@ var errorTable = []errorRow{
 	{is: enrollment.ErrCounterFull, status: http.StatusInternalServerError, codes: []string{CodeInternal}, problem: internal},
 	{is: batch.ErrStale, status: http.StatusInternalServerError, codes: []string{CodeInternal}, problem: internal},
 	{is: batch.ErrClosed, status: http.StatusInternalServerError, codes: []string{CodeInternal}, problem: internal},
+	// A store that keeps no events is the embedder's wiring, not the caller's.
+	{is: enrollment.ErrNoOutbox, status: http.StatusInternalServerError, codes: []string{CodeInternal}, problem: internal},
 
 	// A refusal of a rule the rows above do not name.
 	{as: errorAs[*funding.RuleError], status: http.StatusUnprocessableEntity, codes: []string{CodeRefused}},

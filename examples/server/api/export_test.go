@@ -6,8 +6,11 @@ package api
 // document, so a new route with a body must be added here.
 var RequestBodies = map[string]any{
 	"POST /v1/certificates":                issueIn{},
+	"POST /v1/notifications/read":          markReadIn{},
+	"POST /v1/admin/subscriptions":         subscriptionIn{},
 	"POST /v1/applications":                submitIn{},
 	"POST /v1/contracts/{id}/refuse":       refuseIn{},
+	"POST /v1/contracts/{id}/complete":     completeIn{},
 	"POST /v1/contracts/{id}/delivery":     deliveryIn{},
 	"POST /v1/contracts/{id}/rating":       ratingIn{},
 	"POST /v1/adult/applications":          adultIn{},
@@ -27,4 +30,9 @@ var RequestBodies = map[string]any{
 	"POST /v1/admin/tokens/revoke":         revokeIn{},
 	"POST /v1/admin/parameters":            parameterIn{},
 	"POST /v1/admin/what-if":               whatIfIn{},
+	"POST /v1/invoices/accept":             invoiceIn{},
+	"POST /v1/invoices/pay":                invoiceIn{},
+	// An import's rows are the importer's columns, not a wire type: the
+	// domain's constructors clean their texts (importer's tests probe them).
+	"POST /v1/admin/import": map[string][]map[string]any{},
 }

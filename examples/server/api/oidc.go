@@ -186,14 +186,14 @@ func (c OIDCConfig) check() (oidcSettings, error) {
 	for _, name := range sortedKeys(c.Roles) {
 		r := c.Roles[name]
 		if !r.Known() {
-			return s, badConfig("roles."+name, "must be an edufund role: holder, provider, municipality, regional or federal", r)
+			return s, badConfig("roles."+name, "must be an edufund role: holder, provider, municipality, regional, federal or auditor", r)
 		}
-		if r != RoleRegional && r != RoleFederal && c.TenantClaims[r] == "" {
+		if r != RoleRegional && r != RoleFederal && r != RoleAuditor && c.TenantClaims[r] == "" {
 			return s, badConfig("tenant_claims."+string(r), fmt.Sprintf("is required: roles maps %q to %s, which acts for a tenant", name, r), "")
 		}
 	}
 	for _, r := range sortedKeys(c.TenantClaims) {
-		if !r.Known() || r == RoleRegional || r == RoleFederal {
+		if !r.Known() || r == RoleRegional || r == RoleFederal || r == RoleAuditor {
 			return s, badConfig("tenant_claims."+string(r), "must be holder, provider or municipality: only they act for a tenant", "")
 		}
 	}

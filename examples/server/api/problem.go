@@ -31,6 +31,8 @@ type Problem struct {
 	Code    string   `json:"code"`
 	Field   string   `json:"field,omitempty"`
 	Reasons []Reason `json:"reasons,omitempty"`
+	// Rows are the bad rows of a region's import (import.go).
+	Rows []RowProblem `json:"rows,omitempty"`
 
 	retryAfter string
 	err        error // the cause, logged for 500s

@@ -56,6 +56,9 @@ var (
 	statusChange = []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign, enrollment.CodeForbiddenTransition}
 	// limitChange is a municipality's limit set.
 	limitChange = []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign, enrollment.CodeLimitBelowUse}
+	// invoiceMove is an invoice's acceptance or payment by its payer.
+	invoiceMove = []string{enrollment.CodeIdempotencyConflict, enrollment.CodeNotFound, enrollment.CodeForeign,
+		enrollment.CodeForbiddenTransition, enrollment.CodeInvoiceNotIssued}
 	// catalogChange is a save in the catalog under a parent the body names.
 	catalogChange = []string{enrollment.CodeIdempotencyConflict, enrollment.CodeUnknownReference, enrollment.CodeForeign}
 	// enrolment is an application's rules: enrollment's checks, the
@@ -73,6 +76,10 @@ var (
 		funding.CodeInsufficientHours, enrollment.CodeNoWeeklyHours, enrollment.CodeNoChildHourCost,
 	}
 )
+
+// feedRoles read the event feed: the systems of the providers, the
+// municipalities and the operators (a holder reads notifications).
+var feedRoles = []Role{RoleProvider, RoleMunicipality, RoleRegional, RoleFederal, enrollment.RoleAuditor}
 
 // parameterRoles are the roles that may change some parameter of
 // enrollment.Parameters, in the order of Roles.
@@ -98,7 +105,7 @@ var routeTable = []route{
 	{method: "POST", pattern: "/v1/certificates", op: "Issue", roles: []Role{RoleHolder, RoleMunicipality, RoleRegional}, access: write, handle: (*Handler).issueCertificate,
 		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign, enrollment.CodeNotGuardian,
 			enrollment.CodeCertificateExists, certificate.CodeNotFundable, CodeIneligible}},
-	{method: "GET", pattern: "/v1/certificates", op: "Certificates", roles: []Role{RoleHolder, RoleMunicipality, RoleRegional, RoleFederal}, access: read,
+	{method: "GET", pattern: "/v1/certificates", op: "Certificates", roles: []Role{RoleHolder, RoleMunicipality, RoleRegional, RoleFederal, RoleAuditor}, access: read,
 		handle: (*Handler).certificates},
 	{method: "GET", pattern: "/v1/certificates/{id}", op: "CabinetOn", roles: Roles, access: read, handle: (*Handler).getCertificate},
 	{method: "POST", pattern: "/v1/certificates/{id}/activate", op: "ActivateCertificate", roles: []Role{RoleMunicipality, RoleRegional, RoleFederal}, access: write,
@@ -144,10 +151,32 @@ var routeTable = []route{
 	{method: "POST", pattern: "/v1/contracts/{id}/prolong", op: "Prolong", roles: []Role{RoleProvider}, access: write, handle: (*Handler).prolong,
 		refusals: slices.Concat(enrolment, []string{enrollment.CodeForbiddenTransition, enrollment.CodeNotProlongable, enrollment.CodeProlongationTarget})},
 	{method: "POST", pattern: "/v1/contracts/{id}/complete", op: "Complete", roles: []Role{RoleProvider}, access: write,
-		handle: contractAction((*enrollment.Service).Complete), refusals: slices.Concat(statusChange, []string{enrollment.CodeNotAdultCourse})},
+		handle: (*Handler).complete, refusals: slices.Concat(statusChange, []string{enrollment.CodeNotAdultCourse})},
 
 	// Billing.
-	{method: "GET", pattern: "/v1/invoices", op: "Invoices", roles: []Role{RoleProvider, RoleMunicipality, RoleRegional, RoleFederal}, access: read, handle: (*Handler).invoices,
+	{method: "GET", pattern: "/v1/invoices", op: "Invoices", roles: []Role{RoleProvider, RoleMunicipality, RoleRegional, RoleFederal, RoleAuditor}, access: read, handle: (*Handler).invoices,
+		refusals: []string{enrollment.CodeNotFound}},
+	// An invoice's payer (the municipality of a children's invoice, the
+	// federal operator of an adult one) accepts it, then pays it.
+	{method: "POST", pattern: "/v1/invoices/accept", op: "AcceptInvoice", roles: []Role{RoleMunicipality, RoleFederal}, access: write,
+		handle: moveInvoice((*enrollment.Service).AcceptInvoice), refusals: invoiceMove},
+	{method: "POST", pattern: "/v1/invoices/pay", op: "PayInvoice", roles: []Role{RoleMunicipality, RoleFederal}, access: write,
+		handle: moveInvoice((*enrollment.Service).PayInvoice), refusals: slices.Concat(invoiceMove, []string{enrollment.CodeInvoiceChanged})},
+
+	// Exports (exports.go): the tables accounting and the registries take
+	// in, as CSV or XLSX, within the caller's reach as the service reads
+	// it; another provider's lines or completions are not found.
+	{method: "GET", pattern: "/v1/exports/invoice-lines", op: "ExportInvoiceLines", roles: exportRoles, access: read,
+		handle: (*Handler).exportInvoiceLines, refusals: []string{enrollment.CodeNotFound}},
+	{method: "GET", pattern: "/v1/exports/contracts", op: "ExportContracts", roles: exportRoles, access: read, handle: (*Handler).exportContracts},
+	{method: "GET", pattern: "/v1/exports/certificates", op: "ExportCertificates", roles: []Role{RoleMunicipality, RoleRegional, RoleFederal, RoleAuditor}, access: read,
+		handle: (*Handler).exportCertificates},
+	{method: "GET", pattern: "/v1/exports/completions", op: "ExportCompletions", roles: []Role{RoleProvider, RoleFederal, RoleAuditor}, access: read,
+		handle: (*Handler).exportCompletions, refusals: []string{enrollment.CodeNotFound}},
+
+	// The audit trail of the ledger: every role within its reach (a
+	// holder one certificate's), the auditor all of it.
+	{method: "GET", pattern: "/v1/audit/postings", op: "Ledger", roles: Roles, access: read, handle: (*Handler).auditPostings,
 		refusals: []string{enrollment.CodeNotFound}},
 
 	// Adult scheme.
@@ -178,10 +207,27 @@ var routeTable = []route{
 		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeInsufficientBalance, enrollment.CodeLimitBelowUse, enrollment.CodeNominalCut}},
 	{method: "POST", pattern: "/v1/admin/providers", op: "SaveProvider", roles: []Role{RoleRegional}, access: write, handle: (*Handler).saveProvider,
 		refusals: []string{enrollment.CodeIdempotencyConflict}},
+	// Reading what the routes above write (admin_reads.go): the children's
+	// scheme's officials and the auditor read the categories and the
+	// limits, a municipality its own; everyone signed in reads the
+	// providers and their catalogue, in full where the service allows.
+	{method: "GET", pattern: "/v1/admin/categories", op: "Categories", roles: limitReaders, access: read, handle: (*Handler).categories},
+	{method: "GET", pattern: "/v1/admin/categories/{code}", op: "ReadCategory", roles: limitReaders, access: read, handle: (*Handler).category,
+		refusals: []string{enrollment.CodeNotFound}},
+	{method: "GET", pattern: "/v1/admin/budgets", op: "Budgets", roles: limitReaders, access: read, handle: (*Handler).budgets,
+		refusals: []string{enrollment.CodeForeign}},
+	{method: "GET", pattern: "/v1/admin/direction-limits", op: "DirectionLimits", roles: limitReaders, access: read, handle: (*Handler).directionLimits,
+		refusals: []string{enrollment.CodeForeign}},
+	{method: "GET", pattern: "/v1/providers", op: "Providers", roles: Roles, access: read, handle: (*Handler).providers},
+	{method: "GET", pattern: "/v1/providers/{id}", op: "Provider", roles: Roles, access: read, handle: (*Handler).provider},
+	{method: "GET", pattern: "/v1/providers/{id}/programs", op: "ProviderPrograms", roles: Roles, access: read, handle: (*Handler).providerPrograms},
+	// A region set up in bulk (import.go).
+	{method: "POST", pattern: "/v1/admin/import", op: "Import", roles: []Role{RoleRegional}, access: write, handle: (*Handler).importRegion,
+		refusals: []string{CodeRefused}},
 	// The region's dated parameters: every official reads them; who may
 	// change which the service decides per parameter (ParameterDef.Roles),
 	// so the route admits every role some parameter names.
-	{method: "GET", pattern: "/v1/admin/parameters", op: "ParameterVersions", roles: []Role{RoleMunicipality, RoleRegional, RoleFederal}, access: read,
+	{method: "GET", pattern: "/v1/admin/parameters", op: "ParameterVersions", roles: []Role{RoleMunicipality, RoleRegional, RoleFederal, RoleAuditor}, access: read,
 		handle: (*Handler).parameters},
 	{method: "POST", pattern: "/v1/admin/parameters", op: "SetParameter", roles: parameterRoles(), access: write, handle: (*Handler).setParameter,
 		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign, enrollment.CodeLimitBelowUse}},
@@ -199,6 +245,17 @@ var routeTable = []route{
 		refusals: catalogChange},
 	{method: "POST", pattern: "/v1/catalog/groups", op: "SaveGroup", roles: []Role{RoleProvider, RoleRegional}, access: write, handle: (*Handler).saveGroup,
 		refusals: slices.Concat(catalogChange, []string{enrollment.CodeLimitBelowUse})},
+	// The outbox: the feed for the region's systems, each caller's
+	// notifications, the webhook subscriptions.
+	{method: "GET", pattern: "/v1/events", op: "Events", roles: feedRoles, access: read, handle: (*Handler).events},
+	{method: "GET", pattern: "/v1/notifications", op: "Notifications", roles: Roles, access: read, handle: (*Handler).storedNotifications},
+	// The auditor changes nothing, not even a read mark (none is theirs).
+	{method: "POST", pattern: "/v1/notifications/read", op: "MarkRead", roles: slices.DeleteFunc(slices.Clone(Roles), func(r Role) bool { return r == RoleAuditor }), access: write, handle: (*Handler).markRead,
+		refusals: []string{enrollment.CodeIdempotencyConflict}},
+	{method: "POST", pattern: "/v1/admin/subscriptions", op: "Subscribe", roles: []Role{RoleRegional, RoleFederal}, access: write, handle: (*Handler).subscribe,
+		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign}},
+	{method: "POST", pattern: "/v1/admin/subscriptions/{id}/remove", op: "Unsubscribe", roles: []Role{RoleRegional, RoleFederal}, access: write, handle: (*Handler).unsubscribe,
+		refusals: []string{enrollment.CodeIdempotencyConflict}},
 	{method: "POST", pattern: "/v1/admin/tokens/revoke", op: "Revoke", roles: []Role{RoleRegional}, access: write, handle: (*Handler).revokeTokens,
 		served: func(c Config) bool { return c.Revocations != nil }},
 }

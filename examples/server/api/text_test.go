@@ -270,9 +270,44 @@ func textRoutes(t *testing.T, e *env) map[string]textRoute {
 		"GET /v1/catalog": {query: url.Values{"q": {"робототехника"}, "municipality": {demo.MunCity}}},
 		"GET /v1/certificates/{id}/search": {token: regional, path: "/v1/certificates/" + misha + "/search",
 			query: url.Values{"q": {"робототехника"}, "municipality": {demo.MunCity}}},
-		"GET /v1/invoices":     {token: regional, query: url.Values{"month": {"2026-03"}}},
-		"GET /v1/certificates": {token: regional, query: url.Values{"municipality": {demo.MunCity}, "limit": {"10"}}},
-		"GET /v1/contracts":    {token: regional, query: url.Values{"municipality": {demo.MunCity}, "status": {"requested,active"}}},
+		"GET /v1/invoices": {token: regional, query: url.Values{"month": {"2026-03"}}},
+		// The exports: the text parameters reach the service's filters.
+		"GET /v1/exports/invoice-lines": {token: regional, query: url.Values{"month": {"2026-03"}, "municipality": {demo.MunCity}, "format": {"csv"}}},
+		"GET /v1/exports/contracts":     {token: regional, query: url.Values{"municipality": {demo.MunCity}, "format": {"xlsx"}}},
+		"GET /v1/exports/certificates":  {token: regional, query: url.Values{"municipality": {demo.MunCity}, "status": {"active"}}},
+		"GET /v1/exports/completions":   {token: federal, query: url.Values{"from": {"2026-01-01"}, "to": {"2026-12-31"}}},
+		// The football is a children's contract: the completion is refused
+		// (422) after the document's fields passed the text rule.
+		"POST /v1/contracts/{id}/complete": {token: sport, path: "/v1/contracts/" + contract + "/complete", refused: true, body: func(int) map[string]any {
+			return map[string]any{"document_number": "ПК 0000001", "document_date": "2026-03-10"}
+		}},
+		"GET /v1/certificates":   {token: regional, query: url.Values{"municipality": {demo.MunCity}, "limit": {"10"}}},
+		"GET /v1/contracts":      {token: regional, query: url.Values{"municipality": {demo.MunCity}, "status": {"requested,active"}}},
+		"GET /v1/audit/postings": {token: regional, query: url.Values{"municipality": {demo.MunCity}, "limit": {"10"}}},
+		"POST /v1/notifications/read": {token: regional, path: "/v1/notifications/read", body: func(int) map[string]any {
+			return map[string]any{"ids": []string{misha}}
+		}},
+		"POST /v1/admin/subscriptions": {token: regional, path: "/v1/admin/subscriptions", body: func(n int) map[string]any {
+			return map[string]any{"url": fmt.Sprintf("https://accounting.example.ru/hook/%d", n), "secret": strings.Repeat("s", 40),
+				"role": "municipality", "tenant": demo.MunCity, "types": []string{"invoice.issued"}}
+		}},
+		"GET /v1/events":        {token: regional, query: url.Values{"municipality": {demo.MunCity}, "type": {"contract.requested"}, "limit": {"10"}}},
+		"GET /v1/notifications": {token: regional, query: url.Values{"limit": {"10"}}},
+
+		// The officials' lists and the providers' (admin_reads.go).
+		"GET /v1/admin/budgets":          {token: regional, query: url.Values{"municipality": {demo.MunCity}}},
+		"GET /v1/admin/direction-limits": {token: regional, query: url.Values{"municipality": {demo.MunCity}, "direction": {"sport"}}},
+		"GET /v1/providers":              {token: regional, query: url.Values{"municipality": {demo.MunCity}}},
+		"GET /v1/providers/{id}/programs": {token: regional, path: "/v1/providers/" + d.ProviderID("Робоцентр").String() + "/programs",
+			query: url.Values{"limit": {"10"}}},
+		// March has no invoice of the football's: the moves are refused
+		// (404) after their fields passed the text rule.
+		"POST /v1/invoices/accept": {token: e.municipality(demo.MunCity), path: "/v1/invoices/accept", refused: true, body: func(int) map[string]any {
+			return map[string]any{"scheme": "supplementary", "municipality": demo.MunCity, "provider_id": d.ProviderID("Спортклуб «Заречье»").String(), "month": "2026-03", "kind": "advance"}
+		}},
+		"POST /v1/invoices/pay": {token: e.municipality(demo.MunCity), path: "/v1/invoices/pay", refused: true, body: func(int) map[string]any {
+			return map[string]any{"scheme": "supplementary", "municipality": demo.MunCity, "provider_id": d.ProviderID("Спортклуб «Заречье»").String(), "month": "2026-03", "kind": "advance"}
+		}},
 	}
 }
 

@@ -92,10 +92,12 @@ var pages = map[string]page{
 	},
 }
 
-// withContacts is p with the contacts of the provider key.
+// withContacts is p with the contacts and the accounting details of the
+// provider key.
 func withContacts(p catalog.Provider, key string) catalog.Provider {
 	c := contacts[key]
 	p.Address, p.Phone, p.Email, p.Site = c.Address, c.Phone, c.Email, c.Site
+	p.KPP, p.Bank = accounting[key].KPP, accounting[key].Bank // accounting.go
 	return p
 }
 

@@ -332,6 +332,7 @@ func Load(ctx context.Context, svc *enrollment.Service, today funding.Date) (Res
 		{Name: "municipal authority of Zarechye", Title: "Управление образования Заречья", About: "муниципалитет Заречье", Role: "municipality", Subject: "zarechye-officer", Tenant: MunRural},
 		{Name: "regional operator", Title: "Региональный оператор", About: "детские сертификаты всего региона", Role: "regional", Subject: "region-operator"},
 		{Name: "federal operator", Title: "Федеральный оператор", About: "сертификаты взрослых", Role: "federal", Subject: "federal-operator"},
+		{Name: "auditor", Title: "Аудитор", About: "только чтение: сертификаты, договоры, счета и журнал операций всего региона", Role: "auditor", Subject: "region-auditor"},
 	}
 	return res, l.err
 }

@@ -22,7 +22,8 @@ func TestLabels(t *testing.T) {
 	pages := map[string][]string{
 		"": {"/", "/?q=робот&age=9", "/programs/" + offer.Program.ID.String(), "/signin"},
 		demo.GuardianIvanova: {"/?cert=" + misha, "/cabinet", "/cabinet/" + misha, "/contracts/" + shared.demo.Contract.String(),
-			"/programs/" + offer.Program.ID.String() + "/apply?group=" + shared.demo.WalkthroughGroup.String(), "/adult"},
+			"/programs/" + offer.Program.ID.String() + "/apply?group=" + shared.demo.WalkthroughGroup.String(), "/adult",
+			"/certificates/" + misha + "/statement", "/certificates/" + misha + "/attendance"},
 		demo.AdultOrlova:   {"/adult"},
 		"sport-admin":      {"/provider", "/provider?show=active", "/provider/groups", "/provider/invoices", "/contracts/" + shared.demo.Contract.String()},
 		"novograd-officer": {"/municipality", "/municipality/issue", "/municipality/budget"},

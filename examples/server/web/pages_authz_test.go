@@ -63,6 +63,8 @@ func TestPagesAuthorization(t *testing.T) {
 		{"/municipality/issue", []string{novograd, zarechye, regional}},
 		{"/adult", []string{ivanova, petrov, orlova}},
 		{"/adult/queue", []string{federal}},
+		{"/certificates/" + misha.String() + "/statement", []string{ivanova, novograd, regional}},
+		{"/certificates/" + misha.String() + "/attendance", []string{ivanova, novograd, regional}},
 	} {
 		for _, who := range everyone {
 			c := shared.client(t)
@@ -86,7 +88,8 @@ func TestPagesAuthorization(t *testing.T) {
 	// Signed out, every page but the navigator's asks to sign in first.
 	anon := shared.client(t)
 	anon.hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	for _, path := range []string{"/cabinet", "/contracts/" + contract, apply, "/provider", "/municipality", "/adult", "/adult/queue"} {
+	for _, path := range []string{"/cabinet", "/contracts/" + contract, apply, "/provider", "/municipality", "/adult", "/adult/queue",
+		"/certificates/" + misha.String() + "/statement", "/certificates/" + misha.String() + "/attendance"} {
 		if p := anon.get(path); p.status != http.StatusSeeOther {
 			t.Errorf("%s signed out: status %d, want 303 to the sign-in", path, p.status)
 		}

@@ -47,6 +47,7 @@ var roleNames = map[api.Role]string{
 	api.RoleMunicipality: "муниципалитет",
 	api.RoleRegional:     "региональный оператор",
 	api.RoleFederal:      "федеральный оператор",
+	api.RoleAuditor:      "аудитор",
 }
 
 type userKey struct{}

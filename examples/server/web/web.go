@@ -132,6 +132,8 @@ func New(cfg Config) (http.Handler, error) {
 	h.providerRoutes(mux)
 	h.municipalityRoutes(mux)
 	h.adultRoutes(mux)
+	h.statementRoutes(mux)
+	h.messageRoutes(mux)
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(http.FileServerFS(static))))
 	mux.HandleFunc("/", h.notFound)
 
@@ -184,14 +186,17 @@ type navLink struct {
 var menus = map[api.Role][]navLink{
 	"": {{Href: "/", Label: "Поиск программ"}},
 	api.RoleHolder: {{Href: "/", Label: "Поиск программ"}, {Href: "/cabinet", Label: "Мои сертификаты"},
-		{Href: "/adult", Label: "Сертификат для взрослых"}},
+		{Href: "/adult", Label: "Сертификат для взрослых"}, {Href: "/messages", Label: "Сообщения"}},
 	api.RoleProvider: {{Href: "/provider", Label: "Заявки и договоры"}, {Href: "/provider/groups", Label: "Группы"},
-		{Href: "/provider/invoices", Label: "Счета"}, {Href: "/", Label: "Навигатор"}},
+		{Href: "/provider/invoices", Label: "Счета"}, {Href: "/messages", Label: "Сообщения"}, {Href: "/", Label: "Навигатор"}},
 	api.RoleMunicipality: {{Href: "/municipality", Label: "Сертификаты"}, {Href: "/municipality/budget", Label: "Бюджет и лимиты"},
-		{Href: "/", Label: "Навигатор"}},
+		{Href: "/messages", Label: "Сообщения"}, {Href: "/", Label: "Навигатор"}},
 	api.RoleRegional: {{Href: "/municipality", Label: "Сертификаты"}, {Href: "/municipality/budget", Label: "Бюджет и лимиты"},
 		{Href: "/", Label: "Навигатор"}},
 	api.RoleFederal: {{Href: "/adult/queue", Label: "Квота и очередь"}, {Href: "/", Label: "Навигатор"}},
+	// The auditor reads through the API (GET /v1/audit/postings); the
+	// pages offer the navigator.
+	api.RoleAuditor: {{Href: "/", Label: "Навигатор"}},
 }
 
 // nav is the menu of u on the page at path: the link whose section holds

@@ -105,6 +105,9 @@ var (
 	Notifications    = tableOf[Notification]()
 	Subscriptions    = tableOf[Subscription]()
 	Deliveries       = tableOf[Delivery]()
+	Decisions        = tableOf[Decision]()
+	InvoiceMoves     = tableOf[InvoiceTransition]()
+	Completions      = tableOf[Completion]()
 )
 
 // Tables lists every table of the schema.
@@ -112,7 +115,8 @@ var Tables = []*Table{
 	Certificates, Categories, Accounts, Holds, Postings, Counters, Providers, Agreements, Programs, Modules,
 	StudyGroups, Contracts, ContractCharges, InvoiceLines, Invoices, Idempotency, Queue, Queues, Ratings,
 	Guardianships, Closes, TokenRevocations, Parameters, HoursAccounts, SearchTerms, SearchTrigrams,
-	Events, Notifications, Subscriptions, Deliveries,
+	Events, Notifications, Subscriptions, Deliveries, Decisions, InvoiceMoves,
+	Completions,
 }
 
 // tableOf reads R's table from bun's metadata; a field of a Go type

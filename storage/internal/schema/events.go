@@ -94,6 +94,7 @@ type Subscription struct {
 	Tenant    string    `bun:"tenant"`
 	Types     Tags      `bun:"types"`
 	CreatedAt Time      `bun:"created_at,notnull"`
+	FromSeq   int64     `bun:"from_seq"`
 	CreatedBy string    `bun:"created_by"`
 	Active    bool      `bun:"active"`
 }
@@ -105,7 +106,7 @@ func FromSubscription(s enrollment.Subscription) *Subscription {
 		types[i] = string(t)
 	}
 	return &Subscription{ID: s.ID, URL: s.URL, Secret: s.Secret, Role: string(s.Scope.Role), Tenant: s.Scope.ID,
-		Types: types, CreatedAt: Time(s.CreatedAt), CreatedBy: s.CreatedBy, Active: s.Active}
+		Types: types, CreatedAt: Time(s.CreatedAt), FromSeq: s.FromSeq, CreatedBy: s.CreatedBy, Active: s.Active}
 }
 
 // Domain is the subscription the row holds.
@@ -116,7 +117,7 @@ func (r *Subscription) Domain() enrollment.Subscription {
 	}
 	return enrollment.Subscription{ID: r.ID, URL: r.URL, Secret: r.Secret,
 		Scope: enrollment.Recipient{Role: enrollment.Role(r.Role), ID: r.Tenant}, Types: types,
-		CreatedAt: time.Time(r.CreatedAt), CreatedBy: r.CreatedBy, Active: r.Active}
+		CreatedAt: time.Time(r.CreatedAt), FromSeq: r.FromSeq, CreatedBy: r.CreatedBy, Active: r.Active}
 }
 
 // Delivery is a deliveries row: an event on its way to a subscription.

@@ -448,6 +448,12 @@ type Provider struct {
 	Phone          string    `bun:"phone"`
 	Email          string    `bun:"email"`
 	Site           string    `bun:"site"`
+	// The accounting details (migration 00022).
+	KPP                  string `bun:"kpp"`
+	BankName             string `bun:"bank_name"`
+	BIC                  string `bun:"bic"`
+	SettlementAccount    string `bun:"settlement_account"`
+	CorrespondentAccount string `bun:"correspondent_account"`
 }
 
 // Agreement is an agreements row: a provider's agreement with a
@@ -482,6 +488,12 @@ func FromProvider(p catalog.Provider) (*Provider, []Agreement) {
 		Phone:          p.Phone,
 		Email:          p.Email,
 		Site:           p.Site,
+
+		KPP:                  p.KPP,
+		BankName:             p.Bank.Name,
+		BIC:                  p.Bank.BIC,
+		SettlementAccount:    p.Bank.Account,
+		CorrespondentAccount: p.Bank.CorrespondentAccount,
 	}, ags
 }
 
@@ -497,6 +509,8 @@ func (r *Provider) Domain(ags []Agreement) catalog.Provider {
 		Phone:          r.Phone,
 		Email:          r.Email,
 		Site:           r.Site,
+		KPP:            r.KPP,
+		Bank:           catalog.BankDetails{Name: r.BankName, BIC: r.BIC, Account: r.SettlementAccount, CorrespondentAccount: r.CorrespondentAccount},
 	}
 	for _, a := range ags {
 		p.Agreements = append(p.Agreements, catalog.Agreement{

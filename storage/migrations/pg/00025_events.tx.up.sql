@@ -75,6 +75,7 @@ CREATE TABLE subscriptions (
     tenant     text        NOT NULL,
     types      text        NOT NULL,
     created_at timestamptz NOT NULL,
+    from_seq   bigint      NOT NULL,
     created_by text        NOT NULL,
     active     boolean     NOT NULL
 );

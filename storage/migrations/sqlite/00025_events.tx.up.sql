@@ -63,6 +63,7 @@ CREATE TABLE subscriptions (
     tenant     TEXT    NOT NULL,
     types      TEXT    NOT NULL,
     created_at TEXT    NOT NULL,
+    from_seq   INTEGER NOT NULL,
     created_by TEXT    NOT NULL,
     active     INTEGER NOT NULL
 ) STRICT;

@@ -78,27 +78,12 @@ func (s *Service) Ledger(ctx context.Context, by Caller, f LedgerFilter) (Ledger
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
 		return LedgerPage{}, &funding.ValidationError{Field: "to", Rule: "must be after from", Value: f.To.Format(time.RFC3339)}
 	}
-	reach := true
-	narrow := func(field *string, to string) {
-		if *field != "" && *field != to {
-			reach = false
-		}
-		*field = to
-	}
+	var r reach
+	r.tenant(by, &f.Municipality, &f.Scheme)
 	switch by.Role {
-	case RoleSystem, RoleAuditor:
-	case RoleRegional:
-		narrow((*string)(&f.Scheme), string(certificate.Supplementary))
-	case RoleFederal:
-		narrow((*string)(&f.Scheme), string(certificate.DigitalSkills))
-	case RoleMunicipality:
-		narrow(&f.Municipality, by.ID)
-		narrow((*string)(&f.Scheme), string(certificate.Supplementary))
+	case RoleSystem, RoleAuditor, RoleRegional, RoleFederal, RoleMunicipality:
 	case RoleProvider:
-		if f.Provider != uuid.Nil && f.Provider != by.providerID() {
-			reach = false
-		}
-		f.Provider = by.providerID()
+		r.toID(&f.Provider, by.providerID())
 	case RoleHolder:
 		if f.Certificate == uuid.Nil {
 			return LedgerPage{}, &funding.ValidationError{Field: "certificate_id", Rule: "is required: a holder reads the ledger of one certificate"}
@@ -137,21 +122,14 @@ func (s *Service) Ledger(ctx context.Context, by Caller, f LedgerFilter) (Ledger
 			return LedgerPage{}, err
 		}
 	}
-	if !reach {
+	if r.out {
 		return LedgerPage{}, nil
 	}
-	want := f.Limit
-	f.Limit++
-	ps, err := s.store.Ledger(ctx, f)
-	if err != nil {
-		return LedgerPage{}, err
-	}
-	page.Postings = ps
-	if len(ps) > want {
-		page.Postings = ps[:want]
-		page.Next = ps[want-1].ID
-	}
-	return page, nil
+	page.Postings, page.Next, err = fetch(f.Limit, func(limit int) ([]PostingRecord, error) {
+		f.Limit = limit
+		return s.store.Ledger(ctx, f)
+	}, func(p PostingRecord) uuid.UUID { return p.ID })
+	return page, err
 }
 
 // inLedgerReach reports whether by may read certificate c's own

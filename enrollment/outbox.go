@@ -222,11 +222,11 @@ func (s *Service) Publish(ctx context.Context, limit int) (PublishReport, error)
 	return rep, err
 }
 
-// reach is the part of the feed a caller may read, as a filter's fields:
+// feedReach is the part of the feed a caller may read, as a filter's fields:
 // a provider its contracts' events, a municipality its own, an operator
 // its scheme's, the auditor and the system everything. Holders read
 // their notifications, not the feed.
-func reach(by Caller) (EventFilter, error) {
+func feedReach(by Caller) (EventFilter, error) {
 	if err := by.Validate(); err != nil {
 		return EventFilter{}, err
 	}
@@ -246,31 +246,20 @@ func reach(by Caller) (EventFilter, error) {
 	return EventFilter{}, forbidden("the event feed is for the region's systems: a holder reads their notifications")
 }
 
-// within narrows f to the reach r; a filter naming what is out of reach
-// matches nothing (ok false).
-func within(f, r EventFilter) (EventFilter, bool) {
-	narrow := func(want, have string) (string, bool) {
-		if want == "" {
-			return have, true
-		}
-		return want, have == "" || have == want
+// within narrows f to the feed's reach fr; a filter naming what is out
+// of reach matches nothing (ok false).
+func within(f, fr EventFilter) (EventFilter, bool) {
+	var r reach
+	if fr.Municipality != "" {
+		r.to(&f.Municipality, fr.Municipality)
 	}
-	var ok bool
-	if f.Municipality, ok = narrow(r.Municipality, f.Municipality); !ok {
-		return f, false
+	if fr.Scheme != "" {
+		r.to((*string)(&f.Scheme), string(fr.Scheme))
 	}
-	sch, ok := narrow(string(r.Scheme), string(f.Scheme))
-	if !ok {
-		return f, false
+	if fr.ProviderID != uuid.Nil {
+		r.toID(&f.ProviderID, fr.ProviderID)
 	}
-	f.Scheme = certificate.Scheme(sch)
-	if r.ProviderID != uuid.Nil {
-		if f.ProviderID != uuid.Nil && f.ProviderID != r.ProviderID {
-			return f, false
-		}
-		f.ProviderID = r.ProviderID
-	}
-	return f, true
+	return f, !r.out
 }
 
 // MaxEvents is the largest page of the feed.
@@ -279,7 +268,7 @@ const MaxEvents = 500
 // Events reads the feed within the caller's reach: the published events
 // f selects, oldest first, after the cursor f.After.
 func (s *Service) Events(ctx context.Context, by Caller, f EventFilter) ([]Event, error) {
-	r, err := reach(by)
+	r, err := feedReach(by)
 	if err != nil {
 		return nil, err
 	}
@@ -445,7 +434,7 @@ func (sub Subscription) wants(e Event) bool {
 	if !sub.Active || e.Seq <= sub.FromSeq || (len(sub.Types) > 0 && !slices.Contains(sub.Types, e.Type)) {
 		return false
 	}
-	r, err := reach(Caller{Role: sub.Scope.Role, ID: sub.Scope.ID, Name: "subscription"})
+	r, err := feedReach(Caller{Role: sub.Scope.Role, ID: sub.Scope.ID, Name: "subscription"})
 	if err != nil {
 		return false
 	}

@@ -33,40 +33,23 @@ func (s *Service) InvoiceLines(ctx context.Context, by Caller, f InvoiceLineFilt
 	if f.Scheme != "" && !knownScheme(f.Scheme) {
 		return InvoiceLinePage{}, &funding.ValidationError{Field: "scheme", Rule: "is not a scheme", Value: string(f.Scheme)}
 	}
-	reach := true
-	narrow := func(field *string, to string) {
-		if *field != "" && *field != to {
-			reach = false
-		}
-		*field = to
-	}
-	switch by.Role {
-	case RoleProvider:
+	if by.Role == RoleProvider {
 		if own := by.providerID(); f.Provider != uuid.Nil && f.Provider != own {
 			return InvoiceLinePage{}, notFound(ErrNotFound, "provider_id", f.Provider)
 		}
 		f.Provider = by.providerID()
-	case RoleMunicipality:
-		narrow(&f.Municipality, by.ID)
-		narrow((*string)(&f.Scheme), string(certificate.Supplementary))
-	case RoleRegional:
-		narrow((*string)(&f.Scheme), string(certificate.Supplementary))
-	case RoleFederal:
-		narrow((*string)(&f.Scheme), string(certificate.DigitalSkills))
 	}
-	if !reach {
+	var r reach
+	r.tenant(by, &f.Municipality, &f.Scheme)
+	if r.out {
 		return InvoiceLinePage{}, nil
 	}
-	want := f.Limit
-	f.Limit++
-	lines, err := s.store.InvoiceLines(ctx, f)
-	if err != nil {
+	var page InvoiceLinePage
+	if page.Lines, page.Next, err = fetch(f.Limit, func(limit int) ([]InvoiceLineRecord, error) {
+		f.Limit = limit
+		return s.store.InvoiceLines(ctx, f)
+	}, InvoiceLineRecord.Key); err != nil {
 		return InvoiceLinePage{}, err
-	}
-	page := InvoiceLinePage{Lines: lines}
-	if len(lines) > want {
-		page.Lines = lines[:want]
-		page.Next = lines[want-1].Key()
 	}
 	page.Providers = make(map[uuid.UUID]catalog.Provider)
 	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
@@ -110,18 +93,12 @@ func (s *Service) Completions(ctx context.Context, by Caller, f CompletionFilter
 		}
 		f.Provider = by.providerID()
 	}
-	want := f.Limit
-	f.Limit++
-	cs, err := s.store.Completions(ctx, f)
-	if err != nil {
-		return CompletionPage{}, err
-	}
-	page := CompletionPage{Completions: cs}
-	if len(cs) > want {
-		page.Completions = cs[:want]
-		page.Next = cs[want-1].Key()
-	}
-	return page, nil
+	var page CompletionPage
+	page.Completions, page.Next, err = fetch(f.Limit, func(limit int) ([]CompletionRecord, error) {
+		f.Limit = limit
+		return s.store.Completions(ctx, f)
+	}, CompletionRecord.Key)
+	return page, err
 }
 
 // ContractRegister reads a page of Contracts (the same reach and filter)

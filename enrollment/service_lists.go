@@ -91,39 +91,72 @@ func (s *Service) Certificates(ctx context.Context, by Caller, f CertificateFilt
 		}
 	}
 	// The caller's reach, as holds() draws it one certificate at a time.
-	reach := true
-	narrow := func(field *string, to string) {
-		if *field != "" && *field != to {
-			reach = false
-		}
-		*field = to
+	var r reach
+	if by.Role == RoleHolder {
+		r.to(&f.Holder, by.ID)
 	}
-	switch by.Role {
-	case RoleHolder:
-		narrow(&f.Holder, by.ID)
-	case RoleMunicipality:
-		narrow(&f.Municipality, by.ID)
-		narrow((*string)(&f.Scheme), string(certificate.Supplementary))
-	case RoleRegional:
-		narrow((*string)(&f.Scheme), string(certificate.Supplementary))
-	case RoleFederal:
-		narrow((*string)(&f.Scheme), string(certificate.DigitalSkills))
-	}
-	if !reach {
+	r.tenant(by, &f.Municipality, &f.Scheme)
+	if r.out {
 		return CertificatePage{}, nil
 	}
-	want := f.Limit
-	f.Limit++
-	cs, err := s.store.Certificates(ctx, f)
+	var page CertificatePage
+	page.Certificates, page.Next, err = fetch(f.Limit, func(limit int) ([]certificate.Certificate, error) {
+		f.Limit = limit
+		return s.store.Certificates(ctx, f)
+	}, func(c certificate.Certificate) uuid.UUID { return c.ID })
+	return page, err
+}
+
+// reach narrows a list's filter to what its caller may read: each field
+// the caller is bound to takes the caller's value, and a filter that named
+// another value reaches nothing (out): the list answers an empty page,
+// never another tenant's rows.
+type reach struct{ out bool }
+
+// to binds field to v.
+func (r *reach) to(field *string, v string) {
+	if *field != "" && *field != v {
+		r.out = true
+	}
+	*field = v
+}
+
+// toID binds an id field to v.
+func (r *reach) toID(field *uuid.UUID, v uuid.UUID) {
+	if *field != uuid.Nil && *field != v {
+		r.out = true
+	}
+	*field = v
+}
+
+// tenant binds a municipality and a scheme to by's: a municipality its
+// own children's certificates, the regional operator the children's
+// scheme, the federal operator the adults'.
+func (r *reach) tenant(by Caller, municipality *string, scheme *certificate.Scheme) {
+	switch by.Role {
+	case RoleMunicipality:
+		r.to(municipality, by.ID)
+		r.to((*string)(scheme), string(certificate.Supplementary))
+	case RoleRegional:
+		r.to((*string)(scheme), string(certificate.Supplementary))
+	case RoleFederal:
+		r.to((*string)(scheme), string(certificate.DigitalSkills))
+	}
+}
+
+// fetch reads a page of up to want items through read, asking for one
+// more to learn whether another page follows: next is the key of the
+// page's last item then, and zero on the last page.
+func fetch[T any, K comparable](want int, read func(limit int) ([]T, error), key func(T) K) (items []T, next K, err error) {
+	items, err = read(want + 1)
 	if err != nil {
-		return CertificatePage{}, err
+		return nil, next, err
 	}
-	page := CertificatePage{Certificates: cs}
-	if len(cs) > want {
-		page.Certificates = cs[:want]
-		page.Next = cs[want-1].ID
+	if len(items) > want {
+		items = items[:want]
+		next = key(items[want-1])
 	}
-	return page, nil
+	return items, next, nil
 }
 
 // Contracts lists the contracts (applications included) the caller may
@@ -147,26 +180,11 @@ func (s *Service) Contracts(ctx context.Context, by Caller, f ContractFilter) (C
 	if f.Scheme != "" && !knownScheme(f.Scheme) {
 		return ContractPage{}, &funding.ValidationError{Field: "scheme", Rule: "is not a scheme", Value: string(f.Scheme)}
 	}
-	reach := true
-	narrow := func(field *string, to string) {
-		if *field != "" && *field != to {
-			reach = false
-		}
-		*field = to
-	}
+	var r reach
+	r.tenant(by, &f.Municipality, &f.Scheme)
 	switch by.Role {
 	case RoleProvider:
-		if f.Provider != uuid.Nil && f.Provider != by.providerID() {
-			reach = false
-		}
-		f.Provider = by.providerID()
-	case RoleMunicipality:
-		narrow(&f.Municipality, by.ID)
-		narrow((*string)(&f.Scheme), string(certificate.Supplementary))
-	case RoleRegional:
-		narrow((*string)(&f.Scheme), string(certificate.Supplementary))
-	case RoleFederal:
-		narrow((*string)(&f.Scheme), string(certificate.DigitalSkills))
+		r.toID(&f.Provider, by.providerID())
 	case RoleHolder:
 		if f.Certificate == uuid.Nil {
 			return ContractPage{}, &funding.ValidationError{Field: "certificate_id", Rule: "is required: a holder lists the contracts of one certificate"}
@@ -182,21 +200,15 @@ func (s *Service) Contracts(ctx context.Context, by Caller, f ContractFilter) (C
 			return ContractPage{}, err
 		}
 	}
-	if !reach {
+	if r.out {
 		return ContractPage{}, nil
 	}
-	want := f.Limit
-	f.Limit++
-	ks, err := s.store.Contracts(ctx, f)
-	if err != nil {
-		return ContractPage{}, err
-	}
-	page := ContractPage{Contracts: ks}
-	if len(ks) > want {
-		page.Contracts = ks[:want]
-		page.Next = ks[want-1].ID
-	}
-	return page, nil
+	var page ContractPage
+	page.Contracts, page.Next, err = fetch(f.Limit, func(limit int) ([]Contract, error) {
+		f.Limit = limit
+		return s.store.Contracts(ctx, f)
+	}, func(c Contract) uuid.UUID { return c.ID })
+	return page, err
 }
 
 func knownScheme(s certificate.Scheme) bool {

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
-	"strings"
 
 	"github.com/edufund/edufund/enrollment/importer"
 )
@@ -66,24 +64,11 @@ func (h *Handler) importRegion(w http.ResponseWriter, r *http.Request, c call) e
 			return invalidField("check", "must be true or false")
 		}
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return newProblem(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "the body must be application/json")
-		}
+	body, err := readBody(w, r, maxImportBody)
+	if err == io.EOF {
+		return invalidField("body", "must be a JSON object of the region's sections")
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxImportBody))
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return classify(err)
-		}
-		return invalidField("body", "could not be read")
-	}
-	if err := checkBody(body); err != nil {
-		if err == io.EOF {
-			return invalidField("body", "must be a JSON object of the region's sections")
-		}
 		return err
 	}
 	src := importer.NewSource()

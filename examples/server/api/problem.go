@@ -85,27 +85,14 @@ const maxDepth = 32
 // (encoding/json would keep the last one silently), no unknown fields. An
 // empty body is allowed when emptyOK (actions that carry no data).
 func decode(w http.ResponseWriter, r *http.Request, dst any, emptyOK bool) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return newProblem(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "the body must be application/json")
+	body, err := readBody(w, r, maxBody)
+	if err == io.EOF {
+		if emptyOK {
+			return nil
 		}
+		return invalidField("body", "must be a JSON object")
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return classify(err)
-		}
-		return invalidField("body", "could not be read")
-	}
-	if err := checkBody(body); err != nil {
-		if err == io.EOF {
-			if emptyOK {
-				return nil
-			}
-			return invalidField("body", "must be a JSON object")
-		}
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -114,6 +101,29 @@ func decode(w http.ResponseWriter, r *http.Request, dst any, emptyOK bool) error
 		return jsonProblem(err)
 	}
 	return nil
+}
+
+// readBody reads a JSON body of at most max bytes and checks it with
+// checkBody; io.EOF for an empty one.
+func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return nil, newProblem(http.StatusUnsupportedMediaType, CodeUnsupportedMediaType, "the body must be application/json")
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, classify(err)
+		}
+		return nil, invalidField("body", "could not be read")
+	}
+	if err := checkBody(body); err != nil {
+		return nil, err
+	}
+	return body, nil
 }
 
 // checkBody checks body before it is decoded: it must be one JSON object

@@ -423,6 +423,29 @@ func (s *Service) Unsubscribe(ctx context.Context, key string, id uuid.UUID, by 
 	})
 }
 
+// Subscriptions lists the active webhook receivers an operator manages:
+// the federal operator those of the adult scheme's reach, the regional
+// operator the others.
+func (s *Service) Subscriptions(ctx context.Context, by Caller) ([]Subscription, error) {
+	if err := roleMay(by, "manage webhook subscriptions", RoleRegional, RoleFederal, RoleAuditor); err != nil {
+		return nil, err
+	}
+	var out []Subscription
+	err := s.outbox(ctx, func(ctx context.Context, _ Tx, ob OutboxTx) error {
+		subs, err := ob.ActiveSubscriptions(ctx)
+		out = out[:0]
+		for _, sub := range subs {
+			federal := sub.Scope.Role == RoleFederal
+			if by.Role == RoleFederal && !federal || by.Role == RoleRegional && federal {
+				continue
+			}
+			out = append(out, sub)
+		}
+		return err
+	})
+	return out, err
+}
+
 // public is a subscription without its secret, for the audit trail.
 func (sub Subscription) public() map[string]any {
 	return map[string]any{"id": sub.ID, "url": sub.URL, "scope": string(sub.Scope.Role) + ":" + sub.Scope.ID, "types": sub.Types, "active": sub.Active}

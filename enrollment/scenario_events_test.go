@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/edufund/edufund/catalog"
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/funding"
@@ -315,5 +316,113 @@ func TestInvoiceEvents(t *testing.T) {
 		}
 		require.Len(t, texts, 4)
 		require.Contains(t, texts, "Выставлен авансовый счёт за ноябрь 2025 на сумму 808,78\u00a0₽.")
+	})
+}
+
+// TestEveryEventKind walks a region through every change that produces
+// an event and holds what the feed shows against EventTypes: a kind added
+// without a change that produces it here fails, and so does a change that
+// stops producing its event.
+func TestEveryEventKind(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		r := storagetest.NewRegion(t, db, storagetest.RegionOptions{}) // a category, a provider
+		must := func(_ any, err error) {
+			t.Helper()
+			require.NoError(t, err)
+		}
+		parent, provider := enrollment.AsHolder("parent-1"), enrollment.AsProvider(r.Provider.ID)
+		mun := enrollment.AsMunicipality(storagetest.Municipality)
+		must(r.Service.SetDirectionLimit(ctx, r.Key(), enrollment.DirectionLimitRequest{Municipality: storagetest.Municipality,
+			Direction: r.Program.Direction, Period: storagetest.Autumn, Limit: 100, By: mun}))
+		must(r.Service.SetParameter(ctx, r.Key(), enrollment.ParameterRequest{Name: "child_hour_cost", From: r.Service.Today(), Value: "120.00", Reason: "test", By: sys}))
+		must(r.Service.Subscribe(ctx, r.Key(), enrollment.SubscriptionRequest{URL: "https://accounting.example.ru/hook", Secret: strings.Repeat("s", 32),
+			Scope: enrollment.Recipient{Role: enrollment.RoleMunicipality, ID: storagetest.Municipality}, By: enrollment.AsRegional("op")}))
+
+		// Children: queued and promoted in a category of one place.
+		must(r.Service.SaveCategory(ctx, r.Key(), certificate.Category{Code: "one", Nominal: funding.MustMoney("1000.00"), MaxCount: 1}, sys))
+		first := r.ChildIn(1, "one")
+		must(r.Service.Issue(ctx, r.Key(), enrollment.IssueRequest{Holder: holder(2), GuardianID: "parent-1", Category: "one", Funded: true, By: sys}))
+		must(r.Service.ChangeStatus(ctx, r.Key(), first.ID, enrollment.CancelCertificate, sys))
+
+		// Contracts: one of each end, and a short one that is prolonged.
+		kids := r.Children(4)
+		apply := func(k certificate.Certificate, g uuid.UUID) enrollment.Contract {
+			c, err := r.Service.Submit(ctx, r.Key(), enrollment.SubmitRequest{CertificateID: k.ID, GroupID: g, By: parent})
+			require.NoError(t, err)
+			return c
+		}
+		enrol := func(c enrollment.Contract) {
+			must(r.Service.Confirm(ctx, r.Key(), enrollment.ContractRequest{ContractID: c.ID, By: provider}))
+			must(r.Service.Accept(ctx, r.Key(), enrollment.ContractRequest{ContractID: c.ID, By: parent}))
+		}
+		must(r.Service.Refuse(ctx, r.Key(), enrollment.ContractRequest{ContractID: apply(kids[0], r.Group.ID).ID, By: provider, Reason: "Группа набрана"}))
+		must(r.Service.Withdraw(ctx, r.Key(), enrollment.ContractRequest{ContractID: apply(kids[1], r.Group.ID).ID, By: parent}))
+		ended := apply(kids[2], r.Group.ID)
+		enrol(ended)
+		must(r.Service.Terminate(ctx, r.Key(), enrollment.ContractRequest{ContractID: ended.ID, By: parent}))
+		short, err := r.Service.SaveGroup(ctx, r.Key(), catalog.Group{ModuleID: r.Module.ID, Name: "autumn block",
+			Start: funding.MustDate(2025, time.September, 1), End: funding.MustDate(2025, time.October, 31), Capacity: 5}, sys)
+		require.NoError(t, err)
+		next, err := r.Service.SaveGroup(ctx, r.Key(), catalog.Group{ModuleID: r.Module.ID, Name: "winter block",
+			Start: funding.MustDate(2025, time.November, 1), End: funding.MustDate(2025, time.December, 31), Capacity: 5}, sys)
+		require.NoError(t, err)
+		prolonged := apply(kids[3], short.ID)
+		enrol(prolonged)
+		for _, m := range []time.Month{time.October, time.November} {
+			r.At(2025, m, 1)
+			must(r.Service.CloseMonth(ctx, funding.Month{Year: 2025, Month: m}, nil))
+		}
+		must(r.Service.Prolong(ctx, r.Key(), enrollment.ProlongRequest{ContractRequest: enrollment.ContractRequest{ContractID: prolonged.ID, By: provider}, GroupID: next.ID}))
+		r.At(2025, time.November, 8)
+		must(r.Service.AcceptBySilence(ctx))
+		must(r.Service.ChangeStatus(ctx, r.Key(), kids[3].ID, enrollment.SuspendCertificate, mun))
+		must(r.Service.ChangeStatus(ctx, r.Key(), kids[3].ID, enrollment.ResumeCertificate, mun))
+
+		// An invoice accepted and paid by its municipality.
+		invs, err := r.Service.Invoices(ctx, mun, funding.Month{Year: 2025, Month: time.October}, uuid.Nil)
+		require.NoError(t, err)
+		require.NotEmpty(t, invs)
+		inv := enrollment.InvoiceRequest{Invoice: invs[0].Key(), By: mun}
+		must(r.Service.AcceptInvoice(ctx, r.Key(), inv))
+		must(r.Service.PayInvoice(ctx, r.Key(), inv))
+
+		// The budget: set to what is used, the next application is
+		// refused by it.
+		b, err := r.Service.Budget(ctx, storagetest.Municipality, storagetest.Autumn)
+		require.NoError(t, err)
+		must(r.Service.SetBudget(ctx, r.Key(), enrollment.BudgetRequest{Municipality: storagetest.Municipality, Period: storagetest.Autumn,
+			Limit: funding.Kopecks(b.Used), By: mun}))
+		_, err = r.Service.Submit(ctx, r.Key(), enrollment.SubmitRequest{CertificateID: r.Child(9).ID, GroupID: r.NewGroup(5).ID, By: parent})
+		require.ErrorIs(t, err, enrollment.ErrBudgetLimit)
+
+		// Adults: issued with a deadline, one queued; an overdue one
+		// cancelled promotes it; the year's end expires them.
+		adult := func(i int) enrollment.IssueResult {
+			res, err := r.Service.ApplyAdult(ctx, r.Key(), enrollment.AdultApplication{Holder: adultHolder(100 + i), By: sys})
+			require.NoError(t, err)
+			return res
+		}
+		r.At(2025, time.November, 10)
+		var firstAdult enrollment.IssueResult
+		for i := range 6 {
+			if res := adult(i); i == 0 {
+				firstAdult = res
+			}
+		}
+		r.At(2025, time.December, 31)
+		must(r.Service.CancelOverdue(ctx, r.Key(), firstAdult.Certificate.ID, enrollment.AsFederal("op")))
+		r.At(2026, time.January, 2)
+		must(r.Service.Rollover(ctx, storagetest.Autumn, nil))
+
+		seen := map[enrollment.EventType]int{}
+		for _, e := range published(t, r, enrollment.EventFilter{}) {
+			seen[e.Type]++
+		}
+		for _, k := range enrollment.EventTypes {
+			require.Positive(t, seen[k], "no %s event", k)
+			delete(seen, k)
+		}
+		require.Empty(t, seen, "events of kinds EventTypes does not list")
 	})
 }

@@ -209,7 +209,7 @@ func TestAuthorization(t *testing.T) {
 		// and operators (holders read notifications), each caller's own
 		// notifications, the subscriptions the operators manage within
 		// their scheme.
-		add("GET", "/v1/events", nil, everyone(200, map[string]int{"ivanova": 403, "petrov": 403, "orlova": 403, "kuznetsov": 403, "anonymous": 401}))
+		add("GET", "/v1/events", nil, everyone(200, map[string]int{"ivanova": 403, "petrov": 403, "orlova": 403, "kuznetsov": 403, "auditor": 200, "anonymous": 401}))
 		add("GET", "/v1/events?provider_id="+sportID, nil, map[string]int{"robo": 200, "sport": 200, "ivanova": 403})
 		add("GET", "/v1/notifications", nil, everyone(200, map[string]int{"anonymous": 401}))
 		add("POST", "/v1/notifications/read", map[string]any{"ids": []string{contract}}, everyone(200, nil))
@@ -217,6 +217,7 @@ func TestAuthorization(t *testing.T) {
 			everyone(403, map[string]int{"regional": 201}))
 		add("POST", "/v1/admin/subscriptions", map[string]any{"url": "https://registry.example.ru/hook", "secret": strings.Repeat("s", 32), "role": "federal"},
 			everyone(403, map[string]int{"federal": 201}))
+		add("GET", "/v1/admin/subscriptions", nil, everyone(403, map[string]int{"regional": 200, "federal": 200, "auditor": 200, "anonymous": 401}))
 		add("POST", "/v1/admin/subscriptions/"+contract+"/remove", nil, everyone(403, map[string]int{"regional": 404, "federal": 404}))
 		// The region's runs.
 		add("POST", "/v1/admin/accept-by-silence", nil, everyone(403, map[string]int{"regional": 200}))

@@ -232,6 +232,24 @@ func (h *Handler) subscribe(w http.ResponseWriter, r *http.Request, c call) erro
 	return nil
 }
 
+// subscriptions lists the active receivers the operator manages, without
+// their secrets.
+func (h *Handler) subscriptions(w http.ResponseWriter, r *http.Request, c call) error {
+	if err := onlyParams(r.URL.Query()); err != nil {
+		return err
+	}
+	subs, err := h.cfg.Service.Subscriptions(r.Context(), c.p.Caller())
+	if err != nil {
+		return err
+	}
+	out := pageOut[subscriptionOut]{Items: []subscriptionOut{}}
+	for _, s := range subs {
+		out.Items = append(out.Items, subscriptionDTO(s))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
 // unsubscribe stops a receiver's deliveries.
 func (h *Handler) unsubscribe(w http.ResponseWriter, r *http.Request, c call) error {
 	id, err := h.pathID(r)

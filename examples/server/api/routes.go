@@ -254,6 +254,7 @@ var routeTable = []route{
 		refusals: []string{enrollment.CodeIdempotencyConflict}},
 	{method: "POST", pattern: "/v1/admin/subscriptions", op: "Subscribe", roles: []Role{RoleRegional, RoleFederal}, access: write, handle: (*Handler).subscribe,
 		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign}},
+	{method: "GET", pattern: "/v1/admin/subscriptions", op: "Subscriptions", roles: []Role{RoleRegional, RoleFederal, enrollment.RoleAuditor}, access: read, handle: (*Handler).subscriptions},
 	{method: "POST", pattern: "/v1/admin/subscriptions/{id}/remove", op: "Unsubscribe", roles: []Role{RoleRegional, RoleFederal}, access: write, handle: (*Handler).unsubscribe,
 		refusals: []string{enrollment.CodeIdempotencyConflict}},
 	{method: "POST", pattern: "/v1/admin/tokens/revoke", op: "Revoke", roles: []Role{RoleRegional}, access: write, handle: (*Handler).revokeTokens,

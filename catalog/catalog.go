@@ -85,7 +85,7 @@ type Program struct {
 	Direction      Direction // children's scheme
 	Registry       Registry  // children's scheme
 	MinAge, MaxAge int       // age in whole years at the group's start, inclusive
-	Certified      bool
+	Certified      bool      // Certification == ProgramCertified
 	EnrolmentOpen  bool
 	Municipality   string
 	EnrolmentLimit int // live contracts allowed on the program; 0 means no limit
@@ -99,6 +99,13 @@ type Program struct {
 	Description string   // the full text, lines separated by line feeds
 	Goals       string   // goals and tasks, lines separated by line feeds
 	Tags        []string // kinds of activity and interests, lower case, each once
+
+	// Certification is the regional operator's review of the program; ""
+	// for a draft or a certified one, which Certified tells apart (read it
+	// with CertificationOf). CertificationReason is the reason of the last
+	// denial, empty otherwise.
+	Certification       Certification
+	CertificationReason string
 }
 
 // Module is a priced part of a program.
@@ -129,6 +136,10 @@ type Group struct {
 	// Address is where the group meets, when not at the provider's
 	// address ("" otherwise).
 	Address string
+	// Sessions are the group's weekly meetings (schedule.go): the
+	// structured schedule a child's week is built from; Schedule is the
+	// free text shown beside it.
+	Sessions []Session
 }
 
 // Months lists the calendar months the group runs in, from its start's

@@ -170,6 +170,9 @@ func NewProgram(p Program) (Program, error) {
 	if err := programContent(&p); err != nil {
 		return Program{}, err
 	}
+	if p.Certification != "" && !p.Certification.Known() {
+		return Program{}, invalid("certification", "must be empty or a certification status", p.Certification)
+	}
 	switch p.Scheme {
 	case certificate.Supplementary:
 		if !p.Direction.Known() {
@@ -290,6 +293,9 @@ func NewGroup(g Group, m *Module) (Group, error) {
 		return Group{}, err
 	}
 	if g.Address, err = funding.Text("address", g.Address, MaxAddressLen); err != nil {
+		return Group{}, err
+	}
+	if g.Sessions, err = NewSessions(g.Sessions); err != nil {
 		return Group{}, err
 	}
 	if g.Start.IsZero() {

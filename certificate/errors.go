@@ -24,6 +24,8 @@ var (
 	ErrLockedOut = errors.New("certificate: locked out after repeated wrong passphrases")
 	// ErrNoPassphrase: the mode is ByPassphrase but no passphrase has been set.
 	ErrNoPassphrase = errors.New("certificate: no passphrase set")
+	// ErrUnknownProvider: by name, a provider the child has never applied to.
+	ErrUnknownProvider = errors.New("certificate: the child has not applied to this provider before")
 )
 
 // Stable codes carried by the *funding.RuleError values of this package.
@@ -36,4 +38,5 @@ const (
 	CodeWrongPassphrase               = "wrong_passphrase"
 	CodeLockedOut                     = "locked_out"
 	CodeNoPassphrase                  = "no_passphrase_set"
+	CodeUnknownProvider               = "provider_not_known"
 )

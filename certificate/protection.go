@@ -264,3 +264,48 @@ func (c *Certificate) AuthorizeProviderApplication(number Number, fullName, pass
 	}
 	return c.Protection.CheckPassphrase(passphrase, now, policy)
 }
+
+// ChangeProtection is the holder's choice of how providers may apply for
+// them (seed 002): mode is forbidden, by_name or by_passphrase. A
+// passphrase (with a fresh salt, as SetPassphrase) is set or rotated only
+// with by_passphrase; switching there needs one unless one is set already.
+// Leaving by_passphrase forgets the passphrase and its lockout, so that
+// coming back asks for a new one. It reports whether anything changed.
+func (c *Certificate) ChangeProtection(mode ProtectionMode, pass string, salt []byte) (bool, error) {
+	switch mode {
+	case Forbidden, ByName, ByPassphrase:
+	default:
+		return false, &funding.ValidationError{Field: "mode", Rule: "must be forbidden, by_name or by_passphrase", Value: string(mode)}
+	}
+	p := &c.Protection
+	if mode != ByPassphrase {
+		if pass != "" {
+			return false, &funding.ValidationError{Field: "passphrase", Rule: "is only used with by_passphrase"}
+		}
+		if p.Mode == mode {
+			return false, nil
+		}
+		*p = Protection{Mode: mode}
+		return true, nil
+	}
+	if pass == "" {
+		if p.Mode == ByPassphrase && p.PassphraseHash != "" {
+			return false, nil
+		}
+		return false, &funding.ValidationError{Field: "passphrase", Rule: "is required to switch to by_passphrase"}
+	}
+	return true, p.SetPassphrase(pass, salt)
+}
+
+// RequireKnownProvider is the by-name mode's second condition (seed 002):
+// a provider may create an application by the child's number and name
+// only if the child has applied to that provider before; appliedBefore
+// says whether it has. Other modes are decided by
+// AuthorizeProviderApplication alone.
+func (c *Certificate) RequireKnownProvider(appliedBefore bool) error {
+	if c.Protection.Mode != ByName || appliedBefore {
+		return nil
+	}
+	return funding.Refuse(ErrUnknownProvider, CodeUnknownProvider,
+		"certificate %s accepts applications by name only from providers the child has applied to before", c.Number)
+}

@@ -67,4 +67,7 @@ type Contract struct {
 	// Reason is why the provider refused the application or the offer;
 	// empty for any other contract.
 	Reason string
+	// Consent is the consent to the processing of personal data given
+	// with the application; zero if none was given.
+	Consent Consent
 }

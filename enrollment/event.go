@@ -70,14 +70,26 @@ const (
 	SubscriptionChanged EventType = "admin.subscription_changed"
 )
 
+// The certification's events, one per move of a program's certification
+// (catalog.Certification); ProviderID is the program's provider and the
+// payload names the program (program_id, name).
+const (
+	ProgramSubmitted EventType = "program.submitted" // payload content_changed: a certified program's reviewed content changed
+	ProgramCertified EventType = "program.certified"
+	ProgramDenied    EventType = "program.denied" // Reason: the regional operator's
+	ProgramWithdrawn EventType = "program.withdrawn"
+)
+
 // EventTypes lists every type, for validation of subscriptions and filters.
 var EventTypes = []EventType{
 	CertificateIssued, CertificateFunded, CertificateQueued, CertificatePromoted, CertificateActivated,
 	CertificateSuspended, CertificateResumed, CertificateCancelled, CertificateExpired, DocumentsDue,
+	CertificateProtectionChanged, CertificatePassphraseRotated,
 	ContractRequested, ContractOffered, ContractProlongationOffered, ContractRefused, ContractWithdrawn,
 	ContractActivated, ContractAcceptedBySilence, ContractTerminating, ContractClosed,
 	InvoiceIssued, InvoiceAccepted, InvoicePaid, BudgetLimitReached, ParameterAdded, CategorySaved, BudgetSet, DirectionLimitSet,
 	ProviderSaved, SubscriptionChanged,
+	ProgramSubmitted, ProgramCertified, ProgramDenied, ProgramWithdrawn,
 }
 
 // Known reports whether t is one of EventTypes.

@@ -41,6 +41,10 @@ var audiences = map[EventType]audience{
 	CertificateCancelled: toHolder,
 	CertificateExpired:   toHolder,
 	DocumentsDue:         toHolder,
+	// A protection change is told to the holder's side: a second guardian
+	// learns that the first one changed it.
+	CertificateProtectionChanged: toHolder,
+	CertificatePassphraseRotated: toHolder,
 
 	ContractRequested:           toHolder | toProvider,
 	ContractOffered:             toHolder,
@@ -56,6 +60,11 @@ var audiences = map[EventType]audience{
 	InvoiceAccepted:    toProvider,
 	InvoicePaid:        toProvider,
 	BudgetLimitReached: toMunicipality,
+
+	ProgramSubmitted: toProvider,
+	ProgramCertified: toProvider,
+	ProgramDenied:    toProvider,
+	ProgramWithdrawn: toProvider,
 }
 
 // wording reads, once per relay run, the names a notification's text needs.
@@ -162,6 +171,10 @@ func (s *Service) notificationsOf(ctx context.Context, w *wording, e Event) ([]N
 		text = "Срок действия сертификата № " + string(number) + " истёк."
 	case DocumentsDue:
 		text = "Загрузите документы об обучении по сертификату № " + string(number) + " до " + ruDate(str("due")) + "."
+	case CertificateProtectionChanged:
+		text = cert + ": способ подачи заявок организациями изменён — " + protectionRu(str("after")) + "."
+	case CertificatePassphraseRotated:
+		text = cert + ": кодовое слово для подачи заявок организациями изменено."
 	case ContractRequested:
 		text = "Заявка на программу «" + program + "» подана и ждёт подтверждения организации."
 	case ContractOffered:
@@ -191,6 +204,20 @@ func (s *Service) notificationsOf(ctx context.Context, w *wording, e Event) ([]N
 		text = "Счёт за " + ruMonth(str("month")) + " (" + invoiceKindRu(str("kind")) + ") на сумму " + ruMoney(str("amount")) + " оплачен."
 	case BudgetLimitReached:
 		text = "Лимит средств муниципалитета на период " + str("period") + " исчерпан: новые заявки не резервируют средства."
+	case ProgramSubmitted:
+		text = "Программа «" + str("name") + "» направлена на сертификацию региональному оператору."
+		if p["content_changed"] == true {
+			text = "Содержание сертифицированной программы «" + str("name") + "» изменено: программа направлена на повторную сертификацию и до её окончания не принимает новые заявки по сертификатам."
+		}
+	case ProgramCertified:
+		text = "Программа «" + str("name") + "» сертифицирована и включена в реестр сертифицированных программ."
+	case ProgramDenied:
+		text = "В сертификации программы «" + str("name") + "» отказано. Причина: " + sentence(e.Reason) + " Исправьте программу и направьте её на сертификацию повторно."
+	case ProgramWithdrawn:
+		text = "Программа «" + str("name") + "» отозвана с сертификации."
+		if p["was_certified"] == true {
+			text = "Программа «" + str("name") + "» отозвана и исключена из реестра сертифицированных программ."
+		}
 	}
 	var out []Notification
 	add := func(r Recipient) error {
@@ -288,4 +315,15 @@ func mustJSON(v any) json.RawMessage {
 		panic(fmt.Sprintf("enrollment: event payload: %v", err))
 	}
 	return b
+}
+
+// protectionRu is a protection mode as the holder reads it.
+func protectionRu(mode string) string {
+	switch certificate.ProtectionMode(mode) {
+	case certificate.ByName:
+		return "по номеру сертификата и ФИО, только организациями, куда уже подавались заявки"
+	case certificate.ByPassphrase:
+		return "по номеру сертификата и кодовому слову"
+	}
+	return "запрещена, заявку подаёт только владелец сертификата"
 }

@@ -1,9 +1,11 @@
 package enrollment
 
 import (
+	"context"
 	"errors"
 	"strconv"
 
+	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
 	"github.com/edufund/edufund/funding"
@@ -120,4 +122,20 @@ func ProgramScore(ratings []ScoredRating) Score {
 	}
 	s.Results, s.Staff, s.Means, s.Satisfaction = avg(sum[0]), avg(sum[1]), avg(sum[2]), avg(sum[3])
 	return s
+}
+
+// ContractRating is the rating the holder gave contract id, for whoever
+// may read the contract (Contract); ok is false before the first.
+func (s *Service) ContractRating(ctx context.Context, by Caller, id uuid.UUID) (r Rating, ok bool, err error) {
+	if _, err := s.Contract(ctx, by, id); err != nil {
+		return Rating{}, false, err
+	}
+	err = s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		r, err = tx.ContractRating(ctx, id)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		return Rating{}, false, nil
+	}
+	return r, err == nil, err
 }

@@ -163,6 +163,16 @@ func TestCertificateQueueEvents(t *testing.T) {
 		require.NoError(t, err)
 		es = published(t, r, enrollment.EventFilter{CertificateID: res.Certificate.ID})
 		require.Equal(t, enrollment.CertificatePromoted, es[len(es)-1].Type)
+
+		// A raised cap funds the queue at once.
+		third, err := r.Service.Issue(ctx, r.Key(), enrollment.IssueRequest{Holder: holder(3), GuardianID: "parent-1", Category: "one", Funded: true, By: sys})
+		require.NoError(t, err)
+		require.True(t, third.Queued)
+		_, err = r.Service.SaveCategory(ctx, r.Key(), certificate.Category{Code: "one", Nominal: funding.MustMoney("1000.00"), MaxCount: 2}, sys)
+		require.NoError(t, err)
+		es = published(t, r, enrollment.EventFilter{CertificateID: third.Certificate.ID})
+		require.Equal(t, []enrollment.EventType{enrollment.CertificateIssued, enrollment.CertificateQueued, enrollment.CertificatePromoted}, types(es))
+		require.Equal(t, "1000.00", r.Money(third.Certificate.ID).Nominal.String())
 	})
 }
 
@@ -378,6 +388,22 @@ func TestEveryEventKind(t *testing.T) {
 		must(r.Service.AcceptBySilence(ctx))
 		must(r.Service.ChangeStatus(ctx, r.Key(), kids[3].ID, enrollment.SuspendCertificate, mun))
 		must(r.Service.ChangeStatus(ctx, r.Key(), kids[3].ID, enrollment.ResumeCertificate, mun))
+		// The holder's protection: switched to a passphrase, then rotated.
+		must(r.Service.SetProtection(ctx, r.Key(), enrollment.ProtectionRequest{CertificateID: kids[3].ID, Mode: certificate.ByPassphrase,
+			Passphrase: "зелёный слон", By: parent}))
+		must(r.Service.SetProtection(ctx, r.Key(), enrollment.ProtectionRequest{CertificateID: kids[3].ID, Mode: certificate.ByPassphrase,
+			Passphrase: "синий кит 42", By: parent}))
+
+		// Certification: a draft submitted and denied, corrected and
+		// resubmitted, certified, then withdrawn.
+		draft, err := r.Service.SaveProgram(ctx, r.Key(), catalog.Program{Name: "Шахматы", Scheme: certificate.Supplementary,
+			Direction: r.Program.Direction, Registry: catalog.Certified, MaxAge: 17}, provider)
+		require.NoError(t, err)
+		must(r.Service.SubmitProgram(ctx, r.Key(), draft.ID, provider))
+		must(r.Service.DenyProgram(ctx, r.Key(), draft.ID, "Нет учебного плана", enrollment.AsRegional("op")))
+		must(r.Service.SubmitProgram(ctx, r.Key(), draft.ID, provider))
+		must(r.Service.CertifyProgram(ctx, r.Key(), draft.ID, enrollment.AsRegional("op")))
+		must(r.Service.WithdrawProgram(ctx, r.Key(), draft.ID, provider))
 
 		// An invoice accepted and paid by its municipality.
 		invs, err := r.Service.Invoices(ctx, mun, funding.Month{Year: 2025, Month: time.October}, uuid.Nil)

@@ -44,6 +44,21 @@ func (s *Service) SaveCategory(ctx context.Context, key string, c certificate.Ca
 	if err != nil {
 		return c, err
 	}
+	// A raised cap funds the children waiting in the category's queue at
+	// once, first come first served, at the nominal now in force (a
+	// transaction of its own, which reads the rules the save changed).
+	if err := s.inTx(ctx, func(ctx context.Context, tx Tx) error {
+		cur, err := tx.Category(ctx, c.Code)
+		if errors.Is(err, ErrNotFound) {
+			return nil // a dry run's save, rolled back
+		}
+		if err != nil {
+			return err
+		}
+		return s.promoteCategory(ctx, tx, cur, s.Today(), by.Actor())
+	}); err != nil {
+		return c, fmt.Errorf("category %s saved, but its queue was not funded; save it again: %w", c.Code, err)
+	}
 	if len(rep.Failed) > 0 {
 		var first error
 		for _, err := range rep.Failed {
@@ -304,15 +319,22 @@ func (s *Service) SaveProgram(ctx context.Context, key string, p catalog.Program
 		} else if err != nil {
 			return p, err
 		}
-		if cur, err := tx.Program(ctx, p.ID); err == nil {
+		cur, err := tx.Program(ctx, p.ID)
+		if err == nil {
 			if err := ownsCatalog(by, cur.ProviderID, "the program"); err != nil {
 				return p, err
 			}
 		} else if !errors.Is(err, ErrNotFound) {
 			return p, err
 		}
+		moved := certificationOnSave(&p, cur, err == nil, by)
 		if err := tx.SaveProgram(ctx, p); err != nil {
 			return p, err
+		}
+		if moved != "" {
+			if err := s.certificationEvent(ctx, tx, p, by, map[string]any{"content_changed": by.Role == RoleProvider}); err != nil {
+				return p, err
+			}
 		}
 		return p, tx.EnsureCounter(ctx, programKey(p.ID), limitOrUnlimited(p.EnrolmentLimit))
 	})

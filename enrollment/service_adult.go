@@ -24,6 +24,11 @@ type AdultApplication struct {
 // national quota, first come, first served. Past the quota the certificate is
 // recorded as an accounting (unfunded) one and waits in the year's FIFO
 // queue; it is funded when a place frees.
+//
+// An applicant arrives when their transaction locks the quota's counter,
+// which it holds to its commit: the quota and the queue see applicants in
+// that one order, and the position told is counted after every earlier
+// applicant committed, so it only falls until the place is given.
 func (s *Service) ApplyAdult(ctx context.Context, key string, r AdultApplication) (IssueResult, error) {
 	if err := roleMay(r.By, "apply for an adult certificate", RoleHolder, RoleFederal); err != nil {
 		return IssueResult{}, err
@@ -34,8 +39,7 @@ func (s *Service) ApplyAdult(ctx context.Context, key string, r AdultApplication
 	if r.By.Role == RoleHolder && r.Holder.PersonID != r.By.ID {
 		return IssueResult{}, forbidden("an adult applies only for themselves (holder.person_id must be the caller's)")
 	}
-	now := s.clock.Now().UTC()
-	on := s.dateOf(now)
+	on := s.Today()
 	return idempotent(ctx, s, key, "adult.apply", r.By, r, func(ctx context.Context, tx Tx) (IssueResult, error) {
 		existing, err := tx.PersonCertificates(ctx, certificate.DigitalSkills, r.Holder.PersonID)
 		if err != nil {
@@ -56,6 +60,9 @@ func (s *Service) ApplyAdult(ctx context.Context, key string, r AdultApplication
 		year := on.Year()
 		if err := tx.EnsureCounter(ctx, adultQuotaKey(year), s.adultQuota(year)); err != nil && !errors.Is(err, ErrCounterFull) {
 			return IssueResult{}, err // a quota lowered below its use is full: the application queues
+		}
+		if err := holdCounter(ctx, tx, adultQuotaKey(year)); err != nil {
+			return IssueResult{}, err
 		}
 		err = tx.Take(ctx, adultQuotaKey(year), 1)
 		queued := errors.Is(err, ErrCounterFull)
@@ -81,7 +88,7 @@ func (s *Service) ApplyAdult(ctx context.Context, key string, r AdultApplication
 			return IssueResult{Certificate: c}, s.documentsDueEvent(ctx, tx, c, r.By.Actor())
 		}
 		q := adultQueue(year)
-		if err := tx.Enqueue(ctx, QueueEntry{Queue: q, CertificateID: c.ID, EnqueuedAt: now}); err != nil {
+		if err := tx.Enqueue(ctx, QueueEntry{Queue: q, CertificateID: c.ID, EnqueuedAt: s.clock.Now().UTC()}); err != nil {
 			return IssueResult{}, err
 		}
 		pos, err := tx.QueuePosition(ctx, q, c.ID)

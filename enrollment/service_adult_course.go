@@ -61,6 +61,9 @@ func (s *Service) enrolAdult(ctx context.Context, tx Tx, r SubmitRequest, cert c
 	if err != nil {
 		return Contract{}, err
 	}
+	if c.Consent, err = r.consent(now); err != nil {
+		return Contract{}, err
+	}
 	if certPart.IsPositive() {
 		acct, err := account(ctx, tx, cert.ID, period)
 		if err != nil {

@@ -202,26 +202,47 @@ func (s *Service) fund(ctx context.Context, tx Tx, c *certificate.Certificate, o
 		}
 		return false, 0, err
 	}
+	q := categoryQueue(cat.Code)
+	// A certificate already waiting keeps its place, and asking again does
+	// not lock the counter: a promotion holds the counter and then locks
+	// the head's certificate, which the caller here already holds.
+	if pos, err := tx.QueuePosition(ctx, q, c.ID); err == nil || !errors.Is(err, ErrNotFound) {
+		return err == nil, pos, err
+	}
+	// Arrival: the category's counter, held to the commit, orders the
+	// slots and the queue alike (ApplyAdult's quota does the same).
+	if err := holdCounter(ctx, tx, categoryCountKey(cat.Code)); err != nil {
+		return false, 0, err
+	}
 	ok, err := takeSlot(ctx, tx, cat)
 	if err != nil {
 		return false, 0, err
 	}
 	if !ok {
-		q := categoryQueue(cat.Code)
-		_, err := tx.QueuePosition(ctx, q, c.ID)
-		fresh := errors.Is(err, ErrNotFound)
-		if fresh {
-			if err := tx.Enqueue(ctx, QueueEntry{Queue: q, CertificateID: c.ID, EnqueuedAt: s.clock.Now().UTC()}); err != nil {
-				return false, 0, err
-			}
+		if err := tx.Enqueue(ctx, QueueEntry{Queue: q, CertificateID: c.ID, EnqueuedAt: s.clock.Now().UTC()}); err != nil {
+			return false, 0, err
 		}
 		pos, err := tx.QueuePosition(ctx, q, c.ID)
-		if err != nil || !fresh {
-			return true, pos, err
+		if err != nil {
+			return false, 0, err
 		}
 		return true, pos, s.certificateEvent(ctx, tx, CertificateQueued, *c, actor, "", map[string]any{"queue": q, "position": pos})
 	}
 	return false, 0, s.grantFunded(ctx, tx, c, cat, on, actor, CertificateFunded)
+}
+
+// holdCounter locks counter key until the transaction ends, whether or not
+// a Take on it then passes (a failed Take locks nothing): a Take of
+// nothing, on PostgreSQL an UPDATE of its row; SQLite runs one writer at a
+// time anyway. An application that may queue holds its category's or
+// quota's counter from before it decides funded or queued to its commit,
+// so that applicants take slots and places in the queue in one order, a
+// slot freed meanwhile is not missed, and a position is counted after
+// every earlier applicant committed. These counters come last in the lock
+// order (OtherCounter): after them a transaction locks only its own new
+// rows, the queue's, and the certificates it promotes.
+func holdCounter(ctx context.Context, tx Tx, key string) error {
+	return tx.Take(ctx, key, 0)
 }
 
 // takeSlot takes one place in a category: its counter's limit holds both

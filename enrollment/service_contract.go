@@ -30,6 +30,10 @@ type SubmitRequest struct {
 	Number     certificate.Number
 	FullName   string
 	Passphrase string `json:"-"`
+	// ConsentVersion is the version of the text on the processing of
+	// personal data the applicant agreed to (seed 002/004); the contract
+	// records it with the application's time. Optional: see Consent.
+	ConsentVersion string
 }
 
 // ByProvider is the provider creating the application in its holder's
@@ -81,6 +85,9 @@ func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Ti
 	if err := roleMay(r.By, "apply", RoleHolder, RoleProvider); err != nil {
 		return Contract{}, err
 	}
+	if _, err := r.consent(now); err != nil {
+		return Contract{}, err // a form error, before any rule
+	}
 	provider := r.ByProvider()
 	if provider != uuid.Nil {
 		byNumber, err := tx.CertificateByNumber(ctx, r.Number)
@@ -115,6 +122,15 @@ func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Ti
 			// application is refused: the attempt is recorded by its own
 			// transaction so that this refusal cannot roll it back.
 			return Contract{}, &protectionFailure{cert: cert, err: err}
+		}
+		if cert.Protection.Mode == certificate.ByName {
+			known, err := appliedTo(ctx, tx, cert.ID, provider)
+			if err != nil {
+				return Contract{}, err
+			}
+			if err := cert.RequireKnownProvider(known); err != nil {
+				return Contract{}, err
+			}
 		}
 		if err := tx.UpdateCertificate(ctx, cert); err != nil {
 			return Contract{}, err
@@ -200,6 +216,9 @@ func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Ti
 	}
 	c, err := newContract(cert, offer, period, price, now)
 	if err != nil {
+		return Contract{}, err
+	}
+	if c.Consent, err = r.consent(now); err != nil {
 		return Contract{}, err
 	}
 	if inHours {

@@ -38,6 +38,8 @@ type Found struct {
 	// group of the program now; nil when it can, or when no certificate
 	// was given.
 	Refusal *funding.RuleError
+	// Score is the program's rating (ProgramScore), shown beside it.
+	Score Score
 }
 
 // SearchPage is a page of the navigator: the programs, how many match in
@@ -99,6 +101,11 @@ func (s *Service) Search(ctx context.Context, r SearchRequest) (SearchPage, erro
 				providers[p.ProviderID] = v
 			}
 			f := Found{Program: p, Provider: v, Rank: h.Rank}
+			ratings, err := tx.ProgramRatings(ctx, p.ID)
+			if err != nil {
+				return err
+			}
+			f.Score = ProgramScore(ratings)
 			if who != nil {
 				if f.Refusal, err = who.check(ctx, tx, p, v, on); err != nil {
 					return err

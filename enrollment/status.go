@@ -20,6 +20,42 @@ var transitions = map[Status][]Status{
 	Terminating: {Closed},                       // closed by the next monthly close
 }
 
+// paperTransitions are the moves a provider makes itself on the holder's
+// signed paper application (seed 004: "Получите подписанное заявление на
+// обучение и подтвердите зачисление ребенка. Договор заключен."): the paper
+// stands for the offer and its online acceptance together, so an
+// application or an offer becomes active at once. Only ActivateOnPaper
+// uses this table; every other path keeps to transitions.
+var paperTransitions = map[Status][]Status{
+	Requested: {Active}, // the provider confirms and the signed paper accepts, in one step
+	Accepted:  {Active}, // the signed paper stands for the holder's online acceptance
+}
+
+// TransitionOnPaper is Transition for a signed paper application: nil when
+// paperTransitions allows the move, a *TransitionError otherwise.
+func TransitionOnPaper(from, to Status) error {
+	for _, s := range paperTransitions[from] {
+		if s == to {
+			return nil
+		}
+	}
+	return &TransitionError{From: from, To: to}
+}
+
+// ActivateOnPaper moves c to Active on date on by the paper path
+// (TransitionOnPaper). A contract that skips the offer is offered and
+// activated the same day: the provider confirmed it on the paper.
+func (c *Contract) ActivateOnPaper(on funding.Date) error {
+	if err := TransitionOnPaper(c.Status, Active); err != nil {
+		return err
+	}
+	if c.Status == Requested {
+		c.OfferedOn = on
+	}
+	c.Status, c.ActivatedOn = Active, on
+	return nil
+}
+
 // ErrForbiddenTransition matches every *TransitionError.
 var ErrForbiddenTransition = errors.New("forbidden status transition")
 

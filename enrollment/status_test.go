@@ -78,3 +78,50 @@ func TestCanAccept(t *testing.T) {
 	}
 	require.NoError(t, enrollment.CanAccept(certificate.Certificate{Status: certificate.Active}))
 }
+
+// allowedOnPaper is the paper path written out from seed 004 independently
+// of paperTransitions: only an application or an offer becomes active.
+var allowedOnPaper = map[[2]enrollment.Status]bool{
+	{enrollment.Requested, enrollment.Active}: true,
+	{enrollment.Accepted, enrollment.Active}:  true,
+}
+
+func TestTransitionOnPaperEveryPair(t *testing.T) {
+	all := []enrollment.Status{"requested", "accepted", "active", "terminating", "closed", "refused", "withdrawn", "bogus"}
+	n := 0
+	for _, from := range all {
+		for _, to := range all {
+			err := enrollment.TransitionOnPaper(from, to)
+			if allowedOnPaper[[2]enrollment.Status{from, to}] {
+				require.NoError(t, err, "%s → %s", from, to)
+				n++
+				continue
+			}
+			require.ErrorIs(t, err, enrollment.ErrForbiddenTransition, "%s → %s", from, to)
+			var te *enrollment.TransitionError
+			require.True(t, errors.As(err, &te))
+			require.Equal(t, from, te.From)
+			require.Equal(t, to, te.To)
+		}
+	}
+	require.Equal(t, len(allowedOnPaper), n)
+	// The direct move is the paper path's alone.
+	require.ErrorIs(t, enrollment.Transition(enrollment.Requested, enrollment.Active), enrollment.ErrForbiddenTransition)
+}
+
+func TestActivateOnPaperDates(t *testing.T) {
+	on := funding.MustDate(2026, 10, 5)
+	for _, from := range enrollment.Statuses {
+		c := enrollment.Contract{Status: from}
+		err := c.ActivateOnPaper(on)
+		if !allowedOnPaper[[2]enrollment.Status{from, enrollment.Active}] {
+			require.ErrorIs(t, err, enrollment.ErrForbiddenTransition, from)
+			require.Equal(t, from, c.Status)
+			continue
+		}
+		require.NoError(t, err, from)
+		require.Equal(t, enrollment.Active, c.Status)
+		require.Equal(t, on, c.ActivatedOn)
+		require.Equal(t, from == enrollment.Requested, c.OfferedOn == on, from)
+	}
+}

@@ -62,6 +62,7 @@ type Tx interface {
 	EventTx
 	AuditTx
 	CompletionTx
+	PaperTx
 }
 
 // IdempotencyTx remembers the requests already run, so that the same
@@ -98,8 +99,11 @@ type CertificateTx interface {
 	Categories(ctx context.Context) ([]certificate.Category, error) // every category, by code
 	SaveCategory(ctx context.Context, c certificate.Category) error
 
-	Enqueue(ctx context.Context, e QueueEntry) error // ErrExists if the certificate is in that queue already
-	// Dequeue removes and returns the oldest entry of a queue; ErrNotFound when empty.
+	// Enqueue appends to a queue: queues are served in the order entries
+	// arrive, whatever their EnqueuedAt. ErrExists if the certificate is in
+	// that queue already.
+	Enqueue(ctx context.Context, e QueueEntry) error
+	// Dequeue removes and returns the first arrival of a queue; ErrNotFound when empty.
 	Dequeue(ctx context.Context, queue string) (QueueEntry, error)
 	QueuePosition(ctx context.Context, queue string, certificateID uuid.UUID) (int, error) // 1-based; ErrNotFound if not queued
 	RemoveFromQueue(ctx context.Context, queue string, certificateID uuid.UUID) error
@@ -168,8 +172,10 @@ type ContractTx interface {
 	// AddInvoiceLine adds a contract's line to the (scheme, municipality,
 	// provider, month, kind) invoice; ErrExists if that line was already added.
 	AddInvoiceLine(ctx context.Context, l InvoiceLine) error
-	// SaveRating records a contract's rating, replacing an earlier one.
+	// SaveRating records a contract's rating, replacing an earlier one;
+	// ContractRating reads it back (ErrNotFound before the first).
 	SaveRating(ctx context.Context, contractID uuid.UUID, r Rating, at time.Time) error
+	ContractRating(ctx context.Context, contractID uuid.UUID) (Rating, error)
 	// ProgramRatings lists the ratings of a program's contracts, each
 	// with whether its contract is closed.
 	ProgramRatings(ctx context.Context, programID uuid.UUID) ([]ScoredRating, error)

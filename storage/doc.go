@@ -35,9 +35,10 @@
 // and counters refused with enrollment.ErrCounterFull leave the transaction
 // usable, so a service may handle the refusal and go on.
 //
-// Queue entries are ordered by (enqueued_at, arrival): an enqueue bumps the
-// queue's sequence row, which also makes concurrent enqueuers of one queue
-// take turns, so positions are distinct. SQLite has one writer at a time: the pool is one connection and
+// Queue entries are ordered by arrival, not by enqueued_at: an enqueue bumps
+// the queue's sequence row, which numbers the entries and also makes
+// concurrent enqueuers of one queue take turns, so positions are distinct
+// and only fall. SQLite has one writer at a time: the pool is one connection and
 // every transaction begins IMMEDIATE, so transactions simply queue; that is
 // the right trade for one embedded process, not for many concurrent writers.
 //

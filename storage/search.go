@@ -28,6 +28,12 @@ func indexProgram(ctx context.Context, db bun.IDB, p catalog.Program, provider s
 			return err
 		}
 	}
+	if p.Registry == catalog.Certified && !p.Certified {
+		// Only certified programs are in the certified registry: a draft,
+		// one under review, denied or withdrawn is not in the navigator
+		// until the regional operator certifies it.
+		return nil
+	}
 	terms := catalog.IndexTerms(p.Name, provider, p.Annotation, p.Description, p.Goals, strings.Join(p.Tags, " "))
 	if len(terms) > 0 {
 		rows := make([]schema.SearchTerm, 0, len(terms))
@@ -52,8 +58,12 @@ func indexProgram(ctx context.Context, db bun.IDB, p catalog.Program, provider s
 
 // indexProvider reindexes the programs of provider id, whose name is name.
 func indexProvider(ctx context.Context, db bun.IDB, id uuid.UUID, name string) error {
+	// Only what the index reads, which migration 00019 (indexAllPrograms)
+	// already has: the model grows with the migrations after it (00027's
+	// certification).
 	var rows []schema.Program
-	if err := db.NewSelect().Model(&rows).Where("provider_id = ?", id).Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&rows).Column("id", "name", "registry", "certified", "annotation", "description", "goals", "tags").
+		Where("provider_id = ?", id).Scan(ctx); err != nil {
 		return err
 	}
 	for i := range rows {

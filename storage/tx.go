@@ -217,7 +217,9 @@ func (t *tx) Enqueue(ctx context.Context, e enrollment.QueueEntry) error {
 	}
 	// Bumping the queue's sequence locks its row until the end of the
 	// transaction: enqueuers of one queue take turns, so each sees the ones
-	// before it and positions are distinct.
+	// before it and positions are distinct. The sequence is the order of
+	// arrival the queue is served in; the time is a record, not the order
+	// (clocks of two servers, or one clock stepped back, disagree).
 	var seq int64
 	err := t.tx.NewRaw("INSERT INTO queues (name, seq) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET seq = queues.seq + 1 RETURNING seq",
 		e.Queue).Scan(ctx, &seq)
@@ -229,9 +231,10 @@ func (t *tx) Enqueue(ctx context.Context, e enrollment.QueueEntry) error {
 }
 
 func (t *tx) Dequeue(ctx context.Context, queue string) (enrollment.QueueEntry, error) {
-	// The oldest entry no other transaction is taking: concurrent dequeuers
-	// on PostgreSQL get distinct entries instead of waiting for each other.
-	pick := "SELECT certificate_id FROM queue WHERE queue = ? ORDER BY enqueued_at, seq, certificate_id LIMIT 1"
+	// The first arrival no other transaction is taking: concurrent
+	// dequeuers on PostgreSQL get distinct entries instead of waiting for
+	// each other.
+	pick := "SELECT certificate_id FROM queue WHERE queue = ? ORDER BY seq, enqueued_at, certificate_id LIMIT 1"
 	if t.pg() {
 		pick += " FOR UPDATE SKIP LOCKED"
 	}
@@ -249,11 +252,14 @@ func (t *tx) Dequeue(ctx context.Context, queue string) (enrollment.QueueEntry, 
 }
 
 func (t *tx) QueuePosition(ctx context.Context, queue string, certificateID uuid.UUID) (int, error) {
+	// In the order of arrival (seq): an entry enqueued later never goes
+	// ahead, whatever its time, so a position only falls. Entries from
+	// before migration 00002 share seq 0 and keep the order of their times.
 	var pos int
 	err := t.tx.NewRaw(`SELECT COUNT(*) FROM queue q JOIN queue me ON me.queue = q.queue
 WHERE me.queue = ? AND me.certificate_id = ?
-  AND (q.enqueued_at < me.enqueued_at OR (q.enqueued_at = me.enqueued_at
-       AND (q.seq < me.seq OR (q.seq = me.seq AND q.certificate_id <= me.certificate_id))))`,
+  AND (q.seq < me.seq OR (q.seq = me.seq
+       AND (q.enqueued_at < me.enqueued_at OR (q.enqueued_at = me.enqueued_at AND q.certificate_id <= me.certificate_id))))`,
 		queue, certificateID).Scan(ctx, &pos)
 	if err != nil {
 		return 0, t.read(err, "queue position", certificateID)
@@ -624,6 +630,14 @@ func (t *tx) SaveRating(ctx context.Context, contractID uuid.UUID, r enrollment.
 		UpdatedAt:    schema.Time(at),
 	}
 	return t.upsert(ctx, row, "contract_id", "save rating")
+}
+
+func (t *tx) ContractRating(ctx context.Context, contractID uuid.UUID) (enrollment.Rating, error) {
+	var r schema.Rating
+	if err := t.tx.NewSelect().Model(&r).Where("contract_id = ?", contractID).Scan(ctx); err != nil {
+		return enrollment.Rating{}, t.read(err, "rating", contractID)
+	}
+	return enrollment.Rating{Results: r.Results, Staff: r.Staff, Means: r.Means, Satisfaction: r.Satisfaction}, nil
 }
 
 func (t *tx) ProgramRatings(ctx context.Context, programID uuid.UUID) ([]enrollment.ScoredRating, error) {

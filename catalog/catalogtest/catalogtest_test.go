@@ -70,7 +70,7 @@ func TestValid(t *testing.T) {
 			t.Fatalf("program %q has no group", p.Name)
 		}
 		for _, g := range p.Groups {
-			if got, err := catalog.NewGroup(g, &p.Module); err != nil || got != g {
+			if got, err := catalog.NewGroup(g, &p.Module); err != nil || !reflect.DeepEqual(got, g) {
 				t.Fatalf("group of %q: %v %+v", p.Name, err, g)
 			}
 			ids[g.ID] = true

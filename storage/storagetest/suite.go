@@ -71,6 +71,7 @@ var contract = []struct {
 	{"Ledger", testLedger},
 	{"Decisions", testDecisions},
 	{"InvoiceMoves", testInvoiceMoves},
+	{"PaperAndSessions", testPaperAndSessions},
 }
 
 // testCertificates: a certificate reads back as it was inserted and
@@ -425,14 +426,15 @@ func testCounters(t *testing.T, s enrollment.Store) {
 	})
 }
 
-// testQueue: first come, first served, ties in the order of arrival; a
-// certificate waits once per queue.
+// testQueue: first come, first served in the order of arrival, whatever
+// the entries' times say; a certificate waits once per queue.
 func testQueue(t *testing.T, s enrollment.Store) {
 	ctx := context.Background()
 	t0 := time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)
 	ids := []uuid.UUID{newID(t), newID(t), newID(t), newID(t)}
 	ids[2], ids[3] = ids[3], ids[2] // the later id arrives first
-	// Enqueued out of order; the last two at the same instant.
+	// Times out of order (another server's clock, a clock stepped back);
+	// the last two at the same instant.
 	at := []time.Time{t0.Add(2 * time.Second), t0, t0.Add(3*time.Second + 500*time.Microsecond), t0.Add(3*time.Second + 500*time.Microsecond)}
 	InTx(t, s, func(tx enrollment.Tx) error {
 		for i := range ids {
@@ -452,7 +454,7 @@ func testQueue(t *testing.T, s enrollment.Store) {
 			t.Errorf("QueueLength(%s) = %d, %v; want %d", q, n, err, want)
 		}
 	}
-	order := []uuid.UUID{ids[1], ids[0], ids[2], ids[3]} // equal times: in the order of arrival
+	order := ids // the order of arrival, not of the times
 	InTx(t, s, func(tx enrollment.Tx) error {
 		for i, id := range order {
 			pos, err := tx.QueuePosition(ctx, "cat-a", id)
@@ -763,6 +765,12 @@ func testContracts(t *testing.T, s enrollment.Store) {
 		}
 		if none, err := tx.ProgramRatings(ctx, uuid.Must(uuid.NewV7())); err != nil || len(none) != 0 {
 			t.Errorf("ProgramRatings of a program without ratings = %+v, %v", none, err)
+		}
+		if own, err := tx.ContractRating(ctx, k1.ID); err != nil || own != want[0].Rating {
+			t.Errorf("ContractRating = %+v, %v; want the second rating %+v", own, err, want[0].Rating)
+		}
+		if _, err := tx.ContractRating(ctx, uuid.Must(uuid.NewV7())); !errors.Is(err, enrollment.ErrNotFound) {
+			t.Errorf("ContractRating of a contract never rated: %v, want ErrNotFound", err)
 		}
 		return nil
 	})

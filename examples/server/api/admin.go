@@ -188,12 +188,15 @@ type groupIn struct {
 	Schedule string `json:"schedule,omitempty"`
 	// Address is where the group meets, when not at its provider's.
 	Address string `json:"address,omitempty"`
+	// Sessions are the group's weekly meetings, the structured schedule.
+	Sessions []sessionIn `json:"sessions,omitempty"`
 }
 
 type groupFullOut struct {
 	groupOut
-	ModuleID uuid.UUID `json:"module_id"`
-	Address  string    `json:"address,omitempty"`
+	ModuleID uuid.UUID    `json:"module_id"`
+	Address  string       `json:"address,omitempty"`
+	Sessions []sessionOut `json:"sessions,omitempty"`
 }
 
 type prolongIn struct {
@@ -506,14 +509,13 @@ func (h *Handler) saveProgram(w http.ResponseWriter, r *http.Request, c call) er
 	if p.err != nil {
 		return p.err
 	}
-	prog.Certified = prog.Registry == catalog.Certified
+	// Certification is the regional operator's move (certifyProgram), not
+	// a field a save sets.
 	out, err := h.cfg.Service.SaveProgram(r.Context(), c.key, prog, c.p.Caller())
 	if err != nil {
 		return err
 	}
-	res := programFullOut{ProviderID: out.ProviderID, EnrolmentLimit: out.EnrolmentLimit, contentOut: contentDTO(out)}
-	res.programOut = offerDTO(enrollment.Offer{Program: out}).Program
-	writeJSON(w, http.StatusOK, res)
+	writeJSON(w, http.StatusOK, programCertifiedDTO(out))
 	return nil
 }
 
@@ -562,6 +564,7 @@ func (h *Handler) saveGroup(w http.ResponseWriter, r *http.Request, c call) erro
 		Capacity: in.Capacity,
 		Schedule: p.text("schedule", in.Schedule, 300, false),
 		Address:  p.text("address", in.Address, catalog.MaxAddressLen, false),
+		Sessions: sessionsIn(in.Sessions),
 	}
 	if p.err != nil {
 		return p.err
@@ -570,7 +573,7 @@ func (h *Handler) saveGroup(w http.ResponseWriter, r *http.Request, c call) erro
 	if err != nil {
 		return err
 	}
-	res := groupFullOut{ModuleID: out.ModuleID, Address: out.Address}
+	res := groupFullOut{ModuleID: out.ModuleID, Address: out.Address, Sessions: sessionsOut(out.Sessions)}
 	res.groupOut = offerDTO(enrollment.Offer{Group: out}).Group
 	writeJSON(w, http.StatusOK, res)
 	return nil

@@ -254,16 +254,14 @@ type cardModuleOut struct {
 // programCardOut is a program of a provider's catalogue with its modules
 // and groups; live (the program's live contracts) only with full.
 type programCardOut struct {
-	Program programFullOut  `json:"program"`
-	Full    bool            `json:"full"`
-	Live    *int64          `json:"live,omitempty"`
-	Modules []cardModuleOut `json:"modules"`
+	Program programCertifiedOut `json:"program"`
+	Full    bool                `json:"full"`
+	Live    *int64              `json:"live,omitempty"`
+	Modules []cardModuleOut     `json:"modules"`
 }
 
 func programCardDTO(c enrollment.ProgramCard) programCardOut {
-	prog := programFullOut{ProviderID: c.Program.ProviderID, EnrolmentLimit: c.Program.EnrolmentLimit, contentOut: contentDTO(c.Program)}
-	prog.programOut = offerDTO(enrollment.Offer{Program: c.Program}).Program
-	out := programCardOut{Program: prog, Full: c.Full, Modules: []cardModuleOut{}}
+	out := programCardOut{Program: programCertifiedDTO(c.Program), Full: c.Full, Modules: []cardModuleOut{}}
 	if c.Full {
 		out.Live = &c.Live
 	}
@@ -272,7 +270,7 @@ func programCardDTO(c enrollment.ProgramCard) programCardOut {
 			Groups: []cardGroupOut{}}
 		mo.moduleOut = offerDTO(enrollment.Offer{Module: m.Module}).Module
 		for _, g := range m.Groups {
-			gf := groupFullOut{ModuleID: g.Group.ModuleID, Address: g.Group.Address}
+			gf := groupFullOut{ModuleID: g.Group.ModuleID, Address: g.Group.Address, Sessions: sessionsOut(g.Group.Sessions)}
 			gf.groupOut = offerDTO(enrollment.Offer{Group: g.Group}).Group
 			mo.Groups = append(mo.Groups, cardGroupOut{groupFullOut: gf, Months: append([]funding.Month{}, g.Months...),
 				SeatsTaken: g.Taken, SeatsFree: g.Free})

@@ -146,6 +146,9 @@ func TestOperators(t *testing.T) {
 		}
 		program := map[string]any{"name": "Drones", "scheme": "supplementary", "direction": "technical_robotics", "registry": "certified", "min_age": 7, "max_age": 14, "enrolment_open": true}
 		e.must(http.StatusOK, "POST", "/v1/catalog/programs", kvant, "prog-1", program).json(t, &prog)
+		// Only the region puts it into the certified registry.
+		e.must(http.StatusOK, "POST", "/v1/catalog/programs/"+prog.ID+"/submit", kvant, "prog-1-submit", nil)
+		e.must(http.StatusOK, "POST", "/v1/catalog/programs/"+prog.ID+"/certify", regional, "prog-1-certify", nil)
 		if prog.ProviderID != prov.ID {
 			t.Fatalf("program of %s, want the caller's %s", prog.ProviderID, prov.ID)
 		}

@@ -110,6 +110,11 @@ func TestAuthorization(t *testing.T) {
 		add("GET", "/v1/contracts?certificate_id="+misha, nil, everyone(200, map[string]int{"petrov": 404, "orlova": 404, "kuznetsov": 404}))
 		add("GET", "/v1/contracts?certificate_id="+adult+"&status=requested,active", nil, everyone(200, map[string]int{"ivanova": 404, "petrov": 404, "kuznetsov": 404}))
 		// Writes refused: foreign tenant (403) or a role that may not (403).
+		// Protection is the holder's own choice: the child's guardian, the
+		// adult; never the municipality or an operator (asking for the
+		// mode it has changes nothing).
+		add("POST", "/v1/certificates/"+misha+"/protection", map[string]any{"mode": "by_name"}, everyone(403, map[string]int{"ivanova": 200}))
+		add("POST", "/v1/certificates/"+adult+"/protection", map[string]any{"mode": "forbidden"}, everyone(403, map[string]int{"orlova": 200}))
 		add("POST", "/v1/certificates/"+suspended+"/resume", nil, everyone(403, nil)) // petrov's child, novograd: everyone but novograd and regional
 		add("POST", "/v1/contracts/"+contract+"/terminate", nil, everyone(403, nil))
 		add("POST", "/v1/contracts/"+contract+"/withdraw", nil, everyone(403, map[string]int{"ivanova": 409}))
@@ -181,6 +186,18 @@ func TestAuthorization(t *testing.T) {
 		page.Program["annotation"], page.Program["tags"] = "Роботы", []string{"роботы"}
 		page.Program["provider_id"] = d.ProviderID("Робоцентр").String()
 		add("POST", "/v1/catalog/programs", page.Program, everyone(403, map[string]int{"robo": 200, "regional": 200}))
+		// Certification: Робоцентр submits and withdraws its own programs,
+		// the region certifies or denies; another provider's is foreign.
+		var draft, denied struct{ ID string }
+		for i, into := range []*struct{ ID string }{&draft, &denied} {
+			e.must(http.StatusOK, "POST", "/v1/catalog/programs", robo, fmt.Sprintf("authz-cert-%d", i), map[string]any{"name": fmt.Sprintf("Шахматы %d", i), "scheme": "supplementary",
+				"direction": "social_pedagogical", "registry": "certified", "max_age": 17}).json(t, into)
+		}
+		e.must(http.StatusOK, "POST", "/v1/catalog/programs/"+denied.ID+"/submit", robo, "authz-cert-submit", nil)
+		add("POST", "/v1/catalog/programs/"+draft.ID+"/submit", nil, everyone(403, map[string]int{"robo": 200}))
+		add("POST", "/v1/catalog/programs/"+draft.ID+"/certify", nil, everyone(403, map[string]int{"regional": 200}))
+		add("POST", "/v1/catalog/programs/"+draft.ID+"/withdraw", nil, everyone(403, map[string]int{"robo": 200}))
+		add("POST", "/v1/catalog/programs/"+denied.ID+"/deny", map[string]any{"reason": "Нет учебного плана"}, everyone(403, map[string]int{"regional": 200}))
 		add("POST", "/v1/catalog/groups", map[string]any{"id": d.WalkthroughGroup.String(), "module_id": offer.Module.ID, "name": offer.Group.Name, "start": offer.Group.Start, "end": offer.Group.End, "capacity": 15},
 			everyone(403, map[string]int{"robo": 200, "regional": 200}))
 		// Prolongation: the contract's provider (the football runs until December).
@@ -203,6 +220,13 @@ func TestAuthorization(t *testing.T) {
 			everyone(403, map[string]int{"novograd": 200, "regional": 200}))
 		add("POST", "/v1/admin/what-if", map[string]any{"category": map[string]any{"code": demo.CategoryCity, "nominal": "31000.00"}},
 			everyone(403, map[string]int{"regional": 200}))
+		// A child's week: the cabinet's readers.
+		add("GET", "/v1/certificates/"+misha+"/schedule", nil, everyone(404, map[string]int{"ivanova": 200, "novograd": 200, "regional": 200, "auditor": 200, "anonymous": 401}))
+		add("GET", "/v1/certificates/"+adult+"/schedule", nil, everyone(404, map[string]int{"orlova": 200, "federal": 200, "auditor": 200}))
+		// Activation on a signed paper application: the contract's provider
+		// alone; the football is active already.
+		add("POST", "/v1/contracts/"+contract+"/activate-paper", map[string]any{"application_number": "З-1", "signed_on": "2026-01-10",
+			"number": cab.Certificate.Number, "full_name": cab.Certificate.Holder.FullName}, everyone(403, map[string]int{"sport": 409, "anonymous": 401}))
 		// The completion of an adult course: its provider; the football is a children's contract.
 		add("POST", "/v1/contracts/"+contract+"/complete", nil, everyone(403, map[string]int{"sport": 422}))
 		// The outbox: the feed for the systems of providers, municipalities

@@ -60,6 +60,13 @@ type submitIn struct {
 	Number     string `json:"number,omitempty"`
 	FullName   string `json:"full_name,omitempty"`
 	Passphrase string `json:"passphrase,omitempty"`
+	// ConsentVersion is the version of the personal-data text agreed to.
+	ConsentVersion string `json:"consent_version,omitempty"`
+}
+
+type protectionIn struct {
+	Mode       string `json:"mode"`
+	Passphrase string `json:"passphrase,omitempty"`
 }
 
 type deliveryIn struct {
@@ -173,6 +180,14 @@ type contractOut struct {
 	Hours *hoursHoldOut `json:"hours,omitempty"`
 	// Reason is why the provider refused; absent for any other contract.
 	Reason string `json:"reason,omitempty"`
+	// Consent to the processing of personal data given with the
+	// application; absent if none was.
+	Consent *consentOut `json:"consent,omitempty"`
+}
+
+type consentOut struct {
+	Version string    `json:"version"`
+	At      time.Time `json:"at"`
 }
 
 type hoursHoldOut struct {
@@ -184,6 +199,9 @@ func contractDTO(c enrollment.Contract) contractOut {
 	out := contractFields(c)
 	if c.Hours.Hours() > 0 {
 		out.Hours = &hoursHoldOut{Base: c.Hours.Base, Extra: c.Hours.Extra}
+	}
+	if c.Consent.Given() {
+		out.Consent = &consentOut{Version: c.Consent.Version, At: c.Consent.At.UTC()}
 	}
 	return out
 }

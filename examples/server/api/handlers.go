@@ -195,6 +195,8 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, c call) error {
 		By:            c.p.Caller(),
 		FullName:      p.text("full_name", in.FullName, 300, false),
 		Passphrase:    p.secret("passphrase", in.Passphrase, 200),
+		// The service checks the version's form: the batches take it too.
+		ConsentVersion: in.ConsentVersion,
 	}
 	if p.err != nil {
 		return p.err

@@ -36,6 +36,10 @@ func TestHoursOverHTTP(t *testing.T) {
 		school := e.token("provider", "weekly-admin", prov.ID)
 		e.must(http.StatusOK, "POST", "/v1/catalog/programs", school, "prog-h", map[string]any{"name": "Chess", "scheme": "supplementary",
 			"direction": "social_pedagogical", "registry": "certified", "min_age": 5, "max_age": 17, "enrolment_open": true}).json(t, &prog)
+		// A provider's program enters the certified registry only when the
+		// region certifies it.
+		e.must(http.StatusOK, "POST", "/v1/catalog/programs/"+prog.ID+"/submit", school, "prog-h-submit", nil)
+		e.must(http.StatusOK, "POST", "/v1/catalog/programs/"+prog.ID+"/certify", regional, "prog-h-certify", nil)
 		var m struct {
 			ID          string
 			WeeklyHours int `json:"weekly_hours"`

@@ -87,15 +87,18 @@ type scoreOut struct {
 	Closed       int    `json:"closed"`
 }
 
+func scoreDTO(s enrollment.Score) scoreOut {
+	return scoreOut{Results: s.Results.StringFixed(2), Staff: s.Staff.StringFixed(2), Means: s.Means.StringFixed(2),
+		Satisfaction: s.Satisfaction.StringFixed(2), Active: s.Active, Closed: s.Closed}
+}
+
 func programPageDTO(pg enrollment.ProgramPage) programPageOut {
 	o := offerDTO(enrollment.Offer{Program: pg.Program, Provider: pg.Provider})
-	s := pg.Score
 	out := programPageOut{
 		Program:  pageProgramOut{programOut: o.Program, contentOut: contentDTO(pg.Program)},
 		Provider: pageProviderOut{ID: pg.Provider.ID, Name: pg.Provider.Name, Municipality: pg.Provider.Municipality, contactsOut: contactsDTO(pg.Provider)},
 		Modules:  []pageModuleOut{},
-		Rating: scoreOut{Results: s.Results.StringFixed(2), Staff: s.Staff.StringFixed(2), Means: s.Means.StringFixed(2),
-			Satisfaction: s.Satisfaction.StringFixed(2), Active: s.Active, Closed: s.Closed},
+		Rating:   scoreDTO(pg.Score),
 	}
 	for _, m := range pg.Modules {
 		mo := pageModuleOut{moduleOut: offerDTO(enrollment.Offer{Module: m.Module}).Module, Groups: []pageGroupOut{}}

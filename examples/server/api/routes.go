@@ -61,12 +61,14 @@ var (
 		enrollment.CodeForbiddenTransition, enrollment.CodeInvoiceNotIssued}
 	// catalogChange is a save in the catalog under a parent the body names.
 	catalogChange = []string{enrollment.CodeIdempotencyConflict, enrollment.CodeUnknownReference, enrollment.CodeForeign}
+	// certificationMove is a move of a program's certification.
+	certificationMove = []string{enrollment.CodeIdempotencyConflict, enrollment.CodeNotFound, enrollment.CodeForeign, enrollment.CodeForbiddenTransition}
 	// enrolment is an application's rules: enrollment's checks, the
 	// catalog's and the certificate's protection.
 	enrolment = []string{
 		enrollment.CodeIdempotencyConflict, enrollment.CodeNotFound, enrollment.CodeForeign, enrollment.CodeForeignGroup,
 		certificate.CodeProviderApplicationsForbidden, certificate.CodeProtectionMismatch, certificate.CodeWrongPassphrase,
-		certificate.CodeLockedOut, certificate.CodeNoPassphrase,
+		certificate.CodeLockedOut, certificate.CodeNoPassphrase, certificate.CodeUnknownProvider,
 		enrollment.CodeCertificateNotFunded, enrollment.CodeCertificateSuspended, enrollment.CodeCertificateUnusable,
 		enrollment.CodeCertificateUsed, enrollment.CodeInsufficientBalance,
 		catalog.CodeSchemeMismatch, catalog.CodeAgeOutOfRange, catalog.CodeRegistryNotAllowed, catalog.CodeNotCertified,
@@ -108,6 +110,8 @@ var routeTable = []route{
 	{method: "GET", pattern: "/v1/certificates", op: "Certificates", roles: []Role{RoleHolder, RoleMunicipality, RoleRegional, RoleFederal, RoleAuditor}, access: read,
 		handle: (*Handler).certificates},
 	{method: "GET", pattern: "/v1/certificates/{id}", op: "CabinetOn", roles: Roles, access: read, handle: (*Handler).getCertificate},
+	// A child's week across their active contracts, for the cabinet's readers.
+	{method: "GET", pattern: "/v1/certificates/{id}/schedule", op: "Schedule", roles: Roles, access: read, handle: (*Handler).schedule},
 	{method: "POST", pattern: "/v1/certificates/{id}/activate", op: "ActivateCertificate", roles: []Role{RoleMunicipality, RoleRegional, RoleFederal}, access: write,
 		handle: changeStatus(enrollment.ActivateCertificate), refusals: statusChange},
 	{method: "POST", pattern: "/v1/certificates/{id}/suspend", op: "SuspendCertificate", roles: []Role{RoleMunicipality, RoleRegional, RoleFederal}, access: write,
@@ -118,6 +122,10 @@ var routeTable = []route{
 		handle: changeStatus(enrollment.CancelCertificate), refusals: statusChange},
 	{method: "POST", pattern: "/v1/certificates/{id}/fund", op: "RequestFunding", roles: []Role{RoleHolder, RoleMunicipality, RoleRegional}, access: write, handle: (*Handler).fundCertificate,
 		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign, certificate.CodeNotFundable}},
+	// The holder (a child's guardian, the adult) chooses how providers may
+	// apply for them; the passphrase is hashed by the service.
+	{method: "POST", pattern: "/v1/certificates/{id}/protection", op: "SetProtection", roles: []Role{RoleHolder}, access: write, handle: (*Handler).setProtection,
+		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign}},
 	{method: "POST", pattern: "/v1/guardianships", op: "LinkGuardian", roles: []Role{RoleMunicipality, RoleRegional}, access: write, handle: (*Handler).linkGuardian,
 		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign}},
 
@@ -140,6 +148,12 @@ var routeTable = []route{
 		handle: (*Handler).refuse, refusals: statusChange},
 	{method: "POST", pattern: "/v1/contracts/{id}/accept", op: "Accept", roles: []Role{RoleHolder}, access: write,
 		handle: contractAction((*enrollment.Service).Accept), refusals: slices.Concat(statusChange, []string{enrollment.CodeCertificateNotActive})},
+	// A provider holding the holder's signed paper application activates
+	// an application or an offer itself, under the certificate's protection.
+	{method: "POST", pattern: "/v1/contracts/{id}/activate-paper", op: "ActivateOnPaper", roles: []Role{RoleProvider}, access: write,
+		handle: (*Handler).activateOnPaper, refusals: slices.Concat(statusChange, []string{enrollment.CodeNotFound, enrollment.CodeCertificateNotActive,
+			certificate.CodeProviderApplicationsForbidden, certificate.CodeProtectionMismatch, certificate.CodeWrongPassphrase,
+			certificate.CodeLockedOut, certificate.CodeNoPassphrase})},
 	{method: "POST", pattern: "/v1/contracts/{id}/withdraw", op: "Withdraw", roles: []Role{RoleHolder}, access: write,
 		handle: contractAction((*enrollment.Service).Withdraw), refusals: statusChange},
 	{method: "POST", pattern: "/v1/contracts/{id}/terminate", op: "Terminate", roles: []Role{RoleHolder, RoleProvider}, access: write,
@@ -241,6 +255,16 @@ var routeTable = []route{
 		handle: (*Handler).whatIf, refusals: []string{enrollment.CodeForeign}},
 	{method: "POST", pattern: "/v1/catalog/programs", op: "SaveProgram", roles: []Role{RoleProvider, RoleRegional}, access: write, handle: (*Handler).saveProgram,
 		refusals: catalogChange},
+	// Certification of programs: the provider submits and withdraws, the
+	// regional operator certifies or denies with a reason.
+	{method: "POST", pattern: "/v1/catalog/programs/{id}/submit", op: "SubmitProgram", roles: []Role{RoleProvider}, access: write,
+		handle: (*Handler).submitProgram, refusals: certificationMove},
+	{method: "POST", pattern: "/v1/catalog/programs/{id}/withdraw", op: "WithdrawProgram", roles: []Role{RoleProvider}, access: write,
+		handle: (*Handler).withdrawProgram, refusals: certificationMove},
+	{method: "POST", pattern: "/v1/catalog/programs/{id}/certify", op: "CertifyProgram", roles: []Role{RoleRegional}, access: write,
+		handle: (*Handler).certifyProgram, refusals: certificationMove},
+	{method: "POST", pattern: "/v1/catalog/programs/{id}/deny", op: "DenyProgram", roles: []Role{RoleRegional}, access: write,
+		handle: (*Handler).denyProgram, refusals: certificationMove},
 	{method: "POST", pattern: "/v1/catalog/modules", op: "SaveModule", roles: []Role{RoleProvider, RoleRegional}, access: write, handle: (*Handler).saveModule,
 		refusals: catalogChange},
 	{method: "POST", pattern: "/v1/catalog/groups", op: "SaveGroup", roles: []Role{RoleProvider, RoleRegional}, access: write, handle: (*Handler).saveGroup,

@@ -30,6 +30,8 @@ type foundOut struct {
 	// Refusal is why the certificate searched for cannot enrol in the
 	// program now (GET /v1/certificates/{id}/search only).
 	Refusal *refusalOut `json:"refusal,omitempty"`
+	// Rating is the program's score (closed contracts weigh double).
+	Rating scoreOut `json:"rating"`
 }
 
 type refusalOut struct {
@@ -137,7 +139,7 @@ func (h *Handler) runSearch(w http.ResponseWriter, r *http.Request, req enrollme
 	for _, f := range page.Programs {
 		o := offerDTO(enrollment.Offer{Program: f.Program, Provider: f.Provider})
 		fo := foundOut{Program: o.Program, Annotation: f.Program.Annotation,
-			Tags: append([]string{}, f.Program.Tags...), Provider: o.Provider, Rank: f.Rank}
+			Tags: append([]string{}, f.Program.Tags...), Provider: o.Provider, Rank: f.Rank, Rating: scoreDTO(f.Score)}
 		if f.Refusal != nil {
 			fo.Refusal = &refusalOut{Code: f.Refusal.Code, Message: f.Refusal.Error()}
 		}

@@ -186,6 +186,17 @@ func textRoutes(t *testing.T, e *env) map[string]textRoute {
 	var app contractJSON
 	e.must(http.StatusCreated, "POST", "/v1/applications", e.holder(refusing), "text-refuse-submit",
 		map[string]any{"certificate_id": child0.ID, "group_id": d.WalkthroughGroup.String()}).json(t, &app)
+	// Misha's protection is by name, which lets Робоцентр apply only if he
+	// has applied to it before: an application withdrawn at once.
+	var before contractJSON
+	e.must(http.StatusCreated, "POST", "/v1/applications", e.holder(demo.GuardianIvanova), "text-misha-before",
+		map[string]any{"certificate_id": misha, "group_id": d.WalkthroughGroup.String(), "co_pay_accepted": true}).json(t, &before)
+	e.must(http.StatusOK, "POST", "/v1/contracts/"+before.ID+"/withdraw", e.holder(demo.GuardianIvanova), "text-misha-withdraw", nil)
+	// A draft of Робоцентр's for the region to deny: the probes the text
+	// rule lets through find it not submitted (409).
+	var draft struct{ ID string }
+	e.must(http.StatusOK, "POST", "/v1/catalog/programs", e.provider("Робоцентр"), "text-cert-draft", map[string]any{"name": "Черновик",
+		"scheme": "supplementary", "direction": "arts", "registry": "certified", "max_age": 17}).json(t, &draft)
 	year := map[string]any{"start": "2026-01-01", "end": "2026-12-31"}
 	holder := func(kind string, n int, birth, sex, education string) map[string]any {
 		return map[string]any{"person_id": fmt.Sprintf("text-%s-%d", kind, n), "full_name": "Пробный Человек", "birth_date": birth,
@@ -199,10 +210,14 @@ func textRoutes(t *testing.T, e *env) map[string]textRoute {
 		}},
 		"POST /v1/applications": {token: e.provider("Робоцентр"), path: "/v1/applications", body: func(int) map[string]any {
 			return map[string]any{"certificate_id": misha, "group_id": d.WalkthroughGroup.String(), "start": "2026-04-01",
-				"co_pay_accepted": true, "number": cab.Certificate.Number, "full_name": cab.Certificate.Holder.FullName, "passphrase": "unused"}
+				"co_pay_accepted": true, "number": cab.Certificate.Number, "full_name": cab.Certificate.Holder.FullName, "passphrase": "unused",
+				"consent_version": "ПД-2026.1"}
 		}},
 		"POST /v1/contracts/{id}/refuse": {token: e.provider("Робоцентр"), path: "/v1/contracts/" + app.ID + "/refuse", body: func(int) map[string]any {
 			return map[string]any{"reason": "Группа набрана,\nмест нет"}
+		}},
+		"POST /v1/certificates/{id}/protection": {token: e.holder(refusing), path: "/v1/certificates/" + child0.ID + "/protection", body: func(n int) map[string]any {
+			return map[string]any{"mode": "by_passphrase", "passphrase": fmt.Sprintf("зелёный слон %d", n)}
 		}},
 		"POST /v1/contracts/{id}/delivery": {token: sport, path: "/v1/contracts/" + contract + "/delivery", body: func(int) map[string]any {
 			return map[string]any{"month": "2026-03", "percent": 100}
@@ -240,12 +255,22 @@ func textRoutes(t *testing.T, e *env) map[string]textRoute {
 				"competency_area": "искусство", "annotation": "Пробная аннотация", "description": "Первая строка\nвторая",
 				"goals": "Цели\nи задачи", "tags": []any{"рисование", "живопись"}}
 		}},
+		"POST /v1/catalog/programs/{id}/deny": {token: regional, path: "/v1/catalog/programs/" + draft.ID + "/deny", refused: true, body: func(int) map[string]any {
+			return map[string]any{"reason": "Нет учебного плана,\nнет расписания"}
+		}},
 		"POST /v1/catalog/modules": {token: regional, path: "/v1/catalog/modules", body: func(int) map[string]any {
 			return map[string]any{"program_id": offer.Program.ID, "name": "Пробный модуль", "price": "1000.00", "normative_price": "1000.00", "hours": 10}
 		}},
 		"POST /v1/catalog/groups": {token: regional, path: "/v1/catalog/groups", body: func(int) map[string]any {
 			return map[string]any{"module_id": offer.Module.ID, "name": "Пробная группа", "start": "2026-04-01", "end": "2026-05-31",
-				"capacity": 5, "schedule": "пн, ср 16:00", "address": "ул. Пробная, 2"}
+				"capacity": 5, "schedule": "пн, ср 16:00", "address": "ул. Пробная, 2",
+				"sessions": []any{map[string]any{"weekday": 1, "start": "16:00", "end": "17:00", "place": "каб. 3"}}}
+		}},
+		// Football is active already: the base request is refused by its
+		// state (or Misha's protection), after every field was read.
+		"POST /v1/contracts/{id}/activate-paper": {token: sport, path: "/v1/contracts/" + contract + "/activate-paper", refused: true, body: func(n int) map[string]any {
+			return map[string]any{"application_number": fmt.Sprintf("З-%d", n), "signed_on": "2026-01-10", "number": cab.Certificate.Number,
+				"full_name": cab.Certificate.Holder.FullName, "passphrase": "unused"}
 		}},
 		"POST /v1/contracts/{id}/prolong": {token: sport, path: "/v1/contracts/" + contract + "/prolong", refused: true, body: func(int) map[string]any {
 			return map[string]any{"group_id": football.GroupID}

@@ -222,6 +222,7 @@ func Load(ctx context.Context, svc *enrollment.Service, today funding.Date) (Res
 		grp := catalog.Group{ID: id(year, "group:"+p.key), ModuleID: mod.ID, Name: p.name + " " + fmt.Sprint(year) + "-A",
 			Start: funding.MustDate(year, time.Month(p.start[0]), p.start[1]), End: funding.MustDate(year, time.Month(p.end[0]), p.end[1]),
 			Capacity: p.capacity, Schedule: "вт, чт 16:00–17:30"}
+		grp.Sessions = sessions[p.key]
 		prog, grp = withPage(prog, grp, p.key)
 		l.catalog(prog, mod, grp)
 		res.Groups = append(res.Groups, Named{Name: grp.Name, ID: grp.ID})

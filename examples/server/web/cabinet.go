@@ -27,6 +27,7 @@ import (
 func (h *handler) cabinetRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /cabinet", h.cabinetList)
 	mux.HandleFunc("GET /cabinet/{id}", h.cabinet)
+	mux.HandleFunc("POST /cabinet/{id}/protection", h.setProtection) // protection.go
 }
 
 // maxHolderCertificates bounds how many certificates a holder's lists
@@ -181,9 +182,16 @@ type cabinetPage struct {
 	// applying for the family; Locked: wrong passphrases have locked it.
 	Protection, ProtectionText string
 	Locked                     bool
-	Notes                      []noteView
-	Contracts                  []cabinetContract
-	SearchURL                  string
+	// The holder's form to change it (protection.go): the modes, the
+	// current one selected; its Idempotency-Key; the confirmation of a
+	// change and the form's errors.
+	ProtectionModes []option
+	ProtectionKey   string
+	ProtectionDone  string
+	Errors          fieldErrors
+	Notes           []noteView
+	Contracts       []cabinetContract
+	SearchURL       string
 }
 
 type cabinetMoney struct {
@@ -216,7 +224,7 @@ var protectionNames = map[certificate.ProtectionMode][2]string{
 	certificate.Forbidden: {"заявки подаёте только вы",
 		"Организация не может подать заявку по этому сертификату за вас: заявку подаёте вы сами, в личном кабинете."},
 	certificate.ByName: {"по номеру и ФИО",
-		"Организация может подать заявку за вас, если вы при ней назовёте номер сертификата и полностью фамилию, имя и отчество его получателя."},
+		"Организация может подать заявку за вас, если вы при ней назовёте номер сертификата и полностью фамилию, имя и отчество его получателя. Только организация, в которую по этому сертификату уже подавалась заявка."},
 	certificate.ByPassphrase: {"по номеру и кодовому слову",
 		"Организация может подать заявку за вас, если вы при ней назовёте номер сертификата и кодовое слово, которое вы задали. После нескольких неверных попыток подряд такие заявки на время блокируются."},
 }
@@ -241,6 +249,9 @@ func (h *handler) cabinet(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.serviceFailed(w, r, err)
 		return
+	}
+	if r.URL.Query().Get("done") == "protection" {
+		page.ProtectionDone = "Режим защиты сохранён."
 	}
 	h.render(w, r, http.StatusOK, "cabinet", "Сертификат: "+page.Name, page)
 }
@@ -289,6 +300,7 @@ func (h *handler) cabinetView(ctx context.Context, u *user, cab enrollment.Cabin
 	}
 	p.Protection, p.ProtectionText = protectionNames[mode][0], protectionNames[mode][1]
 	p.Locked = mode == certificate.ByPassphrase && c.Protection.Locked(h.cfg.Service.Now())
+	p.protectionForm(mode)
 
 	// The groups of the contracts, each read once for the page.
 	offers := map[uuid.UUID]*enrollment.Offer{}

@@ -444,6 +444,9 @@ type contractPage struct {
 	ReasonText, Percent string
 	DeliveryMonths      []option
 	Ratings             []ratingField
+	// Rated is the holder's own rating of the program, as saved: a
+	// parameter's label and score each.
+	Rated []dateRow
 }
 
 type dateRow struct{ Label, Value string }
@@ -571,11 +574,26 @@ func (h *handler) contractView(r *http.Request, u *user, c enrollment.Contract, 
 		}
 		p.Deliver = len(p.DeliveryMonths) > 0
 	}
+	var saved map[string]int
+	if holder {
+		rt, ok, err := h.cfg.Service.ContractRating(ctx, u.Caller, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			saved = map[string]int{"results": rt.Results, "staff": rt.Staff, "means": rt.Means, "satisfaction": rt.Satisfaction}
+			for _, rp := range ratingParams {
+				p.Rated = append(p.Rated, dateRow{Label: rp.Label, Value: ruCount(saved[rp.Name], "балл", "балла", "баллов")})
+			}
+		}
+	}
 	if p.Rate {
 		for _, rp := range ratingParams {
 			typed := ""
 			if form == "rate" {
 				typed = r.PostForm.Get(rp.Name)
+			} else if v, ok := saved[rp.Name]; ok {
+				typed = strconv.Itoa(v)
 			}
 			f := ratingField{Name: rp.Name, Label: rp.Label, Options: []option{{Value: "", Label: "Выберите оценку", Selected: typed == ""}}}
 			for v := 100; v >= 0; v -= 10 {

@@ -63,6 +63,7 @@ type foundView struct {
 	// Refusal is why the certificate searched for cannot enrol ("" when
 	// it can, or when the search is for no certificate).
 	Refusal string
+	Rating  ratingView
 }
 
 func (h *handler) navigator(w http.ResponseWriter, r *http.Request) {
@@ -156,7 +157,8 @@ func (p *navigatorPage) results(res enrollment.SearchPage, f searchForm, req enr
 	for _, x := range res.Programs {
 		v := foundView{ID: x.Program.ID.String(), Name: x.Program.Name, Provider: x.Provider.Name,
 			Direction: ruDirection(x.Program.Direction), Registry: ruRegistry(x.Program.Registry),
-			Ages: ruAges(x.Program.MinAge, x.Program.MaxAge), Annotation: x.Program.Annotation, Tags: x.Program.Tags}
+			Ages: ruAges(x.Program.MinAge, x.Program.MaxAge), Annotation: x.Program.Annotation, Tags: x.Program.Tags,
+			Rating: ratingOf(x.Score)}
 		if x.Refusal != nil {
 			v.Refusal = refusalText(x.Refusal)
 		}

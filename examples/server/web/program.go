@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/edufund/edufund/enrollment"
 )
 
@@ -21,6 +23,24 @@ type programPage struct {
 	CompetencyArea, Hours string
 	Provider              providerView
 	Modules               []moduleView
+	Rating                ratingView
+}
+
+// ratingView is a program's score (rules.md: each parameter 0–100,
+// closed contracts weigh double), in Russian; Count is how many ratings
+// make it, "" before the first.
+type ratingView struct {
+	Results, Staff, Means, Satisfaction, Count string
+}
+
+func ratingOf(s enrollment.Score) ratingView {
+	n := s.Active + s.Closed
+	if n == 0 {
+		return ratingView{}
+	}
+	score := func(d decimal.Decimal) string { return strings.Replace(d.StringFixed(0), ".", ",", 1) }
+	return ratingView{Results: score(s.Results), Staff: score(s.Staff), Means: score(s.Means), Satisfaction: score(s.Satisfaction),
+		Count: ruInt(int64(n))}
 }
 
 // textBlock is a paragraph, or the list its "- " lines make.
@@ -67,6 +87,7 @@ func programView(pg enrollment.ProgramPage) programPage {
 		CompetencyArea: p.CompetencyArea,
 		Provider: providerView{Name: v.Name, Address: v.Address, Phone: v.Phone, PhoneURL: phoneURL(v.Phone),
 			Email: v.Email, Site: v.Site},
+		Rating: ratingOf(pg.Score),
 	}
 	if p.AcademicHours > 0 {
 		out.Hours = ruCount(p.AcademicHours, "академический час", "академических часа", "академических часов")

@@ -108,6 +108,7 @@ var (
 	Decisions        = tableOf[Decision]()
 	InvoiceMoves     = tableOf[InvoiceTransition]()
 	Completions      = tableOf[Completion]()
+	PaperApps        = tableOf[PaperApplication]()
 )
 
 // Tables lists every table of the schema.
@@ -117,6 +118,7 @@ var Tables = []*Table{
 	Guardianships, Closes, TokenRevocations, Parameters, HoursAccounts, SearchTerms, SearchTrigrams,
 	Events, Notifications, Subscriptions, Deliveries, Decisions, InvoiceMoves,
 	Completions,
+	PaperApps,
 }
 
 // tableOf reads R's table from bun's metadata; a field of a Go type

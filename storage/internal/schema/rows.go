@@ -543,10 +543,22 @@ type Program struct {
 	Description    string    `bun:"description"`
 	Goals          string    `bun:"goals"`
 	Tags           Tags      `bun:"tags,notnull"`
+
+	Certification       string `bun:"certification"`
+	CertificationReason string `bun:"certification_reason"`
 }
 
-// FromProgram is p as a row.
+// FromProgram is p as a row: its certification status as CertificationOf
+// says, and Certified as that status says.
 func FromProgram(p catalog.Program) *Program {
+	c := catalog.CertificationOf(p)
+	r := fromProgram(p)
+	r.Certification, r.CertificationReason, r.Certified = string(c), p.CertificationReason, c == catalog.ProgramCertified
+	return r
+}
+
+// fromProgram is p's row but for its certification.
+func fromProgram(p catalog.Program) *Program {
 	return &Program{
 		ID:             p.ID,
 		ProviderID:     p.ProviderID,
@@ -590,6 +602,9 @@ func (r *Program) Domain() catalog.Program {
 		Description:    r.Description,
 		Goals:          r.Goals,
 		Tags:           []string(r.Tags),
+
+		Certification:       catalog.StoredCertification(catalog.Certification(r.Certification)),
+		CertificationReason: r.CertificationReason,
 	}
 }
 
@@ -652,6 +667,9 @@ type Group struct {
 	Capacity int       `bun:"capacity"`
 	Schedule string    `bun:"schedule"`
 	Address  string    `bun:"address"`
+	// Sessions are catalog.Sessions as JSON (sessions.go): a plain text
+	// field, so that the fast paths read it as any text.
+	Sessions string `bun:"sessions"`
 }
 
 // FromGroup is g as a row.
@@ -665,6 +683,7 @@ func FromGroup(g catalog.Group) *Group {
 		Capacity: g.Capacity,
 		Schedule: g.Schedule,
 		Address:  g.Address,
+		Sessions: sessionsText(g.Sessions),
 	}
 }
 
@@ -679,6 +698,7 @@ func (r *Group) Domain() catalog.Group {
 		Capacity: r.Capacity,
 		Schedule: r.Schedule,
 		Address:  r.Address,
+		Sessions: sessionsOf(r.Sessions),
 	}
 }
 
@@ -725,6 +745,8 @@ type Contract struct {
 	HoursBase       int       `bun:"hours_base"`
 	HoursExtra      int       `bun:"hours_extra"`
 	Reason          string    `bun:"reason,notnull"`
+	ConsentVersion  string    `bun:"consent_version,notnull"`
+	ConsentAt       Time      `bun:"consent_at"`
 }
 
 // FromContract is c as a row; a contract without a creation time, or an
@@ -775,6 +797,8 @@ func FromContract(c enrollment.Contract) (*Contract, error) {
 		Scheme:          string(c.Scheme),
 		HoursBase:       c.Hours.Base,
 		HoursExtra:      c.Hours.Extra,
+		ConsentVersion:  c.Consent.Version,
+		ConsentAt:       Time(c.Consent.At),
 	}
 	return r, k.Err
 }
@@ -821,6 +845,7 @@ func (r *Contract) Domain() enrollment.Contract {
 		TerminatedOn:  funding.Date(r.TerminatedOn),
 		Scheme:        certificate.Scheme(r.Scheme),
 		Hours:         funding.HoursHold{Base: r.HoursBase, Extra: r.HoursExtra},
+		Consent:       enrollment.Consent{Version: r.ConsentVersion, At: time.Time(r.ConsentAt)},
 	}
 }
 

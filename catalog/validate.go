@@ -137,7 +137,8 @@ func validINN(s string) bool {
 //
 // Common rules: name not blank; scheme known; EnrolmentLimit ≥ 0.
 // Children's scheme: direction one of the seven; registry known;
-// 0 ≤ MinAge ≤ MaxAge ≤ 18. Adult scheme: competency area not blank;
+// 0 ≤ MinAge ≤ MaxAge ≤ 18. Adult scheme: competency area one of
+// CompetencyAreas (by code or name, stored by its Russian name);
 // 36 ≤ AcademicHours ≤ 114; ages optional (0 ≤ MinAge, and MaxAge 0 meaning
 // no upper bound, otherwise MinAge ≤ MaxAge); direction and registry empty
 // or known. Texts are cleaned by funding.Text: the name and the competency
@@ -191,6 +192,13 @@ func NewProgram(p Program) (Program, error) {
 		if p.CompetencyArea == "" {
 			return Program{}, invalid("competency_area", "must not be empty", nil)
 		}
+		area, ok := LookupCompetencyArea(p.CompetencyArea)
+		if !ok {
+			return Program{}, invalid("competency_area", "must be one of the 22 competency areas (GET /v1/catalog/competency-areas)", p.CompetencyArea)
+		}
+		// Stored by its Russian name, as registries, exports and pages show
+		// it, whichever of its names or its code the caller used.
+		p.CompetencyArea = area.Name
 		if p.Direction != "" && !p.Direction.Known() {
 			return Program{}, invalid("direction", "must be empty or one of the seven directions", p.Direction)
 		}

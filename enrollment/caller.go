@@ -33,10 +33,15 @@ const (
 	// schemes (certificates, contracts, invoices, parameters, the ledger's
 	// audit trail) and changes nothing. Caller.Name is the auditor's.
 	RoleAuditor Role = "auditor"
+	// RoleAuthorised is an organisation a municipality authorised to take
+	// paper applications for children's certificates (a school, a
+	// kindergarten, an МФЦ); Caller.ID is its id. What it may do is its
+	// Authorisation, checked by the service (service_authorised.go).
+	RoleAuthorised Role = "authorised"
 )
 
 // Roles lists every role a person or organisation can have (not RoleSystem).
-var Roles = []Role{RoleHolder, RoleProvider, RoleMunicipality, RoleRegional, RoleFederal, RoleAuditor}
+var Roles = []Role{RoleHolder, RoleProvider, RoleMunicipality, RoleRegional, RoleFederal, RoleAuditor, RoleAuthorised}
 
 // Known reports whether r is one of Roles.
 func (r Role) Known() bool {
@@ -119,6 +124,10 @@ func (c Caller) Validate() error {
 	case RoleProvider:
 		if id, err := uuid.Parse(c.ID); err != nil || id == uuid.Nil {
 			return bad("needs the provider's id")
+		}
+	case RoleAuthorised:
+		if id, err := uuid.Parse(c.ID); err != nil || id == uuid.Nil {
+			return bad("needs the organisation's id")
 		}
 	default:
 		return bad("is not a known role")
@@ -214,6 +223,13 @@ func (s *Service) mayChange(ctx context.Context, tx Tx, by Caller, c certificate
 func (s *Service) mayRead(ctx context.Context, tx Tx, by Caller, c certificate.Certificate) error {
 	if by.Role == RoleAuditor {
 		return nil
+	}
+	if by.Role == RoleAuthorised { // reads what it registered, holds nothing
+		ok, err := registeredBy(ctx, tx, by, c)
+		if err != nil || ok {
+			return err
+		}
+		return notFound(ErrNotFound, "certificate_id", c.ID)
 	}
 	ok, err := s.holds(ctx, tx, by, c)
 	if err != nil || ok {

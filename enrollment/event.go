@@ -84,12 +84,14 @@ const (
 var EventTypes = []EventType{
 	CertificateIssued, CertificateFunded, CertificateQueued, CertificatePromoted, CertificateActivated,
 	CertificateSuspended, CertificateResumed, CertificateCancelled, CertificateExpired, DocumentsDue,
-	CertificateProtectionChanged, CertificatePassphraseRotated,
+	CertificateProtectionChanged, CertificatePassphraseRotated, CertificateGuardianAdded, AdultReviewRequested, AdultReviewApproved,
 	ContractRequested, ContractOffered, ContractProlongationOffered, ContractRefused, ContractWithdrawn,
 	ContractActivated, ContractAcceptedBySilence, ContractTerminating, ContractClosed,
 	InvoiceIssued, InvoiceAccepted, InvoicePaid, BudgetLimitReached, ParameterAdded, CategorySaved, BudgetSet, DirectionLimitSet,
 	ProviderSaved, SubscriptionChanged,
 	ProgramSubmitted, ProgramCertified, ProgramDenied, ProgramWithdrawn,
+	WaitlistJoined, WaitlistOffered, WaitlistLeft,
+	AuthorisationGranted, AuthorisationRevoked,
 }
 
 // Known reports whether t is one of EventTypes.

@@ -45,6 +45,9 @@ var audiences = map[EventType]audience{
 	// learns that the first one changed it.
 	CertificateProtectionChanged: toHolder,
 	CertificatePassphraseRotated: toHolder,
+	CertificateGuardianAdded:     toHolder,
+	AdultReviewRequested:         toHolder,
+	AdultReviewApproved:          toHolder,
 
 	ContractRequested:           toHolder | toProvider,
 	ContractOffered:             toHolder,
@@ -65,6 +68,10 @@ var audiences = map[EventType]audience{
 	ProgramCertified: toProvider,
 	ProgramDenied:    toProvider,
 	ProgramWithdrawn: toProvider,
+
+	WaitlistJoined:  toHolder,
+	WaitlistOffered: toHolder | toProvider,
+	WaitlistLeft:    toHolder,
 }
 
 // wording reads, once per relay run, the names a notification's text needs.
@@ -167,6 +174,9 @@ func (s *Service) notificationsOf(ctx context.Context, w *wording, e Event) ([]N
 		if e.Reason == ReasonDocumentsOverdue {
 			text += " Документы об обучении не были загружены в срок."
 		}
+		if e.Reason == ReasonReviewRejected {
+			text += " Федеральный оператор отклонил заявление. Причины: " + reviewReasonsRu(p["reasons"]) + "."
+		}
 	case CertificateExpired:
 		text = "Срок действия сертификата № " + string(number) + " истёк."
 	case DocumentsDue:
@@ -175,6 +185,12 @@ func (s *Service) notificationsOf(ctx context.Context, w *wording, e Event) ([]N
 		text = cert + ": способ подачи заявок организациями изменён — " + protectionRu(str("after")) + "."
 	case CertificatePassphraseRotated:
 		text = cert + ": кодовое слово для подачи заявок организациями изменено."
+	case AdultReviewRequested:
+		text = "Заявление на сертификат № " + string(number) + " передано на проверку федеральному оператору."
+	case AdultReviewApproved:
+		text = "Федеральный оператор одобрил заявление на сертификат № " + string(number) + "."
+	case CertificateGuardianAdded:
+		text = cert + ": по вашему согласию добавлен второй законный представитель, он видит сертификат в своём кабинете."
 	case ContractRequested:
 		text = "Заявка на программу «" + program + "» подана и ждёт подтверждения организации."
 	case ContractOffered:
@@ -213,6 +229,20 @@ func (s *Service) notificationsOf(ctx context.Context, w *wording, e Event) ([]N
 		text = "Программа «" + str("name") + "» сертифицирована и включена в реестр сертифицированных программ."
 	case ProgramDenied:
 		text = "В сертификации программы «" + str("name") + "» отказано. Причина: " + sentence(e.Reason) + " Исправьте программу и направьте её на сертификацию повторно."
+	case WaitlistJoined:
+		text = "Мест в группе нет: заявка по сертификату № " + string(number) + " поставлена в лист ожидания, место в очереди — " + positionRu(p["position"]) + "."
+	case WaitlistOffered:
+		text = "В группе освободилось место: заявка на программу «" + program + "» подана из листа ожидания, средства зарезервированы. Подтвердите место до " + ruDate(str("deadline")) + ", иначе заявка будет отозвана."
+	case WaitlistLeft:
+		text = "Заявка по сертификату № " + string(number) + " исключена из листа ожидания"
+		switch e.Reason {
+		case ReasonLeft:
+			text += " по вашему решению."
+		case ReasonOfferExpired:
+			text += ": место не было подтверждено в срок, заявка отозвана."
+		default:
+			text += ": когда подошла очередь, заявку нельзя было подать (" + e.Reason + ")."
+		}
 	case ProgramWithdrawn:
 		text = "Программа «" + str("name") + "» отозвана с сертификации."
 		if p["was_certified"] == true {

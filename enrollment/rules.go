@@ -133,6 +133,19 @@ var Parameters = []ParameterDef{
 		apply: func(c *Config, p Parameter) { c.Adults.DocumentsDeadline, _ = strconv.Atoi(p.Value) },
 	},
 	{
+		Name: "adults.federal_review", Roles: []Role{RoleRegional, RoleFederal},
+		Doc: "whether an adult application waits for the federal operator's review (approve, or reject with reasons) " +
+			"before it takes a place of the quota (false); arrival at the quota is then the approval",
+		parse: func(v, _ string) (string, error) {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return "", &funding.ValidationError{Field: "value", Rule: "must be true or false", Value: v}
+			}
+			return strconv.FormatBool(b), nil
+		},
+		apply: func(c *Config, p Parameter) { c.AdultReview = p.Value == "true" },
+	},
+	{
 		Name: "adults.min_age", Roles: []Role{RoleFederal},
 		Doc:   "minimum age of an adult holder (18; the 2019 pilot used 16)",
 		parse: intIn(14, 60),

@@ -348,6 +348,11 @@ func TestEveryEventKind(t *testing.T) {
 		must(r.Service.SetParameter(ctx, r.Key(), enrollment.ParameterRequest{Name: "child_hour_cost", From: r.Service.Today(), Value: "120.00", Reason: "test", By: sys}))
 		must(r.Service.Subscribe(ctx, r.Key(), enrollment.SubscriptionRequest{URL: "https://accounting.example.ru/hook", Secret: strings.Repeat("s", 32),
 			Scope: enrollment.Recipient{Role: enrollment.RoleMunicipality, ID: storagetest.Municipality}, By: enrollment.AsRegional("op")}))
+		// An organisation authorised by the municipality, then revoked.
+		granted, err := r.Service.Authorise(ctx, r.Key(), enrollment.AuthoriseRequest{OrganisationID: uuid.Must(uuid.NewV7()), Name: "МФЦ",
+			Municipality: storagetest.Municipality, From: r.Service.Today(), By: mun})
+		require.NoError(t, err)
+		must(r.Service.RevokeAuthorisation(ctx, r.Key(), granted.ID, mun))
 
 		// Children: queued and promoted in a category of one place.
 		must(r.Service.SaveCategory(ctx, r.Key(), certificate.Category{Code: "one", Nominal: funding.MustMoney("1000.00"), MaxCount: 1}, sys))
@@ -371,6 +376,13 @@ func TestEveryEventKind(t *testing.T) {
 		ended := apply(kids[2], r.Group.ID)
 		enrol(ended)
 		must(r.Service.Terminate(ctx, r.Key(), enrollment.ContractRequest{ContractID: ended.ID, By: parent}))
+		// A full group's waitlist: joined twice, offered the seat a
+		// withdrawal frees, left by the other.
+		wg := r.NewGroup(1)
+		seat := apply(r.Child(20), wg.ID)
+		waitFor(t, r, r.Child(21), wg.ID)
+		must(r.Service.LeaveWaitlist(ctx, r.Key(), enrollment.WaitlistRequest{ID: waitFor(t, r, r.Child(22), wg.ID).ID, By: parent}))
+		must(r.Service.Withdraw(ctx, r.Key(), enrollment.ContractRequest{ContractID: seat.ID, By: parent}))
 		short, err := r.Service.SaveGroup(ctx, r.Key(), catalog.Group{ModuleID: r.Module.ID, Name: "autumn block",
 			Start: funding.MustDate(2025, time.September, 1), End: funding.MustDate(2025, time.October, 31), Capacity: 5}, sys)
 		require.NoError(t, err)
@@ -393,6 +405,8 @@ func TestEveryEventKind(t *testing.T) {
 			Passphrase: "зелёный слон", By: parent}))
 		must(r.Service.SetProtection(ctx, r.Key(), enrollment.ProtectionRequest{CertificateID: kids[3].ID, Mode: certificate.ByPassphrase,
 			Passphrase: "синий кит 42", By: parent}))
+		// A second guardian, linked by the first.
+		must(r.Service.AddSecondGuardian(ctx, r.Key(), enrollment.SecondGuardianRequest{CertificateID: kids[3].ID, GuardianID: "second-guardian", By: parent}))
 
 		// Certification: a draft submitted and denied, corrected and
 		// resubmitted, certified, then withdrawn.
@@ -440,6 +454,11 @@ func TestEveryEventKind(t *testing.T) {
 		must(r.Service.CancelOverdue(ctx, r.Key(), firstAdult.Certificate.ID, enrollment.AsFederal("op")))
 		r.At(2026, time.January, 2)
 		must(r.Service.Rollover(ctx, storagetest.Autumn, nil))
+		// The federal operator's review, once the region asks for it.
+		must(r.Service.SetParameter(ctx, r.Key(), enrollment.ParameterRequest{Name: "adults.federal_review", From: r.Service.Today(),
+			Value: "true", Reason: "тест", By: enrollment.AsFederal("op")}))
+		reviewed := adult(50)
+		must(r.Service.ReviewAdult(ctx, r.Key(), enrollment.ReviewRequest{CertificateID: reviewed.Certificate.ID, Approve: true, By: enrollment.AsFederal("op")}))
 
 		seen := map[enrollment.EventType]int{}
 		for _, e := range published(t, r, enrollment.EventFilter{}) {

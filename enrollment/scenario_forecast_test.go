@@ -477,6 +477,7 @@ func TestWhatIfWritesNothing(t *testing.T) {
 			"adult_stages":                   {"", "0.3,0.7", fed},
 			"adults.documents_deadline_days": {"", "10", fed},
 			"adults.min_age":                 {"", "16", fed},
+			"adults.federal_review":          {"", "true", fed},
 			"advance_share":                  {"", "0.5", ops},
 			"category_hours":                 {"weekly", "8+2", ops},
 			"category_nominal":               {"city", "31000.00", ops},

@@ -55,6 +55,10 @@ type Config struct {
 	// AdultStages splits the payment of a completed adult course into
 	// stages; the shares add up to 1. Default: one stage.
 	AdultStages []decimal.Decimal
+	// AdultReview makes an adult application wait for the federal
+	// operator's decision before it takes a place of the quota (parameter
+	// adults.federal_review; off by default).
+	AdultReview bool
 	// NoNormativeCap makes a module's normative cost inform, not cap, what
 	// the certificate pays: it pays min(cost, balance) (parameter
 	// normative_cap; false by default: the normative caps).

@@ -57,6 +57,22 @@ func (s *Service) ApplyAdult(ctx context.Context, key string, r AdultApplication
 		if err != nil {
 			return IssueResult{}, err
 		}
+		if s.RulesOn(on).AdultReview { // the federal operator reviews first: the place is taken on approval
+			c.Kind = certificate.Accounting
+			if err := tx.InsertCertificate(ctx, c); err != nil {
+				if errors.Is(err, ErrExists) {
+					return IssueResult{}, funding.Refuse(ErrExists, CodeCertificateExists, "person %s already holds a certificate for %d", r.Holder.PersonID, on.Year())
+				}
+				return IssueResult{}, err
+			}
+			if err := s.certificateEvent(ctx, tx, CertificateIssued, c, r.By.Actor(), "", nil); err != nil {
+				return IssueResult{}, err
+			}
+			if err := s.keepDecision(ctx, tx, c, r.By, on, adultInputs(policy, r.Holder, r.Category, on, existing), adultChecks, d); err != nil {
+				return IssueResult{}, err
+			}
+			return s.awaitReview(ctx, tx, c, r.By)
+		}
 		year := on.Year()
 		if err := tx.EnsureCounter(ctx, adultQuotaKey(year), s.adultQuota(year)); err != nil && !errors.Is(err, ErrCounterFull) {
 			return IssueResult{}, err // a quota lowered below its use is full: the application queues

@@ -158,6 +158,9 @@ func (s *Service) Complete(ctx context.Context, key string, r ContractRequest) (
 		if err := recordCompletion(ctx, tx, *c, on, r.Document); err != nil {
 			return err
 		}
-		return giveLimits(ctx, tx, *c, funding.Zero)
+		if err := giveLimits(ctx, tx, *c, funding.Zero); err != nil {
+			return err
+		}
+		return s.seatFreed(ctx, tx, *c)
 	})
 }

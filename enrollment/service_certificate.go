@@ -58,6 +58,9 @@ type IssueResult struct {
 	Certificate certificate.Certificate
 	Queued      bool
 	Position    int
+	// Review: an adult application waiting for the federal operator's
+	// review (adults.federal_review); it has taken no place yet.
+	Review bool
 }
 
 // CodeNotGuardian is the code of a parent refused for a child not linked to them.
@@ -69,7 +72,7 @@ const CodeNotGuardian = "not_guardian"
 // certificate's guardian; an officer issuing with a guardian records that
 // link.
 func (s *Service) Issue(ctx context.Context, key string, r IssueRequest) (IssueResult, error) {
-	if err := roleMay(r.By, "issue a children's certificate", RoleHolder, RoleMunicipality, RoleRegional); err != nil {
+	if err := roleMay(r.By, "issue a children's certificate", RoleHolder, RoleMunicipality, RoleRegional, RoleAuthorised); err != nil {
 		return IssueResult{}, err
 	}
 	if err := r.Holder.Canonicalize(); err != nil { // the person's certificates are looked up by the canonical id
@@ -119,6 +122,13 @@ func (s *Service) Issue(ctx context.Context, key string, r IssueRequest) (IssueR
 				return IssueResult{}, forbidden("a municipal authority issues only certificates it funds")
 			}
 		}
+		var auth Authorisation // an authorised organisation's, checked in this transaction
+		if r.By.Role == RoleAuthorised {
+			var err error
+			if auth, err = s.authorisedFor(ctx, tx, r.By, mun, on, false); err != nil {
+				return IssueResult{}, err
+			}
+		}
 		existing, err := tx.PersonCertificates(ctx, certificate.Supplementary, r.Holder.PersonID)
 		if err != nil {
 			return IssueResult{}, err
@@ -144,6 +154,11 @@ func (s *Service) Issue(ctx context.Context, key string, r IssueRequest) (IssueR
 		}
 		if err := s.certificateEvent(ctx, tx, CertificateIssued, c, r.By.Actor(), "", nil); err != nil {
 			return IssueResult{}, err
+		}
+		if r.By.Role == RoleAuthorised {
+			if err := s.registerIssue(ctx, tx, r.By, auth, c, on); err != nil {
+				return IssueResult{}, err
+			}
 		}
 		if err := s.keepDecision(ctx, tx, c, r.By, on, childInputs(policy, r.Holder, mun, r.Category, on, existing), childChecks, d); err != nil {
 			return IssueResult{}, err
@@ -307,8 +322,11 @@ var certificateEvents = map[CertificateAction]EventType{
 // a child's certificate the municipal authority that funds it or the
 // regional operator asks; for an adult's, the federal operator.
 func (s *Service) ChangeStatus(ctx context.Context, key string, certID uuid.UUID, action CertificateAction, by Caller) (certificate.Certificate, error) {
-	if err := roleMay(by, "change a certificate's status", RoleMunicipality, RoleRegional, RoleFederal); err != nil {
+	if err := roleMay(by, "change a certificate's status", RoleMunicipality, RoleRegional, RoleFederal, RoleAuthorised); err != nil {
 		return certificate.Certificate{}, err
+	}
+	if by.Role == RoleAuthorised && action != ActivateCertificate {
+		return certificate.Certificate{}, forbidden("an authorised organisation only activates certificates")
 	}
 	on := s.Today()
 	return idempotent(ctx, s, key, "certificate."+string(action), by, struct {
@@ -319,7 +337,14 @@ func (s *Service) ChangeStatus(ctx context.Context, key string, certID uuid.UUID
 		if err != nil {
 			return c, notFound(err, "certificate_id", certID)
 		}
-		if err := s.mayChange(ctx, tx, by, c); err != nil {
+		if by.Role == RoleAuthorised {
+			if c.Scheme != certificate.Supplementary {
+				return c, notFound(ErrNotFound, "certificate_id", certID)
+			}
+			if _, err := s.authorisedFor(ctx, tx, by, c.Municipality, on, true); err != nil {
+				return c, err
+			}
+		} else if err := s.mayChange(ctx, tx, by, c); err != nil {
 			return c, err
 		}
 		actor := by.Actor()

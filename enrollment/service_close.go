@@ -207,6 +207,9 @@ func (s *Service) closeContract(ctx context.Context, id uuid.UUID, m funding.Mon
 				if err := giveLimits(ctx, tx, c, released); err != nil {
 					return err
 				}
+				if err := s.seatFreed(ctx, tx, c); err != nil {
+					return err
+				}
 			}
 			from := c.Status
 			if err := c.Move(Closed, plan.Closing.ClosedOn); err != nil {

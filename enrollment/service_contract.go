@@ -34,6 +34,9 @@ type SubmitRequest struct {
 	// personal data the applicant agreed to (seed 002/004); the contract
 	// records it with the application's time. Optional: see Consent.
 	ConsentVersion string
+	// Waitlist asks, when the group is full, for a place on its waitlist
+	// instead of a refusal (SubmitOrWait); Submit itself ignores it.
+	Waitlist bool `json:",omitzero"`
 }
 
 // ByProvider is the provider creating the application in its holder's

@@ -177,7 +177,10 @@ func (s *Service) end(ctx context.Context, tx Tx, c *Contract, to Status, actor,
 	if !wasLive {
 		return nil
 	}
-	return giveLimits(ctx, tx, *c, released)
+	if err := giveLimits(ctx, tx, *c, released); err != nil {
+		return err
+	}
+	return s.seatFreed(ctx, tx, *c)
 }
 
 // releaseHold returns the open part of a contract's reserve to the balance.

@@ -168,6 +168,9 @@ func (s *Service) Contracts(ctx context.Context, by Caller, f ContractFilter) (C
 	if err := by.Validate(); err != nil {
 		return ContractPage{}, err
 	}
+	if by.Role == RoleAuthorised { // takes applications for certificates, is party to no contract
+		return ContractPage{}, forbidden("role %s may not list contracts", by.Role)
+	}
 	var err error
 	if f.Limit, err = listLimit(f.Limit); err != nil {
 		return ContractPage{}, err

@@ -66,7 +66,7 @@ const MaxWhatIfListed = 100
 //     advance invoice of the version's first month before and after (its
 //     active contracts' payments of that month).
 //   - adult_coverage, adult_stages, adults.documents_deadline_days,
-//     adults.min_age, child_hour_cost, normative_cap,
+//     adults.federal_review, adults.min_age, child_hour_cost, normative_cap,
 //     prolongation_silence_days apply to
 //     events from their date on: a price, a deadline, a silence counted
 //     later. Nothing already computed moves, so the report has the
@@ -157,6 +157,8 @@ var whatIfNotes = map[string]string{
 	"adults.documents_deadline_days": "applies to the deadlines of certificates taking a place of the quota from its date on; " +
 		"the report does not list the certificates it would make overdue",
 	"adults.min_age": "applies to adult applications from its date on; certificates issued stay valid",
+	"adults.federal_review": "applies to adult applications from its date on: they wait for the federal operator's review " +
+		"before the quota; applications made before keep their place, and those awaiting review are decided as before",
 	"child_hour_cost": "applies to contracts of certificates in hours priced from its date on; contracts priced keep their " +
 		"price, so nothing moves now",
 	"advance_share": "changes how a month's payment is split between its advance and its final from its date on; " +

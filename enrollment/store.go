@@ -63,6 +63,7 @@ type Tx interface {
 	AuditTx
 	CompletionTx
 	PaperTx
+	AuthorisationTx
 }
 
 // IdempotencyTx remembers the requests already run, so that the same
@@ -94,6 +95,14 @@ type CertificateTx interface {
 	// exists; IsGuardian reports whether one exists.
 	LinkGuardian(ctx context.Context, l GuardianLink) error
 	IsGuardian(ctx context.Context, guardianID, childID string) (bool, error)
+	// InsertAdultReview records an adult application awaiting the federal
+	// operator's review; AdultReview reads one (ErrNotFound), under its
+	// certificate's lock; DecideAdultReview stores the decision;
+	// AdultReviews lists by status ("" all) after an id, oldest first.
+	InsertAdultReview(ctx context.Context, r AdultReview) error
+	AdultReview(ctx context.Context, certID uuid.UUID) (AdultReview, error)
+	DecideAdultReview(ctx context.Context, r AdultReview) error
+	AdultReviews(ctx context.Context, status ReviewStatus, after uuid.UUID, limit int) ([]AdultReview, error)
 
 	Category(ctx context.Context, code string) (certificate.Category, error)
 	Categories(ctx context.Context) ([]certificate.Category, error) // every category, by code

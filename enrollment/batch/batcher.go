@@ -101,7 +101,7 @@ func (b *Batcher) Options() BatcherOptions { return b.opts }
 // exactly as a request whose client gave up: send it again with the same
 // key to learn its result.
 func (b *Batcher) Submit(ctx context.Context, key string, r enrollment.SubmitRequest) (enrollment.Contract, error) {
-	if r.ByProvider() != uuid.Nil {
+	if r.ByProvider() != uuid.Nil || r.Waitlist {
 		return b.svc.Submit(ctx, key, r)
 	}
 	call := &batchCall{enq: time.Now(), ctx: ctx, item: Item{Key: key, Request: r, At: b.svc.Now()}, done: make(chan Result, 1)}

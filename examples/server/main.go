@@ -277,7 +277,7 @@ var commands = []*command{
 		flags: func(fs *flag.FlagSet, o *options) {
 			fs.StringVar(&o.jwtKey, "jwt-key", "", "HS256 signing key of the server, at least 32 bytes (env EDUFUND_JWT_KEY; required)")
 			fs.DurationVar(&o.tokenTTL, "ttl", 8*time.Hour, "lifetime of the token")
-			fs.StringVar(&o.role, "role", "", "holder, provider, municipality, regional, federal or auditor (required)")
+			fs.StringVar(&o.role, "role", "", "holder, provider, municipality, regional, federal, auditor or authorised (required)")
 			fs.StringVar(&o.subject, "subject", "", "who the caller is, for logs and the ledger (required)")
 			fs.StringVar(&o.tenant, "tenant", "", "what the caller acts for: guardian or person id, provider id, municipality code")
 			maxTTLFlag(fs, o)

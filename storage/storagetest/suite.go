@@ -72,6 +72,7 @@ var contract = []struct {
 	{"Decisions", testDecisions},
 	{"InvoiceMoves", testInvoiceMoves},
 	{"PaperAndSessions", testPaperAndSessions},
+	{"Authorisations", testAuthorisations},
 }
 
 // testCertificates: a certificate reads back as it was inserted and

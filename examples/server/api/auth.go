@@ -35,6 +35,10 @@ const (
 	// RoleAuditor is the region's auditor: reads everything, changes
 	// nothing (no tenant).
 	RoleAuditor = enrollment.RoleAuditor
+	// RoleAuthorised is an organisation a municipality authorised to take
+	// paper applications for children's certificates (tenant: its
+	// organisation id, a UUID); what it may do is its authorisation.
+	RoleAuthorised = enrollment.RoleAuthorised
 )
 
 // Roles lists every role.
@@ -201,6 +205,10 @@ func validPrincipal(p *Principal, subjectClaim, tenantClaim string) error {
 	case RoleProvider:
 		if _, err := parseUUID(p.Tenant); err != nil {
 			return &ClaimError{Claim: tenantClaim, Rule: "must be the provider id (a UUID) for role provider"}
+		}
+	case RoleAuthorised:
+		if _, err := parseUUID(p.Tenant); err != nil {
+			return &ClaimError{Claim: tenantClaim, Rule: "must be the organisation id (a UUID) for role authorised"}
 		}
 	}
 	return nil

@@ -44,6 +44,10 @@ func TestAuthorization(t *testing.T) {
 		robo, sport := e.provider("Робоцентр"), e.provider("Спортклуб «Заречье»")
 		novograd, zarechye := e.municipality(demo.MunCity), e.municipality(demo.MunRural)
 		regional, federal := e.regional(), e.federal()
+		// An organisation Novograd authorised (the demo's school: issue and
+		// activate), and one nobody authorised.
+		school := e.token(api.RoleAuthorised, "school7-clerk", d.Authorised.String())
+		mfc := e.token(api.RoleAuthorised, "mfc-clerk", "0190f000-0000-7000-8000-00000000a001")
 
 		type tc struct {
 			who, token   string
@@ -55,7 +59,7 @@ func TestAuthorization(t *testing.T) {
 		add := func(method, path string, body any, want map[string]int) {
 			tokens := map[string]string{"ivanova": ivanova, "petrov": petrov, "orlova": orlova, "kuznetsov": kuznetsov,
 				"robo": robo, "sport": sport, "novograd": novograd, "zarechye": zarechye, "regional": regional, "federal": federal,
-				"anonymous": "", "auditor": e.auditor()}
+				"anonymous": "", "auditor": e.auditor(), "school": school, "mfc": mfc}
 			for who, status := range want {
 				cases = append(cases, tc{who, tokens[who], method, path, body, status})
 			}
@@ -98,6 +102,7 @@ func TestAuthorization(t *testing.T) {
 		var walk struct{ Program struct{ ID string } }
 		e.must(http.StatusOK, "GET", "/v1/groups/"+d.WalkthroughGroup.String(), regional, "", nil).json(t, &walk)
 		add("GET", "/v1/catalog/programs/"+walk.Program.ID, nil, everyone(200, map[string]int{"anonymous": 200}))
+		add("GET", "/v1/catalog/competency-areas", nil, everyone(200, map[string]int{"anonymous": 200}))
 		// The lists: every caller within its reach (lists_test.go checks
 		// what they hold); a provider lists no certificates, a holder the
 		// contracts of one certificate they act for, another family's not
@@ -115,8 +120,26 @@ func TestAuthorization(t *testing.T) {
 		// mode it has changes nothing).
 		add("POST", "/v1/certificates/"+misha+"/protection", map[string]any{"mode": "by_name"}, everyone(403, map[string]int{"ivanova": 200}))
 		add("POST", "/v1/certificates/"+adult+"/protection", map[string]any{"mode": "forbidden"}, everyone(403, map[string]int{"orlova": 200}))
+		// A second guardian is linked by the guardian recorded on the
+		// certificate only: another family does not find it; no official.
+		add("POST", "/v1/certificates/"+misha+"/guardians", map[string]any{"guardian_id": "authz-second-guardian"},
+			everyone(403, map[string]int{"ivanova": 200, "petrov": 404, "orlova": 404, "kuznetsov": 404}))
+		add("POST", "/v1/certificates/"+adult+"/guardians", map[string]any{"guardian_id": "authz-second-guardian"},
+			everyone(403, map[string]int{"orlova": 400, "ivanova": 404, "petrov": 404, "kuznetsov": 404}))
+		// The federal operator's review: the federal operator only (the
+		// demo region asks for none, so its application is not under
+		// review); the auditor reads the worklist.
+		add("POST", "/v1/certificates/"+adult+"/review", map[string]any{"approve": true},
+			everyone(403, map[string]int{"federal": 409, "auditor": 403, "anonymous": 401}))
+		add("GET", "/v1/adult/reviews?status=pending", nil, everyone(403, map[string]int{"federal": 200, "auditor": 200, "anonymous": 401}))
 		add("POST", "/v1/certificates/"+suspended+"/resume", nil, everyone(403, nil)) // petrov's child, novograd: everyone but novograd and regional
 		add("POST", "/v1/contracts/"+contract+"/terminate", nil, everyone(403, nil))
+		// A waitlist: read as the certificate is; confirmed or left by a holder only (waitlist_test.go walks one).
+		add("GET", "/v1/certificates/"+misha+"/waitlist", nil, everyone(404, map[string]int{"ivanova": 200, "novograd": 200, "regional": 200, "auditor": 200, "anonymous": 401}))
+		noEntry := "0190f000-0000-7000-8000-00000000beef"
+		add("POST", "/v1/waitlist/"+noEntry+"/confirm", nil, everyone(403, map[string]int{"ivanova": 404, "petrov": 404, "orlova": 404, "kuznetsov": 404, "auditor": 403}))
+		add("POST", "/v1/admin/expire-waitlist-offers", nil, everyone(403, map[string]int{"regional": 200, "auditor": 403}))
+		add("POST", "/v1/waitlist/"+noEntry+"/leave", nil, everyone(403, map[string]int{"ivanova": 404, "petrov": 404, "orlova": 404, "kuznetsov": 404, "auditor": 403}))
 		add("POST", "/v1/contracts/"+contract+"/withdraw", nil, everyone(403, map[string]int{"ivanova": 409}))
 		add("POST", "/v1/contracts/"+contract+"/confirm", nil, everyone(403, map[string]int{"sport": 409}))
 		add("POST", "/v1/contracts/"+contract+"/refuse", map[string]any{"reason": "Группа набрана"}, everyone(403, map[string]int{"sport": 409}))
@@ -299,6 +322,44 @@ func TestAuthorization(t *testing.T) {
 			map[string]int{"auditor": 403})
 		add("POST", "/v1/certificates/"+misha+"/suspend", nil, map[string]int{"auditor": 403})
 		add("POST", "/v1/admin/close", map[string]string{"month": "2026-03"}, map[string]int{"auditor": 403})
+
+		// Authorised organisations: granted and revoked by a municipality
+		// for itself or the region, listed within reach; the school issues
+		// and activates Novograd's children's certificates and reads those
+		// it registered; every other write is refused.
+		add("POST", "/v1/admin/authorisations", map[string]any{"organisation_id": "0190f000-0000-7000-8000-00000000a002", "name": "МФЦ «Мои документы»",
+			"municipality": demo.MunCity, "may_activate": false, "from": "2026-01-01"},
+			everyone(403, map[string]int{"novograd": 201, "regional": 201, "auditor": 403, "school": 403, "mfc": 403, "anonymous": 401}))
+		add("GET", "/v1/admin/authorisations", nil, everyone(403, map[string]int{"novograd": 200, "zarechye": 200, "regional": 200, "auditor": 200,
+			"school": 200, "mfc": 200, "anonymous": 401}))
+		var rural struct{ ID string }
+		e.must(http.StatusCreated, "POST", "/v1/admin/authorisations", regional, "authz-rural-auth", map[string]any{"organisation_id": "0190f000-0000-7000-8000-00000000a003",
+			"name": "Школа Заречья", "municipality": demo.MunRural, "from": "2026-01-01"}).json(t, &rural)
+		add("POST", "/v1/admin/authorisations/"+rural.ID+"/revoke", nil, everyone(403, map[string]int{"novograd": 404, "zarechye": 200, "regional": 200,
+			"auditor": 403, "school": 403}))
+		paper := func(person, mun, category string) map[string]any {
+			return map[string]any{"holder": map[string]any{"person_id": person, "full_name": "Смирнова Анна Сергеевна", "birth_date": "2017-05-20",
+				"municipality": mun}, "category": category}
+		}
+		var issued issueJSON
+		e.must(http.StatusCreated, "POST", "/v1/certificates", school, "authz-school-issue", paper("child-paper-1", demo.MunCity, demo.CategoryCity)).json(t, &issued)
+		paperCert := issued.Certificate.ID
+		add("GET", "/v1/certificates/"+paperCert, nil, map[string]int{"school": 200, "mfc": 404, "novograd": 200, "zarechye": 404, "robo": 404, "ivanova": 404, "auditor": 200})
+		add("POST", "/v1/certificates/"+paperCert+"/activate", nil, map[string]int{"mfc": 403, "zarechye": 403, "robo": 403, "ivanova": 403, "auditor": 403})
+		add("POST", "/v1/certificates/"+paperCert+"/activate", nil, map[string]int{"school": 200})
+		add("POST", "/v1/certificates/"+paperCert+"/suspend", nil, map[string]int{"school": 403, "mfc": 403})
+		add("POST", "/v1/certificates", paper("child-paper-2", demo.MunRural, demo.CategoryRural), map[string]int{"school": 403, "mfc": 403})
+		add("POST", "/v1/certificates", paper("child-paper-3", demo.MunCity, demo.CategoryCity), map[string]int{"mfc": 403})
+		for _, path := range []string{"/v1/certificates/" + misha, "/v1/contracts/" + contract, "/v1/certificates/" + misha + "/schedule", "/v1/certificates/" + queuedAdult + "/queue"} {
+			add("GET", path, nil, map[string]int{"school": 404})
+		}
+		for _, path := range []string{"/v1/certificates", "/v1/contracts", "/v1/invoices?month=2026-03", "/v1/audit/postings", "/v1/events", "/v1/admin/parameters"} {
+			add("GET", path, nil, map[string]int{"school": 403})
+		}
+		add("POST", "/v1/certificates/"+misha+"/protection", map[string]any{"mode": "by_name"}, map[string]int{"school": 403})
+		add("POST", "/v1/applications", map[string]any{"certificate_id": misha, "group_id": d.WalkthroughGroup.String()}, map[string]int{"school": 403})
+		add("POST", "/v1/guardianships", map[string]any{"guardian_id": demo.GuardianPetrov, "child_id": "child-paper-1"}, map[string]int{"school": 403})
+		add("POST", "/v1/notifications/read", map[string]any{"ids": []string{contract}}, map[string]int{"school": 403})
 
 		for i, c := range cases {
 			// The resume of Petrov's suspended child is the municipality's and

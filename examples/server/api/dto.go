@@ -62,6 +62,8 @@ type submitIn struct {
 	Passphrase string `json:"passphrase,omitempty"`
 	// ConsentVersion is the version of the personal-data text agreed to.
 	ConsentVersion string `json:"consent_version,omitempty"`
+	// Waitlist asks for the group's waitlist when it is full (a holder's own application).
+	Waitlist bool `json:"waitlist,omitempty"`
 }
 
 type protectionIn struct {
@@ -135,10 +137,13 @@ type issueOut struct {
 	Certificate   certificateOut `json:"certificate"`
 	Queued        bool           `json:"queued"`
 	QueuePosition int            `json:"queue_position,omitempty"`
+	// AwaitingReview: an adult application the federal operator reviews
+	// before it takes a place of the quota.
+	AwaitingReview bool `json:"awaiting_review,omitempty"`
 }
 
 func issueDTO(r enrollment.IssueResult) issueOut {
-	return issueOut{Certificate: certificateDTO(r.Certificate), Queued: r.Queued, QueuePosition: r.Position}
+	return issueOut{Certificate: certificateDTO(r.Certificate), Queued: r.Queued, QueuePosition: r.Position, AwaitingReview: r.Review}
 }
 
 type priceOut struct {

@@ -213,6 +213,13 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request, c call) error {
 		}
 		req.Number = n
 	}
+	if in.Waitlist {
+		if c.p.Role != RoleHolder {
+			return invalidField("waitlist", "only the holder may ask for a group's waitlist")
+		}
+		req.Waitlist = true
+		return h.submitOrWait(w, r, c, req)
+	}
 	k, err := h.cfg.Submitter.Submit(r.Context(), c.key, req)
 	if err != nil {
 		return err

@@ -186,7 +186,7 @@ func (c OIDCConfig) check() (oidcSettings, error) {
 	for _, name := range sortedKeys(c.Roles) {
 		r := c.Roles[name]
 		if !r.Known() {
-			return s, badConfig("roles."+name, "must be an edufund role: holder, provider, municipality, regional, federal or auditor", r)
+			return s, badConfig("roles."+name, "must be an edufund role: holder, provider, municipality, regional, federal, auditor or authorised", r)
 		}
 		if r != RoleRegional && r != RoleFederal && r != RoleAuditor && c.TenantClaims[r] == "" {
 			return s, badConfig("tenant_claims."+string(r), fmt.Sprintf("is required: roles maps %q to %s, which acts for a tenant", name, r), "")
@@ -194,7 +194,7 @@ func (c OIDCConfig) check() (oidcSettings, error) {
 	}
 	for _, r := range sortedKeys(c.TenantClaims) {
 		if !r.Known() || r == RoleRegional || r == RoleFederal || r == RoleAuditor {
-			return s, badConfig("tenant_claims."+string(r), "must be holder, provider or municipality: only they act for a tenant", "")
+			return s, badConfig("tenant_claims."+string(r), "must be holder, provider, municipality or authorised: only they act for a tenant", "")
 		}
 	}
 	return s, nil

@@ -324,7 +324,7 @@ func TestOIDCConfig(t *testing.T) {
 		{strings.Replace(good, `"regional"`, `"admin"`, 1), "roles.operator: must be an edufund role"},
 		{strings.Replace(good, `"roles": {"parent": "holder", "operator": "regional"}`, `"roles": {}`, 1), "roles: must map at least one"},
 		{strings.Replace(good, `"tenant_claims": {"holder": "snils"}`, `"tenant_claims": {}`, 1), "tenant_claims.holder: is required"},
-		{strings.Replace(good, `{"holder": "snils"}`, `{"holder": "snils", "regional": "region"}`, 1), "tenant_claims.regional: must be holder, provider or municipality"},
+		{strings.Replace(good, `{"holder": "snils"}`, `{"holder": "snils", "regional": "region"}`, 1), "tenant_claims.regional: must be holder, provider, municipality or authorised"},
 	} {
 		if _, err := api.ParseOIDCConfig([]byte(c.body)); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.body, err, c.want)

@@ -79,6 +79,10 @@ var (
 	}
 )
 
+// notAuthorised is every role but an authorised organisation's, which
+// reads only the certificates it registered.
+var notAuthorised = slices.DeleteFunc(slices.Clone(Roles), func(r Role) bool { return r == RoleAuthorised })
+
 // feedRoles read the event feed: the systems of the providers, the
 // municipalities and the operators (a holder reads notifications).
 var feedRoles = []Role{RoleProvider, RoleMunicipality, RoleRegional, RoleFederal, enrollment.RoleAuditor}
@@ -104,16 +108,18 @@ var routeTable = []route{
 	{method: "GET", pattern: "/v1/openapi.json", op: "OpenAPI", access: public, handle: (*Handler).openAPI},
 
 	// Certificates.
-	{method: "POST", pattern: "/v1/certificates", op: "Issue", roles: []Role{RoleHolder, RoleMunicipality, RoleRegional}, access: write, handle: (*Handler).issueCertificate,
+	// An authorised organisation issues on a paper application, within its
+	// authorisation (the service checks it: not_authorised).
+	{method: "POST", pattern: "/v1/certificates", op: "Issue", roles: []Role{RoleHolder, RoleMunicipality, RoleRegional, RoleAuthorised}, access: write, handle: (*Handler).issueCertificate,
 		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign, enrollment.CodeNotGuardian,
-			enrollment.CodeCertificateExists, certificate.CodeNotFundable, CodeIneligible}},
+			enrollment.CodeCertificateExists, certificate.CodeNotFundable, CodeIneligible, enrollment.CodeNotAuthorised}},
 	{method: "GET", pattern: "/v1/certificates", op: "Certificates", roles: []Role{RoleHolder, RoleMunicipality, RoleRegional, RoleFederal, RoleAuditor}, access: read,
 		handle: (*Handler).certificates},
 	{method: "GET", pattern: "/v1/certificates/{id}", op: "CabinetOn", roles: Roles, access: read, handle: (*Handler).getCertificate},
 	// A child's week across their active contracts, for the cabinet's readers.
 	{method: "GET", pattern: "/v1/certificates/{id}/schedule", op: "Schedule", roles: Roles, access: read, handle: (*Handler).schedule},
-	{method: "POST", pattern: "/v1/certificates/{id}/activate", op: "ActivateCertificate", roles: []Role{RoleMunicipality, RoleRegional, RoleFederal}, access: write,
-		handle: changeStatus(enrollment.ActivateCertificate), refusals: statusChange},
+	{method: "POST", pattern: "/v1/certificates/{id}/activate", op: "ActivateCertificate", roles: []Role{RoleMunicipality, RoleRegional, RoleFederal, RoleAuthorised}, access: write,
+		handle: changeStatus(enrollment.ActivateCertificate), refusals: append(slices.Clone(statusChange), enrollment.CodeNotAuthorised)},
 	{method: "POST", pattern: "/v1/certificates/{id}/suspend", op: "SuspendCertificate", roles: []Role{RoleMunicipality, RoleRegional, RoleFederal}, access: write,
 		handle: changeStatus(enrollment.SuspendCertificate), refusals: statusChange},
 	{method: "POST", pattern: "/v1/certificates/{id}/resume", op: "ResumeCertificate", roles: []Role{RoleMunicipality, RoleRegional, RoleFederal}, access: write,
@@ -126,6 +132,10 @@ var routeTable = []route{
 	// apply for them; the passphrase is hashed by the service.
 	{method: "POST", pattern: "/v1/certificates/{id}/protection", op: "SetProtection", roles: []Role{RoleHolder}, access: write, handle: (*Handler).setProtection,
 		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign}},
+	// The guardian recorded on a child's certificate links a second one:
+	// the holder's consent, so no official is asked.
+	{method: "POST", pattern: "/v1/certificates/{id}/guardians", op: "AddSecondGuardian", roles: []Role{RoleHolder}, access: write, handle: (*Handler).addSecondGuardian,
+		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeNotGuardian}},
 	{method: "POST", pattern: "/v1/guardianships", op: "LinkGuardian", roles: []Role{RoleMunicipality, RoleRegional}, access: write, handle: (*Handler).linkGuardian,
 		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign}},
 
@@ -133,13 +143,23 @@ var routeTable = []route{
 	// navigator shows anyone: no token.
 	{method: "GET", pattern: "/v1/catalog", op: "Search", access: public, handle: (*Handler).search, refusals: []string{CodeInvalid}},
 	{method: "GET", pattern: "/v1/catalog/programs/{id}", op: "ProgramPage", access: public, handle: (*Handler).programPage},
+	{method: "GET", pattern: "/v1/catalog/competency-areas", op: "CompetencyAreas", access: public, handle: (*Handler).competencyAreas, refusals: []string{CodeInvalid}},
 	{method: "GET", pattern: "/v1/groups/{id}", op: "Offer", roles: Roles, access: read, handle: (*Handler).group},
 
 	// Applications and contracts.
-	{method: "POST", pattern: "/v1/applications", op: "Submit", roles: []Role{RoleHolder, RoleProvider}, access: write, handle: (*Handler).submit, refusals: enrolment},
+	{method: "POST", pattern: "/v1/applications", op: "Submit", roles: []Role{RoleHolder, RoleProvider}, access: write, handle: (*Handler).submit,
+		refusals: slices.Concat(enrolment, []string{enrollment.CodeWaitlisted})},
+	// A full group's waitlist: positions per certificate, the holder
+	// confirms a seat offered or leaves.
+	{method: "GET", pattern: "/v1/certificates/{id}/waitlist", op: "Waitlist", roles: Roles, access: read, handle: (*Handler).waitlist},
+	{method: "POST", pattern: "/v1/waitlist/{id}/confirm", op: "ConfirmWaitlist", roles: []Role{RoleHolder}, access: write,
+		handle: confirmWaitlist, refusals: statusChange},
+	{method: "POST", pattern: "/v1/waitlist/{id}/leave", op: "LeaveWaitlist", roles: []Role{RoleHolder}, access: write,
+		handle: leaveWaitlist, refusals: statusChange},
 	// A holder lists the contracts of one certificate they act for: another
 	// family's, or none, is not found.
-	{method: "GET", pattern: "/v1/contracts", op: "Contracts", roles: Roles, access: read, handle: (*Handler).contracts,
+	// An authorised organisation is party to no contract (the service refuses it too).
+	{method: "GET", pattern: "/v1/contracts", op: "Contracts", roles: notAuthorised, access: read, handle: (*Handler).contracts,
 		refusals: []string{enrollment.CodeNotFound}},
 	{method: "GET", pattern: "/v1/contracts/{id}", op: "Contract", roles: Roles, access: read, handle: (*Handler).getContract},
 	{method: "POST", pattern: "/v1/contracts/{id}/confirm", op: "Confirm", roles: []Role{RoleProvider}, access: write,
@@ -190,7 +210,7 @@ var routeTable = []route{
 
 	// The audit trail of the ledger: every role within its reach (a
 	// holder one certificate's), the auditor all of it.
-	{method: "GET", pattern: "/v1/audit/postings", op: "Ledger", roles: Roles, access: read, handle: (*Handler).auditPostings,
+	{method: "GET", pattern: "/v1/audit/postings", op: "Ledger", roles: notAuthorised, access: read, handle: (*Handler).auditPostings,
 		refusals: []string{enrollment.CodeNotFound}},
 
 	// Adult scheme.
@@ -202,6 +222,12 @@ var routeTable = []route{
 		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign}},
 	{method: "POST", pattern: "/v1/certificates/{id}/cancel-overdue", op: "CancelOverdue", roles: []Role{RoleFederal}, access: write, handle: (*Handler).cancelOverdue,
 		refusals: slices.Concat(statusChange, []string{enrollment.CodeNotOverdue})},
+	// The federal operator's review of an adult application, where the
+	// region asks for one (parameter adults.federal_review).
+	{method: "POST", pattern: "/v1/certificates/{id}/review", op: "ReviewAdult", roles: []Role{RoleFederal}, access: write, handle: (*Handler).reviewAdult,
+		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign, enrollment.CodeReviewed, enrollment.CodeForbiddenTransition}},
+	{method: "GET", pattern: "/v1/adult/reviews", op: "AdultReviews", roles: []Role{RoleFederal, RoleAuditor}, access: read, handle: (*Handler).adultReviews,
+		refusals: []string{CodeInvalid}},
 
 	// Eligibility: a query with a body; it changes nothing, so it takes no
 	// Idempotency-Key.
@@ -214,6 +240,7 @@ var routeTable = []route{
 	{method: "POST", pattern: "/v1/admin/rollover", op: "Rollover", roles: []Role{RoleRegional}, access: write, handle: (*Handler).rollover,
 		refusals: []string{enrollment.CodePeriodNotEnded}},
 	{method: "POST", pattern: "/v1/admin/accept-by-silence", op: "AcceptBySilence", roles: []Role{RoleRegional}, access: write, handle: (*Handler).acceptBySilence},
+	{method: "POST", pattern: "/v1/admin/expire-waitlist-offers", op: "ExpireWaitlistOffers", roles: []Role{RoleRegional}, access: write, handle: (*Handler).expireWaitlistOffers},
 	{method: "POST", pattern: "/v1/admin/budgets", op: "SetBudget", roles: []Role{RoleMunicipality, RoleRegional}, access: write, handle: (*Handler).setBudget, refusals: limitChange},
 	{method: "POST", pattern: "/v1/admin/direction-limits", op: "SetDirectionLimit", roles: []Role{RoleMunicipality, RoleRegional}, access: write,
 		handle: (*Handler).setDirectionLimit, refusals: limitChange},
@@ -274,13 +301,21 @@ var routeTable = []route{
 	{method: "GET", pattern: "/v1/events", op: "Events", roles: feedRoles, access: read, handle: (*Handler).events},
 	{method: "GET", pattern: "/v1/notifications", op: "Notifications", roles: Roles, access: read, handle: (*Handler).storedNotifications},
 	// The auditor changes nothing, not even a read mark (none is theirs).
-	{method: "POST", pattern: "/v1/notifications/read", op: "MarkRead", roles: slices.DeleteFunc(slices.Clone(Roles), func(r Role) bool { return r == RoleAuditor }), access: write, handle: (*Handler).markRead,
+	// Nor does an authorised organisation, whose only writes are its issues and activations.
+	{method: "POST", pattern: "/v1/notifications/read", op: "MarkRead", roles: slices.DeleteFunc(slices.Clone(Roles), func(r Role) bool { return r == RoleAuditor || r == RoleAuthorised }), access: write, handle: (*Handler).markRead,
 		refusals: []string{enrollment.CodeIdempotencyConflict}},
 	{method: "POST", pattern: "/v1/admin/subscriptions", op: "Subscribe", roles: []Role{RoleRegional, RoleFederal}, access: write, handle: (*Handler).subscribe,
 		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign}},
 	{method: "GET", pattern: "/v1/admin/subscriptions", op: "Subscriptions", roles: []Role{RoleRegional, RoleFederal, enrollment.RoleAuditor}, access: read, handle: (*Handler).subscriptions},
 	{method: "POST", pattern: "/v1/admin/subscriptions/{id}/remove", op: "Unsubscribe", roles: []Role{RoleRegional, RoleFederal}, access: write, handle: (*Handler).unsubscribe,
 		refusals: []string{enrollment.CodeIdempotencyConflict}},
+	// Authorised organisations: granted and revoked by a municipality (its
+	// own) or the regional operator.
+	{method: "POST", pattern: "/v1/admin/authorisations", op: "Authorise", roles: []Role{RoleMunicipality, RoleRegional}, access: write, handle: (*Handler).authorise,
+		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeForeign}},
+	{method: "GET", pattern: "/v1/admin/authorisations", op: "Authorisations", roles: []Role{RoleMunicipality, RoleRegional, RoleAuditor, RoleAuthorised}, access: read, handle: (*Handler).authorisations},
+	{method: "POST", pattern: "/v1/admin/authorisations/{id}/revoke", op: "RevokeAuthorisation", roles: []Role{RoleMunicipality, RoleRegional}, access: write, handle: (*Handler).revokeAuthorisation,
+		refusals: []string{enrollment.CodeIdempotencyConflict, enrollment.CodeNotFound}},
 	{method: "POST", pattern: "/v1/admin/tokens/revoke", op: "Revoke", roles: []Role{RoleRegional}, access: write, handle: (*Handler).revokeTokens,
 		served: func(c Config) bool { return c.Revocations != nil }},
 }

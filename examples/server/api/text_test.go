@@ -216,6 +216,9 @@ func textRoutes(t *testing.T, e *env) map[string]textRoute {
 		"POST /v1/contracts/{id}/refuse": {token: e.provider("Робоцентр"), path: "/v1/contracts/" + app.ID + "/refuse", body: func(int) map[string]any {
 			return map[string]any{"reason": "Группа набрана,\nмест нет"}
 		}},
+		"POST /v1/certificates/{id}/guardians": {token: e.holder(refusing), path: "/v1/certificates/" + child0.ID + "/guardians", body: func(n int) map[string]any {
+			return map[string]any{"guardian_id": fmt.Sprintf("text-second-%d", n)}
+		}},
 		"POST /v1/certificates/{id}/protection": {token: e.holder(refusing), path: "/v1/certificates/" + child0.ID + "/protection", body: func(n int) map[string]any {
 			return map[string]any{"mode": "by_passphrase", "passphrase": fmt.Sprintf("зелёный слон %d", n)}
 		}},
@@ -255,6 +258,12 @@ func textRoutes(t *testing.T, e *env) map[string]textRoute {
 				"competency_area": "искусство", "annotation": "Пробная аннотация", "description": "Первая строка\nвторая",
 				"goals": "Цели\nи задачи", "tags": []any{"рисование", "живопись"}}
 		}},
+		// The demo region asks for no review: the probes the text rule
+		// lets through find the application not under review (409).
+		"POST /v1/certificates/{id}/review": {token: federal, path: "/v1/certificates/" + d.CertificateID("adult-issued").String() + "/review", refused: true,
+			body: func(int) map[string]any {
+				return map[string]any{"approve": false, "reasons": []any{"Нет документа об образовании"}}
+			}},
 		"POST /v1/catalog/programs/{id}/deny": {token: regional, path: "/v1/catalog/programs/" + draft.ID + "/deny", refused: true, body: func(int) map[string]any {
 			return map[string]any{"reason": "Нет учебного плана,\nнет расписания"}
 		}},
@@ -306,6 +315,7 @@ func textRoutes(t *testing.T, e *env) map[string]textRoute {
 		"POST /v1/contracts/{id}/complete": {token: sport, path: "/v1/contracts/" + contract + "/complete", refused: true, body: func(int) map[string]any {
 			return map[string]any{"document_number": "ПК 0000001", "document_date": "2026-03-10"}
 		}},
+		"GET /v1/adult/reviews":  {token: federal, query: url.Values{"status": {"pending"}}},
 		"GET /v1/certificates":   {token: regional, query: url.Values{"municipality": {demo.MunCity}, "limit": {"10"}}},
 		"GET /v1/contracts":      {token: regional, query: url.Values{"municipality": {demo.MunCity}, "status": {"requested,active"}}},
 		"GET /v1/audit/postings": {token: regional, query: url.Values{"municipality": {demo.MunCity}, "limit": {"10"}}},
@@ -316,8 +326,13 @@ func textRoutes(t *testing.T, e *env) map[string]textRoute {
 			return map[string]any{"url": fmt.Sprintf("https://accounting.example.ru/hook/%d", n), "secret": strings.Repeat("s", 40),
 				"role": "municipality", "tenant": demo.MunCity, "types": []string{"invoice.issued"}}
 		}},
-		"GET /v1/events":        {token: regional, query: url.Values{"municipality": {demo.MunCity}, "type": {"contract.requested"}, "limit": {"10"}}},
-		"GET /v1/notifications": {token: regional, query: url.Values{"limit": {"10"}}},
+		"POST /v1/admin/authorisations": {token: regional, path: "/v1/admin/authorisations", body: func(int) map[string]any {
+			return map[string]any{"organisation_id": "0190f000-0000-7000-8000-00000000b001", "name": "МФЦ «Мои документы»",
+				"municipality": demo.MunCity, "may_activate": true, "from": "2026-01-01", "to": "2026-12-31"}
+		}},
+		"GET /v1/admin/authorisations": {token: regional, query: url.Values{"municipality": {demo.MunCity}}},
+		"GET /v1/events":               {token: regional, query: url.Values{"municipality": {demo.MunCity}, "type": {"contract.requested"}, "limit": {"10"}}},
+		"GET /v1/notifications":        {token: regional, query: url.Values{"limit": {"10"}}},
 
 		// The officials' lists and the providers' (admin_reads.go).
 		"GET /v1/admin/budgets":          {token: regional, query: url.Values{"municipality": {demo.MunCity}}},

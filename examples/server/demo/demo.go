@@ -120,7 +120,10 @@ type Result struct {
 	// adult-issued, adult-queued.
 	Certificates []Named
 	// Contract is the live (active) contract of child-active-funded.
-	Contract   uuid.UUID
+	Contract uuid.UUID
+	// Authorised is the school Novograd authorised to take paper
+	// applications for certificates and to activate them.
+	Authorised uuid.UUID
 	Principals []Principal
 }
 
@@ -318,6 +321,15 @@ func Load(ctx context.Context, svc *enrollment.Service, today funding.Date) (Res
 	adult("adult-issued", AdultOrlova, "Орлова Наталья Викторовна", certificate.Female, 34)
 	adult("adult-queued", AdultKuznetsov, "Кузнецов Дмитрий Олегович", certificate.Male, 41)
 
+	// A school Novograd authorised, for the year, to take paper
+	// applications for certificates and to activate them (seed 004).
+	res.Authorised = id(year, "authorised:school")
+	l.do("authorisation:school", func(key string) error {
+		_, err := svc.Authorise(ctx, key, enrollment.AuthoriseRequest{OrganisationID: res.Authorised, Name: "Школа № 7 Новограда",
+			Municipality: MunCity, MayActivate: true, From: funding.MustDate(year, time.January, 1), By: enrollment.AsMunicipality(MunCity)})
+		return err
+	})
+
 	res.Principals = []Principal{
 		{Name: "parent Ivanova (children active-funded, issued-accounting)", Title: "Иванова Елена Викторовна",
 			About: "мама: у Михаила сертификат активен, у Ольги учётный, Коля пока без сертификата", Role: "holder", Subject: GuardianIvanova, Tenant: GuardianIvanova},
@@ -334,6 +346,8 @@ func Load(ctx context.Context, svc *enrollment.Service, today funding.Date) (Res
 		{Name: "regional operator", Title: "Региональный оператор", About: "детские сертификаты всего региона", Role: "regional", Subject: "region-operator"},
 		{Name: "federal operator", Title: "Федеральный оператор", About: "сертификаты взрослых", Role: "federal", Subject: "federal-operator"},
 		{Name: "auditor", Title: "Аудитор", About: "только чтение: сертификаты, договоры, счета и журнал операций всего региона", Role: "auditor", Subject: "region-auditor"},
+		{Name: "authorised school of Novograd", Title: "Школа № 7 Новограда", About: "уполномоченная организация: принимает заявления на сертификат на бумаге, выдаёт и активирует сертификаты детей Новограда",
+			Role: "authorised", Subject: "school7-clerk", Tenant: res.Authorised.String()},
 	}
 	return res, l.err
 }

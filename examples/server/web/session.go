@@ -48,6 +48,7 @@ var roleNames = map[api.Role]string{
 	api.RoleRegional:     "региональный оператор",
 	api.RoleFederal:      "федеральный оператор",
 	api.RoleAuditor:      "аудитор",
+	api.RoleAuthorised:   "уполномоченная организация",
 }
 
 type userKey struct{}
@@ -133,7 +134,7 @@ func (h *handler) principalGroups() []principalGroup {
 		switch api.Role(p.Role) {
 		case api.RoleHolder:
 			i = 0
-		case api.RoleProvider:
+		case api.RoleProvider, api.RoleAuthorised:
 			i = 1
 		}
 		groups[i].Principals = append(groups[i].Principals, p)

@@ -197,6 +197,9 @@ var menus = map[api.Role][]navLink{
 	// The auditor reads through the API (GET /v1/audit/postings); the
 	// pages offer the navigator.
 	api.RoleAuditor: {{Href: "/", Label: "Навигатор"}},
+	// An authorised organisation issues and activates through the API
+	// (POST /v1/certificates); the pages offer the navigator.
+	api.RoleAuthorised: {{Href: "/", Label: "Навигатор"}},
 }
 
 // nav is the menu of u on the page at path: the link whose section holds

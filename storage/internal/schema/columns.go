@@ -109,6 +109,10 @@ var (
 	InvoiceMoves     = tableOf[InvoiceTransition]()
 	Completions      = tableOf[Completion]()
 	PaperApps        = tableOf[PaperApplication]()
+	Waitlists        = tableOf[Waitlist]()
+	Authorisations   = tableOf[Authorisation]()
+	Registrations    = tableOf[Registration]()
+	AdultReviews     = tableOf[AdultReview]()
 )
 
 // Tables lists every table of the schema.
@@ -119,6 +123,9 @@ var Tables = []*Table{
 	Events, Notifications, Subscriptions, Deliveries, Decisions, InvoiceMoves,
 	Completions,
 	PaperApps,
+	Waitlists,
+	Authorisations, Registrations,
+	AdultReviews,
 }
 
 // tableOf reads R's table from bun's metadata; a field of a Go type

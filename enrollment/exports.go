@@ -10,7 +10,7 @@ import (
 	"github.com/edufund/edufund/funding"
 )
 
-// What the exports read (package enrollment/export writes them): the lines
+// What the exports read (package examples/server/export writes them): the lines
 // of the providers' invoices with the certificate each is for, the
 // registers of contracts and certificates, and the completions of adult
 // courses with the document each learner was given. Each is read a page at

@@ -15,7 +15,7 @@ import (
 
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
-	"github.com/edufund/edufund/enrollment/export"
+	"github.com/edufund/edufund/examples/server/export"
 	"github.com/edufund/edufund/funding"
 )
 
@@ -41,7 +41,7 @@ var exportCmd = &command{
 		fs.StringVar(&e.kind, "kind", "", "the report: invoice-lines, contracts, certificates or completions (required)")
 		fs.StringVar(&e.format, "format", "", "csv or xlsx (default: xlsx for an -o ending in .xlsx, csv otherwise)")
 		fs.StringVar(&e.out, "o", "", "the file to write, or - for stdout (required)")
-		fs.StringVar(&e.template, "template", "", "a region's template of the report's columns (JSON; see package enrollment/export); default: the built-in one")
+		fs.StringVar(&e.template, "template", "", "a region's template of the report's columns (JSON; see package examples/server/export); default: the built-in one")
 		fs.StringVar(&e.month, "month", "", "invoice-lines: the billed month, 2026-03 (required)")
 		fs.StringVar(&e.municipality, "municipality", "", "invoice-lines, contracts, certificates: one municipality's")
 		fs.StringVar(&e.provider, "provider", "", "invoice-lines, contracts, completions: one provider's (its id)")

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/edufund/edufund/enrollment"
-	"github.com/edufund/edufund/enrollment/importer"
+	"github.com/edufund/edufund/examples/server/importer"
 )
 
 // importFlags are the flags of the import command.
@@ -20,7 +20,7 @@ type importFlags struct {
 	page  int
 }
 
-// importCmd sets up a region in bulk (enrollment/importer): every row is
+// importCmd sets up a region in bulk (examples/server/importer): every row is
 // checked before anything is written, and the rows that already hold are
 // left alone, so that the same files imported again write nothing.
 var importCmd = &command{

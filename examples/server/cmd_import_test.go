@@ -23,7 +23,7 @@ func TestImportCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := "sqlite:" + filepath.Join(dir, "edufund.db")
-	files := filepath.Join("..", "..", "enrollment", "importer", "testdata", "region")
+	files := filepath.Join("importer", "testdata", "region")
 	importing := func(args ...string) (string, error) {
 		var out bytes.Buffer
 		err := run(context.Background(), append([]string{"import", "-db", db, "-region", regionFile}, args...), &out, &out)

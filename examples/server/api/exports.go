@@ -9,7 +9,7 @@ import (
 
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
-	"github.com/edufund/edufund/enrollment/export"
+	"github.com/edufund/edufund/examples/server/export"
 )
 
 // The exports (GET /v1/exports/…): the tables a region's accounting and

@@ -16,8 +16,8 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/edufund/edufund/enrollment"
-	"github.com/edufund/edufund/enrollment/export"
 	"github.com/edufund/edufund/examples/server/demo"
+	"github.com/edufund/edufund/examples/server/export"
 	"github.com/edufund/edufund/funding"
 )
 

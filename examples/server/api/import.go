@@ -7,10 +7,10 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/edufund/edufund/enrollment/importer"
+	"github.com/edufund/edufund/examples/server/importer"
 )
 
-// POST /v1/admin/import: a region's JSON file (enrollment/importer's
+// POST /v1/admin/import: a region's JSON file (examples/server/importer's
 // sections) imported by the regional operator. Every row is checked
 // before anything is written; bad rows answer 400 with each of them
 // (rows), and nothing is written. The rows carry their own idempotency

@@ -6,7 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/edufund/edufund/enrollment/export"
+	"github.com/edufund/edufund/examples/server/export"
 	"github.com/edufund/edufund/funding"
 )
 

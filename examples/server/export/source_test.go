@@ -17,7 +17,7 @@ import (
 
 	"github.com/edufund/edufund/certificate"
 	"github.com/edufund/edufund/enrollment"
-	"github.com/edufund/edufund/enrollment/export"
+	"github.com/edufund/edufund/examples/server/export"
 	"github.com/edufund/edufund/funding"
 )
 

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 
-	"github.com/edufund/edufund/enrollment/export"
+	"github.com/edufund/edufund/examples/server/export"
 	"github.com/edufund/edufund/funding"
 )
 

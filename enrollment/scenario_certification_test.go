@@ -53,10 +53,27 @@ func TestProgramCertification(t *testing.T) {
 		_, err = r.Service.Submit(ctx, r.Key(), enrollment.SubmitRequest{CertificateID: r.Child(1).ID, GroupID: group.ID, By: enrollment.AsHolder("parent-1")})
 		require.ErrorIs(t, err, catalog.ErrNotCertified)
 
+		// Found by its name, and listed by the navigator without one (a
+		// draft was once listed when nothing was typed).
 		found := func() int {
 			t.Helper()
 			page, err := r.Service.Search(ctx, enrollment.SearchRequest{Search: catalog.Search{Text: "шахматы"}})
 			require.NoError(t, err)
+			listed := 0
+			for s := (catalog.Search{ProviderID: prog.ProviderID, Limit: 100}); ; {
+				all, err := r.Service.Search(ctx, enrollment.SearchRequest{Search: s})
+				require.NoError(t, err)
+				for _, it := range all.Programs {
+					if it.Program.ID == prog.ID {
+						listed++
+					}
+				}
+				if all.Next == nil {
+					break
+				}
+				s.After = all.Next
+			}
+			require.Equal(t, page.Total, listed, "found by name and listed alike")
 			return page.Total
 		}
 		require.Zero(t, found(), "a draft is not in the navigator")

@@ -284,6 +284,10 @@ func (w searchWord) probe(b *strings.Builder, args []any) []any {
 
 // searchFilters writes the filters of s on programs p.
 func searchFilters(b *strings.Builder, s catalog.Search, args []any) []any {
+	// Only certified programs are in the certified registry, listed or
+	// found by a word (a word finds them by the index, which holds no
+	// others; a list without one reads programs).
+	b.WriteString(" AND (p.registry <> 'certified' OR p.certified)")
 	if s.Municipality != "" {
 		// A program that names no municipality runs in its provider's.
 		b.WriteString(" AND (p.municipality = ? OR (p.municipality = '' AND p.provider_id IN (SELECT pr.id FROM providers pr WHERE pr.municipality = ?)))")

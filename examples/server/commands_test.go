@@ -11,6 +11,7 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -349,5 +350,30 @@ func TestForecastAndWhatIf(t *testing.T) {
 	}
 	if state(t, db) != before {
 		t.Fatal("forecast or what-if wrote to the database")
+	}
+}
+
+// TestDemoExports: every export line the demo prints names a distinct shell
+// variable with something after its prefix (Russian names are spelt in
+// Latin; they once all came out as PROVIDER_ and GROUP_2026).
+func TestDemoExports(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"demo", "-db", "sqlite:" + filepath.Join(t.TempDir(), "e.db")}, &out, io.Discard); err != nil {
+		t.Fatalf("demo: %v", err)
+	}
+	valid := regexp.MustCompile(`^(PROVIDER|GROUP|CERT|CONTRACT)_[A-Z0-9][A-Z0-9_]*$`)
+	seen := map[string]bool{}
+	for line := range strings.Lines(out.String()) {
+		name, _, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
+		if !ok || !strings.HasPrefix(line, "export ") {
+			continue
+		}
+		if !valid.MatchString(name) || seen[name] {
+			t.Errorf("export %q: want a distinct name matching %s", name, valid)
+		}
+		seen[name] = true
+	}
+	if !seen["PROVIDER_ROBOTSENTR"] || !seen["GROUP_ROBOTOTEKHNIKA_NA_LEGO_2026"] {
+		t.Errorf("the demo's exports miss Робоцентр or its group: %v", seen)
 	}
 }

@@ -670,8 +670,15 @@ func (c shiftedClock) Now() time.Time { return time.Now().Add(c.offset) }
 
 var nonWord = regexp.MustCompile(`[^A-Z0-9]+`)
 
+// latin spells Russian letters in Latin (the passport transliteration),
+// so that a demo name in Russian makes a shell variable a reader can type.
+var latin = strings.NewReplacer(
+	"А", "A", "Б", "B", "В", "V", "Г", "G", "Д", "D", "Е", "E", "Ё", "E", "Ж", "ZH", "З", "Z", "И", "I", "Й", "I",
+	"К", "K", "Л", "L", "М", "M", "Н", "N", "О", "O", "П", "P", "Р", "R", "С", "S", "Т", "T", "У", "U", "Ф", "F",
+	"Х", "KH", "Ц", "TS", "Ч", "CH", "Ш", "SH", "Щ", "SHCH", "Ъ", "IE", "Ы", "Y", "Ь", "", "Э", "E", "Ю", "IU", "Я", "IA")
+
 func envName(prefix, s string) string {
-	return prefix + strings.Trim(nonWord.ReplaceAllString(strings.ToUpper(s), "_"), "_")
+	return prefix + strings.Trim(nonWord.ReplaceAllString(latin.Replace(strings.ToUpper(s)), "_"), "_")
 }
 
 func printIDs(out io.Writer, r demo.Result) {

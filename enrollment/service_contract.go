@@ -127,7 +127,9 @@ func (s *Service) enrol(ctx context.Context, tx Tx, r SubmitRequest, now time.Ti
 			return Contract{}, &protectionFailure{cert: cert, err: err}
 		}
 		if cert.Protection.Mode == certificate.ByName {
-			known, err := appliedTo(ctx, tx, cert.ID, provider)
+			// "Applied before", in any status: read only on a provider's
+			// application by name, never on a holder's.
+			known, err := tx.AppliedTo(ctx, cert.ID, provider)
 			if err != nil {
 				return Contract{}, err
 			}
@@ -420,7 +422,7 @@ func (s *Service) snapshot(ctx context.Context, tx Tx, cert certificate.Certific
 	if c.Limit < Unlimited {
 		snap.BudgetLimit = funding.Kopecks(c.Limit)
 	}
-	contracts, err := tx.CertificateContracts(ctx, cert.ID)
+	contracts, err := tx.LiveContracts(ctx, cert.ID)
 	if err != nil {
 		return snap, err
 	}

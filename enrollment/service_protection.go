@@ -92,19 +92,3 @@ func withoutHash(c certificate.Certificate) certificate.Certificate {
 	c.Protection.PassphraseHash = ""
 	return c
 }
-
-// appliedTo reports whether certificate certID has ever applied to
-// provider, in any status: the by-name mode's "applied before" (seed 002).
-// It reads only on a provider's application by name, never on a holder's.
-func appliedTo(ctx context.Context, tx Tx, certID, provider uuid.UUID) (bool, error) {
-	ks, err := tx.CertificateContracts(ctx, certID)
-	if err != nil {
-		return false, err
-	}
-	for _, k := range ks {
-		if k.ProviderID == provider {
-			return true, nil
-		}
-	}
-	return false, nil
-}

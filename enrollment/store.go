@@ -176,6 +176,14 @@ type ContractTx interface {
 	UpdateContract(ctx context.Context, c Contract) error
 	// CertificateContracts lists a certificate's contracts, newest first.
 	CertificateContracts(ctx context.Context, certificateID uuid.UUID) ([]Contract, error)
+	// LiveContracts lists a certificate's live contracts (Status.Live),
+	// newest first: what an application is checked against. It reads
+	// through an index of live contracts only, so that its cost does not
+	// grow with the certificate's past contracts.
+	LiveContracts(ctx context.Context, certificateID uuid.UUID) ([]Contract, error)
+	// AppliedTo reports whether a certificate has a contract, in any
+	// status, with a provider (the by-name protection's "applied before").
+	AppliedTo(ctx context.Context, certificateID, provider uuid.UUID) (bool, error)
 	// RecordCharge marks contract's month as charged; ErrExists if it already was.
 	RecordCharge(ctx context.Context, contractID uuid.UUID, m funding.Month, amount funding.Money) error
 	// AddInvoiceLine adds a contract's line to the (scheme, municipality,

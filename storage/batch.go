@@ -13,9 +13,14 @@ import (
 	"github.com/edufund/edufund/storage/internal/schema"
 )
 
-// The batch of submissions on SQLite (batch.Tx): bun statements, one per
-// table, for the whole batch. SQLite has one writer in process, so nothing
-// needs a lock and an optimistic batch would gain nothing.
+// The batch of submissions in plain bun statements (batch.Tx), one per
+// table, for the whole batch: SQLite's, and PostgreSQL's in the portable
+// profile (WithPortable). SQLite has one writer in process, so nothing
+// needs a lock and an optimistic batch would gain nothing; on PostgreSQL
+// the certificates, accounts and counters are locked as the fast paths
+// lock them (SELECT … FOR NO KEY UPDATE, which CockroachDB and YugabyteDB
+// take too), so that concurrent batches queue on the row instead of
+// failing to serialize.
 
 // sqliteBatchTx is batch.Tx over one of the store's transactions.
 type sqliteBatchTx struct {
@@ -66,8 +71,9 @@ func (t sqliteBatchTx) IdempotencyRecords(ctx context.Context, keys []string) ([
 // provider and the provider's agreements, one row per agreement.
 var offersSQL = `SELECT ` + schema.OfferColumns + schema.OfferFrom + ` WHERE g.id IN (?)`
 
-// Prefetch reads a batch's rows, one statement per table (one writer:
-// nothing needs a lock).
+// Prefetch reads a batch's rows, one statement per table, the
+// certificates and accounts locked on PostgreSQL (SQLite's one writer
+// needs no lock).
 func (t sqliteBatchTx) Prefetch(ctx context.Context, certIDs, groupIDs []uuid.UUID) (batch.Rows, error) {
 	var out batch.Rows
 	if len(certIDs) > batchChunk || len(groupIDs) > batchChunk {
@@ -80,18 +86,26 @@ func (t sqliteBatchTx) Prefetch(ctx context.Context, certIDs, groupIDs []uuid.UU
 		offers []schema.Offer
 	)
 	db := t.tx.tx
-	if err := db.NewSelect().Model(&certs).Where("id IN (?)", bun.In(certIDs)).OrderExpr("id").Scan(ctx); err != nil {
+	if err := t.forUpdate(db.NewSelect().Model(&certs).Where("id IN (?)", bun.In(certIDs)).OrderExpr("id")).Scan(ctx); err != nil {
 		return out, t.read(err, "certificates", len(certIDs))
 	}
-	// One writer: the accounts and their holds are read in one state.
-	if err := db.NewRaw(`SELECT `+schema.AccountSelect+` FROM `+schema.AccountFrom+` WHERE a.certificate_id IN (?) ORDER BY a.certificate_id, a.period_start`,
-		bun.In(certIDs)).Scan(ctx, &accts); err != nil {
+	// One writer, or one serializable snapshot: the accounts and their
+	// holds are read in one state.
+	accountsSQL := `SELECT ` + schema.AccountSelect + ` FROM ` + schema.AccountFrom + ` WHERE a.certificate_id IN (?) ORDER BY a.certificate_id, a.period_start`
+	if t.pg() {
+		accountsSQL += ` FOR NO KEY UPDATE OF a`
+	}
+	if err := db.NewRaw(accountsSQL, bun.In(certIDs)).Scan(ctx, &accts); err != nil {
 		return out, t.read(err, "accounts", len(certIDs))
 	}
-	if err := schema.Unsettled(accts); err != nil {
-		return out, err
+	for i := range accts {
+		if err := accts[i].Check(); err != nil {
+			return out, err
+		}
 	}
-	if err := db.NewSelect().Model(&cons).Where("certificate_id IN (?)", bun.In(certIDs)).Scan(ctx); err != nil {
+	// Live contracts only (batch.Rows.Contracts): not the certificates' past.
+	if err := db.NewRaw("SELECT "+schema.Contracts.List("")+" FROM "+t.tx.liveContractsFrom()+" WHERE certificate_id IN (?) AND "+liveContracts,
+		bun.In(certIDs)).Scan(ctx, &cons); err != nil {
 		return out, t.read(err, "contracts", len(certIDs))
 	}
 	if err := db.NewRaw(offersSQL+" ORDER BY g.id, ag.period_start, ag.municipality", bun.In(groupIDs)).Scan(ctx, &offers); err != nil {
@@ -110,16 +124,53 @@ func (t sqliteBatchTx) Prefetch(ctx context.Context, certIDs, groupIDs []uuid.UU
 	return out, nil
 }
 
-// LockCounters reads the counters of keys and read in one statement (one
-// writer: reading them is locking them).
+// LockCounters reads the counters of keys and read: on SQLite in one
+// statement (one writer: reading them is locking them), on PostgreSQL
+// those of keys locked in the order of keys, then those of read.
 func (t sqliteBatchTx) LockCounters(ctx context.Context, keys, read []string) ([]enrollment.Counter, error) {
 	all, err := counterKeys(keys, read)
 	if len(all) == 0 || err != nil {
 		return nil, err
 	}
+	if !t.pg() {
+		return t.counters(ctx, all, false)
+	}
+	out, err := t.counters(ctx, keys, true)
+	if err != nil {
+		return nil, err
+	}
+	rest, err := t.counters(ctx, read, false)
+	return append(out, rest...), err
+}
+
+// counters reads the counters of keys, locked in the order of keys if
+// lock: the order (enrollment.SortCounterKeys) every path takes counters
+// in, so that a batch and a single request cannot deadlock on them.
+func (t sqliteBatchTx) counters(ctx context.Context, keys []string, lock bool) ([]enrollment.Counter, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
 	var rows []schema.Counter
-	if err := t.tx.tx.NewSelect().Model(&rows).Where("key IN (?)", bun.In(all)).Scan(ctx); err != nil {
-		return nil, t.read(err, "counters", len(all))
+	var err error
+	if lock {
+		// Joined to the keys numbered, sorted by that number: the rows
+		// are locked above the sort, in its order.
+		order := make([]byte, 0, 10*len(keys))
+		args := make([]any, 0, 2*len(keys))
+		for i, k := range keys {
+			if i > 0 {
+				order = append(order, ", "...)
+			}
+			order = append(order, "(?, ?)"...)
+			args = append(args, k, i)
+		}
+		err = t.tx.tx.NewRaw(`SELECT `+schema.Counters.List("c")+` FROM counters c JOIN (VALUES `+string(order)+`) AS o (key, n)
+			ON c.key = o.key ORDER BY o.n FOR NO KEY UPDATE OF c`, args...).Scan(ctx, &rows)
+	} else {
+		err = t.tx.tx.NewSelect().Model(&rows).Where("key IN (?)", bun.In(keys)).Scan(ctx)
+	}
+	if err != nil {
+		return nil, t.read(err, "counters", len(keys))
 	}
 	out := make([]enrollment.Counter, len(rows))
 	for i, r := range rows {

@@ -13,9 +13,10 @@ import (
 // The bulk paths: a batch of submissions in one transaction (batch.Store,
 // and batch.OptimisticStore) and a page of the monthly close in one
 // transaction (batch.CloseStore). They differ between the dialects beyond
-// the text of their statements, so Open picks one implementation per
-// dialect: SQLite's bun statements (sqliteBulk: batch.go, close.go) or
-// PostgreSQL's pipelines and binary statements (pgBulk: bulk_pg.go over
+// the text of their statements, so Open picks one implementation: the
+// plain bun statements (sqliteBulk: batch.go, close.go), SQLite's and
+// PostgreSQL's in the portable profile (WithPortable), or PostgreSQL's
+// pipelines and binary statements (pgBulk: bulk_pg.go over
 // storage/internal/pgfast).
 type bulk interface {
 	inBatchTx(ctx context.Context, fn func(ctx context.Context, tx batch.Tx) error) error
@@ -48,12 +49,13 @@ func (db *DB) InCloseTx(ctx context.Context, fn func(ctx context.Context, tx bat
 	return db.bulk.inCloseTx(ctx, fn)
 }
 
-// OptimisticBatches is batch.OptimisticStore: PostgreSQL only; SQLite has
-// one writer in process, so there is nothing to gain.
+// OptimisticBatches is batch.OptimisticStore: PostgreSQL only, not in the
+// portable profile (its versions are PostgreSQL's ctid and xmin); SQLite
+// has one writer in process, so there is nothing to gain.
 func (db *DB) OptimisticBatches() bool { return db.bulk.optimistic() != nil }
 
 // errNotOptimistic is an optimistic batch asked of a store without them.
-var errNotOptimistic = errors.New("storage: optimistic batches need PostgreSQL")
+var errNotOptimistic = errors.New("storage: optimistic batches need PostgreSQL without WithPortable")
 
 // ReadBatch is batch.OptimisticStore.
 func (db *DB) ReadBatch(ctx context.Context, keys []string, certIDs, groupIDs []uuid.UUID, counterKeys []string) ([]enrollment.IdempotencyRecord, batch.Rows, error) {
@@ -82,7 +84,8 @@ func (db *DB) ApplyOptimistic(ctx context.Context, w batch.Write) error {
 	return o.ApplyOptimistic(ctx, w)
 }
 
-// sqliteBulk is SQLite's bulk paths.
+// sqliteBulk is the bulk paths in plain bun statements: SQLite's, and
+// PostgreSQL's in the portable profile.
 type sqliteBulk struct{ db *DB }
 
 func (sqliteBulk) optimistic() optimistic { return nil }

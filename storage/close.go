@@ -15,11 +15,14 @@ import (
 	"github.com/edufund/edufund/storage/internal/schema"
 )
 
-// The batched monthly close on SQLite (batch.CloseTx): bulk statements of
-// at most closeChunk rows, with the values inlined (bun sends no
+// The batched monthly close in plain statements (batch.CloseTx): SQLite's,
+// and PostgreSQL's in the portable profile (WithPortable). Bulk statements
+// of at most closeChunk rows, with the values inlined (bun sends no
 // parameters anyway) by bulkWriter as a VALUES list, in a common table
 // expression for UPDATE … FROM (SQLite ≥ 3.33), rather than by bun's
-// reflection, several times slower on a million rows.
+// reflection, several times slower on a million rows. On PostgreSQL the
+// list's columns are cast to their types (typedCTE), the page's contracts
+// are locked, and the lines are aggregated with string_agg.
 
 // sqliteCloseTx is batch.CloseTx over one of the store's transactions.
 type sqliteCloseTx struct {
@@ -50,14 +53,26 @@ type lockedContractRow struct {
 	Lines   *string     `bun:"x_lines"`
 }
 
-var sqliteLockSQL = `SELECT ` + schema.Contracts.List("c") + `, ` + schema.Holds.Aliased("h") + `,
+// lockContractsSQL is the page's read with agg, the dialect's string
+// aggregate, and lock, its row lock.
+func lockContractsSQL(agg, lock string) string {
+	return `SELECT ` + schema.Contracts.List("c") + `, ` + schema.Holds.Aliased("h") + `,
 	(SELECT 1 FROM contract_charges x WHERE x.contract_id = c.id AND x.month = ?) AS x_charged,
-	(SELECT group_concat(l.month || ' ' || l.kind, ',') FROM invoice_lines l WHERE l.contract_id = c.id AND l.month >= ?) AS x_lines
+	(SELECT ` + agg + `(l.month || ' ' || l.kind, ',') FROM invoice_lines l WHERE l.contract_id = c.id AND l.month >= ?) AS x_lines
 	FROM contracts c LEFT JOIN holds h ON h.id = c.hold_id
-	WHERE c.status IN (?) AND c.id > ? AND c.id <= ? ORDER BY c.id LIMIT ?`
+	WHERE c.status IN (?) AND c.id > ? AND c.id <= ? ORDER BY c.id LIMIT ?` + lock
+}
+
+// The page's read: SQLite's one writer needs no lock; on PostgreSQL the
+// contracts are locked as the per-contract paths lock them, which keeps
+// their holds still too.
+var (
+	sqliteLockSQL = lockContractsSQL("group_concat", "")
+	pgLockSQL     = lockContractsSQL("string_agg", " FOR NO KEY UPDATE OF c")
+)
 
 // LockContracts reads the page, its holds, charges and lines in one
-// statement (one writer: reading them is locking them).
+// statement.
 func (t sqliteCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, m funding.Month) ([]batch.LockedContract, error) {
 	if len(statuses) == 0 || limit <= 0 {
 		return nil, nil
@@ -67,7 +82,11 @@ func (t sqliteCloseTx) LockContracts(ctx context.Context, statuses []enrollment.
 		ss[i] = string(s)
 	}
 	rows := make([]lockedContractRow, 0, min(limit, closeChunk))
-	err := t.tx.tx.NewRaw(sqliteLockSQL, m.String(), m.Prev().String(), bun.In(ss), after, through, limit).Scan(ctx, &rows)
+	q := sqliteLockSQL
+	if t.pg() {
+		q = pgLockSQL
+	}
+	err := t.tx.tx.NewRaw(q, m.String(), m.Prev().String(), bun.In(ss), after, through, limit).Scan(ctx, &rows)
 	if err != nil {
 		return nil, t.read(err, "contracts after", after)
 	}
@@ -155,7 +174,7 @@ var (
 // spent, both derived from the holds (schema.AccountSelect). It adds the
 // contracts whose charges it recorded to out.
 func (t sqliteCloseTx) applyChunk(ctx context.Context, part []*schema.Posting, out map[uuid.UUID]bool) error {
-	d, err := t.valuesCTE(schema.Postings, part)
+	d, err := t.typedCTE(schema.Postings, part)
 	if err != nil {
 		return err
 	}
@@ -182,15 +201,14 @@ func (t sqliteCloseTx) applyChunk(ctx context.Context, part []*schema.Posting, o
 			w.int(news[i].Amount)
 			w.uuid(news[i].CertificateID)
 			w.date(funding.Date(news[i].PeriodStart))
-		}, "charged = holds.charged + v.amount",
-		"holds.id = v.id AND holds.certificate_id = v.certificate_id AND holds.period_start = v.period_start AND holds.amount - holds.charged - holds.released >= v.amount")
+		}, "charged = holds.charged + v.amount", t.holdsMatch())
 	if err != nil {
 		return err
 	}
 	if err := t.execCovered(ctx, q, len(news), "charge holds"); err != nil {
 		return err
 	}
-	if d, err = t.valuesCTE(schema.Postings, news); err != nil {
+	if d, err = t.typedCTE(schema.Postings, news); err != nil {
 		return err
 	}
 	if err := t.execCovered(ctx, d+appendPostingsSQL, len(news), "append postings"); err != nil {
@@ -304,4 +322,43 @@ func (t sqliteCloseTx) queryScan(ctx context.Context, query string, dest *[]uuid
 		*dest = append(*dest, id)
 	}
 	return rows.Err()
+}
+
+// typedCTE is valuesCTE with, on PostgreSQL, each column cast to its
+// type: there a VALUES list of quoted literals is text, which neither
+// compares with nor is assigned to a uuid, date or timestamptz column.
+func (t sqliteCloseTx) typedCTE(tb *schema.Table, rows any) (string, error) {
+	if !t.pg() {
+		return t.valuesCTE(tb, rows)
+	}
+	w := t.rows(tb, rows)
+	if w.err != nil {
+		return "", w.err
+	}
+	cols := tb.List("")
+	var b strings.Builder
+	b.Grow(len(w.values) + 64*len(tb.Columns))
+	b.WriteString("WITH d (" + cols + ") AS (SELECT ")
+	for i, c := range tb.Columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("CAST(v." + c.Name + " AS " + c.Type + ")")
+	}
+	b.WriteString(" FROM (VALUES ")
+	b.Write(w.values)
+	b.WriteString(") AS v (" + cols + "))")
+	return b.String(), nil
+}
+
+// holdsMatch is the condition of the charge of a hold by a row of v (id,
+// amount, certificate_id, period_start), its text cast on PostgreSQL as
+// in typedCTE.
+func (t sqliteCloseTx) holdsMatch() string {
+	id, cert, start := "v.id", "v.certificate_id", "v.period_start"
+	if t.pg() {
+		id, cert, start = "CAST(v.id AS uuid)", "CAST(v.certificate_id AS uuid)", "CAST(v.period_start AS date)"
+	}
+	return "holds.id = " + id + " AND holds.certificate_id = " + cert + " AND holds.period_start = " + start +
+		" AND holds.amount - holds.charged - holds.released >= v.amount"
 }

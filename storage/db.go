@@ -52,6 +52,8 @@ type DB struct {
 	// sizeCap is how far the navigator counts a word's postings
 	// (storage/search.go).
 	sizeCap int
+	// portable is WithPortable on PostgreSQL.
+	portable bool
 }
 
 var (
@@ -66,6 +68,7 @@ type config struct {
 	maxRetries   int
 	maxOpenConns int
 	log          *slog.Logger
+	portable     bool
 }
 
 // WithMaxRetries bounds how many times InTx runs a transaction again after a
@@ -134,10 +137,11 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		// bun interpolates arguments into the SQL text itself; the simple
 		// protocol keeps pgx from preparing and caching every distinct text.
 		pcfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
-		if _, set := pcfg.RuntimeParams["jit"]; !set {
+		if _, set := pcfg.RuntimeParams["jit"]; !set && !cfg.portable {
 			// The store's statements are short; compiling one costs more
 			// than it saves (16 ms of a 445 ms search of the navigator
-			// went to JIT). A DSN's options may still turn it on.
+			// went to JIT). A DSN's options may still turn it on. The
+			// portable profile leaves out this setting of PostgreSQL's own.
 			pcfg.RuntimeParams["jit"] = "off"
 		}
 		if pcfg.ConnectTimeout == 0 {
@@ -146,6 +150,12 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 			// stuck connect, decide how long a request waits.
 			pcfg.ConnectTimeout = 3 * time.Second
 		}
+		if _, set := pcfg.RuntimeParams["default_transaction_isolation"]; cfg.portable && !set {
+			// WithPortable: the single statements outside InTx (the lists,
+			// the migrations) run serializable too, as they do on the
+			// distributed engines.
+			pcfg.RuntimeParams["default_transaction_isolation"] = "serializable"
+		}
 		sqldb := stdlib.OpenDB(*pcfg)
 		sqldb.SetMaxOpenConns(cfg.maxOpenConns)
 		sqldb.SetMaxIdleConns(cfg.maxOpenConns)
@@ -153,6 +163,11 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		db.bun = bun.NewDB(sqldb, pgdialect.New())
 		db.dialect = Postgres
 		db.bulk = newPGBulk(db)
+		if cfg.portable {
+			db.portable = true
+			db.txOpts = &sql.TxOptions{Isolation: sql.LevelSerializable}
+			db.bulk = sqliteBulk{db}
+		}
 	default:
 		name, err := sqliteDSN(dsn)
 		if err != nil {

@@ -52,6 +52,10 @@ const faultWorkers = 24
 //   - no call hangs past its bound, and the same *storage.DB recovers
 //     without a restart: requests succeed soon after every fault, and a
 //     final round of operations succeeds.
+//
+// It runs once per PostgreSQL kind: the default store and the portable
+// profile (storage.WithPortable), whose plain statements and serializable
+// transactions must survive the same faults.
 func TestFaults(t *testing.T) {
 	switch os.Getenv(envFaults) {
 	case "":
@@ -64,10 +68,17 @@ func TestFaults(t *testing.T) {
 	if dsn == "" {
 		t.Fatalf("%s=1 needs %s: the fault test runs on PostgreSQL only", envFaults, storagetest.EnvPostgres)
 	}
+	for _, kind := range []string{storagetest.Postgres, storagetest.PostgresPortable} {
+		t.Run(kind, func(t *testing.T) { faults(t, kind, dsn) })
+	}
+}
+
+// faults is TestFaults on a store of kind.
+func faults(t *testing.T, kind, dsn string) {
 	began := time.Now()
 	pg := newPGServer(t, dsn)
 	var txRetries atomic.Int64
-	db := storagetest.Open(t, storagetest.Postgres, storage.WithLogger(slog.New(retryCounter{&txRetries})))
+	db := storagetest.Open(t, kind, storage.WithLogger(slog.New(retryCounter{&txRetries})))
 	r := newRegion(t, db, regionOpts{capacity: 12, budget: m("10000000.00")})
 	groups := []uuid.UUID{r.group.ID, r.newGroup(12).ID, r.newGroup(12).ID}
 	certs := make([]uuid.UUID, 32)
@@ -99,7 +110,7 @@ func TestFaults(t *testing.T) {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	raw, err := storage.Open(ctx, u.String(), storage.WithMaxRetries(0))
+	raw, err := storage.Open(ctx, u.String(), append(storagetest.Options(kind), storage.WithMaxRetries(0))...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = raw.Close() })
 	rawSvc := enrollment.NewService(raw, r.clock, r.svc.Config())

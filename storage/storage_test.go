@@ -2,9 +2,9 @@ package storage_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +16,7 @@ import (
 	"github.com/edufund/edufund/enrollment"
 	"github.com/edufund/edufund/funding"
 	"github.com/edufund/edufund/storage"
+	"github.com/edufund/edufund/storage/internal/schema"
 	"github.com/edufund/edufund/storage/storagetest"
 )
 
@@ -97,7 +98,7 @@ func TestStoredChecks(t *testing.T) {
 			}
 			_, err := tx.Account(ctx, c.ID, schoolYear)
 			return err
-		}); err == nil || !strings.Contains(err.Error(), "differs from its holds") {
+		}); !errors.Is(err, schema.ErrBrokenLedger) {
 			t.Errorf("Account with a hold it does not hold = %v, want an error", err)
 		}
 	})

@@ -280,29 +280,31 @@ func (t *tx) RemoveFromQueue(ctx context.Context, queue string, certificateID uu
 
 // The account of a certificate and period start, locked on PostgreSQL.
 var (
-	accountByKeySQL   = `SELECT ` + schema.AccountSelect + ` FROM ` + schema.AccountFrom + ` WHERE a.certificate_id = ? AND a.period_start = ?`
-	pgAccountByKeySQL = `SELECT ` + schema.PGAccountSelect + ` FROM ` + schema.PGAccountFrom + ` WHERE a.certificate_id = ? AND a.period_start = ? FOR NO KEY UPDATE OF a`
+	accountByKeySQL = `SELECT ` + schema.AccountSelect + ` FROM ` + schema.AccountFrom + ` WHERE a.certificate_id = ? AND a.period_start = ?`
+	// pgLockAccountSQL locks the account before accountByKeySQL reads it
+	// (schema.AccountSelect says why not in one statement).
+	pgLockAccountSQL = `SELECT 1 FROM accounts WHERE certificate_id = ? AND period_start = ? FOR NO KEY UPDATE`
 )
 
 func (t *tx) Account(ctx context.Context, certificateID uuid.UUID, period funding.Period) (enrollment.AccountState, error) {
 	// Every use of an account is a read-modify-write, and not every path
 	// holds the certificate's lock (the contract paths lock the contract):
 	// lock the account row itself so that no update is lost.
-	q := accountByKeySQL
+	what := certificateID.String() + "@" + period.Start.String()
 	if t.pg() {
-		q = pgAccountByKeySQL
-	}
-	rs, err := schema.ReadSettled(func() ([]schema.Account, error) {
-		row := new(schema.Account)
-		if err := t.tx.NewRaw(q, certificateID, schema.Date(period.Start)).Scan(ctx, row); err != nil {
-			return nil, t.read(err, "account", certificateID.String()+"@"+period.Start.String())
+		var one int
+		if err := t.tx.NewRaw(pgLockAccountSQL, certificateID, schema.Date(period.Start)).Scan(ctx, &one); err != nil {
+			return enrollment.AccountState{}, t.read(err, "account", what)
 		}
-		return []schema.Account{*row}, nil
-	})
-	if err != nil {
+	}
+	row := new(schema.Account)
+	if err := t.tx.NewRaw(accountByKeySQL, certificateID, schema.Date(period.Start)).Scan(ctx, row); err != nil {
+		return enrollment.AccountState{}, t.read(err, "account", what)
+	}
+	if err := row.Check(); err != nil {
 		return enrollment.AccountState{}, err
 	}
-	return rs[0].Domain(), nil
+	return row.Domain(), nil
 }
 
 func (t *tx) SaveAccount(ctx context.Context, a enrollment.AccountState) error {
@@ -584,6 +586,43 @@ func (t *tx) CertificateContracts(ctx context.Context, certificateID uuid.UUID) 
 		out[i] = rows[i].Domain()
 	}
 	return out, nil
+}
+
+// liveContracts is the condition of the partial index contracts_live_key:
+// the statements that name it read live contracts only, whatever the
+// certificate's history.
+const liveContracts = "status IN ('requested', 'accepted', 'active')"
+
+// liveContractsFrom is the contracts table as the reads of live contracts
+// name it: SQLite's planner, without statistics, takes the index of all
+// of a certificate's contracts as readily as the partial one, and is told.
+func (t *tx) liveContractsFrom() string {
+	if t.pg() {
+		return "contracts"
+	}
+	return "contracts INDEXED BY contracts_live_key"
+}
+
+func (t *tx) LiveContracts(ctx context.Context, certificateID uuid.UUID) ([]enrollment.Contract, error) {
+	var rows []schema.Contract
+	err := t.tx.NewRaw("SELECT "+schema.Contracts.List("")+" FROM "+t.liveContractsFrom()+" WHERE certificate_id = ? AND "+liveContracts+
+		" ORDER BY created_at DESC, id DESC", certificateID).Scan(ctx, &rows)
+	if err != nil {
+		return nil, t.read(err, "live contracts", certificateID)
+	}
+	out := make([]enrollment.Contract, len(rows))
+	for i := range rows {
+		out[i] = rows[i].Domain()
+	}
+	return out, nil
+}
+
+func (t *tx) AppliedTo(ctx context.Context, certificateID, provider uuid.UUID) (bool, error) {
+	ok, err := t.tx.NewSelect().Model((*schema.Contract)(nil)).Where("certificate_id = ? AND provider_id = ?", certificateID, provider).Exists(ctx)
+	if err != nil {
+		return false, t.read(err, "applied to", certificateID)
+	}
+	return ok, nil
 }
 
 func (t *tx) RecordCharge(ctx context.Context, contractID uuid.UUID, m funding.Month, amount funding.Money) error {

@@ -529,17 +529,45 @@ func (m *memTx) LockContract(context.Context, uuid.UUID) (enrollment.Contract, e
 
 func (m *memTx) UpdateContract(context.Context, enrollment.Contract) error { return m.deferIt() }
 
-func (m *memTx) CertificateContracts(_ context.Context, certID uuid.UUID) ([]enrollment.Contract, error) {
+// CertificateContracts is deferred: a batch reads only the live contracts
+// of its certificates (Rows.Contracts), so that an application's cost does
+// not grow with its certificate's history.
+func (m *memTx) CertificateContracts(context.Context, uuid.UUID) ([]enrollment.Contract, error) {
+	return nil, m.deferIt()
+}
+
+func (m *memTx) LiveContracts(_ context.Context, certID uuid.UUID) ([]enrollment.Contract, error) {
 	if _, ok := m.st.certs[certID]; !ok {
 		return nil, m.deferIt()
 	}
-	out := make([]enrollment.Contract, 0, len(m.ov.contracts)+len(m.st.contracts[certID]))
+	var out []enrollment.Contract
 	for i := len(m.ov.contracts) - 1; i >= 0; i-- {
-		if m.ov.contracts[i].CertificateID == certID {
-			out = append(out, m.ov.contracts[i])
+		if k := m.ov.contracts[i]; k.CertificateID == certID && k.Status.Live() {
+			out = append(out, k)
 		}
 	}
-	return append(out, m.st.contracts[certID]...), nil
+	for _, k := range m.st.contracts[certID] {
+		if k.Status.Live() {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+// AppliedTo answers from the live contracts read; a provider's application
+// by name to one the certificate holds no live contract with goes through
+// Submit, which reads the past ones.
+func (m *memTx) AppliedTo(ctx context.Context, certID, provider uuid.UUID) (bool, error) {
+	live, err := m.LiveContracts(ctx, certID)
+	if err != nil {
+		return false, err
+	}
+	for _, k := range live {
+		if k.ProviderID == provider {
+			return true, nil
+		}
+	}
+	return false, m.deferIt()
 }
 
 func (m *memTx) SaveRating(context.Context, uuid.UUID, enrollment.Rating, time.Time) error {

@@ -57,8 +57,10 @@ type ClaimLocker interface {
 type Rows struct {
 	Certificates []certificate.Certificate
 	Accounts     []enrollment.AccountState
-	Contracts    []enrollment.Contract
-	Offers       []enrollment.Offer
+	// Contracts are the certificates' live contracts (Status.Live): what
+	// an application is checked against, however long their history.
+	Contracts []enrollment.Contract
+	Offers    []enrollment.Offer
 	// CertVersions are the store's versions of the certificate rows, read
 	// by an optimistic batch (OptimisticStore.ReadBatch); the versions of
 	// the accounts are in AccountState.Version.

@@ -10,7 +10,8 @@
 // (package storage): an in-memory SQLite database, a SQLite file in a
 // temporary directory, and a fresh schema on the PostgreSQL server named by
 // EDUFUND_TEST_POSTGRES (for example
-// postgres://postgres@127.0.0.1:5432/edufund_test?sslmode=disable).
+// postgres://postgres@127.0.0.1:5432/edufund_test?sslmode=disable), opened
+// as it is by default and in the portable profile (storage.WithPortable).
 //
 // When EDUFUND_TEST_POSTGRES is set and the server cannot be reached, the
 // test fails; it never silently skips PostgreSQL.
@@ -36,22 +37,33 @@ const (
 	SQLiteMemory = "sqlite-memory"
 	SQLiteFile   = "sqlite-file"
 	Postgres     = "postgres"
-	// PostgresSerializable is Postgres with default_transaction_isolation
-	// = serializable, to exercise the retry of serialization failures.
-	PostgresSerializable = "postgres-serializable"
+	// PostgresPortable is Postgres opened with storage.WithPortable: the
+	// plain statements a distributed engine runs, every transaction
+	// SERIALIZABLE, so that it also exercises the retry of serialization
+	// failures.
+	PostgresPortable = "postgres-portable"
 )
 
 // EnvPostgres names the variable holding the PostgreSQL test server's URL.
 const EnvPostgres = "EDUFUND_TEST_POSTGRES"
 
-// Kinds lists the kinds Each runs: both SQLite kinds, and Postgres at its
-// default isolation and at serializable when EDUFUND_TEST_POSTGRES is set.
+// Kinds lists the kinds Each runs: both SQLite kinds, and Postgres by
+// default and in the portable profile when EDUFUND_TEST_POSTGRES is set.
 func Kinds() []string {
 	ks := []string{SQLiteMemory, SQLiteFile}
 	if os.Getenv(EnvPostgres) != "" {
-		ks = append(ks, Postgres, PostgresSerializable)
+		ks = append(ks, Postgres, PostgresPortable)
 	}
 	return ks
+}
+
+// Options are the options a kind's store is opened with, before a test's
+// own: a test that opens a kind's DSN itself passes them to storage.Open.
+func Options(kind string) []storage.Option {
+	if kind == PostgresPortable {
+		return []storage.Option{storage.WithPortable()}
+	}
+	return nil
 }
 
 // Each runs fn as a subtest against a fresh, migrated store of every kind
@@ -77,8 +89,9 @@ func Open(t testing.TB, kind string, opts ...storage.Option) *storage.DB {
 // DSN returns the DSN of a fresh store of the given kind, for a test that
 // opens it more than once (a restart): a SQLite file in a temporary
 // directory, or a PostgreSQL schema of its own, dropped when the test ends.
-// An in-memory SQLite store does not outlive its DB. A PostgreSQL kind is
-// skipped or fails as in Open.
+// An in-memory SQLite store does not outlive its DB. A test that opens the
+// DSN with storage.Open itself passes the kind's Options. A PostgreSQL kind
+// is skipped or fails as in Open.
 func DSN(t testing.TB, kind string) string {
 	t.Helper()
 	switch kind {
@@ -86,12 +99,8 @@ func DSN(t testing.TB, kind string) string {
 		return "sqlite::memory:"
 	case SQLiteFile:
 		return "sqlite:" + filepath.Join(t.TempDir(), "edufund.db")
-	case Postgres, PostgresSerializable:
-		extra := url.Values{}
-		if kind == PostgresSerializable {
-			extra.Set("default_transaction_isolation", "serializable")
-		}
-		return postgresSchema(t, extra)
+	case Postgres, PostgresPortable:
+		return postgresSchema(t)
 	}
 	t.Fatalf("storagetest: unknown kind %q", kind)
 	return ""
@@ -120,7 +129,7 @@ func openDSN(t testing.TB, kind, dsn string, opts ...storage.Option) *storage.DB
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := storage.Open(ctx, dsn, opts...)
+	db, err := storage.Open(ctx, dsn, append(Options(kind), opts...)...)
 	if err != nil {
 		t.Fatalf("storagetest: open %s: %v", kind, err)
 	}
@@ -131,7 +140,7 @@ func openDSN(t testing.TB, kind, dsn string, opts ...storage.Option) *storage.DB
 // postgresSchema creates a schema of its own on the test server and returns
 // a DSN whose search_path points at it; the schema is dropped at cleanup
 // (registered before the store's Close, so it runs after it).
-func postgresSchema(t testing.TB, extra url.Values) string {
+func postgresSchema(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(EnvPostgres)
 	if base == "" {
@@ -164,9 +173,6 @@ func postgresSchema(t testing.TB, extra url.Values) string {
 	})
 	q := u.Query()
 	q.Set("search_path", schema)
-	for k, vs := range extra {
-		q[k] = vs
-	}
 	u.RawQuery = q.Encode()
 	return u.String()
 }

@@ -275,10 +275,12 @@ func testAccountsHoldsPostings(t *testing.T, s enrollment.Store) {
 		return nil
 	})
 
-	// An account whose held differs from its holds' is refused, not
-	// read with a made-up split.
+	// An account whose open holds reserve more than it holds is refused,
+	// not read with a negative spent. (That held equals what all its holds
+	// took is CheckInvariants'; a read sums the open holds only, so that
+	// its cost does not grow with the certificate's history.)
 	if err := TryTx(s, func(tx enrollment.Tx) error {
-		if err := tx.SaveHold(ctx, c.ID, SchoolYear, funding.Hold{ID: newID(t), Amount: funding.MustMoney("1.00")}); err != nil {
+		if err := tx.SaveHold(ctx, c.ID, SchoolYear, funding.Hold{ID: newID(t), Amount: funding.MustMoney("1000.01")}); err != nil {
 			return err
 		}
 		_, err := tx.Account(ctx, c.ID, SchoolYear)
@@ -700,6 +702,20 @@ func testContracts(t *testing.T, s enrollment.Store) {
 		}
 		if len(list) != 2 || !sameContract(list[0], k2) || !sameContract(list[1], k1) {
 			t.Errorf("CertificateContracts = %+v", list)
+		}
+		// An application reads the live ones only; "applied before" sees
+		// every status.
+		live, err := tx.LiveContracts(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		if len(live) != 1 || !sameContract(live[0], k2) {
+			t.Errorf("LiveContracts = %+v, want the requested one only", live)
+		}
+		for provider, want := range map[uuid.UUID]bool{f.Provider.ID: true, newID(t): false} {
+			if got, err := tx.AppliedTo(ctx, c.ID, provider); err != nil || got != want {
+				t.Errorf("AppliedTo(%s) = %v, %v; want %v", provider, got, err, want)
+			}
 		}
 		return nil
 	})

@@ -118,7 +118,7 @@ func TestRevokeTokens(t *testing.T) {
 // started again (the store opened anew) refuses what was revoked before.
 func TestRevocationsSurviveRestart(t *testing.T) {
 	for _, kind := range storagetest.Kinds() {
-		if kind == storagetest.SQLiteMemory || kind == storagetest.PostgresSerializable {
+		if kind == storagetest.SQLiteMemory || kind == storagetest.PostgresPortable {
 			continue
 		}
 		t.Run(kind, func(t *testing.T) {

@@ -195,9 +195,14 @@ func (t *Locked) ApplyBatch(ctx context.Context, w batch.Write) error {
 // everything the transactions they waited for committed.
 var (
 	pgLockCertificatesSQL = `SELECT ` + schema.Certificates.List("") + ` FROM certificates WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE`
-	pgLockAccountsSQL     = `SELECT ` + schema.PGAccountSelect + ` FROM ` + schema.PGAccountFrom + ` WHERE a.certificate_id = ANY($1::uuid[]) ORDER BY a.certificate_id, a.period_start FOR NO KEY UPDATE OF a`
-	pgContractsSQL        = `SELECT ` + schema.Contracts.List("") + ` FROM contracts WHERE certificate_id = ANY($1::uuid[])`
-	pgOffersSQL           = `SELECT ` + schema.OfferList + schema.OfferFrom + ` WHERE g.id = ANY($1::uuid[])`
+	// The accounts are locked by one statement and read by the next
+	// (schema.AccountSelect says why).
+	pgLockAccountsSQL = `SELECT 1 FROM accounts WHERE certificate_id = ANY($1::uuid[]) ORDER BY certificate_id, period_start FOR NO KEY UPDATE`
+	pgAccountsSQL     = `SELECT ` + schema.AccountSelect + ` FROM ` + schema.AccountFrom + ` WHERE a.certificate_id = ANY($1::uuid[]) ORDER BY a.certificate_id, a.period_start`
+	// Live contracts only, through the partial index contracts_live_key:
+	// a certificate's past contracts are not read (batch.Rows.Contracts).
+	pgContractsSQL = `SELECT ` + schema.Contracts.List("") + ` FROM contracts WHERE certificate_id = ANY($1::uuid[]) AND status IN ('requested', 'accepted', 'active')`
+	pgOffersSQL    = `SELECT ` + schema.OfferList + schema.OfferFrom + ` WHERE g.id = ANY($1::uuid[])`
 )
 
 // ClaimKeysLock is batch.ClaimLocker: the claim, then the certificates
@@ -237,18 +242,16 @@ func (t *Locked) Prefetch(ctx context.Context, certIDs, groupIDs []uuid.UUID) (b
 	var out batch.Rows
 	var offers []schema.Offer
 	certs := pgUUIDs(certIDs)
-	accts, err := schema.ReadSettled(func() ([]schema.Account, error) {
-		var rs []schema.Account
-		err := t.scanAll(ctx, "accounts", pgLockAccountsSQL, func(rows rowScanner) error {
+	err := t.scanAll(ctx, "accounts", pgLockAccountsSQL, func(rows rowScanner) error { return nil }, certs)
+	if err == nil {
+		err = t.scanAll(ctx, "accounts", pgAccountsSQL, func(rows rowScanner) error {
 			var r schema.Account
-			err := rows.Scan(schema.AccountDest(&r)...)
-			rs = append(rs, r)
-			return err
+			if err := rows.Scan(schema.AccountDest(&r)...); err != nil {
+				return err
+			}
+			out.Accounts = append(out.Accounts, r.Domain())
+			return r.Check()
 		}, certs)
-		return rs, err
-	})
-	for i := range accts {
-		out.Accounts = append(out.Accounts, accts[i].Domain())
 	}
 	if err == nil {
 		err = t.scanAll(ctx, "contracts", pgContractsSQL, func(rows rowScanner) error {

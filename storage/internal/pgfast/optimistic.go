@@ -37,7 +37,7 @@ import (
 var (
 	pgReadKeys         = &pgStmt{"edufund_read_keys", pgIdemRecordsSQL}
 	pgReadCertificates = &pgStmt{"edufund_read_certificates", `SELECT ` + schema.Certificates.List("") + `, xmin::text::bigint FROM certificates WHERE id = ANY($1::uuid[])`}
-	pgReadAccounts     = &pgStmt{"edufund_read_accounts", `SELECT ` + schema.PGAccountSelect + `, a.xmin::text::bigint FROM ` + schema.PGAccountFrom + ` WHERE a.certificate_id = ANY($1::uuid[])`}
+	pgReadAccounts     = &pgStmt{"edufund_read_accounts", `SELECT ` + schema.AccountSelect + `, a.xmin::text::bigint FROM ` + schema.AccountFrom + ` WHERE a.certificate_id = ANY($1::uuid[])`}
 	pgReadContracts    = &pgStmt{"edufund_read_contracts", pgContractsSQL}
 	pgReadOffers       = &pgStmt{"edufund_read_offers", pgOffersSQL}
 	pgReadCounters     = &pgStmt{"edufund_read_counters", `SELECT ` + schema.Counters.List("") + ` FROM counters WHERE key = ANY($1::text[])`}
@@ -92,8 +92,7 @@ func (s *Store) ReadBatch(ctx context.Context, keys []string, certIDs, groupIDs 
 			if err := rows.Scan(append(schema.AccountDest(&r), &v)...); err != nil {
 				return err
 			}
-			// No lock, one snapshot: an unsettled account is a broken ledger.
-			if err := r.Settled(); err != nil {
+			if err := r.Check(); err != nil {
 				return err
 			}
 			a := r.Domain()

@@ -168,8 +168,8 @@ func (r *Category) Domain() certificate.Category {
 	}
 }
 
-// Account is an account as stored, with the split of its held money
-// that the statements reading it derive from its holds (AccountSelect).
+// Account is an account as stored, with its reserve, which the statements
+// reading it derive from its open holds (AccountSelect).
 type Account struct {
 	bun.BaseModel `bun:"table:accounts"`
 
@@ -183,88 +183,59 @@ type Account struct {
 	Expired       int64     `bun:"expired"`
 	Fixed         bool      `bun:"fixed"`
 
-	// Reserved is what the account's holds have open; HoldsHeld what they
-	// took and have not given back, which equals Held unless the read
-	// raced a commit (see settled).
-	Reserved  int64 `bun:"reserved,scanonly"`
-	HoldsHeld int64 `bun:"holds_held,scanonly"`
+	// Reserved is what the account's holds have open.
+	Reserved int64 `bun:"reserved,scanonly"`
 }
 
-// Every read of accounts derives an account's reserve from its holds, and
-// what its holds took and have not given back, to check held against it
-// (settled). A charge moves money from reserved to spent inside a hold and
-// leaves the account's row alone; reserve, release and refund change held
-// with the hold. The reads are AccountSelect + " FROM " + AccountFrom
-// (a is the account) on SQLite, and the pg forms on PostgreSQL, where one
-// scan of the holds gives both sums. CAST: PostgreSQL's sum of bigints is a
-// numeric.
-var accountStored = Accounts.List("a")
-
+// Every read of accounts derives an account's reserve from its holds: a
+// charge moves money from reserved to spent inside a hold and leaves the
+// account's row alone (the monthly close writes no account); reserve,
+// release and refund change held with the hold. Only open holds are summed
+// (amount - charged - released > 0, the condition of the partial index
+// holds_open_idx, written alike: SQLite uses a partial index only for the
+// very term, and not for a comparison of two expressions of columns): a
+// hold used up or given back holds no reserve, so the read costs the same
+// however many contracts the certificate had before.
+//
+// A read that locks the account must not derive the reserve in the same
+// statement on PostgreSQL: at READ COMMITTED a statement that waits for a
+// row lock reads the row's newest version but evaluates its subqueries in
+// the snapshot it started with, so a reserve committed during the wait
+// would be in held and not in the reserve. The locking reads lock first,
+// then read in a statement that starts after the lock is held (tx.Account,
+// pgfast's Prefetch). CAST: PostgreSQL's sum of bigints is a numeric.
 const (
 	holdsReserved  = `CAST(coalesce(sum(h.amount - h.charged - h.released), 0) AS bigint)`
-	holdsHeld      = `CAST(coalesce(sum(h.amount - h.released - h.refunded), 0) AS bigint)`
-	holdsOfAccount = `FROM holds h WHERE h.certificate_id = a.certificate_id AND h.period_start = a.period_start`
+	holdsOfAccount = `FROM holds h WHERE h.certificate_id = a.certificate_id AND h.period_start = a.period_start AND h.amount - h.charged - h.released > 0`
 
-	AccountFrom   = `accounts a`
-	PGAccountFrom = `accounts a CROSS JOIN LATERAL (SELECT ` + holdsReserved + ` AS reserved, ` + holdsHeld + ` AS holds_held ` + holdsOfAccount + `) s`
+	// AccountFrom is the table AccountSelect reads, as a.
+	AccountFrom = `accounts a`
 )
 
-var (
-	AccountSelect   = accountStored + `, (SELECT ` + holdsReserved + ` ` + holdsOfAccount + `) AS reserved, (SELECT ` + holdsHeld + ` ` + holdsOfAccount + `) AS holds_held`
-	PGAccountSelect = accountStored + `, s.reserved, s.holds_held`
-)
+// AccountSelect is the select list of an account read: the stored columns
+// and the reserve of its open holds.
+var AccountSelect = Accounts.List("a") + `, (SELECT ` + holdsReserved + ` ` + holdsOfAccount + `) AS reserved`
 
-// AccountDest is Accounts.Dest(r) and the derived sums, as the account
-// reads list them.
+// ErrBrokenLedger is an account whose open holds reserve more than it
+// holds: a ledger no rule could have written.
+var ErrBrokenLedger = errors.New("account's holds reserve more than it holds")
+
+// Check refuses a read of an account its holds contradict, rather than
+// split it into a negative spent. That held equals what all of its holds
+// took is storage.CheckInvariants' to check: a read sums only the open
+// holds.
+func (r *Account) Check() error {
+	if r.Reserved > r.Held || r.Reserved < 0 {
+		return fmt.Errorf("storage: account %s@%s: held %d, its open holds reserve %d: %w",
+			r.CertificateID, funding.Date(r.PeriodStart), r.Held, r.Reserved, ErrBrokenLedger)
+	}
+	return nil
+}
+
+// AccountDest is Accounts.Dest(r) and the reserve, as AccountSelect lists
+// them.
 func AccountDest(r *Account) []any {
-	return append(Accounts.Dest(r), &r.Reserved, &r.HoldsHeld)
-}
-
-// accountRereads bounds how often a read of accounts is repeated while
-// one is not settled.
-const accountRereads = 3
-
-// settled reports whether the account's held equals its holds'. On
-// PostgreSQL at READ COMMITTED a statement that waits for a row lock reads
-// the row's newest version but evaluates its subqueries in the snapshot
-// it started with: a reserve committed during the wait is in held and not
-// in the holds read. Repeated under the lock, the statement sees both. An
-// account that stays Unsettled breaks the ledger's invariant.
-func (r *Account) Settled() error {
-	if r.HoldsHeld != r.Held {
-		return fmt.Errorf("storage: account %s@%s: held %d, its holds %d: %w",
-			r.CertificateID, funding.Date(r.PeriodStart), r.Held, r.HoldsHeld, ErrUnsettled)
-	}
-	return nil
-}
-
-// ErrUnsettled is an account whose held differs from its holds'.
-var ErrUnsettled = errors.New("account differs from its holds")
-
-// Unsettled is the first account of rs that is not settled.
-func Unsettled(rs []Account) error {
-	for i := range rs {
-		if err := rs[i].Settled(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// ReadSettled runs read, a read of accounts under their locks, again while
-// one it returns is not settled, at most accountRereads times.
-func ReadSettled(read func() ([]Account, error)) ([]Account, error) {
-	var err error
-	for range accountRereads {
-		var rs []Account
-		if rs, err = read(); err != nil {
-			return nil, err
-		}
-		if err = Unsettled(rs); err == nil {
-			return rs, nil
-		}
-	}
-	return nil, err
+	return append(Accounts.Dest(r), &r.Reserved)
 }
 
 // FromAccount is a as a row: its reserve and spent stored as held.

@@ -99,10 +99,9 @@
 //     them. INCLUDE columns of an index (00020) are CockroachDB's STORING,
 //     which accepts INCLUDE; the primary key's INCLUDE is meaningless
 //     where the primary index holds every column, and would go.
-//   - CROSS JOIN LATERAL (the account read of tx.Account), string_agg,
-//     GREATEST, row_number() OVER, COLLATE "C" (00018): not checked
-//     against the engines' documentation here; the batch's account read
-//     already uses scalar subqueries instead of LATERAL.
+//   - string_agg, GREATEST, row_number() OVER, COLLATE "C" (00018): not
+//     checked against the engines' documentation here. (The account reads
+//     use scalar subqueries, not LATERAL.)
 //   - migrations mix DDL and DML in one transaction (.tx.up.sql);
 //     CockroachDB's known limitations restrict schema changes inside
 //     transactions: the migrations may need splitting.

@@ -280,7 +280,8 @@ func (t *tx) RemoveFromQueue(ctx context.Context, queue string, certificateID uu
 
 // The account of a certificate and period start, locked on PostgreSQL.
 var (
-	accountByKeySQL = `SELECT ` + schema.AccountSelect + ` FROM ` + schema.AccountFrom + ` WHERE a.certificate_id = ? AND a.period_start = ?`
+	accountByKeySQL   = `SELECT ` + schema.AccountSelect + ` FROM ` + schema.AccountFrom + ` WHERE a.certificate_id = ? AND a.period_start = ?`
+	pgAccountByKeySQL = `SELECT ` + schema.PGAccountSelect + ` FROM ` + schema.AccountFrom + ` WHERE a.certificate_id = ? AND a.period_start = ?`
 	// pgLockAccountSQL locks the account before accountByKeySQL reads it
 	// (schema.AccountSelect says why not in one statement).
 	pgLockAccountSQL = `SELECT 1 FROM accounts WHERE certificate_id = ? AND period_start = ? FOR NO KEY UPDATE`
@@ -297,8 +298,12 @@ func (t *tx) Account(ctx context.Context, certificateID uuid.UUID, period fundin
 			return enrollment.AccountState{}, t.read(err, "account", what)
 		}
 	}
+	q := accountByKeySQL
+	if t.pg() {
+		q = pgAccountByKeySQL
+	}
 	row := new(schema.Account)
-	if err := t.tx.NewRaw(accountByKeySQL, certificateID, schema.Date(period.Start)).Scan(ctx, row); err != nil {
+	if err := t.tx.NewRaw(q, certificateID, schema.Date(period.Start)).Scan(ctx, row); err != nil {
 		return enrollment.AccountState{}, t.read(err, "account", what)
 	}
 	if err := row.Check(); err != nil {

@@ -198,7 +198,7 @@ var (
 	// The accounts are locked by one statement and read by the next
 	// (schema.AccountSelect says why).
 	pgLockAccountsSQL = `SELECT 1 FROM accounts WHERE certificate_id = ANY($1::uuid[]) ORDER BY certificate_id, period_start FOR NO KEY UPDATE`
-	pgAccountsSQL     = `SELECT ` + schema.AccountSelect + ` FROM ` + schema.AccountFrom + ` WHERE a.certificate_id = ANY($1::uuid[]) ORDER BY a.certificate_id, a.period_start`
+	pgAccountsSQL     = `SELECT ` + schema.PGAccountSelect + ` FROM ` + schema.AccountFrom + ` WHERE a.certificate_id = ANY($1::uuid[]) ORDER BY a.certificate_id, a.period_start`
 	// Live contracts only, through the partial index contracts_live_key:
 	// a certificate's past contracts are not read (batch.Rows.Contracts).
 	pgContractsSQL = `SELECT ` + schema.Contracts.List("") + ` FROM contracts WHERE certificate_id = ANY($1::uuid[]) AND status IN ('requested', 'accepted', 'active')`

@@ -37,7 +37,7 @@ import (
 var (
 	pgReadKeys         = &pgStmt{"edufund_read_keys", pgIdemRecordsSQL}
 	pgReadCertificates = &pgStmt{"edufund_read_certificates", `SELECT ` + schema.Certificates.List("") + `, xmin::text::bigint FROM certificates WHERE id = ANY($1::uuid[])`}
-	pgReadAccounts     = &pgStmt{"edufund_read_accounts", `SELECT ` + schema.AccountSelect + `, a.xmin::text::bigint FROM ` + schema.AccountFrom + ` WHERE a.certificate_id = ANY($1::uuid[])`}
+	pgReadAccounts     = &pgStmt{"edufund_read_accounts", `SELECT ` + schema.PGAccountSelect + `, a.xmin::text::bigint FROM ` + schema.AccountFrom + ` WHERE a.certificate_id = ANY($1::uuid[])`}
 	pgReadContracts    = &pgStmt{"edufund_read_contracts", pgContractsSQL}
 	pgReadOffers       = &pgStmt{"edufund_read_offers", pgOffersSQL}
 	pgReadCounters     = &pgStmt{"edufund_read_counters", `SELECT ` + schema.Counters.List("") + ` FROM counters WHERE key = ANY($1::text[])`}

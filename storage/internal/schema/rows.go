@@ -190,12 +190,16 @@ type Account struct {
 // Every read of accounts derives an account's reserve from its holds: a
 // charge moves money from reserved to spent inside a hold and leaves the
 // account's row alone (the monthly close writes no account); reserve,
-// release and refund change held with the hold. Only open holds are summed
-// (amount - charged - released > 0, the condition of the partial index
-// holds_open_idx, written alike: SQLite uses a partial index only for the
-// very term, and not for a comparison of two expressions of columns): a
-// hold used up or given back holds no reserve, so the read costs the same
-// however many contracts the certificate had before.
+// release and refund change held with the hold. Only open holds are summed,
+// through the partial index holds_open_idx: a hold used up or given back
+// holds no reserve, so the read costs the same however many contracts the
+// certificate had before. Its condition is the very term of the index's,
+// as each engine needs: on SQLite amount - charged - released > 0 (SQLite
+// uses a partial index only for the very term, and not for a comparison
+// of two expressions of columns); on PostgreSQL the stored generated
+// column open, which holds that value: an index whose condition names
+// charged would make every charge of the close a non-HOT update writing
+// every index of holds, while open changes once in a hold's life.
 //
 // A read that locks the account must not derive the reserve in the same
 // statement on PostgreSQL: at READ COMMITTED a statement that waits for a
@@ -206,7 +210,7 @@ type Account struct {
 // pgfast's Prefetch). CAST: PostgreSQL's sum of bigints is a numeric.
 const (
 	holdsReserved  = `CAST(coalesce(sum(h.amount - h.charged - h.released), 0) AS bigint)`
-	holdsOfAccount = `FROM holds h WHERE h.certificate_id = a.certificate_id AND h.period_start = a.period_start AND h.amount - h.charged - h.released > 0`
+	holdsOfAccount = `FROM holds h WHERE h.certificate_id = a.certificate_id AND h.period_start = a.period_start AND `
 
 	// AccountFrom is the table AccountSelect reads, as a.
 	AccountFrom = `accounts a`
@@ -214,7 +218,10 @@ const (
 
 // AccountSelect is the select list of an account read: the stored columns
 // and the reserve of its open holds.
-var AccountSelect = Accounts.List("a") + `, (SELECT ` + holdsReserved + ` ` + holdsOfAccount + `) AS reserved`
+var AccountSelect = Accounts.List("a") + `, (SELECT ` + holdsReserved + ` ` + holdsOfAccount + `h.amount - h.charged - h.released > 0) AS reserved`
+
+// PGAccountSelect is AccountSelect on PostgreSQL.
+var PGAccountSelect = Accounts.List("a") + `, (SELECT ` + holdsReserved + ` ` + holdsOfAccount + `h.open) AS reserved`
 
 // ErrBrokenLedger is an account whose open holds reserve more than it
 // holds: a ledger no rule could have written.

@@ -1,0 +1,25 @@
+package storage_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/edufund/edufund/storage/internal/schema"
+	"github.com/edufund/edufund/storage/storagetest"
+)
+
+// TestApplicationReadsAreFlatPG is TestApplicationReadsAreFlat's account
+// read on PostgreSQL: its condition is the partial index's (the generated
+// column open), which the planner can use only when it names it.
+func TestApplicationReadsAreFlatPG(t *testing.T) {
+	db := storagetest.Open(t, storagetest.Postgres)
+	var plan []string
+	q := `EXPLAIN SELECT ` + schema.PGAccountSelect + ` FROM ` + schema.AccountFrom + ` WHERE a.certificate_id = '01939a4e-0000-7000-8000-000000000000'`
+	if err := db.Bun().NewRaw(q).Scan(context.Background(), &plan); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(plan, "\n"); !strings.Contains(got, "holds_open_idx") {
+		t.Errorf("the account read does not use holds_open_idx:\n%s", got)
+	}
+}

@@ -57,6 +57,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"regexp"
@@ -86,6 +87,7 @@ func main() {
 
 type options struct {
 	addr, db, jwtKey string
+	pprof            string
 	region           string
 	tokenTTL         time.Duration
 	demo             bool
@@ -331,6 +333,7 @@ func serveFlags(fs *flag.FlagSet, o *options) {
 	fs.IntVar(&o.batch.MaxBatch, "batch-max", 0, "applications per batch at most (0: 128)")
 	fs.StringVar(&o.clock, "clock", "", "demo and rehearsal only: start the server's clock at this local time of the demo region, such as 2026-12-10T10:00, and let it run on (refused with -region)")
 	fs.StringVar(&o.oidc, "oidc", "", "the region's identity provider: OIDC configuration file (env EDUFUND_OIDC); with it, demo tokens need -jwt-key")
+	fs.StringVar(&o.pprof, "pprof", "", "for profiling; never expose: serve net/http/pprof on this address (such as 127.0.0.1:6060), a listener of its own; empty: off")
 	fs.DurationVar(&o.revocationRefresh, "revocation-refresh", 5*time.Second, "how often the revocation list is reloaded: the longest a token revoked elsewhere still works here")
 	maxTTLFlag(fs, o)
 }
@@ -638,6 +641,16 @@ func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Servi
 		}
 	}
 
+	if o.pprof != "" {
+		pln, err := net.Listen("tcp", o.pprof)
+		if err != nil {
+			return fmt.Errorf("-pprof: %w", err)
+		}
+		defer pln.Close()
+		fmt.Fprintf(out, "  pprof (for profiling; never expose): http://%s/debug/pprof/\n", pln.Addr())
+		go func() { _ = http.Serve(pln, pprofMux()) }()
+	}
+
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	errc := make(chan error, 1)
@@ -658,6 +671,18 @@ func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Servi
 	}
 	fmt.Fprintln(out, "stopped")
 	return nil
+}
+
+// pprofMux serves the profiles of net/http/pprof, apart from the API's
+// routes so that the API's listener never exposes them.
+func pprofMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 // shiftedClock is the wall clock moved by an offset: the demo's -clock,

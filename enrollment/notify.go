@@ -3,7 +3,6 @@ package enrollment
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -76,41 +75,40 @@ var audiences = map[EventType]audience{
 
 // wording reads, once per relay run, the names a notification's text needs.
 type wording struct {
-	tx       Tx
-	certs    map[uuid.UUID]certificate.Certificate
-	programs map[uuid.UUID]string
+	certs    map[uuid.UUID]certificate.Certificate // the fields OutboxTx.Subjects reads
+	programs map[uuid.UUID]string                  // by contract
 }
 
-func newWording(tx Tx) *wording {
-	return &wording{tx: tx, certs: map[uuid.UUID]certificate.Certificate{}, programs: map[uuid.UUID]string{}}
+// newWording reads what the notifications of es name, at once: one read
+// per event made the relay cost a fifth of the reference server's CPU.
+func newWording(ctx context.Context, ob OutboxTx, es []Event) (*wording, error) {
+	var certs, contracts []uuid.UUID
+	seen := map[uuid.UUID]bool{}
+	for _, e := range es {
+		if audiences[e.Type] == 0 {
+			continue
+		}
+		if id := e.CertificateID; id != uuid.Nil && !seen[id] {
+			seen[id] = true
+			certs = append(certs, id)
+		}
+		if id := e.ContractID; id != uuid.Nil && !seen[id] {
+			seen[id] = true
+			contracts = append(contracts, id)
+		}
+	}
+	w := &wording{}
+	var err error
+	w.certs, w.programs, err = ob.Subjects(ctx, certs, contracts)
+	return w, err
 }
 
-func (w *wording) certificate(ctx context.Context, id uuid.UUID) (certificate.Certificate, error) {
-	if c, ok := w.certs[id]; ok {
-		return c, nil
+func (w *wording) certificate(id uuid.UUID) (certificate.Certificate, error) {
+	c, ok := w.certs[id]
+	if !ok {
+		return c, fmt.Errorf("certificate %s: %w", id, ErrNotFound)
 	}
-	c, err := w.tx.Certificate(ctx, id)
-	if err != nil {
-		return c, err
-	}
-	w.certs[id] = c
 	return c, nil
-}
-
-func (w *wording) program(ctx context.Context, contractID uuid.UUID) (string, error) {
-	c, err := w.tx.Contract(ctx, contractID)
-	if err != nil {
-		return "", err
-	}
-	if name, ok := w.programs[c.ProgramID]; ok {
-		return name, nil
-	}
-	p, err := w.tx.Program(ctx, c.ProgramID)
-	if err != nil {
-		return "", err
-	}
-	w.programs[c.ProgramID] = p.Name
-	return p.Name, nil
 }
 
 // Holder is the person who acts for certificate c: the guardian recorded
@@ -138,7 +136,7 @@ func (s *Service) notificationsOf(ctx context.Context, w *wording, e Event) ([]N
 	var number certificate.Number
 	holder := ""
 	if e.CertificateID != uuid.Nil {
-		c, err := w.certificate(ctx, e.CertificateID)
+		c, err := w.certificate(e.CertificateID)
 		if err != nil {
 			return nil, fmt.Errorf("event %s: %w", e.ID, err)
 		}
@@ -146,11 +144,7 @@ func (s *Service) notificationsOf(ctx context.Context, w *wording, e Event) ([]N
 	}
 	program := ""
 	if e.ContractID != uuid.Nil {
-		name, err := w.program(ctx, e.ContractID)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return nil, fmt.Errorf("event %s: %w", e.ID, err)
-		}
-		program = name
+		program = w.programs[e.ContractID] // "" for a contract not found
 	}
 	cert := "Сертификат № " + string(number)
 	var text string

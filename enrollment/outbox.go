@@ -119,6 +119,12 @@ type OutboxTx interface {
 	ClaimDeliveries(ctx context.Context, now, lease time.Time, limit int, busy []uuid.UUID) ([]Delivery, error)
 	SaveDelivery(ctx context.Context, d Delivery) error
 	Event(ctx context.Context, id uuid.UUID) (Event, error)
+	// Subjects reads what the notifications of a page of events name, in
+	// two statements whatever the page's size: of each certificate its
+	// ID, Number, Scheme, GuardianID and Holder.PersonID (the rest left
+	// zero), and of each contract its program's name. An id not found is
+	// left out.
+	Subjects(ctx context.Context, certIDs, contractIDs []uuid.UUID) (certs map[uuid.UUID]certificate.Certificate, programs map[uuid.UUID]string, err error)
 }
 
 // Feed is what the store reads outside a transaction for the feed and the
@@ -195,7 +201,10 @@ func (s *Service) Publish(ctx context.Context, limit int) (PublishReport, error)
 		if err != nil {
 			return err
 		}
-		w := newWording(tx)
+		w, err := newWording(ctx, ob, es)
+		if err != nil {
+			return err
+		}
 		var ns []Notification
 		var ds []Delivery
 		for _, e := range es {

@@ -61,6 +61,8 @@ import (
 	"os"
 	"os/signal"
 	"regexp"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -631,6 +633,7 @@ func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Servi
 	fmt.Fprintf(out, "edufund listening on %s (database: %s, region: %s, today there: %s)\n", base, db.Dialect(), regionName, svc.Today())
 	bo := batcher.Options()
 	fmt.Fprintf(out, "  applications: batches of up to %d, %d at once, linger %v\n", bo.MaxBatch, bo.Flushers, bo.Linger)
+	fmt.Fprintf(out, "  memory: %s\n", gcPolicy())
 	fmt.Fprintf(out, "  OpenAPI document: %s/v1/openapi.json   health: %s/healthz   metrics: %s/metrics\n", base, base, base)
 	fmt.Fprintf(out, "  pages: %s/\n", base)
 	fmt.Fprintf(out, "  sign-in: %s\n  tokens live at most %v; revocations made elsewhere are seen within %v\n", signInNote, o.maxTTL, o.revocationRefresh)
@@ -671,6 +674,31 @@ func serve(ctx context.Context, o options, db *storage.DB, svc *enrollment.Servi
 	}
 	fmt.Fprintln(out, "stopped")
 	return nil
+}
+
+// The server's own policy for Go's collector, applied where the
+// environment sets none (GOGC, GOMEMLIMIT win): a heap allowed to grow to
+// five times what is live before a collection, capped by a soft limit.
+// Under load the server's live heap is tens of MB, so the cap is seldom
+// reached; at Go's default (GOGC=100) the collector took a fifth of its
+// CPU per application (examples/bench/http, storage/BENCHMARKS.md). A host
+// with less memory to give sets GOMEMLIMIT lower, or GOGC.
+const (
+	serverGOGC     = 400
+	serverMemLimit = 768 << 20
+)
+
+// gcPolicy applies the policy and says which is in force.
+func gcPolicy() string {
+	gogc, limit := os.Getenv("GOGC"), os.Getenv("GOMEMLIMIT")
+	if gogc == "" {
+		debug.SetGCPercent(serverGOGC)
+	}
+	if limit == "" {
+		debug.SetMemoryLimit(serverMemLimit)
+	}
+	return fmt.Sprintf("GOGC=%s, soft limit %s (the server's own where the environment sets none)",
+		cmp.Or(gogc, strconv.Itoa(serverGOGC)), cmp.Or(limit, strconv.Itoa(serverMemLimit>>20)+" MiB"))
 }
 
 // pprofMux serves the profiles of net/http/pprof, apart from the API's

@@ -59,6 +59,7 @@ func main() {
 	flag.BoolVar(&o.skipBase, "skip-baseline", false, "run no baseline (pgbench, raw-SQL floors)")
 	flag.DurationVar(&o.profile, "profile", 5*time.Second, "CPU profile of the server in one extra run after the measured ones (0: none)")
 	flag.StringVar(&o.server, "server", "", "the reference server's binary (default: built from ./examples/server into a temporary directory)")
+	flag.StringVar(&serverGOGC, "server-gogc", "", "start the server with GOGC set to this (such as 100, Go's default) instead of leaving it its own collector policy (GOGC=400 and a soft limit), to measure both")
 	flag.BoolVar(&o.keep, "keep", false, "keep the databases (or the SQLite directory) after the run")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: go run ./examples/bench/http [-pg URL | -sqlite] [flags]\n\n"+

@@ -27,6 +27,9 @@ type server struct {
 // tuning: the server runs as a region starts it, with the defaults.
 func serverEnv() []string {
 	var env []string
+	if serverGOGC != "" {
+		env = append(env, "GOGC="+serverGOGC)
+	}
 	for _, e := range os.Environ() {
 		name, _, _ := strings.Cut(e, "=")
 		switch name {
@@ -59,6 +62,10 @@ func loadDemo(bin, dsn string) error {
 	}
 	return nil
 }
+
+// serverGOGC, when set (-server-gogc), is the GOGC the server is started
+// with, in place of its own collector policy: to measure both.
+var serverGOGC string
 
 // startServer starts bin serving dsn on a free port with the key and the
 // extra flags, its log in logFile, and waits for its address.

@@ -50,6 +50,8 @@ type options struct {
 	skipBase  bool
 	unbatched bool
 	trace     bool
+	portable  bool
+	noFloor   bool
 }
 
 func main() {
@@ -69,6 +71,8 @@ func main() {
 	flag.StringVar(&o.pgbench, "pgbench", "", "pgbench binary (default: /usr/lib/postgresql/*/bin/pgbench)")
 	flag.BoolVar(&o.skipBase, "skip-baseline", false, "do not run the baseline (pgbench, or raw SQLite)")
 	flag.BoolVar(&o.unbatched, "unbatched", true, "also run one transaction per application (Service.Submit)")
+	flag.BoolVar(&o.portable, "portable", false, "PostgreSQL: also run the Batcher on the store's portable profile (storage.WithPortable: no fast paths, every transaction serializable)")
+	flag.BoolVar(&o.noFloor, "no-floor", false, "PostgreSQL: skip the raw-SQL floor (the rows an enrolment writes, batched, no reads, no rules)")
 	flag.BoolVar(&o.trace, "trace", false, "print the mean time of each kind of statement (adds overhead)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the databases after the run (to look at plans)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
@@ -273,14 +277,14 @@ func batched(svc *enrollment.Service, r *region, o options) (func(ctx context.Co
 	bo := b.Options()
 	fmt.Printf("  batcher: %d flushers, at most %d per batch, linger %v\n", bo.Flushers, bo.MaxBatch, bo.Linger)
 	return func(ctx context.Context, key string, c, g int) error {
-		_, err := b.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: r.certs[c], GroupID: r.groups[g], By: enrollment.AsHolder("parent")})
+		_, err := b.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: r.certs[c], GroupID: r.groups[g], By: enrollment.AsHolder(benchGuardian)})
 		return err
 	}, b.Close
 }
 
 func unbatched(svc *enrollment.Service, r *region) func(ctx context.Context, key string, c, g int) error {
 	return func(ctx context.Context, key string, c, g int) error {
-		_, err := svc.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: r.certs[c], GroupID: r.groups[g], By: enrollment.AsHolder("parent")})
+		_, err := svc.Submit(ctx, key, enrollment.SubmitRequest{CertificateID: r.certs[c], GroupID: r.groups[g], By: enrollment.AsHolder(benchGuardian)})
 		return err
 	}
 }

@@ -19,6 +19,10 @@ const (
 	dbPgbench1  = "edufund_bench_pgb1"
 	dbPgbench50 = "edufund_bench_pgb50"
 	dbService   = "edufund_bench_svc"
+	dbFloor     = "edufund_bench_floor"
+
+	floorName  = "raw SQL floor, batched"
+	floorBatch = 32
 )
 
 func runPostgres(ctx context.Context, o options) error {
@@ -62,7 +66,7 @@ func runPostgres(ctx context.Context, o options) error {
 	env := benchutil.PgEnv(u)
 
 	dropAll := func() {
-		for _, d := range []string{dbPgbench1, dbPgbench50, dbService} {
+		for _, d := range []string{dbPgbench1, dbPgbench50, dbService, dbFloor} {
 			_ = exec1("DROP DATABASE IF EXISTS " + d + " WITH (FORCE)")
 		}
 	}
@@ -122,15 +126,28 @@ func runPostgres(ctx context.Context, o options) error {
 					all = append(all, r)
 				}
 			}
-			kinds := []bool{true}
-			if o.unbatched {
-				kinds = append(kinds, false)
-			}
-			for _, batch := range kinds {
-				name := "service, Batcher"
-				if !batch {
-					name = "service, Submit"
+			if !o.skipBase && !o.noFloor {
+				r, err := floorRun(ctx, o, admin, exec1, w)
+				if err != nil {
+					return fmt.Errorf("floor: %w", err)
 				}
+				r.round = round
+				fmt.Fprintf(os.Stderr, "  %s c=%d: %.0f/s\n", floorName, w, r.rate)
+				all = append(all, r)
+			}
+			type kind struct {
+				name            string
+				batch, portable bool
+			}
+			kinds := []kind{{"service, Batcher", true, false}}
+			if o.portable {
+				kinds = append(kinds, kind{"service, Batcher, portable profile", true, true})
+			}
+			if o.unbatched {
+				kinds = append(kinds, kind{"service, Submit", false, false})
+			}
+			for _, k := range kinds {
+				name, batch := k.name, k.batch
 				_ = exec1("DROP DATABASE IF EXISTS " + dbService + " WITH (FORCE)")
 				if err := exec1("CREATE DATABASE " + dbService); err != nil {
 					return err
@@ -139,7 +156,11 @@ func runPostgres(ctx context.Context, o options) error {
 				if err != nil {
 					return err
 				}
-				db, err := benchutil.OpenMigrated(ctx, svcURL, storage.WithMaxOpenConns(o.pool))
+				opts := []storage.Option{storage.WithMaxOpenConns(o.pool)}
+				if k.portable {
+					opts = append(opts, storage.WithPortable())
+				}
+				db, err := benchutil.OpenMigrated(ctx, svcURL, opts...)
 				if err != nil {
 					return err
 				}
@@ -153,8 +174,55 @@ func runPostgres(ctx context.Context, o options) error {
 			}
 		}
 	}
-	printTable("PostgreSQL: enrolments (service) and transactions (pgbench) per second", all, []string{"pgbench tpcb-like s1", "pgbench tpcb-like s50"})
+	printTable("PostgreSQL: enrolments (service) and transactions (pgbench) per second", all, []string{"pgbench tpcb-like s1", "pgbench tpcb-like s50", floorName})
 	return nil
+}
+
+// floorRun loads the region into a fresh database and writes into it, for
+// workers clients, the rows the region's enrolments write, by hand-written
+// batched SQL with no reads and no rules (benchutil.PGFloor): what the
+// service's rate is against the cost of its writes alone.
+func floorRun(ctx context.Context, o options, admin *storage.DB, exec1 func(string) error, workers int) (result, error) {
+	_ = exec1("DROP DATABASE IF EXISTS " + dbFloor + " WITH (FORCE)")
+	if err := exec1("CREATE DATABASE " + dbFloor); err != nil {
+		return result{}, err
+	}
+	url, err := benchutil.DBURL(o.pg, dbFloor)
+	if err != nil {
+		return result{}, err
+	}
+	db, err := benchutil.OpenMigrated(ctx, url)
+	if err != nil {
+		return result{}, err
+	}
+	r, err := loadRegion(ctx, db, o.certs, o.groups)
+	db.Close()
+	if err != nil {
+		return result{}, err
+	}
+	guardians := make([]string, len(r.certs))
+	for i := range guardians {
+		guardians[i] = benchGuardian
+	}
+	f, err := benchutil.NewPGFloor(ctx, url, benchConfig(), benchClock(), r.certs, guardians, r.groups)
+	if err != nil {
+		return result{}, err
+	}
+	defer f.Close()
+	_ = exec1("CHECKPOINT")
+	meter := benchutil.StartBackendMeter(ctx, admin, dbFloor)
+	cpu0 := benchutil.SelfCPU()
+	fr, err := f.Run(ctx, workers, floorBatch, o.duration)
+	if err != nil {
+		return result{}, err
+	}
+	res := result{name: floorName, workers: workers, rate: fr.Rate, ok: fr.OK, errs: fr.Errors, p50: fr.P50, p99: fr.P99,
+		note: fmt.Sprintf("%d per transaction; p50/p99 per transaction", floorBatch)}
+	if fr.OK > 0 {
+		res.clientCPU = (benchutil.SelfCPU() - cpu0) * 1000 / float64(fr.OK)
+		res.serverCPU = meter.Stop() * 1000 / float64(fr.OK)
+	}
+	return res, nil
 }
 
 // runPgbench is benchutil.RunPgbench as one of this benchmark's results.

@@ -17,6 +17,14 @@ import (
 
 const benchMun = "mun-bench"
 
+// benchClock is the region's: 1 September 2025, 09:00 UTC.
+func benchClock() *funding.FixedClock {
+	return &funding.FixedClock{T: time.Date(2025, time.September, 1, 9, 0, 0, 0, time.UTC)}
+}
+
+// benchGuardian applies for every certificate of the region.
+const benchGuardian = "parent"
+
 // schoolYear is the funding period: 1 September – 31 August, so that a
 // submission on 1 September depletes nothing.
 func schoolYear(d funding.Date) funding.Period {
@@ -53,7 +61,7 @@ func (r *region) key() string {
 // issued, activated certificate (its account and grant posting) into
 // nCerts with bulk SQL, which keeps loading at a few seconds.
 func loadRegion(ctx context.Context, db *storage.DB, nCerts, nGroups int) (*region, error) {
-	clock := &funding.FixedClock{T: time.Date(2025, time.September, 1, 9, 0, 0, 0, time.UTC)}
+	clock := benchClock()
 	r := &region{svc: enrollment.NewService(db, clock, benchConfig())}
 	svc := r.svc
 	year := schoolYear(funding.DateOf(clock.T))
@@ -107,7 +115,7 @@ func loadRegion(ctx context.Context, db *storage.DB, nCerts, nGroups int) (*regi
 			PersonID: "template", FullName: "Иванов Пётр", BirthDate: funding.MustDate(2015, time.March, 10),
 			Sex: certificate.Male, Citizenship: "RU", Region: "reg-1", Municipality: benchMun, Registration: certificate.Permanent,
 		},
-		GuardianID: "parent", Category: "city", Funded: true, By: enrollment.AsSystem("bench"),
+		GuardianID: benchGuardian, Category: "city", Funded: true, By: enrollment.AsSystem("bench"),
 	})
 	if err != nil {
 		return nil, err

@@ -289,7 +289,7 @@ func (b *bench) runPostgres(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if floor, err = benchutil.NewPGFloor(ctx, floorDSN, demo.Config(enrollment.DefaultConfig()), b.region.certs, b.region.guardians, b.region.groups); err != nil {
+		if floor, err = benchutil.NewPGFloor(ctx, floorDSN, demo.Config(enrollment.DefaultConfig()), funding.SystemClock{}, b.region.certs, b.region.guardians, b.region.groups); err != nil {
 			return fmt.Errorf("floor: %w", err)
 		}
 		defer floor.Close()

@@ -91,14 +91,14 @@ type FloorRun struct {
 // NewPGFloor opens dsn, a copy of a region holding certs (each held by the
 // guardian of the same index) and groups, submits one application through
 // the library with cfg to learn the rows it writes, and makes every
-// counter the floor's rows update.
-func NewPGFloor(ctx context.Context, dsn string, cfg enrollment.Config, certs []uuid.UUID, guardians []string, groups []uuid.UUID) (*PGFloor, error) {
+// counter the floor's rows update; clock is the region's.
+func NewPGFloor(ctx context.Context, dsn string, cfg enrollment.Config, clock funding.Clock, certs []uuid.UUID, guardians []string, groups []uuid.UUID) (*PGFloor, error) {
 	db, err := storage.Open(ctx, dsn, storage.WithMaxOpenConns(64))
 	if err != nil {
 		return nil, err
 	}
 	f := &PGFloor{db: db, certs: certs[1:]}
-	if err := f.learn(ctx, cfg, certs[0], guardians[0], groups); err != nil {
+	if err := f.learn(ctx, cfg, clock, certs[0], guardians[0], groups); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -118,7 +118,7 @@ func (f *PGFloor) Describe(batch int) string {
 		strings.Join(parts, ", "), len(f.counters), batch)
 }
 
-func (f *PGFloor) learn(ctx context.Context, cfg enrollment.Config, cert uuid.UUID, guardian string, groups []uuid.UUID) error {
+func (f *PGFloor) learn(ctx context.Context, cfg enrollment.Config, clock funding.Clock, cert uuid.UUID, guardian string, groups []uuid.UUID) error {
 	bdb := f.db.Bun()
 	var gs []struct{ ID, ModuleID, ProgramID, ProviderID uuid.UUID }
 	if err := bdb.NewRaw(`SELECT g.id, g.module_id, m.program_id, p.provider_id FROM study_groups g
@@ -159,7 +159,7 @@ func (f *PGFloor) learn(ctx context.Context, cfg enrollment.Config, cert uuid.UU
 	}
 	// The first application on an account of the year also depletes the
 	// months gone by; the template is a second one, as most are.
-	svc := enrollment.NewService(f.db, funding.SystemClock{}, cfg)
+	svc := enrollment.NewService(f.db, clock, cfg)
 	if _, err := svc.Submit(ctx, "floor-warm-up", enrollment.SubmitRequest{CertificateID: cert, GroupID: groups[1], By: enrollment.AsHolder(guardian)}); err != nil {
 		return fmt.Errorf("the warm-up application: %w", err)
 	}

@@ -426,6 +426,8 @@ func (s *Service) snapshot(ctx context.Context, tx Tx, cert certificate.Certific
 	if err != nil {
 		return snap, err
 	}
+	// Exact for the budget-funded registries, the only ones with a quota:
+	// a batch reads no others (LiveContracts).
 	snap.RegistryHeld = heldByRegistry(contracts)
 	for _, k := range contracts {
 		if k.Status.Live() && k.ModuleID == o.Module.ID {

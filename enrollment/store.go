@@ -179,7 +179,10 @@ type ContractTx interface {
 	// LiveContracts lists a certificate's live contracts (Status.Live),
 	// newest first: what an application is checked against. It reads
 	// through an index of live contracts only, so that its cost does not
-	// grow with the certificate's past contracts.
+	// grow with the certificate's past contracts. Within a batch
+	// (enrollment/batch) it lists only those an application's checks
+	// count: on the modules the batch applies to, and in budget-funded
+	// registries (whose quotas count them).
 	LiveContracts(ctx context.Context, certificateID uuid.UUID) ([]Contract, error)
 	// AppliedTo reports whether a certificate has a contract, in any
 	// status, with a provider (the by-name protection's "applied before").

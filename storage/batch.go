@@ -103,9 +103,9 @@ func (t sqliteBatchTx) Prefetch(ctx context.Context, certIDs, groupIDs []uuid.UU
 			return out, err
 		}
 	}
-	// Live contracts only (batch.Rows.Contracts): not the certificates' past.
-	if err := db.NewRaw("SELECT "+schema.Contracts.List("")+" FROM "+t.tx.liveContractsFrom()+" WHERE certificate_id IN (?) AND "+liveContracts,
-		bun.In(certIDs)).Scan(ctx, &cons); err != nil {
+	// The contracts of schema.BatchContracts (batch.Rows.Contracts).
+	if err := db.NewRaw("SELECT "+schema.Contracts.List("")+" FROM "+t.tx.liveContractsFrom()+" WHERE certificate_id IN (?) AND "+fmt.Sprintf(schema.BatchContracts, "IN (?)"),
+		bun.In(certIDs), bun.In(groupIDs)).Scan(ctx, &cons); err != nil {
 		return out, t.read(err, "contracts", len(certIDs))
 	}
 	if err := db.NewRaw(offersSQL+" ORDER BY g.id, ag.period_start, ag.municipality", bun.In(groupIDs)).Scan(ctx, &offers); err != nil {

@@ -536,6 +536,8 @@ func (m *memTx) CertificateContracts(context.Context, uuid.UUID) ([]enrollment.C
 	return nil, m.deferIt()
 }
 
+// LiveContracts lists the live contracts the batch read (Rows.Contracts:
+// on its modules and in budget-funded registries) and its own.
 func (m *memTx) LiveContracts(_ context.Context, certID uuid.UUID) ([]enrollment.Contract, error) {
 	if _, ok := m.st.certs[certID]; !ok {
 		return nil, m.deferIt()

@@ -57,8 +57,11 @@ type ClaimLocker interface {
 type Rows struct {
 	Certificates []certificate.Certificate
 	Accounts     []enrollment.AccountState
-	// Contracts are the certificates' live contracts (Status.Live): what
-	// an application is checked against, however long their history.
+	// Contracts are the certificates' live contracts (Status.Live) an
+	// application is checked against: those on the modules of the batch's
+	// groups (one live contract a module) and those in budget-funded
+	// registries (a registry's quota), not the rest, nor any past one, so
+	// that a batch's reads do not grow with what a certificate holds.
 	Contracts []enrollment.Contract
 	Offers    []enrollment.Offer
 	// CertVersions are the store's versions of the certificate rows, read

@@ -90,6 +90,7 @@ func main() {
 type options struct {
 	addr, db, jwtKey string
 	pprof            string
+	portable         bool
 	region           string
 	tokenTTL         time.Duration
 	demo             bool
@@ -368,6 +369,7 @@ func (c *command) flagSet(o *options) *flag.FlagSet {
 	if !c.noDB {
 		fs.StringVar(&o.db, "db", "sqlite:edufund.db", "database: sqlite:PATH, sqlite::memory: or postgres://… (env EDUFUND_DB)")
 		fs.StringVar(&o.region, "region", "", "region parameters file (env EDUFUND_REGION; see region.example.json); empty: the built-in demo region")
+		fs.BoolVar(&o.portable, "portable", false, "PostgreSQL: the portable profile a Postgres-compatible distributed engine (CockroachDB, YugabyteDB) needs: no fast paths of one PostgreSQL server, every transaction serializable (storage.WithPortable)")
 	}
 	if c.flags != nil {
 		c.flags(fs, o)
@@ -492,7 +494,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer release()
 	}
 	s.logger = slog.New(slog.NewJSONHandler(stderr, nil))
-	db, err := storage.Open(ctx, o.db, storage.WithLogger(s.logger))
+	opts := []storage.Option{storage.WithLogger(s.logger)}
+	if o.portable {
+		opts = append(opts, storage.WithPortable())
+	}
+	db, err := storage.Open(ctx, o.db, opts...)
 	if err != nil {
 		return err
 	}

@@ -199,9 +199,9 @@ var (
 	// (schema.AccountSelect says why).
 	pgLockAccountsSQL = `SELECT 1 FROM accounts WHERE certificate_id = ANY($1::uuid[]) ORDER BY certificate_id, period_start FOR NO KEY UPDATE`
 	pgAccountsSQL     = `SELECT ` + schema.PGAccountSelect + ` FROM ` + schema.AccountFrom + ` WHERE a.certificate_id = ANY($1::uuid[]) ORDER BY a.certificate_id, a.period_start`
-	// Live contracts only, through the partial index contracts_live_key:
-	// a certificate's past contracts are not read (batch.Rows.Contracts).
-	pgContractsSQL = `SELECT ` + schema.Contracts.List("") + ` FROM contracts WHERE certificate_id = ANY($1::uuid[]) AND status IN ('requested', 'accepted', 'active')`
+	// Through the partial index contracts_live_key, the contracts of
+	// schema.BatchContracts (batch.Rows.Contracts).
+	pgContractsSQL = `SELECT ` + schema.Contracts.List("") + ` FROM contracts WHERE certificate_id = ANY($1::uuid[]) AND ` + fmt.Sprintf(schema.BatchContracts, `= ANY($2::uuid[])`)
 	pgOffersSQL    = `SELECT ` + schema.OfferList + schema.OfferFrom + ` WHERE g.id = ANY($1::uuid[])`
 )
 
@@ -259,7 +259,7 @@ func (t *Locked) Prefetch(ctx context.Context, certIDs, groupIDs []uuid.UUID) (b
 			err := rows.Scan(schema.Contracts.Dest(&r)...)
 			out.Contracts = append(out.Contracts, r.Domain())
 			return err
-		}, certs)
+		}, certs, pgUUIDs(groupIDs))
 	}
 	if err == nil {
 		err = t.scanAll(ctx, "offers", pgOffersSQL, func(rows rowScanner) error {

@@ -100,7 +100,7 @@ func (s *Store) ReadBatch(ctx context.Context, keys []string, certIDs, groupIDs 
 			out.Accounts = append(out.Accounts, a)
 			return nil
 		}},
-		{stmt: pgReadContracts, args: []any{certs}, scan: func(rows pgx.Rows) error {
+		{stmt: pgReadContracts, args: []any{certs, pgUUIDs(groupIDs)}, scan: func(rows pgx.Rows) error {
 			var r schema.Contract
 			if err := rows.Scan(schema.Contracts.Dest(&r)...); err != nil {
 				return err

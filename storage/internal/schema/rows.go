@@ -223,6 +223,19 @@ var AccountSelect = Accounts.List("a") + `, (SELECT ` + holdsReserved + ` ` + ho
 // PGAccountSelect is AccountSelect on PostgreSQL.
 var PGAccountSelect = Accounts.List("a") + `, (SELECT ` + holdsReserved + ` ` + holdsOfAccount + `h.open) AS reserved`
 
+// BatchContracts is the condition of a batch's read of its certificates'
+// contracts ($1 or the first ? their ids, $2 or the second the batch's
+// groups): the live ones an application is checked against, those on a
+// module it applies to (one live contract a module) and those in a
+// budget-funded registry (counted against the registry's quota), not the
+// rest of a certificate's live contracts nor any of its past ones, so
+// that a batch reads and decodes no more for a child holding many.
+const BatchContracts = `status IN ('requested', 'accepted', 'active') AND (module_id IN (SELECT module_id FROM study_groups WHERE id %s) OR registry IN ` + BudgetFundedRegistries + `)`
+
+// BudgetFundedRegistries are catalog's budget-funded registries
+// (Registry.BudgetFunded) as an SQL list.
+const BudgetFundedRegistries = `('significant', 'pre_professional', 'general')`
+
 // ErrBrokenLedger is an account whose open holds reserve more than it
 // holds: a ledger no rule could have written.
 var ErrBrokenLedger = errors.New("account's holds reserve more than it holds")

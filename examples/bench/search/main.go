@@ -136,7 +136,7 @@ func run(ctx context.Context, o options, cpuprofile string) error {
 	defer cleanup()
 
 	fmt.Printf("# navigator search, %s\n\n", engine)
-	fmt.Printf("- machine: %d CPUs (%s), Go %s, %s\n", runtime.NumCPU(), cpuModel(), runtime.Version(), gcSetting())
+	fmt.Printf("- machine: %d CPUs (%s), Go %s, %s\n", runtime.NumCPU(), benchutil.CPUModel(), runtime.Version(), gcSetting())
 	if engine == "PostgreSQL" {
 		var version string
 		_ = db.Bun().NewRaw("SHOW server_version").Scan(ctx, &version)
@@ -713,20 +713,6 @@ func poolText(n int) string {
 	return strconv.Itoa(n)
 }
 
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown CPU"
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "model name") {
-			if i := strings.IndexByte(l, ':'); i >= 0 {
-				return strings.TrimSpace(l[i+1:])
-			}
-		}
-	}
-	return "unknown CPU"
-}
 
 func gcSetting() string {
 	if v := os.Getenv("GOGC"); v != "" {

@@ -713,7 +713,6 @@ func poolText(n int) string {
 	return strconv.Itoa(n)
 }
 
-
 func gcSetting() string {
 	if v := os.Getenv("GOGC"); v != "" {
 		return "GOGC=" + v

@@ -74,6 +74,10 @@ func RawSQLite(ctx context.Context, db *storage.DB, reg RawRegion, batched bool,
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'requested', ?, ?, ?, ?, 273, 9, ?, ?, ?, 0, ?, 0, ?, 0, 0, 0, ?, ?, ?, ?)`,
 				[]any{id.String(), cert.String(), g.ID.String(), g.ModuleID.String(), g.ProgramID.String(), g.ProviderID.String(), mun, ps, pe,
 					ps, end, ps, end, amt, amt, amt, amt, amt, hold.String(), now, g.Registry, g.Direction}, true},
+			// The event the service appends with the contract (the outbox).
+			{`INSERT INTO events (id, type, at, actor, reason, certificate_id, contract_id, provider_id, municipality, scheme, payload)
+				VALUES (?, 'contract.requested', ?, 'bench', '', ?, ?, ?, ?, 'supplementary', '{}')`,
+				[]any{uuid.Must(uuid.NewV7()).String(), now, cert.String(), id.String(), g.ProviderID.String(), mun}, true},
 			{`UPDATE counters SET used = used + 1 WHERE key = ? AND used + 1 <= lim`, []any{"program:" + g.ProgramID.String()}, false},
 			{`UPDATE counters SET used = used + 1 WHERE key = ? AND used + 1 <= lim`, []any{"provider:" + g.ProviderID.String()}, false},
 			{`UPDATE counters SET used = used + 1 WHERE key = ? AND used + 1 <= lim`, []any{"direction:" + mun + ":" + g.Direction + ":" + ps}, false},

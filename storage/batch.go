@@ -91,9 +91,9 @@ func (t sqliteBatchTx) Prefetch(ctx context.Context, certIDs, groupIDs []uuid.UU
 	}
 	// One writer, or one serializable snapshot: the accounts and their
 	// holds are read in one state.
-	accountsSQL := `SELECT ` + schema.AccountSelect + ` FROM ` + schema.AccountFrom + ` WHERE a.certificate_id IN (?) ORDER BY a.certificate_id, a.period_start`
+	accountsSQL := schema.AccountRead(t.pg()) + ` WHERE a.certificate_id IN (?) ORDER BY a.certificate_id, a.period_start`
 	if t.pg() {
-		accountsSQL = `SELECT ` + schema.PGAccountSelect + ` FROM ` + schema.AccountFrom + ` WHERE a.certificate_id IN (?) ORDER BY a.certificate_id, a.period_start FOR NO KEY UPDATE OF a`
+		accountsSQL += ` FOR NO KEY UPDATE OF a`
 	}
 	if err := db.NewRaw(accountsSQL, bun.In(certIDs)).Scan(ctx, &accts); err != nil {
 		return out, t.read(err, "accounts", len(certIDs))

@@ -31,8 +31,8 @@ func TestApplicationReadsAreFlat(t *testing.T) {
 		name, query, want string
 	}{
 		{"account", accountByKeySQL, "USING INDEX holds_open_idx"},
-		{"batch accounts", `SELECT ` + schema.AccountSelect + ` FROM ` + schema.AccountFrom + ` WHERE a.certificate_id IN ('a', 'b')`, "USING INDEX holds_open_idx"},
-		{"live contracts", "SELECT id FROM " + lite.liveContractsFrom() + " WHERE certificate_id = ? AND " + liveContracts, "USING INDEX contracts_live_key"},
+		{"batch accounts", schema.AccountRead(false) + ` WHERE a.certificate_id IN ('a', 'b')`, "USING INDEX holds_open_idx"},
+		{"live contracts", "SELECT id FROM " + lite.liveContractsFrom() + " WHERE certificate_id = ? AND " + schema.LiveContracts, "USING INDEX contracts_live_key"},
 	} {
 		rows, err := db.bun.QueryContext(ctx, "EXPLAIN QUERY PLAN "+strings.ReplaceAll(c.query, "?", "'x'"))
 		if err != nil {

@@ -280,8 +280,8 @@ func (t *tx) RemoveFromQueue(ctx context.Context, queue string, certificateID uu
 
 // The account of a certificate and period start, locked on PostgreSQL.
 var (
-	accountByKeySQL   = `SELECT ` + schema.AccountSelect + ` FROM ` + schema.AccountFrom + ` WHERE a.certificate_id = ? AND a.period_start = ?`
-	pgAccountByKeySQL = `SELECT ` + schema.PGAccountSelect + ` FROM ` + schema.AccountFrom + ` WHERE a.certificate_id = ? AND a.period_start = ?`
+	accountByKeySQL   = schema.AccountRead(false) + ` WHERE a.certificate_id = ? AND a.period_start = ?`
+	pgAccountByKeySQL = schema.AccountRead(true) + ` WHERE a.certificate_id = ? AND a.period_start = ?`
 	// pgLockAccountSQL locks the account before accountByKeySQL reads it
 	// (schema.AccountSelect says why not in one statement).
 	pgLockAccountSQL = `SELECT 1 FROM accounts WHERE certificate_id = ? AND period_start = ? FOR NO KEY UPDATE`
@@ -292,15 +292,13 @@ func (t *tx) Account(ctx context.Context, certificateID uuid.UUID, period fundin
 	// holds the certificate's lock (the contract paths lock the contract):
 	// lock the account row itself so that no update is lost.
 	what := certificateID.String() + "@" + period.Start.String()
+	q := accountByKeySQL
 	if t.pg() {
+		q = pgAccountByKeySQL
 		var one int
 		if err := t.tx.NewRaw(pgLockAccountSQL, certificateID, schema.Date(period.Start)).Scan(ctx, &one); err != nil {
 			return enrollment.AccountState{}, t.read(err, "account", what)
 		}
-	}
-	q := accountByKeySQL
-	if t.pg() {
-		q = pgAccountByKeySQL
 	}
 	row := new(schema.Account)
 	if err := t.tx.NewRaw(q, certificateID, schema.Date(period.Start)).Scan(ctx, row); err != nil {
@@ -593,11 +591,6 @@ func (t *tx) CertificateContracts(ctx context.Context, certificateID uuid.UUID) 
 	return out, nil
 }
 
-// liveContracts is the condition of the partial index contracts_live_key:
-// the statements that name it read live contracts only, whatever the
-// certificate's history.
-const liveContracts = "status IN ('requested', 'accepted', 'active')"
-
 // liveContractsFrom is the contracts table as the reads of live contracts
 // name it: SQLite's planner, without statistics, takes the index of all
 // of a certificate's contracts as readily as the partial one, and is told.
@@ -610,7 +603,7 @@ func (t *tx) liveContractsFrom() string {
 
 func (t *tx) LiveContracts(ctx context.Context, certificateID uuid.UUID) ([]enrollment.Contract, error) {
 	var rows []schema.Contract
-	err := t.tx.NewRaw("SELECT "+schema.Contracts.List("")+" FROM "+t.liveContractsFrom()+" WHERE certificate_id = ? AND "+liveContracts+
+	err := t.tx.NewRaw("SELECT "+schema.Contracts.List("")+" FROM "+t.liveContractsFrom()+" WHERE certificate_id = ? AND "+schema.LiveContracts+
 		" ORDER BY created_at DESC, id DESC", certificateID).Scan(ctx, &rows)
 	if err != nil {
 		return nil, t.read(err, "live contracts", certificateID)

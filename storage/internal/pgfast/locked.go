@@ -198,7 +198,7 @@ var (
 	// The accounts are locked by one statement and read by the next
 	// (schema.AccountSelect says why).
 	pgLockAccountsSQL = `SELECT 1 FROM accounts WHERE certificate_id = ANY($1::uuid[]) ORDER BY certificate_id, period_start FOR NO KEY UPDATE`
-	pgAccountsSQL     = `SELECT ` + schema.PGAccountSelect + ` FROM ` + schema.AccountFrom + ` WHERE a.certificate_id = ANY($1::uuid[]) ORDER BY a.certificate_id, a.period_start`
+	pgAccountsSQL     = schema.AccountRead(true) + ` WHERE a.certificate_id = ANY($1::uuid[]) ORDER BY a.certificate_id, a.period_start`
 	// Through the partial index contracts_live_key, the contracts of
 	// schema.BatchContracts (batch.Rows.Contracts).
 	pgContractsSQL = `SELECT ` + schema.Contracts.List("") + ` FROM contracts WHERE certificate_id = ANY($1::uuid[]) AND ` + fmt.Sprintf(schema.BatchContracts, `= ANY($2::uuid[])`)

@@ -230,7 +230,12 @@ var PGAccountSelect = Accounts.List("a") + `, (SELECT ` + holdsReserved + ` ` + 
 // budget-funded registry (counted against the registry's quota), not the
 // rest of a certificate's live contracts nor any of its past ones, so
 // that a batch reads and decodes no more for a child holding many.
-const BatchContracts = `status IN ('requested', 'accepted', 'active') AND (module_id IN (SELECT module_id FROM study_groups WHERE id %s) OR registry IN ` + BudgetFundedRegistries + `)`
+const BatchContracts = LiveContracts + ` AND (module_id IN (SELECT module_id FROM study_groups WHERE id %s) OR registry IN ` + BudgetFundedRegistries + `)`
+
+// LiveContracts is the condition of the partial index contracts_live_key:
+// a read that names it reads live contracts only, whatever the
+// certificate's history.
+const LiveContracts = `status IN ('requested', 'accepted', 'active')`
 
 // BudgetFundedRegistries are catalog's budget-funded registries
 // (Registry.BudgetFunded) as an SQL list.
@@ -250,6 +255,15 @@ func (r *Account) Check() error {
 			r.CertificateID, funding.Date(r.PeriodStart), r.Held, r.Reserved, ErrBrokenLedger)
 	}
 	return nil
+}
+
+// AccountRead is an account read up to its WHERE clause, on PostgreSQL
+// (pg) or SQLite.
+func AccountRead(pg bool) string {
+	if pg {
+		return `SELECT ` + PGAccountSelect + ` FROM ` + AccountFrom
+	}
+	return `SELECT ` + AccountSelect + ` FROM ` + AccountFrom
 }
 
 // AccountDest is Accounts.Dest(r) and the reserve, as AccountSelect lists

@@ -471,3 +471,76 @@ func TestEveryEventKind(t *testing.T) {
 		require.Empty(t, seen, "events of kinds EventTypes does not list")
 	})
 }
+
+// TestRelayLateEvent: the relay reads from a mark shortly before the last
+// event it numbered, so that the numbered events' dead versions are not
+// read again, and an event of a transaction that committed long after it
+// was appended, behind the mark, is still numbered: at once when nothing
+// is past the mark, and by a sweep within 64 runs while events keep
+// coming; after the others, with the next seq.
+func TestRelayLateEvent(t *testing.T) {
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		ctx := context.Background()
+		r := storagetest.NewRegion(t, db, storagetest.RegionOptions{})
+		r.Child(1)
+		before := published(t, r, enrollment.EventFilter{})
+		require.NotEmpty(t, before)
+		// An event appended an hour ago by a transaction that commits now.
+		appendAt := func(at time.Time) enrollment.Event {
+			id := uuid.Must(uuid.NewV7())
+			ms := uint64(at.UnixMilli())
+			for i := range 6 {
+				id[i] = byte(ms >> (40 - 8*i))
+			}
+			e := enrollment.Event{ID: id, Type: enrollment.BudgetSet, At: at, Actor: "test", Municipality: storagetest.Municipality, Payload: json.RawMessage(`{}`)}
+			require.NoError(t, db.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
+				return tx.(enrollment.EventTx).AppendEvent(ctx, e)
+			}))
+			return e
+		}
+		// seqOf reads the feed without running the relay.
+		seqOf := func(id uuid.UUID) int64 {
+			f := enrollment.EventFilter{Limit: enrollment.MaxEvents}
+			for {
+				es, err := r.Service.Events(ctx, sys, f)
+				require.NoError(t, err)
+				for _, e := range es {
+					if e.ID == id {
+						return e.Seq
+					}
+				}
+				if len(es) < f.Limit {
+					return 0
+				}
+				f.After = es[len(es)-1].Seq
+			}
+		}
+
+		// Nothing else to number: the run that finds nothing past the mark
+		// reads from the start.
+		late := appendAt(time.Now().Add(-time.Hour))
+		rep, err := r.Service.Publish(ctx, 100)
+		require.NoError(t, err)
+		require.Equal(t, 1, rep.Events)
+		require.Equal(t, before[len(before)-1].Seq+1, seqOf(late.ID))
+
+		// Events keep coming: the runs number them past the mark, and a
+		// sweep the late one.
+		late = appendAt(time.Now().Add(-time.Hour))
+		runs, lateSeq := 0, int64(0)
+		for ; runs < 64 && lateSeq == 0; runs++ {
+			e := appendAt(time.Now())
+			rep, err := r.Service.Publish(ctx, 100)
+			require.NoError(t, err)
+			require.NotZero(t, rep.Events)
+			lateSeq = seqOf(late.ID)
+			require.NotZero(t, seqOf(e.ID), "the current event is numbered by the run after it")
+		}
+		require.NotZero(t, lateSeq, "the late event is numbered within a sweep's runs")
+		require.Greater(t, runs, 1, "the runs read from the mark: the late event waits for a sweep")
+		all := published(t, r, enrollment.EventFilter{})
+		for i, e := range all {
+			require.Equal(t, int64(i+1), e.Seq, "the feed has no gap and no repeat")
+		}
+	})
+}

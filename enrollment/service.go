@@ -126,11 +126,12 @@ type Service struct {
 	cfg   Config
 	rules *ruleCache
 	kinds *hourKinds
+	relay *relayMark
 }
 
 // NewService returns a Service over store. clock is the only source of "now".
 func NewService(store Store, clock funding.Clock, cfg Config) *Service {
-	return &Service{store: store, clock: clock, cfg: cfg, rules: newRuleCache(cfg), kinds: &hourKinds{}}
+	return &Service{store: store, clock: clock, cfg: cfg, rules: newRuleCache(cfg), kinds: &hourKinds{}, relay: &relayMark{}}
 }
 
 // Config returns the parameters the service was made with; RulesOn adds

@@ -105,3 +105,6 @@ func (db *DB) insertAsOf(ctx context.Context, t *schema.Table, row any) error {
 // SearchSizeCap sets how far the navigator counts a word's postings, so
 // that a test sees other words drive a search.
 func (db *DB) SearchSizeCap(n int) { db.sizeCap = n }
+
+// CheckFeedIndexes is checkFeedIndexes, for the PostgreSQL test.
+var CheckFeedIndexes = checkFeedIndexes

@@ -33,6 +33,12 @@ func TestApplicationReadsAreFlat(t *testing.T) {
 		{"account", accountByKeySQL, "USING INDEX holds_open_idx"},
 		{"batch accounts", schema.AccountRead(false) + ` WHERE a.certificate_id IN ('a', 'b')`, "USING INDEX holds_open_idx"},
 		{"live contracts", "SELECT id FROM " + lite.liveContractsFrom() + " WHERE certificate_id = ? AND " + schema.LiveContracts, "USING INDEX contracts_live_key"},
+		// The feed's subject indexes hold published events only (migration
+		// 00034), which its condition seq > cursor implies.
+		{"feed by certificate", feedSQL("certificate_id"), "USING INDEX events_certificate_idx"},
+		{"feed by contract", feedSQL("contract_id"), "USING INDEX events_contract_idx"},
+		{"feed by provider", feedSQL("provider_id"), "USING INDEX events_provider_idx"},
+		{"feed by municipality", feedSQL("municipality"), "USING INDEX events_municipality_idx"},
 	} {
 		rows, err := db.bun.QueryContext(ctx, "EXPLAIN QUERY PLAN "+strings.ReplaceAll(c.query, "?", "'x'"))
 		if err != nil {
@@ -49,8 +55,53 @@ func TestApplicationReadsAreFlat(t *testing.T) {
 		}
 		rows.Close()
 		got := strings.Join(plan, "; ")
-		if !strings.Contains(got, c.want) || strings.Contains(got, "SCAN h") {
+		if !strings.Contains(got, c.want) || strings.Contains(got, "SCAN h") || strings.Contains(got, "TEMP B-TREE") {
 			t.Errorf("%s: plan %q, want %q", c.name, got, c.want)
 		}
 	}
+}
+
+// TestUnpublishedEventsSkipTheFeedIndexes: an application appends its event
+// with the key and events_unpublished_idx only; the feed's indexes take it
+// when the relay numbers it (migration 00034).
+func TestUnpublishedEventsSkipTheFeedIndexes(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "feed.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var defs []string
+	if err := db.bun.NewRaw("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL ORDER BY name").Scan(ctx, &defs); err != nil {
+		t.Fatal(err)
+	}
+	checkFeedIndexes(t, defs, "WHERE seq IS NOT NULL")
+}
+
+// checkFeedIndexes checks that every index of events but the unpublished
+// one holds published events only (SQLite's UNIQUE of seq, a column
+// constraint, is not in defs).
+func checkFeedIndexes(t *testing.T, defs []string, partial string) {
+	t.Helper()
+	seen := 0
+	for _, d := range defs {
+		switch {
+		case strings.Contains(d, "events_unpublished_idx"), strings.Contains(d, "events_pkey"):
+		case !strings.Contains(d, partial):
+			t.Errorf("an index of events holds unpublished events: %s", d)
+		default:
+			seen++
+		}
+	}
+	if seen < 4 {
+		t.Errorf("%d of the feed's 4 subject indexes found: %q", seen, defs)
+	}
+}
+
+// feedSQL is the shape of the feed's read (DB.Events) by one subject.
+func feedSQL(subject string) string {
+	return "SELECT id FROM events WHERE seq > 0 AND " + subject + " = ? ORDER BY seq LIMIT 50"
 }

@@ -2,9 +2,11 @@ package storage_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/edufund/edufund/storage"
 	"github.com/edufund/edufund/storage/internal/schema"
 	"github.com/edufund/edufund/storage/storagetest"
 )
@@ -21,5 +23,20 @@ func TestApplicationReadsAreFlatPG(t *testing.T) {
 	}
 	if got := strings.Join(plan, "\n"); !strings.Contains(got, "holds_open_idx") {
 		t.Errorf("the account read does not use holds_open_idx:\n%s", got)
+	}
+}
+
+// TestUnpublishedEventsSkipTheFeedIndexesPG is
+// TestUnpublishedEventsSkipTheFeedIndexes on PostgreSQL, where the seq's
+// uniqueness is a partial index too.
+func TestUnpublishedEventsSkipTheFeedIndexesPG(t *testing.T) {
+	db := storagetest.Open(t, storagetest.Postgres)
+	var defs []string
+	if err := db.Bun().NewRaw("SELECT indexdef FROM pg_indexes WHERE tablename = 'events' ORDER BY indexname").Scan(context.Background(), &defs); err != nil {
+		t.Fatal(err)
+	}
+	storage.CheckFeedIndexes(t, defs, "WHERE (seq IS NOT NULL)")
+	if !slices.ContainsFunc(defs, func(d string) bool { return strings.Contains(d, "UNIQUE INDEX events_seq_key") }) {
+		t.Errorf("seq is not unique: %q", defs)
 	}
 }

@@ -38,11 +38,32 @@ func (t *tx) Event(ctx context.Context, id uuid.UUID) (enrollment.Event, error) 
 }
 
 // UnpublishedEvents reads through events_unpublished_idx, a partial index
-// holding only the events the relay has still to number.
-func (t *tx) UnpublishedEvents(ctx context.Context, limit int) ([]enrollment.Event, error) {
+// holding only the events the relay has still to number (and, until the
+// table is vacuumed, the numbered ones' dead versions: from skips them).
+func (t *tx) UnpublishedEvents(ctx context.Context, from uuid.UUID, limit int) ([]enrollment.Event, error) {
 	var rows []schema.Event
-	if err := t.tx.NewSelect().Model(&rows).Where("seq IS NULL").OrderExpr("id").Limit(int64(limit)).Scan(ctx); err != nil {
+	q := t.tx.NewSelect().Model(&rows).Where("seq IS NULL")
+	if from != uuid.Nil {
+		q = q.Where("id >= ?", from)
+	}
+	// On PostgreSQL a plain index scan, not a bitmap one (the planner's
+	// choice for the few rows it expects): it marks the dead versions it
+	// passes, so later reads skip them without visiting the table and the
+	// index reuses their room instead of growing until the table is
+	// vacuumed. The portable profile leaves planner settings out.
+	plain := t.pg() && !t.db.portable
+	if plain {
+		if _, err := t.tx.ExecContext(ctx, "SET LOCAL enable_bitmapscan = off"); err != nil {
+			return nil, t.read(err, "unpublished events", "")
+		}
+	}
+	if err := q.OrderExpr("id").Limit(int64(limit)).Scan(ctx); err != nil {
 		return nil, t.read(err, "unpublished events", "")
+	}
+	if plain {
+		if _, err := t.tx.ExecContext(ctx, "SET LOCAL enable_bitmapscan = on"); err != nil {
+			return nil, t.read(err, "unpublished events", "")
+		}
 	}
 	return eventsOf(rows), nil
 }

@@ -3,6 +3,8 @@ package storage
 import (
 	"context"
 	"fmt"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,10 +32,15 @@ type sqliteBatchTx struct {
 var _ batch.Tx = sqliteBatchTx{}
 
 // inBatchTx runs fn in one transaction with InTx's retries.
+// SQLite's statements met in it are prepared after it (lite.go).
 func (b sqliteBulk) inBatchTx(ctx context.Context, fn func(ctx context.Context, tx batch.Tx) error) error {
-	return b.db.InTx(ctx, func(ctx context.Context, t enrollment.Tx) error {
+	err := b.db.InTx(ctx, func(ctx context.Context, t enrollment.Tx) error {
 		return fn(ctx, sqliteBatchTx{t.(*tx)})
 	})
+	if b.db.dialect == SQLite {
+		b.db.lite.preparePending(context.WithoutCancel(ctx), b.db.bun.DB)
+	}
+	return err
 }
 
 // batchChunk bounds the rows of one statement; bun interpolates the values
@@ -202,6 +209,9 @@ func guardSQL(db bun.IDB, g batch.CounterGuard) string {
 // ApplyBatch writes a batch's effects: one statement per table, then each
 // guard.
 func (t sqliteBatchTx) ApplyBatch(ctx context.Context, w batch.Write) error {
+	if !t.pg() {
+		return t.applyLite(ctx, w)
+	}
 	qs, err := t.batchWrites(w)
 	if err != nil {
 		return err
@@ -258,4 +268,64 @@ func (t sqliteBatchTx) batchWrites(w batch.Write) ([]string, error) {
 		qs = append(qs, db.NewDelete().Model((*schema.IdempotencyKey)(nil)).Where("key IN (?)", bun.In(part)).String())
 	}
 	return qs, nil
+}
+
+// applyLite is ApplyBatch on SQLite: the statements of batchWrites with
+// their values as parameters, prepared once (lite.go).
+func (t sqliteBatchTx) applyLite(ctx context.Context, w batch.Write) error {
+	rs, err := schema.WritesOf(w)
+	if err != nil {
+		return err
+	}
+	for _, s := range []struct {
+		tb     *schema.Table
+		rows   any
+		n      int
+		suffix string
+	}{
+		{schema.Contracts, rs.Contracts, len(rs.Contracts), ""},
+		{schema.Holds, rs.Holds, len(rs.Holds), " ON CONFLICT (id) DO UPDATE SET " + schema.HoldUpdate},
+		{schema.Postings, rs.Postings, len(rs.Postings), ""},
+		{schema.Events, rs.Events, len(rs.Events), ""},
+		{schema.Accounts, rs.Accounts, len(rs.Accounts), " ON CONFLICT (certificate_id, period_start) DO UPDATE SET " + schema.Accounts.Set()},
+		{schema.Counters, rs.Counters, len(rs.Counters), " ON CONFLICT (key) DO UPDATE SET used = counters.used + EXCLUDED.used"},
+		{schema.Idempotency, rs.Results, len(rs.Results), " ON CONFLICT (key) DO UPDATE SET result = EXCLUDED.result"},
+	} {
+		per := liteRowsPer(s.tb)
+		rv := reflect.ValueOf(s.rows)
+		for start := 0; start < s.n; start += per {
+			end := min(start+per, s.n)
+			args, err := liteArgs(s.tb, rv.Slice(start, end).Interface(), make([]any, 0, (end-start)*len(s.tb.Columns)))
+			if err != nil {
+				return err
+			}
+			if _, err := t.liteExec(ctx, liteInsert(s.tb, end-start, s.suffix), args...); err != nil {
+				return t.write(err, "apply batch")
+			}
+		}
+	}
+	for _, part := range chunkOf(rs.Release, batchChunk) {
+		args := make([]any, len(part))
+		for i, k := range part {
+			args[i] = k
+		}
+		q := "DELETE FROM idempotency WHERE key IN (" + strings.Repeat("?, ", len(part)-1) + "?)"
+		if _, err := t.liteExec(ctx, q, args...); err != nil {
+			return t.write(err, "apply batch")
+		}
+	}
+	for _, g := range w.Guards {
+		q, args := "UPDATE counters SET used = used + ? WHERE key = ? AND used + ? <= lim", []any{g.Add, g.Key, g.Add + g.Room}
+		if g.Exact {
+			q, args = q+" AND used = ? AND lim = ?", append(args, g.Used, g.Limit)
+		}
+		res, err := t.liteExec(ctx, q, args...)
+		if err != nil {
+			return t.write(err, "apply batch")
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return fmt.Errorf("storage: apply batch: counter %q changed: %w", g.Key, batch.ErrStale)
+		}
+	}
+	return nil
 }

@@ -54,6 +54,8 @@ type DB struct {
 	sizeCap int
 	// portable is WithPortable on PostgreSQL.
 	portable bool
+	// lite is SQLite's prepared batch statements (lite.go).
+	lite liteStmts
 }
 
 var (
@@ -286,7 +288,10 @@ func redact(dsn string) string {
 }
 
 // Close closes the connection pool.
-func (db *DB) Close() error { return db.bun.Close() }
+func (db *DB) Close() error {
+	db.lite.close()
+	return db.bun.Close()
+}
 
 // Dialect is "pg" or "sqlite".
 func (db *DB) Dialect() string { return db.dialect }

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"reflect"
 	"strings"
@@ -49,6 +50,24 @@ const batchChunk = 500
 
 func (t sqliteBatchTx) ClaimKeys(ctx context.Context, recs []enrollment.IdempotencyRecord) ([]string, error) {
 	var claimed []string
+	if !t.pg() {
+		for _, part := range chunkOf(schema.Claims(recs, time.Now()), liteRowsPer(schema.Idempotency)) {
+			args, err := liteArgs(schema.Idempotency, part, nil)
+			if err != nil {
+				return claimed, err
+			}
+			err = t.liteQuery(ctx, liteInsert(schema.Idempotency, len(part), " ON CONFLICT (key) DO NOTHING RETURNING key"), args, func(rows *sql.Rows) error {
+				var k string
+				err := rows.Scan(&k)
+				claimed = append(claimed, k)
+				return err
+			})
+			if err != nil {
+				return claimed, t.write(err, "claim keys")
+			}
+		}
+		return claimed, nil
+	}
 	for _, part := range chunkOf(schema.Claims(recs, time.Now()), batchChunk) {
 		var keys []string
 		err := t.tx.tx.NewInsert().Model(&part).On("CONFLICT (key) DO NOTHING").Returning("key").Scan(ctx, &keys)
@@ -63,6 +82,18 @@ func (t sqliteBatchTx) ClaimKeys(ctx context.Context, recs []enrollment.Idempote
 func (t sqliteBatchTx) IdempotencyRecords(ctx context.Context, keys []string) ([]enrollment.IdempotencyRecord, error) {
 	var out []enrollment.IdempotencyRecord
 	for _, part := range chunkOf(keys, batchChunk) {
+		if !t.pg() {
+			err := t.liteQuery(ctx, "SELECT "+schema.Idempotency.List("")+" FROM idempotency WHERE key IN "+liteIn(len(part)), liteList(part), func(rows *sql.Rows) error {
+				var r schema.IdempotencyKey
+				err := rows.Scan(schema.Idempotency.Dest(&r)...)
+				out = append(out, r.Domain())
+				return err
+			})
+			if err != nil {
+				return out, t.read(err, "idempotency keys", len(part))
+			}
+			continue
+		}
 		var rows []schema.IdempotencyKey
 		if err := t.tx.tx.NewSelect().Model(&rows).Where("key IN (?)", bun.In(part)).Scan(ctx); err != nil {
 			return out, t.read(err, "idempotency keys", len(part))
@@ -85,6 +116,9 @@ func (t sqliteBatchTx) Prefetch(ctx context.Context, certIDs, groupIDs []uuid.UU
 	var out batch.Rows
 	if len(certIDs) > batchChunk || len(groupIDs) > batchChunk {
 		return out, fmt.Errorf("storage: batch of %d certificates, %d groups: at most %d", len(certIDs), len(groupIDs), batchChunk)
+	}
+	if !t.pg() {
+		return t.prefetchLite(ctx, certIDs, groupIDs)
 	}
 	var (
 		certs  []schema.Certificate
@@ -156,6 +190,19 @@ func (t sqliteBatchTx) LockCounters(ctx context.Context, keys, read []string) ([
 func (t sqliteBatchTx) counters(ctx context.Context, keys []string, lock bool) ([]enrollment.Counter, error) {
 	if len(keys) == 0 {
 		return nil, nil
+	}
+	if !t.pg() {
+		var out []enrollment.Counter
+		err := t.liteQuery(ctx, "SELECT "+schema.Counters.List("")+" FROM counters WHERE key IN "+liteIn(len(keys)), liteList(keys), func(rows *sql.Rows) error {
+			var r schema.Counter
+			err := rows.Scan(schema.Counters.Dest(&r)...)
+			out = append(out, enrollment.Counter{Key: r.Key, Used: r.Used, Limit: r.Lim})
+			return err
+		})
+		if err != nil {
+			return nil, t.read(err, "counters", len(keys))
+		}
+		return out, nil
 	}
 	var rows []schema.Counter
 	var err error
@@ -328,4 +375,58 @@ func (t sqliteBatchTx) applyLite(ctx context.Context, w batch.Write) error {
 		}
 	}
 	return nil
+}
+
+// prefetchLite is Prefetch on SQLite, its statements prepared once
+// (lite.go).
+func (t sqliteBatchTx) prefetchLite(ctx context.Context, certIDs, groupIDs []uuid.UUID) (batch.Rows, error) {
+	var out batch.Rows
+	certs, groups := liteList(certIDs), liteList(groupIDs)
+	err := t.liteQuery(ctx, "SELECT "+schema.Certificates.List("")+" FROM certificates WHERE id IN "+liteIn(len(certIDs))+" ORDER BY id", certs, func(rows *sql.Rows) error {
+		var r schema.Certificate
+		err := rows.Scan(schema.Certificates.Dest(&r)...)
+		out.Certificates = append(out.Certificates, r.Domain())
+		return err
+	})
+	if err != nil {
+		return out, t.read(err, "certificates", len(certIDs))
+	}
+	err = t.liteQuery(ctx, schema.AccountRead(false)+" WHERE a.certificate_id IN "+liteIn(len(certIDs))+" ORDER BY a.certificate_id, a.period_start", certs, func(rows *sql.Rows) error {
+		var r schema.Account
+		if err := rows.Scan(schema.AccountDest(&r)...); err != nil {
+			return err
+		}
+		if err := r.Check(); err != nil {
+			return err
+		}
+		out.Accounts = append(out.Accounts, r.Domain())
+		return nil
+	})
+	if err != nil {
+		return out, t.read(err, "accounts", len(certIDs))
+	}
+	// The contracts of schema.BatchContracts (batch.Rows.Contracts).
+	q := "SELECT " + schema.Contracts.List("") + " FROM " + t.tx.liveContractsFrom() + " WHERE certificate_id IN " + liteIn(len(certIDs)) +
+		" AND " + fmt.Sprintf(schema.BatchContracts, "IN "+liteIn(len(groupIDs)))
+	err = t.liteQuery(ctx, q, append(append([]any{}, certs...), groups...), func(rows *sql.Rows) error {
+		var r schema.Contract
+		err := rows.Scan(schema.Contracts.Dest(&r)...)
+		out.Contracts = append(out.Contracts, r.Domain())
+		return err
+	})
+	if err != nil {
+		return out, t.read(err, "contracts", len(certIDs))
+	}
+	var offers []schema.Offer
+	err = t.liteQuery(ctx, "SELECT "+schema.OfferList+schema.OfferFrom+" WHERE g.id IN "+liteIn(len(groupIDs))+" ORDER BY g.id, ag.period_start, ag.municipality", groups, func(rows *sql.Rows) error {
+		var o schema.Offer
+		err := rows.Scan(schema.OfferDest(&o)...)
+		offers = append(offers, o)
+		return err
+	})
+	if err != nil {
+		return out, t.read(err, "offers", len(groupIDs))
+	}
+	out.Offers = schema.JoinOffers(offers)
+	return out, nil
 }

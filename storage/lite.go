@@ -129,12 +129,16 @@ func liteRowsPer(tb *schema.Table) int {
 	return max(1, min(batchChunk, liteParams/len(tb.Columns)))
 }
 
-// liteArgs appends the column values of rows, a slice of pointers to tb's
-// row struct, as bun's SQLite dialect writes them into a statement.
+// liteArgs appends the column values of rows, a slice of tb's row struct
+// or of pointers to it, as bun's SQLite dialect writes them into a
+// statement.
 func liteArgs(tb *schema.Table, rows any, args []any) ([]any, error) {
 	rv := reflect.ValueOf(rows)
 	for i := range rv.Len() {
-		row := rv.Index(i).Elem()
+		row := rv.Index(i)
+		if row.Kind() == reflect.Pointer {
+			row = row.Elem()
+		}
 		for _, c := range tb.Columns {
 			v, err := liteValue(row.Field(c.Index).Interface())
 			if err != nil {
@@ -175,4 +179,40 @@ func liteValue(v any) (any, error) {
 		return x, nil
 	}
 	return nil, fmt.Errorf("a value of type %T", v)
+}
+
+// liteQuery runs text with args in t's transaction, prepared once, and
+// scans each row with scan.
+func (t *tx) liteQuery(ctx context.Context, text string, args []any, scan func(rows *sql.Rows) error) error {
+	var rows *sql.Rows
+	var err error
+	if st, ok := t.db.lite.get(text); ok {
+		rows, err = t.tx.Tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	} else {
+		rows, err = t.tx.Tx.QueryContext(ctx, text, args...)
+	}
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// liteIn is a list of n parameters, (?, ?, …).
+func liteIn(n int) string {
+	return "(" + strings.Repeat("?, ", max(n, 1)-1) + "?)"
+}
+
+// liteList is vs as arguments.
+func liteList[T any](vs []T) []any {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = v
+	}
+	return out
 }

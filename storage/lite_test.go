@@ -72,3 +72,25 @@ func TestLiteValuesAreBuns(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLitePragmas: a file store's connection runs with the settings the
+// store relies on: WAL, a commit on disk before it is acknowledged, and a
+// page cache of 64 MiB (SQLite's 2 MiB sent the server's reads to the
+// operating system).
+func TestSQLitePragmas(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "pragmas.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "2", "cache_size": "-65536", "foreign_keys": "1"} {
+		var got string
+		if err := db.bun.DB.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
+		}
+	}
+}

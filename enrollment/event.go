@@ -112,7 +112,9 @@ type Event struct {
 	ID uuid.UUID // UUIDv7: the de-duplication key a subscriber keeps
 	// Seq is the event's place in the feed, given by the relay once the
 	// event is committed; 0 until then. Seqs only grow, in the order
-	// events became visible, so a cursor never skips one.
+	// events became visible (an event whose transaction committed long
+	// after it was appended comes a few runs of the relay later), so a
+	// cursor never skips one.
 	Seq    int64
 	Type   EventType
 	At     time.Time

@@ -94,3 +94,20 @@ func TestSQLitePragmas(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLiteCacheOfTheDSN: a DSN that sets its own page cache keeps it.
+func TestSQLiteCacheOfTheDSN(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "small.db")+"?_pragma=cache_size(-2000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var got string
+	if err := db.bun.DB.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if got != "-2000" {
+		t.Errorf("PRAGMA cache_size = %s, want the DSN's -2000", got)
+	}
+}

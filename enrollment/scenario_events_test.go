@@ -34,10 +34,17 @@ func published(t *testing.T, r *storagetest.Region, f enrollment.EventFilter) []
 			break
 		}
 	}
+	return feed(t, r, f)
+}
+
+// feed reads the events f selects, read by the system, without running
+// the relay.
+func feed(t *testing.T, r *storagetest.Region, f enrollment.EventFilter) []enrollment.Event {
+	t.Helper()
 	var out []enrollment.Event
 	for {
 		f.Limit = enrollment.MaxEvents
-		es, err := r.Service.Events(ctx, sys, f)
+		es, err := r.Service.Events(context.Background(), sys, f)
 		require.NoError(t, err)
 		out = append(out, es...)
 		if len(es) < f.Limit {
@@ -498,22 +505,13 @@ func TestRelayLateEvent(t *testing.T) {
 			}))
 			return e
 		}
-		// seqOf reads the feed without running the relay.
 		seqOf := func(id uuid.UUID) int64 {
-			f := enrollment.EventFilter{Limit: enrollment.MaxEvents}
-			for {
-				es, err := r.Service.Events(ctx, sys, f)
-				require.NoError(t, err)
-				for _, e := range es {
-					if e.ID == id {
-						return e.Seq
-					}
+			for _, e := range feed(t, r, enrollment.EventFilter{}) {
+				if e.ID == id {
+					return e.Seq
 				}
-				if len(es) < f.Limit {
-					return 0
-				}
-				f.After = es[len(es)-1].Seq
 			}
+			return 0
 		}
 
 		// Nothing else to number: the run that finds nothing past the mark

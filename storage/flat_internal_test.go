@@ -2,7 +2,6 @@ package storage
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -18,14 +17,7 @@ import (
 // larger, and it uses a partial index only for the very term.
 func TestApplicationReadsAreFlat(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "flat.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := openFile(t, "", true)
 	lite := &tx{db: db}
 	for _, c := range []struct {
 		name, query, want string
@@ -66,14 +58,7 @@ func TestApplicationReadsAreFlat(t *testing.T) {
 // when the relay numbers it (migration 00034).
 func TestUnpublishedEventsSkipTheFeedIndexes(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "feed.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := openFile(t, "", true)
 	var defs []string
 	if err := db.bun.NewRaw("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' AND sql IS NOT NULL ORDER BY name").Scan(ctx, &defs); err != nil {
 		t.Fatal(err)

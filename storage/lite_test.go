@@ -14,6 +14,24 @@ import (
 	"github.com/edufund/edufund/storage/internal/schema"
 )
 
+// openFile opens a store on a new SQLite file, the DSN's parameters query
+// ("" for none), migrated if migrate; it is closed when t ends.
+func openFile(t *testing.T, query string, migrate bool) *DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "store.db")+query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if migrate {
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
+}
+
 // TestLiteValuesAreBuns: SQLite's prepared batch statements bind every
 // column of the rows a batch writes as the value bun writes into its text
 // (same storage class, same bytes), for a row with every column set and a
@@ -21,11 +39,7 @@ import (
 // wrote them.
 func TestLiteValuesAreBuns(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "lite.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openFile(t, "", false)
 	at := time.Date(2026, 3, 1, 10, 4, 5, 123456789, time.FixedZone("MSK", 3*3600))
 	fills := map[reflect.Type]any{
 		reflect.TypeFor[uuid.UUID]():       uuid.Must(uuid.NewV7()),
@@ -79,11 +93,7 @@ func TestLiteValuesAreBuns(t *testing.T) {
 // operating system).
 func TestSQLitePragmas(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "pragmas.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openFile(t, "", false)
 	for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "2", "cache_size": "-65536", "foreign_keys": "1"} {
 		var got string
 		if err := db.bun.DB.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
@@ -98,11 +108,7 @@ func TestSQLitePragmas(t *testing.T) {
 // TestSQLiteCacheOfTheDSN: a DSN that sets its own page cache keeps it.
 func TestSQLiteCacheOfTheDSN(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "small.db")+"?_pragma=cache_size(-2000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openFile(t, "?_pragma=cache_size(-2000)", false)
 	var got string
 	if err := db.bun.DB.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&got); err != nil {
 		t.Fatal(err)

@@ -258,9 +258,11 @@ func (s *Service) Publish(ctx context.Context, limit int) (PublishReport, error)
 // a transaction that committed more than relayMargin after it was
 // appended is numbered by the next such read, later than the events that
 // became visible meanwhile, and never lost; a run that numbers nothing
-// still means that nothing is left. Several
-// relays keep marks of their own; their transactions number one after
-// another (seqKey), so a mark only saves reading.
+// still means that nothing is left. The margin also covers servers whose
+// clocks (which make the ids) differ by less than it; an event of a
+// server further behind waits for such a read too. Several relays keep
+// marks of their own; their transactions number one after another
+// (seqKey), so a mark only saves reading.
 type relayMark struct {
 	mu   sync.Mutex
 	mark uuid.UUID

@@ -53,7 +53,7 @@ func (t *tx) UnpublishedEvents(ctx context.Context, from uuid.UUID, limit int) (
 	// vacuumed. The portable profile leaves planner settings out.
 	plain := t.pg() && !t.db.portable
 	if plain {
-		if _, err := t.tx.ExecContext(ctx, "SET LOCAL enable_bitmapscan = off"); err != nil {
+		if _, err := t.tx.ExecContext(ctx, relayScan); err != nil {
 			return nil, t.read(err, "unpublished events", "")
 		}
 	}
@@ -61,7 +61,7 @@ func (t *tx) UnpublishedEvents(ctx context.Context, from uuid.UUID, limit int) (
 		return nil, t.read(err, "unpublished events", "")
 	}
 	if plain {
-		if _, err := t.tx.ExecContext(ctx, "SET LOCAL enable_bitmapscan = on"); err != nil {
+		if _, err := t.tx.ExecContext(ctx, "SET LOCAL enable_bitmapscan = DEFAULT"); err != nil {
 			return nil, t.read(err, "unpublished events", "")
 		}
 	}
@@ -95,6 +95,9 @@ func (t *tx) PublishEvents(ctx context.Context, es []enrollment.Event) error {
 	}
 	return nil
 }
+
+// relayScan is the relay's planner setting on PostgreSQL (UnpublishedEvents).
+const relayScan = "SET LOCAL enable_bitmapscan = off"
 
 // publishChunk bounds a numbering statement's arguments.
 const publishChunk = 500

@@ -32,7 +32,9 @@ type liteStmts struct {
 	closed  bool
 }
 
-// liteStmtsMax bounds the cache; a text beyond it runs unprepared.
+// liteStmtsMax bounds the cache (a statement of 128 contracts is some
+// hundreds of kilobytes of SQLite program; the texts a server meets are
+// mostly of a few rows); a text beyond it runs unprepared.
 const liteStmtsMax = 1024
 
 // get is text's prepared statement, or false, when it is not prepared

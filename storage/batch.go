@@ -191,22 +191,17 @@ func (t sqliteBatchTx) counters(ctx context.Context, keys []string, lock bool) (
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	if !t.pg() {
-		var out []enrollment.Counter
-		err := t.liteQuery(ctx, "SELECT "+schema.Counters.List("")+" FROM counters WHERE key IN "+liteIn(len(keys)), liteList(keys), func(rows *sql.Rows) error {
-			var r schema.Counter
-			err := rows.Scan(schema.Counters.Dest(&r)...)
-			out = append(out, enrollment.Counter{Key: r.Key, Used: r.Used, Limit: r.Lim})
-			return err
-		})
-		if err != nil {
-			return nil, t.read(err, "counters", len(keys))
-		}
-		return out, nil
-	}
 	var rows []schema.Counter
 	var err error
-	if lock {
+	switch {
+	case !t.pg():
+		err = t.liteQuery(ctx, "SELECT "+schema.Counters.List("")+" FROM counters WHERE key IN "+liteIn(len(keys)), liteList(keys), func(rs *sql.Rows) error {
+			var r schema.Counter
+			err := rs.Scan(schema.Counters.Dest(&r)...)
+			rows = append(rows, r)
+			return err
+		})
+	case lock:
 		// Joined to the keys numbered, sorted by that number: the rows
 		// are locked above the sort, in its order.
 		order := make([]byte, 0, 10*len(keys))
@@ -220,7 +215,7 @@ func (t sqliteBatchTx) counters(ctx context.Context, keys []string, lock bool) (
 		}
 		err = t.tx.tx.NewRaw(`SELECT `+schema.Counters.List("c")+` FROM counters c JOIN (VALUES `+string(order)+`) AS o (key, n)
 			ON c.key = o.key ORDER BY o.n FOR NO KEY UPDATE OF c`, args...).Scan(ctx, &rows)
-	} else {
+	default:
 		err = t.tx.tx.NewSelect().Model(&rows).Where("key IN (?)", bun.In(keys)).Scan(ctx)
 	}
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -152,26 +153,37 @@ func (s *server) stop() {
 	}
 }
 
-// profileSummary fetches a CPU profile of secs from the server's -pprof
-// listener while load runs, and returns pprof's top functions by
-// cumulative and by flat time.
+// profileSummary fetches a CPU profile and the allocations of d from the
+// server's -pprof listener while load runs, and returns pprof's top
+// functions by cumulative and by flat time, and by objects allocated.
 func profileSummary(ctx context.Context, s *server, bin, dir string, d time.Duration, load func()) (string, error) {
-	file := filepath.Join(dir, "server.cpu.pprof")
-	errc := make(chan error, 1)
-	go func() {
-		errc <- fetch(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", s.pprof, int(d.Seconds())), file)
-	}()
+	profiles := []struct{ kind, file string }{
+		{"profile", filepath.Join(dir, "server.cpu.pprof")},
+		{"allocs", filepath.Join(dir, "server.allocs.pprof")},
+	}
+	errc := make(chan error, len(profiles))
+	for _, p := range profiles {
+		go func() {
+			errc <- fetch(ctx, fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", s.pprof, p.kind, int(d.Seconds())), p.file)
+		}()
+	}
 	load()
-	if err := <-errc; err != nil {
+	var err error
+	for range profiles {
+		err = errors.Join(err, <-errc)
+	}
+	if err != nil {
 		return "", err
 	}
 	var b strings.Builder
-	for _, mode := range []string{"-cum", "-flat"} {
-		out, err := exec.Command("go", "tool", "pprof", "-top", mode, "-nodecount=12", bin, file).CombinedOutput()
+	for _, v := range []struct{ file, what string }{
+		{profiles[0].file, "-cum"}, {profiles[0].file, "-flat"}, {profiles[1].file, "-sample_index=alloc_objects"},
+	} {
+		out, err := exec.Command("go", "tool", "pprof", "-top", v.what, "-nodecount=12", bin, v.file).CombinedOutput()
 		if err != nil {
 			return "", fmt.Errorf("go tool pprof: %w\n%s", err, out)
 		}
-		fmt.Fprintf(&b, "\n```\n# go tool pprof -top %s -nodecount=12 (server, %s under load)\n%s```\n", mode, d, out)
+		fmt.Fprintf(&b, "\n```\n# go tool pprof -top %s -nodecount=12 (server, %s under load)\n%s```\n", v.what, d, out)
 	}
 	return b.String(), nil
 }

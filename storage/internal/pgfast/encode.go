@@ -67,63 +67,46 @@ func pipelineParams(m *pgtype.Map, sd *pgconn.StatementDescription, args []any, 
 }
 
 // arg encodes v as a value of type oid if it is one of the arrays (or
-// scalars) the batches send as that type, and tells whether it did.
+// scalars) the batches send as that type, and tells whether it did. An
+// array may come as its slice or as a pointer to it (codec.args).
 func (p *pgParams) arg(oid uint32, v any) bool {
 	switch v := v.(type) {
 	case []pgtype.UUID:
-		if oid != oidUUIDArray {
-			return false
-		}
-		p.nullable(oidUUID, len(v), 16, func(i int) bool { return v[i].Valid },
-			func(b []byte, i int) []byte { return append(b, v[i].Bytes[:]...) })
+		return p.uuidArray(oid, v)
+	case *[]pgtype.UUID:
+		return p.uuidArray(oid, *v)
 	case []pgtype.Date:
-		// An infinite date goes through pgx, which knows its encoding.
-		if oid != oidDateArray || slices.ContainsFunc(v, func(d pgtype.Date) bool { return d.Valid && d.InfinityModifier != pgtype.Finite }) {
-			return false
-		}
-		p.nullable(oidDate, len(v), 4, func(i int) bool { return v[i].Valid },
-			func(b []byte, i int) []byte { return binary.BigEndian.AppendUint32(b, uint32(dateDays(v[i].Time))) })
+		return p.dateArray(oid, v)
+	case *[]pgtype.Date:
+		return p.dateArray(oid, *v)
 	case []pgtype.Timestamptz:
-		if oid != oidTimestamptzArray || slices.ContainsFunc(v, func(t pgtype.Timestamptz) bool { return t.Valid && t.InfinityModifier != pgtype.Finite }) {
-			return false
-		}
-		p.nullable(oidTimestamptz, len(v), 8, func(i int) bool { return v[i].Valid },
-			func(b []byte, i int) []byte { return binary.BigEndian.AppendUint64(b, uint64(micros(v[i].Time))) })
+		return p.timeArray(oid, v)
+	case *[]pgtype.Timestamptz:
+		return p.timeArray(oid, *v)
 	case []int64:
-		if oid != oidInt8Array {
-			return false
-		}
-		p.int8s(len(v), func(i int) int64 { return v[i] })
+		return p.int8Array(oid, v)
+	case *[]int64:
+		return p.int8Array(oid, *v)
 	case []int32:
-		if oid != oidInt4Array {
-			return false
-		}
-		p.int4s(len(v), func(i int) int32 { return v[i] })
+		return p.int4Array(oid, v)
+	case *[]int32:
+		return p.int4Array(oid, *v)
 	case []bool:
-		if oid != oidBoolArray {
-			return false
-		}
-		p.fixed(oidBool, 1, len(v), func(b []byte, i int) []byte {
-			if v[i] {
-				return append(b, 1)
-			}
-			return append(b, 0)
-		})
+		return p.boolArray(oid, v)
+	case *[]bool:
+		return p.boolArray(oid, *v)
 	case []string:
-		if oid != oidTextArray {
-			return false
-		}
-		p.texts(len(v), func(i int) string { return v[i] })
+		return p.textArray(oid, v)
+	case *[]string:
+		return p.textArray(oid, *v)
 	case []pgtype.Text:
-		if oid != oidTextArray {
-			return false
-		}
-		p.varlen(oidText, len(v), func(i int) ([]byte, bool) { return []byte(v[i].String), v[i].Valid })
+		return p.nullTextArray(oid, v)
+	case *[]pgtype.Text:
+		return p.nullTextArray(oid, *v)
 	case [][]byte:
-		if oid != oidByteaArray {
-			return false
-		}
-		p.varlen(oidBytea, len(v), func(i int) ([]byte, bool) { return v[i], v[i] != nil })
+		return p.byteaArray(oid, v)
+	case *[][]byte:
+		return p.byteaArray(oid, *v)
 	case time.Time:
 		if oid != oidTimestamptz {
 			return false
@@ -146,6 +129,87 @@ func (p *pgParams) arg(oid uint32, v any) bool {
 	default:
 		return false
 	}
+	return true
+}
+
+func (p *pgParams) uuidArray(oid uint32, v []pgtype.UUID) bool {
+	if oid != oidUUIDArray {
+		return false
+	}
+	p.nullable(oidUUID, len(v), 16, func(i int) bool { return v[i].Valid },
+		func(b []byte, i int) []byte { return append(b, v[i].Bytes[:]...) })
+	return true
+}
+
+func (p *pgParams) dateArray(oid uint32, v []pgtype.Date) bool {
+	// An infinite date goes through pgx, which knows its encoding.
+	if oid != oidDateArray || slices.ContainsFunc(v, func(d pgtype.Date) bool { return d.Valid && d.InfinityModifier != pgtype.Finite }) {
+		return false
+	}
+	p.nullable(oidDate, len(v), 4, func(i int) bool { return v[i].Valid },
+		func(b []byte, i int) []byte { return binary.BigEndian.AppendUint32(b, uint32(dateDays(v[i].Time))) })
+	return true
+}
+
+func (p *pgParams) timeArray(oid uint32, v []pgtype.Timestamptz) bool {
+	if oid != oidTimestamptzArray || slices.ContainsFunc(v, func(t pgtype.Timestamptz) bool { return t.Valid && t.InfinityModifier != pgtype.Finite }) {
+		return false
+	}
+	p.nullable(oidTimestamptz, len(v), 8, func(i int) bool { return v[i].Valid },
+		func(b []byte, i int) []byte { return binary.BigEndian.AppendUint64(b, uint64(micros(v[i].Time))) })
+	return true
+}
+
+func (p *pgParams) int8Array(oid uint32, v []int64) bool {
+	if oid != oidInt8Array {
+		return false
+	}
+	p.int8s(len(v), func(i int) int64 { return v[i] })
+	return true
+}
+
+func (p *pgParams) int4Array(oid uint32, v []int32) bool {
+	if oid != oidInt4Array {
+		return false
+	}
+	p.int4s(len(v), func(i int) int32 { return v[i] })
+	return true
+}
+
+func (p *pgParams) boolArray(oid uint32, v []bool) bool {
+	if oid != oidBoolArray {
+		return false
+	}
+	p.fixed(oidBool, 1, len(v), func(b []byte, i int) []byte {
+		if v[i] {
+			return append(b, 1)
+		}
+		return append(b, 0)
+	})
+	return true
+}
+
+func (p *pgParams) textArray(oid uint32, v []string) bool {
+	if oid != oidTextArray {
+		return false
+	}
+	p.texts(len(v), func(i int) string { return v[i] })
+	return true
+}
+
+func (p *pgParams) nullTextArray(oid uint32, v []pgtype.Text) bool {
+	if oid != oidTextArray {
+		return false
+	}
+	p.varlen(oidText, len(v), func(i int) ([]byte, bool) { return []byte(v[i].String), v[i].Valid })
+	return true
+}
+
+func (p *pgParams) byteaArray(oid uint32, v [][]byte) bool {
+	if oid != oidByteaArray {
+		return false
+	}
+	p.varlen(oidBytea, len(v), func(i int) ([]byte, bool) { return v[i], v[i] != nil })
 	return true
 }
 

@@ -71,6 +71,30 @@ func TestPipelineParams(t *testing.T) {
 		})
 	}
 
+	// codec.args hands each column over as a pointer to its array: it is
+	// encoded as the array is, by the pipeline or by pgx.
+	for _, c := range cases {
+		rv := reflect.ValueOf(c.arg)
+		if rv.Kind() != reflect.Slice {
+			continue
+		}
+		ptr := reflect.New(rv.Type())
+		ptr.Elem().Set(rv)
+		t.Run(c.name+" by pointer", func(t *testing.T) {
+			p, q := &pgParams{}, &pgParams{}
+			require.Equal(t, c.own, p.arg(c.oid, ptr.Interface()))
+			if c.own {
+				q.arg(c.oid, c.arg)
+				assert.Equal(t, q.values(), p.values())
+				return
+			}
+			want, wantErr := m.Encode(c.oid, pgx.BinaryFormatCode, c.arg, nil)
+			got, err := m.Encode(c.oid, pgx.BinaryFormatCode, ptr.Interface(), nil)
+			assert.Equal(t, wantErr, err)
+			assert.Equal(t, want, got)
+		})
+	}
+
 	// A whole statement: own and pgx's encodings side by side, each its own
 	// slice of the buffer, and a NULL scalar is nil.
 	sd := &pgconn.StatementDescription{ParamOIDs: []uint32{oidUUIDArray, oidText, oidInt8, oidTimestamptz}}

@@ -274,17 +274,44 @@ func account(ctx context.Context, tx Tx, certID uuid.UUID, p funding.Period) (Ac
 
 // Counter keys. One general mechanism, a capped counter, guards every
 // contended limit; the key names what it counts.
-func seatsKey(group uuid.UUID) string       { return "seats:" + group.String() }
-func programKey(program uuid.UUID) string   { return "program:" + program.String() }
-func providerKey(provider uuid.UUID) string { return "provider:" + provider.String() }
-func directionKey(mun, dir string, p funding.Period) string {
-	return "direction:" + mun + ":" + dir + ":" + p.Start.String()
+func seatsKey(group uuid.UUID) string       { return idKey("seats:", group) }
+func programKey(program uuid.UUID) string   { return idKey("program:", program) }
+func providerKey(provider uuid.UUID) string { return idKey("provider:", provider) }
+
+// idKey is prefix and id in uuid's text form, made as one string.
+func idKey(prefix string, id uuid.UUID) string {
+	b := make([]byte, 0, 64)
+	b = append(b, prefix...)
+	b = hex.AppendEncode(b, id[0:4])
+	b = append(b, '-')
+	b = hex.AppendEncode(b, id[4:6])
+	b = append(b, '-')
+	b = hex.AppendEncode(b, id[6:8])
+	b = append(b, '-')
+	b = hex.AppendEncode(b, id[8:10])
+	b = append(b, '-')
+	b = hex.AppendEncode(b, id[10:16])
+	return string(b)
 }
-func budgetKey(mun string, p funding.Period) string { return "budget:" + mun + ":" + p.Start.String() }
-func categoryCountKey(code string) string           { return "category:" + code }
-func adultQuotaKey(year int) string                 { return "adult_quota:" + strconv.Itoa(year) }
-func categoryQueue(code string) string              { return "category:" + code }
-func adultQueue(year int) string                    { return "adult:" + strconv.Itoa(year) }
+func directionKey(mun, dir string, p funding.Period) string {
+	return periodKey(p, "direction:", mun, ":", dir, ":")
+}
+func budgetKey(mun string, p funding.Period) string { return periodKey(p, "budget:", mun, ":") }
+
+// periodKey is parts and the period's first day, made as one string: an
+// application names its period's keys several times.
+func periodKey(p funding.Period, parts ...string) string {
+	b := make([]byte, 0, 64)
+	for _, s := range parts {
+		b = append(b, s...)
+	}
+	b, _ = p.Start.AppendText(b)
+	return string(b)
+}
+func categoryCountKey(code string) string { return "category:" + code }
+func adultQuotaKey(year int) string       { return "adult_quota:" + strconv.Itoa(year) }
+func categoryQueue(code string) string    { return "category:" + code }
+func adultQueue(year int) string          { return "adult:" + strconv.Itoa(year) }
 
 // Unlimited is the cap of a counter that only counts.
 const Unlimited = int64(1) << 60

@@ -118,8 +118,18 @@ func (d Date) String() string {
 	return d.Time().Format(dateLayout)
 }
 
+// AppendText implements encoding.TextAppender: it appends String's form
+// to b, without an allocation where b has room (counter keys are built
+// so, several times an application).
+func (d Date) AppendText(b []byte) ([]byte, error) {
+	if d.IsZero() {
+		return b, nil
+	}
+	return d.Time().AppendFormat(b, dateLayout), nil
+}
+
 // MarshalText implements encoding.TextMarshaler with the ISO form.
-func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+func (d Date) MarshalText() ([]byte, error) { return d.AppendText(make([]byte, 0, len(dateLayout))) }
 
 // UnmarshalText implements encoding.TextUnmarshaler with the rules of
 // ParseDate; the empty text is the zero Date, as MarshalText writes it.
@@ -175,7 +185,16 @@ func (m Month) Index() int { return m.Year*12 + int(m.Month) - 1 }
 
 func (m Month) Before(o Month) bool { return m.Index() < o.Index() }
 func (m Month) After(o Month) bool  { return m.Index() > o.Index() }
-func (m Month) String() string      { return fmt.Sprintf("%04d-%02d", m.Year, int(m.Month)) }
+func (m Month) String() string {
+	y, mo := m.Year, int(m.Month)
+	if y < 0 || y > 9999 || mo < 0 || mo > 99 {
+		return fmt.Sprintf("%04d-%02d", y, mo)
+	}
+	// By hand: months name counters, keys and columns of every batch, and
+	// Sprintf made two objects of each.
+	b := [7]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-', byte('0' + mo/10), byte('0' + mo%10)}
+	return string(b[:])
+}
 
 // IsZero reports whether m is the zero Month, which stands for "no month".
 func (m Month) IsZero() bool { return m == Month{} }

@@ -1,6 +1,7 @@
 package funding
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -34,6 +35,20 @@ func TestDaysAndMonths(t *testing.T) {
 		a, b := mustParseDate(tc.a), mustParseDate(tc.b)
 		eq(t, tc.a+".."+tc.b+" days", Days(a, b), tc.days)
 		eq(t, tc.a+".."+tc.b+" months", Months(a, b), tc.months)
+	}
+}
+
+// TestMonthString checks the month's text, written by hand in the years
+// 0–9999, against the format it keeps with fmt elsewhere.
+func TestMonthString(t *testing.T) {
+	for _, m := range []Month{
+		{}, {2026, time.March}, {2025, time.December}, {999, time.January}, {9999, time.December}, {7, 10},
+		{10000, time.January}, {-1, time.June}, {2026, 13}, {2026, 100}, {2026, -1},
+	} {
+		eq(t, fmt.Sprint(m.Year, "-", int(m.Month)), m.String(), fmt.Sprintf("%04d-%02d", m.Year, int(m.Month)))
+	}
+	if n := testing.AllocsPerRun(10, func() { _ = Month{2026, time.March}.String() }); n > 1 {
+		t.Errorf("Month.String allocates %v objects, want 1", n)
 	}
 }
 

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -89,11 +91,7 @@ type Issuers map[string]Verifier
 
 // Verify implements Verifier.
 func (is Issuers) Verify(ctx context.Context, token string) (Principal, error) {
-	claims := jwt.MapClaims{}
-	if _, _, err := jwt.NewParser().ParseUnverified(token, claims); err != nil {
-		return Principal{}, err
-	}
-	iss, err := claims.GetIssuer()
+	iss, err := peekIssuer(token)
 	if err != nil {
 		return Principal{}, err
 	}
@@ -102,6 +100,30 @@ func (is Issuers) Verify(ctx context.Context, token string) (Principal, error) {
 		return Principal{}, fmt.Errorf("%w: no verifier for issuer %q", jwt.ErrTokenInvalidIssuer, iss)
 	}
 	return v.Verify(ctx, token)
+}
+
+// peekIssuer reads the iss claim of a token and checks nothing: it only
+// picks the verifier, which parses and checks the whole token, its issuer
+// among the rest. (jwt's ParseUnverified into a map did the same with
+// about seventy objects a request, a tenth of what an application through
+// the server allocated.) A missing iss is the empty issuer.
+func peekIssuer(token string) (string, error) {
+	_, rest, ok := strings.Cut(token, ".")
+	payload, _, ok2 := strings.Cut(rest, ".")
+	if !ok || !ok2 {
+		return "", fmt.Errorf("%w: a token has three parts", jwt.ErrTokenMalformed)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return "", fmt.Errorf("%w: the claims: %w", jwt.ErrTokenMalformed, err)
+	}
+	var claims struct {
+		Iss string `json:"iss"`
+	}
+	if err := json.Unmarshal(b, &claims); err != nil {
+		return "", fmt.Errorf("%w: the claims: %w", jwt.ErrTokenMalformed, err)
+	}
+	return claims.Iss, nil
 }
 
 // ClaimError is a token, signed and in date, whose claims do not make an

@@ -32,6 +32,16 @@ var (
 	idempotencyCodec = mustCodec(schema.Idempotency)
 )
 
+// The codecs of the tables the optimistic batch reads besides.
+var (
+	certificateCodec = mustCodec(schema.Certificates)
+	groupCodec       = mustCodec(schema.StudyGroups)
+	moduleCodec      = mustCodec(schema.Modules)
+	programCodec     = mustCodec(schema.Programs)
+	providerCodec    = mustCodec(schema.Providers)
+	agreementCodec   = mustCodec(schema.Agreements)
+)
+
 // mustCodec is codecOf for a table the package writes: one it cannot
 // encode is a mistake found at its first use.
 func mustCodec(t *schema.Table) *codec {
@@ -59,7 +69,7 @@ func (c *codec) args(rows any) []any {
 	}
 	var (
 		uuids  = newColumns[pgtype.UUID](c.count(kindUUID, kindNullUUID), n)
-		texts  = newColumns[string](c.count(kindText), n)
+		texts  = newColumns[string](c.count(kindText, kindTags), n)
 		int8s  = newColumns[int64](c.count(kindInt8), n)
 		int4s  = newColumns[int32](c.count(kindInt4), n)
 		bools  = newColumns[bool](c.count(kindBool), n)
@@ -135,6 +145,16 @@ func (c *codec) args(rows any) []any {
 				a[i] = field(i).Bytes()
 			}
 			out[j] = bytes.last()
+		case kindTags:
+			a := texts.next()
+			for i := range n {
+				v, err := field(i).Interface().(schema.Tags).Value()
+				if err != nil {
+					panic(err) // a []string always encodes
+				}
+				a[i] = v.(string)
+			}
+			out[j] = texts.last()
 		}
 	}
 	return out

@@ -350,8 +350,8 @@ type rowReader struct {
 	vals  [][]byte
 	col   int
 	err   error
-	dates map[int32]funding.Date // the few dates of a page, converted once
-	strs  map[string]string      // the few distinct statuses, schemes, …
+	dates map[int32]funding.Date // the few dates of a page, converted once (nil: none kept)
+	strs  map[string]string      // the few distinct statuses, schemes, … (nil: none kept)
 }
 
 func (r *rowReader) next(size int) []byte {
@@ -426,7 +426,7 @@ func (r *rowReader) text() string {
 		return s
 	}
 	s := string(v)
-	if len(r.strs) < 4096 {
+	if r.strs != nil && len(r.strs) < 4096 {
 		r.strs[s] = s
 	}
 	return s
@@ -448,7 +448,9 @@ func (r *rowReader) date() schema.Date {
 	d, ok := r.dates[n]
 	if !ok {
 		d = funding.DateOf(time.Unix((int64(n)+pgEpochDays)*86400, 0).UTC())
-		r.dates[n] = d
+		if r.dates != nil {
+			r.dates[n] = d
+		}
 	}
 	return schema.Date(d)
 }

@@ -67,59 +67,69 @@ func (s *Store) ReadBatch(ctx context.Context, keys []string, certIDs, groupIDs 
 	)
 	out.CertVersions = map[uuid.UUID]int64{}
 	certs := pgUUIDs(certIDs)
+	// Each statement decodes its rows into one row struct, through the
+	// pointers its decoder took once, and keeps what Domain makes of it.
+	var (
+		key     schema.IdempotencyKey
+		cert    schema.Certificate
+		acct    schema.Account
+		ctr     schema.Contract
+		offer   schema.Offer
+		counter schema.Counter
+		keyDec  = idempotencyCodec.decoder(&key)
+		certDec = certificateCodec.decoder(&cert)
+		acctDec = accountCodec.decoder(&acct)
+		ctrDec  = contractCodec.decoder(&ctr)
+		cntDec  = counterCodec.decoder(&counter)
+		offDecs = [...]rowDecoder{groupCodec.decoder(&offer.G), moduleCodec.decoder(&offer.M), programCodec.decoder(&offer.P), providerCodec.decoder(&offer.V)}
+		agDec   = agreementCodec.decoder(&offer.Ag)
+	)
 	qs := []pgQuery{
-		{stmt: pgReadKeys, args: []any{nonNil(keys)}, scan: func(rows pgx.Rows) error {
-			var r schema.IdempotencyKey
-			if err := rows.Scan(schema.Idempotency.Dest(&r)...); err != nil {
-				return err
-			}
-			recs = append(recs, r.Domain())
+		{stmt: pgReadKeys, args: []any{nonNil(keys)}, decode: func(r *rowReader) error {
+			keyDec.decode(r, false)
+			recs = append(recs, key.Domain())
 			return nil
 		}},
-		{stmt: pgReadCertificates, args: []any{certs}, scan: func(rows pgx.Rows) error {
-			var r schema.Certificate
-			var v int64
-			if err := rows.Scan(append(schema.Certificates.Dest(&r), &v)...); err != nil {
-				return err
-			}
-			out.Certificates = append(out.Certificates, r.Domain())
-			out.CertVersions[r.ID] = v
+		{stmt: pgReadCertificates, args: []any{certs}, decode: func(r *rowReader) error {
+			certDec.decode(r, false)
+			v := r.int8()
+			out.Certificates = append(out.Certificates, cert.Domain())
+			out.CertVersions[cert.ID] = v
 			return nil
 		}},
-		{stmt: pgReadAccounts, args: []any{certs}, scan: func(rows pgx.Rows) error {
-			var r schema.Account
-			var v int64
-			if err := rows.Scan(append(schema.AccountDest(&r), &v)...); err != nil {
+		{stmt: pgReadAccounts, args: []any{certs}, decode: func(r *rowReader) error {
+			acctDec.decode(r, false)
+			acct.Reserved = r.int8()
+			v := r.int8()
+			if r.err != nil {
+				return r.err
+			}
+			if err := acct.Check(); err != nil {
 				return err
 			}
-			if err := r.Check(); err != nil {
-				return err
-			}
-			a := r.Domain()
+			a := acct.Domain()
 			a.Version = v
 			out.Accounts = append(out.Accounts, a)
 			return nil
 		}},
-		{stmt: pgReadContracts, args: []any{certs, pgUUIDs(groupIDs)}, scan: func(rows pgx.Rows) error {
-			var r schema.Contract
-			if err := rows.Scan(schema.Contracts.Dest(&r)...); err != nil {
-				return err
-			}
-			out.Contracts = append(out.Contracts, r.Domain())
+		{stmt: pgReadContracts, args: []any{certs, pgUUIDs(groupIDs)}, decode: func(r *rowReader) error {
+			ctrDec.decode(r, false)
+			out.Contracts = append(out.Contracts, ctr.Domain())
 			return nil
 		}},
-		{stmt: pgReadOffers, args: []any{pgUUIDs(groupIDs)}, scan: func(rows pgx.Rows) error {
-			var o schema.Offer
-			if err := rows.Scan(schema.OfferDest(&o)...); err != nil {
-				return err
+		{stmt: pgReadOffers, args: []any{pgUUIDs(groupIDs)}, decode: func(r *rowReader) error {
+			offer = schema.Offer{} // the agreement's columns are NULL without one
+			for _, d := range offDecs {
+				d.decode(r, false)
 			}
-			offers = append(offers, o)
+			agDec.decode(r, true)
+			offers = append(offers, offer)
 			return nil
 		}},
-		{stmt: pgReadCounters, args: []any{nonNil(counterKeys)}, scan: func(rows pgx.Rows) error {
-			c, err := scanCounter(rows)
-			out.Counters = append(out.Counters, c)
-			return err
+		{stmt: pgReadCounters, args: []any{nonNil(counterKeys)}, decode: func(r *rowReader) error {
+			cntDec.decode(r, false)
+			out.Counters = append(out.Counters, counter.Domain())
+			return nil
 		}},
 	}
 	if err := s.withConn(ctx, func(c *pgx.Conn) error { return s.runPipeline(ctx, c, qs) }); err != nil {

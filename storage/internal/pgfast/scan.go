@@ -38,6 +38,7 @@ const (
 	kindTime                       // schema.Time: timestamptz, NULL as the zero time
 	kindMonth                      // schema.Month: text 'YYYY-MM', NULL as the zero month
 	kindBytes                      // []byte: bytea, NULL as nil
+	kindTags                       // schema.Tags: text, a JSON array of strings
 )
 
 var kinds = map[reflect.Type]columnKind{
@@ -51,6 +52,7 @@ var kinds = map[reflect.Type]columnKind{
 	reflect.TypeFor[schema.Time]():     kindTime,
 	reflect.TypeFor[schema.Month]():    kindMonth,
 	reflect.TypeFor[[]byte]():          kindBytes,
+	reflect.TypeFor[schema.Tags]():     kindTags,
 }
 
 // codec is a table's columns as the fast paths encode and decode them.
@@ -115,6 +117,10 @@ func (d rowDecoder) decode(r *rowReader, outer bool) {
 			*p.(*schema.Month) = r.month()
 		case kindBytes:
 			*p.(*[]byte) = append([]byte(nil), r.next(-1)...)
+		case kindTags:
+			if err := p.(*schema.Tags).Scan(r.next(-1)); err != nil && r.err == nil {
+				r.err = fmt.Errorf("storage: column %d: %w", r.col, err)
+			}
 		}
 	}
 }

@@ -2,12 +2,14 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/uptrace/bun"
 
 	"github.com/edufund/edufund/certificate"
@@ -72,18 +74,7 @@ func (t *tx) UnpublishedEvents(ctx context.Context, from uuid.UUID, limit int) (
 // publishChunk (one per event made the relay a fifth of the server's CPU).
 func (t *tx) PublishEvents(ctx context.Context, es []enrollment.Event) error {
 	for part := range slices.Chunk(es, publishChunk) {
-		var b strings.Builder
-		args := make([]any, 0, 3*len(part))
-		ids := make([]uuid.UUID, len(part))
-		b.WriteString("UPDATE events SET seq = CASE id")
-		for i, e := range part {
-			b.WriteString(" WHEN ? THEN CAST(? AS bigint)")
-			args = append(args, e.ID, e.Seq)
-			ids[i] = e.ID
-		}
-		b.WriteString(" END WHERE id IN (?) AND seq IS NULL")
-		args = append(args, bun.In(ids))
-		res, err := t.tx.NewRaw(b.String(), args...).Exec(ctx)
+		res, err := t.publish(ctx, part)
 		if err != nil {
 			return t.write(err, "publish events")
 		}
@@ -94,6 +85,35 @@ func (t *tx) PublishEvents(ctx context.Context, es []enrollment.Event) error {
 		}
 	}
 	return nil
+}
+
+// publish numbers the events es in one statement. On PostgreSQL it finds
+// each by its key in an array: a CASE of a WHEN an event compares every
+// row with every WHEN, and its text is parsed anew each time (a page of
+// 500 in a transaction with its 1,000 notifications: 7.5–8.9 ms against
+// 10.3–11.9). SQLite numbers a page by the CASE in 9–12 ms, and by a join
+// with a VALUES list in 21–23, so it keeps the CASE.
+func (t *tx) publish(ctx context.Context, es []enrollment.Event) (sql.Result, error) {
+	if t.pg() {
+		ids, seqs := make([]pgtype.UUID, len(es)), make([]int64, len(es))
+		for i, e := range es {
+			ids[i], seqs[i] = pgtype.UUID{Bytes: e.ID, Valid: true}, e.Seq
+		}
+		return t.tx.Tx.ExecContext(ctx, `UPDATE events e SET seq = v.seq FROM unnest($1::uuid[], $2::bigint[]) AS v(id, seq)
+			WHERE e.id = v.id AND e.seq IS NULL`, ids, seqs)
+	}
+	var b strings.Builder
+	args := make([]any, 0, 2*len(es)+1)
+	ids := make([]uuid.UUID, len(es))
+	b.WriteString("UPDATE events SET seq = CASE id")
+	for i, e := range es {
+		b.WriteString(" WHEN ? THEN CAST(? AS bigint)")
+		args = append(args, e.ID, e.Seq)
+		ids[i] = e.ID
+	}
+	b.WriteString(" END WHERE id IN (?) AND seq IS NULL")
+	args = append(args, bun.In(ids))
+	return t.tx.NewRaw(b.String(), args...).Exec(ctx)
 }
 
 // relayScan is the relay's planner setting on PostgreSQL (UnpublishedEvents).

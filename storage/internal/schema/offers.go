@@ -3,6 +3,7 @@ package schema
 import (
 	"bytes"
 	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -30,13 +31,34 @@ const OfferFrom = ` FROM study_groups g
 	LEFT JOIN agreements ag ON ag.provider_id = v.id`
 
 // OfferColumns lists the offers' columns renamed as Offer embeds them, for
-// bun to scan by name; OfferList lists them in the order of OfferDest.
+// bun to scan by name; OfferList lists them in the order of OfferDest as a
+// batch reads them, its programs' texts for people empty (programTexts).
 var (
 	OfferColumns = StudyGroups.Aliased("g") + ", " + Modules.Aliased("m") + ", " + Programs.Aliased("p") + ", " +
 		Providers.Aliased("v") + ", " + Agreements.Aliased("ag")
-	OfferList = StudyGroups.List("g") + ", " + Modules.List("m") + ", " + Programs.List("p") + ", " +
+	OfferList = StudyGroups.List("g") + ", " + Modules.List("m") + ", " + programRules("p") + ", " +
 		Providers.List("v") + ", " + Agreements.List("ag")
 )
+
+// programTexts are the columns of a program that no rule of an application
+// reads, its texts for people, as long as its provider writes them: a
+// batch reads each offer of its applications, and would carry them from
+// the database every time. They stand empty in their place.
+var programTexts = map[string]string{"annotation": "''", "description": "''", "goals": "''", "tags": "'[]'"}
+
+// programRules is Programs.List(alias) with programTexts in place of the
+// texts.
+func programRules(alias string) string {
+	parts := make([]string, len(Programs.Columns))
+	for i, c := range Programs.Columns {
+		if e, ok := programTexts[c.Name]; ok {
+			parts[i] = e
+		} else {
+			parts[i] = alias + "." + c.Name
+		}
+	}
+	return strings.Join(parts, ", ")
+}
 
 // OfferDest is pointers to o's fields in the order of OfferList; a NULL
 // agreement leaves o.Ag zero.

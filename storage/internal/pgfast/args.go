@@ -21,7 +21,8 @@ import (
 // unnest($first::type[], …) (unnestOf). One encoder serves every table, the
 // optimistic and the locked batch alike.
 
-// The codecs of the tables the batches write.
+// The codecs of the tables the batches write, and then of those the
+// optimistic batch reads besides.
 var (
 	contractCodec    = mustCodec(schema.Contracts)
 	holdCodec        = mustCodec(schema.Holds)
@@ -30,10 +31,7 @@ var (
 	accountCodec     = mustCodec(schema.Accounts)
 	counterCodec     = mustCodec(schema.Counters)
 	idempotencyCodec = mustCodec(schema.Idempotency)
-)
 
-// The codecs of the tables the optimistic batch reads besides.
-var (
 	certificateCodec = mustCodec(schema.Certificates)
 	groupCodec       = mustCodec(schema.StudyGroups)
 	moduleCodec      = mustCodec(schema.Modules)
@@ -42,7 +40,7 @@ var (
 	agreementCodec   = mustCodec(schema.Agreements)
 )
 
-// mustCodec is codecOf for a table the package writes: one it cannot
+// mustCodec is codecOf for a table the package writes or reads: one it cannot
 // encode is a mistake found at its first use.
 func mustCodec(t *schema.Table) *codec {
 	c, err := codecOf(t)

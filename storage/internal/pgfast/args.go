@@ -146,11 +146,7 @@ func (c *codec) args(rows any) []any {
 		case kindTags:
 			a := texts.next()
 			for i := range n {
-				v, err := field(i).Interface().(schema.Tags).Value()
-				if err != nil {
-					panic(err) // a []string always encodes
-				}
-				a[i] = v.(string)
+				a[i] = field(i).Interface().(schema.Tags).JSON()
 			}
 			out[j] = texts.last()
 		}

@@ -150,17 +150,18 @@ func (u *NullUUID) Scan(src any) error {
 // character. No tags (nil or empty) read back as nil.
 type Tags []string
 
-func (t Tags) Value() (driver.Value, error) {
+func (t Tags) Value() (driver.Value, error) { return t.JSON(), nil }
+
+// JSON is the column's text: a JSON array of the tags, "[]" for none.
+func (t Tags) JSON() string {
 	if len(t) == 0 {
-		return "[]", nil
+		return "[]"
 	}
 	var b strings.Builder
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode([]string(t)); err != nil {
-		return nil, err
-	}
-	return strings.TrimSuffix(b.String(), "\n"), nil
+	_ = enc.Encode([]string(t)) // strings always encode
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 func (t *Tags) Scan(src any) error {

@@ -43,8 +43,8 @@ func (b sqliteBulk) inCloseTx(ctx context.Context, fn func(ctx context.Context, 
 
 // lockedContractRow is a contract row with its hold's (zero when the
 // contract has none or it is missing), whether the month's charge is
-// recorded and its lines since the previous month ("YYYY-MM kind", comma
-// separated).
+// recorded and its lines of the previous month and the month ("YYYY-MM
+// kind", comma separated).
 type lockedContractRow struct {
 	schema.Contract `bun:",extend"`
 
@@ -58,7 +58,8 @@ type lockedContractRow struct {
 func lockContractsSQL(agg, lock string) string {
 	return `SELECT ` + schema.Contracts.List("c") + `, ` + schema.Holds.Aliased("h") + `,
 	(SELECT 1 FROM contract_charges x WHERE x.contract_id = c.id AND x.month = ?) AS x_charged,
-	(SELECT ` + agg + `(l.month || ' ' || l.kind, ',') FROM invoice_lines l WHERE l.contract_id = c.id AND l.month >= ?) AS x_lines
+	(SELECT ` + agg + `(l.month || ' ' || l.kind, ',') FROM invoice_lines l
+		WHERE l.month IN (?, ?) AND l.provider_id = c.provider_id AND l.contract_id = c.id) AS x_lines
 	FROM contracts c LEFT JOIN holds h ON h.id = c.hold_id
 	WHERE c.status IN (?) AND c.id > ? AND c.id <= ? ORDER BY c.id LIMIT ?` + lock
 }
@@ -86,7 +87,7 @@ func (t sqliteCloseTx) LockContracts(ctx context.Context, statuses []enrollment.
 	if t.pg() {
 		q = pgLockSQL
 	}
-	err := t.tx.tx.NewRaw(q, m.String(), m.Prev().String(), bun.In(ss), after, through, limit).Scan(ctx, &rows)
+	err := t.tx.tx.NewRaw(q, m.String(), m.Prev().String(), m.String(), bun.In(ss), after, through, limit).Scan(ctx, &rows)
 	if err != nil {
 		return nil, t.read(err, "contracts after", after)
 	}

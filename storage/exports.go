@@ -11,8 +11,10 @@ import (
 )
 
 // InvoiceLines reads a month's invoice lines f matches by provider,
-// contract and kind, a page at a time through invoice_lines_month_idx
-// (migration 00022), each with its certificate's number. The keyset is
+// contract and kind, a page at a time through the index of (month,
+// provider_id, contract_id, kind): the table's key on PostgreSQL (migration
+// 00035), invoice_lines_month_idx on SQLite (00022); each with its
+// certificate's number. The keyset is
 // the row (provider_id, contract_id, kind), compared as a row on both
 // engines.
 func (db *DB) InvoiceLines(ctx context.Context, f enrollment.InvoiceLineFilter) ([]enrollment.InvoiceLineRecord, error) {

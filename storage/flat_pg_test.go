@@ -40,3 +40,18 @@ func TestUnpublishedEventsSkipTheFeedIndexesPG(t *testing.T) {
 		t.Errorf("seq is not unique: %q", defs)
 	}
 }
+
+// TestInvoiceLinesOneIndexPG: the close writes two invoice lines a
+// contract, each with one index entry: the key, (month, provider_id,
+// contract_id, kind), serves the export's pages and the close's probes
+// alike (migration 00035).
+func TestInvoiceLinesOneIndexPG(t *testing.T) {
+	db := storagetest.Open(t, storagetest.Postgres)
+	var defs []string
+	if err := db.Bun().NewRaw("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'invoice_lines'").Scan(context.Background(), &defs); err != nil {
+		t.Fatal(err)
+	}
+	if len(defs) != 1 || !strings.Contains(defs[0], "UNIQUE INDEX invoice_lines_pkey ON") || !strings.HasSuffix(defs[0], "(month, provider_id, contract_id, kind)") {
+		t.Errorf("invoice_lines's indexes: %q, want its key alone, on (month, provider_id, contract_id, kind)", defs)
+	}
+}

@@ -48,7 +48,7 @@ type CloseTx interface {
 	// and returns up to limit contracts in the given statuses with an id
 	// in (after, through], in id order, each with its hold, whether its
 	// charge of month m is recorded, and its invoice lines of m.Prev() and
-	// later, read in the same statement (the contract's lock covers them:
+	// m (the only months a close of m issues lines for), read in the same statement (the contract's lock covers them:
 	// charges and lines are only added under it). A contract without a
 	// hold, or whose hold is missing, comes with a zero Hold.
 	LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, m funding.Month) ([]LockedContract, error)
@@ -74,7 +74,7 @@ type LockedContract struct {
 	// Charged tells whether the contract's charge of the month is recorded.
 	Charged bool
 	// Lines are the contract's invoice lines of the previous month and
-	// later (month and kind).
+	// the month (month and kind).
 	Lines []LineKey
 }
 
@@ -372,7 +372,7 @@ func (cl *closer) closeBatch(ctx context.Context, tx CloseTx, cs []LockedContrac
 	share, rules := cl.svc.AdvanceShares(), cl.svc.RulesVersion()
 	ms := m.String()
 	actor := "monthly_close:" + ms
-	since := m.Prev() // the oldest month of the lines LockContracts read
+	since := m.Prev() // LockContracts read the lines of since and m
 	var (
 		lines    = make([]enrollment.InvoiceLine, 0, 2*len(cs))
 		postings = make([]enrollment.PostingRecord, 0, len(cs))
@@ -413,8 +413,8 @@ func (cl *closer) closeBatch(ctx context.Context, tx CloseTx, cs []LockedContrac
 		// AddInvoiceLine's rule: a line added already is skipped.
 	plan:
 		for _, l := range p.Lines {
-			if l.Month.Before(since) {
-				return fmt.Errorf("close %s: contract %s: a %s line of %s, before the lines the page read", m, c.ID, l.Kind, l.Month)
+			if l.Month.Before(since) || l.Month.After(m) {
+				return fmt.Errorf("close %s: contract %s: a %s line of %s, outside the months of the lines the page read", m, c.ID, l.Kind, l.Month)
 			}
 			for _, k := range lc.Lines {
 				if k.Month == l.Month && k.Kind == l.Kind {

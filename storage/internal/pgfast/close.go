@@ -503,15 +503,18 @@ func (r *rowReader) textArray(f func([]byte)) {
 // The lock statement.
 
 // pgLockContracts reads and locks a page of contracts with their holds,
-// whether the month's charge is recorded, and their invoice lines since the
-// previous month; the contract's lock covers them, as in the per-contract
-// path. The charge and the lines are read by correlated subqueries (an
-// index probe per contract, whatever the planner thinks of the month).
+// whether the month's charge is recorded, and their invoice lines of the
+// previous month and the month; the contract's lock covers them, as in the
+// per-contract path. The charge and the lines are read by correlated
+// subqueries (index probes per contract, whatever the planner thinks of the
+// month): the lines by their key (month, provider, contract, kind), a
+// probe for each of the two months.
 var pgLockContracts = &pgStatement{
 	name: "edufund_close_lock",
 	sql: `SELECT ` + schema.Contracts.List("c") + `, ` + schema.Holds.List("h") + `, h.ctid,
 		coalesce((SELECT true FROM contract_charges x WHERE x.contract_id = c.id AND x.month = $5::text), false),
-		ARRAY(SELECT l.month || ' ' || l.kind FROM invoice_lines l WHERE l.contract_id = c.id AND l.month >= $6::text)
+		ARRAY(SELECT l.month || ' ' || l.kind FROM invoice_lines l
+			WHERE l.month = ANY(ARRAY[$6::text, $5::text]) AND l.provider_id = c.provider_id AND l.contract_id = c.id)
 	FROM contracts c LEFT JOIN holds h ON h.id = c.hold_id
 	WHERE c.status = ANY($1::text[]) AND c.id > $2::uuid AND c.id <= $3::uuid
 	ORDER BY c.id LIMIT $4::bigint FOR NO KEY UPDATE OF c`,

@@ -54,27 +54,32 @@ type lockedContractRow struct {
 }
 
 // lockContractsSQL is the page's read with agg, the dialect's string
-// aggregate, and lock, its row lock.
-func lockContractsSQL(agg, lock string) string {
+// aggregate, and lock, its row lock; with written, it reads the month's
+// charge and lines too (batch.CloseTx.LockContracts).
+func lockContractsSQL(agg, lock string, written bool) string {
+	charged, lines := "NULL", "NULL"
+	if written {
+		charged = `(SELECT 1 FROM contract_charges x WHERE x.contract_id = c.id AND x.month = ?)`
+		lines = `(SELECT ` + agg + `(l.month || ' ' || l.kind, ',') FROM invoice_lines l
+		WHERE l.month IN (?, ?) AND l.provider_id = c.provider_id AND l.contract_id = c.id)`
+	}
 	return `SELECT ` + schema.Contracts.List("c") + `, ` + schema.Holds.Aliased("h") + `,
-	(SELECT 1 FROM contract_charges x WHERE x.contract_id = c.id AND x.month = ?) AS x_charged,
-	(SELECT ` + agg + `(l.month || ' ' || l.kind, ',') FROM invoice_lines l
-		WHERE l.month IN (?, ?) AND l.provider_id = c.provider_id AND l.contract_id = c.id) AS x_lines
+	` + charged + ` AS x_charged, ` + lines + ` AS x_lines
 	FROM contracts c LEFT JOIN holds h ON h.id = c.hold_id
 	WHERE c.status IN (?) AND c.id > ? AND c.id <= ? ORDER BY c.id LIMIT ?` + lock
 }
 
-// The page's read: SQLite's one writer needs no lock; on PostgreSQL the
-// contracts are locked as the per-contract paths lock them, which keeps
-// their holds still too.
+// The page's read, without and with what it holds written: SQLite's one
+// writer needs no lock; on PostgreSQL the contracts are locked as the
+// per-contract paths lock them, which keeps their holds still too.
 var (
-	sqliteLockSQL = lockContractsSQL("group_concat", "")
-	pgLockSQL     = lockContractsSQL("string_agg", " FOR NO KEY UPDATE OF c")
+	sqliteLockSQL = [2]string{lockContractsSQL("group_concat", "", false), lockContractsSQL("group_concat", "", true)}
+	pgLockSQL     = [2]string{lockContractsSQL("string_agg", " FOR NO KEY UPDATE OF c", false), lockContractsSQL("string_agg", " FOR NO KEY UPDATE OF c", true)}
 )
 
 // LockContracts reads the page, its holds, charges and lines in one
 // statement.
-func (t sqliteCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, m funding.Month) ([]batch.LockedContract, error) {
+func (t sqliteCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, m funding.Month, written bool) ([]batch.LockedContract, error) {
 	if len(statuses) == 0 || limit <= 0 {
 		return nil, nil
 	}
@@ -83,11 +88,17 @@ func (t sqliteCloseTx) LockContracts(ctx context.Context, statuses []enrollment.
 		ss[i] = string(s)
 	}
 	rows := make([]lockedContractRow, 0, min(limit, closeChunk))
-	q := sqliteLockSQL
+	qs := sqliteLockSQL
 	if t.pg() {
-		q = pgLockSQL
+		qs = pgLockSQL
 	}
-	err := t.tx.tx.NewRaw(q, m.String(), m.Prev().String(), m.String(), bun.In(ss), after, through, limit).Scan(ctx, &rows)
+	args := []any{bun.In(ss), after, through, limit}
+	q := qs[0]
+	if written {
+		q = qs[1]
+		args = append([]any{m.String(), m.Prev().String(), m.String()}, args...)
+	}
+	err := t.tx.tx.NewRaw(q, args...).Scan(ctx, &rows)
 	if err != nil {
 		return nil, t.read(err, "contracts after", after)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -398,6 +399,7 @@ type hookedStore struct {
 	*storage.DB
 	afterLock   func()
 	beforeWrite func([]enrollment.PostingRecord)
+	onLock      func(written bool) // before each page is read
 }
 
 func (m *hookedStore) InCloseTx(ctx context.Context, fn func(ctx context.Context, tx batch.CloseTx) error) error {
@@ -411,8 +413,11 @@ type hookedTx struct {
 	hooks *hookedStore
 }
 
-func (m hookedTx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, month funding.Month) ([]batch.LockedContract, error) {
-	cs, err := m.CloseTx.LockContracts(ctx, statuses, after, through, limit, month)
+func (m hookedTx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, month funding.Month, written bool) ([]batch.LockedContract, error) {
+	if m.hooks.onLock != nil {
+		m.hooks.onLock(written)
+	}
+	cs, err := m.CloseTx.LockContracts(ctx, statuses, after, through, limit, month, written)
 	if err == nil && m.hooks.afterLock != nil {
 		m.hooks.afterLock()
 	}
@@ -424,6 +429,45 @@ func (m hookedTx) ClosePage(ctx context.Context, ps []enrollment.PostingRecord, 
 		m.hooks.beforeWrite(ps)
 	}
 	return m.CloseTx.ClosePage(ctx, ps, ls)
+}
+
+// TestCloseBatchedReadsWrittenAfterAConflict: pages are read without what
+// they hold of the month's close (a probe of the charges and lines per
+// contract) until one fails on a charge written already; that page is read
+// again with it, and so are the pages after it until one holds nothing.
+// Contract 2 of ten, closed by the per-contract path first, is in the
+// second page of two: pages 1 and 2 are read bare, page 2 again with what
+// it holds, page 3 with it too (page 2 held something), and page 3 holding
+// nothing, pages 4, 5 and the empty read after them bare. No page falls
+// back, and every contract is charged October once.
+func TestCloseBatchedReadsWrittenAfterAConflict(t *testing.T) {
+	for _, kind := range storagetest.Kinds() {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			db := storagetest.Open(t, kind)
+			s := newActiveScenario(t, db, 10)
+			s.r.at(2025, time.October, 1)
+			oct := funding.Month{Year: 2025, Month: time.October}
+			var one enrollment.CloseReport
+			require.NoError(t, s.r.svc.CloseContract(ctx, s.byName["2/long"].ID, oct, &one))
+			require.Equal(t, 1, one.Charged)
+
+			var reads []bool
+			store := &hookedStore{DB: db, onLock: func(written bool) { reads = append(reads, written) }}
+			svc := enrollment.NewService(store, s.r.clock, s.r.svc.Config())
+			var fallbacks []error
+			rep, err := batch.CloseMonth(ctx, svc, oct, batch.CloseOptions{PageSize: 2, OnFallback: func(_ uuid.UUID, err error) { fallbacks = append(fallbacks, err) }})
+			require.NoError(t, err)
+			require.Empty(t, fallbacks)
+			require.Equal(t, []bool{false, false, true, true, false, false, false}, reads)
+			require.Equal(t, 9, rep.Charged)
+			require.Empty(t, rep.Failed)
+			var charges []int
+			require.NoError(t, db.Bun().NewRaw(`SELECT count(*) FROM postings WHERE kind = 'charge' AND month = '2025-10' GROUP BY contract_id`).Scan(ctx, &charges))
+			require.Equal(t, slices.Repeat([]int{1}, 10), charges)
+			checkInvariants(t, db)
+		})
+	}
 }
 
 // TestPagerContractPage: ContractPage bounds the pages ContractIDs lists

@@ -28,4 +28,4 @@ func (s *Store) QueryInPipeline(ctx context.Context, name, query string, scan fu
 func CloseConn(tx batch.CloseTx) pgx.Tx { return tx.(*pgCloseTx).tx }
 
 // LockContractsStatement is the name and text of the close's lock statement.
-func LockContractsStatement() (name, sql string) { return pgLockContracts.name, pgLockContracts.sql }
+func LockContractsStatement() (name, sql string) { return pgLockWritten.name, pgLockWritten.sql }

@@ -2,6 +2,7 @@ package storage_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -41,17 +42,27 @@ func TestUnpublishedEventsSkipTheFeedIndexesPG(t *testing.T) {
 	}
 }
 
-// TestInvoiceLinesOneIndexPG: the close writes two invoice lines a
-// contract, each with one index entry: the key, (month, provider_id,
-// contract_id, kind), serves the export's pages and the close's probes
-// alike (migration 00035).
-func TestInvoiceLinesOneIndexPG(t *testing.T) {
+// TestCloseKeysPG: the close writes two invoice lines and a charge record a
+// contract, each with one index entry, its key, which leads with the month:
+// a close appends its month instead of writing beside every contract's
+// earlier months. The lines' key, (month, provider_id, contract_id, kind),
+// serves the export's pages and the close's probes alike (migration 00035).
+func TestCloseKeysPG(t *testing.T) {
 	db := storagetest.Open(t, storagetest.Postgres)
-	var defs []string
-	if err := db.Bun().NewRaw("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'invoice_lines'").Scan(context.Background(), &defs); err != nil {
-		t.Fatal(err)
-	}
-	if len(defs) != 1 || !strings.Contains(defs[0], "UNIQUE INDEX invoice_lines_pkey ON") || !strings.HasSuffix(defs[0], "(month, provider_id, contract_id, kind)") {
-		t.Errorf("invoice_lines's indexes: %q, want its key alone, on (month, provider_id, contract_id, kind)", defs)
+	for table, want := range map[string]string{
+		"invoice_lines":    "UNIQUE INDEX invoice_lines_pkey ON %s.invoice_lines USING btree (month, provider_id, contract_id, kind)",
+		"contract_charges": "UNIQUE INDEX contract_charges_pkey ON %s.contract_charges USING btree (month, contract_id)",
+	} {
+		var schemaName string
+		var defs []string
+		if err := db.Bun().NewRaw("SELECT current_schema()").Scan(context.Background(), &schemaName); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Bun().NewRaw("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ?", table).Scan(context.Background(), &defs); err != nil {
+			t.Fatal(err)
+		}
+		if w := "CREATE " + fmt.Sprintf(want, schemaName); len(defs) != 1 || defs[0] != w {
+			t.Errorf("%s's indexes: %q, want its key alone: %q", table, defs, w)
+		}
 	}
 }

@@ -203,3 +203,45 @@ func TestDeadReceiver(t *testing.T) {
 		}, 10*time.Second, 20*time.Millisecond, "the live receiver gets every application although the other hangs")
 	})
 }
+
+// TestRelayAgainOnAFullPage: the relay runs again at once while a run
+// numbers a full page (a backlog of 1,100 events is published in three runs
+// with an interval of an hour), and waits for its interval after a run
+// that numbers less (ten more events stay unpublished meanwhile: a relay
+// that ran again after any run would spin on an idle region).
+func TestRelayAgainOnAFullPage(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t, storagetest.SQLiteMemory)
+	r := storagetest.NewRegion(t, db, storagetest.RegionOptions{})
+	appendEvents := func(n int) {
+		require.NoError(t, db.InTx(ctx, func(ctx context.Context, tx enrollment.Tx) error {
+			for range n {
+				id, err := uuid.NewV7()
+				if err != nil {
+					return err
+				}
+				e := enrollment.Event{ID: id, Type: enrollment.ContractRequested, At: r.Clock.Now(), Actor: "test",
+					ProviderID: r.Provider.ID, Municipality: "mo-1"}
+				if err := tx.AppendEvent(ctx, e); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+	}
+	unpublished := func() int {
+		var n int
+		require.NoError(t, db.Bun().NewRaw("SELECT count(*) FROM events WHERE seq IS NULL").Scan(ctx, &n))
+		return n
+	}
+	appendEvents(1100)
+	sctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	defer func() { stop(); <-done }()
+	go func() { defer close(done); webhook.Relay(sctx, r.Service, time.Hour, nil) }()
+	require.Eventually(t, func() bool { return unpublished() == 0 }, 20*time.Second, 10*time.Millisecond,
+		"the backlog is published without waiting for the interval")
+	appendEvents(10)
+	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, 10, unpublished(), "after a page that was not full the relay waits for its interval")
+}

@@ -69,14 +69,6 @@ func lockContractsSQL(agg, lock string, written bool) string {
 	WHERE c.status IN (?) AND c.id > ? AND c.id <= ? ORDER BY c.id LIMIT ?` + lock
 }
 
-// The page's read, without and with what it holds written: SQLite's one
-// writer needs no lock; on PostgreSQL the contracts are locked as the
-// per-contract paths lock them, which keeps their holds still too.
-var (
-	sqliteLockSQL = [2]string{lockContractsSQL("group_concat", "", false), lockContractsSQL("group_concat", "", true)}
-	pgLockSQL     = [2]string{lockContractsSQL("string_agg", " FOR NO KEY UPDATE OF c", false), lockContractsSQL("string_agg", " FOR NO KEY UPDATE OF c", true)}
-)
-
 // LockContracts reads the page, its holds, charges and lines in one
 // statement.
 func (t sqliteCloseTx) LockContracts(ctx context.Context, statuses []enrollment.Status, after, through uuid.UUID, limit int, m funding.Month, written bool) ([]batch.LockedContract, error) {
@@ -88,17 +80,18 @@ func (t sqliteCloseTx) LockContracts(ctx context.Context, statuses []enrollment.
 		ss[i] = string(s)
 	}
 	rows := make([]lockedContractRow, 0, min(limit, closeChunk))
-	qs := sqliteLockSQL
+	// SQLite's one writer needs no lock; on PostgreSQL the contracts are
+	// locked as the per-contract paths lock them, which keeps their holds
+	// still too.
+	agg, lock := "group_concat", ""
 	if t.pg() {
-		qs = pgLockSQL
+		agg, lock = "string_agg", " FOR NO KEY UPDATE OF c"
 	}
 	args := []any{bun.In(ss), after, through, limit}
-	q := qs[0]
 	if written {
-		q = qs[1]
 		args = append([]any{m.String(), m.Prev().String(), m.String()}, args...)
 	}
-	err := t.tx.tx.NewRaw(q, args...).Scan(ctx, &rows)
+	err := t.tx.tx.NewRaw(lockContractsSQL(agg, lock, written), args...).Scan(ctx, &rows)
 	if err != nil {
 		return nil, t.read(err, "contracts after", after)
 	}

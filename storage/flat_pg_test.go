@@ -49,15 +49,15 @@ func TestUnpublishedEventsSkipTheFeedIndexesPG(t *testing.T) {
 // serves the export's pages and the close's probes alike (migration 00035).
 func TestCloseKeysPG(t *testing.T) {
 	db := storagetest.Open(t, storagetest.Postgres)
+	var schemaName string
+	if err := db.Bun().NewRaw("SELECT current_schema()").Scan(context.Background(), &schemaName); err != nil {
+		t.Fatal(err)
+	}
 	for table, want := range map[string]string{
 		"invoice_lines":    "UNIQUE INDEX invoice_lines_pkey ON %s.invoice_lines USING btree (month, provider_id, contract_id, kind)",
 		"contract_charges": "UNIQUE INDEX contract_charges_pkey ON %s.contract_charges USING btree (month, contract_id)",
 	} {
-		var schemaName string
 		var defs []string
-		if err := db.Bun().NewRaw("SELECT current_schema()").Scan(context.Background(), &schemaName); err != nil {
-			t.Fatal(err)
-		}
 		if err := db.Bun().NewRaw("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = ?", table).Scan(context.Background(), &defs); err != nil {
 			t.Fatal(err)
 		}

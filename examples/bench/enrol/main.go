@@ -53,6 +53,7 @@ type options struct {
 	trace     bool
 	portable  bool
 	noFloor   bool
+	inFlight  bool
 }
 
 func main() {
@@ -74,6 +75,7 @@ func main() {
 	flag.BoolVar(&o.unbatched, "unbatched", true, "also run one transaction per application (Service.Submit)")
 	flag.BoolVar(&o.portable, "portable", false, "PostgreSQL: also run the Batcher on the store's portable profile (storage.WithPortable: no fast paths, every transaction serializable)")
 	flag.BoolVar(&o.noFloor, "no-floor", false, "PostgreSQL: skip the raw-SQL floor (the rows an enrolment writes, batched, no reads, no rules)")
+	flag.BoolVar(&o.inFlight, "floor-in-flight", false, "PostgreSQL: run the raw-SQL floor a second time with the service's load, one enrolment in flight a client, grouped by as many flushers, each transaction one pipelined round trip")
 	flag.BoolVar(&o.trace, "trace", false, "print the mean time of each kind of statement (adds overhead)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the databases after the run (to look at plans)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")

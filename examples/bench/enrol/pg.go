@@ -21,8 +21,11 @@ const (
 	dbService   = "edufund_bench_svc"
 	dbFloor     = "edufund_bench_floor"
 
-	floorName  = "raw SQL floor, batched"
-	floorBatch = 32
+	floorName = "raw SQL floor, batched"
+	// floorInFlightName is the floor with the service's load: one
+	// enrolment in flight a client (benchutil.PGFloor.RunInFlight).
+	floorInFlightName = "raw SQL floor, one in flight a client"
+	floorBatch        = 32
 )
 
 func runPostgres(ctx context.Context, o options) error {
@@ -127,13 +130,15 @@ func runPostgres(ctx context.Context, o options) error {
 				}
 			}
 			if !o.skipBase && !o.noFloor {
-				r, err := floorRun(ctx, o, admin, exec1, w)
+				rs, err := floorRun(ctx, o, admin, exec1, w)
 				if err != nil {
 					return fmt.Errorf("floor: %w", err)
 				}
-				r.round = round
-				fmt.Fprintf(os.Stderr, "  %s c=%d: %.0f/s\n", floorName, w, r.rate)
-				all = append(all, r)
+				for _, r := range rs {
+					r.round = round
+					fmt.Fprintf(os.Stderr, "  %s c=%d: %.0f/s\n", r.name, w, r.rate)
+					all = append(all, r)
+				}
 			}
 			type kind struct {
 				name            string
@@ -174,31 +179,40 @@ func runPostgres(ctx context.Context, o options) error {
 			}
 		}
 	}
-	printTable("PostgreSQL: enrolments (service) and transactions (pgbench) per second", all, []string{"pgbench tpcb-like s1", "pgbench tpcb-like s50", floorName})
+	baselines := []string{"pgbench tpcb-like s1", "pgbench tpcb-like s50", floorName}
+	if o.inFlight {
+		baselines = append(baselines, floorInFlightName)
+	}
+	printTable("PostgreSQL: enrolments (service) and transactions (pgbench) per second", all, baselines)
 	return nil
 }
 
 // floorRun loads the region into a fresh database and writes into it, for
 // workers clients, the rows the region's enrolments write, by hand-written
 // batched SQL with no reads and no rules (benchutil.PGFloor): what the
-// service's rate is against the cost of its writes alone.
-func floorRun(ctx context.Context, o options, admin *storage.DB, exec1 func(string) error, workers int) (result, error) {
+// service's rate is against the cost of its writes alone, floorBatch
+// enrolments a transaction for each worker. With -floor-in-flight it runs
+// again on fresh pairs of the same region with the load the service's
+// clients give it: one enrolment in flight a worker, grouped by as many
+// flushers as the service's Batcher runs and at most as many a
+// transaction.
+func floorRun(ctx context.Context, o options, admin *storage.DB, exec1 func(string) error, workers int) ([]result, error) {
 	_ = exec1("DROP DATABASE IF EXISTS " + dbFloor + " WITH (FORCE)")
 	if err := exec1("CREATE DATABASE " + dbFloor); err != nil {
-		return result{}, err
+		return nil, err
 	}
 	url, err := benchutil.DBURL(o.pg, dbFloor)
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
 	db, err := benchutil.OpenMigrated(ctx, url)
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
 	r, err := loadRegion(ctx, db, o.certs, o.groups)
 	db.Close()
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
 	guardians := make([]string, len(r.certs))
 	for i := range guardians {
@@ -206,23 +220,45 @@ func floorRun(ctx context.Context, o options, admin *storage.DB, exec1 func(stri
 	}
 	f, err := benchutil.NewPGFloor(ctx, url, benchConfig(), benchClock(), r.certs, guardians, r.groups)
 	if err != nil {
-		return result{}, err
+		return nil, err
 	}
 	defer f.Close()
-	_ = exec1("CHECKPOINT")
-	meter := benchutil.StartBackendMeter(ctx, admin, dbFloor)
-	cpu0 := benchutil.SelfCPU()
-	fr, err := f.Run(ctx, workers, floorBatch, o.duration)
-	if err != nil {
-		return result{}, err
+	flushers := o.flushers
+	if flushers <= 0 {
+		flushers = 2 // the Batcher's default over PostgreSQL
 	}
-	res := result{name: floorName, workers: workers, rate: fr.Rate, ok: fr.OK, errs: fr.Errors, p50: fr.P50, p99: fr.P99,
-		note: fmt.Sprintf("%d per transaction; p50/p99 per transaction", floorBatch)}
-	if fr.OK > 0 {
-		res.clientCPU = (benchutil.SelfCPU() - cpu0) * 1000 / float64(fr.OK)
-		res.serverCPU = meter.Stop() * 1000 / float64(fr.OK)
+	type floorKind struct {
+		name, note string
+		run        func() (benchutil.FloorRun, error)
 	}
-	return res, nil
+	kinds := []floorKind{{floorName, fmt.Sprintf("%d per transaction; p50/p99 per transaction", floorBatch),
+		func() (benchutil.FloorRun, error) { return f.Run(ctx, workers, floorBatch, o.duration) }}}
+	if o.inFlight {
+		kinds = append(kinds, floorKind{floorInFlightName,
+			fmt.Sprintf("one enrolment in flight a client, %d flushers, at most %d a transaction, one round trip each; p50/p99 per enrolment", flushers, o.maxBatch),
+			func() (benchutil.FloorRun, error) {
+				return f.RunInFlight(ctx, workers, flushers, o.maxBatch, o.duration)
+			}})
+	}
+	var out []result
+	for _, run := range kinds {
+		_ = exec1("CHECKPOINT")
+		meter := benchutil.StartBackendMeter(ctx, admin, dbFloor)
+		cpu0 := benchutil.SelfCPU()
+		fr, err := run.run()
+		if err != nil {
+			return nil, err
+		}
+		res := result{name: run.name, workers: workers, rate: fr.Rate, ok: fr.OK, errs: fr.Errors, p50: fr.P50, p99: fr.P99, note: run.note}
+		if fr.OK > 0 {
+			res.clientCPU = (benchutil.SelfCPU() - cpu0) * 1000 / float64(fr.OK)
+			res.serverCPU = meter.Stop() * 1000 / float64(fr.OK)
+		} else {
+			meter.Stop()
+		}
+		out = append(out, res)
+	}
+	return out, nil
 }
 
 // runPgbench is benchutil.RunPgbench as one of this benchmark's results.

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
 
@@ -331,7 +333,7 @@ func (f *PGFloor) Run(ctx context.Context, workers, batch int, d time.Duration) 
 			var first string
 			for time.Now().Before(deadline) {
 				t0 := time.Now()
-				n, r, err := f.batch(ctx, batch)
+				n, r, err := f.batch(ctx, batch, false)
 				retries += r
 				if err != nil {
 					errs += batch
@@ -366,11 +368,102 @@ func (f *PGFloor) Run(ctx context.Context, workers, batch int, d time.Duration) 
 	return out, nil
 }
 
+// RunInFlight is Run with the load of a service's clients: workers
+// goroutines, each with one enrolment in flight at a time, and flushers
+// goroutines that each take every enrolment waiting (up to max) into one
+// transaction of the same statements as Run's, as the library's Batcher
+// groups its clients' applications (without its linger). Run keeps batch
+// enrolments in flight a worker, which no service's clients can: at 8
+// clients its 8 workers write 256 at once. Latencies are an enrolment's,
+// from its submission to its commit.
+func (f *PGFloor) RunInFlight(ctx context.Context, workers, flushers, max int, d time.Duration) (FloorRun, error) {
+	type request struct{ done chan error }
+	queue := make(chan request, workers)
+	var retries atomic.Int64
+	var flush sync.WaitGroup
+	for range flushers {
+		flush.Go(func() {
+			for first := range queue {
+				group := []request{first}
+			drain:
+				for len(group) < max {
+					select {
+					case r, ok := <-queue:
+						if !ok {
+							break drain
+						}
+						group = append(group, r)
+					default:
+						break drain
+					}
+				}
+				_, r, err := f.batch(ctx, len(group), true)
+				retries.Add(int64(r))
+				for _, q := range group {
+					q.done <- err
+				}
+			}
+		})
+	}
+	var mu sync.Mutex
+	var out FloorRun
+	var lat []time.Duration
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			var my []time.Duration
+			var ok, errs int
+			var first string
+			done := make(chan error, 1)
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				queue <- request{done}
+				if err := <-done; err != nil {
+					errs++
+					if first == "" {
+						first = err.Error()
+					}
+					if errors.Is(err, errFloorExhausted) {
+						break
+					}
+					continue
+				}
+				ok++
+				my = append(my, time.Since(t0))
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			lat = append(lat, my...)
+			out.OK += ok
+			out.Errors += errs
+			if out.FirstError == "" {
+				out.FirstError = first
+			}
+		})
+	}
+	wg.Wait()
+	out.Rate = float64(out.OK) / time.Since(start).Seconds()
+	close(queue)
+	flush.Wait()
+	out.Retries = int(retries.Load())
+	out.P50, out.P99, _ = Latencies(lat)
+	if out.OK == 0 && out.FirstError != "" {
+		return out, errors.New(out.FirstError)
+	}
+	return out, nil
+}
+
 var errFloorExhausted = errors.New("the floor used every (certificate, group) pair")
 
 // batch writes n enrolments in one transaction, again after a deadlock or
 // serialization failure; it returns the enrolments written and the retries.
-func (f *PGFloor) batch(ctx context.Context, n int) (int, int, error) {
+// Pipelined, the transaction's statements go in one round trip (a pgx
+// batch, one implicit transaction), as the service's do: with a few
+// enrolments a transaction, a round trip a statement would be most of its
+// time.
+func (f *PGFloor) batch(ctx context.Context, n int, pipelined bool) (int, int, error) {
 	type enrolment struct {
 		cert  string
 		group [4]string
@@ -476,20 +569,48 @@ func (f *PGFloor) batch(ctx context.Context, n int) (int, int, error) {
 		}{`UPDATE counters c SET used = c.used + v.n FROM (VALUES ` + strings.Join(vals, ", ") + `) AS v(k, n) WHERE c.key = v.k`, args})
 	}
 	for retries := 0; ; retries++ {
-		err := f.tx(ctx, func(tx *sql.Tx) error {
-			for _, s := range stmts {
-				if _, err := tx.ExecContext(ctx, s.q, s.args...); err != nil {
-					return err
+		var err error
+		if pipelined {
+			err = f.pipeline(ctx, func(b *pgx.Batch) {
+				for _, s := range stmts {
+					b.Queue(s.q, s.args...)
 				}
-			}
-			return nil
-		})
+			})
+		} else {
+			err = f.tx(ctx, func(tx *sql.Tx) error {
+				for _, s := range stmts {
+					if _, err := tx.ExecContext(ctx, s.q, s.args...); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
 		var pe *pgconn.PgError
 		if err != nil && errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001") && retries < 10 {
 			continue
 		}
 		return n, retries, err
 	}
+}
+
+// pipeline sends the statements queue adds as one pgx batch on a
+// connection of the pool: one round trip, one implicit transaction.
+func (f *PGFloor) pipeline(ctx context.Context, queue func(b *pgx.Batch)) error {
+	conn, err := f.db.Bun().DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("benchutil: the floor's connection is a %T, not pgx's", dc)
+		}
+		b := &pgx.Batch{}
+		queue(b)
+		return sc.Conn().SendBatch(ctx, b).Close()
+	})
 }
 
 func (f *PGFloor) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {

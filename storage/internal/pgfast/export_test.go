@@ -29,3 +29,10 @@ func CloseConn(tx batch.CloseTx) pgx.Tx { return tx.(*pgCloseTx).tx }
 
 // LockContractsStatement is the name and text of the close's lock statement.
 func LockContractsStatement() (name, sql string) { return pgLockWritten.name, pgLockWritten.sql }
+
+// PlanSettings is the text of the statement that begins every pipeline.
+func PlanSettings() string { return pgPlanSettings.sql }
+
+// ContractsStatement is the text of a batch's read of its certificates'
+// contracts.
+func ContractsStatement() string { return pgContractsSQL }

@@ -199,10 +199,19 @@ var (
 	// (schema.AccountSelect says why).
 	pgLockAccountsSQL = `SELECT 1 FROM accounts WHERE certificate_id = ANY($1::uuid[]) ORDER BY certificate_id, period_start FOR NO KEY UPDATE`
 	pgAccountsSQL     = schema.AccountRead(true) + ` WHERE a.certificate_id = ANY($1::uuid[]) ORDER BY a.certificate_id, a.period_start`
-	// Through the partial index contracts_live_key, the contracts of
-	// schema.BatchContracts (batch.Rows.Contracts).
-	pgContractsSQL = `SELECT ` + schema.Contracts.List("") + ` FROM contracts WHERE certificate_id = ANY($1::uuid[]) AND ` + fmt.Sprintf(schema.BatchContracts, `= ANY($2::uuid[])`)
-	pgOffersSQL    = `SELECT ` + schema.OfferList + schema.OfferFrom + ` WHERE g.id = ANY($1::uuid[])`
+	// The contracts of schema.BatchContracts (batch.Rows.Contracts),
+	// looked up a certificate at a time through the partial index
+	// contracts_live_key: the subquery is run for each certificate
+	// (LATERAL; OFFSET 0 keeps the planner from flattening it into a join
+	// it may turn round). Under "certificate_id = ANY($1)", or a plain join,
+	// a generic plan made while the table is small and not analyzed (a
+	// region's first hours; the plan then lasts the connection's life)
+	// reads every live contract, through contracts_status_idx or the whole
+	// of contracts_live_key, to keep the batch's certificates': the whole
+	// region a batch (TestBatchContractsPlanIsByCertificate).
+	pgContractsSQL = `SELECT ` + schema.Contracts.List("c") + ` FROM (SELECT DISTINCT unnest($1::uuid[])) AS u(id)
+		CROSS JOIN LATERAL (SELECT * FROM contracts WHERE certificate_id = u.id AND ` + fmt.Sprintf(schema.BatchContracts, `= ANY($2::uuid[])`) + ` OFFSET 0) c`
+	pgOffersSQL = `SELECT ` + schema.OfferList + schema.OfferFrom + ` WHERE g.id = ANY($1::uuid[])`
 )
 
 // ClaimKeysLock is batch.ClaimLocker: the claim, then the certificates

@@ -2,6 +2,7 @@ package pgfast_test
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -156,4 +157,85 @@ func openTestPG(ctx context.Context, t *testing.T) (*storage.DB, string) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 	return db, dsn
+}
+
+// TestBatchContractsPlanIsByCertificate checks the plan a batch reads its
+// certificates' contracts with when a connection first runs it in a
+// region's first hours, while its contracts table is small and not
+// analyzed yet: the plan is cached for the connection's life, and it must
+// find the contracts by certificate. A plan that reads every live contract
+// through contracts_status_idx and filters them by certificate looks as
+// cheap while the table is small, and then costs each batch the whole
+// region: found through the reference server, where a connection that
+// planned it at a few hundred contracts spent 1.4 ms a batch on it at
+// 16,000 (pg_stat_statements, auto_explain).
+func TestBatchContractsPlanIsByCertificate(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	admin, base := openTestPG(ctx, t)
+	schema := "t_contractsplan_" + uuid.NewString()[:8]
+	_, err := admin.Bun().ExecContext(ctx, "CREATE SCHEMA "+schema)
+	require.NoError(t, err)
+	defer func() { _, _ = admin.Bun().ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE") }()
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	db, err := storage.Open(ctx, u.String(), storage.WithMaxOpenConns(1))
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, db.Migrate(ctx))
+
+	fast := pgfast.New(db.Bun().DB, nil)
+	have := 0
+	for _, n := range []int{0, 30, 100, 200, 300, 400, 600, 1000, 3000, 6000} {
+		var plan []string
+		err = fast.WithConn(ctx, func(c *pgx.Conn) error {
+			tx, err := c.Begin(ctx)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = tx.Rollback(ctx) }()
+			// Contracts of their own certificates, live, without the rows
+			// they refer to (no foreign key is checked in this session).
+			if _, err := tx.Exec(ctx, "SET LOCAL session_replication_role = replica"); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO contracts (id, certificate_id, group_id, module_id, program_id, provider_id, municipality,
+				period_start, period_end, status, price_days, price_months, price_total, price_normative, price_cert, price_copay,
+				price_first, price_other, price_cert_first, price_cert_other, price_copay_first, price_copay_other, created_at, registry, direction)
+				SELECT gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'mo',
+					'2026-09-01', '2027-08-31', 'requested', 273, 9, 9000, 9000, 9000, 0, 1000, 1000, 1000, 1000, 0, 0, now(), 'certified', 'tech'
+				FROM generate_series(1, $1::int)`, n-have); err != nil {
+				return err
+			}
+			if err := tx.Commit(ctx); err != nil {
+				return err
+			}
+			have = n
+			tx, err = c.Begin(ctx)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, pgfast.PlanSettings()); err != nil {
+				return err
+			}
+			name := fmt.Sprintf("edufund_test_contracts_%d", n)
+			if _, err := c.Prepare(ctx, name, pgfast.ContractsStatement()); err != nil {
+				return err
+			}
+			rows, err := tx.Query(ctx, "EXPLAIN EXECUTE "+name+"('{"+uuid.NewString()+"}', '{"+uuid.NewString()+"}')")
+			if err != nil {
+				return err
+			}
+			plan, err = pgx.CollectRows(rows, pgx.RowTo[string])
+			return err
+		})
+		require.NoError(t, err)
+		text := strings.Join(plan, "\n")
+		// Found by certificate: the index's condition is the certificate.
+		assert.Regexp(t, `(Index Scan using|Bitmap Index Scan on) (contracts_live_key|contracts_certificate_idx).*\n\s+Index Cond: \(certificate_id = `, text, "%d contracts, the contracts read's plan:\n%s", n, text)
+		assert.NotContains(t, text, "contracts_status_idx", "%d contracts, the contracts read's plan:\n%s", n, text)
+	}
 }

@@ -33,6 +33,18 @@ func LockContractsStatement() (name, sql string) { return pgLockWritten.name, pg
 // PlanSettings is the text of the statement that begins every pipeline.
 func PlanSettings() string { return pgPlanSettings.sql }
 
-// ContractsStatement is the text of a batch's read of its certificates'
-// contracts.
-func ContractsStatement() string { return pgContractsSQL }
+// BatchStatements is the text of every statement a batch runs under the
+// pipeline's plan settings, by name.
+func BatchStatements() map[string]string {
+	out := map[string]string{
+		"locked_lock_certificates": pgLockCertificatesSQL,
+		"locked_lock_accounts":     pgLockAccountsSQL,
+		"locked_accounts":          pgAccountsSQL,
+		"locked_lock_counters":     pgLockCountersSQL,
+	}
+	for _, st := range []*pgStmt{pgReadKeys, pgReadCertificates, pgReadAccounts, pgReadContracts, pgReadOffers, pgReadCounters,
+		pgLockCertificates, pgInsertRows, pgUpdateAccounts, pgInsertAccounts, pgInsertCounters, pgLockCounters, pgGuardCounters} {
+		out[st.name] = st.sql
+	}
+	return out
+}

@@ -162,7 +162,8 @@ func openTestPG(ctx context.Context, t *testing.T) (*storage.DB, string) {
 
 // TestBatchPlansAreKeyed plans every statement a batch runs, under the
 // pipeline's settings, on tables without statistics as a region has them
-// in its first hours (each connection keeps the plans it makes then): the
+// in its first minutes (each connection keeps the plans it makes then,
+// until an ANALYZE of the table replans them): the
 // registers (certificates, accounts, the catalog, the counters) empty or
 // already loaded, the tables a campaign fills (contracts, holds, keys) at
 // 0 to 3,000 rows. Every table in each plan must be read through an index

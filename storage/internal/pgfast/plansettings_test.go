@@ -102,24 +102,10 @@ func TestPlanSettings(t *testing.T) {
 func TestCloseLockPlan(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	// A schema of its own, as storagetest's stores have.
-	admin, base := openTestPG(ctx, t)
-	schema := "t_lockplan_" + uuid.NewString()[:8] // a UUID's first 8 characters are hex digits
-	_, err := admin.Bun().ExecContext(ctx, "CREATE SCHEMA "+schema)
-	require.NoError(t, err)
-	defer func() { _, _ = admin.Bun().ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE") }()
-	u, err := url.Parse(base)
-	require.NoError(t, err)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	db, err := storage.Open(ctx, u.String(), storage.WithMaxOpenConns(1))
-	require.NoError(t, err)
-	defer db.Close()
-	require.NoError(t, db.Migrate(ctx))
+	db := openSchema(ctx, t, "t_lockplan")
 	// Lines the planner has no statistics for, as when a close has added
 	// them (autovacuum's ANALYZE comes later, if it is on at all).
-	_, err = db.Bun().ExecContext(ctx, `INSERT INTO invoice_lines (contract_id, month, kind, municipality, provider_id, amount)
+	_, err := db.Bun().ExecContext(ctx, `INSERT INTO invoice_lines (contract_id, month, kind, municipality, provider_id, amount)
 		SELECT gen_random_uuid(), '2026-03', 'final', 'm', gen_random_uuid(), 1 FROM generate_series(1, 20000)`)
 	require.NoError(t, err)
 
@@ -143,6 +129,28 @@ func TestCloseLockPlan(t *testing.T) {
 	assert.NotContains(t, text, "Bitmap", "the lock statement's plan:\n%s", text)
 	assert.Contains(t, text, "contract_charges_pkey", "the lock statement's plan:\n%s", text)
 	assert.Contains(t, text, "invoice_lines_pkey", "the lock statement's plan:\n%s", text)
+}
+
+// openSchema opens a migrated store of one connection in a schema of its
+// own (named prefix and 8 hex digits), as storagetest's stores have,
+// dropped when the test ends.
+func openSchema(ctx context.Context, t *testing.T, prefix string) *storage.DB {
+	t.Helper()
+	admin, base := openTestPG(ctx, t)
+	schema := prefix + "_" + uuid.NewString()[:8] // a UUID's first 8 characters are hex digits
+	_, err := admin.Bun().ExecContext(ctx, "CREATE SCHEMA "+schema)
+	require.NoError(t, err)
+	t.Cleanup(func() { _, _ = admin.Bun().ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	db, err := storage.Open(ctx, u.String(), storage.WithMaxOpenConns(1))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	require.NoError(t, db.Migrate(ctx))
+	return db
 }
 
 // openTestPG opens the server named by EDUFUND_TEST_POSTGRES with one
@@ -177,7 +185,6 @@ func openTestPG(ctx context.Context, t *testing.T) (*storage.DB, string) {
 func TestBatchPlansAreKeyed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Second)
 	defer cancel()
-	admin, base := openTestPG(ctx, t)
 	// The values of the columns the tables' checks constrain; every other
 	// column without a default gets a short value of its type.
 	set := map[string]map[string]string{
@@ -239,19 +246,7 @@ func TestBatchPlansAreKeyed(t *testing.T) {
 	keyed := regexp.MustCompile(`Index Cond: .*(\$\d|\b[a-z_]+\.[a-z_]+\b)`)
 
 	for _, loaded := range []int{0, 2000} {
-		schema := fmt.Sprintf("t_batchplans_%d_%s", loaded, uuid.NewString()[:8])
-		_, err := admin.Bun().ExecContext(ctx, "CREATE SCHEMA "+schema)
-		require.NoError(t, err)
-		defer func() { _, _ = admin.Bun().ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE") }()
-		u, err := url.Parse(base)
-		require.NoError(t, err)
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		db, err := storage.Open(ctx, u.String(), storage.WithMaxOpenConns(1))
-		require.NoError(t, err)
-		defer db.Close()
-		require.NoError(t, db.Migrate(ctx))
+		db := openSchema(ctx, t, fmt.Sprintf("t_batchplans_%d", loaded))
 		fast := pgfast.New(db.Bun().DB, nil)
 		// Rows that refer to nothing: no foreign key is checked, no
 		// trigger run, in these transactions.
@@ -280,7 +275,7 @@ func TestBatchPlansAreKeyed(t *testing.T) {
 			have = n
 			for name, sql := range pgfast.BatchStatements() {
 				var plan []string
-				err = fast.WithConn(ctx, func(c *pgx.Conn) error {
+				err := fast.WithConn(ctx, func(c *pgx.Conn) error {
 					tx, err := c.Begin(ctx)
 					if err != nil {
 						return err

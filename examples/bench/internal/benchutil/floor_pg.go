@@ -320,6 +320,20 @@ func (f *PGFloor) counterKey(key string, g [4]string) string {
 // d. Each enrolment is a (certificate, group) pair never used before by
 // this floor.
 func (f *PGFloor) Run(ctx context.Context, workers, batch int, d time.Duration) (FloorRun, error) {
+	return drive(workers, d, func() (int, int, int, error) {
+		n, r, err := f.batch(ctx, batch, false)
+		if err != nil {
+			return 0, batch, r, err
+		}
+		return n, 0, r, nil
+	})
+}
+
+// drive runs step from workers goroutines until d has passed, a worker
+// stopping early when the floor has used every pair; step returns the
+// enrolments it committed, those that failed, the transactions retried
+// and the error, and its latency is counted for each step that committed.
+func drive(workers int, d time.Duration, step func() (ok, failed, retries int, err error)) (FloorRun, error) {
 	var mu sync.Mutex
 	var out FloorRun
 	var lat []time.Duration
@@ -333,10 +347,10 @@ func (f *PGFloor) Run(ctx context.Context, workers, batch int, d time.Duration) 
 			var first string
 			for time.Now().Before(deadline) {
 				t0 := time.Now()
-				n, r, err := f.batch(ctx, batch, false)
+				n, failed, r, err := step()
 				retries += r
 				if err != nil {
-					errs += batch
+					errs += failed
 					if first == "" {
 						first = err.Error()
 					}
@@ -405,54 +419,18 @@ func (f *PGFloor) RunInFlight(ctx context.Context, workers, flushers, max int, d
 			}
 		})
 	}
-	var mu sync.Mutex
-	var out FloorRun
-	var lat []time.Duration
-	deadline := time.Now().Add(d)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			var my []time.Duration
-			var ok, errs int
-			var first string
-			done := make(chan error, 1)
-			for time.Now().Before(deadline) {
-				t0 := time.Now()
-				queue <- request{done}
-				if err := <-done; err != nil {
-					errs++
-					if first == "" {
-						first = err.Error()
-					}
-					if errors.Is(err, errFloorExhausted) {
-						break
-					}
-					continue
-				}
-				ok++
-				my = append(my, time.Since(t0))
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			lat = append(lat, my...)
-			out.OK += ok
-			out.Errors += errs
-			if out.FirstError == "" {
-				out.FirstError = first
-			}
-		})
-	}
-	wg.Wait()
-	out.Rate = float64(out.OK) / time.Since(start).Seconds()
+	out, err := drive(workers, d, func() (int, int, int, error) {
+		done := make(chan error, 1)
+		queue <- request{done}
+		if err := <-done; err != nil {
+			return 0, 1, 0, err
+		}
+		return 1, 0, 0, nil
+	})
 	close(queue)
 	flush.Wait()
 	out.Retries = int(retries.Load())
-	out.P50, out.P99, _ = Latencies(lat)
-	if out.OK == 0 && out.FirstError != "" {
-		return out, errors.New(out.FirstError)
-	}
-	return out, nil
+	return out, err
 }
 
 var errFloorExhausted = errors.New("the floor used every (certificate, group) pair")

@@ -2,6 +2,7 @@ package pgfast_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -268,7 +270,12 @@ func TestBatchPlansAreKeyed(t *testing.T) {
 				return tx.Commit(ctx)
 			})
 		}
-		require.NoError(t, insert(registers, 0, loaded))
+		if err := insert(registers, 0, loaded); err != nil {
+			if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "42501" {
+				t.Skipf("the test's rows refer to nothing, which takes a superuser (session_replication_role): %v", err)
+			}
+			require.NoError(t, err)
+		}
 		have := 0
 		for _, n := range []int{0, 50, 200, 300, 400, 1000, 3000} {
 			require.NoError(t, insert(campaign, have, n), "%d rows", n)

@@ -33,6 +33,19 @@ func LockContractsStatement() (name, sql string) { return pgLockWritten.name, pg
 // PlanSettings is the text of the statement that begins every pipeline.
 func PlanSettings() string { return pgPlanSettings.sql }
 
+// CloseSettings are the planner settings of a close page's transaction.
+const CloseSettings = closeSettings
+
+// CloseStatements is the text of every statement a close page runs under
+// CloseSettings, by name.
+func CloseStatements() map[string]string {
+	out := map[string]string{}
+	for _, st := range []*pgStatement{pgLockContracts, pgLockWritten, pgClosePage, pgCloseInvoices} {
+		out[st.name] = st.sql
+	}
+	return out
+}
+
 // BatchStatements is the text of every statement a batch runs under the
 // pipeline's plan settings, by name.
 func BatchStatements() map[string]string {

@@ -208,7 +208,7 @@ var (
 	// region's first minutes; the plan lasts until an ANALYZE of the table
 	// replans it) reads every live contract, through contracts_status_idx
 	// or the whole of contracts_live_key, to keep the batch's
-	// certificates': the whole region a batch (TestBatchPlansAreKeyed).
+	// certificates': the whole region a batch (TestPlansAreKeyed).
 	pgContractsSQL = `SELECT ` + schema.Contracts.List("c") + ` FROM (SELECT DISTINCT unnest($1::uuid[])) AS u(id)
 		CROSS JOIN LATERAL (SELECT * FROM contracts WHERE certificate_id = u.id AND ` + fmt.Sprintf(schema.BatchContracts, `= ANY($2::uuid[])`) + ` OFFSET 0) c`
 	pgOffersSQL = `SELECT ` + schema.OfferList + schema.OfferFrom + ` WHERE g.id = ANY($1::uuid[])`

@@ -170,6 +170,25 @@ func EachConn(ctx context.Context, db *storage.DB, n int, fn func(c *pgx.Conn) e
 	return nil
 }
 
+// Waiting is first and what in holds at this moment, up to max in all: a
+// batch of what waited, as the library's Batcher takes one, never waiting
+// for more.
+func Waiting[T any](first T, in <-chan T, max int) []T {
+	group := []T{first}
+	for len(group) < max {
+		select {
+		case v, ok := <-in:
+			if !ok {
+				return group
+			}
+			group = append(group, v)
+		default:
+			return group
+		}
+	}
+	return group
+}
+
 // Latencies are the median, the 99th percentile and the mean of lat, which
 // it sorts; zero for none.
 func Latencies(lat []time.Duration) (p50, p99, mean time.Duration) {

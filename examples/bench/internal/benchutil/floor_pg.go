@@ -16,7 +16,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
 
@@ -398,19 +397,7 @@ func (f *PGFloor) RunInFlight(ctx context.Context, workers, flushers, max int, d
 	for range flushers {
 		flush.Go(func() {
 			for first := range queue {
-				group := []request{first}
-			drain:
-				for len(group) < max {
-					select {
-					case r, ok := <-queue:
-						if !ok {
-							break drain
-						}
-						group = append(group, r)
-					default:
-						break drain
-					}
-				}
+				group := Waiting(first, queue, max)
 				_, r, err := f.batch(ctx, len(group), true)
 				retries.Add(int64(r))
 				for _, q := range group {
@@ -575,19 +562,10 @@ func (f *PGFloor) batch(ctx context.Context, n int, pipelined bool) (int, int, e
 // pipeline sends the statements queue adds as one pgx batch on a
 // connection of the pool: one round trip, one implicit transaction.
 func (f *PGFloor) pipeline(ctx context.Context, queue func(b *pgx.Batch)) error {
-	conn, err := f.db.Bun().DB.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error {
-		sc, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("benchutil: the floor's connection is a %T, not pgx's", dc)
-		}
+	return EachConn(ctx, f.db, 1, func(c *pgx.Conn) error {
 		b := &pgx.Batch{}
 		queue(b)
-		return sc.Conn().SendBatch(ctx, b).Close()
+		return c.SendBatch(ctx, b).Close()
 	})
 }
 

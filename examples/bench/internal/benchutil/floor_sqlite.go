@@ -115,19 +115,7 @@ func RawSQLite(ctx context.Context, db *storage.DB, reg RawRegion, batched bool,
 		go func() {
 			defer close(stop)
 			for first := range in {
-				calls := []call{first}
-			more:
-				for len(calls) < maxBatch {
-					select {
-					case c, ok := <-in:
-						if !ok {
-							break more
-						}
-						calls = append(calls, c)
-					default:
-						break more
-					}
-				}
+				calls := Waiting(first, in, maxBatch)
 				errs := make([]error, len(calls))
 				tx, err := sqldb.BeginTx(ctx, nil)
 				if err == nil {
